@@ -1,0 +1,1 @@
+"""HTTP: the REST API under /api/social, its auth and its errors."""

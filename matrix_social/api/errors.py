@@ -1,0 +1,67 @@
+"""Matrix-style JSON errors: {"errcode": "M_...", "error": "..."} with the right HTTP status."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+log = logging.getLogger("matrix_social.api")
+
+
+class ApiError(web.HTTPException):
+    def __init__(self, status: int, errcode: str, error: str, **extra) -> None:
+        self.status_code = status
+        body = {"errcode": errcode, "error": error, **extra}
+        super().__init__(text=json.dumps(body), content_type="application/json")
+        self.errcode = errcode
+
+
+def bad_json(error: str) -> ApiError:
+    return ApiError(400, "M_BAD_JSON", error)
+
+
+def invalid_param(error: str) -> ApiError:
+    return ApiError(400, "M_INVALID_PARAM", error)
+
+
+def not_found(error: str) -> ApiError:
+    return ApiError(404, "M_NOT_FOUND", error)
+
+
+def forbidden(error: str) -> ApiError:
+    return ApiError(403, "M_FORBIDDEN", error)
+
+
+_STATUS_CODES = {
+    404: ("M_UNRECOGNIZED", "Unrecognized request"),
+    405: ("M_UNRECOGNIZED", "Method not allowed for this path"),
+    413: ("M_TOO_LARGE", "Request body too large"),
+}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError:
+        raise
+    except web.HTTPException as e:
+        if e.status in _STATUS_CODES:
+            errcode, error = _STATUS_CODES[e.status]
+            raise ApiError(e.status, errcode, error) from None
+        raise
+    except Exception:
+        log.exception("Unhandled error in %s %s", request.method, request.path)
+        raise ApiError(500, "M_UNKNOWN", "Internal server error") from None
+
+
+async def read_json_object(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "M_NOT_JSON", "Request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise bad_json("Request body must be a JSON object")
+    return body

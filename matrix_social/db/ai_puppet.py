@@ -1,0 +1,21 @@
+"""AI puppets the service has created on the homeserver."""
+
+import time
+
+from mautrix.util.async_db import Database
+
+
+async def upsert(db: Database, mxid: str, owner: str, displayname: str | None) -> None:
+    await db.execute(
+        "INSERT INTO ai_puppet (mxid, owner, displayname, created_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (mxid) DO UPDATE SET displayname=excluded.displayname",
+        mxid,
+        owner,
+        displayname,
+        int(time.time() * 1000),
+    )
+
+
+async def get_displayname(db: Database, mxid: str) -> tuple[bool, str | None]:
+    row = await db.fetchrow("SELECT displayname FROM ai_puppet WHERE mxid=$1", mxid)
+    return (row is not None, row["displayname"] if row else None)

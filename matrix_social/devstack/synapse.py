@@ -1,0 +1,219 @@
+"""Run a real Synapse (from PyPI) on loopback, configured for an appservice and fast tests."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+from ruamel.yaml import YAML
+
+_UNLIMITED = {"per_second": 10000, "burst_count": 10000}
+_RATE_LIMITS = {
+    "rc_message": _UNLIMITED,
+    "rc_registration": _UNLIMITED,
+    "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED, "failed_attempts": _UNLIMITED},
+    "rc_admin_redaction": _UNLIMITED,
+    "rc_joins": {"local": _UNLIMITED, "remote": _UNLIMITED},
+    "rc_joins_per_room": _UNLIMITED,
+    "rc_invites": {"per_room": _UNLIMITED, "per_user": _UNLIMITED, "per_issuer": _UNLIMITED},
+    "rc_3pid_validation": _UNLIMITED,
+    "rc_media_create": _UNLIMITED,
+    "rc_presence": {"per_user": _UNLIMITED},
+    "rc_room_creation": _UNLIMITED,
+    "rc_profile": _UNLIMITED,
+    "rc_user_directory": _UNLIMITED,
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SynapseError(RuntimeError):
+    pass
+
+
+class Synapse:
+    """One Synapse process; its files live in `data_dir` and survive a restart."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        server_name: str,
+        appservice_files: list[Path],
+        log_level: str = "WARNING",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self.server_name = server_name
+        self.appservice_files = appservice_files
+        self.log_level = log_level
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / "homeserver.yaml"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "homeserver.log"
+
+    def _secret(self, name: str) -> str:
+        path = self.data_dir / f"{name}.secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    @property
+    def shared_secret(self) -> str:
+        return self._secret("registration_shared")
+
+    def write_config(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        signing_key = self.data_dir / "signing.key"
+        if not signing_key.exists():
+            from signedjson.key import generate_signing_key, write_signing_keys
+
+            with open(signing_key, "w") as f:
+                write_signing_keys(f, [generate_signing_key("a_" + secrets.token_hex(2))])
+        log_config = self.data_dir / "log.yaml"
+        yaml = YAML()
+        with open(log_config, "w") as f:
+            yaml.dump(
+                {
+                    "version": 1,
+                    "formatters": {"f": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
+                    "handlers": {
+                        "file": {"class": "logging.FileHandler", "formatter": "f",
+                                 "filename": str(self.log_path)},
+                    },
+                    "root": {"level": self.log_level, "handlers": ["file"]},
+                    "disable_existing_loggers": False,
+                },
+                f,
+            )
+        config = {
+            "server_name": self.server_name,
+            "pid_file": str(self.data_dir / "homeserver.pid"),
+            "public_baseurl": f"{self.url}/",
+            "listeners": [
+                {
+                    "port": self.port,
+                    "bind_addresses": ["127.0.0.1"],
+                    "type": "http",
+                    "tls": False,
+                    "x_forwarded": False,
+                    "resources": [{"names": ["client", "federation"], "compress": False}],
+                }
+            ],
+            "database": {"name": "sqlite3", "args": {"database": str(self.data_dir / "homeserver.db")}},
+            "log_config": str(log_config),
+            "media_store_path": str(self.data_dir / "media_store"),
+            "signing_key_path": str(signing_key),
+            "registration_shared_secret": self.shared_secret,
+            "macaroon_secret_key": self._secret("macaroon"),
+            "form_secret": self._secret("form"),
+            "report_stats": False,
+            "enable_registration": False,
+            "trusted_key_servers": [],
+            "suppress_key_server_warning": True,
+            "app_service_config_files": [str(p) for p in self.appservice_files],
+            "enable_metrics": False,
+            "url_preview_enabled": False,
+            "presence": {"enabled": False},
+            **_RATE_LIMITS,
+        }
+        with open(self.config_path, "w") as f:
+            yaml.dump(config, f)
+
+    async def start(self, timeout: float = 90.0) -> None:
+        self.write_config()
+        log_out = open(self.data_dir / "stdout.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_path)],
+            stdout=log_out,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            start_new_session=True,
+        )
+        log_out.close()
+        await self.wait_healthy(timeout)
+
+    async def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.process and self.process.poll() is not None:
+                    raise SynapseError(f"Synapse exited with {self.process.returncode}:\n"
+                                       f"{self.tail_logs()}")
+                try:
+                    async with session.get(f"{self.url}/health") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise SynapseError(f"Synapse did not become healthy in {timeout}s:\n{self.tail_logs()}")
+
+    def tail_logs(self, lines: int = 30) -> str:
+        out = []
+        for path in (self.data_dir / "stdout.log", self.log_path):
+            if path.exists():
+                out += path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join(out)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+    async def register_user(self, localpart: str, password: str, admin: bool = False) -> dict:
+        """Register through the shared-secret admin API; returns user_id and access_token."""
+        url = f"{self.url}/_synapse/admin/v1/register"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url) as resp:
+                nonce = (await resp.json())["nonce"]
+            admin_flag = "admin" if admin else "notadmin"
+            mac = hmac.new(
+                self.shared_secret.encode(),
+                "\x00".join((nonce, localpart, password, admin_flag)).encode(),
+                hashlib.sha1,
+            )
+            body = {"nonce": nonce, "username": localpart, "password": password,
+                    "admin": admin, "mac": mac.hexdigest()}
+            async with session.post(url, json=body) as resp:
+                data = await resp.json()
+                if resp.status != 200:
+                    raise SynapseError(f"register {localpart}: {resp.status} {data}")
+                return data
+
+    async def login(self, localpart: str, password: str) -> dict:
+        async with aiohttp.ClientSession() as session:
+            body = {"type": "m.login.password", "password": password,
+                    "identifier": {"type": "m.id.user", "user": localpart}}
+            async with session.post(f"{self.url}/_matrix/client/v3/login", json=body) as resp:
+                data = await resp.json()
+                if resp.status != 200:
+                    raise SynapseError(f"login {localpart}: {resp.status} {data}")
+                return data
+

@@ -1,0 +1,39 @@
+"""The public event schema: every custom event type name and content key lives here.
+
+Nothing else in the project spells these strings; docs/events.md documents them.
+"""
+
+from mautrix.types import EventType
+
+PREFIX = "m.matrix_os"
+
+# Room type (creation_content.type) and state event naming the feed's owner.
+FEED_ROOM_TYPE = f"{PREFIX}.social.feed"
+FEED_STATE = EventType.find(f"{PREFIX}.social.feed", t_class=EventType.Class.STATE)
+FEED_OWNER_KEY = "owner"
+FEED_KIND_KEY = "kind"  # "human" or "ai"
+
+# The block inside an m.room.message that makes it a post.
+POST_BLOCK = f"{PREFIX}.social.post"
+POST_KIND = "kind"  # text | image | app | activity | repost
+POST_APP = "app"  # {name, description, icon, url, try_url}
+POST_ACTIVITY = "activity"  # {kind, data}
+POST_REPOST_OF = "repost_of"  # {room_id, event_id, author}
+POST_EXTERNAL = "external"  # {platform, url, id}
+
+POST_KINDS = ("text", "image", "app", "activity", "repost")
+
+# Member event content key: false for somebody who joined only to like or comment.
+FOLLOW_FLAG = f"{PREFIX}.social.follow"
+
+# Profile state in the owner's feed room.
+PROFILE_STATE = EventType.find(f"{PREFIX}.social.profile", t_class=EventType.Class.STATE)
+AI_PROFILE_STATE = EventType.find(f"{PREFIX}.social.ai_profile", t_class=EventType.Class.STATE)
+APP_STATE = EventType.find(f"{PREFIX}.social.app", t_class=EventType.Class.STATE)
+
+# AI-to-AI messages.
+AI_REQUEST = EventType.find(f"{PREFIX}.ai_request", t_class=EventType.Class.MESSAGE)
+AI_RESPONSE = EventType.find(f"{PREFIX}.ai_response", t_class=EventType.Class.MESSAGE)
+
+LIKE_KEY = "❤️"
+THREAD_REL = "m.thread"

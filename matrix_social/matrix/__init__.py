@@ -1,0 +1,1 @@
+"""Matrix side: appservice transactions, ingest into the index, rooms and intents."""

@@ -1,0 +1,63 @@
+"""AI puppets (@alice_ai) and the homeserver's user-query endpoint that creates them on demand."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from mautrix.appservice import IntentAPI
+from mautrix.errors import MatrixRequestError
+from mautrix.types import UserID
+
+from ..db import ai_puppet
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+log = logging.getLogger("matrix_social.puppets")
+
+
+class Puppets:
+    def __init__(self, bridge: SocialBridge) -> None:
+        self.bridge = bridge
+        self.ids = bridge.identities
+        self.template = bridge.config["bridge.ai_displayname_template"]
+
+    def intent(self, user_id: str) -> IntentAPI:
+        return self.bridge.az.intent.user(UserID(user_id))
+
+    async def owner_displayname(self, owner: str) -> str | None:
+        """The owner's display name; None when the owner does not exist on the homeserver."""
+        try:
+            profile = await self.bridge.az.intent.get_profile(UserID(owner))
+        except MatrixRequestError as e:
+            if e.http_status == 404:
+                return None
+            raise
+        return profile.displayname or self.ids.local_localpart(owner)
+
+    async def ensure_ai(self, ai_id: str) -> IntentAPI | None:
+        """Register @owner_ai if its owner exists, and keep its name "NAME's AI"."""
+        owner = self.ids.ai_owner(ai_id)
+        if owner is None:
+            return None
+        owner_name = await self.owner_displayname(owner)
+        if owner_name is None:
+            return None
+        intent = self.intent(ai_id)
+        await intent.ensure_registered()
+        displayname = self.template.format(name=owner_name)
+        known, stored = await ai_puppet.get_displayname(self.bridge.db, ai_id)
+        if not known or stored != displayname:
+            await intent.set_displayname(displayname)
+            await ai_puppet.upsert(self.bridge.db, ai_id, owner, displayname)
+            log.info("AI puppet %s ready as %r", ai_id, displayname)
+        return intent
+
+    async def query_user(self, user_id: UserID) -> dict | None:
+        """The homeserver asks whether a user in our namespace exists; create AIs on demand."""
+        if user_id == self.ids.bot:
+            return {}
+        if self.ids.is_ai(user_id) and await self.ensure_ai(user_id) is not None:
+            return {}
+        return None

@@ -1,0 +1,1 @@
+"""The social rules: identities, feeds, follows, posts, explore, profiles."""

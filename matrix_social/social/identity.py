@@ -1,0 +1,78 @@
+"""Who is who: humans, their AIs, the bot and external platforms' puppets, by Matrix ID."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+LOCALPART_RE = re.compile(r"[a-z0-9._=\-/]+")
+USER_ID_RE = re.compile(r"@([^:\s]+):(\S+)")
+
+
+@dataclass(frozen=True)
+class Identities:
+    domain: str
+    bot_localpart: str
+    ai_suffix: str
+    platform_prefixes: dict[str, str]
+
+    @property
+    def bot(self) -> str:
+        return f"@{self.bot_localpart}:{self.domain}"
+
+    def user_id(self, localpart: str) -> str:
+        return f"@{localpart}:{self.domain}"
+
+    @staticmethod
+    def split(user_id: str) -> tuple[str, str] | None:
+        match = USER_ID_RE.fullmatch(user_id or "")
+        return (match.group(1), match.group(2)) if match else None
+
+    def local_localpart(self, user_id: str) -> str | None:
+        parts = self.split(user_id)
+        if parts is None or parts[1] != self.domain:
+            return None
+        return parts[0]
+
+    def is_ai(self, user_id: str) -> bool:
+        localpart = self.local_localpart(user_id)
+        return bool(localpart and localpart.endswith(self.ai_suffix) and
+                    len(localpart) > len(self.ai_suffix))
+
+    def ai_owner(self, ai_id: str) -> str | None:
+        """@alice_ai:server -> @alice:server."""
+        if not self.is_ai(ai_id):
+            return None
+        return self.user_id(self.local_localpart(ai_id)[: -len(self.ai_suffix)])
+
+    def ai_of(self, human_id: str) -> str | None:
+        """@alice:server -> @alice_ai:server."""
+        localpart = self.local_localpart(human_id)
+        if localpart is None or self.is_ai(human_id):
+            return None
+        return self.user_id(localpart + self.ai_suffix)
+
+    def platform_of(self, user_id: str) -> str | None:
+        localpart = self.local_localpart(user_id)
+        if localpart is None:
+            return None
+        for platform, prefix in self.platform_prefixes.items():
+            if localpart.startswith(prefix):
+                return platform
+        return None
+
+    def is_ghost(self, user_id: str) -> bool:
+        """Users the service owns exclusively (AIs, the bot, platform puppets)."""
+        return user_id == self.bot or self.is_ai(user_id) or self.platform_of(user_id) is not None
+
+    def is_local_human(self, user_id: str) -> bool:
+        return self.local_localpart(user_id) is not None and not self.is_ghost(user_id)
+
+    def parse_handle(self, handle: str) -> str | None:
+        """'alice', 'alice_ai', '@alice:server' -> a Matrix user ID, or None if malformed."""
+        handle = (handle or "").strip()
+        if handle.startswith("@"):
+            return handle if self.split(handle) else None
+        if LOCALPART_RE.fullmatch(handle):
+            return self.user_id(handle)
+        return None
