@@ -38,7 +38,7 @@ def _is_port(value: Any) -> bool:
 
 
 def _is_database_url(value: Any) -> bool:
-    return isinstance(value, str) and re.match(r"(sqlite3?|postgres(ql)?)://?", value) is not None
+    return isinstance(value, str) and re.fullmatch(r"sqlite3?:.+|postgres(ql)?://.+", value) is not None
 
 
 def _is_positive_int(value: Any) -> bool:
@@ -84,15 +84,17 @@ CHECKS: list[Check] = [
 class Config(BaseBridgeConfig):
     @property
     def forbidden_defaults(self) -> list[ForbiddenDefault]:
-        return [
-            *super().forbidden_defaults,
-            ForbiddenDefault("homeserver.domain", "example.com", "set it to your server name"),
+        ours = [
+            ForbiddenDefault(
+                "homeserver.domain", "example.com", "expected your server name, such as matrix.org"
+            ),
             ForbiddenDefault(
                 "homeserver.address",
                 "https://matrix.example.com",
-                "set it to your homeserver's client-server API URL",
+                "expected your homeserver's client-server API URL",
             ),
         ]
+        return ours + super().forbidden_defaults
 
     def validate(self) -> None:
         """Raise ConfigError for the first missing or malformed field."""

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from .harness import Stack
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def stack(request, tmp_path_factory):
+    """A real Synapse and the bridge, once per database backend."""
+    stack = Stack(tmp_path_factory.mktemp(f"stack-{request.param}"), request.param)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()

@@ -1,0 +1,159 @@
+"""Test harness: a real Synapse on loopback, the bridge in-process, users, nio clients."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from nio import AsyncClient
+
+from matrix_social.bridge import SocialBridge
+from matrix_social.devstack.bridge_config import write_bridge_config
+from matrix_social.devstack.synapse import Synapse, free_port
+
+POSTGRES_ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
+_names = itertools.count(1)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0,
+                     interval: float = 0.1, what: str = "condition") -> Any:
+    """Poll `check` until it returns something truthy; bounded in time."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{what} not reached in {timeout}s (last value: {last!r})")
+
+
+@dataclass
+class User:
+    localpart: str
+    user_id: str
+    password: str
+    access_token: str
+
+
+class PostgresDatabase:
+    def __init__(self) -> None:
+        self.name = f"matrix_social_test_{secrets.token_hex(4)}"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:5432/{self.name}"
+
+    async def create(self) -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await conn.close()
+
+    async def drop(self) -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+class Stack:
+    """Synapse + matrix-social on loopback; the bridge can be restarted on the same database."""
+
+    def __init__(self, root: Path, db_kind: str) -> None:
+        self.root = root
+        self.db_kind = db_kind
+        self.hs_port = free_port()
+        self.as_port = free_port()
+        self.domain = f"localhost:{self.hs_port}"
+        self.postgres = PostgresDatabase() if db_kind == "postgres" else None
+        self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
+                               [root / "registration.yaml"])
+        self.bridge: SocialBridge | None = None
+        self.clients: list[AsyncClient] = []
+
+    @property
+    def database_url(self) -> str:
+        return self.postgres.url if self.postgres else f"sqlite:{self.root / 'social.db'}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.as_port}/api/social"
+
+    @property
+    def appservice_url(self) -> str:
+        return f"http://127.0.0.1:{self.as_port}"
+
+    def mxid(self, localpart: str) -> str:
+        return f"@{localpart}:{self.domain}"
+
+    async def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.postgres:
+            await self.postgres.create()
+        self.config = write_bridge_config(
+            self.root / "config.yaml",
+            self.root / "registration.yaml",
+            homeserver_url=self.synapse.url,
+            domain=self.domain,
+            port=self.as_port,
+            database=self.database_url,
+            log_level="DEBUG",
+        )
+        await self.synapse.start()
+        await self.start_bridge()
+
+    async def start_bridge(self) -> None:
+        bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"])
+        bridge.preinit()
+        bridge.prepare()
+        await bridge.start()
+        self.bridge = bridge
+
+    async def stop_bridge(self) -> None:
+        if self.bridge is not None:
+            await self.bridge.stop()
+            self.bridge = None
+
+    async def stop(self) -> None:
+        for client in self.clients:
+            await client.close()
+        await self.stop_bridge()
+        self.synapse.stop()
+        if self.postgres:
+            await self.postgres.drop()
+
+    async def register(self, name: str = "user") -> User:
+        localpart = f"{name}{next(_names)}{secrets.token_hex(2)}"
+        password = secrets.token_urlsafe(12)
+        data = await self.synapse.register_user(localpart, password)
+        return User(localpart, data["user_id"], password, data["access_token"])
+
+    def nio(self, user: User) -> AsyncClient:
+        client = AsyncClient(self.synapse.url, user.user_id, store_path=None)
+        client.access_token = user.access_token
+        client.user_id = user.user_id
+        self.clients.append(client)
+        return client
+
+    async def request(self, method: str, url: str, *, token: str | None = None,
+                      json: Any = None, headers: dict | None = None,
+                      data: Any = None) -> tuple[int, Any]:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        async with aiohttp.ClientSession() as session, session.request(
+            method, url, json=json, data=data, headers=all_headers
+        ) as resp:
+            body = await resp.json(content_type=None) if resp.content_length != 0 else None
+            return resp.status, body

@@ -1,0 +1,152 @@
+"""The command line: registration generation, config validation, the dev stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from matrix_social.devstack.synapse import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "matrix_social" / "example-config.yaml"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "matrix_social", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+    )
+
+
+def make_config(tmp_path: Path, **overrides) -> Path:
+    text = EXAMPLE.read_text()
+    text = text.replace("address: https://matrix.example.com", "address: http://127.0.0.1:8008")
+    text = text.replace("domain: example.com", "domain: test.local")
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    yaml = YAML()
+    data = yaml.load(path)
+    for dotted, value in overrides.items():
+        node = data
+        *parents, leaf = dotted.split("__")
+        for key in parents:
+            node = node[key]
+        if value is KeyError:
+            del node[leaf]
+        else:
+            node[leaf] = value
+    with open(path, "w") as f:
+        yaml.dump(data, f)
+    return path
+
+
+def test_generate_registration_stores_tokens_and_keeps_comments(tmp_path):
+    config = make_config(tmp_path)
+    result = run_cli("-g", "-c", str(config), "-r", str(tmp_path / "reg.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reg = YAML().load(tmp_path / "reg.yaml")
+    saved = YAML().load(config)
+    assert reg["as_token"] == saved["appservice"]["as_token"]
+    assert reg["hs_token"] == saved["appservice"]["hs_token"]
+    assert len(reg["as_token"]) > 40 and reg["as_token"] != reg["hs_token"]
+    assert reg["sender_localpart"] == "social"
+    users = {(ns["regex"], ns["exclusive"]) for ns in reg["namespaces"]["users"]}
+    assert ("@.*_ai:test\\.local", True) in users
+    assert ("@social:test\\.local", True) in users
+    for prefix in ("x_", "mastodon_", "github_", "instagram_"):
+        assert (f"@{prefix}.*:test\\.local", True) in users
+    assert ("@.*:test\\.local", False) in users
+    assert reg["namespaces"]["aliases"] == [{"exclusive": True, "regex": "#feed_.*:test\\.local"}]
+    assert "# Where the homeserver reaches this service" in config.read_text()
+
+
+def test_masquerade_switch_drops_the_local_user_namespace(tmp_path):
+    config = make_config(tmp_path, bridge__masquerade_local_users=False)
+    result = run_cli("-g", "-c", str(config), "-r", str(tmp_path / "reg.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reg = YAML().load(tmp_path / "reg.yaml")
+    assert all(ns["exclusive"] for ns in reg["namespaces"]["users"])
+
+
+def test_committed_example_registration_is_what_the_program_writes(tmp_path):
+    out = tmp_path / "registration.yaml"
+    result = run_cli("--example-registration", "-c", str(EXAMPLE), "-r", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == (ROOT / "registration.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "expected"),
+    [
+        ({"appservice__port": "eighty"}, "appservice.port", "a port number"),
+        ({"homeserver__address": "not a url"}, "homeserver.address", "an http(s) URL"),
+        ({"appservice__database": "mysql://x"}, "appservice.database", "sqlite:FILE"),
+        ({"homeserver__domain": KeyError}, "homeserver.domain", "server name"),
+        ({"appservice__as_token": ""}, "appservice.as_token", "a token"),
+        ({"bridge__masquerade_local_users": "yes"}, "bridge.masquerade_local_users", "true or"),
+    ],
+)
+def test_bad_config_stops_with_one_line_naming_the_field(tmp_path, override, field, expected):
+    tokens = {"appservice__as_token": "a", "appservice__hs_token": "b"}
+    config = make_config(tmp_path, **(tokens | override))
+    result = run_cli("-c", str(config), "-n", cwd=tmp_path)
+    assert result.returncode == 11
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert field in lines[0] and expected in lines[0], lines[0]
+
+
+def test_missing_config_file_is_one_clear_line(tmp_path):
+    result = run_cli("-c", str(tmp_path / "absent.yaml"), cwd=tmp_path)
+    assert result.returncode == 11
+    assert "absent.yaml not found" in result.stderr.strip()
+
+
+def _read_json_block(proc: subprocess.Popen, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("}"):
+            return json.loads("".join(lines))
+    raise AssertionError(f"dev stack printed no login block: {''.join(lines)}")
+
+
+def _run_dev_once(data: Path, hs_port: int, as_port: int) -> dict:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matrix_social", "dev", "--data", str(data),
+         "--homeserver-port", str(hs_port), "--bridge-port", str(as_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        info = _read_json_block(proc, timeout=90)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr.read()
+    return info
+
+
+def test_dev_stack_starts_prints_login_and_reuses_its_folder(tmp_path):
+    data = tmp_path / "dev"
+    hs_port, as_port = free_port(), free_port()
+    first = _run_dev_once(data, hs_port, as_port)
+    assert first["homeserver"] == f"http://127.0.0.1:{hs_port}"
+    assert first["user"] == "@demo:localhost"
+    assert (data / "matrix-social.db").exists()
+    second = _run_dev_once(data, hs_port, as_port)
+    assert second["password"] == first["password"]
+    leftover = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", "processes left running after Ctrl-C"
+    assert os.path.exists(data / "synapse" / "homeserver.db")
