@@ -38,7 +38,8 @@ def _is_port(value: Any) -> bool:
 
 
 def _is_database_url(value: Any) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"sqlite3?:.+|postgres(ql)?://.+", value) is not None
+    pattern = r"sqlite3?:.+|postgres(ql)?://.+"
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 def _is_positive_int(value: Any) -> bool:
@@ -129,9 +130,11 @@ class Config(BaseBridgeConfig):
     @property
     def namespaces(self) -> dict[str, list[dict[str, Any]]]:
         domain = re.escape(self["homeserver.domain"])
+        ai_regex = f".*{re.escape(self['bridge.ai_suffix'])}"
+        bot_regex = re.escape(self["appservice.bot_username"])
         users = [
-            {"exclusive": True, "regex": self._user_regex(f".*{re.escape(self['bridge.ai_suffix'])}")},
-            {"exclusive": True, "regex": self._user_regex(re.escape(self["appservice.bot_username"]))},
+            {"exclusive": True, "regex": self._user_regex(ai_regex)},
+            {"exclusive": True, "regex": self._user_regex(bot_regex)},
         ]
         for platform in PLATFORMS:
             prefix = re.escape(self[f"bridge.platform_prefixes.{platform}"])

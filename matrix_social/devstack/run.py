@@ -1,4 +1,6 @@
-"""`matrix-social dev`: Synapse + this service on loopback, SQLite, a demo user. Ctrl-C stops both."""
+"""`matrix-social dev`: Synapse and this service on loopback, SQLite, a demo user.
+
+Ctrl-C stops both."""
 
 from __future__ import annotations
 
@@ -95,12 +97,12 @@ def main(argv: list[str]) -> None:
     try:
         asyncio.run(synapse.start())
         asyncio.run(_ensure_demo_user(synapse, args.user, password))
-        bridge_log = open(data / "matrix-social.log", "ab")
-        bridge = subprocess.Popen(
-            [sys.executable, "-m", "matrix_social", "-c", str(data / "config.yaml"),
-             "-r", str(data / "registration.yaml")],
-            stdout=bridge_log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with open(data / "matrix-social.log", "ab") as bridge_log:
+            bridge = subprocess.Popen(
+                [sys.executable, "-m", "matrix_social", "-c", str(data / "config.yaml"),
+                 "-r", str(data / "registration.yaml")],
+                stdout=bridge_log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         asyncio.run(_wait_bridge(f"http://127.0.0.1:{args.bridge_port}", bridge))
         print(json.dumps({
             "homeserver": synapse.url,

@@ -97,7 +97,9 @@ class Synapse:
             yaml.dump(
                 {
                     "version": 1,
-                    "formatters": {"f": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
+                    "formatters": {
+                        "f": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}
+                    },
                     "handlers": {
                         "file": {"class": "logging.FileHandler", "formatter": "f",
                                  "filename": str(self.log_path)},
@@ -121,7 +123,10 @@ class Synapse:
                     "resources": [{"names": ["client", "federation"], "compress": False}],
                 }
             ],
-            "database": {"name": "sqlite3", "args": {"database": str(self.data_dir / "homeserver.db")}},
+            "database": {
+                "name": "sqlite3",
+                "args": {"database": str(self.data_dir / "homeserver.db")},
+            },
             "log_config": str(log_config),
             "media_store_path": str(self.data_dir / "media_store"),
             "signing_key_path": str(signing_key),
@@ -141,17 +146,19 @@ class Synapse:
         with open(self.config_path, "w") as f:
             yaml.dump(config, f)
 
-    async def start(self, timeout: float = 90.0) -> None:
+    def spawn(self) -> None:
         self.write_config()
-        log_out = open(self.data_dir / "stdout.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_path)],
-            stdout=log_out,
-            stderr=subprocess.STDOUT,
-            cwd=self.data_dir,
-            start_new_session=True,
-        )
-        log_out.close()
+        with open(self.data_dir / "stdout.log", "ab") as log_out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_path)],
+                stdout=log_out,
+                stderr=subprocess.STDOUT,
+                cwd=self.data_dir,
+                start_new_session=True,
+            )
+
+    async def start(self, timeout: float = 90.0) -> None:
+        self.spawn()
         await self.wait_healthy(timeout)
 
     async def wait_healthy(self, timeout: float) -> None:

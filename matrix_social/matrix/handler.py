@@ -51,9 +51,9 @@ class MatrixHandler(BaseMatrixHandler):
             log.exception("Skipped event %s of type %s", getattr(evt, "event_id", "?"), evt.type)
 
     async def handle_any_event(self, evt: Event) -> None:
-        if isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER:
-            if evt.content.membership == Membership.INVITE:
-                await self.accept_invite(evt)
+        is_member_event = isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER
+        if is_member_event and evt.content.membership == Membership.INVITE:
+            await self.accept_invite(evt)
         await self.bridge.ingest.handle(evt)
 
     async def accept_invite(self, evt: StateEvent) -> None:
