@@ -17,8 +17,10 @@ from .db import upgrade_table
 from .matrix.handler import MatrixHandler
 from .matrix.ingest import Ingest
 from .matrix.puppets import Puppets
+from .matrix.rooms import FeedRooms
 from .matrix.txn_guard import make_txn_guard
 from .social.identity import Identities
+from .social.service import Social
 
 
 def _fail(message: str) -> None:
@@ -111,13 +113,16 @@ class SocialBridge(Bridge):
         self.az.app.middlewares.append(
             make_txn_guard(self.az.hs_token, self.db, self.az.transactions.discard)
         )
+        self.puppets = Puppets(self)
+        self.feed_rooms = FeedRooms(self)
+        self.ingest = Ingest(self)
+        self.social = Social(self)
         self.az.app.add_subapp("/api/social", make_api_app(self))
 
     def prepare_bridge(self) -> None:
-        self.puppets = Puppets(self)
-        self.ingest = Ingest(self)
         self.matrix = MatrixHandler(bridge=self)
         self.az.query_user = self.puppets.query_user
+        self.az.query_alias = self.feed_rooms.query_alias
 
     async def get_user(self, user_id: UserID, create: bool = True) -> None:
         return None

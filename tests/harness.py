@@ -157,3 +157,27 @@ class Stack:
         ) as resp:
             body = await resp.json(content_type=None) if resp.content_length != 0 else None
             return resp.status, body
+
+
+async def api(stack: Stack, method: str, path: str, user: User | None = None,
+              **kwargs) -> tuple[int, Any]:
+    """Call /api/social as `user`."""
+    return await stack.request(method, f"{stack.api_url}{path}",
+                               token=user.access_token if user else None, **kwargs)
+
+
+async def api_ok(stack: Stack, method: str, path: str, user: User | None = None,
+                 expect: int | tuple[int, ...] = (200, 201), **kwargs) -> Any:
+    status, body = await api(stack, method, path, user, **kwargs)
+    expected = (expect,) if isinstance(expect, int) else expect
+    assert status in expected, f"{method} {path}: {status} {body}"
+    return body
+
+
+async def room_texts(client: AsyncClient, room_id: str, limit: int = 100) -> list[dict]:
+    """Events of a room as a plain client reads them (newest first)."""
+    from nio import RoomMessagesResponse
+
+    resp = await client.room_messages(room_id, start="", limit=limit)
+    assert isinstance(resp, RoomMessagesResponse), resp
+    return [event.source for event in resp.chunk]

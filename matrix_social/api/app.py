@@ -6,14 +6,20 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from .auth import Authenticator
 from .errors import error_middleware
 from .health import add_health_routes
+from .openapi import add_openapi_route
+from .routes import add_social_routes
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
 
 
 def make_api_app(bridge: SocialBridge) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
+    max_image = bridge.config["api.max_image_size"] * 1024 * 1024
+    app = web.Application(middlewares=[error_middleware], client_max_size=max_image + 1024)
     add_health_routes(app, bridge)
+    add_social_routes(app, bridge.social, Authenticator(bridge), max_image)
+    add_openapi_route(app)
     return app

@@ -6,6 +6,10 @@ import json
 import logging
 
 from aiohttp import web
+from mautrix.errors import MatrixRequestError
+
+from ..social.posts import InvalidInput
+from ..social.service import Forbidden, NotFound
 
 log = logging.getLogger("matrix_social.api")
 
@@ -47,6 +51,16 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except ApiError:
         raise
+    except InvalidInput as e:
+        raise ApiError(400, "M_INVALID_PARAM", str(e)) from None
+    except NotFound as e:
+        raise ApiError(404, "M_NOT_FOUND", str(e)) from None
+    except Forbidden as e:
+        raise ApiError(403, "M_FORBIDDEN", str(e)) from None
+    except MatrixRequestError as e:
+        log.warning("Homeserver refused %s %s: %s", request.method, request.path, e)
+        raise ApiError(502, "M_UNKNOWN", f"The homeserver refused: {e.errcode or e.http_status}"
+                       ) from None
     except web.HTTPException as e:
         if e.status in _STATUS_CODES:
             errcode, error = _STATUS_CODES[e.status]

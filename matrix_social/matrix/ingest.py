@@ -1,12 +1,26 @@
-"""Turns events from the transaction stream into index rows."""
+"""Turns events (from transactions, from our own API, from reindex) into index rows.
+
+Idempotent by event id: the API upserts right after sending, the transaction upserts again.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mautrix.types import Event
+
+from .. import events as ev
+from ..db import comments, feed_rooms, follows, likes, posts, profiles
+from ..db.posts import PostRow
+from ..social.posts import (
+    MalformedEvent,
+    edited_content,
+    is_like_key,
+    parse_post,
+    relation_of,
+)
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -17,9 +31,133 @@ log = logging.getLogger("matrix_social.ingest")
 class Ingest:
     def __init__(self, bridge: SocialBridge) -> None:
         self.bridge = bridge
+        self.db = bridge.db
         self.seen: Counter[str] = Counter()
+        self._owners: dict[str, str] = {}
+        self.live = True
 
     async def handle(self, evt: Event) -> None:
         self.seen[str(evt.type)] += 1
-        log.debug("Event %s of type %s in %s", getattr(evt, "event_id", None), evt.type,
-                  getattr(evt, "room_id", None))
+        raw = evt.serialize()
+        raw["type"] = str(evt.type)
+        await self.apply(raw)
+
+    async def apply(self, raw: dict[str, Any]) -> None:
+        """Index one event given as its JSON; malformed content is skipped with one log line."""
+        try:
+            await self._apply(raw)
+        except (MalformedEvent, KeyError, TypeError, AttributeError) as e:
+            log.warning("Skipped event %s (%s) from %s: %s", raw.get("event_id"),
+                        raw.get("type"), raw.get("sender"), e)
+
+    async def owner_of(self, room_id: str) -> str | None:
+        owner = self._owners.get(room_id)
+        if owner is None:
+            owner = await feed_rooms.owner_of(self.db, room_id)
+            if owner:
+                self._owners[room_id] = owner
+        return owner
+
+    async def _apply(self, raw: dict[str, Any]) -> None:
+        if (raw.get("unsigned") or {}).get("redacted_because"):
+            return
+        etype, room_id, content = raw["type"], raw["room_id"], raw.get("content") or {}
+        if not isinstance(content, dict):
+            raise MalformedEvent("content is not an object")
+        if etype == str(ev.FEED_STATE) and raw.get("state_key") == "":
+            await self._feed_state(room_id, raw["sender"], content)
+            return
+        owner = await self.owner_of(room_id)
+        if owner is None:
+            return
+        if etype == "m.room.member":
+            await self._member(raw, owner, content)
+        elif etype == "m.room.message":
+            await self._message(raw, owner, content)
+        elif etype == "m.reaction":
+            await self._reaction(raw, content)
+        elif etype == "m.room.redaction":
+            await self._redaction(raw, content)
+
+    async def _feed_state(self, room_id: str, sender: str, content: dict) -> None:
+        owner = content.get(ev.FEED_OWNER_KEY)
+        if not isinstance(owner, str) or self.bridge.identities.split(owner) is None:
+            raise MalformedEvent("feed state without a valid owner")
+        if sender not in (self.bridge.az.bot_mxid, owner):
+            raise MalformedEvent("feed state not set by the bot or the owner")
+        await feed_rooms.upsert(self.db, room_id, owner)
+
+    async def _member(self, raw: dict, owner: str, content: dict) -> None:
+        user_id, room_id = raw["state_key"], raw["room_id"]
+        membership = content.get("membership")
+        if user_id == owner:
+            if membership == "join":
+                await self._owner_profile(room_id, owner, content)
+            return
+        if membership != "join":
+            await follows.delete(self.db, room_id, user_id)
+            return
+        flag = content.get(ev.FOLLOW_FLAG)
+        prev = ((raw.get("unsigned") or {}).get("prev_content") or {}).get("membership")
+        if flag is False:
+            await follows.delete(self.db, room_id, user_id)
+        elif flag is True or prev != "join":
+            await follows.upsert(self.db, room_id, user_id, raw["origin_server_ts"])
+
+    async def _owner_profile(self, room_id: str, owner: str, content: dict) -> None:
+        displayname = content.get("displayname")
+        avatar = content.get("avatar_url")
+        displayname = displayname if isinstance(displayname, str) else None
+        avatar = avatar if isinstance(avatar, str) else None
+        before = await profiles.get(self.db, owner)
+        await profiles.upsert(self.db, owner, displayname, avatar)
+        if self.live and before != (None, None) and before != (displayname, avatar):
+            await self.bridge.feed_rooms.sync_room_profile(room_id, displayname, avatar)
+
+    async def _message(self, raw: dict, owner: str, content: dict) -> None:
+        relation = relation_of(content)
+        sender, event_id, ts = raw["sender"], raw["event_id"], raw["origin_server_ts"]
+        if relation.rel_type == "m.replace":
+            await self._edit(relation.event_id, sender, edited_content(content), ts)
+        elif relation.rel_type == ev.THREAD_REL:
+            body = content.get("body")
+            if not isinstance(body, str):
+                raise MalformedEvent("comment without a string body")
+            if await posts.get_author(self.db, relation.event_id) is None:
+                return
+            await comments.upsert(self.db, event_id, relation.event_id, raw["room_id"], sender,
+                                  body, relation.in_reply_to, ts)
+        elif relation.rel_type is None and sender == owner:
+            post = parse_post(content)
+            await posts.upsert(self.db, PostRow(
+                event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
+                body=post.body, content=post.content, ts=ts, edited_ts=None,
+                repost_of=post.repost_of,
+            ))
+
+    async def _edit(self, target: str, sender: str, new: dict, ts: int) -> None:
+        if await posts.get_author(self.db, target) is not None:
+            post = parse_post(new)
+            await posts.apply_edit(self.db, target, sender, post.body, post.content, ts)
+            return
+        body = new.get("body")
+        if isinstance(body, str):
+            await comments.apply_edit(self.db, target, sender, body, ts)
+
+    async def _reaction(self, raw: dict, content: dict) -> None:
+        relation = relation_of(content)
+        key = (content.get("m.relates_to") or {}).get("key")
+        if relation.rel_type != "m.annotation" or not is_like_key(key):
+            return
+        if await posts.get_author(self.db, relation.event_id) is None:
+            return
+        await likes.upsert(self.db, raw["event_id"], relation.event_id, raw["sender"],
+                           raw["origin_server_ts"])
+
+    async def _redaction(self, raw: dict, content: dict) -> None:
+        redacts = raw.get("redacts") or content.get("redacts")
+        if not isinstance(redacts, str):
+            raise MalformedEvent("redaction without redacts")
+        await posts.delete(self.db, redacts)
+        await likes.delete(self.db, redacts)
+        await comments.delete(self.db, redacts)

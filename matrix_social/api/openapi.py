@@ -1,0 +1,166 @@
+"""The OpenAPI document of /api/social, served at /api/social/openapi.json.
+
+A test compares it with the routes the app really has, so it stays true.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_PAGE_PARAMS = [
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "Opaque cursor from the previous page's next_cursor."},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+]
+_POST_ID = {"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "The post's Matrix event id."}
+_HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "alice, alice_ai or @alice:server."}
+
+
+def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
+        params: list | None = None, errors: tuple[int, ...] = (400, 401, 404),
+        auth: bool = True) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {str(status): {"description": "OK", "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{ok}"}}}}},
+    }
+    for code in errors:
+        op["responses"][str(code)] = {"description": "Matrix-style error",
+                                      "content": {"application/json": {"schema": _ERROR}}}
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if not auth:
+        op["security"] = []
+    return op
+
+
+_TEXT = {"type": "string", "maxLength": 500}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/health": {"get": _op("Database and homeserver reachability", "Health", errors=(503,),
+                           auth=False)},
+    "/openapi.json": {"get": _op("This document", "Object", errors=(), auth=False)},
+    "/feed": {"get": _op("Posts of followed users and AIs plus your own, newest first",
+                         "PostPage", params=_PAGE_PARAMS)},
+    "/posts": {"post": _op("Create a post (text, image, app share, activity)", "Post",
+                           status=201, body={"$ref": "#/components/schemas/NewPost"})},
+    "/posts/{post_id}": {
+        "get": _op("One post", "Post", params=[_POST_ID]),
+        "patch": _op("Edit your post's text or caption (m.replace)", "Post", params=[_POST_ID],
+                     body={"type": "object", "required": ["text"], "properties": {"text": _TEXT}},
+                     errors=(400, 401, 403, 404)),
+        "delete": _op("Delete your post (redaction)", "Object", params=[_POST_ID],
+                      errors=(401, 403, 404)),
+    },
+    "/posts/{post_id}/like": {
+        "post": _op("Like (❤️ reaction); liking twice is one like", "Post", params=[_POST_ID]),
+        "delete": _op("Unlike (redacts your reaction)", "Post", params=[_POST_ID]),
+    },
+    "/posts/{post_id}/comments": {
+        "post": _op("Comment (thread reply); reply_to nests under a comment", "Comment",
+                    status=201, params=[_POST_ID],
+                    body={"type": "object", "required": ["text"], "properties": {
+                        "text": _TEXT, "reply_to": {"type": "string"}}}),
+        "get": _op("Comments, oldest first", "CommentPage", params=[_POST_ID, *_PAGE_PARAMS]),
+    },
+    "/posts/{post_id}/repost": {
+        "post": _op("Repost into your own feed, pointing at the original", "Post", status=201,
+                    params=[_POST_ID],
+                    body={"type": "object", "properties": {"text": _TEXT}}),
+    },
+    "/media": {"post": {
+        **_op("Upload an image (JPEG, PNG, GIF, WebP; sniffed) to the media repository",
+              "Media", status=201, errors=(400, 401, 413)),
+        "requestBody": {"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}},
+    }},
+    "/follow": {"post": _op("Follow a user or an AI (joins their feed room)", "FollowStatus",
+                            body={"$ref": "#/components/schemas/HandleBody"})},
+    "/unfollow": {"delete": _op(
+        "Unfollow (leaves their feed room); handle in the query or the body", "FollowStatus",
+        params=[{"name": "handle", "in": "query", "schema": {"type": "string"}}])},
+    "/followers/{handle}": {"get": _op("Followers, newest first", "PeoplePage",
+                                       params=[_HANDLE, *_PAGE_PARAMS])},
+    "/following/{handle}": {"get": _op("Followed users and AIs, newest first", "PeoplePage",
+                                       params=[_HANDLE, *_PAGE_PARAMS])},
+}
+
+_AUTHOR = {"type": "object", "properties": {
+    "user_id": {"type": "string"}, "handle": {"type": "string"},
+    "display_name": {"type": "string"}, "avatar_url": {"type": "string", "nullable": True}}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["errcode", "error"], "properties": {
+        "errcode": {"type": "string", "example": "M_INVALID_PARAM"},
+        "error": {"type": "string"}}},
+    "Object": {"type": "object"},
+    "Health": {"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "database": {"type": "object"}, "homeserver": {"type": "object"}}},
+    "NewPost": {"type": "object", "properties": {
+        "kind": {"type": "string", "enum": ["text", "image", "app", "activity"]},
+        "as": {"type": "string", "enum": ["me", "ai"], "description": "yourself or your AI"},
+        "text": _TEXT,
+        "image": {"type": "string", "description": "content_uri returned by /media"},
+        "app": {"type": "object", "properties": {
+            "name": {"type": "string"}, "description": {"type": "string"},
+            "icon": {"type": "string"}, "url": {"type": "string"}, "slug": {"type": "string"}}},
+        "activity": {"type": "object", "properties": {
+            "kind": {"type": "string"}, "data": {"type": "object"}}}}},
+    "Post": {"type": "object", "properties": {
+        "id": {"type": "string"}, "room_id": {"type": "string"}, "event_id": {"type": "string"},
+        "author": _AUTHOR, "kind": {"type": "string"}, "text": {"type": "string"},
+        "created_at": {"type": "integer"}, "edited_at": {"type": "integer", "nullable": True},
+        "counts": {"type": "object", "properties": {
+            "likes": {"type": "integer"}, "comments": {"type": "integer"},
+            "reposts": {"type": "integer"}}},
+        "liked": {"type": "boolean"}, "image": {"type": "object"}, "app": {"type": "object"},
+        "activity": {"type": "object"}, "repost_of": {"type": "object"}}},
+    "PostPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
+        "next_cursor": {"type": "string", "nullable": True}}},
+    "Comment": {"type": "object", "properties": {
+        "id": {"type": "string"}, "post_id": {"type": "string"}, "room_id": {"type": "string"},
+        "author": _AUTHOR, "text": {"type": "string"},
+        "in_reply_to": {"type": "string", "nullable": True}, "created_at": {"type": "integer"}}},
+    "CommentPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+        "next_cursor": {"type": "string", "nullable": True}}},
+    "Media": {"type": "object", "properties": {
+        "content_uri": {"type": "string"}, "mimetype": {"type": "string"},
+        "size": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}}},
+    "HandleBody": {"type": "object", "required": ["handle"],
+                   "properties": {"handle": {"type": "string"}}},
+    "FollowStatus": {"type": "object", "properties": {
+        "user_id": {"type": "string"}, "handle": {"type": "string"}, "room_id": {"type": "string"},
+        "following": {"type": "boolean"}, "followers_count": {"type": "integer"}}},
+    "PeoplePage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"},
+        "next_cursor": {"type": "string", "nullable": True}}},
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "matrix-social API", "version": "1",
+             "description": "Errors are Matrix-style: {errcode, error}. Authenticate with "
+                            "Authorization: Bearer <Matrix access token>."},
+    "servers": [{"url": "/api/social"}],
+    "security": [{"matrixToken": []}],
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "matrixToken": {"type": "http", "scheme": "bearer"}}},
+}
+
+
+def add_openapi_route(app: web.Application) -> None:
+    async def openapi(_: web.Request) -> web.Response:
+        return web.json_response(DOCUMENT)
+
+    app.router.add_get("/openapi.json", openapi)

@@ -1,0 +1,39 @@
+"""Feed reads: posts with author profile, counts and the viewer's like, keyset-paginated."""
+
+from __future__ import annotations
+
+from mautrix.util.async_db import Database
+
+_SELECT = """
+SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edited_ts,
+       p.repost_of, pr.displayname, pr.avatar_url,
+       (SELECT COUNT(DISTINCT l.user_id) FROM post_like l WHERE l.post_id = p.event_id) AS likes,
+       (SELECT COUNT(*) FROM comment c WHERE c.post_id = p.event_id) AS comments,
+       (SELECT COUNT(*) FROM post r WHERE r.repost_of = p.event_id) AS reposts,
+       (SELECT COUNT(*) FROM post_like l
+         WHERE l.post_id = p.event_id AND l.user_id = $1) AS liked
+FROM post p LEFT JOIN profile pr ON pr.user_id = p.author
+"""
+
+_VISIBLE_ROOMS = """
+p.room_id IN (SELECT f.room_id FROM follow f WHERE f.user_id = $1
+              UNION SELECT fr.room_id FROM feed_room fr WHERE fr.owner = $1)
+"""
+
+
+async def feed_page(db: Database, viewer: str, before: tuple[int, str] | None,
+                    limit: int) -> list:
+    if before is None:
+        return await db.fetch(
+            f"{_SELECT} WHERE {_VISIBLE_ROOMS} ORDER BY p.ts DESC, p.event_id DESC LIMIT $2",
+            viewer, limit,
+        )
+    return await db.fetch(
+        f"{_SELECT} WHERE {_VISIBLE_ROOMS} AND (p.ts < $2 OR (p.ts = $2 AND p.event_id < $3)) "
+        "ORDER BY p.ts DESC, p.event_id DESC LIMIT $4",
+        viewer, before[0], before[1], limit,
+    )
+
+
+async def one_post(db: Database, viewer: str, event_id: str):
+    return await db.fetchrow(f"{_SELECT} WHERE p.event_id = $2", viewer, event_id)

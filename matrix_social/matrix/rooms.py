@@ -1,0 +1,190 @@
+"""Feed rooms on the homeserver: created on first need, public, world-readable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from mautrix.api import Method, Path
+from mautrix.appservice import IntentAPI
+from mautrix.errors import MatrixRequestError, MNotFound
+from mautrix.types import (
+    EventType,
+    RoomAlias,
+    RoomCreatePreset,
+    RoomDirectoryVisibility,
+    RoomID,
+    UserID,
+)
+
+from .. import events as ev
+from ..db import feed_rooms
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+log = logging.getLogger("matrix_social.rooms")
+
+# Room versions where the creator's power is implicit and must not be listed in power levels.
+_CREATOR_IMPLICIT = ("12",)
+_OWNER_ONLY_STATE = (
+    "m.room.name", "m.room.avatar", "m.room.topic", "m.room.power_levels",
+    "m.room.history_visibility", "m.room.canonical_alias", "m.room.join_rules",
+    "m.room.encryption", "m.room.server_acl", "m.room.tombstone",
+)
+
+
+class CannotActAsUser(Exception):
+    pass
+
+
+class FeedRooms:
+    def __init__(self, bridge: SocialBridge) -> None:
+        self.bridge = bridge
+        self.ids = bridge.identities
+        self.prefix = bridge.config["bridge.feed_alias_prefix"]
+        self.masquerade = bridge.config["bridge.masquerade_local_users"]
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._default_version: str | None = None
+
+    @property
+    def bot(self) -> IntentAPI:
+        return self.bridge.az.intent
+
+    async def intent_for(self, user_id: str) -> IntentAPI:
+        """An intent acting as a local human (masquerading) or as one of our AI puppets."""
+        if self.ids.is_ai(user_id):
+            intent = await self.bridge.puppets.ensure_ai(user_id)
+            if intent is None:
+                raise CannotActAsUser(f"{user_id} has no owner on this server")
+            return intent
+        if not self.masquerade:
+            raise CannotActAsUser("acting as users is disabled (bridge.masquerade_local_users)")
+        return self.bridge.az.intent.user(UserID(user_id))
+
+    def alias_for(self, owner: str) -> RoomAlias:
+        return RoomAlias(f"#{self.prefix}{self.ids.local_localpart(owner)}:{self.ids.domain}")
+
+    def owner_from_alias(self, alias: str) -> str | None:
+        localpart, _, server = alias.removeprefix("#").partition(":")
+        if server != self.ids.domain or not localpart.startswith(self.prefix):
+            return None
+        owner = self.ids.parse_handle(localpart.removeprefix(self.prefix))
+        return owner if owner and self.ids.local_localpart(owner) else None
+
+    async def ensure(self, owner: str, alias_missing: bool = False) -> RoomID:
+        """The owner's feed room, created on first need, with the owner joined."""
+        async with self._locks[owner]:
+            room_id = await feed_rooms.room_of(self.bridge.db, owner)
+            if room_id:
+                return RoomID(room_id)
+            room_id = None if alias_missing else await self._resolve_alias(owner)
+            if room_id is None:
+                room_id = await self._create(owner)
+            await feed_rooms.upsert(self.bridge.db, room_id, owner)
+            await self._join_owner(room_id, owner)
+            return room_id
+
+    async def _resolve_alias(self, owner: str) -> RoomID | None:
+        try:
+            return (await self.bot.resolve_room_alias(self.alias_for(owner))).room_id
+        except MNotFound:
+            return None
+
+    async def _room_version(self) -> str:
+        if self._default_version is None:
+            caps = await self.bot.api.request(Method.GET, Path.v3.capabilities)
+            versions = caps.get("capabilities", {}).get("m.room_versions", {})
+            self._default_version = str(versions.get("default", "10"))
+        return self._default_version
+
+    async def _create(self, owner: str) -> RoomID:
+        displayname, avatar = await self._owner_profile(owner)
+        users = {owner: 100}
+        if await self._room_version() not in _CREATOR_IMPLICIT:
+            users[self.bot.mxid] = 100
+        power_levels = {
+            "users": users,
+            "users_default": 0,
+            "events_default": 0,
+            "state_default": 100,
+            "invite": 0,
+            "kick": 50,
+            "ban": 50,
+            "redact": 50,
+            "events": {
+                **{event_type: 100 for event_type in _OWNER_ONLY_STATE},
+                str(ev.FEED_STATE): 100,
+                str(ev.PROFILE_STATE): 100,
+                str(ev.AI_PROFILE_STATE): 100,
+                str(ev.APP_STATE): 100,
+            },
+        }
+        kind = "ai" if self.ids.is_ai(owner) else "human"
+        initial_state = [
+            {"type": "m.room.history_visibility", "state_key": "",
+             "content": {"history_visibility": "world_readable"}},
+            {"type": "m.room.guest_access", "state_key": "",
+             "content": {"guest_access": "can_join"}},
+            {"type": str(ev.FEED_STATE), "state_key": "",
+             "content": {ev.FEED_OWNER_KEY: owner, ev.FEED_KIND_KEY: kind}},
+        ]
+        if avatar:
+            initial_state.append({"type": "m.room.avatar", "state_key": "",
+                                  "content": {"url": avatar}})
+        invitees = [] if self.masquerade or kind == "ai" else [UserID(owner)]
+        room_id = await self.bot.create_room(
+            alias_localpart=f"{self.prefix}{self.ids.local_localpart(owner)}",
+            visibility=RoomDirectoryVisibility.PUBLIC,
+            preset=RoomCreatePreset.PUBLIC,
+            name=displayname,
+            invitees=invitees,
+            initial_state=initial_state,
+            creation_content={"type": ev.FEED_ROOM_TYPE},
+            power_level_override=power_levels,
+        )
+        log.info("Created feed room %s for %s", room_id, owner)
+        return room_id
+
+    async def _owner_profile(self, owner: str) -> tuple[str, str | None]:
+        try:
+            profile = await self.bot.get_profile(UserID(owner))
+        except MatrixRequestError:
+            return self.ids.local_localpart(owner), None
+        return profile.displayname or self.ids.local_localpart(owner), profile.avatar_url or None
+
+    async def _join_owner(self, room_id: RoomID, owner: str) -> None:
+        try:
+            intent = await self.intent_for(owner)
+        except CannotActAsUser:
+            return
+        await intent.join_room_by_id(room_id)
+
+    async def join_without_following(self, room_id: RoomID, user_id: str) -> IntentAPI:
+        """Join to like or comment; the member event says this is not a follow."""
+        intent = await self.intent_for(user_id)
+        if not await self.bridge.az.state_store.is_joined(room_id, UserID(user_id)):
+            await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: False})
+        return intent
+
+    async def sync_room_profile(self, room_id: str, displayname: str | None,
+                                avatar_url: str | None) -> None:
+        """Keep the feed room's name and avatar equal to the owner's profile."""
+        if displayname:
+            await self.bot.set_room_name(RoomID(room_id), displayname)
+        if avatar_url:
+            await self.bot.send_state_event(RoomID(room_id), EventType.ROOM_AVATAR,
+                                            {"url": avatar_url})
+
+    async def query_alias(self, alias: RoomAlias) -> dict | None:
+        """The homeserver asks about #feed_NAME: create the feed room if NAME exists."""
+        owner = self.owner_from_alias(alias)
+        if owner is None or not await self.bridge.social.user_exists(owner):
+            return None
+        if self._locks[owner].locked():
+            # ensure() itself is resolving the alias; answering "no" lets it create the room.
+            return None
+        await self.ensure(owner, alias_missing=True)
+        return {}

@@ -1,0 +1,51 @@
+"""How index rows look in API answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import events as ev
+
+
+def author_view(user_id: str, displayname: str | None, avatar_url: str | None,
+                handle: str) -> dict[str, Any]:
+    return {"user_id": user_id, "handle": handle, "display_name": displayname or handle,
+            "avatar_url": avatar_url}
+
+
+def post_view(row, handle: str) -> dict[str, Any]:
+    content = json.loads(row["content"])
+    block = content.get(ev.POST_BLOCK, {})
+    view: dict[str, Any] = {
+        "id": row["event_id"],
+        "room_id": row["room_id"],
+        "event_id": row["event_id"],
+        "author": author_view(row["author"], row["displayname"], row["avatar_url"], handle),
+        "kind": row["kind"],
+        "text": row["body"],
+        "created_at": row["ts"],
+        "edited_at": row["edited_ts"],
+        "counts": {"likes": row["likes"], "comments": row["comments"],
+                   "reposts": row["reposts"]},
+        "liked": bool(row["liked"]),
+    }
+    if row["kind"] == "image":
+        view["text"] = block.get("caption", "")
+        view["image"] = {"url": content.get("url"), **(content.get("info") or {})}
+    elif row["kind"] == "app":
+        view["text"] = block.get("text", "")
+        view["app"] = block.get(ev.POST_APP)
+    elif row["kind"] == "activity":
+        view["activity"] = block.get(ev.POST_ACTIVITY)
+    elif row["kind"] == "repost":
+        view["text"] = block.get("text", "")
+        view["repost_of"] = block.get(ev.POST_REPOST_OF)
+    return view
+
+
+def comment_view(row, handle: str) -> dict[str, Any]:
+    return {"id": row["event_id"], "post_id": row["post_id"], "room_id": row["room_id"],
+            "author": {"user_id": row["author"], "handle": handle}, "text": row["body"],
+            "in_reply_to": row["in_reply_to"], "created_at": row["ts"],
+            "edited_at": row["edited_ts"]}
