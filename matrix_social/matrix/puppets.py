@@ -10,6 +10,7 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import UserID
 
 from ..db import ai_puppet
+from .queries import EXISTS
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -57,7 +58,7 @@ class Puppets:
     async def query_user(self, user_id: UserID) -> dict | None:
         """The homeserver asks whether a user in our namespace exists; create AIs on demand."""
         if user_id == self.ids.bot:
-            return {}
+            return EXISTS
         if self.ids.is_ai(user_id) and await self.ensure_ai(user_id) is not None:
-            return {}
+            return EXISTS
         return None

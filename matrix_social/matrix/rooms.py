@@ -21,6 +21,7 @@ from mautrix.types import (
 
 from .. import events as ev
 from ..db import feed_rooms
+from .queries import EXISTS
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -187,4 +188,4 @@ class FeedRooms:
             # ensure() itself is resolving the alias; answering "no" lets it create the room.
             return None
         await self.ensure(owner, alias_missing=True)
-        return {}
+        return EXISTS
