@@ -1,4 +1,8 @@
-"""Command line: `matrix-social [-c config.yaml] [-g]` runs the service; subcommands do the rest."""
+"""Command line: `matrix-social [-c config.yaml] [-g]` runs the service; subcommands do the rest.
+
+  matrix-social dev [--data DIR]        local Synapse + this service, a demo user
+  matrix-social reindex [-c config]     rebuild the index from the rooms' history
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ def main(argv: list[str] | None = None) -> None:
         from .devstack.run import main as dev_main
 
         dev_main(argv[1:])
+        return
+    if argv and argv[0] == "reindex":
+        from .reindex_command import main as reindex_main
+
+        reindex_main(argv[1:])
         return
     from .bridge import SocialBridge
 

@@ -6,6 +6,16 @@ from mautrix.util.async_db import Database
 
 
 async def upsert(db: Database, room_id: str, user_id: str, ts: int) -> None:
+    """From the member event itself: its timestamp is the truth."""
+    await db.execute(
+        "INSERT INTO follow (room_id, user_id, ts) VALUES ($1, $2, $3) "
+        "ON CONFLICT (room_id, user_id) DO UPDATE SET ts=excluded.ts",
+        room_id, user_id, ts,
+    )
+
+
+async def upsert_provisional(db: Database, room_id: str, user_id: str, ts: int) -> None:
+    """Right after our own join, before its event arrives with the homeserver's timestamp."""
     await db.execute(
         "INSERT INTO follow (room_id, user_id, ts) VALUES ($1, $2, $3) "
         "ON CONFLICT (room_id, user_id) DO NOTHING",

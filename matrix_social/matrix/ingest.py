@@ -50,6 +50,9 @@ class Ingest:
             log.warning("Skipped event %s (%s) from %s: %s", raw.get("event_id"),
                         raw.get("type"), raw.get("sender"), e)
 
+    def forget_rooms(self) -> None:
+        self._owners.clear()
+
     async def owner_of(self, room_id: str) -> str | None:
         owner = self._owners.get(room_id)
         if owner is None:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventID, EventType, RoomID, UserID
 
@@ -120,10 +121,9 @@ class Social:
     async def _send_and_index(self, intent, room_id: RoomID, event_type: str,
                               content: dict) -> EventID:
         event_id = await intent.send_message_event(room_id, EventType.find(event_type), content)
-        await self.bridge.ingest.apply({
-            "type": event_type, "room_id": room_id, "sender": intent.mxid,
-            "event_id": event_id, "origin_server_ts": _now_ms(), "content": content,
-        })
+        # Index the homeserver's own copy (its timestamp), exactly as the transaction will.
+        raw = await intent.api.request(Method.GET, Path.v3.rooms[room_id].event[event_id])
+        await self.bridge.ingest.apply(raw)
         return event_id
 
     async def create_post(self, author: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +260,7 @@ class Social:
         intent = await self._intent(user)
         if not await follows.is_following(self.db, room_id, user):
             await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
-            await follows.upsert(self.db, room_id, user, _now_ms())
+            await follows.upsert_provisional(self.db, room_id, user, _now_ms())
         return await self.follow_status(user, target, room_id)
 
     async def unfollow(self, user: str, handle: str) -> dict[str, Any]:
