@@ -1,0 +1,158 @@
+"""Feed read latency and index write throughput, SQLite and PostgreSQL side by side.
+
+    .venv/bin/python bench/feed_bench.py [--posts 10000 100000] [--runs 50]
+
+Fills the index directly (synthetic rows, the same schema the service uses), then times the
+feed query the API runs: the first page, a page deep in the feed (keyset cursor), and the
+ingest of post rows. PostgreSQL: 127.0.0.1:5432, user postgres; a throwaway database per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+from mautrix.util.async_db import Database
+
+from matrix_social.db import feed, upgrade_table
+from matrix_social.db.posts import PostRow
+from matrix_social.db.posts import upsert as upsert_post
+
+AUTHORS = 1000
+FOLLOWED = 200
+PAGE = 20
+ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+async def fill(db: Database, posts: int, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    viewer = "@viewer:bench"
+    authors = [f"@user{i}:bench" for i in range(AUTHORS)]
+    rooms = {a: f"!feed{i}:bench" for i, a in enumerate(authors)}
+    await db.executemany("INSERT INTO feed_room (room_id, owner, created_at) VALUES ($1,$2,0)",
+                         [(rooms[a], a) for a in authors])
+    await db.executemany("INSERT INTO follow (room_id, user_id, ts) VALUES ($1,$2,0)",
+                         [(rooms[a], viewer) for a in rng.sample(authors, FOLLOWED)])
+    content = json.dumps({"msgtype": "m.text", "body": "x", "m.matrix_os.social.post":
+                          {"kind": "text"}})
+    base = 1_700_000_000_000
+    batch: list[tuple] = []
+    likes: list[tuple] = []
+    for i in range(posts):
+        author = authors[i % AUTHORS]
+        event_id = f"$p{i}"
+        batch.append((event_id, rooms[author], author, "text", f"post {i}", content,
+                      base + i * 1000, None))
+        for j in range(rng.randint(0, 5)):
+            likes.append((f"$l{i}_{j}", event_id, f"@user{rng.randrange(AUTHORS)}:bench",
+                          base + i * 1000 + j))
+        if len(batch) >= 5000:
+            await _flush(db, batch, likes)
+    await _flush(db, batch, likes)
+    return viewer
+
+
+async def _flush(db: Database, batch: list, likes: list) -> None:
+    await db.executemany(
+        "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)", batch)
+    await db.executemany(
+        "INSERT INTO post_like (event_id, post_id, user_id, ts) VALUES ($1,$2,$3,$4)", likes)
+    batch.clear()
+    likes.clear()
+
+
+async def time_ms(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def measure(db: Database, posts: int, runs: int) -> dict:
+    start = time.perf_counter()
+    viewer = await fill(db, posts)
+    fill_s = time.perf_counter() - start
+    first = await time_ms(lambda: feed.feed_page(db, viewer, None, PAGE), runs)
+    rows = await feed.feed_page(db, viewer, None, 1000)
+    middle = rows[len(rows) // 2]
+    deep = await time_ms(
+        lambda: feed.feed_page(db, viewer, (middle["ts"], middle["event_id"]), PAGE), runs)
+    ingest_n = 2000
+    rows_in = [PostRow(f"$new{i}", "!feed0:bench", "@user0:bench", "text", "hi", {},
+                       2_000_000_000_000 + i, None, None) for i in range(ingest_n)]
+    start = time.perf_counter()
+    for row in rows_in:
+        await upsert_post(db, row)
+    ingest_s = time.perf_counter() - start
+    return {"fill_s": fill_s, "first_p50": statistics.median(first), "first_p95": pct(first, .95),
+            "deep_p50": statistics.median(deep), "deep_p95": pct(deep, .95),
+            "ingest_per_s": ingest_n / ingest_s}
+
+
+async def with_sqlite(posts: int, runs: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database.create(f"sqlite:{Path(tmp) / 'bench.db'}", upgrade_table=upgrade_table)
+        await db.start()
+        try:
+            return await measure(db, posts, runs)
+        finally:
+            await db.stop()
+
+
+async def with_postgres(posts: int, runs: int) -> dict:
+    name = f"matrix_social_bench_{random.randrange(1 << 30)}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database.create(f"postgres://postgres@127.0.0.1:5432/{name}",
+                         upgrade_table=upgrade_table)
+    await db.start()
+    try:
+        result = await measure(db, posts, runs)
+    finally:
+        await db.stop()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+    return result
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    print(f"feed page of {PAGE}, viewer follows {FOLLOWED} of {AUTHORS} authors, "
+          f"{args.runs} runs each; times in ms")
+    header = ("posts", "backend", "fill s", "first p50", "first p95", "deep p50", "deep p95",
+              "ingest rows/s")
+    print("{:>8} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>14}".format(*header))
+    for posts in args.posts:
+        results = {"sqlite": await with_sqlite(posts, args.runs),
+                   "postgres": await with_postgres(posts, args.runs)}
+        for backend, r in results.items():
+            print(f"{posts:>8} {backend:>9} {r['fill_s']:>7.1f} {r['first_p50']:>10.2f} "
+                  f"{r['first_p95']:>10.2f} {r['deep_p50']:>9.2f} {r['deep_p95']:>9.2f} "
+                  f"{r['ingest_per_s']:>14.0f}")
+        s, p = results["sqlite"], results["postgres"]
+        print(f"{posts:>8} {'pg/sqlite':>9} {'':>7} {p['first_p50'] / s['first_p50']:>10.2f} "
+              f"{p['first_p95'] / s['first_p95']:>10.2f} {p['deep_p50'] / s['deep_p50']:>9.2f} "
+              f"{p['deep_p95'] / s['deep_p95']:>9.2f} "
+              f"{p['ingest_per_s'] / s['ingest_per_s']:>14.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
