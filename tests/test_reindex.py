@@ -88,3 +88,20 @@ async def test_reindex_rebuilds_the_same_index(stack):
     assert progress.rooms_done == progress.rooms_total >= 4 and bars[-1] == progress.rooms_total
     after = await _snapshot(stack, [alice, bob, carol, dave])
     assert after == before
+
+
+async def test_reindex_command_line(stack):
+    import asyncio
+    import sys
+
+    alice = await stack.register("alice")
+    await api_ok(stack, "POST", "/posts", alice, json={"text": "survives a reindex"})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "matrix_social", "reindex", "-c", str(stack.root / "config.yaml"),
+        "-n", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert "rooms" in stderr.decode() and "reindex [" in stderr.decode()
+    stack.bridge.ingest.forget_rooms()
+    feed = await api_ok(stack, "GET", "/feed", alice)
+    assert [p["text"] for p in feed["items"]] == ["survives a reindex"]

@@ -180,3 +180,18 @@ async def test_openapi_document_matches_the_routes(stack):
     assert served == DOCUMENT
     documented = {(method, path) for path, ops in DOCUMENT["paths"].items() for method in ops}
     assert _app_routes(stack) == documented
+
+
+async def test_feed_room_name_follows_the_owner_profile(stack):
+    alice = await stack.register("alice")
+    post = await api_ok(stack, "POST", "/posts", alice, json={"text": "hi"})
+    client = stack.nio(alice)
+    await client.set_displayname("Alice Liddell")
+
+    async def renamed():
+        resp = await client.room_get_state_event(post["room_id"], "m.room.name")
+        return getattr(resp, "content", {}).get("name") == "Alice Liddell"
+
+    await eventually(renamed, what="feed room renamed after the owner")
+    got = await api_ok(stack, "GET", f"/posts/{quote(post['id'], safe='')}", alice)
+    assert got["author"]["display_name"] == "Alice Liddell"
