@@ -19,7 +19,10 @@ from .matrix.ingest import Ingest
 from .matrix.puppets import Puppets
 from .matrix.rooms import FeedRooms
 from .matrix.txn_guard import make_txn_guard
+from .social.apps import Apps
+from .social.explore import Explore
 from .social.identity import Identities
+from .social.profile_service import Profiles
 from .social.service import Social
 
 
@@ -117,6 +120,9 @@ class SocialBridge(Bridge):
         self.feed_rooms = FeedRooms(self)
         self.ingest = Ingest(self)
         self.social = Social(self)
+        self.profiles = Profiles(self, self.social)
+        self.apps = Apps(self, self.social, self.profiles)
+        self.explore = Explore(self, self.social)
         self.az.app.add_subapp("/api/social", make_api_app(self))
 
     def prepare_bridge(self) -> None:

@@ -117,6 +117,7 @@ class Config(BaseBridgeConfig):
         copy("bridge.ai_suffix")
         copy("bridge.ai_displayname_template")
         copy("bridge.feed_alias_prefix")
+        copy("bridge.soul_path_template")
         for platform in PLATFORMS:
             copy(f"bridge.platform_prefixes.{platform}")
         copy("api.token_cache_seconds")

@@ -11,6 +11,7 @@ from .errors import error_middleware
 from .health import add_health_routes
 from .openapi import add_openapi_route
 from .routes import add_social_routes
+from .routes_explore import add_explore_routes
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -20,6 +21,8 @@ def make_api_app(bridge: SocialBridge) -> web.Application:
     max_image = bridge.config["api.max_image_size"] * 1024 * 1024
     app = web.Application(middlewares=[error_middleware], client_max_size=max_image + 1024)
     add_health_routes(app, bridge)
-    add_social_routes(app, bridge.social, Authenticator(bridge), max_image)
+    auth = Authenticator(bridge)
+    add_social_routes(app, bridge.social, auth, max_image)
+    add_explore_routes(app, bridge, auth)
     add_openapi_route(app)
     return app

@@ -17,6 +17,8 @@ _PAGE_PARAMS = [
 ]
 _POST_ID = {"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"},
             "description": "The post's Matrix event id."}
+_APP_ID = {"name": "app_id", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "AUTHOR_LOCALPART:SLUG, e.g. alice:chess."}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
 
@@ -90,6 +92,45 @@ PATHS: dict[str, dict[str, Any]] = {
                                        params=[_HANDLE, *_PAGE_PARAMS])},
     "/following/{handle}": {"get": _op("Followed users and AIs, newest first", "PeoplePage",
                                        params=[_HANDLE, *_PAGE_PARAMS])},
+    "/profile/{handle}": {"get": _op(
+        "A person's or an AI's profile: counts, apps, recent posts (and AI profile)", "Profile",
+        params=[_HANDLE])},
+    "/profile": {"patch": _op(
+        "Edit your profile: display_name and avatar_url (Matrix profile), bio, links, "
+        "interests (profile state; the feed room topic mirrors the bio)", "Profile",
+        body={"$ref": "#/components/schemas/ProfilePatch"}, errors=(400, 401))},
+    "/profile/ai": {"patch": _op(
+        "Set your AI's profile (personality, skills, capabilities)", "Profile",
+        body={"$ref": "#/components/schemas/AiProfile"}, errors=(400, 401))},
+    "/profile/ai/soul": {"post": _op(
+        "Derive your AI's profile from its SOUL file (path template in config)", "Profile",
+        errors=(401, 404))},
+    "/apps": {"post": _op(
+        "Publish or update an app (state event); share: true also posts an app share",
+        "App", status=201, body={"$ref": "#/components/schemas/NewApp"}, errors=(400, 401))},
+    "/apps/{app_id}": {
+        "get": _op("One app, with its install count", "App", params=[_APP_ID]),
+        "delete": _op("Unpublish your app", "Object", params=[_APP_ID],
+                      errors=(401, 403, 404)),
+    },
+    "/apps/{app_id}/install": {"post": _op(
+        "Report an install by the caller (counted once per user)", "Install",
+        params=[_APP_ID])},
+    "/explore/trending": {"get": _op(
+        "Posts most liked in the last 24 hours (ties: newer first)", "PostPage",
+        params=_PAGE_PARAMS)},
+    "/explore/apps": {"get": _op("Apps most installed in the last 7 days", "AppPage",
+                                 params=_PAGE_PARAMS)},
+    "/explore/suggestions": {"get": _op(
+        "People and AIs to follow, each with the reasons", "SuggestionPage",
+        params=_PAGE_PARAMS)},
+    "/search": {"get": _op(
+        "Search users (handle prefix, display name), posts (full text) and apps; type=all "
+        "returns one page of each, a cursor continues one type", "SearchResult",
+        params=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "type", "in": "query",
+                 "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
+                *_PAGE_PARAMS])},
 }
 
 _AUTHOR = {"type": "object", "properties": {
@@ -141,6 +182,55 @@ SCHEMAS: dict[str, Any] = {
     "FollowStatus": {"type": "object", "properties": {
         "user_id": {"type": "string"}, "handle": {"type": "string"}, "room_id": {"type": "string"},
         "following": {"type": "boolean"}, "followers_count": {"type": "integer"}}},
+    "Profile": {"type": "object", "properties": {
+        "user_id": {"type": "string"}, "handle": {"type": "string"},
+        "kind": {"type": "string", "enum": ["human", "ai"]},
+        "display_name": {"type": "string"}, "avatar_url": {"type": "string", "nullable": True},
+        "bio": {"type": "string"}, "links": {"type": "array", "items": {"type": "object"}},
+        "interests": {"type": "array", "items": {"type": "string"}},
+        "room_id": {"type": "string"}, "followers_count": {"type": "integer"},
+        "following_count": {"type": "integer"}, "following": {"type": "boolean"},
+        "apps": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
+        "recent_posts": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
+        "owner": {"type": "object"}, "ai": {"$ref": "#/components/schemas/AiProfile"}}},
+    "ProfilePatch": {"type": "object", "properties": {
+        "display_name": {"type": "string", "maxLength": 100},
+        "avatar_url": {"type": "string", "description": "mxc:// URI"},
+        "bio": {"type": "string", "maxLength": 500},
+        "links": {"type": "array", "maxItems": 10, "items": {"type": "object", "properties": {
+            "url": {"type": "string"}, "title": {"type": "string"}}}},
+        "interests": {"type": "array", "maxItems": 20, "items": {"type": "string"}}}},
+    "AiProfile": {"type": "object", "properties": {
+        "personality": {"type": "string"},
+        "skills": {"type": "array", "items": {"type": "string"}},
+        "capabilities": {"type": "array", "items": {"type": "string"}}}},
+    "NewApp": {"type": "object", "required": ["slug", "name", "url"], "properties": {
+        "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
+        "name": {"type": "string"}, "description": {"type": "string"},
+        "icon": {"type": "string"}, "url": {"type": "string"},
+        "share": {"type": "boolean"}, "text": _TEXT}},
+    "App": {"type": "object", "properties": {
+        "id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"},
+        "description": {"type": "string"}, "icon": {"type": "string"},
+        "url": {"type": "string"}, "author": _AUTHOR, "installs": {"type": "integer"},
+        "published_at": {"type": "integer"}, "installs_7d": {"type": "integer"},
+        "post": {"$ref": "#/components/schemas/Post"}}},
+    "AppPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
+        "next_cursor": {"type": "string", "nullable": True}}},
+    "Install": {"type": "object", "properties": {
+        "id": {"type": "string"}, "installed": {"type": "boolean"}, "new": {"type": "boolean"},
+        "installs": {"type": "integer"}}},
+    "SuggestionPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "user_id": {"type": "string"}, "handle": {"type": "string"},
+            "display_name": {"type": "string"}, "score": {"type": "integer"},
+            "reasons": {"type": "array", "items": {"type": "string"}}}}},
+        "next_cursor": {"type": "string", "nullable": True}}},
+    "SearchResult": {"type": "object", "properties": {
+        "users": {"$ref": "#/components/schemas/PeoplePage"},
+        "posts": {"$ref": "#/components/schemas/PostPage"},
+        "apps": {"$ref": "#/components/schemas/AppPage"}}},
     "PeoplePage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"},
         "next_cursor": {"type": "string", "nullable": True}}},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mautrix.util.async_db import Database
 
-_SELECT = """
+SELECT_POST = """
 SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edited_ts,
        p.repost_of, pr.displayname, pr.avatar_url,
        (SELECT COUNT(DISTINCT l.user_id) FROM post_like l WHERE l.post_id = p.event_id) AS likes,
@@ -25,15 +25,22 @@ async def feed_page(db: Database, viewer: str, before: tuple[int, str] | None,
                     limit: int) -> list:
     if before is None:
         return await db.fetch(
-            f"{_SELECT} WHERE {_VISIBLE_ROOMS} ORDER BY p.ts DESC, p.event_id DESC LIMIT $2",
+            f"{SELECT_POST} WHERE {_VISIBLE_ROOMS} ORDER BY p.ts DESC, p.event_id DESC LIMIT $2",
             viewer, limit,
         )
     return await db.fetch(
-        f"{_SELECT} WHERE {_VISIBLE_ROOMS} AND (p.ts < $2 OR (p.ts = $2 AND p.event_id < $3)) "
+        f"{SELECT_POST} WHERE {_VISIBLE_ROOMS} AND (p.ts < $2 OR (p.ts = $2 AND p.event_id < $3)) "
         "ORDER BY p.ts DESC, p.event_id DESC LIMIT $4",
         viewer, before[0], before[1], limit,
     )
 
 
 async def one_post(db: Database, viewer: str, event_id: str):
-    return await db.fetchrow(f"{_SELECT} WHERE p.event_id = $2", viewer, event_id)
+    return await db.fetchrow(f"{SELECT_POST} WHERE p.event_id = $2", viewer, event_id)
+
+
+async def room_posts(db: Database, viewer: str, room_id: str, limit: int) -> list:
+    return await db.fetch(
+        f"{SELECT_POST} WHERE p.room_id = $2 ORDER BY p.ts DESC, p.event_id DESC LIMIT $3",
+        viewer, room_id, limit,
+    )

@@ -1,8 +1,14 @@
-"""Drop the derived index (never bridge state such as transactions, puppets, uploads)."""
+"""Drop the derived index (never bridge state such as transactions, puppets, uploads, installs).
+
+Installs are reported by the OS, not events in rooms, so a reindex must keep them.
+"""
 
 from mautrix.util.async_db import Database
 
-INDEX_TABLES = ("post_like", "comment", "post", "follow", "profile", "feed_room")
+INDEX_TABLES = (
+    "post_like", "comment", "post", "follow", "profile", "interest", "ai_profile", "app",
+    "feed_room",
+)
 
 
 async def clear_index(db: Database) -> None:

@@ -12,15 +12,19 @@ from typing import TYPE_CHECKING, Any
 from mautrix.types import Event
 
 from .. import events as ev
-from ..db import comments, feed_rooms, follows, likes, posts, profiles
+from ..db import ai_profiles, apps, comments, feed_rooms, follows, likes, posts, profiles
 from ..db.posts import PostRow
 from ..social.posts import (
+    InvalidInput,
     MalformedEvent,
+    clean_text,
+    clean_url,
     edited_content,
     is_like_key,
     parse_post,
     relation_of,
 )
+from ..social.profiles import MAX_BIO, clean_interests, clean_links, clean_string_list
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -81,6 +85,41 @@ class Ingest:
             await self._reaction(raw, content)
         elif etype == "m.room.redaction":
             await self._redaction(raw, content)
+        elif raw.get("state_key") is not None and raw["sender"] in (owner, self.bridge.az.bot_mxid):
+            await self._owner_state(raw, owner, content)
+
+    async def _owner_state(self, raw: dict, owner: str, content: dict) -> None:
+        etype, state_key = raw["type"], raw["state_key"]
+        try:
+            if etype == str(ev.PROFILE_STATE) and state_key == "":
+                await profiles.set_details(
+                    self.db, owner, clean_text(content.get("bio"), "bio", max_chars=MAX_BIO,
+                                               required=False),
+                    clean_links(content.get("links", [])),
+                    clean_interests(content.get("interests", [])))
+            elif etype == str(ev.AI_PROFILE_STATE) and state_key == "":
+                await ai_profiles.upsert(
+                    self.db, owner,
+                    clean_text(content.get("personality"), "personality", max_chars=MAX_BIO,
+                               required=False),
+                    clean_string_list(content.get("skills", []), "skills"),
+                    clean_string_list(content.get("capabilities", []), "capabilities"))
+            elif etype == str(ev.APP_STATE) and state_key:
+                await self._app_state(raw, owner, content)
+        except InvalidInput as e:
+            raise MalformedEvent(str(e)) from None
+
+    async def _app_state(self, raw: dict, owner: str, content: dict) -> None:
+        app_id = f"{self.bridge.identities.local_localpart(owner)}:{raw['state_key']}"
+        if not content:
+            await apps.delete(self.db, app_id)
+            return
+        await apps.upsert(
+            self.db, app_id, raw["room_id"], owner, raw["state_key"],
+            clean_text(content.get("name"), "name", max_chars=100),
+            clean_text(content.get("description"), "description", required=False),
+            clean_url(content.get("icon"), "icon", required=False),
+            clean_url(content.get("url"), "url"), raw["origin_server_ts"])
 
     async def _feed_state(self, room_id: str, sender: str, content: dict) -> None:
         owner = content.get(ev.FEED_OWNER_KEY)

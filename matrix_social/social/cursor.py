@@ -1,28 +1,38 @@
-"""Opaque keyset cursors: a (timestamp, id) position, base64url-encoded JSON."""
+"""Opaque keyset cursors: a position such as (timestamp, id), base64url-encoded JSON."""
 
 from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 
 class BadCursor(ValueError):
     pass
 
 
-def encode(ts: int, key: str) -> str:
-    raw = json.dumps([ts, key], separators=(",", ":")).encode()
+def encode(*position: Any) -> str:
+    raw = json.dumps(list(position), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str | None) -> tuple[int, str] | None:
+def _matches(value: Any, expected: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    if expected is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, expected)
+
+
+def decode(cursor: str | None, shape: tuple[type, ...] = (int, str)) -> tuple | None:
+    """The position, checked against `shape`; None for no cursor (the first page)."""
     if not cursor:
         return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        ts, key = json.loads(raw)
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError) as e:
         raise BadCursor("cursor is not one this API returned") from e
-    if not isinstance(ts, int) or isinstance(ts, bool) or not isinstance(key, str):
+    if (not isinstance(values, list) or len(values) != len(shape)
+            or not all(_matches(v, t) for v, t in zip(values, shape, strict=True))):
         raise BadCursor("cursor is not one this API returned")
-    return ts, key
+    return tuple(float(v) if t is float else v for v, t in zip(values, shape, strict=True))

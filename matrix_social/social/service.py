@@ -112,7 +112,7 @@ class Social:
 
     # --- writing --------------------------------------------------------------------------
 
-    async def _intent(self, user_id: str):
+    async def intent_for(self, user_id: str):
         try:
             return await self.rooms.intent_for(user_id)
         except CannotActAsUser as e:
@@ -143,7 +143,7 @@ class Social:
         return await self._publish(author, content)
 
     async def _publish(self, author: str, content: dict) -> dict[str, Any]:
-        intent = await self._intent(author)
+        intent = await self.intent_for(author)
         room_id = await self.rooms.ensure(author)
         event_id = await self._send_and_index(intent, room_id, "m.room.message", content)
         return await self.get_post(author, event_id)
@@ -164,7 +164,7 @@ class Social:
         if sniffed is None:
             raise compose.InvalidInput("not a JPEG, PNG, GIF or WebP image")
         mimetype, width, height = sniffed
-        intent = await self._intent(owner)
+        intent = await self.intent_for(owner)
         mxc = await intent.upload_media(data, mime_type=mimetype)
         await media.insert(self.db, mxc, owner, mimetype, len(data), width, height)
         return {"content_uri": mxc, "mimetype": mimetype, "size": len(data),
@@ -176,7 +176,7 @@ class Social:
             raise Forbidden("You can only edit your own posts")
         row = await feed.one_post(self.db, user, post_id)
         new = compose.edited_post_content(row, compose.clean_text(text, "text"))
-        intent = await self._intent(user)
+        intent = await self.intent_for(user)
         await self._send_and_index(intent, room_id, "m.room.message",
                                    compose.edit_event_content(post_id, new))
         return await self.get_post(user, post_id)
@@ -185,7 +185,7 @@ class Social:
         room_id, author = await self._post_location(post_id)
         if author != user:
             raise Forbidden("You can only delete your own posts")
-        intent = await self._intent(user)
+        intent = await self.intent_for(user)
         await intent.redact(room_id, EventID(post_id))
         await posts.delete(self.db, post_id)
 
@@ -201,7 +201,7 @@ class Social:
         room_id, _ = await self._post_location(post_id)
         reactions = await likes.reaction_events(self.db, post_id, user)
         if reactions:
-            intent = await self._intent(user)
+            intent = await self.intent_for(user)
             for reaction in reactions:
                 await intent.redact(room_id, EventID(reaction))
                 await likes.delete(self.db, reaction)
@@ -257,7 +257,7 @@ class Social:
         if not self.ids.local_localpart(target):
             raise compose.InvalidInput("Following users of other servers is not supported yet")
         room_id = await self.rooms.ensure(target)
-        intent = await self._intent(user)
+        intent = await self.intent_for(user)
         if not await follows.is_following(self.db, room_id, user):
             await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
             await follows.upsert_provisional(self.db, room_id, user, _now_ms())
@@ -267,7 +267,7 @@ class Social:
         target = await self.resolve(handle)
         room_id = await self.rooms.ensure(target)
         if await follows.is_following(self.db, room_id, user):
-            intent = await self._intent(user)
+            intent = await self.intent_for(user)
             await intent.leave_room(room_id)
             await follows.delete(self.db, room_id, user)
         return await self.follow_status(user, target, room_id)

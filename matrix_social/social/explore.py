@@ -1,0 +1,162 @@
+"""Explore: trending posts and apps, people to follow (with a reason), unified search."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from ..db import explore, profiles, search
+from . import cursor as cursors
+from .posts import InvalidInput
+from .profile_service import app_view
+from .service import Social
+from .views import post_view
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+DAY_MS = 24 * 3600 * 1000
+WEEK_MS = 7 * DAY_MS
+SEARCH_TYPES = ("all", "users", "posts", "apps")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+class Explore:
+    def __init__(self, bridge: SocialBridge, social: Social) -> None:
+        self.db = bridge.db
+        self.social = social
+
+    def _decode(self, cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
+        try:
+            return cursors.decode(cursor, shape)
+        except cursors.BadCursor as e:
+            raise InvalidInput(str(e)) from None
+
+    async def trending_posts(self, viewer: str, cursor: str | None, limit: int,
+                             now: int | None = None) -> dict[str, Any]:
+        """Most liked in the 24 hours before `now` (fixed in the cursor, so pages agree)."""
+        position = self._decode(cursor, (int, int, int, str))
+        now = position[0] if position else (now if now is not None else _now_ms())
+        rows = await explore.trending_posts(self.db, viewer, now - DAY_MS, now,
+                                            position[1:] if position else None, limit + 1)
+        items = []
+        for row in rows[:limit]:
+            item = post_view(row, self.social.handle_of(row["author"]))
+            item["likes_24h"] = row["trend"]
+            items.append(item)
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = cursors.encode(now, last["trend"], last["ts"], last["event_id"])
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def trending_apps(self, cursor: str | None, limit: int,
+                            now: int | None = None) -> dict[str, Any]:
+        position = self._decode(cursor, (int, int, str))
+        now = position[0] if position else (now if now is not None else _now_ms())
+        rows = await explore.trending_apps(self.db, now - WEEK_MS, now,
+                                           position[1:] if position else None, limit + 1)
+        items = []
+        for row in rows[:limit]:
+            item = app_view(row, self.social.handle_of(row["author"]))
+            item["installs_7d"] = row["installs_recent"]
+            items.append(item)
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = cursors.encode(now, last["installs_recent"], last["app_id"])
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def suggestions(self, user: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        position = self._decode(cursor, (int, str))
+        signals: defaultdict[str, dict[str, Any]] = defaultdict(
+            lambda: {"interests": [], "apps": [], "followed_by": 0})
+        for row in await explore.shared_interests(self.db, user):
+            signals[row["user_id"]]["interests"].append(row["tag"])
+        for row in await explore.shared_apps(self.db, user):
+            if row["name"] not in signals[row["user_id"]]["apps"]:
+                signals[row["user_id"]]["apps"].append(row["name"])
+        for row in await explore.followed_by_followed(self.db, user):
+            signals[row["user_id"]]["followed_by"] = row["n"]
+        excluded = await explore.followed_owners(self.db, user) | {user}
+        ranked = sorted(
+            ((3 * len(s["interests"]) + 2 * len(s["apps"]) + s["followed_by"], uid, s)
+             for uid, s in signals.items() if uid not in excluded),
+            key=lambda item: (-item[0], item[1]),
+        )
+        if position is not None:
+            ranked = [r for r in ranked
+                      if r[0] < position[0] or (r[0] == position[0] and r[1] > position[1])]
+        page = ranked[:limit]
+        items = []
+        for score, uid, s in page:
+            displayname, avatar = await profiles.get(self.db, uid)
+            items.append({"user_id": uid, "handle": self.social.handle_of(uid),
+                          "display_name": displayname or self.social.handle_of(uid),
+                          "avatar_url": avatar, "score": score, "reasons": self._reasons(s)})
+        next_cursor = cursors.encode(page[-1][0], page[-1][1]) if len(ranked) > limit else None
+        return {"items": items, "next_cursor": next_cursor}
+
+    @staticmethod
+    def _reasons(signal: dict[str, Any]) -> list[str]:
+        reasons = []
+        if signal["interests"]:
+            reasons.append("you both like " + ", ".join(sorted(signal["interests"])[:3]))
+        if signal["apps"]:
+            reasons.append("you both use " + ", ".join(sorted(signal["apps"])[:3]))
+        if signal["followed_by"]:
+            reasons.append("followed by " + _plural(signal["followed_by"], "person",
+                                                    "people") + " you follow")
+        return reasons
+
+    async def search(self, viewer: str, query: Any, kind: str, cursor: str | None,
+                     limit: int) -> dict[str, Any]:
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInput("'q' must not be empty")
+        if len(query) > 200:
+            raise InvalidInput("'q' is longer than 200 characters")
+        if kind not in SEARCH_TYPES:
+            raise InvalidInput(f"'type' must be one of {', '.join(SEARCH_TYPES)}")
+        if kind == "all" and cursor:
+            raise InvalidInput("a cursor continues one type; pass type=users, posts or apps")
+        result: dict[str, Any] = {}
+        if kind in ("all", "users"):
+            result["users"] = await self._search_users(query, cursor, limit)
+        if kind in ("all", "posts"):
+            result["posts"] = await self._search_posts(viewer, query, cursor, limit)
+        if kind in ("all", "apps"):
+            result["apps"] = await self._search_apps(query, cursor, limit)
+        return result
+
+    async def _search_users(self, query: str, cursor: str | None, limit: int) -> dict:
+        rows = await search.users(self.db, query, self._decode(cursor, (int, str)), limit + 1)
+        items = [{"user_id": r["user_id"], "handle": self.social.handle_of(r["user_id"]),
+                  "display_name": r["displayname"] or self.social.handle_of(r["user_id"]),
+                  "avatar_url": r["avatar_url"], "bio": r["bio"] or ""} for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return {"items": items,
+                "next_cursor": cursors.encode(last["rank"], last["user_id"]) if last else None}
+
+    async def _search_posts(self, viewer: str, query: str, cursor: str | None,
+                            limit: int) -> dict:
+        rows = await search.posts(self.db, viewer, query, self._decode(cursor, (float, str)),
+                                  limit + 1)
+        items = [post_view(r, self.social.handle_of(r["author"])) for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return {"items": items, "next_cursor":
+                cursors.encode(float(last["rank"]), last["event_id"]) if last else None}
+
+    async def _search_apps(self, query: str, cursor: str | None, limit: int) -> dict:
+        rows = await search.apps(self.db, query, self._decode(cursor, (int, str)), limit + 1)
+        items = [app_view(r, self.social.handle_of(r["author"])) for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return {"items": items,
+                "next_cursor": cursors.encode(last["rank"], last["app_id"]) if last else None}
