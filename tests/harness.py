@@ -110,6 +110,8 @@ class Stack:
             database=self.database_url,
             log_level="DEBUG",
         )
+        self.config["bridge.soul_path_template"] = str(self.root / "souls" / "{localpart}.md")
+        self.config.save()
         await self.synapse.start()
         await self.start_bridge()
 

@@ -153,7 +153,7 @@ class Ingest:
         avatar = avatar if isinstance(avatar, str) else None
         before = await profiles.get(self.db, owner)
         await profiles.upsert(self.db, owner, displayname, avatar)
-        if self.live and before != (None, None) and before != (displayname, avatar):
+        if self.live and before != (displayname, avatar):
             await self.bridge.feed_rooms.sync_room_profile(room_id, displayname, avatar)
 
     async def _message(self, raw: dict, owner: str, content: dict) -> None:

@@ -173,11 +173,20 @@ class FeedRooms:
     async def sync_room_profile(self, room_id: str, displayname: str | None,
                                 avatar_url: str | None) -> None:
         """Keep the feed room's name and avatar equal to the owner's profile."""
-        if displayname:
-            await self.bot.set_room_name(RoomID(room_id), displayname)
-        if avatar_url:
-            await self.bot.send_state_event(RoomID(room_id), EventType.ROOM_AVATAR,
-                                            {"url": avatar_url})
+        room = RoomID(room_id)
+        if displayname and await self._state_value(room, EventType.ROOM_NAME, "name") \
+                != displayname:
+            await self.bot.set_room_name(room, displayname)
+        if avatar_url and await self._state_value(room, EventType.ROOM_AVATAR, "url") \
+                != avatar_url:
+            await self.bot.send_state_event(room, EventType.ROOM_AVATAR, {"url": avatar_url})
+
+    async def _state_value(self, room_id: RoomID, event_type: EventType, key: str):
+        try:
+            content = await self.bot.get_state_event(room_id, event_type)
+        except MNotFound:
+            return None
+        return content.serialize().get(key) if hasattr(content, "serialize") else None
 
     async def query_alias(self, alias: RoomAlias) -> dict | None:
         """The homeserver asks about #feed_NAME: create the feed room if NAME exists."""
