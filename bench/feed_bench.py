@@ -3,8 +3,10 @@
     .venv/bin/python bench/feed_bench.py [--posts 10000 100000] [--runs 50]
 
 Fills the index directly (synthetic rows, the same schema the service uses), then times the
-feed query the API runs: the first page, a page deep in the feed (keyset cursor), and the
-ingest of post rows. PostgreSQL: 127.0.0.1:5432, user postgres; a throwaway database per run.
+queries the API runs: the feed's first page, a page deep in the feed (keyset cursor), trending
+(likes in the last 24 hours), full-text post search, and the ingest of post rows.
+Posts are one second apart, so the 24-hour trending window holds ~86% of the likes at 100k
+posts (a worst case). PostgreSQL: 127.0.0.1:5432, user postgres; a throwaway database per run.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import asyncpg
 from mautrix.util.async_db import Database
 
-from matrix_social.db import feed, upgrade_table
+from matrix_social.db import explore, feed, search, upgrade_table
 from matrix_social.db.posts import PostRow
 from matrix_social.db.posts import upsert as upsert_post
 
@@ -92,6 +94,10 @@ async def measure(db: Database, posts: int, runs: int) -> dict:
     middle = rows[len(rows) // 2]
     deep = await time_ms(
         lambda: feed.feed_page(db, viewer, (middle["ts"], middle["event_id"]), PAGE), runs)
+    now = 1_700_000_000_000 + posts * 1000
+    trending = await time_ms(
+        lambda: explore.trending_posts(db, viewer, now - 86_400_000, now, None, PAGE), runs)
+    found = await time_ms(lambda: search.posts(db, viewer, "post 4242", None, PAGE), runs)
     ingest_n = 2000
     rows_in = [PostRow(f"$new{i}", "!feed0:bench", "@user0:bench", "text", "hi", {},
                        2_000_000_000_000 + i, None, None) for i in range(ingest_n)]
@@ -101,7 +107,8 @@ async def measure(db: Database, posts: int, runs: int) -> dict:
     ingest_s = time.perf_counter() - start
     return {"fill_s": fill_s, "first_p50": statistics.median(first), "first_p95": pct(first, .95),
             "deep_p50": statistics.median(deep), "deep_p95": pct(deep, .95),
-            "ingest_per_s": ingest_n / ingest_s}
+            "ingest_per_s": ingest_n / ingest_s,
+            "trending_p50": statistics.median(trending), "search_p50": statistics.median(found)}
 
 
 async def with_sqlite(posts: int, runs: int) -> dict:
@@ -138,20 +145,23 @@ async def main() -> None:
     print(f"feed page of {PAGE}, viewer follows {FOLLOWED} of {AUTHORS} authors, "
           f"{args.runs} runs each; times in ms")
     header = ("posts", "backend", "fill s", "first p50", "first p95", "deep p50", "deep p95",
-              "ingest rows/s")
-    print("{:>8} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>14}".format(*header))
+              "ingest rows/s", "trend p50", "search p50")
+    print("{:>8} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>14} {:>10} {:>10}".format(*header))
     for posts in args.posts:
         results = {"sqlite": await with_sqlite(posts, args.runs),
                    "postgres": await with_postgres(posts, args.runs)}
         for backend, r in results.items():
             print(f"{posts:>8} {backend:>9} {r['fill_s']:>7.1f} {r['first_p50']:>10.2f} "
                   f"{r['first_p95']:>10.2f} {r['deep_p50']:>9.2f} {r['deep_p95']:>9.2f} "
-                  f"{r['ingest_per_s']:>14.0f}")
+                  f"{r['ingest_per_s']:>14.0f} {r['trending_p50']:>10.2f} "
+                  f"{r['search_p50']:>10.2f}")
         s, p = results["sqlite"], results["postgres"]
         print(f"{posts:>8} {'pg/sqlite':>9} {'':>7} {p['first_p50'] / s['first_p50']:>10.2f} "
               f"{p['first_p95'] / s['first_p95']:>10.2f} {p['deep_p50'] / s['deep_p50']:>9.2f} "
               f"{p['deep_p95'] / s['deep_p95']:>9.2f} "
-              f"{p['ingest_per_s'] / s['ingest_per_s']:>14.2f}")
+              f"{p['ingest_per_s'] / s['ingest_per_s']:>14.2f} "
+              f"{p['trending_p50'] / s['trending_p50']:>10.2f} "
+              f"{p['search_p50'] / s['search_p50']:>10.2f}")
 
 
 if __name__ == "__main__":

@@ -23,11 +23,12 @@ async def trending_posts(db: Database, viewer: str, since: int, until: int,
             FROM post_like l JOIN post p ON p.event_id = l.post_id
             WHERE l.ts >= $2 AND l.ts <= $3
             GROUP BY l.post_id, p.ts
+        ), top AS (
+            SELECT * FROM t {keyset} ORDER BY t.n DESC, t.ts DESC, t.event_id DESC LIMIT $4
         )
-        SELECT t.n AS trend, sub.* FROM t
-        JOIN ({SELECT_POST}) sub ON sub.event_id = t.event_id
-        {keyset}
-        ORDER BY t.n DESC, t.ts DESC, t.event_id DESC LIMIT $4
+        SELECT top.n AS trend, sub.* FROM top
+        JOIN ({SELECT_POST}) sub ON sub.event_id = top.event_id
+        ORDER BY top.n DESC, top.ts DESC, top.event_id DESC
         """,
         *args,
     )

@@ -35,9 +35,10 @@ async def posts(db: Database, viewer: str, query: str, after: tuple[float, str] 
         keyset = "WHERE r.rank < $4 OR (r.rank = $4 AND r.event_id > $5)"
         args += list(after)
     return await db.fetch(
-        f"WITH r AS ({ranked}) SELECT r.rank, sub.* FROM r "
-        f"JOIN ({SELECT_POST}) sub ON sub.event_id = r.event_id {keyset} "
-        "ORDER BY r.rank DESC, r.event_id ASC LIMIT $3",
+        f"WITH r AS ({ranked}), top AS (SELECT * FROM r {keyset} "
+        "ORDER BY r.rank DESC, r.event_id ASC LIMIT $3) "
+        f"SELECT top.rank, sub.* FROM top JOIN ({SELECT_POST}) sub "
+        "ON sub.event_id = top.event_id ORDER BY top.rank DESC, top.event_id ASC",
         *args,
     )
 
