@@ -11,6 +11,7 @@ from mautrix.types import RoomID, UserID
 from mautrix.util.config import ConfigValueError, yaml
 
 from . import __version__
+from .ai.responder import Responder
 from .api.app import make_api_app
 from .config import PLATFORMS, Config, ConfigError
 from .db import upgrade_table
@@ -123,12 +124,21 @@ class SocialBridge(Bridge):
         self.profiles = Profiles(self, self.social)
         self.apps = Apps(self, self.social, self.profiles)
         self.explore = Explore(self, self.social)
+        self.responder = Responder(self)
         self.az.app.add_subapp("/api/social", make_api_app(self))
 
     def prepare_bridge(self) -> None:
         self.matrix = MatrixHandler(bridge=self)
         self.az.query_user = self.puppets.query_user
         self.az.query_alias = self.feed_rooms.query_alias
+
+    async def start(self) -> None:
+        await super().start()
+        self.responder.start()
+
+    async def stop(self) -> None:
+        await self.responder.stop()
+        await super().stop()
 
     async def get_user(self, user_id: UserID, create: bool = True) -> None:
         return None

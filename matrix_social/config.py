@@ -76,6 +76,13 @@ CHECKS: list[Check] = [
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
+    ("ai.backend", lambda v: v in ("builtin", "http", "openai"), "builtin, http or openai"),
+    ("ai.http_url_template", _is_http_url, "an http(s) URL template with {localpart}"),
+    ("ai.openai.base_url", _is_http_url, "an http(s) URL of an OpenAI-compatible API"),
+    ("ai.timeout_seconds", _is_positive_int, "a number of seconds"),
+    ("ai.rate_limit_per_hour", _is_positive_int, "a positive integer"),
+    ("ai.history_messages", _is_positive_int, "a positive integer"),
+    ("ai.ipc_send_as", lambda v: v in ("ai", "human"), "ai or human"),
 ] + [
     (f"bridge.platform_prefixes.{p}", _is_localpart, "a localpart prefix such as x_")
     for p in PLATFORMS
@@ -124,6 +131,10 @@ class Config(BaseBridgeConfig):
         copy("api.max_page_size")
         copy("api.max_image_size")
         copy("api.app_runner_url")
+        for key in ("backend", "http_url_template", "openai.base_url", "openai.model",
+                    "openai.api_key", "timeout_seconds", "rate_limit_per_hour",
+                    "history_messages", "ipc_send_as"):
+            copy(f"ai.{key}")
 
     def _user_regex(self, localpart_regex: str) -> str:
         return f"@{localpart_regex}:{re.escape(self['homeserver.domain'])}"

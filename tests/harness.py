@@ -19,6 +19,8 @@ from matrix_social.bridge import SocialBridge
 from matrix_social.devstack.bridge_config import write_bridge_config
 from matrix_social.devstack.synapse import Synapse, free_port
 
+from .fakes.agent import FakeAgent
+
 POSTGRES_ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
 _names = itertools.count(1)
 
@@ -81,6 +83,7 @@ class Stack:
                                [root / "registration.yaml"])
         self.bridge: SocialBridge | None = None
         self.clients: list[AsyncClient] = []
+        self.agent = FakeAgent()
 
     @property
     def database_url(self) -> str:
@@ -111,7 +114,11 @@ class Stack:
             log_level="DEBUG",
         )
         self.config["bridge.soul_path_template"] = str(self.root / "souls" / "{localpart}.md")
+        self.config["ai.backend"] = "http"
+        self.config["ai.http_url_template"] = self.agent.url_template
+        self.config["ai.timeout_seconds"] = 5
         self.config.save()
+        await self.agent.start()
         await self.synapse.start()
         await self.start_bridge()
 
@@ -132,6 +139,7 @@ class Stack:
             await client.close()
         await self.stop_bridge()
         self.synapse.stop()
+        await self.agent.stop()
         if self.postgres:
             await self.postgres.drop()
 

@@ -171,3 +171,23 @@ async def upgrade_v3(conn: Connection, scheme: Scheme) -> None:
             "GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED"
         )
         await conn.execute("CREATE INDEX post_body_tsv ON post USING GIN (body_tsv)")
+
+
+@upgrade_table.register(description="AI rate limits")
+async def upgrade_v4(conn: Connection, scheme: Scheme) -> None:
+    await conn.execute(
+        """CREATE TABLE ai_rate_event (
+            ai     TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            ts     BIGINT NOT NULL
+        )"""
+    )
+    await conn.execute("CREATE INDEX ai_rate_event_key ON ai_rate_event (ai, sender, ts)")
+    await conn.execute(
+        """CREATE TABLE ai_rate_notice (
+            ai     TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            ts     BIGINT NOT NULL,
+            PRIMARY KEY (ai, sender)
+        )"""
+    )

@@ -55,6 +55,8 @@ class MatrixHandler(BaseMatrixHandler):
         if is_member_event and evt.content.membership == Membership.INVITE:
             await self.accept_invite(evt)
         await self.bridge.ingest.handle(evt)
+        if evt.type == EventType.ROOM_MESSAGE:
+            await self.bridge.responder.on_message(evt.serialize())
 
     async def accept_invite(self, evt: StateEvent) -> None:
         invitee = UserID(evt.state_key)

@@ -1,0 +1,1 @@
+"""AI puppets: who answers, with what context, how often."""

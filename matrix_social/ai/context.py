@@ -1,0 +1,75 @@
+"""What a backend may know: the asker's public profile, the AI's public profile, and the
+recent messages of the one room the question came from (the call-center model)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from mautrix.api import Method, Path
+from mautrix.appservice import IntentAPI
+from mautrix.errors import MatrixRequestError
+from mautrix.types import UserID
+
+from ..db import ai_profiles, feed_rooms, follows, profiles
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+
+class ContextBuilder:
+    def __init__(self, bridge: SocialBridge) -> None:
+        self.bridge = bridge
+        self.db = bridge.db
+        self.ids = bridge.identities
+        self.history_size = bridge.config["ai.history_messages"]
+
+    def handle_of(self, user_id: str) -> str:
+        return self.ids.local_localpart(user_id) or user_id
+
+    async def public_profile(self, user_id: str) -> dict[str, Any]:
+        """Only what anybody can see on the user's public profile page."""
+        try:
+            profile = await self.bridge.az.intent.get_profile(UserID(user_id))
+            displayname, avatar = profile.displayname, profile.avatar_url
+        except MatrixRequestError:
+            displayname, avatar = await profiles.get(self.db, user_id)
+        row = await profiles.full(self.db, user_id)
+        room_id = await feed_rooms.room_of(self.db, user_id)
+        return {
+            "user_id": user_id,
+            "handle": self.handle_of(user_id),
+            "display_name": displayname or self.handle_of(user_id),
+            "avatar_url": avatar or None,
+            "bio": (row["bio"] if row else None) or "",
+            "followers_count": await follows.count_followers(self.db, room_id) if room_id else 0,
+            "following_count": await follows.count_following(self.db, user_id),
+        }
+
+    async def ai_identity(self, ai: str) -> dict[str, Any]:
+        owner = self.ids.ai_owner(ai)
+        owner_profile = await self.public_profile(owner)
+        ai_profile = await self.public_profile(ai)
+        return {
+            "user_id": ai,
+            "display_name": ai_profile["display_name"],
+            "owner": owner,
+            "owner_name": owner_profile["display_name"],
+            "owner_localpart": self.ids.local_localpart(owner),
+            "profile": await ai_profiles.get(self.db, ai),
+        }
+
+    async def room_history(self, intent: IntentAPI, room_id: str,
+                           exclude_event: str) -> list[dict[str, Any]]:
+        page = await intent.api.request(
+            Method.GET, Path.v3.rooms[room_id].messages,
+            query_params={"dir": "b", "limit": str(self.history_size + 1),
+                          "filter": json.dumps({"types": ["m.room.message"]})})
+        history = []
+        for event in page.get("chunk", []):
+            body = (event.get("content") or {}).get("body")
+            if event.get("event_id") == exclude_event or not isinstance(body, str):
+                continue
+            history.append({"sender": event["sender"], "body": body[:2000],
+                            "ts": event.get("origin_server_ts")})
+        return list(reversed(history[: self.history_size]))

@@ -1,0 +1,129 @@
+"""AI puppets answer messages sent to them: in a DM, or when mentioned in a group."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from mautrix.types import EventType, RoomID
+
+from ..db import feed_rooms
+from .backends import APOLOGY, BackendError, make_backend
+from .context import ContextBuilder
+from .rate_limit import RateLimiter, Verdict
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+log = logging.getLogger("matrix_social.ai")
+RATE_NOTICE = ("You've reached the limit of {n} messages an hour to this AI. "
+               "It will answer again later.")
+MAX_PARALLEL = 8
+
+
+class Responder:
+    def __init__(self, bridge: SocialBridge) -> None:
+        self.bridge = bridge
+        self.ids = bridge.identities
+        self.context = ContextBuilder(bridge)
+        self.limiter = RateLimiter(bridge.db, bridge.config["ai.rate_limit_per_hour"])
+        self.timeout = bridge.config["ai.timeout_seconds"]
+        self.backend = None
+        self.tasks: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(MAX_PARALLEL)
+
+    def start(self) -> None:
+        self.backend = make_backend(self.bridge.config, self.bridge.az.http_session)
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    def spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def on_message(self, raw: dict[str, Any]) -> None:
+        """Decide which of our AIs this message is for; answer in the background."""
+        content = raw.get("content") or {}
+        sender, room_id = raw["sender"], raw["room_id"]
+        body = content.get("body")
+        if (self.ids.is_ghost(sender) or not isinstance(body, str)
+                or content.get("msgtype") not in ("m.text", "m.emote")
+                or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
+                or await feed_rooms.owner_of(self.bridge.db, room_id)):
+            return
+        members = await self.bridge.az.state_store.get_members(RoomID(room_id))
+        ais = [m for m in members if self.ids.is_ai(m)]
+        if not ais:
+            return
+        if len(members) == 2:
+            targets = ais
+        else:
+            mentioned = (content.get("m.mentions") or {}).get("user_ids") or []
+            targets = [ai for ai in ais if ai in mentioned or ai in body
+                       or f"@{self.ids.local_localpart(ai)}" in body]
+        for ai in targets:
+            self.spawn(self._answer(ai, room_id, raw["event_id"], sender, body,
+                                    direct=len(members) == 2))
+
+    async def _answer(self, ai: str, room_id: str, event_id: str, sender: str, body: str,
+                      direct: bool) -> None:
+        async with self._slots:
+            try:
+                await self._answer_once(ai, room_id, event_id, sender, body, direct)
+            except Exception:
+                log.exception("AI %s could not answer %s in %s", ai, event_id, room_id)
+
+    async def _answer_once(self, ai: str, room_id: str, event_id: str, sender: str, body: str,
+                           direct: bool) -> None:
+        intent = await self.bridge.puppets.ensure_ai(ai)
+        if intent is None:
+            return
+        room = RoomID(room_id)
+        is_owner = sender == self.ids.ai_owner(ai)
+        if not is_owner:
+            verdict = await self.limiter.check(ai, sender)
+            if verdict is Verdict.SILENT:
+                return
+            if verdict is Verdict.NOTIFY:
+                await intent.send_notice(room, RATE_NOTICE.format(n=self.limiter.per_hour))
+                return
+        await intent.mark_read(room, event_id)
+        await intent.set_typing(room, timeout=(self.timeout + 5) * 1000)
+        try:
+            request = await self.build_request(ai, intent, room_id, event_id, sender, body,
+                                               is_owner, kind="message")
+            reply = await self.ask(request)
+        finally:
+            await intent.set_typing(room, timeout=0)
+        content: dict[str, Any] = {"msgtype": "m.text", "body": reply}
+        if not direct:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": event_id}}
+            content["m.mentions"] = {"user_ids": [sender]}
+        await intent.send_message_event(room, EventType.ROOM_MESSAGE, content)
+
+    async def build_request(self, ai: str, intent, room_id: str, event_id: str, sender: str,
+                            body: str, is_owner: bool, kind: str) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "ai": await self.context.ai_identity(ai),
+            "sender": await self.context.public_profile(sender),
+            "sender_is_owner": is_owner,
+            "room_id": room_id,
+            "message": {"event_id": event_id, "body": body},
+            "history": await self.context.room_history(intent, room_id, event_id),
+        }
+
+    async def ask(self, request: dict[str, Any]) -> str:
+        if self.backend is None:
+            self.start()
+        try:
+            return await asyncio.wait_for(self.backend.answer(request), self.timeout + 1)
+        except (TimeoutError, BackendError) as e:
+            log.warning("AI backend failed for %s: %s", request["ai"]["user_id"], e)
+            return APOLOGY
+
