@@ -191,3 +191,52 @@ async def room_texts(client: AsyncClient, room_id: str, limit: int = 100) -> lis
     resp = await client.room_messages(room_id, start="", limit=limit)
     assert isinstance(resp, RoomMessagesResponse), resp
     return [event.source for event in resp.chunk]
+
+
+class RawSync:
+    """A plain /sync loop, to see what any client sees: typing, receipts, messages."""
+
+    def __init__(self, stack: Stack, user: User) -> None:
+        self.stack = stack
+        self.user = user
+        self.since: str | None = None
+
+    async def poll(self, timeout_ms: int = 500) -> dict:
+        url = f"{self.stack.synapse.url}/_matrix/client/v3/sync?timeout={timeout_ms}"
+        if self.since:
+            url += f"&since={self.since}"
+        status, body = await self.stack.request("GET", url, token=self.user.access_token)
+        assert status == 200, body
+        self.since = body["next_batch"]
+        return body
+
+    async def collect(self, room_id: str, until: Callable[[dict], bool],
+                      timeout: float = 20.0) -> dict:
+        """Gather the room's timeline and ephemeral events until `until(seen)` holds."""
+        seen: dict[str, list] = {"timeline": [], "ephemeral": []}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = await self.poll()
+            room = body.get("rooms", {}).get("join", {}).get(room_id, {})
+            seen["timeline"] += room.get("timeline", {}).get("events", [])
+            seen["ephemeral"] += room.get("ephemeral", {}).get("events", [])
+            if until(seen):
+                return seen
+        raise AssertionError(f"sync did not show what was expected in {timeout}s: {seen}")
+
+
+async def open_dm(stack: Stack, user: User, other: str) -> str:
+    """A DM room from `user` to `other`, waiting until `other` has joined."""
+    client = stack.nio(user)
+    from nio import JoinedMembersResponse, RoomCreateResponse
+
+    resp = await client.room_create(invite=[other], is_direct=True)
+    assert isinstance(resp, RoomCreateResponse), resp
+
+    async def joined() -> bool:
+        members = await client.joined_members(resp.room_id)
+        return isinstance(members, JoinedMembersResponse) and other in {
+            m.user_id for m in members.members}
+
+    await eventually(joined, what=f"{other} joined the DM")
+    return resp.room_id
