@@ -11,6 +11,7 @@ from mautrix.types import RoomID, UserID
 from mautrix.util.config import ConfigValueError, yaml
 
 from . import __version__
+from .ai.ai_to_ai import AiToAi
 from .ai.responder import Responder
 from .api.app import make_api_app
 from .config import PLATFORMS, Config, ConfigError
@@ -23,6 +24,7 @@ from .matrix.txn_guard import make_txn_guard
 from .social.apps import Apps
 from .social.explore import Explore
 from .social.identity import Identities
+from .social.messaging import Messaging
 from .social.profile_service import Profiles
 from .social.service import Social
 
@@ -124,7 +126,9 @@ class SocialBridge(Bridge):
         self.profiles = Profiles(self, self.social)
         self.apps = Apps(self, self.social, self.profiles)
         self.explore = Explore(self, self.social)
+        self.messaging = Messaging(self, self.social)
         self.responder = Responder(self)
+        self.ai_to_ai = AiToAi(self)
         self.az.app.add_subapp("/api/social", make_api_app(self))
 
     def prepare_bridge(self) -> None:

@@ -2,6 +2,7 @@
 
   matrix-social dev [--data DIR]        local Synapse + this service, a demo user
   matrix-social reindex [-c config]     rebuild the index from the rooms' history
+  matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ def main(argv: list[str] | None = None) -> None:
         from .reindex_command import main as reindex_main
 
         reindex_main(argv[1:])
+        return
+    if argv and argv[0] == "send-matrix-message":
+        from .ipc import cli
+
+        cli(argv[1:])
         return
     from .bridge import SocialBridge
 

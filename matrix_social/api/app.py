@@ -12,6 +12,7 @@ from .health import add_health_routes
 from .openapi import add_openapi_route
 from .routes import add_social_routes
 from .routes_explore import add_explore_routes
+from .routes_messaging import add_messaging_routes
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -24,5 +25,6 @@ def make_api_app(bridge: SocialBridge) -> web.Application:
     auth = Authenticator(bridge)
     add_social_routes(app, bridge.social, auth, max_image)
     add_explore_routes(app, bridge, auth)
+    add_messaging_routes(app, bridge, auth)
     add_openapi_route(app)
     return app

@@ -19,6 +19,8 @@ _POST_ID = {"name": "post_id", "in": "path", "required": True, "schema": {"type"
             "description": "The post's Matrix event id."}
 _APP_ID = {"name": "app_id", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "AUTHOR_LOCALPART:SLUG, e.g. alice:chess."}
+_ROOM_ID = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"}}}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
 
@@ -78,8 +80,8 @@ PATHS: dict[str, dict[str, Any]] = {
                     body={"type": "object", "properties": {"text": _TEXT}}),
     },
     "/media": {"post": {
-        **_op("Upload an image (JPEG, PNG, GIF, WebP; sniffed) to the media repository",
-              "Media", status=201, errors=(400, 401, 413)),
+        **_op("Upload an image (JPEG, PNG, GIF, WebP; sniffed) or, with ?kind=file, any "
+              "file to the media repository", "Media", status=201, errors=(400, 401, 413)),
         "requestBody": {"required": True, "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary"}}}},
     }},
@@ -131,6 +133,48 @@ PATHS: dict[str, dict[str, Any]] = {
                 {"name": "type", "in": "query",
                  "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
                 *_PAGE_PARAMS])},
+    "/messages/dm": {"post": _op(
+        "Open (or reuse) a DM with anyone, local or remote; encrypted by default; kept in "
+        "m.direct", "Room", body={"type": "object", "required": ["to"], "properties": {
+            "to": {"type": "string"}, "encrypted": {"type": "boolean"}}})},
+    "/messages/groups": {"post": _op(
+        "Create a group chat", "Room", status=201, body={
+            "type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "encrypted": {"type": "boolean"},
+                "members": {"type": "array", "items": {"type": "string"}}}})},
+    "/messages/conversations": {"get": _op("Your DMs and groups, latest activity first",
+                                           "Object", errors=(401,))},
+    "/messages/rooms/{room_id}/members": {"get": _op("Members of a room you are in", "Members",
+                                                     params=[_ROOM_ID])},
+    "/messages/rooms/{room_id}/invite": {"post": _op(
+        "Invite someone", "Members", params=[_ROOM_ID], body=_USER_BODY)},
+    "/messages/rooms/{room_id}/remove": {"post": _op(
+        "Remove (kick) someone", "Members", params=[_ROOM_ID], body=_USER_BODY,
+        errors=(400, 401, 403, 404))},
+    "/messages/rooms/{room_id}/leave": {"post": _op("Leave the room", "Object",
+                                                    params=[_ROOM_ID])},
+    "/messages/rooms/{room_id}/send": {"post": _op(
+        "Send text, an image, a file or an app link as you; refused (403) in encrypted "
+        "rooms, where your own client must send", "Sent", status=201, params=[_ROOM_ID],
+        body={"type": "object", "properties": {
+            "kind": {"type": "string", "enum": ["text", "image", "file", "app"]},
+            "text": {"type": "string"}, "media": {"type": "string"},
+            "filename": {"type": "string"}, "app": {"type": "object"}}},
+        errors=(400, 401, 403, 404))},
+    "/ai/request": {"post": _op(
+        "Send m.matrix_os.ai_request from your AI to another AI and wait for its "
+        "m.matrix_os.ai_response (504 on timeout)", "AiAnswer", body={
+            "type": "object", "required": ["to", "content"], "properties": {
+                "to": {"type": "string"}, "content": {"type": "object"},
+                "timeout": {"type": "number", "maximum": 300}}},
+        errors=(400, 401, 404, 504))},
+    "/ipc/send_matrix_message": {"post": _op(
+        "send_matrix_message({to, content}): from your AI by default (as: human to send as "
+        "you), opening a DM when there is none", "Sent", status=201, body={
+            "type": "object", "required": ["to", "content"], "properties": {
+                "to": {"type": "string"}, "content": {},
+                "as": {"type": "string", "enum": ["ai", "human"]}}},
+        errors=(400, 401, 403, 404))},
 }
 
 _AUTHOR = {"type": "object", "properties": {
@@ -231,6 +275,17 @@ SCHEMAS: dict[str, Any] = {
         "users": {"$ref": "#/components/schemas/PeoplePage"},
         "posts": {"$ref": "#/components/schemas/PostPage"},
         "apps": {"$ref": "#/components/schemas/AppPage"}}},
+    "Room": {"type": "object", "properties": {
+        "room_id": {"type": "string"}, "created": {"type": "boolean"},
+        "encrypted": {"type": "boolean"}}},
+    "Members": {"type": "object", "properties": {
+        "room_id": {"type": "string"}, "count": {"type": "integer"},
+        "members": {"type": "array", "items": {"type": "object"}}}},
+    "Sent": {"type": "object", "properties": {
+        "room_id": {"type": "string"}, "event_id": {"type": "string"}}},
+    "AiAnswer": {"type": "object", "properties": {
+        "request_id": {"type": "string"}, "status": {"type": "string"},
+        "body": {"type": "string"}, "from": {"type": "string"}, "room_id": {"type": "string"}}},
     "PeoplePage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"},
         "next_cursor": {"type": "string", "nullable": True}}},

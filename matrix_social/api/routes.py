@@ -97,7 +97,9 @@ def add_social_routes(app: web.Application, social: Social, auth: Authenticator,
             raise ApiError(413, "M_TOO_LARGE", f"Images are limited to {max_image_bytes} bytes")
         if not data:
             raise invalid_param("Send the image bytes as the request body")
-        return web.json_response(await social.upload_image(user, data), status=201)
+        return web.json_response(
+            await social.upload_media(user, data, request.query.get("kind", "image")),
+            status=201)
 
     @routes.post("/follow")
     async def follow(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mautrix.bridge import BaseMatrixHandler
 from mautrix.types import Event, EventType, Membership, StateEvent, UserID
 
+from .. import events as ev
 from .ingest_errors import is_storage_error
 from .txn_guard import report_failure
 
@@ -57,6 +58,8 @@ class MatrixHandler(BaseMatrixHandler):
         await self.bridge.ingest.handle(evt)
         if evt.type == EventType.ROOM_MESSAGE:
             await self.bridge.responder.on_message(evt.serialize())
+        elif evt.type in (ev.AI_REQUEST, ev.AI_RESPONSE):
+            await self.bridge.ai_to_ai.on_event({**evt.serialize(), "type": str(evt.type)})
 
     async def accept_invite(self, evt: StateEvent) -> None:
         invitee = UserID(evt.state_key)

@@ -157,13 +157,17 @@ class Social:
         return compose.image_content(mxc, row["mimetype"], row["size"], row["width"],
                                      row["height"], caption)
 
-    async def upload_image(self, owner: str, data: bytes) -> dict[str, Any]:
+    async def upload_media(self, owner: str, data: bytes, kind: str = "image") -> dict[str, Any]:
+        """Images must sniff as JPEG, PNG, GIF or WebP; files are stored as octet-stream
+        unless they sniff as one of those images."""
         if len(data) > self.max_image:
-            raise compose.InvalidInput(f"image is larger than {self.max_image} bytes")
+            raise compose.InvalidInput(f"upload is larger than {self.max_image} bytes")
+        if kind not in ("image", "file"):
+            raise compose.InvalidInput("'kind' must be image or file")
         sniffed = await asyncio.get_running_loop().run_in_executor(None, sniff_image, data)
-        if sniffed is None:
+        if sniffed is None and kind == "image":
             raise compose.InvalidInput("not a JPEG, PNG, GIF or WebP image")
-        mimetype, width, height = sniffed
+        mimetype, width, height = sniffed or ("application/octet-stream", None, None)
         intent = await self.intent_for(owner)
         mxc = await intent.upload_media(data, mime_type=mimetype)
         await media.insert(self.db, mxc, owner, mimetype, len(data), width, height)

@@ -1,0 +1,97 @@
+"""AI-to-AI: m.matrix_os.ai_request to another AI, answered by m.matrix_os.ai_response.
+
+A request is routed to the receiving AI's backend with the requester's public profile; the
+answer relates to the request (m.reference) and repeats its request_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from mautrix.types import RoomID
+
+from .. import events as ev
+from ..matrix.dms import open_dm
+from .backends import APOLOGY
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+log = logging.getLogger("matrix_social.ai")
+MAX_TIMEOUT = 300
+
+
+class RequestTimeout(Exception):
+    pass
+
+
+class AiToAi:
+    def __init__(self, bridge: SocialBridge) -> None:
+        self.bridge = bridge
+        self.ids = bridge.identities
+        self._waiting: dict[str, asyncio.Future] = {}
+
+    async def request(self, from_ai: str, to_ai: str, content: dict[str, Any],
+                      timeout: float) -> dict[str, Any]:
+        """Send a request as `from_ai` and wait for the answer."""
+        intent = await self.bridge.puppets.ensure_ai(from_ai)
+        room_id, _ = await open_dm(intent, to_ai, encrypted=False)
+        request_id = secrets.token_urlsafe(12)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            event_id = await intent.send_message_event(room_id, ev.AI_REQUEST, {
+                "request_id": request_id, "to": to_ai, "body": content.get("body", ""),
+                "wants": content.get("wants", "answer"), "data": content.get("data", {}),
+            })
+            try:
+                answer = await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"{to_ai} did not answer within {timeout:g} seconds") from None
+        finally:
+            self._waiting.pop(request_id, None)
+        return {"request_id": request_id, "room_id": room_id, "request_event_id": event_id,
+                **answer}
+
+    async def on_event(self, raw: dict[str, Any]) -> None:
+        if raw["type"] == str(ev.AI_RESPONSE):
+            self._resolve(raw)
+        elif raw["type"] == str(ev.AI_REQUEST):
+            content = raw.get("content") or {}
+            to_ai = content.get("to")
+            if (isinstance(to_ai, str) and self.ids.is_ai(to_ai) and raw["sender"] != to_ai
+                    and isinstance(content.get("request_id"), str)):
+                self.bridge.responder.spawn(self._answer(raw, to_ai, content))
+
+    def _resolve(self, raw: dict[str, Any]) -> None:
+        content = raw.get("content") or {}
+        future = self._waiting.get(content.get("request_id"))
+        if future is not None and not future.done():
+            future.set_result({"status": content.get("status", "ok"),
+                               "body": content.get("body", ""), "from": raw["sender"],
+                               "response_event_id": raw["event_id"]})
+
+    async def _answer(self, raw: dict[str, Any], to_ai: str, content: dict[str, Any]) -> None:
+        responder = self.bridge.responder
+        intent = await self.bridge.puppets.ensure_ai(to_ai)
+        if intent is None:
+            return
+        body = content.get("body") if isinstance(content.get("body"), str) else ""
+        request = await responder.build_request(
+            to_ai, intent, raw["room_id"], raw["event_id"], raw["sender"], body,
+            is_owner=False, kind="ai_request")
+        request["ai_request"] = {"request_id": content["request_id"],
+                                 "wants": content.get("wants"), "data": content.get("data")}
+        reply = await responder.ask(request)
+        await intent.send_message_event(RoomID(raw["room_id"]), ev.AI_RESPONSE, {
+            "request_id": content["request_id"],
+            "status": "error" if reply == APOLOGY else "ok",
+            "body": reply,
+            "m.relates_to": {"rel_type": "m.reference", "event_id": raw["event_id"]},
+        })
+
+

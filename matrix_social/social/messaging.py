@@ -1,0 +1,175 @@
+"""The Messages app's rules: DMs, groups, conversations and rich messages, as the user."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mautrix.api import Method, Path
+from mautrix.errors import MatrixRequestError
+from mautrix.types import EventType, Membership, RoomCreatePreset, RoomID, UserID
+
+from .. import events as ev
+from ..db import feed_rooms, media
+from ..ipc import is_encrypted
+from ..matrix.dms import _direct_map, open_dm
+from . import posts as compose
+from .posts import InvalidInput, clean_text
+from .service import Forbidden, NotFound, Social
+
+if TYPE_CHECKING:
+    from ..bridge import SocialBridge
+
+MAX_MEMBERS = 100
+MAX_CONVERSATIONS = 200
+ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client holds its keys, "
+                     "so send from your client; the service will not send here as you.")
+
+
+class Messaging:
+    def __init__(self, bridge: SocialBridge, social: Social) -> None:
+        self.bridge = bridge
+        self.social = social
+        self.ids = bridge.identities
+
+    async def _user(self, value: Any, field: str = "user") -> str:
+        if not isinstance(value, str) or self.ids.split(value.strip()) is None:
+            raise InvalidInput(f"'{field}' must be a Matrix user ID such as @bob:example.org")
+        user_id = value.strip()
+        if not await self.social.user_exists(user_id):
+            raise NotFound(f"No user {user_id}")
+        return user_id
+
+    async def _member_room(self, user: str, room_id: str) -> RoomID:
+        intent = await self.social.intent_for(user)
+        try:
+            membership = await intent.api.request(
+                Method.GET, Path.v3.rooms[room_id].state["m.room.member"][user])
+        except MatrixRequestError:
+            raise NotFound(f"You are not in room {room_id}") from None
+        if membership.get("membership") != Membership.JOIN.value:
+            raise NotFound(f"You are not in room {room_id}")
+        return RoomID(room_id)
+
+    async def open_dm(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        other = await self._user(body.get("to"), "to")
+        if other == user:
+            raise InvalidInput("You cannot open a DM with yourself")
+        encrypted = body.get("encrypted", True)
+        if not isinstance(encrypted, bool):
+            raise InvalidInput("'encrypted' must be true or false")
+        intent = await self.social.intent_for(user)
+        room_id, created = await open_dm(intent, other, encrypted)
+        return {"room_id": room_id, "created": created, "with": other,
+                "encrypted": await is_encrypted(intent, room_id)}
+
+    async def create_group(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        name = clean_text(body.get("name"), "name", max_chars=100)
+        members = body.get("members", [])
+        if not isinstance(members, list) or len(members) > MAX_MEMBERS:
+            raise InvalidInput(f"'members' must be a list of at most {MAX_MEMBERS} user IDs")
+        invitees = [await self._user(m, "members[]") for m in members]
+        encrypted = body.get("encrypted", False)
+        if not isinstance(encrypted, bool):
+            raise InvalidInput("'encrypted' must be true or false")
+        intent = await self.social.intent_for(user)
+        initial_state = [{"type": "m.room.encryption", "state_key": "",
+                          "content": {"algorithm": "m.megolm.v1.aes-sha2"}}] if encrypted else []
+        room_id = await intent.create_room(
+            name=name, invitees=[UserID(m) for m in invitees if m != user],
+            preset=RoomCreatePreset.PRIVATE, initial_state=initial_state)
+        return {"room_id": room_id, "name": name, "invited": invitees, "encrypted": encrypted}
+
+    async def invite(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        room = await self._member_room(user, room_id)
+        target = await self._user(body.get("user"))
+        intent = await self.social.intent_for(user)
+        await intent.invite_user(room, UserID(target))
+        return await self.members(user, room_id)
+
+    async def remove(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        room = await self._member_room(user, room_id)
+        target = await self._user(body.get("user"))
+        reason = clean_text(body.get("reason"), "reason", required=False)
+        intent = await self.social.intent_for(user)
+        try:
+            await intent.kick_user(room, UserID(target), reason=reason)
+        except MatrixRequestError as e:
+            if e.http_status == 403:
+                raise Forbidden(f"You may not remove people from this room: {e.message}") \
+                    from None
+            raise
+        return await self.members(user, room_id)
+
+    async def leave(self, user: str, room_id: str) -> dict[str, Any]:
+        room = await self._member_room(user, room_id)
+        intent = await self.social.intent_for(user)
+        await intent.leave_room(room)
+        return {"room_id": room_id, "left": True}
+
+    async def members(self, user: str, room_id: str) -> dict[str, Any]:
+        room = await self._member_room(user, room_id)
+        intent = await self.social.intent_for(user)
+        joined = await intent.api.request(Method.GET, Path.v3.rooms[room].joined_members)
+        items = [{"user_id": uid, "display_name": info.get("display_name"),
+                  "avatar_url": info.get("avatar_url"), "is_ai": self.ids.is_ai(uid)}
+                 for uid, info in sorted(joined.get("joined", {}).items())]
+        return {"room_id": room_id, "members": items, "count": len(items)}
+
+    async def conversations(self, user: str) -> dict[str, Any]:
+        intent = await self.social.intent_for(user)
+        rooms = (await intent.get_joined_rooms())[:MAX_CONVERSATIONS]
+        direct = await _direct_map(intent)
+        dm_with = {room: other for other, room_ids in direct.items() for room in room_ids}
+        items = []
+        for room_id in rooms:
+            if await feed_rooms.owner_of(self.bridge.db, room_id):
+                continue
+            page = await intent.api.request(Method.GET, Path.v3.rooms[room_id].messages,
+                                            query_params={"dir": "b", "limit": "1"})
+            last = (page.get("chunk") or [{}])[0]
+            name = await self._room_name(intent, room_id)
+            items.append({"room_id": room_id, "kind": "dm" if room_id in dm_with else "group",
+                          "with": dm_with.get(room_id), "name": name,
+                          "last_activity": last.get("origin_server_ts"),
+                          "encrypted": await is_encrypted(intent, RoomID(room_id))})
+        items.sort(key=lambda c: c["last_activity"] or 0, reverse=True)
+        return {"items": items}
+
+    async def _room_name(self, intent, room_id: str) -> str | None:
+        try:
+            content = await intent.api.request(
+                Method.GET, Path.v3.rooms[room_id].state["m.room.name"])
+        except MatrixRequestError:
+            return None
+        return content.get("name")
+
+    async def send(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        room = await self._member_room(user, room_id)
+        content = await self._rich_content(user, body)
+        intent = await self.social.intent_for(user)
+        if await is_encrypted(intent, room):
+            raise Forbidden(ENCRYPTED_REFUSAL)
+        event_id = await intent.send_message_event(room, EventType.ROOM_MESSAGE, content)
+        return {"room_id": room_id, "event_id": event_id, "content": content}
+
+    async def _rich_content(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        kind = body.get("kind", "text")
+        text = clean_text(body.get("text"), "text", max_chars=20_000, required=kind == "text")
+        if kind == "text":
+            return {"msgtype": "m.text", "body": text}
+        if kind == "app":
+            return compose.app_content(body.get("app"), self.social.runner_template, text)
+        if kind in ("image", "file"):
+            mxc = body.get("media")
+            row = await media.get(self.bridge.db, mxc) if isinstance(mxc, str) else None
+            if row is None or row["owner"] != user:
+                raise InvalidInput("'media' must be a content_uri you uploaded through /media")
+            if kind == "image":
+                content = compose.image_content(mxc, row["mimetype"], row["size"], row["width"],
+                                                row["height"], text)
+                content.pop(ev.POST_BLOCK, None)
+                return content
+            filename = clean_text(body.get("filename") or "file", "filename", max_chars=255)
+            return {"msgtype": "m.file", "body": text or filename, "filename": filename,
+                    "url": mxc, "info": {"mimetype": row["mimetype"], "size": row["size"]}}
+        raise InvalidInput("'kind' must be one of text, image, file, app")

@@ -1,0 +1,178 @@
+"""DMs, groups, rich messages, AI-to-AI requests and send_matrix_message."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from urllib.parse import quote
+
+from nio import JoinResponse
+from PIL import Image
+
+from matrix_social import events as ev
+from matrix_social.ipc import send_matrix_message
+
+from .harness import api, api_ok, eventually, room_texts
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+async def _account_direct(stack, user) -> dict:
+    status, body = await stack.request(
+        "GET", f"{stack.synapse.url}/_matrix/client/v3/user/{q(user.user_id)}/account_data/"
+        "m.direct", token=user.access_token)
+    return body if status == 200 else {}
+
+
+async def test_dm_is_reused_marked_direct_encrypted_and_refuses_sending_as_the_human(stack):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    first = await api_ok(stack, "POST", "/messages/dm", alice, json={"to": bob.user_id})
+    assert first["created"] is True and first["encrypted"] is True
+    again = await api_ok(stack, "POST", "/messages/dm", alice, json={"to": bob.user_id})
+    assert again == {**first, "created": False}
+    assert first["room_id"] in (await _account_direct(stack, alice))[bob.user_id]
+    status, body = await api(stack, "POST", f"/messages/rooms/{q(first['room_id'])}/send", alice,
+                             json={"text": "secret"})
+    assert (status, body["errcode"]) == (403, "M_FORBIDDEN") and "encrypted" in body["error"]
+    events = await room_texts(stack.nio(alice), first["room_id"])
+    assert not [e for e in events if e["type"] in ("m.room.message", "m.room.encrypted")]
+    for bad, code in (({"to": "bob"}, 400), ({"to": f"@nobody:{stack.domain}"}, 404),
+                      ({"to": alice.user_id}, 400), ({"to": bob.user_id, "encrypted": "no"}, 400)):
+        status, body = await api(stack, "POST", "/messages/dm", alice, json=bad)
+        assert status == code, (bad, body)
+
+
+async def test_groups_members_and_rich_messages(stack):
+    alice, bob, carol = [await stack.register(n) for n in ("alice", "bob", "carol")]
+    group = await api_ok(stack, "POST", "/messages/groups", alice,
+                         json={"name": "Book club", "members": [bob.user_id]})
+    room_id = group["room_id"]
+    joined = await stack.nio(bob).join(room_id)
+    assert isinstance(joined, JoinResponse), joined
+    await api_ok(stack, "POST", f"/messages/rooms/{q(room_id)}/invite", alice,
+                 json={"user": carol.user_id})
+    await stack.nio(carol).join(room_id)
+    members = await api_ok(stack, "GET", f"/messages/rooms/{q(room_id)}/members", alice)
+    assert {m["user_id"] for m in members["members"]} == {alice.user_id, bob.user_id,
+                                                          carol.user_id}
+    removed = await api_ok(stack, "POST", f"/messages/rooms/{q(room_id)}/remove", alice,
+                           json={"user": carol.user_id})
+    assert carol.user_id not in {m["user_id"] for m in removed["members"]}
+    status, body = await api(stack, "POST", f"/messages/rooms/{q(room_id)}/remove", bob,
+                             json={"user": alice.user_id})
+    assert (status, body["errcode"]) == (403, "M_FORBIDDEN")
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, format="GIF")
+    image = await api_ok(stack, "POST", "/media", alice, data=out.getvalue())
+    doc = await api_ok(stack, "POST", "/media?kind=file", alice, data=b"%PDF-1.4 notes")
+    assert doc["mimetype"] == "application/octet-stream"
+    send = f"/messages/rooms/{q(room_id)}/send"
+    await api_ok(stack, "POST", send, alice, json={"text": "hello club"})
+    await api_ok(stack, "POST", send, alice, json={"kind": "image", "media": image["content_uri"],
+                                                  "text": "cover"})
+    await api_ok(stack, "POST", send, alice, json={"kind": "file", "media": doc["content_uri"],
+                                                  "filename": "notes.pdf"})
+    await api_ok(stack, "POST", send, alice, json={"kind": "app", "app": {
+        "name": "Reader", "url": "https://a.example/r"}})
+    events = [e for e in await room_texts(stack.nio(bob), room_id)
+              if e["type"] == "m.room.message"]
+    assert [e["content"]["msgtype"] for e in events][::-1] == ["m.text", "m.image", "m.file",
+                                                             "m.text"]
+    assert events[1]["content"]["filename"] == "notes.pdf"
+    assert "Try it" in events[0]["content"]["body"]
+    status, body = await api(stack, "POST", send, carol, json={"text": "I was removed"})
+    assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
+    status, body = await api(stack, "POST", send, alice, json={"kind": "image",
+                                                               "media": "mxc://x/other"})
+    assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
+    dm = await api_ok(stack, "POST", "/messages/dm", alice, json={"to": bob.user_id})
+    conversations = await api_ok(stack, "GET", "/messages/conversations", alice)
+    kinds = {c["room_id"]: c["kind"] for c in conversations["items"]}
+    assert kinds[room_id] == "group" and kinds[dm["room_id"]] == "dm"
+    assert conversations["items"][0]["last_activity"] >= conversations["items"][-1][
+        "last_activity"]
+    await api_ok(stack, "POST", f"/messages/rooms/{q(room_id)}/leave", alice)
+    status, _ = await api(stack, "GET", f"/messages/rooms/{q(room_id)}/members", alice)
+    assert status == 404
+
+
+async def test_ai_to_ai_round_trip_and_timeout(stack):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    bob_ai = stack.mxid(f"{bob.localpart}_ai")
+    answer = await api_ok(stack, "POST", "/ai/request", alice, json={
+        "to": f"{bob.localpart}_ai", "content": {"body": "what can bob do?", "wants": "answer"},
+        "timeout": 20})
+    assert answer["status"] == "ok" and answer["body"] == "echo: what can bob do?"
+    assert answer["from"] == bob_ai
+    request = stack.agent.requests_for(bob_ai)[-1]
+    assert request["kind"] == "ai_request"
+    assert request["sender"]["user_id"] == stack.mxid(f"{alice.localpart}_ai")
+    assert request["ai_request"]["request_id"] == answer["request_id"]
+    stack.agent.delay = 3
+    try:
+        status, body = await api(stack, "POST", "/ai/request", alice, json={
+            "to": f"{bob.localpart}_ai", "content": "slow", "timeout": 1})
+    finally:
+        stack.agent.delay = 0
+    assert (status, body["errcode"]) == (504, "M_UNKNOWN") and "1 seconds" in body["error"]
+    for bad in ({"to": bob.localpart, "content": "x"}, {"to": f"{bob.localpart}_ai"},
+                {"to": f"{bob.localpart}_ai", "content": "x", "timeout": 0}):
+        status, body = await api(stack, "POST", "/ai/request", alice, json=bad)
+        assert (status, body["errcode"]) == (400, "M_INVALID_PARAM"), bad
+
+
+async def test_ai_response_event_relates_to_the_request(stack):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    answer = await api_ok(stack, "POST", "/ai/request", alice, json={
+        "to": stack.mxid(f"{bob.localpart}_ai"), "content": "ping"})
+    from mautrix.api import Method, Path
+
+    intent = stack.bridge.az.intent.user(stack.mxid(f"{alice.localpart}_ai"))
+
+    raw = await intent.api.request(
+        Method.GET, Path.v3.rooms[answer["room_id"]].event[answer["response_event_id"]])
+    assert raw["type"] == str(ev.AI_RESPONSE)
+    assert raw["content"]["m.relates_to"] == {"rel_type": "m.reference",
+                                              "event_id": answer["request_event_id"]}
+    assert raw["content"]["request_id"] == answer["request_id"]
+
+
+async def test_send_matrix_message_function_http_and_cli(stack):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    sent = await send_matrix_message(stack.bridge, alice.user_id, bob.user_id, "from my AI")
+    assert sent["from"] == stack.mxid(f"{alice.localpart}_ai") and sent["created_dm"] is True
+    again = await api_ok(stack, "POST", "/ipc/send_matrix_message", alice,
+                         json={"to": bob.user_id, "content": {"body": "again"}})
+    assert again["room_id"] == sent["room_id"] and again["created_dm"] is False
+    env = {**os.environ, "MATRIX_SOCIAL_TOKEN": alice.access_token}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "matrix_social", "send-matrix-message", "--to", bob.user_id,
+        "--content", "from the CLI", "--api", stack.api_url, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, stderr.decode()
+    assert sent["room_id"] in stdout.decode()
+    client = stack.nio(bob)
+    await client.join(sent["room_id"])
+    bodies = [e["content"]["body"] for e in await room_texts(client, sent["room_id"])
+              if e["type"] == "m.room.message"]
+    assert bodies == ["from the CLI", "again", "from my AI"]
+    to_ai = await api_ok(stack, "POST", "/ipc/send_matrix_message", alice, json={
+        "to": stack.mxid(f"{bob.localpart}_ai"), "content": "hi bob's AI", "as": "human"})
+    assert to_ai["from"] == alice.user_id
+
+    async def ai_answered():
+        events = await room_texts(stack.nio(alice), to_ai["room_id"])
+        return any(e["sender"] == stack.mxid(f"{bob.localpart}_ai") for e in events)
+
+    await eventually(ai_answered, what="bob's AI answered the IPC message")
+    for bad, code in (({"to": "bob", "content": "x"}, 400),
+                      ({"to": f"@nobody:{stack.domain}", "content": "x"}, 404),
+                      ({"to": bob.user_id, "content": ""}, 400),
+                      ({"to": bob.user_id, "content": "x", "as": "robot"}, 400)):
+        status, body = await api(stack, "POST", "/ipc/send_matrix_message", alice, json=bad)
+        assert status == code and body["errcode"].startswith("M_"), (bad, body)
