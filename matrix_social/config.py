@@ -178,4 +178,6 @@ class Config(BaseBridgeConfig):
         if self["appservice.ephemeral_events"]:
             reg["receive_ephemeral"] = True
             reg["de.sorunome.msc2409.push_ephemeral"] = True
+        if self["bridge.encryption.allow"] and self["bridge.encryption.appservice"]:
+            reg["org.matrix.msc3202"] = True
         return reg

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from mautrix.types import EventType, RoomID
@@ -32,6 +33,8 @@ class Responder:
         self.backend = None
         self.tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
+        self._conversations: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(
+            asyncio.Lock)
 
     def start(self) -> None:
         self.backend = make_backend(self.bridge.config, self.bridge.az.http_session)
@@ -56,7 +59,8 @@ class Responder:
                 or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
                 or await feed_rooms.owner_of(self.bridge.db, room_id)):
             return
-        members = await self.bridge.az.state_store.get_members(RoomID(room_id))
+        members = [m for m in await self.bridge.az.state_store.get_members(RoomID(room_id))
+                   if m != self.bridge.az.bot_mxid]
         ais = [m for m in members if self.ids.is_ai(m)]
         if not ais:
             return
@@ -72,7 +76,9 @@ class Responder:
 
     async def _answer(self, ai: str, room_id: str, event_id: str, sender: str, body: str,
                       direct: bool) -> None:
-        async with self._slots:
+        # One conversation at a time, in arrival order (asyncio locks are FIFO), so the rate
+        # limit counts messages in the order they were sent.
+        async with self._conversations[(ai, room_id)], self._slots:
             try:
                 await self._answer_once(ai, room_id, event_id, sender, body, direct)
             except Exception:
@@ -90,7 +96,8 @@ class Responder:
             if verdict is Verdict.SILENT:
                 return
             if verdict is Verdict.NOTIFY:
-                await intent.send_notice(room, RATE_NOTICE.format(n=self.limiter.per_hour))
+                await self.send(intent, room, {"msgtype": "m.notice",
+                                               "body": RATE_NOTICE.format(n=self.limiter.per_hour)})
                 return
         await intent.mark_read(room, event_id)
         await intent.set_typing(room, timeout=(self.timeout + 5) * 1000)
@@ -104,7 +111,15 @@ class Responder:
         if not direct:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": event_id}}
             content["m.mentions"] = {"user_ids": [sender]}
-        await intent.send_message_event(room, EventType.ROOM_MESSAGE, content)
+        await self.send(intent, room, content)
+
+    async def send(self, intent, room: RoomID, content: dict[str, Any]) -> None:
+        """As the AI; in an encrypted room, encrypted with the bot's device (end-to-bridge)."""
+        event_type = EventType.ROOM_MESSAGE
+        e2ee = self.bridge.matrix.e2ee
+        if e2ee and await self.bridge.az.state_store.is_encrypted(room):
+            event_type, content = await e2ee.encrypt(room, event_type, content)
+        await intent.send_message_event(room, event_type, content)
 
     async def build_request(self, ai: str, intent, room_id: str, event_id: str, sender: str,
                             body: str, is_owner: bool, kind: str) -> dict[str, Any]:

@@ -10,6 +10,14 @@ from ..config import Config
 BASE_CONFIG = "pkg://matrix_social/example-config.yaml"
 
 
+def encryption_available() -> bool:
+    try:
+        import olm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def write_bridge_config(
     config_path: Path,
     registration_path: Path,
@@ -37,6 +45,8 @@ def write_bridge_config(
     config["logging.root.level"] = log_level
     config["logging.loggers.mau.level"] = log_level
     config["logging.loggers.matrix_social.level"] = log_level
+    config["bridge.encryption.allow"] = encryption_available()
+    config["bridge.encryption.appservice"] = True
     if config["appservice.as_token"].startswith("This value"):
         config.generate_registration()
     else:

@@ -141,6 +141,13 @@ class Synapse:
             "enable_metrics": False,
             "url_preview_enabled": False,
             "presence": {"enabled": False},
+            # To-device events, device lists and one-time-key counts in appservice
+            # transactions: end-to-bridge encryption for AI puppets needs them (Synapse does
+            # not let an appservice's own user /sync).
+            "experimental_features": {
+                "msc2409_to_device_messages_enabled": True,
+                "msc3202_transaction_extensions": True,
+            },
             **_RATE_LIMITS,
         }
         with open(self.config_path, "w") as f:

@@ -9,6 +9,7 @@ from mautrix.bridge import BaseMatrixHandler
 from mautrix.types import Event, EventType, Membership, StateEvent, UserID
 
 from .. import events as ev
+from .crypto_state import RoomCryptoStateStore
 from .ingest_errors import is_storage_error
 from .txn_guard import report_failure
 
@@ -19,13 +20,17 @@ log = logging.getLogger("matrix_social.matrix")
 
 
 class MatrixHandler(BaseMatrixHandler):
-    user_id_prefix = "@"
-    user_id_suffix = ""
-
     def __init__(self, bridge: SocialBridge) -> None:
+        # Ghosts that end-to-bridge encryption treats as ours: the AI puppets.
+        self.user_id_prefix = "@"
+        self.user_id_suffix = f"{bridge.config['bridge.ai_suffix']}:{bridge.identities.domain}"
         super().__init__(bridge=bridge)
         self.bridge: SocialBridge = bridge
         self.log = log
+        if self.e2ee:
+            crypto_state = RoomCryptoStateStore(bridge.db)
+            self.e2ee.state_store = crypto_state
+            self.e2ee.crypto.state_store = crypto_state
 
     async def wait_for_connection(self) -> None:
         """mautrix's check, with a clear word when the homeserver cannot reach us back."""
@@ -42,9 +47,25 @@ class MatrixHandler(BaseMatrixHandler):
             )
             raise
 
+    async def init_encryption(self) -> None:
+        if self.e2ee:
+            # An appservice login for a bot the homeserver has not registered yet yields a
+            # token the homeserver then rejects; mautrix registers the bot only later.
+            await self.az.intent.ensure_registered()
+        await super().init_encryption()
+
     async def int_handle_event(self, evt: Event, was_encrypted: bool = False) -> None:
         try:
-            await self.bridge.az.state_store.update_state(evt)
+            if not was_encrypted:
+                await self.bridge.az.state_store.update_state(evt)
+            if self.e2ee and evt.type == EventType.ROOM_MEMBER:
+                await self.e2ee.handle_member_event(evt)
+            if evt.type == EventType.ROOM_ENCRYPTED:
+                # Waiting for room keys may take seconds; never hold up the transaction.
+                self.bridge.responder.spawn(self.handle_encrypted(evt))
+                return
+            if evt.type == EventType.ROOM_ENCRYPTION:
+                await self.bring_bot_for_encryption(evt.room_id)
             await self.handle_any_event(evt)
         except Exception as e:
             if is_storage_error(e) and report_failure(e):
@@ -61,6 +82,17 @@ class MatrixHandler(BaseMatrixHandler):
         elif evt.type in (ev.AI_REQUEST, ev.AI_RESPONSE):
             await self.bridge.ai_to_ai.on_event({**evt.serialize(), "type": str(evt.type)})
 
+    async def bring_bot_for_encryption(self, room_id) -> None:
+        """Our AIs read encrypted rooms through the bot's device, so the bot must be in them."""
+        if not self.e2ee:
+            return
+        members = await self.bridge.az.state_store.get_members(room_id)
+        ais = [m for m in members if self.bridge.identities.is_ai(m)]
+        if ais and self.az.bot_mxid not in members:
+            intent = self.az.intent.user(ais[0])
+            await intent.invite_user(room_id, self.az.bot_mxid)
+            await self.az.intent.join_room(room_id)
+
     async def accept_invite(self, evt: StateEvent) -> None:
         invitee = UserID(evt.state_key)
         if invitee == self.az.bot_mxid:
@@ -71,4 +103,6 @@ class MatrixHandler(BaseMatrixHandler):
             if intent is not None:
                 await intent.join_room(evt.room_id)
                 log.info("%s joined %s on invite from %s", invitee, evt.room_id, evt.sender)
+                if await self.bridge.az.state_store.is_encrypted(evt.room_id):
+                    await self.bring_bot_for_encryption(evt.room_id)
 
