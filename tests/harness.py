@@ -228,15 +228,21 @@ class RawSync:
 async def open_dm(stack: Stack, user: User, other: str) -> str:
     """A DM room from `user` to `other`, waiting until `other` has joined."""
     client = stack.nio(user)
-    from nio import JoinedMembersResponse, RoomCreateResponse
+    from nio import RoomCreateResponse
 
     resp = await client.room_create(invite=[other], is_direct=True)
     assert isinstance(resp, RoomCreateResponse), resp
+    await wait_joined(client, resp.room_id, other)
+    return resp.room_id
+
+
+async def wait_joined(client: AsyncClient, room_id: str, user_id: str) -> None:
+    """Until `user_id` is a joined member of the room, as `client` sees it."""
+    from nio import JoinedMembersResponse
 
     async def joined() -> bool:
-        members = await client.joined_members(resp.room_id)
-        return isinstance(members, JoinedMembersResponse) and other in {
+        members = await client.joined_members(room_id)
+        return isinstance(members, JoinedMembersResponse) and user_id in {
             m.user_id for m in members.members}
 
-    await eventually(joined, what=f"{other} joined the DM")
-    return resp.room_id
+    await eventually(joined, what=f"{user_id} joined {room_id}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 from mautrix.types import EventType
-from nio import JoinedMembersResponse, ProfileGetResponse, RoomCreateResponse
+from nio import ProfileGetResponse, RoomCreateResponse
 
 from matrix_social.db import txn
 
-from .harness import eventually
+from .harness import eventually, wait_joined
 
 
 async def test_bot_exists(stack):
@@ -33,13 +33,7 @@ async def test_ai_puppet_created_through_user_query(stack):
 
     assert await eventually(ai_named, what="AI puppet profile") == f"{alice.localpart}'s AI"
 
-    async def ai_joined() -> bool:
-        members = await client.joined_members(resp.room_id)
-        return isinstance(members, JoinedMembersResponse) and ai_id in {
-            m.user_id for m in members.members
-        }
-
-    await eventually(ai_joined, what="AI puppet joined on invite")
+    await wait_joined(client, resp.room_id, ai_id)
 
 
 async def test_ai_of_unknown_owner_does_not_exist(stack):
@@ -58,13 +52,7 @@ async def test_nio_client_invites_bot_and_bridge_receives_it(stack):
     resp = await client.room_create(name="hello bot", invite=[bot])
     assert isinstance(resp, RoomCreateResponse), resp
 
-    async def bot_joined() -> bool:
-        members = await client.joined_members(resp.room_id)
-        return isinstance(members, JoinedMembersResponse) and bot in {
-            m.user_id for m in members.members
-        }
-
-    await eventually(bot_joined, what="bot joined on invite")
+    await wait_joined(client, resp.room_id, bot)
     assert stack.bridge.ingest.seen["m.room.member"] > seen_before
 
 
@@ -130,13 +118,7 @@ async def test_failed_index_write_makes_the_homeserver_retry(stack, monkeypatch)
     room = await client.room_create(invite=[bot])
     assert isinstance(room, RoomCreateResponse), room
 
-    async def bot_joined() -> bool:
-        members = await client.joined_members(room.room_id)
-        return isinstance(members, JoinedMembersResponse) and bot in {
-            m.user_id for m in members.members
-        }
-
-    await eventually(bot_joined, what="bot joined")
+    await wait_joined(client, room.room_id, bot)
     real_handle = stack.bridge.ingest.handle
     attempts: list[str] = []
     stored: list[str] = []

@@ -11,6 +11,10 @@ from .feed import SELECT_POST
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def words(query: str) -> list[str]:
     return _WORD.findall(query.lower())[:16]
 
@@ -49,7 +53,7 @@ async def users(db: Database, query: str, after: tuple[int, str] | None,
     q = query.strip().lower().lstrip("@")
     if not q:
         return []
-    prefix = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    prefix = _like_escaped(q)
     keyset = ""
     args: list = [f"@{prefix}%", f"%{prefix}%", limit]
     if after is not None:
@@ -75,7 +79,7 @@ async def apps(db: Database, query: str, after: tuple[int, str] | None, limit: i
     q = query.strip().lower()
     if not q:
         return []
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = f"%{_like_escaped(q)}%"
     keyset = ""
     args: list = [pattern, limit]
     if after is not None:

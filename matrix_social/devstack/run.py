@@ -14,10 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import aiohttp
-
 from .bridge_config import write_bridge_config
-from .synapse import Synapse, SynapseError
+from .synapse import Synapse, SynapseError, wait_until_healthy
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -46,22 +44,6 @@ async def _ensure_demo_user(synapse: Synapse, user: str, password: str) -> None:
     except SynapseError as e:
         if "M_USER_IN_USE" not in str(e):
             raise
-
-
-async def _wait_bridge(url: str, bridge: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if bridge.poll() is not None:
-                raise SynapseError(f"matrix-social exited with code {bridge.returncode}")
-            try:
-                async with session.get(f"{url}/api/social/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SynapseError(f"matrix-social did not answer its health check in {timeout}s")
 
 
 def _stop(process: subprocess.Popen | None, timeout: float = 15) -> None:
@@ -103,7 +85,9 @@ def main(argv: list[str]) -> None:
                  "-r", str(data / "registration.yaml")],
                 stdout=bridge_log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        asyncio.run(_wait_bridge(f"http://127.0.0.1:{args.bridge_port}", bridge))
+        asyncio.run(wait_until_healthy(
+            f"http://127.0.0.1:{args.bridge_port}/api/social/health", bridge, "matrix-social",
+            60, lambda: "see matrix-social.log"))
         print(json.dumps({
             "homeserver": synapse.url,
             "user": f"@{args.user}:{domain}",

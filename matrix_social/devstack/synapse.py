@@ -43,6 +43,24 @@ class SynapseError(RuntimeError):
     pass
 
 
+async def wait_until_healthy(url: str, process: subprocess.Popen | None, name: str,
+                             timeout: float, logs=lambda: "") -> None:
+    """Poll `url` until it answers 200; fail early if `process` exits."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise SynapseError(f"{name} exited with code {process.returncode}:\n{logs()}")
+            try:
+                async with session.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SynapseError(f"{name} did not answer {url} in {timeout}s:\n{logs()}")
+
+
 class Synapse:
     """One Synapse process; its files live in `data_dir` and survive a restart."""
 
@@ -169,20 +187,8 @@ class Synapse:
         await self.wait_healthy(timeout)
 
     async def wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if self.process and self.process.poll() is not None:
-                    raise SynapseError(f"Synapse exited with {self.process.returncode}:\n"
-                                       f"{self.tail_logs()}")
-                try:
-                    async with session.get(f"{self.url}/health") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise SynapseError(f"Synapse did not become healthy in {timeout}s:\n{self.tail_logs()}")
+        await wait_until_healthy(f"{self.url}/health", self.process, "Synapse", timeout,
+                                 self.tail_logs)
 
     def tail_logs(self, lines: int = 30) -> str:
         out = []
