@@ -147,3 +147,20 @@ async def test_builtin_backend_answers_from_the_ai_profile():
     }
     answer = await BuiltinBackend().answer(request)
     assert "Hi B!" in answer and "chess, tea" in answer and "books lessons" in answer
+
+
+async def test_ai_puppet_has_an_avatar_and_follows_its_owners_name(stack):
+    alice = await stack.register("alice")
+    ai = stack.mxid(f"{alice.localpart}_ai")
+    await api_ok(stack, "POST", "/posts", alice, json={"text": "hi", "as": "ai"})
+    await api_ok(stack, "POST", "/posts", alice, json={"text": "hi"})
+    client = stack.nio(alice)
+    profile = await client.get_profile(ai)
+    assert profile.avatar_url and profile.avatar_url.startswith("mxc://")
+    assert profile.displayname == f"{alice.localpart}'s AI"
+    await client.set_displayname("Alicia")
+
+    async def renamed():
+        return (await client.get_profile(ai)).displayname == "Alicia's AI"
+
+    await eventually(renamed, what="AI name follows the owner's")

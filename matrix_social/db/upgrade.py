@@ -173,8 +173,9 @@ async def upgrade_v3(conn: Connection, scheme: Scheme) -> None:
         await conn.execute("CREATE INDEX post_body_tsv ON post USING GIN (body_tsv)")
 
 
-@upgrade_table.register(description="AI rate limits")
+@upgrade_table.register(description="AI rate limits, AI avatars")
 async def upgrade_v4(conn: Connection, scheme: Scheme) -> None:
+    await conn.execute("ALTER TABLE ai_puppet ADD COLUMN avatar_url TEXT")
     await conn.execute(
         """CREATE TABLE ai_rate_event (
             ai     TEXT NOT NULL,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mautrix.types import Event
 
 from .. import events as ev
-from ..db import ai_profiles, apps, comments, feed_rooms, follows, likes, posts, profiles
+from ..db import ai_profiles, ai_puppet, apps, comments, feed_rooms, follows, likes, posts, profiles
 from ..db.posts import PostRow
 from ..social.posts import (
     InvalidInput,
@@ -155,6 +155,10 @@ class Ingest:
         await profiles.upsert(self.db, owner, displayname, avatar)
         if self.live and before != (displayname, avatar):
             await self.bridge.feed_rooms.sync_room_profile(room_id, displayname, avatar)
+            ai = self.bridge.identities.ai_of(owner)
+            if ai and before[0] != displayname and (await ai_puppet.get_displayname(
+                    self.db, ai))[0]:
+                await self.bridge.puppets.ensure_ai(ai)
 
     async def _message(self, raw: dict, owner: str, content: dict) -> None:
         relation = relation_of(content)

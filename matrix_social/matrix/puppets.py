@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from mautrix.appservice import IntentAPI
 from mautrix.errors import MatrixRequestError
 from mautrix.types import UserID
 
+from ..ai.avatar import make_avatar
 from ..db import ai_puppet
 from .queries import EXISTS
 
@@ -53,7 +55,16 @@ class Puppets:
             await intent.set_displayname(displayname)
             await ai_puppet.upsert(self.bridge.db, ai_id, owner, displayname)
             log.info("AI puppet %s ready as %r", ai_id, displayname)
+        if await ai_puppet.get_avatar(self.bridge.db, ai_id) is None:
+            await self._set_default_avatar(intent, ai_id, owner_name)
         return intent
+
+    async def _set_default_avatar(self, intent: IntentAPI, ai_id: str, owner_name: str) -> None:
+        png = await asyncio.get_running_loop().run_in_executor(
+            None, make_avatar, ai_id, owner_name)
+        mxc = await intent.upload_media(png, mime_type="image/png", filename="avatar.png")
+        await intent.set_avatar_url(mxc)
+        await ai_puppet.set_avatar(self.bridge.db, ai_id, mxc)
 
     async def query_user(self, user_id: UserID) -> dict | None:
         """The homeserver asks whether a user in our namespace exists; create AIs on demand."""
