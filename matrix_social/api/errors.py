@@ -59,6 +59,9 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         raise ApiError(403, "M_FORBIDDEN", str(e)) from None
     except MatrixRequestError as e:
         log.warning("Homeserver refused %s %s: %s", request.method, request.path, e)
+        if e.http_status in (403, 404) and e.errcode:
+            raise ApiError(e.http_status, e.errcode, f"The homeserver said: {e.message}") \
+                from None
         raise ApiError(502, "M_UNKNOWN", f"The homeserver refused: {e.errcode or e.http_status}"
                        ) from None
     except web.HTTPException as e:

@@ -49,13 +49,13 @@ class Apps:
         text = clean_text(body.get("text"), "text", required=False)
         intent = await self.social.intent_for(author)
         room_id = await self.bridge.feed_rooms.ensure(author)
-        await self.profiles._send_state(intent, room_id, ev.APP_STATE, content, state_key=slug)
+        await self.profiles.send_state(intent, room_id, ev.APP_STATE, content, state_key=slug)
         app_id = app_id_of(self.ids, author, slug)
         result = await self.get(app_id)
         if share:
             post = compose.app_content({**content, "slug": slug}, self.social.runner_template,
                                        text)
-            result["post"] = await self.social._publish(author, post)
+            result["post"] = await self.social.publish(author, post)
         return result
 
     async def unpublish(self, user: str, app_id: str) -> None:
@@ -63,7 +63,7 @@ class Apps:
         if row["author"] != user:
             raise Forbidden("Only the author can unpublish an app")
         intent = await self.social.intent_for(user)
-        await self.profiles._send_state(intent, RoomID(row["room_id"]), ev.APP_STATE, {},
+        await self.profiles.send_state(intent, RoomID(row["room_id"]), ev.APP_STATE, {},
                                         state_key=row["slug"])
 
     async def get(self, app_id: str) -> dict[str, Any]:

@@ -112,7 +112,7 @@ class Profiles:
             current = await self._state(room_id, ev.PROFILE_STATE)
             content = {"bio": current.get("bio", ""), "links": current.get("links", []),
                        "interests": current.get("interests", []), **details}
-            await self._send_state(intent, room_id, ev.PROFILE_STATE, content)
+            await self.send_state(intent, room_id, ev.PROFILE_STATE, content)
             if "bio" in details and details["bio"] != current.get("bio", ""):
                 await intent.send_state_event(room_id, EventType.ROOM_TOPIC,
                                               {"topic": details["bio"]})
@@ -155,7 +155,7 @@ class Profiles:
     async def _publish_ai(self, ai: str, content: dict[str, Any]) -> dict[str, Any]:
         intent = await self.social.intent_for(ai)
         room_id = await self.bridge.feed_rooms.ensure(ai)
-        await self._send_state(intent, room_id, ev.AI_PROFILE_STATE, content)
+        await self.send_state(intent, room_id, ev.AI_PROFILE_STATE, content)
         return await self.get(ai, ai)
 
     async def _state(self, room_id: RoomID, event_type: EventType) -> dict[str, Any]:
@@ -165,7 +165,7 @@ class Profiles:
             return {}
         return dict(content.serialize()) if hasattr(content, "serialize") else dict(content)
 
-    async def _send_state(self, intent, room_id: RoomID, event_type: EventType,
+    async def send_state(self, intent, room_id: RoomID, event_type: EventType,
                           content: dict[str, Any], state_key: str = "") -> None:
         event_id = await intent.send_state_event(room_id, event_type, content,
                                                  state_key=state_key)

@@ -140,9 +140,9 @@ class Social:
             content = compose.activity_content(body.get("activity"), text)
         else:
             raise compose.InvalidInput("'kind' must be one of text, image, app, activity")
-        return await self._publish(author, content)
+        return await self.publish(author, content)
 
-    async def _publish(self, author: str, content: dict) -> dict[str, Any]:
+    async def publish(self, author: str, content: dict) -> dict[str, Any]:
         intent = await self.intent_for(author)
         room_id = await self.rooms.ensure(author)
         event_id = await self._send_and_index(intent, room_id, "m.room.message", content)
@@ -244,7 +244,7 @@ class Social:
         }
         content = compose.repost_content(origin["room_id"], origin["event_id"],
                                          origin["author"], original["text"], text)
-        return await self._publish(user, content)
+        return await self.publish(user, content)
 
     async def _join_to_interact(self, room_id: RoomID, user: str):
         try:
