@@ -7,15 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from matrix_social.devstack.synapse import free_port
+from .server import LoopbackServer
 
 
-class FakeAgent:
+class FakeAgent(LoopbackServer):
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.requests: list[dict[str, Any]] = []
         self.delay = 0.0
-        self.runner: web.AppRunner | None = None
 
     @property
     def url_template(self) -> str:
@@ -33,13 +32,5 @@ class FakeAgent:
         await asyncio.sleep(self.delay)
         return web.json_response({"reply": f"echo: {text}"})
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/agents/{localpart}/matrix", self.handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()

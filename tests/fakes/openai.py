@@ -7,15 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from matrix_social.devstack.synapse import free_port
+from .server import LoopbackServer
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     def __init__(self, api_key: str = "sk-test") -> None:
-        self.port = free_port()
+        super().__init__()
         self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
-        self.runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
@@ -37,13 +36,5 @@ class FakeOpenAI:
             "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13},
         })
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.completions)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()
