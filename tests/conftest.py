@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Stack
+from .harness import RemoteServer, Stack
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -14,3 +14,14 @@ async def stack(request, tmp_path_factory):
         yield stack
     finally:
         await stack.stop()
+
+
+@pytest.fixture(scope="session")
+async def remote(tmp_path_factory):
+    """Another homeserver on loopback that federates with the stack's."""
+    server = RemoteServer(tmp_path_factory.mktemp("remote"))
+    try:
+        await server.synapse.start()
+        yield server
+    finally:
+        await server.stop()

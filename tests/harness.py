@@ -69,6 +69,34 @@ class PostgresDatabase:
             await conn.close()
 
 
+class RemoteServer:
+    """A second homeserver with no appservice, federating with the stack's over loopback."""
+
+    def __init__(self, root: Path) -> None:
+        self.fed_port = free_port()
+        self.domain = f"localhost:{self.fed_port}"
+        self.synapse = Synapse(root, free_port(), self.domain, [],
+                               federation_port=self.fed_port)
+        self.clients: list[AsyncClient] = []
+
+    async def register(self, name: str = "remote") -> User:
+        localpart = f"{name}{next(_names)}{secrets.token_hex(2)}"
+        password = secrets.token_urlsafe(12)
+        data = await self.synapse.register_user(localpart, password)
+        return User(localpart, data["user_id"], password, data["access_token"])
+
+    def nio(self, user: User) -> AsyncClient:
+        client = AsyncClient(self.synapse.url, user.user_id, store_path=None)
+        client.access_token = user.access_token
+        self.clients.append(client)
+        return client
+
+    async def stop(self) -> None:
+        for client in self.clients:
+            await client.close()
+        self.synapse.stop()
+
+
 class Stack:
     """Synapse + matrix-social on loopback; the bridge can be restarted on the same database."""
 
@@ -77,10 +105,11 @@ class Stack:
         self.db_kind = db_kind
         self.hs_port = free_port()
         self.as_port = free_port()
-        self.domain = f"localhost:{self.hs_port}"
+        self.fed_port = free_port()
+        self.domain = f"localhost:{self.fed_port}"
         self.postgres = PostgresDatabase() if db_kind == "postgres" else None
         self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
-                               [root / "registration.yaml"])
+                               [root / "registration.yaml"], federation_port=self.fed_port)
         self.bridge: SocialBridge | None = None
         self.clients: list[AsyncClient] = []
         self.agent = FakeAgent()

@@ -7,7 +7,8 @@ import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from mautrix.types import EventType, RoomID
+from mautrix.api import Method, Path
+from mautrix.types import EventType, Member, Membership, RoomID
 
 from ..db import feed_rooms
 from .backends import APOLOGY, BackendError, make_backend
@@ -59,8 +60,7 @@ class Responder:
                 or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
                 or await feed_rooms.owner_of(self.bridge.db, room_id)):
             return
-        members = [m for m in await self.bridge.az.state_store.get_members(RoomID(room_id))
-                   if m != self.bridge.az.bot_mxid]
+        members = await self._members(RoomID(room_id))
         ais = [m for m in members if self.ids.is_ai(m)]
         if not ais:
             return
@@ -73,6 +73,20 @@ class Responder:
         for ai in targets:
             self.spawn(self._answer(ai, room_id, raw["event_id"], sender, body,
                                     direct=len(members) == 2))
+
+    async def _members(self, room: RoomID) -> list[str]:
+        """Joined members but the bot. In a room created on another server we saw only our own
+        joins, so ask the homeserver (as one of our AIs there) for the full list once."""
+        state = self.bridge.az.state_store
+        members = await state.get_members(room)
+        ais = [m for m in members if self.ids.is_ai(m)]
+        if ais and not await state.has_full_member_list(room):
+            intent = self.bridge.az.intent.user(ais[0])
+            joined = await intent.api.request(Method.GET, Path.v3.rooms[room].joined_members)
+            members = list(joined.get("joined", {}))
+            await state.set_members(room, {m: Member(membership=Membership.JOIN)
+                                           for m in members}, only_membership=Membership.JOIN)
+        return [m for m in members if m != self.bridge.az.bot_mxid]
 
     async def _answer(self, ai: str, room_id: str, event_id: str, sender: str, body: str,
                       direct: bool) -> None:

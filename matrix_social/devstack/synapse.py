@@ -71,9 +71,11 @@ class Synapse:
         server_name: str,
         appservice_files: list[Path],
         log_level: str = "WARNING",
+        federation_port: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
+        self.federation_port = federation_port
         self.server_name = server_name
         self.appservice_files = appservice_files
         self.log_level = log_level
@@ -128,6 +130,7 @@ class Synapse:
                 f,
             )
         config = {
+            **self._federation_config(),
             "server_name": self.server_name,
             "pid_file": str(self.data_dir / "homeserver.pid"),
             "public_baseurl": f"{self.url}/",
@@ -139,7 +142,8 @@ class Synapse:
                     "tls": False,
                     "x_forwarded": False,
                     "resources": [{"names": ["client", "federation"], "compress": False}],
-                }
+                },
+                *self._federation_listeners(),
             ],
             "database": {
                 "name": "sqlite3",
@@ -170,6 +174,35 @@ class Synapse:
         }
         with open(self.config_path, "w") as f:
             yaml.dump(config, f)
+
+    def _federation_listeners(self) -> list[dict]:
+        if self.federation_port is None:
+            return []
+        return [{
+            "port": self.federation_port,
+            "bind_addresses": ["127.0.0.1"],
+            "type": "http",
+            "tls": True,
+            "x_forwarded": False,
+            "resources": [{"names": ["federation", "keys", "media"], "compress": False}],
+        }]
+
+    def _federation_config(self) -> dict:
+        """Federation over loopback: a self-signed certificate, loopback allowed."""
+        if self.federation_port is None:
+            return {}
+        cert, key = self.data_dir / "tls.crt", self.data_dir / "tls.key"
+        if not cert.exists():
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                 "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                check=True, capture_output=True)
+        return {
+            "tls_certificate_path": str(cert),
+            "tls_private_key_path": str(key),
+            "federation_verify_certificates": False,
+            "ip_range_whitelist": ["127.0.0.1"],
+        }
 
     def spawn(self) -> None:
         self.write_config()
