@@ -42,6 +42,13 @@ async def fill(db: Database, posts: int, seed: int = 7) -> str:
                          [(rooms[a], a) for a in authors])
     await db.executemany("INSERT INTO follow (room_id, user_id, ts) VALUES ($1,$2,0)",
                          [(rooms[a], viewer) for a in rng.sample(authors, FOLLOWED)])
+    # each author follows 50 others and has 3 of 100 interests: the suggestion signals
+    await db.executemany("INSERT INTO follow (room_id, user_id, ts) VALUES ($1,$2,0)",
+                         [(rooms[b], a) for a in authors for b in rng.sample(authors, 50)
+                          if a != b])
+    await db.executemany("INSERT INTO interest (user_id, tag) VALUES ($1,$2)",
+                         [(u, f"tag{t}") for u in [viewer, *authors]
+                          for t in rng.sample(range(100), 3)])
     content = json.dumps({"msgtype": "m.text", "body": "x", "m.matrix_os.social.post":
                           {"kind": "text"}})
     base = 1_700_000_000_000
@@ -98,6 +105,13 @@ async def measure(db: Database, posts: int, runs: int) -> dict:
     trending = await time_ms(
         lambda: explore.trending_posts(db, viewer, now - 86_400_000, now, None, PAGE), runs)
     found = await time_ms(lambda: search.posts(db, viewer, "post 4242", None, PAGE), runs)
+
+    async def suggestion_signals():
+        await explore.shared_interests(db, viewer)
+        await explore.followed_by_followed(db, viewer)
+        await explore.followed_owners(db, viewer)
+
+    suggest = await time_ms(suggestion_signals, runs)
     ingest_n = 2000
     rows_in = [PostRow(f"$new{i}", "!feed0:bench", "@user0:bench", "text", "hi", {},
                        2_000_000_000_000 + i, None, None) for i in range(ingest_n)]
@@ -108,7 +122,8 @@ async def measure(db: Database, posts: int, runs: int) -> dict:
     return {"fill_s": fill_s, "first_p50": statistics.median(first), "first_p95": pct(first, .95),
             "deep_p50": statistics.median(deep), "deep_p95": pct(deep, .95),
             "ingest_per_s": ingest_n / ingest_s,
-            "trending_p50": statistics.median(trending), "search_p50": statistics.median(found)}
+            "trending_p50": statistics.median(trending), "search_p50": statistics.median(found),
+            "suggest_p50": statistics.median(suggest)}
 
 
 async def with_sqlite(posts: int, runs: int) -> dict:
@@ -145,8 +160,9 @@ async def main() -> None:
     print(f"feed page of {PAGE}, viewer follows {FOLLOWED} of {AUTHORS} authors, "
           f"{args.runs} runs each; times in ms")
     header = ("posts", "backend", "fill s", "first p50", "first p95", "deep p50", "deep p95",
-              "ingest rows/s", "trend p50", "search p50")
-    print("{:>8} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>14} {:>10} {:>10}".format(*header))
+              "ingest rows/s", "trend p50", "search p50", "suggest p50")
+    print("{:>8} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>14} {:>10} {:>10} {:>11}".format(
+        *header))
     for posts in args.posts:
         results = {"sqlite": await with_sqlite(posts, args.runs),
                    "postgres": await with_postgres(posts, args.runs)}
@@ -154,14 +170,15 @@ async def main() -> None:
             print(f"{posts:>8} {backend:>9} {r['fill_s']:>7.1f} {r['first_p50']:>10.2f} "
                   f"{r['first_p95']:>10.2f} {r['deep_p50']:>9.2f} {r['deep_p95']:>9.2f} "
                   f"{r['ingest_per_s']:>14.0f} {r['trending_p50']:>10.2f} "
-                  f"{r['search_p50']:>10.2f}")
+                  f"{r['search_p50']:>10.2f} {r['suggest_p50']:>11.2f}")
         s, p = results["sqlite"], results["postgres"]
         print(f"{posts:>8} {'pg/sqlite':>9} {'':>7} {p['first_p50'] / s['first_p50']:>10.2f} "
               f"{p['first_p95'] / s['first_p95']:>10.2f} {p['deep_p50'] / s['deep_p50']:>9.2f} "
               f"{p['deep_p95'] / s['deep_p95']:>9.2f} "
               f"{p['ingest_per_s'] / s['ingest_per_s']:>14.2f} "
               f"{p['trending_p50'] / s['trending_p50']:>10.2f} "
-              f"{p['search_p50'] / s['search_p50']:>10.2f}")
+              f"{p['search_p50'] / s['search_p50']:>10.2f} "
+              f"{p['suggest_p50'] / s['suggest_p50']:>11.2f}")
 
 
 if __name__ == "__main__":
