@@ -16,21 +16,28 @@ FROM post p LEFT JOIN profile pr ON pr.user_id = p.author
 """
 
 _VISIBLE_ROOMS = """
-p.room_id IN (SELECT f.room_id FROM follow f WHERE f.user_id = $1
+q.room_id IN (SELECT f.room_id FROM follow f WHERE f.user_id = $1
               UNION SELECT fr.room_id FROM feed_room fr WHERE fr.owner = $1)
 """
+
+
+def _page_query(keyset: str, limit_param: str) -> str:
+    """Pick the page's keys first, then compute counts for those rows only (SQLite would
+    otherwise evaluate the count subqueries for every visible post before sorting)."""
+    return (
+        f"{SELECT_POST} WHERE p.event_id IN ("
+        f"SELECT q.event_id FROM post q WHERE {_VISIBLE_ROOMS} {keyset} "
+        f"ORDER BY q.ts DESC, q.event_id DESC LIMIT {limit_param}) "
+        "ORDER BY p.ts DESC, p.event_id DESC"
+    )
 
 
 async def feed_page(db: Database, viewer: str, before: tuple[int, str] | None,
                     limit: int) -> list:
     if before is None:
-        return await db.fetch(
-            f"{SELECT_POST} WHERE {_VISIBLE_ROOMS} ORDER BY p.ts DESC, p.event_id DESC LIMIT $2",
-            viewer, limit,
-        )
+        return await db.fetch(_page_query("", "$2"), viewer, limit)
     return await db.fetch(
-        f"{SELECT_POST} WHERE {_VISIBLE_ROOMS} AND (p.ts < $2 OR (p.ts = $2 AND p.event_id < $3)) "
-        "ORDER BY p.ts DESC, p.event_id DESC LIMIT $4",
+        _page_query("AND (q.ts < $2 OR (q.ts = $2 AND q.event_id < $3))", "$4"),
         viewer, before[0], before[1], limit,
     )
 
