@@ -136,10 +136,6 @@ class SocialBridge(Bridge):
         self.az.query_user = self.puppets.query_user
         self.az.query_alias = self.feed_rooms.query_alias
 
-    async def start(self) -> None:
-        await super().start()
-        self.responder.start()
-
     async def stop(self) -> None:
         await self.responder.stop()
         await super().stop()

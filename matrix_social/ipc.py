@@ -18,7 +18,7 @@ from mautrix.types import EventType, RoomID
 
 from .matrix.dms import open_dm
 from .social.posts import InvalidInput
-from .social.service import Forbidden, NotFound
+from .social.service import Forbidden
 
 if TYPE_CHECKING:
     from .bridge import SocialBridge
@@ -56,9 +56,7 @@ async def send_matrix_message(bridge: SocialBridge, caller: str, to: Any, conten
                               send_as: str | None = None) -> dict[str, Any]:
     """Send `content` to `to` (a human or an AI, local or remote) from the caller or their AI."""
     ids = bridge.identities
-    if not isinstance(to, str) or ids.split(to.strip()) is None:
-        raise InvalidInput("'to' must be a Matrix user ID such as @alice:example.org")
-    to = to.strip()
+    to = bridge.social.user_id_param(to, "to")
     message = message_content(content)
     send_as = send_as or bridge.config["ai.ipc_send_as"]
     if send_as not in ("ai", "human"):
@@ -66,8 +64,7 @@ async def send_matrix_message(bridge: SocialBridge, caller: str, to: Any, conten
     sender = ids.ai_of(caller) if send_as == "ai" else caller
     if to == sender:
         raise InvalidInput("'to' is the sender itself")
-    if not await bridge.social.user_exists(to):
-        raise NotFound(f"No user {to}")
+    await bridge.social.existing_user(to, "to")
     intent = await bridge.social.intent_for(sender)
     room_id, created = await open_dm(intent, to, encrypted=False)
     if await is_encrypted(intent, room_id):

@@ -69,17 +69,15 @@ class PostgresDatabase:
             await conn.close()
 
 
-class RemoteServer:
-    """A second homeserver with no appservice, federating with the stack's over loopback."""
+class Homeserver:
+    """A Synapse under test: registers users and hands out matrix-nio clients."""
 
-    def __init__(self, root: Path) -> None:
-        self.fed_port = free_port()
-        self.domain = f"localhost:{self.fed_port}"
-        self.synapse = Synapse(root, free_port(), self.domain, [],
-                               federation_port=self.fed_port)
+    synapse: Synapse
+
+    def __init__(self) -> None:
         self.clients: list[AsyncClient] = []
 
-    async def register(self, name: str = "remote") -> User:
+    async def register(self, name: str = "user") -> User:
         localpart = f"{name}{next(_names)}{secrets.token_hex(2)}"
         password = secrets.token_urlsafe(12)
         data = await self.synapse.register_user(localpart, password)
@@ -88,19 +86,35 @@ class RemoteServer:
     def nio(self, user: User) -> AsyncClient:
         client = AsyncClient(self.synapse.url, user.user_id, store_path=None)
         client.access_token = user.access_token
+        client.user_id = user.user_id
         self.clients.append(client)
         return client
 
-    async def stop(self) -> None:
+    async def close_clients(self) -> None:
         for client in self.clients:
             await client.close()
+
+
+class RemoteServer(Homeserver):
+    """A second homeserver with no appservice, federating with the stack's over loopback."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.fed_port = free_port()
+        self.domain = f"localhost:{self.fed_port}"
+        self.synapse = Synapse(root, free_port(), self.domain, [],
+                               federation_port=self.fed_port)
+
+    async def stop(self) -> None:
+        await self.close_clients()
         self.synapse.stop()
 
 
-class Stack:
+class Stack(Homeserver):
     """Synapse + matrix-social on loopback; the bridge can be restarted on the same database."""
 
     def __init__(self, root: Path, db_kind: str) -> None:
+        super().__init__()
         self.root = root
         self.db_kind = db_kind
         self.hs_port = free_port()
@@ -111,7 +125,6 @@ class Stack:
         self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
                                [root / "registration.yaml"], federation_port=self.fed_port)
         self.bridge: SocialBridge | None = None
-        self.clients: list[AsyncClient] = []
         self.agent = FakeAgent()
 
     @property
@@ -164,26 +177,12 @@ class Stack:
             self.bridge = None
 
     async def stop(self) -> None:
-        for client in self.clients:
-            await client.close()
+        await self.close_clients()
         await self.stop_bridge()
         self.synapse.stop()
         await self.agent.stop()
         if self.postgres:
             await self.postgres.drop()
-
-    async def register(self, name: str = "user") -> User:
-        localpart = f"{name}{next(_names)}{secrets.token_hex(2)}"
-        password = secrets.token_urlsafe(12)
-        data = await self.synapse.register_user(localpart, password)
-        return User(localpart, data["user_id"], password, data["access_token"])
-
-    def nio(self, user: User) -> AsyncClient:
-        client = AsyncClient(self.synapse.url, user.user_id, store_path=None)
-        client.access_token = user.access_token
-        client.user_id = user.user_id
-        self.clients.append(client)
-        return client
 
     async def request(self, method: str, url: str, *, token: str | None = None,
                       json: Any = None, headers: dict | None = None,

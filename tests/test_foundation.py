@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from mautrix.types import EventType
 from nio import ProfileGetResponse, RoomCreateResponse
 
 from matrix_social.db import txn
@@ -123,13 +122,13 @@ async def test_failed_index_write_makes_the_homeserver_retry(stack, monkeypatch)
     attempts: list[str] = []
     stored: list[str] = []
 
-    async def flaky(evt):
-        if evt.type == EventType.ROOM_MESSAGE and evt.content.body == "retry me":
-            attempts.append(evt.event_id)
+    async def flaky(raw):
+        if raw["type"] == "m.room.message" and raw["content"].get("body") == "retry me":
+            attempts.append(raw["event_id"])
             if len(attempts) == 1:
                 raise sqlite3.OperationalError("database is locked")
-            stored.append(evt.event_id)
-        await real_handle(evt)
+            stored.append(raw["event_id"])
+        await real_handle(raw)
 
     monkeypatch.setattr(stack.bridge.ingest, "handle", flaky)
     sent = await client.room_send(room.room_id, "m.room.message",

@@ -43,10 +43,10 @@ class AiToAi:
         future = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
         try:
-            event_id = await intent.send_message_event(room_id, ev.AI_REQUEST, {
+            event_id = await self.bridge.responder.send(intent, room_id, {
                 "request_id": request_id, "to": to_ai, "body": content.get("body", ""),
                 "wants": content.get("wants", "answer"), "data": content.get("data", {}),
-            })
+            }, ev.AI_REQUEST)
             try:
                 answer = await asyncio.wait_for(future, timeout)
             except TimeoutError:
@@ -87,11 +87,11 @@ class AiToAi:
         request["ai_request"] = {"request_id": content["request_id"],
                                  "wants": content.get("wants"), "data": content.get("data")}
         reply = await responder.ask(request)
-        await intent.send_message_event(RoomID(raw["room_id"]), ev.AI_RESPONSE, {
+        await responder.send(intent, RoomID(raw["room_id"]), {
             "request_id": content["request_id"],
             "status": "error" if reply == APOLOGY else "ok",
             "body": reply,
             "m.relates_to": {"rel_type": "m.reference", "event_id": raw["event_id"]},
-        })
+        }, ev.AI_RESPONSE)
 
 

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
-from mautrix.errors import MatrixRequestError
-from mautrix.types import UserID
 
 from ..db import ai_profiles, feed_rooms, follows, profiles
 
@@ -24,23 +22,16 @@ class ContextBuilder:
         self.ids = bridge.identities
         self.history_size = bridge.config["ai.history_messages"]
 
-    def handle_of(self, user_id: str) -> str:
-        return self.ids.local_localpart(user_id) or user_id
-
     async def public_profile(self, user_id: str) -> dict[str, Any]:
         """Only what anybody can see on the user's public profile page."""
-        try:
-            profile = await self.bridge.az.intent.get_profile(UserID(user_id))
-            displayname, avatar = profile.displayname, profile.avatar_url
-        except MatrixRequestError:
-            displayname, avatar = await profiles.get(self.db, user_id)
+        displayname, avatar = await self.bridge.profiles.matrix_profile(user_id)
         row = await profiles.full(self.db, user_id)
         room_id = await feed_rooms.room_of(self.db, user_id)
         return {
             "user_id": user_id,
-            "handle": self.handle_of(user_id),
-            "display_name": displayname or self.handle_of(user_id),
-            "avatar_url": avatar or None,
+            "handle": self.bridge.social.handle_of(user_id),
+            "display_name": displayname,
+            "avatar_url": avatar,
             "bio": (row["bio"] if row else None) or "",
             "followers_count": await follows.count_followers(self.db, room_id) if room_id else 0,
             "following_count": await follows.count_following(self.db, user_id),
@@ -48,13 +39,13 @@ class ContextBuilder:
 
     async def ai_identity(self, ai: str) -> dict[str, Any]:
         owner = self.ids.ai_owner(ai)
-        owner_profile = await self.public_profile(owner)
-        ai_profile = await self.public_profile(ai)
+        owner_name, _ = await self.bridge.profiles.matrix_profile(owner)
+        ai_name, _ = await self.bridge.profiles.matrix_profile(ai)
         return {
             "user_id": ai,
-            "display_name": ai_profile["display_name"],
+            "display_name": ai_name,
             "owner": owner,
-            "owner_name": owner_profile["display_name"],
+            "owner_name": owner_name,
             "owner_localpart": self.ids.local_localpart(owner),
             "profile": await ai_profiles.get(self.db, ai),
         }

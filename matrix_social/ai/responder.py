@@ -8,10 +8,9 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from mautrix.api import Method, Path
-from mautrix.types import EventType, Member, Membership, RoomID
+from mautrix.types import EventID, EventType, Member, Membership, RoomID
 
-from ..db import feed_rooms
-from .backends import APOLOGY, BackendError, make_backend
+from .backends import APOLOGY, Backend, BackendError, make_backend
 from .context import ContextBuilder
 from .rate_limit import RateLimiter, Verdict
 
@@ -31,14 +30,19 @@ class Responder:
         self.context = ContextBuilder(bridge)
         self.limiter = RateLimiter(bridge.db, bridge.config["ai.rate_limit_per_hour"])
         self.timeout = bridge.config["ai.timeout_seconds"]
-        self.backend = None
+        self._backend: Backend | None = None
         self.tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
         self._conversations: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(
             asyncio.Lock)
 
-    def start(self) -> None:
-        self.backend = make_backend(self.bridge.config, self.bridge.az.http_session)
+    @property
+    def backend(self) -> Backend:
+        """Made on first use: it needs the appservice's HTTP session, which exists only once
+        the appservice has started, and a transaction may arrive before start-up finishes."""
+        if self._backend is None:
+            self._backend = make_backend(self.bridge.config, self.bridge.az.http_session)
+        return self._backend
 
     async def stop(self) -> None:
         for task in list(self.tasks):
@@ -58,7 +62,7 @@ class Responder:
         if (self.ids.is_ghost(sender) or not isinstance(body, str)
                 or content.get("msgtype") not in ("m.text", "m.emote")
                 or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
-                or await feed_rooms.owner_of(self.bridge.db, room_id)):
+                or await self.bridge.ingest.owner_of(room_id)):
             return
         members = await self._members(RoomID(room_id))
         ais = [m for m in members if self.ids.is_ai(m)]
@@ -127,13 +131,13 @@ class Responder:
             content["m.mentions"] = {"user_ids": [sender]}
         await self.send(intent, room, content)
 
-    async def send(self, intent, room: RoomID, content: dict[str, Any]) -> None:
+    async def send(self, intent, room: RoomID, content: dict[str, Any],
+                   event_type: EventType = EventType.ROOM_MESSAGE) -> EventID:
         """As the AI; in an encrypted room, encrypted with the bot's device (end-to-bridge)."""
-        event_type = EventType.ROOM_MESSAGE
         e2ee = self.bridge.matrix.e2ee
         if e2ee and await self.bridge.az.state_store.is_encrypted(room):
             event_type, content = await e2ee.encrypt(room, event_type, content)
-        await intent.send_message_event(room, event_type, content)
+        return await intent.send_message_event(room, event_type, content)
 
     async def build_request(self, ai: str, intent, room_id: str, event_id: str, sender: str,
                             body: str, is_owner: bool, kind: str) -> dict[str, Any]:
@@ -148,8 +152,6 @@ class Responder:
         }
 
     async def ask(self, request: dict[str, Any]) -> str:
-        if self.backend is None:
-            self.start()
         try:
             return await asyncio.wait_for(self.backend.answer(request), self.timeout + 1)
         except (TimeoutError, BackendError) as e:

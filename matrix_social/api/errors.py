@@ -30,14 +30,6 @@ def invalid_param(error: str) -> ApiError:
     return ApiError(400, "M_INVALID_PARAM", error)
 
 
-def not_found(error: str) -> ApiError:
-    return ApiError(404, "M_NOT_FOUND", error)
-
-
-def forbidden(error: str) -> ApiError:
-    return ApiError(403, "M_FORBIDDEN", error)
-
-
 _STATUS_CODES = {
     404: ("M_UNRECOGNIZED", "Unrecognized request"),
     405: ("M_UNRECOGNIZED", "Method not allowed for this path"),

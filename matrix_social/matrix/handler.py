@@ -76,11 +76,12 @@ class MatrixHandler(BaseMatrixHandler):
         is_member_event = isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER
         if is_member_event and evt.content.membership == Membership.INVITE:
             await self.accept_invite(evt)
-        await self.bridge.ingest.handle(evt)
+        raw = {**evt.serialize(), "type": str(evt.type)}
+        await self.bridge.ingest.handle(raw)
         if evt.type == EventType.ROOM_MESSAGE:
-            await self.bridge.responder.on_message(evt.serialize())
+            await self.bridge.responder.on_message(raw)
         elif evt.type in (ev.AI_REQUEST, ev.AI_RESPONSE):
-            await self.bridge.ai_to_ai.on_event({**evt.serialize(), "type": str(evt.type)})
+            await self.bridge.ai_to_ai.on_event(raw)
 
     async def bring_bot_for_encryption(self, room_id) -> None:
         """Our AIs read encrypted rooms through the bot's device, so the bot must be in them."""

@@ -9,8 +9,6 @@ import logging
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from mautrix.types import Event
-
 from .. import events as ev
 from ..db import ai_profiles, ai_puppet, apps, comments, feed_rooms, follows, likes, posts, profiles
 from ..db.posts import PostRow
@@ -40,10 +38,9 @@ class Ingest:
         self._owners: dict[str, str] = {}
         self.live = True
 
-    async def handle(self, evt: Event) -> None:
-        self.seen[str(evt.type)] += 1
-        raw = evt.serialize()
-        raw["type"] = str(evt.type)
+    async def handle(self, raw: dict[str, Any]) -> None:
+        """An event from the transaction stream, as JSON."""
+        self.seen[raw["type"]] += 1
         await self.apply(raw)
 
     async def apply(self, raw: dict[str, Any]) -> None:

@@ -174,19 +174,20 @@ class FeedRooms:
                                 avatar_url: str | None) -> None:
         """Keep the feed room's name and avatar equal to the owner's profile."""
         room = RoomID(room_id)
-        if displayname and await self._state_value(room, EventType.ROOM_NAME, "name") \
-                != displayname:
+        if displayname and displayname != (
+                await self.state_content(room, EventType.ROOM_NAME)).get("name"):
             await self.bot.set_room_name(room, displayname)
-        if avatar_url and await self._state_value(room, EventType.ROOM_AVATAR, "url") \
-                != avatar_url:
+        if avatar_url and avatar_url != (
+                await self.state_content(room, EventType.ROOM_AVATAR)).get("url"):
             await self.bot.send_state_event(room, EventType.ROOM_AVATAR, {"url": avatar_url})
 
-    async def _state_value(self, room_id: RoomID, event_type: EventType, key: str):
+    async def state_content(self, room_id: RoomID, event_type: EventType) -> dict:
+        """A feed room's current state content, as the bot reads it; {} when unset."""
         try:
             content = await self.bot.get_state_event(room_id, event_type)
         except MNotFound:
-            return None
-        return content.serialize().get(key) if hasattr(content, "serialize") else None
+            return {}
+        return dict(content.serialize()) if hasattr(content, "serialize") else dict(content)
 
     async def query_alias(self, alias: RoomAlias) -> dict | None:
         """The homeserver asks about #feed_NAME: create the feed room if NAME exists."""

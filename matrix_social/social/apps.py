@@ -49,7 +49,7 @@ class Apps:
         text = clean_text(body.get("text"), "text", required=False)
         intent = await self.social.intent_for(author)
         room_id = await self.bridge.feed_rooms.ensure(author)
-        await self.profiles.send_state(intent, room_id, ev.APP_STATE, content, state_key=slug)
+        await self.social.send_and_index(intent, room_id, ev.APP_STATE, content, state_key=slug)
         app_id = app_id_of(self.ids, author, slug)
         result = await self.get(app_id)
         if share:
@@ -63,7 +63,7 @@ class Apps:
         if row["author"] != user:
             raise Forbidden("Only the author can unpublish an app")
         intent = await self.social.intent_for(user)
-        await self.profiles.send_state(intent, RoomID(row["room_id"]), ev.APP_STATE, {},
+        await self.social.send_and_index(intent, RoomID(row["room_id"]), ev.APP_STATE, {},
                                         state_key=row["slug"])
 
     async def get(self, app_id: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -36,3 +37,12 @@ def decode(cursor: str | None, shape: tuple[type, ...] = (int, str)) -> tuple | 
             or not all(_matches(v, t) for v, t in zip(values, shape, strict=True))):
         raise BadCursor("cursor is not one this API returned")
     return tuple(float(v) if t is float else v for v, t in zip(values, shape, strict=True))
+
+
+def page(rows: list, limit: int, view: Callable[[Any], Any],
+         position: Callable[[Any], tuple]) -> dict[str, Any]:
+    """A page from `limit + 1` rows: the first `limit` as items, and a cursor after the last
+    of them when the extra row shows there is more."""
+    more = len(rows) > limit
+    return {"items": [view(row) for row in rows[:limit]],
+            "next_cursor": encode(*position(rows[limit - 1])) if more else None}

@@ -47,16 +47,11 @@ class Explore:
         now = position[0] if position else (now if now is not None else _now_ms())
         rows = await explore.trending_posts(self.db, viewer, now - DAY_MS, now,
                                             position[1:] if position else None, limit + 1)
-        items = []
-        for row in rows[:limit]:
-            item = post_view(row, self.social.handle_of(row["author"]))
-            item["likes_24h"] = row["trend"]
-            items.append(item)
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = cursors.encode(now, last["trend"], last["ts"], last["event_id"])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page(
+            rows, limit,
+            lambda r: {**post_view(r, self.social.handle_of(r["author"])),
+                       "likes_24h": r["trend"]},
+            lambda r: (now, r["trend"], r["ts"], r["event_id"]))
 
     async def trending_apps(self, cursor: str | None, limit: int,
                             now: int | None = None) -> dict[str, Any]:
@@ -64,16 +59,11 @@ class Explore:
         now = position[0] if position else (now if now is not None else _now_ms())
         rows = await explore.trending_apps(self.db, now - WEEK_MS, now,
                                            position[1:] if position else None, limit + 1)
-        items = []
-        for row in rows[:limit]:
-            item = app_view(row, self.social.handle_of(row["author"]))
-            item["installs_7d"] = row["installs_recent"]
-            items.append(item)
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = cursors.encode(now, last["installs_recent"], last["app_id"])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page(
+            rows, limit,
+            lambda r: {**app_view(r, self.social.handle_of(r["author"])),
+                       "installs_7d": r["installs_recent"]},
+            lambda r: (now, r["installs_recent"], r["app_id"]))
 
     async def suggestions(self, user: str, cursor: str | None, limit: int) -> dict[str, Any]:
         position = self._decode(cursor, (int, str))
@@ -95,15 +85,14 @@ class Explore:
         if position is not None:
             ranked = [r for r in ranked
                       if r[0] < position[0] or (r[0] == position[0] and r[1] > position[1])]
-        page = ranked[:limit]
+        page = cursors.page(ranked, limit, lambda r: r, lambda r: (r[0], r[1]))
         items = []
-        for score, uid, s in page:
+        for score, uid, s in page["items"]:
             displayname, avatar = await profiles.get(self.db, uid)
             items.append({"user_id": uid, "handle": self.social.handle_of(uid),
                           "display_name": displayname or self.social.handle_of(uid),
                           "avatar_url": avatar, "score": score, "reasons": self._reasons(s)})
-        next_cursor = cursors.encode(page[-1][0], page[-1][1]) if len(ranked) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": page["next_cursor"]}
 
     @staticmethod
     def _reasons(signal: dict[str, Any]) -> list[str]:
@@ -138,25 +127,21 @@ class Explore:
 
     async def _search_users(self, query: str, cursor: str | None, limit: int) -> dict:
         rows = await search.users(self.db, query, self._decode(cursor, (int, str)), limit + 1)
-        items = [{"user_id": r["user_id"], "handle": self.social.handle_of(r["user_id"]),
-                  "display_name": r["displayname"] or self.social.handle_of(r["user_id"]),
-                  "avatar_url": r["avatar_url"], "bio": r["bio"] or ""} for r in rows[:limit]]
-        last = rows[limit - 1] if len(rows) > limit else None
-        return {"items": items,
-                "next_cursor": cursors.encode(last["rank"], last["user_id"]) if last else None}
+        return cursors.page(
+            rows, limit,
+            lambda r: {"user_id": r["user_id"], "handle": self.social.handle_of(r["user_id"]),
+                       "display_name": r["displayname"] or self.social.handle_of(r["user_id"]),
+                       "avatar_url": r["avatar_url"], "bio": r["bio"] or ""},
+            lambda r: (r["rank"], r["user_id"]))
 
     async def _search_posts(self, viewer: str, query: str, cursor: str | None,
                             limit: int) -> dict:
         rows = await search.posts(self.db, viewer, query, self._decode(cursor, (float, str)),
                                   limit + 1)
-        items = [post_view(r, self.social.handle_of(r["author"])) for r in rows[:limit]]
-        last = rows[limit - 1] if len(rows) > limit else None
-        return {"items": items, "next_cursor":
-                cursors.encode(float(last["rank"]), last["event_id"]) if last else None}
+        return cursors.page(rows, limit, lambda r: post_view(r, self.social.handle_of(r["author"])),
+                            lambda r: (float(r["rank"]), r["event_id"]))
 
     async def _search_apps(self, query: str, cursor: str | None, limit: int) -> dict:
         rows = await search.apps(self.db, query, self._decode(cursor, (int, str)), limit + 1)
-        items = [app_view(r, self.social.handle_of(r["author"])) for r in rows[:limit]]
-        last = rows[limit - 1] if len(rows) > limit else None
-        return {"items": items,
-                "next_cursor": cursors.encode(last["rank"], last["app_id"]) if last else None}
+        return cursors.page(rows, limit, lambda r: app_view(r, self.social.handle_of(r["author"])),
+                            lambda r: (r["rank"], r["app_id"]))

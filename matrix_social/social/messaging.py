@@ -32,12 +32,7 @@ class Messaging:
         self.ids = bridge.identities
 
     async def _user(self, value: Any, field: str = "user") -> str:
-        if not isinstance(value, str) or self.ids.split(value.strip()) is None:
-            raise InvalidInput(f"'{field}' must be a Matrix user ID such as @bob:example.org")
-        user_id = value.strip()
-        if not await self.social.user_exists(user_id):
-            raise NotFound(f"No user {user_id}")
-        return user_id
+        return await self.social.existing_user(value, field)
 
     async def _member_room(self, user: str, room_id: str) -> RoomID:
         intent = await self.social.intent_for(user)

@@ -7,10 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mautrix.api import Method
-from mautrix.api import Path as ApiPath
-from mautrix.errors import MatrixRequestError, MNotFound
-from mautrix.types import EventType, RoomID, UserID
+from mautrix.errors import MatrixRequestError
+from mautrix.types import EventType, UserID
 
 from .. import events as ev
 from ..db import ai_profiles, apps, feed, follows, profiles
@@ -51,7 +49,7 @@ class Profiles:
     async def get(self, viewer: str, handle: str) -> dict[str, Any]:
         user_id = await self.social.resolve(handle)
         room_id = await self.bridge.feed_rooms.ensure(user_id)
-        displayname, avatar = await self._matrix_profile(user_id)
+        displayname, avatar = await self.matrix_profile(user_id)
         row = await profiles.full(self.db, user_id)
         is_ai = self.ids.is_ai(user_id)
         recent = await feed.room_posts(self.db, viewer, room_id, RECENT_POSTS)
@@ -79,7 +77,8 @@ class Profiles:
                 "personality": "", "skills": [], "capabilities": []}
         return view
 
-    async def _matrix_profile(self, user_id: str) -> tuple[str, str | None]:
+    async def matrix_profile(self, user_id: str) -> tuple[str, str | None]:
+        """(display name or handle, avatar) from the homeserver; the index when it fails."""
         try:
             profile = await self.bridge.az.intent.get_profile(UserID(user_id))
         except MatrixRequestError:
@@ -109,10 +108,11 @@ class Profiles:
         intent = await self.social.intent_for(user)
         room_id = await self.bridge.feed_rooms.ensure(user)
         if details:
-            current = await self._state(room_id, ev.PROFILE_STATE)
+            current = await self.bridge.feed_rooms.state_content(room_id, ev.PROFILE_STATE)
             content = {"bio": current.get("bio", ""), "links": current.get("links", []),
                        "interests": current.get("interests", []), **details}
-            await self.send_state(intent, room_id, ev.PROFILE_STATE, content)
+            await self.social.send_and_index(intent, room_id, ev.PROFILE_STATE, content,
+                                             state_key="")
             if "bio" in details and details["bio"] != current.get("bio", ""):
                 await intent.send_state_event(room_id, EventType.ROOM_TOPIC,
                                               {"topic": details["bio"]})
@@ -123,17 +123,21 @@ class Profiles:
         return await self.get(user, user)
 
     async def update_ai(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
-        ai = self.ids.ai_of(owner)
-        content = await self._state(await self.bridge.feed_rooms.ensure(ai), ev.AI_PROFILE_STATE)
-        if "personality" in body:
-            content["personality"] = clean_text(body["personality"], "personality",
-                                                max_chars=rules.MAX_BIO, required=False)
-        for field in ("skills", "capabilities"):
-            if field in body:
-                content[field] = rules.clean_string_list(body[field], field)
+        """Validate every field first, so a bad field changes nothing (not even a new room)."""
         unknown = set(body) - {"personality", "skills", "capabilities"}
         if unknown:
             raise InvalidInput(f"Unknown AI profile fields: {', '.join(sorted(unknown))}")
+        changes: dict[str, Any] = {}
+        if "personality" in body:
+            changes["personality"] = clean_text(body["personality"], "personality",
+                                                max_chars=rules.MAX_BIO, required=False)
+        for field in ("skills", "capabilities"):
+            if field in body:
+                changes[field] = rules.clean_string_list(body[field], field)
+        ai = self.ids.ai_of(owner)
+        room_id = await self.bridge.feed_rooms.ensure(ai)
+        content = {**await self.bridge.feed_rooms.state_content(room_id, ev.AI_PROFILE_STATE),
+                   **changes}
         return await self._publish_ai(ai, {"personality": content.get("personality", ""),
                                            "skills": content.get("skills", []),
                                            "capabilities": content.get("capabilities", []),
@@ -155,20 +159,6 @@ class Profiles:
     async def _publish_ai(self, ai: str, content: dict[str, Any]) -> dict[str, Any]:
         intent = await self.social.intent_for(ai)
         room_id = await self.bridge.feed_rooms.ensure(ai)
-        await self.send_state(intent, room_id, ev.AI_PROFILE_STATE, content)
+        await self.social.send_and_index(intent, room_id, ev.AI_PROFILE_STATE, content,
+                                         state_key="")
         return await self.get(ai, ai)
-
-    async def _state(self, room_id: RoomID, event_type: EventType) -> dict[str, Any]:
-        try:
-            content = await self.bridge.az.intent.get_state_event(room_id, event_type)
-        except MNotFound:
-            return {}
-        return dict(content.serialize()) if hasattr(content, "serialize") else dict(content)
-
-    async def send_state(self, intent, room_id: RoomID, event_type: EventType,
-                          content: dict[str, Any], state_key: str = "") -> None:
-        event_id = await intent.send_state_event(room_id, event_type, content,
-                                                 state_key=state_key)
-        raw = await intent.api.request(Method.GET, ApiPath.v3.rooms[room_id].event[event_id])
-        await self.bridge.ingest.apply(raw)
-

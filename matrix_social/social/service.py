@@ -64,6 +64,19 @@ class Social:
         self._exists[user_id] = time.monotonic() + 300
         return True
 
+    def user_id_param(self, value: Any, field: str) -> str:
+        """A full Matrix user ID from request input, or a clear 400."""
+        if not isinstance(value, str) or self.ids.split(value.strip()) is None:
+            raise compose.InvalidInput(
+                f"'{field}' must be a Matrix user ID such as @bob:example.org")
+        return value.strip()
+
+    async def existing_user(self, value: Any, field: str) -> str:
+        user_id = self.user_id_param(value, field)
+        if not await self.user_exists(user_id):
+            raise NotFound(f"No user {user_id}")
+        return user_id
+
     async def resolve(self, handle: str) -> str:
         user_id = self.ids.parse_handle(handle)
         if user_id is None or not await self.user_exists(user_id):
@@ -91,18 +104,16 @@ class Social:
 
     async def feed(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
         rows = await feed.feed_page(self.db, viewer, self._cursor(cursor), limit + 1)
-        items = [post_view(row, self.handle_of(row["author"])) for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = cursors.encode(last["ts"], last["event_id"])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page(rows, limit, self._post_view, lambda r: (r["ts"], r["event_id"]))
+
+    def _post_view(self, row) -> dict[str, Any]:
+        return post_view(row, self.handle_of(row["author"]))
 
     async def get_post(self, viewer: str, post_id: str) -> dict[str, Any]:
         row = await feed.one_post(self.db, viewer, post_id)
         if row is None:
             raise NotFound(f"No post {post_id!r}")
-        return post_view(row, self.handle_of(row["author"]))
+        return self._post_view(row)
 
     async def _post_location(self, post_id: str) -> tuple[RoomID, str]:
         found = await posts.get_author(self.db, post_id)
@@ -118,9 +129,16 @@ class Social:
         except CannotActAsUser as e:
             raise Forbidden(str(e)) from None
 
-    async def _send_and_index(self, intent, room_id: RoomID, event_type: str,
-                              content: dict) -> EventID:
-        event_id = await intent.send_message_event(room_id, EventType.find(event_type), content)
+    async def send_and_index(self, intent, room_id: RoomID, event_type: EventType | str,
+                             content: dict, state_key: str | None = None) -> EventID:
+        """Send a message (or, with a state_key, a state event) and index it right away."""
+        if state_key is None:
+            event_id = await intent.send_message_event(
+                room_id, EventType.find(str(event_type)), content)
+        else:
+            event_id = await intent.send_state_event(
+                room_id, EventType.find(str(event_type), t_class=EventType.Class.STATE),
+                content, state_key=state_key)
         # Index the homeserver's own copy (its timestamp), exactly as the transaction will.
         raw = await intent.api.request(Method.GET, Path.v3.rooms[room_id].event[event_id])
         await self.bridge.ingest.apply(raw)
@@ -145,7 +163,7 @@ class Social:
     async def publish(self, author: str, content: dict) -> dict[str, Any]:
         intent = await self.intent_for(author)
         room_id = await self.rooms.ensure(author)
-        event_id = await self._send_and_index(intent, room_id, "m.room.message", content)
+        event_id = await self.send_and_index(intent, room_id, "m.room.message", content)
         return await self.get_post(author, event_id)
 
     async def _image_post_content(self, author: str, mxc: Any, caption: str) -> dict:
@@ -181,7 +199,7 @@ class Social:
         row = await feed.one_post(self.db, user, post_id)
         new = compose.edited_post_content(row, compose.clean_text(text, "text"))
         intent = await self.intent_for(user)
-        await self._send_and_index(intent, room_id, "m.room.message",
+        await self.send_and_index(intent, room_id, "m.room.message",
                                    compose.edit_event_content(post_id, new))
         return await self.get_post(user, post_id)
 
@@ -197,7 +215,7 @@ class Social:
         room_id, _ = await self._post_location(post_id)
         if not await likes.reaction_events(self.db, post_id, user):
             intent = await self._join_to_interact(room_id, user)
-            await self._send_and_index(intent, room_id, "m.reaction",
+            await self.send_and_index(intent, room_id, "m.reaction",
                                        compose.like_content(post_id))
         return await self.get_post(user, post_id)
 
@@ -219,7 +237,7 @@ class Social:
                                      or not await comments.exists(self.db, reply_to, post_id)):
             raise compose.InvalidInput("'reply_to' must be a comment on this post")
         intent = await self._join_to_interact(room_id, user)
-        event_id = await self._send_and_index(intent, room_id, "m.room.message",
+        event_id = await self.send_and_index(intent, room_id, "m.room.message",
                                               compose.comment_content(post_id, body, reply_to))
         return {"id": event_id, "post_id": post_id, "room_id": room_id,
                 "author": {"user_id": user, "handle": self.handle_of(user)}, "text": body,
@@ -228,12 +246,8 @@ class Social:
     async def comments(self, post_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         await self._post_location(post_id)
         rows = await comments.page(self.db, post_id, self._cursor(cursor), limit + 1)
-        items = [comment_view(row, self.handle_of(row["author"])) for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = cursors.encode(last["ts"], last["event_id"])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page(rows, limit, lambda r: comment_view(r, self.handle_of(r["author"])),
+                            lambda r: (r["ts"], r["event_id"]))
 
     async def repost(self, user: str, post_id: str, comment: Any) -> dict[str, Any]:
         original = await self.get_post(user, post_id)
@@ -295,10 +309,9 @@ class Social:
                                        await follows.count_following(self.db, target))
 
     async def _people_page(self, rows: list, limit: int, total: int) -> dict[str, Any]:
-        items = [{"user_id": row["user_id"], "handle": self.handle_of(row["user_id"]),
-                  "since": row["ts"]} for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = cursors.encode(last["ts"], last["user_id"])
-        return {"items": items, "count": total, "next_cursor": next_cursor}
+        people = cursors.page(
+            rows, limit,
+            lambda r: {"user_id": r["user_id"], "handle": self.handle_of(r["user_id"]),
+                       "since": r["ts"]},
+            lambda r: (r["ts"], r["user_id"]))
+        return {**people, "count": total}
