@@ -14,6 +14,7 @@ from . import __version__
 from .ai.ai_to_ai import AiToAi
 from .ai.responder import Responder
 from .api.app import make_api_app
+from .background import Background
 from .config import PLATFORMS, Config, ConfigError
 from .db import upgrade_table
 from .matrix.handler import MatrixHandler
@@ -119,6 +120,7 @@ class SocialBridge(Bridge):
         self.az.app.middlewares.append(
             make_txn_guard(self.az.hs_token, self.db, self.az.transactions.discard)
         )
+        self.background = Background()
         self.puppets = Puppets(self)
         self.feed_rooms = FeedRooms(self)
         self.ingest = Ingest(self)
@@ -137,7 +139,7 @@ class SocialBridge(Bridge):
         self.az.query_alias = self.feed_rooms.query_alias
 
     async def stop(self) -> None:
-        await self.responder.stop()
+        await self.background.stop()
         await super().stop()
 
     async def get_user(self, user_id: UserID, create: bool = True) -> None:

@@ -36,4 +36,9 @@ AI_REQUEST = EventType.find(f"{PREFIX}.ai_request", t_class=EventType.Class.MESS
 AI_RESPONSE = EventType.find(f"{PREFIX}.ai_response", t_class=EventType.Class.MESSAGE)
 
 LIKE_KEY = "❤️"
+# A repost is also announced in the original's room, so the original's server counts it:
+# an m.reaction with this key whose content names the reposter's feed room.
+REPOST_KEY = "🔁"
+REPOST_NOTICE = f"{PREFIX}.social.repost"  # {"room_id": the reposter's feed room}
+POST_NOTICE = "notice"  # in repost_of: the event id of that reaction
 THREAD_REL = "m.thread"

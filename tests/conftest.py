@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import RemoteServer, Stack
+from .harness import Stack
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -18,10 +18,11 @@ async def stack(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 async def remote(tmp_path_factory):
-    """Another homeserver on loopback that federates with the stack's."""
-    server = RemoteServer(tmp_path_factory.mktemp("remote"))
+    """Another homeserver with its own matrix-social and database, federating with the
+    stack's over loopback."""
+    server = Stack(tmp_path_factory.mktemp("remote"), "sqlite")
     try:
-        await server.synapse.start()
+        await server.start()
         yield server
     finally:
         await server.stop()

@@ -38,6 +38,21 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0,
     raise AssertionError(f"{what} not reached in {timeout}s (last value: {last!r})")
 
 
+async def until_equal(check: Callable[[], Awaitable[Any]], expected: Any,
+                      timeout: float = 20.0, what: str = "value") -> None:
+    """Poll `check` until it returns `expected`; the failure shows the last value."""
+    seen: list[Any] = []
+
+    async def equal() -> bool:
+        seen.append(await check())
+        return seen[-1] == expected
+
+    try:
+        await eventually(equal, timeout=timeout, what=what)
+    except AssertionError:
+        raise AssertionError(f"{what}: wanted {expected!r}, last got {seen[-1:]!r}") from None
+
+
 @dataclass
 class User:
     localpart: str
@@ -93,21 +108,6 @@ class Homeserver:
     async def close_clients(self) -> None:
         for client in self.clients:
             await client.close()
-
-
-class RemoteServer(Homeserver):
-    """A second homeserver with no appservice, federating with the stack's over loopback."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__()
-        self.fed_port = free_port()
-        self.domain = f"localhost:{self.fed_port}"
-        self.synapse = Synapse(root, free_port(), self.domain, [],
-                               federation_port=self.fed_port)
-
-    async def stop(self) -> None:
-        await self.close_clients()
-        self.synapse.stop()
 
 
 class Stack(Homeserver):

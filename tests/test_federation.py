@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from nio import JoinResponse, RoomCreateResponse, RoomResolveAliasResponse
+from urllib.parse import quote
+
+from nio import (
+    JoinResponse,
+    RoomCreateResponse,
+    RoomPutStateResponse,
+    RoomResolveAliasResponse,
+    RoomSendResponse,
+)
 
 from matrix_social import events as ev
 
-from .harness import api_ok, eventually, room_texts, wait_joined
+from .harness import api, api_ok, eventually, room_texts, until_equal, wait_joined
 
 
 async def test_remote_user_follows_by_joining_and_receives_posts(stack, remote):
@@ -95,3 +103,223 @@ async def test_ai_request_from_another_server_is_answered(stack, remote):
     assert answer["content"]["body"] == "echo: can you help?"
     assert answer["content"]["m.relates_to"] == {"rel_type": "m.reference",
                                                  "event_id": sent.event_id}
+
+
+def _path(event_id: str) -> str:
+    return quote(event_id, safe="")
+
+
+async def _feed_ids(stack, user) -> list[str]:
+    return [p["id"] for p in (await api_ok(stack, "GET", "/feed", user))["items"]]
+
+
+async def test_follow_a_remote_user_through_the_api(stack, remote):
+    alice = await stack.register("alice")
+    bob = await remote.register("bob")
+    early = await api_ok(remote, "POST", "/posts", bob, json={"text": "before you came"})
+    followed = await api_ok(stack, "POST", "/follow", alice, json={"handle": bob.user_id})
+    assert followed["following"] is True and followed["room_id"] == early["room_id"]
+    assert followed["handle"] == bob.user_id
+
+    async def backfilled():
+        return early["id"] in await _feed_ids(stack, alice)
+
+    await eventually(backfilled, timeout=30, what="the remote user's earlier post backfilled")
+    late = await api_ok(remote, "POST", "/posts", bob, json={"text": "after you came"})
+
+    async def delivered():
+        return (await _feed_ids(stack, alice))[:2] == [late["id"], early["id"]]
+
+    await eventually(delivered, timeout=30, what="new remote post in the local feed")
+
+    async def counted_as_follower():
+        followers = await api_ok(remote, "GET", f"/followers/{bob.localpart}", bob)
+        return alice.user_id in [f["user_id"] for f in followers["items"]]
+
+    await eventually(counted_as_follower, timeout=30, what="follower counted on bob's server")
+    await api_ok(stack, "POST", f"/posts/{_path(late['id'])}/like", alice)
+    comment = await api_ok(stack, "POST", f"/posts/{_path(late['id'])}/comments", alice,
+                           json={"text": "nice one"})
+    repost = await api_ok(stack, "POST", f"/posts/{_path(late['id'])}/repost", alice, json={})
+    assert repost["repost_of"]["event_id"] == late["id"]
+
+    async def counts_on_bobs_server():
+        post = await api_ok(remote, "GET", f"/posts/{_path(late['id'])}", bob)
+        comments = await api_ok(remote, "GET", f"/posts/{_path(late['id'])}/comments", bob)
+        counts = post["counts"]
+        return (counts["likes"], counts["comments"], counts["reposts"],
+                [c["id"] for c in comments["items"]])
+
+    await until_equal(counts_on_bobs_server, (1, 1, 1, [comment["id"]]), timeout=30,
+                      what="like, comment and repost counted on bob's server")
+    local = await api_ok(stack, "GET", f"/posts/{_path(late['id'])}", alice)
+    assert local["counts"] == {"likes": 1, "comments": 1, "reposts": 1}
+    unfollowed = await api_ok(stack, "DELETE", "/unfollow", alice, json={"handle": bob.user_id})
+    assert unfollowed["following"] is False
+
+
+async def test_profile_of_a_remote_user_and_of_their_ai(stack, remote):
+    alice = await stack.register("alice")
+    bob = await remote.register("bob")
+    await api_ok(remote, "PATCH", "/profile", bob, json={
+        "display_name": "Bob Faraway", "bio": "I live on another server",
+        "links": ["https://bob.example"], "interests": ["federation"]})
+    await api_ok(remote, "PATCH", "/profile/ai", bob, json={
+        "personality": "helpful", "skills": ["maps"]})
+    app = await api_ok(remote, "POST", "/apps", bob, json={
+        "slug": "atlas", "name": "Atlas", "url": "https://atlas.example"})
+    profile = await api_ok(stack, "GET", f"/profile/{quote(bob.user_id)}", alice)
+    assert profile["display_name"] == "Bob Faraway"
+    assert (profile["kind"], profile["bio"], profile["links"], profile["interests"]) == (
+        "human", "I live on another server", [{"url": "https://bob.example"}], ["federation"])
+    assert [a["slug"] for a in profile["apps"]] == [app["slug"]]
+    assert profile["apps"][0]["id"] == f"{bob.user_id}:atlas"
+    ai = await api_ok(stack, "GET", f"/profile/{quote(remote.mxid(bob.localpart + '_ai'))}",
+                      alice)
+    assert ai["kind"] == "ai"
+    assert (ai["ai"]["personality"], ai["ai"]["skills"]) == ("helpful", ["maps"])
+    await api_ok(remote, "PATCH", "/profile", bob, json={"bio": "moved my bio"})
+
+    async def live_update():
+        view = await api_ok(stack, "GET", f"/profile/{quote(bob.user_id)}", alice)
+        return view["bio"] == "moved my bio"
+
+    await eventually(live_update, timeout=30, what="remote profile change reaches us")
+
+
+async def test_follow_from_a_plain_client_by_joining_the_remote_alias(stack, remote):
+    """What Element does: join #feed_bob:other-server; our feed API then has bob's posts."""
+    alice = await stack.register("alice")
+    bob = await remote.register("bob")
+    first = await api_ok(remote, "POST", "/posts", bob, json={"text": "first"})
+    joined = await stack.nio(alice).join(f"#feed_{bob.localpart}:{remote.domain}")
+    assert isinstance(joined, JoinResponse), joined
+    assert joined.room_id == first["room_id"]
+
+    async def following():
+        view = await api_ok(stack, "GET", f"/profile/{quote(bob.user_id)}", alice)
+        return view["following"]
+
+    await eventually(following, timeout=30, what="join from a plain client counted here")
+    second = await api_ok(remote, "POST", "/posts", bob, json={"text": "second"})
+    await until_equal(lambda: _feed_ids(stack, alice), [second["id"], first["id"]],
+                      timeout=30, what="remote posts in the feed after a plain join")
+
+
+async def test_group_with_a_remote_member(stack, remote):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    erin = await remote.register("erin")
+    group = await api_ok(stack, "POST", "/messages/groups", alice,
+                         json={"name": "Two servers", "members": [bob.user_id, erin.user_id]})
+    room_id = group["room_id"]
+    for server, user in ((stack, bob), (remote, erin)):
+        joined = await server.nio(user).join(room_id)
+        assert isinstance(joined, JoinResponse), joined
+    members = await api_ok(stack, "GET", f"/messages/rooms/{quote(room_id)}/members", alice)
+    assert {m["user_id"] for m in members["members"]} == {
+        alice.user_id, bob.user_id, erin.user_id}
+    await api_ok(remote, "POST", f"/messages/rooms/{quote(room_id)}/send", erin,
+                 json={"text": "hello from the other server"})
+    await api_ok(stack, "POST", f"/messages/rooms/{quote(room_id)}/send", alice,
+                 json={"text": "welcome"})
+
+    async def bodies(server, user):
+        return {e["content"].get("body") for e in await room_texts(server.nio(user), room_id)}
+
+    for server, user in ((stack, bob), (remote, erin)):
+        await eventually(
+            lambda s=server, u=user: _has_all(bodies(s, u), {"hello from the other server",
+                                                             "welcome"}),
+            timeout=30, what=f"both messages seen by {user.user_id}")
+    conversations = await api_ok(remote, "GET", "/messages/conversations", erin)
+    assert room_id in [c["room_id"] for c in conversations["items"]]
+
+
+async def _has_all(found, wanted: set) -> bool:
+    return wanted <= await found
+
+
+async def test_ai_to_ai_between_the_two_servers(stack, remote):
+    alice = await stack.register("alice")
+    bob = await remote.register("bob")
+    bob_ai = remote.mxid(f"{bob.localpart}_ai")
+    answer = await api_ok(stack, "POST", "/ai/request", alice,
+                          json={"to": bob_ai, "content": "which way north?", "timeout": 30})
+    assert (answer["status"], answer["body"], answer["from"]) == (
+        "ok", "echo: which way north?", bob_ai)
+    request = remote.agent.requests_for(bob_ai)[-1]
+    assert request["sender"]["user_id"] == stack.mxid(f"{alice.localpart}_ai")
+    back = await api_ok(remote, "POST", "/ai/request", bob, json={
+        "to": stack.mxid(f"{alice.localpart}_ai"), "content": "and south?", "timeout": 30})
+    assert (back["status"], back["body"]) == ("ok", "echo: and south?")
+
+
+async def test_follow_while_the_remote_server_is_down_fails_cleanly_then_works(stack, remote):
+    alice = await stack.register("alice")
+    frank = await remote.register("frank")
+    post = await api_ok(remote, "POST", "/posts", frank, json={"text": "anyone there?"})
+    remote.synapse.stop()
+    try:
+        status, body = await api(stack, "POST", "/follow", alice,
+                                 json={"handle": frank.user_id})
+        assert status == 502, body
+        assert body["errcode"] == "M_UNKNOWN" and remote.domain in body["error"], body
+        following = await api_ok(stack, "GET", f"/following/{alice.localpart}", alice)
+        assert following["count"] == 0 and following["items"] == []
+        assert await stack.bridge.db.fetchval(
+            "SELECT COUNT(*) FROM feed_room WHERE owner=$1", frank.user_id) == 0
+    finally:
+        await remote.synapse.start()
+
+    async def follow():
+        status, body = await api(stack, "POST", "/follow", alice,
+                                 json={"handle": frank.user_id})
+        return body if status == 200 else None
+
+    followed = await eventually(follow, timeout=60, interval=1,
+                                what="follow once the server is back")
+    assert followed["following"] is True
+    await until_equal(lambda: _feed_ids(stack, alice), [post["id"]], timeout=30,
+                      what="the remote post in the feed after the outage")
+
+
+async def test_malformed_social_content_from_a_remote_server_is_skipped(stack, remote):
+    """Content Synapse lets through but our schema refuses. (Synapse already refuses its own
+    clients' messages without a string body; the ingest checks that too, for other servers.)"""
+    alice = await stack.register("alice")
+    bob = await remote.register("bob")
+    first = await api_ok(remote, "POST", "/posts", bob, json={"text": "fine"})
+    room_id = first["room_id"]
+    await api_ok(stack, "POST", "/follow", alice, json={"handle": bob.user_id})
+    client = remote.nio(bob)
+    hostile = [
+        ("m.room.message", {"msgtype": "m.text", "body": "x", ev.POST_BLOCK: ["a list"]}),
+        ("m.room.message", {"msgtype": "m.text", "body": "x",
+                            ev.POST_BLOCK: {ev.POST_KIND: "bogus"}}),
+        ("m.room.message", {"msgtype": "m.text", "body": "x",
+                            ev.POST_BLOCK: {ev.POST_KIND: "repost", ev.POST_REPOST_OF: 7}}),
+        ("m.room.message", {"msgtype": "m.text", "body": "x",
+                            "m.relates_to": {"rel_type": ev.THREAD_REL, "event_id": 5}}),
+        ("m.room.message", {"msgtype": "m.text", "body": "x", "m.relates_to": [1]}),
+        ("m.reaction", {"m.relates_to": "nonsense"}),
+        ("m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": first["id"],
+                                         "key": ev.REPOST_KEY},
+                        ev.REPOST_NOTICE: "not an object"}),
+        ("m.room.message", {"msgtype": "m.text", "body": "* x",
+                            "m.relates_to": {"rel_type": "m.replace",
+                                             "event_id": first["id"]}}),
+    ]
+    for event_type, content in hostile:
+        sent = await client.room_send(room_id, event_type, content)
+        assert isinstance(sent, RoomSendResponse), (event_type, content, sent.message)
+    for event_type, content in ((ev.FEED_STATE, {ev.FEED_OWNER_KEY: 42}),
+                                (ev.PROFILE_STATE, {"bio": 5, "links": "nope"})):
+        state = await client.room_put_state(room_id, str(event_type), content)
+        assert isinstance(state, RoomPutStateResponse), state
+    last = await api_ok(remote, "POST", "/posts", bob, json={"text": "still here"})
+    await until_equal(lambda: _feed_ids(stack, alice), [last["id"], first["id"]], timeout=30,
+                      what="the stream goes on after malformed remote events")
+    view = await api_ok(stack, "GET", f"/posts/{_path(first['id'])}", alice)
+    assert (view["text"], view["counts"]) == ("fine", {"likes": 0, "comments": 0, "reposts": 0})
+    health = await api_ok(stack, "GET", "/health")
+    assert health["status"] == "ok", health

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
+from mautrix.api import Method, Path
 from mautrix.types import RoomID
 
 from .. import events as ev
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("matrix_social.ai")
 MAX_TIMEOUT = 300
+JOIN_POLL_SECONDS = 0.2
 
 
 class RequestTimeout(Exception):
@@ -38,7 +41,10 @@ class AiToAi:
                       timeout: float) -> dict[str, Any]:
         """Send a request as `from_ai` and wait for the answer."""
         intent = await self.bridge.puppets.ensure_ai(from_ai)
+        deadline = time.monotonic() + timeout
         room_id, _ = await open_dm(intent, to_ai, encrypted=False)
+        # An AI on another server sees only what is sent after its server has joined.
+        await self._until_joined(intent, room_id, to_ai, deadline)
         request_id = secrets.token_urlsafe(12)
         future = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
@@ -48,7 +54,7 @@ class AiToAi:
                 "wants": content.get("wants", "answer"), "data": content.get("data", {}),
             }, ev.AI_REQUEST)
             try:
-                answer = await asyncio.wait_for(future, timeout)
+                answer = await asyncio.wait_for(future, max(deadline - time.monotonic(), 0))
             except TimeoutError:
                 raise RequestTimeout(
                     f"{to_ai} did not answer within {timeout:g} seconds") from None
@@ -56,6 +62,17 @@ class AiToAi:
             self._waiting.pop(request_id, None)
         return {"request_id": request_id, "room_id": room_id, "request_event_id": event_id,
                 **answer}
+
+    async def _until_joined(self, intent, room_id: RoomID, user_id: str,
+                            deadline: float) -> None:
+        while True:
+            joined = await intent.api.request(Method.GET,
+                                              Path.v3.rooms[room_id].joined_members)
+            if user_id in joined.get("joined", {}):
+                return
+            if time.monotonic() >= deadline:
+                raise RequestTimeout(f"{user_id} did not join the conversation in time")
+            await asyncio.sleep(JOIN_POLL_SECONDS)
 
     async def on_event(self, raw: dict[str, Any]) -> None:
         if raw["type"] == str(ev.AI_RESPONSE):
@@ -65,7 +82,7 @@ class AiToAi:
             to_ai = content.get("to")
             if (isinstance(to_ai, str) and self.ids.is_ai(to_ai) and raw["sender"] != to_ai
                     and isinstance(content.get("request_id"), str)):
-                self.bridge.responder.spawn(self._answer(raw, to_ai, content))
+                self.bridge.background.spawn(self._answer(raw, to_ai, content))
 
     def _resolve(self, raw: dict[str, Any]) -> None:
         content = raw.get("content") or {}

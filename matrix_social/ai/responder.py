@@ -31,7 +31,6 @@ class Responder:
         self.limiter = RateLimiter(bridge.db, bridge.config["ai.rate_limit_per_hour"])
         self.timeout = bridge.config["ai.timeout_seconds"]
         self._backend: Backend | None = None
-        self.tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
         self._conversations: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(
             asyncio.Lock)
@@ -43,16 +42,6 @@ class Responder:
         if self._backend is None:
             self._backend = make_backend(self.bridge.config, self.bridge.az.http_session)
         return self._backend
-
-    async def stop(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-    def spawn(self, coro) -> None:
-        task = asyncio.create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
     async def on_message(self, raw: dict[str, Any]) -> None:
         """Decide which of our AIs this message is for; answer in the background."""
@@ -75,7 +64,7 @@ class Responder:
             targets = [ai for ai in ais if ai in mentioned or ai in body
                        or f"@{self.ids.local_localpart(ai)}" in body]
         for ai in targets:
-            self.spawn(self._answer(ai, room_id, raw["event_id"], sender, body,
+            self.bridge.background.spawn(self._answer(ai, room_id, raw["event_id"], sender, body,
                                     direct=len(members) == 2))
 
     async def _members(self, room: RoomID) -> list[str]:

@@ -9,7 +9,7 @@ from aiohttp import web
 from mautrix.errors import MatrixRequestError
 
 from ..social.posts import InvalidInput
-from ..social.service import Forbidden, NotFound
+from ..social.service import Forbidden, NoRemoteFeed, NotFound, RemoteUnreachable
 
 log = logging.getLogger("matrix_social.api")
 
@@ -49,6 +49,10 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         raise ApiError(404, "M_NOT_FOUND", str(e)) from None
     except Forbidden as e:
         raise ApiError(403, "M_FORBIDDEN", str(e)) from None
+    except NoRemoteFeed as e:
+        raise ApiError(404, "M_NOT_FOUND", str(e)) from None
+    except RemoteUnreachable as e:
+        raise ApiError(502, "M_UNKNOWN", str(e)) from None
     except MatrixRequestError as e:
         log.warning("Homeserver refused %s %s: %s", request.method, request.path, e)
         if e.http_status in (403, 404) and e.errcode:

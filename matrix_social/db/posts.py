@@ -47,3 +47,12 @@ async def delete(db: Database, event_id: str) -> None:
 async def get_author(db: Database, event_id: str) -> tuple[str, str] | None:
     row = await db.fetchrow("SELECT room_id, author FROM post WHERE event_id=$1", event_id)
     return (row["room_id"], row["author"]) if row else None
+
+
+async def delete_own(db: Database, event_id: str, author: str) -> None:
+    await db.execute("DELETE FROM post WHERE event_id=$1 AND author=$2", event_id, author)
+
+
+async def has_repost(db: Database, original: str, author: str) -> bool:
+    return await db.fetchval(
+        "SELECT 1 FROM post WHERE repost_of=$1 AND author=$2", original, author) is not None

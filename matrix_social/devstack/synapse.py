@@ -202,6 +202,9 @@ class Synapse:
             "tls_private_key_path": str(key),
             "federation_verify_certificates": False,
             "ip_range_whitelist": ["127.0.0.1"],
+            # A peer that was down is retried within seconds, not minutes.
+            "federation": {"destination_min_retry_interval": "1s",
+                           "destination_max_retry_interval": "5s"},
         }
 
     def spawn(self) -> None:

@@ -27,10 +27,30 @@ class MatrixHandler(BaseMatrixHandler):
         super().__init__(bridge=bridge)
         self.bridge: SocialBridge = bridge
         self.log = log
+        self.raw_events: dict[str, dict] = {}
+        self._keep_raw_events()
         if self.e2ee:
             crypto_state = RoomCryptoStateStore(bridge.db)
             self.e2ee.state_store = crypto_state
             self.e2ee.crypto.state_store = crypto_state
+
+    def _keep_raw_events(self) -> None:
+        """The index reads each event's JSON as the homeserver sent it: mautrix's parsed
+        events serialize back differently for content outside the spec (an edit without
+        m.new_content comes back with one)."""
+        handle_transaction = self.az.handle_transaction
+
+        async def keeping_raw(txn_id: str, *, events: list, **kwargs):
+            batch = {e["event_id"]: e for e in events
+                     if isinstance(e, dict) and isinstance(e.get("event_id"), str)}
+            self.raw_events.update(batch)
+            try:
+                return await handle_transaction(txn_id, events=events, **kwargs)
+            finally:
+                for event_id in batch:
+                    self.raw_events.pop(event_id, None)
+
+        self.az.handle_transaction = keeping_raw
 
     async def wait_for_connection(self) -> None:
         """mautrix's check, with a clear word when the homeserver cannot reach us back."""
@@ -62,7 +82,7 @@ class MatrixHandler(BaseMatrixHandler):
                 await self.e2ee.handle_member_event(evt)
             if evt.type == EventType.ROOM_ENCRYPTED:
                 # Waiting for room keys may take seconds; never hold up the transaction.
-                self.bridge.responder.spawn(self.handle_encrypted(evt))
+                self.bridge.background.spawn(self.handle_encrypted(evt))
                 return
             if evt.type == EventType.ROOM_ENCRYPTION:
                 await self.bring_bot_for_encryption(evt.room_id)
@@ -76,7 +96,9 @@ class MatrixHandler(BaseMatrixHandler):
         is_member_event = isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER
         if is_member_event and evt.content.membership == Membership.INVITE:
             await self.accept_invite(evt)
-        raw = {**evt.serialize(), "type": str(evt.type)}
+        raw = self.raw_events.get(getattr(evt, "event_id", None))
+        if raw is None or raw.get("type") != str(evt.type):  # decrypted: the type differs
+            raw = {**evt.serialize(), "type": str(evt.type)}
         await self.bridge.ingest.handle(raw)
         if evt.type == EventType.ROOM_MESSAGE:
             await self.bridge.responder.on_message(raw)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .. import events as ev
 from ..db import ai_profiles, ai_puppet, apps, comments, feed_rooms, follows, likes, posts, profiles
 from ..db.posts import PostRow
+from ..social.apps import app_id_of
 from ..social.posts import (
     InvalidInput,
     MalformedEvent,
@@ -19,8 +20,11 @@ from ..social.posts import (
     clean_url,
     edited_content,
     is_like_key,
+    notice_of,
     parse_post,
     relation_of,
+    repost_content,
+    repost_notice_room,
 )
 from ..social.profiles import MAX_BIO, clean_interests, clean_links, clean_string_list
 
@@ -73,6 +77,9 @@ class Ingest:
             return
         owner = await self.owner_of(room_id)
         if owner is None:
+            if self.live and etype == "m.room.member" and content.get("membership") == "join" \
+                    and self.bridge.identities.is_local_human(raw.get("state_key", "")):
+                self.bridge.feed_rooms.remote.joined_unknown_room(room_id, raw["state_key"])
             return
         if etype == "m.room.member":
             await self._member(raw, owner, content)
@@ -82,8 +89,16 @@ class Ingest:
             await self._reaction(raw, content)
         elif etype == "m.room.redaction":
             await self._redaction(raw, content)
-        elif raw.get("state_key") is not None and raw["sender"] in (owner, self.bridge.az.bot_mxid):
+        elif raw.get("state_key") is not None and self._speaks_for(raw["sender"], owner):
             await self._owner_state(raw, owner, content)
+
+    def _speaks_for(self, sender: str, owner: str) -> bool:
+        """The owner, our bot, or, for a user of another server, that server's own users (the
+        room's power levels already limit feed state to the owner and that server's bot)."""
+        if sender in (owner, self.bridge.az.bot_mxid):
+            return True
+        ids = self.bridge.identities
+        return not ids.local_localpart(owner) and ids.split(sender)[1] == ids.split(owner)[1]
 
     async def _owner_state(self, raw: dict, owner: str, content: dict) -> None:
         etype, state_key = raw["type"], raw["state_key"]
@@ -107,7 +122,7 @@ class Ingest:
             raise MalformedEvent(str(e)) from None
 
     async def _app_state(self, raw: dict, owner: str, content: dict) -> None:
-        app_id = f"{self.bridge.identities.local_localpart(owner)}:{raw['state_key']}"
+        app_id = app_id_of(self.bridge.identities, owner, raw["state_key"])
         if not content:
             await apps.delete(self.db, app_id)
             return
@@ -122,7 +137,7 @@ class Ingest:
         owner = content.get(ev.FEED_OWNER_KEY)
         if not isinstance(owner, str) or self.bridge.identities.split(owner) is None:
             raise MalformedEvent("feed state without a valid owner")
-        if sender not in (self.bridge.az.bot_mxid, owner):
+        if not self._speaks_for(sender, owner):
             raise MalformedEvent("feed state not set by the bot or the owner")
         await feed_rooms.upsert(self.db, room_id, owner)
 
@@ -150,7 +165,8 @@ class Ingest:
         avatar = avatar if isinstance(avatar, str) else None
         before = await profiles.get(self.db, owner)
         await profiles.upsert(self.db, owner, displayname, avatar)
-        if self.live and before != (displayname, avatar):
+        if self.live and before != (displayname, avatar) and \
+                self.bridge.identities.local_localpart(owner):
             await self.bridge.feed_rooms.sync_room_profile(room_id, displayname, avatar)
             ai = self.bridge.identities.ai_of(owner)
             if ai and before[0] != displayname and (await ai_puppet.get_displayname(
@@ -172,6 +188,9 @@ class Ingest:
                                   body, relation.in_reply_to, ts)
         elif relation.rel_type is None and sender == owner:
             post = parse_post(content)
+            notice = notice_of(post.content)
+            if notice:
+                await posts.delete_own(self.db, notice, sender)
             await posts.upsert(self.db, PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
                 body=post.body, content=post.content, ts=ts, edited_ts=None,
@@ -189,13 +208,34 @@ class Ingest:
 
     async def _reaction(self, raw: dict, content: dict) -> None:
         relation = relation_of(content)
-        key = (content.get("m.relates_to") or {}).get("key")
-        if relation.rel_type != "m.annotation" or not is_like_key(key):
+        if relation.rel_type != "m.annotation":
             return
-        if await posts.get_author(self.db, relation.event_id) is None:
+        original = await posts.get_author(self.db, relation.event_id)
+        if original is None:
             return
-        await likes.upsert(self.db, raw["event_id"], relation.event_id, raw["sender"],
-                           raw["origin_server_ts"])
+        if is_like_key((content.get("m.relates_to") or {}).get("key")):
+            await likes.upsert(self.db, raw["event_id"], relation.event_id, raw["sender"],
+                               raw["origin_server_ts"])
+            return
+        reposter_room = repost_notice_room(content)
+        if reposter_room is not None:
+            await self._repost_notice(raw, relation.event_id, original, reposter_room)
+
+    async def _repost_notice(self, raw: dict, post_id: str, original: tuple[str, str],
+                             reposter_room: str) -> None:
+        """Count a repost made in a room we may never see; the repost itself replaces this
+        row if it arrives (it names the notice)."""
+        sender = raw["sender"]
+        owner = await self.owner_of(reposter_room)
+        if owner is not None and owner != sender:
+            raise MalformedEvent("repost notice names somebody else's feed room")
+        if await posts.has_repost(self.db, post_id, sender):
+            return
+        post = parse_post(repost_content(original[0], post_id, original[1], "", ""))
+        await posts.upsert(self.db, PostRow(
+            event_id=raw["event_id"], room_id=reposter_room, author=sender, kind=post.kind,
+            body=post.body, content=post.content, ts=raw["origin_server_ts"], edited_ts=None,
+            repost_of=post_id))
 
     async def _redaction(self, raw: dict, content: dict) -> None:
         redacts = raw.get("redacts") or content.get("redacts")

@@ -22,6 +22,7 @@ from mautrix.types import (
 from .. import events as ev
 from ..db import feed_rooms
 from .queries import EXISTS
+from .remote_feeds import RemoteFeeds
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -49,6 +50,7 @@ class FeedRooms:
         self.masquerade = bridge.config["bridge.masquerade_local_users"]
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._default_version: str | None = None
+        self.remote = RemoteFeeds(bridge)
 
     @property
     def bot(self) -> IntentAPI:
@@ -76,11 +78,14 @@ class FeedRooms:
         return owner if owner and self.ids.local_localpart(owner) else None
 
     async def ensure(self, owner: str, alias_missing: bool = False) -> RoomID:
-        """The owner's feed room, created on first need, with the owner joined."""
+        """The owner's feed room, created on first need, with the owner joined; for users of
+        other servers, their own server's feed room, joined by the bot."""
         async with self._locks[owner]:
             room_id = await feed_rooms.room_of(self.bridge.db, owner)
             if room_id:
                 return RoomID(room_id)
+            if not self.ids.local_localpart(owner):
+                return await self.remote.attach(owner)
             room_id = None if alias_missing else await self._resolve_alias(owner)
             if room_id is None:
                 room_id = await self._create(owner)

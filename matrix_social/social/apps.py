@@ -22,7 +22,9 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def app_id_of(ids, author: str, slug: str) -> str:
-    return f"{ids.local_localpart(author)}:{slug}"
+    """`alice:slug` for our users; `@bob:server:slug` for users of other servers (a slug
+    has no colon)."""
+    return f"{ids.local_localpart(author) or author}:{slug}"
 
 
 class Apps:

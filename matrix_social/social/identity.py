@@ -45,6 +45,15 @@ class Identities:
             return None
         return self.user_id(self.local_localpart(ai_id)[: -len(self.ai_suffix)])
 
+    def named_owner(self, user_id: str) -> str | None:
+        """@bob_ai:any.server -> @bob:any.server: whose AI this is by its name, on any server
+        that follows the same naming (ours always does)."""
+        parts = self.split(user_id)
+        if parts is None or not parts[0].endswith(self.ai_suffix) \
+                or len(parts[0]) <= len(self.ai_suffix):
+            return None
+        return f"@{parts[0][: -len(self.ai_suffix)]}:{parts[1]}"
+
     def ai_of(self, human_id: str) -> str | None:
         """@alice:server -> @alice_ai:server."""
         localpart = self.local_localpart(human_id)

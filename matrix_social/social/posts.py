@@ -103,7 +103,7 @@ def activity_content(activity: Any, text: str) -> dict:
 
 
 def repost_content(room_id: str, event_id: str, author: str, original_body: str,
-                   comment: str) -> dict:
+                   comment: str, notice: str | None = None) -> dict:
     quoted = original_body if len(original_body) <= 280 else original_body[:279] + "…"
     lead = f"{comment}\n\n" if comment else ""
     link = f"https://matrix.to/#/{room_id}/{event_id}"
@@ -112,9 +112,33 @@ def repost_content(room_id: str, event_id: str, author: str, original_body: str,
         "body": f"{lead}🔁 {author}: {quoted}\n{link}",
         ev.POST_BLOCK: {ev.POST_KIND: "repost", "text": comment,
                         ev.POST_REPOST_OF: {"room_id": room_id, "event_id": event_id,
-                                            "author": author}},
+                                            "author": author,
+                                            **({ev.POST_NOTICE: notice} if notice else {})}},
     }
 
+
+def repost_notice_content(post_id: str, reposter_room: str) -> dict:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": post_id,
+                             "key": ev.REPOST_KEY},
+            ev.REPOST_NOTICE: {"room_id": reposter_room}}
+
+
+def repost_notice_room(content: dict) -> str | None:
+    """The reposter's feed room named by a repost notice, or None if this is not one."""
+    if (content.get("m.relates_to") or {}).get("key") != ev.REPOST_KEY:
+        return None
+    notice = content.get(ev.REPOST_NOTICE)
+    room = notice.get("room_id") if isinstance(notice, dict) else None
+    if not isinstance(room, str) or not room.startswith("!"):
+        raise MalformedEvent("repost notice without the reposter's feed room")
+    return room
+
+
+def notice_of(content: dict) -> str | None:
+    """The repost notice a repost post names, if any."""
+    original = (content.get(ev.POST_BLOCK) or {}).get(ev.POST_REPOST_OF) or {}
+    notice = original.get(ev.POST_NOTICE)
+    return notice if isinstance(notice, str) else None
 
 @dataclass
 class ParsedPost:

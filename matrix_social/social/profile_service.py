@@ -51,7 +51,7 @@ class Profiles:
         room_id = await self.bridge.feed_rooms.ensure(user_id)
         displayname, avatar = await self.matrix_profile(user_id)
         row = await profiles.full(self.db, user_id)
-        is_ai = self.ids.is_ai(user_id)
+        is_ai = self.ids.is_ai(user_id) or await self._remote_ai(user_id, room_id)
         recent = await feed.room_posts(self.db, viewer, room_id, RECENT_POSTS)
         view: dict[str, Any] = {
             "user_id": user_id,
@@ -72,10 +72,18 @@ class Profiles:
         }
         if is_ai:
             owner = self.ids.ai_owner(user_id)
-            view["owner"] = {"user_id": owner, "handle": self.social.handle_of(owner)}
+            if owner:
+                view["owner"] = {"user_id": owner, "handle": self.social.handle_of(owner)}
             view["ai"] = await ai_profiles.get(self.db, user_id) or {
                 "personality": "", "skills": [], "capabilities": []}
         return view
+
+    async def _remote_ai(self, user_id: str, room_id: str) -> bool:
+        """Another server says in its feed room's state whether the feed is an AI's."""
+        if self.ids.local_localpart(user_id):
+            return False
+        feed_state = await self.bridge.feed_rooms.state_content(room_id, ev.FEED_STATE)
+        return feed_state.get(ev.FEED_KIND_KEY) == "ai"
 
     async def matrix_profile(self, user_id: str) -> tuple[str, str | None]:
         """(display name or handle, avatar) from the homeserver; the index when it fails."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +14,7 @@ from mautrix.types import EventID, EventType, RoomID, UserID
 
 from .. import events as ev
 from ..db import comments, feed, follows, likes, media, posts
+from ..matrix.remote_feeds import NoRemoteFeed, RemoteUnreachable, unreachable
 from ..matrix.rooms import CannotActAsUser
 from . import cursor as cursors
 from . import posts as compose
@@ -22,8 +25,14 @@ if TYPE_CHECKING:
     from ..bridge import SocialBridge
 
 
+log = logging.getLogger("matrix_social.social")
+
+
 class NotFound(LookupError):
     pass
+
+
+__all__ = ["Forbidden", "NoRemoteFeed", "NotFound", "RemoteUnreachable", "Social"]
 
 
 class Forbidden(PermissionError):
@@ -54,14 +63,27 @@ class Social:
     async def user_exists(self, user_id: str) -> bool:
         if self._exists.get(user_id, 0) > time.monotonic():
             return True
-        target = self.ids.ai_owner(user_id) or user_id
+        # Our AI puppets exist once their owner does; another server's AI may not have been
+        # created yet either, so its owner answers for it.
+        owner = self.ids.named_owner(user_id)
+        local = self.ids.local_localpart(user_id) is not None
+        candidates = [owner] if local and self.ids.is_ai(user_id) else [user_id, owner]
+        for target in filter(None, candidates):
+            if await self._profile_exists(target):
+                self._exists[user_id] = time.monotonic() + 300
+                return True
+        return False
+
+    async def _profile_exists(self, user_id: str) -> bool:
         try:
-            await self.bridge.az.intent.get_profile(UserID(target))
+            await self.bridge.az.intent.get_profile(UserID(user_id))
         except MatrixRequestError as e:
             if e.http_status in (403, 404):
                 return False
+            server = self.ids.split(user_id)[1]
+            if server != self.ids.domain:
+                raise unreachable(server, f"look up {user_id}", e) from None
             raise
-        self._exists[user_id] = time.monotonic() + 300
         return True
 
     def user_id_param(self, value: Any, field: str) -> str:
@@ -207,9 +229,21 @@ class Social:
         room_id, author = await self._post_location(post_id)
         if author != user:
             raise Forbidden("You can only delete your own posts")
+        row = await feed.one_post(self.db, user, post_id)
         intent = await self.intent_for(user)
         await intent.redact(room_id, EventID(post_id))
         await posts.delete(self.db, post_id)
+        notice = compose.notice_of(json.loads(row["content"]))
+        if notice:
+            await self._withdraw_notice(intent, json.loads(row["content"]), notice)
+
+    async def _withdraw_notice(self, intent, content: dict, notice: str) -> None:
+        original_room = content[ev.POST_BLOCK][ev.POST_REPOST_OF].get("room_id")
+        try:
+            await intent.redact(RoomID(original_room), EventID(notice))
+        except MatrixRequestError as e:
+            log.warning("Could not withdraw repost notice %s: %s", notice, e)
+        await posts.delete(self.db, notice)
 
     async def like(self, user: str, post_id: str) -> dict[str, Any]:
         room_id, _ = await self._post_location(post_id)
@@ -256,9 +290,26 @@ class Social:
             "room_id": original["room_id"], "event_id": original["id"],
             "author": original["author"]["user_id"],
         }
+        notice = await self._announce_repost(user, origin)
         content = compose.repost_content(origin["room_id"], origin["event_id"],
-                                         origin["author"], original["text"], text)
+                                         origin["author"], original["text"], text, notice)
         return await self.publish(user, content)
+
+    async def _announce_repost(self, user: str, origin: dict[str, Any]) -> str | None:
+        """A 🔁 reaction on the original, so its own server (maybe another one) counts the
+        repost; best effort: the repost stands without it."""
+        own_room = await self.rooms.ensure(user)
+        if origin["room_id"] == own_room:
+            return None
+        room_id = RoomID(origin["room_id"])
+        try:
+            intent = await self._join_to_interact(room_id, user)
+            return await self.send_and_index(
+                intent, room_id, "m.reaction",
+                compose.repost_notice_content(origin["event_id"], own_room))
+        except MatrixRequestError as e:
+            log.warning("Could not announce %s's repost in %s: %s", user, room_id, e)
+            return None
 
     async def _join_to_interact(self, room_id: RoomID, user: str):
         try:
@@ -272,8 +323,6 @@ class Social:
         target = await self.resolve(handle)
         if target == user:
             raise compose.InvalidInput("You cannot follow yourself")
-        if not self.ids.local_localpart(target):
-            raise compose.InvalidInput("Following users of other servers is not supported yet")
         room_id = await self.rooms.ensure(target)
         intent = await self.intent_for(user)
         if not await follows.is_following(self.db, room_id, user):

@@ -40,7 +40,8 @@ def post_view(row, handle: str) -> dict[str, Any]:
         view["activity"] = block.get(ev.POST_ACTIVITY)
     elif row["kind"] == "repost":
         view["text"] = block.get("text", "")
-        view["repost_of"] = block.get(ev.POST_REPOST_OF)
+        original = block.get(ev.POST_REPOST_OF) or {}
+        view["repost_of"] = {key: original.get(key) for key in ("room_id", "event_id", "author")}
     return view
 
 
