@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from urllib.parse import quote
 
 from nio import (
@@ -11,6 +12,7 @@ from nio import (
     RoomResolveAliasResponse,
     RoomSendResponse,
 )
+from PIL import Image
 
 from matrix_social import events as ev
 
@@ -154,6 +156,9 @@ async def test_follow_a_remote_user_through_the_api(stack, remote):
                       what="like, comment and repost counted on bob's server")
     local = await api_ok(stack, "GET", f"/posts/{_path(late['id'])}", alice)
     assert local["counts"] == {"likes": 1, "comments": 1, "reposts": 1}
+    await api_ok(stack, "DELETE", f"/posts/{_path(repost['id'])}", alice, expect=(200, 204))
+    await until_equal(counts_on_bobs_server, (1, 1, 0, [comment["id"]]), timeout=30,
+                      what="deleted repost no longer counted on bob's server")
     unfollowed = await api_ok(stack, "DELETE", "/unfollow", alice, json={"handle": bob.user_id})
     assert unfollowed["following"] is False
 
@@ -161,15 +166,20 @@ async def test_follow_a_remote_user_through_the_api(stack, remote):
 async def test_profile_of_a_remote_user_and_of_their_ai(stack, remote):
     alice = await stack.register("alice")
     bob = await remote.register("bob")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(png, format="PNG")
+    avatar = await api_ok(remote, "POST", "/media", bob, data=png.getvalue())
     await api_ok(remote, "PATCH", "/profile", bob, json={
-        "display_name": "Bob Faraway", "bio": "I live on another server",
+        "display_name": "Bob Faraway", "avatar_url": avatar["content_uri"],
+        "bio": "I live on another server",
         "links": ["https://bob.example"], "interests": ["federation"]})
     await api_ok(remote, "PATCH", "/profile/ai", bob, json={
         "personality": "helpful", "skills": ["maps"]})
     app = await api_ok(remote, "POST", "/apps", bob, json={
         "slug": "atlas", "name": "Atlas", "url": "https://atlas.example"})
     profile = await api_ok(stack, "GET", f"/profile/{quote(bob.user_id)}", alice)
-    assert profile["display_name"] == "Bob Faraway"
+    assert (profile["display_name"], profile["avatar_url"]) == (
+        "Bob Faraway", avatar["content_uri"])
     assert (profile["kind"], profile["bio"], profile["links"], profile["interests"]) == (
         "human", "I live on another server", [{"url": "https://bob.example"}], ["federation"])
     assert [a["slug"] for a in profile["apps"]] == [app["slug"]]
