@@ -90,7 +90,26 @@ async def test_transaction_is_applied_once_across_retries(stack):
         status, _body = await stack.request("PUT", url, json={"events": [event]}, token=token)
         assert status == 200
     assert stack.bridge.ingest.seen["m.room.message"] == before + 1
-    assert await txn.is_processed(stack.bridge.db, "retry-1")
+    assert await stack.bridge.db.fetchval(
+        "SELECT COUNT(*) FROM appservice_txn WHERE txn_id LIKE 'retry-1/%'") == 1
+
+
+async def test_a_reused_transaction_id_with_new_events_is_applied(stack):
+    """Synapse on SQLite numbers transactions from 1 again after it restarts."""
+    url = f"{stack.appservice_url}/_matrix/app/v1/transactions/reused-1"
+    token = stack.config["appservice.hs_token"]
+    before = stack.bridge.ingest.seen["m.room.message"]
+    for n in range(2):
+        event = {
+            "type": "m.room.message", "room_id": "!r:" + stack.domain,
+            "sender": stack.mxid("bob"), "event_id": f"$reused{n}", "origin_server_ts": 1,
+            "content": {"msgtype": "m.text", "body": "x"},
+        }
+        for _ in range(2):
+            status, _body = await stack.request("PUT", url, json={"events": [event]},
+                                                token=token)
+            assert status == 200
+    assert stack.bridge.ingest.seen["m.room.message"] == before + 2
 
 
 async def test_transaction_is_not_reapplied_after_a_restart(stack):

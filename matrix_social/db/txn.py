@@ -1,4 +1,5 @@
-"""Appservice transaction ids already processed, so a retried transaction is not applied twice."""
+"""Appservice transactions already processed (id and digest of their events), so a retried
+transaction is not applied twice."""
 
 import time
 

@@ -9,6 +9,7 @@ restarts; this middleware adds both around mautrix's own handlers.
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import hmac
 import json
 import logging
@@ -49,6 +50,21 @@ def _request_token(request: web.Request) -> str | None:
     return request.query.get("access_token")
 
 
+async def _transaction_key(request: web.Request, txn_id: str) -> str:
+    """The id plus a digest of what the transaction carries. Synapse on SQLite numbers
+    transactions from 1 again after a restart, so an id alone would drop new events; a retry
+    carries the same events (by id; their `unsigned.age` may differ)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return txn_id
+    events = body.get("events") if isinstance(body, dict) else None
+    event_ids = [e.get("event_id") for e in events or [] if isinstance(e, dict)]
+    basis = json.dumps(event_ids) if event_ids else (await request.read()).decode(
+        errors="replace")
+    return f"{txn_id}/{hashlib.sha256(basis.encode()).hexdigest()[:32]}"
+
+
 def make_txn_guard(
     hs_token: str, db: Database, forget_txn: Callable[[str], None]
 ) -> Callable[[web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable]:
@@ -65,8 +81,10 @@ def make_txn_guard(
             return await handler(request)
 
         txn_id = request.match_info["transaction_id"]
-        if await txn.is_processed(db, txn_id):
+        key = await _transaction_key(request, txn_id)
+        if await txn.is_processed(db, key):
             return web.json_response({})
+        forget_txn(txn_id)  # mautrix's own memory of ids is by id alone
         failures: list[BaseException] = []
         reset = _failures.set(failures)
         try:
@@ -74,7 +92,6 @@ def make_txn_guard(
         finally:
             _failures.reset(reset)
         if failures:
-            forget_txn(txn_id)
             log.error("Transaction %s not stored (%s); the homeserver will retry it",
                       txn_id, failures[0])
             return web.Response(
@@ -83,7 +100,7 @@ def make_txn_guard(
                 text=json.dumps({"errcode": "M_UNKNOWN", "error": "Could not store events"}),
             )
         if response.status == 200:
-            await txn.mark_processed(db, txn_id)
+            await txn.mark_processed(db, key)
         return response
 
     return guard
