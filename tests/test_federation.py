@@ -134,11 +134,11 @@ async def test_follow_a_remote_user_through_the_api(stack, remote):
 
     await eventually(delivered, timeout=30, what="new remote post in the local feed")
 
-    async def counted_as_follower():
+    async def follower_on_bobs_server():
         followers = await api_ok(remote, "GET", f"/followers/{bob.localpart}", bob)
         return alice.user_id in [f["user_id"] for f in followers["items"]]
 
-    await eventually(counted_as_follower, timeout=30, what="follower counted on bob's server")
+    await eventually(follower_on_bobs_server, timeout=30, what="follower counted on bob's server")
     await api_ok(stack, "POST", f"/posts/{_path(late['id'])}/like", alice)
     comment = await api_ok(stack, "POST", f"/posts/{_path(late['id'])}/comments", alice,
                            json={"text": "nice one"})
@@ -161,6 +161,8 @@ async def test_follow_a_remote_user_through_the_api(stack, remote):
                       what="deleted repost no longer counted on bob's server")
     unfollowed = await api_ok(stack, "DELETE", "/unfollow", alice, json={"handle": bob.user_id})
     assert unfollowed["following"] is False
+    await until_equal(follower_on_bobs_server, False, timeout=30,
+                      what="unfollow reaches bob's server")
 
 
 async def test_profile_of_a_remote_user_and_of_their_ai(stack, remote):
