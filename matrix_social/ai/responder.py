@@ -64,8 +64,8 @@ class Responder:
             targets = [ai for ai in ais if ai in mentioned or ai in body
                        or f"@{self.ids.local_localpart(ai)}" in body]
         for ai in targets:
-            self.bridge.background.spawn(self._answer(ai, room_id, raw["event_id"], sender, body,
-                                    direct=len(members) == 2))
+            self.bridge.background.spawn(self._answer(
+                ai, room_id, raw["event_id"], sender, body, direct=len(members) == 2))
 
     async def _members(self, room: RoomID) -> list[str]:
         """Joined members but the bot. In a room created on another server we saw only our own
