@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from mautrix.api import Method, Path
 from mautrix.types import EventID, EventType, Member, Membership, RoomID
 
+from ..keyed_locks import KeyedLocks
 from .backends import APOLOGY, Backend, BackendError, make_backend
 from .context import ContextBuilder
 from .rate_limit import RateLimiter, Verdict
@@ -32,8 +32,7 @@ class Responder:
         self.timeout = bridge.config["ai.timeout_seconds"]
         self._backend: Backend | None = None
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
-        self._conversations: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(
-            asyncio.Lock)
+        self._conversations = KeyedLocks()
 
     @property
     def backend(self) -> Backend:
@@ -85,7 +84,7 @@ class Responder:
                       direct: bool) -> None:
         # One conversation at a time, in arrival order (asyncio locks are FIFO), so the rate
         # limit counts messages in the order they were sent.
-        async with self._conversations[(ai, room_id)], self._slots:
+        async with self._conversations.hold((ai, room_id)), self._slots:
             try:
                 await self._answer_once(ai, room_id, event_id, sender, body, direct)
             except Exception:

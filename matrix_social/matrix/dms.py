@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-
 from mautrix.appservice import IntentAPI
 from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import Membership, RoomCreatePreset, RoomID, UserID
 
+from ..keyed_locks import KeyedLocks
+
 M_DIRECT = "m.direct"
-_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+_locks = KeyedLocks()
 
 
 async def _direct_map(intent: IntentAPI) -> dict[str, list[str]]:
@@ -41,7 +40,7 @@ async def find_dm(intent: IntentAPI, other: str) -> RoomID | None:
 
 async def open_dm(intent: IntentAPI, other: str, encrypted: bool) -> tuple[RoomID, bool]:
     """(room, created): the existing DM with `other`, or a new one marked in m.direct."""
-    async with _locks[(intent.mxid, other)]:
+    async with _locks.hold((intent.mxid, other)):
         existing = await find_dm(intent, other)
         if existing:
             return existing, False

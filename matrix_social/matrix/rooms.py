@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from mautrix.api import Method, Path
@@ -21,6 +19,7 @@ from mautrix.types import (
 
 from .. import events as ev
 from ..db import feed_rooms
+from ..keyed_locks import KeyedLocks
 from .queries import EXISTS
 from .remote_feeds import RemoteFeeds
 
@@ -48,7 +47,7 @@ class FeedRooms:
         self.ids = bridge.identities
         self.prefix = bridge.config["bridge.feed_alias_prefix"]
         self.masquerade = bridge.config["bridge.masquerade_local_users"]
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
         self._default_version: str | None = None
         self.remote = RemoteFeeds(bridge)
 
@@ -80,7 +79,7 @@ class FeedRooms:
     async def ensure(self, owner: str, alias_missing: bool = False) -> RoomID:
         """The owner's feed room, created on first need, with the owner joined; for users of
         other servers, their own server's feed room, joined by the bot."""
-        async with self._locks[owner]:
+        async with self._locks.hold(owner):
             room_id = await feed_rooms.room_of(self.bridge.db, owner)
             if room_id:
                 return RoomID(room_id)
@@ -199,7 +198,7 @@ class FeedRooms:
         owner = self.owner_from_alias(alias)
         if owner is None or not await self.bridge.social.user_exists(owner):
             return None
-        if self._locks[owner].locked():
+        if self._locks.locked(owner):
             # ensure() itself is resolving the alias; answering "no" lets it create the room.
             return None
         await self.ensure(owner, alias_missing=True)
