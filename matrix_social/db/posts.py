@@ -6,6 +6,12 @@ import json
 from dataclasses import dataclass
 
 from mautrix.util.async_db import Database
+from mautrix.util.async_db.connection import LoggingConnection
+
+UPSERT = (
+    "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING"
+)
 
 
 @dataclass
@@ -21,13 +27,29 @@ class PostRow:
     repost_of: str | None
 
 
+def _values(row: PostRow) -> tuple:
+    return (row.event_id, row.room_id, row.author, row.kind, row.body, json.dumps(row.content),
+            row.ts, row.repost_of)
+
+
 async def upsert(db: Database, row: PostRow) -> None:
-    await db.execute(
-        "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
-        row.event_id, row.room_id, row.author, row.kind, row.body, json.dumps(row.content),
-        row.ts, row.repost_of,
-    )
+    await db.execute(UPSERT, *_values(row))
+
+
+async def upsert_many(conn: LoggingConnection, rows: list[PostRow]) -> None:
+    await conn.executemany(UPSERT, [_values(row) for row in rows])
+
+
+async def existing(conn: LoggingConnection, event_ids: set[str]) -> set[str]:
+    """Which of these event ids are indexed posts."""
+    found: set[str] = set()
+    ids = sorted(event_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join(f"${i + 1}" for i in range(len(chunk)))
+        rows = await conn.fetch(f"SELECT event_id FROM post WHERE event_id IN ({marks})", *chunk)
+        found.update(row["event_id"] for row in rows)
+    return found
 
 
 async def apply_edit(db: Database, event_id: str, editor: str, body: str, content: dict,

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 from aiohttp import web
 from mautrix.util.async_db import Database
@@ -50,7 +51,8 @@ def _request_token(request: web.Request) -> str | None:
 
 
 def make_txn_guard(
-    hs_token: str, db: Database, forget_txn: Callable[[str], None]
+    hs_token: str, db: Database, forget_txn: Callable[[str], None],
+    batch: Callable[[], AbstractAsyncContextManager] | None = None,
 ) -> Callable[[web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable]:
     @web.middleware
     async def guard(request: web.Request, handler) -> web.StreamResponse:
@@ -70,7 +72,15 @@ def make_txn_guard(
         failures: list[BaseException] = []
         reset = _failures.set(failures)
         try:
-            response = await handler(request)
+            if batch is None:
+                response = await handler(request)
+                marked = False
+            else:
+                async with batch() as gathered:
+                    response = await handler(request)
+                    # Written with the batch, in the same database transaction.
+                    marked = response.status == 200 and not failures
+                    gathered.processed_txn = txn_id if marked else None
         finally:
             _failures.reset(reset)
         if failures:
@@ -82,7 +92,7 @@ def make_txn_guard(
                 content_type="application/json",
                 text=json.dumps({"errcode": "M_UNKNOWN", "error": "Could not store events"}),
             )
-        if response.status == 200:
+        if response.status == 200 and not marked:
             await txn.mark_processed(db, txn_id)
         return response
 
