@@ -35,7 +35,8 @@ class IngestBatch:
         self.processed_txn: str | None = None
 
     async def flush(self) -> None:
-        """Posts first, then the likes and comments whose post is indexed."""
+        """Posts first, then the likes and comments whose post is indexed (the statements
+        check), and the transaction mark, in one database transaction."""
         if not (self.posts or self.likes or self.comments or self.processed_txn):
             return
         new_posts, new_likes, new_comments = self.posts, self.likes, self.comments
@@ -43,10 +44,7 @@ class IngestBatch:
         async with self.db.acquire() as conn, conn.transaction():
             if new_posts:
                 await posts.upsert_many(conn, new_posts)
-            targets = {row[1] for row in new_likes} | {row[1] for row in new_comments}
-            known = await posts.existing(conn, targets) if targets else set()
-            new_likes = [row for row in new_likes if row[1] in known]
-            new_comments = [row for row in new_comments if row[1] in known]
+            # Likes and comments of posts that are not indexed are left out by the inserts.
             if new_likes:
                 await likes.upsert_many(conn, new_likes)
             if new_comments:
