@@ -46,6 +46,19 @@ async def measure(bridge: BridgeProcess, token: str, runs: int) -> dict:
                 await _get(session, url)
                 values.append((time.perf_counter() - start) * 1000)
             out[name] = summary(values)
+        # The floor of any endpoint: the same request without a token, answered 401 by the
+        # route's first line (HTTP on loopback, routing, the error middleware, JSON).
+        async with aiohttp.ClientSession() as bare:
+            url = base + PATHS["feed"]
+            values = []
+            for i in range(runs + 3):
+                start = time.perf_counter()
+                async with bare.get(url) as resp:
+                    await resp.read()
+                    assert resp.status == 401, resp.status
+                if i >= 3:
+                    values.append((time.perf_counter() - start) * 1000)
+            out["http_floor"] = summary(values)
         memory["after_all"] = bridge.memory_mb()
     out["memory"] = memory
     return out
