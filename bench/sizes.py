@@ -18,7 +18,7 @@ class Sizes:
     e2e_posts: int  # posts timed from API to follower's feed and sync
 
 
-FULL = Sizes(users=5000, followed=500, posts=200_000, runs=300, native_rooms=30,
+FULL = Sizes(users=5000, followed=500, posts=200_000, runs=300, native_rooms=50,
              native_posts=3, native_runs=30, ingest_txns=200, e2e_posts=50)
 SMOKE = Sizes(users=40, followed=8, posts=800, runs=5, native_rooms=2, native_posts=2,
               native_runs=2, ingest_txns=3, e2e_posts=2)
