@@ -27,13 +27,13 @@ class PostRow:
     repost_of: str | None
 
 
-def _values(row: PostRow) -> tuple:
+def values(row: PostRow) -> tuple:
     return (row.event_id, row.room_id, row.author, row.kind, row.body, json.dumps(row.content),
             row.ts, row.repost_of)
 
 
 async def upsert(db: Database, row: PostRow) -> None:
-    await db.execute(UPSERT, *_values(row))
+    await db.execute(UPSERT, *values(row))
 
 
 # PostgreSQL: the whole batch as one statement over arrays (executemany runs the statement
@@ -46,11 +46,12 @@ _UPSERT_ARRAYS = (
 
 
 async def upsert_many(conn: LoggingConnection, rows: list[PostRow]) -> None:
-    values = [_values(row) for row in rows]
+    rows_values = [values(row) for row in rows]
     if conn.scheme == Scheme.SQLITE:
-        await conn.executemany(UPSERT, values)
+        await conn.executemany(UPSERT, rows_values)
     else:
-        await conn.execute(_UPSERT_ARRAYS, *(list(column) for column in zip(*values, strict=True)))
+        await conn.execute(_UPSERT_ARRAYS,
+                           *(list(column) for column in zip(*rows_values, strict=True)))
 
 
 async def apply_edit(db: Database, event_id: str, editor: str, body: str, content: dict,

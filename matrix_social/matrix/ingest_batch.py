@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
-from mautrix.util.async_db import Database
+from mautrix.util.async_db import Database, Scheme
 
-from ..db import comments, likes, posts, txn
+from ..db import comments, ingest_batch, likes, posts, txn
 from ..db.posts import PostRow
 from .txn_guard import report_failure
 
@@ -41,6 +41,12 @@ class IngestBatch:
             return
         new_posts, new_likes, new_comments = self.posts, self.likes, self.comments
         self.posts, self.likes, self.comments = [], [], []
+        if self.db.scheme != Scheme.SQLITE:
+            async with self.db.acquire() as conn:
+                await ingest_batch.write_postgres(
+                    conn, [posts.values(row) for row in new_posts], new_likes, new_comments,
+                    self.processed_txn)
+            return
         async with self.db.acquire() as conn, conn.transaction():
             if new_posts:
                 await posts.upsert_many(conn, new_posts)
