@@ -36,15 +36,19 @@ CHANGES = [
     "p50 14.07 ms, p99 15.37 ms (target missed) → see feed-sql-postgres. SQLite keeps the "
     "UNION form (the OR form was slower there: 8.5 ms vs 2.1 ms).",
     "- **Transaction ingest** (`matrix_social/matrix/ingest_batch.py`, `txn_guard.py`, "
-    "`handler.py`, `db/posts.py`, `db/likes.py`, `db/comments.py`): profiled with cProfile: "
-    "each post, like and comment was its own statement and database transaction (a WAL flush "
-    "each on PostgreSQL) plus a read per like/comment, and every event was serialised back to "
-    "JSON from mautrix's objects. Now the transaction's posts, likes and comments are written "
-    "together in one database transaction before the homeserver is answered (with the "
-    "processed-transaction mark; on PostgreSQL one INSERT over arrays per table), and handlers "
-    "use the JSON as received. 100 transactions of 50 events, same script, bare AppService in "
-    "the same run: PostgreSQL 446 → 2,846 events/s (0.09× → 0.55× bare), SQLite 872 → 2,924 "
-    "events/s (0.16× → 0.55× bare).",
+    "`handler.py`, `db/ingest_batch.py`, `db/posts.py`, `db/likes.py`, `db/comments.py`): "
+    "profiled with cProfile and timers around each statement: each post, like and comment was "
+    "its own statement and database transaction (a WAL flush each on PostgreSQL) plus a read "
+    "per like/comment, and every event was serialised back to JSON from mautrix's objects. Now "
+    "the transaction's posts, likes and comments are written together before the homeserver "
+    "is answered, with the processed-transaction mark (PostgreSQL: one statement of "
+    "data-modifying CTEs, one round trip and commit; SQLite: one database transaction), and "
+    "handlers use the JSON as received. Same script, 100 transactions of 50 events, bare "
+    "AppService in the same run, two alternating runs each on the loaded machine (load "
+    "average 3–4.5): PostgreSQL 256 / 378 → 1,679 / 1,503 events/s (0.07× / 0.08× → 0.50× / "
+    "0.50× bare); SQLite 706 / 589 → 2,092 / 2,994 events/s (0.19× / 0.17× → 0.54× / 0.62× "
+    "bare). What remains on PostgreSQL is mostly the batch statement (~3 ms, index upkeep) and "
+    "its commit (WAL flush, ~2.5 ms) per transaction.",
     "- **Trending posts** (`matrix_social/social/explore.py`, `db/explore.py`, config "
     "`api.trending_cache_seconds`, default 30): the ranking aggregates every like of the last "
     "24 hours (43k likes at 200k posts): the query (trending-posts rows, \"query\") stays "
@@ -64,8 +68,8 @@ def figure_keys(backends: list[str]) -> list[str]:
     keys = []
     for b in backends:
         keys += [f"feed-sql-{b}", f"feed-overhead-{b}", f"native-{b}", f"ingest-{b}",
-                 f"e2e-feed-{b}", f"e2e-sync-{b}", f"rss-{b}", f"trending-posts-{b}",
-                 f"trending-apps-{b}", f"search-{b}"]
+                 f"ingest-vs-bare-{b}", f"e2e-feed-{b}", f"e2e-sync-{b}", f"rss-{b}",
+                 f"trending-posts-{b}", f"trending-apps-{b}", f"search-{b}"]
     return keys
 
 
@@ -97,9 +101,13 @@ def figures(results: dict[str, dict]) -> list[Figure]:
         i = r["ingest"]
         out.append(Figure(
             f"ingest-{b}", "appservice transaction ingest (50 events: posts, likes, comments)",
-            name, f"{i['ours_eps']:.0f} events/s; bare mautrix {i['bare_eps']:.0f} events/s; "
-            f"ratio {i['ratio']:.2f} ({i['events']} events)", "≥ 5,000 events/s and ≥ 0.5× bare",
-            i["ours_eps"] >= 5000 and i["ratio"] >= 0.5))
+            name, f"{i['ours_eps']:.0f} events/s ({i['events']} events)", "≥ 5,000 events/s",
+            i["ours_eps"] >= 5000))
+        out.append(Figure(
+            f"ingest-vs-bare-{b}", "the same ingest vs a bare mautrix AppService dropping "
+            "the same transactions", name,
+            f"bare {i['bare_eps']:.0f} events/s; ours {i['ratio']:.2f}× bare", "≥ 0.5× bare",
+            i["ratio"] >= 0.5))
         e = r["e2e"]
         out.append(Figure(f"e2e-feed-{b}", "post via API → in follower's feed API", name,
                           _ms(e["feed"]) + f" ({e['feed']['n']} posts)", "p50 ≤ 150 ms",
@@ -177,9 +185,11 @@ def render(figs: list[Figure], results: dict, sizes: Sizes, smoke: bool, info: d
               for f in figs]
     lines += [
         "",
-        "Percentiles are nearest-rank over the timed repetitions (after 3 untimed warm-ups): "
-        f"{sizes.runs} per read figure, {sizes.native_runs} per Matrix-native figure, "
-        f"{sizes.e2e_posts} posts end to end. Times are wall-clock as the client sees them.",
+        "Percentiles are nearest-rank over the timed repetitions, after untimed warm-up calls "
+        f"(3 per read figure, 1 elsewhere): {sizes.runs} per read figure, "
+        f"{sizes.native_runs} per Matrix-native figure, {sizes.e2e_posts} posts end to end, "
+        f"{sizes.ingest_txns} transactions of 50 events for ingest. Times are wall-clock as the "
+        "client sees them.",
         "",
         "## What is measured, and how",
         "",
