@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mautrix.util.async_db import Database, Scheme
+from mautrix.util.async_db import Database
 from mautrix.util.async_db.connection import LoggingConnection
 
 UPSERT = (
@@ -18,21 +18,12 @@ async def upsert(db: Database, event_id: str, post_id: str, room_id: str, author
 
 async def upsert_many(conn: LoggingConnection, rows: list[tuple]) -> None:
     """(event_id, post_id, room_id, author, body, in_reply_to, ts) rows, those whose post is
-    indexed; on PostgreSQL one statement over arrays."""
-    if conn.scheme == Scheme.SQLITE:
-        await conn.executemany(
-            "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
-            "SELECT $1, $2, $3, $4, $5, $6, $7 "
-            "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
-            "ON CONFLICT (event_id) DO NOTHING", rows)
-        return
-    await conn.execute(
+    indexed. A transaction's batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await conn.executemany(
         "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
-        "SELECT u.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-        "$6::text[], $7::bigint[]) "
-        "AS u (event_id, post_id, room_id, author, body, in_reply_to, ts) "
-        "WHERE EXISTS (SELECT 1 FROM post p WHERE p.event_id = u.post_id) "
-        "ON CONFLICT (event_id) DO NOTHING", *(list(column) for column in zip(*rows, strict=True)))
+        "SELECT $1, $2, $3, $4, $5, $6, $7 "
+        "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
+        "ON CONFLICT (event_id) DO NOTHING", rows)
 
 
 async def apply_edit(db: Database, event_id: str, editor: str, body: str, ts: int) -> None:

@@ -1,6 +1,6 @@
 """post_like: ❤️ reactions on posts, one row per reaction event."""
 
-from mautrix.util.async_db import Database, Scheme
+from mautrix.util.async_db import Database
 from mautrix.util.async_db.connection import LoggingConnection
 
 UPSERT = (
@@ -14,20 +14,12 @@ async def upsert(db: Database, event_id: str, post_id: str, user_id: str, ts: in
 
 
 async def upsert_many(conn: LoggingConnection, rows: list[tuple[str, str, str, int]]) -> None:
-    """(event_id, post_id, user_id, ts) rows, those whose post is indexed; on PostgreSQL one
-    statement over arrays."""
-    if conn.scheme == Scheme.SQLITE:
-        await conn.executemany(
-            "INSERT INTO post_like (event_id, post_id, user_id, ts) SELECT $1, $2, $3, $4 "
-            "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
-            "ON CONFLICT (event_id) DO NOTHING", rows)
-        return
-    await conn.execute(
-        "INSERT INTO post_like (event_id, post_id, user_id, ts) "
-        "SELECT u.* FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) "
-        "AS u (event_id, post_id, user_id, ts) "
-        "WHERE EXISTS (SELECT 1 FROM post p WHERE p.event_id = u.post_id) "
-        "ON CONFLICT (event_id) DO NOTHING", *(list(column) for column in zip(*rows, strict=True)))
+    """(event_id, post_id, user_id, ts) rows, those whose post is indexed. A transaction's
+    batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await conn.executemany(
+        "INSERT INTO post_like (event_id, post_id, user_id, ts) SELECT $1, $2, $3, $4 "
+        "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
+        "ON CONFLICT (event_id) DO NOTHING", rows)
 
 
 async def reaction_events(db: Database, post_id: str, user_id: str) -> list[str]:

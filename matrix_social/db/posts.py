@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from mautrix.util.async_db import Database, Scheme
+from mautrix.util.async_db import Database
 from mautrix.util.async_db.connection import LoggingConnection
 
 UPSERT = (
@@ -36,22 +36,9 @@ async def upsert(db: Database, row: PostRow) -> None:
     await db.execute(UPSERT, *values(row))
 
 
-# PostgreSQL: the whole batch as one statement over arrays (executemany runs the statement
-# once per row: ~1.5 ms for 20 rows on the bench machine).
-_UPSERT_ARRAYS = (
-    "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-    "$6::text[], $7::bigint[], $8::text[]) ON CONFLICT (event_id) DO NOTHING"
-)
-
-
 async def upsert_many(conn: LoggingConnection, rows: list[PostRow]) -> None:
-    rows_values = [values(row) for row in rows]
-    if conn.scheme == Scheme.SQLITE:
-        await conn.executemany(UPSERT, rows_values)
-    else:
-        await conn.execute(_UPSERT_ARRAYS,
-                           *(list(column) for column in zip(*rows_values, strict=True)))
+    """A transaction's batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await conn.executemany(UPSERT, [values(row) for row in rows])
 
 
 async def apply_edit(db: Database, event_id: str, editor: str, body: str, content: dict,
