@@ -17,6 +17,7 @@ from .api.app import make_api_app
 from .background import Background
 from .config import PLATFORMS, Config, ConfigError
 from .db import upgrade_table
+from .matrix import ingest_batch
 from .matrix.handler import MatrixHandler
 from .matrix.ingest import Ingest
 from .matrix.puppets import Puppets
@@ -118,7 +119,8 @@ class SocialBridge(Bridge):
         self.az.synchronous_handlers = True
         self.az.event_handlers.remove(self.az.state_store.update_state)
         self.az.app.middlewares.append(
-            make_txn_guard(self.az.hs_token, self.db, self.az.transactions.discard)
+            make_txn_guard(self.az.hs_token, self.db, self.az.transactions.discard,
+                           batch=lambda: ingest_batch.collect(self.db))
         )
         self.background = Background()
         self.puppets = Puppets(self)

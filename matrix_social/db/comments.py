@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from mautrix.util.async_db import Database
+from mautrix.util.async_db.connection import LoggingConnection
+
+UPSERT = (
+    "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING"
+)
 
 
 async def upsert(db: Database, event_id: str, post_id: str, room_id: str, author: str,
                  body: str, in_reply_to: str | None, ts: int) -> None:
-    await db.execute(
+    await db.execute(UPSERT, event_id, post_id, room_id, author, body, in_reply_to, ts)
+
+
+async def upsert_many(conn: LoggingConnection, rows: list[tuple]) -> None:
+    """(event_id, post_id, room_id, author, body, in_reply_to, ts) rows, those whose post is
+    indexed. A transaction's batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await conn.executemany(
         "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
-        event_id, post_id, room_id, author, body, in_reply_to, ts,
-    )
+        "SELECT $1, $2, $3, $4, $5, $6, $7 "
+        "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
+        "ON CONFLICT (event_id) DO NOTHING", rows)
 
 
 async def apply_edit(db: Database, event_id: str, editor: str, body: str, ts: int) -> None:

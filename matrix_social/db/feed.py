@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mautrix.util.async_db import Database
+from mautrix.util.async_db import Database, Scheme
 
 SELECT_POST = """
 SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edited_ts,
@@ -15,18 +15,27 @@ SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edite
 FROM post p LEFT JOIN profile pr ON pr.user_id = p.author
 """
 
-_VISIBLE_ROOMS = """
+# SQLite: one IN over a UNION walks post_room_ts per followed room and sorts the result.
+_VISIBLE_ROOMS_SQLITE = """
 q.room_id IN (SELECT f.room_id FROM follow f WHERE f.user_id = $1
               UNION SELECT fr.room_id FROM feed_room fr WHERE fr.owner = $1)
 """
+# PostgreSQL: the same test as two INs joined by OR, so the newest-first scan of post_ts
+# is filtered through hashed sets; the UNION form became a nested loop comparing every
+# scanned post with every followed room (200k posts, 500 followed: 14 ms -> 0.6 ms).
+_VISIBLE_ROOMS_POSTGRES = """
+(q.room_id IN (SELECT f.room_id FROM follow f WHERE f.user_id = $1)
+ OR q.room_id IN (SELECT fr.room_id FROM feed_room fr WHERE fr.owner = $1))
+"""
 
 
-def _page_query(keyset: str, limit_param: str) -> str:
+def _page_query(scheme: Scheme, keyset: str, limit_param: str) -> str:
     """Pick the page's keys first, then compute counts for those rows only (SQLite would
     otherwise evaluate the count subqueries for every visible post before sorting)."""
+    visible = _VISIBLE_ROOMS_SQLITE if scheme == Scheme.SQLITE else _VISIBLE_ROOMS_POSTGRES
     return (
         f"{SELECT_POST} WHERE p.event_id IN ("
-        f"SELECT q.event_id FROM post q WHERE {_VISIBLE_ROOMS} {keyset} "
+        f"SELECT q.event_id FROM post q WHERE {visible} {keyset} "
         f"ORDER BY q.ts DESC, q.event_id DESC LIMIT {limit_param}) "
         "ORDER BY p.ts DESC, p.event_id DESC"
     )
@@ -35,9 +44,9 @@ def _page_query(keyset: str, limit_param: str) -> str:
 async def feed_page(db: Database, viewer: str, before: tuple[int, str] | None,
                     limit: int) -> list:
     if before is None:
-        return await db.fetch(_page_query("", "$2"), viewer, limit)
+        return await db.fetch(_page_query(db.scheme, "", "$2"), viewer, limit)
     return await db.fetch(
-        _page_query("AND (q.ts < $2 OR (q.ts = $2 AND q.event_id < $3))", "$4"),
+        _page_query(db.scheme, "AND (q.ts < $2 OR (q.ts = $2 AND q.event_id < $3))", "$4"),
         viewer, before[0], before[1], limit,
     )
 

@@ -1,14 +1,25 @@
 """post_like: ❤️ reactions on posts, one row per reaction event."""
 
 from mautrix.util.async_db import Database
+from mautrix.util.async_db.connection import LoggingConnection
+
+UPSERT = (
+    "INSERT INTO post_like (event_id, post_id, user_id, ts) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
 
 
 async def upsert(db: Database, event_id: str, post_id: str, user_id: str, ts: int) -> None:
-    await db.execute(
-        "INSERT INTO post_like (event_id, post_id, user_id, ts) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        event_id, post_id, user_id, ts,
-    )
+    await db.execute(UPSERT, event_id, post_id, user_id, ts)
+
+
+async def upsert_many(conn: LoggingConnection, rows: list[tuple[str, str, str, int]]) -> None:
+    """(event_id, post_id, user_id, ts) rows, those whose post is indexed. A transaction's
+    batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await conn.executemany(
+        "INSERT INTO post_like (event_id, post_id, user_id, ts) SELECT $1, $2, $3, $4 "
+        "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
+        "ON CONFLICT (event_id) DO NOTHING", rows)
 
 
 async def reaction_events(db: Database, post_id: str, user_id: str) -> list[str]:

@@ -6,6 +6,12 @@ import json
 from dataclasses import dataclass
 
 from mautrix.util.async_db import Database
+from mautrix.util.async_db.connection import LoggingConnection
+
+UPSERT = (
+    "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING"
+)
 
 
 @dataclass
@@ -21,13 +27,18 @@ class PostRow:
     repost_of: str | None
 
 
+def values(row: PostRow) -> tuple:
+    return (row.event_id, row.room_id, row.author, row.kind, row.body, json.dumps(row.content),
+            row.ts, row.repost_of)
+
+
 async def upsert(db: Database, row: PostRow) -> None:
-    await db.execute(
-        "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
-        row.event_id, row.room_id, row.author, row.kind, row.body, json.dumps(row.content),
-        row.ts, row.repost_of,
-    )
+    await db.execute(UPSERT, *values(row))
+
+
+async def upsert_many(conn: LoggingConnection, rows: list[PostRow]) -> None:
+    """A transaction's batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await conn.executemany(UPSERT, [values(row) for row in rows])
 
 
 async def apply_edit(db: Database, event_id: str, editor: str, body: str, content: dict,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mautrix.bridge import BaseMatrixHandler
 from mautrix.types import Event, EventType, Membership, StateEvent, UserID
@@ -18,6 +19,37 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("matrix_social.matrix")
 
+# The events of the transaction being handled, as the homeserver sent them, by event id:
+# handlers read the JSON from here instead of serialising mautrix's objects back (that cost as
+# much as mautrix's own parsing, per event).
+_raw_events: contextvars.ContextVar[dict[str, dict] | None] = contextvars.ContextVar(
+    "raw_events", default=None
+)
+
+
+def keep_raw_events(az) -> None:
+    """Wrap the appservice's transaction handler so handlers can find each event's JSON."""
+    handle_transaction = az.handle_transaction
+
+    async def with_raw_events(txn_id: str, *, events: list, **kwargs: Any) -> Any:
+        token = _raw_events.set({e["event_id"]: e for e in events
+                                 if isinstance(e, dict) and isinstance(e.get("event_id"), str)})
+        try:
+            return await handle_transaction(txn_id, events=events, **kwargs)
+        finally:
+            _raw_events.reset(token)
+
+    az.handle_transaction = with_raw_events
+
+
+def _raw(evt: Event) -> dict[str, Any]:
+    """The event's JSON: as received when it came in this transaction unchanged (not a
+    decrypted event, whose id is the encrypted one's), else serialised from mautrix's object."""
+    raw = (_raw_events.get() or {}).get(getattr(evt, "event_id", None))
+    if raw is not None and raw.get("type") == str(evt.type):
+        return raw
+    return {**evt.serialize(), "type": str(evt.type)}
+
 
 class MatrixHandler(BaseMatrixHandler):
     def __init__(self, bridge: SocialBridge) -> None:
@@ -26,31 +58,12 @@ class MatrixHandler(BaseMatrixHandler):
         self.user_id_suffix = f"{bridge.config['bridge.ai_suffix']}:{bridge.identities.domain}"
         super().__init__(bridge=bridge)
         self.bridge: SocialBridge = bridge
+        keep_raw_events(self.az)
         self.log = log
-        self.raw_events: dict[str, dict] = {}
-        self._keep_raw_events()
         if self.e2ee:
             crypto_state = RoomCryptoStateStore(bridge.db)
             self.e2ee.state_store = crypto_state
             self.e2ee.crypto.state_store = crypto_state
-
-    def _keep_raw_events(self) -> None:
-        """The index reads each event's JSON as the homeserver sent it: mautrix's parsed
-        events serialize back differently for content outside the spec (an edit without
-        m.new_content comes back with one)."""
-        handle_transaction = self.az.handle_transaction
-
-        async def keeping_raw(txn_id: str, *, events: list, **kwargs):
-            batch = {e["event_id"]: e for e in events
-                     if isinstance(e, dict) and isinstance(e.get("event_id"), str)}
-            self.raw_events.update(batch)
-            try:
-                return await handle_transaction(txn_id, events=events, **kwargs)
-            finally:
-                for event_id in batch:
-                    self.raw_events.pop(event_id, None)
-
-        self.az.handle_transaction = keeping_raw
 
     async def wait_for_connection(self) -> None:
         """mautrix's check, with a clear word when the homeserver cannot reach us back."""
@@ -96,9 +109,7 @@ class MatrixHandler(BaseMatrixHandler):
         is_member_event = isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER
         if is_member_event and evt.content.membership == Membership.INVITE:
             await self.accept_invite(evt)
-        raw = self.raw_events.get(getattr(evt, "event_id", None))
-        if raw is None or raw.get("type") != str(evt.type):  # decrypted: the type differs
-            raw = {**evt.serialize(), "type": str(evt.type)}
+        raw = _raw(evt)
         await self.bridge.ingest.handle(raw)
         if evt.type == EventType.ROOM_MESSAGE:
             await self.bridge.responder.on_message(raw)

@@ -27,6 +27,7 @@ from ..social.posts import (
     repost_notice_room,
 )
 from ..social.profiles import MAX_BIO, clean_interests, clean_links, clean_string_list
+from . import ingest_batch
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -43,9 +44,57 @@ class Ingest:
         self.live = True
 
     async def handle(self, raw: dict[str, Any]) -> None:
-        """An event from the transaction stream, as JSON."""
+        """An event from the transaction stream, as JSON. Inside a transaction's batch, posts,
+        likes and comments are gathered (ingest_batch); anything else writes the batch first."""
         self.seen[raw["type"]] += 1
+        batch = ingest_batch.current()
+        if batch is not None:
+            try:
+                if await self._gather(batch, raw):
+                    return
+            except (MalformedEvent, KeyError, TypeError, AttributeError):
+                pass  # apply() skips it with its log line
+            await batch.flush()
         await self.apply(raw)
+
+    async def _gather(self, batch: ingest_batch.IngestBatch, raw: dict[str, Any]) -> bool:
+        """Add a post, like or comment to the batch, as _apply would write it; False for
+        anything else."""
+        etype, content = raw["type"], raw.get("content")
+        if etype not in ("m.room.message", "m.reaction") or not isinstance(content, dict) or (
+                raw.get("unsigned") or {}).get("redacted_because"):
+            return False
+        owner = await self.owner_of(raw["room_id"])
+        if owner is None:
+            return True
+        relation = relation_of(content)
+        sender, event_id, ts = raw["sender"], raw["event_id"], raw["origin_server_ts"]
+        if etype == "m.reaction":
+            key = (content.get("m.relates_to") or {}).get("key")
+            if relation.rel_type != "m.annotation":
+                return True
+            if not is_like_key(key):
+                return False  # a repost notice needs the original post: written in order
+            batch.likes.append((event_id, relation.event_id, sender, ts))
+            return True
+        if relation.rel_type == ev.THREAD_REL:
+            body = content.get("body")
+            if not isinstance(body, str):
+                return False
+            batch.comments.append((event_id, relation.event_id, raw["room_id"], sender, body,
+                                   relation.in_reply_to, ts))
+            return True
+        if relation.rel_type is None and sender == owner:
+            post = parse_post(content)
+            if notice_of(post.content):
+                return False  # replaces the row its notice made: written in order
+            batch.posts.append(PostRow(
+                event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
+                body=post.body, content=post.content, ts=ts, edited_ts=None,
+                repost_of=post.repost_of,
+            ))
+            return True
+        return False
 
     async def apply(self, raw: dict[str, Any]) -> None:
         """Index one event given as its JSON; malformed content is skipped with one log line."""

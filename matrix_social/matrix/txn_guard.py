@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 from aiohttp import web
 from mautrix.util.async_db import Database
@@ -66,7 +67,8 @@ async def _transaction_key(request: web.Request, txn_id: str) -> str:
 
 
 def make_txn_guard(
-    hs_token: str, db: Database, forget_txn: Callable[[str], None]
+    hs_token: str, db: Database, forget_txn: Callable[[str], None],
+    batch: Callable[[], AbstractAsyncContextManager] | None = None,
 ) -> Callable[[web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable]:
     @web.middleware
     async def guard(request: web.Request, handler) -> web.StreamResponse:
@@ -88,7 +90,15 @@ def make_txn_guard(
         failures: list[BaseException] = []
         reset = _failures.set(failures)
         try:
-            response = await handler(request)
+            if batch is None:
+                response = await handler(request)
+                marked = False
+            else:
+                async with batch() as gathered:
+                    response = await handler(request)
+                    # Written with the batch, in the same database transaction.
+                    marked = response.status == 200 and not failures
+                    gathered.processed_txn = key if marked else None
         finally:
             _failures.reset(reset)
         if failures:
@@ -99,7 +109,7 @@ def make_txn_guard(
                 content_type="application/json",
                 text=json.dumps({"errcode": "M_UNKNOWN", "error": "Could not store events"}),
             )
-        if response.status == 200:
+        if response.status == 200 and not marked:
             await txn.mark_processed(db, key)
         return response
 

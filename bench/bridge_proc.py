@@ -1,0 +1,54 @@
+"""The bridge as a program of its own (`python -m matrix_social -c config.yaml`), so its
+memory can be read from /proc and its API timed from outside its event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from matrix_social.devstack.synapse import wait_until_healthy
+
+
+class BridgeProcess:
+    def __init__(self, config: Path, api_url: str, log: Path) -> None:
+        self.config = config
+        self.api_url = api_url
+        self.log_path = log
+        self.process: subprocess.Popen | None = None
+
+    def _spawn(self) -> None:
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "matrix_social", "-c", str(self.config), "-n"],
+            stdout=self._log, stderr=subprocess.STDOUT)
+
+    async def start(self, timeout: float = 60.0) -> None:
+        self._spawn()
+        await wait_until_healthy(f"{self.api_url}/health", self.process, "matrix-social",
+                                 timeout, lambda: self.log_path.read_text(errors="replace")[-3000:])
+
+    def memory_mb(self) -> dict[str, float]:
+        """Resident set now (VmRSS) and its peak (VmHWM), in MB (10^6 bytes)."""
+        assert self.process is not None
+        fields = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) * 1024 / 1e6
+        return {"rss": fields["VmRSS"], "peak": fields["VmHWM"]}
+
+    async def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        for _ in range(100):
+            if self.process.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            self.process.kill()
+            self.process.wait(10)
+        self._log.close()
+        self.process = None
