@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -12,44 +11,13 @@ from mautrix.types import Event, EventType, Membership, StateEvent, UserID
 from .. import events as ev
 from .crypto_state import RoomCryptoStateStore
 from .ingest_errors import is_storage_error
+from .transactions import raw_json, route_transactions
 from .txn_guard import report_failure
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
 
 log = logging.getLogger("matrix_social.matrix")
-
-# The events of the transaction being handled, as the homeserver sent them, by event id:
-# handlers read the JSON from here instead of serialising mautrix's objects back (that cost as
-# much as mautrix's own parsing, per event).
-_raw_events: contextvars.ContextVar[dict[str, dict] | None] = contextvars.ContextVar(
-    "raw_events", default=None
-)
-
-
-def keep_raw_events(az) -> None:
-    """Wrap the appservice's transaction handler so handlers can find each event's JSON."""
-    handle_transaction = az.handle_transaction
-
-    async def with_raw_events(txn_id: str, *, events: list, **kwargs: Any) -> Any:
-        token = _raw_events.set({e["event_id"]: e for e in events
-                                 if isinstance(e, dict) and isinstance(e.get("event_id"), str)})
-        try:
-            return await handle_transaction(txn_id, events=events, **kwargs)
-        finally:
-            _raw_events.reset(token)
-
-    az.handle_transaction = with_raw_events
-
-
-def _raw(evt: Event) -> dict[str, Any]:
-    """The event's JSON: as received when it came in this transaction unchanged (not a
-    decrypted event, whose id is the encrypted one's), else serialised from mautrix's object."""
-    raw = (_raw_events.get() or {}).get(getattr(evt, "event_id", None))
-    if raw is not None and raw.get("type") == str(evt.type):
-        return raw
-    return {**evt.serialize(), "type": str(evt.type)}
-
 
 class MatrixHandler(BaseMatrixHandler):
     def __init__(self, bridge: SocialBridge) -> None:
@@ -58,7 +26,7 @@ class MatrixHandler(BaseMatrixHandler):
         self.user_id_suffix = f"{bridge.config['bridge.ai_suffix']}:{bridge.identities.domain}"
         super().__init__(bridge=bridge)
         self.bridge: SocialBridge = bridge
-        keep_raw_events(self.az)
+        route_transactions(self.az, self.handle_direct)
         self.log = log
         if self.e2ee:
             crypto_state = RoomCryptoStateStore(bridge.db)
@@ -101,20 +69,35 @@ class MatrixHandler(BaseMatrixHandler):
                 await self.bring_bot_for_encryption(evt.room_id)
             await self.handle_any_event(evt)
         except Exception as e:
-            if is_storage_error(e) and report_failure(e):
-                return
-            log.exception("Skipped event %s of type %s", getattr(evt, "event_id", "?"), evt.type)
+            self._failed(e, getattr(evt, "event_id", "?"), evt.type)
 
     async def handle_any_event(self, evt: Event) -> None:
         is_member_event = isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER
         if is_member_event and evt.content.membership == Membership.INVITE:
             await self.accept_invite(evt)
-        raw = _raw(evt)
+        await self.dispatch(raw_json(evt))
+
+    async def handle_direct(self, raw: dict[str, Any]) -> None:
+        """A message or reaction straight from the transaction (see transactions.py)."""
+        try:
+            await self.dispatch(raw)
+        except Exception as e:
+            self._failed(e, raw["event_id"], raw["type"])
+
+    async def dispatch(self, raw: dict[str, Any]) -> None:
         await self.bridge.ingest.handle(raw)
-        if evt.type == EventType.ROOM_MESSAGE:
+        if raw["type"] == "m.room.message":
             await self.bridge.responder.on_message(raw)
-        elif evt.type in (ev.AI_REQUEST, ev.AI_RESPONSE):
+        elif raw["type"] in (str(ev.AI_REQUEST), str(ev.AI_RESPONSE)):
             await self.bridge.ai_to_ai.on_event(raw)
+
+    @staticmethod
+    def _failed(error: Exception, event_id: str, event_type: Any) -> None:
+        """A storage failure fails the transaction (the homeserver retries it); anything else
+        skips this one event."""
+        if is_storage_error(error) and report_failure(error):
+            return
+        log.exception("Skipped event %s of type %s", event_id, event_type)
 
     async def bring_bot_for_encryption(self, room_id) -> None:
         """Our AIs read encrypted rooms through the bot's device, so the bot must be in them."""
