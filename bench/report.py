@@ -49,6 +49,14 @@ CHANGES = [
     "0.50× bare); SQLite 706 / 589 → 2,092 / 2,994 events/s (0.19× / 0.17× → 0.54× / 0.62× "
     "bare). What remains on PostgreSQL is mostly the batch statement (~3 ms, index upkeep) and "
     "its commit (WAL flush, ~2.5 ms) per transaction.",
+    "- **Transaction routing** (`matrix_social/matrix/transactions.py`, `txn_guard.py`): "
+    "after the batching, half the time per event was mautrix parsing each event into objects "
+    "(the whole of the bare AppService's cost). Messages and reactions now go to the handler "
+    "as the JSON received; state and encrypted events still take mautrix's path, in order. "
+    "The transaction's dedup key reads the event ids off the bytes instead of parsing the "
+    "body a second time. 200 transactions of 50 events, bare AppService in the same run, "
+    "load average ~3: SQLite 2,496 → 5,202 events/s (0.52× → 1.07× bare); PostgreSQL "
+    "2,505 → 4,421 events/s (0.52× → 0.90× bare).",
     "- **Trending posts** (`matrix_social/social/explore.py`, `db/explore.py`, config "
     "`api.trending_cache_seconds`, default 30): the ranking aggregates every like of the last "
     "24 hours (43k likes at 200k posts): the query (trending-posts rows, \"query\") stays "
