@@ -8,6 +8,7 @@ restarts; this middleware adds both around mautrix's own handlers.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hmac
 import json
@@ -52,6 +53,11 @@ def _request_token(request: web.Request) -> str | None:
 def make_txn_guard(
     hs_token: str, db: Database, forget_txn: Callable[[str], None]
 ) -> Callable[[web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable]:
+    # Deliveries of one transaction id in progress: a resend that arrives while the first
+    # delivery is still being handled (the homeserver timed out and retried) waits for it
+    # instead of applying the same events a second time.
+    in_flight: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
     @web.middleware
     async def guard(request: web.Request, handler) -> web.StreamResponse:
         if not request.path.startswith(_HS_PATH_PREFIXES):
@@ -65,6 +71,17 @@ def make_txn_guard(
             return await handler(request)
 
         txn_id = request.match_info["transaction_id"]
+        lock, users = in_flight.setdefault(txn_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                return await apply_once(request, handler, txn_id)
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del in_flight[txn_id]
+
+    async def apply_once(request: web.Request, handler, txn_id: str) -> web.StreamResponse:
         if await txn.is_processed(db, txn_id):
             return web.json_response({})
         failures: list[BaseException] = []
