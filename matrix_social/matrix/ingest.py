@@ -30,6 +30,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("matrix_social.ingest")
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+def without_nul(value: Any) -> Any:
+    """The event with every NUL character replaced by U+FFFD: any client may send a NUL
+    (JSON \\u0000), and PostgreSQL text cannot hold one, so storing it as is would fail the
+    transaction over and over and block the stream behind it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
 class Ingest:
     def __init__(self, bridge: SocialBridge) -> None:
         self.bridge = bridge
@@ -45,6 +68,8 @@ class Ingest:
 
     async def apply(self, raw: dict[str, Any]) -> None:
         """Index one event given as its JSON; malformed content is skipped with one log line."""
+        if _has_nul(raw):
+            raw = without_nul(raw)
         try:
             await self._apply(raw)
         except (MalformedEvent, KeyError, TypeError, AttributeError) as e:
