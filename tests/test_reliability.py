@@ -205,7 +205,7 @@ async def _load(stack, seconds: float, clients: int = 50) -> dict:
 
 async def test_load_50_clients_ci(stack):
     """The CI variant: 10 s of 50 clients posting, liking and reading."""
-    result = await _load(stack, float(os.environ.get("MATRIX_SOCIAL_LOAD_SECONDS", "10")))
+    result = await _load(stack, float(os.environ.get("RELIABILITY_LOAD_SECONDS", "10")))
     assert sum(n for s, n in result["statuses"].items() if s >= 500) == 0
 
 
