@@ -44,6 +44,8 @@ class ProcessStack(Stack):
             self.config["ai.openai.base_url"] = self.openai.base_url
             self.config["ai.openai.api_key"] = OPENAI_KEY
             self.config["ai.openai.model"] = "fake-model"
+            # every logger at DEBUG, aiohttp's access log (request lines) included
+            self.config["logging.loggers.aiohttp.level"] = "DEBUG"
             self.config.save()
         self.starts += 1
         self.spawn()
