@@ -200,6 +200,8 @@ async def _load(stack, seconds: float, clients: int = 50) -> dict:
             api(stack, "GET", f"/posts/{q(post_id)}", users[i]) for i, post_id in chunk])
         for (_, post_id), (status, body) in zip(chunk, results, strict=True):
             assert status == 200 and body["id"] == post_id, (post_id, status, body)
+    print(f"load: {seconds:.0f} s, {clients} clients, statuses {sorted(statuses.items())}, "
+          f"{len(acknowledged)} acknowledged posts, all present")
     return {"statuses": statuses, "posts": len(acknowledged)}
 
 
