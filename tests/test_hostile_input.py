@@ -298,7 +298,19 @@ def fuzz_api(base_url: str, token: str, domain: str, max_examples: int,
 async def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack):
     fuzzer = await stack.register("fuzzer")
     other = await stack.register("target")
-    await api_ok(stack, "POST", "/posts", other, json={"text": "something to find"})
+    # data in every kind of answer, so that response schemas are checked on real items
+    post = await api_ok(stack, "POST", "/posts", other, json={"text": "something to find"})
+    await api_ok(stack, "POST", "/follow", fuzzer, json={"handle": other.localpart})
+    await api_ok(stack, "POST", f"/posts/{q(post['id'])}/like", fuzzer)
+    await api_ok(stack, "POST", f"/posts/{q(post['id'])}/comments", fuzzer, json={"text": "c"})
+    app = await api_ok(stack, "POST", "/apps", other, json={
+        "slug": "fuzzapp", "name": "Something app", "url": "https://app.invalid"})
+    await api_ok(stack, "POST", f"/apps/{q(app['id'])}/install", fuzzer)
+    await api_ok(stack, "PATCH", "/profile", other, json={"bio": "b", "interests": ["chess"]})
+    await api_ok(stack, "PATCH", "/profile", fuzzer, json={"interests": ["chess"]})
+    for path in ("/explore/apps", "/search?q=something", "/explore/trending"):
+        status, body = await api(stack, "GET", path, fuzzer)
+        assert status == 200, body
     assert threading.current_thread() is threading.main_thread()
     statuses: dict[int, int] = {}
     failures = await asyncio.to_thread(fuzz_api, stack.api_url, fuzzer.access_token,
