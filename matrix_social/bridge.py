@@ -10,7 +10,7 @@ from mautrix.bridge import Bridge
 from mautrix.types import RoomID, UserID
 from mautrix.util.config import ConfigValueError, yaml
 
-from . import __version__
+from . import __version__, log_redact
 from .ai.ai_to_ai import AiToAi
 from .ai.responder import Responder
 from .api.app import make_api_app
@@ -85,6 +85,12 @@ class SocialBridge(Bridge):
             super().prepare_config()
         except Exception as e:
             _fail(f"config file {self.args.config} could not be read: {e}".replace("\n", " "))
+
+    def prepare_log(self) -> None:
+        super().prepare_log()
+        tokens = [self.config["appservice.as_token"], self.config["appservice.hs_token"],
+                  self.config["ai.openai.api_key"]]
+        log_redact.install(*(t for t in tokens if t and not str(t).startswith("This value")))
 
     def check_config(self) -> None:
         try:

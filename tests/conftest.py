@@ -26,3 +26,26 @@ async def remote(tmp_path_factory):
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def process_stack(request, tmp_path_factory):
+    """A real Synapse and the bridge as a separate OS process (it can be killed)."""
+    from .process_bridge import ProcessStack
+
+    stack = ProcessStack(tmp_path_factory.mktemp(f"pstack-{request.param}"), request.param)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow (the long reliability variants) run only when asked for: -m slow."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="long variant; run with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

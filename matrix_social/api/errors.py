@@ -37,9 +37,21 @@ _STATUS_CODES = {
 }
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
+        if "\x00" in request.path or _has_nul(list(request.query.items())):
+            raise invalid_param("NUL characters are not allowed in paths and parameters")
         return await handler(request)
     except ApiError:
         raise
@@ -55,6 +67,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         raise ApiError(502, "M_UNKNOWN", str(e)) from None
     except MatrixRequestError as e:
         log.warning("Homeserver refused %s %s: %s", request.method, request.path, e)
+        if e.errcode == "M_TOO_LARGE":
+            raise ApiError(413, "M_TOO_LARGE", f"The homeserver said: {e.message}") from None
         if e.http_status in (403, 404) and e.errcode:
             raise ApiError(e.http_status, e.errcode, f"The homeserver said: {e.message}") \
                 from None
@@ -77,4 +91,13 @@ async def read_json_object(request: web.Request) -> dict:
         raise ApiError(400, "M_NOT_JSON", "Request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise bad_json("Request body must be a JSON object")
+    try:
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ApiError(400, "M_NOT_JSON", "Request body has a lone surrogate (\\uD800-\\uDFFF "
+                       "escape): not valid Unicode") from None
+    except (ValueError, RecursionError):
+        raise bad_json("Request body is not a JSON value this API accepts") from None
+    if _has_nul(body):
+        raise bad_json("NUL characters (\\u0000) are not allowed")
     return body

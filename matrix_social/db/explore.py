@@ -65,7 +65,9 @@ async def trending_apps(db: Database, since: int, until: int,
             SELECT i.app_id, COUNT(*) AS n FROM app_install i
             WHERE i.ts >= $1 AND i.ts <= $2 GROUP BY i.app_id
         )
-        SELECT t.n AS installs_recent, a.* FROM t JOIN app a ON a.app_id = t.app_id
+        SELECT t.n AS installs_recent, a.*,
+               (SELECT COUNT(*) FROM app_install x WHERE x.app_id = a.app_id) AS installs
+        FROM t JOIN app a ON a.app_id = t.app_id
         {keyset}
         ORDER BY t.n DESC, t.app_id ASC LIMIT $3
         """,

@@ -92,7 +92,8 @@ async def apps(db: Database, query: str, after: tuple[int, str] | None, limit: i
             FROM app a
             WHERE LOWER(a.name) LIKE $1 ESCAPE '\\' OR LOWER(a.description) LIKE $1 ESCAPE '\\'
         )
-        SELECT * FROM c {keyset} ORDER BY c.rank DESC, c.app_id ASC LIMIT $2
+        SELECT c.*, (SELECT COUNT(*) FROM app_install x WHERE x.app_id = c.app_id) AS installs
+        FROM c {keyset} ORDER BY c.rank DESC, c.app_id ASC LIMIT $2
         """,
         *args,
     )

@@ -35,6 +35,29 @@ if TYPE_CHECKING:
 log = logging.getLogger("matrix_social.ingest")
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+def without_nul(value: Any) -> Any:
+    """The event with every NUL character replaced by U+FFFD: any client may send a NUL
+    (JSON \\u0000), and PostgreSQL text cannot hold one, so storing it as is would fail the
+    transaction over and over and block the stream behind it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
 class Ingest:
     def __init__(self, bridge: SocialBridge) -> None:
         self.bridge = bridge
@@ -47,6 +70,8 @@ class Ingest:
         """An event from the transaction stream, as JSON. Inside a transaction's batch, posts,
         likes and comments are gathered (ingest_batch); anything else writes the batch first."""
         self.seen[raw["type"]] += 1
+        if _has_nul(raw):
+            raw = without_nul(raw)
         batch = ingest_batch.current()
         if batch is not None:
             try:
@@ -98,6 +123,8 @@ class Ingest:
 
     async def apply(self, raw: dict[str, Any]) -> None:
         """Index one event given as its JSON; malformed content is skipped with one log line."""
+        if _has_nul(raw):
+            raw = without_nul(raw)
         try:
             await self._apply(raw)
         except (MalformedEvent, KeyError, TypeError, AttributeError) as e:

@@ -21,6 +21,7 @@ from aiohttp import web
 from mautrix.util.async_db import Database
 
 from ..db import txn
+from ..keyed_locks import KeyedLocks
 
 log = logging.getLogger("matrix_social.txn")
 
@@ -69,6 +70,11 @@ def make_txn_guard(
     hs_token: str, db: Database, forget_txn: Callable[[str], None],
     batch: Callable[[], AbstractAsyncContextManager] | None = None,
 ) -> Callable[[web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable]:
+    # Deliveries of one transaction id in progress: a resend that arrives while the first
+    # delivery is still being handled (the homeserver timed out and retried) waits for it
+    # instead of applying the same events a second time.
+    in_flight = KeyedLocks()
+
     @web.middleware
     async def guard(request: web.Request, handler) -> web.StreamResponse:
         if not request.path.startswith(_HS_PATH_PREFIXES):
@@ -83,6 +89,11 @@ def make_txn_guard(
 
         txn_id = request.match_info["transaction_id"]
         key = await _transaction_key(request, txn_id)
+        async with in_flight.hold(key):
+            return await apply_once(request, handler, txn_id, key)
+
+    async def apply_once(request: web.Request, handler, txn_id: str,
+                         key: str) -> web.StreamResponse:
         if await txn.is_processed(db, key):
             return web.json_response({})
         forget_txn(txn_id)  # mautrix's own memory of ids is by id alone

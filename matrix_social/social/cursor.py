@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +18,27 @@ def encode(*position: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_MAX_INT = 2**63 - 1  # positions are timestamps, counts and scores: a BIGINT, never negative
+
+
 def _matches(value: Any, expected: type) -> bool:
+    """A value of the expected type that the database can take (no overflow, no NUL, no lone
+    surrogate), so a tampered cursor is refused here and never reaches a query."""
     if isinstance(value, bool):
         return False
     if expected is float:
-        return isinstance(value, (int, float))
+        return isinstance(value, (int, float)) and math.isfinite(value) \
+            and abs(value) <= 1e300
+    if expected is int:
+        return isinstance(value, int) and 0 <= value <= _MAX_INT
+    if expected is str:
+        if not isinstance(value, str) or "\x00" in value:
+            return False
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
     return isinstance(value, expected)
 
 

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 LOCALPART_RE = re.compile(r"[a-z0-9._=\-/]+")
-USER_ID_RE = re.compile(r"@([^:\s]+):(\S+)")
+USER_ID_RE = re.compile(r"@([^:\s\x00-\x1f\x7f]+):([^\s\x00-\x1f\x7f]+)")
+MAX_USER_ID_BYTES = 255  # the spec's limit; longer IDs cannot exist anywhere
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Identities:
 
     @staticmethod
     def split(user_id: str) -> tuple[str, str] | None:
+        if len((user_id or "").encode(errors="surrogatepass")) > MAX_USER_ID_BYTES:
+            return None
         match = USER_ID_RE.fullmatch(user_id or "")
         return (match.group(1), match.group(2)) if match else None
 
@@ -83,5 +86,5 @@ class Identities:
         if handle.startswith("@"):
             return handle if self.split(handle) else None
         if LOCALPART_RE.fullmatch(handle):
-            return self.user_id(handle)
+            return self.user_id(handle) if self.split(self.user_id(handle)) else None
         return None

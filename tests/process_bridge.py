@@ -1,0 +1,103 @@
+"""A Stack whose bridge runs as its own OS process (`python -m matrix_social`), so a test can
+`kill -9` it; the AI backend is an OpenAI-compatible fake with an API key (a platform secret)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from .fakes.openai import FakeOpenAI
+from .harness import Stack
+
+OPENAI_KEY = "sk-platform-secret-" + os.urandom(8).hex()
+
+
+class ProcessStack(Stack):
+    """Synapse + the bridge as a subprocess on its own database; `bridge` stays None."""
+
+    def __init__(self, root: Path, db_kind: str) -> None:
+        super().__init__(root, db_kind)
+        self.process: subprocess.Popen | None = None
+        self.openai = FakeOpenAI(api_key=OPENAI_KEY)
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "bridge.log"
+
+    def secrets(self) -> dict[str, str]:
+        return {"as_token": self.config["appservice.as_token"],
+                "hs_token": self.config["appservice.hs_token"],
+                "openai_api_key": OPENAI_KEY}
+
+    async def start_bridge(self) -> None:
+        if self.starts == 0:
+            await self.openai.start()
+            self.config["ai.backend"] = "openai"
+            self.config["ai.openai.base_url"] = self.openai.base_url
+            self.config["ai.openai.api_key"] = OPENAI_KEY
+            self.config["ai.openai.model"] = "fake-model"
+            # every logger at DEBUG, aiohttp's access log (request lines) included
+            self.config["logging.loggers.aiohttp.level"] = "DEBUG"
+            self.config.save()
+        self.starts += 1
+        self.spawn()
+        await self.wait_ready()
+
+    def spawn(self) -> None:
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== bridge start {self.starts} ===\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "matrix_social", "-c", str(self.root / "config.yaml"),
+                 "-n"],
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True)
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.process is None or self.process.poll() is not None:
+                    raise AssertionError(f"bridge exited:\n{self.tail_log()}")
+                try:
+                    async with session.get(f"{self.api_url}/health") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"bridge not healthy in {timeout}s:\n{self.tail_log()}")
+
+    def kill_bridge(self) -> None:
+        """SIGKILL: no shutdown code runs, in-flight transactions are cut off."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    async def stop_bridge(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            await asyncio.to_thread(self.process.wait, 20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.openai.stop()
+
+    def tail_log(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

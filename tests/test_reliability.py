@@ -1,0 +1,232 @@
+"""Reliability: transactions applied once, kill -9 during delivery, load with 50 clients.
+
+Other reliability points live next to the code they exercise:
+- transaction resent with the same id: test_foundation.py (sequential retry, after a restart)
+  and here (resent while the first delivery is still in flight);
+- drop the index and reindex: test_reindex.py;
+- hostile input: test_hostile_input.py; security: test_security.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from nio import RoomSendResponse
+
+from matrix_social.db import txn
+
+from .harness import api, api_ok, eventually
+
+
+def q(event_id: str) -> str:
+    return quote(event_id, safe="")
+
+
+# 1. The homeserver resends a transaction id: processed once -------------------------------
+
+
+async def test_transaction_resent_while_the_first_is_in_flight_is_applied_once(stack):
+    """Synapse resends a transaction when a request times out, possibly while the first is
+    still being processed; both deliveries of the same id must apply the events once."""
+    alice = await stack.register("alice")
+    post = await api_ok(stack, "POST", "/posts", alice, json={"text": "liked concurrently"})
+    token = stack.config["appservice.hs_token"]
+    txn_id = f"inflight-{os.urandom(4).hex()}"
+    events = [{
+        "type": "m.room.message", "room_id": post["room_id"], "sender": alice.user_id,
+        "event_id": f"$inflight{i}-{txn_id}", "origin_server_ts": int(time.time() * 1000),
+        "content": {"msgtype": "m.text", "body": f"resent {i}",
+                    "m.relates_to": {"rel_type": "m.thread", "event_id": post["id"],
+                                     "is_falling_back": True,
+                                     "m.in_reply_to": {"event_id": post["id"]}}},
+    } for i in range(5)]
+    real_handle = stack.bridge.ingest.handle
+    applied: list[str] = []
+
+    async def slow_handle(raw):
+        if raw["event_id"].endswith(txn_id):
+            applied.append(raw["event_id"])
+            await asyncio.sleep(0.05)
+        await real_handle(raw)
+
+    stack.bridge.ingest.handle = slow_handle
+    try:
+        url = f"{stack.appservice_url}/_matrix/app/v1/transactions/{txn_id}"
+        results = await asyncio.gather(*[
+            stack.request("PUT", url, json={"events": events}, token=token) for _ in range(3)])
+    finally:
+        stack.bridge.ingest.handle = real_handle
+    assert [status for status, _ in results] == [200, 200, 200], results
+    assert sorted(applied) == sorted(e["event_id"] for e in events), applied
+    assert await txn.is_processed(stack.bridge.db, txn_id)
+    got = await api_ok(stack, "GET", f"/posts/{q(post['id'])}", alice)
+    assert got["counts"]["comments"] == 5
+    comments = await api_ok(stack, "GET", f"/posts/{q(post['id'])}/comments?limit=100", alice)
+    assert sorted(c["id"] for c in comments["items"]) == sorted(e["event_id"] for e in events)
+
+
+# 2. kill -9 of the bridge while the homeserver delivers posts ------------------------------
+
+
+async def _index_of(stack, user) -> dict[str, dict]:
+    """Every post of the user's feed by id; fails on a duplicate."""
+    items, cursor = [], None
+    for _ in range(100):
+        path = "/feed?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        page = await api_ok(stack, "GET", path, user)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    ids = [item["id"] for item in items]
+    assert len(ids) == len(set(ids)), "a post appears twice in the feed"
+    return {item["id"]: item for item in items}
+
+
+async def test_kill_9_during_delivery_loses_and_duplicates_nothing(process_stack):
+    stack = process_stack
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    first = await api_ok(stack, "POST", "/posts", alice, json={"text": "room exists"})
+    room_id = first["room_id"]
+    await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
+    alice_client, bob_client = stack.nio(alice), stack.nio(bob)
+    total = 60
+    sent: list[str] = []
+    likes: list[str] = []
+
+    async def post(i: int) -> None:
+        resp = await alice_client.room_send(room_id, "m.room.message",
+                                            {"msgtype": "m.text", "body": f"post {i}"})
+        assert isinstance(resp, RoomSendResponse), resp
+        sent.append(resp.event_id)
+        if i % 2 == 0:
+            like = await bob_client.room_send(room_id, "m.reaction", {"m.relates_to": {
+                "rel_type": "m.annotation", "event_id": resp.event_id, "key": "❤️"}})
+            assert isinstance(like, RoomSendResponse), like
+            likes.append(resp.event_id)
+
+    async def sender() -> None:
+        for i in range(total):
+            await post(i)
+            await asyncio.sleep(0.02)
+
+    sending = asyncio.create_task(sender())
+    try:
+        async def some_indexed() -> int:
+            indexed = await _index_of(stack, alice)
+            return len(indexed) - 1 >= 5 and len(indexed)
+
+        indexed_at_kill = await eventually(some_indexed, timeout=60, interval=0.05,
+                                           what="first posts indexed")
+        stack.kill_bridge()
+    finally:
+        await asyncio.wait_for(sending, timeout=120)
+    assert indexed_at_kill - 1 < total, "bridge was killed after delivery had finished"
+    for i in range(total, total + 10):  # and more while the appservice is certainly down
+        await post(i)
+    await stack.start_bridge()
+
+    async def all_indexed() -> bool:
+        indexed = await _index_of(stack, alice)
+        return set(sent) <= set(indexed) and all(
+            indexed[e]["counts"]["likes"] == 1 for e in likes)
+
+    await eventually(all_indexed, timeout=90, interval=0.5, what="every post indexed")
+    indexed = await _index_of(stack, alice)
+    assert set(indexed) == {*sent, first["id"]}
+    for event_id in sent:
+        expected = 1 if event_id in likes else 0
+        assert indexed[event_id]["counts"]["likes"] == expected, indexed[event_id]
+    assert len(sent) == total + 10
+
+
+# 4. Load: 50 concurrent API clients ----------------------------------------------------------
+
+
+async def _load(stack, seconds: float, clients: int = 50) -> dict:
+    users = await asyncio.gather(*[stack.register("load") for _ in range(clients)])
+    statuses: dict[int, int] = {}
+    errors: list[str] = []
+    acknowledged: list[tuple[int, str]] = []
+    timed_ops = [0]
+    rng = random.Random(4)
+    plans = [rng.random() for _ in range(clients)]
+    timeout = aiohttp.ClientTimeout(total=60)
+    sem = asyncio.Semaphore(10)
+
+    async def call(session, method: str, path: str, **kw):
+        async with session.request(method, stack.api_url + path, **kw) as resp:
+            body = await resp.json(content_type=None)
+            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            if resp.status >= 500:
+                errors.append(f"{method} {path}: {resp.status} {body}")
+            return resp.status, body
+
+    def session_of(user):
+        return aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {user.access_token}"}, timeout=timeout)
+
+    async def prepare(index: int) -> None:
+        """Not timed: follows (room joins) and a first post, so there is something to like."""
+        async with sem, session_of(users[index]) as session:
+            if index > 0:
+                await call(session, "POST", "/follow",
+                           json={"handle": users[index - 1].localpart})
+            status, body = await call(session, "POST", "/posts", json={"text": f"first {index}"})
+            if status == 201:
+                acknowledged.append((index, body["id"]))
+
+    await asyncio.gather(*[prepare(i) for i in range(clients)])
+    deadline = time.monotonic() + seconds
+
+    async def client(index: int) -> None:
+        step = 0
+        async with session_of(users[index]) as session:
+            while time.monotonic() < deadline and step < 10_000:
+                step += 1
+                roll = (plans[index] + step * 0.37) % 1.0
+                if roll < 0.4:
+                    status, body = await call(session, "POST", "/posts",
+                                              json={"text": f"load {index}/{step} ✨"})
+                    if status == 201:
+                        acknowledged.append((index, body["id"]))
+                elif roll < 0.7:
+                    await call(session, "GET", "/feed?limit=20")
+                else:
+                    target = acknowledged[rng.randrange(len(acknowledged))][1]
+                    await call(session, "POST", f"/posts/{q(target)}/like")
+                timed_ops[0] += 1
+
+    await asyncio.gather(*[client(i) for i in range(clients)])
+    assert errors == [], errors[:10]
+    # the load really happened: every client worked during the timed phase
+    assert timed_ops[0] >= 2 * clients, (timed_ops, statuses)
+    assert len(acknowledged) >= clients + 10, (len(acknowledged), statuses)
+    for chunk_start in range(0, len(acknowledged), 25):
+        chunk = acknowledged[chunk_start:chunk_start + 25]
+        results = await asyncio.gather(*[
+            api(stack, "GET", f"/posts/{q(post_id)}", users[i]) for i, post_id in chunk])
+        for (_, post_id), (status, body) in zip(chunk, results, strict=True):
+            assert status == 200 and body["id"] == post_id, (post_id, status, body)
+    print(f"load: {seconds:.0f} s, {clients} clients, {timed_ops[0]} timed requests, "
+          f"statuses {sorted(statuses.items())}, {len(acknowledged)} acknowledged posts, "
+          "all present")
+    return {"statuses": statuses, "posts": len(acknowledged)}
+
+
+async def test_load_50_clients_ci(stack):
+    """The CI variant: 10 s of 50 clients posting, liking and reading."""
+    result = await _load(stack, float(os.environ.get("RELIABILITY_LOAD_SECONDS", "10")))
+    assert sum(n for s, n in result["statuses"].items() if s >= 500) == 0
+
+
+@pytest.mark.slow
+async def test_load_50_clients_60s(stack):
+    result = await _load(stack, 60.0)
+    assert sum(n for s, n in result["statuses"].items() if s >= 500) == 0
