@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 from urllib.parse import quote
 
 from nio import RoomSendResponse
@@ -250,3 +252,44 @@ async def test_malformed_content_is_skipped_and_the_stream_goes_on(stack):
 
     got = await eventually(indexed, what="post from a plain client indexed")
     assert got["text"] == "written in Element" and got["kind"] == "text"
+
+
+async def test_events_outside_the_schema_in_a_transaction_are_skipped(stack):
+    """What another homeserver may pass on (Synapse refuses some of these from its own
+    clients, not over federation): each is skipped, the transaction succeeds, later events
+    are indexed."""
+    alice = await stack.register("alice")
+    post = await api_ok(stack, "POST", "/posts", alice, json={"text": "x"})
+    suffix = os.urandom(4).hex()
+
+    def event(n: int, event_type: str, content, **extra) -> dict:
+        return {"type": event_type, "room_id": post["room_id"], "sender": alice.user_id,
+                "event_id": f"$junk{n}-{suffix}", "origin_server_ts": int(time.time() * 1000),
+                "content": content, **extra}
+
+    junk = [
+        event(0, "m.room.message", {"msgtype": "m.text", "body": 42}),
+        event(1, "m.room.message", "not an object"),
+        event(2, "m.room.message", {"msgtype": "m.text", "body": ["a"],
+                                    "m.relates_to": {"rel_type": ev.THREAD_REL,
+                                                     "event_id": post["id"]}}),
+        event(3, "m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": 5,
+                                                 "key": ev.LIKE_KEY}}),
+        event(4, "m.room.redaction", {}),
+        event(5, "m.room.message", {"msgtype": "m.text", "body": "* x",
+                                    "m.relates_to": {"rel_type": "m.replace",
+                                                     "event_id": post["id"]}}),
+    ]
+    good = event(6, "m.room.message", {"msgtype": "m.text", "body": "after the junk"})
+    status, _ = await stack.request(
+        "PUT", f"{stack.appservice_url}/_matrix/app/v1/transactions/junk-{suffix}",
+        json={"events": [*junk, good]}, token=stack.config["appservice.hs_token"])
+    assert status == 200
+    assert (await api_ok(stack, "GET", f"/posts/{q(good['event_id'])}", alice))["text"] == \
+        "after the junk"
+    original = await api_ok(stack, "GET", f"/posts/{q(post['id'])}", alice)
+    assert (original["text"], original["counts"]) == (
+        "x", {"likes": 0, "comments": 0, "reposts": 0})
+    for n in range(3):
+        status, _ = await api(stack, "GET", f"/posts/{q(junk[n]['event_id'])}", alice)
+        assert status == 404
