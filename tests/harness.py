@@ -221,6 +221,19 @@ async def room_texts(client: AsyncClient, room_id: str, limit: int = 100) -> lis
     return [event.source for event in resp.chunk]
 
 
+def record_ingested(stack: Stack, monkeypatch) -> list[str]:
+    """The event ids the bridge's ingest is handed from now on (for this test)."""
+    handled: list[str] = []
+    real_handle = stack.bridge.ingest.handle
+
+    async def spy(raw):
+        handled.append(raw.get("event_id"))
+        await real_handle(raw)
+
+    monkeypatch.setattr(stack.bridge.ingest, "handle", spy)
+    return handled
+
+
 class RawSync:
     """A plain /sync loop, to see what any client sees: typing, receipts, messages."""
 

@@ -8,7 +8,7 @@ from nio import ProfileGetResponse, RoomCreateResponse
 
 from matrix_social.db import txn
 
-from .harness import eventually, wait_joined
+from .harness import eventually, record_ingested, wait_joined
 
 
 async def test_bot_exists(stack):
@@ -68,14 +68,7 @@ async def test_wrong_hs_token_is_forbidden_and_processes_nothing(stack, monkeypa
         "event_id": "$forged", "origin_server_ts": 1, "content": {"msgtype": "m.text", "body": "x"},
     }
     # Only this event counts: late events of earlier tests may still arrive meanwhile.
-    handled: list[str] = []
-    real_handle = stack.bridge.ingest.handle
-
-    async def spy(raw):
-        handled.append(raw.get("event_id"))
-        await real_handle(raw)
-
-    monkeypatch.setattr(stack.bridge.ingest, "handle", spy)
+    handled = record_ingested(stack, monkeypatch)
     url = f"{stack.appservice_url}/_matrix/app/v1/transactions/forged-1"
     status, body = await stack.request("PUT", url, json={"events": [event]},
                                        headers={"Authorization": "Bearer wrong"})

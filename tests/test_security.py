@@ -16,7 +16,7 @@ from nio import RoomMessagesResponse
 
 from matrix_social.matrix import txn_guard
 
-from .harness import User, api, api_ok, eventually, open_dm, wait_joined
+from .harness import User, api, api_ok, eventually, open_dm, record_ingested, wait_joined
 
 
 def q(value: str) -> str:
@@ -75,14 +75,7 @@ async def test_homeserver_routes_refuse_a_missing_or_wrong_hs_token(stack, monke
     event = {"type": "m.room.message", "room_id": f"!x:{stack.domain}",
              "sender": alice.user_id, "event_id": "$sec-forged", "origin_server_ts": 1,
              "content": {"msgtype": "m.text", "body": "forged"}}
-    handled: list[str] = []
-    real_handle = stack.bridge.ingest.handle
-
-    async def spy(raw):
-        handled.append(raw.get("event_id"))
-        await real_handle(raw)
-
-    monkeypatch.setattr(stack.bridge.ingest, "handle", spy)
+    handled = record_ingested(stack, monkeypatch)
     wrong_tokens = ["wrong", hs_token[:-1], hs_token + "x", hs_token.upper(), "", " " + hs_token,
                     stack.config["appservice.as_token"], alice.access_token, "é" * 8]
     checked = 0
@@ -463,6 +456,17 @@ class _Collect(logging.Handler):
             self.lines.append(logging.Formatter().formatException(record.exc_info))
 
 
+async def _tokens_where_a_log_would_catch_them(stack, alice) -> str:
+    """A bad bearer token, a token in the query string, a transaction with the hs_token in
+    the query; returns the hs_token."""
+    await stack.request("GET", f"{stack.api_url}/feed", token="syt_not_a_real_token")
+    await stack.request("GET", f"{stack.api_url}/feed?access_token={alice.access_token}")
+    hs = stack.config["appservice.hs_token"]
+    await stack.request("PUT", f"{stack.appservice_url}/_matrix/app/v1/transactions/"
+                        f"log-{secrets.token_hex(3)}?access_token={hs}", json={"events": []})
+    return hs
+
+
 async def test_no_token_or_secret_in_the_in_process_logs(stack):
     """Everything logged at DEBUG while tokens are in use: API calls, transactions (hs_token),
     appservice requests (as_token), a failed login, a bad token."""
@@ -483,11 +487,7 @@ async def test_no_token_or_secret_in_the_in_process_logs(stack):
         client = stack.nio(alice)
         await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": "hello"})
         await api(stack, "GET", "/feed", None)
-        await stack.request("GET", f"{stack.api_url}/feed", token="syt_not_a_real_token")
-        await stack.request("GET", f"{stack.api_url}/feed?access_token={alice.access_token}")
-        hs = stack.config["appservice.hs_token"]
-        await stack.request("PUT", f"{stack.appservice_url}/_matrix/app/v1/transactions/"
-                            f"log-{secrets.token_hex(3)}?access_token={hs}", json={"events": []})
+        hs = await _tokens_where_a_log_would_catch_them(stack, alice)
 
         async def answered() -> bool:
             resp = await client.room_messages(room, start="", limit=20)
@@ -519,11 +519,7 @@ async def test_no_token_or_secret_in_the_subprocess_logs(process_stack):
     room = await open_dm(stack, alice, ai)
     client = stack.nio(alice)
     await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": "hello AI"})
-    await stack.request("GET", f"{stack.api_url}/feed", token="syt_not_a_real_token")
-    await stack.request("GET", f"{stack.api_url}/feed?access_token={alice.access_token}")
-    hs = stack.config["appservice.hs_token"]
-    await stack.request("PUT", f"{stack.appservice_url}/_matrix/app/v1/transactions/"
-                        f"log-{secrets.token_hex(3)}?access_token={hs}", json={"events": []})
+    await _tokens_where_a_log_would_catch_them(stack, alice)
 
     async def answered() -> bool:
         resp = await client.room_messages(room, start="", limit=20)
