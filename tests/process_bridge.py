@@ -8,10 +8,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import aiohttp
+from matrix_social.devstack.synapse import wait_until_healthy
 
 from .fakes.openai import FakeOpenAI
 from .harness import Stack
@@ -61,19 +60,8 @@ class ProcessStack(Stack):
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True)
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if self.process is None or self.process.poll() is not None:
-                    raise AssertionError(f"bridge exited:\n{self.tail_log()}")
-                try:
-                    async with session.get(f"{self.api_url}/health") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"bridge not healthy in {timeout}s:\n{self.tail_log()}")
+        await wait_until_healthy(f"{self.api_url}/health", self.process, "bridge", timeout,
+                                 self.tail_log)
 
     def kill_bridge(self) -> None:
         """SIGKILL: no shutdown code runs, in-flight transactions are cut off."""
