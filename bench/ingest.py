@@ -112,7 +112,7 @@ async def bare_rate(txns: list[list[dict]], domain: str) -> float:
 
 async def measure(bridge, txn_count: int) -> dict:
     """`bridge`: the running SocialBridge (in this process), on its own database."""
-    domain = bridge.identities.domain
+    domain = bridge.services.ids.domain
     await seed_rooms(bridge.db, domain)
     warm, timed = build_transactions(2, domain), build_transactions(txn_count, domain)
     url = f"http://127.0.0.1:{bridge.config['appservice.port']}"

@@ -11,24 +11,14 @@ from mautrix.types import RoomID, UserID
 from mautrix.util.config import ConfigValueError, yaml
 
 from . import __version__, log_redact
-from .ai.ai_to_ai import AiToAi
-from .ai.responder import Responder
-from .api.app import make_api_app
-from .background import Background
-from .config import PLATFORMS, Config, ConfigError
+from .config import Config
 from .db import upgrade_table
-from .matrix import ingest_batch
+from .errors import ConfigError
+from .matrix import ingest_batch, mautrix_seams
+from .matrix.crypto_state import RoomCryptoStateStore
+from .matrix.dispatch import EventDispatcher
 from .matrix.handler import MatrixHandler
-from .matrix.ingest import Ingest
-from .matrix.puppets import Puppets
-from .matrix.rooms import FeedRooms
-from .matrix.txn_guard import make_txn_guard
-from .social.apps import Apps
-from .social.explore import Explore
-from .social.identity import Identities
-from .social.messaging import Messaging
-from .social.profile_service import Profiles
-from .social.service import Social
+from .services import Services
 
 
 def _fail(message: str) -> None:
@@ -50,6 +40,7 @@ class SocialBridge(Bridge):
 
     config: Config
     matrix: MatrixHandler
+    services: Services
 
     def __init__(self, argv: list[str] | None = None) -> None:
         super().__init__()
@@ -114,41 +105,31 @@ class SocialBridge(Bridge):
         except RuntimeError:
             super().init_loop()
 
-    def prepare_appservice(self) -> None:
-        super().prepare_appservice()
-        self.identities = Identities(
-            domain=self.config["homeserver.domain"],
-            bot_localpart=self.config["appservice.bot_username"],
-            ai_suffix=self.config["bridge.ai_suffix"],
-            platform_prefixes={p: self.config[f"bridge.platform_prefixes.{p}"] for p in PLATFORMS},
-        )
-        self.az.synchronous_handlers = True
-        self.az.event_handlers.remove(self.az.state_store.update_state)
-        self.az.app.middlewares.append(
-            make_txn_guard(self.az.hs_token, self.db, self.az.transactions.discard,
-                           batch=lambda: ingest_batch.collect(self.db))
-        )
-        self.background = Background()
-        self.puppets = Puppets(self)
-        self.feed_rooms = FeedRooms(self)
-        self.ingest = Ingest(self)
-        self.social = Social(self)
-        self.profiles = Profiles(self, self.social)
-        self.apps = Apps(self, self.social, self.profiles)
-        self.explore = Explore(self, self.social)
-        self.messaging = Messaging(self, self.social)
-        self.responder = Responder(self)
-        self.ai_to_ai = AiToAi(self)
-        self.az.app.add_subapp("/api/social", make_api_app(self))
-
     def prepare_bridge(self) -> None:
-        self.matrix = MatrixHandler(bridge=self)
-        self.az.query_user = self.puppets.query_user
-        self.az.query_alias = self.feed_rooms.query_alias
+        """The one place the object graph is wired (services.py builds each component)."""
+        services = self.services = Services(self.config, self.az, self.db)
+        dispatcher = EventDispatcher()
+        self.matrix = MatrixHandler(bridge=self, dispatcher=dispatcher,
+                                    background=services.background,
+                                    ai_suffix=self.config["bridge.ai_suffix"],
+                                    domain=self.config["homeserver.domain"])
+        services.use_e2ee(self.matrix.e2ee)
+        services.connect(dispatcher)
+        mautrix_seams.route_events(self.az, self.matrix.handle_direct)
+        mautrix_seams.guard_transactions(self.az, self.db, lambda: ingest_batch.collect(self.db))
+        mautrix_seams.use_crypto_state_store(self.matrix, RoomCryptoStateStore(self.db))
+        self.az.query_user = services.puppets.query_user
+        self.az.query_alias = services.feed_rooms.query_alias
+        self.az.app.add_subapp("/api/social", services.api_app)
+
+    async def start(self) -> None:
+        await self.services.http.start()
+        await super().start()
 
     async def stop(self) -> None:
-        await self.background.stop()
+        await self.services.background.stop()
         await super().stop()
+        await self.services.http.stop()
 
     async def get_user(self, user_id: UserID, create: bool = True) -> None:
         return None
@@ -163,7 +144,7 @@ class SocialBridge(Bridge):
         return None
 
     def is_bridge_ghost(self, user_id: UserID) -> bool:
-        return self.identities.is_ghost(user_id)
+        return self.services.ids.is_ghost(user_id)
 
     async def count_logged_in_users(self) -> int:
         return 0

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
         reindex_main(argv[1:])
         return
     if argv and argv[0] == "send-matrix-message":
-        from .ipc import cli
+        from .ipc_cli import cli
 
         cli(argv[1:])
         return

@@ -9,16 +9,9 @@ from typing import Any
 from mautrix.bridge.config import BaseBridgeConfig
 from mautrix.util.config import ConfigUpdateHelper, ForbiddenDefault
 
+from .errors import ConfigError
+
 PLATFORMS = ("x", "mastodon", "github", "instagram")
-
-
-class ConfigError(ValueError):
-    """A config field is missing or invalid; str() is the one line shown to the operator."""
-
-    def __init__(self, key: str, expected: str, got: Any = None) -> None:
-        shown = "nothing" if got is None else repr(got)
-        super().__init__(f"config field '{key}': expected {expected}, got {shown}")
-        self.key = key
 
 
 def _is_http_url(value: Any) -> bool:

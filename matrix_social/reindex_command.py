@@ -13,8 +13,9 @@ from .matrix.reindex import reindex
 async def _run(bridge: SocialBridge) -> None:
     await bridge.start_db()
     await bridge.az.start("127.0.0.1", 0)
+    services = bridge.services
     try:
-        await reindex(bridge)
+        await reindex(bridge.az.intent, bridge.db, services.ingest, services.owners)
     finally:
         await bridge.az.stop()
         await bridge.stop_db()

@@ -224,13 +224,13 @@ async def room_texts(client: AsyncClient, room_id: str, limit: int = 100) -> lis
 def record_ingested(stack: Stack, monkeypatch) -> list[str]:
     """The event ids the bridge's ingest is handed from now on (for this test)."""
     handled: list[str] = []
-    real_handle = stack.bridge.ingest.handle
+    real_handle = stack.bridge.services.ingest.handle
 
     async def spy(raw):
         handled.append(raw.get("event_id"))
         await real_handle(raw)
 
-    monkeypatch.setattr(stack.bridge.ingest, "handle", spy)
+    monkeypatch.setattr(stack.bridge.services.ingest, "handle", spy)
     return handled
 
 

@@ -138,7 +138,7 @@ async def test_trending_window_edges_and_order(stack):
     for post, users in ((old, [bob]), (new, [bob]), (top, [bob, carol])):
         for user in users:
             await api_ok(stack, "POST", f"/posts/{q(post['id'])}/like", user)
-    explore = stack.bridge.explore
+    explore = stack.bridge.services.explore
     like_ts = [await stack.bridge.db.fetchval(
         "SELECT MAX(ts) FROM post_like WHERE post_id=$1", p["id"]) for p in (old, new, top)]
     newest_like = max(like_ts)
@@ -165,9 +165,9 @@ async def test_trending_apps_window(stack):
     app_id = f"{alice.localpart}:notes"
     await api_ok(stack, "POST", f"/apps/{q(app_id)}/install", bob)
     ts = await stack.bridge.db.fetchval("SELECT ts FROM app_install WHERE app_id=$1", app_id)
-    inside = await stack.bridge.explore.trending_apps(None, 50, now=ts + WEEK_MS)
+    inside = await stack.bridge.services.explore.trending_apps(None, 50, now=ts + WEEK_MS)
     assert app_id in [a["id"] for a in inside["items"]]
-    outside = await stack.bridge.explore.trending_apps(None, 50, now=ts + WEEK_MS + 1000)
+    outside = await stack.bridge.services.explore.trending_apps(None, 50, now=ts + WEEK_MS + 1000)
     assert app_id not in [a["id"] for a in outside["items"]]
     listed = await api_ok(stack, "GET", "/explore/apps", bob)
     assert any(a["id"] == app_id and a["installs_7d"] == 1 for a in listed["items"])

@@ -38,7 +38,7 @@ async def test_ai_puppet_created_through_user_query(stack):
 async def test_ai_of_unknown_owner_does_not_exist(stack):
     alice = await stack.register("alice")
     client = stack.nio(alice)
-    assert await stack.bridge.puppets.query_user(stack.mxid("nobody_here_ai")) is None
+    assert await stack.bridge.services.puppets.query_user(stack.mxid("nobody_here_ai")) is None
     resp = await client.get_profile(stack.mxid("nobody_here_ai"))
     assert not isinstance(resp, ProfileGetResponse)
 
@@ -47,12 +47,12 @@ async def test_nio_client_invites_bot_and_bridge_receives_it(stack):
     alice = await stack.register("alice")
     client = stack.nio(alice)
     bot = stack.bridge.az.bot_mxid
-    seen_before = stack.bridge.ingest.seen["m.room.member"]
+    seen_before = stack.bridge.services.ingest.seen["m.room.member"]
     resp = await client.room_create(name="hello bot", invite=[bot])
     assert isinstance(resp, RoomCreateResponse), resp
 
     await wait_joined(client, resp.room_id, bot)
-    assert stack.bridge.ingest.seen["m.room.member"] > seen_before
+    assert stack.bridge.services.ingest.seen["m.room.member"] > seen_before
 
 
 async def test_health_reports_database_and_homeserver(stack):
@@ -86,11 +86,11 @@ async def test_transaction_is_applied_once_across_retries(stack):
         "type": "m.room.message", "room_id": "!r:" + stack.domain, "sender": stack.mxid("bob"),
         "event_id": "$retry", "origin_server_ts": 1, "content": {"msgtype": "m.text", "body": "x"},
     }
-    before = stack.bridge.ingest.seen["m.room.message"]
+    before = stack.bridge.services.ingest.seen["m.room.message"]
     for _ in range(2):
         status, _body = await stack.request("PUT", url, json={"events": [event]}, token=token)
         assert status == 200
-    assert stack.bridge.ingest.seen["m.room.message"] == before + 1
+    assert stack.bridge.services.ingest.seen["m.room.message"] == before + 1
     assert await stack.bridge.db.fetchval(
         "SELECT COUNT(*) FROM appservice_txn WHERE txn_id LIKE 'retry-1/%'") == 1
 
@@ -99,7 +99,7 @@ async def test_a_reused_transaction_id_with_new_events_is_applied(stack):
     """Synapse on SQLite numbers transactions from 1 again after it restarts."""
     url = f"{stack.appservice_url}/_matrix/app/v1/transactions/reused-1"
     token = stack.config["appservice.hs_token"]
-    before = stack.bridge.ingest.seen["m.room.message"]
+    before = stack.bridge.services.ingest.seen["m.room.message"]
     for n in range(2):
         event = {
             "type": "m.room.message", "room_id": "!r:" + stack.domain,
@@ -110,7 +110,7 @@ async def test_a_reused_transaction_id_with_new_events_is_applied(stack):
             status, _body = await stack.request("PUT", url, json={"events": [event]},
                                                 token=token)
             assert status == 200
-    assert stack.bridge.ingest.seen["m.room.message"] == before + 2
+    assert stack.bridge.services.ingest.seen["m.room.message"] == before + 2
 
 
 async def test_transaction_is_not_reapplied_after_a_restart(stack):
@@ -127,7 +127,7 @@ async def test_transaction_is_not_reapplied_after_a_restart(stack):
     await stack.start_bridge()
     status, _ = await stack.request("PUT", url, json={"events": [event]}, token=token)
     assert status == 200
-    assert stack.bridge.ingest.seen["m.room.message"] == 0
+    assert stack.bridge.services.ingest.seen["m.room.message"] == 0
 
 
 async def test_failed_index_write_makes_the_homeserver_retry(stack, monkeypatch):
@@ -138,7 +138,7 @@ async def test_failed_index_write_makes_the_homeserver_retry(stack, monkeypatch)
     assert isinstance(room, RoomCreateResponse), room
 
     await wait_joined(client, room.room_id, bot)
-    real_handle = stack.bridge.ingest.handle
+    real_handle = stack.bridge.services.ingest.handle
     attempts: list[str] = []
     stored: list[str] = []
 
@@ -150,7 +150,7 @@ async def test_failed_index_write_makes_the_homeserver_retry(stack, monkeypatch)
             stored.append(raw["event_id"])
         await real_handle(raw)
 
-    monkeypatch.setattr(stack.bridge.ingest, "handle", flaky)
+    monkeypatch.setattr(stack.bridge.services.ingest, "handle", flaky)
     sent = await client.room_send(room.room_id, "m.room.message",
                                   {"msgtype": "m.text", "body": "retry me"})
     await eventually(lambda: _async(stored), timeout=30, what="event stored after retry")

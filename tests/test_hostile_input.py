@@ -22,8 +22,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from matrix_social.content.fields import MAX_POST_CHARS, clean_text
+from matrix_social.errors import InvalidInput
 from matrix_social.social import cursor as cursors
-from matrix_social.social.posts import MAX_POST_CHARS, InvalidInput, clean_text
 
 from .harness import api, api_ok, eventually
 

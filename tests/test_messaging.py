@@ -12,7 +12,6 @@ from nio import JoinResponse
 from PIL import Image
 
 from matrix_social import events as ev
-from matrix_social.ipc import send_matrix_message
 
 from .harness import api, api_ok, eventually, room_texts
 
@@ -143,7 +142,8 @@ async def test_ai_response_event_relates_to_the_request(stack):
 
 async def test_send_matrix_message_function_http_and_cli(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
-    sent = await send_matrix_message(stack.bridge, alice.user_id, bob.user_id, "from my AI")
+    ipc = stack.bridge.services.ipc
+    sent = await ipc.send_matrix_message(alice.user_id, bob.user_id, "from my AI")
     assert sent["from"] == stack.mxid(f"{alice.localpart}_ai") and sent["created_dm"] is True
     again = await api_ok(stack, "POST", "/ipc/send_matrix_message", alice,
                          json={"to": bob.user_id, "content": {"body": "again"}})

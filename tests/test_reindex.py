@@ -79,12 +79,14 @@ async def test_reindex_rebuilds_the_same_index(stack):
     assert len(before[f"feed:{alice.localpart}"]) == 8
 
     await clear_index(stack.bridge.db)
-    stack.bridge.ingest.forget_rooms()
+    stack.bridge.services.owners.forget()
     emptied = await api_ok(stack, "GET", "/feed", alice)
     assert emptied["items"] == []
 
     bars = []
-    progress = await reindex(stack.bridge, on_progress=lambda p: bars.append(p.rooms_done))
+    services = stack.bridge.services
+    progress = await reindex(stack.bridge.az.intent, stack.bridge.db, services.ingest,
+                             services.owners, on_progress=lambda p: bars.append(p.rooms_done))
     assert progress.rooms_done == progress.rooms_total >= 4 and bars[-1] == progress.rooms_total
     after = await _snapshot(stack, [alice, bob, carol, dave])
     assert after == before
@@ -102,6 +104,6 @@ async def test_reindex_command_line(stack):
     _, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode == 0, stderr.decode()[-2000:]
     assert "rooms" in stderr.decode() and "reindex [" in stderr.decode()
-    stack.bridge.ingest.forget_rooms()
+    stack.bridge.services.owners.forget()
     feed = await api_ok(stack, "GET", "/feed", alice)
     assert [p["text"] for p in feed["items"]] == ["survives a reindex"]

@@ -44,7 +44,7 @@ async def test_transaction_resent_while_the_first_is_in_flight_is_applied_once(s
                                      "is_falling_back": True,
                                      "m.in_reply_to": {"event_id": post["id"]}}},
     } for i in range(5)]
-    real_handle = stack.bridge.ingest.handle
+    real_handle = stack.bridge.services.ingest.handle
     applied: list[str] = []
 
     async def slow_handle(raw):
@@ -53,13 +53,13 @@ async def test_transaction_resent_while_the_first_is_in_flight_is_applied_once(s
             await asyncio.sleep(0.05)
         await real_handle(raw)
 
-    stack.bridge.ingest.handle = slow_handle
+    stack.bridge.services.ingest.handle = slow_handle
     try:
         url = f"{stack.appservice_url}/_matrix/app/v1/transactions/{txn_id}"
         results = await asyncio.gather(*[
             stack.request("PUT", url, json={"events": events}, token=token) for _ in range(3)])
     finally:
-        stack.bridge.ingest.handle = real_handle
+        stack.bridge.services.ingest.handle = real_handle
     assert [status for status, _ in results] == [200, 200, 200], results
     assert sorted(applied) == sorted(e["event_id"] for e in events), applied
     assert await stack.bridge.db.fetchval(

@@ -10,37 +10,38 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mautrix.api import Method, Path
 from mautrix.types import RoomID
 
 from .. import events as ev
+from ..background import Background
+from ..errors import RequestTimeout
+from ..ids import Identities
 from ..matrix.dms import open_dm
+from ..matrix.puppets import Puppets
 from .backends import APOLOGY
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from .responder import Responder
 
 log = logging.getLogger("matrix_social.ai")
 MAX_TIMEOUT = 300
 JOIN_POLL_SECONDS = 0.2
 
 
-class RequestTimeout(Exception):
-    pass
-
-
 class AiToAi:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.ids = bridge.identities
+    def __init__(self, ids: Identities, puppets: Puppets, responder: Responder,
+                 background: Background) -> None:
+        self.ids = ids
+        self.puppets = puppets
+        self.responder = responder
+        self.background = background
         self._waiting: dict[str, asyncio.Future] = {}
 
     async def request(self, from_ai: str, to_ai: str, content: dict[str, Any],
                       timeout: float) -> dict[str, Any]:
         """Send a request as `from_ai` and wait for the answer."""
-        intent = await self.bridge.puppets.ensure_ai(from_ai)
+        intent = await self.puppets.ensure_ai(from_ai)
         deadline = time.monotonic() + timeout
         room_id, _ = await open_dm(intent, to_ai, encrypted=False)
         # An AI on another server sees only what is sent after its server has joined.
@@ -49,7 +50,7 @@ class AiToAi:
         future = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
         try:
-            event_id = await self.bridge.responder.send(intent, room_id, {
+            event_id = await self.responder.send(intent, room_id, {
                 "request_id": request_id, "to": to_ai, "body": content.get("body", ""),
                 "wants": content.get("wants", "answer"), "data": content.get("data", {}),
             }, ev.AI_REQUEST)
@@ -82,7 +83,7 @@ class AiToAi:
             to_ai = content.get("to")
             if (isinstance(to_ai, str) and self.ids.is_ai(to_ai) and raw["sender"] != to_ai
                     and isinstance(content.get("request_id"), str)):
-                self.bridge.background.spawn(self._answer(raw, to_ai, content))
+                self.background.spawn(self._answer(raw, to_ai, content))
 
     def _resolve(self, raw: dict[str, Any]) -> None:
         content = raw.get("content") or {}
@@ -93,8 +94,8 @@ class AiToAi:
                                "response_event_id": raw["event_id"]})
 
     async def _answer(self, raw: dict[str, Any], to_ai: str, content: dict[str, Any]) -> None:
-        responder = self.bridge.responder
-        intent = await self.bridge.puppets.ensure_ai(to_ai)
+        responder = self.responder
+        intent = await self.puppets.ensure_ai(to_ai)
         if intent is None:
             return
         body = content.get("body") if isinstance(content.get("body"), str) else ""

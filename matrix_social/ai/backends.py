@@ -7,13 +7,12 @@ from typing import Any
 
 import aiohttp
 
+from ..errors import BackendError
+from ..http_client import HttpClient
+
 log = logging.getLogger("matrix_social.ai")
 
 APOLOGY = "Sorry, I can't answer right now. Please try again later."
-
-
-class BackendError(Exception):
-    pass
 
 
 class Backend:
@@ -44,15 +43,15 @@ class BuiltinBackend(Backend):
 class HttpBackend(Backend):
     """POSTs the request as JSON to the owner's agent; expects {"reply": "..."}."""
 
-    def __init__(self, session: aiohttp.ClientSession, url_template: str, timeout: float):
-        self.session = session
+    def __init__(self, http: HttpClient, url_template: str, timeout: float):
+        self.http = http
         self.url_template = url_template
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def answer(self, request: dict[str, Any]) -> str:
         url = self.url_template.format(localpart=request["ai"]["owner_localpart"])
         try:
-            async with self.session.post(url, json=request, timeout=self.timeout) as resp:
+            async with self.http.session.post(url, json=request, timeout=self.timeout) as resp:
                 if resp.status != 200:
                     raise BackendError(f"agent answered HTTP {resp.status}")
                 data = await resp.json(content_type=None)
@@ -67,9 +66,9 @@ class HttpBackend(Backend):
 class OpenAIBackend(Backend):
     """An OpenAI-compatible /chat/completions endpoint."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, model: str,
+    def __init__(self, http: HttpClient, base_url: str, model: str,
                  api_key: str, timeout: float) -> None:
-        self.session = session
+        self.http = http
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.api_key = api_key
@@ -93,7 +92,7 @@ class OpenAIBackend(Backend):
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         body = {"model": self.model, "messages": self._messages(request)}
         try:
-            async with self.session.post(self.url, json=body, headers=headers,
+            async with self.http.session.post(self.url, json=body, headers=headers,
                                          timeout=self.timeout) as resp:
                 if resp.status != 200:
                     raise BackendError(f"chat completions answered HTTP {resp.status}")
@@ -104,12 +103,12 @@ class OpenAIBackend(Backend):
             raise BackendError(f"chat completions failed: {type(e).__name__}") from e
 
 
-def make_backend(config, session: aiohttp.ClientSession) -> Backend:
+def make_backend(config, http: HttpClient) -> Backend:
     kind = config["ai.backend"]
     timeout = config["ai.timeout_seconds"]
     if kind == "http":
-        return HttpBackend(session, config["ai.http_url_template"], timeout)
+        return HttpBackend(http, config["ai.http_url_template"], timeout)
     if kind == "openai":
-        return OpenAIBackend(session, config["ai.openai.base_url"], config["ai.openai.model"],
+        return OpenAIBackend(http, config["ai.openai.base_url"], config["ai.openai.model"],
                              config["ai.openai.api_key"] or "", timeout)
     return BuiltinBackend()

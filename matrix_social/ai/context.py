@@ -4,32 +4,33 @@ recent messages of the one room the question came from (the call-center model)."
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
+from mautrix.util.async_db import Database
 
 from ..db import ai_profiles, feed_rooms, follows, profiles
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from ..ids import Identities
+from ..matrix.user_directory import UserDirectory
 
 
 class ContextBuilder:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.db = bridge.db
-        self.ids = bridge.identities
-        self.history_size = bridge.config["ai.history_messages"]
+    def __init__(self, db: Database, ids: Identities, directory: UserDirectory,
+                 history_size: int) -> None:
+        self.db = db
+        self.ids = ids
+        self.directory = directory
+        self.history_size = history_size
 
     async def public_profile(self, user_id: str) -> dict[str, Any]:
         """Only what anybody can see on the user's public profile page."""
-        displayname, avatar = await self.bridge.profiles.matrix_profile(user_id)
+        displayname, avatar = await self.directory.profile(user_id)
         row = await profiles.full(self.db, user_id)
         room_id = await feed_rooms.room_of(self.db, user_id)
         return {
             "user_id": user_id,
-            "handle": self.bridge.social.handle_of(user_id),
+            "handle": self.ids.handle_of(user_id),
             "display_name": displayname,
             "avatar_url": avatar,
             "bio": (row["bio"] if row else None) or "",
@@ -39,8 +40,8 @@ class ContextBuilder:
 
     async def ai_identity(self, ai: str) -> dict[str, Any]:
         owner = self.ids.ai_owner(ai)
-        owner_name, _ = await self.bridge.profiles.matrix_profile(owner)
-        ai_name, _ = await self.bridge.profiles.matrix_profile(ai)
+        owner_name, _ = await self.directory.profile(owner)
+        ai_name, _ = await self.directory.profile(ai)
         return {
             "user_id": ai,
             "display_name": ai_name,

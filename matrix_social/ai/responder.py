@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mautrix.api import Method, Path
+from mautrix.appservice import AppService
 from mautrix.types import EventID, EventType, Member, Membership, RoomID
 
-from ..keyed_locks import KeyedLocks
-from .backends import APOLOGY, Backend, BackendError, make_backend
+from ..background import Background
+from ..errors import BackendError
+from ..ids import Identities
+from ..locks import KeyedLocks
+from ..matrix.encryption import RoomEncryption
+from ..matrix.feed_owners import FeedOwners
+from ..matrix.puppets import Puppets
+from .backends import APOLOGY, Backend
 from .context import ContextBuilder
 from .rate_limit import RateLimiter, Verdict
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
 
 log = logging.getLogger("matrix_social.ai")
 RATE_NOTICE = ("You've reached the limit of {n} messages an hour to this AI. "
@@ -24,33 +28,33 @@ MAX_PARALLEL = 8
 
 
 class Responder:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.ids = bridge.identities
-        self.context = ContextBuilder(bridge)
-        self.limiter = RateLimiter(bridge.db, bridge.config["ai.rate_limit_per_hour"])
-        self.timeout = bridge.config["ai.timeout_seconds"]
-        self._backend: Backend | None = None
+    def __init__(self, az: AppService, ids: Identities, puppets: Puppets, owners: FeedOwners,
+                 context: ContextBuilder, limiter: RateLimiter, backend: Backend,
+                 encryption: RoomEncryption, background: Background, timeout: float) -> None:
+        self.az = az
+        self.ids = ids
+        self.puppets = puppets
+        self.owners = owners
+        self.context = context
+        self.limiter = limiter
+        self.backend = backend
+        self.encryption = encryption
+        self.background = background
+        self.timeout = timeout
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
         self._conversations = KeyedLocks()
 
-    @property
-    def backend(self) -> Backend:
-        """Made on first use: it needs the appservice's HTTP session, which exists only once
-        the appservice has started, and a transaction may arrive before start-up finishes."""
-        if self._backend is None:
-            self._backend = make_backend(self.bridge.config, self.bridge.az.http_session)
-        return self._backend
-
-    async def on_message(self, raw: dict[str, Any]) -> None:
+    async def on_event(self, raw: dict[str, Any]) -> None:
         """Decide which of our AIs this message is for; answer in the background."""
+        if raw.get("type") != "m.room.message":
+            return
         content = raw.get("content") or {}
         sender, room_id = raw["sender"], raw["room_id"]
         body = content.get("body")
         if (self.ids.is_ghost(sender) or not isinstance(body, str)
                 or content.get("msgtype") not in ("m.text", "m.emote")
                 or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
-                or await self.bridge.ingest.owner_of(room_id)):
+                or await self.owners.owner_of(room_id)):
             return
         members = await self._members(RoomID(room_id))
         ais = [m for m in members if self.ids.is_ai(m)]
@@ -63,22 +67,22 @@ class Responder:
             targets = [ai for ai in ais if ai in mentioned or ai in body
                        or f"@{self.ids.local_localpart(ai)}" in body]
         for ai in targets:
-            self.bridge.background.spawn(self._answer(
+            self.background.spawn(self._answer(
                 ai, room_id, raw["event_id"], sender, body, direct=len(members) == 2))
 
     async def _members(self, room: RoomID) -> list[str]:
         """Joined members but the bot. In a room created on another server we saw only our own
         joins, so ask the homeserver (as one of our AIs there) for the full list once."""
-        state = self.bridge.az.state_store
+        state = self.az.state_store
         members = await state.get_members(room)
         ais = [m for m in members if self.ids.is_ai(m)]
         if ais and not await state.has_full_member_list(room):
-            intent = self.bridge.az.intent.user(ais[0])
+            intent = self.puppets.intent(ais[0])
             joined = await intent.api.request(Method.GET, Path.v3.rooms[room].joined_members)
             members = list(joined.get("joined", {}))
             await state.set_members(room, {m: Member(membership=Membership.JOIN)
                                            for m in members}, only_membership=Membership.JOIN)
-        return [m for m in members if m != self.bridge.az.bot_mxid]
+        return [m for m in members if m != self.az.bot_mxid]
 
     async def _answer(self, ai: str, room_id: str, event_id: str, sender: str, body: str,
                       direct: bool) -> None:
@@ -92,7 +96,7 @@ class Responder:
 
     async def _answer_once(self, ai: str, room_id: str, event_id: str, sender: str, body: str,
                            direct: bool) -> None:
-        intent = await self.bridge.puppets.ensure_ai(ai)
+        intent = await self.puppets.ensure_ai(ai)
         if intent is None:
             return
         room = RoomID(room_id)
@@ -122,9 +126,7 @@ class Responder:
     async def send(self, intent, room: RoomID, content: dict[str, Any],
                    event_type: EventType = EventType.ROOM_MESSAGE) -> EventID:
         """As the AI; in an encrypted room, encrypted with the bot's device (end-to-bridge)."""
-        e2ee = self.bridge.matrix.e2ee
-        if e2ee and await self.bridge.az.state_store.is_encrypted(room):
-            event_type, content = await e2ee.encrypt(room, event_type, content)
+        event_type, content = await self.encryption.prepare(room, event_type, content)
         return await intent.send_message_event(room, event_type, content)
 
     async def build_request(self, ai: str, intent, room_id: str, event_id: str, sender: str,

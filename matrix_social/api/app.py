@@ -1,30 +1,46 @@
-"""The /api/social sub-application."""
+"""The /api/social sub-application: middleware and every route group, given their services."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
+from mautrix.appservice import AppService
+from mautrix.util.async_db import Database
 
+from ..ids import Identities
+from ..social.ai_requests import AiRequests
+from ..social.apps import Apps
+from ..social.explore import Explore
+from ..social.feed import Feed
+from ..social.follows import Follows
+from ..social.ipc import Ipc
+from ..social.media import Media
+from ..social.messaging import Messaging
+from ..social.posts import Posts
+from ..social.profiles import Profiles
 from .auth import Authenticator
 from .errors import error_middleware
 from .health import add_health_routes
 from .openapi import add_openapi_route
-from .routes import add_social_routes
+from .params import PageLimit
 from .routes_explore import add_explore_routes
+from .routes_follows import add_follow_routes
 from .routes_messaging import add_messaging_routes
+from .routes_posts import add_post_routes
+from .routes_profiles import add_profile_routes
 
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
 
-
-def make_api_app(bridge: SocialBridge) -> web.Application:
-    max_image = bridge.config["api.max_image_size"] * 1024 * 1024
-    app = web.Application(middlewares=[error_middleware], client_max_size=max_image + 1024)
-    add_health_routes(app, bridge)
-    auth = Authenticator(bridge)
-    add_social_routes(app, bridge.social, auth, max_image)
-    add_explore_routes(app, bridge, auth)
-    add_messaging_routes(app, bridge, auth)
+def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authenticator,
+                 max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
+                 profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
+                 ai_requests: AiRequests, ipc: Ipc) -> web.Application:
+    app = web.Application(middlewares=[error_middleware],
+                          client_max_size=media.max_bytes + 1024)
+    limit = PageLimit(max_page)
+    add_health_routes(app, db, az)
+    add_post_routes(app, auth, limit, ids, feed, posts, media)
+    add_follow_routes(app, auth, limit, follows)
+    add_profile_routes(app, auth, profiles, apps)
+    add_explore_routes(app, auth, limit, explore)
+    add_messaging_routes(app, auth, messaging, ai_requests, ipc)
     add_openapi_route(app)
     return app

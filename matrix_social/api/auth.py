@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 
-from .errors import ApiError
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from ..errors import ApiError
+from ..http_client import HttpClient
+from ..ids import Identities
 
 
 class Authenticator:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.ttl = bridge.config["api.token_cache_seconds"]
+    def __init__(self, http: HttpClient, homeserver_url: str, ids: Identities,
+                 ttl_seconds: int) -> None:
+        self.http = http
+        self.whoami_url = f"{homeserver_url}/_matrix/client/v3/account/whoami"
+        self.ids = ids
+        self.ttl = ttl_seconds
         self._cache: dict[str, tuple[str, float]] = {}
 
     async def user(self, request: web.Request) -> str:
@@ -31,7 +32,7 @@ class Authenticator:
         if cached and cached[1] > time.monotonic():
             return cached[0]
         user_id = await self._whoami(token)
-        if not self.bridge.identities.is_local_human(user_id):
+        if not self.ids.is_local_human(user_id):
             raise ApiError(403, "M_FORBIDDEN", "Only local users of this server can use the API")
         if len(self._cache) > 10000:
             self._cache.clear()
@@ -39,10 +40,9 @@ class Authenticator:
         return user_id
 
     async def _whoami(self, token: str) -> str:
-        url = f"{self.bridge.config['homeserver.address']}/_matrix/client/v3/account/whoami"
         try:
-            async with self.bridge.az.http_session.get(
-                url, headers={"Authorization": f"Bearer {token}"}
+            async with self.http.session.get(
+                self.whoami_url, headers={"Authorization": f"Bearer {token}"}
             ) as resp:
                 data = await resp.json(content_type=None)
                 status = resp.status

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from mautrix.appservice import AppService
+from mautrix.util.async_db import Database
 
 
 async def _timed(check) -> dict:
@@ -20,10 +18,10 @@ async def _timed(check) -> dict:
     return {"ok": True, "latency_ms": round((time.perf_counter() - start) * 1000, 1)}
 
 
-def add_health_routes(app: web.Application, bridge: SocialBridge) -> None:
+def add_health_routes(app: web.Application, db: Database, az: AppService) -> None:
     async def health(_: web.Request) -> web.Response:
-        database = await _timed(lambda: bridge.db.fetchval("SELECT 1"))
-        homeserver = await _timed(bridge.az.intent.whoami)
+        database = await _timed(lambda: db.fetchval("SELECT 1"))
+        homeserver = await _timed(lambda: az.intent.whoami())
         ok = database["ok"] and homeserver["ok"]
         return web.json_response(
             {"status": "ok" if ok else "degraded", "database": database, "homeserver": homeserver},

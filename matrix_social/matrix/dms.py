@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
 from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import Membership, RoomCreatePreset, RoomID, UserID
 
-from ..keyed_locks import KeyedLocks
+from ..locks import KeyedLocks
 
 M_DIRECT = "m.direct"
 _locks = KeyedLocks()
 
 
-async def _direct_map(intent: IntentAPI) -> dict[str, list[str]]:
+async def direct_map(intent: IntentAPI) -> dict[str, list[str]]:
     try:
         data = await intent.get_account_data(M_DIRECT)
     except MNotFound:
@@ -31,8 +32,17 @@ async def _usable(intent: IntentAPI, room_id: str, other: str) -> bool:
             and states.get(other) in (Membership.JOIN, Membership.INVITE))
 
 
+async def is_encrypted(intent: IntentAPI, room_id: RoomID) -> bool:
+    """Asked as a member (raw request: mautrix's helper would try to join first)."""
+    try:
+        await intent.api.request(Method.GET, Path.v3.rooms[room_id].state["m.room.encryption"])
+    except MNotFound:
+        return False
+    return True
+
+
 async def find_dm(intent: IntentAPI, other: str) -> RoomID | None:
-    for room_id in reversed((await _direct_map(intent)).get(other, [])):
+    for room_id in reversed((await direct_map(intent)).get(other, [])):
         if await _usable(intent, room_id, other):
             return RoomID(room_id)
     return None
@@ -51,7 +61,7 @@ async def open_dm(intent: IntentAPI, other: str, encrypted: bool) -> tuple[RoomI
         room_id = await intent.create_room(
             is_direct=True, invitees=[UserID(other)], preset=RoomCreatePreset.TRUSTED_PRIVATE,
             initial_state=initial_state)
-        direct = await _direct_map(intent)
+        direct = await direct_map(intent)
         direct.setdefault(other, []).append(room_id)
         await intent.set_account_data(M_DIRECT, direct)
         return room_id, True

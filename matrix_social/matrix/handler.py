@@ -1,37 +1,33 @@
-"""Receives every event of the appservice transaction stream."""
+"""mautrix's Matrix handler: receives every event of the transaction stream and hands it to the
+dispatcher; decrypts encrypted events in the background."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mautrix.bridge import BaseMatrixHandler
-from mautrix.types import Event, EventType, Membership, StateEvent, UserID
+from mautrix.bridge import BaseMatrixHandler, Bridge
+from mautrix.types import Event, EventType
 
-from .. import events as ev
-from .crypto_state import RoomCryptoStateStore
+from ..background import Background
+from .dispatch import EventDispatcher
 from .ingest_errors import is_storage_error
-from .transactions import raw_json, route_transactions
+from .transactions import raw_json
 from .txn_guard import report_failure
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
 
 log = logging.getLogger("matrix_social.matrix")
 
+
 class MatrixHandler(BaseMatrixHandler):
-    def __init__(self, bridge: SocialBridge) -> None:
+    def __init__(self, bridge: Bridge, dispatcher: EventDispatcher, background: Background,
+                 ai_suffix: str, domain: str) -> None:
         # Ghosts that end-to-bridge encryption treats as ours: the AI puppets.
         self.user_id_prefix = "@"
-        self.user_id_suffix = f"{bridge.config['bridge.ai_suffix']}:{bridge.identities.domain}"
+        self.user_id_suffix = f"{ai_suffix}:{domain}"
         super().__init__(bridge=bridge)
-        self.bridge: SocialBridge = bridge
-        route_transactions(self.az, self.handle_direct)
+        self.dispatcher = dispatcher
+        self.background = background
         self.log = log
-        if self.e2ee:
-            crypto_state = RoomCryptoStateStore(bridge.db)
-            self.e2ee.state_store = crypto_state
-            self.e2ee.crypto.state_store = crypto_state
 
     async def wait_for_connection(self) -> None:
         """mautrix's check, with a clear word when the homeserver cannot reach us back."""
@@ -58,38 +54,23 @@ class MatrixHandler(BaseMatrixHandler):
     async def int_handle_event(self, evt: Event, was_encrypted: bool = False) -> None:
         try:
             if not was_encrypted:
-                await self.bridge.az.state_store.update_state(evt)
+                await self.az.state_store.update_state(evt)
             if self.e2ee and evt.type == EventType.ROOM_MEMBER:
                 await self.e2ee.handle_member_event(evt)
             if evt.type == EventType.ROOM_ENCRYPTED:
                 # Waiting for room keys may take seconds; never hold up the transaction.
-                self.bridge.background.spawn(self.handle_encrypted(evt))
+                self.background.spawn(self.handle_encrypted(evt))
                 return
-            if evt.type == EventType.ROOM_ENCRYPTION:
-                await self.bring_bot_for_encryption(evt.room_id)
-            await self.handle_any_event(evt)
+            await self.dispatcher.dispatch(raw_json(evt))
         except Exception as e:
             self._failed(e, getattr(evt, "event_id", "?"), evt.type)
-
-    async def handle_any_event(self, evt: Event) -> None:
-        is_member_event = isinstance(evt, StateEvent) and evt.type == EventType.ROOM_MEMBER
-        if is_member_event and evt.content.membership == Membership.INVITE:
-            await self.accept_invite(evt)
-        await self.dispatch(raw_json(evt))
 
     async def handle_direct(self, raw: dict[str, Any]) -> None:
         """A message or reaction straight from the transaction (see transactions.py)."""
         try:
-            await self.dispatch(raw)
+            await self.dispatcher.dispatch(raw)
         except Exception as e:
             self._failed(e, raw["event_id"], raw["type"])
-
-    async def dispatch(self, raw: dict[str, Any]) -> None:
-        await self.bridge.ingest.handle(raw)
-        if raw["type"] == "m.room.message":
-            await self.bridge.responder.on_message(raw)
-        elif raw["type"] in (str(ev.AI_REQUEST), str(ev.AI_RESPONSE)):
-            await self.bridge.ai_to_ai.on_event(raw)
 
     @staticmethod
     def _failed(error: Exception, event_id: str, event_type: Any) -> None:
@@ -98,28 +79,3 @@ class MatrixHandler(BaseMatrixHandler):
         if is_storage_error(error) and report_failure(error):
             return
         log.exception("Skipped event %s of type %s", event_id, event_type)
-
-    async def bring_bot_for_encryption(self, room_id) -> None:
-        """Our AIs read encrypted rooms through the bot's device, so the bot must be in them."""
-        if not self.e2ee:
-            return
-        members = await self.bridge.az.state_store.get_members(room_id)
-        ais = [m for m in members if self.bridge.identities.is_ai(m)]
-        if ais and self.az.bot_mxid not in members:
-            intent = self.az.intent.user(ais[0])
-            await intent.invite_user(room_id, self.az.bot_mxid)
-            await self.az.intent.join_room(room_id)
-
-    async def accept_invite(self, evt: StateEvent) -> None:
-        invitee = UserID(evt.state_key)
-        if invitee == self.az.bot_mxid:
-            await self.az.intent.join_room(evt.room_id)
-            log.info("Bot joined %s on invite from %s", evt.room_id, evt.sender)
-        elif self.bridge.identities.is_ai(invitee):
-            intent = await self.bridge.puppets.ensure_ai(invitee)
-            if intent is not None:
-                await intent.join_room(evt.room_id)
-                log.info("%s joined %s on invite from %s", invitee, evt.room_id, evt.sender)
-                if await self.bridge.az.state_store.is_encrypted(evt.room_id):
-                    await self.bring_bot_for_encryption(evt.room_id)
-

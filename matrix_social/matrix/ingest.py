@@ -7,30 +7,34 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from mautrix.util.async_db import Database
 
 from .. import events as ev
-from ..db import ai_profiles, ai_puppet, apps, comments, feed_rooms, follows, likes, posts, profiles
-from ..db.posts import PostRow
-from ..social.apps import app_id_of
-from ..social.posts import (
-    InvalidInput,
-    MalformedEvent,
+from ..content.compose import repost_content
+from ..content.fields import (
+    MAX_BIO,
+    clean_interests,
+    clean_links,
+    clean_string_list,
     clean_text,
     clean_url,
+)
+from ..content.parse import (
     edited_content,
     is_like_key,
     notice_of,
     parse_post,
     relation_of,
-    repost_content,
     repost_notice_room,
 )
-from ..social.profiles import MAX_BIO, clean_interests, clean_links, clean_string_list
+from ..db import ai_profiles, apps, comments, feed_rooms, follows, likes, posts, profiles
+from ..db.posts import PostRow
+from ..errors import InvalidInput, MalformedEvent
+from ..ids import Identities
 from . import ingest_batch
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from .feed_owners import FeedOwners
 
 log = logging.getLogger("matrix_social.ingest")
 
@@ -59,12 +63,15 @@ def without_nul(value: Any) -> Any:
 
 
 class Ingest:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.db = bridge.db
+    def __init__(self, db: Database, ids: Identities, owners: FeedOwners, bot: str) -> None:
+        self.db = db
+        self.ids = ids
+        self.owners = owners
+        self.bot = bot
         self.seen: Counter[str] = Counter()
-        self._owners: dict[str, str] = {}
-        self.live = True
+
+    async def on_event(self, raw: dict[str, Any]) -> None:
+        await self.handle(raw)
 
     async def handle(self, raw: dict[str, Any]) -> None:
         """An event from the transaction stream, as JSON. Inside a transaction's batch, posts,
@@ -131,16 +138,8 @@ class Ingest:
             log.warning("Skipped event %s (%s) from %s: %s", raw.get("event_id"),
                         raw.get("type"), raw.get("sender"), e)
 
-    def forget_rooms(self) -> None:
-        self._owners.clear()
-
     async def owner_of(self, room_id: str) -> str | None:
-        owner = self._owners.get(room_id)
-        if owner is None:
-            owner = await feed_rooms.owner_of(self.db, room_id)
-            if owner:
-                self._owners[room_id] = owner
-        return owner
+        return await self.owners.owner_of(room_id)
 
     async def _apply(self, raw: dict[str, Any]) -> None:
         if (raw.get("unsigned") or {}).get("redacted_because"):
@@ -153,9 +152,6 @@ class Ingest:
             return
         owner = await self.owner_of(room_id)
         if owner is None:
-            if self.live and etype == "m.room.member" and content.get("membership") == "join" \
-                    and self.bridge.identities.is_local_human(raw.get("state_key", "")):
-                self.bridge.feed_rooms.remote.joined_unknown_room(room_id, raw["state_key"])
             return
         if etype == "m.room.member":
             await self._member(raw, owner, content)
@@ -171,9 +167,9 @@ class Ingest:
     def _speaks_for(self, sender: str, owner: str) -> bool:
         """The owner, our bot, or, for a user of another server, that server's own users (the
         room's power levels already limit feed state to the owner and that server's bot)."""
-        if sender in (owner, self.bridge.az.bot_mxid):
+        if sender in (owner, self.bot):
             return True
-        ids = self.bridge.identities
+        ids = self.ids
         return not ids.local_localpart(owner) and ids.split(sender)[1] == ids.split(owner)[1]
 
     async def _owner_state(self, raw: dict, owner: str, content: dict) -> None:
@@ -198,7 +194,7 @@ class Ingest:
             raise MalformedEvent(str(e)) from None
 
     async def _app_state(self, raw: dict, owner: str, content: dict) -> None:
-        app_id = app_id_of(self.bridge.identities, owner, raw["state_key"])
+        app_id = self.ids.app_id(owner, raw["state_key"])
         if not content:
             await apps.delete(self.db, app_id)
             return
@@ -211,7 +207,7 @@ class Ingest:
 
     async def _feed_state(self, room_id: str, sender: str, content: dict) -> None:
         owner = content.get(ev.FEED_OWNER_KEY)
-        if not isinstance(owner, str) or self.bridge.identities.split(owner) is None:
+        if not isinstance(owner, str) or self.ids.split(owner) is None:
             raise MalformedEvent("feed state without a valid owner")
         if not self._speaks_for(sender, owner):
             raise MalformedEvent("feed state not set by the bot or the owner")
@@ -239,15 +235,7 @@ class Ingest:
         avatar = content.get("avatar_url")
         displayname = displayname if isinstance(displayname, str) else None
         avatar = avatar if isinstance(avatar, str) else None
-        before = await profiles.get(self.db, owner)
         await profiles.upsert(self.db, owner, displayname, avatar)
-        if self.live and before != (displayname, avatar) and \
-                self.bridge.identities.local_localpart(owner):
-            await self.bridge.feed_rooms.sync_room_profile(room_id, displayname, avatar)
-            ai = self.bridge.identities.ai_of(owner)
-            if ai and before[0] != displayname and (await ai_puppet.get_displayname(
-                    self.db, ai))[0]:
-                await self.bridge.puppets.ensure_ai(ai)
 
     async def _message(self, raw: dict, owner: str, content: dict) -> None:
         relation = relation_of(content)

@@ -4,35 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
-from mautrix.appservice import IntentAPI
+from mautrix.appservice import AppService, IntentAPI
 from mautrix.errors import MatrixRequestError
 from mautrix.types import UserID
+from mautrix.util.async_db import Database
 
-from ..ai.avatar import make_avatar
 from ..db import ai_puppet
+from ..ids import Identities
+from .ai_avatar import make_avatar
 from .queries import EXISTS
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
 
 log = logging.getLogger("matrix_social.puppets")
 
 
 class Puppets:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.ids = bridge.identities
-        self.template = bridge.config["bridge.ai_displayname_template"]
+    def __init__(self, az: AppService, db: Database, ids: Identities,
+                 displayname_template: str) -> None:
+        self.az = az
+        self.db = db
+        self.ids = ids
+        self.template = displayname_template
 
     def intent(self, user_id: str) -> IntentAPI:
-        return self.bridge.az.intent.user(UserID(user_id))
+        return self.az.intent.user(UserID(user_id))
 
     async def owner_displayname(self, owner: str) -> str | None:
         """The owner's display name; None when the owner does not exist on the homeserver."""
         try:
-            profile = await self.bridge.az.intent.get_profile(UserID(owner))
+            profile = await self.az.intent.get_profile(UserID(owner))
         except MatrixRequestError as e:
             if e.http_status == 404:
                 return None
@@ -50,21 +50,26 @@ class Puppets:
         intent = self.intent(ai_id)
         await intent.ensure_registered()
         displayname = self.template.format(name=owner_name)
-        known, stored = await ai_puppet.get_displayname(self.bridge.db, ai_id)
+        known, stored = await ai_puppet.get_displayname(self.db, ai_id)
         if not known or stored != displayname:
             await intent.set_displayname(displayname)
-            await ai_puppet.upsert(self.bridge.db, ai_id, owner, displayname)
+            await ai_puppet.upsert(self.db, ai_id, owner, displayname)
             log.info("AI puppet %s ready as %r", ai_id, displayname)
-        if await ai_puppet.get_avatar(self.bridge.db, ai_id) is None:
+        if await ai_puppet.get_avatar(self.db, ai_id) is None:
             await self._set_default_avatar(intent, ai_id, owner_name)
         return intent
+
+    async def rename_if_registered(self, ai_id: str) -> None:
+        """After the owner's name changed: an AI that exists follows it; none is created."""
+        if (await ai_puppet.get_displayname(self.db, ai_id))[0]:
+            await self.ensure_ai(ai_id)
 
     async def _set_default_avatar(self, intent: IntentAPI, ai_id: str, owner_name: str) -> None:
         png = await asyncio.get_running_loop().run_in_executor(
             None, make_avatar, ai_id, owner_name)
         mxc = await intent.upload_media(png, mime_type="image/png", filename="avatar.png")
         await intent.set_avatar_url(mxc)
-        await ai_puppet.set_avatar(self.bridge.db, ai_id, mxc)
+        await ai_puppet.set_avatar(self.db, ai_id, mxc)
 
     async def query_user(self, user_id: UserID) -> dict | None:
         """The homeserver asks whether a user in our namespace exists; create AIs on demand."""

@@ -6,18 +6,18 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from mautrix.api import Method, Path
+from mautrix.appservice import IntentAPI
 from mautrix.errors import MatrixRequestError
 from mautrix.types import RoomID
+from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..db import feed_rooms
 from ..db.index_reset import clear_index
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from .feed_owners import FeedOwners
+from .ingest import Ingest
 
 log = logging.getLogger("matrix_social.reindex")
 PAGE = 500
@@ -41,9 +41,8 @@ def print_bar(progress: Progress, stream=sys.stderr) -> None:
     stream.flush()
 
 
-async def _feed_rooms(bridge: SocialBridge) -> list[str]:
-    bot = bridge.az.intent
-    candidates = set(await bot.get_joined_rooms()) | set(await feed_rooms.all_rooms(bridge.db))
+async def _feed_rooms(bot: IntentAPI, db: Database) -> list[str]:
+    candidates = set(await bot.get_joined_rooms()) | set(await feed_rooms.all_rooms(db))
     rooms = []
     for room_id in sorted(candidates):
         try:
@@ -54,17 +53,17 @@ async def _feed_rooms(bridge: SocialBridge) -> list[str]:
     return rooms
 
 
-async def _replay_room(bridge: SocialBridge, room_id: str, progress: Progress,
+async def _replay_room(bot: IntentAPI, ingest: Ingest, room_id: str, progress: Progress,
                        on_progress: Callable[[Progress], None]) -> None:
     token = None
     for _ in range(MAX_PAGES_PER_ROOM):
         query = {"dir": "f", "limit": str(PAGE)}
         if token:
             query["from"] = token
-        page = await bridge.az.intent.api.request(
+        page = await bot.api.request(
             Method.GET, Path.v3.rooms[room_id].messages, query_params=query)
         for raw in page.get("chunk", []):
-            await bridge.ingest.apply(raw)
+            await ingest.apply(raw)
             progress.events += 1
         on_progress(progress)
         token = page.get("end")
@@ -72,20 +71,16 @@ async def _replay_room(bridge: SocialBridge, room_id: str, progress: Progress,
             return
 
 
-async def reindex(bridge: SocialBridge,
+async def reindex(bot: IntentAPI, db: Database, ingest: Ingest, owners: FeedOwners,
                   on_progress: Callable[[Progress], None] = print_bar) -> Progress:
-    rooms = await _feed_rooms(bridge)
+    rooms = await _feed_rooms(bot, db)
     progress = Progress(rooms_total=len(rooms))
-    bridge.ingest.live = False
-    try:
-        await clear_index(bridge.db)
-        bridge.ingest.forget_rooms()
-        for room_id in rooms:
-            await _replay_room(bridge, room_id, progress, on_progress)
-            progress.rooms_done += 1
-            on_progress(progress)
-    finally:
-        bridge.ingest.live = True
+    await clear_index(db)
+    owners.forget()
+    for room_id in rooms:
+        await _replay_room(bot, ingest, room_id, progress, on_progress)
+        progress.rooms_done += 1
+        on_progress(progress)
     log.info("Reindexed %d feed rooms, %d events", progress.rooms_done, progress.events)
     return progress
 

@@ -8,37 +8,24 @@ events to us; the room's state and its latest posts are indexed at once.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mautrix.api import Method, Path
-from mautrix.appservice import IntentAPI
+from mautrix.appservice import AppService, IntentAPI
 from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import RoomAlias, RoomID
+from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..db import feed_rooms
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from ..errors import NoRemoteFeed
+from ..ids import Identities
+from .ingest import Ingest
+from .remote_errors import unreachable
 
 log = logging.getLogger("matrix_social.remote")
 
 BACKFILL_EVENTS = 50
-MAX_REMEMBERED = 10_000
-
-
-class RemoteUnreachable(Exception):
-    """The other homeserver could not be reached (or would not answer) just now."""
-
-
-class NoRemoteFeed(LookupError):
-    pass
-
-
-def unreachable(server: str, what: str, error: MatrixRequestError) -> RemoteUnreachable:
-    return RemoteUnreachable(
-        f"Could not {what} on {server}: {error.errcode or error.http_status} "
-        f"{error.message or ''}".rstrip() + ". Try again later.")
 
 
 async def join_via(intent: IntentAPI, room_id: RoomID, server: str, content: dict) -> None:
@@ -49,15 +36,17 @@ async def join_via(intent: IntentAPI, room_id: RoomID, server: str, content: dic
 
 
 class RemoteFeeds:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.ids = bridge.identities
-        self.prefix = bridge.config["bridge.feed_alias_prefix"]
-        self._checked: set[str] = set()
+    def __init__(self, az: AppService, db: Database, ids: Identities, ingest: Ingest,
+                 alias_prefix: str) -> None:
+        self.az = az
+        self.db = db
+        self.ids = ids
+        self.ingest = ingest
+        self.prefix = alias_prefix
 
     @property
     def bot(self) -> IntentAPI:
-        return self.bridge.az.intent
+        return self.az.intent
 
     async def attach(self, owner: str) -> RoomID:
         """Find the remote owner's feed room, join it as the bot and index it."""
@@ -88,15 +77,15 @@ class RemoteFeeds:
             await self.bot.leave_room(room_id)
             raise NoRemoteFeed(f"{room_id} is not {owner}'s feed room")
         creator = next((e.get("sender") for e in state if e.get("type") == "m.room.create"), None)
-        await self.bridge.ingest.apply(feed)
-        await feed_rooms.upsert(self.bridge.db, room_id, owner)
+        await self.ingest.apply(feed)
+        await feed_rooms.upsert(self.db, room_id, owner)
         for raw in state:
             # The creating bot's own join is not a follow (a live stream never indexes it:
             # it comes before the feed state).
             if raw is feed or (raw.get("type") == "m.room.member"
                                and raw.get("state_key") == creator != owner):
                 continue
-            await self.bridge.ingest.apply({**raw, "room_id": room_id})
+            await self.ingest.apply({**raw, "room_id": room_id})
 
     async def _backfill(self, room_id: RoomID) -> None:
         """The latest posts, likes and comments, oldest first."""
@@ -109,35 +98,4 @@ class RemoteFeeds:
             return
         for raw in reversed(page.get("chunk", [])):
             if raw.get("state_key") is None:
-                await self.bridge.ingest.apply(raw)
-
-    def joined_unknown_room(self, room_id: str, user_id: str) -> None:
-        """One of our users joined a room we know nothing of, maybe from Element by
-        `#feed_NAME:SERVER`: if it is a remote feed room, attach it (in the background)."""
-        if room_id in self._checked:
-            return
-        if len(self._checked) >= MAX_REMEMBERED:
-            self._checked.clear()
-        self._checked.add(room_id)
-        self.bridge.background.spawn(self._discover(RoomID(room_id), user_id))
-
-    async def _discover(self, room_id: RoomID, user_id: str) -> None:
-        try:
-            intent = await self.bridge.feed_rooms.intent_for(user_id)
-            feed = await intent.get_state_event(room_id, ev.FEED_STATE)
-        except Exception:  # not a feed room, or we cannot read it as this user
-            return
-        owner = (feed.serialize() if hasattr(feed, "serialize") else feed).get(
-            ev.FEED_OWNER_KEY)
-        if not isinstance(owner, str) or self.ids.split(owner) is None \
-                or self.ids.local_localpart(owner):
-            return
-        try:
-            attached = await self.bridge.feed_rooms.ensure(owner)
-        except (RemoteUnreachable, NoRemoteFeed) as e:
-            self._checked.discard(room_id)
-            log.warning("Could not attach %s's feed room %s: %s", owner, room_id, e)
-            return
-        if attached != room_id:
-            log.info("%s joined %s, which is not %s's feed room %s", user_id, room_id, owner,
-                     attached)
+                await self.ingest.apply(raw)

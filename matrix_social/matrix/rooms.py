@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
@@ -16,15 +15,17 @@ from mautrix.types import (
     RoomID,
     UserID,
 )
+from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..db import feed_rooms
-from ..keyed_locks import KeyedLocks
+from ..errors import CannotActAsUser
+from ..ids import Identities
+from ..locks import KeyedLocks
+from .intents import Intents
 from .queries import EXISTS
 from .remote_feeds import RemoteFeeds
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from .user_directory import UserDirectory
 
 log = logging.getLogger("matrix_social.rooms")
 
@@ -37,34 +38,21 @@ _OWNER_ONLY_STATE = (
 )
 
 
-class CannotActAsUser(Exception):
-    pass
-
-
 class FeedRooms:
-    def __init__(self, bridge: SocialBridge) -> None:
-        self.bridge = bridge
-        self.ids = bridge.identities
-        self.prefix = bridge.config["bridge.feed_alias_prefix"]
-        self.masquerade = bridge.config["bridge.masquerade_local_users"]
+    def __init__(self, db: Database, ids: Identities, intents: Intents, remote: RemoteFeeds,
+                 directory: UserDirectory, alias_prefix: str) -> None:
+        self.db = db
+        self.ids = ids
+        self.intents = intents
+        self.remote = remote
+        self.directory = directory
+        self.prefix = alias_prefix
         self._locks = KeyedLocks()
         self._default_version: str | None = None
-        self.remote = RemoteFeeds(bridge)
 
     @property
     def bot(self) -> IntentAPI:
-        return self.bridge.az.intent
-
-    async def intent_for(self, user_id: str) -> IntentAPI:
-        """An intent acting as a local human (masquerading) or as one of our AI puppets."""
-        if self.ids.is_ai(user_id):
-            intent = await self.bridge.puppets.ensure_ai(user_id)
-            if intent is None:
-                raise CannotActAsUser(f"{user_id} has no owner on this server")
-            return intent
-        if not self.masquerade:
-            raise CannotActAsUser("acting as users is disabled (bridge.masquerade_local_users)")
-        return self.bridge.az.intent.user(UserID(user_id))
+        return self.intents.bot
 
     def alias_for(self, owner: str) -> RoomAlias:
         return RoomAlias(f"#{self.prefix}{self.ids.local_localpart(owner)}:{self.ids.domain}")
@@ -80,7 +68,7 @@ class FeedRooms:
         """The owner's feed room, created on first need, with the owner joined; for users of
         other servers, their own server's feed room, joined by the bot."""
         async with self._locks.hold(owner):
-            room_id = await feed_rooms.room_of(self.bridge.db, owner)
+            room_id = await feed_rooms.room_of(self.db, owner)
             if room_id:
                 return RoomID(room_id)
             if not self.ids.local_localpart(owner):
@@ -88,7 +76,7 @@ class FeedRooms:
             room_id = None if alias_missing else await self._resolve_alias(owner)
             if room_id is None:
                 room_id = await self._create(owner)
-            await feed_rooms.upsert(self.bridge.db, room_id, owner)
+            await feed_rooms.upsert(self.db, room_id, owner)
             await self._join_owner(room_id, owner)
             return room_id
 
@@ -139,7 +127,7 @@ class FeedRooms:
         if avatar:
             initial_state.append({"type": "m.room.avatar", "state_key": "",
                                   "content": {"url": avatar}})
-        invitees = [] if self.masquerade or kind == "ai" else [UserID(owner)]
+        invitees = [] if self.intents.masquerade or kind == "ai" else [UserID(owner)]
         room_id = await self.bot.create_room(
             alias_localpart=f"{self.prefix}{self.ids.local_localpart(owner)}",
             visibility=RoomDirectoryVisibility.PUBLIC,
@@ -162,15 +150,15 @@ class FeedRooms:
 
     async def _join_owner(self, room_id: RoomID, owner: str) -> None:
         try:
-            intent = await self.intent_for(owner)
+            intent = await self.intents.for_user(owner)
         except CannotActAsUser:
             return
         await intent.join_room_by_id(room_id)
 
     async def join_without_following(self, room_id: RoomID, user_id: str) -> IntentAPI:
         """Join to like or comment; the member event says this is not a follow."""
-        intent = await self.intent_for(user_id)
-        if not await self.bridge.az.state_store.is_joined(room_id, UserID(user_id)):
+        intent = await self.intents.for_user(user_id)
+        if not await intent.state_store.is_joined(room_id, UserID(user_id)):
             await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: False})
         return intent
 
@@ -196,7 +184,7 @@ class FeedRooms:
     async def query_alias(self, alias: RoomAlias) -> dict | None:
         """The homeserver asks about #feed_NAME: create the feed room if NAME exists."""
         owner = self.owner_from_alias(alias)
-        if owner is None or not await self.bridge.social.user_exists(owner):
+        if owner is None or not await self.directory.exists(owner):
             return None
         if self._locks.locked(owner):
             # ensure() itself is resolving the alias; answering "no" lets it create the room.

@@ -12,7 +12,6 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mautrix.appservice import AppService
 from mautrix.types import Event
 
 from .. import events as ev
@@ -30,10 +29,13 @@ def goes_direct(raw: Any) -> bool:
             and all(isinstance(raw.get(key), str) for key in ("event_id", "room_id", "sender")))
 
 
-def route_transactions(az: AppService, direct: Callable[[dict], Awaitable[None]]) -> None:
-    """Wrap mautrix's transaction handler: messages and reactions to `direct`, the rest to
-    mautrix, one event at a time."""
-    handle_transaction = az.handle_transaction
+Handler = Callable[..., Awaitable[Any]]
+
+
+def make_router(handle_transaction: Handler, direct: Callable[[dict], Awaitable[None]]
+                ) -> Handler:
+    """A transaction handler in place of mautrix's: messages and reactions to `direct`, the
+    rest to mautrix's `handle_transaction`, one event at a time."""
 
     async def route(txn_id: str, *, events: list, **kwargs: Any) -> Any:
         token = _raw_events.set({e["event_id"]: e for e in events
@@ -51,7 +53,7 @@ def route_transactions(az: AppService, direct: Callable[[dict], Awaitable[None]]
             _raw_events.reset(token)
         return {}
 
-    az.handle_transaction = route
+    return route
 
 
 def raw_json(evt: Event) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from aiohttp import web
 from mautrix.util.async_db import Database
 
 from ..db import txn
-from ..keyed_locks import KeyedLocks
+from ..locks import KeyedLocks
 
 log = logging.getLogger("matrix_social.txn")
 

@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 import re
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mautrix.types import RoomID
+from mautrix.util.async_db import Database
 
 from .. import events as ev
+from ..clock import now_ms
+from ..content import compose
+from ..content.fields import clean_text, clean_url
 from ..db import apps
-from . import posts as compose
-from .posts import InvalidInput, clean_text, clean_url
-from .profile_service import Profiles, app_view
-from .service import Forbidden, NotFound, Social
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..ids import Identities
+from ..matrix.intents import Intents
+from ..matrix.rooms import FeedRooms
+from ..matrix.sender import IndexedSender
+from .posts import Posts
+from .views import app_view
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
-def app_id_of(ids, author: str, slug: str) -> str:
-    """`alice:slug` for our users; `@bob:server:slug` for users of other servers (a slug
-    has no colon)."""
-    return f"{ids.local_localpart(author) or author}:{slug}"
-
-
 class Apps:
-    def __init__(self, bridge: SocialBridge, social: Social, profiles: Profiles) -> None:
-        self.bridge = bridge
-        self.social = social
-        self.profiles = profiles
-        self.db = bridge.db
-        self.ids = bridge.identities
+    def __init__(self, db: Database, ids: Identities, intents: Intents, feed_rooms: FeedRooms,
+                 sender: IndexedSender, posts: Posts, runner_template: str) -> None:
+        self.db = db
+        self.ids = ids
+        self.intents = intents
+        self.feed_rooms = feed_rooms
+        self.sender = sender
+        self.posts = posts
+        self.runner_template = runner_template
 
     async def publish(self, author: str, body: dict[str, Any]) -> dict[str, Any]:
         slug = body.get("slug")
@@ -49,34 +49,34 @@ class Apps:
         if not isinstance(share, bool):
             raise InvalidInput("'share' must be true or false")
         text = clean_text(body.get("text"), "text", required=False)
-        intent = await self.social.intent_for(author)
-        room_id = await self.bridge.feed_rooms.ensure(author)
-        await self.social.send_and_index(intent, room_id, ev.APP_STATE, content, state_key=slug)
-        app_id = app_id_of(self.ids, author, slug)
+        intent = await self.intents.for_user(author)
+        room_id = await self.feed_rooms.ensure(author)
+        await self.sender.send(intent, room_id, ev.APP_STATE, content, state_key=slug)
+        app_id = self.ids.app_id(author, slug)
         result = await self.get(app_id)
         if share:
-            post = compose.app_content({**content, "slug": slug}, self.social.runner_template,
+            post = compose.app_content({**content, "slug": slug}, self.runner_template,
                                        text)
-            result["post"] = await self.social.publish(author, post)
+            result["post"] = await self.posts.publish(author, post)
         return result
 
     async def unpublish(self, user: str, app_id: str) -> None:
         row = await self._row(app_id)
         if row["author"] != user:
             raise Forbidden("Only the author can unpublish an app")
-        intent = await self.social.intent_for(user)
-        await self.social.send_and_index(intent, RoomID(row["room_id"]), ev.APP_STATE, {},
+        intent = await self.intents.for_user(user)
+        await self.sender.send(intent, RoomID(row["room_id"]), ev.APP_STATE, {},
                                         state_key=row["slug"])
 
     async def get(self, app_id: str) -> dict[str, Any]:
         row = await self._row(app_id)
-        view = app_view(row, self.social.handle_of(row["author"]))
+        view = app_view(row, self.ids.handle_of(row["author"]))
         view["installs"] = await apps.install_count(self.db, app_id)
         return view
 
     async def install(self, user: str, app_id: str) -> dict[str, Any]:
         await self._row(app_id)
-        new = await apps.install(self.db, app_id, user, int(time.time() * 1000))
+        new = await apps.install(self.db, app_id, user, now_ms())
         return {"id": app_id, "installed": True, "new": new,
                 "installs": await apps.install_count(self.db, app_id)}
 

@@ -8,9 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-
-class BadCursor(ValueError):
-    pass
+from ..errors import BadCursor
 
 
 def encode(*position: Any) -> str:

@@ -5,25 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mautrix.util.async_db import Database
+
+from ..clock import now_ms
 from ..db import explore, profiles, search
+from ..errors import InvalidInput
+from ..ids import Identities
 from . import cursor as cursors
-from .posts import InvalidInput
-from .profile_service import app_view
-from .service import Social
-from .views import post_view
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from .views import app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
 SEARCH_TYPES = ("all", "users", "posts", "apps")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -31,10 +26,10 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 class Explore:
-    def __init__(self, bridge: SocialBridge, social: Social) -> None:
-        self.db = bridge.db
-        self.social = social
-        self.trending_cache_seconds = bridge.config["api.trending_cache_seconds"]
+    def __init__(self, db: Database, ids: Identities, trending_cache_seconds: int) -> None:
+        self.db = db
+        self.ids = ids
+        self.trending_cache_seconds = trending_cache_seconds
         # page size -> (valid until (monotonic), the window's end, the ranked keys)
         self._trending: dict[int, tuple[float, int, list]] = {}
         self._trending_lock = asyncio.Lock()
@@ -47,16 +42,14 @@ class Explore:
             cached = self._trending.get(limit)
             if cached is not None and cached[0] > time.monotonic():
                 return cached[1], cached[2]
-            now = _now_ms()
+            now = now_ms()
             keys = await explore.trending_keys(self.db, now - DAY_MS, now, None, limit)
             self._trending[limit] = (time.monotonic() + self.trending_cache_seconds, now, keys)
             return now, keys
 
-    def _decode(self, cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
-        try:
-            return cursors.decode(cursor, shape)
-        except cursors.BadCursor as e:
-            raise InvalidInput(str(e)) from None
+    @staticmethod
+    def _decode(cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
+        return cursors.decode(cursor, shape)
 
     async def trending_posts(self, viewer: str, cursor: str | None, limit: int,
                              now: int | None = None) -> dict[str, Any]:
@@ -65,25 +58,25 @@ class Explore:
         if position is None and now is None and self.trending_cache_seconds > 0:
             now, keys = await self._live_trending_keys(limit + 1)
         else:
-            now = position[0] if position else (now if now is not None else _now_ms())
+            now = position[0] if position else (now if now is not None else now_ms())
             keys = await explore.trending_keys(self.db, now - DAY_MS, now,
                                                position[1:] if position else None, limit + 1)
         rows = await explore.posts_with_trend(self.db, viewer, keys)
         return cursors.page(
             rows, limit,
-            lambda r: {**post_view(r, self.social.handle_of(r["author"])),
+            lambda r: {**post_view(r, self.ids.handle_of(r["author"])),
                        "likes_24h": r["trend"]},
             lambda r: (now, r["trend"], r["ts"], r["event_id"]))
 
     async def trending_apps(self, cursor: str | None, limit: int,
                             now: int | None = None) -> dict[str, Any]:
         position = self._decode(cursor, (int, int, str))
-        now = position[0] if position else (now if now is not None else _now_ms())
+        now = position[0] if position else (now if now is not None else now_ms())
         rows = await explore.trending_apps(self.db, now - WEEK_MS, now,
                                            position[1:] if position else None, limit + 1)
         return cursors.page(
             rows, limit,
-            lambda r: {**app_view(r, self.social.handle_of(r["author"])),
+            lambda r: {**app_view(r, self.ids.handle_of(r["author"])),
                        "installs_7d": r["installs_recent"]},
             lambda r: (now, r["installs_recent"], r["app_id"]))
 
@@ -111,8 +104,8 @@ class Explore:
         items = []
         for score, uid, s in page["items"]:
             displayname, avatar = await profiles.get(self.db, uid)
-            items.append({"user_id": uid, "handle": self.social.handle_of(uid),
-                          "display_name": displayname or self.social.handle_of(uid),
+            items.append({"user_id": uid, "handle": self.ids.handle_of(uid),
+                          "display_name": displayname or self.ids.handle_of(uid),
                           "avatar_url": avatar, "score": score, "reasons": self._reasons(s)})
         return {"items": items, "next_cursor": page["next_cursor"]}
 
@@ -151,8 +144,8 @@ class Explore:
         rows = await search.users(self.db, query, self._decode(cursor, (int, str)), limit + 1)
         return cursors.page(
             rows, limit,
-            lambda r: {"user_id": r["user_id"], "handle": self.social.handle_of(r["user_id"]),
-                       "display_name": r["displayname"] or self.social.handle_of(r["user_id"]),
+            lambda r: {"user_id": r["user_id"], "handle": self.ids.handle_of(r["user_id"]),
+                       "display_name": r["displayname"] or self.ids.handle_of(r["user_id"]),
                        "avatar_url": r["avatar_url"], "bio": r["bio"] or ""},
             lambda r: (r["rank"], r["user_id"]))
 
@@ -160,10 +153,10 @@ class Explore:
                             limit: int) -> dict:
         rows = await search.posts(self.db, viewer, query, self._decode(cursor, (float, str)),
                                   limit + 1)
-        return cursors.page(rows, limit, lambda r: post_view(r, self.social.handle_of(r["author"])),
+        return cursors.page(rows, limit, lambda r: post_view(r, self.ids.handle_of(r["author"])),
                             lambda r: (float(r["rank"]), r["event_id"]))
 
     async def _search_apps(self, query: str, cursor: str | None, limit: int) -> dict:
         rows = await search.apps(self.db, query, self._decode(cursor, (int, str)), limit + 1)
-        return cursors.page(rows, limit, lambda r: app_view(r, self.social.handle_of(r["author"])),
+        return cursors.page(rows, limit, lambda r: app_view(r, self.ids.handle_of(r["author"])),
                             lambda r: (r["rank"], r["app_id"]))

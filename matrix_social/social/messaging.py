@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventType, Membership, RoomCreatePreset, RoomID, UserID
 
 from .. import events as ev
-from ..db import feed_rooms, media
-from ..ipc import is_encrypted
-from ..matrix.dms import _direct_map, open_dm
-from . import posts as compose
-from .posts import InvalidInput, clean_text
-from .service import Forbidden, NotFound, Social
-
-if TYPE_CHECKING:
-    from ..bridge import SocialBridge
+from ..content import compose
+from ..content.fields import clean_text
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..ids import Identities
+from ..matrix.dms import direct_map, is_encrypted, open_dm
+from ..matrix.feed_owners import FeedOwners
+from ..matrix.intents import Intents
+from .media import Media
+from .users import Users
 
 MAX_MEMBERS = 100
 MAX_CONVERSATIONS = 200
@@ -26,16 +26,20 @@ ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client ho
 
 
 class Messaging:
-    def __init__(self, bridge: SocialBridge, social: Social) -> None:
-        self.bridge = bridge
-        self.social = social
-        self.ids = bridge.identities
+    def __init__(self, ids: Identities, users: Users, intents: Intents, owners: FeedOwners,
+                 media: Media, runner_template: str) -> None:
+        self.ids = ids
+        self.users = users
+        self.intents = intents
+        self.owners = owners
+        self.media = media
+        self.runner_template = runner_template
 
     async def _user(self, value: Any, field: str = "user") -> str:
-        return await self.social.existing_user(value, field)
+        return await self.users.existing(value, field)
 
     async def _member_room(self, user: str, room_id: str) -> RoomID:
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         try:
             membership = await intent.api.request(
                 Method.GET, Path.v3.rooms[room_id].state["m.room.member"][user])
@@ -52,7 +56,7 @@ class Messaging:
         encrypted = body.get("encrypted", True)
         if not isinstance(encrypted, bool):
             raise InvalidInput("'encrypted' must be true or false")
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         room_id, created = await open_dm(intent, other, encrypted)
         return {"room_id": room_id, "created": created, "with": other,
                 "encrypted": await is_encrypted(intent, room_id)}
@@ -66,7 +70,7 @@ class Messaging:
         encrypted = body.get("encrypted", False)
         if not isinstance(encrypted, bool):
             raise InvalidInput("'encrypted' must be true or false")
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         initial_state = [{"type": "m.room.encryption", "state_key": "",
                           "content": {"algorithm": "m.megolm.v1.aes-sha2"}}] if encrypted else []
         room_id = await intent.create_room(
@@ -77,7 +81,7 @@ class Messaging:
     async def invite(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
         target = await self._user(body.get("user"))
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         await intent.invite_user(room, UserID(target))
         return await self.members(user, room_id)
 
@@ -85,7 +89,7 @@ class Messaging:
         room = await self._member_room(user, room_id)
         target = await self._user(body.get("user"))
         reason = clean_text(body.get("reason"), "reason", required=False)
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         try:
             await intent.kick_user(room, UserID(target), reason=reason)
         except MatrixRequestError as e:
@@ -97,13 +101,13 @@ class Messaging:
 
     async def leave(self, user: str, room_id: str) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         await intent.leave_room(room)
         return {"room_id": room_id, "left": True}
 
     async def members(self, user: str, room_id: str) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         joined = await intent.api.request(Method.GET, Path.v3.rooms[room].joined_members)
         items = [{"user_id": uid, "display_name": info.get("display_name"),
                   "avatar_url": info.get("avatar_url"), "is_ai": self.ids.is_ai(uid)}
@@ -111,13 +115,13 @@ class Messaging:
         return {"room_id": room_id, "members": items, "count": len(items)}
 
     async def conversations(self, user: str) -> dict[str, Any]:
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         rooms = (await intent.get_joined_rooms())[:MAX_CONVERSATIONS]
-        direct = await _direct_map(intent)
+        direct = await direct_map(intent)
         dm_with = {room: other for other, room_ids in direct.items() for room in room_ids}
         items = []
         for room_id in rooms:
-            if await feed_rooms.owner_of(self.bridge.db, room_id):
+            if await self.owners.owner_of(room_id):
                 continue
             page = await intent.api.request(Method.GET, Path.v3.rooms[room_id].messages,
                                             query_params={"dir": "b", "limit": "1"})
@@ -141,7 +145,7 @@ class Messaging:
     async def send(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
         content = await self._rich_content(user, body)
-        intent = await self.social.intent_for(user)
+        intent = await self.intents.for_user(user)
         if await is_encrypted(intent, room):
             raise Forbidden(ENCRYPTED_REFUSAL)
         event_id = await intent.send_message_event(room, EventType.ROOM_MESSAGE, content)
@@ -153,12 +157,10 @@ class Messaging:
         if kind == "text":
             return {"msgtype": "m.text", "body": text}
         if kind == "app":
-            return compose.app_content(body.get("app"), self.social.runner_template, text)
+            return compose.app_content(body.get("app"), self.runner_template, text)
         if kind in ("image", "file"):
-            mxc = body.get("media")
-            row = await media.get(self.bridge.db, mxc) if isinstance(mxc, str) else None
-            if row is None or row["owner"] != user:
-                raise InvalidInput("'media' must be a content_uri you uploaded through /media")
+            row = await self.media.own(user, body.get("media"), "media")
+            mxc = row["mxc"]
             if kind == "image":
                 content = compose.image_content(mxc, row["mimetype"], row["size"], row["width"],
                                                 row["height"], text)

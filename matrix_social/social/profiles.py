@@ -1,97 +1,158 @@
-"""Profile rules: what a bio, links, interests and an AI profile may be; SOUL files."""
+"""Profiles of people and of their AIs: reading them, editing your own, SOUL files."""
 
 from __future__ import annotations
 
-import re
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
-from .posts import InvalidInput, clean_text, clean_url
+from mautrix.types import EventType
+from mautrix.util.async_db import Database
 
-MAX_NAME = 100
-MAX_BIO = 500
-MAX_LINKS = 10
-MAX_INTERESTS = 20
-MAX_TAG = 40
-MAX_LIST_ITEMS = 50
-_TAG_RE = re.compile(r"[\w][\w .+#-]*", re.UNICODE)
+from .. import events as ev
+from ..content import fields as rules
+from ..content.fields import clean_text
+from ..db import ai_profiles, apps, follows, profiles
+from ..errors import InvalidInput, NotFound
+from ..ids import Identities
+from ..matrix.intents import Intents
+from ..matrix.rooms import FeedRooms
+from ..matrix.sender import IndexedSender
+from ..matrix.user_directory import UserDirectory
+from .feed import Feed
+from .soul import parse_soul
+from .users import Users
+from .views import app_view
 
-
-def clean_links(value: Any) -> list[dict[str, str]]:
-    if not isinstance(value, list) or len(value) > MAX_LINKS:
-        raise InvalidInput(f"'links' must be a list of at most {MAX_LINKS} links")
-    links = []
-    for i, link in enumerate(value):
-        if isinstance(link, str):
-            link = {"url": link}
-        if not isinstance(link, dict):
-            raise InvalidInput(f"'links[{i}]' must be a URL or an object with url and title")
-        url = clean_url(link.get("url"), f"links[{i}].url")
-        if url.startswith("mxc://"):
-            raise InvalidInput(f"'links[{i}].url' must be an http(s) URL")
-        title = clean_text(link.get("title"), f"links[{i}].title", max_chars=100,
-                           required=False)
-        links.append({"url": url, "title": title} if title else {"url": url})
-    return links
+RECENT_POSTS = 10
 
 
-def clean_interests(value: Any) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_INTERESTS:
-        raise InvalidInput(f"'interests' must be a list of at most {MAX_INTERESTS} tags")
-    tags: list[str] = []
-    for i, tag in enumerate(value):
-        text = clean_text(tag, f"interests[{i}]", max_chars=MAX_TAG).lower()
-        if not _TAG_RE.fullmatch(text):
-            raise InvalidInput(f"'interests[{i}]' must be a word or short phrase")
-        if text not in tags:
-            tags.append(text)
-    return tags
+class Profiles:
+    def __init__(self, db: Database, ids: Identities, users: Users, directory: UserDirectory,
+                 intents: Intents, feed_rooms: FeedRooms, sender: IndexedSender, feed: Feed,
+                 soul_template: str | None) -> None:
+        self.db = db
+        self.ids = ids
+        self.users = users
+        self.directory = directory
+        self.intents = intents
+        self.feed_rooms = feed_rooms
+        self.sender = sender
+        self.feed = feed
+        self.soul_template = soul_template
 
+    async def get(self, viewer: str, handle: str) -> dict[str, Any]:
+        user_id = await self.users.resolve(handle)
+        room_id = await self.feed_rooms.ensure(user_id)
+        displayname, avatar = await self.directory.profile(user_id)
+        row = await profiles.full(self.db, user_id)
+        is_ai = self.ids.is_ai(user_id) or await self._remote_ai(user_id, room_id)
+        view: dict[str, Any] = {
+            "user_id": user_id,
+            "handle": self.ids.handle_of(user_id),
+            "kind": "ai" if is_ai else "human",
+            "display_name": displayname,
+            "avatar_url": avatar,
+            "bio": (row["bio"] if row else None) or "",
+            "links": json.loads(row["links"]) if row and row["links"] else [],
+            "interests": json.loads(row["interests"]) if row and row["interests"] else [],
+            "room_id": room_id,
+            "followers_count": await follows.count_followers(self.db, room_id),
+            "following_count": await follows.count_following(self.db, user_id),
+            "following": await follows.is_following(self.db, room_id, viewer),
+            "apps": [app_view(a, self.ids.handle_of(a["author"]))
+                     for a in await apps.by_author(self.db, user_id)],
+            "recent_posts": await self.feed.room_posts(viewer, room_id, RECENT_POSTS),
+        }
+        if is_ai:
+            owner = self.ids.ai_owner(user_id)
+            if owner:
+                view["owner"] = {"user_id": owner, "handle": self.ids.handle_of(owner)}
+            view["ai"] = await ai_profiles.get(self.db, user_id) or {
+                "personality": "", "skills": [], "capabilities": []}
+        return view
 
-def clean_string_list(value: Any, field: str) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
-        raise InvalidInput(f"'{field}' must be a list of at most {MAX_LIST_ITEMS} strings")
-    return [clean_text(item, f"{field}[{i}]", max_chars=200) for i, item in enumerate(value)]
+    async def _remote_ai(self, user_id: str, room_id: str) -> bool:
+        """Another server says in its feed room's state whether the feed is an AI's."""
+        if self.ids.local_localpart(user_id):
+            return False
+        feed_state = await self.feed_rooms.state_content(room_id, ev.FEED_STATE)
+        return feed_state.get(ev.FEED_KIND_KEY) == "ai"
 
+    async def update(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Validate every field first, so a bad field changes nothing."""
+        known = {"display_name", "avatar_url", "bio", "links", "interests"}
+        unknown = set(body) - known
+        if unknown:
+            raise InvalidInput(f"Unknown profile fields: {', '.join(sorted(unknown))}")
+        name = avatar = None
+        if "display_name" in body:
+            name = clean_text(body["display_name"], "display_name", max_chars=rules.MAX_NAME)
+        if "avatar_url" in body:
+            avatar = rules.clean_avatar(body["avatar_url"])
+        details: dict[str, Any] = {}
+        if "bio" in body:
+            details["bio"] = clean_text(body["bio"], "bio", max_chars=rules.MAX_BIO,
+                                        required=False)
+        if "links" in body:
+            details["links"] = rules.clean_links(body["links"])
+        if "interests" in body:
+            details["interests"] = rules.clean_interests(body["interests"])
+        intent = await self.intents.for_user(user)
+        room_id = await self.feed_rooms.ensure(user)
+        if details:
+            current = await self.feed_rooms.state_content(room_id, ev.PROFILE_STATE)
+            content = {"bio": current.get("bio", ""), "links": current.get("links", []),
+                       "interests": current.get("interests", []), **details}
+            await self.sender.send(intent, room_id, ev.PROFILE_STATE, content,
+                                             state_key="")
+            if "bio" in details and details["bio"] != current.get("bio", ""):
+                await intent.send_state_event(room_id, EventType.ROOM_TOPIC,
+                                              {"topic": details["bio"]})
+        if name is not None:
+            await intent.set_displayname(name, check_current=False)
+        if avatar is not None:
+            await intent.set_avatar_url(avatar, check_current=False)
+        return await self.get(user, user)
 
-def clean_avatar(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"mxc://[^/\s]+/[A-Za-z0-9_-]+", value):
-        raise InvalidInput("'avatar_url' must be an mxc:// URI (upload it through /media)")
-    return value
+    async def update_ai(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Validate every field first, so a bad field changes nothing (not even a new room)."""
+        unknown = set(body) - {"personality", "skills", "capabilities"}
+        if unknown:
+            raise InvalidInput(f"Unknown AI profile fields: {', '.join(sorted(unknown))}")
+        changes: dict[str, Any] = {}
+        if "personality" in body:
+            changes["personality"] = clean_text(body["personality"], "personality",
+                                                max_chars=rules.MAX_BIO, required=False)
+        for field in ("skills", "capabilities"):
+            if field in body:
+                changes[field] = rules.clean_string_list(body[field], field)
+        ai = self.ids.ai_of(owner)
+        room_id = await self.feed_rooms.ensure(ai)
+        content = {**await self.feed_rooms.state_content(room_id, ev.AI_PROFILE_STATE),
+                   **changes}
+        return await self._publish_ai(ai, {"personality": content.get("personality", ""),
+                                           "skills": content.get("skills", []),
+                                           "capabilities": content.get("capabilities", []),
+                                           "source": "api"})
 
+    async def sync_soul(self, owner: str) -> dict[str, Any]:
+        if not self.soul_template:
+            raise NotFound("SOUL files are not configured on this server")
+        localpart = self.ids.local_localpart(owner)
+        path = Path(self.soul_template.format(localpart=localpart))
+        try:
+            text = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: path.read_text(encoding="utf-8")[:200_000])
+        except (OSError, UnicodeDecodeError):
+            raise NotFound(f"No readable SOUL file for {localpart}") from None
+        parsed = parse_soul(text)
+        return await self._publish_ai(self.ids.ai_of(owner), {**parsed, "source": "soul"})
 
-def parse_soul(markdown: str) -> dict[str, Any]:
-    """Derive an AI profile from a SOUL.md: the first paragraph is the personality summary;
-    bullets under headings naming skills or capabilities fill those lists."""
-    personality = ""
-    sections: dict[str, list[str]] = {}
-    current: str | None = None
-    paragraph: list[str] = []
-
-    def end_paragraph() -> None:
-        nonlocal personality
-        if paragraph and not personality:
-            personality = " ".join(paragraph)
-        paragraph.clear()
-
-    for raw in [*markdown.splitlines(), ""]:
-        line = raw.strip()
-        heading = re.match(r"#{1,6}\s+(.*)", line)
-        bullet = re.match(r"[-*+]\s+(.*)", line)
-        if heading:
-            end_paragraph()
-            current = heading.group(1).strip().lower()
-            sections.setdefault(current, [])
-        elif bullet and current is not None:
-            end_paragraph()
-            sections[current].append(bullet.group(1).strip())
-        elif not line:
-            end_paragraph()
-        elif not personality:
-            paragraph.append(line)
-
-    def collect(*keys: str) -> list[str]:
-        return [item[:200] for title, items in sections.items()
-                if any(key in title for key in keys) for item in items][:MAX_LIST_ITEMS]
-
-    return {"personality": personality[:MAX_BIO], "skills": collect("skill"),
-            "capabilities": collect("capabilit", "can do", "tools")}
+    async def _publish_ai(self, ai: str, content: dict[str, Any]) -> dict[str, Any]:
+        intent = await self.intents.for_user(ai)
+        room_id = await self.feed_rooms.ensure(ai)
+        await self.sender.send(intent, room_id, ev.AI_PROFILE_STATE, content,
+                                         state_key="")
+        return await self.get(ai, ai)

@@ -50,3 +50,18 @@ def comment_view(row, handle: str) -> dict[str, Any]:
             "author": {"user_id": row["author"], "handle": handle}, "text": row["body"],
             "in_reply_to": row["in_reply_to"], "created_at": row["ts"],
             "edited_at": row["edited_ts"]}
+
+
+def _column(row, name: str) -> Any:
+    try:
+        return row[name]
+    except (KeyError, IndexError):
+        return None
+
+
+def app_view(row, handle: str) -> dict[str, Any]:
+    return {"id": row["app_id"], "slug": row["slug"], "name": row["name"],
+            "description": row["description"], "icon": row["icon"], "url": row["url"],
+            "author": {"user_id": row["author"], "handle": handle},
+            "installs": _column(row, "installs"),
+            "published_at": row["ts"]}

@@ -37,6 +37,11 @@ class Identities:
             return None
         return parts[0]
 
+    def handle_of(self, user_id: str) -> str:
+        """How the API shows a user: the localpart for ours, the full ID for anyone else's."""
+        localpart = self.local_localpart(user_id)
+        return localpart if localpart is not None else user_id
+
     def is_ai(self, user_id: str) -> bool:
         localpart = self.local_localpart(user_id)
         return bool(localpart and localpart.endswith(self.ai_suffix) and
@@ -79,6 +84,11 @@ class Identities:
 
     def is_local_human(self, user_id: str) -> bool:
         return self.local_localpart(user_id) is not None and not self.is_ghost(user_id)
+
+    def app_id(self, author: str, slug: str) -> str:
+        """`alice:slug` for our users; `@bob:server:slug` for users of other servers (a slug
+        has no colon)."""
+        return f"{self.local_localpart(author) or author}:{slug}"
 
     def parse_handle(self, handle: str) -> str | None:
         """'alice', 'alice_ai', '@alice:server' -> a Matrix user ID, or None if malformed."""

@@ -1,6 +1,6 @@
 import asyncio
 
-from matrix_social.keyed_locks import KeyedLocks
+from matrix_social.locks import KeyedLocks
 
 
 async def test_one_holder_per_key_in_arrival_order_and_forgotten_after():

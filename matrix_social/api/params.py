@@ -1,0 +1,72 @@
+"""Reading request input: JSON bodies, page sizes, handles. Anything malformed is a clear 400."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import ApiError, InvalidInput
+
+
+def bad_json(error: str) -> ApiError:
+    return ApiError(400, "M_BAD_JSON", error)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+async def json_object(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "M_NOT_JSON", "Request body is not valid JSON") from None
+    except RecursionError:
+        raise bad_json("Request body is nested too deeply") from None
+    if not isinstance(body, dict):
+        raise bad_json("Request body must be a JSON object")
+    try:
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ApiError(400, "M_NOT_JSON", "Request body has a lone surrogate (\\uD800-\\uDFFF "
+                       "escape): not valid Unicode") from None
+    except (ValueError, RecursionError):
+        raise bad_json("Request body is not a JSON value this API accepts") from None
+    if _has_nul(body):
+        raise bad_json("NUL characters (\\u0000) are not allowed")
+    return body
+
+
+async def optional_json_object(request: web.Request) -> dict:
+    return await json_object(request) if request.can_read_body else {}
+
+
+class PageLimit:
+    def __init__(self, max_page: int) -> None:
+        self.max_page = max_page
+
+    def __call__(self, request: web.Request, default: int = 20) -> int:
+        raw = request.query.get("limit")
+        if raw is None:
+            return min(default, self.max_page)
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise InvalidInput("'limit' must be an integer") from None
+        if not 1 <= limit <= self.max_page:
+            raise InvalidInput(f"'limit' must be between 1 and {self.max_page}")
+        return limit
+
+
+def handle(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("'handle' must be a user handle such as alice or @alice:server")
+    return value

@@ -1,0 +1,131 @@
+"""Composing the content of the events we send: posts of each kind, comments, likes, reposts
+and their notices, edits. The shapes are the public schema (docs/events.md)."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from .. import events as ev
+from ..errors import InvalidInput
+from .fields import MAX_POST_CHARS, clean_text, clean_url
+
+
+def text_content(text: str) -> dict:
+    return {"msgtype": "m.text", "body": text, ev.POST_BLOCK: {ev.POST_KIND: "text"}}
+
+
+def image_content(mxc: str, mimetype: str, size: int, width: int | None, height: int | None,
+                  caption: str) -> dict:
+    info: dict[str, Any] = {"mimetype": mimetype, "size": size}
+    if width and height:
+        info.update(w=width, h=height)
+    extension = mimetype.split("/")[-1].replace("jpeg", "jpg")
+    return {
+        "msgtype": "m.image",
+        "body": caption or f"image.{extension}",
+        "filename": f"image.{extension}",
+        "url": mxc,
+        "info": info,
+        ev.POST_BLOCK: {ev.POST_KIND: "image", "caption": caption},
+    }
+
+
+def app_content(app: dict, runner_template: str, text: str) -> dict:
+    if not isinstance(app, dict):
+        raise InvalidInput("'app' must be an object")
+    name = clean_text(app.get("name"), "app.name", max_chars=100)
+    description = clean_text(app.get("description"), "app.description", required=False)
+    icon = clean_url(app.get("icon"), "app.icon", required=False)
+    url = clean_url(app.get("url"), "app.url")
+    try_url = runner_template.replace("{url}", url).replace("{slug}", str(app.get("slug", "")))
+    block_app = {"name": name, "description": description, "icon": icon, "url": url,
+                 "try_url": try_url}
+    lead = text or f"Check out {name}"
+    body = f"{lead}\n{name}: {description}\nTry it: {try_url}" if description else \
+        f"{lead}\n{name}\nTry it: {try_url}"
+    formatted = (f"<p>{html.escape(lead)}</p><p><b>{html.escape(name)}</b>"
+                 f"{' — ' + html.escape(description) if description else ''}</p>"
+                 f"<p><a href=\"{html.escape(try_url)}\">Try it</a></p>")
+    return {"msgtype": "m.text", "body": body, "format": "org.matrix.custom.html",
+            "formatted_body": formatted,
+            ev.POST_BLOCK: {ev.POST_KIND: "app", ev.POST_APP: block_app, "text": text}}
+
+
+def render_activity(kind: str, data: dict) -> str:
+    details = ", ".join(f"{key}: {value}" for key, value in data.items()
+                        if isinstance(value, (str, int, float)) and not isinstance(value, bool))
+    return f"{kind.replace('_', ' ').capitalize()}" + (f" — {details}" if details else "")
+
+
+def activity_content(activity: Any, text: str) -> dict:
+    if not isinstance(activity, dict):
+        raise InvalidInput("'activity' must be an object with 'kind' and 'data'")
+    kind = clean_text(activity.get("kind"), "activity.kind", max_chars=64)
+    data = activity.get("data", {})
+    if not isinstance(data, dict):
+        raise InvalidInput("'activity.data' must be an object")
+    body = text or render_activity(kind, data)
+    return {"msgtype": "m.text", "body": body[:MAX_POST_CHARS],
+            ev.POST_BLOCK: {ev.POST_KIND: "activity",
+                            ev.POST_ACTIVITY: {"kind": kind, "data": data}, "text": text}}
+
+
+def repost_content(room_id: str, event_id: str, author: str, original_body: str,
+                   comment: str, notice: str | None = None) -> dict:
+    quoted = original_body if len(original_body) <= 280 else original_body[:279] + "…"
+    lead = f"{comment}\n\n" if comment else ""
+    link = f"https://matrix.to/#/{room_id}/{event_id}"
+    return {
+        "msgtype": "m.text",
+        "body": f"{lead}🔁 {author}: {quoted}\n{link}",
+        ev.POST_BLOCK: {ev.POST_KIND: "repost", "text": comment,
+                        ev.POST_REPOST_OF: {"room_id": room_id, "event_id": event_id,
+                                            "author": author,
+                                            **({ev.POST_NOTICE: notice} if notice else {})}},
+    }
+
+
+def repost_notice_content(post_id: str, reposter_room: str) -> dict:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": post_id,
+                             "key": ev.REPOST_KEY},
+            ev.REPOST_NOTICE: {"room_id": reposter_room}}
+
+
+def edit_event_content(original_id: str, new: dict) -> dict:
+    """An m.replace edit with a readable fallback, as Element sends them."""
+    return {
+        "msgtype": new.get("msgtype", "m.text"),
+        "body": f"* {new.get('body', '')}",
+        "m.new_content": new,
+        "m.relates_to": {"rel_type": "m.replace", "event_id": original_id},
+    }
+
+
+def comment_content(post_id: str, text: str, reply_to: str | None) -> dict:
+    relates: dict[str, Any] = {"rel_type": ev.THREAD_REL, "event_id": post_id}
+    if reply_to:
+        relates["is_falling_back"] = False
+        relates["m.in_reply_to"] = {"event_id": reply_to}
+    else:
+        relates["is_falling_back"] = True
+        relates["m.in_reply_to"] = {"event_id": post_id}
+    return {"msgtype": "m.text", "body": text, "m.relates_to": relates}
+
+
+def like_content(post_id: str) -> dict:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": post_id,
+                             "key": ev.LIKE_KEY}}
+
+
+def edited_post_content(row: Any, text: str) -> dict:
+    """New content for an edit: text posts get new text, image posts a new caption."""
+    if row["kind"] == "text":
+        return text_content(text)
+    if row["kind"] == "image":
+        content = json.loads(row["content"])
+        content["body"] = text
+        content[ev.POST_BLOCK] = {**content.get(ev.POST_BLOCK, {}), "caption": text}
+        return content
+    raise InvalidInput("Only text posts and image captions can be edited")

@@ -1,0 +1,92 @@
+"""Every error type of the service, in one leaf module (it imports nothing of ours).
+
+The API maps each to a Matrix-style error (api/errors.py); ingest sorts event failures into
+permanent (quarantine the event) and transient (the homeserver retries the transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SocialError(Exception):
+    """Base of the errors a user can be told about in words."""
+
+
+class InvalidInput(SocialError, ValueError):
+    """Input a user sent that we refuse; the message says what is wrong."""
+
+
+class BadCursor(InvalidInput):
+    """A pagination cursor this API did not hand out."""
+
+
+class NotFound(SocialError, LookupError):
+    pass
+
+
+class Forbidden(SocialError, PermissionError):
+    pass
+
+
+class Conflict(SocialError):
+    """The request clashes with an earlier one (e.g. an idempotency key reused for another
+    body)."""
+
+
+class ApiError(SocialError):
+    """An answer with its own Matrix error code and HTTP status (token missing, body too
+    large, not JSON...)."""
+
+    def __init__(self, status: int, errcode: str, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.status = status
+        self.errcode = errcode
+        self.error = error
+        self.extra = extra
+
+
+class CannotActAsUser(Forbidden):
+    """The service may not act as this user (not ours, or masquerading is off)."""
+
+
+class RemoteUnreachable(SocialError):
+    """Another homeserver could not be reached (or would not answer) just now."""
+
+
+class NoRemoteFeed(NotFound):
+    """The user's server has no feed room for them (or it is not theirs)."""
+
+
+class RequestTimeout(SocialError):
+    """An AI did not answer in time."""
+
+
+class RateLimited(SocialError):
+    """Too many requests from this sender; `retry_after_ms` says when to try again."""
+
+    def __init__(self, message: str, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+
+class MalformedEvent(ValueError):
+    """An event from some client that does not fit the schema: it will fail the same way
+    every time, so it is quarantined, never retried."""
+
+
+class UntrustedEvent(MalformedEvent):
+    """An event that claims something its sender or room cannot vouch for."""
+
+
+class BackendError(Exception):
+    """An AI backend failed to answer."""
+
+
+class ConfigError(ValueError):
+    """A config field is missing or invalid; str() is the one line shown to the operator."""
+
+    def __init__(self, key: str, expected: str, got: Any = None) -> None:
+        shown = "nothing" if got is None else repr(got)
+        super().__init__(f"config field '{key}': expected {expected}, got {shown}")
+        self.key = key

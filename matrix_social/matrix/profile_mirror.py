@@ -1,0 +1,36 @@
+"""A local feed owner's Matrix profile changed: the feed room's name and avatar follow it, and
+so does the name of their AI ("NAME's AI")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ids import Identities
+from .feed_owners import FeedOwners
+from .puppets import Puppets
+from .rooms import FeedRooms
+
+
+class ProfileMirror:
+    def __init__(self, ids: Identities, owners: FeedOwners, feed_rooms: FeedRooms,
+                 puppets: Puppets) -> None:
+        self.ids = ids
+        self.owners = owners
+        self.feed_rooms = feed_rooms
+        self.puppets = puppets
+
+    async def on_event(self, raw: dict[str, Any]) -> None:
+        content = raw.get("content")
+        if raw.get("type") != "m.room.member" or not isinstance(content, dict) \
+                or content.get("membership") != "join":
+            return
+        owner = await self.owners.owner_of(raw["room_id"])
+        if owner is None or raw.get("state_key") != owner or not self.ids.local_localpart(owner):
+            return
+        displayname, avatar = content.get("displayname"), content.get("avatar_url")
+        await self.feed_rooms.sync_room_profile(
+            raw["room_id"], displayname if isinstance(displayname, str) else None,
+            avatar if isinstance(avatar, str) else None)
+        ai = self.ids.ai_of(owner)
+        if ai:
+            await self.puppets.rename_if_registered(ai)

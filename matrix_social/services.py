@@ -1,0 +1,231 @@
+"""Every component of the service and what it is built from (see container.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from mautrix.appservice import AppService
+from mautrix.util.async_db import Database
+
+from .ai.ai_to_ai import AiToAi
+from .ai.backends import Backend, make_backend
+from .ai.context import ContextBuilder
+from .ai.rate_limit import RateLimiter
+from .ai.responder import Responder
+from .api.app import make_api_app
+from .api.auth import Authenticator
+from .background import Background
+from .config import PLATFORMS, Config
+from .container import component
+from .http_client import HttpClient
+from .ids import Identities
+from .matrix.discovery import RemoteFeedDiscovery
+from .matrix.dispatch import EventDispatcher
+from .matrix.encryption import RoomEncryption
+from .matrix.feed_owners import FeedOwners
+from .matrix.ingest import Ingest
+from .matrix.intents import Intents
+from .matrix.invites import Invites
+from .matrix.profile_mirror import ProfileMirror
+from .matrix.puppets import Puppets
+from .matrix.remote_feeds import RemoteFeeds
+from .matrix.rooms import FeedRooms
+from .matrix.sender import IndexedSender
+from .matrix.user_directory import UserDirectory
+from .social.ai_requests import AiRequests
+from .social.apps import Apps
+from .social.explore import Explore
+from .social.feed import Feed
+from .social.follows import Follows
+from .social.ipc import Ipc
+from .social.media import Media
+from .social.messaging import Messaging
+from .social.posts import Posts
+from .social.profiles import Profiles
+from .social.users import Users
+
+MB = 1024 * 1024
+
+
+class Services:
+    """Roots: the config, mautrix's appservice and database, and (once mautrix's Matrix
+    handler exists) its encryption manager."""
+
+    def __init__(self, config: Config, az: AppService, db: Database) -> None:
+        self.config = config
+        self.az = az
+        self.db = db
+        self._e2ee: Any = None
+        self._e2ee_known = False
+
+    def use_e2ee(self, e2ee: Any) -> None:
+        self._e2ee, self._e2ee_known = e2ee, True
+
+    # --- kernel ---------------------------------------------------------------------------
+
+    @component
+    def ids(self) -> Identities:
+        c = self.config
+        return Identities(
+            domain=c["homeserver.domain"], bot_localpart=c["appservice.bot_username"],
+            ai_suffix=c["bridge.ai_suffix"],
+            platform_prefixes={p: c[f"bridge.platform_prefixes.{p}"] for p in PLATFORMS})
+
+    @component
+    def background(self) -> Background:
+        return Background()
+
+    @component
+    def http(self) -> HttpClient:
+        return HttpClient()
+
+    # --- matrix ---------------------------------------------------------------------------
+
+    @component
+    def owners(self) -> FeedOwners:
+        return FeedOwners(self.db)
+
+    @component
+    def puppets(self) -> Puppets:
+        return Puppets(self.az, self.db, self.ids, self.config["bridge.ai_displayname_template"])
+
+    @component
+    def intents(self) -> Intents:
+        return Intents(self.az, self.puppets, self.ids,
+                       self.config["bridge.masquerade_local_users"])
+
+    @component
+    def directory(self) -> UserDirectory:
+        return UserDirectory(self.az, self.db, self.ids)
+
+    @component
+    def ingest(self) -> Ingest:
+        return Ingest(self.db, self.ids, self.owners, self.az.bot_mxid)
+
+    @component
+    def remote_feeds(self) -> RemoteFeeds:
+        return RemoteFeeds(self.az, self.db, self.ids, self.ingest,
+                           self.config["bridge.feed_alias_prefix"])
+
+    @component
+    def feed_rooms(self) -> FeedRooms:
+        return FeedRooms(self.db, self.ids, self.intents, self.remote_feeds, self.directory,
+                         self.config["bridge.feed_alias_prefix"])
+
+    @component
+    def sender(self) -> IndexedSender:
+        return IndexedSender(self.ingest)
+
+    @component
+    def encryption(self) -> RoomEncryption:
+        if not self._e2ee_known:
+            raise RuntimeError("encryption is wired before mautrix's Matrix handler exists")
+        return RoomEncryption(self.az, self.ids, self._e2ee)
+
+    @component
+    def invites(self) -> Invites:
+        return Invites(self.az, self.ids, self.puppets, self.encryption)
+
+    @component
+    def profile_mirror(self) -> ProfileMirror:
+        return ProfileMirror(self.ids, self.owners, self.feed_rooms, self.puppets)
+
+    @component
+    def discovery(self) -> RemoteFeedDiscovery:
+        return RemoteFeedDiscovery(self.ids, self.owners, self.intents, self.feed_rooms,
+                                   self.background)
+
+    # --- ai -------------------------------------------------------------------------------
+
+    @component
+    def backend(self) -> Backend:
+        return make_backend(self.config, self.http)
+
+    @component
+    def responder(self) -> Responder:
+        context = ContextBuilder(self.db, self.ids, self.directory,
+                                 self.config["ai.history_messages"])
+        limiter = RateLimiter(self.db, self.config["ai.rate_limit_per_hour"])
+        return Responder(self.az, self.ids, self.puppets, self.owners, context, limiter,
+                         self.backend, self.encryption, self.background,
+                         self.config["ai.timeout_seconds"])
+
+    @component
+    def ai_to_ai(self) -> AiToAi:
+        return AiToAi(self.ids, self.puppets, self.responder, self.background)
+
+    # --- social ---------------------------------------------------------------------------
+
+    @component
+    def users(self) -> Users:
+        return Users(self.ids, self.directory)
+
+    @component
+    def feed(self) -> Feed:
+        return Feed(self.db, self.users)
+
+    @component
+    def media(self) -> Media:
+        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB)
+
+    @component
+    def posts(self) -> Posts:
+        return Posts(self.db, self.users, self.intents, self.feed_rooms, self.sender,
+                     self.feed, self.media, self.config["api.app_runner_url"])
+
+    @component
+    def follows(self) -> Follows:
+        return Follows(self.db, self.users, self.intents, self.feed_rooms)
+
+    @component
+    def profiles(self) -> Profiles:
+        return Profiles(self.db, self.ids, self.users, self.directory, self.intents,
+                        self.feed_rooms, self.sender, self.feed,
+                        self.config["bridge.soul_path_template"])
+
+    @component
+    def apps(self) -> Apps:
+        return Apps(self.db, self.ids, self.intents, self.feed_rooms, self.sender, self.posts,
+                    self.config["api.app_runner_url"])
+
+    @component
+    def explore(self) -> Explore:
+        return Explore(self.db, self.ids, self.config["api.trending_cache_seconds"])
+
+    @component
+    def messaging(self) -> Messaging:
+        return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
+                         self.config["api.app_runner_url"])
+
+    @component
+    def ai_requests(self) -> AiRequests:
+        return AiRequests(self.ids, self.users, self.ai_to_ai)
+
+    @component
+    def ipc(self) -> Ipc:
+        return Ipc(self.ids, self.users, self.intents, self.config["ai.ipc_send_as"])
+
+    # --- api ------------------------------------------------------------------------------
+
+    @component
+    def auth(self) -> Authenticator:
+        return Authenticator(self.http, self.config["homeserver.address"], self.ids,
+                             self.config["api.token_cache_seconds"])
+
+    @component
+    def api_app(self) -> web.Application:
+        return make_api_app(
+            db=self.db, az=self.az, ids=self.ids, auth=self.auth,
+            max_page=self.config["api.max_page_size"], feed=self.feed, posts=self.posts,
+            media=self.media, follows=self.follows, profiles=self.profiles, apps=self.apps,
+            explore=self.explore, messaging=self.messaging, ai_requests=self.ai_requests,
+            ipc=self.ipc)
+
+    # --- the event stream -----------------------------------------------------------------
+
+    def connect(self, dispatcher: EventDispatcher) -> None:
+        """Who hears each event, in this order: invites and encryption set-up first, then the
+        index, then what reacts to the indexed event."""
+        dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.profile_mirror,
+                             self.discovery, self.responder, self.ai_to_ai)

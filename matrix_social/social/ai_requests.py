@@ -1,0 +1,42 @@
+"""Asking another AI from the API: the caller's AI sends an ai_request and waits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ai.ai_to_ai import MAX_TIMEOUT, AiToAi
+from ..errors import InvalidInput, NotFound
+from ..ids import Identities
+from .users import Users
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class AiRequests:
+    def __init__(self, ids: Identities, users: Users, ai_to_ai: AiToAi) -> None:
+        self.ids = ids
+        self.users = users
+        self.ai_to_ai = ai_to_ai
+
+    async def ask(self, user: str, to: Any, content: Any, timeout: Any) -> dict[str, Any]:
+        target = self.ids.parse_handle(to) if isinstance(to, str) else None
+        suffix = self.ids.ai_suffix
+        if target is None or self.ids.named_owner(target) is None:
+            raise InvalidInput(f"'to' must be an AI, such as bob{suffix} or @bob{suffix}:server")
+        if isinstance(content, str):
+            content = {"body": content}
+        if not isinstance(content, dict) or not isinstance(content.get("body"), str):
+            raise InvalidInput("'content' must be text or an object with a 'body'")
+        seconds = _timeout(timeout)
+        if not await self.users.exists(target):
+            raise NotFound(f"No AI {target}")
+        return await self.ai_to_ai.request(self.ids.ai_of(user), target, content, seconds)
+
+
+def _timeout(value: Any) -> float:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not 0 < value <= MAX_TIMEOUT:
+        raise InvalidInput(f"'timeout' must be a number of seconds from 1 to {MAX_TIMEOUT}")
+    return float(value)

@@ -1,0 +1,71 @@
+"""Following: a join to the followed feed room; unfollowing: a leave. Followers and following
+lists, keyset-paginated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mautrix.util.async_db import Database
+
+from .. import events as ev
+from ..clock import now_ms
+from ..db import follows
+from ..errors import InvalidInput
+from ..matrix.intents import Intents
+from ..matrix.rooms import FeedRooms
+from . import cursor as cursors
+from .users import Users
+
+
+class Follows:
+    def __init__(self, db: Database, users: Users, intents: Intents,
+                 feed_rooms: FeedRooms) -> None:
+        self.db = db
+        self.users = users
+        self.intents = intents
+        self.rooms = feed_rooms
+
+    async def follow(self, user: str, handle: str) -> dict[str, Any]:
+        target = await self.users.resolve(handle)
+        if target == user:
+            raise InvalidInput("You cannot follow yourself")
+        room_id = await self.rooms.ensure(target)
+        intent = await self.intents.for_user(user)
+        if not await follows.is_following(self.db, room_id, user):
+            await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
+            await follows.upsert_provisional(self.db, room_id, user, now_ms())
+        return await self.status(user, target, room_id)
+
+    async def unfollow(self, user: str, handle: str) -> dict[str, Any]:
+        target = await self.users.resolve(handle)
+        room_id = await self.rooms.ensure(target)
+        if await follows.is_following(self.db, room_id, user):
+            intent = await self.intents.for_user(user)
+            await intent.leave_room(room_id)
+            await follows.delete(self.db, room_id, user)
+        return await self.status(user, target, room_id)
+
+    async def status(self, user: str, target: str, room_id: str) -> dict[str, Any]:
+        return {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,
+                "following": await follows.is_following(self.db, room_id, user),
+                "followers_count": await follows.count_followers(self.db, room_id)}
+
+    async def followers(self, handle: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        target = await self.users.resolve(handle)
+        room_id = await self.rooms.ensure(target)
+        rows = await follows.followers_page(self.db, room_id, cursors.decode(cursor),
+                                            limit + 1)
+        return self._people_page(rows, limit, await follows.count_followers(self.db, room_id))
+
+    async def following(self, handle: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        target = await self.users.resolve(handle)
+        rows = await follows.following_page(self.db, target, cursors.decode(cursor), limit + 1)
+        return self._people_page(rows, limit, await follows.count_following(self.db, target))
+
+    def _people_page(self, rows: list, limit: int, total: int) -> dict[str, Any]:
+        people = cursors.page(
+            rows, limit,
+            lambda r: {"user_id": r["user_id"], "handle": self.users.handle_of(r["user_id"]),
+                       "since": r["ts"]},
+            lambda r: (r["ts"], r["user_id"]))
+        return {**people, "count": total}

@@ -1,0 +1,71 @@
+"""send_matrix_message({to, content}) for agents (the IPC call; also an HTTP endpoint and a
+CLI command, ipc_cli.py). Sends from the caller's AI by default (config ai.ipc_send_as),
+opening a DM when there is none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mautrix.types import EventType
+
+from ..errors import Forbidden, InvalidInput
+from ..ids import Identities
+from ..matrix.dms import is_encrypted, open_dm
+from ..matrix.intents import Intents
+from .users import Users
+
+_MSGTYPES = ("m.text", "m.notice", "m.emote")
+
+
+def message_content(content: Any) -> dict[str, Any]:
+    if isinstance(content, str):
+        content = {"body": content}
+    if not isinstance(content, dict) or not isinstance(content.get("body"), str) \
+            or not content["body"].strip():
+        raise InvalidInput("'content' must be text or an object with a non-empty 'body'")
+    if len(content["body"]) > 20_000:
+        raise InvalidInput("'content.body' is longer than 20000 characters")
+    msgtype = content.get("msgtype", "m.text")
+    if msgtype not in _MSGTYPES:
+        raise InvalidInput(f"'content.msgtype' must be one of {', '.join(_MSGTYPES)}")
+    out = {"msgtype": msgtype, "body": content["body"]}
+    if isinstance(content.get("formatted_body"), str):
+        out.update(format="org.matrix.custom.html", formatted_body=content["formatted_body"])
+    return out
+
+
+class Ipc:
+    def __init__(self, ids: Identities, users: Users, intents: Intents,
+                 default_send_as: str) -> None:
+        self.ids = ids
+        self.users = users
+        self.intents = intents
+        self.default_send_as = default_send_as
+
+    async def send_matrix_message(self, caller: str, to: Any, content: Any,
+                                  send_as: str | None = None) -> dict[str, Any]:
+        """Send `content` to `to` (a human or an AI, local or remote) from the caller or
+        their AI."""
+        to = self.users.user_id(to, "to")
+        message = message_content(content)
+        send_as = send_as or self.default_send_as
+        if send_as not in ("ai", "human"):
+            raise InvalidInput("'as' must be 'ai' or 'human'")
+        sender = self.ids.ai_of(caller) if send_as == "ai" else caller
+        if to == sender:
+            raise InvalidInput("'to' is the sender itself")
+        await self.users.existing(to, "to")
+        intent = await self.intents.for_user(sender)
+        return await _send(intent, sender, to, message)
+
+
+async def _send(intent, sender: str, to: str, message: dict[str, Any]) -> dict[str, Any]:
+    room_id, created = await open_dm(intent, to, encrypted=False)
+    if await is_encrypted(intent, room_id):
+        raise Forbidden(f"The DM {room_id} is end-to-end encrypted; the service holds no keys "
+                        "for it, so the message must be sent from a client that does")
+    event_id = await intent.send_message_event(room_id, EventType.ROOM_MESSAGE, message)
+    return {"room_id": room_id, "event_id": event_id, "from": sender, "to": to,
+            "created_dm": created}
+
+

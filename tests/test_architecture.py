@@ -1,0 +1,136 @@
+"""The architecture holds: layers, no import cycle, explicit wiring, mautrix seams intact."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+from matrix_social.container import CyclicDependency, all_components, built_components, component
+from matrix_social.matrix import mautrix_seams
+from matrix_social.services import Services
+
+PACKAGE = Path(__file__).resolve().parent.parent / "matrix_social"
+
+
+def _cycles(graph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), plus self-imports."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_import_cycle_anywhere_in_the_package():
+    graph = grimp.build_graph("matrix_social")
+    assert _cycles(graph) == []
+
+
+def test_the_layer_contract_is_kept():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint, "import-linter is part of the test extra"
+    result = subprocess.run([lint, "--no-cache"], capture_output=True, text=True,
+                            cwd=PACKAGE.parent, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_back_edge_would_break_the_contract():
+    """The contract really checks something: social importing api is reported."""
+    graph = grimp.build_graph("matrix_social")
+    graph.add_import(importer="matrix_social.social.feed", imported="matrix_social.api.params")
+    illegal = graph.find_illegal_dependencies_for_layers(
+        layers=("matrix_social.api", "matrix_social.social"), containers=set())
+    assert illegal
+
+
+def test_no_class_keeps_the_bridge_or_reaches_through_it():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "bridge" \
+                    and isinstance(node.value, ast.Name) and node.value.id == "self":
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_mautrix_seams_still_hold():
+    assert mautrix_seams.check() == []
+
+
+def test_a_cyclic_dependency_is_an_error_naming_the_cycle():
+    class Looping:
+        @component
+        def a(self):
+            return ("a", self.b)
+
+        @component
+        def b(self):
+            return ("b", self.c)
+
+        @component
+        def c(self):
+            return ("c", self.a)
+
+        @component
+        def leaf(self):
+            return object()
+
+    looping = Looping()
+    with pytest.raises(CyclicDependency, match="a -> b -> c -> a"):
+        _ = looping.a
+    assert looping.leaf is looping.leaf
+
+
+def test_every_component_is_built_once_at_start_without_a_homeserver(tmp_path):
+    """prepare() wires the whole graph (no homeserver is contacted); each component is one
+    object, whichever component asked for it."""
+    from matrix_social.bridge import SocialBridge
+    from matrix_social.devstack.bridge_config import write_bridge_config
+
+    write_bridge_config(tmp_path / "config.yaml", tmp_path / "registration.yaml",
+                        homeserver_url="http://127.0.0.1:9", domain="example.test", port=9,
+                        database=f"sqlite:{tmp_path / 'db.sqlite'}")
+    bridge = SocialBridge(["-c", str(tmp_path / "config.yaml"), "-n"])
+    bridge.preinit()
+    bridge.prepare()
+    services = bridge.services
+    for name in all_components(Services):
+        getattr(services, name)
+    built = built_components(services)
+    assert set(built) == set(all_components(Services))
+    assert services.posts.feed is services.feed and services.feed.users is services.users
+    assert services.responder.puppets is services.puppets is services.intents.puppets
