@@ -14,7 +14,7 @@ from . import __version__, log_redact
 from .config import Config
 from .db import upgrade_table
 from .errors import ConfigError
-from .matrix import ingest_batch, mautrix_seams
+from .matrix import mautrix_seams
 from .matrix.crypto_state import RoomCryptoStateStore
 from .matrix.dispatch import EventDispatcher
 from .matrix.handler import MatrixHandler
@@ -116,7 +116,7 @@ class SocialBridge(Bridge):
         services.use_e2ee(self.matrix.e2ee)
         services.connect(dispatcher)
         mautrix_seams.route_events(self.az, self.matrix.handle_direct)
-        mautrix_seams.guard_transactions(self.az, self.db, lambda: ingest_batch.collect(self.db))
+        mautrix_seams.guard_transactions(self.az, self.db, services.ingest.transaction)
         mautrix_seams.use_crypto_state_store(self.matrix, RoomCryptoStateStore(self.db))
         self.az.query_user = services.puppets.query_user
         self.az.query_alias = services.feed_rooms.query_alias

@@ -2,6 +2,7 @@
 
   matrix-social dev [--data DIR]        local Synapse + this service, a demo user
   matrix-social reindex [-c config]     rebuild the index from the rooms' history
+  matrix-social quarantine list|retry [EVENT] [-c config]   events that could not be indexed
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
 """
 
@@ -18,9 +19,14 @@ def main(argv: list[str] | None = None) -> None:
         dev_main(argv[1:])
         return
     if argv and argv[0] == "reindex":
-        from .reindex_command import main as reindex_main
+        from .operator_commands import reindex_main
 
         reindex_main(argv[1:])
+        return
+    if argv and argv[0] == "quarantine":
+        from .operator_commands import quarantine_main
+
+        quarantine_main(argv[1:])
         return
     if argv and argv[0] == "send-matrix-message":
         from .ipc_cli import cli

@@ -24,7 +24,7 @@ from .matrix.discovery import RemoteFeedDiscovery
 from .matrix.dispatch import EventDispatcher
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
-from .matrix.ingest import Ingest
+from .matrix.ingest import IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.profile_mirror import ProfileMirror
@@ -100,18 +100,23 @@ class Services:
         return UserDirectory(self.az, self.db, self.ids)
 
     @component
+    def quarantine(self) -> Quarantine:
+        return Quarantine(self.db)
+
+    @component
     def ingest(self) -> Ingest:
-        return Ingest(self.db, self.ids, self.owners, self.az.bot_mxid)
+        return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid),
+                      self.quarantine)
 
     @component
     def remote_feeds(self) -> RemoteFeeds:
-        return RemoteFeeds(self.az, self.db, self.ids, self.ingest,
+        return RemoteFeeds(self.az, self.ids, self.owners, self.ingest,
                            self.config["bridge.feed_alias_prefix"])
 
     @component
     def feed_rooms(self) -> FeedRooms:
-        return FeedRooms(self.db, self.ids, self.intents, self.remote_feeds, self.directory,
-                         self.config["bridge.feed_alias_prefix"])
+        return FeedRooms(self.ids, self.owners, self.intents, self.remote_feeds,
+                         self.directory, self.config["bridge.feed_alias_prefix"])
 
     @component
     def sender(self) -> IndexedSender:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from nio import JoinResponse
 
 from matrix_social.db.index_reset import clear_index
-from matrix_social.matrix.reindex import reindex
+from matrix_social.matrix.reindex import Reindexer
 
 from .harness import api_ok, eventually
 
@@ -85,8 +85,9 @@ async def test_reindex_rebuilds_the_same_index(stack):
 
     bars = []
     services = stack.bridge.services
-    progress = await reindex(stack.bridge.az.intent, stack.bridge.db, services.ingest,
-                             services.owners, on_progress=lambda p: bars.append(p.rooms_done))
+    progress = await Reindexer(stack.bridge.az.intent, stack.bridge.db, services.ids,
+                               services.owners, services.ingest, "feed_",
+                               on_progress=lambda p: bars.append(p.rooms_done)).run()
     assert progress.rooms_done == progress.rooms_total >= 4 and bars[-1] == progress.rooms_total
     after = await _snapshot(stack, [alice, bob, carol, dave])
     assert after == before

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from enum import Enum
 
 from mautrix.util.async_db import Database
 
+from ..clock import now_ms
 from ..db import ai_rate
 
 HOUR_MS = 3600 * 1000
@@ -24,7 +24,7 @@ class RateLimiter:
         self.per_hour = per_hour
 
     async def check(self, ai: str, sender: str, now: int | None = None) -> Verdict:
-        now = now if now is not None else int(time.time() * 1000)
+        now = now if now is not None else now_ms()
         window_start = now - HOUR_MS
         if await ai_rate.count_since(self.db, ai, sender, window_start) < self.per_hour:
             await ai_rate.record(self.db, ai, sender, now, prune_before=window_start)

@@ -16,6 +16,7 @@ MAX_INTERESTS = 20
 MAX_TAG = 40
 MAX_LIST_ITEMS = 50
 _TAG_RE = re.compile(r"[\w][\w .+#-]*", re.UNICODE)
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def clean_text(value: Any, field: str, *, max_chars: int = MAX_POST_CHARS,

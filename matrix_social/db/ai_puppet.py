@@ -1,8 +1,9 @@
 """AI puppets the service has created on the homeserver."""
 
-import time
 
 from mautrix.util.async_db import Database
+
+from ..clock import now_ms
 
 
 async def upsert(db: Database, mxid: str, owner: str, displayname: str | None) -> None:
@@ -12,7 +13,7 @@ async def upsert(db: Database, mxid: str, owner: str, displayname: str | None) -
         mxid,
         owner,
         displayname,
-        int(time.time() * 1000),
+        now_ms(),
     )
 
 

@@ -2,49 +2,59 @@
 
 from __future__ import annotations
 
-from mautrix.util.async_db import Database
 from mautrix.util.async_db.connection import LoggingConnection
 
-UPSERT = (
-    "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING"
-)
+from . import Executor
 
 
-async def upsert(db: Database, event_id: str, post_id: str, room_id: str, author: str,
+async def upsert(db: Executor, event_id: str, post_id: str, room_id: str, author: str,
                  body: str, in_reply_to: str | None, ts: int) -> None:
-    await db.execute(UPSERT, event_id, post_id, room_id, author, body, in_reply_to, ts)
+    await upsert_many_on(db, [(event_id, post_id, room_id, author, body, in_reply_to, ts)])
 
 
 async def upsert_many(conn: LoggingConnection, rows: list[tuple]) -> None:
-    """(event_id, post_id, room_id, author, body, in_reply_to, ts) rows, those whose post is
-    indexed. A transaction's batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
-    await conn.executemany(
+    """A transaction's batch on SQLite (PostgreSQL: db/ingest_batch.py)."""
+    await upsert_many_on(conn, rows)
+
+
+async def upsert_many_on(db: Executor, rows: list[tuple]) -> None:
+    """(event_id, post_id, room_id, author, body, in_reply_to, ts) rows; a comment counts only
+    in its post's own room."""
+    await db.executemany(
         "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
         "SELECT $1, $2, $3, $4, $5, $6, $7 "
-        "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2) "
+        "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2 AND room_id = $3) "
         "ON CONFLICT (event_id) DO NOTHING", rows)
 
 
-async def apply_edit(db: Database, event_id: str, editor: str, body: str, ts: int) -> None:
+async def apply_edit(db: Executor, event_id: str, room_id: str, editor: str, body: str,
+                     ts: int) -> None:
     await db.execute(
-        "UPDATE comment SET body=$3, edited_ts=$4 WHERE event_id=$1 AND author=$2 "
-        "AND (edited_ts IS NULL OR edited_ts <= $4)",
-        event_id, editor, body, ts,
+        "UPDATE comment SET body=$4, edited_ts=$5 WHERE event_id=$1 AND room_id=$2 "
+        "AND author=$3 AND (edited_ts IS NULL OR edited_ts <= $5)",
+        event_id, room_id, editor, body, ts,
     )
 
 
-async def delete(db: Database, event_id: str) -> None:
+async def delete(db: Executor, event_id: str) -> None:
     await db.execute("DELETE FROM comment WHERE event_id=$1", event_id)
 
 
-async def exists(db: Database, event_id: str, post_id: str) -> bool:
+async def redact(db: Executor, event_id: str, room_id: str, sender: str,
+                 moderator: bool) -> None:
+    await db.execute(
+        "DELETE FROM comment WHERE event_id=$1 AND room_id=$2 AND (author=$3 OR $4)",
+        event_id, room_id, sender, moderator,
+    )
+
+
+async def exists(db: Executor, event_id: str, post_id: str) -> bool:
     return await db.fetchval(
         "SELECT 1 FROM comment WHERE event_id=$1 AND post_id=$2", event_id, post_id
     ) is not None
 
 
-async def page(db: Database, post_id: str, after: tuple[int, str] | None, limit: int) -> list:
+async def page(db: Executor, post_id: str, after: tuple[int, str] | None, limit: int) -> list:
     if after is None:
         return await db.fetch(
             "SELECT * FROM comment WHERE post_id=$1 ORDER BY ts, event_id LIMIT $2",

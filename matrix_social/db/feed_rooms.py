@@ -1,25 +1,42 @@
-"""feed_room: which room is whose feed."""
+"""feed_room: which room is whose feed, and whose bot may speak for the owner in it.
 
-import time
+Written only when a room is verified as the owner's feed: the room our bot created for a local
+user, or the room the owner's own server maps `#feed_NAME` to. Never from room state."""
+
+from __future__ import annotations
 
 from mautrix.util.async_db import Database
 
-
-async def upsert(db: Database, room_id: str, owner: str) -> None:
-    await db.execute(
-        "INSERT INTO feed_room (room_id, owner, created_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (room_id) DO NOTHING",
-        room_id, owner, int(time.time() * 1000),
-    )
+from ..clock import now_ms
+from . import Executor
 
 
-async def room_of(db: Database, owner: str) -> str | None:
+async def record(db: Database, room_id: str, owner: str, bot: str) -> None:
+    """The owner's verified feed room (replacing an earlier one, e.g. after the owner's server
+    recreated it)."""
+    async with db.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM feed_room WHERE owner=$1 AND room_id<>$2", owner, room_id)
+        await conn.execute(
+            "INSERT INTO feed_room (room_id, owner, bot, created_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (room_id) DO UPDATE SET owner=excluded.owner, bot=excluded.bot",
+            room_id, owner, bot, now_ms(),
+        )
+
+
+async def forget(db: Database, room_id: str) -> None:
+    await db.execute("DELETE FROM feed_room WHERE room_id=$1", room_id)
+
+
+async def room_of(db: Executor, owner: str) -> str | None:
     return await db.fetchval("SELECT room_id FROM feed_room WHERE owner=$1", owner)
 
 
-async def owner_of(db: Database, room_id: str) -> str | None:
-    return await db.fetchval("SELECT owner FROM feed_room WHERE room_id=$1", room_id)
+async def get(db: Executor, room_id: str) -> tuple[str, str] | None:
+    """(owner, bot) of a verified feed room."""
+    row = await db.fetchrow("SELECT owner, bot FROM feed_room WHERE room_id=$1", room_id)
+    return (row["owner"], row["bot"]) if row else None
 
 
-async def all_rooms(db: Database) -> list[str]:
-    return [row["room_id"] for row in await db.fetch("SELECT room_id FROM feed_room")]
+async def all_rooms(db: Executor) -> list[tuple[str, str, str]]:
+    rows = await db.fetch("SELECT room_id, owner, bot FROM feed_room ORDER BY room_id")
+    return [(row["room_id"], row["owner"], row["bot"]) for row in rows]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from mautrix.util.async_db import Database
+
+from ..clock import now_ms
 
 
 async def insert(db: Database, mxc: str, owner: str, mimetype: str, size: int,
@@ -12,7 +12,7 @@ async def insert(db: Database, mxc: str, owner: str, mimetype: str, size: int,
     await db.execute(
         "INSERT INTO media_upload (mxc, owner, mimetype, size, width, height, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        mxc, owner, mimetype, size, width, height, int(time.time() * 1000),
+        mxc, owner, mimetype, size, width, height, now_ms(),
     )
 
 

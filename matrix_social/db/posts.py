@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from mautrix.util.async_db import Database
 from mautrix.util.async_db.connection import LoggingConnection
+
+from . import Executor
 
 UPSERT = (
     "INSERT INTO post (event_id, room_id, author, kind, body, content, ts, repost_of) "
@@ -32,7 +33,7 @@ def values(row: PostRow) -> tuple:
             row.ts, row.repost_of)
 
 
-async def upsert(db: Database, row: PostRow) -> None:
+async def upsert(db: Executor, row: PostRow) -> None:
     await db.execute(UPSERT, *values(row))
 
 
@@ -41,29 +42,50 @@ async def upsert_many(conn: LoggingConnection, rows: list[PostRow]) -> None:
     await conn.executemany(UPSERT, [values(row) for row in rows])
 
 
-async def apply_edit(db: Database, event_id: str, editor: str, body: str, content: dict,
-                     ts: int) -> None:
-    """Apply an edit by the author; edits arriving out of order keep the newest."""
+async def apply_edit(db: Executor, event_id: str, room_id: str, editor: str, body: str,
+                     content: dict, ts: int) -> None:
+    """Apply an edit by the author, sent in the post's own room; edits arriving out of order
+    keep the newest."""
     await db.execute(
-        "UPDATE post SET body=$3, content=$4, edited_ts=$5 WHERE event_id=$1 AND author=$2 "
-        "AND (edited_ts IS NULL OR edited_ts <= $5)",
-        event_id, editor, body, json.dumps(content), ts,
+        "UPDATE post SET body=$4, content=$5, edited_ts=$6 WHERE event_id=$1 AND room_id=$2 "
+        "AND author=$3 AND (edited_ts IS NULL OR edited_ts <= $6)",
+        event_id, room_id, editor, body, json.dumps(content), ts,
     )
 
 
-async def delete(db: Database, event_id: str) -> None:
+async def delete(db: Executor, event_id: str) -> None:
     await db.execute("DELETE FROM post WHERE event_id=$1", event_id)
 
 
-async def get_author(db: Database, event_id: str) -> tuple[str, str] | None:
+async def redact(db: Executor, event_id: str, room_id: str, sender: str,
+                 moderator: bool) -> None:
+    """A redaction removes a post only in the post's own room, and only when sent by its
+    author or by somebody who may redact others there (the feed's owner or bot). A repost
+    notice's row lives in the reposter's room but its event in the original's: there, its
+    own sender may withdraw it."""
+    await db.execute(
+        "DELETE FROM post WHERE event_id=$1 AND ((room_id=$2 AND (author=$3 OR $4)) "
+        "OR (author=$3 AND EXISTS (SELECT 1 FROM post o WHERE o.event_id = post.repost_of "
+        "AND o.room_id=$2)))",
+        event_id, room_id, sender, moderator,
+    )
+
+
+async def get_author(db: Executor, event_id: str) -> tuple[str, str] | None:
     row = await db.fetchrow("SELECT room_id, author FROM post WHERE event_id=$1", event_id)
     return (row["room_id"], row["author"]) if row else None
 
 
-async def delete_own(db: Database, event_id: str, author: str) -> None:
+async def get(db: Executor, event_id: str):
+    return await db.fetchrow(
+        "SELECT event_id, room_id, author, kind, repost_of FROM post WHERE event_id=$1",
+        event_id)
+
+
+async def delete_own(db: Executor, event_id: str, author: str) -> None:
     await db.execute("DELETE FROM post WHERE event_id=$1 AND author=$2", event_id, author)
 
 
-async def has_repost(db: Database, original: str, author: str) -> bool:
+async def has_repost(db: Executor, original: str, author: str) -> bool:
     return await db.fetchval(
         "SELECT 1 FROM post WHERE repost_of=$1 AND author=$2", original, author) is not None

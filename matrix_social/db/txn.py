@@ -1,9 +1,10 @@
 """Appservice transactions already processed (id and digest of their events), so a retried
 transaction is not applied twice."""
 
-import time
 
 from mautrix.util.async_db import Database
+
+from ..clock import now_ms
 
 
 async def is_processed(db: Database, txn_id: str) -> bool:
@@ -15,5 +16,5 @@ async def mark_processed(db: Database, txn_id: str) -> None:
         "INSERT INTO appservice_txn (txn_id, processed_at) VALUES ($1, $2) "
         "ON CONFLICT (txn_id) DO NOTHING",
         txn_id,
-        int(time.time() * 1000),
+        now_ms(),
     )

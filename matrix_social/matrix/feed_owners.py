@@ -1,6 +1,9 @@
-"""Which room is whose feed, as the index knows it (feed_room), with a small cache."""
+"""Which room is whose verified feed, and whose bot may speak for the owner in it
+(feed_room), with a small cache."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from mautrix.util.async_db import Database
 
@@ -9,23 +12,43 @@ from ..db import feed_rooms
 MAX_CACHED = 100_000
 
 
+@dataclass(frozen=True)
+class FeedRoom:
+    room_id: str
+    owner: str
+    bot: str  # our bot for a local feed; the room's creator on the owner's server for a remote
+
+    def speaks_for_owner(self, sender: str) -> bool:
+        return sender == self.owner or (bool(self.bot) and sender == self.bot)
+
+
 class FeedOwners:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._owners: dict[str, str] = {}
+        self._feeds: dict[str, FeedRoom] = {}
+
+    async def feed_of(self, room_id: str) -> FeedRoom | None:
+        feed = self._feeds.get(room_id)
+        if feed is None:
+            found = await feed_rooms.get(self.db, room_id)
+            if found is None:
+                return None
+            if len(self._feeds) >= MAX_CACHED:
+                self._feeds.clear()
+            feed = self._feeds[room_id] = FeedRoom(room_id, *found)
+        return feed
 
     async def owner_of(self, room_id: str) -> str | None:
-        owner = self._owners.get(room_id)
-        if owner is None:
-            owner = await feed_rooms.owner_of(self.db, room_id)
-            if owner:
-                if len(self._owners) >= MAX_CACHED:
-                    self._owners.clear()
-                self._owners[room_id] = owner
-        return owner
+        feed = await self.feed_of(room_id)
+        return feed.owner if feed else None
 
     async def room_of(self, owner: str) -> str | None:
         return await feed_rooms.room_of(self.db, owner)
 
+    async def record(self, room_id: str, owner: str, bot: str) -> None:
+        """A feed room just verified (created by our bot, or resolved on the owner's server)."""
+        await feed_rooms.record(self.db, room_id, owner, bot)
+        self.forget()
+
     def forget(self) -> None:
-        self._owners.clear()
+        self._feeds.clear()

@@ -11,7 +11,7 @@ from mautrix.types import Event, EventType
 
 from ..background import Background
 from .dispatch import EventDispatcher
-from .ingest_errors import is_storage_error
+from .ingest.failures import is_transient
 from .transactions import raw_json
 from .txn_guard import report_failure
 
@@ -74,8 +74,8 @@ class MatrixHandler(BaseMatrixHandler):
 
     @staticmethod
     def _failed(error: Exception, event_id: str, event_type: Any) -> None:
-        """A storage failure fails the transaction (the homeserver retries it); anything else
-        skips this one event."""
-        if is_storage_error(error) and report_failure(error):
+        """A transient failure fails the transaction (the homeserver retries it); anything
+        else skips this one event (ingest has quarantined it if the index could not take it)."""
+        if is_transient(error) and report_failure(error):
             return
         log.exception("Skipped event %s of type %s", event_id, event_type)

@@ -7,6 +7,7 @@ events to us; the room's state and its latest posts are indexed at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,18 +15,20 @@ from mautrix.api import Method, Path
 from mautrix.appservice import AppService, IntentAPI
 from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import RoomAlias, RoomID
-from mautrix.util.async_db import Database
 
 from .. import events as ev
-from ..db import feed_rooms
-from ..errors import NoRemoteFeed
+from ..errors import NoRemoteFeed, RemoteUnreachable
 from ..ids import Identities
+from .feed_owners import FeedOwners
 from .ingest import Ingest
 from .remote_errors import unreachable
 
 log = logging.getLogger("matrix_social.remote")
 
 BACKFILL_EVENTS = 50
+# A follow of somebody whose server is down fails within this, instead of waiting for the
+# homeserver's own federation retries (a minute or more) inside the request.
+REACH_TIMEOUT = 5.0
 
 
 async def join_via(intent: IntentAPI, room_id: RoomID, server: str, content: dict) -> None:
@@ -36,13 +39,14 @@ async def join_via(intent: IntentAPI, room_id: RoomID, server: str, content: dic
 
 
 class RemoteFeeds:
-    def __init__(self, az: AppService, db: Database, ids: Identities, ingest: Ingest,
-                 alias_prefix: str) -> None:
+    def __init__(self, az: AppService, ids: Identities, owners: FeedOwners, ingest: Ingest,
+                 alias_prefix: str, reach_timeout: float = REACH_TIMEOUT) -> None:
         self.az = az
-        self.db = db
         self.ids = ids
+        self.owners = owners
         self.ingest = ingest
         self.prefix = alias_prefix
+        self.reach_timeout = reach_timeout
 
     @property
     def bot(self) -> IntentAPI:
@@ -51,16 +55,26 @@ class RemoteFeeds:
     async def attach(self, owner: str) -> RoomID:
         """Find the remote owner's feed room, join it as the bot and index it."""
         localpart, server = self.ids.split(owner)
+        try:
+            async with asyncio.timeout(self.reach_timeout):
+                room_id, state = await self._join(owner, localpart, server)
+        except TimeoutError:
+            raise RemoteUnreachable(
+                f"{server} did not answer within {self.reach_timeout:g} seconds. "
+                "Try again later.") from None
+        await self._index_state(room_id, owner, server, state)
+        await self._backfill(room_id)
+        log.info("Attached %s's feed room %s from %s", owner, room_id, server)
+        return room_id
+
+    async def _join(self, owner: str, localpart: str, server: str) -> tuple[RoomID, list]:
         room_id = await self._resolve(RoomAlias(f"#{self.prefix}{localpart}:{server}"), server)
         try:
             await join_via(self.bot, room_id, server, {ev.FOLLOW_FLAG: False})
             state = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
         except MatrixRequestError as e:
             raise unreachable(server, "join the feed room", e) from None
-        await self._index_state(room_id, owner, state)
-        await self._backfill(room_id)
-        log.info("Attached %s's feed room %s from %s", owner, room_id, server)
-        return room_id
+        return room_id, state
 
     async def _resolve(self, alias: RoomAlias, server: str) -> RoomID:
         try:
@@ -70,21 +84,20 @@ class RemoteFeeds:
         except MatrixRequestError as e:
             raise unreachable(server, f"look up {alias}", e) from None
 
-    async def _index_state(self, room_id: RoomID, owner: str, state: list[dict[str, Any]]) -> None:
+    async def _index_state(self, room_id: RoomID, owner: str, server: str,
+                           state: list[dict[str, Any]]) -> None:
+        """The room is the owner's feed because their server maps the alias to it; its state
+        must agree. The room's creator speaks for the owner only if it is a user of the
+        owner's own server (that server's matrix-social bot)."""
         feed = next((e for e in state if e.get("type") == str(ev.FEED_STATE)
                      and e.get("state_key") == ""), None)
         if feed is None or (feed.get("content") or {}).get(ev.FEED_OWNER_KEY) != owner:
             await self.bot.leave_room(room_id)
             raise NoRemoteFeed(f"{room_id} is not {owner}'s feed room")
-        creator = next((e.get("sender") for e in state if e.get("type") == "m.room.create"), None)
-        await self.ingest.apply(feed)
-        await feed_rooms.upsert(self.db, room_id, owner)
+        creator = next((e.get("sender") for e in state if e.get("type") == "m.room.create"), "")
+        creator_server = (self.ids.split(creator) or ("", ""))[1]
+        await self.owners.record(room_id, owner, creator if creator_server == server else "")
         for raw in state:
-            # The creating bot's own join is not a follow (a live stream never indexes it:
-            # it comes before the feed state).
-            if raw is feed or (raw.get("type") == "m.room.member"
-                               and raw.get("state_key") == creator != owner):
-                continue
             await self.ingest.apply({**raw, "room_id": room_id})
 
     async def _backfill(self, room_id: RoomID) -> None:

@@ -15,13 +15,12 @@ from mautrix.types import (
     RoomID,
     UserID,
 )
-from mautrix.util.async_db import Database
 
 from .. import events as ev
-from ..db import feed_rooms
 from ..errors import CannotActAsUser
 from ..ids import Identities
 from ..locks import KeyedLocks
+from .feed_owners import FeedOwners
 from .intents import Intents
 from .queries import EXISTS
 from .remote_feeds import RemoteFeeds
@@ -39,9 +38,9 @@ _OWNER_ONLY_STATE = (
 
 
 class FeedRooms:
-    def __init__(self, db: Database, ids: Identities, intents: Intents, remote: RemoteFeeds,
-                 directory: UserDirectory, alias_prefix: str) -> None:
-        self.db = db
+    def __init__(self, ids: Identities, owners: FeedOwners, intents: Intents,
+                 remote: RemoteFeeds, directory: UserDirectory, alias_prefix: str) -> None:
+        self.owners = owners
         self.ids = ids
         self.intents = intents
         self.remote = remote
@@ -68,7 +67,7 @@ class FeedRooms:
         """The owner's feed room, created on first need, with the owner joined; for users of
         other servers, their own server's feed room, joined by the bot."""
         async with self._locks.hold(owner):
-            room_id = await feed_rooms.room_of(self.db, owner)
+            room_id = await self.owners.room_of(owner)
             if room_id:
                 return RoomID(room_id)
             if not self.ids.local_localpart(owner):
@@ -76,7 +75,7 @@ class FeedRooms:
             room_id = None if alias_missing else await self._resolve_alias(owner)
             if room_id is None:
                 room_id = await self._create(owner)
-            await feed_rooms.upsert(self.db, room_id, owner)
+            await self.owners.record(room_id, owner, self.bot.mxid)
             await self._join_owner(room_id, owner)
             return room_id
 

@@ -104,11 +104,14 @@ def make_txn_guard(
                 response = await handler(request)
                 marked = False
             else:
-                async with batch() as gathered:
-                    response = await handler(request)
-                    # Written with the batch, in the same database transaction.
-                    marked = response.status == 200 and not failures
-                    gathered.processed_txn = key if marked else None
+                try:
+                    async with batch() as gathered:
+                        response = await handler(request)
+                        # Written with the batch, in the same database transaction.
+                        marked = response.status == 200 and not failures
+                        gathered.processed_txn = key if marked else None
+                except Exception as e:  # the batch could not be written: retry it all
+                    failures.append(e)
         finally:
             _failures.reset(reset)
         if failures:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mautrix.types import RoomID
@@ -11,7 +10,7 @@ from mautrix.util.async_db import Database
 from .. import events as ev
 from ..clock import now_ms
 from ..content import compose
-from ..content.fields import clean_text, clean_url
+from ..content.fields import SLUG_RE, clean_text, clean_url
 from ..db import apps
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..ids import Identities
@@ -20,8 +19,6 @@ from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from .posts import Posts
 from .views import app_view
-
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 class Apps:

@@ -1,0 +1,271 @@
+"""The index rules, once: what each event means for the index, and what it is never believed.
+
+Trust (docs/events.md, "Trust"): only events in a verified feed room count (feed_room, written
+when our bot created the room or the owner's own server mapped `#feed_NAME` to it, never from
+room state); feed, profile, app and AI-profile state counts only from the owner or the room's
+bot; likes, comments, edits and redactions count only in the post's own room; a repost's
+original (room, author) comes from the index, never from the reposter's event.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ... import events as ev
+from ...content.fields import (
+    MAX_BIO,
+    SLUG_RE,
+    clean_interests,
+    clean_links,
+    clean_string_list,
+    clean_text,
+    clean_url,
+)
+from ...content.parse import (
+    edited_content,
+    is_like_key,
+    notice_of,
+    parse_post,
+    relation_of,
+    repost_notice_room,
+)
+from ...db import ai_profiles, apps, comments, follows, likes, posts, profiles
+from ...db.posts import PostRow
+from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
+from ...ids import Identities
+from ..feed_owners import FeedOwners, FeedRoom
+from .writer import IndexWriter
+
+log = logging.getLogger("matrix_social.ingest")
+
+OWNER_STATE_TYPES = frozenset({str(ev.FEED_STATE), str(ev.PROFILE_STATE),
+                               str(ev.AI_PROFILE_STATE), str(ev.APP_STATE), "m.room.topic"})
+MAX_LOGGED = 10_000
+
+
+class IndexRules:
+    def __init__(self, ids: Identities, owners: FeedOwners, bot: str) -> None:
+        self.ids = ids
+        self.owners = owners
+        self.bot = bot
+        self._logged: set[tuple[str, str]] = set()
+
+    async def apply(self, raw: dict[str, Any], w: IndexWriter) -> None:
+        if (raw.get("unsigned") or {}).get("redacted_because"):
+            return
+        etype, room_id, sender = raw["type"], raw["room_id"], raw["sender"]
+        content = raw.get("content")
+        if not isinstance(content, dict):
+            raise MalformedEvent("content is not an object")
+        feed = await self.owners.feed_of(room_id)
+        if feed is None:
+            if etype in OWNER_STATE_TYPES and raw.get("state_key") is not None:
+                self._log_once(room_id, etype, f"{etype} from {sender} in {room_id} ignored: "
+                               "not a verified feed room")
+            return
+        if etype == "m.room.member":
+            await self._member(raw, feed, content, w)
+        elif etype == "m.room.message":
+            await self._message(raw, feed, content, w)
+        elif etype == "m.reaction":
+            await self._reaction(raw, feed, content, w)
+        elif etype == "m.room.redaction":
+            await self._redaction(raw, feed, content, w)
+        elif raw.get("state_key") is not None and etype in OWNER_STATE_TYPES:
+            if feed.speaks_for_owner(sender):
+                await self._owner_state(raw, feed, content, w)
+            else:
+                self._log_once(room_id, etype, f"{etype} from {sender} in {feed.owner}'s feed "
+                               "ignored: only the owner or the feed's bot sets it")
+
+    def _log_once(self, room_id: str, what: str, message: str) -> None:
+        if (room_id, what) in self._logged:
+            return
+        if len(self._logged) >= MAX_LOGGED:
+            self._logged.clear()
+        self._logged.add((room_id, what))
+        log.warning(message)
+
+    # --- members: follows and the owner's profile -------------------------------------------
+
+    async def _member(self, raw: dict, feed: FeedRoom, content: dict, w: IndexWriter) -> None:
+        user_id, room_id = raw["state_key"], raw["room_id"]
+        membership = content.get("membership")
+        if user_id == feed.owner:
+            if membership == "join":
+                name, avatar = content.get("displayname"), content.get("avatar_url")
+                await w.write(profiles.upsert, user_id, name if isinstance(name, str) else None,
+                              avatar if isinstance(avatar, str) else None)
+            return
+        if user_id in (feed.bot, self.bot):
+            return  # the feed's bot and ours read the room; they never follow it
+        if membership != "join":
+            await w.write(follows.delete, room_id, user_id)
+            return
+        flag = content.get(ev.FOLLOW_FLAG)
+        prev = ((raw.get("unsigned") or {}).get("prev_content") or {}).get("membership")
+        if flag is False:
+            await w.write(follows.delete, room_id, user_id)
+        elif flag is True or prev != "join":
+            await w.write(follows.upsert, room_id, user_id, raw["origin_server_ts"])
+
+    # --- messages: posts, comments, edits ---------------------------------------------------
+
+    async def _message(self, raw: dict, feed: FeedRoom, content: dict, w: IndexWriter) -> None:
+        relation = relation_of(content)
+        sender, event_id, ts = raw["sender"], raw["event_id"], raw["origin_server_ts"]
+        if relation.rel_type == "m.replace":
+            await self._edit(raw, relation.event_id, edited_content(content), w)
+        elif relation.rel_type == ev.THREAD_REL:
+            body = content.get("body")
+            if not isinstance(body, str):
+                raise MalformedEvent("comment without a string body")
+            await w.comment(event_id, relation.event_id, raw["room_id"], sender, body,
+                            relation.in_reply_to, ts)
+        elif relation.rel_type is None and sender == feed.owner:
+            post = parse_post(content)
+            if post.kind == "repost":
+                await self._repost(raw, post.content, post.repost_of, w)
+                return
+            await w.post(PostRow(
+                event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
+                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None))
+
+    async def _edit(self, raw: dict, target: str, new: dict, w: IndexWriter) -> None:
+        room_id, sender, ts = raw["room_id"], raw["sender"], raw["origin_server_ts"]
+        original = await w.read(posts.get, target)
+        if original is None:
+            body = new.get("body")
+            if isinstance(body, str):
+                await w.write(comments.apply_edit, target, room_id, sender, body, ts)
+            return
+        post = parse_post(new)
+        if post.kind != original["kind"] or post.kind == "repost":
+            raise MalformedEvent(f"an edit cannot turn a {original['kind']} post into "
+                                 f"a {post.kind} one, nor change what a repost points at")
+        await w.write(posts.apply_edit, target, room_id, sender, post.body, post.content, ts)
+
+    async def _repost(self, raw: dict, content: dict, claimed_original: str,
+                      w: IndexWriter) -> None:
+        sender = raw["sender"]
+        original = await self._original(claimed_original, w)
+        notice = notice_of(content)
+        if notice:  # the reposter's own 🔁 notice row is replaced by the repost itself
+            await w.write(posts.delete_own, notice, sender)
+        if await w.read(posts.has_repost, original["event_id"], sender):
+            log.info("Second repost of %s by %s not counted", original["event_id"], sender)
+            return
+        block = dict(content[ev.POST_BLOCK])
+        block[ev.POST_REPOST_OF] = {
+            "room_id": original["room_id"], "event_id": original["event_id"],
+            "author": original["author"], **({ev.POST_NOTICE: notice} if notice else {})}
+        await w.post(PostRow(
+            event_id=raw["event_id"], room_id=raw["room_id"], author=sender, kind="repost",
+            body=block.get("text") if isinstance(block.get("text"), str) else "",
+            content={**content, ev.POST_BLOCK: block}, ts=raw["origin_server_ts"],
+            edited_ts=None, repost_of=original["event_id"]))
+
+    async def _original(self, event_id: str, w: IndexWriter):
+        """The indexed post a repost points at (the first original, for a repost of one)."""
+        original = await w.read(posts.get, event_id)
+        if original is not None and original["kind"] == "repost" and original["repost_of"]:
+            original = await w.read(posts.get, original["repost_of"])
+        if original is None:
+            raise UntrustedEvent(f"repost of {event_id}, which is not an indexed post")
+        return original
+
+    # --- reactions: likes and repost notices ------------------------------------------------
+
+    async def _reaction(self, raw: dict, feed: FeedRoom, content: dict, w: IndexWriter) -> None:
+        relation = relation_of(content)
+        if relation.rel_type != "m.annotation":
+            return
+        if is_like_key((content.get("m.relates_to") or {}).get("key")):
+            await w.like(raw["event_id"], relation.event_id, raw["room_id"], raw["sender"],
+                         raw["origin_server_ts"])
+            return
+        reposter_room = repost_notice_room(content)
+        if reposter_room is not None:
+            await self._repost_notice(raw, relation.event_id, reposter_room, w)
+
+    async def _repost_notice(self, raw: dict, post_id: str, reposter_room: str,
+                             w: IndexWriter) -> None:
+        """Count a repost made in a room we may never see; the repost itself replaces this
+        row if it arrives (it names the notice)."""
+        sender = raw["sender"]
+        original = await w.read(posts.get, post_id)
+        if original is None or original["room_id"] != raw["room_id"] \
+                or original["kind"] == "repost":
+            return
+        reposter_feed = await self.owners.feed_of(reposter_room)
+        if reposter_feed is not None and reposter_feed.owner != sender:
+            raise UntrustedEvent("repost notice names somebody else's feed room")
+        if await w.read(posts.has_repost, post_id, sender):
+            return
+        block = {ev.POST_KIND: "repost", "text": "",
+                 ev.POST_REPOST_OF: {"room_id": original["room_id"], "event_id": post_id,
+                                     "author": original["author"]}}
+        await w.post(PostRow(
+            event_id=raw["event_id"], room_id=reposter_room, author=sender, kind="repost",
+            body="", content={"msgtype": "m.text", "body": "", ev.POST_BLOCK: block},
+            ts=raw["origin_server_ts"], edited_ts=None, repost_of=post_id))
+
+    # --- redactions ---------------------------------------------------------------------------
+
+    async def _redaction(self, raw: dict, feed: FeedRoom, content: dict,
+                         w: IndexWriter) -> None:
+        redacts = raw.get("redacts") or content.get("redacts")
+        if not isinstance(redacts, str):
+            raise MalformedEvent("redaction without redacts")
+        room_id, sender = raw["room_id"], raw["sender"]
+        moderator = feed.speaks_for_owner(sender)
+        await w.write(posts.redact, redacts, room_id, sender, moderator)
+        await w.write(likes.redact, redacts, room_id, sender, moderator)
+        await w.write(comments.redact, redacts, room_id, sender, moderator)
+
+    # --- the owner's state: feed, profile, AI profile, apps, topic -----------------------------
+
+    async def _owner_state(self, raw: dict, feed: FeedRoom, content: dict,
+                           w: IndexWriter) -> None:
+        etype, state_key, owner = raw["type"], raw["state_key"], feed.owner
+        try:
+            if etype == str(ev.FEED_STATE) and state_key == "":
+                if content.get(ev.FEED_OWNER_KEY) != owner:
+                    raise UntrustedEvent(f"feed state names {content.get(ev.FEED_OWNER_KEY)!r} "
+                                         f"in {owner}'s feed room")
+            elif etype == str(ev.PROFILE_STATE) and state_key == "":
+                await w.write(profiles.set_details, owner,
+                              clean_text(content.get("bio"), "bio", max_chars=MAX_BIO,
+                                         required=False),
+                              clean_links(content.get("links", [])),
+                              clean_interests(content.get("interests", [])))
+            elif etype == "m.room.topic" and state_key == "":
+                await w.write(profiles.set_bio, owner,
+                              clean_text(content.get("topic"), "topic", max_chars=MAX_BIO,
+                                         required=False))
+            elif etype == str(ev.AI_PROFILE_STATE) and state_key == "":
+                await w.write(ai_profiles.upsert, owner,
+                              clean_text(content.get("personality"), "personality",
+                                         max_chars=MAX_BIO, required=False),
+                              clean_string_list(content.get("skills", []), "skills"),
+                              clean_string_list(content.get("capabilities", []),
+                                                "capabilities"))
+            elif etype == str(ev.APP_STATE) and state_key:
+                await self._app_state(raw, owner, content, w)
+        except InvalidInput as e:
+            raise MalformedEvent(str(e)) from None
+
+    async def _app_state(self, raw: dict, owner: str, content: dict, w: IndexWriter) -> None:
+        if not SLUG_RE.fullmatch(raw["state_key"]):
+            raise MalformedEvent("an app's state key must be a slug (a-z, 0-9 and -)")
+        app_id = self.ids.app_id(owner, raw["state_key"])
+        if not content:
+            await w.write(apps.delete, app_id)
+            return
+        await w.write(
+            apps.upsert, app_id, raw["room_id"], owner, raw["state_key"],
+            clean_text(content.get("name"), "name", max_chars=100),
+            clean_text(content.get("description"), "description", required=False),
+            clean_url(content.get("icon"), "icon", required=False),
+            clean_url(content.get("url"), "url"), raw["origin_server_ts"])

@@ -1,0 +1,106 @@
+"""Where the index rules write: one writer, two ways.
+
+While an appservice transaction is handled, posts, likes and comments (most of the stream) are
+gathered and written together, in one database transaction with the transaction's processed
+mark (on PostgreSQL one statement); on its own (our API indexing what it just sent, a backfill,
+a reindex) every write goes straight to the database. Any other write, and any read, is a
+barrier: what is gathered is written first, so the index sees the events in their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mautrix.util.async_db import Database, Scheme
+
+from ...db import Executor, comments, ingest_batch, likes, posts, txn
+from ...db.posts import PostRow
+
+
+@dataclass
+class Pending:
+    """What a batch holds, each item with the event it came from (to quarantine that one
+    event if the batch cannot be written)."""
+
+    posts: list[tuple[dict, PostRow]] = field(default_factory=list)
+    likes: list[tuple[dict, tuple]] = field(default_factory=list)
+    comments: list[tuple[dict, tuple]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.posts or self.likes or self.comments)
+
+
+class IndexWriter:
+    def __init__(self, db: Executor, batching: bool = False) -> None:
+        self.db = db
+        self.batching = batching
+        self.pending = Pending()
+        self.current_event: dict[str, Any] = {}
+
+    async def post(self, row: PostRow) -> None:
+        if self.batching:
+            self.pending.posts.append((self.current_event, row))
+        else:
+            await posts.upsert(self.db, row)
+
+    async def like(self, event_id: str, post_id: str, room_id: str, user_id: str,
+                   ts: int) -> None:
+        row = (event_id, post_id, room_id, user_id, ts)
+        if self.batching:
+            self.pending.likes.append((self.current_event, row))
+        else:
+            await likes.upsert(self.db, *row)
+
+    async def comment(self, event_id: str, post_id: str, room_id: str, author: str, body: str,
+                      in_reply_to: str | None, ts: int) -> None:
+        row = (event_id, post_id, room_id, author, body, in_reply_to, ts)
+        if self.batching:
+            self.pending.comments.append((self.current_event, row))
+        else:
+            await comments.upsert(self.db, *row)
+
+    async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        await self.flush()
+        await statement(self.db, *args)
+
+    async def read(self, query: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        await self.flush()
+        return await query(self.db, *args)
+
+    async def flush(self, processed_txn: str | None = None) -> None:
+        """Write what is gathered (and the transaction's mark) in one database transaction."""
+        pending, self.pending = self.pending, Pending()
+        if not pending and processed_txn is None:
+            return
+        await write_batch(self.db, pending, processed_txn)
+
+
+async def write_batch(db: Executor, pending: Pending, processed_txn: str | None) -> None:
+    post_rows = [row for _, row in pending.posts]
+    like_rows = [row for _, row in pending.likes]
+    comment_rows = [row for _, row in pending.comments]
+    if not isinstance(db, Database):
+        await _write_statements(db, post_rows, like_rows, comment_rows, processed_txn)
+        return
+    async with db.acquire() as conn:
+        if db.scheme == Scheme.SQLITE:
+            async with conn.transaction():
+                await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
+        else:
+            await ingest_batch.write_postgres(conn, [posts.values(row) for row in post_rows],
+                                              like_rows, comment_rows, processed_txn)
+
+
+async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn) -> None:
+    """Posts first, then the likes and comments whose post is indexed in their room (the
+    statements check), then the mark."""
+    if post_rows:
+        await posts.upsert_many(conn, post_rows)
+    if like_rows:
+        await likes.upsert_many(conn, like_rows)
+    if comment_rows:
+        await comments.upsert_many(conn, comment_rows)
+    if processed_txn:
+        await txn.mark_processed(conn, processed_txn)

@@ -1,0 +1,94 @@
+"""Operator commands on a configured service (safe while the service runs):
+
+  matrix-social reindex [-c config.yaml]             rebuild the index from the rooms
+  matrix-social quarantine list [-c config.yaml]     events that could not be indexed
+  matrix-social quarantine retry [EVENT] [-c ...]    apply them again (all, or one)
+
+They listen on an ephemeral loopback port, so they never take the service's port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from .bridge import SocialBridge
+from .matrix.reindex import Reindexer
+from .services import Services
+
+
+def _run(argv: list[str], action: Callable[[Services], Awaitable[int]],
+         homeserver: bool) -> None:
+    bridge = SocialBridge(argv)
+    bridge.preinit()
+    bridge.prepare()
+
+    async def run() -> int:
+        await bridge.start_db()
+        if homeserver:
+            await bridge.az.start("127.0.0.1", 0)
+        try:
+            return await action(bridge.services)
+        finally:
+            if homeserver:
+                await bridge.az.stop()
+            await bridge.stop_db()
+
+    sys.exit(bridge.loop.run_until_complete(run()))
+
+
+async def _reindex(services: Services) -> int:
+    progress = await Reindexer(services.az.intent, services.db, services.ids, services.owners,
+                               services.ingest, services.config["bridge.feed_alias_prefix"]
+                               ).run()
+    for room_id, why in progress.skipped.items():
+        print(f"skipped {room_id}: {why}", file=sys.stderr)
+    return 0
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def _list(services: Services) -> int:
+    rows = await services.quarantine.list()
+    for row in rows:
+        print(f"{row['event_id']}\t{row['type']}\t{row['sender']}\t{row['room_id']}\t"
+              f"first {_when(row['first_seen'])}\tattempts {row['attempts']}\t{row['error']}")
+    print(f"{len(rows)} quarantined event(s)", file=sys.stderr)
+    return 0
+
+
+def _retry(event_id: str | None) -> Callable[[Services], Awaitable[int]]:
+    async def retry(services: Services) -> int:
+        targets = [event_id] if event_id else [
+            row["event_id"] for row in await services.quarantine.list()]
+        still = 0
+        for target in targets:
+            try:
+                indexed = await services.quarantine.retry(target, services.ingest.apply)
+            except LookupError as e:
+                print(str(e), file=sys.stderr)
+                return 2
+            still += not indexed
+            print(f"{target}: {'indexed' if indexed else 'still quarantined'}")
+        return 1 if still else 0
+
+    return retry
+
+
+def reindex_main(argv: list[str]) -> None:
+    _run(argv, _reindex, homeserver=True)
+
+
+def quarantine_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="matrix-social quarantine")
+    parser.add_argument("action", choices=("list", "retry"))
+    parser.add_argument("event_id", nargs="?")
+    args, rest = parser.parse_known_args(argv)
+    if args.action == "list":
+        _run(rest, _list, homeserver=False)
+    else:
+        _run(rest, _retry(args.event_id), homeserver=False)
