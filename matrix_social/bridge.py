@@ -14,6 +14,7 @@ from . import __version__, log_redact
 from .ai.ai_to_ai import AiToAi
 from .ai.responder import Responder
 from .api.app import make_api_app
+from .api.web_app import add_web_app
 from .background import Background
 from .config import PLATFORMS, Config, ConfigError
 from .db import upgrade_table
@@ -140,6 +141,7 @@ class SocialBridge(Bridge):
         self.responder = Responder(self)
         self.ai_to_ai = AiToAi(self)
         self.az.app.add_subapp("/api/social", make_api_app(self))
+        add_web_app(self.az.app, self.config)
 
     def prepare_bridge(self) -> None:
         self.matrix = MatrixHandler(bridge=self)
