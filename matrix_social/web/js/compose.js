@@ -1,6 +1,6 @@
 // The composer: text (with the server's character count), image with caption, app share,
 // posting as yourself or as your AI.
-import { busy, clear, errorBox, field, h } from "./dom.js";
+import { busy, clear, errorBox, field, fill, h } from "./dom.js";
 import { countChars, counterFor } from "./text.js";
 
 export function composer(ctx, onPosted) {
@@ -78,7 +78,7 @@ export function composer(ctx, onPosted) {
       clear(status);
       ctx.announce("Posted");
       onPosted(post);
-    }, (error) => { clear(status).append(errorBox(error)); });
+    }, (error) => { fill(status, errorBox(error)); });
   });
   return form;
 }

@@ -145,3 +145,8 @@ export async function busy(button, action, onError) {
   }
   return undefined;
 }
+
+/** Replace an element's children (arrays are flattened; null and false are left out). */
+export function fill(el, ...children) {
+  return append(clear(el), children);
+}

@@ -1,7 +1,7 @@
 // Explore: trending posts and apps, people to follow (with the reason), and one search box with
 // tabs for all, people, posts and apps.
 import { enc } from "./api.js";
-import { busy, clear, errorBox, field, h } from "./dom.js";
+import { busy, clear, errorBox, field, fill, h } from "./dom.js";
 import { postList } from "./feed.js";
 import { appCard, avatar, profileHref } from "./post.js";
 
@@ -103,7 +103,7 @@ export async function render(ctx, container) {
     tabs.hidden = results.hidden = !q;
     discover.hidden = Boolean(q);
     if (!q) return;
-    clear(results).append(h("p", { class: "status", role: "status" }, "Searching…"));
+    fill(results, h("p", { class: "status", role: "status" }, "Searching…"));
     try {
       const data = await ctx.api.get("/search", { q, type, limit: 20 });
       clear(results);
@@ -128,7 +128,7 @@ export async function render(ctx, container) {
       }
       ctx.announce(`${total} results for ${q}`);
     } catch (error) {
-      clear(results).append(errorBox(error, search));
+      fill(results, errorBox(error, search));
     }
   }
   form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
@@ -141,23 +141,23 @@ export async function render(ctx, container) {
     h("h2", { id: "trending-posts" }, "Trending posts"), h("p", { class: "status" }, "Loading…"));
   discover.append(suggestions, trendingApps, trending);
 
-  async function fill(section, path, show) {
+  async function loadSection(section, path, show) {
     const heading = section.querySelector("h2");
     try {
       const data = await ctx.api.get(path, { limit: 10 });
-      clear(section).append(heading, data.items.length ? show(data.items)
+      fill(section, heading, data.items.length ? show(data.items)
         : h("p", { class: "status" }, "Nothing here yet."));
     } catch (error) {
-      clear(section).append(heading, errorBox(error, () => fill(section, path, show)));
+      fill(section, heading, errorBox(error, () => loadSection(section, path, show)));
     }
   }
   await Promise.all([
-    fill(suggestions, "/explore/suggestions", (items) => h("ul", { class: "people",
+    loadSection(suggestions, "/explore/suggestions", (items) => h("ul", { class: "people",
       "aria-label": "Suggested people" }, items.map((person) => personRow(ctx, person,
       person.reasons && person.reasons.length
         ? h("p", { class: "reasons" }, person.reasons.join(" · ")) : null)))),
-    fill(trendingApps, "/explore/apps", (items) => appsList(ctx, items)),
-    fill(trending, "/explore/trending", (items) => {
+    loadSection(trendingApps, "/explore/apps", (items) => appsList(ctx, items)),
+    loadSection(trending, "/explore/trending", (items) => {
       const list = postList(ctx, "Trending posts");
       list.append(items);
       return list.el;

@@ -1,7 +1,7 @@
 // The Feed: your chronological feed, newest first, with infinite scroll (cursor) and new posts
 // coming in while you look (the newest page is asked for again every few seconds).
 import { composer } from "./compose.js";
-import { clear, errorBox, h } from "./dom.js";
+import { clear, errorBox, fill, h } from "./dom.js";
 import { postCard } from "./post.js";
 
 const PAGE = 20;
@@ -80,7 +80,7 @@ export async function render(ctx, container) {
         ? "Your feed is empty. Follow people in Explore, or write your first post."
         : finished ? "You have reached the start of your feed." : "";
     } catch (error) {
-      clear(status).append(errorBox(error, () => { clear(status); loadPage(); }));
+      fill(status, errorBox(error, () => { clear(status); loadPage(); }));
     } finally {
       loading = false;
     }
@@ -107,7 +107,7 @@ export async function render(ctx, container) {
       if (added && status.textContent.startsWith("Your feed is empty")) status.textContent = "";
       if (added) ctx.announce(`${added} new ${added === 1 ? "post" : "posts"}`);
     } catch (error) {
-      if (!stopped) clear(liveError).append(errorBox(error));
+      if (!stopped) fill(liveError, errorBox(error));
     }
   }
   const timer = setInterval(live, LIVE_EVERY_MS);

@@ -1,6 +1,6 @@
 // Start-up: configuration, sign-in, the section navigation and the router.
 import { makeApi } from "./api.js";
-import { announce, clear, describeError, errorBox, field, h } from "./dom.js";
+import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
 
 const main = document.getElementById("main");
@@ -46,13 +46,13 @@ async function render() {
   }
   document.title = `${TITLES[section]} · Social`;
   const container = h("div", { class: `section section-${section}` });
-  clear(main).append(container);
+  fill(main, container);
   try {
     const module = await SECTIONS[section]();
     cleanup = await module.render(ctx, container, param) || null;
   } catch (error) {
     console.warn("section failed", error);
-    clear(container).append(h("h1", {}, TITLES[section]),
+    fill(container, h("h1", {}, TITLES[section]),
       errorBox(error, () => render()));
   }
 }
@@ -123,7 +123,7 @@ async function showSignIn(cfg, notice) {
       submit.disabled = false;
     }
   });
-  clear(main).append(h("div", { class: "sign-in" },
+  fill(main, h("div", { class: "sign-in" },
     h("h1", { id: "sign-in-title" }, "Sign in to Social"),
     h("p", {}, `A social network on your Matrix homeserver (${cfg.server_name}).`),
     form, ssoArea, status));
@@ -149,7 +149,7 @@ async function boot() {
     if (!response.ok) throw new Error(`The service answered ${response.status} for its settings`);
     config = await response.json();
   } catch (error) {
-    clear(main).append(h("h1", {}, "Social"), errorBox(error, () => location.reload()));
+    fill(main, h("h1", {}, "Social"), errorBox(error, () => location.reload()));
     return;
   }
   try {

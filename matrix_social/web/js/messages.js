@@ -3,7 +3,7 @@
 // the keys. The SDK (about 2 MB of WebAssembly) is loaded only when this section opens.
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
-import { busy, clear, errorBox, field, h, timeEl } from "./dom.js";
+import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
 import { appCard } from "./post.js";
 
 /** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
@@ -206,7 +206,7 @@ export async function render(ctx, container, roomParam) {
         who.value = "";
         clear(note);
         ctx.navigate(`/social/messages/${enc(dm.room_id)}`);
-      }, (error) => clear(note).append(errorBox(error)));
+      }, (error) => fill(note, errorBox(error)));
     });
     return form;
   }
@@ -233,7 +233,7 @@ export async function render(ctx, container, roomParam) {
         clear(note);
         await waitForRoom(group.room_id);
         ctx.navigate(`/social/messages/${enc(group.room_id)}`);
-      }, (error) => clear(note).append(errorBox(error)));
+      }, (error) => fill(note, errorBox(error)));
     });
     return form;
   }
@@ -248,10 +248,10 @@ export async function render(ctx, container, roomParam) {
     const rooms = client.getRooms().filter(isConversation)
       .sort((a, b) => b.getLastActiveTimestamp() - a.getLastActiveTimestamp());
     if (!rooms.length) {
-      clear(list).append(h("li", { class: "status" }, "No conversations yet."));
+      fill(list, h("li", { class: "status" }, "No conversations yet."));
       return;
     }
-    clear(list).append(...rooms.map((room) => {
+    fill(list, ...rooms.map((room) => {
       const invited = room.getMyMembership() === "invite";
       const unread = room.getUnreadNotificationCount("total") || 0;
       const encrypted = isEncrypted(client, room);
@@ -324,7 +324,7 @@ export async function render(ctx, container, roomParam) {
         typingSent = 0;
         client.sendTyping(roomId, false).catch(() => {});
         ctx.announce("Message sent");
-      }, (error) => clear(note).append(errorBox(error)));
+      }, (error) => fill(note, errorBox(error)));
     });
     appButton.addEventListener("click", () => {
       appArea.hidden = !appArea.hidden;
@@ -342,7 +342,7 @@ export async function render(ctx, container, roomParam) {
       appName.value = appUrl.value = "";
       appArea.hidden = true;
       appButton.setAttribute("aria-expanded", "false");
-    }, (error) => clear(note).append(errorBox(error))));
+    }, (error) => fill(note, errorBox(error))));
     return form;
   }
 
@@ -366,7 +366,7 @@ export async function render(ctx, container, roomParam) {
 
   async function renderMembers() {
     const room = client.getRoom(roomId);
-    clear(membersPanel).append(h("p", { class: "status" }, "Loading members…"));
+    fill(membersPanel, h("p", { class: "status" }, "Loading members…"));
     try {
       const data = await ctx.api.get(`/messages/rooms/${enc(roomId)}/members`);
       const who = h("input", { name: "invite", autocomplete: "off" });
@@ -381,14 +381,14 @@ export async function render(ctx, container, roomParam) {
             { user: userIdOf(ctx, who.value) });
           ctx.announce(`Invited ${who.value.trim()}`);
           await renderMembers();
-        }, (error) => clear(note).append(errorBox(error)));
+        }, (error) => fill(note, errorBox(error)));
       });
       const leave = h("button", { type: "button", class: "danger" }, "Leave conversation");
       leave.addEventListener("click", () => busy(leave, async () => {
         await ctx.api.post(`/messages/rooms/${enc(roomId)}/leave`);
         ctx.navigate("/social/messages");
-      }, (error) => clear(note).append(errorBox(error))));
-      clear(membersPanel).append(h("h3", {}, `Members (${data.count})`),
+      }, (error) => fill(note, errorBox(error))));
+      fill(membersPanel, h("h3", {}, `Members (${data.count})`),
         h("ul", { class: "members" }, data.members.map((m) => {
           const remove = m.user_id === me ? null : h("button", { type: "button",
             "aria-label": `Remove ${m.display_name || m.user_id}` }, "Remove");
@@ -396,14 +396,14 @@ export async function render(ctx, container, roomParam) {
             remove.addEventListener("click", () => busy(remove, async () => {
               await ctx.api.post(`/messages/rooms/${enc(roomId)}/remove`, { user: m.user_id });
               await renderMembers();
-            }, (error) => clear(note).append(errorBox(error))));
+            }, (error) => fill(note, errorBox(error))));
           }
           return h("li", {}, h("span", {}, m.display_name || m.user_id,
             h("span", { class: "handle" }, ` ${m.user_id}${m.is_ai ? " · AI" : ""}`)), remove);
         })),
         form, leave);
     } catch (error) {
-      clear(membersPanel).append(errorBox(error, renderMembers));
+      fill(membersPanel, errorBox(error, renderMembers));
     }
     void room;
   }
@@ -422,12 +422,12 @@ export async function render(ctx, container, roomParam) {
       await client.joinRoom(room.roomId);
       if (inviter) await markDirect(inviter, room.roomId);
       showRoom();
-    }, (error) => clear(note).append(errorBox(error))));
+    }, (error) => fill(note, errorBox(error))));
     decline.addEventListener("click", () => busy(decline, async () => {
       await client.leave(room.roomId);
       ctx.navigate("/social/messages");
-    }, (error) => clear(note).append(errorBox(error))));
-    clear(invitePanel).append(h("div", { class: "card" },
+    }, (error) => fill(note, errorBox(error))));
+    fill(invitePanel, h("div", { class: "card" },
       h("p", {}, inviter ? `${inviter} wants to message you.` : "You are invited to this conversation."),
       h("div", { class: "button-row" }, accept, decline), note));
   }
@@ -457,7 +457,7 @@ export async function render(ctx, container, roomParam) {
       .filter((e) => ["m.room.message", "m.room.encrypted"].includes(e.getType())
         && !e.isRedacted())
       .slice(-SHOWN_MESSAGES);
-    clear(timeline).append(...(events.length ? events.map((event) => {
+    fill(timeline, ...(events.length ? events.map((event) => {
       const mine = event.getSender() === me;
       return h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: event.getId() || "" } },
         h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
@@ -491,16 +491,16 @@ export async function render(ctx, container, roomParam) {
   function showRoom() {
     layout.classList.toggle("in-room", Boolean(roomId));
     if (!roomId) {
-      clear(roomPane).append(h("p", { class: "status" }, "Choose a conversation, or start one."));
+      fill(roomPane, h("p", { class: "status" }, "Choose a conversation, or start one."));
       return;
     }
     if (!client.getRoom(roomId)) {
-      clear(roomPane).append(h("p", { class: "status", role: "status" },
+      fill(roomPane, h("p", { class: "status", role: "status" },
         "This conversation is not on your list (yet). If someone just invited you, it appears in a moment."));
       return;
     }
     if (!roomPane.contains(timeline)) {
-      clear(roomPane).append(back,
+      fill(roomPane, back,
         h("div", { class: "room-head" }, title, h("div", { class: "button-row" }, badge, membersButton)),
         membersPanel, invitePanel, timeline, typing, receipt, composer);
     }

@@ -1,7 +1,8 @@
 // One post as a card: its content by kind, like, threaded comments, repost, edit and delete.
 import { enc } from "./api.js";
-import { append, busy, clear, errorBox, externalLink, field, h, isHttpUrl, linkified, timeEl,
-  uid } from "./dom.js";
+import {
+  append, busy, clear, errorBox, externalLink, field, fill, h, isHttpUrl, linkified, timeEl, uid,
+} from "./dom.js";
 import { loadInto } from "./media.js";
 import { countChars, counterFor } from "./text.js";
 
@@ -143,9 +144,9 @@ function original(ctx, ref) {
 function repostBlock(ctx, post) {
   const box = h("div", { class: "quoted" }, h("p", { class: "status" }, "Loading the original…"));
   original(ctx, post.repost_of || {}).then((orig) => {
-    clear(box).append(authorLine(ctx, orig), postBody(ctx, orig));
+    append(clear(box), [authorLine(ctx, orig), postBody(ctx, orig)]);
   }).catch((error) => {
-    clear(box).append(h("p", { class: "status" },
+    fill(box, h("p", { class: "status" },
       error.status === 404 ? "The original post was deleted." : `Original unavailable: ${error.message}`));
   });
   return box;
@@ -177,10 +178,10 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
   const status = h("div", { class: "post-status", role: "status" });
 
   function showError(error) {
-    clear(status).append(errorBox(error));
+    fill(status, errorBox(error));
   }
 
-  function fill() {
+  function paint() {
     const p = current;
     const heading = h("h2", { class: "visually-hidden", id: titleId },
       `${p.kind === "repost" ? "Repost" : "Post"} by ${(p.author || {}).display_name || ""}`);
@@ -189,7 +190,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
         `${(p.author || {}).display_name} reposted`),
       p.text ? h("p", { class: "text" }, linkified(p.text)) : null, repostBlock(ctx, p)]
       : postBody(ctx, p);
-    clear(head).append(authorLine(ctx, p));
+    fill(head, authorLine(ctx, p));
     append(clear(body), [heading, content]);
     updateCounts(p);
   }
@@ -221,7 +222,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
   });
 
   async function loadThread() {
-    clear(thread).append(h("p", { class: "status" }, "Loading comments…"));
+    fill(thread, h("p", { class: "status" }, "Loading comments…"));
     try {
       const items = [];
       let cursor = null;
@@ -234,7 +235,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
       }
       renderThread(items);
     } catch (error) {
-      clear(thread).append(errorBox(error, loadThread));
+      fill(thread, errorBox(error, loadThread));
     }
   }
 
@@ -296,7 +297,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
           replyButton, replyArea, list(c.id, depth + 1));
       }));
     }
-    clear(thread).append(
+    fill(thread,
       list("", 0) || h("p", { class: "status" }, "No comments yet."),
       commentForm(null, "Write a comment"));
   }
@@ -326,7 +327,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
   });
 
   function openPanel(name, button, content) {
-    clear(panel).append(content);
+    fill(panel, content);
     panel.dataset.open = name;
     button.setAttribute("aria-expanded", "true");
   }
@@ -355,7 +356,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
         event.preventDefault();
         busy(save, async () => {
           current = await ctx.api.patch(`/posts/${enc(current.id)}`, { text: text.value });
-          fill();
+          paint();
           closePanel(editButton);
           ctx.announce("Post edited");
         }, showError);
@@ -387,7 +388,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
   }
 
   article.append(head, body, actions, panel, status, thread);
-  fill();
+  paint();
   return {
     el: article,
     get post() { return current; },
@@ -395,7 +396,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
       const editedNow = fresh.edited_at !== current.edited_at;
       const newComments = fresh.counts.comments !== current.counts.comments;
       current = { ...fresh };
-      if (editedNow) fill();
+      if (editedNow) paint();
       else updateCounts(current);
       if (!thread.hidden && newComments && !thread.contains(document.activeElement)) loadThread();
     },

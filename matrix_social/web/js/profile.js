@@ -1,7 +1,7 @@
 // Profile: avatar, name, bio, handle, counts, apps and recent posts; editing your own in place;
 // the AI profile, and following a person and their AI separately.
 import { enc } from "./api.js";
-import { busy, clear, errorBox, externalLink, field, h } from "./dom.js";
+import { append, busy, clear, errorBox, externalLink, field, fill, h } from "./dom.js";
 import { appsList, followButton } from "./explore.js";
 import { postList } from "./feed.js";
 import { avatar, profileHref } from "./post.js";
@@ -53,7 +53,7 @@ function editProfileForm(ctx, profile, done) {
       const updated = await ctx.api.patch("/profile", body);
       ctx.announce("Profile saved");
       done(updated);
-    }, (error) => clear(status).append(errorBox(error)));
+    }, (error) => fill(status, errorBox(error)));
   });
   return form;
 }
@@ -77,7 +77,7 @@ function editAiForm(ctx, ai, done) {
         personality: personality.value, skills: list(skills), capabilities: list(capabilities) });
       ctx.announce("AI profile saved");
       done(updated);
-    }, (error) => clear(status).append(errorBox(error)));
+    }, (error) => fill(status, errorBox(error)));
   });
   return form;
 }
@@ -88,14 +88,14 @@ function aiSection(ctx, ai, owner, mine) {
   function show() {
     const edit = h("button", { type: "button" }, "Edit AI profile");
     edit.addEventListener("click", () => {
-      clear(box).append(h("h2", { id: "ai-title" }, "Your AI"), editAiForm(ctx, profile, (updated) => {
+      fill(box, h("h2", { id: "ai-title" }, "Your AI"), editAiForm(ctx, profile, (updated) => {
         if (updated) Object.assign(profile, updated.ai || {});
         show();
       }));
     });
     const posts = postList(ctx, "Recent AI activity");
     posts.append((ai.recent_posts || []).slice(0, 5));
-    clear(box).append(
+    fill(box, 
       h("h2", { id: "ai-title" }, mine ? "Your AI" : `${owner.display_name}'s AI`),
       h("p", {}, h("a", { href: profileHref(ai), "data-link": true }, ai.display_name),
         h("span", { class: "handle" }, ` @${ai.handle} · ${ai.followers_count} followers`)),
@@ -127,7 +127,7 @@ export async function render(ctx, container, handle) {
         .catch(() => null);
     }
   } catch (error) {
-    clear(container).append(h("h1", {}, "Profile"), errorBox(error, () => {
+    fill(container, h("h1", {}, "Profile"), errorBox(error, () => {
       clear(container);
       render(ctx, container, handle);
     }));
@@ -139,14 +139,14 @@ export async function render(ctx, container, handle) {
     const editButton = h("button", { type: "button" }, "Edit profile");
     const headArea = h("div", {});
     editButton.addEventListener("click", () => {
-      clear(headArea).append(editProfileForm(ctx, profile, (updated) => {
+      fill(headArea, editProfileForm(ctx, profile, (updated) => {
         if (updated) profile = { ...profile, ...updated };
         show();
         container.querySelector("h1").focus();
       }));
       headArea.querySelector("input").focus();
     });
-    headArea.append(
+    append(headArea, [
       profile.bio ? h("p", { class: "bio" }, profile.bio) : null,
       profile.links && profile.links.length ? h("ul", { class: "links", "aria-label": "Links" },
         profile.links.map((l) => h("li", {}, externalLink(l.url, l.title || l.url)))) : null,
@@ -156,10 +156,10 @@ export async function render(ctx, container, handle) {
         h("span", {}, h("strong", {}, profile.following_count), " following")),
       h("div", { class: "button-row" },
         mine ? editButton : followButton(ctx, profile, profile.following),
-        mine ? null : messageLink(profile, "Message")));
+        mine ? null : messageLink(profile, "Message"))]);
     const posts = postList(ctx, "Recent posts");
     posts.append(profile.recent_posts || []);
-    clear(container).append(
+    fill(container, 
       h("div", { class: "profile-head" }, avatar(ctx, profile, 96),
         h("div", {},
           h("h1", { tabindex: "-1" }, profile.display_name || profile.handle),

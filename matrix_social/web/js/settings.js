@@ -1,6 +1,6 @@
 // Settings: your account and this browser's session, your AI, and the apps you publish.
 import { enc } from "./api.js";
-import { busy, clear, errorBox, field, h } from "./dom.js";
+import { busy, errorBox, field, fill, h } from "./dom.js";
 
 function accountSection(ctx) {
   const signOut = h("button", { type: "button", class: "danger" }, "Sign out");
@@ -21,9 +21,9 @@ function aiSection(ctx) {
   const status = h("div", { role: "status" });
   soul.addEventListener("click", () => busy(soul, async () => {
     const profile = await ctx.api.post("/profile/ai/soul");
-    clear(status).append(h("p", {}, "AI profile updated: ",
+    fill(status, h("p", {}, "AI profile updated: ",
       (profile.ai && profile.ai.personality) || "no personality found in the file"));
-  }, (error) => clear(status).append(errorBox(error))));
+  }, (error) => fill(status, errorBox(error))));
   return h("section", { class: "card", "aria-labelledby": "ai-settings-title" },
     h("h2", { id: "ai-settings-title" }, "Your AI"),
     h("p", {}, "Edit its personality, skills and capabilities on ",
@@ -50,7 +50,7 @@ function appsSection(ctx) {
   async function load() {
     try {
       const me = await ctx.api.get(`/profile/${enc(ctx.session.userId)}`);
-      clear(list).append(...(me.apps.length ? me.apps.map((app) => {
+      fill(list, ...(me.apps.length ? me.apps.map((app) => {
         const remove = h("button", { type: "button", class: "danger",
           "aria-label": `Unpublish ${app.name}` }, "Unpublish");
         remove.addEventListener("click", () => busy(remove, async () => {
@@ -63,7 +63,7 @@ function appsSection(ctx) {
         remove);
       }) : [h("li", { class: "status" }, "You have not published an app yet.")]));
     } catch (error) {
-      clear(list).append(h("li", {}, errorBox(error, load)));
+      fill(list, h("li", {}, errorBox(error, load)));
     }
   }
   form.addEventListener("submit", (event) => {
@@ -72,9 +72,9 @@ function appsSection(ctx) {
       await ctx.api.post("/apps", { slug: slug.value, name: name.value,
         description: description.value, url: url.value, share: share.checked });
       form.reset();
-      clear(status).append(h("p", {}, "Published."));
+      fill(status, h("p", {}, "Published."));
       await load();
-    }, (error) => clear(status).append(errorBox(error)));
+    }, (error) => fill(status, errorBox(error)));
   });
   load();
   return h("section", { class: "card", "aria-labelledby": "apps-settings-title" },
