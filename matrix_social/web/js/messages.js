@@ -105,6 +105,17 @@ function lastMessage(room) {
   return null;
 }
 
+/** Other members whose read receipt is on `event` or on anything after it. */
+function readersOf(room, event) {
+  const timeline = room.getLiveTimeline().getEvents();
+  const position = new Map(timeline.map((e, i) => [e.getId(), i]));
+  const at = position.get(event.getId());
+  if (at === undefined) return [];
+  return room.getJoinedMembers().map((m) => m.userId)
+    .filter((userId) => userId !== event.getSender())
+    .filter((userId) => (position.get(room.getEventReadUpTo(userId)) ?? -1) >= at);
+}
+
 async function mediaBlob(ctx, client, content) {
   const mxc = content.file ? content.file.url : content.url;
   const match = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/.exec(mxc || "");
@@ -472,8 +483,7 @@ export async function render(ctx, container, roomParam) {
 
     const lastMine = [...events].reverse().find((e) => e.getSender() === me);
     if (lastMine) {
-      const readers = room.getUsersReadUpTo(lastMine).filter((u) => u !== me)
-        .map((u) => displayName(room, u));
+      const readers = readersOf(room, lastMine).map((u) => displayName(room, u));
       receipt.textContent = lastMine.status ? "Sending…"
         : readers.length ? `Read by ${readers.join(", ")}` : "Delivered";
     } else {

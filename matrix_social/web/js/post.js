@@ -72,7 +72,7 @@ export function appCard(ctx, app, extra = null) {
       app.description ? h("p", { class: "app-description" }, app.description) : null,
       h("div", { class: "app-actions" },
         isHttpUrl(target) ? externalLink(target, "Try it", {
-          class: "button primary", "aria-label": `Try ${app.name || "this app"}` }) : null,
+          class: "button primary", "aria-label": `Try it: ${app.name || "this app"}` }) : null,
         extra)));
 }
 
@@ -201,10 +201,6 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
     commentCount.textContent = counts.comments || 0;
     repostCount.textContent = counts.reposts || 0;
     likeButton.setAttribute("aria-pressed", p.liked ? "true" : "false");
-    likeButton.setAttribute("aria-label",
-      `${p.liked ? "Liked" : "Like"}, ${counts.likes || 0} ${counts.likes === 1 ? "like" : "likes"}`);
-    commentButton.setAttribute("aria-label", `Comments, ${counts.comments || 0}`);
-    repostButton.setAttribute("aria-label", `Repost, ${counts.reposts || 0} reposts`);
   }
 
   likeButton.addEventListener("click", () => busy(likeButton, async () => {
