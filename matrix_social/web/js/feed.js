@@ -93,6 +93,7 @@ export async function render(ctx, container) {
 
   await loadPage();
   container.dataset.ready = "true";
+  performance.mark("feed-ready");
   observer.observe(sentinel);
 
   async function live() {

@@ -536,6 +536,7 @@ export async function render(ctx, container, roomParam) {
   renderList();
   showRoom();
   container.dataset.ready = "true";
+  performance.mark("messages-ready");
   if (roomId) title.focus();
   return () => {
     stopped = true;
