@@ -192,6 +192,27 @@ async def test_feed_live_likes_comments_and_counts(web_stack, browser):
     assert live_seconds < 10, live_seconds
 
 
+async def test_external_posts_show_their_platform_and_link_only_to_http(web_stack, browser):
+    alice = await web_stack.register("alice")
+    me = await api_ok(web_stack, "GET", f"/profile/{quote(alice.user_id)}", alice)
+    for text, url in (("Bridged toot", "https://mastodon.example/@alice/1"),
+                      ("Sneaky link", "javascript:alert(1)")):
+        await web_stack.request(
+            "PUT", f"{web_stack.synapse.url}/_matrix/client/v3/rooms/{quote(me['room_id'])}"
+            f"/send/m.room.message/{time.time_ns()}", token=alice.access_token, json={
+                "msgtype": "m.text", "body": text, "m.matrix_os.social.post": {
+                    "kind": "text", "external": {"platform": "mastodon", "url": url,
+                                                 "id": "1"}}})
+    async with person(browser, web_stack, alice) as a:
+        toot = post_card(a, "Bridged toot")
+        await toot.locator(".platform-badge", has_text="From Mastodon").wait_for()
+        link = toot.get_by_role("link", name="View on Mastodon")
+        assert await link.get_attribute("href") == "https://mastodon.example/@alice/1"
+        sneaky = post_card(a, "Sneaky link")
+        await sneaky.locator(".platform-badge", has_text="From Mastodon").wait_for()
+        assert await sneaky.locator("a[href^='javascript']").count() == 0
+
+
 async def _count(page, selector: str, at_least: int) -> bool:
     return await page.locator(selector).count() >= at_least
 
