@@ -11,6 +11,7 @@ from mautrix.types import RoomID, UserID
 from mautrix.util.config import ConfigValueError, yaml
 
 from . import __version__, log_redact
+from .api.web_app import add_web_app
 from .config import Config
 from .db import upgrade_table
 from .errors import ConfigError
@@ -121,6 +122,7 @@ class SocialBridge(Bridge):
         self.az.query_user = services.puppets.query_user
         self.az.query_alias = services.feed_rooms.query_alias
         self.az.app.add_subapp("/api/social", services.api_app)
+        add_web_app(self.az.app, self.config)
 
     async def start(self) -> None:
         await self.services.http.start()

@@ -71,6 +71,8 @@ CHECKS: list[Check] = [
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
+    ("api.web_homeserver_url", lambda v: v in ("", None) or _is_http_url(v),
+     "empty, or the http(s) URL browsers reach the homeserver at"),
     ("ai.backend", lambda v: v in ("builtin", "http", "openai"), "builtin, http or openai"),
     ("ai.http_url_template", _is_http_url, "an http(s) URL template with {localpart}"),
     ("ai.openai.base_url", _is_http_url, "an http(s) URL of an OpenAI-compatible API"),
@@ -127,6 +129,7 @@ class Config(BaseBridgeConfig):
         copy("api.max_page_size")
         copy("api.max_image_size")
         copy("api.app_runner_url")
+        copy("api.web_homeserver_url")
         for key in ("backend", "http_url_template", "openai.base_url", "openai.model",
                     "openai.api_key", "timeout_seconds", "rate_limit_per_hour",
                     "history_messages", "ipc_send_as"):

@@ -207,7 +207,10 @@ SCHEMAS: dict[str, Any] = {
             "likes": {"type": "integer"}, "comments": {"type": "integer"},
             "reposts": {"type": "integer"}}},
         "liked": {"type": "boolean"}, "image": {"type": "object"}, "app": {"type": "object"},
-        "activity": {"type": "object"}, "repost_of": {"type": "object"}}},
+        "activity": {"type": "object"}, "repost_of": {"type": "object"},
+        "external": {"type": "object", "description": "bridged from another platform",
+                     "properties": {"platform": {"type": "string"}, "url": {"type": "string"},
+                                    "id": {"type": "string"}}}}},
     "PostPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
         "next_cursor": {"type": "string", "nullable": True}}},

@@ -93,11 +93,13 @@ def main(argv: list[str]) -> None:
             "user": f"@{args.user}:{domain}",
             "password": password,
             "api": f"http://127.0.0.1:{args.bridge_port}/api/social",
+            "app": f"http://127.0.0.1:{args.bridge_port}/social/",
             "data": str(data),
             "started_in_seconds": round(time.monotonic() - started, 1),
         }, indent=2))
-        print(f"Log in with Element: homeserver {synapse.url}, user {args.user}, "
-              f"password {password}. Logs: {data}/*.log. Ctrl-C stops both.", flush=True)
+        print(f"Open the social app at http://127.0.0.1:{args.bridge_port}/social/ (or Element: "
+              f"homeserver {synapse.url}), user {args.user}, password {password}. "
+              f"Logs: {data}/*.log. Ctrl-C stops both.", flush=True)
         while bridge.poll() is None and synapse.process.poll() is None:
             time.sleep(0.5)
         print("A process stopped on its own; see the logs in", data, file=sys.stderr)

@@ -58,8 +58,12 @@ class MatrixHandler(BaseMatrixHandler):
             if self.e2ee and evt.type == EventType.ROOM_MEMBER:
                 await self.e2ee.handle_member_event(evt)
             if evt.type == EventType.ROOM_ENCRYPTED:
-                # Waiting for room keys may take seconds; never hold up the transaction.
-                self.background.spawn(self.handle_encrypted(evt))
+                # Only rooms the bot is in can be read (people's own encrypted chats reach us
+                # through the user namespace, but their keys are never shared with the bot:
+                # trying would only send key requests to their devices).
+                if await self.az.state_store.is_joined(evt.room_id, self.az.bot_mxid):
+                    # Waiting for room keys may take seconds; never hold up the transaction.
+                    self.background.spawn(self.handle_encrypted(evt))
                 return
             await self.dispatcher.dispatch(raw_json(evt))
         except Exception as e:

@@ -30,6 +30,10 @@ def post_view(row, handle: str) -> dict[str, Any]:
                    "reposts": row["reposts"]},
         "liked": bool(row["liked"]),
     }
+    external = block.get(ev.POST_EXTERNAL)
+    if isinstance(external, dict):
+        view["external"] = {key: external[key] for key in ("platform", "url", "id")
+                            if isinstance(external.get(key), str)}
     if row["kind"] == "image":
         view["text"] = block.get("caption", "")
         view["image"] = {"url": content.get("url"), **(content.get("info") or {})}

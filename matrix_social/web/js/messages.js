@@ -1,0 +1,545 @@
+// Messages: DMs and groups, read straight from the homeserver with matrix-js-sdk. DMs are
+// end-to-end encrypted here, in the browser (the SDK's Rust crypto): the service never holds
+// the keys. The SDK (about 2 MB of WebAssembly) is loaded only when this section opens.
+import { enc } from "./api.js";
+import { decryptAttachment, encryptAttachment } from "./attachments.js";
+import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
+import { appCard } from "./post.js";
+
+/** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
+export function userIdOf(ctx, handle) {
+  const text = handle.trim().replace(/^@/, "");
+  return text.includes(":") ? `@${text}` : `@${text}:${ctx.config.server_name}`;
+}
+
+const FEED_ROOM_TYPE = "m.matrix_os.social.feed";
+const SHOWN_MESSAGES = 60;
+let started = null;
+
+// The SDK logs every sync step at debug level; keep warnings and errors only.
+const quietLogger = {
+  trace() {}, debug() {}, info() {},
+  warn: (...args) => console.warn(...args),
+  error: (...args) => console.error(...args),
+  getChild() { return quietLogger; },
+}; // {sdk, client} for this page's session, shared by every visit
+
+async function startClient(ctx, onProgress) {
+  if (started && started.userId === ctx.session.userId) return started.ready;
+  const session = ctx.session;
+  const ready = (async () => {
+    onProgress("Loading the encryption library…");
+    const sdk = await import("/social/vendor/matrix-sdk.js");
+    sdk.logger.setLevel("warn", false);
+    await sdk.loadCryptoWasm();
+    const client = sdk.createClient({
+      baseUrl: session.homeserverUrl, accessToken: session.accessToken,
+      userId: session.userId, deviceId: session.deviceId, logger: quietLogger,
+    });
+    // This app makes no calls; asking the homeserver for call transports only adds a 404.
+    client._unstable_getRTCTransports = async () => [];
+    onProgress("Opening this browser's keys…");
+    await client.initRustCrypto({ cryptoDatabasePrefix: "matrix-social" });
+    onProgress("Syncing your conversations…");
+    const prepared = new Promise((resolve, reject) => {
+      const onSync = (state, _previous, data) => {
+        if (state === "PREPARED" || state === "SYNCING") {
+          client.off("sync", onSync);
+          resolve();
+        } else if (state === "ERROR" && data && data.error && data.error.httpStatus === 401) {
+          client.off("sync", onSync);
+          reject(data.error);
+        }
+      };
+      client.on("sync", onSync);
+    });
+    await client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
+    await prepared;
+    return { sdk, client };
+  })();
+  started = { userId: session.userId, ready };
+  ctx.stopMessages = async () => {
+    const current = started;
+    started = null;
+    try {
+      const { client } = await current.ready;
+      client.stopClient();
+      await client.getCrypto()?.stop?.();
+    } catch {
+      // it never started; nothing to stop
+    }
+  };
+  ready.catch(() => { if (started && started.ready === ready) started = null; });
+  return ready;
+}
+
+function isConversation(room) {
+  return room.getType() !== FEED_ROOM_TYPE
+    && ["join", "invite"].includes(room.getMyMembership());
+}
+
+function isEncrypted(client, room) {
+  return room.hasEncryptionStateEvent();
+}
+
+function displayName(room, userId) {
+  const member = room.getMember(userId);
+  return (member && member.name) || userId;
+}
+
+function preview(event) {
+  if (!event) return "";
+  if (event.isDecryptionFailure()) return "Encrypted message (cannot decrypt)";
+  const content = event.getContent();
+  if (event.getType() === "m.room.encrypted") return "Encrypted message";
+  if (content.msgtype === "m.image") return "Image";
+  if (content.msgtype === "m.file") return `File: ${content.body || ""}`;
+  return content.body || "";
+}
+
+function lastMessage(room) {
+  const events = room.getLiveTimeline().getEvents();
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    if (["m.room.message", "m.room.encrypted"].includes(events[i].getType())) return events[i];
+  }
+  return null;
+}
+
+/** Other members whose read receipt is on `event` or on anything after it. */
+function readersOf(room, event) {
+  const timeline = room.getLiveTimeline().getEvents();
+  const position = new Map(timeline.map((e, i) => [e.getId(), i]));
+  const at = position.get(event.getId());
+  if (at === undefined) return [];
+  return room.getJoinedMembers().map((m) => m.userId)
+    .filter((userId) => userId !== event.getSender())
+    .filter((userId) => (position.get(room.getEventReadUpTo(userId)) ?? -1) >= at);
+}
+
+async function mediaBlob(ctx, client, content) {
+  const mxc = content.file ? content.file.url : content.url;
+  const match = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/.exec(mxc || "");
+  if (!match) throw new Error("This message has no file.");
+  const response = await fetch(`${ctx.session.homeserverUrl}/_matrix/client/v1/media/download/`
+    + `${enc(match[1])}/${enc(match[2])}`,
+  { headers: { Authorization: `Bearer ${ctx.session.accessToken}` } });
+  if (!response.ok) throw new Error(`The file could not be downloaded (${response.status}).`);
+  const bytes = await response.arrayBuffer();
+  const plain = content.file ? await decryptAttachment(bytes, content.file) : bytes;
+  const type = (content.info && content.info.mimetype) || "application/octet-stream";
+  return URL.createObjectURL(new Blob([plain], { type: content.msgtype === "m.image" ? type
+    : "application/octet-stream" }));
+}
+
+function messageBody(ctx, client, event) {
+  if (event.isDecryptionFailure() || event.getType() === "m.room.encrypted") {
+    return h("span", { class: "bubble undecryptable" },
+      "This message is encrypted and this browser does not have its key.");
+  }
+  const content = event.getContent();
+  if (content.msgtype === "m.image") {
+    const img = h("img", { alt: content.body || "Image" });
+    mediaBlob(ctx, client, content).then((url) => { img.src = url; })
+      .catch((error) => img.replaceWith(h("span", { class: "bubble" }, error.message)));
+    return h("span", { class: "bubble" }, img);
+  }
+  if (content.msgtype === "m.file") {
+    const button = h("button", { type: "button" }, `Download ${content.body || "file"}`);
+    button.addEventListener("click", () => busy(button, async () => {
+      const link = h("a", { href: await mediaBlob(ctx, client, content),
+        download: content.filename || content.body || "file" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    }, (error) => button.after(h("span", { class: "error-text" }, error.message))));
+    return h("span", { class: "bubble" }, button);
+  }
+  const block = content["m.matrix_os.social.post"];
+  if (block && block.kind === "app" && block.app) {
+    return h("span", { class: "bubble" }, block.text || "", appCard(ctx, block.app));
+  }
+  return h("span", { class: `bubble${content.msgtype === "m.notice" ? " notice" : ""}` },
+    content.body || "");
+}
+
+function encryptionNote(event) {
+  if (!event.isEncrypted()) return h("span", { class: "plain-note" }, " · not encrypted");
+  return h("span", { class: "lock-note" }, " · encrypted");
+}
+
+export async function render(ctx, container, roomParam) {
+  const layout = h("div", { class: "messages-layout" });
+  const listPane = h("section", { class: "conversation-pane", "aria-labelledby": "conversations-title" });
+  const roomPane = h("section", { class: "room-pane", "aria-label": "Conversation" });
+  const status = h("p", { class: "status", role: "status" }, "Loading Messages…");
+  container.append(h("h1", {}, "Messages"), status);
+  layout.append(listPane, roomPane);
+
+  const to = new URLSearchParams(location.search).get("to");
+  let client;
+  let sdk;
+  try {
+    if (to) {
+      status.textContent = `Opening a conversation with ${to}…`;
+      const dm = await ctx.api.post("/messages/dm", { to: userIdOf(ctx, to) });
+      history.replaceState(null, "", `/social/messages/${enc(dm.room_id)}`);
+      roomParam = dm.room_id;
+    }
+    ({ sdk, client } = await startClient(ctx, (text) => { status.textContent = text; }));
+  } catch (error) {
+    status.remove();
+    container.append(errorBox(error, () => ctx.navigate(location.pathname, { replace: true })));
+    return undefined;
+  }
+  void sdk;
+  status.textContent = "";
+  container.append(layout);
+  const me = ctx.session.userId;
+  let roomId = roomParam || null;
+  let stopped = false;
+
+  // The list of conversations, invitations, and forms to start new ones.
+  const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
+  listPane.append(h("h2", { id: "conversations-title" }, "Conversations"), list,
+    newDmForm(), newGroupForm());
+
+  function newDmForm() {
+    const who = h("input", { name: "to", autocomplete: "off" });
+    const open = h("button", { type: "submit", class: "primary" }, "Open");
+    const note = h("div", { role: "status" });
+    const form = h("form", { class: "card", "aria-label": "Message someone" },
+      field("Message someone", who, "A handle such as bob, or bob_ai for Bob's AI"), open, note);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!who.value.trim()) return;
+      busy(open, async () => {
+        const dm = await ctx.api.post("/messages/dm", { to: userIdOf(ctx, who.value) });
+        who.value = "";
+        clear(note);
+        ctx.navigate(`/social/messages/${enc(dm.room_id)}`);
+      }, (error) => fill(note, errorBox(error)));
+    });
+    return form;
+  }
+
+  function newGroupForm() {
+    const name = h("input", { name: "group-name", maxlength: 100 });
+    const members = h("input", { name: "members", autocomplete: "off" });
+    const encrypted = h("input", { type: "checkbox", name: "encrypted", checked: true });
+    const create = h("button", { type: "submit" }, "Create group");
+    const note = h("div", { role: "status" });
+    const form = h("form", { class: "card", "aria-label": "New group" },
+      field("Group name", name), field("Members", members, "Handles separated by commas"),
+      h("div", { class: "field" }, h("label", {}, encrypted, " End-to-end encrypted")),
+      create, note);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(create, async () => {
+        const group = await ctx.api.post("/messages/groups", {
+          name: name.value, encrypted: encrypted.checked,
+          members: members.value.split(",").map((m) => m.trim()).filter(Boolean)
+            .map((m) => userIdOf(ctx, m)) });
+        form.reset();
+        encrypted.checked = true;
+        clear(note);
+        await waitForRoom(group.room_id);
+        ctx.navigate(`/social/messages/${enc(group.room_id)}`);
+      }, (error) => fill(note, errorBox(error)));
+    });
+    return form;
+  }
+
+  async function waitForRoom(id) {
+    for (let i = 0; i < 50 && !client.getRoom(id); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  function renderList() {
+    const rooms = client.getRooms().filter(isConversation)
+      .sort((a, b) => b.getLastActiveTimestamp() - a.getLastActiveTimestamp());
+    if (!rooms.length) {
+      fill(list, h("li", { class: "status" }, "No conversations yet."));
+      return;
+    }
+    fill(list, ...rooms.map((room) => {
+      const invited = room.getMyMembership() === "invite";
+      const unread = room.getUnreadNotificationCount("total") || 0;
+      const encrypted = isEncrypted(client, room);
+      const link = h("a", { href: `/social/messages/${enc(room.roomId)}`, "data-link": true,
+        "aria-current": room.roomId === roomId ? "true" : "false" },
+      h("strong", {}, room.name || "Conversation"),
+      unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, unread) : null,
+      h("span", { class: "conversation-meta" },
+        invited ? "Invitation" : `${encrypted ? "Encrypted · " : ""}${preview(lastMessage(room))}`));
+      return h("li", {}, link);
+    }));
+  }
+
+  // The open conversation.
+  const title = h("h2", { id: "room-title", tabindex: "-1" });
+  const badge = h("span", { class: "badge" });
+  const membersButton = h("button", { type: "button", "aria-expanded": "false" }, "Members");
+  const back = h("a", { href: "/social/messages", "data-link": true, class: "back-to-list" },
+    "← All conversations");
+  const membersPanel = h("div", { class: "card members-panel", hidden: true });
+  const invitePanel = h("div", {});
+  const timeline = h("ol", { class: "timeline", "aria-label": "Messages", tabindex: "0" });
+  const typing = h("p", { class: "typing", "aria-live": "polite" });
+  const receipt = h("p", { class: "receipt hint", "aria-live": "polite" });
+  const composer = roomComposer();
+
+  function roomComposer() {
+    const text = h("textarea", { rows: 2, name: "message", maxlength: 20000 });
+    const send = h("button", { type: "submit", class: "primary" }, "Send");
+    const file = h("input", { type: "file", name: "attachment" });
+    const appButton = h("button", { type: "button", "aria-expanded": "false" }, "Share an app");
+    const appArea = h("div", { hidden: true });
+    const appName = h("input", { name: "app-name" });
+    const appUrl = h("input", { name: "app-url", type: "url" });
+    const sendApp = h("button", { type: "button" }, "Send app link");
+    appArea.append(field("App name", appName), field("App URL", appUrl), sendApp);
+    const note = h("div", { role: "status" });
+    const form = h("form", { class: "room-composer", "aria-label": "Write a message" },
+      field("Message", text), send, field("Attach an image or file", file), appButton, appArea,
+      note);
+    let typingSent = 0;
+    text.addEventListener("input", () => {
+      if (!roomId) return;
+      const now = Date.now();
+      if (text.value && now - typingSent > 3000) {
+        typingSent = now;
+        client.sendTyping(roomId, true, 6000).catch(() => {});
+      } else if (!text.value) {
+        typingSent = 0;
+        client.sendTyping(roomId, false).catch(() => {});
+      }
+    });
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = text.value.trim();
+      const attachment = file.files[0];
+      if (!body && !attachment) return;
+      busy(send, async () => {
+        clear(note);
+        if (attachment) await sendFile(attachment, body);
+        else await client.sendMessage(roomId, { msgtype: "m.text", body });
+        text.value = "";
+        file.value = "";
+        typingSent = 0;
+        client.sendTyping(roomId, false).catch(() => {});
+        ctx.announce("Message sent");
+      }, (error) => fill(note, errorBox(error)));
+    });
+    appButton.addEventListener("click", () => {
+      appArea.hidden = !appArea.hidden;
+      appButton.setAttribute("aria-expanded", String(!appArea.hidden));
+    });
+    sendApp.addEventListener("click", () => busy(sendApp, async () => {
+      const app = { name: appName.value.trim(), url: appUrl.value.trim(), description: "" };
+      if (!app.name || !/^https?:\/\//.test(app.url)) {
+        throw new Error("Give the app a name and an http(s) URL.");
+      }
+      app.try_url = ctx.config.app_runner_url.replace("{url}", app.url).replace("{slug}", "");
+      await client.sendMessage(roomId, {
+        msgtype: "m.text", body: `${app.name}\nTry it: ${app.try_url}`,
+        "m.matrix_os.social.post": { kind: "app", app, text: "" } });
+      appName.value = appUrl.value = "";
+      appArea.hidden = true;
+      appButton.setAttribute("aria-expanded", "false");
+    }, (error) => fill(note, errorBox(error))));
+    return form;
+  }
+
+  async function sendFile(attachment, caption) {
+    const room = client.getRoom(roomId);
+    const isImage = attachment.type.startsWith("image/");
+    const info = { mimetype: attachment.type || "application/octet-stream", size: attachment.size };
+    const content = { msgtype: isImage ? "m.image" : "m.file", body: caption || attachment.name,
+      filename: attachment.name, info };
+    if (isEncrypted(client, room)) {
+      const { data, file } = await encryptAttachment(await attachment.arrayBuffer());
+      const upload = await client.uploadContent(new Blob([data]),
+        { type: "application/octet-stream", includeFilename: false });
+      content.file = { ...file, url: upload.content_uri };
+    } else {
+      const upload = await client.uploadContent(attachment, { name: attachment.name });
+      content.url = upload.content_uri;
+    }
+    await client.sendMessage(roomId, content);
+  }
+
+  async function renderMembers() {
+    const room = client.getRoom(roomId);
+    fill(membersPanel, h("p", { class: "status" }, "Loading members…"));
+    try {
+      const data = await ctx.api.get(`/messages/rooms/${enc(roomId)}/members`);
+      const who = h("input", { name: "invite", autocomplete: "off" });
+      const invite = h("button", { type: "submit" }, "Invite");
+      const note = h("div", { role: "status" });
+      const form = h("form", { "aria-label": "Invite someone" },
+        field("Invite someone", who, "A handle such as carol"), invite, note);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(invite, async () => {
+          await ctx.api.post(`/messages/rooms/${enc(roomId)}/invite`,
+            { user: userIdOf(ctx, who.value) });
+          ctx.announce(`Invited ${who.value.trim()}`);
+          await renderMembers();
+        }, (error) => fill(note, errorBox(error)));
+      });
+      const leave = h("button", { type: "button", class: "danger" }, "Leave conversation");
+      leave.addEventListener("click", () => busy(leave, async () => {
+        await ctx.api.post(`/messages/rooms/${enc(roomId)}/leave`);
+        ctx.navigate("/social/messages");
+      }, (error) => fill(note, errorBox(error))));
+      fill(membersPanel, h("h3", {}, `Members (${data.count})`),
+        h("ul", { class: "members" }, data.members.map((m) => {
+          const remove = m.user_id === me ? null : h("button", { type: "button",
+            "aria-label": `Remove ${m.display_name || m.user_id}` }, "Remove");
+          if (remove) {
+            remove.addEventListener("click", () => busy(remove, async () => {
+              await ctx.api.post(`/messages/rooms/${enc(roomId)}/remove`, { user: m.user_id });
+              await renderMembers();
+            }, (error) => fill(note, errorBox(error))));
+          }
+          return h("li", {}, h("span", {}, m.display_name || m.user_id,
+            h("span", { class: "handle" }, ` ${m.user_id}${m.is_ai ? " · AI" : ""}`)), remove);
+        })),
+        form, leave);
+    } catch (error) {
+      fill(membersPanel, errorBox(error, renderMembers));
+    }
+    void room;
+  }
+  membersButton.addEventListener("click", () => {
+    membersPanel.hidden = !membersPanel.hidden;
+    membersButton.setAttribute("aria-expanded", String(!membersPanel.hidden));
+    if (!membersPanel.hidden) renderMembers();
+  });
+
+  function renderInvite(room) {
+    const accept = h("button", { type: "button", class: "primary" }, "Accept");
+    const decline = h("button", { type: "button" }, "Decline");
+    const note = h("div", { role: "status" });
+    const inviter = room.getDMInviter && room.getDMInviter();
+    accept.addEventListener("click", () => busy(accept, async () => {
+      await client.joinRoom(room.roomId);
+      if (inviter) await markDirect(inviter, room.roomId);
+      showRoom();
+    }, (error) => fill(note, errorBox(error))));
+    decline.addEventListener("click", () => busy(decline, async () => {
+      await client.leave(room.roomId);
+      ctx.navigate("/social/messages");
+    }, (error) => fill(note, errorBox(error))));
+    fill(invitePanel, h("div", { class: "card" },
+      h("p", {}, inviter ? `${inviter} wants to message you.` : "You are invited to this conversation."),
+      h("div", { class: "button-row" }, accept, decline), note));
+  }
+
+  async function markDirect(other, id) {
+    const current = client.getAccountData("m.direct")?.getContent() || {};
+    const rooms = new Set(current[other] || []);
+    rooms.add(id);
+    await client.setAccountData("m.direct", { ...current, [other]: [...rooms] });
+  }
+
+  let lastReceiptSent = null;
+  function renderRoom() {
+    const room = roomId && client.getRoom(roomId);
+    if (!room) return;
+    const encrypted = isEncrypted(client, room);
+    title.textContent = room.name || "Conversation";
+    badge.textContent = encrypted ? "End-to-end encrypted" : "Not encrypted";
+    badge.className = `badge ${encrypted ? "encrypted" : "unencrypted"}`;
+    const invited = room.getMyMembership() === "invite";
+    if (invited) renderInvite(room);
+    else clear(invitePanel);
+    composer.hidden = invited;
+    membersButton.hidden = invited;
+    const atBottom = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 40;
+    const events = room.getLiveTimeline().getEvents()
+      .filter((e) => ["m.room.message", "m.room.encrypted"].includes(e.getType())
+        && !e.isRedacted())
+      .slice(-SHOWN_MESSAGES);
+    fill(timeline, ...(events.length ? events.map((event) => {
+      const mine = event.getSender() === me;
+      return h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: event.getId() || "" } },
+        h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
+          " · ", timeEl(event.getTs()), encryptionNote(event)),
+        messageBody(ctx, client, event));
+    }) : [h("li", { class: "status" }, "No messages yet. Say hello.")]));
+    if (atBottom) timeline.scrollTop = timeline.scrollHeight;
+
+    const typers = room.getMembers().filter((m) => m.typing && m.userId !== me).map((m) => m.name);
+    typing.textContent = typers.length
+      ? `${typers.join(", ")} ${typers.length === 1 ? "is" : "are"} typing…` : "";
+
+    const lastMine = [...events].reverse().find((e) => e.getSender() === me);
+    if (lastMine) {
+      const readers = readersOf(room, lastMine).map((u) => displayName(room, u));
+      receipt.textContent = lastMine.status ? "Sending…"
+        : readers.length ? `Read by ${readers.join(", ")}` : "Delivered";
+    } else {
+      receipt.textContent = "";
+    }
+    const last = events[events.length - 1];
+    if (last && !invited && last.getSender() !== me && last.getId() !== lastReceiptSent
+        && !document.hidden && last.getId() && !last.getId().startsWith("~")) {
+      lastReceiptSent = last.getId();
+      client.sendReadReceipt(last).catch(() => { lastReceiptSent = null; });
+    }
+    roomPane.dataset.ready = "true";
+  }
+
+  function showRoom() {
+    layout.classList.toggle("in-room", Boolean(roomId));
+    if (!roomId) {
+      fill(roomPane, h("p", { class: "status" }, "Choose a conversation, or start one."));
+      return;
+    }
+    if (!client.getRoom(roomId)) {
+      fill(roomPane, h("p", { class: "status", role: "status" },
+        "This conversation is not on your list (yet). If someone just invited you, it appears in a moment."));
+      return;
+    }
+    if (!roomPane.contains(timeline)) {
+      fill(roomPane, back,
+        h("div", { class: "room-head" }, title, h("div", { class: "button-row" }, badge, membersButton)),
+        membersPanel, invitePanel, timeline, typing, receipt, composer);
+    }
+    renderRoom();
+  }
+
+  let scheduled = false;
+  function refresh() {
+    if (scheduled || stopped) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      if (stopped) return;
+      renderList();
+      if (roomId && client.getRoom(roomId) && !roomPane.contains(timeline)) showRoom();
+      else renderRoom();
+    });
+  }
+  const events = ["sync", "Room.timeline", "Room.receipt", "RoomMember.typing",
+    "Event.decrypted", "Room.myMembership", "Room.name", "Room.localEchoUpdated"];
+  for (const name of events) client.on(name, refresh);
+
+  renderList();
+  showRoom();
+  container.dataset.ready = "true";
+  performance.mark("messages-ready");
+  if (roomId) title.focus();
+  return () => {
+    stopped = true;
+    for (const name of events) client.off(name, refresh);
+  };
+}

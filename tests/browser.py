@@ -1,0 +1,105 @@
+"""Headless Chromium (Debian's package) driven by Playwright, for the web app's tests.
+
+In CI (CI=true) a missing browser fails the run; elsewhere the browser tests skip and say how
+to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage"]
+INSTALL_HINT = ("apt-get install -y chromium chromium-driver (Debian's headless Chromium) and "
+                "pip install playwright (never `playwright install`)")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
+AXE = Path(__file__).resolve().parent / "browser" / "vendor" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+# The one request the app makes that answers an error on a fresh account: the Rust crypto asks
+# whether a server-side key backup exists (404 M_NOT_FOUND when there is none).
+EXPECTED_FAILURES = [re.compile(r"/_matrix/client/v3/room_keys/version$")]
+
+
+def browser_missing() -> str | None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} does not exist"
+    return None
+
+
+def require_browser() -> None:
+    missing = browser_missing()
+    if missing is None:
+        return
+    message = f"browser tests need headless Chromium: {missing}. Install: {INSTALL_HINT}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+async def launch(playwright) -> Any:
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+class PageWatch:
+    """Console errors, page errors and failed requests of one page, for "no console errors"."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on("response", self._response)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text} at {message.location}")
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.status} {response.url.split('?')[0]}")
+
+    def unexpected(self) -> list[str]:
+        expected = [f for f in self.failed
+                    if any(p.search(f.split(" ", 1)[1]) for p in EXPECTED_FAILURES)]
+        errors = list(self.errors)
+        # Chromium logs each failed request as a console error; drop one per expected failure.
+        for _ in expected:
+            for i, error in enumerate(errors):
+                if "Failed to load resource" in error:
+                    del errors[i]
+                    break
+        unexpected_failures = [f for f in self.failed if f not in expected]
+        return errors + [f"failed request: {f}" for f in unexpected_failures]
+
+
+async def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        # evaluate() runs the library as DevTools would, outside the page's CSP.
+        await page.evaluate(AXE.read_text())
+    result = await page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+async def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,455 @@
+"""The social web app at /social/, in headless Chromium against the real local stack: two people
+in two browser contexts, the feed live, explore, profiles, encrypted DMs, an AI answering,
+accessibility (axe-core) and screenshots of every section."""
+
+from __future__ import annotations
+
+import io
+import time
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from .browser import DESKTOP, PHONE, PageWatch, axe_violations, launch, require_browser, screenshot
+from .harness import Stack, User, api_ok, eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module")
+async def web_stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("web"), "postgres")
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    require_browser()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+def app_url(stack: Stack, path: str = "") -> str:
+    return f"{stack.appservice_url}/social/{path}"
+
+
+@asynccontextmanager
+async def person(browser, stack: Stack, user: User, viewport=DESKTOP):
+    """A browser context signed in as `user` through the sign-in form; checks, on the way
+    out, that nothing went wrong in its pages' consoles."""
+    context = await browser.new_context(viewport=viewport)
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    watch = PageWatch(page)
+    try:
+        await page.goto(app_url(stack))
+        await page.get_by_label("Username").fill(user.localpart)
+        await page.get_by_label("Password").fill(user.password)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_selector(".section-feed[data-ready]")
+        page.watch = watch
+        try:
+            yield page
+        except BaseException:
+            await screenshot(page, f"failure-{user.localpart}")
+            raise
+        assert watch.unexpected() == [], watch.unexpected()
+    finally:
+        await context.close()
+
+
+def post_card(page, text: str):
+    return page.locator("article.post", has_text=text).first
+
+
+async def expect_text(locator, text: str, timeout: float = 20_000) -> None:
+    from playwright.async_api import expect
+
+    await expect(locator).to_have_text(text, timeout=timeout)
+
+
+async def go(page, stack: Stack, path: str, ready: str) -> None:
+    await page.goto(app_url(stack, path))
+    await page.wait_for_selector(ready)
+
+
+def png_bytes(color=(200, 60, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+async def test_app_is_served_with_types_caching_csp_and_no_secrets(web_stack):
+    base = web_stack.appservice_url
+    async with aiohttp.ClientSession(auto_decompress=False) as http:
+        async with http.get(f"{base}/social/", headers={"Accept-Encoding": "gzip"}) as resp:
+            assert resp.status == 200
+            assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert resp.headers["Content-Encoding"] == "gzip"
+            assert resp.headers["Cache-Control"] == "no-cache"
+            csp = resp.headers["Content-Security-Policy"]
+            assert "script-src 'self' 'wasm-unsafe-eval'" in csp
+            assert f"connect-src 'self' {web_stack.synapse.url}" in csp
+            assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+            etag = resp.headers["ETag"]
+        async with http.get(f"{base}/social/", headers={"If-None-Match": etag}) as resp:
+            assert resp.status == 304
+        async with http.get(f"{base}/social/profile/@someone:server") as resp:
+            assert resp.status == 200 and resp.content_type == "text/html"
+        async with http.get(f"{base}/social/js/main.js") as resp:
+            assert resp.headers["Content-Type"] == "text/javascript; charset=utf-8"
+        async with http.get(f"{base}/social/vendor/matrix-sdk.js") as resp:
+            target = (await resp.text()).split('"./')[1].split('"')[0]
+        async with http.get(f"{base}/social/vendor/{target}") as resp:
+            assert resp.status == 200
+            assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        async with http.get(f"{base}/social/config.json") as resp:
+            config = await resp.json()
+            raw = str(config)
+        assert config["homeserver_url"] == web_stack.synapse.url
+        assert config["server_name"] == web_stack.domain
+        for secret in (web_stack.config["appservice.as_token"],
+                       web_stack.config["appservice.hs_token"]):
+            assert secret not in raw
+        for path in ("/social/../pyproject.toml", "/social/%2e%2e/%2e%2e/pyproject.toml",
+                     "/social/..%2f..%2fbridge.py", "/social/js/../../api/app.py",
+                     "/social/nothing.js", "/social/js/main.py", "/social/.hidden.js"):
+            async with http.get(base + path) as resp:
+                assert resp.status == 404 or "text/html" in resp.headers["Content-Type"], path
+                assert b"import" not in await resp.read() or resp.status != 200, path
+        async with http.get(f"{base}/social") as resp:
+            assert str(resp.url).endswith("/social/")
+
+
+# --- feed ----------------------------------------------------------------------------------
+
+
+async def test_feed_live_likes_comments_and_counts(web_stack, browser):
+    alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
+    await api_ok(web_stack, "POST", "/follow", bob, json={"handle": alice.user_id})
+    for i in range(24):
+        await api_ok(web_stack, "POST", "/posts", alice, json={"text": f"older post {i}"})
+    async with person(browser, web_stack, alice) as a, person(browser, web_stack, bob) as b:
+        # Infinite scroll: 20 at first, the rest when scrolled to the end.
+        assert await b.locator("article.post").count() == 20
+        await b.locator(".sentinel").scroll_into_view_if_needed()
+        await eventually(lambda: _count(b, "article.post", 24), what="second page loaded")
+        await b.evaluate("window.scrollTo(0, 0)")
+
+        # The composer counts code points after trimming, as the server does.
+        text = f"  Hello from the browser {time.time_ns()} 🦊🦊  "
+        await a.get_by_label("What's new?").fill(text)
+        assert await a.locator(".composer .counter").text_content() == \
+            f"{len(text.strip())} / 500 characters"
+        await a.get_by_role("button", name="Post", exact=True).click()
+        unique = text.strip()
+        await post_card(a, unique).wait_for()
+
+        # Bob sees it without reloading, likes it and comments.
+        started = time.monotonic()
+        await post_card(b, unique).wait_for(timeout=15_000)
+        live_seconds = time.monotonic() - started
+        card = post_card(b, unique)
+        await card.locator("button.like").click()
+        await expect_text(card.locator("button.like .count"), "1")
+        assert await card.locator("button.like").get_attribute("aria-pressed") == "true"
+        await card.get_by_role("button", name="Comments 0").click()
+        await card.get_by_label("Write a comment").fill("Nice one")
+        await card.get_by_role("button", name="Comment", exact=True).click()
+        await card.locator(".comment", has_text="Nice one").wait_for()
+
+        # Alice's counts move without a reload; she answers in the thread.
+        mine = post_card(a, unique)
+        await expect_text(mine.locator("button.like .count"), "1")
+        await expect_text(mine.get_by_role("button", name="Comments 1").locator(".count"), "1")
+        await mine.get_by_role("button", name="Comments 1").click()
+        comment = mine.locator(".comment", has_text="Nice one")
+        await comment.get_by_role("button", name="Reply").click()
+        await comment.get_by_label(f"Reply to @{bob.localpart}").fill("Thanks!")
+        await comment.get_by_role("button", name="Reply", exact=True).last.click()
+        await mine.locator(".comments .comments .comment", has_text="Thanks!").wait_for()
+
+        # Over the limit, the counter says so and nothing is posted.
+        await a.get_by_label("What's new?").fill("x" * 499 + "🦊🦊")
+        assert await a.locator(".composer .counter").text_content() == "501 / 500 characters"
+        assert await a.get_by_label("What's new?").get_attribute("aria-invalid") == "true"
+    assert live_seconds < 10, live_seconds
+
+
+async def test_external_posts_show_their_platform_and_link_only_to_http(web_stack, browser):
+    alice = await web_stack.register("alice")
+    me = await api_ok(web_stack, "GET", f"/profile/{quote(alice.user_id)}", alice)
+    for text, url in (("Bridged toot", "https://mastodon.example/@alice/1"),
+                      ("Sneaky link", "javascript:alert(1)")):
+        await web_stack.request(
+            "PUT", f"{web_stack.synapse.url}/_matrix/client/v3/rooms/{quote(me['room_id'])}"
+            f"/send/m.room.message/{time.time_ns()}", token=alice.access_token, json={
+                "msgtype": "m.text", "body": text, "m.matrix_os.social.post": {
+                    "kind": "text", "external": {"platform": "mastodon", "url": url,
+                                                 "id": "1"}}})
+    async with person(browser, web_stack, alice) as a:
+        toot = post_card(a, "Bridged toot")
+        await toot.locator(".platform-badge", has_text="From Mastodon").wait_for()
+        link = toot.get_by_role("link", name="View on Mastodon")
+        assert await link.get_attribute("href") == "https://mastodon.example/@alice/1"
+        sneaky = post_card(a, "Sneaky link")
+        await sneaky.locator(".platform-badge", has_text="From Mastodon").wait_for()
+        assert await sneaky.locator("a[href^='javascript']").count() == 0
+
+
+async def _count(page, selector: str, at_least: int) -> bool:
+    return await page.locator(selector).count() >= at_least
+
+
+async def test_image_app_share_repost_edit_and_delete(web_stack, browser, tmp_path):
+    alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
+    await api_ok(web_stack, "POST", "/follow", bob, json={"handle": alice.user_id})
+    image = tmp_path / "sunset.png"
+    image.write_bytes(png_bytes())
+    async with person(browser, web_stack, alice) as a, person(browser, web_stack, bob) as b:
+        # Image with caption.
+        await a.get_by_label("Kind").select_option("image")
+        await a.get_by_label("Image", exact=True).set_input_files(str(image))
+        await a.get_by_label("Caption").fill("Sunset over the bay")
+        await a.get_by_role("button", name="Post", exact=True).click()
+        figure = post_card(a, "Sunset over the bay").locator("img.post-image")
+        await eventually(lambda: figure.evaluate("img => img.complete && img.naturalWidth === 64"),
+                         what="image shown")
+        assert await figure.get_attribute("alt") == "Image: Sunset over the bay"
+
+        # App share with "Try it".
+        await a.get_by_label("Kind").select_option("app")
+        await a.get_by_label("App name").fill("Chess")
+        await a.get_by_label("What it does").fill("Play chess with friends")
+        await a.get_by_label("App URL").fill("https://apps.example/chess")
+        await a.get_by_label("Say something about it (optional)").fill("Made this")
+        await a.get_by_role("button", name="Post", exact=True).click()
+        shared = post_card(b, "Play chess with friends")
+        try_it = shared.get_by_role("link", name="Try it: Chess")
+        await try_it.wait_for(timeout=15_000)
+        assert await try_it.get_attribute("href") == \
+            "http://127.0.0.1:3000/run?app=https://apps.example/chess"
+        assert await try_it.get_attribute("rel") == "noopener noreferrer nofollow"
+
+        # Edit, then a reload still shows the edit.
+        await a.get_by_label("What's new?").fill("Tpyo here")
+        await a.get_by_role("button", name="Post", exact=True).click()
+        card = post_card(a, "Tpyo here")
+        await card.get_by_role("button", name="Edit").click()
+        await card.get_by_label("Edit post").fill("Typo fixed")
+        await card.get_by_role("button", name="Save").click()
+        await post_card(a, "Typo fixed").locator(".edited").wait_for()
+        await a.reload()
+        await a.wait_for_selector(".section-feed[data-ready]")
+        await post_card(a, "Typo fixed").wait_for()
+        assert await a.locator("article.post", has_text="Tpyo here").count() == 0
+
+        # Bob reposts it; Alice's repost count moves, Bob's feed shows the repost.
+        await post_card(b, "Typo fixed").wait_for(timeout=15_000)
+        original = b.locator("article.post", has_text="Typo fixed").first
+        await original.get_by_role("button", name="Repost 0").click()
+        await original.get_by_label("Add a comment (optional)").fill("Worth reading")
+        await original.get_by_role("button", name="Repost", exact=True).click()
+        repost = b.locator("article.post", has_text="reposted").first
+        await repost.locator(".quoted", has_text="Typo fixed").wait_for()
+        await expect_text(post_card(a, "Typo fixed").get_by_role(
+            "button", name="Repost 1").locator(".count"), "1")
+
+        # Delete: gone from the page and from the API.
+        post_id = await post_card(a, "Sunset over the bay").get_attribute("data-post-id")
+        card = post_card(a, "Sunset over the bay")
+        await card.get_by_role("button", name="Delete").click()
+        await card.get_by_role("button", name="Delete post").click()
+        await eventually(lambda: _none(a, "Sunset over the bay"), what="card removed")
+        status, _ = await web_stack.request(
+            "GET", f"{web_stack.api_url}/posts/{quote(post_id)}", token=alice.access_token)
+        assert status == 404
+
+
+async def _none(page, text: str) -> bool:
+    return await page.locator("article.post", has_text=text).count() == 0
+
+
+# --- explore and profile -----------------------------------------------------------------
+
+
+async def test_explore_search_and_follow_from_suggestion(web_stack, browser):
+    bob, carol = await web_stack.register("bob"), await web_stack.register("carol")
+    word = f"zebrafish{time.time_ns() % 100000}"
+    await api_ok(web_stack, "PATCH", "/profile", carol,
+                 json={"display_name": "Carol Searchable", "interests": [word]})
+    await api_ok(web_stack, "PATCH", "/profile", bob, json={"interests": [word]})
+    await api_ok(web_stack, "POST", "/posts", carol, json={"text": f"All about {word} today"})
+    async with person(browser, web_stack, bob) as b:
+        await go(b, web_stack, "explore", ".section-explore[data-ready]")
+        suggestion = b.locator(".person", has_text="Carol Searchable").first
+        await suggestion.locator(".reasons", has_text=f"you both like {word}").wait_for()
+        await suggestion.get_by_role("button", name="Follow Carol Searchable").click()
+        await suggestion.get_by_role("button", name="Following Carol Searchable").wait_for()
+        following = await api_ok(web_stack, "GET", f"/profile/{quote(carol.user_id)}", bob)
+        assert following["following"] is True
+
+        await b.get_by_label("Search people, posts and apps").fill(carol.localpart)
+        await b.get_by_role("button", name="Search", exact=True).click()
+        await b.locator("#search-results .person", has_text="Carol Searchable").wait_for()
+        await b.get_by_label("Search people, posts and apps").fill(word)
+        await b.get_by_role("tab", name="Posts").click()
+        await b.locator("#search-results article.post", has_text=f"All about {word}").wait_for()
+        assert await b.get_by_role("tab", name="Posts").get_attribute("aria-selected") == "true"
+        await b.get_by_role("tab", name="Posts").press("ArrowRight")
+        assert await b.get_by_role("tab", name="Apps").get_attribute("aria-selected") == "true"
+
+
+async def test_profile_inline_edit_and_ai_profile(web_stack, browser):
+    alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
+    await api_ok(web_stack, "PATCH", "/profile/ai", alice, json={
+        "personality": "A patient chess teacher.", "skills": ["Chess coaching"],
+        "capabilities": ["Books lessons"]})
+    async with person(browser, web_stack, alice) as a:
+        await go(a, web_stack, "profile", ".section-profile[data-ready]")
+        await a.get_by_role("button", name="Edit profile").click()
+        await a.get_by_label("Display name").fill("Alice in the Browser")
+        await a.get_by_label("Bio").fill("Edited inline")
+        await a.get_by_label("Interests").fill("tea, Chess")
+        await a.get_by_role("button", name="Save profile").click()
+        await a.get_by_role("heading", name="Alice in the Browser").wait_for()
+        await a.reload()
+        await a.wait_for_selector(".section-profile[data-ready]")
+        assert await a.get_by_role("heading", level=1).text_content() == "Alice in the Browser"
+        await a.locator(".bio", has_text="Edited inline").wait_for()
+        interests = a.get_by_role("list", name="Interests").locator("li")
+        assert await interests.all_text_contents() == ["tea", "chess"]
+        ai = a.locator(".ai-card")
+        await ai.locator(".personality", has_text="A patient chess teacher.").wait_for()
+        await ai.locator(".chips li", has_text="Chess coaching").wait_for()
+    async with person(browser, web_stack, bob) as b:
+        await go(b, web_stack, f"profile/{quote(alice.user_id)}", ".section-profile[data-ready]")
+        ai = b.locator(".ai-card")
+        await ai.locator(".chips li", has_text="Books lessons").wait_for()
+        await ai.get_by_role("button", name="Follow Alice in the Browser's AI").click()
+        await ai.get_by_role("button", name="Following Alice in the Browser's AI").wait_for()
+    human = await api_ok(web_stack, "GET", f"/profile/{quote(alice.user_id)}", bob)
+    ai_profile = await api_ok(web_stack, "GET", f"/profile/{alice.localpart}_ai", bob)
+    assert ai_profile["following"] is True and human["following"] is False
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+async def open_messages(page, stack: Stack) -> None:
+    await go(page, stack, "messages", ".section-messages[data-ready]")
+
+
+async def test_encrypted_dm_between_browsers_and_ai_answer(web_stack, browser):
+    alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
+    async with person(browser, web_stack, alice) as a, person(browser, web_stack, bob) as b:
+        await open_messages(b, web_stack)  # Bob's browser device and its keys exist first
+        await open_messages(a, web_stack)
+        await a.get_by_role("textbox", name="Message someone").fill(bob.localpart)
+        await a.get_by_role("button", name="Open").click()
+        await a.locator(".badge.encrypted", has_text="End-to-end encrypted").wait_for()
+        room_id = a.url.split("/messages/")[1]
+
+        await b.locator(".conversations a", has_text="Invitation").first.click()
+        await b.get_by_role("button", name="Accept").click()
+        await b.locator(".badge.encrypted").wait_for()
+
+        secret = f"the secret is {time.time_ns()}"
+        await a.get_by_label("Message", exact=True).fill(secret)
+        await a.get_by_role("button", name="Send").click()
+        await b.locator(".message", has_text=secret).locator(".lock-note").wait_for()
+        await b.get_by_label("Message", exact=True).fill("got it")
+        await a.locator(".typing", has_text="is typing").wait_for()
+        await b.get_by_role("button", name="Send").click()
+        await a.locator(".message", has_text="got it").wait_for()
+        await a.locator(".receipt", has_text="Read by").wait_for()
+
+        # What the homeserver stores is ciphertext.
+        status, body = await web_stack.request(
+            "GET", f"{web_stack.synapse.url}/_matrix/client/v3/rooms/{quote(room_id)}/messages"
+            "?dir=b&limit=50", token=alice.access_token)
+        assert status == 200
+        sent = [e for e in body["chunk"] if e["sender"] in (alice.user_id, bob.user_id)
+                and e["type"] in ("m.room.message", "m.room.encrypted")]
+        assert len(sent) == 2 and {e["type"] for e in sent} == {"m.room.encrypted"}
+        assert secret not in str(body)
+
+        # A message to an AI is answered (the stack's AI backend echoes).
+        await go(a, web_stack, "messages", ".section-messages[data-ready]")
+        await a.get_by_role("textbox", name="Message someone").fill(f"{alice.localpart}_ai")
+        await a.get_by_role("button", name="Open").click()
+        await a.locator(".room-head h2").wait_for()
+        await eventually(lambda: _joined(web_stack, alice, a.url.split("/messages/")[1]),
+                         what="the AI joined")
+        await a.get_by_label("Message", exact=True).fill("hello ai")
+        await a.get_by_role("button", name="Send").click()
+        await a.locator(".message", has_text="echo: hello ai").wait_for(timeout=30_000)
+
+
+async def _joined(stack: Stack, user: User, room_id: str) -> bool:
+    status, body = await stack.request(
+        "GET", f"{stack.api_url}/messages/rooms/{quote(room_id)}/members", token=user.access_token)
+    return status == 200 and body["count"] >= 2
+
+
+# --- accessibility and screenshots ---------------------------------------------------------
+
+
+SECTIONS = [("feed", "", ".section-feed[data-ready]"),
+            ("explore", "explore", ".section-explore[data-ready]"),
+            ("profile", "profile", ".section-profile[data-ready]"),
+            ("messages", "messages", ".section-messages[data-ready]"),
+            ("settings", "settings", ".section-settings[data-ready]")]
+
+
+async def test_every_section_has_no_serious_axe_violations_and_screenshots(web_stack, browser):
+    alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
+    await api_ok(web_stack, "PATCH", "/profile", alice, json={
+        "display_name": "Alice Example", "bio": "Tea, chess and small apps.",
+        "interests": ["tea", "chess"]})
+    await api_ok(web_stack, "PATCH", "/profile/ai", alice, json={
+        "personality": "A patient chess teacher.", "skills": ["Chess coaching"]})
+    await api_ok(web_stack, "POST", "/follow", alice, json={"handle": bob.user_id})
+    await api_ok(web_stack, "POST", "/posts", bob, json={"text": "Morning! Anyone up for chess?"})
+    await api_ok(web_stack, "POST", "/posts", bob, json={
+        "kind": "activity", "activity": {"kind": "workout", "data": {"km": 5, "minutes": 31}}})
+    await api_ok(web_stack, "POST", "/posts", alice, json={
+        "kind": "app", "text": "Made this", "app": {
+            "name": "Chess", "description": "Play chess with friends",
+            "url": "https://apps.example/chess"}})
+    media = await api_ok(web_stack, "POST", "/media", alice, data=png_bytes((60, 120, 200)),
+                         headers={"Content-Type": "image/png"})
+    await api_ok(web_stack, "POST", "/posts", alice, json={
+        "kind": "image", "image": media["content_uri"], "text": "The bay this evening"})
+    problems = {}
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        async with person(browser, web_stack, alice, viewport) as a:
+            for name, path, ready in SECTIONS:
+                await go(a, web_stack, path, ready)
+                await a.wait_for_timeout(400)
+                text = await a.locator("main").inner_text()
+                for junk in ("[object ", "undefined", "null", "NaN"):
+                    assert junk not in text, f"{name} at {label} shows {junk!r}"
+                violations = await axe_violations(a)
+                if violations:
+                    problems[f"{name} {label}"] = violations
+                await screenshot(a, f"{name}-{label}")
+                width = await a.evaluate("document.documentElement.scrollWidth")
+                assert width <= viewport["width"], f"{name} scrolls sideways at {label}: {width}"
+    assert problems == {}, problems
