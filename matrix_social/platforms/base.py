@@ -12,6 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from ..errors import Refused
 
@@ -58,6 +59,14 @@ class Account:
     name: str
     avatar_url: str | None
     url: str  # the profile page
+    instance: str | None = None  # Mastodon: the instance's base URL
+
+    @property
+    def key(self) -> str:
+        """Unique per platform (account ids are per instance on Mastodon)."""
+        if self.instance is None:
+            return self.id
+        return f"{self.id}@{urlsplit(self.instance).netloc}"
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,16 @@ class OutgoingPost:
 class Published:
     remote_id: str
     url: str
+
+
+def safe_url(value: Any, fallback: str | None = None) -> str | None:
+    """An http(s) URL from a platform, or the fallback: a hostile server's javascript: or
+    data: "link" must never reach a client as a "View on ..." link or an avatar."""
+    if isinstance(value, str) and len(value) <= 2048 and not any(c.isspace() for c in value):
+        parts = urlsplit(value)
+        if parts.scheme in ("https", "http") and parts.netloc:
+            return value
+    return fallback
 
 
 class PlatformAdapter(ABC):
