@@ -44,7 +44,7 @@ class ConnectionRow:
     def from_row(cls, row: Any) -> ConnectionRow:
         values = dict(row)
         values["share_with_followers"] = bool(values["share_with_followers"])
-        values["cursor"] = json.loads(values["cursor"]) if values["cursor"] else None
+        values["cursor"] = json.loads(values["cursor"]) if values["cursor"] is not None else None
         return cls(**values)
 
 
@@ -70,7 +70,8 @@ async def upsert(db: Database, row: ConnectionRow) -> None:
         "status_reason=NULL, token=excluded.token, next_due=excluded.next_due, failures=0",
         row.user_id, row.platform, row.account_key, row.account_id, row.handle, row.name,
         row.avatar_url, row.profile_url, row.instance, row.status, row.status_reason,
-        row.share_with_followers, row.token, json.dumps(row.cursor) if row.cursor else None,
+        row.share_with_followers, row.token,
+        json.dumps(row.cursor) if row.cursor is not None else None,
         row.etag, row.next_due, row.interval_s, row.failures, row.last_sync, row.created_at,
     )
 
@@ -112,7 +113,7 @@ async def save_sync(db: Database, user_id: str, platform: str, cursor: dict[str,
     await db.execute(
         "UPDATE platform_connection SET cursor=$3, etag=$4, next_due=$5, interval_s=$6, "
         "failures=0, last_sync=$7 WHERE user_id=$1 AND platform=$2",
-        user_id, platform, json.dumps(cursor) if cursor else None, etag, next_due_ms,
+        user_id, platform, json.dumps(cursor) if cursor is not None else None, etag, next_due_ms,
         interval_s, now_ms)
 
 

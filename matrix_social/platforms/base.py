@@ -180,7 +180,12 @@ class PlatformAdapter(ABC):
     @abstractmethod
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
                     etag: str | None = None) -> FetchResult:
-        """New items since `cursor` (None: first sync, at most FIRST_SYNC_LIMIT items)."""
+        """New items since `cursor`. None means the first sync: at most FIRST_SYNC_LIMIT items,
+        the newest. The returned cursor is never None; store it (and the ETag) even when no
+        item came, and pass it back next time.
+
+        `edits` may name an item the caller never bridged (it predates the first sync): skip
+        it, or bridge it as new. `deletions` may too: skip those."""
 
     async def publish(self, token: TokenSet, account: Account, post: OutgoingPost) -> Published:
         raise Refused(self.name, f"posting to {self.name} is not supported")

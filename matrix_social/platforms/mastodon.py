@@ -313,12 +313,14 @@ class MastodonAdapter(PlatformAdapter):
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
                     etag: str | None = None) -> FetchResult:
         info = await self.instance_info()
+        first = cursor is None
         cursor = dict(cursor or {})
-        min_id = cursor.get("min_id")
+        # After a first sync that found nothing, everything is new: forward from the start.
+        min_id = cursor.get("min_id") or (None if first else "0")
         watch: dict[str, list[Any]] = {w[0]: w for w in cursor.get("watch", [])}
 
         def read(api: Mastodon) -> list[dict[str, Any]]:
-            if min_id is None:
+            if first:
                 return list(api.account_statuses(account.id, limit=FIRST_SYNC_LIMIT,
                                                  exclude_replies=True, exclude_reblogs=True))
             statuses: list[dict[str, Any]] = []

@@ -22,10 +22,10 @@ from .base import TokenSet
 from .headers import retry_after_ms
 from .net import DEFAULT_TIMEOUT, TimeoutAdapter
 
-# Token-endpoint errors that mean the grant (or refresh token) is gone. X answers
-# "invalid_request" for a used or revoked refresh token.
-_DEAD_GRANT = {"invalid_grant", "invalid_request", "invalid_token", "unauthorized_client",
-               "access_denied"}
+# The only token-endpoint errors after which the same refresh may succeed later; any other
+# error means the grant is gone (X answers "invalid_request" for a used refresh token, GitHub
+# "bad_refresh_token", most others "invalid_grant").
+_TRANSIENT_ERRORS = {"temporarily_unavailable", "server_error", "slow_down"}
 
 
 def new_state() -> str:
@@ -138,9 +138,9 @@ class OAuthFlow:
             raw = await self._run(lambda s: s.refresh_token(
                 self.e.token_url, refresh_token=token.refresh_token))
         except OAuthError as e:
-            if e.error in _DEAD_GRANT:
-                raise AuthRevoked(self.e.platform, f"refresh refused ({e.error})") from None
-            raise TransientError(self.e.platform, f"refresh failed ({e.error})") from None
+            if e.error in _TRANSIENT_ERRORS:
+                raise TransientError(self.e.platform, f"refresh failed ({e.error})") from None
+            raise AuthRevoked(self.e.platform, f"refresh refused ({e.error})") from None
         fresh = token_from_response(self.e.platform, raw)
         if fresh.refresh_token is None:  # the platform keeps the old one valid
             fresh.refresh_token = token.refresh_token

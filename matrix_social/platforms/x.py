@@ -190,6 +190,7 @@ class XAdapter(PlatformAdapter):
 
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
                     etag: str | None = None) -> FetchResult:
+        first = cursor is None
         cursor = dict(cursor or {})
         since_id = cursor.get("since_id")
         watch: dict[str, list[Any]] = {w[0]: w for w in cursor.get("watch", [])}
@@ -200,10 +201,10 @@ class XAdapter(PlatformAdapter):
             media: dict[str, dict] = {}
             hints = PollHints()
             page_token = None
-            for _ in range(1 if since_id is None else MAX_PAGES):
+            for _ in range(1 if first else MAX_PAGES):
                 response = client.get_users_tweets(
                     account.id, user_auth=False, exclude=["retweets", "replies"],
-                    max_results=FIRST_SYNC_LIMIT if since_id is None else 100,
+                    max_results=FIRST_SYNC_LIMIT if first else 100,
                     since_id=since_id, pagination_token=page_token, tweet_fields=TWEET_FIELDS,
                     expansions=["attachments.media_keys"], media_fields=MEDIA_FIELDS)
                 hints = rate_hints(response.headers, "x-rate-limit")

@@ -28,6 +28,8 @@ async def test_connection_lifecycle(db):
     assert row.handle == "alice" and row.share_with_followers is False and row.cursor is None
     assert "ciphertext" not in repr(row)
 
+    await connections.save_sync(db, "@alice:hs", "x", {}, None, 5000, 300, 10)
+    assert (await connections.get(db, "@alice:hs", "x")).cursor == {}  # synced, not first
     await connections.save_sync(db, "@alice:hs", "x", {"since_id": "100"}, "W/1", 5000, 300, 10)
     row = await connections.get(db, "@alice:hs", "x")
     assert (row.cursor, row.etag, row.next_due, row.interval_s, row.last_sync) == (

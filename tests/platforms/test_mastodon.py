@@ -264,3 +264,13 @@ def test_html_to_text():
     assert html_to_text("<p>a &amp; b<br />c</p><p>d</p>") == "a & b\nc\n\nd"
     assert html_to_text('<p><a href="https://x.org">link</a> <span>#tag</span></p>') == \
         "link #tag"
+
+
+async def test_after_an_empty_first_sync_everything_new_comes(fake, adapter):
+    alice = fake.add_account("alice")
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    empty = await adapter.fetch(token, account, None)
+    assert empty.items == [] and empty.cursor is not None
+    ids = [fake.post(alice, f"n{n}") for n in range(30)]
+    assert [i.remote_id for i in (await adapter.fetch(token, account, empty.cursor)).items] == ids

@@ -310,3 +310,13 @@ async def test_no_token_reaches_a_log(fake, adapter, caplog):
     for secret in (token.access_token, token.refresh_token, fresh.access_token,
                    fresh.refresh_token, "x-secret"):
         assert secret not in text
+
+
+async def test_after_an_empty_first_sync_everything_new_comes(fake, adapter):
+    alice = fake.add_user("alice")
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    empty = await adapter.fetch(token, account, None)
+    assert empty.items == [] and empty.cursor is not None
+    ids = [fake.post(alice, f"n{n}") for n in range(30)]
+    assert [i.remote_id for i in (await adapter.fetch(token, account, empty.cursor)).items] == ids

@@ -129,7 +129,7 @@ class FakePlatform(LoopbackServer):
         if failure is not None:
             reset_at = now + failure.reset_in_s if failure.reset_in_s is not None else None
             response = self.error(failure.status, reset_at)
-            if failure.status == 429 and reset_at is not None and group is not None:
+            if reset_at is not None and group is not None:  # the budget is spent until then
                 headers = self.rate_headers(self.rate.limits.get(group, self.rate.default), 0,
                                             reset_at)
             if failure.retry_after_s is not None:
