@@ -91,6 +91,16 @@ class OAuthFlow:
         if response.status_code >= 500:
             raise TransientError(self.e.platform, f"token endpoint: HTTP {response.status_code}",
                                  retry_after_ms(response.headers))
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or "error" not in body:
+                # Not RFC 6749's shape (Instagram: {"error_type", "code", "error_message"}).
+                error = body.get("error_type") if isinstance(body, dict) else None
+                raise OAuthError(error=str(error or f"http_{response.status_code}"),
+                                 description=str((body or {}).get("error_message") or ""))
         return response
 
     def authorize_url(self, state: str, code_verifier: str | None, **extra: str) -> str:
