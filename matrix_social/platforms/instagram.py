@@ -220,7 +220,8 @@ class InstagramAdapter(PlatformAdapter):
         path: str = "/me/media"
         for _ in range(1 if first else MAX_PAGES):
             body, headers = await self._request("GET", path, token, params)
-            page = body.get("data") or []
+            page = [m for m in body.get("data") or []
+                    if isinstance(m, dict) and str(m.get("id") or "").isdigit()]
             fresh = [m for m in page if str(m["id"]) not in recent
                      and _ms(m.get("timestamp")) >= newest_ms]
             found.extend(fresh)

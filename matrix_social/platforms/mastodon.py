@@ -338,7 +338,8 @@ class MastodonAdapter(PlatformAdapter):
         items: list[Item] = []
         seen: set[str] = set()
         newest = min_id
-        for status in sorted(statuses, key=lambda s: _key(str(s["id"]))):
+        valid = [s for s in statuses if _ID.fullmatch(str(s.get("id")) if s.get("id") else "")]
+        for status in sorted(valid, key=lambda s: _key(str(s["id"]))):
             item = self._item(status, account)
             if item.remote_id in seen:
                 continue

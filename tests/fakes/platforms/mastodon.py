@@ -289,6 +289,8 @@ class FakeMastodon(FakePlatform):
             if "since_id" in q:
                 statuses = [s for s in statuses if int(s.id) > int(q["since_id"])]
             page = statuses[:limit]
+        if "statuses" in self.hostile:
+            return web.json_response(self.hostile["statuses"])
         response = web.json_response([self._status_json(s) for s in page])
         if page:
             base = f"{self.base_url}/api/v1/accounts/{account_id}/statuses"
