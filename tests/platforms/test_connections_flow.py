@@ -13,58 +13,9 @@ from cryptography.fernet import Fernet
 from matrix_social.db import oauth_state
 from matrix_social.db import platform_connections as connections
 from matrix_social.errors import AuthRevoked, Refused
-from matrix_social.platforms.grants import Grants
-from matrix_social.platforms.login import LoginFlow
-from matrix_social.platforms.poller import Poller
-from matrix_social.platforms.registry import Platforms, PlatformsConfig
-from matrix_social.platforms.tokens import TokenCipher
 
-from ..fakes.platforms.instagram import FakeInstagram
-from ..fakes.platforms.mastodon import FakeMastodon
-from ..fakes.platforms.x import FakeX
 from .browser import authorize
-
-PUBLIC = "https://social.example.org"
-
-
-def _callback(platform: str) -> str:
-    return f"{PUBLIC}/api/social/connections/{platform}/callback"
-
-
-@pytest.fixture
-async def fakes():
-    servers = {"x": FakeX(redirect_uri=_callback("x")), "mastodon": FakeMastodon(),
-               "instagram": FakeInstagram(redirect_uri=_callback("instagram"))}
-    for server in servers.values():
-        await server.start()
-    try:
-        yield servers
-    finally:
-        for server in servers.values():
-            await server.stop()
-
-
-class Stack:
-    def __init__(self, db, fakes, key: str) -> None:
-        x, ig = fakes["x"].base_url, fakes["instagram"].base_url
-        self.config = PlatformsConfig.from_mapping({
-            "public_url": PUBLIC, "allow_loopback_instances": True,
-            "x": {"client_id": "x-client", "client_secret": "x-secret", "api_base": x,
-                  "authorize_base": x},
-            "mastodon": {},
-            "instagram": {"client_id": "ig-app", "client_secret": "ig-secret",
-                          "authorize_base": ig, "oauth_base": ig, "graph_base": ig,
-                          "publish_poll_s": 0.01}})
-        self.cipher = TokenCipher([key])
-        self.platforms = Platforms(self.config, db, self.cipher)
-        self.login = LoginFlow(db, self.platforms, self.cipher)
-        self.grants = Grants(db, self.platforms, self.cipher)
-        self.poller = Poller(db, self.platforms, self.grants)
-
-    async def connect(self, user: str, platform: str, instance: str | None = None):
-        url = await self.login.begin(user, platform, instance)
-        answer = await authorize(url)
-        return await self.login.finish(answer["state"], answer.get("code"), platform=platform)
+from .stack import Stack
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from aiohttp import web
 
 from matrix_social.errors import AuthRevoked, RateLimited, Refused, TransientError
 from matrix_social.platforms.base import OutgoingPost, TokenSet
@@ -14,7 +13,6 @@ from matrix_social.platforms.instagram import InstagramAdapter, InstagramSetting
 from matrix_social.platforms.oauth import new_state
 
 from ..fakes.platforms.instagram import FakeInstagram
-from ..fakes.server import LoopbackServer
 from .browser import authorize
 
 REDIRECT = "https://social.example.org/callback/instagram"
@@ -36,36 +34,6 @@ def adapter(fake):
         client_id="ig-app", client_secret="ig-secret", redirect_uri=REDIRECT,
         authorize_base=fake.base_url, oauth_base=fake.base_url, graph_base=fake.base_url,
         publish_poll_s=0.01))
-
-
-class ImageHost(LoopbackServer):
-    """Where the service exposes a post's image to Instagram (a signed URL in production)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hits = 0
-
-    def routes(self, app: web.Application) -> None:
-        async def jpeg(request: web.Request) -> web.Response:
-            self.hits += 1
-            return web.Response(body=b"\xff\xd8\xff\xe0real-jpeg-bytes", content_type="image/jpeg")
-
-        async def png(request: web.Request) -> web.Response:
-            self.hits += 1
-            return web.Response(body=b"\x89PNG\r\n\x1a\n", content_type="image/png")
-
-        app.router.add_get("/img.jpg", jpeg)
-        app.router.add_get("/img.png", png)
-
-
-@pytest.fixture
-async def images():
-    host = ImageHost()
-    await host.start()
-    try:
-        yield host
-    finally:
-        await host.stop()
 
 
 async def _login(adapter: InstagramAdapter) -> TokenSet:
