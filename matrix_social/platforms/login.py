@@ -9,6 +9,8 @@ and stores the connection with its grant encrypted.
 
 from __future__ import annotations
 
+import re
+
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
@@ -64,7 +66,7 @@ class LoginFlow:
         if user_id is not None and pending.user_id != user_id:
             raise Refused(pending.platform, "this login was started by another user")
         if error or not code:
-            reason = (error or "no code")[:100]
+            reason = re.sub(r"[^A-Za-z0-9_ .-]", "", error or "no code")[:60]
             raise Refused(pending.platform, f"the login was cancelled or refused ({reason})")
         try:
             verifier = self.cipher.decrypt_text(pending.code_verifier) \

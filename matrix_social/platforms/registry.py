@@ -27,6 +27,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from .. import log_redact
 from ..clock import now_ms
 from ..db import mastodon_apps
 from ..db.mastodon_apps import MastodonAppRow
@@ -92,6 +93,10 @@ class Platforms:
     """Adapters for the enabled platforms. Holds no secrets beyond the app credentials."""
 
     def __init__(self, config: PlatformsConfig, db: Database, cipher: TokenCipher) -> None:
+        # App secrets travel in URLs where a platform wants them there (Instagram's
+        # ig_exchange_token), and urllib3 logs request lines at DEBUG: redact them everywhere.
+        log_redact.install(*(getattr(getattr(config, name), "client_secret", None) or ""
+                             for name in config.enabled()))
         self.config = config
         self.db = db
         self.cipher = cipher
@@ -129,6 +134,7 @@ class Platforms:
                 base, settings.redirect_uri, scopes, app.client_id,
                 self.cipher.encrypt_text(app.client_secret)), now_ms())
         secret = self.cipher.decrypt_text(row.client_secret)
+        log_redact.install(secret)
         return MastodonApp(row.instance, row.client_id, secret, row.redirect_uri, row.scopes)
 
     async def mastodon_adapter(self, instance_url: str) -> MastodonAdapter:

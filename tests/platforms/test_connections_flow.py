@@ -4,6 +4,7 @@ polling (cursor after commit, backoff), on both databases against the fakes."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 
@@ -233,3 +234,37 @@ async def test_a_hostile_instance_sending_garbage_only_delays_polling(db, fakes,
     else:  # what could be read was read; nothing malformed got through
         assert all(re.fullmatch(r"[0-9A-Za-z_-]+", item.remote_id) and item.remote_id != "None"
                    and item.url.startswith("http") for item in outcome.result.items)
+
+
+async def test_no_secret_reaches_a_log_on_any_platform(db, fakes, stack, images, caplog):
+    """DEBUG everywhere (tweepy logs its headers, urllib3 its request lines): the platform
+    layer's redaction keeps grants, verifiers and app secrets out."""
+    caplog.set_level(logging.DEBUG)
+    fakes["x"].add_user("alice")
+    fakes["mastodon"].add_account("alice")
+    fakes["instagram"].add_user("alice_shop")
+    secrets = {"x-secret", "ig-secret"}
+    for platform, instance in (("x", None), ("mastodon", fakes["mastodon"].base_url),
+                               ("instagram", None)):
+        url = await stack.login.begin("@alice:hs", platform, instance)
+        verifier_blob = await db.fetchval("SELECT code_verifier FROM oauth_state")
+        if verifier_blob:
+            secrets.add(stack.cipher.decrypt_text(verifier_blob))
+        answer = await authorize(url)
+        await stack.login.finish(answer["state"], answer["code"], platform=platform)
+        row = await connections.get(db, "@alice:hs", platform)
+        outcome = await stack.poller.poll(row)
+        await stack.poller.commit(outcome)
+        grant = stack.cipher.decrypt(row.token)
+        secrets.update(filter(None, (grant.access_token, grant.refresh_token)))
+    fresh = await stack.grants.token("@alice:hs", "x", force_refresh=True)
+    secrets.update((fresh.access_token, fresh.refresh_token))
+    ig = await stack.grants.token("@alice:hs", "instagram", force_refresh=True)
+    secrets.add(ig.access_token)
+    # (aiosqlite logs SQL parameters at DEBUG: only ciphertext may appear there, never these.)
+    secrets.add(stack.cipher.decrypt_text(await db.fetchval(
+        "SELECT client_secret FROM mastodon_app")))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "GET /access_token?" in text or "access_token" in text  # urllib3 did log
+    leaked = sorted(s for s in secrets if s and s in text)
+    assert leaked == []
