@@ -17,13 +17,11 @@ a missing status a deletion.
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +52,7 @@ from .base import (
     safe_url,
 )
 from .formatting import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH
+from .html_text import MAX_HTML, html_to_text
 from .net import DEFAULT_TIMEOUT, check_instance_url, guarded_session
 from .oauth import OAuthEndpoints, OAuthFlow
 
@@ -61,7 +60,6 @@ WATCH_MS = 24 * 3600 * 1000
 MAX_WATCH = 40
 MAX_SINGLE_CHECKS = 10  # before 4.3 each re-check is its own request
 MAX_PAGES = 10
-MAX_TEXT = 20_000
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
@@ -132,28 +130,6 @@ def _ms(value: Any) -> int | None:
         return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         return None
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(content: str) -> str:
-    parser = _Text()
-    parser.feed(content[:MAX_TEXT * 4])
-    parser.close()
-    return html.unescape("".join(parser.parts)).strip()[:MAX_TEXT]
 
 
 def _key(status_id: str) -> tuple[int, str]:
@@ -307,7 +283,7 @@ class MastodonAdapter(PlatformAdapter):
         edited = _ms(status.get("edited_at"))
         return Item(str(status["id"]), "post", text, safe_url(status.get("url"), fallback) or "",
                     _ms(status.get("created_at")) or now_ms(), media,
-                    html=(status.get("content") or "")[:MAX_TEXT * 4], edited_at_ms=edited,
+                    html=(status.get("content") or "")[:MAX_HTML], edited_at_ms=edited,
                     version=str(status.get("edited_at") or ""))
 
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
