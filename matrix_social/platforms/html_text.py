@@ -3,7 +3,6 @@ tags dropped, entities decoded. The result is text, never markup."""
 
 from __future__ import annotations
 
-import html
 from html.parser import HTMLParser
 
 MAX_TEXT = 20_000
@@ -29,4 +28,4 @@ def html_to_text(content: str) -> str:
     parser = _Text()
     parser.feed(content[:MAX_HTML])
     parser.close()
-    return html.unescape("".join(parser.parts)).strip()[:MAX_TEXT]
+    return "".join(parser.parts).strip()[:MAX_TEXT]  # convert_charrefs already decoded

@@ -262,6 +262,7 @@ async def test_a_hostile_app_registration_is_refused(fake):
 
 def test_html_to_text():
     assert html_to_text("<p>a &amp; b<br />c</p><p>d</p>") == "a & b\nc\n\nd"
+    assert html_to_text("<p>&amp;lt;b&amp;gt;</p>") == "&lt;b&gt;"  # decoded once
     assert html_to_text('<p><a href="https://x.org">link</a> <span>#tag</span></p>') == \
         "link #tag"
 
