@@ -90,3 +90,47 @@ class ConfigError(ValueError):
         shown = "nothing" if got is None else repr(got)
         super().__init__(f"config field '{key}': expected {expected}, got {shown}")
         self.key = key
+
+
+# --- external platforms -----------------------------------------------------------------------
+# Deliberately few; callers act on the type alone: AuthRevoked -> mark the connection broken
+# and tell the user (never retry blindly); PlatformRateLimited -> wait until `until_ms`;
+# TransientError -> back off and retry; Refused -> show `reason`, do not retry the same request.
+
+
+class PlatformError(Exception):
+    """Something an external platform (or our use of it) refused or failed."""
+
+    def __init__(self, platform: str, message: str) -> None:
+        super().__init__(f"{platform}: {message}")
+        self.platform = platform
+        self.message = message
+
+
+class AuthRevoked(PlatformError):
+    """The grant is gone: revoked, expired, or an invalid/replayed refresh token."""
+
+
+class PlatformRateLimited(PlatformError):
+    """Over the platform's budget; nothing should be sent before `until_ms` (epoch ms)."""
+
+    def __init__(self, platform: str, until_ms: int, message: str = "rate limited") -> None:
+        super().__init__(platform, message)
+        self.until_ms = until_ms
+
+
+class TransientError(PlatformError):
+    """A 5xx, a timeout or a network failure: the same request may succeed later (not before
+    `until_ms` when the platform said so, e.g. with Retry-After)."""
+
+    def __init__(self, platform: str, message: str, until_ms: int | None = None) -> None:
+        super().__init__(platform, message)
+        self.until_ms = until_ms
+
+
+class Refused(PlatformError):
+    """The platform (or our own check) will not do this; `reason` is fit to show the user."""
+
+    def __init__(self, platform: str, reason: str) -> None:
+        super().__init__(platform, reason)
+        self.reason = reason

@@ -1,0 +1,86 @@
+"""The grants of stored connections: decrypted on use, refreshed ahead of expiry one at a time
+per connection, the new grant stored before it is used (an X refresh token works once), a dead
+grant marks the connection broken instead of being retried."""
+
+from __future__ import annotations
+
+import logging
+
+from mautrix.util.async_db import Database
+
+from ..clock import now_ms
+from ..db import platform_connections as connections
+from ..db.platform_connections import ConnectionRow
+from ..errors import AuthRevoked, PlatformError
+from ..locks import KeyedLocks
+from .base import TokenSet
+from .registry import Platforms, account_of
+from .tokens import KeyUnavailable, TokenCipher
+
+log = logging.getLogger("matrix_social.platforms.grants")
+
+# Refresh this long before expiry. Instagram's 60-day token can only be refreshed once it is
+# 24 hours old, so a week ahead; the others (X: 2 hours) a few minutes ahead.
+REFRESH_MARGIN_MS = {"instagram": 7 * 24 * 3600 * 1000}
+DEFAULT_MARGIN_MS = 5 * 60 * 1000
+
+
+class Grants:
+    def __init__(self, db: Database, platforms: Platforms, cipher: TokenCipher,
+                 locks: KeyedLocks | None = None) -> None:
+        self.db = db
+        self.platforms = platforms
+        self.cipher = cipher
+        self.locks = locks or KeyedLocks()
+
+    async def token(self, user_id: str, platform: str, force_refresh: bool = False) -> TokenSet:
+        """A usable grant for the connection, refreshed if it is about to expire (or forced)."""
+        async with self.locks.hold((user_id, platform)):
+            row = await connections.get(self.db, user_id, platform)
+            if row is None:
+                raise AuthRevoked(platform, "not connected")
+            if row.status != connections.OK:
+                raise AuthRevoked(platform, row.status_reason or "the connection is broken")
+            try:
+                token = self.cipher.decrypt(row.token)
+            except KeyUnavailable:
+                await self._broken(row, "its key is no longer configured; connect again")
+                raise AuthRevoked(platform, "the stored grant cannot be opened") from None
+            margin = REFRESH_MARGIN_MS.get(platform, DEFAULT_MARGIN_MS)
+            if not force_refresh and not token.expires_within(now_ms(), margin):
+                return token
+            if not token.refresh_token and platform != "instagram":
+                if force_refresh or token.expires_within(now_ms(), 0):
+                    await self._broken(row, "the login expired; connect again")
+                    raise AuthRevoked(platform, "expired without a refresh token")
+                return token
+            adapter = await self.platforms.adapter_for(platform, row.instance)
+            try:
+                fresh = await adapter.refresh(token)
+            except AuthRevoked as e:
+                await self._broken(row, f"the login was revoked or expired ({e.message})")
+                raise
+            await connections.set_token(self.db, user_id, platform, self.cipher.encrypt(fresh))
+            return fresh
+
+    async def _broken(self, row: ConnectionRow, reason: str) -> None:
+        await connections.mark_broken(self.db, row.user_id, row.platform, reason)
+
+    async def disconnect(self, user_id: str, platform: str) -> bool:
+        """Revoke at the platform where it allows (failures there do not keep the connection),
+        then forget the connection. False if there was none."""
+        row = await connections.get(self.db, user_id, platform)
+        if row is None:
+            return False
+        try:
+            token = self.cipher.decrypt(row.token)
+            adapter = await self.platforms.adapter_for(platform, row.instance)
+            if adapter.can_revoke:
+                await adapter.revoke(token)
+        except (PlatformError, KeyUnavailable) as e:
+            log.warning("revoking %s for %s failed: %s", platform, user_id, type(e).__name__)
+        return await connections.delete(self.db, user_id, platform)
+
+    @staticmethod
+    def account(row: ConnectionRow):
+        return account_of(row)

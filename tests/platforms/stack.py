@@ -1,0 +1,40 @@
+"""The platform layer wired as the integration will wire it, over one database."""
+
+from __future__ import annotations
+
+from matrix_social.platforms.grants import Grants
+from matrix_social.platforms.login import LoginFlow
+from matrix_social.platforms.poller import Poller
+from matrix_social.platforms.registry import Platforms, PlatformsConfig
+from matrix_social.platforms.tokens import TokenCipher
+
+from .browser import authorize
+
+PUBLIC = "https://social.example.org"
+
+
+def callback(platform: str) -> str:
+    return f"{PUBLIC}/api/social/connections/{platform}/callback"
+
+
+class Stack:
+    def __init__(self, db, fakes, key: str) -> None:
+        x, ig = fakes["x"].base_url, fakes["instagram"].base_url
+        self.config = PlatformsConfig.from_mapping({
+            "public_url": PUBLIC, "allow_loopback_instances": True,
+            "x": {"client_id": "x-client", "client_secret": "x-secret", "api_base": x,
+                  "authorize_base": x},
+            "mastodon": {},
+            "instagram": {"client_id": "ig-app", "client_secret": "ig-secret",
+                          "authorize_base": ig, "oauth_base": ig, "graph_base": ig,
+                          "publish_poll_s": 0.01}})
+        self.cipher = TokenCipher([key])
+        self.platforms = Platforms(self.config, db, self.cipher)
+        self.login = LoginFlow(db, self.platforms, self.cipher)
+        self.grants = Grants(db, self.platforms, self.cipher)
+        self.poller = Poller(db, self.platforms, self.grants)
+
+    async def connect(self, user: str, platform: str, instance: str | None = None):
+        url = await self.login.begin(user, platform, instance)
+        answer = await authorize(url)
+        return await self.login.finish(answer["state"], answer.get("code"), platform=platform)

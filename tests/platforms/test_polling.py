@@ -1,0 +1,101 @@
+"""The polling policy: budgets, activity, header hints, backoff."""
+
+from __future__ import annotations
+
+import random
+
+from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
+from matrix_social.platforms.base import PollHints
+from matrix_social.platforms.polling import (
+    BACKOFF_CAP_S,
+    BUDGETS,
+    after_error,
+    after_success,
+    backoff_s,
+    delivery_retry,
+)
+
+NOW = 1_000_000_000_000
+
+
+def test_activity_speeds_up_to_the_floor_and_quiet_slows_down_to_the_ceiling():
+    rng = random.Random(1)
+    interval = None
+    for _ in range(10):
+        schedule = after_success("mastodon", interval, 3, PollHints(), NOW, rng)
+        interval = schedule.interval_s
+    assert interval == BUDGETS["mastodon"].floor_s
+    for _ in range(20):
+        schedule = after_success("mastodon", interval, 0, PollHints(), NOW, rng)
+        interval = schedule.interval_s
+    assert interval == BUDGETS["mastodon"].ceiling_s
+    # Jittered within 10 %.
+    assert 0.9 * interval * 1000 <= schedule.next_due_ms - NOW <= 1.1 * interval * 1000
+
+
+def test_github_poll_interval_header_is_a_floor():
+    schedule = after_success("github", 60, 5, PollHints(poll_interval_s=300), NOW)
+    assert schedule.interval_s == 300 and schedule.next_due_ms - NOW >= 270_000
+
+
+def test_a_spent_budget_waits_for_the_reset():
+    reset = NOW + 14 * 60_000
+    schedule = after_success("x", 180, 1, PollHints(remaining=0, limit=900, reset_at_ms=reset),
+                             NOW)
+    assert schedule.next_due_ms >= reset
+
+
+def test_a_small_remaining_budget_is_spread_until_the_reset():
+    # Free tier: 1 request per 15 minutes left -> not before the reset, whatever the activity.
+    reset = NOW + 15 * 60_000
+    schedule = after_success("x", 180, 5, PollHints(remaining=1, limit=1, reset_at_ms=reset), NOW)
+    assert schedule.next_due_ms >= reset
+    schedule = after_success("x", 180, 5, PollHints(remaining=3, limit=5, reset_at_ms=reset), NOW)
+    assert schedule.next_due_ms >= NOW + 5 * 60_000
+
+
+def test_rate_limited_waits_for_its_reset():
+    until = NOW + 600_000
+    schedule = after_error("x", 300, 0, PlatformRateLimited("x", until), NOW, random.Random(2))
+    assert until < schedule.next_due_ms <= until + 5000 and schedule.failures == 1
+
+
+def test_transient_errors_back_off_exponentially_with_jitter_and_a_cap():
+    rng = random.Random(3)
+    delays = []
+    failures = 0
+    for _ in range(15):
+        schedule = after_error("mastodon", 120, failures, TransientError("m", "500"), NOW, rng)
+        failures = schedule.failures
+        delays.append((schedule.next_due_ms - NOW) / 1000)
+    assert 15 <= delays[0] <= 45 and 60 <= delays[2] <= 180
+    assert delays[4] > delays[0] * 4
+    assert max(delays) <= BACKOFF_CAP_S * 1.5 and delays[-1] >= BACKOFF_CAP_S * 0.5
+    # Retry-After carried by the error wins.
+    told = after_error("github", 60, 0, TransientError("github", "503", until_ms=NOW + 90_000),
+                       NOW)
+    assert NOW + 90_000 < told.next_due_ms <= NOW + 95_000
+    # A 429 without a reset backs off like a 5xx.
+    blind = after_error("x", 300, 0, PlatformRateLimited("x", 0), NOW, random.Random(4))
+    assert 15_000 <= blind.next_due_ms - NOW <= 45_000
+
+
+def test_backoff_jitter_spreads_clients():
+    values = {round(backoff_s(3, random.Random(seed)), 3) for seed in range(20)}
+    assert len(values) == 20 and min(values) >= 60 and max(values) <= 180
+
+
+def test_revoked_or_refused_stops_polling():
+    assert after_error("x", 300, 0, AuthRevoked("x", "invalid_grant"), NOW).next_due_ms is None
+    assert after_error("instagram", 900, 0, Refused("instagram", "personal"), NOW
+                       ).next_due_ms is None
+
+
+def test_delivery_retries_are_bounded():
+    assert delivery_retry(1, TransientError("x", "500"), NOW) > NOW
+    assert delivery_retry(2, TransientError("x", "500"), NOW) > NOW
+    assert delivery_retry(3, TransientError("x", "500"), NOW) is None
+    assert delivery_retry(1, Refused("instagram", "no image"), NOW) is None
+    assert delivery_retry(1, AuthRevoked("x", "revoked"), NOW) is None
+    until = NOW + 60_000
+    assert until < delivery_retry(1, PlatformRateLimited("x", until), NOW) <= until + 5000
