@@ -18,11 +18,15 @@ from .background import Background
 from .config import PLATFORMS, Config, ConfigError
 from .db import upgrade_table
 from .matrix import ingest_batch
+from .matrix.capabilities import CapabilityCheck
+from .matrix.e2be_notices import EncryptionNotices
+from .matrix.e2be_route import EncryptionRoute
 from .matrix.handler import MatrixHandler
 from .matrix.ingest import Ingest
 from .matrix.puppets import Puppets
 from .matrix.rooms import FeedRooms
 from .matrix.txn_guard import make_txn_guard
+from .matrix.txn_watch import TransactionWatcher
 from .social.apps import Apps
 from .social.explore import Explore
 from .social.identity import Identities
@@ -136,13 +140,27 @@ class SocialBridge(Bridge):
         self.profiles = Profiles(self, self.social)
         self.apps = Apps(self, self.social, self.profiles)
         self.explore = Explore(self, self.social)
-        self.messaging = Messaging(self, self.social)
+        self.prepare_capabilities()
+        self.messaging = Messaging(self, self.social, self.encryption, self.encryption_notices)
         self.responder = Responder(self)
         self.ai_to_ai = AiToAi(self)
         self.az.app.add_subapp("/api/social", make_api_app(self))
 
+    def prepare_capabilities(self) -> None:
+        """What the homeserver delivers to appservices, and the encryption route it allows."""
+        self.txn_watcher = TransactionWatcher()
+        self.capabilities = CapabilityCheck(
+            self.az, self.txn_watcher, homeserver_url=self.config["homeserver.address"],
+            ephemeral_requested=self.config["appservice.ephemeral_events"])
+        self.encryption = EncryptionRoute(self.config["bridge.encryption.appservice"],
+                                          self.capabilities, self.txn_watcher)
+        self.encryption_notices = EncryptionNotices(
+            self.az, self.encryption, self.identities.is_ai, self.puppets.ensure_ai)
+
     def prepare_bridge(self) -> None:
         self.matrix = MatrixHandler(bridge=self)
+        # Outermost, so it sees every transaction as the homeserver sent it.
+        self.txn_watcher.install(self.az)
         self.az.query_user = self.puppets.query_user
         self.az.query_alias = self.feed_rooms.query_alias
 

@@ -1,4 +1,5 @@
-"""GET /api/social/health: is the database reachable, is the homeserver reachable."""
+"""GET /api/social/health: is the database reachable, is the homeserver reachable, what does
+the homeserver deliver to appservices, and can AIs read encrypted rooms."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def add_health_routes(app: web.Application, bridge: SocialBridge) -> None:
         homeserver = await _timed(bridge.az.intent.whoami)
         ok = database["ok"] and homeserver["ok"]
         return web.json_response(
-            {"status": "ok" if ok else "degraded", "database": database, "homeserver": homeserver},
+            {"status": "ok" if ok else "degraded", "database": database, "homeserver": homeserver,
+             "capabilities": bridge.capabilities.report(),
+             "encryption": bridge.encryption.status()},
             status=200 if ok else 503,
         )
 

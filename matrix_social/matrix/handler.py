@@ -53,7 +53,29 @@ class MatrixHandler(BaseMatrixHandler):
             # An appservice login for a bot the homeserver has not registered yet yields a
             # token the homeserver then rejects; mautrix registers the bot only later.
             await self.az.intent.ensure_registered()
-        await super().init_encryption()
+        # The encryption route logs the bot's device in; what the homeserver delivers is
+        # checked in the background, and decides between transactions and /sync.
+        encryption = self.bridge.encryption
+        if not await encryption.start(self.e2ee, "bridge.encryption.allow is false"):
+            self.e2ee = None
+        self.bridge.background.spawn(self.bridge.capabilities.run(
+            self.versions, encryption.key_device()))
+        self.bridge.background.spawn(encryption.decide())
+
+    async def handle_encrypted(self, evt) -> None:
+        if not self.bridge.encryption.available:
+            await self.bridge.encryption_notices.no_route(evt.room_id)
+            return
+        await self.bring_bot_for_encryption(evt.room_id)
+        await super().handle_encrypted(evt)
+
+    async def _send_crypto_status_error(self, evt, err=None, retry_num=0, is_final=True,
+                                        edit=None, wait_for=None):
+        """mautrix's "your message was not bridged" notices, as the AI and only when final."""
+        if is_final:
+            reason = getattr(err, "human_message", None) or str(err or "unknown error")
+            await self.bridge.encryption_notices.undecryptable(evt.room_id, reason)
+        return None
 
     async def int_handle_event(self, evt: Event, was_encrypted: bool = False) -> None:
         try:

@@ -12,6 +12,8 @@ from .. import events as ev
 from ..db import feed_rooms, media
 from ..ipc import is_encrypted
 from ..matrix.dms import _direct_map, open_dm
+from ..matrix.e2be_notices import UNENCRYPTED_DM, EncryptionNotices
+from ..matrix.e2be_route import EncryptionRoute
 from . import posts as compose
 from .posts import InvalidInput, clean_text
 from .service import Forbidden, NotFound, Social
@@ -26,10 +28,13 @@ ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client ho
 
 
 class Messaging:
-    def __init__(self, bridge: SocialBridge, social: Social) -> None:
+    def __init__(self, bridge: SocialBridge, social: Social, encryption: EncryptionRoute,
+                 encryption_notices: EncryptionNotices) -> None:
         self.bridge = bridge
         self.social = social
         self.ids = bridge.identities
+        self.encryption = encryption
+        self.encryption_notices = encryption_notices
 
     async def _user(self, value: Any, field: str = "user") -> str:
         return await self.social.existing_user(value, field)
@@ -52,10 +57,21 @@ class Messaging:
         encrypted = body.get("encrypted", True)
         if not isinstance(encrypted, bool):
             raise InvalidInput("'encrypted' must be true or false")
+        unreadable = encrypted and self.ids.is_ai(other) and not self.encryption.available
+        if unreadable and "encrypted" in body:
+            raise InvalidInput("AIs on this server cannot read encrypted messages "
+                               f"({self.encryption.detail}); leave out 'encrypted' or send false")
         intent = await self.social.intent_for(user)
-        room_id, created = await open_dm(intent, other, encrypted)
-        return {"room_id": room_id, "created": created, "with": other,
-                "encrypted": await is_encrypted(intent, room_id)}
+        room_id, created = await open_dm(intent, other, encrypted and not unreadable)
+        result = {"room_id": room_id, "created": created, "with": other,
+                  "encrypted": await is_encrypted(intent, room_id)}
+        if unreadable and created:
+            result["notice"] = UNENCRYPTED_DM.format(reason=self.encryption.detail)
+            await self.encryption_notices.unencrypted_dm(UserID(other), room_id)
+        elif unreadable and result["encrypted"]:
+            result["notice"] = ("This DM is end-to-end encrypted, and AIs on this server cannot "
+                                f"read encrypted messages: {self.encryption.detail}.")
+        return result
 
     async def create_group(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
         name = clean_text(body.get("name"), "name", max_chars=100)
