@@ -39,6 +39,9 @@ async def test_full_synapse_delivers_everything_and_encryption_uses_transactions
         assert mine and all(": yes (" in line for line in mine), (label, lines)
     assert any(line.startswith("Homeserver software: Synapse") for line in lines), lines
     assert stack.bridge.txn_watcher.to_device.count >= 1
+    # Typing and receipts arrive, and nothing past the transaction reads them.
+    assert stack.bridge.txn_watcher.ephemeral.count >= 1
+    assert not {t for t in stack.bridge.ingest.seen if t in ("m.typing", "m.receipt")}
 
 
 async def test_synapse_refuses_sync_to_its_appservice_bot(stack):

@@ -78,6 +78,8 @@ class MatrixHandler(BaseMatrixHandler):
         return None
 
     async def int_handle_event(self, evt: Event, was_encrypted: bool = False) -> None:
+        if evt.type.is_ephemeral:
+            return  # typing, receipts, presence: client concerns; nothing here reads them
         try:
             if not was_encrypted:
                 await self.bridge.az.state_store.update_state(evt)

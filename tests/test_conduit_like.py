@@ -1,0 +1,149 @@
+"""The service on a homeserver that delivers what Conduit delivers: room events only (no
+ephemeral or to-device events, no device lists or key counts), and the bot may /sync.
+
+One Synapse configured that way (tests/conftest.py `conduit_stack`,
+matrix_social/devstack/conduit_like.py), with the bridge on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+from nio import RoomMessageText
+
+from matrix_social.matrix.e2be_notices import NO_ROUTE
+
+from . import test_ai_puppets, test_messaging
+from .encrypted_client import EncryptedClient
+from .harness import api, api_ok, eventually, room_texts
+from .test_capabilities import settled_health
+
+
+async def test_capability_check_says_what_is_missing(conduit_stack):
+    health = await settled_health(conduit_stack)
+    caps = health["capabilities"]
+    assert caps["server"]["name"] == "Synapse"
+    assert caps["appservice_ping"]["status"] == "yes"
+    assert caps["ephemeral_events"]["status"] == "no"
+    assert caps["to_device_events"]["status"] == "no"
+    assert "did not come back in a transaction within 5 s" in caps["to_device_events"]["detail"]
+    encryption = health["encryption"]
+    assert (encryption["setting"], encryption["route"]) == ("auto", "sync"), encryption
+    bot = conduit_stack.bridge.az.bot_mxid
+    assert encryption["detail"].startswith(
+        "the homeserver delivers no to-device events to appservices: the bot's device "
+        f"{bot} "), encryption
+    assert encryption["last_sync_error"] is None
+    lines = [message for _, message in conduit_stack.capability_log.lines]
+    for label in ("ephemeral events to appservices", "to-device events to appservices"):
+        mine = [line for line in lines
+                if line.startswith("Homeserver capability:") and label in line]
+        assert len(mine) == 1 and ": no (" in mine[0], (label, lines)
+    assert any(line.startswith("End-to-bridge encryption: sync mode (") for line in lines)
+    # Nothing but room events ever arrived in a transaction.
+    watcher = conduit_stack.bridge.txn_watcher
+    assert (watcher.ephemeral.count, watcher.to_device.count) == (0, 0)
+
+
+async def test_encrypted_dm_to_ai_is_answered_encrypted_through_sync(conduit_stack, tmp_path):
+    stack = conduit_stack
+    await settled_health(stack)
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    ai, bot = stack.mxid(f"{alice.localpart}_ai"), stack.bridge.az.bot_mxid
+    client = EncryptedClient(stack, bob, tmp_path)
+    await client.login()
+    room_id = await client.encrypted_room(invite=[ai], wait_for=[ai, bot])
+    await client.send(room_id, "secret question")
+
+    answers, undecryptable = await client.messages_from(room_id, ai)
+    assert [(type(m), m.body) for m in answers] == [(RoomMessageText, "echo: secret question")], \
+        (answers, undecryptable)
+    assert answers[0].decrypted, "the answer reached bob decrypted, not as plain text"
+    stored = await client.raw_event(room_id, answers[0].event_id)
+    assert stored["type"] == "m.room.encrypted" and "body" not in stored["content"]
+    assert stack.agent.requests_for(ai)[-1]["message"]["body"] == "secret question"
+    # The room key came to the bot's device through /sync: never in a transaction.
+    assert stack.bridge.txn_watcher.to_device.count == 0
+
+
+MESSAGING = [
+    test_messaging.test_dm_is_reused_marked_direct_encrypted_and_refuses_sending_as_the_human,
+    test_messaging.test_groups_members_and_rich_messages,
+    test_messaging.test_ai_to_ai_round_trip_and_timeout,
+    test_messaging.test_send_matrix_message_function_http_and_cli,
+    test_ai_puppets.test_dm_to_ai_is_answered_with_typing_and_a_receipt,
+    test_ai_puppets.test_backend_failure_gets_an_apology_and_groups_need_a_mention,
+]
+
+
+@pytest.mark.parametrize("case", MESSAGING, ids=lambda case: case.__name__)
+async def test_messaging_behaviours_hold(conduit_stack, case):
+    """Key messaging tests of the suite, run on this homeserver."""
+    await case(conduit_stack)
+
+
+async def _restart_with(stack, appservice) -> None:
+    await stack.stop_bridge()
+    stack.config["bridge.encryption.appservice"] = appservice
+    stack.config.save()
+    await stack.start_bridge()
+
+
+async def test_without_a_route_ais_say_so_instead_of_staying_silent(conduit_stack, tmp_path,
+                                                                     monkeypatch):
+    """Forced to transactions on a homeserver that puts no to-device events in them, AIs
+    cannot read encrypted rooms: a new DM with an AI is unencrypted with a notice, an encrypted
+    room gets one notice (not one per message), an explicit request for encryption is
+    refused."""
+    stack = conduit_stack
+    await _restart_with(stack, True)
+    try:
+        health = await settled_health(stack)
+        assert health["encryption"]["route"] == "none", health["encryption"]
+        assert "bridge.encryption.appservice is true" in health["encryption"]["detail"]
+        alice, bob = await stack.register("alice"), await stack.register("bob")
+        ai = stack.mxid(f"{alice.localpart}_ai")
+
+        before = await api_ok(stack, "GET", "/messages/conversations", bob)
+        status, body = await api(stack, "POST", "/messages/dm", bob,
+                                 json={"to": ai, "encrypted": True})
+        assert (status, body["errcode"]) == (400, "M_INVALID_PARAM"), body
+        assert "cannot read encrypted messages" in body["error"]
+        assert await api_ok(stack, "GET", "/messages/conversations", bob) == before
+
+        dm = await api_ok(stack, "POST", "/messages/dm", bob, json={"to": ai})
+        assert (dm["created"], dm["encrypted"]) == (True, False), dm
+        assert dm["notice"].startswith("This chat is not end-to-end encrypted because AIs on "
+                                       "this server cannot read encrypted messages: ")
+
+        async def explained():
+            return [e for e in await room_texts(stack.nio(bob), dm["room_id"])
+                    if e["sender"] == ai and e["content"].get("msgtype") == "m.notice"]
+
+        notices = await eventually(explained, what="the AI explained the unencrypted DM")
+        assert notices[0]["content"]["body"] == dm["notice"]
+
+        calls: list[str] = []
+        no_route = stack.bridge.encryption_notices.no_route
+
+        async def counted(room_id):
+            await no_route(room_id)
+            calls.append(room_id)
+
+        monkeypatch.setattr(stack.bridge.encryption_notices, "no_route", counted)
+        client = EncryptedClient(stack, bob, tmp_path)
+        await client.login()
+        room_id = await client.encrypted_room(invite=[ai], wait_for=[ai])
+        await client.send(room_id, "can you read this?")
+        await client.send(room_id, "and this?")
+        await eventually(lambda: _true(len(calls) == 2), what="both messages handled")
+        told, _ = await client.messages_from(room_id, ai, timeout=5)
+        assert [m.body for m in told] == [NO_ROUTE.format(
+            reason=stack.bridge.encryption.detail)], told
+        assert not told[0].decrypted, "the notice is plain text the human can read"
+        assert stack.agent.requests_for(ai) == [], "nothing reached the AI's backend"
+    finally:
+        await _restart_with(stack, "auto")
+
+
+async def _true(value: bool) -> bool:
+    return value
