@@ -145,5 +145,21 @@ async def test_without_a_route_ais_say_so_instead_of_staying_silent(conduit_stac
         await _restart_with(stack, "auto")
 
 
+async def test_sync_forced_by_the_config_starts_without_waiting_for_the_probe(conduit_stack):
+    stack = conduit_stack
+    await _restart_with(stack, False)
+    try:
+        encryption = stack.bridge.encryption.status()
+        if encryption["route"] == "pending":
+            await eventually(lambda: _true(stack.bridge.encryption.route != "pending"),
+                             timeout=3, what="sync route without the 5 s probe")
+        encryption = stack.bridge.encryption.status()
+        assert (encryption["setting"], encryption["route"]) == ("sync", "sync"), encryption
+        assert encryption["detail"].startswith("bridge.encryption.appservice is false: ")
+        assert not stack.bridge.az.encryption_events, "to-device events in transactions unused"
+    finally:
+        await _restart_with(stack, "auto")
+
+
 async def _true(value: bool) -> bool:
     return value

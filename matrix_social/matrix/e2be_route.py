@@ -46,6 +46,7 @@ log = logging.getLogger("matrix_social.encryption")
 
 PENDING, APPSERVICE, SYNC, NONE = "pending", "appservice", "sync", "none"
 SYNC_CHECK_SECONDS = 15.0
+LATE_TO_DEVICE_SECONDS = 60
 IN_TRANSACTIONS = "to-device events arrive in transactions"
 _ALL = EventType.find("*")
 # What the bot's device needs from /sync: to-device events, device lists and key counts
@@ -77,6 +78,7 @@ class EncryptionRoute:
         self.e2ee: EncryptionManager | None = None
         self.last_sync_ok: float | None = None
         self.last_sync_error: str | None = None
+        self._appservice_seen = asyncio.Event()
         watcher.to_device.on_first(self._to_device_arrived)
 
     @property
@@ -160,8 +162,16 @@ class EncryptionRoute:
                "the homeserver delivers no to-device events to appservices")
         error = await self.check_sync()
         if error:
-            self._set(NONE, f"{why}, and the homeserver does not let the bot's device /sync "
-                            f"({error})")
+            if self.mode == "auto":
+                # A homeserver slow to deliver (a backlog of transactions after downtime)
+                # may still bring the probe's to-device message: stay hopeful a while.
+                log.info("The bot's device may not /sync (%s); waiting up to %d s for a "
+                         "to-device event in a transaction", error, LATE_TO_DEVICE_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._appservice_seen.wait(), LATE_TO_DEVICE_SECONDS)
+            if self.route == PENDING:
+                self._set(NONE, f"{why}, and the homeserver does not let the bot's device "
+                                f"/sync ({error})")
             return
         if self.route != PENDING:
             return
@@ -177,6 +187,7 @@ class EncryptionRoute:
         if self.route == SYNC:
             self.e2ee.client.stop()
         self._set(APPSERVICE, IN_TRANSACTIONS)
+        self._appservice_seen.set()
 
     async def _synced(self, _: Any) -> None:
         self.last_sync_ok = time.time()

@@ -10,12 +10,15 @@ arrived whatever the config says.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from mautrix.appservice import AppService
+
+log = logging.getLogger("matrix_social.capabilities")
 
 EPHEMERAL_KEYS = ("ephemeral", "de.sorunome.msc2409.ephemeral")
 TO_DEVICE_KEYS = ("to_device", "de.sorunome.msc2409.to_device")
@@ -95,14 +98,18 @@ class TransactionWatcher:
         az.handle_transaction = watched
 
     def observe(self, fields: dict[str, Any]) -> None:
-        leftovers = fields.get("extra_data") or {}
-        self.ephemeral.add(_events(fields.get("ephemeral"), leftovers, EPHEMERAL_KEYS))
-        self.to_device.add(_events(fields.get("to_device"), leftovers, TO_DEVICE_KEYS))
+        leftovers = fields.get("extra_data")
+        leftovers = leftovers if isinstance(leftovers, dict) else {}
+        try:
+            self.ephemeral.add(_events(fields.get("ephemeral"), leftovers, EPHEMERAL_KEYS))
+            self.to_device.add(_events(fields.get("to_device"), leftovers, TO_DEVICE_KEYS))
+        except Exception:  # watching must never fail a transaction
+            log.exception("Could not look at a transaction's ephemeral and to-device events")
 
 
 def _events(parsed: Any, leftovers: dict[str, Any], keys: tuple[str, ...]) -> list[Any]:
-    if parsed:
-        return list(parsed)
+    if isinstance(parsed, list) and parsed:
+        return parsed
     for key in keys:
         value = leftovers.get(key)
         if isinstance(value, list) and value:
