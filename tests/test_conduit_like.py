@@ -163,3 +163,44 @@ async def test_sync_forced_by_the_config_starts_without_waiting_for_the_probe(co
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def _push_transaction(stack, txn_id: str, **fields) -> None:
+    """A transaction as a homeserver that does deliver to-device and ephemeral events sends
+    it (the homeserver-facing API, with the hs_token)."""
+    status, body = await stack.request(
+        "PUT", f"{stack.appservice_url}/_matrix/app/v1/transactions/{txn_id}",
+        json={"events": [], **fields}, token=stack.config["appservice.hs_token"])
+    assert status == 200, body
+
+
+async def test_events_arriving_late_correct_the_report_and_the_route(conduit_stack):
+    """If the homeserver turns out to deliver after all (a slow start, a backlog), the
+    capability turns to yes and encryption moves to transactions, stopping the /sync loop."""
+    stack = conduit_stack
+    assert (await settled_health(stack))["encryption"]["route"] == "sync"
+    bot, device = stack.bridge.encryption.key_device()
+    sync_task = stack.bridge.matrix.e2ee.client.syncing_task
+    assert sync_task is not None and not sync_task.done()
+    try:
+        await _push_transaction(stack, "late-1", **{
+            "de.sorunome.msc2409.to_device": [{
+                "type": "m.dummy", "sender": bot, "to_user_id": bot, "to_device_id": device,
+                "content": {}}],
+            "de.sorunome.msc2409.ephemeral": [{
+                "type": "m.typing", "room_id": f"!late:{stack.domain}",
+                "content": {"user_ids": []}}]})
+        status, health = await api(stack, "GET", "/health")
+        assert status == 200, health
+        caps = health["capabilities"]
+        assert (caps["to_device_events"]["status"], caps["ephemeral_events"]["status"]) == \
+            ("yes", "yes"), caps
+        assert caps["to_device_events"]["detail"] == \
+            "they arrived in a transaction after the probe had given up"
+        assert health["encryption"]["route"] == "appservice", health["encryption"]
+        await eventually(lambda: _true(sync_task.done()), timeout=5, what="sync loop stopped")
+        lines = [m for _, m in stack.capability_log.lines]
+        assert "End-to-bridge encryption: appservice mode (to-device events arrive in " \
+               "transactions)" in lines
+    finally:
+        await _restart_with(stack, "auto")
