@@ -7,14 +7,17 @@ matrix_social/devstack/conduit_like.py), with the bridge on PostgreSQL.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from mautrix.errors import SessionNotFound
 from nio import RoomMessageText
 
-from matrix_social.matrix.e2be_notices import NO_ROUTE
+from matrix_social.matrix.e2be_notices import NO_ROUTE, UNDECRYPTABLE
 
 from . import test_ai_puppets, test_messaging
 from .encrypted_client import EncryptedClient
-from .harness import api, api_ok, eventually, room_texts
+from .harness import api, api_ok, eventually, open_dm, room_texts
 from .test_capabilities import settled_health
 
 
@@ -63,6 +66,23 @@ async def test_encrypted_dm_to_ai_is_answered_encrypted_through_sync(conduit_sta
     assert stack.agent.requests_for(ai)[-1]["message"]["body"] == "secret question"
     # The room key came to the bot's device through /sync: never in a transaction.
     assert stack.bridge.txn_watcher.to_device.count == 0
+
+
+async def test_a_message_that_stays_undecryptable_gets_the_ais_notice(conduit_stack):
+    """mautrix gives up on a message whose room key never came (after waiting 25 s, not
+    waited for here): the AI of the DM says so, instead of mautrix's bot notice."""
+    stack = conduit_stack
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    ai = stack.mxid(f"{alice.localpart}_ai")
+    room_id = await open_dm(stack, bob, ai)
+    event = SimpleNamespace(room_id=room_id, event_id="$never-decrypted", sender=bob.user_id)
+    await stack.bridge.matrix._send_crypto_status_error(
+        event, SessionNotFound("s3ss10n"), is_final=False)
+    await stack.bridge.matrix._send_crypto_status_error(
+        event, SessionNotFound("s3ss10n"), is_final=True)
+    notices = [e["content"]["body"] for e in await room_texts(stack.nio(bob), room_id)
+               if e["sender"] == ai and e["type"] == "m.room.message"]
+    assert notices == [UNDECRYPTABLE.format(reason="its key never reached me")]
 
 
 MESSAGING = [

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from mautrix.appservice import AppService, IntentAPI
-from mautrix.errors import MatrixRequestError, MNotFound
+from mautrix.errors import MatrixRequestError, MNotFound, SessionNotFound
 from mautrix.types import EventType, RoomID, UserID
 
 from .. import events as ev
@@ -28,6 +28,12 @@ UNENCRYPTED_DM = ("This chat is not end-to-end encrypted because AIs on this ser
                   "read encrypted messages: {reason}.")
 UNDECRYPTABLE = ("⚠️ I couldn't decrypt your message ({reason}), so I did not read it. "
                  "Please send it again.")
+
+
+def reason_of(error: Exception | None) -> str:
+    if isinstance(error, SessionNotFound):
+        return "its key never reached me"
+    return str(error or "unknown error")[:200]
 
 
 class EncryptionNotices:
@@ -73,12 +79,13 @@ class EncryptionNotices:
             return False
         return bool(data)
 
-    async def undecryptable(self, room_id: RoomID, reason: str) -> None:
+    async def undecryptable(self, room_id: RoomID, error: Exception | None) -> None:
         """One message could not be decrypted although encryption works: in a DM with an AI,
         the AI says so (in a group it could be anyone's message to anyone: log only)."""
         ais = await self._ais_in(room_id)
         members = [m for m in await self.az.state_store.get_members(room_id)
                    if m != self.az.bot_mxid]
+        reason = reason_of(error)
         if len(ais) != 1 or len(members) != 2:
             log.warning("Could not decrypt a message in %s: %s", room_id, reason)
             return

@@ -26,6 +26,9 @@ class MatrixHandler(BaseMatrixHandler):
         self.user_id_suffix = f"{bridge.config['bridge.ai_suffix']}:{bridge.identities.domain}"
         super().__init__(bridge=bridge)
         self.bridge: SocialBridge = bridge
+        self.encryption = bridge.encryption
+        self.encryption_notices = bridge.encryption_notices
+        self.capabilities = bridge.capabilities
         route_transactions(self.az, self.handle_direct)
         self.log = log
         if self.e2ee:
@@ -55,26 +58,35 @@ class MatrixHandler(BaseMatrixHandler):
             await self.az.intent.ensure_registered()
         # The encryption route logs the bot's device in; what the homeserver delivers is
         # checked in the background, and decides between transactions and /sync.
-        encryption = self.bridge.encryption
-        if not await encryption.start(self.e2ee, "bridge.encryption.allow is false"):
+        if not await self.encryption.start(self.e2ee, "bridge.encryption.allow is false"):
             self.e2ee = None
-        self.bridge.background.spawn(self.bridge.capabilities.run(
-            self.versions, encryption.key_device()))
-        self.bridge.background.spawn(encryption.decide())
+        self.bridge.background.spawn(self.capabilities.run(
+            self.versions, self.encryption.key_device()))
+        self.bridge.background.spawn(self.encryption.decide())
 
     async def handle_encrypted(self, evt) -> None:
-        if not self.bridge.encryption.available:
-            await self.bridge.encryption_notices.no_route(evt.room_id)
-            return
-        await self.bring_bot_for_encryption(evt.room_id)
+        """In the background (see int_handle_event), so every failure is logged here."""
+        try:
+            if not self.encryption.available:
+                await self.encryption_notices.no_route(evt.room_id)
+                return
+            # Rooms the bot left or was never brought into: the next messages become readable.
+            await self.bring_bot_for_encryption(evt.room_id)
+        except Exception:
+            log.exception("Could not handle encrypted event %s in %s", evt.event_id, evt.room_id)
+            if not self.encryption.available:
+                return
         await super().handle_encrypted(evt)
 
     async def _send_crypto_status_error(self, evt, err=None, retry_num=0, is_final=True,
                                         edit=None, wait_for=None):
         """mautrix's "your message was not bridged" notices, as the AI and only when final."""
         if is_final:
-            reason = getattr(err, "human_message", None) or str(err or "unknown error")
-            await self.bridge.encryption_notices.undecryptable(evt.room_id, reason)
+            try:
+                await self.encryption_notices.undecryptable(evt.room_id, err)
+            except Exception:
+                log.exception("Could not tell %s that %s was undecryptable", evt.room_id,
+                              evt.event_id)
         return None
 
     async def int_handle_event(self, evt: Event, was_encrypted: bool = False) -> None:
