@@ -60,7 +60,8 @@ class CapabilityCheck:
                 self._record("ephemeral_events", probes.ephemeral_delivery(
                     self.az, self.watcher, self.ephemeral_requested, self.probe_seconds)),
                 self._record("to_device_events", probes.to_device_delivery(
-                    self.az, self.watcher, device, self.probe_seconds)),
+                    self.az, self.watcher, device, self.probe_seconds,
+                    self.ephemeral_requested)),
             )
         finally:
             self.to_device_checked.set()

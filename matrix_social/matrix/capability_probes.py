@@ -147,7 +147,8 @@ async def ephemeral_delivery(az: AppService, watcher: TransactionWatcher, reques
 
 
 async def to_device_delivery(az: AppService, watcher: TransactionWatcher,
-                             device: tuple[str, str] | None, wait: float) -> Capability:
+                             device: tuple[str, str] | None, wait: float,
+                             ephemeral_requested: bool = True) -> Capability:
     if device is None:
         return Capability(NOT_CHECKED, "end-to-bridge encryption is off, so the bot has no "
                                        "device to send a probe to (and nothing needs them)")
@@ -177,5 +178,8 @@ async def to_device_delivery(az: AppService, watcher: TransactionWatcher,
                                f"transaction after {took} ms")
     if watcher.to_device.count:
         return Capability(YES, "to-device events arrived in a transaction")
+    why = ("" if ephemeral_requested else " (the registration does not ask for ephemeral "
+           "events, appservice.ephemeral_events is false, and Synapse sends to-device events "
+           "only to appservices that do)")
     return Capability(NO, f"a to-device message to the bot's device did not come back in a "
-                          f"transaction within {wait:g} s")
+                          f"transaction within {wait:g} s{why}")

@@ -56,6 +56,8 @@ class EncryptionNotices:
 
     async def no_route(self, room_id: RoomID) -> None:
         """An encrypted event arrived where AIs cannot decrypt anything: say so, once."""
+        if room_id in self._told:
+            return
         ais = await self._ais_in(room_id)
         if not ais:
             return

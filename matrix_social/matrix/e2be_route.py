@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("matrix_social.encryption")
 
 PENDING, APPSERVICE, SYNC, NONE = "pending", "appservice", "sync", "none"
+AUTO = "auto"
 SYNC_CHECK_SECONDS = 15.0
 LATE_TO_DEVICE_SECONDS = 60
 IN_TRANSACTIONS = "to-device events arrive in transactions"
@@ -63,8 +64,8 @@ SYNC_FILTER = Filter(
 
 def configured_mode(value: Any) -> str:
     """bridge.encryption.appservice: true, false or auto."""
-    if value == "auto":
-        return "auto"
+    if value == AUTO:
+        return AUTO
     return APPSERVICE if value else SYNC
 
 
@@ -162,7 +163,7 @@ class EncryptionRoute:
                "the homeserver delivers no to-device events to appservices")
         error = await self.check_sync()
         if error:
-            if self.mode == "auto":
+            if self.mode == AUTO:
                 # A homeserver slow to deliver (a backlog of transactions after downtime)
                 # may still bring the probe's to-device message: stay hopeful a while.
                 log.info("The bot's device may not /sync (%s); waiting up to %d s for a "
