@@ -113,7 +113,8 @@ class Homeserver:
 
 
 class LogLines(logging.Handler):
-    """The bridge's log lines of some loggers, as formatted messages."""
+    """Log lines of some loggers, as formatted messages (of every bridge in this process:
+    loggers are global)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)

@@ -18,7 +18,7 @@ from matrix_social.matrix.e2be_notices import NO_ROUTE, UNDECRYPTABLE
 from . import test_ai_puppets, test_messaging
 from .encrypted_client import EncryptedClient
 from .harness import api, api_ok, eventually, open_dm, room_texts
-from .test_capabilities import settled_health
+from .test_capabilities import logged_lines, settled_health
 
 
 async def test_capability_check_says_what_is_missing(conduit_stack):
@@ -36,12 +36,12 @@ async def test_capability_check_says_what_is_missing(conduit_stack):
         "the homeserver delivers no to-device events to appservices: the bot's device "
         f"{bot} "), encryption
     assert encryption["last_sync_error"] is None
-    lines = [message for _, message in conduit_stack.capability_log.lines]
+    lines = logged_lines(conduit_stack, conduit_stack.bridge.capabilities.lines)
     for label in ("ephemeral events to appservices", "to-device events to appservices"):
-        mine = [line for line in lines
-                if line.startswith("Homeserver capability:") and label in line]
+        mine = [line for line in lines if label in line]
         assert len(mine) == 1 and ": no (" in mine[0], (label, lines)
-    assert any(line.startswith("End-to-bridge encryption: sync mode (") for line in lines)
+    route_lines = logged_lines(conduit_stack, conduit_stack.bridge.encryption.lines)
+    assert route_lines == [f"End-to-bridge encryption: sync mode ({encryption['detail']})"]
     # Nothing but room events ever arrived in a transaction.
     watcher = conduit_stack.bridge.txn_watcher
     assert (watcher.ephemeral.count, watcher.to_device.count) == (0, 0)
@@ -219,8 +219,7 @@ async def test_events_arriving_late_correct_the_report_and_the_route(conduit_sta
             "they arrived in a transaction after the probe had given up"
         assert health["encryption"]["route"] == "appservice", health["encryption"]
         await eventually(lambda: _true(sync_task.done()), timeout=5, what="sync loop stopped")
-        lines = [m for _, m in stack.capability_log.lines]
-        assert "End-to-bridge encryption: appservice mode (to-device events arrive in " \
-               "transactions)" in lines
+        assert logged_lines(stack, stack.bridge.encryption.lines)[-1] == \
+            "End-to-bridge encryption: appservice mode (to-device events arrive in transactions)"
     finally:
         await _restart_with(stack, "auto")

@@ -43,6 +43,7 @@ class CapabilityCheck:
         self.server: dict[str, str | None] = {"name": None, "version": None}
         self.results = {key: Capability(PENDING, "checking") for key in LABELS}
         self.to_device_checked = asyncio.Event()
+        self.lines: list[str] = []  # what this check logged, in order
         watcher.ephemeral.on_first(lambda: self._late("ephemeral_events"))
         watcher.to_device.on_first(lambda: self._late("to_device_events"))
 
@@ -51,7 +52,7 @@ class CapabilityCheck:
         encryption device (user id, device id), if it has one."""
         self.server = await probes.server_version(self.az, self.homeserver_url)
         name, version = self.server["name"] or "unknown", self.server["version"] or "unknown"
-        log.info("Homeserver software: %s %s", name, version)
+        self._say(f"Homeserver software: {name} {version}")
         try:
             await asyncio.gather(
                 self._record("appservice_ping", probes.appservice_ping(self.az, versions)),
@@ -88,8 +89,12 @@ class CapabilityCheck:
     def _log(self, key: str) -> None:
         result = self.results[key]
         note = CONSEQUENCES.get(key)
-        log.info("Homeserver capability: %s: %s (%s%s)", LABELS[key], result.status,
-                 result.detail, f"; {note}" if note else "")
+        self._say(f"Homeserver capability: {LABELS[key]}: {result.status} "
+                  f"({result.detail}{f'; {note}' if note else ''})")
+
+    def _say(self, line: str) -> None:
+        self.lines.append(line)
+        log.info("%s", line)
 
     def delivered(self, key: str) -> bool:
         return self.results[key].status == YES

@@ -80,6 +80,7 @@ class EncryptionRoute:
         self.last_sync_ok: float | None = None
         self.last_sync_error: str | None = None
         self._appservice_seen = asyncio.Event()
+        self.lines: list[str] = []  # what this route logged, in order
         watcher.to_device.on_first(self._to_device_arrived)
 
     @property
@@ -201,11 +202,13 @@ class EncryptionRoute:
     def _set(self, route: str, detail: str) -> None:
         self.route, self.detail = route, detail
         if route == NONE:
-            log.warning("End-to-bridge encryption: unavailable, %s. AIs cannot read encrypted "
-                        "rooms: new DMs with an AI are created unencrypted, and an encrypted "
-                        "room with an AI gets one notice saying why.", detail)
+            line = (f"End-to-bridge encryption: unavailable, {detail}. AIs cannot read "
+                    "encrypted rooms: new DMs with an AI are created unencrypted, and an "
+                    "encrypted room with an AI gets one notice saying why.")
         else:
-            log.info("End-to-bridge encryption: %s mode (%s)", route, detail)
+            line = f"End-to-bridge encryption: {route} mode ({detail})"
+        self.lines.append(line)
+        log.log(logging.WARNING if route == NONE else logging.INFO, "%s", line)
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"setting": self.mode, "route": self.route, "detail": self.detail}
