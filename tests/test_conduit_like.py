@@ -156,6 +156,9 @@ async def test_without_a_route_ais_say_so_instead_of_staying_silent(conduit_stac
         await client.send(room_id, "can you read this?")
         await client.send(room_id, "and this?")
         await eventually(lambda: _true(len(calls) == 2), what="both messages handled")
+        # Forgotten in memory (as after a restart): the AI's room account data remembers.
+        stack.bridge.encryption_notices._told.clear()
+        await stack.bridge.encryption_notices.no_route(room_id)
         told, _ = await client.messages_from(room_id, ai, timeout=5)
         assert [m.body for m in told] == [NO_ROUTE.format(
             reason=stack.bridge.encryption.detail)], told
