@@ -111,12 +111,13 @@ class SocialBridge(Bridge):
         services = self.services = Services(self.config, self.az, self.db)
         dispatcher = EventDispatcher()
         self.matrix = MatrixHandler(bridge=self, dispatcher=dispatcher,
-                                    background=services.background,
-                                    ai_suffix=self.config["bridge.ai_suffix"],
-                                    domain=self.config["homeserver.domain"])
+                                    background=services.background, ids=services.ids,
+                                    capabilities=services.capabilities,
+                                    e2be_route=services.e2be_route,
+                                    e2be_notices=services.e2be_notices)
         services.use_e2ee(self.matrix.e2ee)
         services.connect(dispatcher)
-        mautrix_seams.route_events(self.az, self.matrix.handle_direct)
+        mautrix_seams.route_events(self.az, self.matrix.handle_direct, services.txn_watcher)
         mautrix_seams.guard_transactions(self.az, self.db, services.ingest.transaction)
         mautrix_seams.use_crypto_state_store(self.matrix, RoomCryptoStateStore(self.db))
         self.az.query_user = services.puppets.query_user

@@ -62,7 +62,11 @@ CHECKS: list[Check] = [
     ("appservice.bot_username", _is_localpart, "a Matrix localpart (a-z, 0-9, ._=-/)"),
     ("appservice.as_token", _is_text, "a token (run with -g to generate one)"),
     ("appservice.hs_token", _is_text, "a token (run with -g to generate one)"),
+    ("appservice.ephemeral_events", _is_bool, "true or false"),
     ("bridge.masquerade_local_users", _is_bool, "true or false"),
+    ("bridge.encryption.allow", _is_bool, "true or false"),
+    ("bridge.encryption.appservice", lambda v: v in (True, False, "auto"),
+     "true (to-device events in transactions), false (the bot's device syncs) or auto"),
     ("bridge.ai_suffix", _is_localpart, "a localpart suffix such as _ai"),
     ("bridge.feed_alias_prefix", _is_localpart, "an alias prefix such as feed_"),
     ("api.token_cache_seconds", _is_positive_int, "a number of seconds"),
@@ -177,6 +181,7 @@ class Config(BaseBridgeConfig):
         if self["appservice.ephemeral_events"]:
             reg["receive_ephemeral"] = True
             reg["de.sorunome.msc2409.push_ephemeral"] = True
+        # true or auto: ask for device lists and key counts in transactions (MSC3202).
         if self["bridge.encryption.allow"] and self["bridge.encryption.appservice"]:
             reg["org.matrix.msc3202"] = True
         return reg

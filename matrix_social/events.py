@@ -42,3 +42,13 @@ REPOST_KEY = "🔁"
 REPOST_NOTICE = f"{PREFIX}.social.repost"  # {"room_id": the reposter's feed room}
 POST_NOTICE = "notice"  # in repost_of: the event id of that reaction
 THREAD_REL = "m.thread"
+
+# The service's own bookkeeping (not social content; documented in docs/events.md).
+# A to-device event the bot sends its own device at start, to see whether to-device events
+# reach the appservice in transactions; content {"nonce": "..."}.
+PROBE_TO_DEVICE = f"{PREFIX}.capability_probe"
+# The bot's account data naming its private probe room (for the typing probe): {"room_id"}.
+PROBE_ROOM_ACCOUNT_DATA = f"{PREFIX}.capability_probe_room"
+# An AI's room account data, set once it has told the room it cannot read encrypted messages:
+# {"reason": "...", "ts": ms}.
+ENCRYPTION_NOTICE_ACCOUNT_DATA = f"{PREFIX}.encryption_notice"

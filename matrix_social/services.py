@@ -20,8 +20,11 @@ from .config import PLATFORMS, Config
 from .container import component
 from .http_client import HttpClient
 from .ids import Identities
+from .matrix.capabilities import CapabilityCheck
 from .matrix.discovery import RemoteFeedDiscovery
 from .matrix.dispatch import EventDispatcher
+from .matrix.e2be_notices import EncryptionNotices
+from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
 from .matrix.ingest import IndexRules, Ingest, Quarantine
@@ -32,6 +35,7 @@ from .matrix.puppets import Puppets
 from .matrix.remote_feeds import RemoteFeeds
 from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
+from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
@@ -129,6 +133,26 @@ class Services:
         return RoomEncryption(self.az, self.ids, self._e2ee)
 
     @component
+    def txn_watcher(self) -> TransactionWatcher:
+        return TransactionWatcher()
+
+    @component
+    def capabilities(self) -> CapabilityCheck:
+        return CapabilityCheck(self.az, self.txn_watcher,
+                               homeserver_url=self.config["homeserver.address"],
+                               ephemeral_requested=self.config["appservice.ephemeral_events"])
+
+    @component
+    def e2be_route(self) -> EncryptionRoute:
+        return EncryptionRoute(self.config["bridge.encryption.appservice"], self.capabilities,
+                               self.txn_watcher)
+
+    @component
+    def e2be_notices(self) -> EncryptionNotices:
+        return EncryptionNotices(self.az, self.e2be_route, self.ids.is_ai,
+                                 self.puppets.ensure_ai)
+
+    @component
     def invites(self) -> Invites:
         return Invites(self.az, self.ids, self.puppets, self.encryption)
 
@@ -201,7 +225,7 @@ class Services:
     @component
     def messaging(self) -> Messaging:
         return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
-                         self.config["api.app_runner_url"])
+                         self.e2be_route, self.e2be_notices, self.config["api.app_runner_url"])
 
     @component
     def ai_requests(self) -> AiRequests:
@@ -222,6 +246,7 @@ class Services:
     def api_app(self) -> web.Application:
         return make_api_app(
             db=self.db, az=self.az, ids=self.ids, auth=self.auth,
+            capabilities=self.capabilities, e2be_route=self.e2be_route,
             max_page=self.config["api.max_page_size"], feed=self.feed, posts=self.posts,
             media=self.media, follows=self.follows, profiles=self.profiles, apps=self.apps,
             explore=self.explore, messaging=self.messaging, ai_requests=self.ai_requests,

@@ -17,6 +17,19 @@ async def stack(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+async def conduit_stack(tmp_path_factory):
+    """Synapse configured to deliver to the appservice what Conduit delivers (room events
+    only: no ephemeral or to-device events, no device lists or key counts; the bot may /sync),
+    with the bridge on PostgreSQL."""
+    stack = Stack(tmp_path_factory.mktemp("stack-conduit-like"), "postgres", conduit_like=True)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+@pytest.fixture(scope="session")
 async def remote(tmp_path_factory):
     """Another homeserver with its own matrix-social and database, federating with the
     stack's over loopback."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from nio import AsyncClient
 
 from matrix_social.bridge import SocialBridge
 from matrix_social.devstack.bridge_config import write_bridge_config
+from matrix_social.devstack.conduit_like import write_conduit_like_registration
 from matrix_social.devstack.synapse import Synapse, free_port
 
 from .fakes.agent import FakeAgent
@@ -110,22 +112,41 @@ class Homeserver:
             await client.close()
 
 
-class Stack(Homeserver):
-    """Synapse + matrix-social on loopback; the bridge can be restarted on the same database."""
+class LogLines(logging.Handler):
+    """Log lines of some loggers, as formatted messages (of every bridge in this process:
+    loggers are global)."""
 
-    def __init__(self, root: Path, db_kind: str) -> None:
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.name, record.getMessage()))
+
+
+class Stack(Homeserver):
+    """Synapse + matrix-social on loopback; the bridge can be restarted on the same database.
+
+    conduit_like: Synapse delivers to the appservice what Conduit delivers (room events only;
+    see matrix_social/devstack/conduit_like.py)."""
+
+    def __init__(self, root: Path, db_kind: str, conduit_like: bool = False) -> None:
         super().__init__()
         self.root = root
         self.db_kind = db_kind
+        self.conduit_like = conduit_like
         self.hs_port = free_port()
         self.as_port = free_port()
         self.fed_port = free_port()
         self.domain = f"localhost:{self.fed_port}"
         self.postgres = PostgresDatabase() if db_kind == "postgres" else None
+        registration = "registration-conduit-like.yaml" if conduit_like else "registration.yaml"
         self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
-                               [root / "registration.yaml"], federation_port=self.fed_port)
+                               [root / registration], federation_port=self.fed_port,
+                               appservice_extensions=not conduit_like)
         self.bridge: SocialBridge | None = None
         self.agent = FakeAgent()
+        self.capability_log = LogLines()
 
     @property
     def database_url(self) -> str:
@@ -160,6 +181,9 @@ class Stack(Homeserver):
         self.config["ai.http_url_template"] = self.agent.url_template
         self.config["ai.timeout_seconds"] = 5
         self.config.save()
+        if self.conduit_like:
+            write_conduit_like_registration(self.root / "registration-conduit-like.yaml",
+                                            self.config.registration())
         await self.agent.start()
         await self.synapse.start()
         await self.start_bridge()
@@ -167,6 +191,10 @@ class Stack(Homeserver):
     async def start_bridge(self) -> None:
         bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"])
         bridge.preinit()
+        for name in ("matrix_social.capabilities", "matrix_social.encryption"):
+            logger = logging.getLogger(name)
+            if self.capability_log not in logger.handlers:
+                logger.addHandler(self.capability_log)
         bridge.prepare()
         await bridge.start()
         self.bridge = bridge

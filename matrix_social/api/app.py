@@ -7,6 +7,8 @@ from mautrix.appservice import AppService
 from mautrix.util.async_db import Database
 
 from ..ids import Identities
+from ..matrix.capabilities import CapabilityCheck
+from ..matrix.e2be_route import EncryptionRoute
 from ..social.ai_requests import AiRequests
 from ..social.apps import Apps
 from ..social.explore import Explore
@@ -30,13 +32,14 @@ from .routes_profiles import add_profile_routes
 
 
 def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authenticator,
+                 capabilities: CapabilityCheck, e2be_route: EncryptionRoute,
                  max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
                  profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
                  ai_requests: AiRequests, ipc: Ipc) -> web.Application:
     app = web.Application(middlewares=[error_middleware],
                           client_max_size=media.max_bytes + 1024)
     limit = PageLimit(max_page)
-    add_health_routes(app, db, az)
+    add_health_routes(app, db, az, capabilities, e2be_route)
     add_post_routes(app, auth, limit, ids, feed, posts, media)
     add_follow_routes(app, auth, limit, follows)
     add_profile_routes(app, auth, profiles, apps)

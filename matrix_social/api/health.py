@@ -1,4 +1,5 @@
-"""GET /api/social/health: is the database reachable, is the homeserver reachable."""
+"""GET /api/social/health: is the database reachable, is the homeserver reachable, what does
+the homeserver deliver to appservices, and can AIs read encrypted rooms."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import time
 from aiohttp import web
 from mautrix.appservice import AppService
 from mautrix.util.async_db import Database
+
+from ..matrix.capabilities import CapabilityCheck
+from ..matrix.e2be_route import EncryptionRoute
 
 
 async def _timed(check) -> dict:
@@ -18,13 +22,16 @@ async def _timed(check) -> dict:
     return {"ok": True, "latency_ms": round((time.perf_counter() - start) * 1000, 1)}
 
 
-def add_health_routes(app: web.Application, db: Database, az: AppService) -> None:
+def add_health_routes(app: web.Application, db: Database, az: AppService,
+                      capabilities: CapabilityCheck, e2be_route: EncryptionRoute) -> None:
     async def health(_: web.Request) -> web.Response:
         database = await _timed(lambda: db.fetchval("SELECT 1"))
         homeserver = await _timed(lambda: az.intent.whoami())
         ok = database["ok"] and homeserver["ok"]
         return web.json_response(
-            {"status": "ok" if ok else "degraded", "database": database, "homeserver": homeserver},
+            {"status": "ok" if ok else "degraded", "database": database, "homeserver": homeserver,
+             "capabilities": capabilities.report(),
+             "encryption": e2be_route.status()},
             status=200 if ok else 503,
         )
 

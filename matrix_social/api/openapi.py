@@ -48,8 +48,9 @@ def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
 _TEXT = {"type": "string", "maxLength": 500}
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/health": {"get": _op("Database and homeserver reachability", "Health", errors=(503,),
-                           auth=False)},
+    "/health": {"get": _op("Database and homeserver reachability, what the homeserver delivers "
+                           "to appservices, and how AIs read encrypted rooms", "Health",
+                           errors=(503,), auth=False)},
     "/openapi.json": {"get": _op("This document", "Object", errors=(), auth=False)},
     "/feed": {"get": _op("Posts of followed users and AIs plus your own, newest first",
                          "PostPage", params=_PAGE_PARAMS)},
@@ -134,9 +135,11 @@ PATHS: dict[str, dict[str, Any]] = {
                  "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
                 *_PAGE_PARAMS])},
     "/messages/dm": {"post": _op(
-        "Open (or reuse) a DM with anyone, local or remote; encrypted by default; kept in "
-        "m.direct", "Room", body={"type": "object", "required": ["to"], "properties": {
-            "to": {"type": "string"}, "encrypted": {"type": "boolean"}}})},
+        "Open (or reuse) a DM with anyone, local or remote; encrypted by default (a new DM with "
+        "an AI is unencrypted, with a notice, when AIs cannot read encrypted rooms on this "
+        "homeserver); kept in m.direct", "Room", body={
+            "type": "object", "required": ["to"], "properties": {
+                "to": {"type": "string"}, "encrypted": {"type": "boolean"}}})},
     "/messages/groups": {"post": _op(
         "Create a group chat", "Room", status=201, body={
             "type": "object", "required": ["name"], "properties": {
@@ -188,7 +191,13 @@ SCHEMAS: dict[str, Any] = {
     "Object": {"type": "object"},
     "Health": {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded"]},
-        "database": {"type": "object"}, "homeserver": {"type": "object"}}},
+        "database": {"type": "object"}, "homeserver": {"type": "object"},
+        "capabilities": {"type": "object", "description": (
+            "server (name, version) and, each with status yes/no/pending/unknown/not_checked "
+            "and a detail: appservice_ping, ephemeral_events, to_device_events, "
+            "device_masquerading")},
+        "encryption": {"type": "object", "description": (
+            "setting (auto/appservice/sync), route (pending/appservice/sync/none), detail")}}},
     "NewPost": {"type": "object", "properties": {
         "kind": {"type": "string", "enum": ["text", "image", "app", "activity"]},
         "as": {"type": "string", "enum": ["me", "ai"], "description": "yourself or your AI"},
@@ -280,7 +289,7 @@ SCHEMAS: dict[str, Any] = {
         "apps": {"$ref": "#/components/schemas/AppPage"}}},
     "Room": {"type": "object", "properties": {
         "room_id": {"type": "string"}, "created": {"type": "boolean"},
-        "encrypted": {"type": "boolean"}}},
+        "encrypted": {"type": "boolean"}, "notice": {"type": "string"}}},
     "Members": {"type": "object", "properties": {
         "room_id": {"type": "string"}, "count": {"type": "integer"},
         "members": {"type": "array", "items": {"type": "object"}}}},

@@ -46,7 +46,7 @@ def write_bridge_config(
     config["logging.loggers.mau.level"] = log_level
     config["logging.loggers.matrix_social.level"] = log_level
     config["bridge.encryption.allow"] = encryption_available()
-    config["bridge.encryption.appservice"] = True
+    config["bridge.encryption.appservice"] = "auto"
     if config["appservice.as_token"].startswith("This value"):
         config.generate_registration()
     else:

@@ -72,6 +72,7 @@ class Synapse:
         appservice_files: list[Path],
         log_level: str = "WARNING",
         federation_port: int | None = None,
+        appservice_extensions: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
@@ -79,6 +80,7 @@ class Synapse:
         self.server_name = server_name
         self.appservice_files = appservice_files
         self.log_level = log_level
+        self.appservice_extensions = appservice_extensions
         self.process: subprocess.Popen | None = None
 
     @property
@@ -165,10 +167,10 @@ class Synapse:
             "presence": {"enabled": False},
             # To-device events, device lists and one-time-key counts in appservice
             # transactions: end-to-bridge encryption for AI puppets needs them (Synapse does
-            # not let an appservice's own user /sync).
+            # not let an appservice's own user /sync). Off: what Conduit delivers.
             "experimental_features": {
-                "msc2409_to_device_messages_enabled": True,
-                "msc3202_transaction_extensions": True,
+                "msc2409_to_device_messages_enabled": self.appservice_extensions,
+                "msc3202_transaction_extensions": self.appservice_extensions,
             },
             **_RATE_LIMITS,
         }

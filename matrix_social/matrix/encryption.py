@@ -42,11 +42,14 @@ class RoomEncryption:
         return event_type, content
 
     async def bring_bot(self, room_id: RoomID) -> None:
-        """Our AIs read encrypted rooms through the bot's device, so the bot must be in them."""
-        if not self.e2ee:
-            return
-        members = await self.az.state_store.get_members(room_id)
-        ais = [m for m in members if self.ids.is_ai(m)]
-        if ais and self.az.bot_mxid not in members:
-            await self.az.intent.user(ais[0]).invite_user(room_id, self.az.bot_mxid)
-            await self.az.intent.join_room(room_id)
+        if self.e2ee:
+            await bring_bot(self.az, self.ids, room_id)
+
+
+async def bring_bot(az: AppService, ids: Identities, room_id: RoomID) -> None:
+    """Our AIs read encrypted rooms through the bot's device, so the bot must be in them."""
+    members = await az.state_store.get_members(room_id)
+    ais = [m for m in members if ids.is_ai(m)]
+    if ais and az.bot_mxid not in members:
+        await az.intent.user(ais[0]).invite_user(room_id, az.bot_mxid)
+        await az.intent.join_room(room_id)

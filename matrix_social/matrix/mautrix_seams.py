@@ -18,17 +18,21 @@ from mautrix.util.async_db import Database
 
 from .transactions import make_router
 from .txn_guard import make_txn_guard
+from .txn_watch import TransactionWatcher
 
 SUPPORTED = ">=0.21,<0.22"
 
 
-def route_events(az: AppService, direct: Callable[[dict], Awaitable[None]]) -> None:
+def route_events(az: AppService, direct: Callable[[dict], Awaitable[None]],
+                 watcher: TransactionWatcher) -> None:
     """Messages and reactions skip mautrix's parsing (transactions.py); handlers run one
     after another, in order, so the index sees events in their order and a failure can fail
-    the transaction; the state store is updated by our handler, before the event is handled."""
+    the transaction; the state store is updated by our handler, before the event is handled.
+    Outermost, the watcher sees what each transaction carries (capabilities.py)."""
     az.synchronous_handlers = True
     az.event_handlers.remove(az.state_store.update_state)
     az.handle_transaction = make_router(az.handle_transaction, direct)
+    watcher.install(az)
 
 
 def guard_transactions(az: AppService, db: Database,

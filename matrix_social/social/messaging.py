@@ -14,6 +14,8 @@ from ..content.fields import clean_text
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..ids import Identities
 from ..matrix.dms import direct_map, is_encrypted, open_dm
+from ..matrix.e2be_notices import UNENCRYPTED_DM, EncryptionNotices
+from ..matrix.e2be_route import EncryptionRoute
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
 from .media import Media
@@ -27,7 +29,10 @@ ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client ho
 
 class Messaging:
     def __init__(self, ids: Identities, users: Users, intents: Intents, owners: FeedOwners,
-                 media: Media, runner_template: str) -> None:
+                 media: Media, e2be_route: EncryptionRoute, e2be_notices: EncryptionNotices,
+                 runner_template: str) -> None:
+        self.e2be_route = e2be_route
+        self.e2be_notices = e2be_notices
         self.ids = ids
         self.users = users
         self.intents = intents
@@ -56,10 +61,21 @@ class Messaging:
         encrypted = body.get("encrypted", True)
         if not isinstance(encrypted, bool):
             raise InvalidInput("'encrypted' must be true or false")
+        unreadable = encrypted and self.ids.is_ai(other) and not self.e2be_route.available
+        if unreadable and "encrypted" in body:
+            raise InvalidInput("AIs on this server cannot read encrypted messages "
+                               f"({self.e2be_route.detail}); leave out 'encrypted' or send false")
         intent = await self.intents.for_user(user)
-        room_id, created = await open_dm(intent, other, encrypted)
-        return {"room_id": room_id, "created": created, "with": other,
-                "encrypted": await is_encrypted(intent, room_id)}
+        room_id, created = await open_dm(intent, other, encrypted and not unreadable)
+        result = {"room_id": room_id, "created": created, "with": other,
+                  "encrypted": await is_encrypted(intent, room_id)}
+        if unreadable and created:
+            result["notice"] = UNENCRYPTED_DM.format(reason=self.e2be_route.detail)
+            await self.e2be_notices.unencrypted_dm(UserID(other), room_id)
+        elif unreadable and result["encrypted"]:
+            result["notice"] = ("This DM is end-to-end encrypted, and AIs on this server cannot "
+                                f"read encrypted messages: {self.e2be_route.detail}.")
+        return result
 
     async def create_group(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
         name = clean_text(body.get("name"), "name", max_chars=100)
