@@ -31,10 +31,12 @@ _PROBES = {"/_matrix/mau/live", "/_matrix/mau/ready"}
 
 
 def _homeserver_routes(stack) -> list[tuple[str, str]]:
-    """Every route of the appservice app that is not the /api/social sub-application."""
+    """Every route of the appservice app that is not the /api/social sub-application or the
+    web app's static files (/social/)."""
     routes = []
     for resource in stack.bridge.az.app.router.resources():
-        if resource.canonical.startswith("/api/social") or resource.canonical in _PROBES:
+        if resource.canonical.startswith(("/api/social", "/social")) \
+                or resource.canonical in _PROBES:
             continue
         for route in resource:
             if route.method != "HEAD":
