@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Stack
+from .harness import PostgresDatabase, Stack
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-async def stack(request, tmp_path_factory):
-    """A real Synapse and the bridge, once per database backend."""
-    stack = Stack(tmp_path_factory.mktemp(f"stack-{request.param}"), request.param)
+@pytest.fixture(scope="session")
+async def stack(tmp_path_factory):
+    """A real Synapse and the bridge on PostgreSQL (the production database). End-to-end tests
+    run once, here; SQL that differs between the databases is tested on both without a
+    homeserver (the `db` fixture), and the `remote` stack runs on SQLite."""
+    stack = Stack(tmp_path_factory.mktemp("stack"), "postgres")
     try:
         await stack.start()
         yield stack
@@ -41,17 +43,40 @@ async def remote(tmp_path_factory):
         await server.stop()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-async def process_stack(request, tmp_path_factory):
-    """A real Synapse and the bridge as a separate OS process (it can be killed)."""
+@pytest.fixture(scope="session")
+async def process_stack(tmp_path_factory):
+    """A real Synapse and the bridge as a separate OS process (it can be killed), on
+    PostgreSQL."""
     from .process_bridge import ProcessStack
 
-    stack = ProcessStack(tmp_path_factory.mktemp(f"pstack-{request.param}"), request.param)
+    stack = ProcessStack(tmp_path_factory.mktemp("pstack"), "postgres")
     try:
         await stack.start()
         yield stack
     finally:
         await stack.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request, tmp_path):
+    """A bare, upgraded database of each kind (no homeserver): for SQL that differs between
+    SQLite and PostgreSQL."""
+    from mautrix.util.async_db import Database
+
+    from matrix_social.db import upgrade_table
+
+    postgres = PostgresDatabase() if request.param == "postgres" else None
+    if postgres:
+        await postgres.create()
+    url = postgres.url if postgres else f"sqlite:{tmp_path / 'index.db'}"
+    database = Database.create(url, upgrade_table=upgrade_table)
+    await database.start()
+    try:
+        yield database
+    finally:
+        await database.stop()
+        if postgres:
+            await postgres.drop()
 
 
 def pytest_collection_modifyitems(config, items):
