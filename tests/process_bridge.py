@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from matrix_social.devstack.synapse import wait_until_healthy
+from matrix_social.matrix.txn_guard import HOLD_ENV
 
 from .fakes.openai import FakeOpenAI
 from .harness import Stack
@@ -30,6 +31,13 @@ class ProcessStack(Stack):
     @property
     def log_path(self) -> Path:
         return self.root / "bridge.log"
+
+    @property
+    def hold_path(self) -> Path:
+        """While this file exists, the bridge holds the next transaction that has index writes
+        gathered, before they are written (txn_guard's test-only hook); FILE.held then names
+        the held posts."""
+        return self.root / "hold-txn"
 
     def secrets(self) -> dict[str, str]:
         return {"as_token": self.config["appservice.as_token"],
@@ -57,7 +65,8 @@ class ProcessStack(Stack):
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "matrix_social", "-c", str(self.root / "config.yaml"),
                  "-n"],
-                stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True)
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True,
+                env={**os.environ, HOLD_ENV: str(self.hold_path)})
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         await wait_until_healthy(f"{self.api_url}/health", self.process, "bridge", timeout,

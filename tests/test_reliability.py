@@ -10,9 +10,11 @@ Other reliability points live next to the code they exercise:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
@@ -88,18 +90,21 @@ async def _index_of(stack, user) -> dict[str, dict]:
     return {item["id"]: item for item in items}
 
 
-async def test_kill_9_during_delivery_loses_and_duplicates_nothing(process_stack):
+async def test_kill_9_inside_a_transaction_loses_and_duplicates_nothing(process_stack):
+    """The bridge process is held (txn_guard's test-only hook) where a transaction's posts are
+    gathered but neither written nor marked processed, and killed there with SIGKILL; more
+    posts arrive while it is down. After the restart the homeserver resends the cut-off
+    transaction: every post is indexed once, every like counted once."""
     stack = process_stack
     alice, bob = await stack.register("alice"), await stack.register("bob")
     first = await api_ok(stack, "POST", "/posts", alice, json={"text": "room exists"})
     room_id = first["room_id"]
     await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
     alice_client, bob_client = stack.nio(alice), stack.nio(bob)
-    total = 60
     sent: list[str] = []
     likes: list[str] = []
 
-    async def post(i: int) -> None:
+    async def post(i: int) -> str:
         resp = await alice_client.room_send(room_id, "m.room.message",
                                             {"msgtype": "m.text", "body": f"post {i}"})
         assert isinstance(resp, RoomSendResponse), resp
@@ -109,40 +114,63 @@ async def test_kill_9_during_delivery_loses_and_duplicates_nothing(process_stack
                 "rel_type": "m.annotation", "event_id": resp.event_id, "key": "❤️"}})
             assert isinstance(like, RoomSendResponse), like
             likes.append(resp.event_id)
+        return resp.event_id
+
+    # Delivery is in order: once this post is indexed, the echoes of the setup are handled,
+    # so the transaction held next is one of the posts below.
+    barrier = await post(1)
+    await eventually(lambda: _has(stack, alice, barrier), timeout=60, what="barrier indexed")
 
     async def sender() -> None:
-        for i in range(total):
+        for i in range(2, 22):
             await post(i)
             await asyncio.sleep(0.02)
 
-    sending = asyncio.create_task(sender())
+    held_file = Path(f"{stack.hold_path}.held")
+    await asyncio.to_thread(held_file.unlink, missing_ok=True)
+    await asyncio.to_thread(stack.hold_path.touch)  # armed: the next transaction with index
+    sending = asyncio.create_task(sender())         # writes is held
     try:
-        async def some_indexed() -> int:
-            indexed = await _index_of(stack, alice)
-            return len(indexed) - 1 >= 5 and len(indexed)
+        async def held_posts() -> list[str] | None:
+            return await asyncio.to_thread(_read_json, held_file)
 
-        indexed_at_kill = await eventually(some_indexed, timeout=60, interval=0.05,
-                                           what="first posts indexed")
+        held = await eventually(held_posts, timeout=60, interval=0.05,
+                                what="the bridge held inside a transaction")
+        indexed = await _index_of(stack, alice)
+        assert held and set(held) <= set(sent) and not set(held) & set(indexed), \
+            ("the held transaction's posts must be gathered, not yet stored", held)
         stack.kill_bridge()
     finally:
+        await asyncio.to_thread(stack.hold_path.unlink, missing_ok=True)
         await asyncio.wait_for(sending, timeout=120)
-    assert indexed_at_kill - 1 < total, "bridge was killed after delivery had finished"
-    for i in range(total, total + 10):  # and more while the appservice is certainly down
+    for i in range(22, 30):  # and more while the appservice is certainly down
         await post(i)
     await stack.start_bridge()
+    # Sent after everything else, so delivered after everything else: once its like is
+    # counted, every earlier transaction has been handled (stored, or lost).
+    last = await post(30)
 
-    async def all_indexed() -> bool:
+    async def last_liked() -> bool:
         indexed = await _index_of(stack, alice)
-        return set(sent) <= set(indexed) and all(
-            indexed[e]["counts"]["likes"] == 1 for e in likes)
+        return last in indexed and indexed[last]["counts"]["likes"] == 1
 
-    await eventually(all_indexed, timeout=90, interval=0.5, what="every post indexed")
+    await eventually(last_liked, timeout=90, interval=0.5, what="the last post and its like")
     indexed = await _index_of(stack, alice)
+    missing = [e for e in sent if e not in indexed]
+    assert missing == [], f"lost {len(missing)} posts (held: {held})"
     assert set(indexed) == {*sent, first["id"]}
-    for event_id in sent:
-        expected = 1 if event_id in likes else 0
-        assert indexed[event_id]["counts"]["likes"] == expected, indexed[event_id]
-    assert len(sent) == total + 10
+    wrong = {e: indexed[e]["counts"]["likes"] for e in sent
+             if indexed[e]["counts"]["likes"] != (1 if e in likes else 0)}
+    assert wrong == {}, "likes lost or counted twice"
+    assert len(sent) == 30
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+async def _has(stack, user, event_id: str) -> bool:
+    return event_id in await _index_of(stack, user)
 
 
 # 4. Load: 50 concurrent API clients ----------------------------------------------------------

@@ -8,11 +8,13 @@ restarts; this middleware adds both around mautrix's own handlers.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -31,6 +33,35 @@ _failures: contextvars.ContextVar[list[BaseException] | None] = contextvars.Cont
 )
 
 _HS_PATH_PREFIXES = ("/_matrix/app/", "/transactions/", "/users/", "/rooms/")
+
+# TEST-ONLY (tests/test_reliability.py: kill -9 inside a transaction). Never set in production.
+HOLD_ENV = "MATRIX_SOCIAL_TEST_HOLD_TXN"
+
+
+def _announce_hold(path: str, post_ids: list) -> bool:
+    if not os.path.exists(path):
+        return False
+    with open(f"{path}.tmp", "w") as held:
+        json.dump(post_ids, held)
+    os.replace(f"{path}.tmp", f"{path}.held")
+    return True
+
+
+async def _hold_for_tests(gathered) -> None:
+    """When HOLD_ENV names a file and that file exists, stop where a transaction's index writes
+    are gathered but neither written nor marked processed: write the gathered posts' event ids
+    to FILE.held, then wait (at most 5 minutes) until FILE is removed."""
+    path = os.environ.get(HOLD_ENV)
+    pending = getattr(getattr(gathered, "writer", None), "pending", None)
+    if not path or not pending:
+        return
+    post_ids = [raw.get("event_id") for raw, _ in pending.posts]
+    if not await asyncio.to_thread(_announce_hold, path, post_ids):
+        return
+    for _ in range(3000):
+        if not await asyncio.to_thread(os.path.exists, path):
+            return
+        await asyncio.sleep(0.1)
 
 
 def report_failure(error: BaseException) -> bool:
@@ -110,6 +141,7 @@ def make_txn_guard(
                         # Written with the batch, in the same database transaction.
                         marked = response.status == 200 and not failures
                         gathered.processed_txn = key if marked else None
+                        await _hold_for_tests(gathered)
                 except Exception as e:  # the batch could not be written: retry it all
                     failures.append(e)
         finally:
