@@ -41,7 +41,17 @@ async def test_remote_user_follows_by_joining_and_receives_posts(stack, remote):
         return any(e["event_id"] == post["id"] for e in events)
 
     await eventually(delivered, timeout=30, what="post delivered to the remote follower")
-    await api_ok(stack, "POST", f"/posts/{post['id'].replace('$', '%24')}/like", alice)
+    liked = await api_ok(stack, "POST", f"/posts/{_path(post['id'])}/like", alice)
+    assert liked["liked"] is True and liked["counts"]["likes"] == 1, liked
+
+    async def like_delivered():
+        events = await room_texts(client, joined.room_id)
+        return [e for e in events if e["type"] == "m.reaction" and e["sender"] == alice.user_id
+                and e["content"].get("m.relates_to", {}).get("event_id") == post["id"]]
+
+    [reaction] = await eventually(like_delivered, timeout=30,
+                                  what="the like delivered to the remote follower")
+    assert reaction["content"]["m.relates_to"]["key"] == "❤️", reaction
 
 
 async def test_remote_user_dms_an_ai_and_gets_an_answer(stack, remote):

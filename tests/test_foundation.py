@@ -6,8 +6,6 @@ import sqlite3
 
 from nio import ProfileGetResponse, RoomCreateResponse
 
-from matrix_social.db import txn
-
 from .harness import eventually, record_ingested, wait_joined
 
 
@@ -76,7 +74,15 @@ async def test_wrong_hs_token_is_forbidden_and_processes_nothing(stack, monkeypa
     status, body = await stack.request("PUT", url, json={"events": [event]})
     assert status == 401 and body["errcode"] == "M_UNAUTHORIZED"
     assert "$forged" not in handled
-    assert not await txn.is_processed(stack.bridge.db, "forged-1")
+    # processed transactions are kept as "<id>/<digest of their event ids>"
+    assert await stack.bridge.db.fetchval(
+        "SELECT COUNT(*) FROM appservice_txn WHERE txn_id LIKE 'forged-1/%'") == 0
+    # and that is where the right token leaves its mark
+    status, _ = await stack.request("PUT", url, json={"events": [event]},
+                                    token=stack.config["appservice.hs_token"])
+    assert status == 200
+    assert await stack.bridge.db.fetchval(
+        "SELECT COUNT(*) FROM appservice_txn WHERE txn_id LIKE 'forged-1/%'") == 1
 
 
 async def test_transaction_is_applied_once_across_retries(stack):

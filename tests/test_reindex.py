@@ -93,12 +93,24 @@ async def test_reindex_rebuilds_the_same_index(stack):
     assert after == before
 
 
-async def test_reindex_command_line(stack):
+async def test_reindex_command_line_rebuilds_an_emptied_index(stack):
     import asyncio
     import sys
 
-    alice = await stack.register("alice")
-    await api_ok(stack, "POST", "/posts", alice, json={"text": "survives a reindex"})
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
+    kept = await api_ok(stack, "POST", "/posts", alice, json={"text": "survives a reindex"})
+    await api_ok(stack, "POST", "/posts", alice, json={"text": "so does this"})
+    await api_ok(stack, "POST", f"/posts/{q(kept['id'])}/like", bob)
+    await api_ok(stack, "POST", f"/posts/{q(kept['id'])}/comments", bob, json={"text": "c"})
+    before = await _snapshot(stack, [alice, bob])
+    assert [p["text"] for p in before[f"feed:{alice.localpart}"]] == [
+        "so does this", "survives a reindex"]
+    assert before[f"followers:{alice.localpart}"]["count"] == 1
+
+    await clear_index(stack.bridge.db)
+    stack.bridge.services.owners.forget()
+    assert (await api_ok(stack, "GET", "/feed", alice))["items"] == []
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "matrix_social", "reindex", "-c", str(stack.root / "config.yaml"),
         "-n", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -106,5 +118,4 @@ async def test_reindex_command_line(stack):
     assert proc.returncode == 0, stderr.decode()[-2000:]
     assert "rooms" in stderr.decode() and "reindex [" in stderr.decode()
     stack.bridge.services.owners.forget()
-    feed = await api_ok(stack, "GET", "/feed", alice)
-    assert [p["text"] for p in feed["items"]] == ["survives a reindex"]
+    assert await _snapshot(stack, [alice, bob]) == before

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from aiohttp import web
 from nio import RoomMessagesResponse
 
+from matrix_social import events as ev
 from matrix_social.matrix import txn_guard
 
 from .harness import User, api, api_ok, eventually, open_dm, record_ingested, wait_joined
@@ -135,6 +136,16 @@ def _api_routes(stack) -> set[tuple[str, str]]:
             return {(route.method, route.resource.canonical) for route in sub.router.routes()
                     if route.method != "HEAD"}
     raise AssertionError("no /api/social sub-application")
+
+
+async def _sender_of(stack, room_id: str, event_id: str, reader: str) -> str:
+    """Who sent the event, as the homeserver has it (read as `reader`, one of our puppets in
+    the room, with the appservice's token)."""
+    status, event = await stack.request(
+        "GET", f"{stack.synapse.url}/_matrix/client/v3/rooms/{q(room_id)}/event/{q(event_id)}"
+        f"?user_id={q(reader)}", token=stack.config["appservice.as_token"])
+    assert status == 200, event
+    return event["sender"]
 
 
 async def _room_event_count(client, room_id: str) -> list[str]:
@@ -366,10 +377,17 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
         await in_alice_rooms(method, path, {"text": "pwned"})
 
     async def ai_request(method, path):
-        status, body = await as_mallory(method, path, {"to": ai, "content": "hi", "timeout": 1})
-        assert status in (200, 504), body
-        if status == 200:
-            assert body.get("from") in (None, stack.mxid(ai)), body  # alice's AI answering
+        # mallory names alice and alice's AI in every field she can: the request event must
+        # still come from mallory's own AI, whichever AI she asks (bob's, or alice's own)
+        for target in (stack.mxid(f"{bob.localpart}_ai"), stack.mxid(ai)):
+            status, body = await as_mallory(method, path,
+                                            {"to": target, "content": "hi", "timeout": 20})
+            assert status == 200 and body["from"] == target, body
+            sent_by = await _sender_of(stack, body["room_id"], body["request_event_id"],
+                                       reader=target)
+            assert sent_by == stack.mxid(mal_ai), (target, sent_by)
+            asked = stack.agent.requests_for(target)[-1]
+            assert asked["sender"]["user_id"] == stack.mxid(mal_ai), asked["sender"]
 
     async def ipc_send(method, path):
         for as_ in ("human", "ai"):
@@ -438,6 +456,32 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
     assert after == before
     final = await api_ok(stack, "GET", f"/posts/{pid}", alice)
     assert final["liked"] is True and final["text"] == "alice's post"
+
+
+async def test_an_ai_request_is_answered_for_its_real_sender_whatever_it_claims(stack):
+    """Over Matrix, mallory sends alice's AI an ai_request whose content names alice (and
+    alice's AI) as the requester: the AI answers it as mallory's request, to mallory."""
+    alice, mallory = await stack.register("alice"), await stack.register("mallory")
+    ai = stack.mxid(f"{alice.localpart}_ai")
+    room_id = await open_dm(stack, mallory, ai)
+    client = stack.nio(mallory)
+    claims = {"from": alice.user_id, "sender": alice.user_id, "user_id": alice.user_id,
+              "requester": ai, "as": "ai", "on_behalf_of": alice.user_id}
+    sent = await client.room_send(room_id, str(ev.AI_REQUEST), {
+        "request_id": "claims-1", "to": ai, "body": "as alice", **claims})
+
+    async def answered():
+        events = await client.room_messages(room_id, start="", limit=20)
+        return [e.source for e in getattr(events, "chunk", [])
+                if e.source["type"] == str(ev.AI_RESPONSE)]
+
+    [response] = await eventually(answered, what="the AI's ai_response")
+    assert response["sender"] == ai
+    assert response["content"]["m.relates_to"]["event_id"] == sent.event_id
+    asked = stack.agent.requests_for(ai)[-1]
+    assert asked["message"]["event_id"] == sent.event_id
+    assert asked["sender"]["user_id"] == mallory.user_id and asked["sender_is_owner"] is False
+    assert alice.user_id not in str(asked["sender"]), asked["sender"]
 
 
 # No secret in the logs ---------------------------------------------------------------------

@@ -52,7 +52,15 @@ async def test_501_character_post_is_refused_and_nothing_is_sent(stack):
 
 async def test_like_and_comment_from_a_plain_client_move_the_counts(stack):
     alice, carol = await stack.register("alice"), await stack.register("carol")
+    dave = await stack.register("dave")
     post = await api_ok(stack, "POST", "/posts", alice, json={"text": "like me"})
+    # other reactions are not likes (only ❤️ is)
+    other = stack.nio(dave)
+    await other.join(post["room_id"])
+    for key in ("👍", "👍🏽", "😀", "❤️‍🔥"):
+        sent = await other.room_send(post["room_id"], "m.reaction", {"m.relates_to": {
+            "rel_type": "m.annotation", "event_id": post["id"], "key": key}})
+        assert isinstance(sent, RoomSendResponse), sent
     client = stack.nio(carol)
     await client.join(post["room_id"])
     like = await client.room_send(post["room_id"], "m.reaction", {"m.relates_to": {
@@ -64,17 +72,19 @@ async def test_like_and_comment_from_a_plain_client_move_the_counts(stack):
                          "is_falling_back": True, "m.in_reply_to": {"event_id": post["id"]}}})
     assert isinstance(reply, RoomSendResponse), reply
 
-    async def counted():
+    async def comment_counted():
         got = await api_ok(stack, "GET", f"/posts/{q(post['id'])}", alice)
-        return got["counts"] == {"likes": 1, "comments": 1, "reposts": 0} and got
+        return got["counts"]["comments"] == 1 and got
 
-    await eventually(counted, what="like and comment counted")
+    # the comment came last: once it is counted, every reaction before it was handled
+    got = await eventually(comment_counted, what="comment counted")
+    assert got["counts"] == {"likes": 1, "comments": 1, "reposts": 0}, got
     comments = await api_ok(stack, "GET", f"/posts/{q(post['id'])}/comments", alice)
     assert [c["text"] for c in comments["items"]] == ["nice"]
     assert comments["items"][0]["in_reply_to"] is None
     # a plain join from a client is a follow
     followers = await api_ok(stack, "GET", f"/followers/{alice.localpart}", alice)
-    assert [f["user_id"] for f in followers["items"]] == [carol.user_id]
+    assert {f["user_id"] for f in followers["items"]} == {carol.user_id, dave.user_id}
     # redacting the reaction from the client unlikes
     await client.room_redact(post["room_id"], like.event_id)
 
