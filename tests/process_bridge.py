@@ -69,8 +69,10 @@ class ProcessStack(Stack):
                 env={**os.environ, HOLD_ENV: str(self.hold_path)})
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
-        await wait_until_healthy(f"{self.api_url}/health", self.process, "bridge", timeout,
-                                 self.tail_log)
+        """Until mautrix's readiness probe answers: every startup action done (the API's
+        /health answers earlier, while the crypto store may still be set up)."""
+        await wait_until_healthy(f"{self.appservice_url}/_matrix/mau/ready", self.process,
+                                 "bridge", timeout, self.tail_log)
 
     def kill_bridge(self) -> None:
         """SIGKILL: no shutdown code runs, in-flight transactions are cut off."""
