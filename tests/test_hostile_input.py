@@ -259,7 +259,11 @@ def fuzz_api(base_url: str, token: str, domain: str, max_examples: int,
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     fix = _local_only(domain)
@@ -282,8 +286,10 @@ def fuzz_api(base_url: str, token: str, domain: str, max_examples: int,
                 case.headers = {**(case.headers or {}), **headers}
                 response = case.call(base_url=base_url, timeout=30)
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                case.validate_response(response, checks=[not_a_server_error,
-                                                         response_schema_conformance])
+                # a status the document does not list for the operation fails too
+                case.validate_response(response, checks=[
+                    not_a_server_error, status_code_conformance, content_type_conformance,
+                    response_schema_conformance])
 
             try:
                 run()
@@ -296,7 +302,8 @@ def fuzz_api(base_url: str, token: str, domain: str, max_examples: int,
     return failures
 
 
-async def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack):
+async def test_schemathesis_finds_no_5xx_no_undocumented_status_and_no_schema_violation(
+        stack):
     fuzzer = await stack.register("fuzzer")
     other = await stack.register("target")
     # data in every kind of answer, so that response schemas are checked on real items
@@ -330,7 +337,19 @@ _NASTY = ['"\\ud800"', '"a\\u0000b"', '"\\udfff\\ud800"', "1e999", "-1", "999999
           "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"]
 
 
-async def test_nasty_values_in_every_field_are_4xx_not_5xx(stack):
+def _documented(method: str, path: str) -> set[int]:
+    """The statuses the OpenAPI document lists for the operation serving `path`."""
+    from matrix_social.api.openapi import DOCUMENT
+
+    bare = path.split("?", 1)[0]
+    for template, operations in DOCUMENT["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template.replace(".", r"\.")) + "$"
+        if re.match(pattern, bare) and method.lower() in operations:
+            return {int(code) for code in operations[method.lower()]["responses"]}
+    raise AssertionError(f"no documented operation for {method} {path}")
+
+
+async def test_nasty_values_in_every_field_are_documented_4xx_not_5xx(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     post = await api_ok(stack, "POST", "/posts", alice, json={"text": "p"})
     pid = q(post["id"])
@@ -365,7 +384,8 @@ async def test_nasty_values_in_every_field_are_4xx_not_5xx(stack):
                     method, stack.api_url + path, token=alice.access_token, data=body.encode(),
                     headers={"Content-Type": "application/json"})
                 if status >= 500 and status != timeouts.get(path) \
-                        or status >= 400 and "errcode" not in (resp or {}):
+                        or status >= 400 and "errcode" not in (resp or {}) \
+                        or status not in _documented(method, path):
                     bad.append((method, path, name, raw[:40], status, resp))
     for path in ["/search?q=%00", "/search?q=%ED%A0%80", "/search?q=" + "a" * 5000,
                  "/followers/%00", "/profile/%00", "/feed?limit=99999999999999999999",
@@ -373,7 +393,7 @@ async def test_nasty_values_in_every_field_are_4xx_not_5xx(stack):
                  "/following/" + "z" * 400, "/profile/@" + "z" * 400 + ":" + stack.domain]:
         status, resp = await stack.request("GET", stack.api_url + path,
                                            token=alice.access_token)
-        if status >= 500:
+        if status >= 500 or status not in _documented("GET", path):
             bad.append((path[:60], status, resp))
     assert not bad, "\n".join(map(str, bad))
 

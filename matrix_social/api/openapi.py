@@ -26,14 +26,23 @@ _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": 
 
 
 def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
-        params: list | None = None, errors: tuple[int, ...] = (400, 401, 404),
+        params: list | None = None, errors: tuple[int, ...] = (404,),
         auth: bool = True) -> dict[str, Any]:
+    """`errors`: what this operation answers besides what any may: 400 (a NUL in its path or
+    query is refused before routing); when authenticated 401 (no or unknown token), 403 (not a
+    local user of this server, or the homeserver refused) and 502 (the homeserver could not
+    be reached); with a JSON body 413."""
     op: dict[str, Any] = {
         "summary": summary,
         "responses": {str(status): {"description": "OK", "content": {
             "application/json": {"schema": {"$ref": f"#/components/schemas/{ok}"}}}}},
     }
-    for code in errors:
+    codes = {400, *errors}
+    if auth:
+        codes |= {401, 403, 502}
+    if body:
+        codes.add(413)
+    for code in sorted(codes):
         op["responses"][str(code)] = {"description": "Matrix-style error",
                                       "content": {"application/json": {"schema": _ERROR}}}
     if params:
@@ -51,18 +60,16 @@ PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _op("Database and homeserver reachability, what the homeserver delivers "
                            "to appservices, and how AIs read encrypted rooms", "Health",
                            errors=(503,), auth=False)},
-    "/openapi.json": {"get": _op("This document", "Object", errors=(), auth=False)},
+    "/openapi.json": {"get": _op("This document", "Document", errors=(), auth=False)},
     "/feed": {"get": _op("Posts of followed users and AIs plus your own, newest first",
-                         "PostPage", params=_PAGE_PARAMS)},
+                         "PostPage", params=_PAGE_PARAMS, errors=())},
     "/posts": {"post": _op("Create a post (text, image, app share, activity)", "Post",
                            status=201, body={"$ref": "#/components/schemas/NewPost"})},
     "/posts/{post_id}": {
         "get": _op("One post", "Post", params=[_POST_ID]),
         "patch": _op("Edit your post's text or caption (m.replace)", "Post", params=[_POST_ID],
-                     body={"type": "object", "required": ["text"], "properties": {"text": _TEXT}},
-                     errors=(400, 401, 403, 404)),
-        "delete": _op("Delete your post (redaction)", "Object", params=[_POST_ID],
-                      errors=(401, 403, 404)),
+                     body={"type": "object", "required": ["text"], "properties": {"text": _TEXT}}),
+        "delete": _op("Delete your post (redaction)", "Deleted", params=[_POST_ID]),
     },
     "/posts/{post_id}/like": {
         "post": _op("Like (❤️ reaction); liking twice is one like", "Post", params=[_POST_ID]),
@@ -82,7 +89,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/media": {"post": {
         **_op("Upload an image (JPEG, PNG, GIF, WebP; sniffed) or, with ?kind=file, any "
-              "file to the media repository", "Media", status=201, errors=(400, 401, 413)),
+              "file to the media repository", "Media", status=201, errors=(413,)),
         "requestBody": {"required": True, "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary"}}}},
     }},
@@ -101,39 +108,37 @@ PATHS: dict[str, dict[str, Any]] = {
     "/profile": {"patch": _op(
         "Edit your profile: display_name and avatar_url (Matrix profile), bio, links, "
         "interests (profile state; the feed room topic mirrors the bio)", "Profile",
-        body={"$ref": "#/components/schemas/ProfilePatch"}, errors=(400, 401))},
+        body={"$ref": "#/components/schemas/ProfilePatch"})},
     "/profile/ai": {"patch": _op(
         "Set your AI's profile (personality, skills, capabilities)", "Profile",
-        body={"$ref": "#/components/schemas/AiProfile"}, errors=(400, 401))},
+        body={"$ref": "#/components/schemas/AiProfilePatch"})},
     "/profile/ai/soul": {"post": _op(
-        "Derive your AI's profile from its SOUL file (path template in config)", "Profile",
-        errors=(401, 404))},
+        "Derive your AI's profile from its SOUL file (path template in config)", "Profile")},
     "/apps": {"post": _op(
         "Publish or update an app (state event); share: true also posts an app share",
-        "App", status=201, body={"$ref": "#/components/schemas/NewApp"}, errors=(400, 401))},
+        "App", status=201, body={"$ref": "#/components/schemas/NewApp"})},
     "/apps/{app_id}": {
         "get": _op("One app, with its install count", "App", params=[_APP_ID]),
-        "delete": _op("Unpublish your app", "Object", params=[_APP_ID],
-                      errors=(401, 403, 404)),
+        "delete": _op("Unpublish your app", "Deleted", params=[_APP_ID]),
     },
     "/apps/{app_id}/install": {"post": _op(
         "Report an install by the caller (counted once per user)", "Install",
         params=[_APP_ID])},
     "/explore/trending": {"get": _op(
-        "Posts most liked in the last 24 hours (ties: newer first)", "PostPage",
-        params=_PAGE_PARAMS)},
-    "/explore/apps": {"get": _op("Apps most installed in the last 7 days", "AppPage",
-                                 params=_PAGE_PARAMS)},
+        "Posts most liked in the last 24 hours (ties: newer first)", "TrendingPage",
+        params=_PAGE_PARAMS, errors=())},
+    "/explore/apps": {"get": _op("Apps most installed in the last 7 days", "TrendingAppPage",
+                                 params=_PAGE_PARAMS, errors=())},
     "/explore/suggestions": {"get": _op(
         "People and AIs to follow, each with the reasons", "SuggestionPage",
-        params=_PAGE_PARAMS)},
+        params=_PAGE_PARAMS, errors=())},
     "/search": {"get": _op(
         "Search users (handle prefix, display name), posts (full text) and apps; type=all "
         "returns one page of each, a cursor continues one type", "SearchResult",
         params=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
                 {"name": "type", "in": "query",
                  "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
-                *_PAGE_PARAMS])},
+                *_PAGE_PARAMS], errors=())},
     "/messages/dm": {"post": _op(
         "Open (or reuse) a DM with anyone, local or remote; encrypted by default (a new DM with "
         "an AI is unencrypted, with a notice, when AIs cannot read encrypted rooms on this "
@@ -141,20 +146,19 @@ PATHS: dict[str, dict[str, Any]] = {
             "type": "object", "required": ["to"], "properties": {
                 "to": {"type": "string"}, "encrypted": {"type": "boolean"}}})},
     "/messages/groups": {"post": _op(
-        "Create a group chat", "Room", status=201, body={
+        "Create a group chat", "Group", status=201, body={
             "type": "object", "required": ["name"], "properties": {
                 "name": {"type": "string"}, "encrypted": {"type": "boolean"},
                 "members": {"type": "array", "items": {"type": "string"}}}})},
     "/messages/conversations": {"get": _op("Your DMs and groups, latest activity first",
-                                           "Object", errors=(401,))},
+                                           "Conversations")},
     "/messages/rooms/{room_id}/members": {"get": _op("Members of a room you are in", "Members",
                                                      params=[_ROOM_ID])},
     "/messages/rooms/{room_id}/invite": {"post": _op(
         "Invite someone", "Members", params=[_ROOM_ID], body=_USER_BODY)},
     "/messages/rooms/{room_id}/remove": {"post": _op(
-        "Remove (kick) someone", "Members", params=[_ROOM_ID], body=_USER_BODY,
-        errors=(400, 401, 403, 404))},
-    "/messages/rooms/{room_id}/leave": {"post": _op("Leave the room", "Object",
+        "Remove (kick) someone", "Members", params=[_ROOM_ID], body=_USER_BODY)},
+    "/messages/rooms/{room_id}/leave": {"post": _op("Leave the room", "Left",
                                                     params=[_ROOM_ID])},
     "/messages/rooms/{room_id}/send": {"post": _op(
         "Send text, an image, a file or an app link as you; refused (403) in encrypted "
@@ -162,42 +166,77 @@ PATHS: dict[str, dict[str, Any]] = {
         body={"type": "object", "properties": {
             "kind": {"type": "string", "enum": ["text", "image", "file", "app"]},
             "text": {"type": "string"}, "media": {"type": "string"},
-            "filename": {"type": "string"}, "app": {"type": "object"}}},
-        errors=(400, 401, 403, 404))},
+            "filename": {"type": "string"}, "app": {"type": "object"}}})},
     "/ai/request": {"post": _op(
         "Send m.matrix_os.ai_request from your AI to another AI and wait for its "
         "m.matrix_os.ai_response (504 on timeout)", "AiAnswer", body={
             "type": "object", "required": ["to", "content"], "properties": {
                 "to": {"type": "string"}, "content": {"type": "object"},
                 "timeout": {"type": "number", "maximum": 300}}},
-        errors=(400, 401, 404, 504))},
+        errors=(404, 504))},
     "/ipc/send_matrix_message": {"post": _op(
         "send_matrix_message({to, content}): from your AI by default (as: human to send as "
-        "you), opening a DM when there is none", "Sent", status=201, body={
+        "you), opening a DM when there is none", "IpcSent", status=201, body={
             "type": "object", "required": ["to", "content"], "properties": {
                 "to": {"type": "string"}, "content": {},
-                "as": {"type": "string", "enum": ["ai", "human"]}}},
-        errors=(400, 401, 403, 404))},
+                "as": {"type": "string", "enum": ["ai", "human"]}}})},
 }
 
-_AUTHOR = {"type": "object", "properties": {
-    "user_id": {"type": "string"}, "handle": {"type": "string"},
-    "display_name": {"type": "string"}, "avatar_url": {"type": "string", "nullable": True}}}
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "required": ["errcode", "error"], "properties": {
-        "errcode": {"type": "string", "example": "M_INVALID_PARAM"},
-        "error": {"type": "string"}}},
-    "Object": {"type": "object"},
-    "Health": {"type": "object", "properties": {
-        "status": {"type": "string", "enum": ["ok", "degraded"]},
-        "database": {"type": "object"}, "homeserver": {"type": "object"},
-        "capabilities": {"type": "object", "description": (
-            "server (name, version) and, each with status yes/no/pending/unknown/not_checked "
-            "and a detail: appservice_ping, ephemeral_events, to_device_events, "
-            "device_masquerading")},
-        "encryption": {"type": "object", "description": (
-            "setting (auto/appservice/sync), route (pending/appservice/sync/none), detail")}}},
+
+def _obj(required: list[str], properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A response object: `required` is what every answer carries (test_openapi checks that
+    every object schema of an answer says so)."""
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return _obj(["items", "next_cursor"], {
+        "items": {"type": "array", "items": item},
+        "next_cursor": {"type": "string", "nullable": True}})
+
+
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+_INT = {"type": "integer"}
+_BOOL = {"type": "boolean"}
+_AUTHOR = _obj(["user_id", "handle", "display_name", "avatar_url"], {
+    "user_id": _STRING, "handle": _STRING, "display_name": _STRING,
+    "avatar_url": _NULLABLE_STRING})
+_SHORT_AUTHOR = _obj(["user_id", "handle"], {"user_id": _STRING, "handle": _STRING})
+_CHECK = _obj(["ok"], {"ok": _BOOL, "latency_ms": {"type": "number"}, "error": _STRING})
+_CAPABILITY = _obj(["status", "detail"], {"status": _STRING, "detail": _STRING})
+_POST_PROPERTIES: dict[str, Any] = {
+    "id": _STRING, "room_id": _STRING, "event_id": _STRING, "author": _AUTHOR,
+    "kind": _STRING, "text": _STRING, "created_at": _INT,
+    "edited_at": {"type": "integer", "nullable": True},
+    "counts": _obj(["likes", "comments", "reposts"], {
+        "likes": _INT, "comments": _INT, "reposts": _INT}),
+    "liked": _BOOL,
+    "image": {"type": "object", "description": "url and the image's info (kind image)"},
+    "app": {"description": "the shared app as its event carries it (kind app)"},
+    "activity": {"description": "the activity as its event carries it (kind activity)"},
+    "repost_of": _obj(["room_id", "event_id", "author"], {
+        "room_id": _NULLABLE_STRING, "event_id": _NULLABLE_STRING,
+        "author": _NULLABLE_STRING}, description="kind repost"),
+    "external": {"type": "object", "description": "bridged from another platform: platform, "
+                 "url and id, each when the event carries it as a string",
+                 "properties": {"platform": _STRING, "url": _STRING, "id": _STRING}}}
+_POST_REQUIRED = ["id", "room_id", "event_id", "author", "kind", "text", "created_at",
+                  "edited_at", "counts", "liked"]
+_APP_PROPERTIES: dict[str, Any] = {
+    "id": _STRING, "slug": _STRING, "name": _STRING, "description": _STRING, "icon": _STRING,
+    "url": _STRING, "author": _SHORT_AUTHOR, "installs": _INT, "published_at": _INT,
+    "post": _ref("Post")}
+_APP_REQUIRED = ["id", "slug", "name", "description", "icon", "url", "author", "installs",
+                 "published_at"]
+_PERSON = _obj(["user_id", "handle", "since"], {
+    "user_id": _STRING, "handle": _STRING, "since": _INT})
+
+# Request bodies (what a client may send: nothing beyond the schemas' own `required`).
+_REQUESTS: dict[str, Any] = {
     "NewPost": {"type": "object", "properties": {
         "kind": {"type": "string", "enum": ["text", "image", "app", "activity"]},
         "as": {"type": "string", "enum": ["me", "ai"], "description": "yourself or your AI"},
@@ -208,47 +247,8 @@ SCHEMAS: dict[str, Any] = {
             "icon": {"type": "string"}, "url": {"type": "string"}, "slug": {"type": "string"}}},
         "activity": {"type": "object", "properties": {
             "kind": {"type": "string"}, "data": {"type": "object"}}}}},
-    "Post": {"type": "object", "properties": {
-        "id": {"type": "string"}, "room_id": {"type": "string"}, "event_id": {"type": "string"},
-        "author": _AUTHOR, "kind": {"type": "string"}, "text": {"type": "string"},
-        "created_at": {"type": "integer"}, "edited_at": {"type": "integer", "nullable": True},
-        "counts": {"type": "object", "properties": {
-            "likes": {"type": "integer"}, "comments": {"type": "integer"},
-            "reposts": {"type": "integer"}}},
-        "liked": {"type": "boolean"}, "image": {"type": "object"}, "app": {"type": "object"},
-        "activity": {"type": "object"}, "repost_of": {"type": "object"},
-        "external": {"type": "object", "description": "bridged from another platform",
-                     "properties": {"platform": {"type": "string"}, "url": {"type": "string"},
-                                    "id": {"type": "string"}}}}},
-    "PostPage": {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
-        "next_cursor": {"type": "string", "nullable": True}}},
-    "Comment": {"type": "object", "properties": {
-        "id": {"type": "string"}, "post_id": {"type": "string"}, "room_id": {"type": "string"},
-        "author": _AUTHOR, "text": {"type": "string"},
-        "in_reply_to": {"type": "string", "nullable": True}, "created_at": {"type": "integer"}}},
-    "CommentPage": {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
-        "next_cursor": {"type": "string", "nullable": True}}},
-    "Media": {"type": "object", "properties": {
-        "content_uri": {"type": "string"}, "mimetype": {"type": "string"},
-        "size": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}}},
     "HandleBody": {"type": "object", "required": ["handle"],
                    "properties": {"handle": {"type": "string"}}},
-    "FollowStatus": {"type": "object", "properties": {
-        "user_id": {"type": "string"}, "handle": {"type": "string"}, "room_id": {"type": "string"},
-        "following": {"type": "boolean"}, "followers_count": {"type": "integer"}}},
-    "Profile": {"type": "object", "properties": {
-        "user_id": {"type": "string"}, "handle": {"type": "string"},
-        "kind": {"type": "string", "enum": ["human", "ai"]},
-        "display_name": {"type": "string"}, "avatar_url": {"type": "string", "nullable": True},
-        "bio": {"type": "string"}, "links": {"type": "array", "items": {"type": "object"}},
-        "interests": {"type": "array", "items": {"type": "string"}},
-        "room_id": {"type": "string"}, "followers_count": {"type": "integer"},
-        "following_count": {"type": "integer"}, "following": {"type": "boolean"},
-        "apps": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
-        "recent_posts": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
-        "owner": {"type": "object"}, "ai": {"$ref": "#/components/schemas/AiProfile"}}},
     "ProfilePatch": {"type": "object", "properties": {
         "display_name": {"type": "string", "maxLength": 100},
         "avatar_url": {"type": "string", "description": "mxc:// URI"},
@@ -256,7 +256,7 @@ SCHEMAS: dict[str, Any] = {
         "links": {"type": "array", "maxItems": 10, "items": {"type": "object", "properties": {
             "url": {"type": "string"}, "title": {"type": "string"}}}},
         "interests": {"type": "array", "maxItems": 20, "items": {"type": "string"}}}},
-    "AiProfile": {"type": "object", "properties": {
+    "AiProfilePatch": {"type": "object", "properties": {
         "personality": {"type": "string"},
         "skills": {"type": "array", "items": {"type": "string"}},
         "capabilities": {"type": "array", "items": {"type": "string"}}}},
@@ -265,42 +265,123 @@ SCHEMAS: dict[str, Any] = {
         "name": {"type": "string"}, "description": {"type": "string"},
         "icon": {"type": "string"}, "url": {"type": "string"},
         "share": {"type": "boolean"}, "text": _TEXT}},
-    "App": {"type": "object", "properties": {
-        "id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"},
-        "description": {"type": "string"}, "icon": {"type": "string"},
-        "url": {"type": "string"}, "author": _AUTHOR, "installs": {"type": "integer"},
-        "published_at": {"type": "integer"}, "installs_7d": {"type": "integer"},
-        "post": {"$ref": "#/components/schemas/Post"}}},
-    "AppPage": {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
-        "next_cursor": {"type": "string", "nullable": True}}},
-    "Install": {"type": "object", "properties": {
-        "id": {"type": "string"}, "installed": {"type": "boolean"}, "new": {"type": "boolean"},
-        "installs": {"type": "integer"}}},
-    "SuggestionPage": {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"type": "object", "properties": {
-            "user_id": {"type": "string"}, "handle": {"type": "string"},
-            "display_name": {"type": "string"}, "score": {"type": "integer"},
-            "reasons": {"type": "array", "items": {"type": "string"}}}}},
-        "next_cursor": {"type": "string", "nullable": True}}},
-    "SearchResult": {"type": "object", "properties": {
-        "users": {"$ref": "#/components/schemas/PeoplePage"},
-        "posts": {"$ref": "#/components/schemas/PostPage"},
-        "apps": {"$ref": "#/components/schemas/AppPage"}}},
-    "Room": {"type": "object", "properties": {
-        "room_id": {"type": "string"}, "created": {"type": "boolean"},
-        "encrypted": {"type": "boolean"}, "notice": {"type": "string"}}},
-    "Members": {"type": "object", "properties": {
-        "room_id": {"type": "string"}, "count": {"type": "integer"},
-        "members": {"type": "array", "items": {"type": "object"}}}},
-    "Sent": {"type": "object", "properties": {
-        "room_id": {"type": "string"}, "event_id": {"type": "string"}}},
-    "AiAnswer": {"type": "object", "properties": {
-        "request_id": {"type": "string"}, "status": {"type": "string"},
-        "body": {"type": "string"}, "from": {"type": "string"}, "room_id": {"type": "string"}}},
-    "PeoplePage": {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"},
-        "next_cursor": {"type": "string", "nullable": True}}},
+}
+
+# Answers.
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(["errcode", "error"], {
+        "errcode": {"type": "string", "example": "M_INVALID_PARAM"}, "error": _STRING}),
+    "Document": _obj(["openapi", "info", "paths", "components"], {
+        "openapi": _STRING, "info": {"type": "object"}, "paths": {"type": "object"},
+        "components": {"type": "object"}}),
+    "Health": _obj(["status", "database", "homeserver", "capabilities", "encryption"], {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "database": _CHECK, "homeserver": _CHECK,
+        "capabilities": _obj(
+            ["server", "appservice_ping", "ephemeral_events", "to_device_events",
+             "device_masquerading"],
+            {"server": _obj(["name", "version"], {"name": _NULLABLE_STRING,
+                                                  "version": _NULLABLE_STRING}),
+             "appservice_ping": _CAPABILITY, "ephemeral_events": _CAPABILITY,
+             "to_device_events": _CAPABILITY, "device_masquerading": _CAPABILITY},
+            description="status: yes/no/pending/unknown/not_checked"),
+        "encryption": _obj(["setting", "route", "detail"], {
+            "setting": _STRING, "route": _STRING, "detail": _STRING,
+            "last_sync_ok_ms_ago": {"type": "integer", "nullable": True},
+            "last_sync_error": _NULLABLE_STRING},
+            description="setting (auto/appservice/sync), route (pending/appservice/sync/none)"),
+    }),
+    "Post": _obj(_POST_REQUIRED, _POST_PROPERTIES),
+    "PostPage": _page(_ref("Post")),
+    "TrendingPage": _page(_obj([*_POST_REQUIRED, "likes_24h"],
+                               {**_POST_PROPERTIES, "likes_24h": _INT})),
+    "Deleted": _obj(["deleted"], {"deleted": _BOOL}),
+    "Comment": _obj(["id", "post_id", "room_id", "author", "text", "in_reply_to"], {
+        "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _SHORT_AUTHOR,
+        "text": _STRING, "in_reply_to": _NULLABLE_STRING,
+        "created_at": {"type": "integer", "description": "in listed comments"},
+        "edited_at": {"type": "integer", "nullable": True,
+                      "description": "in listed comments"}}),
+    "CommentPage": _page(_obj(
+        ["id", "post_id", "room_id", "author", "text", "in_reply_to", "created_at",
+         "edited_at"], {
+            "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _SHORT_AUTHOR,
+            "text": _STRING, "in_reply_to": _NULLABLE_STRING, "created_at": _INT,
+            "edited_at": {"type": "integer", "nullable": True}})),
+    "Media": _obj(["content_uri", "mimetype", "size", "width", "height"], {
+        "content_uri": _STRING, "mimetype": _STRING, "size": _INT,
+        "width": {"type": "integer", "nullable": True},
+        "height": {"type": "integer", "nullable": True}}),
+    "FollowStatus": _obj(["user_id", "handle", "room_id", "following", "followers_count"], {
+        "user_id": _STRING, "handle": _STRING, "room_id": _STRING, "following": _BOOL,
+        "followers_count": _INT}),
+    "Profile": _obj(
+        ["user_id", "handle", "kind", "display_name", "avatar_url", "bio", "links",
+         "interests", "room_id", "followers_count", "following_count", "following", "apps",
+         "recent_posts"], {
+            "user_id": _STRING, "handle": _STRING,
+            "kind": {"type": "string", "enum": ["human", "ai"]},
+            "display_name": _NULLABLE_STRING, "avatar_url": _NULLABLE_STRING,
+            "bio": _STRING, "links": {"type": "array", "items": {"type": "object"}},
+            "interests": {"type": "array", "items": _STRING},
+            "room_id": _STRING, "followers_count": _INT, "following_count": _INT,
+            "following": _BOOL, "apps": {"type": "array", "items": _ref("App")},
+            "recent_posts": {"type": "array", "items": _ref("Post")},
+            "owner": {**_SHORT_AUTHOR, "description": "an AI's owner"},
+            "ai": _ref("AiProfile")}),
+    "AiProfile": _obj(["personality", "skills", "capabilities"], {
+        "personality": _STRING, "skills": {"type": "array", "items": _STRING},
+        "capabilities": {"type": "array", "items": _STRING}}),
+    "App": _obj(_APP_REQUIRED, _APP_PROPERTIES),
+    "TrendingAppPage": _page(_obj([*_APP_REQUIRED, "installs_7d"],
+                                  {**_APP_PROPERTIES, "installs_7d": _INT})),
+    "AppPage": _page(_ref("App")),
+    "Install": _obj(["id", "installed", "new", "installs"], {
+        "id": _STRING, "installed": _BOOL, "new": _BOOL, "installs": _INT}),
+    "SuggestionPage": _page(_obj(
+        ["user_id", "handle", "display_name", "avatar_url", "score", "reasons"], {
+            "user_id": _STRING, "handle": _STRING, "display_name": _STRING,
+            "avatar_url": _NULLABLE_STRING, "score": _INT,
+            "reasons": {"type": "array", "items": _STRING}})),
+    "SearchResult": {"type": "object", "minProperties": 1, "description": (
+        "one page for each type asked for (type=all: users, posts and apps)"), "properties": {
+            "users": _page(_obj(["user_id", "handle", "display_name", "avatar_url", "bio"], {
+                "user_id": _STRING, "handle": _STRING, "display_name": _STRING,
+                "avatar_url": _NULLABLE_STRING, "bio": _STRING})),
+            "posts": _ref("PostPage"), "apps": _ref("AppPage")}},
+    "Room": _obj(["room_id", "created", "with", "encrypted"], {
+        "room_id": _STRING, "created": _BOOL, "with": _STRING, "encrypted": _BOOL,
+        "notice": {"type": "string", "description": "why the DM is not encrypted, or why its "
+                   "AI cannot read it"}}),
+    "Group": _obj(["room_id", "name", "invited", "encrypted"], {
+        "room_id": _STRING, "name": _STRING, "invited": {"type": "array", "items": _STRING},
+        "encrypted": _BOOL}),
+    "Conversations": _obj(["items"], {"items": {"type": "array", "items": _obj(
+        ["room_id", "kind", "with", "name", "last_activity", "encrypted"], {
+            "room_id": _STRING, "kind": {"type": "string", "enum": ["dm", "group"]},
+            "with": _NULLABLE_STRING, "name": _NULLABLE_STRING,
+            "last_activity": {"type": "integer", "nullable": True}, "encrypted": _BOOL})}}),
+    "Members": _obj(["room_id", "count", "members"], {
+        "room_id": _STRING, "count": _INT, "members": {"type": "array", "items": _obj(
+            ["user_id", "display_name", "avatar_url", "is_ai"], {
+                "user_id": _STRING, "display_name": _NULLABLE_STRING,
+                "avatar_url": _NULLABLE_STRING, "is_ai": _BOOL})}}),
+    "Left": _obj(["room_id", "left"], {"room_id": _STRING, "left": _BOOL}),
+    "Sent": _obj(["room_id", "event_id", "content"], {
+        "room_id": _STRING, "event_id": _STRING, "content": {"type": "object"}}),
+    "IpcSent": _obj(["room_id", "event_id", "from", "to", "created_dm"], {
+        "room_id": _STRING, "event_id": _STRING, "from": _STRING, "to": _STRING,
+        "created_dm": _BOOL}),
+    "AiAnswer": _obj(["request_id", "room_id", "request_event_id", "response_event_id",
+                      "status", "body", "from"], {
+        "request_id": _STRING, "room_id": _STRING, "request_event_id": _STRING,
+        "response_event_id": _STRING,
+        "status": {"type": "string", "description": "ok or error (as the answering AI says)"},
+        "body": _STRING, "from": _STRING}),
+    "PeoplePage": _obj(["items", "count", "next_cursor"], {
+        "items": {"type": "array", "items": _PERSON}, "count": _INT,
+        "next_cursor": {"type": "string", "nullable": True}}),
+    **_REQUESTS,
 }
 
 DOCUMENT: dict[str, Any] = {

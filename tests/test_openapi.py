@@ -1,0 +1,85 @@
+"""The OpenAPI document says what answers always carry and every status an operation gives.
+
+(That it lists exactly the routes the app has: test_social_follows_feed.py; that the API keeps
+to it under generated input, statuses included: test_hostile_input.py.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matrix_social.api.openapi import DOCUMENT
+
+# Object schemas of answers where no property is always there, and why.
+OPTIONAL_ONLY = {
+    "SearchResult": "one page per type asked for",
+    "image": "whatever the image event's info holds",
+    "external": "each key only when the event carries it",
+}
+FREE_FORM = {"info", "paths", "components", "content", "links[]"}
+
+
+def _resolve(schema: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[1]
+        return name, DOCUMENT["components"]["schemas"][name]
+    return None, schema
+
+
+def _walk(schema: dict[str, Any], name: str, seen: set[str], out: list[tuple[str, dict]]):
+    ref_name, schema = _resolve(schema)
+    if ref_name:
+        if ref_name in seen:
+            return
+        seen.add(ref_name)
+        name = ref_name
+    out.append((name, schema))
+    for key, prop in (schema.get("properties") or {}).items():
+        _walk(prop, key, seen, out)
+    if "items" in schema:
+        _walk(schema["items"], f"{name}[]", seen, out)
+
+
+def _answer_schemas() -> list[tuple[str, dict]]:
+    out: list[tuple[str, dict]] = []
+    seen: set[str] = set()
+    for operations in DOCUMENT["paths"].values():
+        for op in operations.values():
+            for response in op["responses"].values():
+                _walk(response["content"]["application/json"]["schema"], "answer", seen, out)
+    return out
+
+
+def test_every_object_in_an_answer_says_what_it_always_carries():
+    schemas = _answer_schemas()
+    assert len(schemas) > 100
+    missing = []
+    for name, schema in schemas:
+        if schema.get("type") != "object" or name in FREE_FORM:
+            continue
+        if name in OPTIONAL_ONLY:
+            assert "required" not in schema, name
+            continue
+        required = schema.get("required")
+        if not required:
+            missing.append(name)
+            continue
+        unknown = set(required) - set(schema.get("properties") or {})
+        assert not unknown, (name, unknown)
+    assert missing == [], f"object schemas without required: {missing}"
+
+
+def test_every_operation_documents_the_errors_any_may_give():
+    for path, operations in DOCUMENT["paths"].items():
+        for method, op in operations.items():
+            codes = set(op["responses"])
+            expected = {"400"}
+            if op.get("security") != []:
+                expected |= {"401", "403", "502"}
+            if "requestBody" in op:
+                expected.add("413")
+            assert expected <= codes, (method, path, sorted(codes))
+            for code, response in op["responses"].items():
+                if code.startswith(("4", "5")):
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (method, path, code)
