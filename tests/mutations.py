@@ -1,0 +1,284 @@
+"""Break the product on purpose, one documented way at a time, and show which test catches it.
+
+    .venv/bin/python -m tests.mutations            # baseline, then every mutation
+    .venv/bin/python -m tests.mutations --list     # what would be run
+    .venv/bin/python -m tests.mutations --only 429 --no-baseline
+
+For each mutation: the working tree (tracked and untracked, not ignored files) is copied to a
+scratch directory under /tmp, one source edit is applied there (a string that must occur
+exactly once: when the code moves, the run stops and says so, so this list stays honest), and
+the tests listed for it run there with -x and a time bound. A mutation is caught when a test
+fails. The baseline first runs every listed test on the unmutated copy: a catch means nothing
+if the test fails anyway. Exit status 0 only when the baseline passes and every mutation is
+caught. See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTATIONS = [
+    Mutation(
+        "responder stops encrypting",
+        "matrix_social/ai/responder.py",
+        "        event_type, content = await self.encryption.prepare(room, event_type, content)\n",
+        "",
+        ("tests/test_encryption.py",)),
+    Mutation(
+        "processed mark before the events are stored",
+        "matrix_social/matrix/txn_guard.py",
+        "                try:\n                    async with batch() as gathered:\n",
+        "                try:\n                    await txn.mark_processed(db, key)\n"
+        "                    async with batch() as gathered:\n",
+        ("tests/test_reliability.py::"
+         "test_kill_9_inside_a_transaction_loses_and_duplicates_nothing",)),
+    Mutation(
+        "API answers 429 to most requests",
+        "matrix_social/api/auth.py",
+        '        token = header.removeprefix("Bearer ").strip()\n',
+        '        token = header.removeprefix("Bearer ").strip()\n'
+        '        self._calls = getattr(self, "_calls", 0) + 1\n'
+        '        if self._calls % 5:\n'
+        '            raise ApiError(429, "M_LIMIT_EXCEEDED", "Too many requests")\n',
+        ("tests/test_reliability.py::test_load_50_clients_ci",)),
+    Mutation(
+        "/ai/request trusts a client-supplied sender",
+        "matrix_social/api/routes_messaging.py",
+        '            user, body.get("to"), body.get("content"), body.get("timeout")))',
+        '            body.get("sender") or user, body.get("to"), body.get("content"),\n'
+        '            body.get("timeout")))',
+        ("tests/test_security.py::test_mallory_cannot_act_for_alice_on_any_route",)),
+    Mutation(
+        "skip the hs_token check (the token compared with itself)",
+        "matrix_social/matrix/txn_guard.py",
+        "if not hmac.compare_digest(token.encode(), hs_token.encode()):",
+        "if not hmac.compare_digest(token.encode(), token.encode()):",
+        ("tests/test_foundation.py::test_wrong_hs_token_is_forbidden_and_processes_nothing",
+         "tests/test_security.py::test_homeserver_routes_refuse_a_missing_or_wrong_hs_token")),
+    Mutation(
+        "count a 👍 as a like",
+        "matrix_social/content/parse.py",
+        'return isinstance(key, str) and key.replace("\\ufe0f", "") == '
+        'ev.LIKE_KEY.replace("\\ufe0f", "")',
+        'return isinstance(key, str) and key.replace("\\ufe0f", "") in '
+        '(ev.LIKE_KEY.replace("\\ufe0f", ""), "👍")',
+        ("tests/test_social_posts.py::"
+         "test_like_and_comment_from_a_plain_client_move_the_counts",)),
+    Mutation(
+        "index a non-owner's top-level message as a post",
+        "matrix_social/matrix/ingest/rules.py",
+        "        elif relation.rel_type is None and sender == feed.owner:\n",
+        "        elif relation.rel_type is None:\n",
+        ("tests/test_social_posts.py::test_top_level_message_by_a_non_owner_is_not_a_post",)),
+    Mutation(
+        # The only rate-limited path on this branch (DMs and mentions, in the responder).
+        "drop the AI rate limit for DMs and mentions",
+        "matrix_social/ai/responder.py",
+        "        if not is_owner:\n            verdict = await self.limiter.check(ai, sender)\n",
+        "        if False:\n            verdict = await self.limiter.check(ai, sender)\n",
+        ("tests/test_ai_puppets.py::"
+         "test_eleventh_message_in_an_hour_reaches_no_backend_even_after_restart",)),
+    Mutation(
+        "health says ok whatever its checks found",
+        "matrix_social/api/health.py",
+        '        ok = database["ok"] and homeserver["ok"]\n',
+        "        ok = True\n",
+        ("tests/test_foundation.py::test_health_names_the_database_when_it_is_down",
+         "tests/test_foundation.py::test_health_names_the_homeserver_when_it_does_not_answer")),
+]
+
+
+def check_targets(mutations: list[Mutation]) -> None:
+    """Every mutation's text occurs exactly once in the real tree, or nothing runs."""
+    stale = []
+    for m in mutations:
+        path = ROOT / m.file
+        found = path.read_text().count(m.old) if path.exists() else 0
+        if found != 1:
+            stale.append(f"  {m.name}: the text to change occurs {found} times in {m.file}")
+    if stale:
+        sys.exit("mutation list out of date (update tests/mutations.py):\n" + "\n".join(stale))
+
+
+def copy_tree(target: Path) -> None:
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def env_for(copy: Path) -> dict[str, str]:
+    """The copy's package first on the path, for pytest and for the processes it starts."""
+    path = os.pathsep.join(filter(None, [str(copy), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def check_imports_from(copy: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", "import matrix_social; "
+                          "print(matrix_social.__file__)"], cwd=copy, env=env_for(copy),
+                         capture_output=True, text=True, check=True).stdout.strip()
+    if not out.startswith(str(copy)):
+        sys.exit(f"the copy would not be what is tested: matrix_social comes from {out}")
+
+
+def kill_leftovers(marker: str) -> None:
+    """Processes the run started (Synapse, the bridge) still running from the scratch copy."""
+    for pid_dir in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline and int(pid_dir.name) != os.getpid():
+            with contextlib.suppress(OSError):
+                os.kill(int(pid_dir.name), signal.SIGKILL)
+
+
+@dataclass
+class Result:
+    outcome: str  # passed, failed, error, timeout
+    failed: list[str]
+    seconds: float
+    log: Path
+
+
+def run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> Result:
+    log = copy / "pytest.log"
+    basetemp = copy / ".pytest-tmp"
+    started = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider",
+             "--basetemp", str(basetemp)],
+            cwd=copy, env=env_for(copy), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)  # pytest tears its fixtures down
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            rc = None
+    kill_leftovers(f"{copy}/")
+    seconds = time.monotonic() - started
+    text = log.read_text(errors="replace")
+    failed = re.findall(r"^FAILED (\S+)", text, re.MULTILINE)
+    if rc is None:
+        return Result("timeout", failed, seconds, log)
+    if rc == 0:
+        return Result("passed", [], seconds, log)
+    if rc == 1 and failed:
+        return Result("failed", failed, seconds, log)
+    return Result("error", re.findall(r"^ERROR (\S+)", text, re.MULTILINE), seconds, log)
+
+
+def prepared_copy(scratch: Path, label: str) -> Path:
+    copy = scratch / label
+    copy.mkdir()
+    copy_tree(copy)
+    return copy
+
+
+def apply(copy: Path, m: Mutation) -> None:
+    path = copy / m.file
+    text = path.read_text()
+    if text.count(m.old) != 1:
+        sys.exit(f"{m.name}: the text to change is not in the copy of {m.file} exactly once")
+    path.write_text(text.replace(m.old, m.new))
+
+
+def short(test: str) -> str:
+    return test.removeprefix("tests/")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="run the mutations whose name contains this text")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip running the listed tests on the unmutated copy first")
+    parser.add_argument("--list", action="store_true", help="list the mutations and stop")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copies")
+    parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT,
+                        help=f"seconds per pytest run (default {RUN_TIMEOUT})")
+    args = parser.parse_args()
+    mutations = [m for m in MUTATIONS if not args.only or args.only.lower() in m.name.lower()]
+    check_targets(MUTATIONS)
+    if args.list or not mutations:
+        for m in mutations:
+            print(f"{m.name}  [{m.file}]  -> {', '.join(map(short, m.tests))}")
+        return 0 if mutations else 2
+    scratch = Path(tempfile.mkdtemp(prefix="matrix-social-mutations-"))
+    print(f"scratch copies in {scratch}", flush=True)
+    ok = True
+    rows = []
+    try:
+        if not args.no_baseline:
+            tests = tuple(dict.fromkeys(t for m in mutations for t in m.tests))
+            copy = prepared_copy(scratch, "baseline")
+            check_imports_from(copy)
+            result = run_tests(copy, tests, args.timeout * 2)
+            print(f"baseline (unmutated, {len(tests)} tests): {result.outcome} in "
+                  f"{result.seconds:.0f} s", flush=True)
+            if result.outcome != "passed":
+                print(result.log.read_text(errors="replace")[-4000:])
+                return 1
+        for index, m in enumerate(mutations, 1):
+            copy = prepared_copy(scratch, f"m{index}")
+            check_imports_from(copy)
+            apply(copy, m)
+            result = run_tests(copy, m.tests, args.timeout)
+            caught = result.outcome == "failed"
+            ok &= caught
+            by = ", ".join(map(short, result.failed)) or "-"
+            rows.append((m.name, m.file.removeprefix("matrix_social/"),
+                         "<br>".join(map(short, m.tests)),
+                         "yes" if caught else f"NO ({result.outcome})", by,
+                         f"{result.seconds:.0f} s"))
+            print(f"[{index}/{len(mutations)}] {m.name}: "
+                  f"{'caught by ' + by if caught else 'NOT CAUGHT (' + result.outcome + ')'} "
+                  f"({result.seconds:.0f} s)", flush=True)
+            if not caught:
+                print(result.log.read_text(errors="replace")[-3000:])
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print()
+    print("| mutation | file | tests run | caught | failing test | time |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
