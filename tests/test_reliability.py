@@ -1,4 +1,4 @@
-"""Reliability: transactions applied once, kill -9 during delivery, load with 50 clients.
+"""Reliability: transactions applied once, kill -9 inside a transaction, load with 50 clients.
 
 Other reliability points live next to the code they exercise:
 - transaction resent with the same id: test_foundation.py (sequential retry, after a restart)
