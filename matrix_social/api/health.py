@@ -3,6 +3,7 @@ the homeserver deliver to appservices, and can AIs read encrypted rooms."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from aiohttp import web
@@ -12,11 +13,16 @@ from mautrix.util.async_db import Database
 from ..matrix.capabilities import CapabilityCheck
 from ..matrix.e2be_route import EncryptionRoute
 
+CHECK_TIMEOUT = 1.5  # each check; the answer comes within 2 s even when both hang
+
 
 async def _timed(check) -> dict:
     start = time.perf_counter()
     try:
-        await check()
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await check()
+    except TimeoutError:
+        return {"ok": False, "error": f"no answer within {CHECK_TIMEOUT:g} s"}
     except Exception as e:
         return {"ok": False, "error": f"{type(e).__name__}: {e}"[:300]}
     return {"ok": True, "latency_ms": round((time.perf_counter() - start) * 1000, 1)}
@@ -25,8 +31,8 @@ async def _timed(check) -> dict:
 def add_health_routes(app: web.Application, db: Database, az: AppService,
                       capabilities: CapabilityCheck, e2be_route: EncryptionRoute) -> None:
     async def health(_: web.Request) -> web.Response:
-        database = await _timed(lambda: db.fetchval("SELECT 1"))
-        homeserver = await _timed(lambda: az.intent.whoami())
+        database, homeserver = await asyncio.gather(
+            _timed(lambda: db.fetchval("SELECT 1")), _timed(lambda: az.intent.whoami()))
         ok = database["ok"] and homeserver["ok"]
         return web.json_response(
             {"status": "ok" if ok else "degraded", "database": database, "homeserver": homeserver,
