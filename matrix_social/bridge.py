@@ -106,6 +106,16 @@ class SocialBridge(Bridge):
         except RuntimeError:
             super().init_loop()
 
+    def prepare_db(self) -> None:
+        """mautrix's database, except that a broken PostgreSQL connection is dropped from the
+        pool and the operation fails (the homeserver retries the transaction) instead of
+        exiting the process (mautrix's default on asyncpg internal errors)."""
+        if str(self.config["appservice.database"]).startswith("postgres"):
+            options = dict(self.config["appservice.database_opts"] or {})
+            options.setdefault("meow_exit_on_ice", False)
+            self.config["appservice.database_opts"] = options
+        super().prepare_db()
+
     def prepare_bridge(self) -> None:
         """The one place the object graph is wired (services.py builds each component)."""
         services = self.services = Services(self.config, self.az, self.db)
@@ -128,6 +138,7 @@ class SocialBridge(Bridge):
     async def start(self) -> None:
         await self.services.http.start()
         await super().start()
+        mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
 
     async def stop(self) -> None:
         await self.services.background.stop()

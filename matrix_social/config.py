@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -69,10 +70,13 @@ CHECKS: list[Check] = [
      "true (to-device events in transactions), false (the bot's device syncs) or auto"),
     ("bridge.ai_suffix", _is_localpart, "a localpart suffix such as _ai"),
     ("bridge.feed_alias_prefix", _is_localpart, "an alias prefix such as feed_"),
-    ("api.token_cache_seconds", _is_positive_int, "a number of seconds"),
+    ("api.token_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
+     and 0 <= v <= 5, "0 to 5 seconds (a token revoked at the homeserver must stop working "
+     "within 5 s)"),
     ("api.trending_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and v >= 0, "a number of seconds (0: no cache)"),
     ("api.max_page_size", _is_positive_int, "a positive integer"),
+    ("api.header_timeout_seconds", _is_positive_int, "a number of seconds"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
     ("api.web_homeserver_url", lambda v: v in ("", None) or _is_http_url(v),
@@ -131,6 +135,7 @@ class Config(BaseBridgeConfig):
         copy("api.token_cache_seconds")
         copy("api.trending_cache_seconds")
         copy("api.max_page_size")
+        copy("api.header_timeout_seconds")
         copy("api.max_image_size")
         copy("api.app_runner_url")
         copy("api.web_homeserver_url")
@@ -162,6 +167,18 @@ class Config(BaseBridgeConfig):
             "aliases": [{"exclusive": True, "regex": f"#{alias_prefix}.*:{domain}"}],
             "rooms": [],
         }
+
+    def save(self) -> None:
+        """The config and the registration hold the as_token, which can act as every local
+        user: both are readable by their owner only (0600), from before the first byte."""
+        for path in (self.path, self.registration_path):
+            if path:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+                os.chmod(path, 0o600)
+        super().save()
+        for path in (self.path, self.registration_path):
+            if path and os.path.exists(path):
+                os.chmod(path, 0o600)
 
     def generate_registration(self) -> None:
         self["appservice.as_token"] = self._new_token()

@@ -20,6 +20,7 @@ from .config import PLATFORMS, Config
 from .container import component
 from .http_client import HttpClient
 from .ids import Identities
+from .matrix.bio_topic import BioTopicSync
 from .matrix.capabilities import CapabilityCheck
 from .matrix.discovery import RemoteFeedDiscovery
 from .matrix.dispatch import EventDispatcher
@@ -27,6 +28,7 @@ from .matrix.e2be_notices import EncryptionNotices
 from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
+from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
 from .matrix.invites import Invites
@@ -154,7 +156,15 @@ class Services:
 
     @component
     def invites(self) -> Invites:
-        return Invites(self.az, self.ids, self.puppets, self.encryption)
+        return Invites(self.az, self.ids, self.owners, self.puppets, self.encryption)
+
+    @component
+    def hygiene(self) -> FeedHygiene:
+        return FeedHygiene(self.az, self.db, self.owners)
+
+    @component
+    def bio_topic(self) -> BioTopicSync:
+        return BioTopicSync(self.az, self.owners)
 
     @component
     def profile_mirror(self) -> ProfileMirror:
@@ -172,11 +182,15 @@ class Services:
         return make_backend(self.config, self.http)
 
     @component
+    def ai_rate_limit(self) -> RateLimiter:
+        return RateLimiter(self.db, self.ids, self.config["ai.rate_limit_per_hour"])
+
+    @component
     def responder(self) -> Responder:
         context = ContextBuilder(self.db, self.ids, self.directory,
                                  self.config["ai.history_messages"])
-        limiter = RateLimiter(self.db, self.config["ai.rate_limit_per_hour"])
-        return Responder(self.az, self.ids, self.puppets, self.owners, context, limiter,
+        return Responder(self.az, self.ids, self.puppets, self.owners, context,
+                         self.ai_rate_limit,
                          self.backend, self.encryption, self.background,
                          self.config["ai.timeout_seconds"])
 
@@ -205,7 +219,7 @@ class Services:
 
     @component
     def follows(self) -> Follows:
-        return Follows(self.db, self.users, self.intents, self.feed_rooms)
+        return Follows(self.db, self.ids, self.users, self.intents, self.feed_rooms)
 
     @component
     def profiles(self) -> Profiles:
@@ -229,7 +243,7 @@ class Services:
 
     @component
     def ai_requests(self) -> AiRequests:
-        return AiRequests(self.ids, self.users, self.ai_to_ai)
+        return AiRequests(self.ids, self.users, self.ai_to_ai, self.ai_rate_limit)
 
     @component
     def ipc(self) -> Ipc:
@@ -257,5 +271,6 @@ class Services:
     def connect(self, dispatcher: EventDispatcher) -> None:
         """Who hears each event, in this order: invites and encryption set-up first, then the
         index, then what reacts to the indexed event."""
-        dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.profile_mirror,
-                             self.discovery, self.responder, self.ai_to_ai)
+        dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.hygiene,
+                             self.bio_topic, self.profile_mirror, self.discovery,
+                             self.responder, self.ai_to_ai)

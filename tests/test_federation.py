@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from urllib.parse import quote
 
 from nio import (
@@ -282,8 +283,10 @@ async def test_follow_while_the_remote_server_is_down_fails_cleanly_then_works(s
     post = await api_ok(remote, "POST", "/posts", frank, json={"text": "anyone there?"})
     remote.synapse.stop()
     try:
+        started = time.monotonic()
         status, body = await api(stack, "POST", "/follow", alice,
                                  json={"handle": frank.user_id})
+        assert time.monotonic() - started <= 6, "a follow fails within 5 s"
         assert status == 502, body
         assert body["errcode"] == "M_UNKNOWN" and remote.domain in body["error"], body
         following = await api_ok(stack, "GET", f"/following/{alice.localpart}", alice)
@@ -345,3 +348,37 @@ async def test_malformed_social_content_from_a_remote_server_is_skipped(stack, r
     assert (view["text"], view["counts"]) == ("fine", {"likes": 0, "comments": 0, "reposts": 0})
     health = await api_ok(stack, "GET", "/health")
     assert health["status"] == "ok", health
+
+
+async def test_a_user_of_another_server_cannot_speak_for_another_user_there(stack, remote):
+    """Finding 3 of the trust issue: eve (on the other server) makes a room claiming to be
+    bob's feed, with a forged bio and app, and gets our user into it."""
+    alice = await stack.register("alice")
+    bob, eve = await remote.register("bob"), await remote.register("eve")
+    real = await api_ok(remote, "POST", "/posts", bob, json={"text": "bob's real feed"})
+    e = remote.nio(eve)
+    created = await e.room_create(invite=[alice.user_id])
+    assert isinstance(created, RoomCreateResponse), created
+    forged = created.room_id
+    for etype, key, content in (
+            (ev.FEED_STATE, "", {"owner": bob.user_id, "kind": "human"}),
+            (ev.PROFILE_STATE, "", {"bio": "forged bio", "links": ["https://evil.example"]}),
+            (ev.APP_STATE, "fake", {"name": "Fake", "url": "https://evil.example/app"})):
+        resp = await e.room_put_state(forged, str(etype), content, state_key=key)
+        assert isinstance(resp, RoomPutStateResponse), resp
+    joined = await stack.nio(alice).join(forged)  # as Element would, from the invite
+    assert isinstance(joined, JoinResponse), joined
+
+    async def attached():
+        return await stack.bridge.db.fetchval(
+            "SELECT room_id FROM feed_room WHERE owner=$1", bob.user_id)
+
+    assert await eventually(attached, timeout=30, what="bob's real feed found") == \
+        real["room_id"]
+    profile = await api_ok(stack, "GET", f"/profile/{quote(bob.user_id, safe='')}", alice)
+    assert profile["room_id"] == real["room_id"]
+    assert profile["bio"] == "" and profile["links"] == [] and profile["apps"] == []
+    followed = await api_ok(stack, "POST", "/follow", alice, json={"handle": bob.user_id})
+    assert followed["room_id"] == real["room_id"]
+    assert await stack.bridge.db.fetchval(
+        "SELECT COUNT(*) FROM feed_room WHERE room_id=$1", forged) == 0

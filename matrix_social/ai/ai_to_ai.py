@@ -17,11 +17,12 @@ from mautrix.types import RoomID
 
 from .. import events as ev
 from ..background import Background
-from ..errors import RequestTimeout
+from ..errors import RateLimited, RequestTimeout
 from ..ids import Identities
 from ..matrix.dms import open_dm
 from ..matrix.puppets import Puppets
 from .backends import APOLOGY
+from .rate_limit import Verdict
 from .responder import Responder
 
 log = logging.getLogger("matrix_social.ai")
@@ -36,7 +37,8 @@ class AiToAi:
         self.puppets = puppets
         self.responder = responder
         self.background = background
-        self._waiting: dict[str, asyncio.Future] = {}
+        # request id -> (the AI asked, the future its answer resolves)
+        self._waiting: dict[str, tuple[str, asyncio.Future]] = {}
 
     async def request(self, from_ai: str, to_ai: str, content: dict[str, Any],
                       timeout: float) -> dict[str, Any]:
@@ -48,7 +50,7 @@ class AiToAi:
         await self._until_joined(intent, room_id, to_ai, deadline)
         request_id = secrets.token_urlsafe(12)
         future = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = future
+        self._waiting[request_id] = (to_ai, future)
         try:
             event_id = await self.responder.send(intent, room_id, {
                 "request_id": request_id, "to": to_ai, "body": content.get("body", ""),
@@ -61,6 +63,8 @@ class AiToAi:
                     f"{to_ai} did not answer within {timeout:g} seconds") from None
         finally:
             self._waiting.pop(request_id, None)
+        if answer["status"] == "rate_limited":
+            raise RateLimited(answer["body"], int(answer.get("retry_after_ms") or 0))
         return {"request_id": request_id, "room_id": room_id, "request_event_id": event_id,
                 **answer}
 
@@ -86,17 +90,42 @@ class AiToAi:
                 self.background.spawn(self._answer(raw, to_ai, content))
 
     def _resolve(self, raw: dict[str, Any]) -> None:
+        """Only the AI that was asked answers a request (anyone in the room could send an
+        ai_response naming its id)."""
         content = raw.get("content") or {}
-        future = self._waiting.get(content.get("request_id"))
-        if future is not None and not future.done():
-            future.set_result({"status": content.get("status", "ok"),
-                               "body": content.get("body", ""), "from": raw["sender"],
-                               "response_event_id": raw["event_id"]})
+        asked, future = self._waiting.get(content.get("request_id"), (None, None))
+        if future is None or future.done() or raw["sender"] != asked:
+            return
+        future.set_result({"status": content.get("status", "ok"),
+                           "body": content.get("body", ""), "from": raw["sender"],
+                           "response_event_id": raw["event_id"],
+                           "retry_after_ms": content.get("retry_after_ms")})
 
     async def _answer(self, raw: dict[str, Any], to_ai: str, content: dict[str, Any]) -> None:
+        try:
+            await self._answer_once(raw, to_ai, content)
+        except Exception:
+            log.exception("AI %s could not answer request %s", to_ai, raw.get("event_id"))
+
+    async def _answer_once(self, raw: dict[str, Any], to_ai: str,
+                           content: dict[str, Any]) -> None:
         responder = self.responder
+        room = RoomID(raw["room_id"])
+        if to_ai not in await responder.members(room):
+            return  # addressed to an AI that is not in this room
         intent = await self.puppets.ensure_ai(to_ai)
         if intent is None:
+            return
+        verdict = await responder.limiter.check(to_ai, raw["sender"])
+        if verdict is Verdict.SILENT:
+            return
+        if verdict is Verdict.NOTIFY:
+            await responder.send(intent, room, {
+                "request_id": content["request_id"], "status": "rate_limited",
+                "body": responder.rate_notice,
+                "retry_after_ms": await responder.limiter.retry_after_ms(to_ai, raw["sender"]),
+                "m.relates_to": {"rel_type": "m.reference", "event_id": raw["event_id"]},
+            }, ev.AI_RESPONSE)
             return
         body = content.get("body") if isinstance(content.get("body"), str) else ""
         request = await responder.build_request(

@@ -7,8 +7,9 @@ from typing import Any
 
 import aiohttp
 
-from ..errors import BackendError
+from ..errors import BackendError, Forbidden
 from ..http_client import HttpClient
+from ..identifiers import url_segment
 
 log = logging.getLogger("matrix_social.ai")
 
@@ -49,7 +50,11 @@ class HttpBackend(Backend):
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def answer(self, request: dict[str, Any]) -> str:
-        url = self.url_template.format(localpart=request["ai"]["owner_localpart"])
+        try:
+            url = self.url_template.format(
+                localpart=url_segment(request["ai"]["owner_localpart"]))
+        except Forbidden as e:
+            raise BackendError(f"no agent URL for this owner: {e}") from None
         try:
             async with self.http.session.post(url, json=request, timeout=self.timeout) as resp:
                 if resp.status != 200:

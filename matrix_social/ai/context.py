@@ -8,11 +8,14 @@ from typing import Any
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
+from mautrix.errors import MatrixRequestError
 from mautrix.util.async_db import Database
 
 from ..db import ai_profiles, feed_rooms, follows, profiles
 from ..ids import Identities
 from ..matrix.user_directory import UserDirectory
+
+HISTORY_TYPES = ("m.room.message", "m.room.member", "m.room.history_visibility")
 
 
 class ContextBuilder:
@@ -51,17 +54,54 @@ class ContextBuilder:
             "profile": await ai_profiles.get(self.db, ai),
         }
 
-    async def room_history(self, intent: IntentAPI, room_id: str,
-                           exclude_event: str) -> list[dict[str, Any]]:
+    async def room_history(self, intent: IntentAPI, room_id: str, exclude_event: str,
+                           asker: str) -> list[dict[str, Any]]:
+        """The room's latest messages that `asker` may read: the AI reads the room as a member,
+        but the asker may have joined later (history_visibility joined or invited), so what
+        came before their membership is left out, as their own client would show it."""
         page = await intent.api.request(
             Method.GET, Path.v3.rooms[room_id].messages,
-            query_params={"dir": "b", "limit": str(self.history_size + 1),
-                          "filter": json.dumps({"types": ["m.room.message"]})})
+            query_params={"dir": "b", "limit": str(self.history_size * 3 + 10),
+                          "filter": json.dumps({"types": list(HISTORY_TYPES)})})
+        visibility = await self._visibility(intent, room_id)
+        membership = "join"  # the asker just wrote in the room
         history = []
-        for event in page.get("chunk", []):
-            body = (event.get("content") or {}).get("body")
-            if event.get("event_id") == exclude_event or not isinstance(body, str):
+        for event in page.get("chunk", []):  # newest first: walking back in time
+            etype, content = event.get("type"), event.get("content") or {}
+            before = ((event.get("unsigned") or {}).get("prev_content") or {})
+            if etype == "m.room.history_visibility" and event.get("state_key") == "":
+                visibility = before.get("history_visibility", "shared")
+                continue
+            if etype == "m.room.member":
+                if event.get("state_key") == asker:
+                    membership = before.get("membership", "leave")
+                continue
+            body = content.get("body")
+            if event.get("event_id") == exclude_event or not isinstance(body, str) \
+                    or not _visible(visibility, membership):
                 continue
             history.append({"sender": event["sender"], "body": body[:2000],
                             "ts": event.get("origin_server_ts")})
-        return list(reversed(history[: self.history_size]))
+            if len(history) >= self.history_size:
+                break
+        return list(reversed(history))
+
+    @staticmethod
+    async def _visibility(intent: IntentAPI, room_id: str) -> str:
+        try:
+            content = await intent.api.request(
+                Method.GET, Path.v3.rooms[room_id].state["m.room.history_visibility"])
+        except MatrixRequestError:
+            return "shared"  # the spec's default
+        value = content.get("history_visibility")
+        return value if isinstance(value, str) else "shared"
+
+
+def _visible(visibility: str, membership: str) -> bool:
+    """Could a member whose membership at that point was `membership` read an event sent
+    under `visibility`? (An unknown value is treated as the strictest.)"""
+    if visibility in ("world_readable", "shared"):
+        return True
+    if visibility == "invited":
+        return membership in ("invite", "join")
+    return membership == "join"

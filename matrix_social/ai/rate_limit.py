@@ -1,4 +1,7 @@
-"""10 messages an hour per sender and AI, sliding; one notice per window past the limit."""
+"""The one rate limit every path to an AI's answer passes (a DM, a mention, an ai_request event
+from any server, POST /ai/request): 10 messages an hour per sender and AI, sliding, kept across
+restarts; the AI's owner is never limited. Past the limit: one notice per window, then silence.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from mautrix.util.async_db import Database
 
 from ..clock import now_ms
 from ..db import ai_rate
+from ..ids import Identities
+from ..locks import KeyedLocks
 
 HOUR_MS = 3600 * 1000
 
@@ -19,18 +24,36 @@ class Verdict(Enum):
 
 
 class RateLimiter:
-    def __init__(self, db: Database, per_hour: int) -> None:
+    def __init__(self, db: Database, ids: Identities, per_hour: int) -> None:
         self.db = db
+        self.ids = ids
         self.per_hour = per_hour
+        self._locks = KeyedLocks()  # one decision at a time per (AI, sender), in any room
+
+    def exempt(self, ai: str, sender: str) -> bool:
+        return sender == self.ids.named_owner(ai)
 
     async def check(self, ai: str, sender: str, now: int | None = None) -> Verdict:
+        """Count one message from `sender` to `ai` if it is within the limit."""
+        if self.exempt(ai, sender):
+            return Verdict.ALLOW
         now = now if now is not None else now_ms()
         window_start = now - HOUR_MS
-        if await ai_rate.count_since(self.db, ai, sender, window_start) < self.per_hour:
-            await ai_rate.record(self.db, ai, sender, now, prune_before=window_start)
-            return Verdict.ALLOW
-        notice = await ai_rate.last_notice(self.db, ai, sender)
-        if notice is not None and notice > window_start:
-            return Verdict.SILENT
-        await ai_rate.set_notice(self.db, ai, sender, now)
-        return Verdict.NOTIFY
+        async with self._locks.hold((ai, sender)):
+            if await ai_rate.count_since(self.db, ai, sender, window_start) < self.per_hour:
+                await ai_rate.record(self.db, ai, sender, now, prune_before=window_start)
+                return Verdict.ALLOW
+            notice = await ai_rate.last_notice(self.db, ai, sender)
+            if notice is not None and notice > window_start:
+                return Verdict.SILENT
+            await ai_rate.set_notice(self.db, ai, sender, now)
+            return Verdict.NOTIFY
+
+    async def retry_after_ms(self, ai: str, sender: str, now: int | None = None) -> int:
+        """0 when another message would be allowed now; else how long until it would."""
+        if self.exempt(ai, sender):
+            return 0
+        now = now if now is not None else now_ms()
+        oldest = await ai_rate.oldest_in_window(self.db, ai, sender, now - HOUR_MS,
+                                                self.per_hour)
+        return 0 if oldest is None else max(oldest + HOUR_MS - now, 1)

@@ -17,6 +17,7 @@ from ..locks import KeyedLocks
 from ..matrix.encryption import RoomEncryption
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.puppets import Puppets
+from ..matrix.txn_ids import next_txn_id
 from .backends import APOLOGY, Backend
 from .context import ContextBuilder
 from .rate_limit import RateLimiter, Verdict
@@ -56,7 +57,7 @@ class Responder:
                 or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
                 or await self.owners.owner_of(room_id)):
             return
-        members = await self._members(RoomID(room_id))
+        members = await self.members(RoomID(room_id))
         ais = [m for m in members if self.ids.is_ai(m)]
         if not ais:
             return
@@ -70,7 +71,7 @@ class Responder:
             self.background.spawn(self._answer(
                 ai, room_id, raw["event_id"], sender, body, direct=len(members) == 2))
 
-    async def _members(self, room: RoomID) -> list[str]:
+    async def members(self, room: RoomID) -> list[str]:
         """Joined members but the bot. In a room created on another server we saw only our own
         joins, so ask the homeserver (as one of our AIs there) for the full list once."""
         state = self.az.state_store
@@ -101,14 +102,12 @@ class Responder:
             return
         room = RoomID(room_id)
         is_owner = sender == self.ids.ai_owner(ai)
-        if not is_owner:
-            verdict = await self.limiter.check(ai, sender)
-            if verdict is Verdict.SILENT:
-                return
-            if verdict is Verdict.NOTIFY:
-                await self.send(intent, room, {"msgtype": "m.notice",
-                                               "body": RATE_NOTICE.format(n=self.limiter.per_hour)})
-                return
+        verdict = await self.limiter.check(ai, sender)
+        if verdict is Verdict.SILENT:
+            return
+        if verdict is Verdict.NOTIFY:
+            await self.send(intent, room, {"msgtype": "m.notice", "body": self.rate_notice})
+            return
         await intent.mark_read(room, event_id)
         await intent.set_typing(room, timeout=(self.timeout + 5) * 1000)
         try:
@@ -123,11 +122,15 @@ class Responder:
             content["m.mentions"] = {"user_ids": [sender]}
         await self.send(intent, room, content)
 
+    @property
+    def rate_notice(self) -> str:
+        return RATE_NOTICE.format(n=self.limiter.per_hour)
+
     async def send(self, intent, room: RoomID, content: dict[str, Any],
                    event_type: EventType = EventType.ROOM_MESSAGE) -> EventID:
         """As the AI; in an encrypted room, encrypted with the bot's device (end-to-bridge)."""
         event_type, content = await self.encryption.prepare(room, event_type, content)
-        return await intent.send_message_event(room, event_type, content)
+        return await intent.send_message_event(room, event_type, content, txn_id=next_txn_id())
 
     async def build_request(self, ai: str, intent, room_id: str, event_id: str, sender: str,
                             body: str, is_owner: bool, kind: str) -> dict[str, Any]:
@@ -138,7 +141,7 @@ class Responder:
             "sender_is_owner": is_owner,
             "room_id": room_id,
             "message": {"event_id": event_id, "body": body},
-            "history": await self.context.room_history(intent, room_id, event_id),
+            "history": await self.context.room_history(intent, room_id, event_id, sender),
         }
 
     async def ask(self, request: dict[str, Any]) -> str:

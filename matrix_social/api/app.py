@@ -22,6 +22,7 @@ from ..social.profiles import Profiles
 from .auth import Authenticator
 from .errors import error_middleware
 from .health import add_health_routes
+from .idempotency import make_idempotency_middleware
 from .openapi import add_openapi_route
 from .params import PageLimit
 from .routes_explore import add_explore_routes
@@ -36,7 +37,8 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
                  profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
                  ai_requests: AiRequests, ipc: Ipc) -> web.Application:
-    app = web.Application(middlewares=[error_middleware],
+    app = web.Application(middlewares=[error_middleware,
+                                       make_idempotency_middleware(db, auth)],
                           client_max_size=media.max_bytes + 1024)
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)

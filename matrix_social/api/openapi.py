@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .idempotency import documented_header
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _PAGE_PARAMS = [
     {"name": "cursor", "in": "query", "schema": {"type": "string"},
@@ -384,6 +386,22 @@ SCHEMAS: dict[str, Any] = {
     **_REQUESTS,
 }
 
+
+
+def _idempotent_posts(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every POST takes an Idempotency-Key (api/idempotency.py) and may answer 409 (the same
+    key still in flight) or 422 (the key used for another request)."""
+    for operations in paths.values():
+        op = operations.get("post")
+        if op is None:
+            continue
+        op["parameters"] = [*op.get("parameters", []), documented_header()]
+        for code in (409, 422):
+            op["responses"][str(code)] = {"description": "Matrix-style error", "content": {
+                "application/json": {"schema": _ERROR}}}
+    return paths
+
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "matrix-social API", "version": "1",
@@ -391,7 +409,7 @@ DOCUMENT: dict[str, Any] = {
                             "Authorization: Bearer <Matrix access token>."},
     "servers": [{"url": "/api/social"}],
     "security": [{"matrixToken": []}],
-    "paths": PATHS,
+    "paths": _idempotent_posts(PATHS),
     "components": {"schemas": SCHEMAS, "securitySchemes": {
         "matrixToken": {"type": "http", "scheme": "bearer"}}},
 }

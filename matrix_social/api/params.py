@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -24,9 +25,24 @@ def _has_nul(value) -> bool:
     return False
 
 
-async def json_object(request: web.Request) -> dict:
+BODY_TIMEOUT = 30.0  # a client must send its whole body within this
+
+
+async def read_body(request: web.Request, limit: int | None = None) -> bytes:
     try:
-        body = await request.json()
+        async with asyncio.timeout(BODY_TIMEOUT):
+            if limit is None:
+                return await request.read()
+            return await request.content.read(limit)
+    except TimeoutError:
+        raise ApiError(408, "M_UNKNOWN",
+                       f"The request body did not arrive within {BODY_TIMEOUT:g} s") from None
+
+
+async def json_object(request: web.Request) -> dict:
+    raw = await read_body(request)
+    try:
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError(400, "M_NOT_JSON", "Request body is not valid JSON") from None
     except RecursionError:

@@ -10,7 +10,7 @@ from ..social.feed import Feed
 from ..social.media import Media
 from ..social.posts import Posts
 from .auth import Authenticator
-from .params import PageLimit, json_object, optional_json_object
+from .params import PageLimit, json_object, optional_json_object, read_body
 
 
 def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
@@ -89,7 +89,7 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
         max_bytes = media.max_bytes
         if request.content_length and request.content_length > max_bytes:
             raise ApiError(413, "M_TOO_LARGE", f"Images are limited to {max_bytes} bytes")
-        data = await request.content.read(max_bytes + 1)
+        data = await read_body(request, max_bytes + 1)
         if len(data) > max_bytes:
             raise ApiError(413, "M_TOO_LARGE", f"Images are limited to {max_bytes} bytes")
         if not data:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
+from urllib.parse import quote
 
 from .. import events as ev
 from ..errors import InvalidInput
@@ -76,7 +77,7 @@ def repost_content(room_id: str, event_id: str, author: str, original_body: str,
                    comment: str, notice: str | None = None) -> dict:
     quoted = original_body if len(original_body) <= 280 else original_body[:279] + "…"
     lead = f"{comment}\n\n" if comment else ""
-    link = f"https://matrix.to/#/{room_id}/{event_id}"
+    link = f"https://matrix.to/#/{quote(room_id, safe='')}/{quote(event_id, safe='')}"
     return {
         "msgtype": "m.text",
         "body": f"{lead}🔁 {author}: {quoted}\n{link}",

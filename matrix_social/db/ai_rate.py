@@ -30,3 +30,12 @@ async def set_notice(db: Database, ai: str, sender: str, ts: int) -> None:
         "INSERT INTO ai_rate_notice (ai, sender, ts) VALUES ($1, $2, $3) "
         "ON CONFLICT (ai, sender) DO UPDATE SET ts=excluded.ts", ai, sender, ts,
     )
+
+
+async def oldest_in_window(db: Database, ai: str, sender: str, since: int,
+                           limit: int) -> int | None:
+    """The time of the oldest message that still counts, when `limit` of them count."""
+    rows = await db.fetch(
+        "SELECT ts FROM ai_rate_event WHERE ai=$1 AND sender=$2 AND ts > $3 "
+        "ORDER BY ts DESC LIMIT $4", ai, sender, since, limit)
+    return rows[-1]["ts"] if len(rows) >= limit else None

@@ -164,6 +164,10 @@ class Synapse:
             "app_service_config_files": [str(p) for p in self.appservice_files],
             "enable_metrics": False,
             "url_preview_enabled": False,
+            # Feed rooms are listed in the public room directory (Synapse publishes no room by
+            # default): their aliases belong to the appservice alone, so this lets exactly
+            # the rooms its bot creates in.
+            "room_list_publication_rules": [{"alias": "#feed_*", "action": "allow"}],
             "presence": {"enabled": False},
             # To-device events, device lists and one-time-key counts in appservice
             # transactions: end-to-bridge encryption for AI puppets needs them (Synapse does

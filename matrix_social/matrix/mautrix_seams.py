@@ -42,6 +42,14 @@ def guard_transactions(az: AppService, db: Database,
     az.app.middlewares.append(make_txn_guard(az.hs_token, db, az.transactions.discard, batch))
 
 
+def limit_idle_connections(az: AppService, seconds: float) -> None:
+    """A connection must complete each request's headers within `seconds` of opening (or of
+    its previous answer), or it is closed: aiohttp's keep-alive timer also guards the first
+    request, but mautrix builds its runner with the default of an hour. Call right after the
+    appservice started; connections accepted before keep the default."""
+    az.runner.server._kwargs["keepalive_timeout"] = seconds
+
+
 def use_crypto_state_store(handler: BaseMatrixHandler, store: Any) -> None:
     """mautrix's bridge crypto store finds encrypted rooms through portals; we have none."""
     if handler.e2ee:
@@ -75,6 +83,10 @@ def check() -> list[str]:
                  "wait_for_connection"):
         if not hasattr(BaseMatrixHandler, name):
             problems.append(f"BaseMatrixHandler.{name} is gone")
+    if "self._kwargs = kwargs" not in inspect.getsource(web.Server.__init__):
+        problems.append("aiohttp's Server no longer keeps its handler arguments in _kwargs")
+    if "keepalive_timeout" not in inspect.signature(web.RequestHandler).parameters:
+        problems.append("aiohttp's RequestHandler has no keepalive_timeout")
     for name in ("start_db", "stop_db", "prepare_bridge", "prepare_appservice"):
         if not hasattr(Bridge, name):
             problems.append(f"Bridge.{name} is gone")

@@ -7,6 +7,7 @@ from mautrix.appservice import IntentAPI
 from mautrix.types import EventID, EventType, RoomID
 
 from .ingest import Ingest
+from .txn_ids import next_txn_id
 
 
 class IndexedSender:
@@ -18,7 +19,7 @@ class IndexedSender:
         """Send a message (or, with a state_key, a state event) and index it right away."""
         if state_key is None:
             event_id = await intent.send_message_event(
-                room_id, EventType.find(str(event_type)), content)
+                room_id, EventType.find(str(event_type)), content, txn_id=next_txn_id())
         else:
             event_id = await intent.send_state_event(
                 room_id, EventType.find(str(event_type), t_class=EventType.Class.STATE),

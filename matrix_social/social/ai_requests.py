@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..ai.ai_to_ai import MAX_TIMEOUT, AiToAi
-from ..errors import InvalidInput, NotFound
+from ..ai.rate_limit import RateLimiter
+from ..errors import InvalidInput, NotFound, RateLimited
 from ..ids import Identities
 from .users import Users
 
@@ -13,10 +14,12 @@ DEFAULT_TIMEOUT = 30.0
 
 
 class AiRequests:
-    def __init__(self, ids: Identities, users: Users, ai_to_ai: AiToAi) -> None:
+    def __init__(self, ids: Identities, users: Users, ai_to_ai: AiToAi,
+                 limiter: RateLimiter) -> None:
         self.ids = ids
         self.users = users
         self.ai_to_ai = ai_to_ai
+        self.limiter = limiter
 
     async def ask(self, user: str, to: Any, content: Any, timeout: Any) -> dict[str, Any]:
         target = self.ids.parse_handle(to) if isinstance(to, str) else None
@@ -30,7 +33,15 @@ class AiRequests:
         seconds = _timeout(timeout)
         if not await self.users.exists(target):
             raise NotFound(f"No AI {target}")
-        return await self.ai_to_ai.request(self.ids.ai_of(user), target, content, seconds)
+        asker = self.ids.ai_of(user)
+        if target == asker:
+            raise InvalidInput("'to' is your own AI; ask another one")
+        if self.ids.is_ai(target):  # ours: the limit its answer would hit, before sending
+            wait = await self.limiter.retry_after_ms(target, asker)
+            if wait:
+                raise RateLimited(f"{target} answers {asker} at most "
+                                  f"{self.limiter.per_hour} times an hour", wait)
+        return await self.ai_to_ai.request(asker, target, content, seconds)
 
 
 def _timeout(value: Any) -> float:

@@ -3,6 +3,7 @@ lists, keyset-paginated."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from mautrix.util.async_db import Database
@@ -10,26 +11,28 @@ from mautrix.util.async_db import Database
 from .. import events as ev
 from ..clock import now_ms
 from ..db import follows
-from ..errors import InvalidInput
+from ..errors import InvalidInput, RemoteUnreachable
+from ..ids import Identities
 from ..matrix.intents import Intents
+from ..matrix.remote_feeds import REACH_TIMEOUT
 from ..matrix.rooms import FeedRooms
 from . import cursor as cursors
 from .users import Users
 
 
 class Follows:
-    def __init__(self, db: Database, users: Users, intents: Intents,
+    def __init__(self, db: Database, ids: Identities, users: Users, intents: Intents,
                  feed_rooms: FeedRooms) -> None:
         self.db = db
+        self.ids = ids
         self.users = users
         self.intents = intents
         self.rooms = feed_rooms
 
     async def follow(self, user: str, handle: str) -> dict[str, Any]:
-        target = await self.users.resolve(handle)
+        target, room_id = await self._target(handle)
         if target == user:
             raise InvalidInput("You cannot follow yourself")
-        room_id = await self.rooms.ensure(target)
         intent = await self.intents.for_user(user)
         if not await follows.is_following(self.db, room_id, user):
             await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
@@ -37,13 +40,26 @@ class Follows:
         return await self.status(user, target, room_id)
 
     async def unfollow(self, user: str, handle: str) -> dict[str, Any]:
-        target = await self.users.resolve(handle)
-        room_id = await self.rooms.ensure(target)
+        target, room_id = await self._target(handle)
         if await follows.is_following(self.db, room_id, user):
             intent = await self.intents.for_user(user)
             await intent.leave_room(room_id)
             await follows.delete(self.db, room_id, user)
         return await self.status(user, target, room_id)
+
+    async def _target(self, handle: str) -> tuple[str, str]:
+        """The user and their feed room; for a user of another server within REACH_TIMEOUT
+        (their server may be down, and the homeserver retries federation for minutes)."""
+        named = self.ids.parse_handle(handle)
+        server = self.ids.split(named)[1] if named else self.ids.domain
+        try:
+            async with asyncio.timeout(None if server == self.ids.domain
+                                       else REACH_TIMEOUT):
+                target = await self.users.resolve(handle)
+                return target, await self.rooms.ensure(target)
+        except TimeoutError:
+            raise RemoteUnreachable(f"{server} did not answer within {REACH_TIMEOUT:g} "
+                                    "seconds. Try again later.") from None
 
     async def status(self, user: str, target: str, room_id: str) -> dict[str, Any]:
         return {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,

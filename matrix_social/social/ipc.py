@@ -12,6 +12,7 @@ from ..errors import Forbidden, InvalidInput
 from ..ids import Identities
 from ..matrix.dms import is_encrypted, open_dm
 from ..matrix.intents import Intents
+from ..matrix.txn_ids import next_txn_id
 from .users import Users
 
 _MSGTYPES = ("m.text", "m.notice", "m.emote")
@@ -64,7 +65,8 @@ async def _send(intent, sender: str, to: str, message: dict[str, Any]) -> dict[s
     if await is_encrypted(intent, room_id):
         raise Forbidden(f"The DM {room_id} is end-to-end encrypted; the service holds no keys "
                         "for it, so the message must be sent from a client that does")
-    event_id = await intent.send_message_event(room_id, EventType.ROOM_MESSAGE, message)
+    event_id = await intent.send_message_event(room_id, EventType.ROOM_MESSAGE, message,
+                                               txn_id=next_txn_id())
     return {"room_id": room_id, "event_id": event_id, "from": sender, "to": to,
             "created_dm": created}
 

@@ -18,6 +18,7 @@ from ..matrix.e2be_notices import UNENCRYPTED_DM, EncryptionNotices
 from ..matrix.e2be_route import EncryptionRoute
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
+from ..matrix.txn_ids import next_txn_id
 from .media import Media
 from .users import Users
 
@@ -164,7 +165,8 @@ class Messaging:
         intent = await self.intents.for_user(user)
         if await is_encrypted(intent, room):
             raise Forbidden(ENCRYPTED_REFUSAL)
-        event_id = await intent.send_message_event(room, EventType.ROOM_MESSAGE, content)
+        event_id = await intent.send_message_event(room, EventType.ROOM_MESSAGE, content,
+                                                   txn_id=next_txn_id())
         return {"room_id": room_id, "event_id": event_id, "content": content}
 
     async def _rich_content(self, user: str, body: dict[str, Any]) -> dict[str, Any]:

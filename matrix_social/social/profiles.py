@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
-from mautrix.types import EventType
 from mautrix.util.async_db import Database
 
 from .. import events as ev
@@ -15,6 +13,7 @@ from ..content import fields as rules
 from ..content.fields import clean_text
 from ..db import ai_profiles, apps, follows, profiles
 from ..errors import InvalidInput, NotFound
+from ..identifiers import file_in
 from ..ids import Identities
 from ..matrix.intents import Intents
 from ..matrix.rooms import FeedRooms
@@ -105,11 +104,8 @@ class Profiles:
             current = await self.feed_rooms.state_content(room_id, ev.PROFILE_STATE)
             content = {"bio": current.get("bio", ""), "links": current.get("links", []),
                        "interests": current.get("interests", []), **details}
-            await self.sender.send(intent, room_id, ev.PROFILE_STATE, content,
-                                             state_key="")
-            if "bio" in details and details["bio"] != current.get("bio", ""):
-                await intent.send_state_event(room_id, EventType.ROOM_TOPIC,
-                                              {"topic": details["bio"]})
+            # The room's topic follows the bio (matrix/bio_topic.py).
+            await self.sender.send(intent, room_id, ev.PROFILE_STATE, content, state_key="")
         if name is not None:
             await intent.set_displayname(name, check_current=False)
         if avatar is not None:
@@ -141,7 +137,7 @@ class Profiles:
         if not self.soul_template:
             raise NotFound("SOUL files are not configured on this server")
         localpart = self.ids.local_localpart(owner)
-        path = Path(self.soul_template.format(localpart=localpart))
+        path = file_in(self.soul_template, localpart)
         try:
             text = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: path.read_text(encoding="utf-8")[:200_000])
