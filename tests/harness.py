@@ -262,6 +262,15 @@ def record_ingested(stack: Stack, monkeypatch) -> list[str]:
     return handled
 
 
+async def spend_the_hour(stack: Stack, ai: str, sender: str) -> None:
+    """As if `sender` had written to `ai` as often as the AI rate limit allows in an hour."""
+    from matrix_social.clock import now_ms
+    from matrix_social.db import ai_rate
+
+    for _ in range(stack.bridge.services.ai_rate_limit.per_hour):
+        await ai_rate.record(stack.bridge.db, ai, sender, now_ms(), prune_before=0)
+
+
 class RawSync:
     """A plain /sync loop, to see what any client sees: typing, receipts, messages."""
 

@@ -33,22 +33,41 @@ RUN_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
-class Mutation:
-    name: str
+class Edit:
     file: str
     old: str
     new: str
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    edits: tuple[Edit, ...]
     tests: tuple[str, ...]
+
+    @property
+    def files(self) -> str:
+        return ", ".join(dict.fromkeys(e.file.removeprefix("matrix_social/")
+                                       for e in self.edits))
+
+
+def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -> Mutation:
+    return Mutation(name, (Edit(file, old, new),), tests)
+
+
+_LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
+_LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
+_EVERY_PATH_TEST = "tests/test_trust.py::test_every_path_to_an_ai_passes_the_same_limit"
 
 
 MUTATIONS = [
-    Mutation(
+    mutation(
         "responder stops encrypting",
         "matrix_social/ai/responder.py",
         "        event_type, content = await self.encryption.prepare(room, event_type, content)\n",
         "",
         ("tests/test_encryption.py",)),
-    Mutation(
+    mutation(
         "processed mark before the events are stored",
         "matrix_social/matrix/txn_guard.py",
         "                try:\n                    async with batch() as gathered:\n",
@@ -56,7 +75,7 @@ MUTATIONS = [
         "                    async with batch() as gathered:\n",
         ("tests/test_reliability.py::"
          "test_kill_9_inside_a_transaction_loses_and_duplicates_nothing",)),
-    Mutation(
+    mutation(
         "API answers 429 to most requests",
         "matrix_social/api/auth.py",
         '        token = header.removeprefix("Bearer ").strip()\n',
@@ -65,21 +84,21 @@ MUTATIONS = [
         '        if self._calls % 5:\n'
         '            raise ApiError(429, "M_LIMIT_EXCEEDED", "Too many requests")\n',
         ("tests/test_reliability.py::test_load_50_clients_ci",)),
-    Mutation(
+    mutation(
         "/ai/request trusts a client-supplied sender",
         "matrix_social/api/routes_messaging.py",
         '            user, body.get("to"), body.get("content"), body.get("timeout")))',
         '            body.get("sender") or user, body.get("to"), body.get("content"),\n'
         '            body.get("timeout")))',
         ("tests/test_security.py::test_mallory_cannot_act_for_alice_on_any_route",)),
-    Mutation(
+    mutation(
         "skip the hs_token check (the token compared with itself)",
         "matrix_social/matrix/txn_guard.py",
         "if not hmac.compare_digest(token.encode(), hs_token.encode()):",
         "if not hmac.compare_digest(token.encode(), token.encode()):",
         ("tests/test_foundation.py::test_wrong_hs_token_is_forbidden_and_processes_nothing",
          "tests/test_security.py::test_homeserver_routes_refuse_a_missing_or_wrong_hs_token")),
-    Mutation(
+    mutation(
         "count a 👍 as a like",
         "matrix_social/content/parse.py",
         'return isinstance(key, str) and key.replace("\\ufe0f", "") == '
@@ -88,21 +107,47 @@ MUTATIONS = [
         '(ev.LIKE_KEY.replace("\\ufe0f", ""), "👍")',
         ("tests/test_social_posts.py::"
          "test_like_and_comment_from_a_plain_client_move_the_counts",)),
-    Mutation(
+    mutation(
         "index a non-owner's top-level message as a post",
         "matrix_social/matrix/ingest/rules.py",
         "        elif relation.rel_type is None and sender == feed.owner:\n",
         "        elif relation.rel_type is None:\n",
         ("tests/test_social_posts.py::test_top_level_message_by_a_non_owner_is_not_a_post",)),
-    Mutation(
-        # The only rate-limited path on this branch (DMs and mentions, in the responder).
-        "drop the AI rate limit for DMs and mentions",
-        "matrix_social/ai/responder.py",
-        "        if not is_owner:\n            verdict = await self.limiter.check(ai, sender)\n",
-        "        if False:\n            verdict = await self.limiter.check(ai, sender)\n",
+    # The AI rate limit, one path at a time (every path passes the same limiter).
+    mutation(
+        "no AI rate limit for DMs",
+        "matrix_social/ai/responder.py", _LIMITED_MESSAGE,
+        "        verdict = Verdict.ALLOW if direct else await self.limiter.check(ai, sender)\n",
         ("tests/test_ai_puppets.py::"
          "test_eleventh_message_in_an_hour_reaches_no_backend_even_after_restart",)),
+    mutation(
+        "no AI rate limit for mentions in groups",
+        "matrix_social/ai/responder.py", _LIMITED_MESSAGE,
+        "        verdict = Verdict.ALLOW if not direct else "
+        "await self.limiter.check(ai, sender)\n",
+        ("tests/test_ai_puppets.py::test_a_mention_in_a_group_passes_the_same_limit",)),
+    mutation(
+        "no AI rate limit for users of other servers",
+        "matrix_social/ai/responder.py", _LIMITED_MESSAGE,
+        "        verdict = (Verdict.ALLOW if self.ids.local_localpart(sender) is None\n"
+        "                   else await self.limiter.check(ai, sender))\n",
+        ("tests/test_federation.py::test_a_user_of_another_server_passes_the_same_ai_limit",)),
+    mutation(
+        "no AI rate limit for ai_request events sent by clients",
+        "matrix_social/ai/ai_to_ai.py", _LIMITED_REQUEST,
+        '        verdict = (Verdict.ALLOW if not self.ids.is_ai(raw["sender"])\n'
+        '                   else await responder.limiter.check(to_ai, raw["sender"]))\n',
+        (_EVERY_PATH_TEST,)),
     Mutation(
+        "no AI rate limit for POST /ai/request",
+        (Edit("matrix_social/social/ai_requests.py",
+              "        if self.ids.is_ai(target):  # ours",
+              "        if False:  # ours"),
+         Edit("matrix_social/ai/ai_to_ai.py", _LIMITED_REQUEST,
+              '        verdict = (Verdict.ALLOW if self.ids.is_ai(raw["sender"])\n'
+              '                   else await responder.limiter.check(to_ai, raw["sender"]))\n')),
+        (_EVERY_PATH_TEST,)),
+    mutation(
         "health says ok whatever its checks found",
         "matrix_social/api/health.py",
         '        ok = database["ok"] and homeserver["ok"]\n',
@@ -116,10 +161,12 @@ def check_targets(mutations: list[Mutation]) -> None:
     """Every mutation's text occurs exactly once in the real tree, or nothing runs."""
     stale = []
     for m in mutations:
-        path = ROOT / m.file
-        found = path.read_text().count(m.old) if path.exists() else 0
-        if found != 1:
-            stale.append(f"  {m.name}: the text to change occurs {found} times in {m.file}")
+        for edit in m.edits:
+            path = ROOT / edit.file
+            found = path.read_text().count(edit.old) if path.exists() else 0
+            if found != 1:
+                stale.append(f"  {m.name}: the text to change occurs {found} times in "
+                             f"{edit.file}")
     if stale:
         sys.exit("mutation list out of date (update tests/mutations.py):\n" + "\n".join(stale))
 
@@ -210,11 +257,13 @@ def prepared_copy(scratch: Path, label: str) -> Path:
 
 
 def apply(copy: Path, m: Mutation) -> None:
-    path = copy / m.file
-    text = path.read_text()
-    if text.count(m.old) != 1:
-        sys.exit(f"{m.name}: the text to change is not in the copy of {m.file} exactly once")
-    path.write_text(text.replace(m.old, m.new))
+    for edit in m.edits:
+        path = copy / edit.file
+        text = path.read_text()
+        if text.count(edit.old) != 1:
+            sys.exit(f"{m.name}: the text to change is not in the copy of {edit.file} "
+                     "exactly once")
+        path.write_text(text.replace(edit.old, edit.new))
 
 
 def short(test: str) -> str:
@@ -235,7 +284,7 @@ def main() -> int:
     check_targets(MUTATIONS)
     if args.list or not mutations:
         for m in mutations:
-            print(f"{m.name}  [{m.file}]  -> {', '.join(map(short, m.tests))}")
+            print(f"{m.name}  [{m.files}]  -> {', '.join(map(short, m.tests))}")
         return 0 if mutations else 2
     scratch = Path(tempfile.mkdtemp(prefix="matrix-social-mutations-"))
     print(f"scratch copies in {scratch}", flush=True)
@@ -260,7 +309,7 @@ def main() -> int:
             caught = result.outcome == "failed"
             ok &= caught
             by = ", ".join(map(short, result.failed)) or "-"
-            rows.append((m.name, m.file.removeprefix("matrix_social/"),
+            rows.append((m.name, m.files,
                          "<br>".join(map(short, m.tests)),
                          "yes" if caught else f"NO ({result.outcome})", by,
                          f"{result.seconds:.0f} s"))

@@ -6,7 +6,7 @@ import asyncio
 
 from matrix_social.ai.backends import APOLOGY, BuiltinBackend
 
-from .harness import RawSync, api_ok, eventually, open_dm, room_texts
+from .harness import RawSync, api_ok, eventually, open_dm, room_texts, spend_the_hour
 
 
 def _ai_messages(seen: dict, ai: str) -> list[str]:
@@ -108,6 +108,37 @@ async def test_owner_is_not_rate_limited(stack):
         await client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": f"o{n}"})
     await eventually(lambda: _len(stack.agent.requests_for(ai), 12), what="all 12 answered")
     assert all(r["sender_is_owner"] for r in stack.agent.requests_for(ai))
+
+
+async def test_a_mention_in_a_group_passes_the_same_limit(stack):
+    alice, dan = await stack.register("alice"), await stack.register("dan")
+    ai = stack.mxid(f"{alice.localpart}_ai")
+    client = stack.nio(dan)
+    from nio import RoomCreateResponse
+
+    room = await client.room_create(name="group", invite=[ai, alice.user_id])
+    assert isinstance(room, RoomCreateResponse)
+    await stack.nio(alice).join(room.room_id)
+    await eventually(lambda: _joined(client, room.room_id, ai), what="AI joined the group")
+    await spend_the_hour(stack, ai, dan.user_id)
+    sync = RawSync(stack, dan)
+    await sync.poll(0)
+    await client.room_send(room.room_id, "m.room.message", {
+        "msgtype": "m.text", "body": f"{ai}: one more?", "m.mentions": {"user_ids": [ai]}})
+
+    def by_ai(seen: dict, notice: bool) -> list[dict]:
+        return [e for e in seen["timeline"] if e["sender"] == ai
+                and (e["content"].get("msgtype") == "m.notice") == notice]
+
+    # the notice, or (if the limit were skipped) the answer, whichever the AI sends
+    seen = await sync.collect(room.room_id, lambda s: by_ai(s, True) or by_ai(s, False))
+    assert by_ai(seen, True) and not by_ai(seen, False), seen["timeline"]
+    assert stack.agent.requests_for(ai) == []
+
+
+async def _joined(client, room_id: str, user_id: str) -> bool:
+    members = await client.joined_members(room_id)
+    return user_id in {m.user_id for m in getattr(members, "members", [])}
 
 
 async def test_backend_failure_gets_an_apology_and_groups_need_a_mention(stack):

@@ -17,7 +17,15 @@ from PIL import Image
 
 from matrix_social import events as ev
 
-from .harness import api, api_ok, eventually, room_texts, until_equal, wait_joined
+from .harness import (
+    api,
+    api_ok,
+    eventually,
+    room_texts,
+    spend_the_hour,
+    until_equal,
+    wait_joined,
+)
 
 
 async def test_remote_user_follows_by_joining_and_receives_posts(stack, remote):
@@ -75,6 +83,27 @@ async def test_remote_user_dms_an_ai_and_gets_an_answer(stack, remote):
     request = stack.agent.requests_for(ai)[-1]
     assert request["sender"]["user_id"] == dave.user_id
     assert request["sender"]["followers_count"] == 0
+
+
+async def test_a_user_of_another_server_passes_the_same_ai_limit(stack, remote):
+    alice = await stack.register("alice")
+    dave = await remote.register("dave")
+    ai = stack.mxid(f"{alice.localpart}_ai")
+    client = remote.nio(dave)
+    room = await client.room_create(is_direct=True, invite=[ai])
+    assert isinstance(room, RoomCreateResponse), room
+    await wait_joined(client, room.room_id, ai)
+    await spend_the_hour(stack, ai, dave.user_id)
+    await client.room_send(room.room_id, "m.room.message",
+                           {"msgtype": "m.text", "body": "one more from afar"})
+
+    async def replied():
+        events = await room_texts(client, room.room_id)
+        return [e for e in events if e["sender"] == ai and e["type"] == "m.room.message"]
+
+    [reply] = await eventually(replied, timeout=30, what="the AI's reply")
+    assert reply["content"]["msgtype"] == "m.notice", reply  # the limit's notice, no answer
+    assert stack.agent.requests_for(ai) == []
 
 
 async def test_api_dm_with_a_remote_user(stack, remote):

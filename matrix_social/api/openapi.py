@@ -33,7 +33,7 @@ def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
     """`errors`: what this operation answers besides what any may: 400 (a NUL in its path or
     query is refused before routing); when authenticated 401 (no or unknown token), 403 (not a
     local user of this server, or the homeserver refused) and 502 (the homeserver could not
-    be reached); with a JSON body 413."""
+    be reached); with a JSON body 408 (not sent in time) and 413 (too large)."""
     op: dict[str, Any] = {
         "summary": summary,
         "responses": {str(status): {"description": "OK", "content": {
@@ -43,7 +43,7 @@ def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
     if auth:
         codes |= {401, 403, 502}
     if body:
-        codes.add(413)
+        codes |= {408, 413}
     for code in sorted(codes):
         op["responses"][str(code)] = {"description": "Matrix-style error",
                                       "content": {"application/json": {"schema": _ERROR}}}
@@ -91,7 +91,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/media": {"post": {
         **_op("Upload an image (JPEG, PNG, GIF, WebP; sniffed) or, with ?kind=file, any "
-              "file to the media repository", "Media", status=201, errors=(413,)),
+              "file to the media repository", "Media", status=201, errors=(408, 413)),
         "requestBody": {"required": True, "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary"}}}},
     }},
@@ -171,11 +171,12 @@ PATHS: dict[str, dict[str, Any]] = {
             "filename": {"type": "string"}, "app": {"type": "object"}}})},
     "/ai/request": {"post": _op(
         "Send m.matrix_os.ai_request from your AI to another AI and wait for its "
-        "m.matrix_os.ai_response (504 on timeout)", "AiAnswer", body={
+        "m.matrix_os.ai_response (504 on timeout, 429 past the asked AI's rate limit)",
+        "AiAnswer", body={
             "type": "object", "required": ["to", "content"], "properties": {
                 "to": {"type": "string"}, "content": {"type": "object"},
                 "timeout": {"type": "number", "maximum": 300}}},
-        errors=(404, 504))},
+        errors=(404, 429, 504))},
     "/ipc/send_matrix_message": {"post": _op(
         "send_matrix_message({to, content}): from your AI by default (as: human to send as "
         "you), opening a DM when there is none", "IpcSent", status=201, body={
@@ -375,11 +376,12 @@ SCHEMAS: dict[str, Any] = {
         "room_id": _STRING, "event_id": _STRING, "from": _STRING, "to": _STRING,
         "created_dm": _BOOL}),
     "AiAnswer": _obj(["request_id", "room_id", "request_event_id", "response_event_id",
-                      "status", "body", "from"], {
+                      "status", "body", "from", "retry_after_ms"], {
         "request_id": _STRING, "room_id": _STRING, "request_event_id": _STRING,
         "response_event_id": _STRING,
         "status": {"type": "string", "description": "ok or error (as the answering AI says)"},
-        "body": _STRING, "from": _STRING}),
+        "body": _STRING, "from": _STRING,
+        "retry_after_ms": {"type": "integer", "nullable": True}}),
     "PeoplePage": _obj(["items", "count", "next_cursor"], {
         "items": {"type": "array", "items": _PERSON}, "count": _INT,
         "next_cursor": {"type": "string", "nullable": True}}),
