@@ -157,8 +157,8 @@ MUTATIONS = [
         "matrix_social/api/health.py",
         '        ok = database["ok"] and homeserver["ok"]\n',
         "        ok = True\n",
-        ("tests/test_foundation.py::test_health_names_the_database_when_it_is_down",
-         "tests/test_foundation.py::test_health_names_the_homeserver_when_it_does_not_answer")),
+        ("tests/test_reliability.py::test_health_names_the_database_when_it_is_down",
+         "tests/test_reliability.py::test_health_names_the_homeserver_when_it_does_not_answer")),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Reliability: transactions applied once, kill -9 inside a transaction, load with 50 clients.
+"""Reliability: transactions applied once, kill -9 inside a transaction, /health with the
+database or the homeserver down, load with 50 clients.
 
 Other reliability points live next to the code they exercise:
 - transaction resent with the same id: test_foundation.py (sequential retry, after a restart)
@@ -13,15 +14,17 @@ import asyncio
 import json
 import os
 import random
+import signal
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
+import asyncpg
 import pytest
 from nio import RoomSendResponse
 
-from .harness import api, api_ok, eventually
+from .harness import POSTGRES_ADMIN_DSN, api, api_ok, eventually
 
 
 def q(event_id: str) -> str:
@@ -173,7 +176,70 @@ async def _has(stack, user, event_id: str) -> bool:
     return event_id in await _index_of(stack, user)
 
 
-# 4. Load: 50 concurrent API clients ----------------------------------------------------------
+# 3. /health with the database or the homeserver down (on the process stack) --------
+
+
+async def _health(stack) -> tuple[int, dict, float]:
+    start = time.monotonic()
+    status, body = await asyncio.wait_for(
+        stack.request("GET", f"{stack.api_url}/health"), timeout=10)
+    return status, body, time.monotonic() - start
+
+
+async def _healthy_again(stack) -> None:
+    async def ok() -> bool:
+        return (await _health(stack))[0] == 200
+
+    await eventually(ok, timeout=30, what="health back to 200")
+
+
+async def test_health_names_the_database_when_it_is_down(process_stack):
+    """The bridge's PostgreSQL database refuses connections and its open ones are cut."""
+    stack = process_stack
+    name = stack.postgres.name
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname=$1 AND pid <> pg_backend_pid()", name)
+
+        async def no_connections() -> bool:
+            return await admin.fetchval("SELECT COUNT(*) FROM pg_stat_activity "
+                                        "WHERE datname=$1", name) == 0
+
+        await eventually(no_connections, timeout=10, what="the bridge's connections gone")
+        # Let the bridge see its connections close before it uses them: asyncpg reports a
+        # connection it is told to terminate while still open as an internal error, on
+        # which mautrix exits the process (a real outage can race the same way).
+        await asyncio.sleep(0.5)
+        status, body, seconds = await _health(stack)
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    assert (status, body["status"]) == (503, "degraded"), body
+    assert seconds < 2, f"health took {seconds:.1f} s"
+    assert body["database"]["ok"] is False and body["database"]["error"], body
+    assert body["homeserver"]["ok"] is True, body
+    await _healthy_again(stack)
+
+
+async def test_health_names_the_homeserver_when_it_does_not_answer(process_stack):
+    """Synapse stopped with SIGSTOP: connections are accepted, nothing is answered."""
+    stack = process_stack
+    pid = stack.synapse.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        status, body, seconds = await _health(stack)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert (status, body["status"]) == (503, "degraded"), body
+    assert seconds < 2, f"health took {seconds:.1f} s"
+    assert body["homeserver"]["ok"] is False and body["homeserver"]["error"], body
+    assert body["database"]["ok"] is True, body
+    await _healthy_again(stack)
+
+
+# 4. Load: 50 concurrent API clients -------------------------------------------------------
 
 
 def _post_made_by(user_id: str, text: str):
