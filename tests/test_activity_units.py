@@ -269,3 +269,37 @@ def test_periods_long_ago_and_far_ahead():
     sunday = int(datetime(2099, 6, 7, 18, tzinfo=UTC).timestamp() * 1000)
     far = periods.latest("weekly", sunday, "UTC")
     assert far.end_ms == sunday and far.end_ms - far.start_ms == 7 * 24 * H
+
+
+# --- the SQL, on SQLite and PostgreSQL ----------------------------------------------------------
+
+async def test_claims_and_state_changes_happen_once_on_both_databases(db):
+    from matrix_social.db import activities, ai_conversations, drafts, summary_runs
+
+    assert await summary_runs.claim(db, "@a:x", "weekly", "2026-W10", "drafted", 1)
+    assert not await summary_runs.claim(db, "@a:x", "weekly", "2026-W10", "empty", 2)
+    assert await summary_runs.exists(db, "@a:x", "weekly", "2026-W10")
+    assert await activities.insert(db, "a1", "@a:x", "app_publish", {"app_id": "a:c"}, "api",
+                                   "app_publish:a:c", 5)
+    assert not await activities.insert(db, "a2", "@a:x", "app_publish", {}, "api",
+                                       "app_publish:a:c", 6)
+    assert await activities.insert(db, "a3", "@b:x", "app_publish", {}, "api",
+                                   "app_publish:a:c", 6)  # another user's key is theirs
+    assert await activities.users_since(db, 0, "", 10) == ["@a:x", "@b:x"]
+    assert await activities.users_since(db, 0, "@a:x", 10) == ["@b:x"]
+    await drafts.insert(db, "d1", "@a:x", "@a:x", "game_score", "t", {"kind": "game_score"},
+                        None, 100, "a1", None, 1)
+    assert [r["draft_id"] for r in await drafts.due(db, 100, 10)] == ["d1"]
+    assert await drafts.claim(db, "d1", 2) and not await drafts.claim(db, "d1", 3)
+    assert not await drafts.edit_text(db, "d1", "@a:x", "new", 3)  # being published
+    assert await drafts.recover_interrupted(db, 4) == 1
+    row = await drafts.get(db, "d1")
+    assert (row["status"], row["publish_at"]) == ("pending", None)
+    assert not await drafts.discard(db, "d1", "@b:x") and await drafts.discard(db, "d1", "@a:x")
+    await ai_conversations.insert(db, "@a_ai:x", "!r:x", False, None, None, 1)
+    await ai_conversations.insert(db, "@a_ai:x", "!p:x", True, "Public", "#p:x", 1)
+    await ai_conversations.insert(db, "@a_ai:x", "!p:x", True, "Public", "#p:x", 2)
+    [listed] = await ai_conversations.public_of(db, "@a_ai:x", 10)
+    assert (listed["room_id"], listed["answers"], listed["last_ts"]) == ("!p:x", 2, 2)
+    await ai_conversations.set_public(db, "@a_ai:x", "!p:x", False, None, None)
+    assert await ai_conversations.public_of(db, "@a_ai:x", 10) == []

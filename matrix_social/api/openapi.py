@@ -381,6 +381,7 @@ SCHEMAS: dict[str, Any] = {
                        "properties": {
                            "shared": {"type": "boolean"},
                            "duplicate": {"type": "boolean"},
+                           "draft_skipped": {"type": "string"},
                            "activity": {"allOf": [{"$ref": "#/components/schemas/Activity"}],
                                         "nullable": True},
                            "draft": {"allOf": [{"$ref": "#/components/schemas/Draft"}],

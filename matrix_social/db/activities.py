@@ -45,3 +45,7 @@ async def users_since(db: Executor, since: int, after: str, limit: int) -> list[
 
 async def count_for(db: Executor, user_id: str) -> int:
     return await db.fetchval("SELECT COUNT(*) FROM activity WHERE user_id=$1", user_id)
+
+
+async def prune(db: Executor, before: int) -> None:
+    await db.execute("DELETE FROM activity WHERE ts < $1", before)

@@ -42,6 +42,11 @@ async def pending_page(db: Executor, user_id: str, before: tuple[int, str] | Non
         user_id, PENDING, before[0], before[1], limit)
 
 
+async def pending_count(db: Executor, user_id: str) -> int:
+    return await db.fetchval(
+        "SELECT COUNT(*) FROM activity_draft WHERE user_id=$1 AND status=$2", user_id, PENDING)
+
+
 async def all_of(db: Executor, user_id: str) -> list:
     return await db.fetch(
         "SELECT * FROM activity_draft WHERE user_id=$1 ORDER BY created_at, draft_id", user_id)

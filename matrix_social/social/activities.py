@@ -13,7 +13,7 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from ..clock import Clock
-from ..db import activities, apps
+from ..db import activities, apps, drafts
 from ..errors import InvalidInput, NotFound
 from ..ids import Identities
 from . import activity_templates as say
@@ -22,6 +22,7 @@ from .activity_settings import SWITCH_OF, ActivitySettings
 from .drafts import Drafts
 
 log = logging.getLogger("matrix_social.activity")
+MAX_PENDING_DRAFTS = 200  # beyond this, activities are still counted but drafted no more
 
 
 def _app_input(row) -> dict[str, Any]:
@@ -143,8 +144,11 @@ class Activities:
                 existing = await activities.by_dedupe(conn, user, dedupe)
                 return {"shared": True, "duplicate": True, "activity": _view(existing),
                         "draft": None}
-            made = None
-            if draft is not None:
+            made, skipped = None, None
+            if draft is not None and await drafts.pending_count(conn, user) >= MAX_PENDING_DRAFTS:
+                skipped = (f"{MAX_PENDING_DRAFTS} drafts are already waiting: publish or "
+                           "discard some first")
+            elif draft is not None:
                 publish_at = now + self.review_ms \
                     if settings["auto_post_frequency"] == "immediate" else None
                 made = await self.drafts.create(
@@ -152,7 +156,10 @@ class Activities:
                     data=public, app=draft["app"], publish_at=publish_at,
                     activity_id=activity_id, conn=conn)
             row = await activities.by_dedupe(conn, user, dedupe)
-        return {"shared": True, "activity": _view(row), "draft": made}
+        result = {"shared": True, "activity": _view(row), "draft": made}
+        if skipped:
+            result["draft_skipped"] = skipped
+        return result
 
 
 def _view(row) -> dict[str, Any]:

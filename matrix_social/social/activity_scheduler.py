@@ -13,13 +13,13 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from ..clock import Clock
-from ..db import summary_runs
+from ..db import activities, summary_runs
 from .drafts import Drafts
 from .summaries import Summaries
 
 log = logging.getLogger("matrix_social.activity")
 DUE_PER_PASS = 100
-KEEP_RUNS_MS = 120 * 24 * 3600 * 1000
+KEEP_MS = 120 * 24 * 3600 * 1000  # activities and summary records older than this go
 
 
 @dataclass
@@ -56,7 +56,9 @@ class ActivityScheduler:
             done = Pass()
             done.drafted = await self.summaries.run()
             done.published = await self.drafts.publish_due(DUE_PER_PASS)
-            await summary_runs.prune(self.db, self.clock.now_ms() - KEEP_RUNS_MS)
+            oldest = self.clock.now_ms() - KEEP_MS
+            await summary_runs.prune(self.db, oldest)
+            await activities.prune(self.db, oldest)
             return done
 
     async def _loop(self) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mautrix.api import Method, Path
-from mautrix.errors import MatrixError, MatrixRequestError
+from mautrix.errors import MatrixRequestError
 from mautrix.types import RoomID
 from mautrix.util.async_db import Database
 
@@ -108,12 +108,15 @@ class AiConversations:
     async def _refresh(self, room_id: str, ais: list[str]) -> None:
         for ai in ais:
             try:
-                nature = await self._nature(ai, room_id)
-            except MatrixError as e:  # the AI left or was removed: no longer listed
-                log.info("%s cannot read %s any more (%s)", ai, room_id, e)
-                nature = RoomNature(False, False, None, None, frozenset())
-            await ai_conversations.set_public(self.db, ai, room_id, nature.public, nature.name,
-                                              nature.alias)
+                try:
+                    nature = await self._nature(ai, room_id)
+                except MatrixRequestError as e:  # the AI left or was removed: not listed
+                    log.info("%s cannot read %s any more (%s)", ai, room_id, e)
+                    nature = RoomNature(False, False, None, None, frozenset())
+                await ai_conversations.set_public(self.db, ai, room_id, nature.public,
+                                                  nature.name, nature.alias)
+            except Exception:
+                log.exception("Could not look at %s again for %s", room_id, ai)
 
     async def mark(self, owner: str, room_id: Any, public: Any) -> dict[str, Any]:
         """The owner lists (or unlists) their AI's conversation in a group they administer;

@@ -124,8 +124,9 @@ class Profiles:
             await intent.set_displayname(name, check_current=False)
         if avatar is not None:
             await intent.set_avatar_url(avatar, check_current=False)
-        for listener in self.on_updated:
-            await listener(user, [field for field in known if field in body])
+        changed = [field for field in known if field in body]
+        for listener in self.on_updated if changed else ():
+            await listener(user, changed)
         return await self.get(user, user)
 
     async def update_ai(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
