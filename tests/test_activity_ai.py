@@ -110,6 +110,19 @@ async def test_ai_activity_in_its_feed_and_only_public_conversations_on_its_prof
     assert listed == {public, readable, marked}
     assert not listed & {dm, private, bobs_mark, own_dm}
 
+    # Every answer counted a task for alice's AI summary, AI-to-AI requests too; the room of
+    # the request (a DM between two AIs) is not listed.
+    tasks = "SELECT COUNT(*) FROM activity WHERE user_id=$1 AND kind='ai_task' AND data LIKE $2"
+    assert await stack.bridge.db.fetchval(tasks, alice.user_id, '%"via": "message"%') == \
+        len(rooms)
+    answer = await api_ok(stack, "POST", "/ai/request", bob, json={
+        "to": ai, "content": {"body": "are you free?"}, "timeout": 10})
+    assert answer["status"] == "ok"
+    await eventually(lambda: _equals(lambda: stack.bridge.db.fetchval(
+        tasks, alice.user_id, '%"via": "ai_request"%'), 1), what="AI-to-AI task counted")
+    assert answer["room_id"] not in {c["room_id"] for c in (await api_ok(
+        stack, "GET", f"/profile/{alice.localpart}_ai", carol))["public_conversations"]}
+
     # A room that turns private drops off; so does everything when sharing is off.
     await stack.nio(bob).room_put_state(public, "m.room.join_rules", {"join_rule": "invite"})
 
