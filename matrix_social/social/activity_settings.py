@@ -15,13 +15,13 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from mautrix.errors import MatrixError, MNotFound
+from mautrix.errors import MatrixConnectionError, MatrixError, MNotFound
 from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..clock import Clock
 from ..db import social_settings
-from ..errors import CannotActAsUser, InvalidInput
+from ..errors import CannotActAsUser, InvalidInput, RemoteUnreachable
 from ..matrix.intents import Intents
 
 log = logging.getLogger("matrix_social.activity")
@@ -143,15 +143,20 @@ class ActivitySettings:
     async def _write(self, user: str, changes: dict[str, Any], replace: bool) -> dict[str, Any]:
         intent = await self.intents.for_user(user)
         try:
-            current = await intent.get_account_data(ev.SOCIAL_SETTINGS_ACCOUNT_DATA)
-        except MNotFound:
-            current = {}
-        current = current if isinstance(current, dict) else {}
-        base = DEFAULTS if replace else from_stored(current)
-        settings = {**base, **changes}
-        # Keys another client keeps in the same account data are left as they were.
-        others = {k: v for k, v in current.items() if k not in KEYS}
-        await intent.set_account_data(ev.SOCIAL_SETTINGS_ACCOUNT_DATA, {**others, **settings})
+            try:
+                current = await intent.get_account_data(ev.SOCIAL_SETTINGS_ACCOUNT_DATA)
+            except MNotFound:
+                current = {}
+            current = current if isinstance(current, dict) else {}
+            base = DEFAULTS if replace else from_stored(current)
+            settings = {**base, **changes}
+            # Keys another client keeps in the same account data are left as they were.
+            others = {k: v for k, v in current.items() if k not in KEYS}
+            await intent.set_account_data(ev.SOCIAL_SETTINGS_ACCOUNT_DATA,
+                                          {**others, **settings})
+        except MatrixConnectionError:
+            raise RemoteUnreachable("The homeserver could not be reached; nothing was "
+                                    "changed") from None
         await self._remember(user, settings)
         return dict(settings)
 
