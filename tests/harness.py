@@ -189,8 +189,9 @@ class Stack(Homeserver):
         await self.synapse.start()
         await self.start_bridge()
 
-    async def start_bridge(self) -> None:
-        bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"])
+    async def start_bridge(self, clock: Any = None) -> None:
+        """`clock` (an object with now_ms()) replaces the time of what runs on a schedule."""
+        bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"], clock=clock)
         bridge.preinit()
         for name in ("matrix_social.capabilities", "matrix_social.encryption"):
             logger = logging.getLogger(name)

@@ -9,6 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ..events import ACTIVITY_KINDS
+from ..social.activity_settings import FREQUENCIES, SHARE_KEYS
+from ..social.activity_settings import KEYS as SETTING_KEYS
 from .idempotency import documented_header
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -23,6 +26,7 @@ _APP_ID = {"name": "app_id", "in": "path", "required": True, "schema": {"type": 
            "description": "AUTHOR_LOCALPART:SLUG, e.g. alice:chess."}
 _ROOM_ID = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"}}}
+_DRAFT_ID = {"name": "draft_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
 
@@ -180,6 +184,49 @@ PATHS: dict[str, dict[str, Any]] = {
                 "to": {"type": "string"}, "content": {},
                 "as": {"type": "string", "enum": ["ai", "human"]}}},
         errors=(400, 401, 403, 404))},
+    "/settings": {
+        "get": _op("Your activity-sharing settings (read afresh from your account data, "
+                   "m.matrix_os.social.settings)", "Settings", errors=(401,)),
+        "put": _op("Change the given settings only; an unknown key or a wrong type changes "
+                   "nothing", "Settings", body={"$ref": "#/components/schemas/SettingsPatch"},
+                   errors=(400, 401)),
+    },
+    "/settings/social-config": {
+        "get": _op("Export your settings in the social-config.json shape", "Settings",
+                   errors=(401,)),
+        "put": _op("Import a social-config.json: every setting replaced (missing keys: the "
+                   "defaults, all sharing off)", "Settings",
+                   body={"$ref": "#/components/schemas/SettingsPatch"}, errors=(400, 401)),
+    },
+    "/activity": {"post": _op(
+        "Report an activity of yours (app_publish, app_fork, game_score, ai_task, "
+        "profile_update); a draft when you share its kind (201), nothing when you do not (200)",
+        "ActivityResult", status=201, body={"$ref": "#/components/schemas/NewActivity"})},
+    "/ipc/report_activity": {"post": _op(
+        "report_activity({kind, data}): the IPC call for agents, as POST /activity",
+        "ActivityResult", status=201, body={"$ref": "#/components/schemas/NewActivity"})},
+    "/drafts": {"get": _op("Your drafts waiting to be published, newest first", "DraftPage",
+                           params=_PAGE_PARAMS)},
+    "/drafts/{draft_id}": {
+        "get": _op("One of your drafts", "Draft", params=[_DRAFT_ID]),
+        "patch": _op("Edit a draft's text (an edited draft is never published automatically)",
+                     "Draft", params=[_DRAFT_ID],
+                     body={"type": "object", "required": ["text"], "additionalProperties": False,
+                           "properties": {"text": _TEXT}}, errors=(400, 401, 404, 409)),
+        "delete": _op("Discard a draft", "Object", params=[_DRAFT_ID],
+                      errors=(401, 404, 409)),
+    },
+    "/drafts/{draft_id}/preview": {"get": _op(
+        "Exactly what publishing the draft sends: sender, event type and content",
+        "DraftPreview", params=[_DRAFT_ID])},
+    "/drafts/{draft_id}/publish": {"post": _op(
+        "Publish the draft now, as an activity post in your feed (your AI's for AI tasks)",
+        "DraftPublished", status=201, params=[_DRAFT_ID], errors=(401, 404, 409))},
+    "/ai/conversations/{room_id}/public": {"put": _op(
+        "List (or unlist) your AI's conversation in a group you may change the state of, on "
+        "its profile; never a DM", "PublicMark", params=[_ROOM_ID], body={
+            "type": "object", "required": ["public"],
+            "properties": {"public": {"type": "boolean"}}}, errors=(400, 401, 403, 404))},
 }
 
 _AUTHOR = {"type": "object", "properties": {
@@ -250,7 +297,15 @@ SCHEMAS: dict[str, Any] = {
         "following_count": {"type": "integer"}, "following": {"type": "boolean"},
         "apps": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
         "recent_posts": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
-        "owner": {"type": "object"}, "ai": {"$ref": "#/components/schemas/AiProfile"}}},
+        "owner": {"type": "object"}, "ai": {"$ref": "#/components/schemas/AiProfile"},
+        "recent_activity": {"type": "array", "description": "an AI's activity posts",
+                            "items": {"$ref": "#/components/schemas/Post"}},
+        "public_conversations": {"type": "array", "description": (
+            "an AI's conversations in public rooms (when its owner shares AI activity)"),
+            "items": {"type": "object", "properties": {
+                "room_id": {"type": "string"}, "name": {"type": "string", "nullable": True},
+                "alias": {"type": "string", "nullable": True}, "answers": {"type": "integer"},
+                "last_active": {"type": "integer"}}}}}},
     "ProfilePatch": {"type": "object", "properties": {
         "display_name": {"type": "string", "maxLength": 100},
         "avatar_url": {"type": "string", "description": "mxc:// URI"},
@@ -266,12 +321,16 @@ SCHEMAS: dict[str, Any] = {
         "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
         "name": {"type": "string"}, "description": {"type": "string"},
         "icon": {"type": "string"}, "url": {"type": "string"},
-        "share": {"type": "boolean"}, "text": _TEXT}},
+        "share": {"type": "boolean"}, "text": _TEXT,
+        "forked_from": {"type": "string", "description": "the original's app id"}}},
     "App": {"type": "object", "properties": {
         "id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"},
         "description": {"type": "string"}, "icon": {"type": "string"},
         "url": {"type": "string"}, "author": _AUTHOR, "installs": {"type": "integer"},
         "published_at": {"type": "integer"}, "installs_7d": {"type": "integer"},
+        "forked_from": {"type": "string", "nullable": True},
+        "forks": {"type": "integer", "description": "people who published a fork"},
+        "original": {"type": "object", "nullable": True},
         "post": {"$ref": "#/components/schemas/Post"}}},
     "AppPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
@@ -300,6 +359,60 @@ SCHEMAS: dict[str, Any] = {
     "AiAnswer": {"type": "object", "properties": {
         "request_id": {"type": "string"}, "status": {"type": "string"},
         "body": {"type": "string"}, "from": {"type": "string"}, "room_id": {"type": "string"}}},
+    "Settings": {"type": "object", "required": list(SETTING_KEYS), "properties": {
+        **{key: {"type": "boolean"} for key in SHARE_KEYS},
+        "auto_post_frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "timezone": {"type": "string", "description": "IANA time zone, e.g. Europe/Paris"}}},
+    "SettingsPatch": {"type": "object", "additionalProperties": False, "properties": {
+        **{key: {"type": "boolean"} for key in SHARE_KEYS},
+        "auto_post_frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "timezone": {"type": "string"}}},
+    "NewActivity": {"type": "object", "required": ["kind", "data"],
+                    "additionalProperties": False, "properties": {
+                        "kind": {"type": "string", "enum": list(ACTIVITY_KINDS)},
+                        "data": {"type": "object", "description": (
+                            "app_publish {app_id}; app_fork {original, author, app_id?}; "
+                            "game_score {game, score, duration (seconds)}; ai_task {task}; "
+                            "profile_update {fields}")}}},
+    "Activity": {"type": "object", "required": ["id", "kind", "data", "source", "ts"],
+                 "properties": {"id": {"type": "string"}, "kind": {"type": "string"},
+                                "data": {"type": "object"}, "source": {"type": "string"},
+                                "ts": {"type": "integer"}}},
+    "ActivityResult": {"type": "object", "required": ["shared", "activity", "draft"],
+                       "properties": {
+                           "shared": {"type": "boolean"},
+                           "duplicate": {"type": "boolean"},
+                           "draft_skipped": {"type": "string"},
+                           "activity": {"allOf": [{"$ref": "#/components/schemas/Activity"}],
+                                        "nullable": True},
+                           "draft": {"allOf": [{"$ref": "#/components/schemas/Draft"}],
+                                     "nullable": True}}},
+    "Draft": {"type": "object", "required": [
+        "id", "kind", "text", "as", "author", "activity", "app", "edited", "status",
+        "publish_at", "period", "post_id", "created_at"], "properties": {
+        "id": {"type": "string"}, "kind": {"type": "string"}, "text": {"type": "string"},
+        "as": {"type": "string", "enum": ["me", "ai"]}, "author": _AUTHOR,
+        "activity": {"type": "object"}, "app": {"type": "object", "nullable": True},
+        "edited": {"type": "boolean"},
+        "status": {"type": "string", "enum": ["pending", "publishing", "published"]},
+        "publish_at": {"type": "integer", "nullable": True},
+        "period": {"type": "string", "nullable": True},
+        "post_id": {"type": "string", "nullable": True},
+        "created_at": {"type": "integer"}}},
+    "DraftPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Draft"}},
+        "next_cursor": {"type": "string", "nullable": True}}},
+    "DraftPreview": {"type": "object", "required": ["draft", "sender", "type", "content"],
+                     "properties": {"draft": {"$ref": "#/components/schemas/Draft"},
+                                    "sender": {"type": "string"}, "type": {"type": "string"},
+                                    "content": {"type": "object"}}},
+    "DraftPublished": {"type": "object", "required": ["draft", "post"], "properties": {
+        "draft": {"$ref": "#/components/schemas/Draft"},
+        "post": {"$ref": "#/components/schemas/Post"}}},
+    "PublicMark": {"type": "object", "required": ["room_id", "ai", "marked", "public"],
+                   "properties": {"room_id": {"type": "string"}, "ai": {"type": "string"},
+                                  "marked": {"type": "boolean"},
+                                  "public": {"type": "boolean"}}},
     "PeoplePage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"},
         "next_cursor": {"type": "string", "nullable": True}}},
