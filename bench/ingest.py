@@ -18,7 +18,7 @@ from mautrix.appservice import AppService
 from mautrix.util.async_db import Database
 
 from matrix_social import events as ev
-from matrix_social.devstack.synapse import free_port
+from matrix_social.devstack.ports import reserve_port
 
 EVENTS_PER_TXN = 50
 ROOMS = 20
@@ -89,7 +89,7 @@ async def push(base_url: str, hs_token: str, txns: list[list[dict]]) -> float:
 async def bare_rate(txns: list[list[dict]], domain: str) -> float:
     """The same transactions into a bare mautrix AppService whose handler drops them."""
     hs_token = secrets.token_hex(16)
-    port = free_port()
+    port = reserve_port()
     az = AppService(server="http://127.0.0.1:9", domain=domain, as_token=secrets.token_hex(16),
                     hs_token=hs_token, bot_localpart="bare", id="bare", log="bench.bare")
     az.synchronous_handlers = True

@@ -12,6 +12,7 @@ from mautrix.util.config import ConfigValueError, yaml
 
 from . import __version__, log_redact
 from .api.web_app import add_web_app
+from .clock import Clock
 from .config import Config
 from .db import upgrade_table
 from .errors import ConfigError
@@ -43,9 +44,10 @@ class SocialBridge(Bridge):
     matrix: MatrixHandler
     services: Services
 
-    def __init__(self, argv: list[str] | None = None) -> None:
+    def __init__(self, argv: list[str] | None = None, clock: Clock | None = None) -> None:
         super().__init__()
         self.argv = argv
+        self.clock = clock
 
     def prepare_arg_parser(self) -> None:
         super().prepare_arg_parser()
@@ -118,7 +120,7 @@ class SocialBridge(Bridge):
 
     def prepare_bridge(self) -> None:
         """The one place the object graph is wired (services.py builds each component)."""
-        services = self.services = Services(self.config, self.az, self.db)
+        services = self.services = Services(self.config, self.az, self.db, self.clock)
         dispatcher = EventDispatcher()
         self.matrix = MatrixHandler(bridge=self, dispatcher=dispatcher,
                                     background=services.background, ids=services.ids,
@@ -139,8 +141,10 @@ class SocialBridge(Bridge):
         await self.services.http.start()
         await super().start()
         mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
+        await self.services.activity_scheduler.start()
 
     async def stop(self) -> None:
+        await self.services.activity_scheduler.stop()
         await self.services.background.stop()
         await super().stop()
         await self.services.http.stop()

@@ -4,6 +4,8 @@
   matrix-social reindex [-c config]     rebuild the index from the rooms' history
   matrix-social quarantine list|retry [EVENT] [-c config]   events that could not be indexed
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
+  matrix-social report-activity --kind KIND --data JSON        (MATRIX_SOCIAL_TOKEN)
+  matrix-social social-config export [FILE] | import FILE      (MATRIX_SOCIAL_TOKEN)
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ def main(argv: list[str] | None = None) -> None:
         from .ipc_cli import cli
 
         cli(argv[1:])
+        return
+    if argv and argv[0] == "report-activity":
+        from .ipc_cli import report_activity_cli
+
+        report_activity_cli(argv[1:])
+        return
+    if argv and argv[0] == "social-config":
+        from .ipc_cli import social_config_cli
+
+        social_config_cli(argv[1:])
         return
     from .bridge import SocialBridge
 

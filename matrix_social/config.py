@@ -88,6 +88,10 @@ CHECKS: list[Check] = [
     ("ai.rate_limit_per_hour", _is_positive_int, "a positive integer"),
     ("ai.history_messages", _is_positive_int, "a positive integer"),
     ("ai.ipc_send_as", lambda v: v in ("ai", "human"), "ai or human"),
+    ("activity.review_window_seconds", _is_positive_int, "a number of seconds"),
+    ("activity.scheduler_interval_seconds", _is_positive_int, "a number of seconds"),
+    ("activity.settings_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
+     and v >= 0, "a number of seconds (0: read them for every activity)"),
 ] + [
     (f"bridge.platform_prefixes.{p}", _is_localpart, "a localpart prefix such as x_")
     for p in PLATFORMS
@@ -143,6 +147,9 @@ class Config(BaseBridgeConfig):
                     "openai.api_key", "timeout_seconds", "rate_limit_per_hour",
                     "history_messages", "ipc_send_as"):
             copy(f"ai.{key}")
+        for key in ("review_window_seconds", "scheduler_interval_seconds",
+                    "settings_cache_seconds"):
+            copy(f"activity.{key}")
 
     def _user_regex(self, localpart_regex: str) -> str:
         return f"@{localpart_regex}:{re.escape(self['homeserver.domain'])}"

@@ -30,10 +30,23 @@ FOLLOW_FLAG = f"{PREFIX}.social.follow"
 PROFILE_STATE = EventType.find(f"{PREFIX}.social.profile", t_class=EventType.Class.STATE)
 AI_PROFILE_STATE = EventType.find(f"{PREFIX}.social.ai_profile", t_class=EventType.Class.STATE)
 APP_STATE = EventType.find(f"{PREFIX}.social.app", t_class=EventType.Class.STATE)
+# In an app's state content: the app it is a fork of, {"author": user id, "slug": slug}.
+APP_FORKED_FROM = "forked_from"
 
 # AI-to-AI messages.
 AI_REQUEST = EventType.find(f"{PREFIX}.ai_request", t_class=EventType.Class.MESSAGE)
 AI_RESPONSE = EventType.find(f"{PREFIX}.ai_response", t_class=EventType.Class.MESSAGE)
+
+# Activity sharing (docs/activity.md). The user's global account data holding their settings
+# (the keys of ~/system/social-config.json plus "timezone"); the OS app reads it directly.
+SOCIAL_SETTINGS_ACCOUNT_DATA = f"{PREFIX}.social.settings"
+# The `activity.kind` of the activity posts made from drafts.
+ACTIVITY_KINDS = ("app_publish", "app_fork", "game_score", "ai_task", "profile_update")
+SUMMARY_KINDS = ("weekly_summary", "daily_summary", "ai_summary")
+# Room state by an AI's owner (state_key = the AI's user ID without its @): {"public": true}
+# lists the AI's conversation in this room on the AI's profile (never in a DM).
+PUBLIC_CONVERSATION_STATE = EventType.find(f"{PREFIX}.social.public_conversation",
+                                           t_class=EventType.Class.STATE)
 
 LIKE_KEY = "❤️"
 # A repost is also announced in the original's room, so the original's server counts it:

@@ -16,6 +16,7 @@ from .ai.responder import Responder
 from .api.app import make_api_app
 from .api.auth import Authenticator
 from .background import Background
+from .clock import Clock
 from .config import PLATFORMS, Config
 from .container import component
 from .http_client import HttpClient
@@ -39,8 +40,14 @@ from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
+from .social.activities import Activities
+from .social.activity_scheduler import ActivityScheduler
+from .social.activity_settings import ActivitySettings
+from .social.ai_activity import AiActivity
+from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
+from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.follows import Follows
@@ -49,6 +56,7 @@ from .social.media import Media
 from .social.messaging import Messaging
 from .social.posts import Posts
 from .social.profiles import Profiles
+from .social.summaries import Summaries
 from .social.users import Users
 
 MB = 1024 * 1024
@@ -56,12 +64,15 @@ MB = 1024 * 1024
 
 class Services:
     """Roots: the config, mautrix's appservice and database, and (once mautrix's Matrix
-    handler exists) its encryption manager."""
+    handler exists) its encryption manager. `clock` replaces the real time for what runs on a
+    schedule (tests simulate a week with it)."""
 
-    def __init__(self, config: Config, az: AppService, db: Database) -> None:
+    def __init__(self, config: Config, az: AppService, db: Database,
+                 clock: Clock | None = None) -> None:
         self.config = config
         self.az = az
         self.db = db
+        self._clock = clock
         self._e2ee: Any = None
         self._e2ee_known = False
 
@@ -77,6 +88,10 @@ class Services:
             domain=c["homeserver.domain"], bot_localpart=c["appservice.bot_username"],
             ai_suffix=c["bridge.ai_suffix"],
             platform_prefixes={p: c[f"bridge.platform_prefixes.{p}"] for p in PLATFORMS})
+
+    @component
+    def clock(self) -> Clock:
+        return self._clock or Clock()
 
     @component
     def background(self) -> Background:
@@ -192,7 +207,8 @@ class Services:
         return Responder(self.az, self.ids, self.puppets, self.owners, context,
                          self.ai_rate_limit,
                          self.backend, self.encryption, self.background,
-                         self.config["ai.timeout_seconds"])
+                         self.config["ai.timeout_seconds"],
+                         on_answered=[self.ai_activity.answered])
 
     @component
     def ai_to_ai(self) -> AiToAi:
@@ -225,12 +241,15 @@ class Services:
     def profiles(self) -> Profiles:
         return Profiles(self.db, self.ids, self.users, self.directory, self.intents,
                         self.feed_rooms, self.sender, self.feed,
-                        self.config["bridge.soul_path_template"])
+                        self.config["bridge.soul_path_template"],
+                        on_updated=[self.activities.profile_updated],
+                        ai_extras=self.ai_activity.profile_extras)
 
     @component
     def apps(self) -> Apps:
         return Apps(self.db, self.ids, self.intents, self.feed_rooms, self.sender, self.posts,
-                    self.config["api.app_runner_url"])
+                    self.config["api.app_runner_url"],
+                    on_published=[self.activities.app_published])
 
     @component
     def explore(self) -> Explore:
@@ -247,7 +266,44 @@ class Services:
 
     @component
     def ipc(self) -> Ipc:
-        return Ipc(self.ids, self.users, self.intents, self.config["ai.ipc_send_as"])
+        return Ipc(self.ids, self.users, self.intents, self.config["ai.ipc_send_as"],
+                   self.activities)
+
+    # --- activity sharing -----------------------------------------------------------------
+
+    @component
+    def activity_settings(self) -> ActivitySettings:
+        return ActivitySettings(self.db, self.intents, self.clock,
+                                self.config["activity.settings_cache_seconds"])
+
+    @component
+    def drafts(self) -> Drafts:
+        return Drafts(self.db, self.ids, self.posts, self.activity_settings, self.clock,
+                      self.config["api.app_runner_url"])
+
+    @component
+    def activities(self) -> Activities:
+        return Activities(self.db, self.ids, self.activity_settings, self.drafts, self.clock,
+                          self.config["activity.review_window_seconds"])
+
+    @component
+    def summaries(self) -> Summaries:
+        return Summaries(self.db, self.activity_settings, self.drafts, self.clock,
+                         self.config["activity.review_window_seconds"])
+
+    @component
+    def activity_scheduler(self) -> ActivityScheduler:
+        return ActivityScheduler(self.db, self.drafts, self.summaries, self.clock,
+                                 self.config["activity.scheduler_interval_seconds"])
+
+    @component
+    def ai_conversations(self) -> AiConversations:
+        return AiConversations(self.db, self.ids, self.intents, self.background, self.clock)
+
+    @component
+    def ai_activity(self) -> AiActivity:
+        return AiActivity(self.ids, self.activities, self.ai_conversations,
+                          self.activity_settings, self.feed)
 
     # --- api ------------------------------------------------------------------------------
 
@@ -264,7 +320,9 @@ class Services:
             max_page=self.config["api.max_page_size"], feed=self.feed, posts=self.posts,
             media=self.media, follows=self.follows, profiles=self.profiles, apps=self.apps,
             explore=self.explore, messaging=self.messaging, ai_requests=self.ai_requests,
-            ipc=self.ipc)
+            ipc=self.ipc, activity_settings=self.activity_settings,
+            activities=self.activities, drafts=self.drafts,
+            ai_conversations=self.ai_conversations)
 
     # --- the event stream -----------------------------------------------------------------
 
@@ -273,4 +331,4 @@ class Services:
         index, then what reacts to the indexed event."""
         dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.hygiene,
                              self.bio_topic, self.profile_mirror, self.discovery,
-                             self.responder, self.ai_to_ai)
+                             self.responder, self.ai_to_ai, self.ai_conversations)

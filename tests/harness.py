@@ -19,7 +19,8 @@ from nio import AsyncClient
 from matrix_social.bridge import SocialBridge
 from matrix_social.devstack.bridge_config import write_bridge_config
 from matrix_social.devstack.conduit_like import write_conduit_like_registration
-from matrix_social.devstack.synapse import Synapse, free_port
+from matrix_social.devstack.ports import reserve_port
+from matrix_social.devstack.synapse import Synapse
 
 from .fakes.agent import FakeAgent
 
@@ -135,9 +136,9 @@ class Stack(Homeserver):
         self.root = root
         self.db_kind = db_kind
         self.conduit_like = conduit_like
-        self.hs_port = free_port()
-        self.as_port = free_port()
-        self.fed_port = free_port()
+        self.hs_port = reserve_port()
+        self.as_port = reserve_port()
+        self.fed_port = reserve_port()
         self.domain = f"localhost:{self.fed_port}"
         self.postgres = PostgresDatabase() if db_kind == "postgres" else None
         registration = "registration-conduit-like.yaml" if conduit_like else "registration.yaml"
@@ -188,8 +189,9 @@ class Stack(Homeserver):
         await self.synapse.start()
         await self.start_bridge()
 
-    async def start_bridge(self) -> None:
-        bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"])
+    async def start_bridge(self, clock: Any = None) -> None:
+        """`clock` (an object with now_ms()) replaces the time of what runs on a schedule."""
+        bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"], clock=clock)
         bridge.preinit()
         for name in ("matrix_social.capabilities", "matrix_social.encryption"):
             logger = logging.getLogger(name)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from matrix_social.devstack.synapse import free_port
+from matrix_social.devstack.ports import reserve_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "matrix_social" / "example-config.yaml"
@@ -140,7 +140,7 @@ def _run_dev_once(data: Path, hs_port: int, as_port: int) -> dict:
 
 def test_dev_stack_starts_prints_login_and_reuses_its_folder(tmp_path):
     data = tmp_path / "dev"
-    hs_port, as_port = free_port(), free_port()
+    hs_port, as_port = reserve_port(), reserve_port()
     first = _run_dev_once(data, hs_port, as_port)
     assert first["homeserver"] == f"http://127.0.0.1:{hs_port}"
     assert first["user"] == "@demo:localhost"

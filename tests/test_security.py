@@ -175,6 +175,11 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
                       json={"to": bob.user_id, "encrypted": False})
     group = await api_ok(stack, "POST", "/messages/groups", alice,
                          json={"name": "alice's group", "members": [bob.user_id]})
+    await api_ok(stack, "PUT", "/settings", alice,
+                 json={"share_game_scores": True, "timezone": "Europe/Paris"})
+    alice_draft = (await api_ok(stack, "POST", "/activity", alice, json={
+        "kind": "game_score", "data": {"game": "chess", "score": 1, "duration": 60}}))["draft"]
+    did = q(alice_draft["id"])
     bob_client = stack.nio(bob)
     for room in (dm["room_id"], group["room_id"]):
         await bob_client.join(room)
@@ -209,6 +214,9 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
                                        f"/messages/rooms/{q(dm['room_id'])}/members", alice),
             "group_members": await api_ok(
                 stack, "GET", f"/messages/rooms/{q(group['room_id'])}/members", alice),
+            "settings": await api_ok(stack, "GET", "/settings", alice),
+            "drafts": await api_ok(stack, "GET", "/drafts", alice),
+            "draft_preview": await api_ok(stack, "GET", f"/drafts/{did}/preview", alice),
         }
 
     before = await snapshot()
@@ -399,6 +407,40 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
             sender = getattr(getattr(sent, "event", None), "sender", None)
             assert sender in (mallory.user_id, stack.mxid(mal_ai)), sent
 
+    async def settings_read(method, path):
+        status, body = await as_mallory(method, path)
+        assert status == 200 and body["timezone"] == "UTC", body  # mallory's own settings
+
+    async def settings_write(method, path):
+        await refused_(method, path, {"share_game_scores": True})  # with the impersonation
+        status, body = await as_mallory(method, path, {"share_game_scores": True,
+                                                       "share_app_forks": True}, fields=False)
+        assert status == 200 and body["timezone"] == "UTC", body
+
+    async def report(method, path):
+        await refused_(method, path, {"kind": "game_score", "data": {
+            "game": "chess", "score": 1, "duration": 60}})
+        await refused_(method, path, {"kind": "game_score", "data": {
+            "game": "chess", "score": 1, "duration": 60, "user_id": alice.user_id}})
+        status, body = await as_mallory(method, path, {"kind": "game_score", "data": {
+            "game": "chess", "score": 1, "duration": 60}}, fields=False)
+        assert status in (200, 201), body
+        if body["draft"]:
+            assert body["draft"]["author"]["user_id"] == mallory.user_id, body
+
+    async def list_drafts(method, path):
+        status, body = await as_mallory(method, path)
+        assert status == 200 and alice_draft["id"] not in {d["id"] for d in body["items"]}
+
+    async def alice_draft_refused(method, path):
+        for fields in (True, False):
+            status, body = await as_mallory(method, path.replace("{draft_id}", did),
+                                            {"text": "pwned"}, fields=fields)
+            assert status == 404, body  # somebody else's draft does not exist for mallory
+
+    async def mark_public(method, path):
+        await in_alice_rooms(method, path, {"public": True})
+
     attacks: dict[tuple[str, str], Callable[[str, str], Awaitable[None]]] = {
         ("GET", "/api/social/health"): health,
         ("GET", "/api/social/openapi.json"): health,
@@ -439,6 +481,19 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
         ("POST", "/api/social/messages/rooms/{room_id}/send"): send,
         ("POST", "/api/social/ai/request"): ai_request,
         ("POST", "/api/social/ipc/send_matrix_message"): ipc_send,
+        ("GET", "/api/social/settings"): settings_read,
+        ("PUT", "/api/social/settings"): settings_write,
+        ("GET", "/api/social/settings/social-config"): settings_read,
+        ("PUT", "/api/social/settings/social-config"): settings_write,
+        ("POST", "/api/social/activity"): report,
+        ("POST", "/api/social/ipc/report_activity"): report,
+        ("GET", "/api/social/drafts"): list_drafts,
+        ("GET", "/api/social/drafts/{draft_id}"): alice_draft_refused,
+        ("PATCH", "/api/social/drafts/{draft_id}"): alice_draft_refused,
+        ("DELETE", "/api/social/drafts/{draft_id}"): alice_draft_refused,
+        ("GET", "/api/social/drafts/{draft_id}/preview"): alice_draft_refused,
+        ("POST", "/api/social/drafts/{draft_id}/publish"): alice_draft_refused,
+        ("PUT", "/api/social/ai/conversations/{room_id}/public"): mark_public,
     }
     routes = _api_routes(stack)
     assert routes - set(attacks) == set(), "routes without an impersonation check"

@@ -140,5 +140,7 @@ class AiToAi:
             "body": reply,
             "m.relates_to": {"rel_type": "m.reference", "event_id": raw["event_id"]},
         }, ev.AI_RESPONSE)
+        if reply != APOLOGY:
+            await responder.answered(to_ai, raw["sender"], raw["room_id"], "ai_request")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from mautrix.api import Method, Path
@@ -26,12 +27,15 @@ log = logging.getLogger("matrix_social.ai")
 RATE_NOTICE = ("You've reached the limit of {n} messages an hour to this AI. "
                "It will answer again later.")
 MAX_PARALLEL = 8
+# (ai, sender, room_id, kind: "message" | "ai_request"), after a successful answer.
+Answered = Callable[[str, str, str, str], Awaitable[None]]
 
 
 class Responder:
     def __init__(self, az: AppService, ids: Identities, puppets: Puppets, owners: FeedOwners,
                  context: ContextBuilder, limiter: RateLimiter, backend: Backend,
-                 encryption: RoomEncryption, background: Background, timeout: float) -> None:
+                 encryption: RoomEncryption, background: Background, timeout: float, *,
+                 on_answered: Sequence[Answered] = ()) -> None:
         self.az = az
         self.ids = ids
         self.puppets = puppets
@@ -44,6 +48,7 @@ class Responder:
         self.timeout = timeout
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
         self._conversations = KeyedLocks()
+        self.on_answered = list(on_answered)
 
     async def on_event(self, raw: dict[str, Any]) -> None:
         """Decide which of our AIs this message is for; answer in the background."""
@@ -121,6 +126,15 @@ class Responder:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": event_id}}
             content["m.mentions"] = {"user_ids": [sender]}
         await self.send(intent, room, content)
+        if reply != APOLOGY:
+            await self.answered(ai, sender, room_id, "message")
+
+    async def answered(self, ai: str, sender: str, room_id: str, kind: str) -> None:
+        for listener in self.on_answered:
+            try:
+                await listener(ai, sender, room_id, kind)
+            except Exception:
+                log.exception("on_answered listener failed for %s in %s", ai, room_id)
 
     @property
     def rate_notice(self) -> str:

@@ -9,8 +9,12 @@ from mautrix.util.async_db import Database
 from ..ids import Identities
 from ..matrix.capabilities import CapabilityCheck
 from ..matrix.e2be_route import EncryptionRoute
+from ..social.activities import Activities
+from ..social.activity_settings import ActivitySettings
+from ..social.ai_conversations import AiConversations
 from ..social.ai_requests import AiRequests
 from ..social.apps import Apps
+from ..social.drafts import Drafts
 from ..social.explore import Explore
 from ..social.feed import Feed
 from ..social.follows import Follows
@@ -25,6 +29,7 @@ from .health import add_health_routes
 from .idempotency import make_idempotency_middleware
 from .openapi import add_openapi_route
 from .params import PageLimit
+from .routes_activity import add_activity_routes
 from .routes_explore import add_explore_routes
 from .routes_follows import add_follow_routes
 from .routes_messaging import add_messaging_routes
@@ -36,7 +41,9 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  capabilities: CapabilityCheck, e2be_route: EncryptionRoute,
                  max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
                  profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
-                 ai_requests: AiRequests, ipc: Ipc) -> web.Application:
+                 ai_requests: AiRequests, ipc: Ipc, activity_settings: ActivitySettings,
+                 activities: Activities, drafts: Drafts,
+                 ai_conversations: AiConversations) -> web.Application:
     app = web.Application(middlewares=[error_middleware,
                                        make_idempotency_middleware(db, auth)],
                           client_max_size=media.max_bytes + 1024)
@@ -47,5 +54,7 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
     add_profile_routes(app, auth, profiles, apps)
     add_explore_routes(app, auth, limit, explore)
     add_messaging_routes(app, auth, messaging, ai_requests, ipc)
+    add_activity_routes(app, auth, limit, activity_settings, activities, drafts, ipc,
+                        ai_conversations)
     add_openapi_route(app)
     return app

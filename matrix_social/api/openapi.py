@@ -9,6 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ..events import ACTIVITY_KINDS
+from ..social.activity_settings import FREQUENCIES, SHARE_KEYS
+from ..social.activity_settings import KEYS as SETTING_KEYS
 from .idempotency import documented_header
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -23,21 +26,24 @@ _APP_ID = {"name": "app_id", "in": "path", "required": True, "schema": {"type": 
            "description": "AUTHOR_LOCALPART:SLUG, e.g. alice:chess."}
 _ROOM_ID = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"}}}
+_DRAFT_ID = {"name": "draft_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
 
 
-def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
-        params: list | None = None, errors: tuple[int, ...] = (404,),
+def _op(summary: str, ok: str, *, status: int = 200, also: tuple[int, ...] = (),
+        body: dict | None = None, params: list | None = None, errors: tuple[int, ...] = (404,),
         auth: bool = True) -> dict[str, Any]:
-    """`errors`: what this operation answers besides what any may: 400 (a NUL in its path or
-    query is refused before routing); when authenticated 401 (no or unknown token), 403 (not a
-    local user of this server, or the homeserver refused) and 502 (the homeserver could not
-    be reached); with a JSON body 408 (not sent in time) and 413 (too large)."""
+    """`also`: other success statuses with the same answer. `errors`: what this operation
+    answers besides what any may: 400 (a NUL in its path or query is refused before routing);
+    when authenticated 401 (no or unknown token), 403 (not a local user of this server, or
+    the homeserver refused) and 502 (the homeserver could not be reached); with a JSON body
+    408 (not sent in time) and 413 (too large)."""
     op: dict[str, Any] = {
         "summary": summary,
-        "responses": {str(status): {"description": "OK", "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{ok}"}}}}},
+        "responses": {str(code): {"description": "OK", "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{ok}"}}}}
+            for code in (status, *also)},
     }
     codes = {400, *errors}
     if auth:
@@ -183,6 +189,50 @@ PATHS: dict[str, dict[str, Any]] = {
             "type": "object", "required": ["to", "content"], "properties": {
                 "to": {"type": "string"}, "content": {},
                 "as": {"type": "string", "enum": ["ai", "human"]}}})},
+    "/settings": {
+        "get": _op("Your activity-sharing settings (read afresh from your account data, "
+                   "m.matrix_os.social.settings)", "Settings", errors=()),
+        "put": _op("Change the given settings only; an unknown key or a wrong type changes "
+                   "nothing", "Settings", body={"$ref": "#/components/schemas/SettingsPatch"},
+                   errors=()),
+    },
+    "/settings/social-config": {
+        "get": _op("Export your settings in the social-config.json shape", "Settings",
+                   errors=()),
+        "put": _op("Import a social-config.json: every setting replaced (missing keys: the "
+                   "defaults, all sharing off)", "Settings",
+                   body={"$ref": "#/components/schemas/SettingsPatch"}, errors=()),
+    },
+    "/activity": {"post": _op(
+        "Report an activity of yours (app_publish, app_fork, game_score, ai_task, "
+        "profile_update); a draft when you share its kind (201), nothing when you do not (200)",
+        "ActivityResult", status=201, also=(200,),
+        body={"$ref": "#/components/schemas/NewActivity"})},
+    "/ipc/report_activity": {"post": _op(
+        "report_activity({kind, data}): the IPC call for agents, as POST /activity",
+        "ActivityResult", status=201, also=(200,),
+        body={"$ref": "#/components/schemas/NewActivity"})},
+    "/drafts": {"get": _op("Your drafts waiting to be published, newest first", "DraftPage",
+                           params=_PAGE_PARAMS, errors=())},
+    "/drafts/{draft_id}": {
+        "get": _op("One of your drafts", "Draft", params=[_DRAFT_ID]),
+        "patch": _op("Edit a draft's text (an edited draft is never published automatically)",
+                     "Draft", params=[_DRAFT_ID],
+                     body={"type": "object", "required": ["text"], "additionalProperties": False,
+                           "properties": {"text": _TEXT}}, errors=(404, 409)),
+        "delete": _op("Discard a draft", "Discarded", params=[_DRAFT_ID], errors=(404, 409)),
+    },
+    "/drafts/{draft_id}/preview": {"get": _op(
+        "Exactly what publishing the draft sends: sender, event type and content",
+        "DraftPreview", params=[_DRAFT_ID])},
+    "/drafts/{draft_id}/publish": {"post": _op(
+        "Publish the draft now, as an activity post in your feed (your AI's for AI tasks)",
+        "DraftPublished", status=201, params=[_DRAFT_ID], errors=(404, 409))},
+    "/ai/conversations/{room_id}/public": {"put": _op(
+        "List (or unlist) your AI's conversation in a group you may change the state of, on "
+        "its profile; never a DM", "PublicMark", params=[_ROOM_ID], body={
+            "type": "object", "required": ["public"],
+            "properties": {"public": {"type": "boolean"}}})},
 }
 
 def _ref(name: str) -> dict[str, str]:
@@ -232,9 +282,15 @@ _POST_REQUIRED = ["id", "room_id", "event_id", "author", "kind", "text", "create
 _APP_PROPERTIES: dict[str, Any] = {
     "id": _STRING, "slug": _STRING, "name": _STRING, "description": _STRING, "icon": _STRING,
     "url": _STRING, "author": _SHORT_AUTHOR, "installs": _INT, "published_at": _INT,
+    "forked_from": {**_NULLABLE_STRING, "description": "the original's app id, for a fork"},
+    "forks": {"type": "integer", "description": "people who published a fork (not in search "
+              "results)"},
+    "original": _obj(["id", "name", "author"], {
+        "id": _STRING, "name": _STRING, "author": _SHORT_AUTHOR}, nullable=True,
+        description="one app's answer: the original of a fork"),
     "post": _ref("Post")}
 _APP_REQUIRED = ["id", "slug", "name", "description", "icon", "url", "author", "installs",
-                 "published_at"]
+                 "published_at", "forked_from"]
 _PERSON = _obj(["user_id", "handle", "since"], {
     "user_id": _STRING, "handle": _STRING, "since": _INT})
 
@@ -267,7 +323,19 @@ _REQUESTS: dict[str, Any] = {
         "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
         "name": {"type": "string"}, "description": {"type": "string"},
         "icon": {"type": "string"}, "url": {"type": "string"},
-        "share": {"type": "boolean"}, "text": _TEXT}},
+        "share": {"type": "boolean"}, "text": _TEXT,
+        "forked_from": {"type": "string", "description": "the original's app id"}}},
+    "SettingsPatch": {"type": "object", "additionalProperties": False, "properties": {
+        **{key: {"type": "boolean"} for key in SHARE_KEYS},
+        "auto_post_frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "timezone": {"type": "string"}}},
+    "NewActivity": {"type": "object", "required": ["kind", "data"],
+                    "additionalProperties": False, "properties": {
+                        "kind": {"type": "string", "enum": list(ACTIVITY_KINDS)},
+                        "data": {"type": "object", "description": (
+                            "app_publish {app_id}; app_fork {original, author, app_id?}; "
+                            "game_score {game, score, duration (seconds)}; ai_task {task}; "
+                            "profile_update {fields}")}}},
 }
 
 # Answers.
@@ -331,7 +399,14 @@ SCHEMAS: dict[str, Any] = {
             "following": _BOOL, "apps": {"type": "array", "items": _ref("App")},
             "recent_posts": {"type": "array", "items": _ref("Post")},
             "owner": {**_SHORT_AUTHOR, "description": "an AI's owner"},
-            "ai": _ref("AiProfile")}),
+            "ai": _ref("AiProfile"),
+            "recent_activity": {"type": "array", "description": "an AI's activity posts",
+                                "items": _ref("Post")},
+            "public_conversations": {"type": "array", "description": (
+                "an AI's conversations in public rooms (when its owner shares AI activity)"),
+                "items": _obj(["room_id", "name", "alias", "answers", "last_active"], {
+                    "room_id": _STRING, "name": _NULLABLE_STRING, "alias": _NULLABLE_STRING,
+                    "answers": _INT, "last_active": _INT})}}),
     "AiProfile": _obj(["personality", "skills", "capabilities"], {
         "personality": _STRING, "skills": {"type": "array", "items": _STRING},
         "capabilities": {"type": "array", "items": _STRING}}),
@@ -385,6 +460,34 @@ SCHEMAS: dict[str, Any] = {
     "PeoplePage": _obj(["items", "count", "next_cursor"], {
         "items": {"type": "array", "items": _PERSON}, "count": _INT,
         "next_cursor": {"type": "string", "nullable": True}}),
+    "Settings": _obj(list(SETTING_KEYS), {
+        **{key: _BOOL for key in SHARE_KEYS},
+        "auto_post_frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "timezone": {"type": "string", "description": "IANA time zone, e.g. Europe/Paris"}}),
+    "Activity": _obj(["id", "kind", "data", "source", "ts"], {
+        "id": _STRING, "kind": _STRING, "data": {"type": "object"}, "source": _STRING,
+        "ts": _INT}),
+    "ActivityResult": _obj(["shared", "activity", "draft"], {
+        "shared": _BOOL, "duplicate": _BOOL, "draft_skipped": _STRING,
+        "activity": {"allOf": [_ref("Activity")], "nullable": True},
+        "draft": {"allOf": [_ref("Draft")], "nullable": True}}),
+    "Draft": _obj(["id", "kind", "text", "as", "author", "activity", "app", "edited", "status",
+                   "publish_at", "period", "post_id", "created_at"], {
+        "id": _STRING, "kind": _STRING, "text": _STRING,
+        "as": {"type": "string", "enum": ["me", "ai"]}, "author": _SHORT_AUTHOR,
+        "activity": {"type": "object"}, "app": {"type": "object", "nullable": True},
+        "edited": _BOOL,
+        "status": {"type": "string", "enum": ["pending", "publishing", "published"]},
+        "publish_at": {"type": "integer", "nullable": True}, "period": _NULLABLE_STRING,
+        "post_id": _NULLABLE_STRING, "created_at": _INT}),
+    "DraftPage": _page(_ref("Draft")),
+    "DraftPreview": _obj(["draft", "sender", "type", "content"], {
+        "draft": _ref("Draft"), "sender": _STRING, "type": _STRING,
+        "content": {"type": "object"}}),
+    "DraftPublished": _obj(["draft", "post"], {"draft": _ref("Draft"), "post": _ref("Post")}),
+    "Discarded": _obj(["discarded"], {"discarded": _BOOL}),
+    "PublicMark": _obj(["room_id", "ai", "marked", "public"], {
+        "room_id": _STRING, "ai": _STRING, "marked": _BOOL, "public": _BOOL}),
     **_REQUESTS,
 }
 

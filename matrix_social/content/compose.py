@@ -33,7 +33,8 @@ def image_content(mxc: str, mimetype: str, size: int, width: int | None, height:
     }
 
 
-def app_content(app: dict, runner_template: str, text: str) -> dict:
+def app_block(app: Any, runner_template: str) -> dict:
+    """The app preview carried by app posts (and activity posts about an app)."""
     if not isinstance(app, dict):
         raise InvalidInput("'app' must be an object")
     name = clean_text(app.get("name"), "app.name", max_chars=100)
@@ -41,16 +42,27 @@ def app_content(app: dict, runner_template: str, text: str) -> dict:
     icon = clean_url(app.get("icon"), "app.icon", required=False)
     url = clean_url(app.get("url"), "app.url")
     try_url = runner_template.replace("{url}", url).replace("{slug}", str(app.get("slug", "")))
-    block_app = {"name": name, "description": description, "icon": icon, "url": url,
-                 "try_url": try_url}
-    lead = text or f"Check out {name}"
+    return {"name": name, "description": description, "icon": icon, "url": url,
+            "try_url": try_url}
+
+
+def _with_app(lead: str, block_app: dict) -> dict:
+    """body and formatted_body: the lead text, then the app's name, description and link."""
+    name, description, try_url = block_app["name"], block_app["description"], \
+        block_app["try_url"]
     body = f"{lead}\n{name}: {description}\nTry it: {try_url}" if description else \
         f"{lead}\n{name}\nTry it: {try_url}"
     formatted = (f"<p>{html.escape(lead)}</p><p><b>{html.escape(name)}</b>"
                  f"{' — ' + html.escape(description) if description else ''}</p>"
                  f"<p><a href=\"{html.escape(try_url)}\">Try it</a></p>")
     return {"msgtype": "m.text", "body": body, "format": "org.matrix.custom.html",
-            "formatted_body": formatted,
+            "formatted_body": formatted}
+
+
+def app_content(app: dict, runner_template: str, text: str) -> dict:
+    block_app = app_block(app, runner_template)
+    lead = text or f"Check out {block_app['name']}"
+    return {**_with_app(lead, block_app),
             ev.POST_BLOCK: {ev.POST_KIND: "app", ev.POST_APP: block_app, "text": text}}
 
 
@@ -60,17 +72,21 @@ def render_activity(kind: str, data: dict) -> str:
     return f"{kind.replace('_', ' ').capitalize()}" + (f" — {details}" if details else "")
 
 
-def activity_content(activity: Any, text: str) -> dict:
+def activity_content(activity: Any, text: str, app: dict | None = None) -> dict:
+    """An activity post; `app` (an app_block) adds the app's preview, as app posts show it."""
     if not isinstance(activity, dict):
         raise InvalidInput("'activity' must be an object with 'kind' and 'data'")
     kind = clean_text(activity.get("kind"), "activity.kind", max_chars=64)
     data = activity.get("data", {})
     if not isinstance(data, dict):
         raise InvalidInput("'activity.data' must be an object")
+    block = {ev.POST_KIND: "activity", ev.POST_ACTIVITY: {"kind": kind, "data": data},
+             "text": text}
+    if app is not None:
+        block[ev.POST_APP] = app
+        return {**_with_app(text or render_activity(kind, data), app), ev.POST_BLOCK: block}
     body = text or render_activity(kind, data)
-    return {"msgtype": "m.text", "body": body[:MAX_POST_CHARS],
-            ev.POST_BLOCK: {ev.POST_KIND: "activity",
-                            ev.POST_ACTIVITY: {"kind": kind, "data": data}, "text": text}}
+    return {"msgtype": "m.text", "body": body[:MAX_POST_CHARS], ev.POST_BLOCK: block}
 
 
 def repost_content(room_id: str, event_id: str, author: str, original_body: str,

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from mautrix.util.async_db import Database
 
+# How many people published a fork of the app (one author's many forks count once).
+FORKS = "(SELECT COUNT(DISTINCT f.author) FROM app f WHERE f.forked_from = a.app_id) AS forks"
+
 
 async def upsert(db: Database, app_id: str, room_id: str, author: str, slug: str, name: str,
-                 description: str, icon: str, url: str, ts: int) -> None:
+                 description: str, icon: str, url: str, ts: int,
+                 forked_from: str | None = None) -> None:
     await db.execute(
-        "INSERT INTO app (app_id, room_id, author, slug, name, description, icon, url, ts) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (app_id) DO UPDATE SET "
-        "name=excluded.name, description=excluded.description, icon=excluded.icon, "
-        "url=excluded.url, ts=excluded.ts",
-        app_id, room_id, author, slug, name, description, icon, url, ts,
+        "INSERT INTO app (app_id, room_id, author, slug, name, description, icon, url, ts, "
+        "forked_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (app_id) DO UPDATE SET name=excluded.name, "
+        "description=excluded.description, icon=excluded.icon, url=excluded.url, "
+        "ts=excluded.ts, forked_from=excluded.forked_from",
+        app_id, room_id, author, slug, name, description, icon, url, ts, forked_from,
     )
 
 
@@ -21,13 +26,13 @@ async def delete(db: Database, app_id: str) -> None:
 
 
 async def get(db: Database, app_id: str):
-    return await db.fetchrow("SELECT * FROM app WHERE app_id=$1", app_id)
+    return await db.fetchrow(f"SELECT a.*, {FORKS} FROM app a WHERE a.app_id=$1", app_id)
 
 
 async def by_author(db: Database, author: str) -> list:
     return await db.fetch(
-        "SELECT a.*, (SELECT COUNT(*) FROM app_install i WHERE i.app_id=a.app_id) AS installs "
-        "FROM app a WHERE a.author=$1 ORDER BY a.slug", author,
+        "SELECT a.*, (SELECT COUNT(*) FROM app_install i WHERE i.app_id=a.app_id) AS installs, "
+        f"{FORKS} FROM app a WHERE a.author=$1 ORDER BY a.slug", author,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mautrix.util.async_db import Database
 
+from .apps import FORKS
 from .feed import SELECT_POST
 
 
@@ -66,7 +67,8 @@ async def trending_apps(db: Database, since: int, until: int,
             WHERE i.ts >= $1 AND i.ts <= $2 GROUP BY i.app_id
         )
         SELECT t.n AS installs_recent, a.*,
-               (SELECT COUNT(*) FROM app_install x WHERE x.app_id = a.app_id) AS installs
+               (SELECT COUNT(*) FROM app_install x WHERE x.app_id = a.app_id) AS installs,
+               {FORKS}
         FROM t JOIN app a ON a.app_id = t.app_id
         {keyset}
         ORDER BY t.n DESC, t.app_id ASC LIMIT $3

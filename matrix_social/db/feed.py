@@ -55,7 +55,12 @@ async def one_post(db: Database, viewer: str, event_id: str):
     return await db.fetchrow(f"{SELECT_POST} WHERE p.event_id = $2", viewer, event_id)
 
 
-async def room_posts(db: Database, viewer: str, room_id: str, limit: int) -> list:
+async def room_posts(db: Database, viewer: str, room_id: str, limit: int,
+                     kind: str | None = None) -> list:
+    if kind is not None:
+        return await db.fetch(
+            f"{SELECT_POST} WHERE p.room_id = $2 AND p.kind = $4 "
+            "ORDER BY p.ts DESC, p.event_id DESC LIMIT $3", viewer, room_id, limit, kind)
     return await db.fetch(
         f"{SELECT_POST} WHERE p.room_id = $2 ORDER BY p.ts DESC, p.event_id DESC LIMIT $3",
         viewer, room_id, limit,

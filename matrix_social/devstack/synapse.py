@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -31,12 +30,6 @@ _RATE_LIMITS = {
     "rc_profile": _UNLIMITED,
     "rc_user_directory": _UNLIMITED,
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SynapseError(RuntimeError):

@@ -37,6 +37,7 @@ class Feed:
             raise NotFound(f"No post {post_id!r}")
         return row
 
-    async def room_posts(self, viewer: str, room_id: str, limit: int) -> list[dict[str, Any]]:
+    async def room_posts(self, viewer: str, room_id: str, limit: int,
+                         kind: str | None = None) -> list[dict[str, Any]]:
         return [self.view(row) for row in await feed_db.room_posts(self.db, viewer, room_id,
-                                                                    limit)]
+                                                                    limit, kind)]

@@ -1,6 +1,7 @@
-"""send_matrix_message({to, content}) for agents (the IPC call; also an HTTP endpoint and a
-CLI command, ipc_cli.py). Sends from the caller's AI by default (config ai.ipc_send_as),
-opening a DM when there is none."""
+"""The IPC calls for agents (each also an HTTP endpoint and a CLI command, ipc_cli.py):
+send_matrix_message({to, content}) sends from the caller's AI by default (config
+ai.ipc_send_as), opening a DM when there is none; report_activity({kind, data}) reports an
+activity of the caller (docs/activity.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..ids import Identities
 from ..matrix.dms import is_encrypted, open_dm
 from ..matrix.intents import Intents
 from ..matrix.txn_ids import next_txn_id
+from .activities import Activities
 from .users import Users
 
 _MSGTYPES = ("m.text", "m.notice", "m.emote")
@@ -37,11 +39,17 @@ def message_content(content: Any) -> dict[str, Any]:
 
 class Ipc:
     def __init__(self, ids: Identities, users: Users, intents: Intents,
-                 default_send_as: str) -> None:
+                 default_send_as: str, activities: Activities) -> None:
         self.ids = ids
         self.users = users
         self.intents = intents
         self.default_send_as = default_send_as
+        self.activities = activities
+
+    async def report_activity(self, caller: str, activity: Any) -> dict[str, Any]:
+        """{kind, data}: an activity of the caller (never of anyone else); a draft if they
+        share its kind."""
+        return await self.activities.report(caller, activity)
 
     async def send_matrix_message(self, caller: str, to: Any, content: Any,
                                   send_as: str | None = None) -> dict[str, Any]:

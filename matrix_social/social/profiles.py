@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from mautrix.util.async_db import Database
@@ -25,12 +26,17 @@ from .users import Users
 from .views import app_view
 
 RECENT_POSTS = 10
+# (user, the profile fields they changed), after PATCH /profile.
+ProfileUpdated = Callable[[str, list[str]], Awaitable[None]]
+# (viewer, AI user ID, the AI's feed room) -> more fields for an AI's profile.
+AiExtras = Callable[[str, str, str], Awaitable[dict[str, Any]]]
 
 
 class Profiles:
     def __init__(self, db: Database, ids: Identities, users: Users, directory: UserDirectory,
                  intents: Intents, feed_rooms: FeedRooms, sender: IndexedSender, feed: Feed,
-                 soul_template: str | None) -> None:
+                 soul_template: str | None, *, on_updated: Sequence[ProfileUpdated] = (),
+                 ai_extras: AiExtras | None = None) -> None:
         self.db = db
         self.ids = ids
         self.users = users
@@ -40,6 +46,8 @@ class Profiles:
         self.sender = sender
         self.feed = feed
         self.soul_template = soul_template
+        self.on_updated = list(on_updated)
+        self.ai_extras = ai_extras
 
     async def get(self, viewer: str, handle: str) -> dict[str, Any]:
         user_id = await self.users.resolve(handle)
@@ -70,6 +78,8 @@ class Profiles:
                 view["owner"] = {"user_id": owner, "handle": self.ids.handle_of(owner)}
             view["ai"] = await ai_profiles.get(self.db, user_id) or {
                 "personality": "", "skills": [], "capabilities": []}
+            if self.ai_extras is not None:
+                view.update(await self.ai_extras(viewer, user_id, room_id))
         return view
 
     async def _remote_ai(self, user_id: str, room_id: str) -> bool:
@@ -110,6 +120,9 @@ class Profiles:
             await intent.set_displayname(name, check_current=False)
         if avatar is not None:
             await intent.set_avatar_url(avatar, check_current=False)
+        changed = [field for field in known if field in body]
+        for listener in self.on_updated if changed else ():
+            await listener(user, changed)
         return await self.get(user, user)
 
     async def update_ai(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:

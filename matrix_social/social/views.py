@@ -42,6 +42,9 @@ def post_view(row, handle: str) -> dict[str, Any]:
         view["app"] = block.get(ev.POST_APP)
     elif row["kind"] == "activity":
         view["activity"] = block.get(ev.POST_ACTIVITY)
+        if isinstance(block.get(ev.POST_APP), dict):  # an activity about an app: its preview
+            view["app"] = block[ev.POST_APP]
+            view["text"] = block.get("text") if isinstance(block.get("text"), str) else ""
     elif row["kind"] == "repost":
         view["text"] = block.get("text", "")
         original = block.get(ev.POST_REPOST_OF) or {}
@@ -64,8 +67,13 @@ def _column(row, name: str) -> Any:
 
 
 def app_view(row, handle: str) -> dict[str, Any]:
-    return {"id": row["app_id"], "slug": row["slug"], "name": row["name"],
+    view = {"id": row["app_id"], "slug": row["slug"], "name": row["name"],
             "description": row["description"], "icon": row["icon"], "url": row["url"],
             "author": {"user_id": row["author"], "handle": handle},
             "installs": _column(row, "installs"),
-            "published_at": row["ts"]}
+            "published_at": row["ts"],
+            "forked_from": _column(row, "forked_from")}
+    forks = _column(row, "forks")
+    if forks is not None:
+        view["forks"] = forks
+    return view

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from matrix_social.devstack.synapse import free_port
+from matrix_social.devstack.ports import reserve_port
 
 
 class LoopbackServer:
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = reserve_port()
         self.runner: web.AppRunner | None = None
 
     def routes(self, app: web.Application) -> None:

@@ -268,4 +268,20 @@ class IndexRules:
             clean_text(content.get("name"), "name", max_chars=100),
             clean_text(content.get("description"), "description", required=False),
             clean_url(content.get("icon"), "icon", required=False),
-            clean_url(content.get("url"), "url"), raw["origin_server_ts"])
+            clean_url(content.get("url"), "url"), raw["origin_server_ts"],
+            self._forked_from(content.get(ev.APP_FORKED_FROM), app_id))
+
+    def _forked_from(self, value: Any, app_id: str) -> str | None:
+        """The original's app id, as this server names it. Only its shape is checked: the
+        original may be indexed later (or never); views and fork counts join on the index."""
+        if value is None:
+            return None
+        author = value.get("author") if isinstance(value, dict) else None
+        slug = value.get("slug") if isinstance(value, dict) else None
+        if not isinstance(author, str) or self.ids.split(author) is None \
+                or not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
+            raise MalformedEvent(f"{ev.APP_FORKED_FROM} must be {{author: user ID, slug}}")
+        original = self.ids.app_id(author, slug)
+        if original == app_id:
+            raise MalformedEvent("an app cannot be a fork of itself")
+        return original
