@@ -249,7 +249,7 @@ def run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> Result:
         return Result("timeout", failed, seconds, log)
     if rc == 0:
         return Result("passed", [], seconds, log)
-    if rc == 1 and failed:
+    if rc in (1, 2) and failed:  # 2: with xdist, -x ends the run as "interrupted"
         return Result("failed", failed, seconds, log)
     return Result("error", re.findall(r"^ERROR (\S+)", text, re.MULTILINE), seconds, log)
 
