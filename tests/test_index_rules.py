@@ -276,3 +276,35 @@ async def test_a_batch_writes_posts_then_likes_and_comments_in_their_posts_room(
     assert [r[0] for r in await db.fetch("SELECT txn_id FROM appservice_txn ORDER BY 1")] == \
         ["t1", "t2"]
     assert await db.fetchval("SELECT content FROM post WHERE event_id='$new'") == '{"a": 1}'
+
+
+ODD_POSTS = [
+    {"msgtype": "m.image", "body": "i", "url": "mxc://s/a", "info": ["list"]},
+    {"msgtype": "m.image", "body": "i", "url": "https://evil.example/a.png"},
+    {"msgtype": "m.text", "body": "x", ev.POST_BLOCK: {ev.POST_KIND: "text", "text": 5}},
+    {"msgtype": "m.text", "body": "x", ev.POST_BLOCK: {
+        ev.POST_KIND: "app", ev.POST_APP: {"name": "n", "url": "javascript:alert(1)"}}},
+    {"msgtype": "m.text", "body": "x", ev.POST_BLOCK: {
+        ev.POST_KIND: "app", ev.POST_APP: {"name": "n", "url": "https://a", "icon": {}}}},
+    {"msgtype": "m.text", "body": "x", ev.POST_BLOCK: {
+        ev.POST_KIND: "activity", ev.POST_ACTIVITY: {"kind": "run", "data": [1]}}},
+    {"msgtype": "m.text", "body": "x", ev.POST_BLOCK: {
+        ev.POST_KIND: "activity", ev.POST_ACTIVITY: {"kind": "run", "data": {"a": "x" * 5000}}}},
+]
+
+
+@pytest.mark.parametrize("content", ODD_POSTS)
+async def test_a_post_whose_fields_have_odd_types_is_refused_not_served(rules, db, content):
+    rules, w = rules
+    with pytest.raises(MalformedEvent):
+        await rules.apply(event("m.room.message", ALICE_FEED, ALICE, content), w)
+    assert await _posts(db) == []
+
+
+async def test_an_images_info_keeps_only_what_the_api_shows(rules, db):
+    rules, w = rules
+    await rules.apply(event("m.room.message", ALICE_FEED, ALICE, {
+        "msgtype": "m.image", "body": "i", "url": "mxc://s/a",
+        "info": {"mimetype": "image/png", "w": 3, "h": -1, "size": True, "evil": {"x": 1}}}), w)
+    stored = await db.fetchval("SELECT content FROM post")
+    assert '"info": {"mimetype": "image/png", "w": 3}' in stored

@@ -3,6 +3,7 @@ a repost notice, an edit. Anything that does not fit raises MalformedEvent."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,58 @@ def parse_post(content: dict) -> ParsedPost:
             raise MalformedEvent("repost without the original's event_id")
         repost_of = original["event_id"]
     stored = {key: value for key, value in content.items() if key != "m.relates_to"}
-    stored[ev.POST_BLOCK] = block
+    stored[ev.POST_BLOCK] = _checked_block(kind, block)
+    if kind == "image":
+        _check_image(stored)
     return ParsedPost(kind=kind, body=body, content=stored, repost_of=repost_of)
+
+
+_STRING_FIELDS = ("text", "caption")
+_APP_FIELDS = ("name", "description", "icon", "url", "try_url", "slug")
+MAX_ACTIVITY_DATA = 4000  # bytes of JSON
+
+
+def _checked_block(kind: str, block: dict) -> dict:
+    """The block as the API will show it: every field it reads has the type it expects, so a
+    client's odd values are refused here, never served (or crashing a read) later."""
+    for field in _STRING_FIELDS:
+        if field in block and not isinstance(block[field], str):
+            raise MalformedEvent(f"the post's {field!r} is not a string")
+    app = block.get(ev.POST_APP)
+    if app is not None:
+        if not isinstance(app, dict) or not isinstance(app.get("name"), str) \
+                or not _web_url(app.get("url")):
+            raise MalformedEvent("the post's app has no name or no http(s) url")
+        if any(key in app and not isinstance(app[key], str) for key in _APP_FIELDS):
+            raise MalformedEvent("the post's app has a field that is not a string")
+        if app.get("try_url") and not _web_url(app["try_url"]):
+            raise MalformedEvent("the post's app try_url is not an http(s) URL")
+    activity = block.get(ev.POST_ACTIVITY)
+    if (kind == "activity" or activity is not None) and not _small_activity(activity):
+        raise MalformedEvent("the post's activity has no kind or its data is not a small object")
+    return block
+
+
+def _small_activity(activity: Any) -> bool:
+    return isinstance(activity, dict) and isinstance(activity.get("kind"), str) \
+        and isinstance(activity.get("data", {}), dict) \
+        and len(json.dumps(activity.get("data", {}))) <= MAX_ACTIVITY_DATA
+
+
+def _web_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
+
+
+def _check_image(content: dict) -> None:
+    if not isinstance(content.get("url"), str) or not content["url"].startswith("mxc://"):
+        raise MalformedEvent("an image post without an mxc:// url")
+    info = content.get("info")
+    if info is not None and not isinstance(info, dict):
+        raise MalformedEvent("an image post whose info is not an object")
+    content["info"] = {key: value for key, value in (info or {}).items()
+                       if (key == "mimetype" and isinstance(value, str))
+                       or (key in ("size", "w", "h") and isinstance(value, int)
+                           and not isinstance(value, bool) and value >= 0)}
 
 
 def edited_content(content: dict) -> dict:

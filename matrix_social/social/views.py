@@ -35,8 +35,9 @@ def post_view(row, handle: str) -> dict[str, Any]:
         view["external"] = {key: external[key] for key in ("platform", "url", "id")
                             if isinstance(external.get(key), str)}
     if row["kind"] == "image":
+        info = content.get("info")
         view["text"] = block.get("caption", "")
-        view["image"] = {"url": content.get("url"), **(content.get("info") or {})}
+        view["image"] = {"url": content.get("url"), **(info if isinstance(info, dict) else {})}
     elif row["kind"] == "app":
         view["text"] = block.get("text", "")
         view["app"] = block.get(ev.POST_APP)
