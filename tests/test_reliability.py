@@ -208,9 +208,9 @@ async def test_health_names_the_database_when_it_is_down(process_stack):
                                         "WHERE datname=$1", name) == 0
 
         await eventually(no_connections, timeout=10, what="the bridge's connections gone")
-        # Let the bridge see its connections close before it uses them: asyncpg reports a
-        # connection it is told to terminate while still open as an internal error, on
-        # which mautrix exits the process (a real outage can race the same way).
+        # Let the bridge see its connections close before it uses them (asyncpg reports a
+        # connection terminated under a running query as an internal error; the service
+        # survives that, bridge.prepare_db, but health would name that error instead).
         await asyncio.sleep(0.5)
         status, body, seconds = await _health(stack)
     finally:
