@@ -60,6 +60,7 @@ class PageWatch:
         self.page = page
         self.errors: list[str] = []
         self.failed: list[str] = []
+        self.expected = list(EXPECTED_FAILURES)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         page.on("response", self._response)
@@ -72,9 +73,13 @@ class PageWatch:
         if response.status >= 400:
             self.failed.append(f"{response.status} {response.url.split('?')[0]}")
 
+    def expect_failure(self, status: int, url_pattern: str) -> None:
+        """A request the test makes fail on purpose (to see its error shown in words)."""
+        self.expected.append(re.compile(rf"^{status} .*{url_pattern}"))
+
     def unexpected(self) -> list[str]:
         expected = [f for f in self.failed
-                    if any(p.search(f.split(" ", 1)[1]) for p in EXPECTED_FAILURES)]
+                    if any(p.search(f.split(" ", 1)[1]) or p.search(f) for p in self.expected)]
         errors = list(self.errors)
         # Chromium logs each failed request as a console error; drop one per expected failure.
         for _ in expected:

@@ -4,17 +4,24 @@ accessibility (axe-core) and screenshots of every section."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import secrets
 import time
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from nio import RoomCreateResponse, RoomPreset
 from PIL import Image
 
 from .browser import DESKTOP, PHONE, PageWatch, axe_violations, launch, require_browser, screenshot
-from .harness import Stack, User, api_ok, eventually
+from .harness import Stack, User, api_ok, eventually, wait_joined
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -47,10 +54,10 @@ def app_url(stack: Stack, path: str = "") -> str:
 
 
 @asynccontextmanager
-async def person(browser, stack: Stack, user: User, viewport=DESKTOP):
+async def person(browser, stack: Stack, user: User, viewport=DESKTOP, **context_options):
     """A browser context signed in as `user` through the sign-in form; checks, on the way
     out, that nothing went wrong in its pages' consoles."""
-    context = await browser.new_context(viewport=viewport)
+    context = await browser.new_context(viewport=viewport, **context_options)
     context.set_default_timeout(20_000)
     page = await context.new_page()
     watch = PageWatch(page)
@@ -316,11 +323,43 @@ async def test_explore_search_and_follow_from_suggestion(web_stack, browser):
         assert await b.get_by_role("tab", name="Apps").get_attribute("aria-selected") == "true"
 
 
+async def public_room_where_ai_answered(stack: Stack, creator: User, member: User, ai: str,
+                                        name: str) -> str:
+    """A public room of three (two would be a DM) in which `ai` answered once; its alias."""
+    client = stack.nio(creator)
+    local = f"club{secrets.token_hex(4)}"
+    room = await client.room_create(name=name, alias=local, preset=RoomPreset.public_chat,
+                                    invite=[ai, member.user_id])
+    assert isinstance(room, RoomCreateResponse), room
+    await stack.nio(member).join(room.room_id)
+    await wait_joined(client, room.room_id, ai)
+    await wait_joined(client, room.room_id, member.user_id)
+    await client.room_send(room.room_id, "m.room.message", {
+        "msgtype": "m.text", "body": f"{ai}: hello", "m.mentions": {"user_ids": [ai]}})
+    return f"#{local}:{stack.domain}"
+
+
 async def test_profile_inline_edit_and_ai_profile(web_stack, browser):
     alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
     await api_ok(web_stack, "PATCH", "/profile/ai", alice, json={
         "personality": "A patient chess teacher.", "skills": ["Chess coaching"],
         "capabilities": ["Books lessons"]})
+    # Alice shares her AI's activity: a task it did, published in its feed, and a public room
+    # where it answered.
+    await api_ok(web_stack, "PUT", "/settings", alice, json={"share_ai_activity": True})
+    task = await api_ok(web_stack, "POST", "/activity", alice, json={
+        "kind": "ai_task", "data": {"task": "planned a chess lesson"}})
+    await api_ok(web_stack, "POST", f"/drafts/{quote(task['draft']['id'], safe='')}/publish",
+                 alice)
+    ai_handle = f"{alice.localpart}_ai"
+    alias = await public_room_where_ai_answered(web_stack, bob, alice,
+                                                web_stack.mxid(ai_handle), "Chess club")
+
+    async def listed() -> bool:
+        profile = await api_ok(web_stack, "GET", f"/profile/{ai_handle}", bob)
+        return bool(profile["public_conversations"])
+
+    await eventually(listed, what="the AI's public conversation listed")
     async with person(browser, web_stack, alice) as a:
         await go(a, web_stack, "profile", ".section-profile[data-ready]")
         await a.get_by_role("button", name="Edit profile").click()
@@ -342,6 +381,14 @@ async def test_profile_inline_edit_and_ai_profile(web_stack, browser):
         await go(b, web_stack, f"profile/{quote(alice.user_id)}", ".section-profile[data-ready]")
         ai = b.locator(".ai-card")
         await ai.locator(".chips li", has_text="Books lessons").wait_for()
+        activity = ai.get_by_role("list", name="Recent AI activity")
+        await activity.locator("article.post", has_text="Helped with: planned a chess lesson") \
+            .wait_for()
+        room = ai.get_by_role("list", name="Public conversations").locator("li")
+        assert await room.count() == 1
+        await room.filter(has_text=alias).filter(has_text="1 answer").wait_for()
+        link = room.get_by_role("link", name="Chess club")
+        assert await link.get_attribute("href") == f"https://matrix.to/#/{quote(alias, safe='')}"
         await ai.get_by_role("button", name="Follow Alice in the Browser's AI").click()
         await ai.get_by_role("button", name="Following Alice in the Browser's AI").wait_for()
     human = await api_ok(web_stack, "GET", f"/profile/{quote(alice.user_id)}", bob)
@@ -408,6 +455,179 @@ async def _joined(stack: Stack, user: User, room_id: str) -> bool:
     return status == 200 and body["count"] >= 2
 
 
+# --- settings: activity sharing and auto-post drafts --------------------------------------
+
+
+SHARE_KEYS = ("share_app_publishes", "share_app_forks", "share_game_scores", "share_ai_activity",
+              "share_profile_updates")
+DEFAULT_SETTINGS = {**dict.fromkeys(SHARE_KEYS, False), "auto_post_frequency": "off",
+                    "timezone": "UTC"}
+
+
+async def sharing_form(page) -> dict:
+    """The sharing form as the page shows it, in the API's shape."""
+    return await page.evaluate(
+        "() => Object.fromEntries([...document.querySelector('.sharing-form').elements]"
+        ".filter(e => e.name).map(e => [e.name, e.type === 'checkbox' ? e.checked : e.value]))")
+
+
+async def open_settings(page, stack: Stack) -> None:
+    await go(page, stack, "settings", ".section-settings[data-ready]")
+
+
+async def save_sharing(page, check: tuple[str, ...], frequency: str, zone: str) -> None:
+    for label in check:
+        await page.get_by_label(label).check()
+    await page.get_by_label("Publish without me").select_option(frequency)
+    await page.get_by_label("Time zone").select_option(zone)
+    await page.get_by_role("button", name="Save sharing settings").click()
+    await page.locator(".sharing-form .ok-text", has_text="Saved.").wait_for()
+
+
+async def test_settings_sharing_round_trip_import_and_export(web_stack, browser, tmp_path):
+    alice = await web_stack.register("alice")
+    async with person(browser, web_stack, alice, timezone_id="Asia/Tokyo") as a:
+        await open_settings(a, web_stack)
+        # All off; the time zone offered is the browser's, and the page says it is not saved.
+        assert await sharing_form(a) == {**DEFAULT_SETTINGS, "timezone": "Asia/Tokyo"}
+        await a.locator(".sharing-form", has_text="until then the service uses UTC").wait_for()
+        assert await api_ok(web_stack, "GET", "/settings", alice) == DEFAULT_SETTINGS
+
+        await save_sharing(a, ("Apps I publish", "Game scores"), "weekly_summary",
+                           "America/New_York")
+        saved = {**DEFAULT_SETTINGS, "share_app_publishes": True, "share_game_scores": True,
+                 "auto_post_frequency": "weekly_summary", "timezone": "America/New_York"}
+        assert await api_ok(web_stack, "GET", "/settings", alice) == saved
+        await a.reload()
+        await a.wait_for_selector(".section-settings[data-ready]")
+        assert await sharing_form(a) == saved
+
+        # Export downloads what the API exports.
+        async with a.expect_download() as info:
+            await a.get_by_role("button", name="Export social-config.json").click()
+        download = await info.value
+        assert download.suggested_filename == "social-config.json"
+        exported = json.loads(await asyncio.to_thread(Path(await download.path()).read_text))
+        assert exported == saved == await api_ok(web_stack, "GET", "/settings/social-config",
+                                                 alice)
+
+        # Files that are refused: the reason in words, nothing changed.
+        importer = a.get_by_label("Import a social-config.json")
+        import_button = a.get_by_role("button", name="Import", exact=True)
+        errors = a.locator(".config-file .error")
+        broken = tmp_path / "broken.json"
+        broken.write_text('{"share_ai_activity": tru')
+        await importer.set_input_files(str(broken))
+        await import_button.click()
+        await errors.filter(has_text="broken.json is not valid JSON").wait_for()
+        sneaky = tmp_path / "sneaky.json"
+        sneaky.write_text(json.dumps({"share_ai_activity": True, "user_id": "@mallory:evil"}))
+        a.watch.expect_failure(400, "/api/social/settings/social-config$")
+        await importer.set_input_files(str(sneaky))
+        await import_button.click()
+        await errors.filter(has_text="Unknown settings: user_id (M_INVALID_PARAM)").wait_for()
+        assert await api_ok(web_stack, "GET", "/settings", alice) == saved
+        assert await sharing_form(a) == saved
+
+        # A good file replaces every setting: what it does not have is off.
+        good = tmp_path / "social-config.json"
+        good.write_text(json.dumps({"share_ai_activity": True, "auto_post_frequency": "immediate",
+                                    "timezone": "Europe/Paris"}))
+        await importer.set_input_files(str(good))
+        await import_button.click()
+        await a.locator(".config-file .ok-text", has_text="Imported social-config.json").wait_for()
+        imported = {**DEFAULT_SETTINGS, "share_ai_activity": True,
+                    "auto_post_frequency": "immediate", "timezone": "Europe/Paris"}
+        assert await sharing_form(a) == imported
+        assert await api_ok(web_stack, "GET", "/settings", alice) == imported
+
+
+async def test_auto_post_drafts_preview_edit_publish_and_discard(web_stack, browser):
+    alice = await web_stack.register("alice")
+    async with person(browser, web_stack, alice, timezone_id="Asia/Tokyo") as a:
+        await open_settings(a, web_stack)
+        await a.locator(".drafts .empty", has_text="No drafts waiting").wait_for()
+        await save_sharing(a, ("Apps I publish", "Game scores"), "immediate", "America/New_York")
+
+        # Publishing an app (through the API) and a game score make drafts.
+        await api_ok(web_stack, "POST", "/apps", alice, json={
+            "slug": "chess", "name": "Chess", "description": "Play chess with friends",
+            "url": "https://apps.example/chess"})
+        await api_ok(web_stack, "POST", "/activity", alice, json={
+            "kind": "game_score", "data": {"game": "chess", "score": 1200, "duration": 720}})
+        await a.get_by_role("button", name="Check for new drafts").click()
+        app_draft = a.locator(".draft", has_text="Published Chess -- try it!")
+        score_draft = a.locator(".draft", has_text="Scored 1200 in chess (12 minutes)")
+        await app_draft.wait_for()
+        await score_draft.wait_for()
+
+        # The preview is the feed's rendering of what will be sent: the app card with Try it.
+        try_it = app_draft.locator("article.post").get_by_role("link", name="Try it: Chess")
+        assert await try_it.get_attribute("href") == \
+            "http://127.0.0.1:3000/run?app=https://apps.example/chess"
+        await app_draft.locator(".app-description", has_text="Play chess with friends").wait_for()
+
+        # It publishes itself after the review window: the time is in the user's zone (New
+        # York), not the browser's (Tokyo).
+        waiting = (await api_ok(web_stack, "GET", "/drafts", alice))["items"]
+        waiting = {d["kind"]: d for d in waiting}
+        publish_at = waiting["app_publish"]["publish_at"]
+        assert publish_at is not None
+        when = datetime.fromtimestamp(publish_at / 1000, UTC)
+        schedule = await app_draft.locator(".schedule").inner_text()
+        assert schedule.startswith("Publishes itself on ")
+        assert f"{when.astimezone(ZoneInfo('America/New_York')):%H:%M}" in schedule, schedule
+        assert f"{when.astimezone(ZoneInfo('Asia/Tokyo')):%H:%M}" not in schedule, schedule
+
+        # Accessible and readable with drafts present, on a desktop and at phone width.
+        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            await a.set_viewport_size(viewport)
+            assert await axe_violations(a) == [], label
+            width = await a.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"settings scrolls sideways at {label}: {width}"
+            await a.evaluate("window.scrollTo(0, 0)")
+            await screenshot(a, f"settings-drafts-{label}")
+        await a.set_viewport_size(DESKTOP)
+
+        # Edit (then it waits for the user), publish: it is in the feed with its app card.
+        await app_draft.get_by_role("button", name="Edit").click()
+        await app_draft.get_by_label("Draft text").fill("My chess app is out")
+        await app_draft.get_by_role("button", name="Save draft").click()
+        edited = a.locator(".draft", has_text="My chess app is out")
+        await edited.locator(".schedule", has_text="Edited: it waits for you").wait_for()
+        assert await edited.locator("article.post .text").inner_text() == "My chess app is out"
+        await edited.get_by_role("button", name="Publish", exact=True).click()
+        await a.locator(".list-status", has_text="Published in your feed.").wait_for()
+        assert await a.locator(".draft", has_text="My chess app is out").count() == 0
+        await a.get_by_role("link", name="See it in your feed").click()
+        await a.wait_for_selector(".section-feed[data-ready]")
+        posted = post_card(a, "My chess app is out")
+        await posted.get_by_role("link", name="Try it: Chess").wait_for()
+
+        # Discard: gone from the page and the API, nothing posted.
+        await open_settings(a, web_stack)
+        await score_draft.get_by_role("button", name="Discard").click()
+        await score_draft.get_by_role("button", name="Discard draft").click()
+        await a.locator(".list-status", has_text="Draft discarded").wait_for()
+        await a.locator(".drafts .empty").wait_for()
+        assert (await api_ok(web_stack, "GET", "/drafts", alice))["items"] == []
+        feed = (await api_ok(web_stack, "GET", "/feed", alice))["items"]
+        assert [p["text"] for p in feed if p["kind"] == "activity"] == ["My chess app is out"]
+
+        # A draft discarded elsewhere (another device) meanwhile: publishing it says so.
+        made = await api_ok(web_stack, "POST", "/activity", alice, json={
+            "kind": "game_score", "data": {"game": "go", "score": 12, "duration": 1800}})
+        await a.get_by_role("button", name="Check for new drafts").click()
+        stale = a.locator(".draft", has_text="Scored 12 in go")
+        await stale.wait_for()
+        await api_ok(web_stack, "DELETE", f"/drafts/{quote(made['draft']['id'], safe='')}", alice)
+        a.watch.expect_failure(404, "/api/social/drafts/[^/]+/publish$")
+        await stale.get_by_role("button", name="Publish", exact=True).click()
+        await stale.locator(".error", has_text="(M_NOT_FOUND)").wait_for()
+        assert [p["text"] for p in (await api_ok(web_stack, "GET", "/feed", alice))["items"]
+                if p["kind"] == "activity"] == ["My chess app is out"]
+
+
 # --- accessibility and screenshots ---------------------------------------------------------
 
 
@@ -437,6 +657,15 @@ async def test_every_section_has_no_serious_axe_violations_and_screenshots(web_s
                          headers={"Content-Type": "image/png"})
     await api_ok(web_stack, "POST", "/posts", alice, json={
         "kind": "image", "image": media["content_uri"], "text": "The bay this evening"})
+    # Her AI's activity on her profile, and a draft waiting in Settings.
+    await api_ok(web_stack, "PUT", "/settings", alice, json={
+        "share_ai_activity": True, "share_game_scores": True, "timezone": "Europe/Paris"})
+    task = await api_ok(web_stack, "POST", "/activity", alice, json={
+        "kind": "ai_task", "data": {"task": "planned a chess lesson"}})
+    await api_ok(web_stack, "POST", f"/drafts/{quote(task['draft']['id'], safe='')}/publish",
+                 alice)
+    await api_ok(web_stack, "POST", "/activity", alice, json={
+        "kind": "game_score", "data": {"game": "chess", "score": 1200, "duration": 720}})
     problems = {}
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         async with person(browser, web_stack, alice, viewport) as a:

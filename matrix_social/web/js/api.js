@@ -50,6 +50,7 @@ export function makeApi(session, onSessionEnded) {
   return {
     get: (path, query) => request("GET", path, { query }),
     post: (path, body = {}) => request("POST", path, { body }),
+    put: (path, body) => request("PUT", path, { body }),
     patch: (path, body) => request("PATCH", path, { body }),
     del: (path, query) => request("DELETE", path, { query }),
     /** Upload an image (or with kind "file" any file) through the service. */

@@ -78,7 +78,8 @@ export function appCard(ctx, app, extra = null) {
 
 function activityBlock(activity) {
   const data = activity && typeof activity.data === "object" && activity.data ? activity.data : {};
-  const kind = String((activity && activity.kind) || "activity").replace(/_/g, " ");
+  const kind = String((activity && activity.kind) || "activity").replace(/_/g, " ")
+    .replace(/\bai\b/gi, "AI");
   const rows = Object.entries(data)
     .filter(([, value]) => ["string", "number"].includes(typeof value))
     .slice(0, 12)
@@ -125,6 +126,7 @@ export function postBody(ctx, post) {
     if (post.text && post.text !== activityFallback(post.activity)) {
       parts.push(h("p", { class: "text" }, linkified(post.text)));
     }
+    if (post.app && typeof post.app === "object") parts.push(appCard(ctx, post.app));
   } else if (post.text) {
     parts.push(h("p", { class: "text" }, linkified(post.text)));
   }

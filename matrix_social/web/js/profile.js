@@ -1,7 +1,7 @@
 // Profile: avatar, name, bio, handle, counts, apps and recent posts; editing your own in place;
 // the AI profile, and following a person and their AI separately.
 import { enc } from "./api.js";
-import { append, busy, clear, errorBox, externalLink, field, fill, h } from "./dom.js";
+import { append, busy, clear, errorBox, externalLink, field, fill, h, timeEl } from "./dom.js";
 import { appsList, followButton } from "./explore.js";
 import { postList } from "./feed.js";
 import { avatar, profileHref } from "./post.js";
@@ -82,6 +82,26 @@ function editAiForm(ctx, ai, done) {
   return form;
 }
 
+/** Rooms where the AI answered that are public (listed while its owner shares AI activity). */
+function publicConversations(rooms, mine) {
+  if (!rooms.length) {
+    return h("p", { class: "status" }, mine
+      ? "None yet. Your AI’s conversations in public rooms (never DMs or private groups) are "
+        + "listed here while you share its activity in Settings."
+      : "No public conversations listed.");
+  }
+  return h("ul", { class: "public-conversations", "aria-label": "Public conversations" },
+    rooms.map((room) => {
+      const name = room.name || room.alias || "A public room";
+      const target = `https://matrix.to/#/${enc(room.alias || room.room_id)}`;
+      return h("li", {},
+        externalLink(target, name, { "aria-label": `${name} (opens on matrix.to)` }),
+        room.alias && room.name ? h("span", { class: "handle" }, ` ${room.alias}`) : null,
+        h("span", { class: "hint" }, ` · ${room.answers} ${room.answers === 1 ? "answer" : "answers"}`,
+          " · last active ", timeEl(room.last_active)));
+    }));
+}
+
 function aiSection(ctx, ai, owner, mine) {
   const profile = ai.ai || {};
   const box = h("section", { class: "card ai-card", "aria-labelledby": "ai-title" });
@@ -93,8 +113,9 @@ function aiSection(ctx, ai, owner, mine) {
         show();
       }));
     });
+    const activity = ai.recent_activity || [];
     const posts = postList(ctx, "Recent AI activity");
-    posts.append((ai.recent_posts || []).slice(0, 5));
+    posts.append(activity.slice(0, 5));
     fill(box, 
       h("h2", { id: "ai-title" }, mine ? "Your AI" : `${owner.display_name}'s AI`),
       h("p", {}, h("a", { href: profileHref(ai), "data-link": true }, ai.display_name),
@@ -108,8 +129,9 @@ function aiSection(ctx, ai, owner, mine) {
         mine ? edit : followButton(ctx, ai, ai.following),
         messageLink(ai, mine ? "Message your AI" : "Message this AI")),
       h("h3", {}, "Recent AI activity"),
-      ai.recent_posts && ai.recent_posts.length ? posts.el
-        : h("p", { class: "status" }, "No posts by this AI yet."));
+      activity.length ? posts.el : h("p", { class: "status" }, "No activity posts by this AI yet."),
+      h("h3", {}, "Public conversations"),
+      publicConversations(ai.public_conversations || [], mine));
   }
   show();
   return box;
