@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 
 from .harness import PostgresDatabase, Stack
+
+
+@asynccontextmanager
+async def running(stack: Stack) -> AsyncIterator[Stack]:
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
 
 
 @pytest.fixture(scope="session")
@@ -10,12 +22,8 @@ async def stack(tmp_path_factory):
     """A real Synapse and the bridge on PostgreSQL (the production database). End-to-end tests
     run once, here; SQL that differs between the databases is tested on both without a
     homeserver (the `db` fixture), and the `remote` stack runs on SQLite."""
-    stack = Stack(tmp_path_factory.mktemp("stack"), "postgres")
-    try:
-        await stack.start()
-        yield stack
-    finally:
-        await stack.stop()
+    async with running(Stack(tmp_path_factory.mktemp("stack"), "postgres")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -23,24 +31,18 @@ async def conduit_stack(tmp_path_factory):
     """Synapse configured to deliver to the appservice what Conduit delivers (room events
     only: no ephemeral or to-device events, no device lists or key counts; the bot may /sync),
     with the bridge on PostgreSQL."""
-    stack = Stack(tmp_path_factory.mktemp("stack-conduit-like"), "postgres", conduit_like=True)
-    try:
-        await stack.start()
-        yield stack
-    finally:
-        await stack.stop()
+    conduit_like = Stack(tmp_path_factory.mktemp("stack-conduit-like"), "postgres",
+                         conduit_like=True)
+    async with running(conduit_like) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
 async def remote(tmp_path_factory):
     """Another homeserver with its own matrix-social and database, federating with the
     stack's over loopback."""
-    server = Stack(tmp_path_factory.mktemp("remote"), "sqlite")
-    try:
-        await server.start()
-        yield server
-    finally:
-        await server.stop()
+    async with running(Stack(tmp_path_factory.mktemp("remote"), "sqlite")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -49,12 +51,8 @@ async def process_stack(tmp_path_factory):
     PostgreSQL."""
     from .process_bridge import ProcessStack
 
-    stack = ProcessStack(tmp_path_factory.mktemp("pstack"), "postgres")
-    try:
-        await stack.start()
-        yield stack
-    finally:
-        await stack.stop()
+    async with running(ProcessStack(tmp_path_factory.mktemp("pstack"), "postgres")) as started:
+        yield started
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -27,13 +27,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture(scope="module")
-async def web_stack(tmp_path_factory):
-    stack = Stack(tmp_path_factory.mktemp("web"), "postgres")
-    try:
-        await stack.start()
-        yield stack
-    finally:
-        await stack.stop()
+async def web_stack(stack):
+    """The session's stack (each test registers its own people)."""
+    return stack
 
 
 @pytest.fixture(scope="module")
