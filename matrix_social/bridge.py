@@ -128,8 +128,10 @@ class SocialBridge(Bridge):
     async def start(self) -> None:
         await self.services.http.start()
         await super().start()
+        await self.services.platform_scheduler.start()
 
     async def stop(self) -> None:
+        await self.services.platform_scheduler.stop()
         await self.services.background.stop()
         await super().stop()
         await self.services.http.stop()

@@ -11,12 +11,15 @@ from ..matrix.capabilities import CapabilityCheck
 from ..matrix.e2be_route import EncryptionRoute
 from ..social.ai_requests import AiRequests
 from ..social.apps import Apps
+from ..social.connections import Connections
+from ..social.crossposting import CrossPosting
 from ..social.explore import Explore
 from ..social.feed import Feed
 from ..social.follows import Follows
 from ..social.ipc import Ipc
 from ..social.media import Media
 from ..social.messaging import Messaging
+from ..social.platform_media import MediaLinks
 from ..social.posts import Posts
 from ..social.profiles import Profiles
 from .auth import Authenticator
@@ -24,6 +27,8 @@ from .errors import error_middleware
 from .health import add_health_routes
 from .openapi import add_openapi_route
 from .params import PageLimit
+from .routes_connections import add_connection_routes
+from .routes_crosspost import add_crosspost_routes
 from .routes_explore import add_explore_routes
 from .routes_follows import add_follow_routes
 from .routes_messaging import add_messaging_routes
@@ -35,12 +40,15 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  capabilities: CapabilityCheck, e2be_route: EncryptionRoute,
                  max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
                  profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
-                 ai_requests: AiRequests, ipc: Ipc) -> web.Application:
+                 ai_requests: AiRequests, ipc: Ipc, connections: Connections,
+                 crossposting: CrossPosting, media_links: MediaLinks) -> web.Application:
     app = web.Application(middlewares=[error_middleware],
                           client_max_size=media.max_bytes + 1024)
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)
-    add_post_routes(app, auth, limit, ids, feed, posts, media)
+    add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}
+    add_post_routes(app, auth, limit, ids, feed, posts, media, crossposting)
+    add_connection_routes(app, auth, connections)
     add_follow_routes(app, auth, limit, follows)
     add_profile_routes(app, auth, profiles, apps)
     add_explore_routes(app, auth, limit, explore)

@@ -23,6 +23,10 @@ _ROOM_ID = {"name": "room_id", "in": "path", "required": True, "schema": {"type"
 _USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"}}}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
+_PLATFORM = {"name": "platform", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": ["x", "mastodon", "github", "instagram"]}}
+_TARGETS = {"type": "array", "maxItems": 3, "items": {
+    "type": "string", "enum": ["x", "mastodon", "instagram"]}}
 
 
 def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
@@ -47,6 +51,32 @@ def _op(summary: str, ok: str, *, status: int = 200, body: dict | None = None,
 
 _TEXT = {"type": "string", "maxLength": 500}
 
+
+def _callback() -> dict[str, Any]:
+    """The OAuth callback answers the browser with a small HTML page (JSON when asked)."""
+    page = {"description": "A page saying connected, or why not", "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/Object"}}}}
+    return {"summary": "Where the platform sends the browser back (OAuth redirect): finishes "
+                       "the login started by POST /connections/{platform}. No Matrix token "
+                       "needed: the single-use state names the user; with one, it must be "
+                       "hers. A wrong, replayed or expired state changes nothing.",
+            "security": [], "parameters": [_PLATFORM, *[
+                {"name": name, "in": "query", "schema": {"type": "string"}}
+                for name in ("state", "code", "error")]],
+            "responses": {"200": page, "400": page, "401": page, "403": page}}
+
+
+def _jpeg() -> dict[str, Any]:
+    return {"summary": "A post's image as JPEG, for a platform that fetches it itself "
+                       "(Instagram): public, but only with a valid, unexpired signature",
+            "security": [], "parameters": [{"name": "token", "in": "path", "required": True,
+                                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The image", "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                **{str(code): {"description": "Matrix-style error", "content": {
+                    "application/json": {"schema": _ERROR}}} for code in (403, 404)}}}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _op("Database and homeserver reachability, what the homeserver delivers "
                            "to appservices, and how AIs read encrypted rooms", "Health",
@@ -56,6 +86,36 @@ PATHS: dict[str, dict[str, Any]] = {
                          "PostPage", params=_PAGE_PARAMS)},
     "/posts": {"post": _op("Create a post (text, image, app share, activity)", "Post",
                            status=201, body={"$ref": "#/components/schemas/NewPost"})},
+    "/posts/preview": {"post": _op(
+        "Per cross-post target: the exact text that would be sent, its length as the platform "
+        "counts it, the limit, and any refusal. The link back to the post names its event id "
+        "once published; until then `$…` stands for it (a link counts the same whatever it "
+        "says)", "CrossPostPreview", body={"$ref": "#/components/schemas/NewPost"},
+        errors=(400, 401))},
+    "/settings/cross_post": {
+        "get": _op("Your default cross-post targets", "CrossPostSettings", errors=(401,)),
+        "put": _op("Set your default cross-post targets (used when a post names none)",
+                   "CrossPostSettings", body={"type": "object",
+                                              "required": ["cross_post_default"],
+                                              "properties": {"cross_post_default": _TARGETS}},
+                   errors=(400, 401))},
+    "/platform-media/{token}": {"get": _jpeg()},
+    "/connections": {"get": _op(
+        "Your external accounts (platform, account, status, last sync, sharing; never a "
+        "token) and the platforms this server offers", "Connections", errors=(401,))},
+    "/connections/{platform}": {
+        "post": _op("Start connecting: the URL to send the browser to (Mastodon: give the "
+                    "instance); the bot reports the outcome in your management room",
+                    "Authorize", params=[_PLATFORM], body={
+                        "type": "object", "properties": {"instance": {"type": "string"}}},
+                    errors=(400, 401, 404, 429)),
+        "delete": _op("Disconnect (revoking the grant where the platform allows)",
+                      "Disconnected", params=[_PLATFORM], errors=(401, 404)),
+        "patch": _op("Share this connection's items with your followers (posts in your feed "
+                     "room), or stop", "Connection", params=[_PLATFORM], body={
+                         "type": "object", "required": ["share_with_followers"],
+                         "properties": {"share_with_followers": {"type": "boolean"}}})},
+    "/connections/{platform}/callback": {"get": _callback()},
     "/posts/{post_id}": {
         "get": _op("One post", "Post", params=[_POST_ID]),
         "patch": _op("Edit your post's text or caption (m.replace)", "Post", params=[_POST_ID],
@@ -207,7 +267,9 @@ SCHEMAS: dict[str, Any] = {
             "name": {"type": "string"}, "description": {"type": "string"},
             "icon": {"type": "string"}, "url": {"type": "string"}, "slug": {"type": "string"}}},
         "activity": {"type": "object", "properties": {
-            "kind": {"type": "string"}, "data": {"type": "object"}}}}},
+            "kind": {"type": "string"}, "data": {"type": "object"}}},
+        "cross_post": {**_TARGETS, "description": "also publish to these connected "
+                       "platforms (default: your cross_post setting)"}}},
     "Post": {"type": "object", "properties": {
         "id": {"type": "string"}, "room_id": {"type": "string"}, "event_id": {"type": "string"},
         "author": _AUTHOR, "kind": {"type": "string"}, "text": {"type": "string"},
@@ -217,9 +279,61 @@ SCHEMAS: dict[str, Any] = {
             "reposts": {"type": "integer"}}},
         "liked": {"type": "boolean"}, "image": {"type": "object"}, "app": {"type": "object"},
         "activity": {"type": "object"}, "repost_of": {"type": "object"},
-        "external": {"type": "object", "description": "bridged from another platform",
-                     "properties": {"platform": {"type": "string"}, "url": {"type": "string"},
-                                    "id": {"type": "string"}}}}},
+        "external": {"type": "object", "description": (
+            "where the post comes from (a bridged item, or a post shared from one); verified "
+            "when this service made it, else another server's unchecked claim"),
+            "required": ["platform", "url", "branding", "verified"], "properties": {
+                "platform": {"type": "string"}, "url": {"type": "string"},
+                "id": {"type": "string"}, "kind": {"type": "string"},
+                "created_at": {"type": "integer"}, "author": {"type": "object"},
+                "branding": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "color": {"type": "string"},
+                    "label": {"type": "string"}, "instance": {"type": "string"}}},
+                "verified": {"type": "boolean"}}},
+        "cross_posts": {"type": "array", "description": "your own posts only",
+                        "items": {"$ref": "#/components/schemas/Delivery"}}}},
+    "Delivery": {"type": "object", "required": ["target", "status", "attempts"],
+                 "properties": {
+                     "target": {"type": "string"},
+                     "status": {"type": "string", "enum": [
+                         "pending", "sending", "delivered", "failed", "refused", "deleted"]},
+                     "remote_id": {"type": "string", "nullable": True},
+                     "url": {"type": "string", "nullable": True},
+                     "attempts": {"type": "integer"},
+                     "last_error": {"type": "string", "nullable": True}}},
+    "CrossPostPreview": {"type": "object", "required": ["targets"], "properties": {
+        "targets": {"type": "array", "items": {
+            "type": "object", "required": ["target", "length", "limit", "truncated"],
+            "properties": {"target": {"type": "string"},
+                           "text": {"type": "string", "nullable": True},
+                           "length": {"type": "integer"}, "limit": {"type": "integer"},
+                           "truncated": {"type": "boolean"},
+                           "refusal": {"type": "string", "nullable": True}}}}}},
+    "CrossPostSettings": {"type": "object", "required": ["cross_post_default"],
+                          "properties": {"cross_post_default": _TARGETS}},
+    "Connection": {"type": "object", "required": ["platform", "account", "status"],
+                   "properties": {
+                       "platform": {"type": "string"},
+                       "account": {"type": "object", "properties": {
+                           "id": {"type": "string"}, "handle": {"type": "string"},
+                           "name": {"type": "string"},
+                           "url": {"type": "string", "nullable": True},
+                           "avatar_url": {"type": "string", "nullable": True},
+                           "instance": {"type": "string", "nullable": True}}},
+                       "status": {"type": "string", "enum": ["ok", "broken"]},
+                       "status_reason": {"type": "string", "nullable": True},
+                       "last_sync": {"type": "integer", "nullable": True},
+                       "share_with_followers": {"type": "boolean"},
+                       "connected_at": {"type": "integer"},
+                       "portal_room_id": {"type": "string", "nullable": True}}},
+    "Connections": {"type": "object", "required": ["connections", "available"], "properties": {
+        "connections": {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}},
+        "available": {"type": "array", "items": {"type": "string"}}}},
+    "Authorize": {"type": "object", "required": ["platform", "authorize_url"], "properties": {
+        "platform": {"type": "string"}, "authorize_url": {"type": "string"},
+        "expires_in_ms": {"type": "integer"}}},
+    "Disconnected": {"type": "object", "required": ["platform", "connected"], "properties": {
+        "platform": {"type": "string"}, "connected": {"type": "boolean"}}},
     "PostPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
         "next_cursor": {"type": "string", "nullable": True}}},
