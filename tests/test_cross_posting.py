@@ -111,17 +111,31 @@ async def test_a_post_to_all_three_no_echo_and_the_deletion_following(stack):
     await sync_now(stack, alice, "mastodon")
     assert await feed_items(stack, alice) == []
 
+    # An edit follows where the platform lets an app edit (Mastodon; X only for accounts X
+    # lets edit, this one not; Instagram never): she is told where it did not.
+    await api_ok(stack, "PATCH", f"/posts/{quote(post['id'], safe='')}", alice,
+                 json={"text": "Hello everywhere, edited"})
+    await eventually(lambda: _edited(fakes, by_target), what="the edit on Mastodon")
+    room = await management_room(stack, alice)
+    notice = await bot_said(stack, alice, room, "also edited on Mastodon")
+    assert "Not edited on X" in notice and "Not edited on Instagram" in notice
+    assert fakes.x.tweets[by_target["x"]["remote_id"]].text == "Hello everywhere #matrix"
+
     # Deleting follows where the platform allows; Instagram offers no deletion: she is told.
     await api_ok(stack, "DELETE", f"/posts/{quote(post['id'], safe='')}", alice)
     await eventually(lambda: _gone(fakes, by_target), what="deleted on X and Mastodon")
     assert by_target["instagram"]["remote_id"] in fakes.instagram.media
-    room = await management_room(stack, alice)
     notice = await bot_said(stack, alice, room, "Not deleted on Instagram")
     assert "also deleted on" in notice and by_target["instagram"]["url"] in notice
     rows = await db(stack).fetch("SELECT target, status FROM cross_post_delivery "
                                  "WHERE post_event_id=$1", post["id"])
     assert {r["target"]: r["status"] for r in rows} == {
         "x": "deleted", "mastodon": "deleted", "instagram": "delivered"}
+
+
+async def _edited(fakes, by_target) -> bool:
+    return fakes.mastodon.statuses[by_target["mastodon"]["remote_id"]].text == \
+        "Hello everywhere, edited"
 
 
 async def _gone(fakes, by_target) -> bool:

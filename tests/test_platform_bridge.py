@@ -338,6 +338,23 @@ async def test_what_an_attacker_cannot_do(stack):
     invited = await mallory_client.join(portal)
     assert not getattr(invited, "room_id", None)  # a portal is private
 
+    # Commands count only in a room of the bot and one human: in a group nobody commands.
+    from nio import RoomCreateResponse
+    group = await mallory_client.room_create(invite=[stack.bridge.services.ids.bot,
+                                                     alice.user_id])
+    assert isinstance(group, RoomCreateResponse), group
+    await stack.nio(alice).join(group.room_id)
+    from .harness import wait_joined
+    await wait_joined(mallory_client, group.room_id, stack.bridge.services.ids.bot)
+    await wait_joined(mallory_client, group.room_id, alice.user_id)
+    await say(mallory_client, group.room_id, "logout x")
+    own_client, own_room = await command_room(stack, mallory)
+    await say(own_client, own_room, "help")
+    await bot_said(stack, mallory, own_room, "login github")
+    assert not [e for e in await messages(stack, mallory, group.room_id)
+                if e["sender"] == stack.bridge.services.ids.bot]
+    assert (await connection(stack, alice, "x"))["status"] == "ok"
+
     # Callbacks: a made-up state, a replayed one, and alice's with mallory's token.
     started = await api_ok(stack, "POST", "/connections/x", alice)
     status, body, callback = await through_login(stack, started["authorize_url"],
@@ -383,3 +400,46 @@ async def test_what_an_attacker_cannot_do(stack):
     for platform in ("../x", "nope"):
         status, body = await api(stack, "POST", f"/connections/{platform}", mallory)
         assert status == 404, body
+
+
+async def test_connections_export_and_import(stack, tmp_path):
+    """matrix-social connections export|import, run as the operator would, next to the
+    running service: her tokens go into the file she asked for, readable by its owner only,
+    and into no log."""
+    import os
+    import subprocess
+    import sys
+
+    x = stack.platforms.x
+    alice = await stack.register("alice")
+    account = x.add_user(f"exp{time.time_ns() % 10**6}")
+    x.oauth.authorizing_user = account
+    await connect(stack, alice, "x")
+    path = tmp_path / "social-connections.json"
+
+    def run(action: str, file=path):
+        return subprocess.run(
+            [sys.executable, "-m", "matrix_social", "connections", action, "--user",
+             alice.user_id, "--file", str(file), "-c", str(stack.root / "config.yaml")],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    done = run("export")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    exported = json.loads(path.read_text())
+    grant = exported["connections"]["x"]["token"]
+    live = {t.access_token for t in x.oauth.tokens.values() if t.user_id == account}
+    assert exported["user"] == alice.user_id and grant["access_token"] in live
+    assert grant["access_token"] not in done.stdout + done.stderr
+
+    # Back in, shared with followers this time; a file for another user is refused.
+    exported["connections"]["x"]["share_with_followers"] = True
+    path.write_text(json.dumps(exported))
+    done = run("import")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (await connection(stack, alice, "x"))["share_with_followers"] is True
+    assert grant["access_token"] not in done.stdout + done.stderr
+    exported["user"] = "@mallory:elsewhere"
+    path.write_text(json.dumps(exported))
+    refused = run("import")
+    assert refused.returncode == 1 and "not @" in refused.stderr
