@@ -311,7 +311,7 @@ class Services:
 
     @component
     def connection_commands(self) -> ConnectionCommands:
-        return ConnectionCommands(self.ids, self.management, self.connections)
+        return ConnectionCommands(self.ids, self.owners, self.management, self.connections)
 
     @component
     def media_links(self) -> MediaLinks:

@@ -296,6 +296,8 @@ async def test_instagram_by_the_bot_and_a_personal_account_told_why_not(stack):
 
     personal = instagram.add_user(f"me{time.time_ns() % 10**6}", account_type="PERSONAL")
     instagram.oauth.authorizing_user = personal
+    # Alone with the bot in his new feed room, a post saying "help" is a post, not a command.
+    feed_post = await api_ok(stack, "POST", "/posts", bob, json={"text": "help"})
     bob_client, bob_room = await command_room(stack, bob)
     await say(bob_client, bob_room, "login instagram")
     link = (await bot_said(stack, bob, bob_room, "Open this link")).split()[-1]
@@ -303,6 +305,8 @@ async def test_instagram_by_the_bot_and_a_personal_account_told_why_not(stack):
     assert status == 400 and "professional account" in page, page
     await bot_said(stack, bob, bob_room, "did not complete", "professional account")
     assert await connection(stack, bob, "instagram") is None
+    assert not [e for e in await messages(stack, bob, feed_post["room_id"])
+                if e["sender"] == stack.bridge.services.ids.bot]
 
 
 async def test_what_an_attacker_cannot_do(stack):

@@ -43,6 +43,9 @@ class ManagementRooms:
             return False
         return set(members) == {self.az.bot_mxid, UserID(user_id)}
 
+    async def known_room(self, user_id: str) -> str | None:
+        return await management_rooms.get(self.db, user_id)
+
     async def remember(self, user_id: str, room_id: str) -> None:
         await management_rooms.set(self.db, user_id, room_id, now_ms())
 

@@ -4,7 +4,10 @@
   connections | logout <platform>
 
 Only the room's one human, a local user, commands, and only for herself: a room counts while
-exactly the bot and its sender are joined (asked of the homeserver, never from room state).
+exactly the bot and its sender are joined (asked of the homeserver, never from room state), and
+never when it is a feed room (the bot and a new user alone in hers). Every message of the
+server passes here, so a message costs a homeserver request only when it starts with a command
+word or is in the sender's known management room.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from ..errors import SocialError
 from ..ids import Identities
+from ..matrix.feed_owners import FeedOwners
 from ..matrix.management import ManagementRooms
 from .connections import PLATFORMS, Connections, platform_name
 
@@ -23,6 +27,8 @@ log = logging.getLogger("matrix_social.commands")
 
 MAX_COMMAND = 300
 SEEN = 1000  # event ids remembered, so a redelivered transaction does not run a command twice
+VERBS = frozenset({"help", "?", "login", "logout", "disconnect", "connections", "list",
+                   "status"})
 
 HELP = """I connect your accounts on other platforms; their posts then appear in your feed.
 • login x — connect X
@@ -35,8 +41,10 @@ HELP = """I connect your accounts on other platforms; their posts then appear in
 
 
 class ConnectionCommands:
-    def __init__(self, ids: Identities, rooms: ManagementRooms, connections: Connections) -> None:
+    def __init__(self, ids: Identities, owners: FeedOwners, rooms: ManagementRooms,
+                 connections: Connections) -> None:
         self.ids = ids
+        self.owners = owners
         self.rooms = rooms
         self.connections = connections
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -50,9 +58,13 @@ class ConnectionCommands:
         if not isinstance(body, str) or not isinstance(sender, str) or len(body) > MAX_COMMAND \
                 or not self.ids.is_local_human(sender) or not isinstance(room_id, str):
             return
-        if not await self.rooms.bot_is_in(room_id):
-            return
         if raw.get("event_id") in self._seen:
+            return
+        words = body.split(maxsplit=1)
+        if (not words or words[0].lower().lstrip("!") not in VERBS) and \
+                await self.rooms.known_room(sender) != room_id:
+            return
+        if not await self.rooms.bot_is_in(room_id) or await self.owners.feed_of(room_id):
             return
         if not await self.rooms.is_management_room(room_id, sender):
             return
