@@ -608,9 +608,11 @@ def test_log_redaction_covers_arguments_headers_and_known_secrets():
         logger.info("headers: %r", {"Authorization": "Bearer syt_secretvalue1"})
         logger.warning("backend key %s failed", secret)
         logger.error("plain line without secrets")
+        logger.info("GET /api/social/connections/x/callback?state=st4te9&code=c0de9 200")
+        logger.info('{"formatted_body": "<a href=\\"https://x.com/i?a=1&amp;state=st8te7\\">"}')
     finally:
         logger.removeHandler(handler)
     text = "\n".join(handler.lines)
-    for leaked in ("syt_abc123", "syt_secretvalue1", secret):
+    for leaked in ("syt_abc123", "syt_secretvalue1", secret, "st4te9", "c0de9", "st8te7"):
         assert leaked not in text, text
     assert "access_token=<redacted>&limit=1" in text and "plain line without secrets" in text

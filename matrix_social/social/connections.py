@@ -130,6 +130,11 @@ class Connections:
             log.info("%s login failed: %s", platform, type(e).__name__)
             return await self._failed(whose, name, f"{name} did not complete the login "
                                                    f"({e.message}); please try again")
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            # An answer in a shape we do not know (or a hostile instance): its kind only.
+            log.warning("%s login: unexpected answer (%s)", platform, type(e).__name__)
+            return await self._failed(whose, name, f"{name} sent an answer this server does "
+                                                   "not understand; nothing was connected")
         account = f"@{row.handle}"
         await self.management.notify(
             row.user_id, f"Connected {name} as {account}. Your {name} items will appear in "
