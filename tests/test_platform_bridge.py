@@ -366,6 +366,8 @@ async def test_what_an_attacker_cannot_do(stack):
     status, body, callback = await through_login(stack, started["authorize_url"],
                                                  token=mallory.access_token)
     assert status == 400 and "another user" in body["error"], body
+    await bot_said(stack, alice, await management_room(stack, alice),
+                   "X login was brought back by another account")
     import aiohttp
 
     from .platform_steps import callback_once

@@ -125,6 +125,12 @@ class Connections:
                                           platform=platform, user_id=caller,
                                           on_user=whose.append)
         except Refused as e:
+            if caller is not None and whose and whose[0] != caller:
+                # Her login came back in somebody else's session: tell her in her words.
+                await self.management.notify(whose[0], f"Your {name} login was brought back "
+                                                       "by another account and was cancelled; "
+                                                       "start again.")
+                return CallbackOutcome(False, name, e.reason)
             return await self._failed(whose, name, e.reason)
         except PlatformError as e:
             log.info("%s login failed: %s", platform, type(e).__name__)
