@@ -325,6 +325,7 @@ class Services:
         return CrossPosting(self.db, self.posts, self.feed, self.media, self.owners,
                             self.platforms, self.cross_poster, self.intents, self.management,
                             self.media_links, self.background, self.wakeup.wake,
+                            self.config["api.app_runner_url"],
                             self.config["platforms.mastodon_visibility"])
 
     @component

@@ -83,7 +83,8 @@ class CrossPosting:
                  owners: FeedOwners, platforms: Platforms, poster: CrossPoster,
                  intents: Intents,
                  management: ManagementRooms, links: MediaLinks, background: Background,
-                 wake: Callable[[], None], mastodon_visibility: str = "public") -> None:
+                 wake: Callable[[], None], runner_template: str,
+                 mastodon_visibility: str = "public") -> None:
         self.db = db
         self.posts = posts
         self.feed = feed
@@ -96,6 +97,7 @@ class CrossPosting:
         self.links = links
         self.background = background
         self.wake = wake
+        self.runner_template = runner_template
         self.visibility = mastodon_visibility
         self._status_locks = KeyedLocks()
 
@@ -146,7 +148,7 @@ class CrossPosting:
             return kind, compose.image_content(row["mxc"], row["mimetype"], row["size"],
                                                row["width"], row["height"], text)
         if kind == "app":
-            return kind, compose.app_content(body.get("app"), "{url}", text)
+            return kind, compose.app_content(body.get("app"), self.runner_template, text)
         if kind == "activity":
             return kind, compose.activity_content(body.get("activity"), text)
         raise InvalidInput("'kind' must be one of text, image, app, activity")

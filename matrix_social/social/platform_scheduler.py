@@ -23,7 +23,7 @@ from ..clock import now_ms
 from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
-from ..errors import AuthRevoked, Refused, TransientError
+from ..errors import Refused, TransientError
 from ..platforms.poller import Poller
 from ..platforms.polling import after_error
 from .bridging import ItemBridge
@@ -141,8 +141,18 @@ class PlatformScheduler:
             await self._poll_once(row)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as e:
             log.exception("%s poll of %s failed", row.platform, row.user_id)
+            await self._back_off(row, e)
+
+    async def _back_off(self, row: ConnectionRow, error: Exception) -> None:
+        """Nothing stored but a later due time: the same items come again at the next poll,
+        and a failure that repeats does not spin."""
+        schedule = after_error(row.platform, row.interval_s, row.failures,
+                               TransientError(row.platform, type(error).__name__), now_ms(),
+                               self.rng)
+        await connections.save_failure(self.db, row.user_id, row.platform,
+                                       schedule.next_due_ms or now_ms(), schedule.failures)
 
     async def _poll_once(self, row: ConnectionRow) -> None:
         outcome = await self.poller.poll(row)
@@ -161,15 +171,9 @@ class PlatformScheduler:
             await connections.mark_broken(self.db, row.user_id, row.platform, e.reason)
             await self.connections.broken(row, e.reason)
             return
-        except (AuthRevoked, Exception) as e:
-            # Not stored: the same items come again at the next poll (backed off, so a
-            # failure that repeats does not spin).
+        except Exception as e:
             log.exception("bridging %s items of %s failed", row.platform, row.user_id)
-            schedule = after_error(row.platform, row.interval_s, row.failures,
-                                   TransientError(row.platform, type(e).__name__), now_ms(),
-                                   self.rng)
-            await connections.save_failure(self.db, row.user_id, row.platform,
-                                           schedule.next_due_ms or now_ms(), schedule.failures)
+            await self._back_off(row, e)
             return
         await self.poller.commit(outcome)
         if stats.bridged or stats.edited or stats.deleted:
