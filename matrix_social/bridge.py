@@ -142,8 +142,10 @@ class SocialBridge(Bridge):
         await super().start()
         mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
         await self.services.activity_scheduler.start()
+        await self.services.platform_scheduler.start()
 
     async def stop(self) -> None:
+        await self.services.platform_scheduler.stop()
         await self.services.activity_scheduler.stop()
         await self.services.background.stop()
         await super().stop()

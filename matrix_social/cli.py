@@ -3,6 +3,7 @@
   matrix-social dev [--data DIR]        local Synapse + this service, a demo user
   matrix-social reindex [-c config]     rebuild the index from the rooms' history
   matrix-social quarantine list|retry [EVENT] [-c config]   events that could not be indexed
+  matrix-social connections export|import --user @alice [--file F] [-c config]
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
   matrix-social report-activity --kind KIND --data JSON        (MATRIX_SOCIAL_TOKEN)
   matrix-social social-config export [FILE] | import FILE      (MATRIX_SOCIAL_TOKEN)
@@ -29,6 +30,11 @@ def main(argv: list[str] | None = None) -> None:
         from .operator_commands import quarantine_main
 
         quarantine_main(argv[1:])
+        return
+    if argv and argv[0] == "connections":
+        from .operator_commands import connections_main
+
+        connections_main(argv[1:])
         return
     if argv and argv[0] == "send-matrix-message":
         from .ipc_cli import cli

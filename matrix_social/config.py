@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mautrix.bridge.config import BaseBridgeConfig
@@ -13,6 +15,17 @@ from mautrix.util.config import ConfigUpdateHelper, ForbiddenDefault
 from .errors import ConfigError
 
 PLATFORMS = ("x", "mastodon", "github", "instagram")
+TOKEN_KEYS_ENV = "MATRIX_SOCIAL_TOKEN_KEYS"
+_PLATFORM_SETTINGS = {
+    "x": {"client_id", "client_secret", "redirect_uri", "authorize_base", "api_base", "scopes",
+          "timeout_s"},
+    "mastodon": {"client_name", "website", "scopes", "redirect_uri", "allow_loopback",
+                 "timeout_s"},
+    "github": {"client_id", "client_secret", "redirect_uri", "web_base", "api_base", "scopes",
+               "timeout_s"},
+    "instagram": {"client_id", "client_secret", "redirect_uri", "authorize_base", "oauth_base",
+                  "graph_base", "scopes", "timeout_s", "publish_poll_s", "publish_polls"},
+}
 
 
 def _is_http_url(value: Any) -> bool:
@@ -46,6 +59,36 @@ def _is_bool(value: Any) -> bool:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and value != ""
+
+
+def _is_fernet_key(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return len(base64.urlsafe_b64decode(value.strip().encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _platform_section(name: str) -> Callable[[Any], bool]:
+    """null (not offered), or a mapping of known settings: text, numbers, a scope list, and
+    http(s) URLs for the base URLs."""
+    def check(value: Any) -> bool:
+        if value is None:
+            return True
+        if not isinstance(value, Mapping) or not set(value) <= _PLATFORM_SETTINGS[name]:
+            return False
+        for key, item in value.items():
+            if key.endswith(("_base", "_uri", "website")) and item is not None \
+                    and not _is_http_url(item):
+                return False
+            if key == "scopes" and not (isinstance(item, list)
+                                        and all(isinstance(v, str) for v in item)):
+                return False
+        needs_client = name != "mastodon"
+        return not needs_client or (isinstance(value.get("client_id"), str)
+                                    and value["client_id"] != "")
+    return check
 
 
 Check = tuple[str, Callable[[Any], bool], str]
@@ -92,8 +135,21 @@ CHECKS: list[Check] = [
     ("activity.scheduler_interval_seconds", _is_positive_int, "a number of seconds"),
     ("activity.settings_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and v >= 0, "a number of seconds (0: read them for every activity)"),
+    ("platforms.public_url", lambda v: v in ("", None) or _is_http_url(v),
+     "empty, or the service's public http(s) base URL"),
+    ("platforms.token_keys", lambda v: v is None or (isinstance(v, list) and all(
+        _is_fernet_key(k) for k in v)), "a list of Fernet keys (32 bytes, url-safe base64)"),
+    ("platforms.allow_loopback_instances", _is_bool, "true or false"),
+    ("platforms.media_url_ttl_seconds", _is_positive_int, "a number of seconds"),
+    ("platforms.mastodon_visibility", lambda v: v in ("public", "unlisted", "private", "direct"),
+     "public, unlisted, private or direct"),
 ] + [
     (f"bridge.platform_prefixes.{p}", _is_localpart, "a localpart prefix such as x_")
+    for p in PLATFORMS
+] + [
+    (f"platforms.{p}", _platform_section(p),
+     f"null, or the {p} settings ({', '.join(sorted(_PLATFORM_SETTINGS[p]))}; client_id "
+     "required except for mastodon; base URLs http(s))")
     for p in PLATFORMS
 ]
 
@@ -125,6 +181,25 @@ class Config(BaseBridgeConfig):
         if "{url}" not in self["api.app_runner_url"]:
             raise ConfigError("api.app_runner_url", "a URL template containing {url}",
                               self["api.app_runner_url"])
+        self._validate_platforms()
+
+    def _validate_platforms(self) -> None:
+        """An enabled platform needs somewhere for OAuth to come back to and a token key."""
+        enabled = [p for p in PLATFORMS if self[f"platforms.{p}"] is not None]
+        if not enabled:
+            return
+        if not self["platforms.public_url"] and not all(
+                (self[f"platforms.{p}"] or {}).get("redirect_uri") for p in enabled):
+            raise ConfigError("platforms.public_url", "the service's public URL (OAuth "
+                              f"callbacks) when {', '.join(enabled)} is enabled",
+                              self["platforms.public_url"])
+        from_env = [k for k in os.environ.get(TOKEN_KEYS_ENV, "").split(",") if k.strip()]
+        if not self["platforms.token_keys"] and not from_env:
+            raise ConfigError("platforms.token_keys", f"at least one Fernet key (or "
+                              f"{TOKEN_KEYS_ENV}) when {', '.join(enabled)} is enabled", [])
+        if not all(_is_fernet_key(k) for k in from_env):
+            raise ConfigError("platforms.token_keys", f"Fernet keys in {TOKEN_KEYS_ENV}",
+                              "(not shown)")
 
     def do_update(self, helper: ConfigUpdateHelper) -> None:
         super().do_update(helper)
@@ -143,6 +218,9 @@ class Config(BaseBridgeConfig):
         copy("api.max_image_size")
         copy("api.app_runner_url")
         copy("api.web_homeserver_url")
+        for key in ("public_url", "token_keys", "allow_loopback_instances",
+                    "media_url_ttl_seconds", "mastodon_visibility", *PLATFORMS):
+            copy(f"platforms.{key}")
         for key in ("backend", "http_url_template", "openai.base_url", "openai.model",
                     "openai.api_key", "timeout_seconds", "rate_limit_per_hour",
                     "history_messages", "ipc_send_as"):

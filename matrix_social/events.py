@@ -19,7 +19,7 @@ POST_KIND = "kind"  # text | image | app | activity | repost
 POST_APP = "app"  # {name, description, icon, url, try_url}
 POST_ACTIVITY = "activity"  # {kind, data}
 POST_REPOST_OF = "repost_of"  # {room_id, event_id, author}
-POST_EXTERNAL = "external"  # {platform, url, id}
+POST_EXTERNAL = "external"  # where the post comes from: the EXTERNAL_* keys below
 
 POST_KINDS = ("text", "image", "app", "activity", "repost")
 
@@ -65,3 +65,31 @@ PROBE_ROOM_ACCOUNT_DATA = f"{PREFIX}.capability_probe_room"
 # An AI's room account data, set once it has told the room it cannot read encrypted messages:
 # {"reason": "...", "ts": ms}.
 ENCRYPTION_NOTICE_ACCOUNT_DATA = f"{PREFIX}.encryption_notice"
+
+# --- External platforms (docs/events.md, "External platforms") ------------------------------
+# The `external` object of a post block: an item bridged from X, Mastodon, GitHub or Instagram.
+EXTERNAL_PLATFORM = "platform"  # x | mastodon | github | instagram
+EXTERNAL_ID = "id"  # the platform's id of the item (X: the first id of its edit history)
+EXTERNAL_URL = "url"  # "View on <platform>"
+EXTERNAL_KIND = "kind"  # post | push | pull_request_opened | pull_request_merged | star | release
+EXTERNAL_CREATED_AT = "created_at"  # ms, as the platform says
+EXTERNAL_AUTHOR = "author"  # {id, handle, name, url, user_id}: the account and its puppet
+EXTERNAL_BRANDING = "branding"  # {name, color, label, instance}: what a client shows
+# Also top level in bridged messages, as mautrix bridges and hookshot do: the item's URL.
+EXTERNAL_URL_KEY = "external_url"
+PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "github": "GitHub",
+                  "instagram": "Instagram"}
+PLATFORM_COLORS = {"x": "#000000", "mastodon": "#6364FF", "github": "#24292F",
+                   "instagram": "#E1306C"}
+
+# A portal room (one per connection, the bot's): which connection it shows.
+# {"platform", "account": {id, handle, name, url}, "user": the connecting user}
+PORTAL_STATE = EventType.find(f"{PREFIX}.social.portal", t_class=EventType.Class.STATE)
+# Bridge info (MSC2346), as mautrix bridges set it, so clients can show the bridge.
+BRIDGE_STATE = EventType.find("m.bridge", t_class=EventType.Class.STATE)
+BRIDGE_STATE_LEGACY = EventType.find("uk.half-shot.bridge", t_class=EventType.Class.STATE)
+
+# Cross-post status of a post, by the bot in the author's feed room, state key = the post's
+# event id: {"post": "$id", "targets": {"x": {status, url, remote_id, error}, ...}}
+CROSS_POST_STATE = EventType.find(f"{PREFIX}.social.cross_posts",
+                                  t_class=EventType.Class.STATE)

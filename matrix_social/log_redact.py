@@ -16,6 +16,10 @@ REDACTED = "<redacted>"
 _PATTERNS = [
     re.compile(r"(access_token=)[^&\s\"'>]+", re.IGNORECASE),
     re.compile(r"(Bearer\s+)[^\s\"',}]+", re.IGNORECASE),
+    # OAuth callbacks (/api/social/connections/{platform}/callback?state=...&code=...):
+    # the authorization code and the state are single use, but still nobody's to read.
+    re.compile(r"((?:[?&]|&amp;|\\u0026)(?:code|state|code_verifier|refresh_token)=)"
+               r"[^&\s\"'>\\]+"),
 ]
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -33,8 +37,9 @@ def redact(text: str) -> str:
 
 def _needs_redaction(text: str) -> bool:
     lowered = text.lower()
-    return "access_token" in lowered or "bearer" in lowered or any(
-        secret in text for secret in _secrets)
+    return "access_token" in lowered or "bearer" in lowered or "code=" in lowered or \
+        "state=" in lowered or "refresh_token=" in lowered or any(
+            secret in text for secret in _secrets)
 
 
 def install(*secrets: str) -> None:

@@ -3,6 +3,8 @@
   matrix-social reindex [-c config.yaml]             rebuild the index from the rooms
   matrix-social quarantine list [-c config.yaml]     events that could not be indexed
   matrix-social quarantine retry [EVENT] [-c ...]    apply them again (all, or one)
+  matrix-social connections export|import --user @alice [--file F] [-c ...]
+                                                     her social-connections.json
 
 They listen on an ephemeral loopback port, so they never take the service's port.
 """
@@ -92,3 +94,40 @@ def quarantine_main(argv: list[str]) -> None:
         _run(rest, _list, homeserver=False)
     else:
         _run(rest, _retry(args.event_id), homeserver=False)
+
+
+# --- connections export / import ---------------------------------------------------------------
+
+def _connections(action: str, user: str, path: str) -> Callable[[Services], Awaitable[int]]:
+    async def run(services: Services) -> int:
+        from .social.connections_file import export_connections, import_connections
+
+        if services.ids.local_localpart(user) is None:
+            print(f"{user} is not a user of this server", file=sys.stderr)
+            return 2
+        try:
+            if action == "export":
+                count = await export_connections(services.db, services.token_cipher, user, path)
+                print(f"{count} connection(s) of {user} written to {path}")
+            else:
+                count = await import_connections(services.db, services.token_cipher, user, path)
+                print(f"{count} connection(s) of {user} imported from {path}")
+        except (OSError, ValueError) as e:
+            print(f"connections {action}: {e}", file=sys.stderr)
+            return 1
+        return 0
+
+    return run
+
+
+def connections_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="matrix-social connections",
+        description="Read or write a user's social-connections.json (docs/connections-file.md). "
+                    "The file holds her tokens in the clear: it is written readable by its "
+                    "owner only, and nothing of it is logged.")
+    parser.add_argument("action", choices=("export", "import"))
+    parser.add_argument("--user", required=True, help="the Matrix user, e.g. @alice:example.org")
+    parser.add_argument("--file", default="social-connections.json")
+    args, rest = parser.parse_known_args(argv)
+    _run(rest, _connections(args.action, args.user, args.file), homeserver=False)

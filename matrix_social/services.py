@@ -33,6 +33,9 @@ from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
 from .matrix.invites import Invites
+from .matrix.management import ManagementRooms
+from .matrix.platform_puppets import PlatformPuppets
+from .matrix.portals import PortalRooms
 from .matrix.profile_mirror import ProfileMirror
 from .matrix.puppets import Puppets
 from .matrix.remote_feeds import RemoteFeeds
@@ -40,6 +43,12 @@ from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
+from .platforms.crosspost import CrossPoster
+from .platforms.grants import Grants
+from .platforms.login import LoginFlow
+from .platforms.poller import Poller
+from .platforms.registry import Platforms, PlatformsConfig
+from .platforms.tokens import TokenCipher
 from .social.activities import Activities
 from .social.activity_scheduler import ActivityScheduler
 from .social.activity_settings import ActivitySettings
@@ -47,6 +56,10 @@ from .social.ai_activity import AiActivity
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
+from .social.bridging import ItemBridge
+from .social.connection_commands import ConnectionCommands
+from .social.connections import Connections
+from .social.crossposting import CrossPosting
 from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
@@ -54,10 +67,13 @@ from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.media import Media
 from .social.messaging import Messaging
+from .social.platform_media import SIGNING_PURPOSE, MediaLinks
+from .social.platform_scheduler import PlatformScheduler
 from .social.posts import Posts
 from .social.profiles import Profiles
 from .social.summaries import Summaries
 from .social.users import Users
+from .social.wakeup import Wakeup
 
 MB = 1024 * 1024
 
@@ -305,6 +321,94 @@ class Services:
         return AiActivity(self.ids, self.activities, self.ai_conversations,
                           self.activity_settings, self.feed)
 
+    # --- external platforms -----------------------------------------------------------------
+
+    @component
+    def platforms_config(self) -> PlatformsConfig:
+        return PlatformsConfig.from_mapping(self.config["platforms"] or {})
+
+    @component
+    def token_cipher(self) -> TokenCipher:
+        """Keys from platforms.token_keys or MATRIX_SOCIAL_TOKEN_KEYS (checked at start when a
+        platform is enabled); with none enabled, nothing is stored, so any key will do."""
+        try:
+            return TokenCipher.from_config(self.platforms_config.token_keys)
+        except ValueError:
+            if self.platforms_config.enabled():
+                raise
+            return TokenCipher.ephemeral()
+
+    @component
+    def platforms(self) -> Platforms:
+        return Platforms(self.platforms_config, self.db, self.token_cipher)
+
+    @component
+    def login_flow(self) -> LoginFlow:
+        return LoginFlow(self.db, self.platforms, self.token_cipher)
+
+    @component
+    def grants(self) -> Grants:
+        return Grants(self.db, self.platforms, self.token_cipher)
+
+    @component
+    def poller(self) -> Poller:
+        return Poller(self.db, self.platforms, self.grants)
+
+    @component
+    def cross_poster(self) -> CrossPoster:
+        return CrossPoster(self.db, self.platforms, self.grants)
+
+    @component
+    def platform_puppets(self) -> PlatformPuppets:
+        return PlatformPuppets(self.az, self.db)
+
+    @component
+    def portals(self) -> PortalRooms:
+        return PortalRooms(self.az, self.db, self.intents, self.platform_puppets)
+
+    @component
+    def management(self) -> ManagementRooms:
+        return ManagementRooms(self.az, self.db, self.ids, self.encryption)
+
+    @component
+    def wakeup(self) -> Wakeup:
+        return Wakeup()
+
+    @component
+    def connections(self) -> Connections:
+        return Connections(self.db, self.platforms, self.login_flow, self.grants,
+                           self.management, self.wakeup.wake)
+
+    @component
+    def connection_commands(self) -> ConnectionCommands:
+        return ConnectionCommands(self.ids, self.owners, self.management, self.connections)
+
+    @component
+    def media_links(self) -> MediaLinks:
+        return MediaLinks(self.token_cipher.derive(SIGNING_PURPOSE),
+                          self.platforms_config.public_url,
+                          self.config["platforms.media_url_ttl_seconds"], self.intents,
+                          self.config["api.max_image_size"] * MB)
+
+    @component
+    def crossposting(self) -> CrossPosting:
+        return CrossPosting(self.db, self.posts, self.feed, self.media, self.owners,
+                            self.platforms, self.cross_poster, self.intents, self.management,
+                            self.media_links, self.background, self.wakeup.wake,
+                            self.config["api.app_runner_url"],
+                            self.config["platforms.mastodon_visibility"])
+
+    @component
+    def item_bridge(self) -> ItemBridge:
+        return ItemBridge(self.db, self.ids, self.platform_puppets, self.portals, self.intents,
+                          self.feed_rooms, self.sender, self.platforms_config.allow_loopback,
+                          self.config["api.max_image_size"] * MB)
+
+    @component
+    def platform_scheduler(self) -> PlatformScheduler:
+        return PlatformScheduler(self.db, self.poller, self.item_bridge, self.connections,
+                                 self.crossposting, self.wakeup)
+
     # --- api ------------------------------------------------------------------------------
 
     @component
@@ -322,7 +426,8 @@ class Services:
             explore=self.explore, messaging=self.messaging, ai_requests=self.ai_requests,
             ipc=self.ipc, activity_settings=self.activity_settings,
             activities=self.activities, drafts=self.drafts,
-            ai_conversations=self.ai_conversations)
+            ai_conversations=self.ai_conversations, connections=self.connections,
+            crossposting=self.crossposting, media_links=self.media_links)
 
     # --- the event stream -----------------------------------------------------------------
 
@@ -331,4 +436,5 @@ class Services:
         index, then what reacts to the indexed event."""
         dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.hygiene,
                              self.bio_topic, self.profile_mirror, self.discovery,
-                             self.responder, self.ai_to_ai, self.ai_conversations)
+                             self.responder, self.ai_to_ai, self.ai_conversations,
+                             self.connection_commands)

@@ -23,6 +23,7 @@ from matrix_social.devstack.ports import reserve_port
 from matrix_social.devstack.synapse import Synapse
 
 from .fakes.agent import FakeAgent
+from .fakes.platforms.all import PlatformFakes
 
 POSTGRES_ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
 _names = itertools.count(1)
@@ -147,6 +148,7 @@ class Stack(Homeserver):
                                appservice_extensions=not conduit_like)
         self.bridge: SocialBridge | None = None
         self.agent = FakeAgent()
+        self.platforms = PlatformFakes(f"http://127.0.0.1:{self.as_port}")
         self.capability_log = LogLines()
 
     @property
@@ -181,11 +183,14 @@ class Stack(Homeserver):
         self.config["ai.backend"] = "http"
         self.config["ai.http_url_template"] = self.agent.url_template
         self.config["ai.timeout_seconds"] = 5
+        for key, value in self.platforms.config().items():
+            self.config[f"platforms.{key}"] = value
         self.config.save()
         if self.conduit_like:
             write_conduit_like_registration(self.root / "registration-conduit-like.yaml",
                                             self.config.registration())
         await self.agent.start()
+        await self.platforms.start()
         await self.synapse.start()
         await self.start_bridge()
 
@@ -211,6 +216,7 @@ class Stack(Homeserver):
         await self.stop_bridge()
         self.synapse.stop()
         await self.agent.stop()
+        await self.platforms.stop()
         if self.postgres:
             await self.postgres.drop()
 

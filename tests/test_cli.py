@@ -92,6 +92,16 @@ def test_committed_example_registration_is_what_the_program_writes(tmp_path):
         ({"homeserver__domain": KeyError}, "homeserver.domain", "server name"),
         ({"appservice__as_token": ""}, "appservice.as_token", "a token"),
         ({"bridge__masquerade_local_users": "yes"}, "bridge.masquerade_local_users", "true or"),
+        ({"platforms__x": {"client_id": "id"}}, "platforms.public_url", "public URL"),
+        ({"platforms__x": {"client_id": "id"}, "platforms__public_url": "https://s.example"},
+         "platforms.token_keys", "at least one Fernet key"),
+        ({"platforms__token_keys": ["not-a-key"]}, "platforms.token_keys", "Fernet keys"),
+        ({"platforms__github": {"client_id": "id", "api_base": "file:///etc"}},
+         "platforms.github", "base URLs http(s)"),
+        ({"platforms__instagram": {"client_secret": "s"}}, "platforms.instagram",
+         "client_id"),
+        ({"platforms__mastodon_visibility": "everyone"}, "platforms.mastodon_visibility",
+         "public, unlisted"),
     ],
 )
 def test_bad_config_stops_with_one_line_naming_the_field(tmp_path, override, field, expected):

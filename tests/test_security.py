@@ -18,6 +18,7 @@ from matrix_social import events as ev
 from matrix_social.matrix import txn_guard
 
 from .harness import User, api, api_ok, eventually, open_dm, record_ingested, wait_joined
+from .platform_steps import connect
 
 
 def q(value: str) -> str:
@@ -185,6 +186,11 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
         await bob_client.join(room)
         await wait_joined(bob_client, room, bob.user_id)
     alice_client = stack.nio(alice)
+    x_account = stack.platforms.x.add_user(f"alice{secrets.token_hex(3)}")
+    stack.platforms.x.oauth.authorizing_user = x_account
+    await connect(stack, alice, "x")
+    await api_ok(stack, "PUT", "/settings/cross_post", alice,
+                 json={"cross_post_default": ["x"]})
 
     async def snapshot() -> dict:
         profile = await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice)
@@ -217,6 +223,11 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
             "settings": await api_ok(stack, "GET", "/settings", alice),
             "drafts": await api_ok(stack, "GET", "/drafts", alice),
             "draft_preview": await api_ok(stack, "GET", f"/drafts/{did}/preview", alice),
+            "connections": [{k: v for k, v in c.items() if k not in ("last_sync",
+                                                                      "portal_room_id")}
+                            for c in (await api_ok(stack, "GET", "/connections",
+                                                   alice))["connections"]],
+            "cross_post": await api_ok(stack, "GET", "/settings/cross_post", alice),
         }
 
     before = await snapshot()
@@ -440,8 +451,49 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
 
     async def mark_public(method, path):
         await in_alice_rooms(method, path, {"public": True})
+    async def own_connections(method, path):
+        status, body = await as_mallory(method, path)
+        assert status == 200 and body["connections"] == [], body
+
+    async def connect_(method, path):
+        status, body = await as_mallory(method, "/connections/x")
+        assert status == 200 and body["authorize_url"], body  # her own login, if she wants
+
+    async def callback(method, path):
+        status, body = await as_mallory(method, "/connections/x/callback?state=forged&code=c",
+                                        headers={"Accept": "application/json"})
+        assert status == 400, body
+
+    async def disconnect(method, path):
+        await refused_(method, "/connections/x")
+
+    async def share(method, path):
+        await refused_(method, "/connections/x", {"share_with_followers": True})
+
+    async def own_settings(method, path):
+        status, body = await as_mallory(method, path, {"cross_post_default": ["mastodon"]})
+        assert status == 200 and body["cross_post_default"] == (
+            ["mastodon"] if method == "PUT" else []), body
+
+    async def preview(method, path):
+        status, body = await as_mallory(method, path, {"text": "hi"})
+        assert status == 200 and {t["target"] for t in body["targets"]} == {
+            "x", "mastodon", "instagram"}, body  # hers: no default targets of alice's
+
+    async def platform_media(method, path):
+        status, body = await as_mallory(method, "/platform-media/forged.jpg")
+        assert status in refused, body
 
     attacks: dict[tuple[str, str], Callable[[str, str], Awaitable[None]]] = {
+        ("GET", "/api/social/connections"): own_connections,
+        ("POST", "/api/social/connections/{platform}"): connect_,
+        ("GET", "/api/social/connections/{platform}/callback"): callback,
+        ("DELETE", "/api/social/connections/{platform}"): disconnect,
+        ("PATCH", "/api/social/connections/{platform}"): share,
+        ("GET", "/api/social/settings/cross_post"): own_settings,
+        ("PUT", "/api/social/settings/cross_post"): own_settings,
+        ("POST", "/api/social/posts/preview"): preview,
+        ("GET", "/api/social/platform-media/{token}"): platform_media,
         ("GET", "/api/social/health"): health,
         ("GET", "/api/social/openapi.json"): health,
         ("GET", "/api/social/feed"): feed,
@@ -654,9 +706,11 @@ def test_log_redaction_covers_arguments_headers_and_known_secrets():
         logger.info("headers: %r", {"Authorization": "Bearer syt_secretvalue1"})
         logger.warning("backend key %s failed", secret)
         logger.error("plain line without secrets")
+        logger.info("GET /api/social/connections/x/callback?state=st4te9&code=c0de9 200")
+        logger.info('{"formatted_body": "<a href=\\"https://x.com/i?a=1&amp;state=st8te7\\">"}')
     finally:
         logger.removeHandler(handler)
     text = "\n".join(handler.lines)
-    for leaked in ("syt_abc123", "syt_secretvalue1", secret):
+    for leaked in ("syt_abc123", "syt_secretvalue1", secret, "st4te9", "c0de9", "st8te7"):
         assert leaked not in text, text
     assert "access_token=<redacted>&limit=1" in text and "plain line without secrets" in text

@@ -14,6 +14,8 @@ from ..social.activity_settings import ActivitySettings
 from ..social.ai_conversations import AiConversations
 from ..social.ai_requests import AiRequests
 from ..social.apps import Apps
+from ..social.connections import Connections
+from ..social.crossposting import CrossPosting
 from ..social.drafts import Drafts
 from ..social.explore import Explore
 from ..social.feed import Feed
@@ -21,6 +23,7 @@ from ..social.follows import Follows
 from ..social.ipc import Ipc
 from ..social.media import Media
 from ..social.messaging import Messaging
+from ..social.platform_media import MediaLinks
 from ..social.posts import Posts
 from ..social.profiles import Profiles
 from .auth import Authenticator
@@ -30,6 +33,8 @@ from .idempotency import make_idempotency_middleware
 from .openapi import add_openapi_route
 from .params import PageLimit
 from .routes_activity import add_activity_routes
+from .routes_connections import add_connection_routes
+from .routes_crosspost import add_crosspost_routes
 from .routes_explore import add_explore_routes
 from .routes_follows import add_follow_routes
 from .routes_messaging import add_messaging_routes
@@ -42,14 +47,17 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
                  profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
                  ai_requests: AiRequests, ipc: Ipc, activity_settings: ActivitySettings,
-                 activities: Activities, drafts: Drafts,
-                 ai_conversations: AiConversations) -> web.Application:
+                 activities: Activities, drafts: Drafts, ai_conversations: AiConversations,
+                 connections: Connections, crossposting: CrossPosting,
+                 media_links: MediaLinks) -> web.Application:
     app = web.Application(middlewares=[error_middleware,
                                        make_idempotency_middleware(db, auth)],
                           client_max_size=media.max_bytes + 1024)
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)
-    add_post_routes(app, auth, limit, ids, feed, posts, media)
+    add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}
+    add_post_routes(app, auth, limit, ids, feed, posts, media, crossposting)
+    add_connection_routes(app, auth, connections)
     add_follow_routes(app, auth, limit, follows)
     add_profile_routes(app, auth, profiles, apps)
     add_explore_routes(app, auth, limit, explore)

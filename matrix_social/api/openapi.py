@@ -29,6 +29,10 @@ _USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"t
 _DRAFT_ID = {"name": "draft_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
+_PLATFORM = {"name": "platform", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": ["x", "mastodon", "github", "instagram"]}}
+_TARGETS = {"type": "array", "maxItems": 3, "items": {
+    "type": "string", "enum": ["x", "mastodon", "instagram"]}}
 
 
 def _op(summary: str, ok: str, *, status: int = 200, also: tuple[int, ...] = (),
@@ -64,6 +68,38 @@ def _op(summary: str, ok: str, *, status: int = 200, also: tuple[int, ...] = (),
 
 _TEXT = {"type": "string", "maxLength": 500}
 
+
+def _callback() -> dict[str, Any]:
+    """The OAuth callback answers the browser with a small HTML page (JSON when asked)."""
+    page = {"description": "A page saying connected", "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {
+            "type": "object", "required": ["connected", "platform", "message"],
+            "properties": {"connected": {"type": "boolean"}, "platform": {"type": "string"},
+                           "message": {"type": "string"}}}}}}
+    refused = {"description": "A page saying why not (Matrix-style when JSON is asked for)",
+               "content": {"text/html": {"schema": {"type": "string"}},
+                           "application/json": {"schema": _ERROR}}}
+    return {"summary": "Where the platform sends the browser back (OAuth redirect): finishes "
+                       "the login started by POST /connections/{platform}. No Matrix token "
+                       "needed: the single-use state names the user; with one, it must be "
+                       "hers. A wrong, replayed or expired state changes nothing.",
+            "security": [], "parameters": [_PLATFORM, *[
+                {"name": name, "in": "query", "schema": {"type": "string"}}
+                for name in ("state", "code", "error")]],
+            "responses": {"200": page, "400": refused, "401": refused, "403": refused}}
+
+
+def _jpeg() -> dict[str, Any]:
+    return {"summary": "A post's image as JPEG, for a platform that fetches it itself "
+                       "(Instagram): public, but only with a valid, unexpired signature",
+            "security": [], "parameters": [{"name": "token", "in": "path", "required": True,
+                                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The image", "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                **{str(code): {"description": "Matrix-style error", "content": {
+                    "application/json": {"schema": _ERROR}}} for code in (400, 403, 404)}}}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/health": {"get": _op("Database and homeserver reachability, what the homeserver delivers "
                            "to appservices, and how AIs read encrypted rooms", "Health",
@@ -73,6 +109,36 @@ PATHS: dict[str, dict[str, Any]] = {
                          "PostPage", params=_PAGE_PARAMS, errors=())},
     "/posts": {"post": _op("Create a post (text, image, app share, activity)", "Post",
                            status=201, body={"$ref": "#/components/schemas/NewPost"})},
+    "/posts/preview": {"post": _op(
+        "Per cross-post target: the exact text that would be sent, its length as the platform "
+        "counts it, the limit, and any refusal. The link back to the post names its event id "
+        "once published; until then `$…` stands for it (a link counts the same whatever it "
+        "says)", "CrossPostPreview", body={"$ref": "#/components/schemas/NewPost"},
+        errors=(400, 401))},
+    "/settings/cross_post": {
+        "get": _op("Your default cross-post targets", "CrossPostSettings", errors=(401,)),
+        "put": _op("Set your default cross-post targets (used when a post names none)",
+                   "CrossPostSettings", body={"type": "object",
+                                              "required": ["cross_post_default"],
+                                              "properties": {"cross_post_default": _TARGETS}},
+                   errors=(400, 401))},
+    "/platform-media/{token}": {"get": _jpeg()},
+    "/connections": {"get": _op(
+        "Your external accounts (platform, account, status, last sync, sharing; never a "
+        "token) and the platforms this server offers", "Connections", errors=(401,))},
+    "/connections/{platform}": {
+        "post": _op("Start connecting: the URL to send the browser to (Mastodon: give the "
+                    "instance); the bot reports the outcome in your management room",
+                    "Authorize", params=[_PLATFORM], body={
+                        "type": "object", "properties": {"instance": {"type": "string"}}},
+                    errors=(400, 401, 404, 429)),
+        "delete": _op("Disconnect (revoking the grant where the platform allows)",
+                      "Disconnected", params=[_PLATFORM], errors=(401, 404)),
+        "patch": _op("Share this connection's items with your followers (posts in your feed "
+                     "room), or stop", "Connection", params=[_PLATFORM], body={
+                         "type": "object", "required": ["share_with_followers"],
+                         "properties": {"share_with_followers": {"type": "boolean"}}})},
+    "/connections/{platform}/callback": {"get": _callback()},
     "/posts/{post_id}": {
         "get": _op("One post", "Post", params=[_POST_ID]),
         "patch": _op("Edit your post's text or caption (m.replace)", "Post", params=[_POST_ID],
@@ -274,9 +340,18 @@ _POST_PROPERTIES: dict[str, Any] = {
     "repost_of": _obj(["room_id", "event_id", "author"], {
         "room_id": _NULLABLE_STRING, "event_id": _NULLABLE_STRING,
         "author": _NULLABLE_STRING}, description="kind repost"),
-    "external": {"type": "object", "description": "bridged from another platform: platform, "
-                 "url and id, each when the event carries it as a string",
-                 "properties": {"platform": _STRING, "url": _STRING, "id": _STRING}}}
+    "external": {"type": "object", "description": (
+        "where the post comes from (a bridged item, or a post shared from one); verified "
+        "when this service made it, else another server's unchecked claim"),
+        "required": ["platform", "url", "branding", "verified"], "properties": {
+            "platform": _STRING, "url": _STRING, "id": _STRING, "kind": _STRING,
+            "created_at": _INT, "author": {"type": "object"},
+            "branding": {"type": "object", "required": ["name", "color", "label"],
+                         "properties": {"name": _STRING, "color": _STRING, "label": _STRING,
+                                        "instance": _NULLABLE_STRING}},
+            "verified": _BOOL}},
+    "cross_posts": {"type": "array", "description": "your own posts only",
+                    "items": {"$ref": "#/components/schemas/Delivery"}}}
 _POST_REQUIRED = ["id", "room_id", "event_id", "author", "kind", "text", "created_at",
                   "edited_at", "counts", "liked"]
 _APP_PROPERTIES: dict[str, Any] = {
@@ -305,7 +380,9 @@ _REQUESTS: dict[str, Any] = {
             "name": {"type": "string"}, "description": {"type": "string"},
             "icon": {"type": "string"}, "url": {"type": "string"}, "slug": {"type": "string"}}},
         "activity": {"type": "object", "properties": {
-            "kind": {"type": "string"}, "data": {"type": "object"}}}}},
+            "kind": {"type": "string"}, "data": {"type": "object"}}},
+        "cross_post": {**_TARGETS, "description": "also publish to these connected "
+                       "platforms (default: your cross_post setting)"}}},
     "HandleBody": {"type": "object", "required": ["handle"],
                    "properties": {"handle": {"type": "string"}}},
     "ProfilePatch": {"type": "object", "properties": {
@@ -367,6 +444,51 @@ SCHEMAS: dict[str, Any] = {
     "TrendingPage": _page(_obj([*_POST_REQUIRED, "likes_24h"],
                                {**_POST_PROPERTIES, "likes_24h": _INT})),
     "Deleted": _obj(["deleted"], {"deleted": _BOOL}),
+    "Delivery": {"type": "object", "required": ["target", "status", "attempts"],
+                 "properties": {
+                     "target": {"type": "string"},
+                     "status": {"type": "string", "enum": [
+                         "pending", "sending", "delivered", "failed", "refused", "deleted"]},
+                     "remote_id": {"type": "string", "nullable": True},
+                     "url": {"type": "string", "nullable": True},
+                     "attempts": {"type": "integer"},
+                     "last_error": {"type": "string", "nullable": True}}},
+    "CrossPostPreview": {"type": "object", "required": ["targets"], "properties": {
+        "targets": {"type": "array", "items": {
+            "type": "object", "required": ["target", "length", "limit", "truncated"],
+            "properties": {"target": {"type": "string"},
+                           "text": {"type": "string", "nullable": True},
+                           "length": {"type": "integer"}, "limit": {"type": "integer"},
+                           "truncated": {"type": "boolean"},
+                           "refusal": {"type": "string", "nullable": True}}}}}},
+    "CrossPostSettings": {"type": "object", "required": ["cross_post_default"],
+                          "properties": {"cross_post_default": _TARGETS}},
+    "Connection": {"type": "object", "required": ["platform", "account", "status"],
+                   "properties": {
+                       "platform": {"type": "string"},
+                       "account": {"type": "object", "required": [
+                           "id", "handle", "name", "url", "avatar_url", "instance"],
+                           "properties": {
+                           "id": {"type": "string"}, "handle": {"type": "string"},
+                           "name": {"type": "string"},
+                           "url": {"type": "string", "nullable": True},
+                           "avatar_url": {"type": "string", "nullable": True},
+                           "instance": {"type": "string", "nullable": True}}},
+                       "status": {"type": "string", "enum": ["ok", "broken"]},
+                       "status_reason": {"type": "string", "nullable": True},
+                       "last_sync": {"type": "integer", "nullable": True},
+                       "share_with_followers": {"type": "boolean"},
+                       "connected_at": {"type": "integer"},
+                       "portal_room_id": {"type": "string", "nullable": True}}},
+    "Connections": {"type": "object", "required": ["connections", "available"], "properties": {
+        "connections": {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}},
+        "available": {"type": "array", "items": {"type": "string"}}}},
+    "Authorize": {"type": "object", "required": ["platform", "authorize_url"], "properties": {
+        "platform": {"type": "string"}, "authorize_url": {"type": "string"},
+        "expires_in_ms": {"type": "integer"}}},
+    "Disconnected": {"type": "object", "required": ["platform", "connected"], "properties": {
+        "platform": {"type": "string"}, "connected": {"type": "boolean"}}},
+
     "Comment": _obj(["id", "post_id", "room_id", "author", "text", "in_reply_to"], {
         "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _SHORT_AUTHOR,
         "text": _STRING, "in_reply_to": _NULLABLE_STRING,

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..errors import ApiError, InvalidInput
 from ..ids import Identities
+from ..social.crossposting import CrossPosting
 from ..social.feed import Feed
 from ..social.media import Media
 from ..social.posts import Posts
@@ -14,7 +15,8 @@ from .params import PageLimit, json_object, optional_json_object, read_body
 
 
 def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
-                    ids: Identities, feed: Feed, posts: Posts, media: Media) -> None:
+                    ids: Identities, feed: Feed, posts: Posts, media: Media,
+                    crossposting: CrossPosting) -> None:
     routes = web.RouteTableDef()
 
     @routes.get("/feed")
@@ -31,7 +33,8 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
         if as_ not in ("me", "ai"):
             raise InvalidInput("'as' must be 'me' or 'ai'")
         author = ids.ai_of(user) if as_ == "ai" else user
-        return web.json_response(await posts.create(author, body), status=201)
+        return web.json_response(await crossposting.create_post(author, body, as_ == "ai"),
+                                 status=201)
 
     @routes.get("/posts/{post_id}")
     async def get_post(request: web.Request) -> web.Response:
@@ -43,12 +46,12 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
         user = await auth.user(request)
         body = await json_object(request)
         return web.json_response(
-            await posts.edit(user, request.match_info["post_id"], body.get("text")))
+            await crossposting.edit_post(user, request.match_info["post_id"], body.get("text")))
 
     @routes.delete("/posts/{post_id}")
     async def delete_post(request: web.Request) -> web.Response:
         user = await auth.user(request)
-        await posts.delete(user, request.match_info["post_id"])
+        await crossposting.delete_post(user, request.match_info["post_id"])
         return web.json_response({"deleted": True})
 
     @routes.post("/posts/{post_id}/like")

@@ -129,3 +129,21 @@ async def for_post(db: Database, post_event_id: str) -> list[DeliveryRow]:
         f"SELECT {_COLUMNS} FROM cross_post_delivery WHERE post_event_id=$1 ORDER BY target",
         post_event_id)
     return [_row(r) for r in rows]
+
+
+async def next_attempt(db: Database) -> int | None:
+    """The earliest next attempt of a pending delivery (for the scheduler's sleep)."""
+    return await db.fetchval(
+        "SELECT MIN(next_attempt) FROM cross_post_delivery WHERE status=$1", PENDING)
+
+
+async def for_posts(db: Database, post_event_ids: list[str]) -> list[DeliveryRow]:
+    """The deliveries of several posts (a feed page's own posts)."""
+    found: list[DeliveryRow] = []
+    for start in range(0, len(post_event_ids), 100):
+        chunk = post_event_ids[start:start + 100]
+        marks = ", ".join(f"${i + 1}" for i in range(len(chunk)))
+        rows = await db.fetch(f"SELECT {_COLUMNS} FROM cross_post_delivery "
+                              f"WHERE post_event_id IN ({marks}) ORDER BY target", *chunk)
+        found.extend(_row(r) for r in rows)
+    return found

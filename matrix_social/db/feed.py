@@ -1,4 +1,5 @@
-"""Feed reads: posts with author profile, counts and the viewer's like, keyset-paginated."""
+"""Feed reads: posts with author profile, counts and the viewer's like, keyset-paginated; the
+viewer's own bridged external items (external_post) are merged into her feed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,19 @@ SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edite
        (SELECT COUNT(*) FROM comment c WHERE c.post_id = p.event_id) AS comments,
        (SELECT COUNT(*) FROM post r WHERE r.repost_of = p.event_id) AS reposts,
        (SELECT COUNT(*) FROM post_like l
-         WHERE l.post_id = p.event_id AND l.user_id = $1) AS liked
+         WHERE l.post_id = p.event_id AND l.user_id = $1) AS liked,
+       (SELECT COUNT(*) FROM external_share s WHERE s.event_id = p.event_id)
+         AS external_verified
 FROM post p LEFT JOIN profile pr ON pr.user_id = p.author
+"""
+
+# The viewer's bridged items, in the shape of SELECT_POST (only the bridge writes these rows);
+# an item shared to her feed room is there as her own post instead.
+_EXTERNAL_POSTS = """
+SELECT e.event_id, e.room_id, e.author, e.kind, e.body, e.content, e.ts, e.edited_ts,
+       NULL AS repost_of, e.displayname, e.avatar_url, 0 AS likes, 0 AS comments,
+       0 AS reposts, 0 AS liked, 1 AS external_verified
+FROM external_post e WHERE e.user_id = $1 AND e.shared_event_id IS NULL
 """
 
 # SQLite: one IN over a UNION walks post_room_ts per followed room and sorts the result.
@@ -41,12 +53,21 @@ def _page_query(scheme: Scheme, keyset: str, limit_param: str) -> str:
     )
 
 
+def _with_external(scheme: Scheme, keyset: str, limit_param: str) -> str:
+    posts = _page_query(scheme, keyset.replace("{t}", "q"), limit_param)
+    external = (f"{_EXTERNAL_POSTS} {keyset.replace('{t}', 'e')} "
+                f"ORDER BY e.ts DESC, e.event_id DESC LIMIT {limit_param}")
+    return (f"SELECT * FROM (SELECT * FROM ({posts}) a UNION ALL SELECT * FROM ({external}) b) u "
+            f"ORDER BY u.ts DESC, u.event_id DESC LIMIT {limit_param}")
+
+
 async def feed_page(db: Database, viewer: str, before: tuple[int, str] | None,
                     limit: int) -> list:
     if before is None:
-        return await db.fetch(_page_query(db.scheme, "", "$2"), viewer, limit)
+        return await db.fetch(_with_external(db.scheme, "", "$2"), viewer, limit)
     return await db.fetch(
-        _page_query(db.scheme, "AND (q.ts < $2 OR (q.ts = $2 AND q.event_id < $3))", "$4"),
+        _with_external(db.scheme, "AND ({t}.ts < $2 OR ({t}.ts = $2 AND {t}.event_id < $3))",
+                       "$4"),
         viewer, before[0], before[1], limit,
     )
 

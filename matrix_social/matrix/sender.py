@@ -15,11 +15,14 @@ class IndexedSender:
         self.ingest = ingest
 
     async def send(self, intent: IntentAPI, room_id: RoomID, event_type: EventType | str,
-                   content: dict, state_key: str | None = None) -> EventID:
-        """Send a message (or, with a state_key, a state event) and index it right away."""
+                   content: dict, state_key: str | None = None,
+                   txn_id: str | None = None) -> EventID:
+        """Send a message (or, with a state_key, a state event) and index it right away. A
+        message with a `txn_id` sent again gets the homeserver's first event back."""
         if state_key is None:
             event_id = await intent.send_message_event(
-                room_id, EventType.find(str(event_type)), content, txn_id=next_txn_id())
+                room_id, EventType.find(str(event_type)), content,
+                txn_id=txn_id or next_txn_id())
         else:
             event_id = await intent.send_state_event(
                 room_id, EventType.find(str(event_type), t_class=EventType.Class.STATE),

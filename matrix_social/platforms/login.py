@@ -10,6 +10,7 @@ and stores the connection with its grant encrypted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from mautrix.util.async_db import Database
 
@@ -18,6 +19,7 @@ from ..db import oauth_state
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused
+from ..ids import platform_account_part
 from .oauth import new_code_verifier, new_state, state_hash
 from .registry import Platforms
 from .tokens import KeyUnavailable, TokenCipher
@@ -52,15 +54,19 @@ class LoginFlow:
         return adapter.authorize_url(state, verifier)
 
     async def finish(self, state: str, code: str | None = None, error: str | None = None,
-                     platform: str | None = None, user_id: str | None = None) -> ConnectionRow:
+                     platform: str | None = None, user_id: str | None = None,
+                     on_user: Callable[[str], None] | None = None) -> ConnectionRow:
         """Complete a login from the callback's query. `platform` is the callback's, `user_id`
-        the authenticated caller if the callback request carries one."""
+        the authenticated caller if the callback request carries one. `on_user` learns whose
+        login it was as soon as the state is known (to tell her if it then fails)."""
         now = now_ms()
         pending = await oauth_state.consume(self.db, state_hash(state or ""), now) \
             if state and len(state) <= 512 else None
         if pending is None:
             raise Refused(platform or "login", "this login link is unknown, already used or "
                                                "expired; start again")
+        if on_user is not None:
+            on_user(pending.user_id)
         if platform is not None and pending.platform != platform:
             raise Refused(platform, "this login was started for another platform; start again")
         if user_id is not None and pending.user_id != user_id:
@@ -77,6 +83,11 @@ class LoginFlow:
         adapter = await self.platforms.adapter_for(pending.platform, pending.instance)
         token = await adapter.exchange_code(code, verifier)
         account = await adapter.whoami(token)
+        if platform_account_part(account.platform, account.id, account.handle,
+                                 account.key) is None:
+            # The id reaches Matrix IDs, URLs and paths: anything odd is refused, not escaped.
+            raise Refused(pending.platform, "the platform sent an account id that cannot be "
+                                            "used; nothing was connected")
         row = ConnectionRow(
             user_id=pending.user_id, platform=pending.platform, account_key=account.key,
             account_id=account.id, handle=account.handle, name=account.name,

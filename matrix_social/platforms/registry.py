@@ -53,6 +53,8 @@ class PlatformsConfig:
     github: GitHubSettings | None = None
     instagram: InstagramSettings | None = None
     token_keys: tuple[str, ...] = ()
+    allow_loopback: bool = False  # tests/dev: platform URLs (avatars, media) may be loopback
+    public_url: str = ""
 
     def __repr__(self) -> str:
         return f"PlatformsConfig(enabled={self.enabled()})"
@@ -86,7 +88,8 @@ class PlatformsConfig:
                 raise ValueError(f"platforms.{name}: {e}") from None
             if not built[name].redirect_uri.startswith(("https://", "http://")):
                 raise ValueError(f"platforms.{name}: set platforms.public_url or redirect_uri")
-        return cls(**built, token_keys=tuple(section.get("token_keys") or ()))
+        return cls(**built, token_keys=tuple(section.get("token_keys") or ()),
+                   allow_loopback=allow_loopback, public_url=public)
 
 
 class Platforms:

@@ -18,6 +18,7 @@ Rotation:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Sequence
 
@@ -49,6 +50,7 @@ class TokenCipher:
                 raise ValueError("a token encryption key is not a Fernet key "
                                  "(32 bytes, url-safe base64)") from e
         self._primary = key_id(keys[0])
+        self._primary_key = keys[0]
 
     @classmethod
     def from_config(cls, configured: Sequence[str] | None = None) -> TokenCipher:
@@ -56,6 +58,16 @@ class TokenCipher:
         if configured:
             return cls(configured)
         return cls(os.environ.get(ENV_VAR, "").split(","))
+
+    @classmethod
+    def ephemeral(cls) -> TokenCipher:
+        """A key that lives as long as the process: for a server with no platform enabled,
+        which stores nothing to decrypt later."""
+        return cls([Fernet.generate_key().decode()])
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A key for one other purpose (signing image URLs), derived from the primary key."""
+        return hmac.new(self._primary_key.encode(), purpose, hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return f"TokenCipher(keys={len(self._fernets)}, primary={self._primary})"

@@ -6,6 +6,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from ..db import cross_post_deliveries as deliveries
 from ..db import feed as feed_db
 from ..errors import NotFound
 from . import cursor as cursors
@@ -20,7 +21,18 @@ class Feed:
 
     async def page(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
         rows = await feed_db.feed_page(self.db, viewer, cursors.decode(cursor), limit + 1)
-        return cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
+        page = cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
+        await self.with_cross_posts(viewer, page["items"])
+        return page
+
+    async def with_cross_posts(self, viewer: str, views: list[dict[str, Any]]) -> None:
+        """Her own posts carry their cross-posts' status (target, status, remote id, URL,
+        attempts, last error); nobody else's do."""
+        own = {v["id"]: v for v in views if v["author"]["user_id"] == viewer}
+        for row in await deliveries.for_posts(self.db, list(own)):
+            own[row.post_event_id].setdefault("cross_posts", []).append({
+                "target": row.target, "status": row.status, "remote_id": row.remote_id,
+                "url": row.url, "attempts": row.attempts, "last_error": row.last_error})
 
     def view(self, row) -> dict[str, Any]:
         return post_view(row, self.users.handle_of(row["author"]))
@@ -29,7 +41,9 @@ class Feed:
         row = await feed_db.one_post(self.db, viewer, post_id)
         if row is None:
             raise NotFound(f"No post {post_id!r}")
-        return self.view(row)
+        view = self.view(row)
+        await self.with_cross_posts(viewer, [view])
+        return view
 
     async def row(self, viewer: str, post_id: str):
         row = await feed_db.one_post(self.db, viewer, post_id)

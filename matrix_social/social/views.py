@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import events as ev
+
+# Where a platform's items live, to check the link of an `external` block nobody here vouches
+# for (a post from another server); Mastodon items live on any instance.
+_PLATFORM_HOSTS = {"x": ("x.com", "twitter.com"), "github": ("github.com",),
+                   "instagram": ("instagram.com",)}
 
 
 def author_view(user_id: str, displayname: str | None, avatar_url: str | None,
@@ -30,10 +36,10 @@ def post_view(row, handle: str) -> dict[str, Any]:
                    "reposts": row["reposts"]},
         "liked": bool(row["liked"]),
     }
-    external = block.get(ev.POST_EXTERNAL)
-    if isinstance(external, dict):
-        view["external"] = {key: external[key] for key in ("platform", "url", "id")
-                            if isinstance(external.get(key), str)}
+    external = external_view(block.get(ev.POST_EXTERNAL), bool(_column(row, "external_verified")),
+                             remote=handle.startswith("@"))
+    if external is not None:
+        view["external"] = external
     if row["kind"] == "image":
         info = content.get("info")
         view["text"] = block.get("caption", "")
@@ -50,6 +56,41 @@ def post_view(row, handle: str) -> dict[str, Any]:
         view["text"] = block.get("text", "")
         original = block.get(ev.POST_REPOST_OF) or {}
         view["repost_of"] = {key: original.get(key) for key in ("room_id", "event_id", "author")}
+    return view
+
+
+def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any] | None:
+    """A post's `external` block as the API shows it. Believed when this service made the post
+    (a bridged item, or a share it recorded); on a local post without that record it is
+    somebody's own claim and dropped; on another server's post it is shown unverified, and
+    only with an https link on the platform's own site (any site for Mastodon)."""
+    if not isinstance(external, dict):
+        return None
+    view: dict[str, Any] = {key: external[key] for key in (
+        ev.EXTERNAL_PLATFORM, ev.EXTERNAL_URL, ev.EXTERNAL_ID, ev.EXTERNAL_KIND)
+        if isinstance(external.get(key), str)}
+    platform, url = view.get(ev.EXTERNAL_PLATFORM), view.get(ev.EXTERNAL_URL)
+    if platform not in ev.PLATFORM_NAMES or not url:
+        return None
+    if not verified:
+        host = (urlsplit(url).hostname or "") if url.startswith("https://") else ""
+        hosts = _PLATFORM_HOSTS.get(platform)
+        if not remote or not host or (hosts is not None and not any(
+                host == h or host.endswith("." + h) for h in hosts)):
+            return None
+    author = external.get(ev.EXTERNAL_AUTHOR)
+    if isinstance(author, dict):
+        view["author"] = {k: v for k, v in author.items()
+                          if k in ("id", "handle", "name", "url", "user_id") and isinstance(v, str)}
+    if isinstance(external.get(ev.EXTERNAL_CREATED_AT), int):
+        view["created_at"] = external[ev.EXTERNAL_CREATED_AT]
+    name = ev.PLATFORM_NAMES[platform]
+    branding = external.get(ev.EXTERNAL_BRANDING)
+    instance = branding.get("instance") if isinstance(branding, dict) else None
+    view["branding"] = {"name": name, "color": ev.PLATFORM_COLORS[platform],
+                        "label": f"View on {name}",
+                        **({"instance": instance} if isinstance(instance, str) else {})}
+    view["verified"] = verified
     return view
 
 

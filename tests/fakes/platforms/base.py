@@ -3,6 +3,8 @@ limits with their headers on every response."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,8 @@ class FakePlatform(LoopbackServer):
         super().__init__()
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
+        self.stalls: list[tuple[str, str | None, asyncio.Event]] = []
+        self.stalled = 0  # requests handled and then held by a stall
         self.rate = RateLimits(window_s, dict(limits), default_limit)
 
     @property
@@ -77,6 +81,14 @@ class FakePlatform(LoopbackServer):
              reset_in_s: float | None = None, retry_after_s: float | None = None) -> None:
         """The next `times` requests under `path` answer `status` in the platform's shape."""
         self.failures.append(Failure(status, times, path, method, reset_in_s, retry_after_s))
+
+    def stall(self, path: str, method: str | None = None) -> asyncio.Event:
+        """The next request under `path` is handled (the platform does the work) but its answer
+        is held until the returned event is set (or 60 s pass): a client that dies meanwhile
+        never learns that it worked."""
+        release = asyncio.Event()
+        self.stalls.append((path, method, release))
+        return release
 
     def count(self, path: str = "/", method: str | None = None) -> int:
         return sum(1 for r in self.requests if r.path.startswith(path)
@@ -141,13 +153,25 @@ class FakePlatform(LoopbackServer):
                 response = await handler(request)
             except web.HTTPException as e:
                 response = web.Response(status=e.status, body=e.body, headers=e.headers)
+            for stall in list(self.stalls):
+                if request.path.startswith(stall[0]) and stall[1] in (None, request.method):
+                    self.stalls.remove(stall)
+                    self.stalled += 1
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stall[2].wait(), timeout=60)
+                    break
         for key, value in headers.items():
             response.headers.setdefault(key, value)
         return response
 
     def routes(self, app: web.Application) -> None:
         app.middlewares.append(self._middleware)
+        app.router.add_get("/avatars/{name}", self.avatar)
         self.add_routes(app)
+
+    async def avatar(self, request: web.Request) -> web.Response:
+        """Profile pictures and images the platform links to: a real 8x8 PNG."""
+        return web.Response(body=tiny_png(), content_type="image/png")
 
     def add_routes(self, app: web.Application) -> None:
         raise NotImplementedError
@@ -155,3 +179,13 @@ class FakePlatform(LoopbackServer):
 
 def iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
+
+
+def tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()

@@ -1,0 +1,112 @@
+"""The events that carry bridged external items (docs/events.md, "External platforms"): an
+ordinary m.text or m.image any client reads (text with its links, an image with its caption,
+"View on <platform>"), with the post block's `external` object for clients that brand it."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import events as ev
+
+MAX_TEXT = 5000  # a bridged item's text in an event (GitHub pushes list up to 20 commits)
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class UploadedImage:
+    mxc: str
+    mimetype: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ExternalItem:
+    """What the bridge knows about one item, already checked (URLs http(s) only), with its
+    image once uploaded to the homeserver."""
+
+    platform: str
+    remote_id: str
+    kind: str
+    text: str
+    url: str
+    created_at_ms: int
+    author: dict[str, str]  # id, handle, name, url, user_id (the puppet)
+    instance: str | None = None  # Mastodon: the instance's host
+    links: tuple[tuple[str, str], ...] = ()  # (label, url) lines after the text (commits)
+    image: UploadedImage | None = None
+
+
+def external_block(item: ExternalItem) -> dict[str, Any]:
+    name = ev.PLATFORM_NAMES[item.platform]
+    branding: dict[str, Any] = {"name": name, "color": ev.PLATFORM_COLORS[item.platform],
+                                "label": f"View on {name}"}
+    if item.instance:
+        branding["instance"] = item.instance
+    return {ev.EXTERNAL_PLATFORM: item.platform, ev.EXTERNAL_ID: item.remote_id,
+            ev.EXTERNAL_URL: item.url, ev.EXTERNAL_KIND: item.kind,
+            ev.EXTERNAL_CREATED_AT: item.created_at_ms, ev.EXTERNAL_AUTHOR: dict(item.author),
+            ev.EXTERNAL_BRANDING: branding}
+
+
+def _linkified(text: str) -> str:
+    out, position = [], 0
+    for match in _URL.finditer(text):
+        out.append(html.escape(text[position:match.start()]))
+        url = match.group(0)
+        out.append(f'<a href="{html.escape(url)}">{html.escape(url)}</a>')
+        position = match.end()
+    out.append(html.escape(text[position:]))
+    return "".join(out).replace("\n", "<br/>")
+
+
+def item_text(item: ExternalItem) -> str:
+    """The item's words as the feed shows them (without the "View on" line)."""
+    text = item.text.strip()
+    if item.platform == "github" and item.kind != "post":
+        text = f"{item.author.get('handle', '')} {text}".strip()
+    return text[:MAX_TEXT]
+
+
+def item_content(item: ExternalItem) -> dict[str, Any]:
+    text = item_text(item)
+    image = item.image
+    name = ev.PLATFORM_NAMES[item.platform]
+    label = f"View on {name}"
+    link_lines = "".join(f"\n• {label_} {url}" for label_, url in item.links)
+    body = f"{text}{link_lines}\n\n{label}: {item.url}".strip()
+    links_html = "".join(f'<br/>• <a href="{html.escape(url)}">{html.escape(label_)}</a>'
+                         for label_, url in item.links)
+    formatted = (f"<p>{_linkified(text)}{links_html}</p>"
+                 f'<p><a href="{html.escape(item.url)}">{html.escape(label)}</a></p>')
+    block: dict[str, Any] = {ev.POST_KIND: "image" if image else "text",
+                             ev.POST_EXTERNAL: external_block(item)}
+    content: dict[str, Any] = {"msgtype": "m.text", "body": body,
+                               "format": "org.matrix.custom.html", "formatted_body": formatted,
+                               ev.EXTERNAL_URL_KEY: item.url, ev.POST_BLOCK: block}
+    if image is not None:
+        extension = image.mimetype.split("/")[-1].replace("jpeg", "jpg")
+        block["caption"] = text
+        content.update(msgtype="m.image", url=image.mxc, filename=f"image.{extension}",
+                       info={"mimetype": image.mimetype, "size": image.size})
+    return content
+
+
+def edit_content(original_event_id: str, new: dict[str, Any]) -> dict[str, Any]:
+    """An m.replace of a bridged item with its new content."""
+    fallback = {k: v for k, v in new.items() if k != ev.POST_BLOCK}
+    return {**fallback, "body": f"* {new['body']}",
+            "formatted_body": f"* {new.get('formatted_body', '')}",
+            "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": original_event_id}}
+
+
+def image_of(content: dict[str, Any]) -> UploadedImage | None:
+    """The image of a bridged item's stored content (an edit keeps it)."""
+    info = content.get("info") if isinstance(content.get("info"), dict) else {}
+    if content.get("msgtype") != "m.image" or not isinstance(content.get("url"), str):
+        return None
+    return UploadedImage(content["url"], str(info.get("mimetype") or "image/jpeg"),
+                         int(info.get("size") or 0))

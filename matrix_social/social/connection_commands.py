@@ -1,0 +1,133 @@
+"""The bot's commands in a management room (a DM with @social), as mautrix bridges have them:
+
+  help | login x | login mastodon <instance> | login github | login instagram
+  connections | logout <platform>
+
+Only the room's one human, a local user, commands, and only for herself: a room counts while
+exactly the bot and its sender are joined (asked of the homeserver, never from room state), and
+never when it is a feed room (the bot and a new user alone in hers). Every message of the
+server passes here, so a message costs a homeserver request only when it starts with a command
+word or is in the sender's known management room.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from ..errors import SocialError
+from ..ids import Identities
+from ..matrix.feed_owners import FeedOwners
+from ..matrix.management import ManagementRooms
+from .connections import PLATFORMS, Connections, platform_name
+
+log = logging.getLogger("matrix_social.commands")
+
+MAX_COMMAND = 300
+SEEN = 1000  # event ids remembered, so a redelivered transaction does not run a command twice
+VERBS = frozenset({"help", "?", "login", "logout", "disconnect", "connections", "list",
+                   "status"})
+
+HELP = """I connect your accounts on other platforms; their posts then appear in your feed.
+• login x — connect X
+• login mastodon <instance> — connect Mastodon, e.g. login mastodon mastodon.social
+• login github — connect GitHub
+• login instagram — connect Instagram (a professional account)
+• connections — what is connected, and how it is doing
+• logout <platform> — disconnect (and revoke my access where the platform allows)
+• help — this"""
+
+
+class ConnectionCommands:
+    def __init__(self, ids: Identities, owners: FeedOwners, rooms: ManagementRooms,
+                 connections: Connections) -> None:
+        self.ids = ids
+        self.owners = owners
+        self.rooms = rooms
+        self.connections = connections
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    async def on_event(self, raw: dict[str, Any]) -> None:
+        content = raw.get("content")
+        if raw.get("type") != "m.room.message" or not isinstance(content, dict) \
+                or content.get("msgtype") != "m.text" or "m.relates_to" in content:
+            return
+        body, sender, room_id = content.get("body"), raw.get("sender"), raw.get("room_id")
+        if not isinstance(body, str) or not isinstance(sender, str) or len(body) > MAX_COMMAND \
+                or not self.ids.is_local_human(sender) or not isinstance(room_id, str):
+            return
+        if raw.get("event_id") in self._seen:
+            return
+        words = body.split(maxsplit=1)
+        if (not words or words[0].lower().lstrip("!") not in VERBS) and \
+                await self.rooms.known_room(sender) != room_id:
+            return
+        if not await self.rooms.bot_is_in(room_id) or await self.owners.feed_of(room_id):
+            return
+        if not await self.rooms.is_management_room(room_id, sender):
+            return
+        self._remember(raw.get("event_id"))
+        await self.rooms.remember(sender, room_id)
+        try:
+            text, markup = await self.run(sender, body.strip())
+        except SocialError as e:
+            text, markup = str(e), None
+        except Exception:
+            log.exception("command from %s failed", sender)
+            text, markup = "Something went wrong on my side; please try again later.", None
+        await self.rooms.say(room_id, text, markup)
+
+    def _remember(self, event_id: Any) -> None:
+        if isinstance(event_id, str):
+            self._seen[event_id] = None
+            while len(self._seen) > SEEN:
+                self._seen.popitem(last=False)
+
+    async def run(self, user: str, command: str) -> tuple[str, str | None]:
+        words = command.split()
+        verb = words[0].lower().lstrip("!") if words else ""
+        args = words[1:]
+        if verb in ("help", "?", ""):
+            return HELP, None
+        if verb == "login":
+            return await self._login(user, args)
+        if verb in ("logout", "disconnect"):
+            if len(args) != 1 or args[0].lower() not in PLATFORMS:
+                return f"Say which: logout {' | logout '.join(PLATFORMS)}", None
+            await self.connections.disconnect(user, args[0].lower())
+            return f"Disconnected {platform_name(args[0].lower())}.", None
+        if verb in ("connections", "list", "status"):
+            return self._describe((await self.connections.list(user))["connections"]), None
+        return f"I do not know {verb[:40]!r}. Say help for what I can do.", None
+
+    async def _login(self, user: str, args: list[str]) -> tuple[str, str | None]:
+        if not args or args[0].lower() not in PLATFORMS:
+            return "Say which: login x, login mastodon <instance>, login github, " \
+                   "login instagram", None
+        platform = args[0].lower()
+        instance = args[1] if platform == "mastodon" and len(args) > 1 else None
+        if platform == "mastodon" and instance is None:
+            return "Which instance? e.g. login mastodon mastodon.social", None
+        started = await self.connections.begin(user, platform, instance)
+        url, name = started["authorize_url"], platform_name(platform)
+        minutes = started["expires_in_ms"] // 60000
+        text = (f"Open this link to connect {name} (it works once, for {minutes} minutes):\n"
+                f"{url}")
+        markup = (f'<a href="{html.escape(url)}">Connect {html.escape(name)}</a> '
+                  f"(the link works once, for {minutes} minutes)")
+        return text, markup
+
+    @staticmethod
+    def _describe(rows: list[dict[str, Any]]) -> str:
+        if not rows:
+            return "Nothing is connected yet. Say help to see how."
+        lines = []
+        for row in rows:
+            name, account = platform_name(row["platform"]), row["account"]
+            state = "working" if row["status"] == "ok" else \
+                f"broken ({row['status_reason'] or 'connect again'})"
+            shared = ", shared with your followers" if row["share_with_followers"] else ""
+            lines.append(f"• {name}: @{account['handle']}, {state}{shared}")
+        return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""The feed's merge of bridged items, on SQLite and PostgreSQL: only their user sees them, keyset
+pages run across both sources, an item shared as her post is not listed twice, and a local
+post's `external` block counts only when the service recorded it."""
+
+from __future__ import annotations
+
+from matrix_social.db import external_posts, external_shares, feed_rooms, posts
+from matrix_social.db.external_posts import ExternalPostRow
+from matrix_social.db.external_shares import ShareRow
+from matrix_social.db.feed import feed_page
+from matrix_social.db.posts import PostRow
+from matrix_social.social.views import post_view
+
+ALICE, BOB = "@alice:hs", "@bob:hs"
+BLOCK = {"kind": "text", "external": {"platform": "x", "id": "1", "url": "https://x.com/a/1"}}
+
+
+def _item(n: int, user: str = ALICE, shared: str | None = None) -> ExternalPostRow:
+    return ExternalPostRow(f"$item{n}", user, "!portal", "x", "10", str(n), "@x_10:hs", "text",
+                           f"tweet {n}", {"body": f"tweet {n}", "m.matrix_os.social.post": BLOCK},
+                           1000 + 10 * n, "Alice (X)", None, shared)
+
+
+async def test_bridged_items_are_hers_paged_with_her_posts_and_never_twice(db):
+    await feed_rooms.record(db, "!alice", ALICE, "@social:hs")
+    for n in range(3):
+        await posts.upsert(db, PostRow(f"$post{n}", "!alice", ALICE, "text", f"post {n}",
+                                       {"body": f"post {n}"}, 1005 + 10 * n, None, None))
+        await external_posts.insert(db, _item(n))
+    await external_posts.insert(db, _item(9, shared="$post2"))  # shared: her post shows it
+
+    first = await feed_page(db, ALICE, None, 4)
+    assert [r["event_id"] for r in first] == ["$post2", "$item2", "$post1", "$item1"]
+    rest = await feed_page(db, ALICE, (first[-1]["ts"], first[-1]["event_id"]), 4)
+    assert [r["event_id"] for r in rest] == ["$post0", "$item0"]
+    assert await feed_page(db, BOB, None, 10) == []
+
+    view = post_view(first[1], "x_10")
+    assert view["external"]["verified"] is True and view["external"]["platform"] == "x"
+
+
+async def test_a_local_posts_external_block_counts_only_when_recorded(db):
+    await feed_rooms.record(db, "!alice", ALICE, "@social:hs")
+    for n, content in enumerate(({"body": "forged", "m.matrix_os.social.post": BLOCK},
+                                 {"body": "shared", "m.matrix_os.social.post": BLOCK})):
+        await posts.upsert(db, PostRow(f"$p{n}", "!alice", ALICE, "text", content["body"],
+                                       content, 2000 + n, None, None))
+    await external_shares.insert(db, ShareRow("$p1", ALICE, "!alice", "x", "10", "1"), 1)
+    rows = {r["event_id"]: r for r in await feed_page(db, ALICE, None, 10)}
+    assert "external" not in post_view(rows["$p0"], "alice")
+    assert post_view(rows["$p1"], "alice")["external"]["verified"] is True
+    # Another server's post: shown unverified, and only with a link on the platform's site.
+    remote = dict(rows["$p0"])
+    assert post_view(remote, "@carol:other")["external"]["verified"] is False
+    remote["content"] = remote["content"].replace("https://x.com/a/1", "https://evil.example/1")
+    assert "external" not in post_view(remote, "@carol:other")
