@@ -68,8 +68,12 @@ class CapabilityCheck:
             self.to_device_checked.set()
 
     async def _record(self, key: str, probe) -> None:
+        limit = self.probe_seconds + 3 * probes.REQUEST_SECONDS
         try:
-            result = await probe
+            async with asyncio.timeout(limit):
+                result = await probe
+        except TimeoutError:
+            result = Capability(probes.UNKNOWN, f"the probe did not finish within {limit:g} s")
         except Exception as e:  # a probe must never stop start-up
             log.exception("Capability probe %s failed", key)
             result = Capability(probes.UNKNOWN, f"the probe failed: {type(e).__name__}")

@@ -130,7 +130,10 @@ async def ephemeral_delivery(az: AppService, watcher: TransactionWatcher, reques
     await asyncio.sleep(0)
     start = time.monotonic()
     try:
-        room_id = await _typing(az, await _probe_room(az), timeout_ms=int(wait * 1000) + 1000)
+        # Not typing first: a probe of an earlier start may have left the bot typing, and
+        # typing again while typing changes nothing, so nothing would come back.
+        room_id = await _typing(az, await _probe_room(az), timeout_ms=0)
+        room_id = await _typing(az, room_id, timeout_ms=int(wait * 1000) + 1000)
         seen = await waiting
         await _typing(az, room_id, timeout_ms=0)
     except (MatrixRequestError, aiohttp.ClientError, TimeoutError) as e:
