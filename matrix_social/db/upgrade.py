@@ -192,3 +192,156 @@ async def upgrade_v4(conn: Connection, scheme: Scheme) -> None:
             PRIMARY KEY (ai, sender)
         )"""
     )
+
+
+# Counters per post, kept by the database in the same transaction as the row they count.
+# Likes count distinct users (a second ❤️ by the same user is not a second like); counter rows
+# mirror post_like, comment and post (reposts) whether or not the post itself is still indexed,
+# so every counter always equals a fresh count of its rows.
+_COUNTERS_SQLITE = [
+    """CREATE TRIGGER post_like_count_insert AFTER INSERT ON post_like
+    WHEN NOT EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = NEW.post_id
+                     AND l.user_id = NEW.user_id AND l.event_id <> NEW.event_id)
+    BEGIN
+        INSERT INTO post_count (post_id, likes) VALUES (NEW.post_id, 1)
+        ON CONFLICT (post_id) DO UPDATE SET likes = likes + 1;
+    END""",
+    """CREATE TRIGGER post_like_count_delete AFTER DELETE ON post_like
+    WHEN NOT EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = OLD.post_id
+                     AND l.user_id = OLD.user_id)
+    BEGIN
+        UPDATE post_count SET likes = likes - 1 WHERE post_id = OLD.post_id;
+    END""",
+    """CREATE TRIGGER comment_count_insert AFTER INSERT ON comment
+    BEGIN
+        INSERT INTO post_count (post_id, comments) VALUES (NEW.post_id, 1)
+        ON CONFLICT (post_id) DO UPDATE SET comments = comments + 1;
+    END""",
+    """CREATE TRIGGER comment_count_delete AFTER DELETE ON comment
+    BEGIN
+        UPDATE post_count SET comments = comments - 1 WHERE post_id = OLD.post_id;
+    END""",
+    """CREATE TRIGGER post_repost_count_insert AFTER INSERT ON post
+    WHEN NEW.repost_of IS NOT NULL
+    BEGIN
+        INSERT INTO post_count (post_id, reposts) VALUES (NEW.repost_of, 1)
+        ON CONFLICT (post_id) DO UPDATE SET reposts = reposts + 1;
+    END""",
+    """CREATE TRIGGER post_repost_count_delete AFTER DELETE ON post
+    WHEN OLD.repost_of IS NOT NULL
+    BEGIN
+        UPDATE post_count SET reposts = reposts - 1 WHERE post_id = OLD.repost_of;
+    END""",
+]
+
+# PostgreSQL: statement-level triggers over the transition table, so a transaction's batch
+# (one INSERT of many rows) costs a few set-based statements, not a trigger call per row.
+# Before counting distinct likers, the posts' counter rows are locked (in order): two writers
+# of the same post take turns, and each statement of a PL/pgSQL function takes a new snapshot,
+# so the second one sees the first one's committed rows. Without the lock, two concurrent
+# ❤️ by the same user would both count, and two concurrent removals would both not.
+_LOCK_COUNTERS = """
+    INSERT INTO post_count (post_id) SELECT DISTINCT {post} FROM {rows} WHERE {post} IS NOT NULL
+    ORDER BY 1 ON CONFLICT (post_id) DO NOTHING;
+    PERFORM 1 FROM post_count WHERE post_id IN (SELECT {post} FROM {rows})
+    ORDER BY post_id FOR UPDATE;
+"""
+
+_COUNTERS_POSTGRES = [
+    """CREATE FUNCTION post_like_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            """ + _LOCK_COUNTERS.format(post="post_id", rows="changed") + """
+            UPDATE post_count c SET likes = c.likes + d.n FROM (
+                SELECT x.post_id, COUNT(DISTINCT x.user_id) AS n FROM changed x
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM post_like l WHERE l.post_id = x.post_id
+                    AND l.user_id = x.user_id
+                    AND NOT EXISTS (SELECT 1 FROM changed y WHERE y.event_id = l.event_id))
+                GROUP BY x.post_id) d
+            WHERE c.post_id = d.post_id;
+        ELSE
+            """ + _LOCK_COUNTERS.format(post="post_id", rows="changed") + """
+            UPDATE post_count c SET likes = c.likes - d.n FROM (
+                SELECT x.post_id, COUNT(DISTINCT x.user_id) AS n FROM changed x
+                WHERE NOT EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = x.post_id
+                                  AND l.user_id = x.user_id)
+                GROUP BY x.post_id) d
+            WHERE c.post_id = d.post_id;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION comment_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO post_count AS c (post_id, comments)
+        SELECT post_id, CASE WHEN TG_OP = 'INSERT' THEN COUNT(*) ELSE -COUNT(*) END
+        FROM changed GROUP BY post_id ORDER BY post_id
+        ON CONFLICT (post_id) DO UPDATE SET comments = c.comments + excluded.comments;
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION post_repost_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO post_count AS c (post_id, reposts)
+        SELECT repost_of, CASE WHEN TG_OP = 'INSERT' THEN COUNT(*) ELSE -COUNT(*) END
+        FROM changed WHERE repost_of IS NOT NULL GROUP BY repost_of ORDER BY repost_of
+        ON CONFLICT (post_id) DO UPDATE SET reposts = c.reposts + excluded.reposts;
+        RETURN NULL;
+    END $$""",
+] + [
+    f"CREATE TRIGGER {table}_count_{op.lower()} AFTER {op} ON {table} "
+    f"REFERENCING {'NEW' if op == 'INSERT' else 'OLD'} TABLE AS changed "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    for table, function in (("post_like", "post_like_counted"), ("comment", "comment_counted"),
+                            ("post", "post_repost_counted"))
+    for op in ("INSERT", "DELETE")
+]
+
+# Counts of the rows already indexed (the same definition as the triggers keep).
+_FILL_COUNTERS = """
+INSERT INTO post_count (post_id, likes, comments, reposts)
+SELECT post_id, SUM(likes), SUM(comments), SUM(reposts) FROM (
+    SELECT post_id, COUNT(DISTINCT user_id) AS likes, 0 AS comments, 0 AS reposts
+    FROM post_like GROUP BY post_id
+    UNION ALL SELECT post_id, 0, COUNT(*), 0 FROM comment GROUP BY post_id
+    UNION ALL SELECT repost_of, 0, 0, COUNT(*) FROM post WHERE repost_of IS NOT NULL
+    GROUP BY repost_of
+) AS counted GROUP BY post_id
+"""
+
+
+@upgrade_table.register(description="Post counters kept by triggers, covering feed index, "
+                                     "the stored trending ranking")
+async def upgrade_v5(conn: Connection, scheme: Scheme) -> None:
+    await conn.execute(
+        """CREATE TABLE post_count (
+            post_id  TEXT PRIMARY KEY,
+            likes    INTEGER NOT NULL DEFAULT 0,
+            comments INTEGER NOT NULL DEFAULT 0,
+            reposts  INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    await conn.execute(_FILL_COUNTERS)
+    for statement in _COUNTERS_SQLITE if scheme == Scheme.SQLITE else _COUNTERS_POSTGRES:
+        await conn.execute(statement)
+    # The newest-first scan of the feed reads room_id from the index itself.
+    await conn.execute("DROP INDEX post_ts")
+    if scheme == Scheme.SQLITE:
+        await conn.execute("CREATE INDEX post_ts ON post (ts DESC, event_id DESC, room_id)")
+    else:
+        await conn.execute(
+            "CREATE INDEX post_ts ON post (ts DESC, event_id DESC) INCLUDE (room_id)")
+    await conn.execute(
+        """CREATE TABLE trending_post (
+            position    INTEGER PRIMARY KEY,
+            event_id    TEXT NOT NULL,
+            trend       INTEGER NOT NULL,
+            ts          BIGINT NOT NULL
+        )"""
+    )
+    await conn.execute(
+        """CREATE TABLE trending_state (
+            name        TEXT PRIMARY KEY,
+            computed_at BIGINT NOT NULL,
+            window_end  BIGINT NOT NULL
+        )"""
+    )

@@ -8,7 +8,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from mautrix.api import Method, Path
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventID, EventType, RoomID, UserID
 
@@ -18,6 +17,7 @@ from ..matrix.remote_feeds import NoRemoteFeed, RemoteUnreachable, unreachable
 from ..matrix.rooms import CannotActAsUser
 from . import cursor as cursors
 from . import posts as compose
+from .feed_plan import FeedPlanner
 from .images import sniff_image
 from .views import comment_view, post_view
 
@@ -53,6 +53,7 @@ class Social:
         self.max_image = bridge.config["api.max_image_size"] * 1024 * 1024
         self.runner_template = bridge.config["api.app_runner_url"]
         self._exists: dict[str, float] = {}
+        self.feed_plan = FeedPlanner(bridge.db)
 
     # --- identities -----------------------------------------------------------------------
 
@@ -125,7 +126,7 @@ class Social:
     # --- reading --------------------------------------------------------------------------
 
     async def feed(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
-        rows = await feed.feed_page(self.db, viewer, self._cursor(cursor), limit + 1)
+        rows = await self.feed_plan.page(viewer, self._cursor(cursor), limit + 1)
         return cursors.page(rows, limit, self._post_view, lambda r: (r["ts"], r["event_id"]))
 
     def _post_view(self, row) -> dict[str, Any]:
@@ -153,16 +154,23 @@ class Social:
 
     async def send_and_index(self, intent, room_id: RoomID, event_type: EventType | str,
                              content: dict, state_key: str | None = None) -> EventID:
-        """Send a message (or, with a state_key, a state event) and index it right away."""
+        """Send a message (or, with a state_key, a state event) and index it right away.
+
+        The timestamp is ours, given to the homeserver (appservice timestamp massaging), so
+        the event indexed here is the one the transaction brings later, without reading it
+        back from the homeserver."""
+        ts = _now_ms()
         if state_key is None:
             event_id = await intent.send_message_event(
-                room_id, EventType.find(str(event_type)), content)
+                room_id, EventType.find(str(event_type)), content, timestamp=ts)
         else:
             event_id = await intent.send_state_event(
                 room_id, EventType.find(str(event_type), t_class=EventType.Class.STATE),
-                content, state_key=state_key)
-        # Index the homeserver's own copy (its timestamp), exactly as the transaction will.
-        raw = await intent.api.request(Method.GET, Path.v3.rooms[room_id].event[event_id])
+                content, state_key=state_key, timestamp=ts)
+        raw = {"type": str(event_type), "room_id": room_id, "sender": intent.mxid,
+               "event_id": event_id, "origin_server_ts": ts, "content": content}
+        if state_key is not None:
+            raw["state_key"] = state_key
         await self.bridge.ingest.apply(raw)
         return event_id
 
