@@ -10,7 +10,7 @@ from mautrix.bridge import Bridge
 from mautrix.types import RoomID, UserID
 from mautrix.util.config import ConfigValueError, yaml
 
-from . import __version__, log_redact
+from . import __version__, log_redact, metrics
 from .ai.ai_to_ai import AiToAi
 from .ai.responder import Responder
 from .api.app import make_api_app
@@ -129,6 +129,7 @@ class SocialBridge(Bridge):
                            batch=lambda: ingest_batch.collect(self.db))
         )
         self.background = Background()
+        metrics.watch_database(self.db)
         self.puppets = Puppets(self)
         self.feed_rooms = FeedRooms(self)
         self.ingest = Ingest(self)
@@ -146,8 +147,13 @@ class SocialBridge(Bridge):
         self.az.query_user = self.puppets.query_user
         self.az.query_alias = self.feed_rooms.query_alias
 
+    async def start(self) -> None:
+        await super().start()
+        await self.explore.trending.start(self.background.spawn)
+
     async def stop(self) -> None:
         await self.background.stop()
+        await self.explore.trending.stop()
         await super().stop()
 
     async def get_user(self, user_id: UserID, create: bool = True) -> None:

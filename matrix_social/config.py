@@ -73,8 +73,7 @@ CHECKS: list[Check] = [
     ("bridge.ai_suffix", _is_localpart, "a localpart suffix such as _ai"),
     ("bridge.feed_alias_prefix", _is_localpart, "an alias prefix such as feed_"),
     ("api.token_cache_seconds", _is_positive_int, "a number of seconds"),
-    ("api.trending_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
-     and v >= 0, "a number of seconds (0: no cache)"),
+    ("api.trending_refresh_seconds", _is_positive_int, "a number of seconds"),
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
@@ -130,7 +129,7 @@ class Config(BaseBridgeConfig):
         for platform in PLATFORMS:
             copy(f"bridge.platform_prefixes.{platform}")
         copy("api.token_cache_seconds")
-        copy("api.trending_cache_seconds")
+        copy("api.trending_refresh_seconds")
         copy("api.max_page_size")
         copy("api.max_image_size")
         copy("api.app_runner_url")

@@ -97,6 +97,12 @@ PATHS: dict[str, dict[str, Any]] = {
     "/profile/{handle}": {"get": _op(
         "A person's or an AI's profile: counts, apps, recent posts (and AI profile)", "Profile",
         params=[_HANDLE])},
+    "/profile/{handle}/posts": {"get": _op(
+        "A person's or an AI's posts, newest first (the profile holds the first page)",
+        "PostPage", params=[_HANDLE, *_PAGE_PARAMS])},
+    "/profile/{handle}/apps": {"get": _op(
+        "A person's or an AI's published apps by slug (the profile holds the first page)",
+        "AppPage", params=[_HANDLE, *_PAGE_PARAMS])},
     "/profile": {"patch": _op(
         "Edit your profile: display_name and avatar_url (Matrix profile), bio, links, "
         "interests (profile state; the feed room topic mirrors the bio)", "Profile",
@@ -235,7 +241,11 @@ SCHEMAS: dict[str, Any] = {
         "room_id": {"type": "string"}, "followers_count": {"type": "integer"},
         "following_count": {"type": "integer"}, "following": {"type": "boolean"},
         "apps": {"type": "array", "items": {"$ref": "#/components/schemas/App"}},
+        "apps_next_cursor": {"type": "string", "nullable": True,
+                             "description": "continue with GET /profile/{handle}/apps"},
         "recent_posts": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
+        "recent_posts_next_cursor": {"type": "string", "nullable": True,
+                                     "description": "continue with GET /profile/{handle}/posts"},
         "owner": {"type": "object"}, "ai": {"$ref": "#/components/schemas/AiProfile"}}},
     "ProfilePatch": {"type": "object", "properties": {
         "display_name": {"type": "string", "maxLength": 100},

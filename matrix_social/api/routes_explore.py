@@ -25,6 +25,18 @@ def add_explore_routes(app: web.Application, bridge: SocialBridge, auth: Authent
         user = await auth.user(request)
         return web.json_response(await profiles.get(user, request.match_info["handle"]))
 
+    @routes.get("/profile/{handle}/posts")
+    async def profile_posts(request: web.Request) -> web.Response:
+        user = await auth.user(request)
+        return web.json_response(await profiles.posts(
+            user, request.match_info["handle"], request.query.get("cursor"), limit_of(request)))
+
+    @routes.get("/profile/{handle}/apps")
+    async def profile_apps(request: web.Request) -> web.Response:
+        await auth.user(request)
+        return web.json_response(await profiles.apps(
+            request.match_info["handle"], request.query.get("cursor"), limit_of(request)))
+
     @routes.patch("/profile")
     async def patch_profile(request: web.Request) -> web.Response:
         user = await auth.user(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from . import cursor as cursors
 from .posts import InvalidInput
 from .profile_service import app_view
 from .service import Social
+from .trending import Trending
 from .views import post_view
 
 if TYPE_CHECKING:
@@ -34,23 +34,8 @@ class Explore:
     def __init__(self, bridge: SocialBridge, social: Social) -> None:
         self.db = bridge.db
         self.social = social
-        self.trending_cache_seconds = bridge.config["api.trending_cache_seconds"]
-        # page size -> (valid until (monotonic), the window's end, the ranked keys)
-        self._trending: dict[int, tuple[float, int, list]] = {}
-        self._trending_lock = asyncio.Lock()
-
-    async def _live_trending_keys(self, limit: int) -> tuple[int, list]:
-        """The first page's ranking, shared by every viewer for trending_cache_seconds: it
-        aggregates every like of the last 24 hours (~150 ms at 200k posts); the posts' own
-        counts and the viewer's like are still read fresh."""
-        async with self._trending_lock:
-            cached = self._trending.get(limit)
-            if cached is not None and cached[0] > time.monotonic():
-                return cached[1], cached[2]
-            now = _now_ms()
-            keys = await explore.trending_keys(self.db, now - DAY_MS, now, None, limit)
-            self._trending[limit] = (time.monotonic() + self.trending_cache_seconds, now, keys)
-            return now, keys
+        self.trending = Trending(bridge.db, bridge.config["api.trending_refresh_seconds"],
+                                 social.handle_of)
 
     def _decode(self, cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
         try:
@@ -58,22 +43,10 @@ class Explore:
         except cursors.BadCursor as e:
             raise InvalidInput(str(e)) from None
 
-    async def trending_posts(self, viewer: str, cursor: str | None, limit: int,
-                             now: int | None = None) -> dict[str, Any]:
-        """Most liked in the 24 hours before `now` (fixed in the cursor, so pages agree)."""
-        position = self._decode(cursor, (int, int, int, str))
-        if position is None and now is None and self.trending_cache_seconds > 0:
-            now, keys = await self._live_trending_keys(limit + 1)
-        else:
-            now = position[0] if position else (now if now is not None else _now_ms())
-            keys = await explore.trending_keys(self.db, now - DAY_MS, now,
-                                               position[1:] if position else None, limit + 1)
-        rows = await explore.posts_with_trend(self.db, viewer, keys)
-        return cursors.page(
-            rows, limit,
-            lambda r: {**post_view(r, self.social.handle_of(r["author"])),
-                       "likes_24h": r["trend"]},
-            lambda r: (now, r["trend"], r["ts"], r["event_id"]))
+    async def trending_posts(self, viewer: str, cursor: str | None, limit: int
+                             ) -> dict[str, Any]:
+        """Most liked in the last 24 hours, from the ranking computed in the background."""
+        return await self.trending.page(viewer, cursor, limit)
 
     async def trending_apps(self, cursor: str | None, limit: int,
                             now: int | None = None) -> dict[str, Any]:

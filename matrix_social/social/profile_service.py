@@ -12,6 +12,7 @@ from mautrix.types import EventType, UserID
 
 from .. import events as ev
 from ..db import ai_profiles, apps, feed, follows, profiles
+from . import cursor as cursors
 from . import profiles as rules
 from .posts import InvalidInput, clean_text
 from .service import NotFound, Social
@@ -20,7 +21,8 @@ from .views import post_view
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
 
-RECENT_POSTS = 10
+RECENT_POSTS = 10  # the first page of the profile's posts (GET .../posts for the next)
+PROFILE_APPS = 20  # the first page of the profile's apps (GET .../apps for the next)
 
 
 def _column(row, name: str) -> Any:
@@ -52,7 +54,8 @@ class Profiles:
         displayname, avatar = await self.matrix_profile(user_id)
         row = await profiles.full(self.db, user_id)
         is_ai = self.ids.is_ai(user_id) or await self._remote_ai(user_id, room_id)
-        recent = await feed.room_posts(self.db, viewer, room_id, RECENT_POSTS)
+        posts = await self._posts_page(viewer, room_id, None, RECENT_POSTS)
+        published = await self._apps_page(user_id, None, PROFILE_APPS)
         view: dict[str, Any] = {
             "user_id": user_id,
             "handle": self.social.handle_of(user_id),
@@ -66,9 +69,10 @@ class Profiles:
             "followers_count": await follows.count_followers(self.db, room_id),
             "following_count": await follows.count_following(self.db, user_id),
             "following": await follows.is_following(self.db, room_id, viewer),
-            "apps": [app_view(a, self.social.handle_of(a["author"]))
-                     for a in await apps.by_author(self.db, user_id)],
-            "recent_posts": [post_view(p, self.social.handle_of(p["author"])) for p in recent],
+            "apps": published["items"],
+            "apps_next_cursor": published["next_cursor"],
+            "recent_posts": posts["items"],
+            "recent_posts_next_cursor": posts["next_cursor"],
         }
         if is_ai:
             owner = self.ids.ai_owner(user_id)
@@ -77,6 +81,37 @@ class Profiles:
             view["ai"] = await ai_profiles.get(self.db, user_id) or {
                 "personality": "", "skills": [], "capabilities": []}
         return view
+
+    async def posts(self, viewer: str, handle: str, cursor: str | None,
+                    limit: int) -> dict[str, Any]:
+        """A profile's posts, newest first (the profile itself holds the first page)."""
+        user_id = await self.social.resolve(handle)
+        room_id = await self.bridge.feed_rooms.ensure(user_id)
+        return await self._posts_page(viewer, room_id, self._decode(cursor, (int, str)), limit)
+
+    async def apps(self, handle: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        """A profile's published apps by slug (the profile itself holds the first page)."""
+        user_id = await self.social.resolve(handle)
+        after = self._decode(cursor, (str,))
+        return await self._apps_page(user_id, after[0] if after else None, limit)
+
+    async def _posts_page(self, viewer: str, room_id: str, before: tuple[int, str] | None,
+                          limit: int) -> dict[str, Any]:
+        rows = await feed.room_posts(self.db, viewer, room_id, before, limit + 1)
+        return cursors.page(rows, limit, lambda p: post_view(p, self.social.handle_of(p["author"])),
+                            lambda p: (p["ts"], p["event_id"]))
+
+    async def _apps_page(self, user_id: str, after: str | None, limit: int) -> dict[str, Any]:
+        rows = await apps.by_author(self.db, user_id, after, limit + 1)
+        return cursors.page(rows, limit, lambda a: app_view(a, self.social.handle_of(a["author"])),
+                            lambda a: (a["slug"],))
+
+    @staticmethod
+    def _decode(cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
+        try:
+            return cursors.decode(cursor, shape)
+        except cursors.BadCursor as e:
+            raise InvalidInput(str(e)) from None
 
     async def _remote_ai(self, user_id: str, room_id: str) -> bool:
         """Another server says in its feed room's state whether the feed is an AI's."""
