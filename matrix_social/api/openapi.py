@@ -149,7 +149,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "name": {"type": "string"}, "encrypted": {"type": "boolean"},
                 "members": {"type": "array", "items": {"type": "string"}}}})},
     "/messages/conversations": {"get": _op("Your DMs and groups, latest activity first",
-                                           "Object", errors=(401,))},
+                                           "ConversationPage", params=_PAGE_PARAMS,
+                                           errors=(400, 401))},
     "/messages/rooms/{room_id}/members": {"get": _op("Members of a room you are in", "Members",
                                                      params=[_ROOM_ID])},
     "/messages/rooms/{room_id}/invite": {"post": _op(
@@ -296,6 +297,14 @@ SCHEMAS: dict[str, Any] = {
     "AiAnswer": {"type": "object", "properties": {
         "request_id": {"type": "string"}, "status": {"type": "string"},
         "body": {"type": "string"}, "from": {"type": "string"}, "room_id": {"type": "string"}}},
+    "ConversationPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "room_id": {"type": "string"}, "kind": {"type": "string", "enum": ["dm", "group"]},
+            "with": {"type": "string", "nullable": True},
+            "name": {"type": "string", "nullable": True},
+            "last_activity": {"type": "integer", "nullable": True},
+            "encrypted": {"type": "boolean"}}}},
+        "next_cursor": {"type": "string", "nullable": True}}},
     "PeoplePage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"type": "object"}}, "count": {"type": "integer"},
         "next_cursor": {"type": "string", "nullable": True}}},

@@ -43,7 +43,9 @@ def add_messaging_routes(app: web.Application, bridge: SocialBridge,
     @routes.get("/messages/conversations")
     async def conversations(request: web.Request) -> web.Response:
         user = await auth.user(request)
-        return web.json_response(await messaging.conversations(user))
+        return web.json_response(await messaging.conversations(
+            user, request.query.get("cursor"),
+            bridge.social.page_limit(request.query.get("limit"))))
 
     @routes.get("/messages/rooms/{room_id}/members")
     async def members(request: web.Request) -> web.Response:

@@ -11,7 +11,9 @@ from mautrix.types import EventType, Membership, RoomCreatePreset, RoomID, UserI
 from .. import events as ev
 from ..db import feed_rooms, media
 from ..ipc import is_encrypted
-from ..matrix.dms import _direct_map, open_dm
+from ..matrix.dms import open_dm
+from ..matrix.room_list import RoomLists
+from . import cursor as cursors
 from . import posts as compose
 from .posts import InvalidInput, clean_text
 from .service import Forbidden, NotFound, Social
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
     from ..bridge import SocialBridge
 
 MAX_MEMBERS = 100
-MAX_CONVERSATIONS = 200
 ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client holds its keys, "
                      "so send from your client; the service will not send here as you.")
 
@@ -30,6 +31,7 @@ class Messaging:
         self.bridge = bridge
         self.social = social
         self.ids = bridge.identities
+        self.room_lists = RoomLists()
 
     async def _user(self, value: Any, field: str = "user") -> str:
         return await self.social.existing_user(value, field)
@@ -110,33 +112,30 @@ class Messaging:
                  for uid, info in sorted(joined.get("joined", {}).items())]
         return {"room_id": room_id, "members": items, "count": len(items)}
 
-    async def conversations(self, user: str) -> dict[str, Any]:
-        intent = await self.social.intent_for(user)
-        rooms = (await intent.get_joined_rooms())[:MAX_CONVERSATIONS]
-        direct = await _direct_map(intent)
-        dm_with = {room: other for other, room_ids in direct.items() for room in room_ids}
-        items = []
-        for room_id in rooms:
-            if await feed_rooms.owner_of(self.bridge.db, room_id):
-                continue
-            page = await intent.api.request(Method.GET, Path.v3.rooms[room_id].messages,
-                                            query_params={"dir": "b", "limit": "1"})
-            last = (page.get("chunk") or [{}])[0]
-            name = await self._room_name(intent, room_id)
-            items.append({"room_id": room_id, "kind": "dm" if room_id in dm_with else "group",
-                          "with": dm_with.get(room_id), "name": name,
-                          "last_activity": last.get("origin_server_ts"),
-                          "encrypted": await is_encrypted(intent, RoomID(room_id))})
-        items.sort(key=lambda c: c["last_activity"] or 0, reverse=True)
-        return {"items": items}
-
-    async def _room_name(self, intent, room_id: str) -> str | None:
+    async def conversations(self, user: str, cursor: str | None,
+                            limit: int) -> dict[str, Any]:
+        """DMs and groups (every joined room but feed rooms), latest activity first, from the
+        user's /sync (matrix/room_list.py): one homeserver request per page."""
         try:
-            content = await intent.api.request(
-                Method.GET, Path.v3.rooms[room_id].state["m.room.name"])
-        except MatrixRequestError:
-            return None
-        return content.get("name")
+            position = cursors.decode(cursor, (int, str))
+        except cursors.BadCursor as e:
+            raise InvalidInput(str(e)) from None
+        intent = await self.social.intent_for(user)
+        joined = await self.room_lists.get(intent)
+        feeds = await feed_rooms.feeds_among(self.bridge.db, list(joined.rooms))
+        dm_with = {room: other for other, room_ids in joined.direct.items()
+                   for room in room_ids}
+        ordered = sorted(((r.last_activity or 0, r.room_id, r) for r in joined.rooms.values()
+                          if r.room_id not in feeds), reverse=True)
+        if position is not None:
+            ordered = [item for item in ordered if item[:2] < position]
+        return cursors.page(
+            ordered, limit,
+            lambda item: {"room_id": item[1], "kind": "dm" if item[1] in dm_with else "group",
+                          "with": dm_with.get(item[1]), "name": item[2].name,
+                          "last_activity": item[2].last_activity,
+                          "encrypted": item[2].encrypted},
+            lambda item: item[:2])
 
     async def send(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
