@@ -77,6 +77,9 @@ CHECKS: list[Check] = [
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
+    ("metrics.enabled", _is_bool, "true or false"),
+    ("metrics.hostname", _is_text, "a listen address such as 127.0.0.1"),
+    ("metrics.listen_port", _is_port, "a port number from 1 to 65535"),
     ("ai.backend", lambda v: v in ("builtin", "http", "openai"), "builtin, http or openai"),
     ("ai.http_url_template", _is_http_url, "an http(s) URL template with {localpart}"),
     ("ai.openai.base_url", _is_http_url, "an http(s) URL of an OpenAI-compatible API"),
@@ -128,6 +131,8 @@ class Config(BaseBridgeConfig):
         copy("bridge.soul_path_template")
         for platform in PLATFORMS:
             copy(f"bridge.platform_prefixes.{platform}")
+        for key in ("enabled", "hostname", "listen_port"):
+            copy(f"metrics.{key}")
         copy("api.token_cache_seconds")
         copy("api.trending_refresh_seconds")
         copy("api.max_page_size")

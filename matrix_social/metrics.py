@@ -24,7 +24,8 @@ _LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60
 TRANSACTIONS = Counter("matrix_social_transactions_indexed",
                        "Appservice transactions indexed (acknowledged to the homeserver)")
 EVENTS = Counter("matrix_social_events_indexed",
-                 "Events carried by the indexed appservice transactions")
+                 "Events carried by the indexed appservice transactions (counted by their "
+                 "origin_server_ts: to-device and ephemeral events are not counted)")
 QUARANTINED = Counter("matrix_social_events_quarantined",
                       "Events set aside instead of indexed", ["reason"])
 INGEST_LAG = Histogram(

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from matrix_social.devstack.synapse import wait_until_healthy
+from matrix_social.devstack.synapse import free_port, wait_until_healthy
 
 from .fakes.openai import FakeOpenAI
 from .harness import Stack
@@ -26,10 +26,15 @@ class ProcessStack(Stack):
         self.process: subprocess.Popen | None = None
         self.openai = FakeOpenAI(api_key=OPENAI_KEY)
         self.starts = 0
+        self.metrics_port = free_port()
 
     @property
     def log_path(self) -> Path:
         return self.root / "bridge.log"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def secrets(self) -> dict[str, str]:
         return {"as_token": self.config["appservice.as_token"],
@@ -45,6 +50,9 @@ class ProcessStack(Stack):
             self.config["ai.openai.model"] = "fake-model"
             # every logger at DEBUG, aiohttp's access log (request lines) included
             self.config["logging.loggers.aiohttp.level"] = "DEBUG"
+            self.config["metrics.enabled"] = True
+            self.config["metrics.hostname"] = "127.0.0.1"
+            self.config["metrics.listen_port"] = self.metrics_port
             self.config.save()
         self.starts += 1
         self.spawn()

@@ -13,6 +13,7 @@ from .openapi import add_openapi_route
 from .routes import add_social_routes
 from .routes_explore import add_explore_routes
 from .routes_messaging import add_messaging_routes
+from .timing import timing_middleware
 
 if TYPE_CHECKING:
     from ..bridge import SocialBridge
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 
 def make_api_app(bridge: SocialBridge) -> web.Application:
     max_image = bridge.config["api.max_image_size"] * 1024 * 1024
-    app = web.Application(middlewares=[error_middleware], client_max_size=max_image + 1024)
+    app = web.Application(middlewares=[timing_middleware, error_middleware],
+                          client_max_size=max_image + 1024)
     add_health_routes(app, bridge)
     auth = Authenticator(bridge)
     add_social_routes(app, bridge.social, auth, max_image)
