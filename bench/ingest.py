@@ -15,7 +15,7 @@ import time
 
 import aiohttp
 from mautrix.appservice import AppService
-from mautrix.util.async_db import Database
+from mautrix.util.async_db import Database, Scheme
 
 from matrix_social import events as ev
 from matrix_social.devstack.synapse import free_port
@@ -110,8 +110,27 @@ async def bare_rate(txns: list[list[dict]], domain: str) -> float:
     return rate
 
 
+# The counter triggers of db/upgrade.py v5, as (trigger, table).
+COUNTER_TRIGGERS = [(f"{table}_count_{op}", table) for table in ("post_like", "comment")
+                    for op in ("insert", "delete")]
+SQLITE_ONLY = [("post_repost_count_insert", "post"), ("post_repost_count_delete", "post")]
+POSTGRES_ONLY = [("post_count_insert", "post"), ("post_count_delete", "post")]
+
+
+async def drop_counters(db: Database) -> None:
+    """Without the counter triggers: ingest as it was before issue 14."""
+    if db.scheme == Scheme.SQLITE:
+        for trigger, _ in COUNTER_TRIGGERS + SQLITE_ONLY:
+            await db.execute(f"DROP TRIGGER {trigger}")
+    else:
+        for trigger, table in COUNTER_TRIGGERS + POSTGRES_ONLY:
+            await db.execute(f"DROP TRIGGER {trigger} ON {table}")
+
+
 async def measure(bridge, txn_count: int) -> dict:
-    """`bridge`: the running SocialBridge (in this process), on its own database."""
+    """`bridge`: the running SocialBridge (in this process), on its own database. Ours with the
+    counters, the bare AppService, then ours without the counters (the triggers dropped: the
+    database is not used for anything after this)."""
     domain = bridge.identities.domain
     await seed_rooms(bridge.db, domain)
     warm, timed = build_transactions(2, domain), build_transactions(txn_count, domain)
@@ -122,9 +141,11 @@ async def measure(bridge, txn_count: int) -> dict:
     bare_txns = build_transactions(txn_count, domain)
     await bare_rate(build_transactions(2, domain), domain)
     bare = await bare_rate(bare_txns, domain)
+    await drop_counters(bridge.db)
+    without = await push(url, bridge.az.hs_token, build_transactions(txn_count, domain))
     await asyncio.sleep(0)
     return {"events": txn_count * EVENTS_PER_TXN, "ours_eps": ours, "bare_eps": bare,
-            "ratio": ours / bare}
+            "ratio": ours / bare, "no_counters_eps": without}
 
 
 async def _check_indexed(db: Database, txns: list[list[dict]]) -> None:

@@ -8,6 +8,7 @@ import sys
 
 from mautrix.bridge import Bridge
 from mautrix.types import RoomID, UserID
+from mautrix.util.async_db import Database
 from mautrix.util.config import ConfigValueError, yaml
 
 from . import __version__, log_redact, metrics
@@ -16,7 +17,7 @@ from .ai.responder import Responder
 from .api.app import make_api_app
 from .background import Background
 from .config import PLATFORMS, Config, ConfigError
-from .db import upgrade_table
+from .db import pool, upgrade_table
 from .matrix import ingest_batch
 from .matrix.handler import MatrixHandler
 from .matrix.ingest import Ingest
@@ -141,6 +142,14 @@ class SocialBridge(Bridge):
         self.responder = Responder(self)
         self.ai_to_ai = AiToAi(self)
         self.az.app.add_subapp("/api/social", make_api_app(self))
+
+    def prepare_db(self) -> None:
+        """mautrix's, with our pool options (db/pool.py)."""
+        self.db = Database.create(
+            self.config["appservice.database"], upgrade_table=self.upgrade_table,
+            db_args=pool.options(self.config["appservice.database"],
+                                 self.config["appservice.database_opts"]),
+            owner_name=self.name, ignore_foreign_tables=self.args.ignore_foreign_tables)
 
     def prepare_bridge(self) -> None:
         self.matrix = MatrixHandler(bridge=self)
