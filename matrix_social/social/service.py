@@ -15,6 +15,7 @@ from .. import events as ev
 from ..db import comments, feed, follows, likes, media, posts
 from ..matrix.remote_feeds import NoRemoteFeed, RemoteUnreachable, unreachable
 from ..matrix.rooms import CannotActAsUser
+from ..matrix.send import send_event
 from . import cursor as cursors
 from . import posts as compose
 from .feed_plan import FeedPlanner
@@ -160,13 +161,7 @@ class Social:
         the event indexed here is the one the transaction brings later, without reading it
         back from the homeserver."""
         ts = _now_ms()
-        if state_key is None:
-            event_id = await intent.send_message_event(
-                room_id, EventType.find(str(event_type)), content, timestamp=ts)
-        else:
-            event_id = await intent.send_state_event(
-                room_id, EventType.find(str(event_type), t_class=EventType.Class.STATE),
-                content, state_key=state_key, timestamp=ts)
+        event_id = await send_event(intent, room_id, str(event_type), content, ts, state_key)
         raw = {"type": str(event_type), "room_id": room_id, "sender": intent.mxid,
                "event_id": event_id, "origin_server_ts": ts, "content": content}
         if state_key is not None:
