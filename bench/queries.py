@@ -30,7 +30,7 @@ async def lower_bound(db: Database, viewer: str, cursor: tuple[int, str] | None,
     statement (LATERAL); SQLite has no LATERAL and is given them (`rooms`, read untimed)."""
     keyset, args = "", []
     if cursor is not None:
-        keyset, args = "AND (q.ts < $2 OR (q.ts = $2 AND q.event_id < $3))", list(cursor)
+        keyset, args = "AND q.ts <= $2 AND (q.ts < $2 OR q.event_id < $3)", list(cursor)
     n = len(args) + 2
     if db.scheme != Scheme.SQLITE:
         rows = await db.fetch(

@@ -43,7 +43,9 @@ _ORDER = "ORDER BY p.ts DESC, p.event_id DESC"
 
 
 def _keyset(alias: str, ts: str, event_id: str) -> str:
-    return f"AND ({alias}.ts < {ts} OR ({alias}.ts = {ts} AND {alias}.event_id < {event_id}))"
+    """Strictly before (ts, event_id) in newest-first order. `ts <= ts` on its own, so both
+    databases start the index range at the cursor instead of filtering every newer post."""
+    return f"AND {alias}.ts <= {ts} AND ({alias}.ts < {ts} OR {alias}.event_id < {event_id})"
 
 
 def _position(before: tuple[int, str] | None) -> tuple[list, str, int]:
@@ -77,7 +79,6 @@ _SCAN_FILTERS = {  # (SQLite?, match)
 (EXISTS (SELECT 1 FROM follow f WHERE f.room_id = q.room_id AND f.user_id = $1)
  OR q.room_id = (SELECT fr.room_id FROM feed_room fr WHERE fr.owner = $1))""",
 }
-SCAN_FILTERS = ("list", "probe")
 
 
 async def scan_page(db: Database, viewer: str, before: tuple[int, str] | None, limit: int,
