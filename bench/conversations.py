@@ -63,7 +63,7 @@ async def measure(stack: Stack, rooms: int, runs: int) -> dict:
         start = time.perf_counter()
         first = await ours()
         cold_ms = (time.perf_counter() - start) * 1000
-        assert len(first["items"]) == min(PAGE, rooms)
+        assert len(first["items"]) >= min(PAGE, rooms)  # before issue 14: every room at once
         warm = []
         for _ in range(runs):
             start = time.perf_counter()
@@ -74,7 +74,7 @@ async def measure(stack: Stack, rooms: int, runs: int) -> dict:
         for _ in range(rooms // PAGE + 2):
             page = await ours(cursor)
             listed += page["items"]
-            cursor = page["next_cursor"]
+            cursor = page.get("next_cursor")  # the code before issue 14 had no cursor
             if cursor is None:
                 break
         all_pages_ms = (time.perf_counter() - start) * 1000

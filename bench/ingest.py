@@ -18,6 +18,7 @@ from mautrix.appservice import AppService
 from mautrix.util.async_db import Database, Scheme
 
 from matrix_social import events as ev
+from matrix_social.db import upgrade
 from matrix_social.devstack.synapse import free_port
 
 EVENTS_PER_TXN = 50
@@ -117,6 +118,15 @@ SQLITE_ONLY = [("post_repost_count_insert", "post"), ("post_repost_count_delete"
 POSTGRES_ONLY = [("post_count_insert", "post"), ("post_count_delete", "post")]
 
 
+async def restore_counters(db: Database) -> None:
+    """The triggers again, as db/upgrade.py v5 creates them (the counts of the rows written
+    meanwhile are not caught up: this database is thrown away after the run)."""
+    statements = upgrade._COUNTERS_SQLITE if db.scheme == Scheme.SQLITE \
+        else [s for s in upgrade._COUNTERS_POSTGRES if s.startswith("CREATE TRIGGER")]
+    for statement in statements:
+        await db.execute(statement)
+
+
 async def drop_counters(db: Database) -> None:
     """Without the counter triggers: ingest as it was before issue 14."""
     if db.scheme == Scheme.SQLITE:
@@ -129,8 +139,8 @@ async def drop_counters(db: Database) -> None:
 
 async def measure(bridge, txn_count: int) -> dict:
     """`bridge`: the running SocialBridge (in this process), on its own database. Ours with the
-    counters, the bare AppService, then ours without the counters (the triggers dropped: the
-    database is not used for anything after this)."""
+    counters, the bare AppService, ours without the counters (the triggers dropped), and ours
+    with them again (so the order does not favour either)."""
     domain = bridge.identities.domain
     await seed_rooms(bridge.db, domain)
     warm, timed = build_transactions(2, domain), build_transactions(txn_count, domain)
@@ -143,9 +153,12 @@ async def measure(bridge, txn_count: int) -> dict:
     bare = await bare_rate(bare_txns, domain)
     await drop_counters(bridge.db)
     without = await push(url, bridge.az.hs_token, build_transactions(txn_count, domain))
+    await restore_counters(bridge.db)
+    again = await push(url, bridge.az.hs_token, build_transactions(txn_count, domain))
     await asyncio.sleep(0)
-    return {"events": txn_count * EVENTS_PER_TXN, "ours_eps": ours, "bare_eps": bare,
-            "ratio": ours / bare, "no_counters_eps": without}
+    ours_mean = (ours + again) / 2
+    return {"events": txn_count * EVENTS_PER_TXN, "ours_eps": ours_mean, "ours_runs": [ours, again],
+            "bare_eps": bare, "ratio": ours_mean / bare, "no_counters_eps": without}
 
 
 async def _check_indexed(db: Database, txns: list[list[dict]]) -> None:
