@@ -1,6 +1,11 @@
 """What changed to meet the targets, with the before and after figures of each change (kept
 by hand: the "before" figures come from the code before the change, in the same harness)."""
 
+# Figures of the code before issue 14 (commit dbf2a80) that need the old bridge itself, by
+# figure key: measured once with the same harness and seed (bench modules run against the old
+# code, see ISSUE_14), not in every run.
+BEFORE: dict[str, str] = {}
+
 ISSUE_14 = [
     "(filled in after the runs)",
 ]
