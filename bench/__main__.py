@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -105,23 +106,41 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="BENCHMARKS.md", help="where to write the report")
     parser.add_argument("--backends", nargs="+", default=["postgres", "sqlite"],
                         choices=["postgres", "sqlite"])
+    parser.add_argument("--results", help="also write the raw results (JSON) here")
+    parser.add_argument("--render", metavar="RESULTS",
+                        help="write the report from a --results file instead of measuring")
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL
-    started = time.monotonic()
-    info = {"date": report.now_utc(), "load_before": _load(), "machine": report.machine(),
-            "postgres": await report.postgres_version()}
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="matrix-social-bench-") as tmp:
-        for kind in args.backends:
-            results[kind] = await run_backend(kind, sizes, Path(tmp))
-    info["load_after"] = _load()
-    info["duration_s"] = time.monotonic() - started
+    if args.render:
+        saved = json.loads(_read(Path(args.render)))
+        results, info = saved["results"], saved["info"]
+    else:
+        results, info = await _measure(args.backends, sizes)
+        if args.results:
+            _write(Path(args.results), json.dumps({"results": results, "info": info}))
     figs = report.figures(results, sizes)
     for f in figs:
         met = {True: "met", False: "MISSED", None: "reported"}[f.met]
         say(f"{f.key:<22} {f.measured}  [target {f.target}: {met}]")
     _write(Path(args.out), report.render(figs, results, sizes, args.smoke, info) + "\n")
     say(f"wrote {args.out}")
+
+
+async def _measure(backends: list[str], sizes: Sizes) -> tuple[dict, dict]:
+    started = time.monotonic()
+    info = {"date": report.now_utc(), "load_before": _load(), "machine": report.machine(),
+            "postgres": await report.postgres_version()}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="matrix-social-bench-") as tmp:
+        for kind in backends:
+            results[kind] = await run_backend(kind, sizes, Path(tmp))
+    info["load_after"] = _load()
+    info["duration_s"] = time.monotonic() - started
+    return results, info
+
+
+def _read(path: Path) -> str:
+    return path.read_text()
 
 
 def _write(path: Path, text: str) -> None:
