@@ -131,10 +131,12 @@ async def test_planner_pages_match_and_remember_a_sparse_viewer(db):
 def test_plan_choice_follows_the_viewer_s_shape(costs):
     authors = 10_000
     assert choose(11, authors, 21, costs).kind == "merge"  # follows a few people
-    assert choose(501, authors, 21, costs) == Plan("scan", "list", 1676)
+    assert choose(501, authors, 21, costs) == Plan("scan", "list", 2048)
     assert choose(5001, authors, 21, costs) == Plan("scan", "probe", MIN_BUDGET)
     assert choose(5001, authors, 21, costs, sparse=True).kind == "merge"
     assert choose(1, authors, 21, costs).kind == "merge"  # a new user: her own room only
     assert choose(2, 10_000_000, 21, costs).kind == "merge"
     tiny = choose(0, 0, 21, costs)  # a new server: one room either way
     assert tiny.kind == "merge" or tiny.budget >= MIN_BUDGET
+    assert {choose(n, authors, 21, costs).budget for n in range(100, 5000)} <= {
+        0, 1024, 2048, 4096, 8192, 16384, 32768, 65536}

@@ -84,24 +84,30 @@ _SCAN_FILTERS = {  # (SQLite?, match)
 async def scan_page(db: Database, viewer: str, before: tuple[int, str] | None, limit: int,
                     budget: int, match: str = "list") -> list:
     """The page from the newest-first scan of at most about `budget` posts: short when the
-    viewer's posts are sparser than that (the merge plan then gives the page)."""
+    viewer's posts are sparser than that (the merge plan then gives the page).
+
+    `limit` and `budget` are written into the statement, not passed as parameters: given
+    them, PostgreSQL keeps one plan per statement instead of planning it again on every
+    call (0.68 -> 0.34 ms for the 500-follow viewer); the planner rounds the budget to a
+    power of two, so there are few such statements."""
     args, keyset, n = _position(before)
+    limit, budget = int(limit), int(budget)
     where = _SCAN_FILTERS[db.scheme == Scheme.SQLITE, match]
     if db.scheme == Scheme.SQLITE:
         # SQLite sorts a LIMITed subquery's rows again instead of stopping at the page, so
         # the budget is a time bound: the ts of the budget-th post (NULL: fewer are left).
         bound = (f"(SELECT q.ts FROM post q WHERE 1 = 1 {keyset} "
-                 f"ORDER BY q.ts DESC, q.event_id DESC LIMIT 1 OFFSET ${n} - 1)")
+                 f"ORDER BY q.ts DESC, q.event_id DESC LIMIT 1 OFFSET {budget - 1})")
         keys = (f"SELECT q.event_id FROM post q WHERE {where} {keyset} "
                 f"AND q.ts >= IFNULL({bound}, {-2**63}) "
-                f"ORDER BY q.ts DESC, q.event_id DESC LIMIT ${n + 1}")
+                f"ORDER BY q.ts DESC, q.event_id DESC LIMIT {limit}")
     else:
         keys = ("SELECT q.event_id FROM ("
                 f"SELECT event_id, room_id, ts FROM post q WHERE 1 = 1 {keyset} "
-                f"ORDER BY ts DESC, event_id DESC LIMIT ${n}) q "
-                f"WHERE {where} ORDER BY q.ts DESC, q.event_id DESC LIMIT ${n + 1}")
+                f"ORDER BY ts DESC, event_id DESC LIMIT {budget}) q "
+                f"WHERE {where} ORDER BY q.ts DESC, q.event_id DESC LIMIT {limit}")
     return await db.fetch(f"{SELECT_POST} WHERE p.event_id IN ({keys}) {_ORDER}",
-                          viewer, *args, budget, limit)
+                          viewer, *args)
 
 
 async def merge_page(db: Database, viewer: str, before: tuple[int, str] | None,
@@ -109,6 +115,10 @@ async def merge_page(db: Database, viewer: str, before: tuple[int, str] | None,
     """The page from each visible room's newest `limit` posts, merged."""
     args, keyset, n = _position(before)
     if db.scheme != Scheme.SQLITE:
+        if before is None:
+            # Bounded anyway: with a ts parameter PostgreSQL settles on one plan for this
+            # statement instead of planning it again on every call (0.64 -> 0.32 ms).
+            args, keyset, n = [2**63 - 1], "AND q.ts <= $2", 3
         return await db.fetch(
             f"{SELECT_POST} WHERE p.event_id IN ("
             f"SELECT k.event_id FROM ({_VISIBLE}) r CROSS JOIN LATERAL ("

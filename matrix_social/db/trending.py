@@ -43,11 +43,12 @@ async def page(db: Database, viewer: str, after: tuple[int, int, str] | None,
                limit: int) -> list:
     """The stored ranking's posts (still indexed) after (trend, ts, event_id), best first,
     with `trend`: the likes in the ranking's window."""
-    keyset, args = "", [viewer, limit]
+    keyset, args = "", [viewer]
     if after is not None:
-        keyset = ("WHERE t.trend < $3 OR (t.trend = $3 AND (t.ts < $4 OR "
-                  "(t.ts = $4 AND t.event_id < $5)))")
+        keyset = ("WHERE t.trend < $2 OR (t.trend = $2 AND (t.ts < $3 OR "
+                  "(t.ts = $3 AND t.event_id < $4)))")
         args += list(after)
+    # The limit written in, not a parameter: PostgreSQL then keeps one plan (db/feed.py).
     return await db.fetch(
         f"SELECT t.trend, x.* FROM trending_post t JOIN ({SELECT_POST}) x "
-        f"ON x.event_id = t.event_id {keyset} ORDER BY t.position LIMIT $2", *args)
+        f"ON x.event_id = t.event_id {keyset} ORDER BY t.position LIMIT {int(limit)}", *args)

@@ -5,9 +5,10 @@ A, the feed rooms on the server. If the viewer's rooms post like an average room
 newest-first scan finds a page of `limit` after about limit * A / n posts; a merge reads each
 of the n rooms' newest posts. Each plan's cost is estimated with per-database constants
 measured on the bench (bench/, BENCHMARKS.md) and the cheapest one runs. A scan looks at a
-bounded number of posts (4x the estimate, at least MIN_BUDGET): when the viewer's rooms are
-quieter than average and it comes back short, the merge gives the page, and the viewer is
-remembered as sparse for a while so the next pages go to the merge directly.
+bounded number of posts (4x the estimate rounded up to a power of two, at least MIN_BUDGET):
+when the viewer's rooms are quieter than average and it comes back short, the merge gives the
+page, and the viewer is remembered as sparse for a while so the next pages go to the merge
+directly.
 
 The plans give the same rows for the same position, so the choice only changes speed: n, A
 and the sparse mark are cached (a follow made a minute ago may be planned with the old count;
@@ -37,8 +38,8 @@ class Costs:
 
 POSTGRES_COSTS = Costs(merge_room=10, list_room=0.25, list_row=0.3, probe_row=3.5)
 SQLITE_COSTS = Costs(merge_room=20, list_room=0.5, list_row=0.2, probe_row=1.2)
-MIN_BUDGET = 1000
-MAX_BUDGET = 100_000
+MIN_BUDGET = 1024
+MAX_BUDGET = 65_536
 VIEWER_TTL = 60.0  # seconds a viewer's room count and sparse mark are reused
 AUTHORS_TTL = 600.0
 MAX_VIEWERS = 50_000
@@ -66,7 +67,7 @@ def choose(rooms: int, authors: int, limit: int, costs: Costs, sparse: bool = Fa
     if best.kind == "merge":
         return best
     budget = int(min(MAX_BUDGET, max(MIN_BUDGET, 4 * scanned)))
-    return Plan("scan", best.match, budget)
+    return Plan("scan", best.match, 1 << (budget - 1).bit_length())  # few distinct statements
 
 
 class FeedPlanner:
