@@ -4,7 +4,124 @@ by hand: the "before" figures come from the code before the change, in the same 
 # Figures of the code before issue 14 (commit dbf2a80) that need the old bridge itself, by
 # figure key: measured once with the same harness and seed (bench modules run against the old
 # code, see ISSUE_14), not in every run.
-BEFORE: dict[str, str] = {}
+BEFORE: dict[str, str] = {
+    'feed-overhead-active-postgres': (
+        'endpoint p50 2.01 ms, p99 6.82 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-active-postgres': (
+        'endpoint p50 5.09 ms, p99 15.94 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-quiet-postgres': (
+        'endpoint p50 310.30 ms, p99 802.44 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-quiet-postgres': (
+        'endpoint p50 246.77 ms, p99 436.31 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-wide-postgres': (
+        'endpoint p50 1.72 ms, p99 2.23 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-wide-postgres': (
+        'endpoint p50 2.14 ms, p99 2.56 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-popular-postgres': (
+        'endpoint p50 3.59 ms, p99 5.17 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-popular-postgres': (
+        'endpoint p50 27.67 ms, p99 30.85 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'trending-posts-postgres': (
+        "endpoint (first page's ranking cached 30 s, counts recounted) p50 45.24 ms, p99 "
+        '50.10 ms (old code, separate run 2026-11-25 23:13-23:20 UTC, load 2.5 falling to '
+        '0.6 on 2 cores)'
+    ),
+    'rss-postgres': (
+        '66.1 MB (at start 65.8; after the API posts 70.3) (old code, separate run '
+        '2026-11-25 23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'api-posts-postgres': (
+        'API 90.8 posts/s, bare 126.8 posts/s: 0.72× (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'conversations-postgres': (
+        'old endpoint (every room in one answer): first 1156 ms, next p50 733.17 ms, p99 '
+        '1046.19 ms (old code, separate run 2026-11-25 23:13-23:20 UTC, load 2.5 falling '
+        'to 0.6 on 2 cores)'
+    ),
+    'search-postgres': (
+        'endpoint p50 6.96 ms, p99 11.06 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'ingest-old-postgres': (
+        '13824 events/s, bare 20485: 0.67× (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-active-sqlite': (
+        'endpoint p50 1.59 ms, p99 2.39 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-active-sqlite': (
+        'endpoint p50 1.69 ms, p99 2.37 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-quiet-sqlite': (
+        'endpoint p50 0.74 ms, p99 0.89 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-quiet-sqlite': (
+        'endpoint p50 0.75 ms, p99 1.63 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-wide-sqlite': (
+        'endpoint p50 10.10 ms, p99 15.78 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-wide-sqlite': (
+        'endpoint p50 10.97 ms, p99 13.22 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-popular-sqlite': (
+        'endpoint p50 3.00 ms, p99 4.08 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'feed-overhead-deep-popular-sqlite': (
+        'endpoint p50 0.84 ms, p99 1.14 ms (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'trending-posts-sqlite': (
+        "endpoint (first page's ranking cached 30 s, counts recounted) p50 40.27 ms, p99 "
+        '51.33 ms (old code, separate run 2026-11-25 23:13-23:20 UTC, load 2.5 falling to '
+        '0.6 on 2 cores)'
+    ),
+    'rss-sqlite': (
+        '69.1 MB (at start 66.1; after the API posts 71.0) (old code, separate run '
+        '2026-11-25 23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'api-posts-sqlite': (
+        'API 82.8 posts/s, bare 117.9 posts/s: 0.70× (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'conversations-sqlite': (
+        'old endpoint (every room in one answer): first 713 ms, next p50 565.86 ms, p99 '
+        '710.12 ms (old code, separate run 2026-11-25 23:13-23:20 UTC, load 2.5 falling '
+        'to 0.6 on 2 cores)'
+    ),
+    'search-sqlite': (
+        'endpoint p50 20.07 ms, p99 22.29 ms (old code, separate run 2026-11-25 '
+        '23:13-23:20 UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+    'ingest-old-sqlite': (
+        '19760 events/s, bare 24416: 0.81× (old code, separate run 2026-11-25 23:13-23:20 '
+        'UTC, load 2.5 falling to 0.6 on 2 cores)'
+    ),
+}
 
 ISSUE_14 = [
     "(filled in after the runs)",

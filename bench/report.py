@@ -96,7 +96,8 @@ def _other_figures(b: str, r: dict) -> list[Figure]:
         f"{i['ours_runs'][1]:.0f}, {i['events']} events each)",
         "≥ 5,000 events/s" if b == "postgres" else "(target is on PostgreSQL)",
         verdicts.at_least(i["ours_eps"], 5000) if b == "postgres" else None,
-        f"without the counter triggers {i['no_counters_eps']:.0f} events/s (same run)"))
+        f"without the counter triggers {i['no_counters_eps']:.0f} events/s (same run); "
+        + BEFORE.get(f"ingest-old-{b}", "")))
     out.append(Figure(
         f"ingest-vs-bare-{b}", "the same ingest vs a bare mautrix AppService dropping the same "
         "transactions", name, f"bare {i['bare_eps']:.0f} events/s; ours {i['ratio']:.2f}× bare",

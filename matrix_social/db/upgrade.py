@@ -240,42 +240,42 @@ _COUNTERS_SQLITE = [
 # of the same post take turns, and each statement of a PL/pgSQL function takes a new snapshot,
 # so the second one sees the first one's committed rows. Without the lock, two concurrent
 # ❤️ by the same user would both count, and two concurrent removals would both not.
+#
+# Every statement reaches post_count through its primary key (upserts), post_like through a
+# correlated count (index lookups) and the transition table through hash aggregates, so its
+# cost grows with the batch, whatever the plan: PL/pgSQL makes each plan on the first call in
+# a session and keeps it, and a plan made while the tables were small (a seq scan, a hash
+# join over the whole table) went on scanning them as they grew (ingest fell to half).
+# enable_seqscan = off keeps those lookups on the indexes.
 _LOCK_COUNTERS = """
-    INSERT INTO post_count (post_id) SELECT DISTINCT {post} FROM {rows} WHERE {post} IS NOT NULL
-    ORDER BY 1 ON CONFLICT (post_id) DO NOTHING;
-    PERFORM 1 FROM post_count WHERE post_id IN (SELECT {post} FROM {rows})
-    ORDER BY post_id FOR UPDATE;
+    INSERT INTO post_count AS c (post_id) SELECT DISTINCT post_id FROM changed ORDER BY 1
+    ON CONFLICT (post_id) DO UPDATE SET likes = c.likes;
 """
-
-# Each statement's plan is made on its first call in a session and kept (they have no
-# parameters): made while the tables were small it would scan them in full, and go on doing
-# so as they grow (ingest fell to half in the bench). The batches these functions see are a
-# transaction's rows, so index lookups in nested loops are the right plan at any size.
-_INDEX_PLANS = ("SET enable_seqscan = off SET enable_hashjoin = off "
-                "SET enable_mergejoin = off")
+_LIKERS = ("(SELECT COUNT(*) FROM post_like l "
+           "WHERE l.post_id = x.post_id AND l.user_id = x.user_id)")
+_INDEX_PLANS = "SET enable_seqscan = off"
 
 _COUNTERS_POSTGRES = [
     """CREATE FUNCTION post_like_counted() RETURNS trigger LANGUAGE plpgsql
     """ + _INDEX_PLANS + """ AS $$
     BEGIN
+        """ + _LOCK_COUNTERS + """
         IF TG_OP = 'INSERT' THEN
-            """ + _LOCK_COUNTERS.format(post="post_id", rows="changed") + """
-            UPDATE post_count c SET likes = c.likes + d.n FROM (
-                SELECT x.post_id, COUNT(DISTINCT x.user_id) AS n FROM changed x
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM post_like l WHERE l.post_id = x.post_id
-                    AND l.user_id = x.user_id
-                    AND NOT EXISTS (SELECT 1 FROM changed y WHERE y.event_id = l.event_id))
-                GROUP BY x.post_id) d
-            WHERE c.post_id = d.post_id;
+            -- A user counts when all of her likes of the post are new ones.
+            INSERT INTO post_count AS c (post_id, likes)
+            SELECT x.post_id, COUNT(*) FROM (
+                SELECT post_id, user_id, COUNT(*) AS k FROM changed GROUP BY post_id, user_id
+            ) x WHERE """ + _LIKERS + """ = x.k
+            GROUP BY x.post_id ORDER BY 1
+            ON CONFLICT (post_id) DO UPDATE SET likes = c.likes + excluded.likes;
         ELSE
-            """ + _LOCK_COUNTERS.format(post="post_id", rows="changed") + """
-            UPDATE post_count c SET likes = c.likes - d.n FROM (
-                SELECT x.post_id, COUNT(DISTINCT x.user_id) AS n FROM changed x
-                WHERE NOT EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = x.post_id
-                                  AND l.user_id = x.user_id)
-                GROUP BY x.post_id) d
-            WHERE c.post_id = d.post_id;
+            -- A user stops counting when none of her likes of the post is left.
+            INSERT INTO post_count AS c (post_id, likes)
+            SELECT x.post_id, -COUNT(*) FROM (
+                SELECT DISTINCT post_id, user_id FROM changed
+            ) x WHERE """ + _LIKERS + """ = 0
+            GROUP BY x.post_id ORDER BY 1
+            ON CONFLICT (post_id) DO UPDATE SET likes = c.likes + excluded.likes;
         END IF;
         RETURN NULL;
     END $$""",
