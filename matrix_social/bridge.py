@@ -8,13 +8,14 @@ import sys
 
 from mautrix.bridge import Bridge
 from mautrix.types import RoomID, UserID
+from mautrix.util.async_db import Database
 from mautrix.util.config import ConfigValueError, yaml
 
-from . import __version__, log_redact
+from . import __version__, log_redact, metrics
 from .api.web_app import add_web_app
 from .clock import Clock
 from .config import Config
-from .db import upgrade_table
+from .db import pool, upgrade_table
 from .errors import ConfigError
 from .matrix import mautrix_seams
 from .matrix.crypto_state import RoomCryptoStateStore
@@ -109,14 +110,18 @@ class SocialBridge(Bridge):
             super().init_loop()
 
     def prepare_db(self) -> None:
-        """mautrix's database, except that a broken PostgreSQL connection is dropped from the
-        pool and the operation fails (the homeserver retries the transaction) instead of
-        exiting the process (mautrix's default on asyncpg internal errors)."""
-        if str(self.config["appservice.database"]).startswith("postgres"):
-            options = dict(self.config["appservice.database_opts"] or {})
+        """mautrix's database with our pool options (db/pool.py), and a broken PostgreSQL
+        connection dropped from the pool, the operation failing (the homeserver retries the
+        transaction), instead of the process exiting (mautrix's default on asyncpg internal
+        errors)."""
+        url = str(self.config["appservice.database"])
+        options = pool.options(url, self.config["appservice.database_opts"])
+        if url.startswith("postgres"):
             options.setdefault("meow_exit_on_ice", False)
-            self.config["appservice.database_opts"] = options
-        super().prepare_db()
+        self.db = Database.create(url, upgrade_table=self.upgrade_table, db_args=options,
+                                  owner_name=self.name,
+                                  ignore_foreign_tables=self.args.ignore_foreign_tables)
+        metrics.watch_database(self.db)
 
     def prepare_bridge(self) -> None:
         """The one place the object graph is wired (services.py builds each component)."""
@@ -143,11 +148,13 @@ class SocialBridge(Bridge):
         mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
         await self.services.activity_scheduler.start()
         await self.services.platform_scheduler.start()
+        await self.services.trending.start(self.services.background.spawn)
 
     async def stop(self) -> None:
         await self.services.platform_scheduler.stop()
         await self.services.activity_scheduler.stop()
         await self.services.background.stop()
+        await self.services.trending.stop()
         await super().stop()
         await self.services.http.stop()
 

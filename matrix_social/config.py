@@ -116,14 +116,16 @@ CHECKS: list[Check] = [
     ("api.token_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and 0 <= v <= 5, "0 to 5 seconds (a token revoked at the homeserver must stop working "
      "within 5 s)"),
-    ("api.trending_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
-     and v >= 0, "a number of seconds (0: no cache)"),
+    ("api.trending_refresh_seconds", _is_positive_int, "a number of seconds"),
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.header_timeout_seconds", _is_positive_int, "a number of seconds"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
     ("api.web_homeserver_url", lambda v: v in ("", None) or _is_http_url(v),
      "empty, or the http(s) URL browsers reach the homeserver at"),
+    ("metrics.enabled", _is_bool, "true or false"),
+    ("metrics.hostname", _is_text, "a listen address such as 127.0.0.1"),
+    ("metrics.listen_port", _is_port, "a port number from 1 to 65535"),
     ("ai.backend", lambda v: v in ("builtin", "http", "openai"), "builtin, http or openai"),
     ("ai.http_url_template", _is_http_url, "an http(s) URL template with {localpart}"),
     ("ai.openai.base_url", _is_http_url, "an http(s) URL of an OpenAI-compatible API"),
@@ -211,8 +213,10 @@ class Config(BaseBridgeConfig):
         copy("bridge.soul_path_template")
         for platform in PLATFORMS:
             copy(f"bridge.platform_prefixes.{platform}")
+        for key in ("enabled", "hostname", "listen_port"):
+            copy(f"metrics.{key}")
         copy("api.token_cache_seconds")
-        copy("api.trending_cache_seconds")
+        copy("api.trending_refresh_seconds")
         copy("api.max_page_size")
         copy("api.header_timeout_seconds")
         copy("api.max_image_size")

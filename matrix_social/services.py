@@ -63,6 +63,7 @@ from .social.crossposting import CrossPosting
 from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
+from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.media import Media
@@ -72,6 +73,7 @@ from .social.platform_scheduler import PlatformScheduler
 from .social.posts import Posts
 from .social.profiles import Profiles
 from .social.summaries import Summaries
+from .social.trending import Trending
 from .social.users import Users
 from .social.wakeup import Wakeup
 
@@ -238,7 +240,7 @@ class Services:
 
     @component
     def feed(self) -> Feed:
-        return Feed(self.db, self.users)
+        return Feed(self.db, self.users, FeedPlanner(self.db))
 
     @component
     def media(self) -> Media:
@@ -269,7 +271,11 @@ class Services:
 
     @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.config["api.trending_cache_seconds"])
+        return Explore(self.db, self.ids, self.trending)
+
+    @component
+    def trending(self) -> Trending:
+        return Trending(self.db, self.config["api.trending_refresh_seconds"], self.ids.handle_of)
 
     @component
     def messaging(self) -> Messaging:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from matrix_social.devstack.ports import reserve_port
 from matrix_social.devstack.synapse import wait_until_healthy
 from matrix_social.matrix.txn_guard import HOLD_ENV
 
@@ -27,6 +28,7 @@ class ProcessStack(Stack):
         self.process: subprocess.Popen | None = None
         self.openai = FakeOpenAI(api_key=OPENAI_KEY)
         self.starts = 0
+        self.metrics_port = reserve_port()
 
     @property
     def log_path(self) -> Path:
@@ -38,6 +40,10 @@ class ProcessStack(Stack):
         gathered, before they are written (txn_guard's test-only hook); FILE.held then names
         the held posts."""
         return self.root / "hold-txn"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def secrets(self) -> dict[str, str]:
         return {"as_token": self.config["appservice.as_token"],
@@ -53,6 +59,9 @@ class ProcessStack(Stack):
             self.config["ai.openai.model"] = "fake-model"
             # every logger at DEBUG, aiohttp's access log (request lines) included
             self.config["logging.loggers.aiohttp.level"] = "DEBUG"
+            self.config["metrics.enabled"] = True
+            self.config["metrics.hostname"] = "127.0.0.1"
+            self.config["metrics.listen_port"] = self.metrics_port
             self.config.save()
         self.starts += 1
         self.spawn()

@@ -71,6 +71,45 @@ async def test_profile_has_counts_apps_and_recent_posts(stack):
     assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
 
 
+async def test_profile_posts_and_apps_continue_by_cursor(stack):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    for i in range(13):
+        await api_ok(stack, "POST", "/posts", alice, json={"text": f"post {i}"})
+    for slug in ("delta", "alpha", "charlie", "bravo"):
+        await api_ok(stack, "POST", "/apps", alice, json={
+            "slug": slug, "name": slug.title(), "url": f"https://apps.example/{slug}"})
+    profile = await api_ok(stack, "GET", f"/profile/{alice.localpart}", bob)
+    assert len(profile["recent_posts"]) == 10 and profile["recent_posts_next_cursor"]
+    assert profile["apps_next_cursor"] is None
+    assert [a["slug"] for a in profile["apps"]] == ["alpha", "bravo", "charlie", "delta"]
+    texts, cursor = [p["text"] for p in profile["recent_posts"]], \
+        profile["recent_posts_next_cursor"]
+    for _ in range(5):
+        page = await api_ok(stack, "GET", f"/profile/{alice.localpart}/posts?limit=2"
+                            f"&cursor={cursor}", bob)
+        texts += [p["text"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert texts == [f"post {i}" for i in range(12, -1, -1)]
+    slugs, cursor = [], None
+    for _ in range(5):
+        suffix = f"&cursor={cursor}" if cursor else ""
+        page = await api_ok(stack, "GET", f"/profile/{alice.localpart}/apps?limit=3{suffix}", bob)
+        slugs += [a["slug"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert slugs == ["alpha", "bravo", "charlie", "delta"]
+    assert page["items"][0]["installs"] == 0
+    for path in (f"/profile/{alice.localpart}/posts?cursor=nonsense",
+                 f"/profile/{alice.localpart}/apps?cursor=" + profile["recent_posts_next_cursor"],
+                 "/profile/nobody_here/posts", f"/profile/{alice.localpart}/apps?limit=0"):
+        status, body = await api(stack, "GET", path, bob)
+        assert status in (400, 404) and body["errcode"] in ("M_INVALID_PARAM", "M_NOT_FOUND"), \
+            (path, body)
+
+
 async def test_ai_profile_set_by_owner_and_from_soul(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     ai = f"{alice.localpart}_ai"
@@ -138,24 +177,57 @@ async def test_trending_window_edges_and_order(stack):
     for post, users in ((old, [bob]), (new, [bob]), (top, [bob, carol])):
         for user in users:
             await api_ok(stack, "POST", f"/posts/{q(post['id'])}/like", user)
-    explore = stack.bridge.services.explore
+    trending = stack.bridge.services.trending
     like_ts = [await stack.bridge.db.fetchval(
         "SELECT MAX(ts) FROM post_like WHERE post_id=$1", p["id"]) for p in (old, new, top)]
-    newest_like = max(like_ts)
-    page = await explore.trending_posts(bob.user_id, None, 10, now=newest_like)
-    mine = [p["id"] for p in page["items"] if p["author"]["user_id"] == alice.user_id]
+
+    async def ranked(now: int, limit: int = 50) -> list[dict]:
+        await trending.refresh(now=now)
+        return (await api_ok(stack, "GET", f"/explore/trending?limit={limit}", bob))["items"]
+
+    page = await ranked(max(like_ts))
+    mine = [p["id"] for p in page if p["author"]["user_id"] == alice.user_id]
     assert mine == [top["id"], new["id"], old["id"]]
-    assert page["items"][0]["likes_24h"] == 2
+    by_id = {p["id"]: p for p in page}
+    assert by_id[top["id"]]["likes_24h"] == 2 and by_id[top["id"]]["counts"]["likes"] == 2
     old_like = min(like_ts)
-    edge = await explore.trending_posts(bob.user_id, None, 50, now=old_like + DAY_MS)
-    assert old["id"] in [p["id"] for p in edge["items"]]
-    past = await explore.trending_posts(bob.user_id, None, 50, now=old_like + DAY_MS + 1000)
-    assert old["id"] not in [p["id"] for p in past["items"]]
+    assert old["id"] in [p["id"] for p in await ranked(old_like + DAY_MS)]
+    assert old["id"] not in [p["id"] for p in await ranked(old_like + DAY_MS + 1000)]
+    await trending.refresh()
     first = await api_ok(stack, "GET", "/explore/trending?limit=1", bob)
     second = await api_ok(stack, "GET", f"/explore/trending?limit=1&cursor={first['next_cursor']}",
                           bob)
     assert first["items"][0]["id"] != second["items"][0]["id"]
     assert await likes.reaction_events(stack.bridge.db, top["id"], carol.user_id)
+
+
+async def test_trending_is_served_from_the_stored_ranking(stack):
+    """A like after the last refresh changes the post's count at once but not its rank until
+    the next refresh; a deleted post leaves the page; the ranking survives a restart."""
+    alice, bob, carol = [await stack.register(n) for n in ("alice", "bob", "carol")]
+    first = await api_ok(stack, "POST", "/posts", alice, json={"text": "first"})
+    second = await api_ok(stack, "POST", "/posts", alice, json={"text": "second"})
+    await api_ok(stack, "POST", f"/posts/{q(first['id'])}/like", bob)
+    trending = stack.bridge.services.trending
+    await trending.refresh()
+
+    async def order() -> list[tuple[str, int, int]]:
+        items = (await api_ok(stack, "GET", "/explore/trending?limit=100", carol))["items"]
+        return [(p["id"], p["likes_24h"], p["counts"]["likes"]) for p in items
+                if p["id"] in (first["id"], second["id"])]
+
+    assert await order() == [(first["id"], 1, 1)]
+    for user in (bob, carol):
+        await api_ok(stack, "POST", f"/posts/{q(second['id'])}/like", user)
+    assert await order() == [(first["id"], 1, 1)]
+    await trending.refresh()
+    assert await order() == [(second["id"], 2, 2), (first["id"], 1, 1)]
+    await api_ok(stack, "DELETE", f"/posts/{q(second['id'])}", alice)
+    assert await order() == [(first["id"], 1, 1)]
+    await stack.stop_bridge()
+    await stack.start_bridge()
+    assert stack.bridge.services.trending is not trending
+    assert (await order())[0][0] == first["id"]
 
 
 async def test_trending_apps_window(stack):

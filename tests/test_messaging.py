@@ -99,6 +99,54 @@ async def test_groups_members_and_rich_messages(stack):
     assert status == 404
 
 
+async def test_conversations_page_by_cursor_newest_activity_first(stack):
+    """Every joined room but feed rooms, by last activity, continued by cursor; a room with
+    new activity moves to the top, a room left leaves the list (each page one /sync)."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    await api_ok(stack, "POST", "/follow", alice, json={"handle": bob.localpart})
+    await api_ok(stack, "POST", "/posts", alice, json={"text": "a post in my feed room"})
+    rooms = []
+    for i in range(5):
+        group = await api_ok(stack, "POST", "/messages/groups", alice,
+                             json={"name": f"club {i}", "members": [bob.user_id],
+                                   "encrypted": i == 4})
+        if i < 4:
+            await api_ok(stack, "POST", f"/messages/rooms/{q(group['room_id'])}/send", alice,
+                         json={"text": f"hello {i}"})
+        rooms.append(group["room_id"])
+
+    async def walk(limit: int) -> list[dict]:
+        items, cursor = [], None
+        for _ in range(10):
+            suffix = f"&cursor={cursor}" if cursor else ""
+            page = await api_ok(stack, "GET", f"/messages/conversations?limit={limit}{suffix}",
+                                alice)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+        raise AssertionError("more pages than rooms")
+
+    everything = await walk(2)
+    assert [c["room_id"] for c in everything] == rooms[::-1]
+    assert [c["name"] for c in everything] == [f"club {i}" for i in range(4, -1, -1)]
+    assert [c["encrypted"] for c in everything] == [True, False, False, False, False]
+    assert all(c["kind"] == "group" for c in everything)
+    stamps = [c["last_activity"] for c in everything]
+    assert stamps == sorted(stamps, reverse=True)
+    first = await api_ok(stack, "GET", "/messages/conversations?limit=2", alice)
+    await api_ok(stack, "POST", f"/messages/rooms/{q(rooms[0])}/send", alice,
+                 json={"text": "back to the top"})
+    await api_ok(stack, "POST", f"/messages/rooms/{q(rooms[2])}/leave", alice)
+    rest = await api_ok(stack, "GET", f"/messages/conversations?limit=10&cursor="
+                        f"{first['next_cursor']}", alice)
+    assert [c["room_id"] for c in rest["items"]] == [rooms[1]]
+    assert [c["room_id"] for c in await walk(10)] == [rooms[0], rooms[4], rooms[3], rooms[1]]
+    for bad in ("nonsense", "W10", first["next_cursor"] + "x"):
+        status, body = await api(stack, "GET", f"/messages/conversations?cursor={bad}", alice)
+        assert (status, body["errcode"]) == (400, "M_INVALID_PARAM"), bad
+
+
 async def test_ai_to_ai_round_trip_and_timeout(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     bob_ai = stack.mxid(f"{bob.localpart}_ai")

@@ -10,6 +10,7 @@ from matrix_social.db.index_reset import clear_index
 from matrix_social.matrix.reindex import Reindexer
 
 from .harness import api_ok, eventually
+from .test_counters import _mismatches
 
 
 def q(event_id: str) -> str:
@@ -82,6 +83,7 @@ async def test_reindex_rebuilds_the_same_index(stack):
     stack.bridge.services.owners.forget()
     emptied = await api_ok(stack, "GET", "/feed", alice)
     assert emptied["items"] == []
+    assert await stack.bridge.db.fetchval("SELECT COUNT(*) FROM post_count") == 0
 
     bars = []
     services = stack.bridge.services
@@ -91,6 +93,9 @@ async def test_reindex_rebuilds_the_same_index(stack):
     assert progress.rooms_done == progress.rooms_total >= 4 and bars[-1] == progress.rooms_total
     after = await _snapshot(stack, [alice, bob, carol, dave])
     assert after == before
+    assert await _mismatches(stack.bridge.db) == []
+    assert await stack.bridge.db.fetchval(
+        "SELECT likes FROM post_count WHERE post_id = $1", posts[1]["id"]) == 1
 
 
 async def test_reindex_command_line_rebuilds_an_emptied_index(stack):

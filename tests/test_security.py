@@ -324,6 +324,20 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
         status, body = await as_mallory(method, f"/profile/{alice.localpart}")
         assert status == 200 and body["user_id"] == alice.user_id, body
 
+    async def profile_posts(method, path):
+        """Alice's posts as mallory sees them: hers, with mallory's own likes."""
+        status, body = await as_mallory(method, path.replace("{handle}", alice.localpart))
+        assert status == 200 and body["items"], body
+        assert all(p["author"]["user_id"] == alice.user_id for p in body["items"]), body
+        mine = {p["id"]: p["liked"] for p in body["items"]}
+        for post_id, liked in mine.items():
+            theirs = await api_ok(stack, "GET", f"/posts/{q(post_id)}", mallory)
+            assert theirs["liked"] == liked, (post_id, theirs)
+
+    async def profile_apps(method, path):
+        status, body = await as_mallory(method, path.replace("{handle}", alice.localpart))
+        assert status == 200 and [a["id"] for a in body["items"]] == [app["id"]], body
+
     async def patch_profile(method, path):
         status, body = await as_mallory(method, path, {"bio": "pwned"})
         assert status == 400 or status == 200 and body["user_id"] == mallory.user_id, body
@@ -512,6 +526,8 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
         ("GET", "/api/social/followers/{handle}"): people,
         ("GET", "/api/social/following/{handle}"): people,
         ("GET", "/api/social/profile/{handle}"): get_profile,
+        ("GET", "/api/social/profile/{handle}/posts"): profile_posts,
+        ("GET", "/api/social/profile/{handle}/apps"): profile_apps,
         ("PATCH", "/api/social/profile"): patch_profile,
         ("PATCH", "/api/social/profile/ai"): patch_ai,
         ("POST", "/api/social/profile/ai/soul"): soul,

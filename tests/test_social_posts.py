@@ -38,6 +38,28 @@ async def test_text_post_reaches_a_follower_as_a_plain_message(stack):
     assert event["content"][ev.POST_BLOCK]["kind"] == "text"
 
 
+async def test_api_writes_are_indexed_with_the_homeserver_s_own_timestamp(stack):
+    """The API indexes what it sent without reading it back: the homeserver takes the
+    timestamp the service gave it, so the transaction's copy is the same event."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    post = await api_ok(stack, "POST", "/posts", alice, json={"text": "stamped"})
+    await api_ok(stack, "POST", f"/posts/{q(post['id'])}/like", bob)
+    comment = await api_ok(stack, "POST", f"/posts/{q(post['id'])}/comments", bob,
+                           json={"text": "stamped too"})
+    client = stack.nio(bob)
+    for event_id, table in ((post["id"], "post"), (comment["id"], "comment")):
+        resp = await client.room_get_event(post["room_id"], event_id)
+        indexed = await stack.bridge.db.fetchval(f"SELECT ts FROM {table} WHERE event_id = $1",
+                                                 event_id)
+        assert indexed == resp.event.server_timestamp, table
+    like_ts, like_id = tuple(await stack.bridge.db.fetchrow(
+        "SELECT ts, event_id FROM post_like WHERE post_id = $1", post["id"]))
+    resp = await client.room_get_event(post["room_id"], like_id)
+    assert like_ts == resp.event.server_timestamp
+    assert post["created_at"] == (await client.room_get_event(
+        post["room_id"], post["id"])).event.server_timestamp
+
+
 async def test_501_character_post_is_refused_and_nothing_is_sent(stack):
     alice = await stack.register("alice")
     first = await api_ok(stack, "POST", "/posts", alice, json={"text": "é" * 500})

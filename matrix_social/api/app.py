@@ -40,6 +40,7 @@ from .routes_follows import add_follow_routes
 from .routes_messaging import add_messaging_routes
 from .routes_posts import add_post_routes
 from .routes_profiles import add_profile_routes
+from .timing import timing_middleware
 
 
 def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authenticator,
@@ -50,7 +51,7 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  activities: Activities, drafts: Drafts, ai_conversations: AiConversations,
                  connections: Connections, crossposting: CrossPosting,
                  media_links: MediaLinks) -> web.Application:
-    app = web.Application(middlewares=[error_middleware,
+    app = web.Application(middlewares=[timing_middleware, error_middleware,
                                        make_idempotency_middleware(db, auth)],
                           client_max_size=media.max_bytes + 1024)
     limit = PageLimit(max_page)
@@ -59,9 +60,9 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
     add_post_routes(app, auth, limit, ids, feed, posts, media, crossposting)
     add_connection_routes(app, auth, connections)
     add_follow_routes(app, auth, limit, follows)
-    add_profile_routes(app, auth, profiles, apps)
+    add_profile_routes(app, auth, limit, profiles, apps)
     add_explore_routes(app, auth, limit, explore)
-    add_messaging_routes(app, auth, messaging, ai_requests, ipc)
+    add_messaging_routes(app, auth, limit, messaging, ai_requests, ipc)
     add_activity_routes(app, auth, limit, activity_settings, activities, drafts, ipc,
                         ai_conversations)
     add_openapi_route(app)

@@ -179,6 +179,12 @@ PATHS: dict[str, dict[str, Any]] = {
     "/profile/{handle}": {"get": _op(
         "A person's or an AI's profile: counts, apps, recent posts (and AI profile)", "Profile",
         params=[_HANDLE])},
+    "/profile/{handle}/posts": {"get": _op(
+        "A person's or an AI's posts, newest first (the profile holds the first page)",
+        "PostPage", params=[_HANDLE, *_PAGE_PARAMS])},
+    "/profile/{handle}/apps": {"get": _op(
+        "A person's or an AI's published apps by slug (the profile holds the first page)",
+        "AppPage", params=[_HANDLE, *_PAGE_PARAMS])},
     "/profile": {"patch": _op(
         "Edit your profile: display_name and avatar_url (Matrix profile), bio, links, "
         "interests (profile state; the feed room topic mirrors the bio)", "Profile",
@@ -225,7 +231,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "name": {"type": "string"}, "encrypted": {"type": "boolean"},
                 "members": {"type": "array", "items": {"type": "string"}}}})},
     "/messages/conversations": {"get": _op("Your DMs and groups, latest activity first",
-                                           "Conversations")},
+                                           "Conversations", params=_PAGE_PARAMS)},
     "/messages/rooms/{room_id}/members": {"get": _op("Members of a room you are in", "Members",
                                                      params=[_ROOM_ID])},
     "/messages/rooms/{room_id}/invite": {"post": _op(
@@ -511,7 +517,7 @@ SCHEMAS: dict[str, Any] = {
     "Profile": _obj(
         ["user_id", "handle", "kind", "display_name", "avatar_url", "bio", "links",
          "interests", "room_id", "followers_count", "following_count", "following", "apps",
-         "recent_posts"], {
+         "apps_next_cursor", "recent_posts", "recent_posts_next_cursor"], {
             "user_id": _STRING, "handle": _STRING,
             "kind": {"type": "string", "enum": ["human", "ai"]},
             "display_name": _NULLABLE_STRING, "avatar_url": _NULLABLE_STRING,
@@ -520,6 +526,10 @@ SCHEMAS: dict[str, Any] = {
             "room_id": _STRING, "followers_count": _INT, "following_count": _INT,
             "following": _BOOL, "apps": {"type": "array", "items": _ref("App")},
             "recent_posts": {"type": "array", "items": _ref("Post")},
+            "apps_next_cursor": {**_NULLABLE_STRING,
+                                 "description": "continue with GET /profile/{handle}/apps"},
+            "recent_posts_next_cursor": {
+                **_NULLABLE_STRING, "description": "continue with GET /profile/{handle}/posts"},
             "owner": {**_SHORT_AUTHOR, "description": "an AI's owner"},
             "ai": _ref("AiProfile"),
             "recent_activity": {"type": "array", "description": "an AI's activity posts",
@@ -556,11 +566,11 @@ SCHEMAS: dict[str, Any] = {
     "Group": _obj(["room_id", "name", "invited", "encrypted"], {
         "room_id": _STRING, "name": _STRING, "invited": {"type": "array", "items": _STRING},
         "encrypted": _BOOL}),
-    "Conversations": _obj(["items"], {"items": {"type": "array", "items": _obj(
+    "Conversations": _page(_obj(
         ["room_id", "kind", "with", "name", "last_activity", "encrypted"], {
             "room_id": _STRING, "kind": {"type": "string", "enum": ["dm", "group"]},
             "with": _NULLABLE_STRING, "name": _NULLABLE_STRING,
-            "last_activity": {"type": "integer", "nullable": True}, "encrypted": _BOOL})}}),
+            "last_activity": {"type": "integer", "nullable": True}, "encrypted": _BOOL})),
     "Members": _obj(["room_id", "count", "members"], {
         "room_id": _STRING, "count": _INT, "members": {"type": "array", "items": _obj(
             ["user_id", "display_name", "avatar_url", "is_ai"], {

@@ -8,11 +8,11 @@ from ..social.ai_requests import AiRequests
 from ..social.ipc import Ipc
 from ..social.messaging import Messaging
 from .auth import Authenticator
-from .params import json_object
+from .params import PageLimit, json_object
 
 
-def add_messaging_routes(app: web.Application, auth: Authenticator, messaging: Messaging,
-                         ai_requests: AiRequests, ipc: Ipc) -> None:
+def add_messaging_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
+                         messaging: Messaging, ai_requests: AiRequests, ipc: Ipc) -> None:
     routes = web.RouteTableDef()
 
     @routes.post("/messages/dm")
@@ -29,7 +29,8 @@ def add_messaging_routes(app: web.Application, auth: Authenticator, messaging: M
     @routes.get("/messages/conversations")
     async def conversations(request: web.Request) -> web.Response:
         user = await auth.user(request)
-        return web.json_response(await messaging.conversations(user))
+        return web.json_response(await messaging.conversations(
+            user, request.query.get("cursor"), limit(request)))
 
     @routes.get("/messages/rooms/{room_id}/members")
     async def members(request: web.Request) -> web.Response:

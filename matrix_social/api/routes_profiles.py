@@ -7,17 +7,29 @@ from aiohttp import web
 from ..social.apps import Apps
 from ..social.profiles import Profiles
 from .auth import Authenticator
-from .params import json_object
+from .params import PageLimit, json_object
 
 
-def add_profile_routes(app: web.Application, auth: Authenticator, profiles: Profiles,
-                       apps: Apps) -> None:
+def add_profile_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
+                       profiles: Profiles, apps: Apps) -> None:
     routes = web.RouteTableDef()
 
     @routes.get("/profile/{handle}")
     async def get_profile(request: web.Request) -> web.Response:
         user = await auth.user(request)
         return web.json_response(await profiles.get(user, request.match_info["handle"]))
+
+    @routes.get("/profile/{handle}/posts")
+    async def profile_posts(request: web.Request) -> web.Response:
+        user = await auth.user(request)
+        return web.json_response(await profiles.posts(
+            user, request.match_info["handle"], request.query.get("cursor"), limit(request)))
+
+    @routes.get("/profile/{handle}/apps")
+    async def profile_apps(request: web.Request) -> web.Response:
+        await auth.user(request)
+        return web.json_response(await profiles.apps(
+            request.match_info["handle"], request.query.get("cursor"), limit(request)))
 
     @routes.patch("/profile")
     async def patch_profile(request: web.Request) -> web.Response:

@@ -29,10 +29,12 @@ async def get(db: Database, app_id: str):
     return await db.fetchrow(f"SELECT a.*, {FORKS} FROM app a WHERE a.app_id=$1", app_id)
 
 
-async def by_author(db: Database, author: str) -> list:
+async def by_author(db: Database, author: str, after: str | None, limit: int) -> list:
+    """The author's apps by slug, after the slug `after`."""
     return await db.fetch(
         "SELECT a.*, (SELECT COUNT(*) FROM app_install i WHERE i.app_id=a.app_id) AS installs, "
-        f"{FORKS} FROM app a WHERE a.author=$1 ORDER BY a.slug", author,
+        f"{FORKS} FROM app a WHERE a.author=$1 AND a.slug > $2 ORDER BY a.slug LIMIT $3",
+        author, after or "", limit,
     )
 
 

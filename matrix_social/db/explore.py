@@ -5,52 +5,25 @@ from __future__ import annotations
 from mautrix.util.async_db import Database
 
 from .apps import FORKS
-from .feed import SELECT_POST
 
 
-async def trending_keys(db: Database, since: int, until: int,
-                        after: tuple[int, int, str] | None, limit: int) -> list:
+async def trending_keys(db: Database, since: int, until: int, limit: int) -> list:
     """(event_id, trend, ts) of the posts most liked in [since, until], most first; ties
-    newer first. The expensive part of trending (it aggregates every like in the window)."""
-    keyset = ""
-    args: list = [since, until, limit]
-    if after is not None:
-        keyset = ("WHERE t.n < $4 OR (t.n = $4 AND (t.ts < $5 OR "
-                  "(t.ts = $5 AND t.event_id < $6)))")
-        args += list(after)
+    newer first. It aggregates every like in the window: run in the background
+    (social/trending.py), never for a request."""
     return await db.fetch(
-        f"""
+        """
         WITH t AS (
             SELECT l.post_id AS event_id, COUNT(DISTINCT l.user_id) AS n, p.ts AS ts
             FROM post_like l JOIN post p ON p.event_id = l.post_id
             WHERE l.ts >= $1 AND l.ts <= $2
             GROUP BY l.post_id, p.ts
         )
-        SELECT t.event_id, t.n AS trend, t.ts FROM t {keyset}
+        SELECT t.event_id, t.n AS trend, t.ts FROM t
         ORDER BY t.n DESC, t.ts DESC, t.event_id DESC LIMIT $3
         """,
-        *args,
+        since, until, limit,
     )
-
-
-async def posts_with_trend(db: Database, viewer: str, keys: list) -> list[dict]:
-    """The posts of `keys` (from trending_keys) as feed rows plus `trend`, in keys' order;
-    posts deleted since are left out."""
-    if not keys:
-        return []
-    marks = ", ".join(f"${i + 2}" for i in range(len(keys)))
-    rows = await db.fetch(f"{SELECT_POST} WHERE p.event_id IN ({marks})", viewer,
-                          *[key["event_id"] for key in keys])
-    # Rows of asyncpg and sqlite3 both have keys(); iterating them gives values, not keys.
-    by_id = {row["event_id"]: {k: row[k] for k in row.keys()} for row in rows}  # noqa: SIM118
-    return [{**by_id[key["event_id"]], "trend": key["trend"]}
-            for key in keys if key["event_id"] in by_id]
-
-
-async def trending_posts(db: Database, viewer: str, since: int, until: int,
-                         after: tuple[int, int, str] | None, limit: int) -> list:
-    """Posts by likes in [since, until], most first; ties newer first."""
-    return await posts_with_trend(db, viewer, await trending_keys(db, since, until, after, limit))
 
 
 async def trending_apps(db: Database, since: int, until: int,

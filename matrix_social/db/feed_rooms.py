@@ -5,7 +5,7 @@ user, or the room the owner's own server maps `#feed_NAME` to. Never from room s
 
 from __future__ import annotations
 
-from mautrix.util.async_db import Database
+from mautrix.util.async_db import Database, Scheme
 
 from ..clock import now_ms
 from . import Executor
@@ -40,3 +40,18 @@ async def get(db: Executor, room_id: str) -> tuple[str, str] | None:
 async def all_rooms(db: Executor) -> list[tuple[str, str, str]]:
     rows = await db.fetch("SELECT room_id, owner, bot FROM feed_room ORDER BY room_id")
     return [(row["room_id"], row["owner"], row["bot"]) for row in rows]
+
+
+async def feeds_among(db: Database, room_ids: list[str]) -> set[str]:
+    """Which of these rooms are feed rooms."""
+    if db.scheme != Scheme.SQLITE:
+        rows = await db.fetch("SELECT room_id FROM feed_room WHERE room_id = ANY($1::text[])",
+                              room_ids)
+        return {row["room_id"] for row in rows}
+    found: set[str] = set()
+    for start in range(0, len(room_ids), 500):
+        chunk = room_ids[start:start + 500]
+        marks = ", ".join(f"${i + 1}" for i in range(len(chunk)))
+        rows = await db.fetch(f"SELECT room_id FROM feed_room WHERE room_id IN ({marks})", *chunk)
+        found |= {row["room_id"] for row in rows}
+    return found

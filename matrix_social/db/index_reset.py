@@ -7,9 +7,10 @@ from mautrix.util.async_db import Database
 
 from . import Executor
 
+# post_count after the tables it counts (their triggers update it while they are emptied).
 INDEX_TABLES = (
-    "post_like", "comment", "post", "follow", "profile", "interest", "ai_profile", "app",
-    "feed_room",
+    "post_like", "comment", "post", "post_count", "trending_post", "trending_state", "follow",
+    "profile", "interest", "ai_profile", "app", "feed_room",
 )
 
 

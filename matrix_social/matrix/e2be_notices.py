@@ -8,7 +8,6 @@ repeat it.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from mautrix.appservice import AppService, IntentAPI
@@ -16,6 +15,7 @@ from mautrix.errors import MatrixRequestError, MNotFound, SessionNotFound
 from mautrix.types import EventType, RoomID, UserID
 
 from .. import events as ev
+from ..clock import now_ms
 from ..locks import KeyedLocks
 from .e2be_route import EncryptionRoute
 
@@ -69,7 +69,7 @@ class EncryptionNotices:
             await self._notice(ai, room_id, NO_ROUTE.format(reason=self.route.detail))
             await self.az.intent.user(ai).set_account_data(
                 ev.ENCRYPTION_NOTICE_ACCOUNT_DATA,
-                {"reason": self.route.detail, "ts": int(time.time() * 1000)}, room_id)
+                {"reason": self.route.detail, "ts": now_ms()}, room_id)
             self._told.add(room_id)
             log.info("%s told %s that it cannot read encrypted messages", ai, room_id)
 

@@ -26,6 +26,7 @@ class FeedOwners:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._feeds: dict[str, FeedRoom] = {}
+        self._rooms: dict[str, str] = {}  # owner -> room (every API post asks)
 
     async def feed_of(self, room_id: str) -> FeedRoom | None:
         feed = self._feeds.get(room_id)
@@ -43,7 +44,17 @@ class FeedOwners:
         return feed.owner if feed else None
 
     async def room_of(self, owner: str) -> str | None:
-        return await feed_rooms.room_of(self.db, owner)
+        room = self._rooms.get(owner)
+        if room is None:
+            room = await feed_rooms.room_of(self.db, owner)
+            if room:
+                if len(self._rooms) >= MAX_CACHED:
+                    self._rooms.clear()
+                self._rooms[owner] = room
+        return room
+
+    async def feeds_among(self, room_ids: list[str]) -> set[str]:
+        return await feed_rooms.feeds_among(self.db, room_ids)
 
     async def record(self, room_id: str, owner: str, bot: str) -> None:
         """A feed room just verified (created by our bot, or resolved on the owner's server)."""
@@ -52,3 +63,4 @@ class FeedOwners:
 
     def forget(self) -> None:
         self._feeds.clear()
+        self._rooms.clear()

@@ -22,6 +22,7 @@ from contextlib import AbstractAsyncContextManager
 from aiohttp import web
 from mautrix.util.async_db import Database
 
+from .. import metrics
 from ..db import txn
 from ..locks import KeyedLocks
 
@@ -156,6 +157,9 @@ def make_txn_guard(
             )
         if response.status == 200 and not marked:
             await txn.mark_processed(db, key)
+        if response.status == 200:
+            body = await request.read()
+            metrics.transaction_indexed(body.count(b'"origin_server_ts"'), body)
         return response
 
     return guard

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -14,6 +12,7 @@ from ..db import explore, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
+from .trending import Trending
 from .views import app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
@@ -26,47 +25,19 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 class Explore:
-    def __init__(self, db: Database, ids: Identities, trending_cache_seconds: int) -> None:
+    def __init__(self, db: Database, ids: Identities, trending: Trending) -> None:
         self.db = db
         self.ids = ids
-        self.trending_cache_seconds = trending_cache_seconds
-        # page size -> (valid until (monotonic), the window's end, the ranked keys)
-        self._trending: dict[int, tuple[float, int, list]] = {}
-        self._trending_lock = asyncio.Lock()
-
-    async def _live_trending_keys(self, limit: int) -> tuple[int, list]:
-        """The first page's ranking, shared by every viewer for trending_cache_seconds: it
-        aggregates every like of the last 24 hours (~150 ms at 200k posts); the posts' own
-        counts and the viewer's like are still read fresh."""
-        async with self._trending_lock:
-            cached = self._trending.get(limit)
-            if cached is not None and cached[0] > time.monotonic():
-                return cached[1], cached[2]
-            now = now_ms()
-            keys = await explore.trending_keys(self.db, now - DAY_MS, now, None, limit)
-            self._trending[limit] = (time.monotonic() + self.trending_cache_seconds, now, keys)
-            return now, keys
+        self.trending = trending
 
     @staticmethod
     def _decode(cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
         return cursors.decode(cursor, shape)
 
-    async def trending_posts(self, viewer: str, cursor: str | None, limit: int,
-                             now: int | None = None) -> dict[str, Any]:
-        """Most liked in the 24 hours before `now` (fixed in the cursor, so pages agree)."""
-        position = self._decode(cursor, (int, int, int, str))
-        if position is None and now is None and self.trending_cache_seconds > 0:
-            now, keys = await self._live_trending_keys(limit + 1)
-        else:
-            now = position[0] if position else (now if now is not None else now_ms())
-            keys = await explore.trending_keys(self.db, now - DAY_MS, now,
-                                               position[1:] if position else None, limit + 1)
-        rows = await explore.posts_with_trend(self.db, viewer, keys)
-        return cursors.page(
-            rows, limit,
-            lambda r: {**post_view(r, self.ids.handle_of(r["author"])),
-                       "likes_24h": r["trend"]},
-            lambda r: (now, r["trend"], r["ts"], r["event_id"]))
+    async def trending_posts(self, viewer: str, cursor: str | None, limit: int
+                             ) -> dict[str, Any]:
+        """Most liked in the last 24 hours, from the ranking computed in the background."""
+        return await self.trending.page(viewer, cursor, limit)
 
     async def trending_apps(self, cursor: str | None, limit: int,
                             now: int | None = None) -> dict[str, Any]:

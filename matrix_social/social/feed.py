@@ -10,18 +10,30 @@ from ..db import cross_post_deliveries as deliveries
 from ..db import feed as feed_db
 from ..errors import NotFound
 from . import cursor as cursors
+from .feed_plan import FeedPlanner
 from .users import Users
 from .views import post_view
 
 
+def _key(row) -> tuple[int, str]:
+    return row["ts"], row["event_id"]
+
+
 class Feed:
-    def __init__(self, db: Database, users: Users) -> None:
+    def __init__(self, db: Database, users: Users, planner: FeedPlanner) -> None:
         self.db = db
         self.users = users
+        self.planner = planner
 
     async def page(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
-        rows = await feed_db.feed_page(self.db, viewer, cursors.decode(cursor), limit + 1)
-        page = cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
+        """The posts of her rooms (by the plan that fits her, feed_plan.py) and her own bridged
+        items, merged newest first; one cursor continues both."""
+        before = cursors.decode(cursor)
+        rows = await self.planner.page(viewer, before, limit + 1)
+        external = await feed_db.external_page(self.db, viewer, before, limit + 1)
+        if external:
+            rows = sorted([*rows, *external], key=_key, reverse=True)[:limit + 1]
+        page = cursors.page(rows, limit, self.view, _key)
         await self.with_cross_posts(viewer, page["items"])
         return page
 
@@ -51,7 +63,12 @@ class Feed:
             raise NotFound(f"No post {post_id!r}")
         return row
 
+    async def room_page(self, viewer: str, room_id: str, before: tuple[int, str] | None,
+                        limit: int) -> dict[str, Any]:
+        rows = await feed_db.room_posts(self.db, viewer, room_id, before, limit + 1)
+        return cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
+
     async def room_posts(self, viewer: str, room_id: str, limit: int,
                          kind: str | None = None) -> list[dict[str, Any]]:
-        return [self.view(row) for row in await feed_db.room_posts(self.db, viewer, room_id,
-                                                                    limit, kind)]
+        return [self.view(row) for row in await feed_db.room_posts(
+            self.db, viewer, room_id, None, limit, kind)]

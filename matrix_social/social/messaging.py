@@ -13,17 +13,18 @@ from ..content import compose
 from ..content.fields import clean_text
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..ids import Identities
-from ..matrix.dms import direct_map, is_encrypted, open_dm
+from ..matrix.dms import is_encrypted, open_dm
 from ..matrix.e2be_notices import UNENCRYPTED_DM, EncryptionNotices
 from ..matrix.e2be_route import EncryptionRoute
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
+from ..matrix.room_list import RoomLists
 from ..matrix.txn_ids import next_txn_id
+from . import cursor as cursors
 from .media import Media
 from .users import Users
 
 MAX_MEMBERS = 100
-MAX_CONVERSATIONS = 200
 ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client holds its keys, "
                      "so send from your client; the service will not send here as you.")
 
@@ -40,6 +41,7 @@ class Messaging:
         self.owners = owners
         self.media = media
         self.runner_template = runner_template
+        self.room_lists = RoomLists()
 
     async def _user(self, value: Any, field: str = "user") -> str:
         return await self.users.existing(value, field)
@@ -131,33 +133,27 @@ class Messaging:
                  for uid, info in sorted(joined.get("joined", {}).items())]
         return {"room_id": room_id, "members": items, "count": len(items)}
 
-    async def conversations(self, user: str) -> dict[str, Any]:
+    async def conversations(self, user: str, cursor: str | None,
+                            limit: int) -> dict[str, Any]:
+        """DMs and groups (every joined room but feed rooms), latest activity first, from the
+        user's /sync (matrix/room_list.py): one homeserver request per page."""
+        position = cursors.decode(cursor, (int, str))
         intent = await self.intents.for_user(user)
-        rooms = (await intent.get_joined_rooms())[:MAX_CONVERSATIONS]
-        direct = await direct_map(intent)
-        dm_with = {room: other for other, room_ids in direct.items() for room in room_ids}
-        items = []
-        for room_id in rooms:
-            if await self.owners.owner_of(room_id):
-                continue
-            page = await intent.api.request(Method.GET, Path.v3.rooms[room_id].messages,
-                                            query_params={"dir": "b", "limit": "1"})
-            last = (page.get("chunk") or [{}])[0]
-            name = await self._room_name(intent, room_id)
-            items.append({"room_id": room_id, "kind": "dm" if room_id in dm_with else "group",
-                          "with": dm_with.get(room_id), "name": name,
-                          "last_activity": last.get("origin_server_ts"),
-                          "encrypted": await is_encrypted(intent, RoomID(room_id))})
-        items.sort(key=lambda c: c["last_activity"] or 0, reverse=True)
-        return {"items": items}
-
-    async def _room_name(self, intent, room_id: str) -> str | None:
-        try:
-            content = await intent.api.request(
-                Method.GET, Path.v3.rooms[room_id].state["m.room.name"])
-        except MatrixRequestError:
-            return None
-        return content.get("name")
+        joined = await self.room_lists.get(intent)
+        feeds = await self.owners.feeds_among(list(joined.rooms))
+        dm_with = {room: other for other, room_ids in joined.direct.items()
+                   for room in room_ids}
+        ordered = sorted(((r.last_activity or 0, r.room_id, r) for r in joined.rooms.values()
+                          if r.room_id not in feeds), reverse=True)
+        if position is not None:
+            ordered = [item for item in ordered if item[:2] < position]
+        return cursors.page(
+            ordered, limit,
+            lambda item: {"room_id": item[1], "kind": "dm" if item[1] in dm_with else "group",
+                          "with": dm_with.get(item[1]), "name": item[2].name,
+                          "last_activity": item[2].last_activity,
+                          "encrypted": item[2].encrypted},
+            lambda item: item[:2])
 
     async def send(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)

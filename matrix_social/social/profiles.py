@@ -20,12 +20,14 @@ from ..matrix.intents import Intents
 from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from ..matrix.user_directory import UserDirectory
+from . import cursor as cursors
 from .feed import Feed
 from .soul import parse_soul
 from .users import Users
 from .views import app_view
 
 RECENT_POSTS = 10
+PROFILE_APPS = 20
 # (user, the profile fields they changed), after PATCH /profile.
 ProfileUpdated = Callable[[str, list[str]], Awaitable[None]]
 # (viewer, AI user ID, the AI's feed room) -> more fields for an AI's profile.
@@ -55,6 +57,8 @@ class Profiles:
         displayname, avatar = await self.directory.profile(user_id)
         row = await profiles.full(self.db, user_id)
         is_ai = self.ids.is_ai(user_id) or await self._remote_ai(user_id, room_id)
+        posts = await self.feed.room_page(viewer, room_id, None, RECENT_POSTS)
+        published = await self._apps_page(user_id, None, PROFILE_APPS)
         view: dict[str, Any] = {
             "user_id": user_id,
             "handle": self.ids.handle_of(user_id),
@@ -68,9 +72,10 @@ class Profiles:
             "followers_count": await follows.count_followers(self.db, room_id),
             "following_count": await follows.count_following(self.db, user_id),
             "following": await follows.is_following(self.db, room_id, viewer),
-            "apps": [app_view(a, self.ids.handle_of(a["author"]))
-                     for a in await apps.by_author(self.db, user_id)],
-            "recent_posts": await self.feed.room_posts(viewer, room_id, RECENT_POSTS),
+            "apps": published["items"],
+            "apps_next_cursor": published["next_cursor"],
+            "recent_posts": posts["items"],
+            "recent_posts_next_cursor": posts["next_cursor"],
         }
         if is_ai:
             owner = self.ids.ai_owner(user_id)
@@ -81,6 +86,24 @@ class Profiles:
             if self.ai_extras is not None:
                 view.update(await self.ai_extras(viewer, user_id, room_id))
         return view
+
+    async def posts(self, viewer: str, handle: str, cursor: str | None,
+                    limit: int) -> dict[str, Any]:
+        """A profile's posts, newest first (the profile itself holds the first page)."""
+        user_id = await self.users.resolve(handle)
+        room_id = await self.feed_rooms.ensure(user_id)
+        return await self.feed.room_page(viewer, room_id, cursors.decode(cursor), limit)
+
+    async def apps(self, handle: str, cursor: str | None, limit: int) -> dict[str, Any]:
+        """A profile's published apps by slug (the profile itself holds the first page)."""
+        user_id = await self.users.resolve(handle)
+        after = cursors.decode(cursor, (str,))
+        return await self._apps_page(user_id, after[0] if after else None, limit)
+
+    async def _apps_page(self, user_id: str, after: str | None, limit: int) -> dict[str, Any]:
+        rows = await apps.by_author(self.db, user_id, after, limit + 1)
+        return cursors.page(rows, limit, lambda a: app_view(a, self.ids.handle_of(a["author"])),
+                            lambda a: (a["slug"],))
 
     async def _remote_ai(self, user_id: str, room_id: str) -> bool:
         """Another server says in its feed room's state whether the feed is an AI's."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from ... import metrics
 from ...db import quarantine
 from .failures import describe
 
@@ -26,6 +27,7 @@ class Quarantine:
         first = await quarantine.get(self.db, str(raw.get("event_id"))) is None
         await quarantine.record(self.db, raw, reason)
         self.recorded += 1
+        metrics.event_quarantined(type(error).__name__)
         if first:
             log.warning("Quarantined event %s (%s) from %s in %s: %s", raw.get("event_id"),
                         raw.get("type"), raw.get("sender"), raw.get("room_id"), reason)
