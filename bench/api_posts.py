@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from matrix_social.social.posts import text_content
+from matrix_social.content.compose import text_content
 
 CONCURRENCY = 8
 ROUNDS = 2

@@ -12,11 +12,11 @@ import asyncpg
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from matrix_social.matrix.ingest_batch import IngestBatch
 from mautrix.util.async_db import Database
 
 from matrix_social.db import comments, likes, posts, upgrade_table
 from matrix_social.db.posts import PostRow
+from matrix_social.matrix.ingest.writer import IndexWriter
 
 from .harness import PostgresDatabase
 
@@ -28,25 +28,12 @@ COMMENTS = [f"$comment{i}" for i in range(4)]
 TABLES = ("post_like", "comment", "post", "post_count")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request, tmp_path):
-    postgres = PostgresDatabase() if request.param == "postgres" else None
-    if postgres:
-        await postgres.create()
-    url = postgres.url if postgres else f"sqlite:{tmp_path / 'counters.db'}"
-    database = Database.create(url, upgrade_table=upgrade_table)
-    await database.start()
-    try:
-        yield database
-    finally:
-        await database.stop()
-        if postgres:
-            await postgres.drop()
+ROOM = "!room:example.org"
 
 
 def _post(event_id: str, repost_of: str | None) -> PostRow:
     kind = "repost" if repost_of else "text"
-    return PostRow(event_id, "!room:example.org", "@author:example.org", kind, "body",
+    return PostRow(event_id, ROOM, "@author:example.org", kind, "body",
                    {"body": "body"}, 1, None, repost_of)
 
 
@@ -74,7 +61,7 @@ async def _apply(db: Database, op: tuple) -> None:
     if kind == "post":
         await posts.upsert(db, _post(op[1], op[2] if op[2] != op[1] else None))
     elif kind == "like":
-        await likes.upsert(db, op[1], op[2], op[3], 1)
+        await likes.upsert(db, op[1], op[2], ROOM, op[3], 1)
     elif kind == "comment":
         await comments.upsert(db, op[1], op[2], "!room:example.org", "@c:example.org", "hi",
                               None, 1)
@@ -85,15 +72,14 @@ async def _apply(db: Database, op: tuple) -> None:
     elif kind == "delete_post":
         await posts.delete_own(db, op[1], "@author:example.org")
     else:
-        batch = IngestBatch(db)
+        batch = IndexWriter(db, batching=True)
         for sub in op[1]:
             if sub[0] == "post":
-                batch.posts.append(_post(sub[1], sub[2] if sub[2] != sub[1] else None))
+                await batch.post(_post(sub[1], sub[2] if sub[2] != sub[1] else None))
             elif sub[0] == "like":
-                batch.likes.append((sub[1], sub[2], sub[3], 1))
+                await batch.like(sub[1], sub[2], ROOM, sub[3], 1)
             else:
-                batch.comments.append((sub[1], sub[2], "!room:example.org", "@c:example.org",
-                                       "hi", None, 1))
+                await batch.comment(sub[1], sub[2], ROOM, "@c:example.org", "hi", None, 1)
         await batch.flush()
 
 
@@ -161,18 +147,19 @@ async def test_counters_equal_fresh_counts_after_any_ingest(db):
 
 async def test_second_like_by_the_same_user_and_removing_one_of_two(db):
     await posts.upsert(db, _post("$p", None))
-    await likes.upsert(db, "$l1", "$p", "@a:x", 1)
-    await likes.upsert(db, "$l2", "$p", "@a:x", 2)
-    await likes.upsert(db, "$l3", "$p", "@b:x", 3)
-    await likes.upsert(db, "$l3", "$p", "@b:x", 3)  # the same event again: nothing changes
+    await likes.upsert(db, "$l1", "$p", ROOM, "@a:x", 1)
+    await likes.upsert(db, "$l2", "$p", ROOM, "@a:x", 2)
+    await likes.upsert(db, "$l3", "$p", ROOM, "@b:x", 3)
+    await likes.upsert(db, "$l3", "$p", ROOM, "@b:x", 3)  # the same event again: no change
     likes_of = "SELECT likes FROM post_count WHERE post_id = '$p'"
     assert await db.fetchval(likes_of) == 2
     await likes.delete(db, "$l1")
     assert await db.fetchval(likes_of) == 2
     await likes.delete(db, "$l2")
     assert await db.fetchval(likes_of) == 1
-    batch = IngestBatch(db)
-    batch.likes += [("$l4", "$p", "@c:x", 4), ("$l5", "$p", "@c:x", 5), ("$l6", "$p", "@b:x", 6)]
+    batch = IndexWriter(db, batching=True)
+    for event_id, user, ts in (("$l4", "@c:x", 4), ("$l5", "@c:x", 5), ("$l6", "@b:x", 6)):
+        await batch.like(event_id, "$p", ROOM, user, ts)
     await batch.flush()
     assert await db.fetchval(likes_of) == 2
 
@@ -192,7 +179,7 @@ async def test_concurrent_writers_of_one_user_s_likes_keep_the_count(race):
         insert = "INSERT INTO post_like (event_id, post_id, user_id, ts) VALUES ($1, '$p', '@a', 1)"
         delete = "DELETE FROM post_like WHERE event_id = $1"
         # Another user's like first, so the counter row exists before the race.
-        await likes.upsert(db, "$other", "$p", "@z", 1)
+        await likes.upsert(db, "$other", "$p", ROOM, "@z", 1)
         if race != "two likes":
             await db.execute(insert.replace("$1", "'$old1'"))
         if race == "two unlikes":

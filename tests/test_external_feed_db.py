@@ -7,9 +7,16 @@ from __future__ import annotations
 from matrix_social.db import external_posts, external_shares, feed_rooms, posts
 from matrix_social.db.external_posts import ExternalPostRow
 from matrix_social.db.external_shares import ShareRow
-from matrix_social.db.feed import feed_page
 from matrix_social.db.posts import PostRow
+from matrix_social.social.feed import Feed
+from matrix_social.social.feed_plan import FeedPlanner
 from matrix_social.social.views import post_view
+
+
+async def feed_page(db, viewer: str, before, limit: int) -> list:
+    """Her feed's rows as the service merges them (posts by the planned query, her bridged
+    items by theirs)."""
+    return await Feed(db, None, FeedPlanner(db)).rows(viewer, before, limit)
 
 ALICE, BOB = "@alice:hs", "@bob:hs"
 BLOCK = {"kind": "text", "external": {"platform": "x", "id": "1", "url": "https://x.com/a/1"}}

@@ -66,13 +66,10 @@ class FeedRooms:
     async def ensure(self, owner: str, alias_missing: bool = False) -> RoomID:
         """The owner's feed room, created on first need, with the owner joined; for users of
         other servers, their own server's feed room, joined by the bot."""
-        known = self._local_rooms.get(owner)
-        if known is not None and not alias_missing:
-            return known
         async with self._locks.hold(owner):
             room_id = await self.owners.room_of(owner)
             if room_id:
-                return self._remember(owner, RoomID(room_id))
+                return RoomID(room_id)
             if not self.ids.local_localpart(owner):
                 return await self.remote.attach(owner)
             room_id = None if alias_missing else await self._resolve_alias(owner)
@@ -80,14 +77,7 @@ class FeedRooms:
                 room_id = await self._create(owner)
             await self.owners.record(room_id, owner, self.bot.mxid)
             await self._join_owner(room_id, owner)
-            return self._remember(owner, room_id)
-
-    def _remember(self, owner: str, room_id: RoomID) -> RoomID:
-        if self.ids.local_localpart(owner):
-            if len(self._local_rooms) >= 100_000:
-                self._local_rooms.clear()
-            self._local_rooms[owner] = room_id
-        return room_id
+            return room_id
 
     async def _resolve_alias(self, owner: str) -> RoomID | None:
         try:

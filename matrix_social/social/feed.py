@@ -28,14 +28,17 @@ class Feed:
     async def page(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
         """The posts of her rooms (by the plan that fits her, feed_plan.py) and her own bridged
         items, merged newest first; one cursor continues both."""
-        before = cursors.decode(cursor)
-        rows = await self.planner.page(viewer, before, limit + 1)
-        external = await feed_db.external_page(self.db, viewer, before, limit + 1)
-        if external:
-            rows = sorted([*rows, *external], key=_key, reverse=True)[:limit + 1]
+        rows = await self.rows(viewer, cursors.decode(cursor), limit + 1)
         page = cursors.page(rows, limit, self.view, _key)
         await self.with_cross_posts(viewer, page["items"])
         return page
+
+    async def rows(self, viewer: str, before: tuple[int, str] | None, limit: int) -> list:
+        rows = await self.planner.page(viewer, before, limit)
+        external = await feed_db.external_page(self.db, viewer, before, limit)
+        if external:
+            rows = sorted([*rows, *external], key=_key, reverse=True)[:limit]
+        return rows
 
     async def with_cross_posts(self, viewer: str, views: list[dict[str, Any]]) -> None:
         """Her own posts carry their cross-posts' status (target, status, remote id, URL,
