@@ -135,3 +135,13 @@ def test_every_component_is_built_once_at_start_without_a_homeserver(tmp_path, m
     assert set(built) == set(all_components(Services))
     assert services.posts.feed is services.feed and services.feed.users is services.users
     assert services.responder.puppets is services.puppets is services.intents.puppets
+
+
+def test_every_module_has_a_docstring_and_a_line_in_the_architecture_doc():
+    listed = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative == "__main__.py":
+            continue
+        assert ast.get_docstring(ast.parse(path.read_text())), f"{relative} has no docstring"
+        assert f"- `{relative}`:" in listed, f"{relative} is missing from docs/architecture.md"
