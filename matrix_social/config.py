@@ -143,6 +143,8 @@ CHECKS: list[Check] = [
         _is_fernet_key(k) for k in v)), "a list of Fernet keys (32 bytes, url-safe base64)"),
     ("platforms.allow_loopback_instances", _is_bool, "true or false"),
     ("platforms.media_url_ttl_seconds", _is_positive_int, "a number of seconds"),
+    ("platforms.delivery_retry_seconds", lambda v: isinstance(v, int | float)
+     and not isinstance(v, bool) and v > 0, "a positive number of seconds"),
     ("platforms.mastodon_visibility", lambda v: v in ("public", "unlisted", "private", "direct"),
      "public, unlisted, private or direct"),
 ] + [
@@ -223,7 +225,8 @@ class Config(BaseBridgeConfig):
         copy("api.app_runner_url")
         copy("api.web_homeserver_url")
         for key in ("public_url", "token_keys", "allow_loopback_instances",
-                    "media_url_ttl_seconds", "mastodon_visibility", *PLATFORMS):
+                    "media_url_ttl_seconds", "delivery_retry_seconds", "mastodon_visibility",
+                    *PLATFORMS):
             copy(f"platforms.{key}")
         for key in ("backend", "http_url_template", "openai.base_url", "openai.model",
                     "openai.api_key", "timeout_seconds", "rate_limit_per_hour",

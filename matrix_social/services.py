@@ -362,7 +362,8 @@ class Services:
 
     @component
     def cross_poster(self) -> CrossPoster:
-        return CrossPoster(self.db, self.platforms, self.grants)
+        return CrossPoster(self.db, self.platforms, self.grants,
+                           retry_base_s=self.config["platforms.delivery_retry_seconds"])
 
     @component
     def platform_puppets(self) -> PlatformPuppets:

@@ -171,6 +171,40 @@ async def test_a_crash_mid_delivery_then_a_restart_posts_nothing_twice(stack):
         "x": tweets[0].id, "mastodon": toots[0].id}
 
 
+async def test_a_429_then_success_and_a_500_three_times_then_giving_up_visibly(stack):
+    fakes = stack.platforms
+    dan = await stack.register("dan")
+    await _connect_all(stack, dan, instagram=False)
+    fakes.mastodon.fail(429, path="/api/v1/statuses", method="POST", reset_in_s=1)
+    fakes.x.fail(500, times=3, path="/2/tweets", method="POST")
+    posted_before = len(fakes.x.published), len(fakes.mastodon.published)
+    post = await api_ok(stack, "POST", "/posts", dan, json={
+        "text": "through thick and thin", "cross_post": ["x", "mastodon"]})
+    settled = await _statuses(stack, dan, post["id"], {"x": "failed", "mastodon": "delivered"})
+    by_target = {c["target"]: c for c in settled["cross_posts"]}
+    assert by_target["x"]["attempts"] == 3 and "500" in by_target["x"]["last_error"]
+    assert not by_target["x"]["remote_id"]
+    assert by_target["mastodon"]["attempts"] == 2 and by_target["mastodon"]["remote_id"]
+    assert (len(fakes.x.published), len(fakes.mastodon.published)) == (
+        posted_before[0], posted_before[1] + 1)
+
+    # What a Matrix client sees in her feed room: the same outcome, with X's error.
+    client = stack.nio(dan)
+
+    async def in_matrix():
+        state = await client.room_get_state_event(
+            post["room_id"], "m.matrix_os.social.cross_posts", post["id"])
+        if not isinstance(state, RoomGetStateEventResponse):
+            return None
+        return {t: (v["status"], v["error"]) for t, v in state.content["targets"].items()}
+
+    await until_equal(in_matrix, {"x": ("failed", "X: HTTP 500"), "mastodon": ("delivered", None)},
+                      what="the cross-post state in Matrix")
+    room = await management_room(stack, dan)
+    said = await bot_said(stack, dan, room, "could not be published to X")
+    assert "HTTP 500" in said
+
+
 async def _at(fakes, count: int) -> bool:
     return fakes.x.stalled + fakes.mastodon.stalled >= count
 

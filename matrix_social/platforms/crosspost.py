@@ -27,7 +27,7 @@ from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, T
 from .base import OutgoingPost
 from .formatting import Preview
 from .grants import Grants
-from .polling import delivery_retry
+from .polling import DELIVERY_RETRY_S, delivery_retry
 from .registry import Platforms, account_of
 
 MAX_ATTEMPTS = 3
@@ -39,8 +39,10 @@ def idempotency_key(post_event_id: str, target: str) -> str:
 
 class CrossPoster:
     def __init__(self, db: Database, platforms: Platforms, grants: Grants,
-                 max_attempts: int = MAX_ATTEMPTS, rng: random.Random | None = None) -> None:
+                 max_attempts: int = MAX_ATTEMPTS, rng: random.Random | None = None,
+                 retry_base_s: float = DELIVERY_RETRY_S) -> None:
         self.db = db
+        self.retry_base_s = retry_base_s
         self.platforms = platforms
         self.grants = grants
         self.max_attempts = max_attempts
@@ -94,7 +96,7 @@ class CrossPoster:
             await deliveries.mark_refused(self.db, *key, _reason(e), now_ms())
         except (PlatformRateLimited, TransientError) as e:
             next_attempt = delivery_retry(claimed.attempts, e, now_ms(), self.max_attempts,
-                                          self.rng)
+                                          self.rng, self.retry_base_s)
             if next_attempt is None:
                 await deliveries.mark_failed(self.db, *key, _reason(e), now_ms())
             else:

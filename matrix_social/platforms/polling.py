@@ -21,10 +21,11 @@ from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
 from .base import FIRST_SYNC_LIMIT, PollHints
 
 __all__ = ["FIRST_SYNC_LIMIT", "Budget", "BUDGETS", "Schedule", "after_success", "after_error",
-           "backoff_s", "delivery_retry"]
+           "backoff_s", "delivery_retry", "DELIVERY_RETRY_S"]
 
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 6 * 3600.0
+DELIVERY_RETRY_S = 10.0  # a failed cross-post's first wait (platforms.delivery_retry_seconds)
 JITTER = 0.1  # ±10 % on regular intervals, so many accounts do not poll in lockstep
 
 
@@ -98,12 +99,14 @@ def after_error(platform: str, interval_s: float | None, failures: int, error: E
 
 
 def delivery_retry(attempts: int, error: Exception, now_ms: int, max_attempts: int = 3,
-                   rng: random.Random | None = None) -> int | None:
-    """When to try a cross-post again after its `attempts`-th attempt failed; None: give up."""
+                   rng: random.Random | None = None, base_s: float = DELIVERY_RETRY_S
+                   ) -> int | None:
+    """When to try a cross-post again after its `attempts`-th attempt failed (base_s, then
+    doubling, jittered); None: give up."""
     rng = rng or random.Random()
     if isinstance(error, AuthRevoked | Refused) or attempts >= max_attempts:
         return None
     until = getattr(error, "until_ms", None)
     if isinstance(error, PlatformRateLimited) and until and until > now_ms:
         return until + int(rng.uniform(1, 5) * 1000)
-    return now_ms + int(backoff_s(attempts, rng, base_s=10, cap_s=3600) * 1000)
+    return now_ms + int(backoff_s(attempts, rng, base_s=base_s, cap_s=3600) * 1000)

@@ -43,6 +43,7 @@ class PlatformFakes:
         return {
             "public_url": self.public_url, "token_keys": [self.token_key],
             "allow_loopback_instances": True,
+            "delivery_retry_seconds": 0.3,  # retries within the test, not ten seconds apart
             "x": {"client_id": "x-client", "client_secret": "x-secret", "api_base": x,
                   "authorize_base": x},
             "mastodon": {},
