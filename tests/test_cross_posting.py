@@ -1,6 +1,7 @@
 """Write once, publish everywhere, end to end: a post cross-posted to X, Mastodon and Instagram
 (through the real SDKs against the fakes), its status in the API and in Matrix, no echo, the
-deletion following, a crash mid-delivery without a duplicate, the preview and the default."""
+deletion following, a 429 then success and a 500 until giving up, a crash mid-delivery
+without a duplicate, the preview and the default."""
 
 from __future__ import annotations
 
