@@ -30,7 +30,7 @@ from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
 from .matrix.hygiene import FeedHygiene
-from .matrix.ingest import IndexRules, Ingest, Quarantine
+from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.management import ManagementRooms
@@ -144,8 +144,12 @@ class Services:
 
     @component
     def ingest(self) -> Ingest:
-        return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid),
-                      self.quarantine)
+        return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid,
+                                          self.follow_fence), self.quarantine)
+
+    @component
+    def follow_fence(self) -> FollowFence:
+        return FollowFence()
 
     @component
     def remote_feeds(self) -> RemoteFeeds:
@@ -253,7 +257,8 @@ class Services:
 
     @component
     def follows(self) -> Follows:
-        return Follows(self.db, self.ids, self.users, self.intents, self.feed_rooms)
+        return Follows(self.db, self.ids, self.users, self.intents, self.feed_rooms,
+                       self.follow_fence)
 
     @component
     def profiles(self) -> Profiles:

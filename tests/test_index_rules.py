@@ -225,6 +225,33 @@ async def test_bots_never_follow_and_a_join_to_like_is_no_follow(rules, db):
     assert [(r["room_id"], r["user_id"]) for r in follows] == [(ALICE_FEED, MALLORY)]
 
 
+async def test_a_member_event_older_than_our_own_follow_or_unfollow_never_undoes_it(rules, db):
+    rules, w = rules
+
+    def member(content: dict) -> dict:
+        return event("m.room.member", ALICE_FEED, BOB, content, state_key=BOB)
+
+    async def following() -> bool:
+        return await db.fetchval("SELECT COUNT(*) FROM follow WHERE user_id=$1", BOB) == 1
+
+    join, leave = {"membership": "join", ev.FOLLOW_FLAG: True}, {"membership": "leave"}
+    await rules.apply(member(join), w)
+    rules.fence.unfollowed(ALICE_FEED, BOB)  # the API is leaving; its row is gone already
+    await db.execute("DELETE FROM follow")
+    await rules.apply(member(join), w)  # an earlier join, late in the stream: skipped
+    assert not await following()
+    await rules.apply(member(leave), w)  # our own leave lifts the fence
+    await rules.apply(member(join), w)  # a later follow, from any client, counts
+    assert await following()
+
+    rules.fence.followed(ALICE_FEED, BOB)
+    await rules.apply(member(leave), w)  # older than our follow: skipped
+    assert await following()
+    await rules.apply(member(join), w)  # ours
+    await rules.apply(member(leave), w)  # a later leave counts again
+    assert not await following()
+
+
 async def test_an_app_with_a_state_key_that_is_not_a_slug_is_refused(rules, db):
     rules, w = rules
     with pytest.raises(MalformedEvent):

@@ -13,6 +13,7 @@ from ..clock import now_ms
 from ..db import follows
 from ..errors import InvalidInput, RemoteUnreachable
 from ..ids import Identities
+from ..matrix.ingest import FollowFence
 from ..matrix.intents import Intents
 from ..matrix.remote_feeds import REACH_TIMEOUT
 from ..matrix.rooms import FeedRooms
@@ -22,8 +23,9 @@ from .users import Users
 
 class Follows:
     def __init__(self, db: Database, ids: Identities, users: Users, intents: Intents,
-                 feed_rooms: FeedRooms) -> None:
+                 feed_rooms: FeedRooms, fence: FollowFence) -> None:
         self.db = db
+        self.fence = fence
         self.ids = ids
         self.users = users
         self.intents = intents
@@ -35,7 +37,12 @@ class Follows:
             raise InvalidInput("You cannot follow yourself")
         intent = await self.intents.for_user(user)
         if not await follows.is_following(self.db, room_id, user):
-            await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
+            self.fence.followed(room_id, user)
+            try:
+                await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
+            except BaseException:
+                self.fence.lift(room_id, user)
+                raise
             await follows.upsert_provisional(self.db, room_id, user, now_ms())
         return await self.status(user, target, room_id)
 
@@ -43,7 +50,12 @@ class Follows:
         target, room_id = await self._target(handle)
         if await follows.is_following(self.db, room_id, user):
             intent = await self.intents.for_user(user)
-            await intent.leave_room(room_id)
+            self.fence.unfollowed(room_id, user)
+            try:
+                await intent.leave_room(room_id)
+            except BaseException:
+                self.fence.lift(room_id, user)
+                raise
             await follows.delete(self.db, room_id, user)
         return await self.status(user, target, room_id)
 

@@ -35,6 +35,7 @@ from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
 from ..feed_owners import FeedOwners, FeedRoom
+from .follow_fence import FollowFence
 from .writer import IndexWriter
 
 log = logging.getLogger("matrix_social.ingest")
@@ -45,10 +46,12 @@ MAX_LOGGED = 10_000
 
 
 class IndexRules:
-    def __init__(self, ids: Identities, owners: FeedOwners, bot: str) -> None:
+    def __init__(self, ids: Identities, owners: FeedOwners, bot: str,
+                 fence: FollowFence | None = None) -> None:
         self.ids = ids
         self.owners = owners
         self.bot = bot
+        self.fence = fence or FollowFence()
         self._logged: set[tuple[str, str]] = set()
 
     async def apply(self, raw: dict[str, Any], w: IndexWriter) -> None:
@@ -100,14 +103,13 @@ class IndexRules:
             return
         if user_id in (feed.bot, self.bot):
             return  # the feed's bot and ours read the room; they never follow it
-        if membership != "join":
-            await w.write(follows.delete, room_id, user_id)
-            return
         flag = content.get(ev.FOLLOW_FLAG)
         prev = ((raw.get("unsigned") or {}).get("prev_content") or {}).get("membership")
-        if flag is False:
-            await w.write(follows.delete, room_id, user_id)
-        elif flag is True or prev != "join":
+        if membership != "join" or flag is False:
+            if self.fence.passes(room_id, user_id, follows=False):
+                await w.write(follows.delete, room_id, user_id)
+        elif (flag is True or prev != "join") and self.fence.passes(room_id, user_id,
+                                                                    follows=True):
             await w.write(follows.upsert, room_id, user_id, raw["origin_server_ts"])
 
     # --- messages: posts, comments, edits ---------------------------------------------------

@@ -1,0 +1,51 @@
+"""Our own follows and unfollows, until their member events come back through the stream.
+
+The API writes a follow (or removes it) as soon as the homeserver accepted the join (or the
+leave), without waiting for the event. A member event sent *before* it may still be on its way
+in a transaction: applied after our write, it would undo it for a moment (a follower counted
+after she unfollowed). The homeserver delivers a room's events in order, so until our own
+member event arrives, any member event of that user in that room is older than our action and
+is skipped; ours clears the fence. The fence goes up before the request (our event may come
+back before the homeserver's answer does). No clocks are compared. A fence whose event never comes
+(the homeserver lost it) lapses after FENCE_MS.
+"""
+
+from __future__ import annotations
+
+import time
+
+FENCE_MS = 10 * 60 * 1000
+MAX_FENCES = 10_000
+
+
+class FollowFence:
+    def __init__(self) -> None:
+        self._fences: dict[tuple[str, str], tuple[bool, float]] = {}
+
+    def followed(self, room_id: str, user_id: str) -> None:
+        self._set(room_id, user_id, True)
+
+    def unfollowed(self, room_id: str, user_id: str) -> None:
+        self._set(room_id, user_id, False)
+
+    def lift(self, room_id: str, user_id: str) -> None:
+        """Our join or leave failed: nothing of ours is on its way."""
+        self._fences.pop((room_id, user_id), None)
+
+    def passes(self, room_id: str, user_id: str, follows: bool) -> bool:
+        """Whether a member event saying `follows` may change the index. The event that
+        matches our own action passes and lifts the fence; an opposite one is older: skipped."""
+        key = (room_id, user_id)
+        fence = self._fences.get(key)
+        if fence is None:
+            return True
+        ours, since = fence
+        if ours == follows or (time.monotonic() - since) * 1000 > FENCE_MS:
+            del self._fences[key]
+            return True
+        return False
+
+    def _set(self, room_id: str, user_id: str, follows: bool) -> None:
+        if len(self._fences) >= MAX_FENCES:
+            self._fences.clear()
+        self._fences[(room_id, user_id)] = (follows, time.monotonic())
