@@ -18,13 +18,15 @@ const READS = {
 };
 
 function statusWords(connection, name) {
-  if (connection.status === "ok") return { cls: "ok", words: "Working" };
+  if (connection.status === "ok") return { cls: "ok", label: "Working", detail: null };
   if (connection.status === "broken") {
-    const reason = connection.status_reason || `${name} no longer accepts this connection`;
-    return { cls: "broken", words: `Not working: ${reason}. Nothing is read from ${name} and `
-      + `nothing is published there until you connect again.` };
+    const reason = (connection.status_reason || `${name} no longer accepts this connection`)
+      .replace(/[.\s]+$/, "");
+    return { cls: "broken", label: "Not working",
+      detail: `: ${reason}. Nothing is read from ${name} and nothing is published there until `
+        + "you connect again." };
   }
-  return { cls: "other", words: `Status: ${connection.status}` };
+  return { cls: "other", label: `Status: ${connection.status}`, detail: null };
 }
 
 function accountLine(connection) {
@@ -71,7 +73,7 @@ export async function render(ctx, shared) {
     const itemStatus = h("div", { class: "post-status", role: "status" });
     const panel = h("div", { class: "post-panel" });
     const showError = (error) => fill(itemStatus, errorBox(error));
-    const { cls, words } = statusWords(connection, name);
+    const { cls, label, detail } = statusWords(connection, name);
 
     const share = h("input", { type: "checkbox", id: uid("share"), name: "share_with_followers",
       checked: connection.share_with_followers === true });
@@ -139,7 +141,7 @@ export async function render(ctx, shared) {
       h("h3", { id: titleId }, name),
       accountLine(connection),
       h("p", { class: `connection-status connection-${cls}` },
-        h("strong", {}, words), " · ",
+        h("strong", {}, label), detail, " · ",
         connection.last_sync ? ["Last read ", timeEl(connection.last_sync)] : "Not read yet"),
       h("p", { class: "hint" }, READS[connection.platform] || ""),
       h("div", { class: "switch-row" }, share,
