@@ -669,6 +669,15 @@ async def test_every_section_has_no_serious_axe_violations_and_screenshots(web_s
                  alice)
     await api_ok(web_stack, "POST", "/activity", alice, json={
         "kind": "game_score", "data": {"game": "chess", "score": 1200, "duration": 720}})
+    # A connected account, cross-post defaults and a cross-posted post: Settings' connected
+    # accounts and defaults, the composer's picker and the post's per-target status.
+    mastodon = web_stack.platforms.mastodon
+    mastodon.oauth.authorizing_user = mastodon.add_account(f"alice{time.time_ns() % 10**6}")
+    await connect(web_stack, alice, "mastodon", mastodon.base_url)
+    await api_ok(web_stack, "PUT", "/settings/cross_post", alice,
+                 json={"cross_post_default": ["mastodon"]})
+    await api_ok(web_stack, "POST", "/posts", alice, json={"text": "Here and on Mastodon too",
+                                                           "cross_post": ["mastodon"]})
     problems = {}
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         async with person(browser, web_stack, alice, viewport) as a:

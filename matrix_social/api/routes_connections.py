@@ -16,8 +16,12 @@ from .params import json_object, optional_json_object
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>{title}</h1><p>{message}</p></main></body></html>
+<body><main><h1>{title}</h1><p>{message}</p>
+<p><a href="{back}">Back to your settings in Social</a></p></main></body></html>
 """
+# From /api/social/connections/{platform}/callback to the web app's Settings (/social/settings),
+# relative so that a public_url with a path prefix still leads there.
+_BACK = "../../../../social/settings#connections"
 _HEADERS = {"Content-Security-Policy": "default-src 'none'", "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
@@ -31,8 +35,8 @@ def callback_response(request: web.Request, outcome: CallbackOutcome) -> web.Res
         return web.Response(status=status, content_type="application/json",
                             text=json.dumps(body), headers=_HEADERS)
     title = "Connected" if outcome.ok else "Not connected"
-    return web.Response(status=status, content_type="text/html", headers=_HEADERS,
-                        text=_PAGE.format(title=title, message=html.escape(outcome.message)))
+    page = _PAGE.format(title=title, message=html.escape(outcome.message), back=_BACK)
+    return web.Response(status=status, content_type="text/html", headers=_HEADERS, text=page)
 
 
 def add_connection_routes(app: web.Application, auth: Authenticator,

@@ -58,7 +58,10 @@ export async function render(ctx, container) {
   const sentinel = h("div", { class: "sentinel", "aria-hidden": "true" });
   const liveError = h("div", { class: "live-error" });
   container.append(heading,
-    composer(ctx, (post) => posts.prepend([post])),
+    composer(ctx, (post) => {
+      posts.prepend([post]);
+      if (status.textContent.startsWith("Your feed is empty")) status.textContent = "";
+    }),
     liveError, posts.el, status, more, sentinel);
 
   let cursor = null;

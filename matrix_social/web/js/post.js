@@ -14,6 +14,60 @@ const PLATFORMS = {
   instagram: { name: "Instagram", mark: "IG" },
 };
 
+/** "X", "Mastodon"… for a platform key. */
+export function platformName(key) {
+  const platform = PLATFORMS[String(key || "").toLowerCase()];
+  return platform ? platform.name : String(key || "another platform");
+}
+
+/** A cross-post's status in words (docs/platforms.md, Cross-posting). */
+export function deliveryWords(delivery) {
+  const error = delivery.last_error || "";
+  const attempts = delivery.attempts || 0;
+  switch (delivery.status) {
+    case "pending":
+      return attempts ? `Waiting to try again (${attempts} ${attempts === 1 ? "attempt" : "attempts"}`
+        + ` so far${error ? `: ${error}` : ""})` : "Waiting to be published";
+    case "sending": return "Being published…";
+    case "delivered": return "Published";
+    case "failed": return `Failed after ${attempts} ${attempts === 1 ? "attempt" : "attempts"}`
+      + `${error ? `: ${error}` : ""}`;
+    case "refused": return `Not published: ${error || "the platform did not take it"}`;
+    case "deleted": return "Deleted there too";
+    default: return String(delivery.status || "unknown");
+  }
+}
+
+const FINAL_DELIVERY = new Set(["delivered", "failed", "refused", "deleted"]);
+const TARGET_ORDER = ["x", "mastodon", "instagram"];
+
+/** Platform keys in the order the app shows them everywhere: X, Mastodon, Instagram. */
+export function byTarget(a, b) {
+  const rank = (key) => (TARGET_ORDER.includes(key) ? TARGET_ORDER.indexOf(key) : 99);
+  return rank(a) - rank(b);
+}
+
+/** Where your own post was also published, and how that went (only on your own posts). */
+function crossPostBlock(deliveries) {
+  if (!Array.isArray(deliveries) || !deliveries.length) return null;
+  const titleId = uid("cross-posts");
+  const ordered = [...deliveries].sort((a, b) => byTarget(a.target, b.target));
+  return h("div", { class: "cross-posts" },
+    h("p", { class: "cross-posts-title", id: titleId }, "On other platforms"),
+    h("ul", { "aria-labelledby": titleId }, ordered.map((d) => {
+      const name = platformName(d.target);
+      return h("li", { class: `cross-post cross-post-${String(d.status).replace(/[^a-z]/g, "")}`,
+        dataset: { target: d.target, status: d.status } },
+      h("strong", {}, name), `: ${deliveryWords(d)}`,
+      d.status === "delivered" && isHttpUrl(d.url)
+        ? [" · ", externalLink(d.url, `View on ${name}`)] : null);
+    })));
+}
+
+function deliveriesKey(deliveries) {
+  return JSON.stringify((deliveries || []).map((d) => [d.target, d.status, d.attempts, d.url]));
+}
+
 export function avatar(ctx, person, size = 40) {
   const name = person.display_name || person.handle || person.user_id || "?";
   const img = h("span", { class: "avatar", style: null, "aria-hidden": "true" },
@@ -178,6 +232,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
   const thread = h("section", { class: "thread", hidden: true, "aria-label": "Comments" });
   const panel = h("div", { class: "post-panel" });
   const status = h("div", { class: "post-status", role: "status" });
+  const crossPosts = h("div", {});
 
   function showError(error) {
     fill(status, errorBox(error));
@@ -194,6 +249,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
       : postBody(ctx, p);
     fill(head, authorLine(ctx, p));
     append(clear(body), [heading, content]);
+    fill(crossPosts, crossPostBlock(p.cross_posts));
     updateCounts(p);
   }
 
@@ -385,7 +441,7 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
     actions.append(deleteButton);
   }
 
-  article.append(head, body, actions, panel, status, thread);
+  article.append(head, body, crossPosts, actions, panel, status, thread);
   paint();
   return {
     el: article,
@@ -393,9 +449,16 @@ export function postCard(ctx, post, { onDelete, onRepost } = {}) {
     update(fresh) {
       const editedNow = fresh.edited_at !== current.edited_at;
       const newComments = fresh.counts.comments !== current.counts.comments;
+      const before = new Map((current.cross_posts || []).map((d) => [d.target, d.status]));
+      const deliveriesMoved = deliveriesKey(fresh.cross_posts) !== deliveriesKey(current.cross_posts);
       current = { ...fresh };
       if (editedNow) paint();
       else updateCounts(current);
+      if (deliveriesMoved && !editedNow) fill(crossPosts, crossPostBlock(current.cross_posts));
+      const settled = (deliveriesMoved ? current.cross_posts || [] : [])
+        .filter((d) => FINAL_DELIVERY.has(d.status) && before.get(d.target) !== d.status)
+        .map((d) => `${platformName(d.target)}: ${deliveryWords(d)}`);
+      if (settled.length) ctx.announce(`Your post on ${settled.join("; ")}`);
       if (!thread.hidden && newComments && !thread.contains(document.activeElement)) loadThread();
     },
   };

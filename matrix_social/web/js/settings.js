@@ -7,6 +7,8 @@ import { sharedState } from "./settings/shared.js";
 const PARTS = [
   ["Activity sharing", () => import("./settings/sharing.js")],
   ["Auto-post drafts", () => import("./settings/drafts.js")],
+  ["Connected accounts", () => import("./settings/connections.js")],
+  ["Cross-post defaults", () => import("./settings/crosspost.js")],
   ["Your apps", () => import("./settings/apps.js")],
   ["Your AI and account", () => import("./settings/account.js")],
 ];
@@ -30,5 +32,12 @@ export async function render(ctx, container) {
   status.remove();
   container.append(...sections.flat());
   container.dataset.ready = "true";
+  // Back from a platform's login page (its callback page links to #connections): go there.
+  const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+  if (target) {
+    const heading = target.querySelector("[tabindex='-1']") || target;
+    heading.scrollIntoView();
+    heading.focus({ preventScroll: true });
+  }
   return () => shared.stop();
 }

@@ -1,6 +1,8 @@
 // What the parts of Settings share: the activity-sharing settings (loaded once, saved through
-// the API) and news from one part to the others ("settings" when they change, "activity" when
-// something that may have made a draft happened on this page).
+// the API), the connected accounts (GET /connections, loaded once, reloaded when one changes)
+// and news from one part to the others ("settings" when they change, "activity" when
+// something that may have made a draft happened on this page, "connections" when the list of
+// connected accounts changed).
 
 export function browserTimeZone() {
   try {
@@ -14,6 +16,7 @@ export function sharedState(ctx) {
   const listeners = new Map();
   let current = null;
   let loading = null;
+  let connecting = null;
   let stopped = false;
 
   function emit(name, detail) {
@@ -41,6 +44,16 @@ export function sharedState(ctx) {
       return remember(await ctx.api.put("/settings/social-config", file));
     },
     exportFile: () => ctx.api.get("/settings/social-config"),
+    /** {connections, available} as GET /connections answers; `fresh` asks again. */
+    connections({ fresh = false } = {}) {
+      if (!connecting || fresh) {
+        const asked = ctx.api.get("/connections");
+        connecting = asked;
+        asked.then((list) => { if (connecting === asked) emit("connections", list); },
+          () => { if (connecting === asked) connecting = null; });
+      }
+      return connecting;
+    },
     on(name, listener) {
       if (!listeners.has(name)) listeners.set(name, []);
       listeners.get(name).push(listener);
