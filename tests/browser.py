@@ -108,3 +108,16 @@ async def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def check_both_widths(page, name: str) -> None:
+    """No serious axe violation and no sideways scrolling, on a desktop and at phone width; a
+    screenshot of each (`{name}-desktop`, `{name}-phone`). The page ends at desktop width."""
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        await page.set_viewport_size(viewport)
+        assert await axe_violations(page) == [], f"{name} at {label}"
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{name} scrolls sideways at {label}: {width}"
+        await page.evaluate("window.scrollTo(0, 0)")
+        await screenshot(page, f"{name}-{label}")
+    await page.set_viewport_size(DESKTOP)

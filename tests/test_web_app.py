@@ -20,7 +20,16 @@ import pytest
 from nio import RoomCreateResponse, RoomPreset
 from PIL import Image
 
-from .browser import DESKTOP, PHONE, PageWatch, axe_violations, launch, require_browser, screenshot
+from .browser import (
+    DESKTOP,
+    PHONE,
+    PageWatch,
+    axe_violations,
+    check_both_widths,
+    launch,
+    require_browser,
+    screenshot,
+)
 from .harness import Stack, User, api_ok, eventually, wait_joined
 from .platform_steps import connect
 
@@ -583,14 +592,7 @@ async def test_auto_post_drafts_preview_edit_publish_and_discard(web_stack, brow
         assert f"{when.astimezone(ZoneInfo('Asia/Tokyo')):%H:%M}" not in schedule, schedule
 
         # Accessible and readable with drafts present, on a desktop and at phone width.
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            await a.set_viewport_size(viewport)
-            assert await axe_violations(a) == [], label
-            width = await a.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"], f"settings scrolls sideways at {label}: {width}"
-            await a.evaluate("window.scrollTo(0, 0)")
-            await screenshot(a, f"settings-drafts-{label}")
-        await a.set_viewport_size(DESKTOP)
+        await check_both_widths(a, "settings-drafts")
 
         # Edit (then it waits for the user), publish: it is in the feed with its app card.
         await app_draft.get_by_role("button", name="Edit").click()

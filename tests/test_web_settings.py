@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from .browser import ARTIFACTS, DESKTOP, PHONE, axe_violations, screenshot
+from .browser import ARTIFACTS, DESKTOP, PHONE, axe_violations, check_both_widths, screenshot
 from .harness import api_ok, eventually
 from .platform_steps import connect, connection, db
 from .test_web_app import browser, open_settings, person, post_card  # noqa: F401 (fixture)
@@ -135,14 +135,7 @@ async def test_connect_share_defaults_compose_preview_publish_and_disconnect(sta
             "cross_post_default": ["x", "mastodon"]}
 
         # Accessible and readable with connections present, on a desktop and at phone width.
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            await a.set_viewport_size(viewport)
-            assert await axe_violations(a) == [], label
-            width = await a.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"], f"settings scrolls sideways at {label}: {width}"
-            await a.evaluate("window.scrollTo(0, 0)")
-            await screenshot(a, f"settings-connections-{label}")
-        await a.set_viewport_size(DESKTOP)
+        await check_both_widths(a, "settings-connections")
 
         # The composer offers the connected targets, ticked from the defaults.
         await a.get_by_role("link", name="Feed", exact=True).click()
