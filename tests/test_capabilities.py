@@ -11,13 +11,21 @@ CAPABILITIES = ("appservice_ping", "ephemeral_events", "to_device_events",
 
 async def settled_health(stack) -> dict:
     """GET /health once the capability check and the encryption route have concluded."""
+    seen: list[dict] = []
+
     async def concluded():
         status, body = await api(stack, "GET", "/health")
         assert status == 200, body
+        seen[:] = [body]
         pending = [k for k in CAPABILITIES if body["capabilities"][k]["status"] == "pending"]
         return body if not pending and body["encryption"]["route"] != "pending" else None
 
-    return await eventually(concluded, timeout=30, what="capability check concluded")
+    # Each probe gives up within 20 s; a bridge the previous test restarted on a loaded
+    # machine may still be starting.
+    try:
+        return await eventually(concluded, timeout=60, what="capability check concluded")
+    except AssertionError:
+        raise AssertionError(f"capability check still pending: {seen}") from None
 
 
 def logged_lines(stack, lines: list[str]) -> list[str]:
