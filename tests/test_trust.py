@@ -90,6 +90,37 @@ async def test_feed_state_in_any_other_room_changes_nothing_and_the_stream_goes_
     await _post_indexed(stack, alice, "after a reindex")
 
 
+async def _operator(stack, *args: str) -> tuple[int, str, str]:
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "matrix_social", *args, "-c", str(stack.root / "config.yaml"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_a_malformed_post_is_quarantined_listed_and_retried_by_the_operator(stack):
+    mallory = await stack.register("mallory")
+    room = (await _post_indexed(stack, mallory, "my feed"))["room_id"]
+    bad = await stack.nio(mallory).room_send(room, "m.room.message", {
+        "msgtype": "m.text", "body": "x", ev.POST_BLOCK: {ev.POST_KIND: "text", "text": 5}})
+    assert isinstance(bad, RoomSendResponse), bad
+    after = await _post_indexed(stack, mallory, "the stream goes on")
+    feed = await api_ok(stack, "GET", f"/profile/{mallory.localpart}/posts", mallory)
+    assert bad.event_id not in [p["id"] for p in feed["items"]]
+    assert after["id"] in [p["id"] for p in feed["items"]]
+
+    code, out, err = await _operator(stack, "quarantine", "list")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if line.startswith(bad.event_id))
+    assert mallory.user_id in line and room in line and "attempts 1" in line, line
+    code, out, err = await _operator(stack, "quarantine", "retry", bad.event_id)
+    assert (code, out.strip()) == (1, f"{bad.event_id}: still quarantined"), (out, err)
+    code, _, err = await _operator(stack, "quarantine", "retry", "$not-there")
+    assert code == 2 and "not in quarantine" in err
+
+
 async def test_a_redaction_or_a_notice_cannot_remove_somebody_elses_post(stack):
     """Finding 4: a repost naming the victim's post as its notice, then deleted; a redaction
     of the victim's post sent from the attacker's own room."""

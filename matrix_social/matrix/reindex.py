@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -32,6 +33,7 @@ from .feed_owners import FeedOwners
 from .ingest import IndexRules, Ingest
 from .ingest.failures import describe, is_transient
 from .ingest.writer import IndexWriter
+from .remote_feeds import REACH_TIMEOUT
 
 log = logging.getLogger("matrix_social.reindex")
 PAGE = 500
@@ -110,9 +112,9 @@ class Reindexer:
         for room_id in sorted(candidates):
             try:
                 room = await self._verify(room_id)
-            except MatrixRequestError as e:
+            except (MatrixRequestError, TimeoutError) as e:
                 if room_id in known:
-                    progress.skipped[room_id] = f"could not be checked: {e}"
+                    progress.skipped[room_id] = f"could not be checked: {e or 'no answer'}"
                 continue
             if room is not None:
                 verified.append(room)
@@ -134,9 +136,14 @@ class Reindexer:
             return None
         alias = RoomAlias(f"#{self.prefix}{parts[0]}:{parts[1]}")
         try:
-            resolved = (await self.bot.resolve_room_alias(alias)).room_id
-        except MatrixRequestError:
-            return None
+            async with asyncio.timeout(REACH_TIMEOUT):  # no minute of retries per room
+                answer = await self.bot.api.request(
+                    Method.GET, Path.v3.directory.room[alias], retry_count=0)
+            resolved = answer.get("room_id")
+        except MatrixRequestError as e:
+            if e.http_status == 404:
+                return None  # nobody's feed: the owner's server maps the alias nowhere
+            raise  # the owner's server did not answer: unknown, so the room is skipped
         if resolved != room_id:
             log.warning("Reindex: %s claims to be %s's feed, but %s points to %s", room_id,
                         owner, alias, resolved)
