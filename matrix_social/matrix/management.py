@@ -20,6 +20,8 @@ from .encryption import RoomEncryption
 
 log = logging.getLogger("matrix_social.management")
 
+MAX_CACHED = 100_000
+
 
 class ManagementRooms:
     def __init__(self, az: AppService, db: Database, ids: Identities,
@@ -29,6 +31,7 @@ class ManagementRooms:
         self.ids = ids
         self.encryption = encryption
         self._locks = KeyedLocks()
+        self._known: dict[str, str | None] = {}  # user -> her room; every DM message asks
 
     async def bot_is_in(self, room_id: str) -> bool:
         return bool(await self.az.state_store.is_joined(RoomID(room_id), self.az.bot_mxid))
@@ -44,10 +47,15 @@ class ManagementRooms:
         return set(members) == {self.az.bot_mxid, UserID(user_id)}
 
     async def known_room(self, user_id: str) -> str | None:
-        return await management_rooms.get(self.db, user_id)
+        if user_id not in self._known:
+            if len(self._known) >= MAX_CACHED:
+                self._known.clear()
+            self._known[user_id] = await management_rooms.get(self.db, user_id)
+        return self._known[user_id]
 
     async def remember(self, user_id: str, room_id: str) -> None:
         await management_rooms.set(self.db, user_id, room_id, now_ms())
+        self._known[user_id] = room_id
 
     async def room_for(self, user_id: str) -> RoomID:
         """Her management room: the one she last used, else a new DM from the bot."""
@@ -56,7 +64,7 @@ class ManagementRooms:
             if known and await self._usable(known, user_id):
                 return RoomID(known)
             room_id, _ = await dms.open_dm(self.az.intent, user_id, encrypted=False)
-            await management_rooms.set(self.db, user_id, room_id, now_ms())
+            await self.remember(user_id, room_id)
             return room_id
 
     async def _usable(self, room_id: str, user_id: str) -> bool:

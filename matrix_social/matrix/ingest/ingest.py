@@ -8,6 +8,7 @@ unreachable or busy) fails the appservice transaction, so the homeserver resends
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -28,13 +29,9 @@ _batch: ContextVar[TransactionBatch | None] = ContextVar("ingest_batch", default
 
 
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
+    """JSON escapes every NUL as \\u0000 (C speed, a tenth of walking the event in Python); a
+    user who typed that text itself only costs the walk of without_nul, which changes nothing."""
+    return "\\u0000" in json.dumps(value, ensure_ascii=False)
 
 
 def without_nul(value: Any) -> Any:
