@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import regex
-from twitter_text import parse_tweet
-from twitter_text.extract_urls import extract_urls_with_indices
 
+from ..lazy_import import lazy_module
+
+twitter_text = lazy_module("twitter_text")
 X_LIMIT = 280
 MASTODON_DEFAULT_LIMIT = 500
 MASTODON_URL_LENGTH = 23
@@ -53,11 +54,11 @@ class Preview:
 
 
 def x_length(text: str) -> int:
-    return parse_tweet(text).weightedLength
+    return twitter_text.parse_tweet(text).weightedLength
 
 
 def mastodon_length(text: str, url_length: int = MASTODON_URL_LENGTH) -> int:
-    urls = extract_urls_with_indices(text, extract_urls_without_protocol=False)
+    urls = twitter_text.extract_urls_with_indices(text, extract_urls_without_protocol=False)
     total, position = 0, 0
     for url in urls:
         start, end = url["indices"]

@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from github import Auth, Github, GithubException, RateLimitExceededException
 
 from ..clock import now_ms
 from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
+from ..lazy_import import lazy_module
 from .base import (
     FIRST_SYNC_LIMIT,
     Account,
@@ -35,6 +35,8 @@ from .base import (
 from .headers import rate_hints, reset_ms, retry_after_ms
 from .net import DEFAULT_TIMEOUT
 from .oauth import OAuthEndpoints, OAuthFlow
+
+github = lazy_module("github")
 
 MAX_PAGES = 3  # GitHub keeps at most 300 events
 MAX_EXPANDED = 20  # compare / pull lookups per poll
@@ -60,12 +62,12 @@ def _ms(iso: str | None) -> int:
         return now_ms()
 
 
-def _map_error(e: GithubException) -> Exception:
+def _map_error(e: github.GithubException) -> Exception:
     headers = {str(k).lower(): str(v) for k, v in (e.headers or {}).items()}
     status = e.status
     if status == 401:
         return AuthRevoked("github", "GitHub refused the token (revoked or expired)")
-    if status == 429 or isinstance(e, RateLimitExceededException) or (
+    if status == 429 or isinstance(e, github.RateLimitExceededException) or (
             status == 403 and headers.get("x-ratelimit-remaining") == "0"):
         until = retry_after_ms(headers) or reset_ms(headers.get("x-ratelimit-reset")) or 0
         return PlatformRateLimited("github", until, "GitHub rate limit")
@@ -105,9 +107,9 @@ class GitHubAdapter(PlatformAdapter):
     async def revoke(self, token: TokenSet) -> bool:
         """DELETE /applications/{client_id}/grant: removes the app's authorization."""
         def call() -> None:
-            g = Github(base_url=self.settings.api_base.rstrip("/"), retry=None,
+            g = github.Github(base_url=self.settings.api_base.rstrip("/"), retry=None,
                        timeout=int(self.settings.timeout_s),
-                       auth=Auth.Login(self.settings.client_id, self.settings.client_secret))
+                       auth=github.Auth.Login(self.settings.client_id, self.settings.client_secret))
             try:
                 g.requester.requestJsonAndCheck(
                     "DELETE", f"/applications/{self.settings.client_id}/grant",
@@ -120,20 +122,20 @@ class GitHubAdapter(PlatformAdapter):
 
     # --- PyGithub ----------------------------------------------------------------------------
 
-    def _github(self, token: TokenSet) -> Github:
-        return Github(base_url=self.settings.api_base.rstrip("/"), retry=None,
+    def _github(self, token: TokenSet) -> github.Github:
+        return github.Github(base_url=self.settings.api_base.rstrip("/"), retry=None,
                       timeout=int(self.settings.timeout_s), per_page=100, lazy=True,
-                      auth=Auth.Token(token.access_token))
+                      auth=github.Auth.Token(token.access_token))
 
     async def _run(self, work: Callable[[], Any]) -> Any:
         try:
             return await asyncio.to_thread(work)
-        except GithubException as e:
+        except github.GithubException as e:
             raise _map_error(e) from None
         except (requests.ConnectionError, requests.Timeout) as e:
             raise TransientError("github", f"GitHub unreachable: {type(e).__name__}") from None
 
-    async def _call(self, token: TokenSet, work: Callable[[Github], Any]) -> Any:
+    async def _call(self, token: TokenSet, work: Callable[[github.Github], Any]) -> Any:
         def blocking() -> Any:
             g = self._github(token)
             try:
@@ -144,7 +146,7 @@ class GitHubAdapter(PlatformAdapter):
         return await self._run(blocking)
 
     async def whoami(self, token: TokenSet) -> Account:
-        def me(g: Github) -> dict[str, Any]:
+        def me(g: github.Github) -> dict[str, Any]:
             _, data = g.requester.requestJsonAndCheck("GET", "/user")
             return data
 
@@ -163,7 +165,7 @@ class GitHubAdapter(PlatformAdapter):
         last_id = int(cursor["last_id"]) if cursor.get("last_id") else (None if first else 0)
         path = f"/users/{account.handle}/events/public"
 
-        def read(g: Github) -> tuple[list[dict], str | None, PollHints, list[Item]]:
+        def read(g: github.Github) -> tuple[list[dict], str | None, PollHints, list[Item]]:
             headers, data = g.requester.requestJsonAndCheck(
                 "GET", path, parameters={"per_page": 100},
                 headers={"If-None-Match": etag} if etag and last_id is not None else None)
@@ -204,7 +206,8 @@ class GitHubAdapter(PlatformAdapter):
                 or (kind == "WatchEvent" and action == "started")
                 or (kind == "ReleaseEvent" and action == "published"))
 
-    def _item(self, g: Github, event: dict[str, Any], budget: itertools.count) -> Item | None:
+    def _item(self, g: github.Github, event: dict[str, Any], budget: itertools.count
+              ) -> Item | None:
         kind = event["type"]
         payload = event.get("payload") or {}
         repo = str((event.get("repo") or {}).get("name") or "")
@@ -248,7 +251,7 @@ class GitHubAdapter(PlatformAdapter):
                         extra={**base, "tag": tag, "name": name})
         return None
 
-    def _commits(self, g: Github, repo: str, before: str, head: str
+    def _commits(self, g: github.Github, repo: str, before: str, head: str
                  ) -> tuple[int, list[dict[str, str]]]:
         """The push's commits: compare before...head; a new branch (before is zeros) or a
         force-push (before unreachable) falls back to the head commit alone."""
@@ -261,12 +264,12 @@ class GitHubAdapter(PlatformAdapter):
             else:
                 commits = [target.get_commit(head)]
                 total = 1
-        except GithubException as e:
+        except github.GithubException as e:
             if e.status != 404:
                 raise
             try:
                 commits, total = [target.get_commit(head)], 1
-            except GithubException as again:
+            except github.GithubException as again:
                 if again.status != 404:
                     raise
                 return 0, []

@@ -25,19 +25,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonError,
-    MastodonNetworkError,
-    MastodonNotFoundError,
-    MastodonRatelimitError,
-    MastodonServerError,
-    MastodonUnauthorizedError,
-)
-
 from ..clock import now_ms
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
+from ..lazy_import import lazy_module
 from .base import (
     FIRST_SYNC_LIMIT,
     Account,
@@ -55,6 +45,8 @@ from .formatting import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH
 from .html_text import MAX_HTML, html_to_text
 from .net import DEFAULT_TIMEOUT, check_instance_url, guarded_session
 from .oauth import OAuthEndpoints, OAuthFlow
+
+mastodon = lazy_module("mastodon")
 
 WATCH_MS = 24 * 3600 * 1000
 MAX_WATCH = 40
@@ -98,16 +90,16 @@ async def register_app(settings: MastodonSettings, instance_url: str) -> Mastodo
 
     def create() -> tuple[str, str]:
         with guarded_session(settings.allow_loopback, settings.timeout_s) as session:
-            return Mastodon.create_app(
+            return mastodon.Mastodon.create_app(
                 settings.client_name, scopes=list(settings.scopes),
                 redirect_uris=settings.redirect_uri, website=settings.website,
                 api_base_url=base, session=session, request_timeout=settings.timeout_s)
 
     try:
         client_id, secret = await asyncio.to_thread(create)
-    except MastodonNetworkError as e:
+    except mastodon.MastodonNetworkError as e:
         raise _network_error(e) from None
-    except (KeyError, TypeError, ValueError, MastodonError):
+    except (KeyError, TypeError, ValueError, mastodon.MastodonError):
         raise Refused("mastodon", "that server did not accept an app registration; is it a "
                                   "Mastodon instance?") from None
     if not all(isinstance(v, str) and _ID.fullmatch(v) for v in (client_id, secret)):
@@ -182,21 +174,21 @@ class MastodonAdapter(PlatformAdapter):
 
     # --- Mastodon.py -------------------------------------------------------------------------
 
-    def _api(self, token: TokenSet | None) -> Mastodon:
+    def _api(self, token: TokenSet | None) -> mastodon.Mastodon:
         # With version_check_mode="none" Mastodon.py ignores mastodon_version (and would upload
         # media to the v1 endpoint); "created" with the known version makes no request either.
-        api = Mastodon(api_base_url=self.app.instance, ratelimit_method="throw",
-                       request_timeout=self.settings.timeout_s,
-                       version_check_mode="created" if self._info else "none",
-                       mastodon_version=self._info.version if self._info else None,
-                       session=self._session(), user_agent=self.settings.client_name)
+        api = mastodon.Mastodon(api_base_url=self.app.instance, ratelimit_method="throw",
+                                request_timeout=self.settings.timeout_s,
+                                version_check_mode="created" if self._info else "none",
+                                mastodon_version=self._info.version if self._info else None,
+                                session=self._session(), user_agent=self.settings.client_name)
         if token is not None:
             api.access_token = token.access_token  # never through the constructor (see above)
         return api
 
-    async def _call(self, token: TokenSet | None, work: Callable[[Mastodon], Any],
+    async def _call(self, token: TokenSet | None, work: Callable[[mastodon.Mastodon], Any],
                     writing: bool = False) -> tuple[Any, PollHints]:
-        holder: dict[str, Mastodon] = {}
+        holder: dict[str, mastodon.Mastodon] = {}
 
         def blocking() -> tuple[Any, PollHints]:
             api = holder["api"] = self._api(token)
@@ -207,29 +199,29 @@ class MastodonAdapter(PlatformAdapter):
 
         try:
             return await asyncio.to_thread(blocking)
-        except MastodonRatelimitError:
+        except mastodon.MastodonRatelimitError:
             api = holder.get("api")
             reset = getattr(api, "ratelimit_reset", None) if api else None
             raise PlatformRateLimited("mastodon", int(reset * 1000) if reset else 0,
                               "Mastodon rate limit") from None
-        except MastodonUnauthorizedError:
+        except mastodon.MastodonUnauthorizedError:
             raise AuthRevoked("mastodon", "the instance refused the token (revoked?)") from None
-        except MastodonServerError as e:
+        except mastodon.MastodonServerError as e:
             raise TransientError("mastodon", f"the instance answered HTTP {_status(e)}") from None
-        except MastodonNetworkError as e:
+        except mastodon.MastodonNetworkError as e:
             raise _network_error(e) from None
-        except MastodonNotFoundError:
+        except mastodon.MastodonNotFoundError:
             raise
-        except MastodonAPIError as e:
+        except mastodon.MastodonAPIError as e:
             message = _message(e)
             if writing or _status(e) in (403, 410):
                 raise Refused("mastodon", message) from None
             raise TransientError("mastodon", message) from None
-        except (MastodonError, ValueError, KeyError, TypeError) as e:
+        except (mastodon.MastodonError, ValueError, KeyError, TypeError) as e:
             raise TransientError("mastodon", f"unreadable answer: {type(e).__name__}") from None
 
     @staticmethod
-    def _hints(api: Mastodon) -> PollHints:
+    def _hints(api: mastodon.Mastodon) -> PollHints:
         reset = getattr(api, "ratelimit_reset", None)
         return PollHints(remaining=getattr(api, "ratelimit_remaining", None),
                          limit=getattr(api, "ratelimit_limit", None),
@@ -240,10 +232,10 @@ class MastodonAdapter(PlatformAdapter):
         if self._info is None:
             try:
                 raw, _ = await self._call(None, lambda api: api.instance_v2())
-            except MastodonNotFoundError:  # before 4.0
+            except mastodon.MastodonNotFoundError:  # before 4.0
                 try:
                     raw, _ = await self._call(None, lambda api: api.instance_v1())
-                except MastodonNotFoundError:
+                except mastodon.MastodonNotFoundError:
                     raise Refused("mastodon", "that server is not a Mastodon instance") from None
             statuses = ((raw.get("configuration") or {}).get("statuses") or {})
 
@@ -295,7 +287,7 @@ class MastodonAdapter(PlatformAdapter):
         min_id = cursor.get("min_id") or (None if first else "0")
         watch: dict[str, list[Any]] = {w[0]: w for w in cursor.get("watch", [])}
 
-        def read(api: Mastodon) -> list[dict[str, Any]]:
+        def read(api: mastodon.Mastodon) -> list[dict[str, Any]]:
             if first:
                 return list(api.account_statuses(account.id, limit=FIRST_SYNC_LIMIT,
                                                  exclude_replies=True, exclude_reblogs=True))
@@ -358,7 +350,7 @@ class MastodonAdapter(PlatformAdapter):
             try:
                 status, hints = await self._call(token, lambda api, i=status_id: api.status(i))
                 current[status_id] = status
-            except MastodonNotFoundError:
+            except mastodon.MastodonNotFoundError:
                 pass
         for status_id in ids[MAX_SINGLE_CHECKS:]:  # not checked this time: assume unchanged
             current[status_id] = {"id": status_id, "edited_at": None, "_unchecked": True}
@@ -369,7 +361,7 @@ class MastodonAdapter(PlatformAdapter):
     async def publish(self, token: TokenSet, account: Account, post: OutgoingPost) -> Published:
         info = await self.instance_info()
 
-        def create(api: Mastodon) -> dict[str, Any]:
+        def create(api: mastodon.Mastodon) -> dict[str, Any]:
             media_ids = [api.media_post(io.BytesIO(image.data), mime_type=image.mimetype,
                                         description=image.alt)["id"]
                          for image in post.images[:info.max_media_attachments]]
@@ -392,18 +384,18 @@ class MastodonAdapter(PlatformAdapter):
             if "not found" not in e.reason.lower():
                 raise
 
-    async def _write(self, token: TokenSet, work: Callable[[Mastodon], Any]) -> Any:
+    async def _write(self, token: TokenSet, work: Callable[[mastodon.Mastodon], Any]) -> Any:
         try:
             return await self._call(token, work, writing=True)
-        except MastodonNotFoundError:
+        except mastodon.MastodonNotFoundError:
             raise Refused("mastodon", "the status was not found on the instance") from None
 
 
-def _status(error: MastodonAPIError) -> int:
+def _status(error: mastodon.MastodonAPIError) -> int:
     return error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
 
 
-def _message(error: MastodonAPIError) -> str:
+def _message(error: mastodon.MastodonAPIError) -> str:
     detail = error.args[3] if len(error.args) > 3 and error.args[3] else f"HTTP {_status(error)}"
     return str(detail)[:300]
 

@@ -23,10 +23,10 @@ from datetime import datetime
 from typing import Any
 
 import requests
-import tweepy
 
 from ..clock import now_ms
 from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
+from ..lazy_import import lazy_module
 from .base import (
     FIRST_SYNC_LIMIT,
     Account,
@@ -42,6 +42,8 @@ from .base import (
 from .headers import rate_hints, reset_ms
 from .net import DEFAULT_TIMEOUT, redirecting_session
 from .oauth import OAuthEndpoints, OAuthFlow
+
+tweepy = lazy_module("tweepy")
 
 TWEEPY_HOST = "https://api.twitter.com"
 WATCH_MS = 60 * 60 * 1000  # re-check posts this young for deletions and edits
