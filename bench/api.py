@@ -93,7 +93,8 @@ async def measure(bridge: BridgeProcess, tokens: dict[str, str], sizes: Sizes, d
                   viewers: dict[str, str], started_ms: int) -> dict:
     """`tokens`: each viewer shape's access token; `db`: the seeded database, `viewers`: each
     shape's user id, for the bare queries; `started_ms`: when the bridge was started."""
-    out: dict = {"feed": {}, "deep": {}, "feed_bare": {}, "deep_bare": {}}
+    out: dict = {"feed": {}, "deep": {}, "feed_bare": {}, "deep_bare": {},
+                 "feed_back_to_back": {}, "deep_back_to_back": {}}
     planner = FeedPlanner(db)
     healthy = time.monotonic()
     base = bridge.api_url
@@ -113,11 +114,15 @@ async def measure(bridge: BridgeProcess, tokens: dict[str, str], sizes: Sizes, d
             out["feed"][shape], out["feed_bare"][shape] = await _interleaved(
                 sessions[shape], base + FEED, lambda v=viewer: planner.page(v, None, ROWS),
                 sizes.runs)
+            # as timed before: requests back to back (each right after the last answer)
+            out["feed_back_to_back"][shape] = await _timed(sessions[shape], base + FEED,
+                                                           sizes.runs)
             deep = await _deep_url(sessions[shape], base, sizes.deep_page)
             cursor = await _deep_cursor(planner, viewer, sizes.deep_page)
             out["deep"][shape], out["deep_bare"][shape] = await _interleaved(
                 sessions[shape], deep, lambda v=viewer, c=cursor: planner.page(v, c, ROWS),
                 sizes.runs)
+            out["deep_back_to_back"][shape] = await _timed(sessions[shape], deep, sizes.runs)
         for name, path in OTHERS.items():
             out[name] = await _timed(sessions["active"], base + path, sizes.runs)
         out["http_floor"] = await _floor(base + FEED, sizes.runs)

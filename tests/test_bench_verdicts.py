@@ -56,6 +56,8 @@ def _results(feed_ours: dict, lower: dict, endpoint: dict, ingest_eps: float,
                 # the bare query timed interleaved with the endpoint (what feed-overhead uses)
                 "feed_bare": dict.fromkeys(shapes, feed_ours),
                 "deep_bare": dict.fromkeys(shapes, feed_ours),
+                "feed_back_to_back": dict.fromkeys(shapes, endpoint),
+                "deep_back_to_back": dict.fromkeys(shapes, endpoint),
                 "trending_posts": timing(1, 14), "trending_apps": timing(1, 2),
                 "search_posts": timing(1, 2), "http_floor": timing(0.3, 0.5),
                 "memory": {"start": memory, "after_feed_and_explore": memory,
