@@ -85,14 +85,18 @@ async def run_backend(kind: str, sizes: Sizes, root: Path) -> dict:
         poster = await stack.synapse.register_user(POSTER, "bench-password")
         bridge = BridgeProcess(stack.root / "config.yaml", stack.api_url,
                                stack.root / "bridge-process.log")
+        started_ms = int(time.time() * 1000)
         await bridge.start()
+        db = await seeded.open()
         try:
-            out["api"] = await api.measure(bridge, tokens, sizes)
+            out["api"] = await api.measure(bridge, tokens, sizes, db, seeded_info.viewers,
+                                           started_ms)
             say(f"[{kind}] API posts vs bare sends ({sizes.api_posts} each) ...")
             out["api_posts"] = await api_posts.measure(stack.api_url, stack.synapse.url,
                                                        poster["access_token"], sizes.api_posts)
             out["api"]["memory"]["after_posts"] = bridge.memory_mb()
         finally:
+            await db.stop()
             await bridge.stop()
     finally:
         await stack.stop()

@@ -1,13 +1,26 @@
 """Our HTTP API over the seeded database: the feed endpoint of each viewer shape (first page
-and the deep page, by cursor), trending and search, the HTTP floor, and the bridge's memory."""
+and the deep page, by cursor), trending and search, the HTTP floor, and the bridge's memory.
+
+Each feed endpoint figure is timed interleaved with its bare query (FeedPlanner.page called in
+this process on the same database): one request, one bare call, alternating which goes first,
+so the two see the same machine, the same database and the same background work of the bridge
+(its trending refresh every 60 s) in the same window. The bridge's start-up refresh is waited
+for first (it is start-up work, seconds of database time at a million likes)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import aiohttp
+from mautrix.util.async_db import Database
+
+from matrix_social.db import trending
+from matrix_social.social.feed_plan import FeedPlanner
 
 from .bridge_proc import BridgeProcess
+from .queries import ROWS, _deep_cursor
 from .seed import SEARCH_WORD, SHAPES
 from .sizes import Sizes
 from .stats import summary
@@ -38,6 +51,35 @@ async def _timed(session: aiohttp.ClientSession, url: str, runs: int) -> dict:
     return summary(values)
 
 
+async def _interleaved(session: aiohttp.ClientSession, url: str,
+                       bare: Callable[[], Awaitable], runs: int) -> tuple[dict, dict]:
+    """(endpoint, bare query) timings, taken in turns: request then bare call, then bare call
+    then request, and so on."""
+    for _ in range(3):
+        await _get(session, url)
+        await bare()
+    endpoint, alone = [], []
+    for i in range(runs):
+        for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+            start = time.perf_counter()
+            await (_get(session, url) if which == 0 else bare())
+            (endpoint if which == 0 else alone).append((time.perf_counter() - start) * 1000)
+    return summary(endpoint), summary(alone)
+
+
+async def wait_for_refresh(db: Database, since_ms: int, timeout: float = 300.0) -> None:
+    """Wait until the bridge has stored a trending ranking computed after `since_ms` (its
+    start-up refresh)."""
+    started = time.monotonic()
+    while True:
+        state = await trending.state(db)
+        if state is not None and state[0] >= since_ms:
+            return
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("the bridge's first trending refresh did not finish")
+        await asyncio.sleep(0.1)
+
+
 async def _deep_url(session: aiohttp.ClientSession, base: str, page: int) -> str:
     url = base + FEED
     for _ in range(page - 1):
@@ -47,9 +89,14 @@ async def _deep_url(session: aiohttp.ClientSession, base: str, page: int) -> str
     return url
 
 
-async def measure(bridge: BridgeProcess, tokens: dict[str, str], sizes: Sizes) -> dict:
-    """`tokens`: each viewer shape's access token."""
-    out: dict = {"feed": {}, "deep": {}}
+async def measure(bridge: BridgeProcess, tokens: dict[str, str], sizes: Sizes, db: Database,
+                  viewers: dict[str, str], started_ms: int) -> dict:
+    """`tokens`: each viewer shape's access token; `db`: the seeded database, `viewers`: each
+    shape's user id, for the bare queries; `started_ms`: when the bridge was started."""
+    out: dict = {"feed": {}, "deep": {}, "feed_bare": {}, "deep_bare": {},
+                 "feed_back_to_back": {}, "deep_back_to_back": {}}
+    planner = FeedPlanner(db)
+    healthy = time.monotonic()
     base = bridge.api_url
     memory = {"start": bridge.memory_mb()}
     sessions = {shape: aiohttp.ClientSession(headers={"Authorization": f"Bearer {tokens[shape]}"})
@@ -60,10 +107,22 @@ async def measure(bridge: BridgeProcess, tokens: dict[str, str], sizes: Sizes) -
             assert len(first["items"]) == 20, (shape, len(first["items"]))
         await _get(sessions["active"], base + OTHERS["trending_posts"])
         memory["after_feed_and_explore"] = bridge.memory_mb()
+        await wait_for_refresh(db, started_ms)
+        out["startup_refresh_s"] = time.monotonic() - healthy  # after /health answered
         for shape in SHAPES:
-            out["feed"][shape] = await _timed(sessions[shape], base + FEED, sizes.runs)
+            viewer = viewers[shape]
+            out["feed"][shape], out["feed_bare"][shape] = await _interleaved(
+                sessions[shape], base + FEED, lambda v=viewer: planner.page(v, None, ROWS),
+                sizes.runs)
+            # as timed before: requests back to back (each right after the last answer)
+            out["feed_back_to_back"][shape] = await _timed(sessions[shape], base + FEED,
+                                                           sizes.runs)
             deep = await _deep_url(sessions[shape], base, sizes.deep_page)
-            out["deep"][shape] = await _timed(sessions[shape], deep, sizes.runs)
+            cursor = await _deep_cursor(planner, viewer, sizes.deep_page)
+            out["deep"][shape], out["deep_bare"][shape] = await _interleaved(
+                sessions[shape], deep, lambda v=viewer, c=cursor: planner.page(v, c, ROWS),
+                sizes.runs)
+            out["deep_back_to_back"][shape] = await _timed(sessions[shape], deep, sizes.runs)
         for name, path in OTHERS.items():
             out[name] = await _timed(sessions["active"], base + path, sizes.runs)
         out["http_floor"] = await _floor(base + FEED, sizes.runs)

@@ -414,7 +414,8 @@ class Services:
     def item_bridge(self) -> ItemBridge:
         return ItemBridge(self.db, self.ids, self.platform_puppets, self.portals, self.intents,
                           self.feed_rooms, self.sender, self.platforms_config.allow_loopback,
-                          self.config["api.max_image_size"] * MB)
+                          self.config["api.max_image_size"] * MB,
+                          on_stored=self.feed.external_added)
 
     @component
     def platform_scheduler(self) -> PlatformScheduler:

@@ -53,6 +53,11 @@ def _results(feed_ours: dict, lower: dict, endpoint: dict, ingest_eps: float,
                 "trending": {"ours": timing(0.5, 1), "before": timing(900, 1200),
                              "refresh_s": timing(2, 3), "window_likes": 10}},
         "api": {"feed": dict.fromkeys(shapes, endpoint), "deep": dict.fromkeys(shapes, endpoint),
+                # the bare query timed interleaved with the endpoint (what feed-overhead uses)
+                "feed_bare": dict.fromkeys(shapes, feed_ours),
+                "deep_bare": dict.fromkeys(shapes, feed_ours),
+                "feed_back_to_back": dict.fromkeys(shapes, endpoint),
+                "deep_back_to_back": dict.fromkeys(shapes, endpoint),
                 "trending_posts": timing(1, 14), "trending_apps": timing(1, 2),
                 "search_posts": timing(1, 2), "http_floor": timing(0.3, 0.5),
                 "memory": {"start": memory, "after_feed_and_explore": memory,
@@ -84,6 +89,11 @@ def test_report_judges_each_row_against_its_own_target():
     # good: exactly 3x at p50 and p99; bad: 6.0 / 2.5 < 3 at p99 but 3.25 / 1.0 > 3 at p50
     assert met["feed-overhead-active-postgres"] is True
     assert missed["feed-overhead-active-postgres"] is False
+    # It is judged against the bare query timed interleaved with it, not the one timed alone.
+    apart = {**good, "sql": {**good["sql"], "feed": {
+        s: {**f, "ours": timing(0.1, 0.1)} for s, f in good["sql"]["feed"].items()}}}
+    assert {f.key: f.met for f in figures({"postgres": apart}, SMOKE)}[
+        "feed-overhead-active-postgres"] is True
     assert met["ingest-postgres"] is True and missed["ingest-postgres"] is False
     assert met["ingest-sqlite"] is None
     assert met["api-posts-sqlite"] is True and missed["api-posts-sqlite"] is False

@@ -61,3 +61,22 @@ async def test_a_local_posts_external_block_counts_only_when_recorded(db):
     assert post_view(remote, "@carol:other")["external"]["verified"] is False
     remote["content"] = remote["content"].replace("https://x.com/a/1", "https://evil.example/1")
     assert "external" not in post_view(remote, "@carol:other")
+
+
+async def test_a_viewer_without_bridged_items_skips_their_statement_until_one_is_stored(db):
+    """Her first page found none, so her pages skip the bridged items' statement; an item
+    stored for her (announced by the item bridge) is in her very next page."""
+    await feed_rooms.record(db, "!alice", ALICE, "@social:hs")
+    await posts.upsert(db, PostRow("$post0", "!alice", ALICE, "text", "post 0",
+                                   {"body": "post 0"}, 1005, None, None))
+    feed = Feed(db, None, FeedPlanner(db))
+    assert [r["event_id"] for r in await feed.rows(ALICE, None, 10)] == ["$post0"]
+
+    await external_posts.insert(db, _item(1))  # an outside writer: not announced
+    assert [r["event_id"] for r in await feed.rows(ALICE, None, 10)] == ["$post0"]
+    feed.external_added(ALICE)  # as ItemBridge does after storing one
+    assert [r["event_id"] for r in await feed.rows(ALICE, None, 10)] == ["$item1", "$post0"]
+    # With items, every page reads them (a cursor's empty result proves nothing).
+    page = await feed.rows(ALICE, (1010, "$item1"), 10)
+    assert [r["event_id"] for r in page] == ["$post0"]
+    assert [r["event_id"] for r in await feed.rows(ALICE, None, 10)] == ["$item1", "$post0"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -64,8 +65,12 @@ def txn_id(*parts: str) -> str:
 class ItemBridge:
     def __init__(self, db: Database, ids: Identities, puppets: PlatformPuppets,
                  portals: PortalRooms, intents: Intents, feed_rooms: FeedRooms,
-                 sender: IndexedSender, allow_loopback: bool, max_image_bytes: int) -> None:
+                 sender: IndexedSender, allow_loopback: bool, max_image_bytes: int,
+                 on_stored: Callable[[str], None] = lambda user_id: None) -> None:
+        """`on_stored(user_id)`: called when an item is stored for her feed (Feed's
+        external_added)."""
         self.db = db
+        self.on_stored = on_stored
         self.ids = ids
         self.puppets = puppets
         self.portals = portals
@@ -147,6 +152,7 @@ class ItemBridge:
             event_id, row.user_id, room_id, row.platform, key, item.remote_id, puppet,
             "image" if external.image else "text", item_text(external), content,
             external.created_at_ms, displayname, avatar, shared))
+        self.on_stored(row.user_id)
         await external_items.insert(self.db, ExternalItemRow(
             row.platform, key, item.remote_id, event_id, room_id, external_items.INBOUND,
             item.version), now_ms())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from mautrix.util.async_db import Database
@@ -14,6 +15,12 @@ from .feed_plan import FeedPlanner
 from .users import Users
 from .views import post_view
 
+# Seconds a viewer found without bridged items is believed to have none. A new item is
+# announced at once (external_added, from the item bridge, this process's only writer of
+# them); the limit only bounds what an outside writer could leave unseen.
+NO_EXTERNAL_TTL = 60.0
+MAX_VIEWERS = 50_000
+
 
 def _key(row) -> tuple[int, str]:
     return row["ts"], row["event_id"]
@@ -24,6 +31,9 @@ class Feed:
         self.db = db
         self.users = users
         self.planner = planner
+        # viewer -> until when (monotonic) she is known to have no bridged items
+        self._no_external: dict[str, float] = {}
+        self._items_stored = 0  # bridged items announced so far (external_added)
 
     async def page(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
         """The posts of her rooms (by the plan that fits her, feed_plan.py) and her own bridged
@@ -34,11 +44,26 @@ class Feed:
         return page
 
     async def rows(self, viewer: str, before: tuple[int, str] | None, limit: int) -> list:
+        """The plan's page, and her bridged items merged in. Most viewers have none: once a
+        first page found none, her pages skip that statement (one database round trip of a
+        page's two) until an item is bridged for her or NO_EXTERNAL_TTL passes."""
         rows = await self.planner.page(viewer, before, limit)
+        if self._no_external.get(viewer, 0.0) > time.monotonic():
+            return rows
+        stored = self._items_stored
         external = await feed_db.external_page(self.db, viewer, before, limit)
         if external:
             rows = sorted([*rows, *external], key=_key, reverse=True)[:limit]
+        elif before is None and stored == self._items_stored:  # none stored while reading
+            if len(self._no_external) >= MAX_VIEWERS:
+                self._no_external.clear()
+            self._no_external[viewer] = time.monotonic() + NO_EXTERNAL_TTL
         return rows
+
+    def external_added(self, user_id: str) -> None:
+        """A bridged item was stored for `user_id`: her next page reads them again."""
+        self._items_stored += 1
+        self._no_external.pop(user_id, None)
 
     async def with_cross_posts(self, viewer: str, views: list[dict[str, Any]]) -> None:
         """Her own posts carry their cross-posts' status (target, status, remote id, URL,
