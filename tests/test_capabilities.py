@@ -3,7 +3,10 @@ transaction extensions on): everything is delivered, encryption goes through tra
 
 from __future__ import annotations
 
-from .harness import api, eventually
+import pytest
+
+from .conftest import running
+from .harness import Stack, api, eventually
 
 CAPABILITIES = ("appservice_ping", "ephemeral_events", "to_device_events",
                 "device_masquerading")
@@ -35,7 +38,18 @@ def logged_lines(stack, lines: list[str]) -> list[str]:
     return lines
 
 
-async def test_full_synapse_delivers_everything_and_encryption_uses_transactions(stack):
+@pytest.fixture(scope="module")
+async def fresh_stack(tmp_path_factory):
+    """The check as a service makes it when it starts next to a fresh homeserver. On the
+    session's shared stack, after other files' tests, the to-device probe sometimes (2 of 7
+    full runs) did not come back at all; the cause is not found yet. Late events do correct
+    the report and the route (test_conduit_like.py)."""
+    async with running(Stack(tmp_path_factory.mktemp("stack-capabilities"), "postgres")) as s:
+        yield s
+
+
+async def test_full_synapse_delivers_everything_and_encryption_uses_transactions(fresh_stack):
+    stack = fresh_stack
     health = await settled_health(stack)
     caps = health["capabilities"]
     assert caps["server"]["name"] == "Synapse" and caps["server"]["version"]
