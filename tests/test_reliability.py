@@ -351,8 +351,8 @@ async def _load(stack, seconds: float, clients: int = 50) -> dict:
 
 
 async def test_load_50_clients_ci(stack):
-    """The CI variant: 10 s of 50 clients posting, liking and reading; every answer checked."""
-    await _load(stack, float(os.environ.get("RELIABILITY_LOAD_SECONDS", "10")))
+    """The CI variant: 6 s of 50 clients posting, liking and reading; every answer checked."""
+    await _load(stack, float(os.environ.get("RELIABILITY_LOAD_SECONDS", "6")))
 
 
 @pytest.mark.slow
