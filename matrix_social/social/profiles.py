@@ -143,6 +143,12 @@ class Profiles:
             await intent.set_displayname(name, check_current=False)
         if avatar is not None:
             await intent.set_avatar_url(avatar, check_current=False)
+        if name is not None or avatar is not None:
+            # The homeserver took it: search and feeds show it now, not when her member
+            # event comes back through a transaction (which then writes the same).
+            old_name, old_avatar = await profiles.get(self.db, user)
+            await profiles.upsert(self.db, user, old_name if name is None else name,
+                                  old_avatar if avatar is None else avatar)
         changed = [field for field in known if field in body]
         for listener in self.on_updated if changed else ():
             await listener(user, changed)
