@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mautrix.util.async_db import Database
 
-from matrix_social.db import feed, upgrade_table
+from matrix_social.db import feed
 from matrix_social.social.feed_plan import (
     MIN_BUDGET,
     POSTGRES_COSTS,
@@ -21,27 +21,9 @@ from matrix_social.social.feed_plan import (
     choose,
 )
 
-from .harness import PostgresDatabase
-
 EXAMPLES = int(os.environ.get("FEED_PLAN_EXAMPLES", "40"))
 VIEWER = "@viewer:example.org"
 ROOMS = [f"!room{i}:example.org" for i in range(8)]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request, tmp_path):
-    postgres = PostgresDatabase() if request.param == "postgres" else None
-    if postgres:
-        await postgres.create()
-    url = postgres.url if postgres else f"sqlite:{tmp_path / 'plan.db'}"
-    database = Database.create(url, upgrade_table=upgrade_table)
-    await database.start()
-    try:
-        yield database
-    finally:
-        await database.stop()
-        if postgres:
-            await postgres.drop()
 
 
 async def _fill(db: Database, posts: list[tuple[int, int]], followed: set[int]) -> None:
