@@ -60,13 +60,11 @@ class ConnectionCommands:
             return
         if raw.get("event_id") in self._seen:
             return
-        if await self.owners.feed_of(room_id):
-            return  # every post passes here: the feed rooms are cached, asked first
         words = body.split(maxsplit=1)
         if (not words or words[0].lower().lstrip("!") not in VERBS) and \
                 await self.rooms.known_room(sender) != room_id:
-            return
-        if not await self.rooms.bot_is_in(room_id):
+            return  # every message passes here: known_room is kept in memory
+        if not await self.rooms.bot_is_in(room_id) or await self.owners.feed_of(room_id):
             return
         if not await self.rooms.is_management_room(room_id, sender):
             return
