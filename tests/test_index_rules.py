@@ -236,19 +236,25 @@ async def test_a_member_event_older_than_our_own_follow_or_unfollow_never_undoes
 
     join, leave = {"membership": "join", ev.FOLLOW_FLAG: True}, {"membership": "leave"}
     await rules.apply(member(join), w)
-    rules.fence.unfollowed(ALICE_FEED, BOB)  # the API is leaving; its row is gone already
-    await db.execute("DELETE FROM follow")
-    await rules.apply(member(join), w)  # an earlier join, late in the stream: skipped
-    assert not await following()
+    with rules.fence.around(ALICE_FEED, BOB, follows=False):  # the API is leaving
+        await db.execute("DELETE FROM follow")  # and has removed the row already
+        await rules.apply(member(join), w)  # an earlier join, late in the stream: skipped
+        assert not await following()
     await rules.apply(member(leave), w)  # our own leave lifts the fence
     await rules.apply(member(join), w)  # a later follow, from any client, counts
     assert await following()
 
-    rules.fence.followed(ALICE_FEED, BOB)
-    await rules.apply(member(leave), w)  # older than our follow: skipped
-    assert await following()
+    with rules.fence.around(ALICE_FEED, BOB, follows=True):  # the API is following
+        await rules.apply(member(leave), w)  # older than our follow: skipped
+        assert await following()
     await rules.apply(member(join), w)  # ours
     await rules.apply(member(leave), w)  # a later leave counts again
+    assert not await following()
+
+    with pytest.raises(RuntimeError), rules.fence.around(ALICE_FEED, BOB, follows=True):
+        raise RuntimeError("the homeserver refused the join")
+    await rules.apply(member(join), w)  # no fence left behind by the failed join
+    await rules.apply(member(leave), w)
     assert not await following()
 
 

@@ -37,12 +37,8 @@ class Follows:
             raise InvalidInput("You cannot follow yourself")
         intent = await self.intents.for_user(user)
         if not await follows.is_following(self.db, room_id, user):
-            self.fence.followed(room_id, user)
-            try:
+            with self.fence.around(room_id, user, follows=True):
                 await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
-            except BaseException:
-                self.fence.lift(room_id, user)
-                raise
             await follows.upsert_provisional(self.db, room_id, user, now_ms())
         return await self.status(user, target, room_id)
 
@@ -50,12 +46,8 @@ class Follows:
         target, room_id = await self._target(handle)
         if await follows.is_following(self.db, room_id, user):
             intent = await self.intents.for_user(user)
-            self.fence.unfollowed(room_id, user)
-            try:
+            with self.fence.around(room_id, user, follows=False):
                 await intent.leave_room(room_id)
-            except BaseException:
-                self.fence.lift(room_id, user)
-                raise
             await follows.delete(self.db, room_id, user)
         return await self.status(user, target, room_id)
 

@@ -13,6 +13,8 @@ back before the homeserver's answer does). No clocks are compared. A fence whose
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 FENCE_MS = 10 * 60 * 1000
 MAX_FENCES = 10_000
@@ -22,15 +24,15 @@ class FollowFence:
     def __init__(self) -> None:
         self._fences: dict[tuple[str, str], tuple[bool, float]] = {}
 
-    def followed(self, room_id: str, user_id: str) -> None:
-        self._set(room_id, user_id, True)
-
-    def unfollowed(self, room_id: str, user_id: str) -> None:
-        self._set(room_id, user_id, False)
-
-    def lift(self, room_id: str, user_id: str) -> None:
-        """Our join or leave failed: nothing of ours is on its way."""
-        self._fences.pop((room_id, user_id), None)
+    @contextmanager
+    def around(self, room_id: str, user_id: str, follows: bool) -> Iterator[None]:
+        """Up for our own join (follows) or leave, sent inside; lifted if sending fails."""
+        self._set(room_id, user_id, follows)
+        try:
+            yield
+        except BaseException:
+            self._fences.pop((room_id, user_id), None)  # nothing of ours is on its way
+            raise
 
     def passes(self, room_id: str, user_id: str, follows: bool) -> bool:
         """Whether a member event saying `follows` may change the index. The event that
