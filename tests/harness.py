@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -246,6 +247,16 @@ async def api_ok(stack: Stack, method: str, path: str, user: User | None = None,
     expected = (expect,) if isinstance(expect, int) else expect
     assert status in expected, f"{method} {path}: {status} {body}"
     return body
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60
+                  ) -> tuple[int, str, str]:
+    """`python -m matrix_social ARGS` as its own process: exit code, stdout, stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "matrix_social", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+    return proc.returncode, out.decode(), err.decode()
 
 
 async def room_texts(client: AsyncClient, room_id: str, limit: int = 100) -> list[dict]:

@@ -4,16 +4,14 @@ cycle, app forks, and the forgeries that must fail."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import time
 from urllib.parse import quote
 
 from matrix_social import events as ev
 from matrix_social.social.activity_settings import DEFAULTS
 
-from .harness import api, api_ok, eventually
+from .harness import api, api_ok, eventually, run_cli
 
 SETTINGS_TYPE = ev.SOCIAL_SETTINGS_ACCOUNT_DATA
 
@@ -151,12 +149,8 @@ async def test_settings_round_trip_through_the_file_and_account_data_set_by_a_cl
     path.write_text('{"share_profile_updates": true, "auto_post_frequency": "immediate"}')
     env = {**os.environ, "MATRIX_SOCIAL_TOKEN": alice.access_token}
     for args in (("import", str(path)), ("export", str(path))):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "matrix_social", "social-config", *args, "--api",
-            stack.api_url, env=env, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
-        assert proc.returncode == 0, stderr.decode()
+        code, _, stderr = await run_cli("social-config", *args, "--api", stack.api_url, env=env)
+        assert code == 0, stderr
     import json
     assert json.loads(path.read_text()) == {**DEFAULTS, "share_profile_updates": True,
                                             "auto_post_frequency": "immediate"}

@@ -5,17 +5,15 @@ never a DM or a private group."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from urllib.parse import quote
 
 from nio import RoomCreateResponse, RoomPreset
 
 from matrix_social import events as ev
 
-from .harness import api, api_ok, eventually, open_dm, wait_joined
+from .harness import api, api_ok, eventually, open_dm, run_cli, wait_joined
 
 
 def q(value: str) -> str:
@@ -49,12 +47,10 @@ async def test_ai_activity_in_its_feed_and_only_public_conversations_on_its_prof
     assert post["author"]["user_id"] == ai and post["kind"] == "activity"
     assert post["id"] in [p["id"] for p in (await api_ok(stack, "GET", "/feed", bob))["items"]]
     env = {**os.environ, "MATRIX_SOCIAL_TOKEN": alice.access_token}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "matrix_social", "report-activity", "--kind", "ai_task",
-        "--data", '{"task": "sorted the photos"}', "--api", stack.api_url, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, stderr.decode()
+    code, stdout, stderr = await run_cli(
+        "report-activity", "--kind", "ai_task", "--data", '{"task": "sorted the photos"}',
+        "--api", stack.api_url, env=env)
+    assert code == 0, stderr
     assert json.loads(stdout)["draft"]["text"] == "Helped with: sorted the photos"
 
     # Conversations: a DM, a private group, a public room, a world-readable room, a private

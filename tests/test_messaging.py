@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
-import sys
 from urllib.parse import quote
 
 from nio import JoinResponse
@@ -13,7 +11,7 @@ from PIL import Image
 
 from matrix_social import events as ev
 
-from .harness import api, api_ok, eventually, room_texts
+from .harness import api, api_ok, eventually, room_texts, run_cli
 
 
 def q(value: str) -> str:
@@ -197,13 +195,11 @@ async def test_send_matrix_message_function_http_and_cli(stack):
                          json={"to": bob.user_id, "content": {"body": "again"}})
     assert again["room_id"] == sent["room_id"] and again["created_dm"] is False
     env = {**os.environ, "MATRIX_SOCIAL_TOKEN": alice.access_token}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "matrix_social", "send-matrix-message", "--to", bob.user_id,
-        "--content", "from the CLI", "--api", stack.api_url, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, stderr.decode()
-    assert sent["room_id"] in stdout.decode()
+    code, stdout, stderr = await run_cli(
+        "send-matrix-message", "--to", bob.user_id, "--content", "from the CLI",
+        "--api", stack.api_url, env=env)
+    assert code == 0, stderr
+    assert sent["room_id"] in stdout
     client = stack.nio(bob)
     await client.join(sent["room_id"])
     bodies = [e["content"]["body"] for e in await room_texts(client, sent["room_id"])

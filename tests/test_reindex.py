@@ -9,7 +9,7 @@ from nio import JoinResponse
 from matrix_social.db.index_reset import clear_index
 from matrix_social.matrix.reindex import Reindexer
 
-from .harness import api_ok, eventually
+from .harness import api_ok, eventually, run_cli
 from .test_counters import _mismatches
 
 
@@ -99,8 +99,6 @@ async def test_reindex_rebuilds_the_same_index(stack):
 
 
 async def test_reindex_command_line_rebuilds_an_emptied_index(stack):
-    import asyncio
-    import sys
 
     alice, bob = await stack.register("alice"), await stack.register("bob")
     await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
@@ -116,11 +114,9 @@ async def test_reindex_command_line_rebuilds_an_emptied_index(stack):
     await clear_index(stack.bridge.db)
     stack.bridge.services.owners.forget()
     assert (await api_ok(stack, "GET", "/feed", alice))["items"] == []
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "matrix_social", "reindex", "-c", str(stack.root / "config.yaml"),
-        "-n", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, stderr.decode()[-2000:]
-    assert "rooms" in stderr.decode() and "reindex [" in stderr.decode()
+    code, _, stderr = await run_cli("reindex", "-c", str(stack.root / "config.yaml"), "-n",
+                                    timeout=120)
+    assert code == 0, stderr[-2000:]
+    assert "rooms" in stderr and "reindex [" in stderr
     stack.bridge.services.owners.forget()
     assert await _snapshot(stack, [alice, bob]) == before

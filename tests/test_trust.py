@@ -18,7 +18,16 @@ from matrix_social import events as ev
 from matrix_social.clock import now_ms
 from matrix_social.matrix.reindex import Reindexer
 
-from .harness import User, api, api_ok, eventually, room_texts, until_equal, wait_joined
+from .harness import (
+    User,
+    api,
+    api_ok,
+    eventually,
+    room_texts,
+    run_cli,
+    until_equal,
+    wait_joined,
+)
 
 
 def q(value: str) -> str:
@@ -91,13 +100,7 @@ async def test_feed_state_in_any_other_room_changes_nothing_and_the_stream_goes_
 
 
 async def _operator(stack, *args: str) -> tuple[int, str, str]:
-    import sys
-
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "matrix_social", *args, "-c", str(stack.root / "config.yaml"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return proc.returncode, out.decode(), err.decode()
+    return await run_cli(*args, "-c", str(stack.root / "config.yaml"))
 
 
 async def test_a_malformed_post_is_quarantined_listed_and_retried_by_the_operator(stack):
