@@ -125,7 +125,8 @@ class ItemBridge:
             url=item.url, created_at_ms=min(item.created_at_ms, now_ms()),
             author={"id": account.id, "handle": account.handle, "name": account.name,
                     "url": account.url, "user_id": puppet},
-            instance=instance, links=links, image=image)
+            instance=instance, links=links, image=image,
+            content_warning=item.content_warning, sensitive=item.sensitive)
 
     async def _image(self, puppet: str, item: Item) -> UploadedImage | None:
         for media in item.media[:1]:

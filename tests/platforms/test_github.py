@@ -157,6 +157,21 @@ async def test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_re
     assert schedule.next_due_ms >= spent.hints.reset_at_ms
 
 
+async def test_only_events_marked_public_are_items(fake, adapter):
+    """The public events feed holds public events only; were one marked otherwise, a private
+    repository's activity would not become an item."""
+    octo = fake.add_user("octocat")
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    fake.star(octo, "org/open")
+    fake.star(octo, "org/secret")
+    fake.events[-1]["public"] = False
+    fake.star(octo, "org/unsaid")
+    del fake.events[-1]["public"]
+    result = await adapter.fetch(token, account, None)
+    assert [i.text for i in result.items] == ["starred org/open"]
+
+
 async def test_push_commits_come_from_compare(fake, adapter):
     octo = fake.add_user("octocat")
     fake.push(octo, "org/app", ["initial commit"])
