@@ -100,7 +100,7 @@ def item_content(item: ExternalItem) -> dict[str, Any]:
         body = f"{text}{link_lines}\n\n{label}: {item.url}".strip()
     else:
         body = f"[Spoiler for {warning}]({item.url})\n\n{label}: {item.url}"
-        shown = (f'<span {ev.SPOILER_ATTRIBUTE}="{html.escape(warning)}">{shown}</span>')
+        shown = f'<span {ev.SPOILER_ATTRIBUTE}="{html.escape(warning)}">{shown}</span>'
     formatted = f'<p>{shown}</p><p><a href="{html.escape(item.url)}">{html.escape(label)}</a></p>'
     block: dict[str, Any] = {ev.POST_KIND: "image" if image else "text",
                              ev.POST_EXTERNAL: external_block(item)}

@@ -110,7 +110,7 @@ class FakeX(FakePlatform):
         new_id = self.next_id()
         old.history.append(new_id)
         self.tweets[new_id] = Tweet(new_id, old.author_id, text, time.time(), old.history,
-                                    list(old.media_keys))
+                                    list(old.media_keys), old.possibly_sensitive)
         return new_id
 
     def delete(self, tweet_id: str) -> None:
