@@ -82,6 +82,21 @@ PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "github": "GitHub",
 PLATFORM_COLORS = {"x": "#000000", "mastodon": "#6364FF", "github": "#24292F",
                    "instagram": "#E1306C"}
 
+# Content warnings (docs/events.md, "Content warnings and sensitive media"). In a post block
+# (bridged items and the posts shared from them): the reason the text is hidden (Mastodon's
+# spoiler_text), and whether the post's media is to be blurred until the reader asks. The text
+# itself is in `formatted_body` inside <span data-mx-spoiler="reason">, the Matrix spoiler.
+POST_CONTENT_WARNING = "content_warning"  # "reason"
+POST_SENSITIVE = "sensitive"  # true: blur the media
+SPOILER_ATTRIBUTE = "data-mx-spoiler"
+# Sensitive media, top level in the m.image content, as other clients read it (unstable names):
+# MSC4193 "Spoilers on media" (Cinny, gomuks, mautrix-discord) and MSC3725 "Content warnings"
+# (gomuks, mautrix-telegram).
+MEDIA_SPOILER = "page.codeberg.everypizza.msc4193.spoiler"  # true
+MEDIA_SPOILER_REASON = "page.codeberg.everypizza.msc4193.spoiler.reason"  # "reason"
+CONTENT_WARNING = "town.robin.msc3725.content_warning"  # {"type", "description"}
+CONTENT_WARNING_SPOILER = "town.robin.msc3725.spoiler"
+
 # A portal room (one per connection, the bot's): which connection it shows.
 # {"platform", "account": {id, handle, name, url}, "user": the connecting user}
 PORTAL_STATE = EventType.find(f"{PREFIX}.social.portal", t_class=EventType.Class.STATE)

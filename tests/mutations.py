@@ -159,6 +159,38 @@ MUTATIONS = [
         "        ok = True\n",
         ("tests/test_reliability.py::test_health_names_the_database_when_it_is_down",
          "tests/test_reliability.py::test_health_names_the_homeserver_when_it_does_not_answer")),
+    # External platforms (issue 22).
+    mutation(
+        "followers-only and direct Mastodon statuses are bridged",
+        "matrix_social/platforms/mastodon.py",
+        '    return status.get("visibility") in BRIDGED_VISIBILITIES and not status.get("reblog")',
+        '    return not status.get("reblog")',
+        ("tests/platforms/test_mastodon.py::test_only_public_and_unlisted_statuses_are_items",
+         "tests/test_platform_items.py::"
+         "test_followers_only_and_direct_statuses_never_leave_mastodon")),
+    mutation(
+        "the unspecified addresses pass when loopback is allowed",
+        "matrix_social/platforms/net.py",
+        "    if addr.is_unspecified:\n        return False",
+        "    if addr.is_unspecified:\n        return allow_loopback",
+        ("tests/platforms/test_redirects.py::"
+         "test_a_redirect_to_an_unspecified_address_reaches_no_local_listener",)),
+    mutation(
+        "poll jitter may make a poll sooner than X-Poll-Interval",
+        "matrix_social/platforms/polling.py",
+        "    return seconds * rng.uniform(1, 1 + JITTER)",
+        "    return seconds * rng.uniform(1 - JITTER, 1 + JITTER)",
+        ("tests/platforms/test_polling.py::"
+         "test_a_poll_never_comes_before_the_poll_interval_or_a_spent_budget_s_reset",
+         "tests/platforms/test_github.py::"
+         "test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_reset")),
+    mutation(
+        "a content warning's text is shown in clear in the body",
+        "matrix_social/content/external.py",
+        '        body = f"[Spoiler for {warning}]({item.url})\\n\\n{label}: {item.url}"',
+        '        body = f"CW: {warning}\\n\\n{text}\\n\\n{label}: {item.url}"',
+        ("tests/test_platform_items.py::"
+         "test_a_content_warning_is_a_matrix_spoiler_and_sensitive_media_is_marked",)),
 ]
 
 

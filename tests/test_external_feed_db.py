@@ -80,3 +80,28 @@ async def test_a_viewer_without_bridged_items_skips_their_statement_until_one_is
     page = await feed.rows(ALICE, (1010, "$item1"), 10)
     assert [r["event_id"] for r in page] == ["$post0"]
     assert [r["event_id"] for r in await feed.rows(ALICE, None, 10)] == ["$item1", "$post0"]
+
+
+async def test_cw_and_sensitive_are_read_only_in_their_own_types(db):
+    """The API's `cw` and `sensitive` (finding 5): from the post block, a string (one line,
+    bounded) and true; anything else a client wrote reads as no warning and not sensitive."""
+    await feed_rooms.record(db, "!alice", ALICE, "@social:hs")
+    blocks = {
+        "$cw": {"kind": "text", "content_warning": "  spoilers\nahead ", "text": "the end",
+                "sensitive": False},
+        "$long": {"kind": "text", "content_warning": "w" * 5000, "sensitive": True},
+        "$odd": {"kind": "text", "content_warning": 5, "sensitive": "yes", "text": "other"},
+        "$none": {"kind": "text"},
+    }
+    for n, (event_id, block) in enumerate(blocks.items()):
+        content = {"body": f"body {event_id}", "m.matrix_os.social.post": block}
+        await posts.upsert(db, PostRow(event_id, "!alice", ALICE, "text", content["body"],
+                                       content, 3000 + n, None, None))
+    views = {r["event_id"]: post_view(r, "alice") for r in await feed_page(db, ALICE, None, 10)}
+    assert (views["$cw"]["cw"], views["$cw"]["sensitive"], views["$cw"]["text"]) == (
+        "spoilers ahead", False, "the end")  # the body holds only the spoiler fallback
+    assert len(views["$long"]["cw"]) == 500 and views["$long"]["sensitive"] is True
+    assert views["$long"]["text"] == "body $long"
+    assert (views["$odd"]["cw"], views["$odd"]["sensitive"], views["$odd"]["text"]) == (
+        None, False, "body $odd")
+    assert (views["$none"]["cw"], views["$none"]["sensitive"]) == (None, False)

@@ -340,6 +340,11 @@ _POST_PROPERTIES: dict[str, Any] = {
     "counts": _obj(["likes", "comments", "reposts"], {
         "likes": _INT, "comments": _INT, "reposts": _INT}),
     "liked": _BOOL,
+    "cw": {**_NULLABLE_STRING, "description": (
+        "a content warning: show the text (and media) collapsed behind this reason until the "
+        "reader asks (a bridged Mastodon spoiler_text); null when there is none")},
+    "sensitive": {**_BOOL, "description": "its media is to be blurred until the reader asks "
+                  "(Mastodon sensitive, X possibly_sensitive, or behind a content warning)"},
     "image": {"type": "object", "description": "url and the image's info (kind image)"},
     "app": {"description": "the shared app as its event carries it (kind app)"},
     "activity": {"description": "the activity as its event carries it (kind activity)"},
@@ -359,7 +364,7 @@ _POST_PROPERTIES: dict[str, Any] = {
     "cross_posts": {"type": "array", "description": "your own posts only",
                     "items": {"$ref": "#/components/schemas/Delivery"}}}
 _POST_REQUIRED = ["id", "room_id", "event_id", "author", "kind", "text", "created_at",
-                  "edited_at", "counts", "liked"]
+                  "edited_at", "counts", "liked", "cw", "sensitive"]
 _APP_PROPERTIES: dict[str, Any] = {
     "id": _STRING, "slug": _STRING, "name": _STRING, "description": _STRING, "icon": _STRING,
     "url": _STRING, "author": _SHORT_AUTHOR, "installs": _INT, "published_at": _INT,

@@ -12,6 +12,7 @@ from typing import Any
 from .. import events as ev
 
 MAX_TEXT = 5000  # a bridged item's text in an event (GitHub pushes list up to 20 commits)
+MAX_CONTENT_WARNING = 500  # Mastodon's own limit for spoiler_text and text together
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -37,6 +38,16 @@ class ExternalItem:
     instance: str | None = None  # Mastodon: the instance's host
     links: tuple[tuple[str, str], ...] = ()  # (label, url) lines after the text (commits)
     image: UploadedImage | None = None
+    content_warning: str | None = None  # the text is shown only on request, behind this
+    sensitive: bool = False  # the platform marked its media sensitive
+
+
+def content_warning(value: object) -> str | None:
+    """A platform's content warning as one line of bounded text; None when there is none."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())[:MAX_CONTENT_WARNING]
+    return text or None
 
 
 def external_block(item: ExternalItem) -> dict[str, Any]:
@@ -71,26 +82,48 @@ def item_text(item: ExternalItem) -> str:
 
 
 def item_content(item: ExternalItem) -> dict[str, Any]:
+    """An m.text or m.image any client reads. With a content warning, the text is a Matrix
+    spoiler: inside <span data-mx-spoiler="reason"> in `formatted_body`, and left out of
+    `body`, whose fallback starts with the reason and links to the original (the spec's
+    spoiler fallback). Media marked sensitive, or behind a warning, is marked for clients to
+    blur (MSC4193, MSC3725) and `sensitive` in the post block."""
     text = item_text(item)
     image = item.image
+    warning = content_warning(item.content_warning)
     name = ev.PLATFORM_NAMES[item.platform]
     label = f"View on {name}"
     link_lines = "".join(f"\n• {label_} {url}" for label_, url in item.links)
-    body = f"{text}{link_lines}\n\n{label}: {item.url}".strip()
     links_html = "".join(f'<br/>• <a href="{html.escape(url)}">{html.escape(label_)}</a>'
                          for label_, url in item.links)
-    formatted = (f"<p>{_linkified(text)}{links_html}</p>"
-                 f'<p><a href="{html.escape(item.url)}">{html.escape(label)}</a></p>')
+    shown = f"{_linkified(text)}{links_html}"
+    if warning is None:
+        body = f"{text}{link_lines}\n\n{label}: {item.url}".strip()
+    else:
+        body = f"[Spoiler for {warning}]({item.url})\n\n{label}: {item.url}"
+        shown = f'<span {ev.SPOILER_ATTRIBUTE}="{html.escape(warning)}">{shown}</span>'
+    formatted = f'<p>{shown}</p><p><a href="{html.escape(item.url)}">{html.escape(label)}</a></p>'
     block: dict[str, Any] = {ev.POST_KIND: "image" if image else "text",
                              ev.POST_EXTERNAL: external_block(item)}
     content: dict[str, Any] = {"msgtype": "m.text", "body": body,
                                "format": "org.matrix.custom.html", "formatted_body": formatted,
                                ev.EXTERNAL_URL_KEY: item.url, ev.POST_BLOCK: block}
+    blurred = image is not None and (item.sensitive or warning is not None)
+    if warning is not None:
+        block[ev.POST_CONTENT_WARNING] = warning
+        block["text"] = text  # the body holds only the fallback
+    block[ev.POST_SENSITIVE] = blurred
     if image is not None:
         extension = image.mimetype.split("/")[-1].replace("jpeg", "jpg")
         block["caption"] = text
         content.update(msgtype="m.image", url=image.mxc, filename=f"image.{extension}",
                        info={"mimetype": image.mimetype, "size": image.size})
+    if blurred:
+        content[ev.MEDIA_SPOILER] = True
+        warning_of_media: dict[str, Any] = {"type": ev.CONTENT_WARNING_SPOILER}
+        if warning is not None:
+            content[ev.MEDIA_SPOILER_REASON] = warning
+            warning_of_media["description"] = warning
+        content[ev.CONTENT_WARNING] = warning_of_media
     return content
 
 

@@ -91,6 +91,8 @@ class Item:
     edited_at_ms: int | None = None  # set on a new version of an item already seen
     version: str | None = None  # the platform's id of this version (X edit ids)
     extra: dict[str, Any] = field(default_factory=dict)  # platform detail (repo, commits...)
+    content_warning: str | None = None  # the reason its text is hidden (Mastodon spoiler_text)
+    sensitive: bool = False  # blur its media (Mastodon `sensitive`, X `possibly_sensitive`)
 
 
 @dataclass(frozen=True)

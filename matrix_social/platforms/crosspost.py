@@ -103,8 +103,8 @@ class CrossPoster:
                 await deliveries.mark_retry(self.db, *key, _reason(e), next_attempt, now_ms())
         else:
             await external_items.insert(self.db, ExternalItemRow(
-                row.target, account.key, published.remote_id, row.post_event_id, room_id,
-                external_items.OUTBOUND, None), now_ms())
+                row.user_id, row.target, account.key, published.remote_id, row.post_event_id,
+                room_id, external_items.OUTBOUND, None), now_ms())
             await deliveries.mark_delivered(self.db, *key, published.remote_id, published.url,
                                             now_ms())
         return next(d for d in await deliveries.for_post(self.db, row.post_event_id)

@@ -5,7 +5,9 @@ Reading: GET /users/{login}/events/public with If-None-Match (a 304 costs no bud
 PyGithub's requester, honouring X-Poll-Interval. Kept: pushes (with their commits, fetched with
 a compare because github.com push events no longer list them), pull requests opened and
 merged (merged is read from the pull request itself), stars, published releases. GitHub has
-nothing to publish to, and events are never edited or deleted.
+nothing to publish to, and events are never edited or deleted. Only events GitHub marks
+`"public": true` are items (the public events feed holds no other; an answer that did would
+not make a private repository's activity public here).
 """
 
 from __future__ import annotations
@@ -201,6 +203,8 @@ class GitHubAdapter(PlatformAdapter):
     @staticmethod
     def _relevant(event: dict[str, Any]) -> bool:
         kind, action = event.get("type"), (event.get("payload") or {}).get("action")
+        if event.get("public") is not True:
+            return False
         return (kind == "PushEvent" or (kind == "PullRequestEvent" and action in ("opened",
                                                                                   "closed"))
                 or (kind == "WatchEvent" and action == "started")

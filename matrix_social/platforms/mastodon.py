@@ -12,6 +12,13 @@ Reading: first sync the newest 20 statuses (no replies, no boosts), then forward
 `min_id` through the Link header's rel="prev". Statuses of the last 24 hours are re-checked
 (GET /api/v1/statuses?id[]= from 4.3, else one GET each): a changed `edited_at` is an edit,
 a missing status a deletion.
+
+Privacy: the author's own token sees all her statuses, followers-only (`private`) and
+`direct` ones too. Only `public` and `unlisted` statuses are ever items; a boost is never one
+(whatever the instance does with exclude_reblogs). Mastodon does not let an edit change a
+status's visibility, but a server that did would see a watched status that is no longer public
+or unlisted taken back like a deletion. `spoiler_text` is the item's content warning and
+`sensitive` marks its media.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..clock import now_ms
+from ..content.external import content_warning
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
 from ..lazy_import import lazy_module
 from .base import (
@@ -53,6 +61,12 @@ MAX_WATCH = 40
 MAX_SINGLE_CHECKS = 10  # before 4.3 each re-check is its own request
 MAX_PAGES = 10
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+BRIDGED_VISIBILITIES = ("public", "unlisted")  # never private (followers-only) or direct
+
+
+def bridgeable(status: dict[str, Any]) -> bool:
+    """A status anybody may see, and her own (not a boost): only these leave Mastodon."""
+    return status.get("visibility") in BRIDGED_VISIBILITIES and not status.get("reblog")
 
 
 @dataclass(frozen=True)
@@ -264,8 +278,6 @@ class MastodonAdapter(PlatformAdapter):
 
     def _item(self, status: dict[str, Any], account: Account) -> Item:
         text = html_to_text(status.get("content") or "")
-        if status.get("spoiler_text"):
-            text = f"CW: {status['spoiler_text']}\n\n{text}"
         media = tuple(
             Media(url, "image" if m.get("type") == "image" else str(m.get("type") or "image"),
                   m.get("description"))
@@ -276,7 +288,9 @@ class MastodonAdapter(PlatformAdapter):
         return Item(str(status["id"]), "post", text, safe_url(status.get("url"), fallback) or "",
                     _ms(status.get("created_at")) or now_ms(), media,
                     html=(status.get("content") or "")[:MAX_HTML], edited_at_ms=edited,
-                    version=str(status.get("edited_at") or ""))
+                    version=str(status.get("edited_at") or ""),
+                    content_warning=content_warning(status.get("spoiler_text")),
+                    sensitive=status.get("sensitive") is True)
 
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
                     etag: str | None = None) -> FetchResult:
@@ -308,13 +322,14 @@ class MastodonAdapter(PlatformAdapter):
         newest = min_id
         valid = [s for s in statuses if _ID.fullmatch(str(s.get("id")) if s.get("id") else "")]
         for status in sorted(valid, key=lambda s: _key(str(s["id"]))):
-            item = self._item(status, account)
-            if item.remote_id in seen:
+            status_id = str(status["id"])
+            if newest is None or _key(status_id) > _key(newest):
+                newest = status_id  # past a followers-only status too: it is never fetched again
+            if status_id in seen or not bridgeable(status):
                 continue
+            item = self._item(status, account)
             seen.add(item.remote_id)
             items.append(item)
-            if newest is None or _key(item.remote_id) > _key(newest):
-                newest = item.remote_id
             watch[item.remote_id] = [item.remote_id, item.version or "", item.created_at_ms]
 
         watch = {k: w for k, w in watch.items() if now - w[2] < WATCH_MS}
@@ -328,8 +343,8 @@ class MastodonAdapter(PlatformAdapter):
                 status = current.get(w[0])
                 if status is not None and status.get("_unchecked"):
                     continue
-                if status is None:
-                    deletions.append(w[0])
+                if status is None or not bridgeable(status):
+                    deletions.append(w[0])  # gone, or no longer public: taken back
                     watch.pop(w[0])
                 elif str(status.get("edited_at") or "") != w[1]:
                     item = self._item(status, account)

@@ -1,7 +1,9 @@
 """Downloading what a platform links to (avatars, item images) so the bridge can upload it to
 the homeserver: any URL a platform sends is data (a Mastodon instance is anybody's server), so
-only http(s), only public addresses (checked at connect time, so a redirect or a DNS answer
-cannot lead to a private one), a size cap, and only bytes that are an image."""
+only http(s), only public addresses (each hop of a redirect resolved and checked before it is
+connected to, so neither a redirect nor a DNS answer can lead to a private, loopback or
+unspecified one; at most net.MAX_REDIRECTS hops), a size cap, and only bytes that are an
+image."""
 
 from __future__ import annotations
 

@@ -2,9 +2,14 @@
 host (tweepy), and the guard for user-given hosts (a Mastodon instance URL).
 
 The guard checks a user-given URL before any request (https, a public hostname, every resolved
-address public) and then checks the peer address of every connection the SDK opens, so a
-hostname that resolves to a public address at check time and to 127.0.0.1 later (DNS
-rebinding), or a redirect to a private address, is refused too.
+address public) and then, for every connection the SDK opens (each redirect hop too), resolves
+the host itself, checks every address under the same rules and connects only to a checked
+address, then checks the peer again. So a hostname that resolves to a public address at check
+time and to 127.0.0.1 later (DNS rebinding), or a redirect to a private address, is refused
+before a packet is sent to it. The unspecified addresses (0.0.0.0, ::, and spellings such as
+"0", "0x0" or ::ffff:0.0.0.0) reach this very host; they are refused in every mode, loopback
+allowed for tests or not (a connection to 0.0.0.0 shows 127.0.0.1 as its peer, so checking
+the peer alone let it through).
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from ..errors import Refused
 
 DEFAULT_TIMEOUT = 20.0
+MAX_REDIRECTS = 5
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".localdomain")
 
 
@@ -33,8 +41,12 @@ def address_allowed(ip: str, allow_loopback: bool = False) -> bool:
         return False
     if isinstance(addr, ipaddress.IPv6Address):
         embedded = addr.ipv4_mapped or addr.sixtofour or (addr.teredo[1] if addr.teredo else None)
+        if embedded is None and addr in _NAT64:
+            embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
         if embedded is not None:
             addr = embedded
+    if addr.is_unspecified:
+        return False  # 0.0.0.0 and :: are this host, never a public server: in every mode
     if addr.is_loopback:
         return allow_loopback
     return addr.is_global and not (addr.is_private or addr.is_link_local or addr.is_multicast
@@ -136,21 +148,53 @@ def redirecting_session(prefix: str, target: str, timeout: float = DEFAULT_TIMEO
     return session
 
 
+def _not_public(host: str) -> OSError:
+    return OSError(f"refused to connect to {host}: not a public address")
+
+
+def checked_address(host: str, port: int, allow_loopback: bool) -> str:
+    """The address to connect to for `host`: resolved here, and refused unless every address
+    it resolves to is allowed (one private answer among public ones refuses the name). Blocking:
+    call it from the SDK's worker thread."""
+    return checked_addresses(host, port, allow_loopback)[0]
+
+
+def checked_addresses(host: str, port: int, allow_loopback: bool) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses or not all(address_allowed(a, allow_loopback) for a in addresses):
+        raise _not_public(host)
+    return addresses
+
+
 def _guarded_pools(allow_loopback: bool):
-    def check(sock: socket.socket, host: str) -> socket.socket:
-        peer = sock.getpeername()[0]
-        if not address_allowed(peer, allow_loopback):
-            sock.close()
-            raise OSError(f"refused to connect to {host}: not a public address")
-        return sock
+    def connect(conn: HTTPConnection, open_socket) -> socket.socket:
+        """Connect to a checked address only, each hop of a redirect alike; the peer is
+        checked again once connected."""
+        name = conn._dns_host  # what urllib3 itself would resolve
+        failure: Exception = _not_public(conn.host)
+        for address in checked_addresses(name, conn.port or 80, allow_loopback):
+            conn._dns_host = address
+            try:
+                sock = open_socket()
+            except (NewConnectionError, ConnectTimeoutError) as e:
+                failure = e
+                continue
+            finally:
+                conn._dns_host = name
+            if not address_allowed(sock.getpeername()[0], allow_loopback):
+                sock.close()
+                raise _not_public(conn.host)
+            return sock
+        raise failure
 
     class GuardedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
-            return check(super()._new_conn(), self.host)
+            return connect(self, super()._new_conn)
 
     class GuardedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> socket.socket:
-            return check(super()._new_conn(), self.host)
+            return connect(self, super()._new_conn)
 
     class GuardedHTTPPool(HTTPConnectionPool):
         ConnectionCls = GuardedHTTPConnection
@@ -162,7 +206,8 @@ def _guarded_pools(allow_loopback: bool):
 
 
 class GuardedAdapter(TimeoutAdapter):
-    """Refuses, at connect time, any peer that is not a public address."""
+    """Refuses, before connecting (and again once connected), any address that is not a
+    public one; every redirect hop opens its connection through here."""
 
     def __init__(self, allow_loopback: bool, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.allow_loopback = allow_loopback
@@ -176,6 +221,7 @@ class GuardedAdapter(TimeoutAdapter):
 def guarded_session(allow_loopback: bool, timeout: float = DEFAULT_TIMEOUT) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment between us and the check
+    session.max_redirects = MAX_REDIRECTS
     adapter = GuardedAdapter(allow_loopback, timeout)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -7,13 +7,16 @@ activity, the last response's headers and the last error. No I/O, no clock of it
 - Headers bound it from below: GitHub's X-Poll-Interval; with `remaining` and `reset` known,
   never faster than the remaining budget spread over the time to the reset, and when the
   budget is spent, not before the reset.
+- Jitter only ever makes a poll later (0 to +10 %), so no bound above is undercut by it.
 - A 429 waits for its reset (x-rate-limit-reset, X-RateLimit-Reset, Retry-After...); a 429
-  without one and a 5xx back off exponentially with jitter, up to a cap.
+  without one and a 5xx back off exponentially with jitter, up to a cap. An error never
+  brings the next poll sooner than the regular interval (which carries X-Poll-Interval).
 - A revoked grant or a refusal stops the job: the user must act.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -26,7 +29,7 @@ __all__ = ["FIRST_SYNC_LIMIT", "Budget", "BUDGETS", "Schedule", "after_success",
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 6 * 3600.0
 DELIVERY_RETRY_S = 10.0  # a failed cross-post's first wait (platforms.delivery_retry_seconds)
-JITTER = 0.1  # ±10 % on regular intervals, so many accounts do not poll in lockstep
+JITTER = 0.1  # up to +10 % on regular intervals, so many accounts do not poll in lockstep
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class Schedule:
 
 
 def _jittered(seconds: float, rng: random.Random) -> float:
-    return seconds * rng.uniform(1 - JITTER, 1 + JITTER)
+    """Later, never sooner: a floor (X-Poll-Interval, the budget's) stays a floor."""
+    return seconds * rng.uniform(1, 1 + JITTER)
 
 
 def after_success(platform: str, interval_s: float | None, new_items: int, hints: PollHints,
@@ -68,7 +72,7 @@ def after_success(platform: str, interval_s: float | None, new_items: int, hints
     interval = min(max(interval, budget.floor_s), budget.ceiling_s)
     if hints.poll_interval_s:
         interval = max(interval, float(hints.poll_interval_s))
-    due = now_ms + int(_jittered(interval, rng) * 1000)
+    due = now_ms + math.ceil(_jittered(interval, rng) * 1000)
     if hints.reset_at_ms is not None and hints.remaining is not None:
         if hints.remaining <= 0:
             due = max(due, hints.reset_at_ms + 1000)
@@ -91,11 +95,14 @@ def after_error(platform: str, interval_s: float | None, failures: int, error: E
     failures += 1
     if isinstance(error, AuthRevoked | Refused):
         return Schedule(None, interval, failures)
+    regular = now_ms + math.ceil(interval * 1000)  # a failure never makes us ask sooner
     until = getattr(error, "until_ms", None)
     if isinstance(error, PlatformRateLimited | TransientError) and until and until > now_ms:
         # The platform said when; a little jitter so the herd does not return at once.
-        return Schedule(until + int(rng.uniform(1, 5) * 1000), interval, failures)
-    return Schedule(now_ms + int(backoff_s(failures, rng) * 1000), interval, failures)
+        return Schedule(max(until + int(rng.uniform(1, 5) * 1000), regular), interval,
+                        failures)
+    return Schedule(max(now_ms + int(backoff_s(failures, rng) * 1000), regular), interval,
+                    failures)
 
 
 def delivery_retry(attempts: int, error: Exception, now_ms: int, max_attempts: int = 3,

@@ -48,7 +48,7 @@ tweepy = lazy_module("tweepy")
 TWEEPY_HOST = "https://api.twitter.com"
 WATCH_MS = 60 * 60 * 1000  # re-check posts this young for deletions and edits
 MAX_PAGES = 10  # at most 1,000 new posts per poll
-TWEET_FIELDS = ["created_at", "attachments", "author_id"]
+TWEET_FIELDS = ["created_at", "attachments", "author_id", "possibly_sensitive"]
 MEDIA_FIELDS = ["url", "preview_image_url", "type", "alt_text"]
 _MEDIA_KINDS = {"photo": "image", "video": "video", "animated_gif": "gif"}
 
@@ -188,7 +188,8 @@ class XAdapter(PlatformAdapter):
         return Item(root, "post", tweet.get("text", ""),
                     f"https://x.com/{account.handle}/status/{root}", created, tuple(attached),
                     edited_at_ms=created if len(history) > 1 else None, version=str(tweet["id"]),
-                    extra={"edit_history": history})
+                    extra={"edit_history": history},
+                    sensitive=tweet.get("possibly_sensitive") is True)
 
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
                     etag: str | None = None) -> FetchResult:

@@ -125,7 +125,8 @@ class ItemBridge:
             url=item.url, created_at_ms=min(item.created_at_ms, now_ms()),
             author={"id": account.id, "handle": account.handle, "name": account.name,
                     "url": account.url, "user_id": puppet},
-            instance=instance, links=links, image=image)
+            instance=instance, links=links, image=image,
+            content_warning=item.content_warning, sensitive=item.sensitive)
 
     async def _image(self, puppet: str, item: Item) -> UploadedImage | None:
         for media in item.media[:1]:
@@ -139,8 +140,9 @@ class ItemBridge:
     async def _new(self, row: ConnectionRow, account: Account, puppet: str, room_id: str,
                    item: Item) -> bool:
         key = account.key
-        if await external_items.get(self.db, row.platform, key, item.remote_id) is not None:
-            return False
+        if await external_items.get(self.db, row.user_id, row.platform, key,
+                                    item.remote_id) is not None:
+            return False  # bridged for her before, or her own cross-post coming back
         external = self._external(account, puppet, item, await self._image(puppet, item))
         content = item_content(external)
         ids = (row.user_id, row.platform, key, item.remote_id)
@@ -154,8 +156,8 @@ class ItemBridge:
             external.created_at_ms, displayname, avatar, shared))
         self.on_stored(row.user_id)
         await external_items.insert(self.db, ExternalItemRow(
-            row.platform, key, item.remote_id, event_id, room_id, external_items.INBOUND,
-            item.version), now_ms())
+            row.user_id, row.platform, key, item.remote_id, event_id, room_id,
+            external_items.INBOUND, item.version), now_ms())
         return True
 
     async def _share(self, row: ConnectionRow, content: dict, ids: tuple[str, ...]) -> str:
@@ -170,7 +172,8 @@ class ItemBridge:
         return event_id
 
     async def _edit(self, row: ConnectionRow, account: Account, puppet: str, item: Item) -> int:
-        mapped = await external_items.get(self.db, row.platform, account.key, item.remote_id)
+        mapped = await external_items.get(self.db, row.user_id, row.platform, account.key,
+                                          item.remote_id)
         if mapped is None or mapped.origin != external_items.INBOUND or \
                 (item.version is not None and mapped.version == item.version):
             return 0  # never bridged (older than the first sync), her own cross-post, or seen
@@ -191,13 +194,14 @@ class ItemBridge:
             await self.sender.send(intent, feed, "m.room.message",
                                    edit_content(stored.shared_event_id, new),
                                    txn_id=txn_id("share-edit", *ids))
-        await external_items.set_version(self.db, row.platform, account.key, item.remote_id,
-                                         item.version)
+        await external_items.set_version(self.db, row.user_id, row.platform, account.key,
+                                         item.remote_id, item.version)
         return 1
 
     async def _delete(self, row: ConnectionRow, account: Account, puppet: str,
                       remote_id: str) -> int:
-        mapped = await external_items.get(self.db, row.platform, account.key, remote_id)
+        mapped = await external_items.get(self.db, row.user_id, row.platform, account.key,
+                                          remote_id)
         if mapped is None or mapped.origin != external_items.INBOUND:
             return 0
         stored = await external_posts.get(self.db, mapped.event_id)
@@ -212,5 +216,5 @@ class ItemBridge:
             await posts_db.delete(self.db, stored.shared_event_id)
             await external_shares.delete(self.db, stored.shared_event_id)
         await external_posts.delete(self.db, mapped.event_id)
-        await external_items.delete(self.db, row.platform, account.key, remote_id)
+        await external_items.delete(self.db, row.user_id, row.platform, account.key, remote_id)
         return 1

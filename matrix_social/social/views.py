@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import events as ev
+from ..content.external import content_warning
 
 # Where a platform's items live, to check the link of an `external` block nobody here vouches
 # for (a post from another server); Mastodon items live on any instance.
@@ -35,7 +36,11 @@ def post_view(row, handle: str) -> dict[str, Any]:
         "counts": {"likes": row["likes"], "comments": row["comments"],
                    "reposts": row["reposts"]},
         "liked": bool(row["liked"]),
+        "cw": _content_warning(block),
+        "sensitive": block.get(ev.POST_SENSITIVE) is True,
     }
+    if view["cw"] is not None and row["kind"] == "text" and isinstance(block.get("text"), str):
+        view["text"] = block["text"]  # the event's body holds only the spoiler fallback
     external = external_view(block.get(ev.POST_EXTERNAL), bool(_column(row, "external_verified")),
                              remote=handle.startswith("@"))
     if external is not None:
@@ -57,6 +62,12 @@ def post_view(row, handle: str) -> dict[str, Any]:
         original = block.get(ev.POST_REPOST_OF) or {}
         view["repost_of"] = {key: original.get(key) for key in ("room_id", "event_id", "author")}
     return view
+
+
+def _content_warning(block: dict[str, Any]) -> str | None:
+    """The reason a post's text is shown collapsed (a bridged item's content warning), or
+    None. Whoever wrote the post may set it: it only ever hides that post's own content."""
+    return content_warning(block.get(ev.POST_CONTENT_WARNING))
 
 
 def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any] | None:

@@ -60,13 +60,15 @@ async def test_a_post_goes_to_all_three_targets(db, fakes, world, images):
     # Recorded as outbound: the reader will recognise each one when it comes back.
     for target, row in rows.items():
         connection = await connections.get(db, "@alice:hs", target)
-        mapped = await external_items.get(db, target, connection.account_key, row.remote_id)
+        mapped = await external_items.get(db, "@alice:hs", target, connection.account_key,
+                                          row.remote_id)
         assert (mapped.event_id, mapped.origin) == (POST, "outbound")
     x_row = await connections.get(db, "@alice:hs", "x")
     seen = await world.poller.poll(x_row)
     ids = [i.remote_id for i in seen.result.items]
     assert rows["x"].remote_id in ids
-    assert await external_items.known(db, "x", x_row.account_key, ids) == {rows["x"].remote_id}
+    assert await external_items.known(db, "@alice:hs", "x", x_row.account_key, ids) == {
+        rows["x"].remote_id}
 
 
 async def test_a_text_only_post_is_refused_for_instagram_only(db, fakes, world):

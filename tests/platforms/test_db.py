@@ -108,22 +108,80 @@ async def test_mastodon_app_registered_once(db):
 
 
 async def test_external_item_map_dedupes_and_finds_echoes(db):
-    row = ExternalItemRow("x", "42", "1001", "$e1", "!portal", external_items.INBOUND, "1001")
+    alice, bob = "@alice:hs", "@bob:hs"
+    row = ExternalItemRow(alice, "x", "42", "1001", "$e1", "!portal", external_items.INBOUND,
+                          "1001")
     assert await external_items.insert(db, row, 1)
     assert not await external_items.insert(db, replace(row, event_id="$e2"), 2)
-    assert (await external_items.get(db, "x", "42", "1001")).event_id == "$e1"
+    assert (await external_items.get(db, alice, "x", "42", "1001")).event_id == "$e1"
     # The same remote id under another account or platform is another item.
     assert await external_items.insert(db, replace(row, account_key="43"), 3)
     assert await external_items.insert(db, replace(row, platform="mastodon"), 3)
-    outbound = ExternalItemRow("x", "42", "2002", "$post", "!feed", external_items.OUTBOUND, None)
+    # ... and so it is for another user who connected the same account (her own portal).
+    assert await external_items.get(db, bob, "x", "42", "1001") is None
+    assert await external_items.insert(db, replace(row, user_id=bob, event_id="$b1",
+                                                   room_id="!bobs"), 3)
+    assert (await external_items.get(db, bob, "x", "42", "1001")).room_id == "!bobs"
+    outbound = ExternalItemRow(alice, "x", "42", "2002", "$post", "!feed",
+                               external_items.OUTBOUND, None)
     assert await external_items.insert(db, outbound, 4)
     ids = [str(n) for n in range(990, 1200)] + ["2002"]
-    assert await external_items.known(db, "x", "42", ids) == {"1001", "2002"}
-    await external_items.set_version(db, "x", "42", "1001", "1005")
-    assert (await external_items.get(db, "x", "42", "1001")).version == "1005"
+    assert await external_items.known(db, alice, "x", "42", ids) == {"1001", "2002"}
+    assert await external_items.known(db, bob, "x", "42", ids) == {"1001"}
+    await external_items.set_version(db, alice, "x", "42", "1001", "1005")
+    assert (await external_items.get(db, alice, "x", "42", "1001")).version == "1005"
+    assert (await external_items.get(db, bob, "x", "42", "1001")).version == "1001"
     assert [r.remote_id for r in await external_items.by_event(db, "$post")] == ["2002"]
-    assert (await external_items.delete(db, "x", "42", "1001")).event_id == "$e1"
-    assert await external_items.delete(db, "x", "42", "1001") is None
+    assert (await external_items.delete(db, alice, "x", "42", "1001")).event_id == "$e1"
+    assert await external_items.delete(db, alice, "x", "42", "1001") is None
+    assert (await external_items.get(db, bob, "x", "42", "1001")).event_id == "$b1"
+
+
+async def test_the_item_map_upgrade_gives_each_row_its_user(tmp_path):
+    """Rows written before the map was per user get the user of their portal (inbound) or of
+    their cross-post (outbound); on both databases."""
+    from mautrix.util.async_db import Database, UpgradeTable
+
+    from matrix_social.db import upgrade
+    from matrix_social.db import upgrade_table as full
+
+    from ..harness import PostgresDatabase
+
+    step = full.upgrades.index(upgrade.upgrade_v10)
+    for kind in ("sqlite", "postgres"):
+        postgres = PostgresDatabase() if kind == "postgres" else None
+        if postgres:
+            await postgres.create()
+        url = postgres.url if postgres else f"sqlite:{tmp_path / 'old.db'}"
+        before = UpgradeTable()
+        before.upgrades = full.upgrades[:step]
+        old = Database.create(url, upgrade_table=before)
+        await old.start()
+        try:
+            await old.execute("INSERT INTO portal_room VALUES ('@alice:hs', 'github', '7', "
+                              "'!portal', '@github_octo:hs', 1)")
+            await old.execute("INSERT INTO cross_post_delivery (post_event_id, target, user_id, "
+                              "status, idempotency_key, created_at, updated_at) VALUES "
+                              "('$post', 'x', '@bob:hs', 'delivered', 'k', 1, 1)")
+            for values in ("('github', '7', 'e1', '$in', '!portal', 'inbound', NULL, 1)",
+                           "('x', '42', 't1', '$post', '!feed', 'outbound', NULL, 2)",
+                           "('x', '42', 't2', '$lost', '!gone', 'inbound', NULL, 3)"):
+                await old.execute(f"INSERT INTO external_item VALUES {values}")
+        finally:
+            await old.stop()
+        new = Database.create(url, upgrade_table=full)
+        await new.start()
+        try:
+            rows = await new.fetch("SELECT user_id, remote_id FROM external_item "
+                                   "ORDER BY remote_id")
+            assert [(r["user_id"], r["remote_id"]) for r in rows] == [
+                ("@alice:hs", "e1"), ("@bob:hs", "t1"), ("", "t2")], kind
+            assert (await external_items.get(new, "@alice:hs", "github", "7", "e1")).event_id \
+                == "$in"
+        finally:
+            await new.stop()
+            if postgres:
+                await postgres.drop()
 
 
 async def test_cross_post_delivery_states(db):

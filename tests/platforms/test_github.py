@@ -122,6 +122,56 @@ async def test_events_first_sync_then_only_new_ones_with_etag(fake, adapter):
     assert later.etag != etag and later.hints.poll_interval_s == 120
 
 
+async def test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_reset(fake, adapter):
+    """Finding 9: polls of an active account, scheduled from the headers the fake sends
+    (X-Poll-Interval, x-ratelimit-*), never come before X-Poll-Interval, and a spent budget
+    waits for the reset the fake names."""
+    import random
+
+    from matrix_social.platforms.polling import after_success
+
+    octo = fake.add_user("octocat")
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    rng = random.Random(9)
+    cursor, etag, interval = None, None, None
+    for n in range(40):
+        if n % 2:
+            fake.star(octo, f"org/busy{n}")
+        fake.poll_interval = 60 if n < 20 else 90
+        result = await adapter.fetch(token, account, cursor, etag)
+        cursor, etag = result.cursor, result.etag
+        assert result.hints.poll_interval_s == fake.poll_interval
+        now = int(time.time() * 1000)
+        schedule = after_success("github", interval, len(result.items), result.hints, now, rng)
+        interval = schedule.interval_s
+        assert schedule.next_due_ms - now >= fake.poll_interval * 1000, n
+
+    fake.set_limit("core", 2)
+    spent = None
+    for _ in range(2):
+        spent = await adapter.fetch(token, account, cursor)  # no ETag: each costs one
+    assert spent.hints.remaining == 0 and spent.hints.reset_at_ms > time.time() * 1000
+    now = int(time.time() * 1000)
+    schedule = after_success("github", 60, 3, spent.hints, now, rng)
+    assert schedule.next_due_ms >= spent.hints.reset_at_ms
+
+
+async def test_only_events_marked_public_are_items(fake, adapter):
+    """The public events feed holds public events only; were one marked otherwise, a private
+    repository's activity would not become an item."""
+    octo = fake.add_user("octocat")
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    fake.star(octo, "org/open")
+    fake.star(octo, "org/secret")
+    fake.events[-1]["public"] = False
+    fake.star(octo, "org/unsaid")
+    del fake.events[-1]["public"]
+    result = await adapter.fetch(token, account, None)
+    assert [i.text for i in result.items] == ["starred org/open"]
+
+
 async def test_push_commits_come_from_compare(fake, adapter):
     octo = fake.add_user("octocat")
     fake.push(octo, "org/app", ["initial commit"])

@@ -115,6 +115,63 @@ async def test_first_sync_20_then_new_ones_through_link_headers_and_restart(fake
     assert (await restarted.fetch(token, account, later.cursor)).items == []
 
 
+async def test_only_public_and_unlisted_statuses_are_items(fake, adapter):
+    """Finding 4: her own token sees her followers-only and direct statuses too (Mastodon's
+    AccountStatusesFilter gives the author everything); none of them is ever an item, nor is
+    a boost (of a followers-only status or any), even from a server that ignores
+    exclude_reblogs."""
+    alice = fake.add_account("alice")
+    fake.honours_exclude_reblogs = False
+    shown = [fake.post(alice, "public before")]
+    fake.post(alice, "followers before", visibility="private")
+    fake.post(alice, "direct before", visibility="direct")
+    shown.append(fake.post(alice, "unlisted before", visibility="unlisted"))
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    first = await adapter.fetch(token, account, None)
+    assert [i.remote_id for i in first.items] == shown
+    secret = fake.post(alice, "followers now", visibility="private")
+    fake.reblog(alice, secret)
+    fake.reblog(alice, shown[0])
+    fake.post(alice, "direct now", visibility="direct")
+    later = fake.post(alice, "public now")
+    second = await adapter.fetch(token, account, first.cursor)
+    assert [i.text for i in second.items] == ["public now"]
+    served = [r for r in fake.requests if r.path.startswith("/api/v1/accounts/")
+              and r.path.endswith("/statuses")][-1]
+    assert served.query.get("exclude_reblogs") in ("true", "True", "1")  # we asked anyway
+    # Nothing private is fetched again either: the cursor moved past it.
+    assert (await adapter.fetch(token, account, second.cursor)).items == []
+
+    # Mastodon lets no edit change visibility; were a status made followers-only afterwards,
+    # it would be taken back like a deletion.
+    fake.set_visibility(later, "private")
+    fake.set_visibility(shown[1], "direct")
+    third = await adapter.fetch(token, account, second.cursor)
+    assert sorted(third.deletions) == sorted([later, shown[1]]) and third.edits == []
+
+
+async def test_a_content_warning_and_sensitive_media_come_as_such(fake, adapter):
+    """Finding 5: spoiler_text is the item's content warning (no longer a "CW:" prefix in
+    clear before the text) and `sensitive` marks its media."""
+    alice = fake.add_account("alice")
+    token = await _login(adapter)
+    account = await adapter.whoami(token)
+    first = await adapter.fetch(token, account, None)
+    fake.post(alice, "the ending", spoiler_text="  film\nspoilers ")
+    fake.post(alice, "a picture", media_ids=[fake.add_media(alice)], sensitive=True)
+    plain = fake.post(alice, "plain")
+    second = await adapter.fetch(token, account, first.cursor)
+    cw, picture, bare = second.items
+    assert (cw.text, cw.content_warning, cw.sensitive) == ("the ending", "film spoilers", True)
+    assert (picture.content_warning, picture.sensitive, len(picture.media)) == (None, True, 1)
+    assert (bare.content_warning, bare.sensitive) == (None, False)
+    fake.edit(plain, "plain, edited", spoiler_text="now hidden")
+    third = await adapter.fetch(token, account, second.cursor)
+    assert [(e.text, e.content_warning) for e in third.edits] == [("plain, edited",
+                                                                    "now hidden")]
+
+
 async def test_edits_and_deletions(fake, adapter):
     alice = fake.add_account("alice")
     token = await _login(adapter)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
 from matrix_social.platforms.base import PollHints
 from matrix_social.platforms.polling import (
@@ -29,13 +32,43 @@ def test_activity_speeds_up_to_the_floor_and_quiet_slows_down_to_the_ceiling():
         schedule = after_success("mastodon", interval, 0, PollHints(), NOW, rng)
         interval = schedule.interval_s
     assert interval == BUDGETS["mastodon"].ceiling_s
-    # Jittered within 10 %.
-    assert 0.9 * interval * 1000 <= schedule.next_due_ms - NOW <= 1.1 * interval * 1000
+    # Jittered up to 10 % later, never sooner.
+    assert interval * 1000 <= schedule.next_due_ms - NOW <= 1.1 * interval * 1000
 
 
 def test_github_poll_interval_header_is_a_floor():
     schedule = after_success("github", 60, 5, PollHints(poll_interval_s=300), NOW)
-    assert schedule.interval_s == 300 and schedule.next_due_ms - NOW >= 270_000
+    assert schedule.interval_s == 300 and schedule.next_due_ms - NOW >= 300_000
+
+
+@settings(max_examples=400, deadline=None)
+@given(platform=st.sampled_from(sorted(BUDGETS)),
+       interval_s=st.one_of(st.none(), st.floats(1, 10_000)),
+       new_items=st.integers(0, 50),
+       poll_interval_s=st.one_of(st.none(), st.integers(1, 7200)),
+       remaining=st.one_of(st.none(), st.integers(-2, 5000)),
+       reset_in_ms=st.one_of(st.none(), st.integers(-60_000, 4 * 3600_000)),
+       seed=st.integers(0, 2**32 - 1))
+def test_a_poll_never_comes_before_the_poll_interval_or_a_spent_budget_s_reset(
+        platform, interval_s, new_items, poll_interval_s, remaining, reset_in_ms, seed):
+    """Whatever the adapted interval, the activity and the jitter: X-Poll-Interval and the
+    platform's floor are floors, and a spent budget waits for its reset (finding 9: the
+    jitter used to be applied after the floor, both ways)."""
+    reset_at = None if reset_in_ms is None else NOW + reset_in_ms
+    hints = PollHints(remaining=remaining, reset_at_ms=reset_at, poll_interval_s=poll_interval_s)
+    schedule = after_success(platform, interval_s, new_items, hints, NOW, random.Random(seed))
+    gap = schedule.next_due_ms - NOW
+    assert gap >= BUDGETS[platform].floor_s * 1000
+    assert gap >= (poll_interval_s or 0) * 1000
+    assert schedule.interval_s >= (poll_interval_s or 0)
+    if reset_at is not None and remaining is not None and remaining <= 0:
+        assert schedule.next_due_ms >= reset_at
+    # ... and an error after it never brings the next poll sooner than that interval.
+    for error in (TransientError(platform, "503"), PlatformRateLimited(platform, 0),
+                  PlatformRateLimited(platform, NOW + 1000),
+                  TransientError(platform, "503", until_ms=NOW + 5000)):
+        failed = after_error(platform, schedule.interval_s, 0, error, NOW, random.Random(seed))
+        assert failed.next_due_ms - NOW >= schedule.interval_s * 1000
 
 
 def test_a_spent_budget_waits_for_the_reset():
@@ -65,18 +98,21 @@ def test_transient_errors_back_off_exponentially_with_jitter_and_a_cap():
     delays = []
     failures = 0
     for _ in range(15):
-        schedule = after_error("mastodon", 120, failures, TransientError("m", "500"), NOW, rng)
+        schedule = after_error("mastodon", 1, failures, TransientError("m", "500"), NOW, rng)
         failures = schedule.failures
         delays.append((schedule.next_due_ms - NOW) / 1000)
     assert 15 <= delays[0] <= 45 and 60 <= delays[2] <= 180
     assert delays[4] > delays[0] * 4
     assert max(delays) <= BACKOFF_CAP_S * 1.5 and delays[-1] >= BACKOFF_CAP_S * 0.5
+    # Never sooner than the regular interval (which carries GitHub's X-Poll-Interval).
+    floored = after_error("mastodon", 120, 0, TransientError("m", "500"), NOW, random.Random(3))
+    assert floored.next_due_ms - NOW == 120_000
     # Retry-After carried by the error wins.
     told = after_error("github", 60, 0, TransientError("github", "503", until_ms=NOW + 90_000),
                        NOW)
     assert NOW + 90_000 < told.next_due_ms <= NOW + 95_000
     # A 429 without a reset backs off like a 5xx.
-    blind = after_error("x", 300, 0, PlatformRateLimited("x", 0), NOW, random.Random(4))
+    blind = after_error("x", 1, 0, PlatformRateLimited("x", 0), NOW, random.Random(4))
     assert 15_000 <= blind.next_due_ms - NOW <= 45_000
 
 

@@ -149,6 +149,17 @@ async def test_media_of_a_tweet_is_carried(fake, adapter):
         ("https://pbs.example.org/a.jpg", "image")]
 
 
+async def test_possibly_sensitive_marks_the_item(fake, adapter):
+    alice = fake.add_user("alice")
+    fake.post(alice, "calm")
+    fake.post(alice, "careful", photo_urls=["https://pbs.example.org/b.jpg"],
+              possibly_sensitive=True)
+    token = await _login(adapter)
+    result = await adapter.fetch(token, await adapter.whoami(token), None)
+    assert [(i.text, i.sensitive, i.content_warning) for i in result.items] == [
+        ("calm", False, None), ("careful", True, None)]
+
+
 async def test_edits_and_deletions_are_detected(fake, adapter):
     alice = fake.add_user("alice")
     old = fake.post(alice, "old one")

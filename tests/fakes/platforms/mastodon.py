@@ -1,7 +1,12 @@
 """A fake Mastodon instance (4.3): app registration, Doorkeeper OAuth with PKCE (S256 only),
 accounts and statuses with Link-header pagination (max_id/since_id/min_id), edits
 (`edited_at`), deletions (404), Idempotency-Key, X-RateLimit-* headers with ISO reset times,
-/api/v1/instance/ and /api/v2/instance/ with a configurable character limit."""
+/api/v1/instance/ and /api/v2/instance/ with a configurable character limit.
+
+Visibility as Mastodon's AccountStatusesFilter and StatusPolicy have it: the author's own
+token sees all her statuses, followers-only (`private`) and `direct` ones included; anybody
+else sees `public` and `unlisted`. A boost of her own followers-only status keeps its
+visibility. Content warnings (`spoiler_text`) force `sensitive`, as PostStatusService does."""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class Status:
     in_reply_to_id: str | None = None
     reblog_of: str | None = None
     spoiler_text: str = ""
+    sensitive: bool = False
 
 
 @dataclass
@@ -77,6 +83,7 @@ class FakeMastodon(FakePlatform):
         self.idempotency: dict[tuple[str, str], str] = {}  # (account, key) -> status id
         self.published: list[Status] = []
         self.hostile: dict[str, Any] = {}  # test control: values to send instead of the real ones
+        self.honours_exclude_reblogs = True  # False: a server that ignores the parameter
         self._ids = itertools.count(113_000_000_000_000_000, 1_000)
 
     # --- test controls -----------------------------------------------------------------------
@@ -96,9 +103,31 @@ class FakeMastodon(FakePlatform):
         self.statuses[status_id] = Status(status_id, account_id, text, time.time(), **kwargs)
         return status_id
 
-    def edit(self, status_id: str, text: str) -> None:
+    def edit(self, status_id: str, text: str, spoiler_text: str | None = None) -> None:
         status = self.statuses[status_id]
         status.text, status.edited_at = text, time.time()
+        if spoiler_text is not None:
+            status.spoiler_text = spoiler_text
+
+    def reblog(self, account_id: str, status_id: str) -> str:
+        """A boost; of a followers-only status (only its author may), it stays followers-only."""
+        original = self.statuses[status_id]
+        visibility = original.visibility if original.visibility != "direct" else "private"
+        return self.post(account_id, "", reblog_of=status_id, visibility=visibility)
+
+    def set_visibility(self, status_id: str, visibility: str) -> None:
+        """Mastodon lets no edit change a status's visibility; a server that did would."""
+        self.statuses[status_id].visibility = visibility
+        self.statuses[status_id].edited_at = time.time()
+
+    def add_media(self, account_id: str, description: str | None = None) -> str:
+        """An image attachment of hers (served as a real PNG) to pass to post(media_ids=)."""
+        media_id = self.next_id()
+        self.media[media_id] = {
+            "id": media_id, "type": "image", "url": f"{self.base_url}/avatars/m{media_id}.png",
+            "preview_url": f"{self.base_url}/avatars/m{media_id}.png", "remote_url": None,
+            "description": description, "blurhash": None, "meta": {}, "_owner": account_id}
+        return media_id
 
     def delete(self, status_id: str) -> None:
         del self.statuses[status_id]
@@ -143,21 +172,27 @@ class FakeMastodon(FakePlatform):
             "statuses_count": len(self.of(account.id)), "last_status_at": None, "emojis": [],
             "fields": []}
 
+    def _visible(self, status: Status, viewer: str | None) -> bool:
+        return status.visibility in ("public", "unlisted") or status.account_id == viewer
+
     def _status_json(self, status: Status) -> dict[str, Any]:
         account = self.accounts[status.account_id]
         url = f"{self.base_url}/@{account.username}/{status.id}"
         paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br />')}</p>"
-                             for p in status.text.split("\n\n"))
+                             for p in status.text.split("\n\n")) if status.text else ""
+        original = self.statuses.get(status.reblog_of) if status.reblog_of else None
         return {
             "id": status.id, "created_at": iso(status.created_at),
             "in_reply_to_id": status.in_reply_to_id, "in_reply_to_account_id": None,
-            "sensitive": False, "spoiler_text": status.spoiler_text,
+            "sensitive": status.sensitive or bool(status.spoiler_text),
+            "spoiler_text": status.spoiler_text,
             "visibility": status.visibility, "language": "en",
             "uri": f"{self.base_url}/users/{account.username}/statuses/{status.id}",
             "url": self.hostile.get("status_url", url), "replies_count": 0,
             "reblogs_count": 0, "favourites_count": 0,
             "edited_at": iso(status.edited_at) if status.edited_at else None,
-            "content": paragraphs, "reblog": None, "application": None,
+            "content": paragraphs,
+            "reblog": self._status_json(original) if original else None, "application": None,
             "account": self._account_json(account),
             "media_attachments": [self.media[m] for m in status.media_ids if m in self.media],
             "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None}
@@ -265,7 +300,7 @@ class FakeMastodon(FakePlatform):
         return web.json_response(self._account_json(self.accounts[token.user_id]))
 
     async def account_statuses(self, request: web.Request) -> web.Response:
-        self._auth(request)
+        viewer = self._auth(request).user_id
         account_id = request.match_info["id"]
         if account_id not in self.accounts:
             return web.json_response({"error": "Record not found"}, status=404)
@@ -274,10 +309,10 @@ class FakeMastodon(FakePlatform):
             limit = min(int(q.get("limit", "20")), 40)
         except ValueError:
             return web.json_response({"error": "limit is invalid"}, status=422)
-        statuses = [s for s in self.of(account_id) if s.visibility in ("public", "unlisted")]
+        statuses = [s for s in self.of(account_id) if self._visible(s, viewer)]
         if q.get("exclude_replies") in ("true", "1", "True"):
             statuses = [s for s in statuses if s.in_reply_to_id is None]
-        if q.get("exclude_reblogs") in ("true", "1", "True"):
+        if q.get("exclude_reblogs") in ("true", "1", "True") and self.honours_exclude_reblogs:
             statuses = [s for s in statuses if s.reblog_of is None]
         if "max_id" in q:
             statuses = [s for s in statuses if int(s.id) < int(q["max_id"])]
@@ -302,17 +337,18 @@ class FakeMastodon(FakePlatform):
         return response
 
     async def get_status(self, request: web.Request) -> web.Response:
-        self._auth(request)
+        viewer = self._auth(request).user_id
         status = self.statuses.get(request.match_info["id"])
-        if status is None or status.visibility not in ("public", "unlisted"):
+        if status is None or not self._visible(status, viewer):
             return web.json_response({"error": "Record not found"}, status=404)
         return web.json_response(self._status_json(status))
 
     async def get_statuses(self, request: web.Request) -> web.Response:
-        self._auth(request)
+        viewer = self._auth(request).user_id
         ids = request.query.getall("id[]", [])
         return web.json_response([self._status_json(self.statuses[i]) for i in ids
-                                  if i in self.statuses])
+                                  if i in self.statuses and self._visible(self.statuses[i],
+                                                                          viewer)])
 
     def _validate(self, text: str, media_ids: list[str], owner: str) -> web.Response | None:
         if not text and not media_ids:
@@ -344,7 +380,8 @@ class FakeMastodon(FakePlatform):
             return web.json_response({"error": "Validation failed: Visibility is invalid"},
                                      status=422)
         status_id = self.post(token.user_id, text, visibility=visibility, media_ids=media_ids,
-                              spoiler_text=params.get("spoiler_text", ""))
+                              spoiler_text=params.get("spoiler_text", ""),
+                              sensitive=str(params.get("sensitive")).lower() == "true")
         if key:
             self.idempotency[(token.user_id, key)] = status_id
         self.published.append(self.statuses[status_id])

@@ -35,6 +35,7 @@ class Tweet:
     created_at: float
     history: list[str]  # shared by every version of one post, oldest first
     media_keys: list[str] = field(default_factory=list)
+    possibly_sensitive: bool = False
 
 
 @dataclass
@@ -92,7 +93,7 @@ class FakeX(FakePlatform):
         return user_id
 
     def post(self, user_id: str, text: str, created_at: float | None = None,
-             photo_urls: list[str] | None = None) -> str:
+             photo_urls: list[str] | None = None, possibly_sensitive: bool = False) -> str:
         tweet_id = self.next_id()
         keys = []
         for url in photo_urls or []:
@@ -100,7 +101,7 @@ class FakeX(FakePlatform):
             self.media[key] = {"media_key": key, "type": "photo", "url": url}
             keys.append(key)
         self.tweets[tweet_id] = Tweet(tweet_id, user_id, text, created_at or time.time(),
-                                      [tweet_id], keys)
+                                      [tweet_id], keys, possibly_sensitive)
         return tweet_id
 
     def edit(self, tweet_id: str, text: str) -> str:
@@ -109,7 +110,7 @@ class FakeX(FakePlatform):
         new_id = self.next_id()
         old.history.append(new_id)
         self.tweets[new_id] = Tweet(new_id, old.author_id, text, time.time(), old.history,
-                                    list(old.media_keys))
+                                    list(old.media_keys), old.possibly_sensitive)
         return new_id
 
     def delete(self, tweet_id: str) -> None:
@@ -229,6 +230,8 @@ class FakeX(FakePlatform):
             data["author_id"] = tweet.author_id
         if "attachments" in fields and tweet.media_keys:
             data["attachments"] = {"media_keys": list(tweet.media_keys)}
+        if "possibly_sensitive" in fields:
+            data["possibly_sensitive"] = tweet.possibly_sensitive
         return data
 
     def _includes(self, tweets: list[Tweet], request: web.Request) -> dict[str, Any]:
