@@ -51,9 +51,9 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  activities: Activities, drafts: Drafts, ai_conversations: AiConversations,
                  connections: Connections, crossposting: CrossPosting,
                  media_links: MediaLinks) -> web.Application:
+    # Bodies are read by params.read_body, with each route's limit (the largest: uploads).
     app = web.Application(middlewares=[timing_middleware, error_middleware,
-                                       make_idempotency_middleware(db, auth)],
-                          client_max_size=media.max_bytes + 1024)
+                                       make_idempotency_middleware(db, auth, media.max_bytes)])
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)
     add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}

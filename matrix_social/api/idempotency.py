@@ -28,7 +28,8 @@ KEEP_MS = 24 * 3600 * 1000
 STALE_MS = 120 * 1000  # a claim this old without an answer: its request never finished
 
 
-def make_idempotency_middleware(db: Database, auth: Authenticator):
+def make_idempotency_middleware(db: Database, auth: Authenticator, max_upload: int):
+    """`max_upload`: the largest body of any route (an upload); the route checks its own."""
     @web.middleware
     async def idempotent(request: web.Request, handler) -> web.StreamResponse:
         key = request.headers.get(HEADER)
@@ -37,7 +38,7 @@ def make_idempotency_middleware(db: Database, auth: Authenticator):
         if not _KEY.fullmatch(key):
             raise InvalidInput(f"{HEADER} must be 1-255 visible ASCII characters")
         user = await auth.user(request)
-        body = await read_body(request)
+        body = await read_body(request, max(max_upload, request.client_max_size))
         fingerprint = hashlib.sha256(
             f"{request.method} {request.rel_url}\n".encode() + body).hexdigest()
         now = now_ms()
