@@ -120,6 +120,10 @@ CHECKS: list[Check] = [
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.header_timeout_seconds", _is_positive_int, "a number of seconds"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
+    ("api.media.max_pixels", _is_positive_int, "a number of pixels, such as 40000000"),
+    ("api.media.max_side", _is_positive_int, "a number of pixels, such as 8192"),
+    ("api.media.max_decode_mb", _is_positive_int, "a size in megabytes (a positive integer)"),
+    ("api.media.decode_concurrency", _is_positive_int, "a positive integer"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
     ("api.web_homeserver_url", lambda v: v in ("", None) or _is_http_url(v),
      "empty, or the http(s) URL browsers reach the homeserver at"),
@@ -222,6 +226,8 @@ class Config(BaseBridgeConfig):
         copy("api.max_page_size")
         copy("api.header_timeout_seconds")
         copy("api.max_image_size")
+        for key in ("max_pixels", "max_side", "max_decode_mb", "decode_concurrency"):
+            copy(f"api.media.{key}")
         copy("api.app_runner_url")
         copy("api.web_homeserver_url")
         for key in ("public_url", "token_keys", "allow_loopback_instances",

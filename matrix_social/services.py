@@ -60,11 +60,13 @@ from .social.bridging import ItemBridge
 from .social.connection_commands import ConnectionCommands
 from .social.connections import Connections
 from .social.crossposting import CrossPosting
+from .social.derivatives import ImageDerivatives
 from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
+from .social.images import ImageLimits
 from .social.ipc import Ipc
 from .social.media import Media
 from .social.messaging import Messaging
@@ -248,7 +250,19 @@ class Services:
 
     @component
     def media(self) -> Media:
-        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB)
+        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB,
+                     self.image_limits)
+
+    @component
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(self.config["api.media.max_pixels"], self.config["api.media.max_side"],
+                           self.config["api.media.max_decode_mb"] * MB)
+
+    @component
+    def image_derivatives(self) -> ImageDerivatives:
+        return ImageDerivatives(self.db, self.intents, self.image_limits,
+                                self.config["api.max_image_size"] * MB,
+                                self.config["api.media.decode_concurrency"])
 
     @component
     def posts(self) -> Posts:
@@ -399,8 +413,8 @@ class Services:
     def media_links(self) -> MediaLinks:
         return MediaLinks(self.token_cipher.derive(SIGNING_PURPOSE),
                           self.platforms_config.public_url,
-                          self.config["platforms.media_url_ttl_seconds"], self.intents,
-                          self.config["api.max_image_size"] * MB)
+                          self.config["platforms.media_url_ttl_seconds"],
+                          self.image_derivatives)
 
     @component
     def crossposting(self) -> CrossPosting:
