@@ -146,6 +146,7 @@ class SocialBridge(Bridge):
         await self.services.http.start()
         await super().start()
         mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
+        await self.services.quarantine.prune()
         await self.services.activity_scheduler.start()
         await self.services.platform_scheduler.start()
         await self.services.trending.start(self.services.background.spawn)

@@ -113,6 +113,11 @@ CHECKS: list[Check] = [
      "true (to-device events in transactions), false (the bot's device syncs) or auto"),
     ("bridge.ai_suffix", _is_localpart, "a localpart suffix such as _ai"),
     ("bridge.feed_alias_prefix", _is_localpart, "an alias prefix such as feed_"),
+    ("bridge.quarantine.max_per_sender", _is_positive_int, "a positive number of events"),
+    ("bridge.quarantine.max_events", _is_positive_int, "a positive number of events"),
+    ("bridge.quarantine.retention_days", _is_positive_int, "a positive number of days"),
+    ("bridge.quarantine.max_event_bytes", lambda v: _is_positive_int(v) and v >= 1024,
+     "a size in bytes, at least 1024"),
     ("api.token_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and 0 <= v <= 5, "0 to 5 seconds (a token revoked at the homeserver must stop working "
      "within 5 s)"),
@@ -217,6 +222,8 @@ class Config(BaseBridgeConfig):
         copy("bridge.ai_displayname_template")
         copy("bridge.feed_alias_prefix")
         copy("bridge.soul_path_template")
+        for key in ("max_per_sender", "max_events", "retention_days", "max_event_bytes"):
+            copy(f"bridge.quarantine.{key}")
         for platform in PLATFORMS:
             copy(f"bridge.platform_prefixes.{platform}")
         for key in ("enabled", "hostname", "listen_port"):

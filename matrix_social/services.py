@@ -30,7 +30,7 @@ from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
 from .matrix.hygiene import FeedHygiene
-from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
+from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine, QuarantineLimits
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.management import ManagementRooms
@@ -142,7 +142,10 @@ class Services:
 
     @component
     def quarantine(self) -> Quarantine:
-        return Quarantine(self.db)
+        return Quarantine(self.db, QuarantineLimits(
+            **{key: self.config[f"bridge.quarantine.{key}"]
+               for key in ("max_per_sender", "max_events", "retention_days",
+                           "max_event_bytes")}), self.clock)
 
     @component
     def ingest(self) -> Ingest:
