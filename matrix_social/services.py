@@ -15,6 +15,7 @@ from .ai.rate_limit import RateLimiter
 from .ai.responder import Responder
 from .api.app import make_api_app
 from .api.auth import Authenticator
+from .api.process_lease import ProcessLease
 from .background import Background
 from .clock import Clock
 from .config import PLATFORMS, Config
@@ -457,7 +458,12 @@ class Services:
             ipc=self.ipc, activity_settings=self.activity_settings,
             activities=self.activities, drafts=self.drafts,
             ai_conversations=self.ai_conversations, connections=self.connections,
-            crossposting=self.crossposting, media_links=self.media_links)
+            crossposting=self.crossposting, media_links=self.media_links,
+            lease=self.process_lease)
+
+    @component
+    def process_lease(self) -> ProcessLease:
+        return ProcessLease(self.db)
 
     # --- the event stream -----------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Reading request input: JSON bodies, page sizes, handles. Anything malformed is a clear 400."""
+"""Reading request input: the whole body however it arrives (one helper for every route), JSON
+bodies, page sizes, handles. Anything malformed is a clear 400."""
 
 from __future__ import annotations
 
