@@ -25,7 +25,7 @@ from pathlib import Path
 from matrix_social.devstack.bridge_config import write_bridge_config
 from tests.harness import Stack
 
-from . import api, api_posts, conversations, e2e, ingest, native, queries, report
+from . import api, api_posts, conversations, e2e, images, ingest, native, queries, report
 from .bridge_proc import BridgeProcess
 from .seed import SHAPES, BenchDatabase, seed
 from .sizes import FULL, SMOKE, Sizes
@@ -126,7 +126,8 @@ async def main(argv: list[str] | None = None) -> None:
     for f in figs:
         met = {True: "met", False: "MISSED", None: "reported"}[f.met]
         say(f"{f.key:<22} {f.measured}  [target {f.target}: {met}]")
-    _write(Path(args.out), report.render(figs, results, sizes, args.smoke, info) + "\n")
+    _write(Path(args.out), report.render(figs, results, sizes, args.smoke, info) + "\n"
+           + _kept_sections(Path(args.out)))
     say(f"wrote {args.out}")
 
 
@@ -141,6 +142,15 @@ async def _measure(backends: list[str], sizes: Sizes) -> tuple[dict, dict]:
     info["load_after"] = _load()
     info["duration_s"] = time.monotonic() - started
     return results, info
+
+
+def _kept_sections(path: Path) -> str:
+    """Sections other benches wrote into the report (bench/images.py), kept as they were."""
+    text = _read(path) if path.exists() else ""
+    if images.START in text and images.END in text:
+        return "\n" + text[text.index(images.START):text.index(images.END) + len(images.END)] \
+            + "\n"
+    return ""
 
 
 def _read(path: Path) -> str:

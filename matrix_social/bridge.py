@@ -142,10 +142,21 @@ class SocialBridge(Bridge):
         self.az.app.add_subapp("/api/social", services.api_app)
         add_web_app(self.az.app, self.config)
 
+    async def start_db(self) -> None:
+        """The database, then this process's lease, before the API takes any request."""
+        await super().start_db()
+        await self.services.process_lease.start()
+
+    async def stop_db(self) -> None:
+        """The lease goes once the API has stopped taking requests: its claims are free."""
+        await self.services.process_lease.stop()
+        await super().stop_db()
+
     async def start(self) -> None:
         await self.services.http.start()
         await super().start()
         mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
+        await self.services.quarantine.prune()
         await self.services.activity_scheduler.start()
         await self.services.platform_scheduler.start()
         await self.services.trending.start(self.services.background.spawn)

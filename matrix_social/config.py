@@ -113,6 +113,11 @@ CHECKS: list[Check] = [
      "true (to-device events in transactions), false (the bot's device syncs) or auto"),
     ("bridge.ai_suffix", _is_localpart, "a localpart suffix such as _ai"),
     ("bridge.feed_alias_prefix", _is_localpart, "an alias prefix such as feed_"),
+    ("bridge.quarantine.max_per_sender", _is_positive_int, "a positive number of events"),
+    ("bridge.quarantine.max_events", _is_positive_int, "a positive number of events"),
+    ("bridge.quarantine.retention_days", _is_positive_int, "a positive number of days"),
+    ("bridge.quarantine.max_event_bytes", lambda v: _is_positive_int(v) and v >= 1024,
+     "a size in bytes, at least 1024"),
     ("api.token_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and 0 <= v <= 5, "0 to 5 seconds (a token revoked at the homeserver must stop working "
      "within 5 s)"),
@@ -120,6 +125,10 @@ CHECKS: list[Check] = [
     ("api.max_page_size", _is_positive_int, "a positive integer"),
     ("api.header_timeout_seconds", _is_positive_int, "a number of seconds"),
     ("api.max_image_size", _is_positive_int, "a size in megabytes (a positive integer)"),
+    ("api.media.max_pixels", _is_positive_int, "a number of pixels, such as 40000000"),
+    ("api.media.max_side", _is_positive_int, "a number of pixels, such as 8192"),
+    ("api.media.max_decode_mb", _is_positive_int, "a size in megabytes (a positive integer)"),
+    ("api.media.decode_concurrency", _is_positive_int, "a positive integer"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
     ("api.web_homeserver_url", lambda v: v in ("", None) or _is_http_url(v),
      "empty, or the http(s) URL browsers reach the homeserver at"),
@@ -213,6 +222,8 @@ class Config(BaseBridgeConfig):
         copy("bridge.ai_displayname_template")
         copy("bridge.feed_alias_prefix")
         copy("bridge.soul_path_template")
+        for key in ("max_per_sender", "max_events", "retention_days", "max_event_bytes"):
+            copy(f"bridge.quarantine.{key}")
         for platform in PLATFORMS:
             copy(f"bridge.platform_prefixes.{platform}")
         for key in ("enabled", "hostname", "listen_port"):
@@ -222,6 +233,8 @@ class Config(BaseBridgeConfig):
         copy("api.max_page_size")
         copy("api.header_timeout_seconds")
         copy("api.max_image_size")
+        for key in ("max_pixels", "max_side", "max_decode_mb", "decode_concurrency"):
+            copy(f"api.media.{key}")
         copy("api.app_runner_url")
         copy("api.web_homeserver_url")
         for key in ("public_url", "token_keys", "allow_loopback_instances",

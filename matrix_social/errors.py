@@ -46,6 +46,11 @@ class ApiError(SocialError):
         self.extra = extra
 
 
+class TooLarge(SocialError, ValueError):
+    """Input larger than the service takes (an image with too many pixels to convert): the
+    API answers 413 M_TOO_LARGE."""
+
+
 class CannotActAsUser(Forbidden):
     """The service may not act as this user (not ours, or masquerading is off)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -28,6 +29,15 @@ EVENTS = Counter("matrix_social_events_indexed",
                  "origin_server_ts: to-device and ephemeral events are not counted)")
 QUARANTINED = Counter("matrix_social_events_quarantined",
                       "Events set aside instead of indexed", ["reason"])
+QUARANTINE_EVENTS = Gauge("matrix_social_quarantine_events",
+                          "Events kept in quarantine now (bounded: bridge.quarantine)")
+QUARANTINE_DROPPED = Counter(
+    "matrix_social_quarantine_dropped",
+    "Quarantined events dropped to keep the quarantine bounded: sender_cap (the sender had "
+    "bridge.quarantine.max_per_sender newer ones), total_cap, expired", ["reason"])
+QUARANTINE_TRUNCATED = Counter(
+    "matrix_social_quarantine_truncated",
+    "Quarantined events kept as a truncated copy (larger than max_event_bytes)")
 INGEST_LAG = Histogram(
     "matrix_social_ingest_lag_seconds",
     "From the newest event's origin_server_ts to its transaction being indexed (the sender's "
@@ -68,6 +78,20 @@ def event_quarantined(reason: str = "invalid") -> None:
     """An event was set aside instead of indexed. Keep `reason` to a few fixed words: each
     one is a time series."""
     QUARANTINED.labels(reason=reason).inc()
+
+
+def watch_quarantine(rows: Callable[[], int | None]) -> None:
+    """The quarantine's size, read at scrape time from its keeper's count."""
+    QUARANTINE_EVENTS.set_function(lambda: rows() or 0)
+
+
+def quarantine_dropped(reason: str, events: int) -> None:
+    if events:
+        QUARANTINE_DROPPED.labels(reason=reason).inc(events)
+
+
+def quarantine_truncated() -> None:
+    QUARANTINE_TRUNCATED.inc()
 
 
 def api_request(method: str, route: str, status: int, seconds: float) -> None:

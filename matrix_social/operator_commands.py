@@ -57,8 +57,11 @@ def _when(ms: int) -> str:
 async def _list(services: Services) -> int:
     rows = await services.quarantine.list()
     for row in rows:
+        kept = (f"truncated copy of {row['event_size']} bytes, sha256 {row['event_sha256']}"
+                if row["truncated"] else "kept whole")
         print(f"{row['event_id']}\t{row['type']}\t{row['sender']}\t{row['room_id']}\t"
-              f"first {_when(row['first_seen'])}\tattempts {row['attempts']}\t{row['error']}")
+              f"first {_when(row['first_seen'])}\tattempts {row['attempts']}\t{kept}\t"
+              f"{row['error']}")
     print(f"{len(rows)} quarantined event(s)", file=sys.stderr)
     return 0
 

@@ -15,6 +15,7 @@ from .ai.rate_limit import RateLimiter
 from .ai.responder import Responder
 from .api.app import make_api_app
 from .api.auth import Authenticator
+from .api.process_lease import ProcessLease
 from .background import Background
 from .clock import Clock
 from .config import PLATFORMS, Config
@@ -30,7 +31,7 @@ from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
 from .matrix.hygiene import FeedHygiene
-from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
+from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine, QuarantineLimits
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.management import ManagementRooms
@@ -60,11 +61,13 @@ from .social.bridging import ItemBridge
 from .social.connection_commands import ConnectionCommands
 from .social.connections import Connections
 from .social.crossposting import CrossPosting
+from .social.derivatives import ImageDerivatives
 from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
+from .social.images import ImageLimits
 from .social.ipc import Ipc
 from .social.media import Media
 from .social.messaging import Messaging
@@ -140,7 +143,10 @@ class Services:
 
     @component
     def quarantine(self) -> Quarantine:
-        return Quarantine(self.db)
+        return Quarantine(self.db, QuarantineLimits(
+            **{key: self.config[f"bridge.quarantine.{key}"]
+               for key in ("max_per_sender", "max_events", "retention_days",
+                           "max_event_bytes")}), self.clock)
 
     @component
     def ingest(self) -> Ingest:
@@ -248,7 +254,19 @@ class Services:
 
     @component
     def media(self) -> Media:
-        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB)
+        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB,
+                     self.image_limits)
+
+    @component
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(self.config["api.media.max_pixels"], self.config["api.media.max_side"],
+                           self.config["api.media.max_decode_mb"] * MB)
+
+    @component
+    def image_derivatives(self) -> ImageDerivatives:
+        return ImageDerivatives(self.db, self.intents, self.image_limits,
+                                self.config["api.max_image_size"] * MB,
+                                self.config["api.media.decode_concurrency"])
 
     @component
     def posts(self) -> Posts:
@@ -399,8 +417,8 @@ class Services:
     def media_links(self) -> MediaLinks:
         return MediaLinks(self.token_cipher.derive(SIGNING_PURPOSE),
                           self.platforms_config.public_url,
-                          self.config["platforms.media_url_ttl_seconds"], self.intents,
-                          self.config["api.max_image_size"] * MB)
+                          self.config["platforms.media_url_ttl_seconds"],
+                          self.image_derivatives)
 
     @component
     def crossposting(self) -> CrossPosting:
@@ -440,7 +458,12 @@ class Services:
             ipc=self.ipc, activity_settings=self.activity_settings,
             activities=self.activities, drafts=self.drafts,
             ai_conversations=self.ai_conversations, connections=self.connections,
-            crossposting=self.crossposting, media_links=self.media_links)
+            crossposting=self.crossposting, media_links=self.media_links,
+            lease=self.process_lease)
+
+    @component
+    def process_lease(self) -> ProcessLease:
+        return ProcessLease(self.db)
 
     # --- the event stream -----------------------------------------------------------------
 

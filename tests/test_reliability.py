@@ -24,7 +24,7 @@ import asyncpg
 import pytest
 from nio import RoomSendResponse
 
-from .harness import POSTGRES_ADMIN_DSN, api, api_ok, eventually
+from .harness import POSTGRES_ADMIN_DSN, api, api_ok, eventually, room_texts
 
 
 def q(event_id: str) -> str:
@@ -174,6 +174,79 @@ def _read_json(path: Path):
 
 async def _has(stack, user, event_id: str) -> bool:
     return event_id in await _index_of(stack, user)
+
+
+# 2b. kill -9 while a request holds an Idempotency-Key: the retry takes the claim over ------
+
+
+async def test_a_retry_after_a_crash_takes_the_dead_claim_over_at_once(process_stack):
+    """Issue 22, finding 13. A POST /posts with an Idempotency-Key is in flight (held there by
+    a homeserver stopped with SIGSTOP) when the service is killed with SIGKILL; the client
+    retries with the same key as soon as the service is back. The first retry is answered
+    201 (not 409 until the 120 s stale limit), and the post exists once: in the index and on
+    the homeserver. A claim held by another live process (a replica, its lease fresh) is
+    still 409; once its lease has expired, the retry takes it over."""
+    stack = process_stack
+    alice = await stack.register("alice")
+    room_id = (await api_ok(stack, "POST", "/posts", alice, json={"text": "feed"}))["room_id"]
+    key = f"crash-{os.urandom(6).hex()}"
+    text = f"posted through a crash {key}"
+    db = await asyncpg.connect(stack.postgres.url)
+    try:
+        synapse = stack.synapse.process.pid
+        await api_ok(stack, "GET", "/feed", alice)  # her token checked now, kept for 5 s
+        os.kill(synapse, signal.SIGSTOP)
+        try:
+            in_flight = asyncio.create_task(api(stack, "POST", "/posts", alice,
+                                                json={"text": text},
+                                                headers={"Idempotency-Key": key}))
+
+            async def claimed() -> str | None:
+                return await db.fetchval("SELECT holder FROM idempotent_request "
+                                         "WHERE key=$1 AND status IS NULL", key)
+
+            holder = await eventually(claimed, timeout=30, interval=0.05,
+                                      what="the key claimed by the request in flight")
+            assert await db.fetchval("SELECT pid FROM service_process WHERE id=$1",
+                                     holder) == stack.process.pid
+            stack.kill_bridge()
+        finally:
+            os.kill(synapse, signal.SIGCONT)
+        cut_off = (await asyncio.gather(in_flight, return_exceptions=True))[0]
+        assert isinstance(cut_off, Exception), f"the request was answered: {cut_off}"
+        await stack.start_bridge()
+        status, retried = await api(stack, "POST", "/posts", alice, json={"text": text},
+                                    headers={"Idempotency-Key": key})
+        assert status == 201, (status, retried)
+        again = await api_ok(stack, "POST", "/posts", alice, json={"text": text},
+                             headers={"Idempotency-Key": key})
+        assert again["id"] == retried["id"]
+        feed = await _index_of(stack, alice)
+        assert [p["id"] for p in feed.values() if p["text"] == text] == [retried["id"]]
+        events = await room_texts(stack.nio(alice), room_id)
+        assert [e["event_id"] for e in events if e["type"] == "m.room.message"
+                and e["content"].get("body") == text] == [retried["id"]]
+
+        # A replica elsewhere holds a claim, its lease fresh: 409; expired: taken over.
+        replica, other = f"replica-{os.urandom(4).hex()}", f"other-{os.urandom(6).hex()}"
+        made = await api_ok(stack, "POST", "/posts", alice, json={"text": other},
+                            headers={"Idempotency-Key": other})
+        await db.execute("INSERT INTO service_process (id, host, pid, started, heartbeat_at) "
+                         "VALUES ($1, 'another-machine/pid:[1]', 1, '1', $2)",
+                         replica, int(time.time() * 1000))
+        await db.execute("UPDATE idempotent_request SET status=NULL, response=NULL, "
+                         "holder=$2, created_at=$3 WHERE key=$1", other, replica,
+                         int(time.time() * 1000))
+        status, body = await api(stack, "POST", "/posts", alice, json={"text": other},
+                                 headers={"Idempotency-Key": other})
+        assert (status, body["errcode"]) == (409, "M_CONFLICT"), body
+        await db.execute("UPDATE service_process SET heartbeat_at=$2 WHERE id=$1", replica,
+                         int(time.time() * 1000) - 60_000)
+        taken = await api_ok(stack, "POST", "/posts", alice, json={"text": other},
+                             headers={"Idempotency-Key": other})
+        assert taken["id"] == made["id"]
+    finally:
+        await db.close()
 
 
 # 3. /health with the database or the homeserver down (on the process stack) --------

@@ -13,6 +13,7 @@ import time
 from urllib.parse import quote
 
 from nio import RoomCreateResponse, RoomSendResponse
+from prometheus_client import REGISTRY
 
 from matrix_social import events as ev
 from matrix_social.clock import now_ms
@@ -122,6 +123,65 @@ async def test_a_malformed_post_is_quarantined_listed_and_retried_by_the_operato
     assert (code, out.strip()) == (1, f"{bad.event_id}: still quarantined"), (out, err)
     code, _, err = await _operator(stack, "quarantine", "retry", "$not-there")
     assert code == 2 and "not in quarantine" in err
+
+
+async def test_ten_thousand_bad_events_from_one_account_leave_the_quarantine_bounded(stack):
+    """Issue 22, finding 10: one account's bad events (reposts of posts nobody indexed, some of
+    30 KB) delivered as the homeserver delivers them, in appservice transactions with the
+    hs_token. Her quarantine keeps her newest events only, each stored event capped in size;
+    the table stays within its bound in all; the metric says how many it holds; and the
+    stream goes on indexing good events after them (hers and another user's, through
+    Synapse)."""
+    mallory, alice = await stack.register("mallory"), await stack.register("alice")
+    room = (await _post_indexed(stack, mallory, "my feed"))["room_id"]
+    services = stack.bridge.services
+    limits = services.quarantine.limits
+    token = stack.config["appservice.hs_token"]
+    run = secrets.token_hex(3)
+    total, per_txn = 10_000, 200
+    large = {i for i in range(total) if i % 500 == 0 or i >= total - 20}
+    for first in range(0, total, per_txn):
+        events = [{
+            "type": "m.room.message", "room_id": room, "sender": mallory.user_id,
+            "event_id": f"$bad{run}-{i:05d}", "origin_server_ts": now_ms(),
+            "content": {"msgtype": "m.text",
+                        "body": ("r" * 30_000) if i in large else f"repost {i}",
+                        ev.POST_BLOCK: {ev.POST_KIND: "repost", ev.POST_REPOST_OF: {
+                            "room_id": room, "event_id": f"$nowhere{run}-{i}",
+                            "author": mallory.user_id}}},
+        } for i in range(first, first + per_txn)]
+        status, body = await stack.request(
+            "PUT", f"{stack.appservice_url}/_matrix/app/v1/transactions/flood-{run}-{first}",
+            json={"events": events}, token=token)
+        assert status == 200, body
+
+    rows = await services.db.fetch(
+        "SELECT event_id, event_json, event_size, event_sha256, truncated FROM quarantine "
+        "WHERE sender=$1", mallory.user_id)
+    kept = sorted(r["event_id"] for r in rows)
+    assert kept == [f"$bad{run}-{i:05d}" for i in range(total - limits.max_per_sender, total)]
+    assert all(len(r["event_json"].encode()) <= limits.max_event_bytes for r in rows)
+    truncated = [r for r in rows if r["truncated"]]
+    assert len(truncated) == 20 and all(r["event_size"] > 30_000 and len(r["event_sha256"]) == 64
+                                        for r in truncated)
+    in_all = await services.db.fetchval("SELECT COUNT(*) FROM quarantine")
+    assert in_all <= limits.max_events
+    assert services.quarantine.recorded >= total
+    assert REGISTRY.get_sample_value("matrix_social_quarantine_events") == in_all
+    assert REGISTRY.get_sample_value("matrix_social_quarantine_dropped_total",
+                                     {"reason": "sender_cap"}) >= total - limits.max_per_sender
+
+    # The stream goes on: real posts, through Synapse, after the flood.
+    for user, text in ((mallory, "still here"), (alice, "me too")):
+        sent = await stack.nio(user).room_send(
+            room if user is mallory else (await _post_indexed(stack, alice, "feed"))["room_id"],
+            "m.room.message", {"msgtype": "m.text", "body": text})
+        assert isinstance(sent, RoomSendResponse), sent
+
+        async def indexed(event_id=sent.event_id, user=user):
+            return (await api(stack, "GET", f"/posts/{q(event_id)}", user))[0] == 200
+
+        await eventually(indexed, timeout=60, what=f"{text!r} indexed after the flood")
 
 
 async def test_a_redaction_or_a_notice_cannot_remove_somebody_elses_post(stack):

@@ -32,6 +32,7 @@ from .health import add_health_routes
 from .idempotency import make_idempotency_middleware
 from .openapi import add_openapi_route
 from .params import PageLimit
+from .process_lease import ProcessLease
 from .routes_activity import add_activity_routes
 from .routes_connections import add_connection_routes
 from .routes_crosspost import add_crosspost_routes
@@ -50,10 +51,11 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
                  ai_requests: AiRequests, ipc: Ipc, activity_settings: ActivitySettings,
                  activities: Activities, drafts: Drafts, ai_conversations: AiConversations,
                  connections: Connections, crossposting: CrossPosting,
-                 media_links: MediaLinks) -> web.Application:
+                 media_links: MediaLinks, lease: ProcessLease) -> web.Application:
+    # Bodies are read by params.read_body, with each route's limit (the largest: uploads).
     app = web.Application(middlewares=[timing_middleware, error_middleware,
-                                       make_idempotency_middleware(db, auth)],
-                          client_max_size=media.max_bytes + 1024)
+                                       make_idempotency_middleware(db, auth, media.max_bytes,
+                                                                   lease)])
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)
     add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}

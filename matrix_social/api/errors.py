@@ -18,6 +18,7 @@ from ..errors import (
     RateLimited,
     RemoteUnreachable,
     RequestTimeout,
+    TooLarge,
 )
 
 log = logging.getLogger("matrix_social.api")
@@ -62,6 +63,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return error_response(e.status, e.errcode, e.error, **e.extra)
     except InvalidInput as e:
         return error_response(400, "M_INVALID_PARAM", str(e))
+    except TooLarge as e:
+        return error_response(413, "M_TOO_LARGE", str(e))
     except NotFound as e:
         return error_response(404, "M_NOT_FOUND", str(e))
     except Forbidden as e:

@@ -1,4 +1,5 @@
-"""Reading request input: JSON bodies, page sizes, handles. Anything malformed is a clear 400."""
+"""Reading request input: the whole body however it arrives (one helper for every route), JSON
+bodies, page sizes, handles. Anything malformed is a clear 400."""
 
 from __future__ import annotations
 
@@ -26,17 +27,44 @@ def _has_nul(value) -> bool:
 
 
 BODY_TIMEOUT = 30.0  # a client must send its whole body within this
+# The body once read (the idempotency middleware reads it before the route does).
+_BODY = web.RequestKey("matrix_social.body", bytes)
 
 
-async def read_body(request: web.Request, limit: int | None = None) -> bytes:
-    try:
-        async with asyncio.timeout(BODY_TIMEOUT):
-            if limit is None:
-                return await request.read()
-            return await request.content.read(limit)
-    except TimeoutError:
-        raise ApiError(408, "M_UNKNOWN",
-                       f"The request body did not arrive within {BODY_TIMEOUT:g} s") from None
+def too_large(limit: int, what: str = "Request bodies") -> ApiError:
+    return ApiError(413, "M_TOO_LARGE", f"{what} are limited to {limit} bytes")
+
+
+async def read_body(request: web.Request, limit: int | None = None,
+                    what: str = "Request bodies") -> bytes:
+    """The whole request body, however it arrives: in one write, in segments with pauses
+    between them (a phone's uplink), or chunked. The one way every route reads a body.
+
+    More than `limit` bytes (default: client_max_size, appservice.max_body_size in the
+    config, the limit of JSON bodies) is a 413 M_TOO_LARGE, said
+    as soon as the declared length or the bytes read so far pass it: the rest is never read
+    into memory. The body must arrive within BODY_TIMEOUT seconds (408)."""
+    limit = request.client_max_size if limit is None else limit
+    body = request.get(_BODY)
+    if body is None:
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large(limit, what)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                while chunk := await request.content.readany():
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large(limit, what)
+                    parts.append(chunk)
+        except TimeoutError:
+            raise ApiError(408, "M_UNKNOWN", f"The request body did not arrive within "
+                           f"{BODY_TIMEOUT:g} s") from None
+        body = request[_BODY] = b"".join(parts)
+    if len(body) > limit:
+        raise too_large(limit, what)
+    return body
 
 
 async def json_object(request: web.Request) -> dict:

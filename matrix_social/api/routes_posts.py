@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import ApiError, InvalidInput
+from ..errors import InvalidInput
 from ..ids import Identities
 from ..social.crossposting import CrossPosting
 from ..social.feed import Feed
@@ -89,12 +89,7 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
     @routes.post("/media")
     async def upload(request: web.Request) -> web.Response:
         user = await auth.user(request)
-        max_bytes = media.max_bytes
-        if request.content_length and request.content_length > max_bytes:
-            raise ApiError(413, "M_TOO_LARGE", f"Images are limited to {max_bytes} bytes")
-        data = await read_body(request, max_bytes + 1)
-        if len(data) > max_bytes:
-            raise ApiError(413, "M_TOO_LARGE", f"Images are limited to {max_bytes} bytes")
+        data = await read_body(request, media.max_bytes, "Uploads")
         if not data:
             raise InvalidInput("Send the image bytes as the request body")
         return web.json_response(

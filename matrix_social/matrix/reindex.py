@@ -27,11 +27,11 @@ from mautrix.types import RoomAlias, RoomID
 from mautrix.util.async_db import Database
 
 from .. import events as ev
-from ..db import feed_rooms, index_reset, quarantine, reindex_staging
+from ..db import feed_rooms, index_reset, reindex_staging
 from ..ids import Identities
 from .feed_owners import FeedOwners
 from .ingest import IndexRules, Ingest
-from .ingest.failures import describe, is_transient
+from .ingest.failures import is_transient
 from .ingest.writer import IndexWriter
 from .remote_feeds import REACH_TIMEOUT
 
@@ -203,7 +203,7 @@ class Reindexer:
             await feed_rooms.forget(self.db, room_id)
         self.owners.forget()
         for raw, error in failed:
-            await quarantine.record(self.db, raw, describe(error))
+            await self.ingest.quarantine.record(raw, error)
 
     @staticmethod
     async def _replay(conn, rules: IndexRules, writer: IndexWriter, raw: dict,

@@ -13,7 +13,6 @@ added; the link counts as a URL (23).
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -186,16 +185,3 @@ def preview(draft: Draft, targets: Iterable[str], *, mastodon_limit: int = MASTO
             result[target] = Preview(target, None, 0, 0, refusal=f"unknown platform {target!r}")
     return result
 
-
-def as_jpeg(data: bytes, quality: int = 90) -> bytes:
-    """An image as JPEG (Instagram accepts nothing else); JPEG input is returned unchanged."""
-    if data[:3] == b"\xff\xd8\xff":
-        return data
-    from PIL import Image as PILImage
-
-    with PILImage.open(io.BytesIO(data)) as image:
-        image.load()
-        rgb = image.convert("RGB")
-    out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=quality)
-    return out.getvalue()

@@ -27,7 +27,7 @@ from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
 from ..db import user_settings
 from ..db.cross_post_deliveries import DeliveryRow
-from ..errors import InvalidInput, PlatformError
+from ..errors import InvalidInput, NotFound, PlatformError, TooLarge
 from ..locks import KeyedLocks
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
@@ -228,7 +228,11 @@ class CrossPosting:
         chosen = (await self._previews(row.user_id, draft, [row.target]))[row.target]
         try:
             outgoing = await self._outgoing(row.target, chosen, content)
-        except (MatrixRequestError, ValueError) as e:
+        except TooLarge as e:
+            chosen = Preview(row.target, None, 0, 0, refusal=f"the post's image is too large "
+                                                             f"to convert: {e}")
+            outgoing = None
+        except (MatrixRequestError, ValueError, NotFound) as e:
             chosen = Preview(row.target, None, 0, 0, refusal=f"the post's image could not be "
                                                              f"read ({type(e).__name__})")
             outgoing = None
@@ -261,7 +265,8 @@ class CrossPosting:
         mxc = content.get("url") if content.get("msgtype") == "m.image" else None
         mimetype = str((content.get("info") or {}).get("mimetype") or "image/jpeg")
         if target == "instagram":
-            return OutgoingPost(chosen.text, image_url=self.links.url(mxc) if mxc else None)
+            url = await self.links.jpeg_url(mxc) if isinstance(mxc, str) else None
+            return OutgoingPost(chosen.text, image_url=url)
         images: tuple[Image, ...] = ()
         if isinstance(mxc, str):
             data = await self.intents.bot.download_media(ContentURI(mxc))

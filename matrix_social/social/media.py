@@ -9,27 +9,37 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from ..db import media
-from ..errors import InvalidInput
+from ..errors import InvalidInput, TooLarge
 from ..matrix.intents import Intents
-from .images import sniff_image
+from .images import ImageLimits, inspect
 
 
 class Media:
-    def __init__(self, db: Database, intents: Intents, max_bytes: int) -> None:
+    def __init__(self, db: Database, intents: Intents, max_bytes: int,
+                 limits: ImageLimits) -> None:
         self.db = db
         self.intents = intents
         self.max_bytes = max_bytes
+        self.limits = limits
 
     async def upload(self, owner: str, data: bytes, kind: str = "image") -> dict[str, Any]:
-        """Files are stored as octet-stream unless they sniff as one of those images."""
+        """Files are stored as octet-stream unless they sniff as one of those images. An
+        image over the pixel limits (read from its header) is refused (TooLarge), or kept as
+        a plain file when sent as one."""
         if len(data) > self.max_bytes:
             raise InvalidInput(f"upload is larger than {self.max_bytes} bytes")
         if kind not in ("image", "file"):
             raise InvalidInput("'kind' must be image or file")
-        sniffed = await asyncio.get_running_loop().run_in_executor(None, sniff_image, data)
-        if sniffed is None and kind == "image":
+        try:
+            header = await asyncio.to_thread(inspect, data, self.limits)
+        except TooLarge:
+            if kind == "image":
+                raise
+            header = None
+        if header is None and kind == "image":
             raise InvalidInput("not a JPEG, PNG, GIF or WebP image")
-        mimetype, width, height = sniffed or ("application/octet-stream", None, None)
+        mimetype, width, height = ((header.mimetype, header.width, header.height) if header
+                                   else ("application/octet-stream", None, None))
         intent = await self.intents.for_user(owner)
         mxc = await intent.upload_media(data, mime_type=mimetype)
         await media.insert(self.db, mxc, owner, mimetype, len(data), width, height)

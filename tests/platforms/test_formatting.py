@@ -6,15 +6,11 @@ sequences, NFC, the 280/281 boundary."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image as PILImage
 from twitter_text import parse_tweet
 
 from matrix_social.platforms.formatting import (
     Draft,
-    as_jpeg,
     format_instagram,
     format_mastodon,
     format_x,
@@ -138,12 +134,3 @@ def test_preview_per_target():
     assert result["instagram"].refusal and result["instagram"].text is None
     assert result["github"].refusal and result["myspace"].refusal
 
-
-def test_as_jpeg_converts_other_images_and_keeps_jpeg():
-    png = io.BytesIO()
-    PILImage.new("RGBA", (4, 3), (255, 0, 0, 128)).save(png, "PNG")
-    jpeg = as_jpeg(png.getvalue())
-    assert jpeg[:3] == b"\xff\xd8\xff"
-    with PILImage.open(io.BytesIO(jpeg)) as image:
-        assert (image.format, image.size) == ("JPEG", (4, 3))
-    assert as_jpeg(jpeg) is jpeg

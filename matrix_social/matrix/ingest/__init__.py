@@ -4,7 +4,7 @@ be indexed."""
 
 from .follow_fence import FollowFence
 from .ingest import Ingest
-from .quarantine import Quarantine
+from .quarantine import Quarantine, QuarantineLimits
 from .rules import IndexRules
 
-__all__ = ["FollowFence", "Ingest", "IndexRules", "Quarantine"]
+__all__ = ["FollowFence", "Ingest", "IndexRules", "Quarantine", "QuarantineLimits"]
