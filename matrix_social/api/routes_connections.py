@@ -44,9 +44,8 @@ def _confirm_body(prompt: ConfirmPrompt) -> str:
         f"<p>Nothing is connected yet: this login was not finished in the browser that "
         f"started it.</p>"
         f"<p>If you are {who}: send <code>confirm {e(prompt.code)}</code> to {e(prompt.bot)} "
-        f"in your chat with it, or enter the code <strong>{e(prompt.code)}</strong> in your "
-        f"settings in Social. It works once, for {prompt.minutes} minutes, and only for "
-        f"{who}.</p>"
+        f"in your chat with it (an app signed in as you can also confirm the code for you). "
+        f"It works once, for {prompt.minutes} minutes, and only for {who}.</p>"
         f"<p>If you are not {who}, do not give this code to anybody: whoever confirms it "
         f"reads and posts as {account} on {name}. Close this page and nothing is "
         f"connected.</p>")

@@ -257,17 +257,21 @@ class LoginFlow:
         """Store the connection with its grant encrypted; a grant it replaces (a new login
         while connected) is revoked at the platform where it can be."""
         now = now_ms()
-        previous = await connections.get(self.db, user_id, platform)
-        row = ConnectionRow(
+        async with self.grants.locks.hold((user_id, platform)):  # no refresh in between
+            previous = await connections.get(self.db, user_id, platform)
+            await connections.upsert(self.db, self._row(user_id, platform, account, token, now))
+        if previous is not None:
+            await self.grants.revoke_replaced(previous)
+        stored = await connections.get(self.db, user_id, platform)
+        assert stored is not None
+        return Connected(stored, previous is not None)
+
+    def _row(self, user_id: str, platform: str, account: Account, token: TokenSet, now: int
+             ) -> ConnectionRow:
+        return ConnectionRow(
             user_id=user_id, platform=platform, account_key=account.key,
             account_id=account.id, handle=account.handle, name=account.name,
             avatar_url=account.avatar_url, profile_url=account.url, instance=account.instance,
             status=connections.OK, status_reason=None, share_with_followers=False,
             token=self.cipher.encrypt(token), cursor=None, etag=None, next_due=now,
             interval_s=None, failures=0, last_sync=None, created_at=now)
-        await connections.upsert(self.db, row)
-        if previous is not None:
-            await self.grants.revoke_replaced(previous)
-        stored = await connections.get(self.db, user_id, platform)
-        assert stored is not None
-        return Connected(stored, previous is not None)
