@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from .browser import axe_violations, screenshot
 from .harness import api, api_ok, eventually
 from .platform_steps import (
     bot_said,
@@ -131,8 +132,8 @@ async def test_in_chromium_the_cookie_decides_who_finishes_a_login(stack, browse
             assert f"Connect Mastodon @{username}@" in text and \
                    f"to Matrix {mallory.user_id}?" in text, text
             assert "Nothing is connected yet" in text
-            from .browser import axe_violations
             assert await axe_violations(victim) == [], "the confirmation page"
+            await screenshot(victim, "login-confirmation-page")
         finally:
             await victim_context.close()
         assert (await api_ok(stack, "GET", "/connections", mallory))["connections"] == []
