@@ -98,9 +98,10 @@ class ConfigError(ValueError):
 
 
 # --- external platforms -----------------------------------------------------------------------
-# Deliberately few; callers act on the type alone: AuthRevoked -> mark the connection broken
-# and tell the user (never retry blindly); PlatformRateLimited -> wait until `until_ms`;
-# TransientError -> back off and retry; Refused -> show `reason`, do not retry the same request.
+# Deliberately few; callers act on the type alone: AuthRevoked (any 401, and a 403 that is not
+# about one post) -> mark the connection broken and tell the user (never retry blindly);
+# PlatformRateLimited -> wait until `until_ms`; TransientError -> back off and retry;
+# Refused -> show `reason`, do not retry the same request.
 
 
 class PlatformError(Exception):
@@ -113,7 +114,8 @@ class PlatformError(Exception):
 
 
 class AuthRevoked(PlatformError):
-    """The grant is gone: revoked, expired, or an invalid/replayed refresh token."""
+    """The grant is gone or no longer enough: revoked, expired, an invalid/replayed refresh
+    token, or access refused (HTTP 401, or 403 for the account rather than for one post)."""
 
 
 class PlatformRateLimited(PlatformError):
@@ -139,3 +141,8 @@ class Refused(PlatformError):
     def __init__(self, platform: str, reason: str) -> None:
         super().__init__(platform, reason)
         self.reason = reason
+
+
+class UnknownClient(Refused):
+    """The platform no longer knows our app registration (OAuth `invalid_client`): a Mastodon
+    instance that forgot the app we registered there."""

@@ -59,7 +59,7 @@ from .social.ai_requests import AiRequests
 from .social.apps import Apps
 from .social.bridging import ItemBridge
 from .social.connection_commands import ConnectionCommands
-from .social.connections import Connections
+from .social.connections import BrokenNotices, Connections
 from .social.crossposting import CrossPosting
 from .social.derivatives import ImageDerivatives
 from .social.drafts import Drafts
@@ -373,11 +373,16 @@ class Services:
 
     @component
     def login_flow(self) -> LoginFlow:
-        return LoginFlow(self.db, self.platforms, self.token_cipher)
+        return LoginFlow(self.db, self.platforms, self.token_cipher, self.grants)
 
     @component
     def grants(self) -> Grants:
-        return Grants(self.db, self.platforms, self.token_cipher)
+        return Grants(self.db, self.platforms, self.token_cipher,
+                      on_broken=self.broken_notices.tell)
+
+    @component
+    def broken_notices(self) -> BrokenNotices:
+        return BrokenNotices(self.management)
 
     @component
     def poller(self) -> Poller:
@@ -407,7 +412,8 @@ class Services:
     @component
     def connections(self) -> Connections:
         return Connections(self.db, self.platforms, self.login_flow, self.grants,
-                           self.management, self.wakeup.wake)
+                           self.management, self.wakeup.wake, self.ids.bot,
+                           refresh_puppet=self.item_bridge.refresh_puppet)
 
     @component
     def connection_commands(self) -> ConnectionCommands:
@@ -437,7 +443,7 @@ class Services:
 
     @component
     def platform_scheduler(self) -> PlatformScheduler:
-        return PlatformScheduler(self.db, self.poller, self.item_bridge, self.connections,
+        return PlatformScheduler(self.db, self.poller, self.item_bridge,
                                  self.crossposting, self.wakeup)
 
     # --- api ------------------------------------------------------------------------------

@@ -240,6 +240,40 @@ MUTATIONS = [
         ("tests/test_quarantine.py::test_the_newest_events_per_sender_and_in_all_are_kept",
          "tests/test_trust.py::"
          "test_ten_thousand_bad_events_from_one_account_leave_the_quarantine_bounded")),
+    mutation(
+        "the login callback trusts the state alone (login CSRF)",
+        "matrix_social/platforms/login.py",
+        "        bound = user_id == pending.user_id or (\n",
+        "        bound = True or user_id == pending.user_id or (\n",
+        ("tests/test_platform_logins.py::"
+         "test_a_login_link_mallory_sends_never_gives_her_the_victims_account",
+         "tests/platforms/test_login_binding.py::"
+         "test_a_login_brought_back_by_another_browser_connects_nothing")),
+    mutation(
+        "a held login can be confirmed by anybody holding its code",
+        "matrix_social/db/login_confirmations.py",
+        '    query = ("DELETE FROM login_confirmation WHERE code_hash=$1 AND user_id=$2"\n',
+        '    query = ("DELETE FROM login_confirmation WHERE code_hash=$1 AND (user_id=$2 OR 1=1)"'
+        "\n",
+        ("tests/test_platform_logins.py::"
+         "test_a_login_link_mallory_sends_never_gives_her_the_victims_account",
+         "tests/platforms/test_login_binding.py::"
+         "test_a_login_brought_back_by_another_browser_connects_nothing")),
+    mutation(
+        "a 401 on a cross-post leaves the connection working",
+        "matrix_social/platforms/grants.py",
+        '        await self.mark_broken(row, f"the login was revoked, expired or refused "\n',
+        '        (row, f"the login was revoked, expired or refused "\n',
+        ("tests/test_platform_logins.py::test_a_401_on_a_cross_post_breaks_the_connection_at_once",
+         "tests/platforms/test_crosspost.py::"
+         "test_a_401_on_a_cross_post_breaks_the_connection_at_once")),
+    mutation(
+        "an X 403 refuses only the post, never the login",
+        "matrix_social/platforms/x.py",
+        '            raise AuthRevoked("x", f"X refused access ({detail})") from None\n',
+        '            raise Refused("x", detail) from None\n',
+        ("tests/platforms/test_crosspost.py::"
+         "test_a_403_on_an_image_upload_breaks_the_x_connection",)),
 ]
 
 

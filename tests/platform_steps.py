@@ -3,6 +3,7 @@ connecting through the REST API or the bot, making a connection due, reading roo
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,16 +13,39 @@ from nio import AsyncClient, JoinResponse
 from .harness import Stack, User, api, api_ok, eventually, open_dm, room_texts
 
 
+def browser_session() -> aiohttp.ClientSession:
+    """A browser's cookie jar (unsafe=True: the service is on 127.0.0.1, and aiohttp keeps no
+    cookies of IP addresses otherwise)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
 async def through_login(stack: Stack, authorize_url: str, token: str | None = None,
-                        accept: str = "application/json") -> tuple[int, Any, str]:
-    """The browser opens the authorize URL (the fake approves as its logged-in account) and
-    follows the redirect back to the service: (status, body, callback URL)."""
-    async with aiohttp.ClientSession() as session:
-        async with session.get(authorize_url, allow_redirects=False,
-                               timeout=aiohttp.ClientTimeout(total=10)) as response:
-            assert response.status == 302, await response.text()
-            callback = response.headers["Location"]
-        return (*await callback_once(session, callback, token, accept), callback)
+                        accept: str = "application/json",
+                        session: aiohttp.ClientSession | None = None) -> tuple[int, Any, str]:
+    """A browser (`session`: its cookie jar; by default a new one, with no cookie of ours)
+    opens the authorize URL (the fake approves as its logged-in account) and follows the
+    redirect back to the service: (status, body, callback URL)."""
+    if session is None:
+        async with browser_session() as fresh:
+            return await through_login(stack, authorize_url, token, accept, fresh)
+    async with session.get(authorize_url, allow_redirects=False,
+                           timeout=aiohttp.ClientTimeout(total=10)) as response:
+        assert response.status == 302, await response.text()
+        callback = response.headers["Location"]
+    return (*await callback_once(session, callback, token, accept), callback)
+
+
+async def start_in_browser(stack: Stack, session: aiohttp.ClientSession, user: User,
+                           platform: str, instance: str | None = None) -> dict[str, Any]:
+    """POST /connections/{platform} from the browser's own jar, as the web app's fetch does
+    (same origin, so the binding cookie lands in that browser)."""
+    body = {"instance": instance} if instance else None
+    async with session.post(f"{stack.api_url}/connections/{platform}", json=body,
+                            headers={"Authorization": f"Bearer {user.access_token}"},
+                            timeout=aiohttp.ClientTimeout(total=30)) as response:
+        answer = await response.json()
+        assert response.status == 200, answer
+        return answer
 
 
 async def callback_once(session: aiohttp.ClientSession, callback: str, token: str | None,
@@ -35,16 +59,27 @@ async def callback_once(session: aiohttp.ClientSession, callback: str, token: st
         return response.status, body
 
 
+def code_on(page: Any) -> str:
+    """The one-time code a confirmation page (HTML, or its JSON) shows."""
+    if isinstance(page, dict):
+        return page["confirm"]["code"]
+    found = re.search(r"<code>confirm ([A-Z0-9]{4}-[A-Z0-9]{4})</code>", page)
+    assert found, page
+    return found.group(1)
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 async def connect(stack: Stack, user: User, platform: str, instance: str | None = None
                   ) -> dict[str, Any]:
-    """Connect through the REST API; the connection as GET /connections shows it."""
-    body = {"instance": instance} if instance else None
-    started = await api_ok(stack, "POST", f"/connections/{platform}", user, json=body)
-    status, answer, _ = await through_login(stack, started["authorize_url"])
+    """Connect through the REST API as the web app does (started and finished in one browser,
+    so in one step); the connection as GET /connections shows it."""
+    async with browser_session() as session:
+        started = await start_in_browser(stack, session, user, platform, instance)
+        status, answer, _ = await through_login(stack, started["authorize_url"],
+                                                session=session)
     assert status == 200 and answer["connected"], answer
     listed = await api_ok(stack, "GET", "/connections", user)
     return next(c for c in listed["connections"] if c["platform"] == platform)

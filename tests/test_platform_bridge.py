@@ -14,6 +14,7 @@ from matrix_social.db import platform_connections
 from .harness import api, api_ok, eventually
 from .platform_steps import (
     bot_said,
+    code_on,
     command_room,
     connect,
     connection,
@@ -53,8 +54,12 @@ async def test_x_by_the_bot_first_sync_new_edit_delete_and_a_rate_limit(stack):
         await bot_said(stack, alice, room, "login mastodon <instance>")
         await say(client, room, "login x")
         link = (await bot_said(stack, alice, room, "Open this link to connect X")).split()[-1]
+        # Started in the chat, not in a browser: the page asks her to confirm, naming both.
         status, page, callback = await through_login(stack, link, accept="text/html")
-        assert status == 200 and "X is connected as @alice" in page, page
+        assert status == 202 and "Confirm this connection" in page, page
+        assert "Connect X <strong>@alice" in page and alice.user_id in page
+        await bot_said(stack, alice, room, "came back in a browser that did not start it")
+        await say(client, room, f"confirm {code_on(page)}")
         await bot_said(stack, alice, room, "Connected X as @alice")
 
         # First sync: the newest 20, as the puppet, in a portal room she is in.
@@ -285,7 +290,9 @@ async def test_instagram_by_the_bot_and_a_personal_account_told_why_not(stack):
     await say(client, room, "login instagram")
     link = (await bot_said(stack, alice, room, "Open this link to connect Instagram")).split()[-1]
     status, answer, _ = await through_login(stack, link)
-    assert status == 200 and answer["connected"], answer
+    assert status == 202 and not answer["connected"], answer
+    await say(client, room, f"confirm {code_on(answer).lower()}")  # typed in any case
+    await bot_said(stack, alice, room, "Connected Instagram as @shop")
     portal = await eventually(lambda: portal_of(stack, alice, "instagram"))
     items = await eventually(lambda: _at_least(stack, alice, portal, 2))
     assert [e["content"]["msgtype"] for e in items] == ["m.image", "m.image"]

@@ -18,7 +18,7 @@ from matrix_social import events as ev
 from matrix_social.matrix import txn_guard
 
 from .harness import User, api, api_ok, eventually, open_dm, record_ingested, wait_joined
-from .platform_steps import connect
+from .platform_steps import connect, through_login
 
 
 def q(value: str) -> str:
@@ -481,6 +481,19 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
     async def disconnect(method, path):
         await refused_(method, "/connections/x")
 
+    async def confirm_(method, path):
+        # alice's login came back without her browser, so it waits for her; even holding its
+        # code (the strongest case: the page was shown to mallory), mallory connects nothing,
+        # whatever she claims to be.
+        started = await api_ok(stack, "POST", "/connections/x", alice)
+        status, held, _ = await through_login(stack, started["authorize_url"])
+        assert status == 202 and held["confirm"]["matrix_user"] == alice.user_id, held
+        for fields in (True, False):
+            status, body = await as_mallory(method, "/connections/x/confirm",
+                                            {"code": held["confirm"]["code"]}, fields=fields)
+            assert status == 400 and body["errcode"] == "M_INVALID_PARAM", body
+        assert (await api_ok(stack, "GET", "/connections", mallory))["connections"] == []
+
     async def share(method, path):
         await refused_(method, "/connections/x", {"share_with_followers": True})
 
@@ -503,6 +516,7 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
         ("POST", "/api/social/connections/{platform}"): connect_,
         ("GET", "/api/social/connections/{platform}/callback"): callback,
         ("DELETE", "/api/social/connections/{platform}"): disconnect,
+        ("POST", "/api/social/connections/{platform}/confirm"): confirm_,
         ("PATCH", "/api/social/connections/{platform}"): share,
         ("GET", "/api/social/settings/cross_post"): own_settings,
         ("PUT", "/api/social/settings/cross_post"): own_settings,

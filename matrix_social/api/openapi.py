@@ -77,17 +77,53 @@ def _callback() -> dict[str, Any]:
             "type": "object", "required": ["connected", "platform", "message"],
             "properties": {"connected": {"type": "boolean"}, "platform": {"type": "string"},
                            "message": {"type": "string"}}}}}}
+    held = {"description": "Not connected yet: the login came back without the browser that "
+                           "started it. The page names the platform account and the Matrix "
+                           "user who started the login, and shows the one-time code only that "
+                           "user can confirm (POST /connections/{platform}/confirm, or "
+                           "`confirm CODE` to the bot)", "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {
+            "type": "object", "required": ["connected", "platform", "message", "confirm"],
+            "properties": {"connected": {"type": "boolean", "enum": [False]},
+                           "platform": {"type": "string"}, "message": {"type": "string"},
+                           "confirm": {"type": "object",
+                                       "required": ["code", "account", "matrix_user",
+                                                    "expires_in_minutes"],
+                                       "properties": {
+                                           "code": {"type": "string"},
+                                           "account": {"type": "string"},
+                                           "matrix_user": {"type": "string"},
+                                           "expires_in_minutes": {"type": "integer"}}}}}}}}
     refused = {"description": "A page saying why not (Matrix-style when JSON is asked for)",
                "content": {"text/html": {"schema": {"type": "string"}},
                            "application/json": {"schema": _ERROR}}}
     return {"summary": "Where the platform sends the browser back (OAuth redirect): finishes "
                        "the login started by POST /connections/{platform}. No Matrix token "
                        "needed: the single-use state names the user; with one, it must be "
-                       "hers. A wrong, replayed or expired state changes nothing.",
+                       "hers. Connected at once only in the browser that started the login "
+                       "(its binding cookie) or with her token; otherwise held for her "
+                       "confirmation (202). A wrong, replayed or expired state changes "
+                       "nothing.",
             "security": [], "parameters": [_PLATFORM, *[
                 {"name": name, "in": "query", "schema": {"type": "string"}}
                 for name in ("state", "code", "error")]],
-            "responses": {"200": page, "400": refused, "401": refused, "403": refused}}
+            "responses": {"200": page, "202": held, "400": refused, "401": refused,
+                          "403": refused}}
+
+
+def _connect_op() -> dict[str, Any]:
+    op = _op("Start connecting: the URL to send the browser to (Mastodon: give the instance); "
+             "the bot reports the outcome in your management room. The answer sets an "
+             "HttpOnly, SameSite=Lax cookie for the callback's path (Secure on https): the "
+             "browser that made this request finishes the login in one step; any other way "
+             "back ends on a confirmation", "Authorize", params=[_PLATFORM], body={
+                 "type": "object", "properties": {"instance": {"type": "string"}}},
+             errors=(400, 401, 404, 429))
+    op["responses"]["200"]["headers"] = {"Set-Cookie": {
+        "description": "ms_login_<tag> (or __Secure-ms_login_<tag>) binding the login to this "
+                       "browser", "schema": {"type": "string"}}}
+    return op
 
 
 def _jpeg() -> dict[str, Any]:
@@ -127,11 +163,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "Your external accounts (platform, account, status, last sync, sharing; never a "
         "token) and the platforms this server offers", "Connections", errors=(401,))},
     "/connections/{platform}": {
-        "post": _op("Start connecting: the URL to send the browser to (Mastodon: give the "
-                    "instance); the bot reports the outcome in your management room",
-                    "Authorize", params=[_PLATFORM], body={
-                        "type": "object", "properties": {"instance": {"type": "string"}}},
-                    errors=(400, 401, 404, 429)),
+        "post": _connect_op(),
         "delete": _op("Disconnect (revoking the grant where the platform allows)",
                       "Disconnected", params=[_PLATFORM], errors=(401, 404)),
         "patch": _op("Share this connection's items with your followers (posts in your feed "
@@ -139,6 +171,13 @@ PATHS: dict[str, dict[str, Any]] = {
                          "type": "object", "required": ["share_with_followers"],
                          "properties": {"share_with_followers": {"type": "boolean"}}})},
     "/connections/{platform}/callback": {"get": _callback()},
+    "/connections/{platform}/confirm": {"post": _op(
+        "Confirm a login that came back in a browser that did not start it, with the one-time "
+        "code its page showed; only the user who started that login can (a wrong code counts "
+        "against her waiting logins, five drop them)", "Connection", params=[_PLATFORM],
+        body={"type": "object", "required": ["code"],
+              "properties": {"code": {"type": "string", "maxLength": 64}}},
+        errors=(400, 401, 404))},
     "/posts/{post_id}": {
         "get": _op("One post", "Post", params=[_POST_ID]),
         "patch": _op("Edit your post's text or caption (m.replace)", "Post", params=[_POST_ID],
@@ -483,7 +522,10 @@ SCHEMAS: dict[str, Any] = {
                            "id": {"type": "string"}, "handle": {"type": "string"},
                            "name": {"type": "string"},
                            "url": {"type": "string", "nullable": True},
-                           "avatar_url": {"type": "string", "nullable": True},
+                           "avatar_url": {"type": "string", "nullable": True,
+                                          "description": "The account's picture as copied to "
+                                                         "the homeserver (mxc://), never the "
+                                                         "platform's own URL"},
                            "instance": {"type": "string", "nullable": True}}},
                        "status": {"type": "string", "enum": ["ok", "broken"]},
                        "status_reason": {"type": "string", "nullable": True},

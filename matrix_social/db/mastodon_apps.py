@@ -1,4 +1,5 @@
-"""mastodon_app: our OAuth app registration on each Mastodon instance, created once."""
+"""mastodon_app: our OAuth app registration on each Mastodon instance, created once (and made
+again once when the instance no longer knows it)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ async def insert_or_get(db: Database, app: MastodonAppRow, now_ms: int) -> Masto
     stored = await get(db, app.instance, app.redirect_uri, app.scopes)
     assert stored is not None
     return stored
+
+
+async def delete(db: Database, instance: str, redirect_uri: str, scopes: str,
+                 client_id: str) -> None:
+    """Forget a registration the instance no longer knows; only this one (a concurrent login
+    may already have stored its successor)."""
+    await db.execute(
+        "DELETE FROM mastodon_app WHERE instance=$1 AND redirect_uri=$2 AND scopes=$3 "
+        "AND client_id=$4", instance, redirect_uri, scopes, client_id)

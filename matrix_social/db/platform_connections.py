@@ -124,10 +124,13 @@ async def save_failure(db: Database, user_id: str, platform: str, next_due_ms: i
         user_id, platform, next_due_ms, failures)
 
 
-async def mark_broken(db: Database, user_id: str, platform: str, reason: str) -> None:
-    await db.execute(
+async def mark_broken(db: Database, user_id: str, platform: str, reason: str) -> bool:
+    """True if this call broke a working connection (so she is told once, by its caller)."""
+    row = await db.fetchrow(
         "UPDATE platform_connection SET status=$3, status_reason=$4 "
-        "WHERE user_id=$1 AND platform=$2", user_id, platform, BROKEN, reason)
+        "WHERE user_id=$1 AND platform=$2 AND status=$5 RETURNING platform",
+        user_id, platform, BROKEN, reason, OK)
+    return row is not None
 
 
 async def set_share_with_followers(db: Database, user_id: str, platform: str,

@@ -33,3 +33,17 @@ async def upsert(db: Database, row: PuppetRow, now_ms: int) -> None:
         "avatar_mxc=excluded.avatar_mxc, updated_at=excluded.updated_at",
         row.mxid, row.platform, row.account_key, row.displayname, row.avatar_source,
         row.avatar_mxc, now_ms)
+
+
+async def avatars_of_accounts(db: Database, accounts: list[tuple[str, str]]
+                              ) -> dict[tuple[str, str], str]:
+    """(platform, account_key) -> the avatar we uploaded to the homeserver for that account's
+    puppet (mxc), for the accounts that have one."""
+    found: dict[tuple[str, str], str] = {}
+    for platform, account_key in accounts:
+        mxc = await db.fetchval(
+            "SELECT avatar_mxc FROM platform_puppet WHERE platform=$1 AND account_key=$2 "
+            "AND avatar_mxc IS NOT NULL ORDER BY updated_at DESC LIMIT 1", platform, account_key)
+        if mxc:
+            found[(platform, account_key)] = mxc
+    return found

@@ -173,8 +173,14 @@ class PlatformAdapter(ABC):
         caller stores the result before using it."""
 
     async def revoke(self, token: TokenSet) -> bool:
-        """Revoke the grant at the platform; False when the platform offers no way to."""
+        """Revoke the grant at the platform (a disconnect); False when the platform offers no
+        way to."""
         return False
+
+    async def revoke_token(self, token: TokenSet) -> bool:
+        """Revoke this token only (a new login replaced it; the new one must keep working).
+        Where revocation is per token anyway (X, Mastodon) that is revoke()."""
+        return await self.revoke(token)
 
     @abstractmethod
     async def whoami(self, token: TokenSet) -> Account: ...

@@ -7,6 +7,10 @@ same key; X refuses a duplicate and the adapter finds the existing post), retrie
 backoff on 429/5xx up to max_attempts, then failed with the last error visible. A delivered
 post is also written to the item map as "outbound", so the reader recognises it when it comes
 back and does not bridge it in again.
+
+A 401 (or a 403 that is not about one post) on any call of a delivery, its image upload
+included, breaks the connection at once (Grants.mark_broken: she is told once), so later
+deliveries to it are refused without a request leaving, with the reason.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from collections.abc import Iterable, Mapping
 
 from mautrix.util.async_db import Database
 
+from .. import events as ev
 from ..clock import now_ms
 from ..db import cross_post_deliveries as deliveries
 from ..db import external_items
 from ..db import platform_connections as connections
 from ..db.cross_post_deliveries import DeliveryRow
 from ..db.external_items import ExternalItemRow
+from ..db.platform_connections import ConnectionRow
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
 from .base import OutgoingPost
 from .formatting import Preview
@@ -58,8 +64,7 @@ class CrossPoster:
             connection = await connections.get(self.db, user_id, target)
             refusal = preview.refusal or (
                 f"{target} is not connected" if connection is None else
-                f"the {target} connection is broken; connect again"
-                if connection.status != connections.OK else None)
+                broken_refusal(connection) if connection.status != connections.OK else None)
             if refusal:
                 await deliveries.create_refused(self.db, post_event_id, target, user_id, key,
                                                 refusal, now)
@@ -87,11 +92,12 @@ class CrossPoster:
             if connection is None:
                 raise Refused(row.target, f"{row.target} is not connected")
             account = account_of(connection)
-            token = await self.grants.token(row.user_id, row.target)
             adapter = await self.platforms.adapter_for(row.target, connection.instance)
-            published = await adapter.publish(token, account, OutgoingPost(
-                post.text, post.images, post.image_url, claimed.idempotency_key,
-                post.visibility))
+            outgoing = OutgoingPost(post.text, post.images, post.image_url,
+                                    claimed.idempotency_key, post.visibility)
+            # A refused login breaks the connection inside grants.call.
+            published = await self.grants.call(
+                connection, lambda token: adapter.publish(token, account, outgoing))
         except (Refused, AuthRevoked) as e:
             await deliveries.mark_refused(self.db, *key, _reason(e), now_ms())
         except (PlatformRateLimited, TransientError) as e:
@@ -136,22 +142,36 @@ class CrossPoster:
                     targets is not None and row.target not in targets):
                 continue
             try:
-                connection = await connections.get(self.db, row.user_id, row.target)
-                if connection is None:
-                    raise Refused(row.target, f"{row.target} is no longer connected")
-                account = account_of(connection)
-                token = await self.grants.token(row.user_id, row.target)
-                adapter = await self.platforms.adapter_for(row.target, connection.instance)
-                if posts is None:
-                    await adapter.delete(token, account, row.remote_id)
-                    await deliveries.mark_deleted(self.db, post_event_id, row.target, now_ms())
-                else:
-                    await adapter.edit(token, account, row.remote_id, posts[row.target])
+                await self._follow_one(row, posts[row.target] if posts is not None else None)
                 outcome[row.target] = None
             except PlatformError as e:
                 outcome[row.target] = _reason(e)
         return outcome
 
+    async def _follow_one(self, row: DeliveryRow, post: OutgoingPost | None) -> None:
+        """Edit (`post`) or delete (None) one delivered cross-post."""
+        connection = await connections.get(self.db, row.user_id, row.target)
+        if connection is None:
+            raise Refused(row.target, f"{row.target} is no longer connected")
+        account = account_of(connection)
+        adapter = await self.platforms.adapter_for(row.target, connection.instance)
+        remote_id = row.remote_id or ""
+        if post is None:
+            await self.grants.call(connection,
+                                   lambda token: adapter.delete(token, account, remote_id))
+            await deliveries.mark_deleted(self.db, row.post_event_id, row.target, now_ms())
+        else:
+            await self.grants.call(connection,
+                                   lambda token: adapter.edit(token, account, remote_id, post))
+
+
+def broken_refusal(connection: ConnectionRow) -> str:
+    """Why nothing goes to a broken connection (the preview and the delivery say the same)."""
+    name = ev.PLATFORM_NAMES.get(connection.platform, connection.platform)
+    reason = (connection.status_reason or "it was signed out").rstrip(". ")[:200]
+    return f"the {name} connection is not working ({reason}); connect again"
+
 
 def _reason(error: PlatformError) -> str:
     return (error.reason if isinstance(error, Refused) else error.message)[:300]
+

@@ -76,6 +76,8 @@ def _map_error(e: github.GithubException) -> Exception:
     if status >= 500:
         return TransientError("github", f"GitHub: HTTP {status}", retry_after_ms(headers))
     message = (e.data or {}).get("message") if isinstance(e.data, dict) else None
+    if status == 403:  # not the rate limit: this login may not read (scope, suspended account)
+        return AuthRevoked("github", f"GitHub refused access ({str(message or 'HTTP 403')[:200]})")
     return Refused("github", str(message or f"HTTP {status}")[:300])
 
 
@@ -107,20 +109,30 @@ class GitHubAdapter(PlatformAdapter):
         return await self.oauth.refresh(token) if token.refresh_token else token
 
     async def revoke(self, token: TokenSet) -> bool:
-        """DELETE /applications/{client_id}/grant: removes the app's authorization."""
+        """DELETE /applications/{client_id}/grant: removes the app's authorization (every token
+        of it), for a disconnect."""
+        await self._revoke(token, "grant")
+        return True
+
+    async def revoke_token(self, token: TokenSet) -> bool:
+        """DELETE /applications/{client_id}/token: this token only, so a newer login of the
+        same account (whose token belongs to the same authorization) keeps working."""
+        await self._revoke(token, "token")
+        return True
+
+    async def _revoke(self, token: TokenSet, what: str) -> None:
         def call() -> None:
             g = github.Github(base_url=self.settings.api_base.rstrip("/"), retry=None,
                        timeout=int(self.settings.timeout_s),
                        auth=github.Auth.Login(self.settings.client_id, self.settings.client_secret))
             try:
                 g.requester.requestJsonAndCheck(
-                    "DELETE", f"/applications/{self.settings.client_id}/grant",
+                    "DELETE", f"/applications/{self.settings.client_id}/{what}",
                     input={"access_token": token.access_token})
             finally:
                 g.close()
 
         await self._run(call)
-        return True
 
     # --- PyGithub ----------------------------------------------------------------------------
 
@@ -234,7 +246,12 @@ class GitHubAdapter(PlatformAdapter):
             number = int(payload.get("number") or (payload.get("pull_request") or {})["number"])
             if next(budget) >= MAX_EXPANDED:
                 return None
-            pull = g.get_repo(repo).get_pull(number)
+            try:
+                pull = g.get_repo(repo).get_pull(number)
+            except github.GithubException as e:
+                if e.status not in (403, 404, 451):
+                    raise
+                return None  # that repository is gone or closed to us, not the whole login
             if payload.get("action") == "closed" and not pull.merged:
                 return None  # closed without merging: not news
             verb, kind_name = (("merged", "pull_request_merged") if payload["action"] == "closed"
@@ -269,12 +286,12 @@ class GitHubAdapter(PlatformAdapter):
                 commits = [target.get_commit(head)]
                 total = 1
         except github.GithubException as e:
-            if e.status != 404:
+            if e.status not in (403, 404, 451):
                 raise
             try:
                 commits, total = [target.get_commit(head)], 1
             except github.GithubException as again:
-                if again.status != 404:
+                if again.status not in (403, 404, 451):
                     raise
                 return 0, []
         return total, [{"sha": c.sha, "message": (c.commit.message or "").split("\n", 1)[0][:200],

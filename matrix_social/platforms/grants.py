@@ -1,10 +1,16 @@
 """The grants of stored connections: decrypted on use, refreshed ahead of expiry one at a time
 per connection, the new grant stored before it is used (an X refresh token works once), a dead
-grant marks the connection broken instead of being retried."""
+grant marks the connection broken instead of being retried.
+
+Whatever finds a grant dead (a refresh, a poll, a cross-post, an edit) marks the connection
+broken through mark_broken(), which tells its owner (`on_broken`) once: only the call that
+turned a working connection into a broken one does."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from mautrix.util.async_db import Database
 
@@ -24,14 +30,18 @@ log = logging.getLogger("matrix_social.platforms.grants")
 REFRESH_MARGIN_MS = {"instagram": 7 * 24 * 3600 * 1000}
 DEFAULT_MARGIN_MS = 5 * 60 * 1000
 
+OnBroken = Callable[[ConnectionRow, str], Awaitable[None]]
+T = TypeVar("T")
+
 
 class Grants:
     def __init__(self, db: Database, platforms: Platforms, cipher: TokenCipher,
-                 locks: KeyedLocks | None = None) -> None:
+                 locks: KeyedLocks | None = None, on_broken: OnBroken | None = None) -> None:
         self.db = db
         self.platforms = platforms
         self.cipher = cipher
         self.locks = locks or KeyedLocks()
+        self.on_broken = on_broken
 
     async def token(self, user_id: str, platform: str, force_refresh: bool = False) -> TokenSet:
         """A usable grant for the connection, refreshed if it is about to expire (or forced)."""
@@ -63,8 +73,54 @@ class Grants:
             await connections.set_token(self.db, user_id, platform, self.cipher.encrypt(fresh))
             return fresh
 
+    async def call(self, row: ConnectionRow, work: Callable[[TokenSet], Awaitable[T]]) -> T:
+        """`work(token)` with a usable grant: for every call to a platform (a poll, a
+        cross-post, an image upload, an edit). A refusal of the login (AuthRevoked: any 401, a
+        403 that is not about one post) gets one forced refresh when the grant has a refresh
+        token (an access token that died early); refused again, or not refreshable, the
+        connection is marked broken at once and she is told."""
+        token = await self.token(row.user_id, row.platform)
+        try:
+            return await work(token)
+        except AuthRevoked as e:
+            refused = e
+        if token.refresh_token:
+            token = await self.token(row.user_id, row.platform, force_refresh=True)
+            try:
+                return await work(token)
+            except AuthRevoked as e:
+                refused = e
+        await self.mark_broken(row, f"the login was revoked, expired or refused "
+                                    f"({refused.message[:200]})")
+        raise refused
+
     async def _broken(self, row: ConnectionRow, reason: str) -> None:
-        await connections.mark_broken(self.db, row.user_id, row.platform, reason)
+        await self.mark_broken(row, reason)
+
+    async def mark_broken(self, row: ConnectionRow, reason: str) -> bool:
+        """Mark the connection broken (nothing is read from or sent to it until she connects
+        again) and tell her, if it was working. True if this call broke it."""
+        if not await connections.mark_broken(self.db, row.user_id, row.platform, reason):
+            return False
+        log.info("%s connection of %s marked broken", row.platform, row.user_id)
+        if self.on_broken is not None:
+            await self.on_broken(row, reason)
+        return True
+
+    async def revoke_replaced(self, old: ConnectionRow) -> bool:
+        """A new login replaced this connection's grant: revoke the old token at the platform
+        where it has a way to (X, Mastodon, GitHub; Instagram has none). Never fails the
+        caller. True if the platform was asked and agreed."""
+        try:
+            token = self.cipher.decrypt(old.token)
+            adapter = await self.platforms.adapter_for(old.platform, old.instance)
+            if not adapter.can_revoke:
+                return False
+            return await adapter.revoke_token(token)
+        except (PlatformError, KeyUnavailable) as e:
+            log.warning("revoking the replaced %s grant of %s failed: %s", old.platform,
+                        old.user_id, type(e).__name__)
+            return False
 
     async def disconnect(self, user_id: str, platform: str) -> bool:
         """Revoke at the platform where it allows (failures there do not keep the connection),

@@ -92,10 +92,13 @@ def _graph_error(status: int, body: Any, headers: Any) -> PlatformError:
         return Refused("instagram", f"Instagram: HTTP {status}")
     code, subcode = error.get("code"), error.get("error_subcode")
     message = str(error.get("message") or f"HTTP {status}")[:300]
-    if code == 190:
+    if code == 190 or status == 401:
         return AuthRevoked("instagram", "Instagram refused the token (expired or revoked)")
     if code in _THROTTLED or (code == 9 and subcode == 2207042):
         return PlatformRateLimited("instagram", _regain_ms(headers) or now_ms() + 3600_000, message)
+    if status == 403 or code == 10 or (isinstance(code, int) and 200 <= code < 300):
+        # A permission of the login is missing or was removed: connecting again grants it.
+        return AuthRevoked("instagram", f"Instagram refused access ({message})")
     if status >= 500 or error.get("is_transient") or code in (1, 2):
         return TransientError("instagram", message)
     return Refused("instagram", message)

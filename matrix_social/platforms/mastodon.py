@@ -186,6 +186,10 @@ class MastodonAdapter(PlatformAdapter):
         await self.oauth.revoke(token)
         return True
 
+    async def client_known(self) -> bool:
+        """False when the instance no longer knows our app (its registration was removed)."""
+        return await self.oauth.client_known()
+
     # --- Mastodon.py -------------------------------------------------------------------------
 
     def _api(self, token: TokenSet | None) -> mastodon.Mastodon:
@@ -201,7 +205,9 @@ class MastodonAdapter(PlatformAdapter):
         return api
 
     async def _call(self, token: TokenSet | None, work: Callable[[mastodon.Mastodon], Any],
-                    writing: bool = False) -> tuple[Any, PollHints]:
+                    writing: bool = False, one_post: bool = False) -> tuple[Any, PollHints]:
+        """`one_post`: the call acts on one existing status (edit, delete), so a 403 refuses
+        that status; any other 403 refuses the login's access and breaks the connection."""
         holder: dict[str, mastodon.Mastodon] = {}
 
         def blocking() -> tuple[Any, PollHints]:
@@ -228,6 +234,9 @@ class MastodonAdapter(PlatformAdapter):
             raise
         except mastodon.MastodonAPIError as e:
             message = _message(e)
+            if _status(e) == 403 and token is not None and not one_post:
+                raise AuthRevoked("mastodon", f"the instance refused access ({message})"
+                                  ) from None
             if writing or _status(e) in (403, 410):
                 raise Refused("mastodon", message) from None
             raise TransientError("mastodon", message) from None
@@ -389,19 +398,21 @@ class MastodonAdapter(PlatformAdapter):
 
     async def edit(self, token: TokenSet, account: Account, remote_id: str,
                    post: OutgoingPost) -> Published:
-        status, _ = await self._write(token, lambda api: api.status_update(remote_id, post.text))
+        status, _ = await self._write(token, lambda api: api.status_update(remote_id, post.text),
+                                      one_post=True)
         return Published(str(status["id"]), safe_url(status.get("url"), account.url) or "")
 
     async def delete(self, token: TokenSet, account: Account, remote_id: str) -> None:
         try:
-            await self._write(token, lambda api: api.status_delete(remote_id))
+            await self._write(token, lambda api: api.status_delete(remote_id), one_post=True)
         except Refused as e:
             if "not found" not in e.reason.lower():
                 raise
 
-    async def _write(self, token: TokenSet, work: Callable[[mastodon.Mastodon], Any]) -> Any:
+    async def _write(self, token: TokenSet, work: Callable[[mastodon.Mastodon], Any],
+                     one_post: bool = False) -> Any:
         try:
-            return await self._call(token, work, writing=True)
+            return await self._call(token, work, writing=True, one_post=one_post)
         except mastodon.MastodonNotFoundError:
             raise Refused("mastodon", "the status was not found on the instance") from None
 

@@ -6,6 +6,7 @@ the caller (the verifier encrypted, the state hashed) until the callback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
 from ..clock import now_ms
-from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
+from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError, UnknownClient
 from .base import TokenSet
 from .headers import retry_after_ms
 from .net import DEFAULT_TIMEOUT, TimeoutAdapter
@@ -137,9 +138,27 @@ class OAuthFlow:
                 self.e.token_url, grant_type="authorization_code", code=code,
                 redirect_uri=self.e.redirect_uri, **kwargs))
         except OAuthError as e:
+            if e.error == "invalid_client":
+                raise UnknownClient(self.e.platform, f"{self.e.platform} no longer knows this "
+                                    "server's app; please start again") from None
             raise Refused(self.e.platform, f"{self.e.platform} refused the login "
                           f"({e.error}); please try again") from None
         return token_from_response(self.e.platform, raw)
+
+    async def client_known(self) -> bool:
+        """Does the platform still know our client id and secret? Asks for an app-only token
+        (client_credentials, as Mastodon documents for checking an app) and revokes it at once;
+        False only on `invalid_client`: a server that cannot answer the question (no
+        client_credentials grant) is taken at its word until the login itself fails."""
+        try:
+            raw = await self._run(lambda s: s.fetch_token(
+                self.e.token_url, grant_type="client_credentials"))
+        except OAuthError as e:
+            return e.error != "invalid_client"
+        # An app-only token that lingered could read nothing of anybody's; revoked all the same.
+        with contextlib.suppress(TransientError, PlatformRateLimited, OAuthError):
+            await self.revoke(token_from_response(self.e.platform, raw))
+        return True
 
     async def refresh(self, token: TokenSet) -> TokenSet:
         if not token.refresh_token:

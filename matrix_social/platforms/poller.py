@@ -54,9 +54,7 @@ class Poller:
         except (AuthRevoked, Refused) as e:
             reason = e.reason if isinstance(e, Refused) else \
                 f"the login was revoked or expired ({e.message})"
-            current = await connections.get(self.db, row.user_id, row.platform)
-            if current is not None and current.status == connections.OK:
-                await connections.mark_broken(self.db, row.user_id, row.platform, reason)
+            await self.grants.mark_broken(row, reason)
             schedule = after_error(row.platform, row.interval_s, row.failures, e, now_ms(),
                                    self.rng)
             return PollOutcome(row, account, None, schedule, e)
@@ -83,16 +81,11 @@ class Poller:
 
     async def _fetch_with_grant(self, row: ConnectionRow, account: Account) -> FetchResult:
         adapter = await self.platforms.adapter_for(row.platform, row.instance)
-        token = await self.grants.token(row.user_id, row.platform)
-        try:
-            return await adapter.fetch(token, account, row.cursor, row.etag)
-        except AuthRevoked:
-            if not token.refresh_token:
-                raise
-            # The access token died early (revoked session, clock skew): one forced refresh;
-            # if the refresh token is dead too, the connection is broken.
-            token = await self.grants.token(row.user_id, row.platform, force_refresh=True)
-            return await adapter.fetch(token, account, row.cursor, row.etag)
+        return await self.grants.call(
+            row, lambda token: adapter.fetch(token, account, row.cursor, row.etag))
+
+    async def mark_broken(self, row: ConnectionRow, reason: str) -> bool:
+        return await self.grants.mark_broken(row, reason)
 
     async def commit(self, outcome: PollOutcome) -> None:
         """Store the new cursor, ETag and next due time, after the items are bridged."""

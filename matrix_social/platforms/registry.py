@@ -149,6 +149,23 @@ class Platforms:
             cached = self._adapters[key] = MastodonAdapter(settings, app)
         return cached
 
+    async def forget_mastodon_app(self, app: MastodonApp) -> None:
+        """The instance no longer knows this registration: drop it, so the next use makes a
+        fresh one."""
+        await mastodon_apps.delete(self.db, app.instance, app.redirect_uri, app.scopes,
+                                   app.client_id)
+        self._adapters.pop(f"mastodon {app.instance}", None)
+
+    async def adapter_for_login(self, platform: str, instance: str | None) -> PlatformAdapter:
+        """The adapter to start a login with. On Mastodon our app registration is checked
+        first: an instance that forgot it would show the person an "unknown client" page, so
+        it is dropped and made again, once."""
+        adapter = await self.adapter_for(platform, instance)
+        if isinstance(adapter, MastodonAdapter) and not await adapter.client_known():
+            await self.forget_mastodon_app(adapter.app)
+            adapter = await self.adapter_for(platform, instance)
+        return adapter
+
     async def adapter_for(self, platform: str, instance: str | None) -> PlatformAdapter:
         if platform == "mastodon":
             if not instance:

@@ -133,7 +133,10 @@ class XAdapter(PlatformAdapter):
         return client
 
     async def _call(self, token: TokenSet, work: Callable[[tweepy.Client], Any],
-                    writing: bool = False) -> Any:
+                    writing: bool = False, one_post: bool = False) -> Any:
+        """A 403 refuses this login's access (missing scope, suspended or locked account) and
+        breaks the connection, unless it is about one post: an edit or deletion of an existing
+        post (`one_post`), or a new post X holds for a duplicate (publish() resolves that)."""
         def blocking() -> Any:
             client = self._client(token)
             try:
@@ -148,7 +151,12 @@ class XAdapter(PlatformAdapter):
             raise PlatformRateLimited("x", until or 0, "X rate limit") from None
         except tweepy.Unauthorized:
             raise AuthRevoked("x", "X refused the token (revoked or expired)") from None
-        except (tweepy.Forbidden, tweepy.NotFound) as e:
+        except tweepy.Forbidden as e:
+            detail = _detail(e)
+            if one_post or (writing and "duplicate" in detail.lower()):
+                raise Refused("x", detail) from None
+            raise AuthRevoked("x", f"X refused access ({detail})") from None
+        except tweepy.NotFound as e:
             raise Refused("x", _detail(e)) from None
         except tweepy.TwitterServerError as e:
             raise TransientError("x", f"X: HTTP {e.response.status_code}") from None
@@ -318,13 +326,13 @@ class XAdapter(PlatformAdapter):
         latest = str(found[remote_id]["edit_history_tweet_ids"][-1])
         await self._call(token, lambda c: c.request("POST", "/2/tweets", json={
             "text": post.text, "edit_options": {"previous_post_id": latest}}, user_auth=False),
-            writing=True)
+            writing=True, one_post=True)
         return Published(remote_id, self._url(account, remote_id))
 
     async def delete(self, token: TokenSet, account: Account, remote_id: str) -> None:
         try:
             await self._call(token, lambda c: c.delete_tweet(remote_id, user_auth=False),
-                             writing=True)
+                             writing=True, one_post=True)
         except Refused as e:
             if "could not find" not in e.reason.lower():  # already gone: done
                 raise

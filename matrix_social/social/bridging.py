@@ -45,6 +45,7 @@ from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from ..platforms.base import Account, FetchResult, Item
 from ..platforms.media_fetch import fetch_image
+from ..platforms.registry import account_of
 
 log = logging.getLogger("matrix_social.bridging")
 MAX_COMMIT_LINKS = 20
@@ -82,6 +83,17 @@ class ItemBridge:
 
     async def _fetch(self, url: str) -> tuple[bytes, str] | None:
         return await fetch_image(url, self.allow_loopback, self.max_image_bytes)
+
+    async def refresh_puppet(self, row: ConnectionRow) -> str | None:
+        """The account's puppet named and pictured as the platform has it now: at a connect or
+        reconnect, not only when a poll brings items. Its Matrix ID, or None if the account's
+        id cannot be one."""
+        account = account_of(row)
+        puppet = self.ids.platform_puppet(row.platform, account.id, account.handle, account.key)
+        if puppet is not None:
+            await self.puppets.ensure(puppet, row.platform, account.key, account.name,
+                                      account.avatar_url, self._fetch)
+        return puppet
 
     async def apply(self, row: ConnectionRow, account: Account, result: FetchResult
                     ) -> BridgeStats:

@@ -1,7 +1,12 @@
 """The bot's commands in a management room (a DM with @social), as mautrix bridges have them:
 
   help | login x | login mastodon <instance> | login github | login instagram
-  connections | logout <platform>
+  confirm <code> | connections | logout <platform>
+
+A login started here has no browser session behind it, so it ends on a confirmation: the page
+the platform sends the browser back to shows a one-time code, and `confirm CODE` here (her own
+management room, so it is her) connects the account (docs/platforms.md, "Who completes a
+login").
 
 Only the room's one human, a local user, commands, and only for herself: a room counts while
 exactly the bot and its sender are joined (asked of the homeserver, never from room state), and
@@ -27,14 +32,15 @@ log = logging.getLogger("matrix_social.commands")
 
 MAX_COMMAND = 300
 SEEN = 1000  # event ids remembered, so a redelivered transaction does not run a command twice
-VERBS = frozenset({"help", "?", "login", "logout", "disconnect", "connections", "list",
-                   "status"})
+VERBS = frozenset({"help", "?", "login", "confirm", "logout", "disconnect", "connections",
+                   "list", "status"})
 
 HELP = """I connect your accounts on other platforms; their posts then appear in your feed.
 • login x — connect X
 • login mastodon <instance> — connect Mastodon, e.g. login mastodon mastodon.social
 • login github — connect GitHub
 • login instagram — connect Instagram (a professional account)
+• confirm <code> — finish a login with the code its page showed you
 • connections — what is connected, and how it is doing
 • logout <platform> — disconnect (and revoke my access where the platform allows)
 • help — this"""
@@ -93,6 +99,14 @@ class ConnectionCommands:
             return HELP, None
         if verb == "login":
             return await self._login(user, args)
+        if verb == "confirm":
+            if len(args) != 1:
+                return "Say confirm and the code the login page showed, e.g. confirm ABCD-EFGH", \
+                    None
+            shown = await self.connections.confirm(user, args[0], tell=False)
+            return f"Connected {platform_name(shown['platform'])} as " \
+                   f"@{shown['account']['handle']}. Your items from there will appear in " \
+                   "your feed and in a room of their own.", None
         if verb in ("logout", "disconnect"):
             if len(args) != 1 or args[0].lower() not in PLATFORMS:
                 return f"Say which: logout {' | logout '.join(PLATFORMS)}", None
@@ -113,10 +127,12 @@ class ConnectionCommands:
         started = await self.connections.begin(user, platform, instance)
         url, name = started["authorize_url"], platform_name(platform)
         minutes = started["expires_in_ms"] // 60000
-        text = (f"Open this link to connect {name} (it works once, for {minutes} minutes):\n"
-                f"{url}")
+        text = (f"Open this link to connect {name} (it works once, for {minutes} minutes). The "
+                f"page you come back to shows a code: send confirm and that code here to "
+                f"finish.\n{url}")
         markup = (f'<a href="{html.escape(url)}">Connect {html.escape(name)}</a> '
-                  f"(the link works once, for {minutes} minutes)")
+                  f"(the link works once, for {minutes} minutes). The page you come back to "
+                  f"shows a code: send <code>confirm</code> and that code here to finish.")
         return text, markup
 
     @staticmethod

@@ -33,7 +33,7 @@ from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
 from ..matrix.management import ManagementRooms
 from ..platforms.base import Image, OutgoingPost
-from ..platforms.crosspost import CrossPoster
+from ..platforms.crosspost import CrossPoster, broken_refusal
 from ..platforms.formatting import (
     MASTODON_DEFAULT_LIMIT,
     MASTODON_URL_LENGTH,
@@ -180,6 +180,11 @@ class CrossPosting:
         room = await self.feed_room(author)
         previews = await self._previews(author, self._draft(kind, content,
                                                             permalink(room, "$…")), targets)
+        for row in await connections.list_for_user(self.db, author):
+            if row.platform in previews and row.status != connections.OK:
+                shown = previews[row.platform]
+                previews[row.platform] = Preview(row.platform, None, shown.length, shown.limit,
+                                                 refusal=broken_refusal(row))
         return {"targets": [{"target": t, "text": p.text, "length": p.length,
                              "limit": p.limit, "truncated": p.truncated, "refusal": p.refusal}
                             for t, p in previews.items()]}

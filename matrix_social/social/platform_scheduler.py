@@ -27,7 +27,6 @@ from ..errors import Refused, TransientError
 from ..platforms.poller import Poller
 from ..platforms.polling import after_error
 from .bridging import ItemBridge
-from .connections import Connections
 from .crossposting import CrossPosting
 from .wakeup import Wakeup
 
@@ -41,12 +40,11 @@ MAX_RUNNING = 8
 
 class PlatformScheduler:
     def __init__(self, db: Database, poller: Poller, bridge: ItemBridge,
-                 connections_: Connections, crossposting: CrossPosting, wakeup: Wakeup,
+                 crossposting: CrossPosting, wakeup: Wakeup,
                  max_sleep_s: float = MAX_SLEEP_S) -> None:
         self.db = db
         self.poller = poller
         self.items = bridge
-        self.connections = connections_
         self.crossposting = crossposting
         self.max_sleep_s = max_sleep_s
         self.rng = random.Random()
@@ -157,19 +155,15 @@ class PlatformScheduler:
     async def _poll_once(self, row: ConnectionRow) -> None:
         outcome = await self.poller.poll(row)
         if outcome.error is not None:
-            if outcome.broken:
-                reason = outcome.error.reason if isinstance(outcome.error, Refused) else \
-                    "the login was revoked or has expired"
-                await self.connections.broken(row, reason)
-            else:
+            # A broken connection was marked so, and its owner told, by the poller.
+            if not outcome.broken:
                 log.info("%s poll of %s deferred: %s", row.platform, row.user_id,
                          type(outcome.error).__name__)
             return
         try:
             stats = await self.items.apply(outcome.row, outcome.account, outcome.result)
         except Refused as e:
-            await connections.mark_broken(self.db, row.user_id, row.platform, e.reason)
-            await self.connections.broken(row, e.reason)
+            await self.poller.mark_broken(row, e.reason)
             return
         except Exception as e:
             log.exception("bridging %s items of %s failed", row.platform, row.user_id)

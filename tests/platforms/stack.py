@@ -30,11 +30,19 @@ class Stack:
                           "publish_poll_s": 0.01}})
         self.cipher = TokenCipher([key])
         self.platforms = Platforms(self.config, db, self.cipher)
-        self.login = LoginFlow(db, self.platforms, self.cipher)
-        self.grants = Grants(db, self.platforms, self.cipher)
+        self.broken: list[tuple[str, str, str]] = []  # (user, platform, reason) as told
+        self.grants = Grants(db, self.platforms, self.cipher, on_broken=self._told)
+        self.login = LoginFlow(db, self.platforms, self.cipher, self.grants)
         self.poller = Poller(db, self.platforms, self.grants)
 
+    async def _told(self, row, reason: str) -> None:
+        self.broken.append((row.user_id, row.platform, reason))
+
     async def connect(self, user: str, platform: str, instance: str | None = None):
-        url = await self.login.begin(user, platform, instance)
+        """As the web app does: started in a browser, finished in the same browser (its
+        binding cookie comes back), so connected in one step."""
+        url, binding = await self.login.begin_in_browser(user, platform, instance)
         answer = await authorize(url)
-        return await self.login.finish(answer["state"], answer.get("code"), platform=platform)
+        done = await self.login.finish(answer["state"], answer.get("code"), platform=platform,
+                                       browser=binding.value)
+        return done.row

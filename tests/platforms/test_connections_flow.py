@@ -252,12 +252,14 @@ async def test_no_secret_reaches_a_log_on_any_platform(db, fakes, stack, images,
     secrets = {"x-secret", "ig-secret"}
     for platform, instance in (("x", None), ("mastodon", fakes["mastodon"].base_url),
                                ("instagram", None)):
-        url = await stack.login.begin("@alice:hs", platform, instance)
+        url, binding = await stack.login.begin_in_browser("@alice:hs", platform, instance)
+        secrets.add(binding.value)
         verifier_blob = await db.fetchval("SELECT code_verifier FROM oauth_state")
         if verifier_blob:
             secrets.add(stack.cipher.decrypt_text(verifier_blob))
         answer = await authorize(url)
-        await stack.login.finish(answer["state"], answer["code"], platform=platform)
+        await stack.login.finish(answer["state"], answer["code"], platform=platform,
+                                 browser=binding.value)
         row = await connections.get(db, "@alice:hs", platform)
         outcome = await stack.poller.poll(row)
         await stack.poller.commit(outcome)

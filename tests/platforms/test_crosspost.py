@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from matrix_social.db import cross_post_deliveries as deliveries
 from matrix_social.db import external_items
 from matrix_social.db import platform_connections as connections
-from matrix_social.platforms.base import OutgoingPost
+from matrix_social.platforms.base import Image, OutgoingPost
 from matrix_social.platforms.crosspost import CrossPoster
 from matrix_social.platforms.formatting import Draft, preview
 
@@ -142,6 +142,8 @@ async def test_delete_and_edit_follow_where_the_platform_allows(db, fakes, world
                                             for t in ("mastodon", "instagram", "x")})
     assert edited["mastodon"] is None and "edit" in edited["instagram"]
     assert "not permitted" in edited["x"]  # this X account cannot edit
+    # A 403 about one post refuses that post; the login still works, nobody is told.
+    assert (await connections.get(db, "@alice:hs", "x")).status == "ok" and world.broken == []
     mastodon_id = {r.target: r for r in await deliveries.for_post(db, POST)}["mastodon"].remote_id
     assert fakes["mastodon"].statuses[mastodon_id].text == "follow me, edited"
 
@@ -161,3 +163,58 @@ async def test_a_broken_connection_refuses_its_target(db, fakes, world):
     assert rows["x"].status == "refused" and "connect again" in rows["x"].last_error
     assert rows["github"].status == "refused"
     assert rows["mastodon"].status == "pending"
+
+
+async def test_a_401_on_a_cross_post_breaks_the_connection_at_once(db, fakes, world):
+    """Mastodon answers 401 to the post: the connection is broken at that moment, not at the
+    next poll; she is told once; later cross-posts to it are refused with the reason without
+    a request leaving."""
+    draft = Draft("is anybody there", None)
+    await world.poster.enqueue(POST, "@alice:hs", preview(draft, ["mastodon", "x"]))
+    fakes["mastodon"].fail(401, times=5, path="/api/v1/statuses", method="POST")
+    await _run_due(world, _posts(draft, None))
+    rows = {r.target: r for r in await deliveries.for_post(db, POST)}
+    assert rows["mastodon"].status == "refused" and rows["x"].status == "delivered"
+    assert rows["mastodon"].attempts == 1  # not retried blindly
+    row = await connections.get(db, "@alice:hs", "mastodon")
+    assert row.status == "broken" and "refused" in row.status_reason
+    assert [(u, p) for u, p, _ in world.broken] == [("@alice:hs", "mastodon")]
+    assert (await connections.get(db, "@alice:hs", "x")).status == "ok"
+
+    asked = fakes["mastodon"].count("/api/v1/")
+    later = {r.target: r for r in await world.poster.enqueue(
+        "$post2", "@alice:hs", preview(Draft("again", None), ["mastodon"]))}
+    assert later["mastodon"].status == "refused"
+    assert "Mastodon connection is not working" in later["mastodon"].last_error
+    # Even a delivery queued before the break is refused without asking the instance.
+    await deliveries.create(db, "$post3", "mastodon", "@alice:hs", "k3", 0)
+    await _run_due(world, {"mastodon": OutgoingPost("queued before")})
+    assert {r.target: r.status for r in await deliveries.for_post(db, "$post3")} == {
+        "mastodon": "refused"}
+    assert fakes["mastodon"].count("/api/v1/") == asked
+    assert len(world.broken) == 1  # told once
+
+
+async def test_a_403_on_an_image_upload_breaks_the_x_connection(db, fakes, world):
+    """X refuses the media upload (a grant without media.write, a locked account): the login
+    is refused, after one forced refresh, and the connection is broken."""
+    fakes["x"].fail(403, times=2, path="/2/media/upload")
+    await world.poster.enqueue(POST, "@alice:hs", preview(Draft("pic", None), ["x"]))
+    png = (b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    await _run_due(world, {"x": OutgoingPost("pic", images=(Image(png, "image/png"),))})
+    [row] = await deliveries.for_post(db, POST)
+    assert row.status == "refused" and "X refused access" in row.last_error
+    assert (await connections.get(db, "@alice:hs", "x")).status == "broken"
+    assert [(u, p) for u, p, _ in world.broken] == [("@alice:hs", "x")]
+    assert fakes["x"].published == []
+
+
+async def test_a_401_then_a_working_refresh_is_not_a_break(db, fakes, world):
+    """An X access token that died early (one 401): the grant is refreshed once and the post
+    goes; the connection keeps working."""
+    fakes["x"].fail(401, times=1, path="/2/tweets", method="POST")
+    await world.poster.enqueue(POST, "@alice:hs", preview(Draft("second wind", None), ["x"]))
+    await _run_due(world, {"x": OutgoingPost("second wind")})
+    [row] = await deliveries.for_post(db, POST)
+    assert row.status == "delivered"
+    assert (await connections.get(db, "@alice:hs", "x")).status == "ok" and world.broken == []

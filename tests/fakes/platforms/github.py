@@ -243,7 +243,10 @@ class FakeGitHub(FakePlatform):
             return web.json_response({"message": "Not Found", "documentation_url": DOCS},
                                      status=404)
         body = await request.json()
-        self.oauth.revoke(body.get("access_token", ""))
+        if request.path.endswith("/grant"):
+            self.oauth.revoke_grant(body.get("access_token", ""))
+        else:  # /token: that token only
+            self.oauth.revoke(body.get("access_token", ""))
         return web.Response(status=204)
 
     # --- API ---------------------------------------------------------------------------------
@@ -336,6 +339,7 @@ class FakeGitHub(FakePlatform):
         r.add_get("/login/oauth/authorize", self.authorize)
         r.add_post("/login/oauth/access_token", self.access_token)
         r.add_delete("/applications/{client_id}/grant", self.revoke_grant)
+        r.add_delete("/applications/{client_id}/token", self.revoke_grant)
         r.add_get("/user", self.user)
         r.add_get("/users/{login}/events/public", self.public_events)
         r.add_get("/repos/{owner}/{repo}/compare/{basehead}", self.compare)

@@ -135,6 +135,13 @@ class FakeMastodon(FakePlatform):
     def revoke_user(self, account_id: str) -> None:
         self.oauth.revoke_user(account_id)
 
+    def forget_apps(self) -> None:
+        """The instance loses every app registration (an admin removed them, the database was
+        restored): their client ids are unknown from now on, and their tokens die with them."""
+        for client_id in list(self.apps):
+            self.oauth.forget_client(client_id)
+        self.apps.clear()
+
     def of(self, account_id: str) -> list[Status]:
         return sorted((s for s in self.statuses.values() if s.account_id == account_id),
                       key=lambda s: int(s.id), reverse=True)
@@ -247,11 +254,15 @@ class FakeMastodon(FakePlatform):
         try:
             client_id = self.oauth.check_client(params.get("client_id"),
                                                 params.get("client_secret"), secret_required=True)
-            if params.get("grant_type") != "authorization_code":
+            if params.get("grant_type") == "client_credentials":  # an app-only token
+                token = self.oauth.issue("", client_id, params.get("scope") or "read")
+            elif params.get("grant_type") != "authorization_code":
                 raise OAuthError("unsupported_grant_type", "The authorization grant type is "
                                  "not supported by the authorization server.")
-            token = self.oauth.redeem(params.get("code", ""), client_id,
-                                      params.get("redirect_uri"), params.get("code_verifier"))
+            else:
+                token = self.oauth.redeem(params.get("code", ""), client_id,
+                                          params.get("redirect_uri"),
+                                          params.get("code_verifier"))
         except OAuthError as e:
             if e.status == 401:
                 return web.json_response({"error": "invalid_client",

@@ -2,7 +2,9 @@
 
 Codes are single-use and expire; a code issued with a PKCE challenge is redeemed only with the
 matching verifier; refresh tokens may rotate (the old one dies when used); tokens can be
-revoked by the test."""
+revoked by the test. Revocation through the platform's endpoint is recorded (`revoked`): one
+token (RFC 7009), or a whole grant (GitHub's DELETE /applications/{client_id}/grant); a client
+can be forgotten (its id is unknown from then on, its tokens dead)."""
 
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class OAuthServer:
         self.refresh_tokens: dict[str, Token] = {}
         self.authorizing_user: str | None = None  # who "logs in" at the authorize page
         self.deny_next: str | None = None  # e.g. "access_denied": the user clicks Cancel
+        self.revoked: list[Token] = []  # revoked through the endpoint, in order
 
     def register_client(self, client_id: str, secret: str | None, redirect_uris: list[str]) -> None:
         self.clients[client_id] = Client(secret, list(redirect_uris))
@@ -168,10 +171,44 @@ class OAuthServer:
         self.refresh_tokens[refresh_token] = token
         return token
 
-    def revoke(self, token_value: str) -> None:
+    def forget_client(self, client_id: str) -> None:
+        self.clients.pop(client_id, None)
+        for token in list(self.tokens.values()):
+            if token.client_id == client_id:
+                token.revoked = True
+
+    def revoke(self, token_value: str) -> Token | None:
+        """The revocation endpoint (RFC 7009): that token; a refresh token takes the access
+        tokens issued on it along. Unknown tokens are no error (the RFC answers 200)."""
         token = self.tokens.get(token_value) or self.refresh_tokens.get(token_value)
-        if token:
-            self.revoke_user(token.user_id)
+        if token is None:
+            return None
+        token.revoked = True
+        if token_value == token.refresh_token:
+            self.refresh_tokens.pop(token_value, None)
+            for other in self.tokens.values():
+                if other.refresh_token == token_value:
+                    other.revoked = True
+        if token not in self.revoked:
+            self.revoked.append(token)
+        return token
+
+    def revoke_grant(self, token_value: str) -> None:
+        """The user's whole authorization of the client that token belongs to."""
+        token = self.tokens.get(token_value) or self.refresh_tokens.get(token_value)
+        if token is None:
+            return
+        for other in list(self.tokens.values()):
+            if other.user_id == token.user_id and other.client_id == token.client_id:
+                other.revoked = True
+                if other not in self.revoked:
+                    self.revoked.append(other)
+        for key in [k for k, t in self.refresh_tokens.items()
+                    if t.user_id == token.user_id and t.client_id == token.client_id]:
+            del self.refresh_tokens[key]
+
+    def was_revoked(self, access_token: str) -> bool:
+        return any(t.access_token == access_token for t in self.revoked)
 
     def revoke_user(self, user_id: str) -> None:
         """The user removes the app: every token and refresh token of theirs dies."""
