@@ -249,7 +249,7 @@ async def api_ok(stack: Stack, method: str, path: str, user: User | None = None,
     return body
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60
+async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180
                   ) -> tuple[int, str, str]:
     """`python -m matrix_social ARGS` as its own process: exit code, stdout, stderr."""
     proc = await asyncio.create_subprocess_exec(
