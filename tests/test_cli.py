@@ -79,6 +79,20 @@ def test_masquerade_switch_drops_the_local_user_namespace(tmp_path):
     assert all(ns["exclusive"] for ns in reg["namespaces"]["users"])
 
 
+def test_encryption_is_on_in_the_registration_as_shipped_and_msc4190_adds_its_flag(tmp_path):
+    config = make_config(tmp_path)
+    result = run_cli("-g", "-c", str(config), "-r", str(tmp_path / "reg.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reg = YAML().load(tmp_path / "reg.yaml")
+    assert reg["org.matrix.msc3202"] is True and reg["receive_ephemeral"] is True
+    assert "io.element.msc4190" not in reg
+
+    config = make_config(tmp_path, bridge__encryption__msc4190=True)
+    result = run_cli("-g", "-c", str(config), "-r", str(tmp_path / "reg.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert YAML().load(tmp_path / "reg.yaml")["io.element.msc4190"] is True
+
+
 def test_committed_example_registration_is_what_the_program_writes(tmp_path):
     out = tmp_path / "registration.yaml"
     result = run_cli("--example-registration", "-c", str(EXAMPLE), "-r", str(out), cwd=tmp_path)
