@@ -4,7 +4,6 @@ transaction extensions on): everything is delivered, encryption goes through tra
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 from nio import RoomCreateResponse, RoomSendResponse
@@ -13,7 +12,7 @@ from matrix_social import events as ev
 from matrix_social.matrix.ingest import Ingest
 
 from .conftest import running
-from .harness import Stack, api, eventually
+from .harness import Stack, api, appservice_not_down, eventually, synapse_rows
 
 CAPABILITIES = ("appservice_ping", "ephemeral_events", "to_device_events",
                 "device_masquerading")
@@ -81,25 +80,13 @@ async def test_full_synapse_delivers_everything_and_encryption_uses_transactions
     assert not {t for t in stack.bridge.services.ingest.seen if t in ("m.typing", "m.receipt")}
 
 
-def _synapse_rows(stack: Stack, sql: str, *args) -> list[tuple]:
-    """Read-only look into the harness Synapse's own SQLite database."""
-    db = stack.synapse.data_dir / "homeserver.db"
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
 async def _synapse_sees_us_down(stack: Stack) -> bool:
-    rows = await asyncio.to_thread(
-        _synapse_rows, stack, "SELECT state FROM application_services_state")
-    return any(state == "down" for (state,) in rows)
+    return not await appservice_not_down(stack)
 
 
 async def _probes_sent_since(stack: Stack, stream_id: int) -> int:
     rows = await asyncio.to_thread(
-        _synapse_rows, stack, "SELECT COUNT(*) FROM device_inbox WHERE stream_id > ? AND "
+        synapse_rows, stack, "SELECT COUNT(*) FROM device_inbox WHERE stream_id > ? AND "
         "message_json LIKE ?", stream_id, f"%{ev.PROBE_TO_DEVICE}%")
     return rows[0][0]
 
@@ -126,7 +113,7 @@ async def test_probes_come_back_while_the_homeserver_replays_what_failed_while_w
     await eventually(lambda: _synapse_sees_us_down(stack), timeout=120,
                      what="Synapse marking the appservice down")
     before = (await asyncio.to_thread(
-        _synapse_rows, stack, "SELECT COALESCE(MAX(stream_id), 0) FROM device_inbox"))[0][0]
+        synapse_rows, stack, "SELECT COALESCE(MAX(stream_id), 0) FROM device_inbox"))[0][0]
 
     real_handle = Ingest.handle
     held: list[str] = []
