@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from matrix_social.devstack.synapse import wait_until_healthy
+from matrix_social.devstack import die_with_parent
+from matrix_social.devstack.synapse import START_TIMEOUT_SECONDS, wait_until_healthy
 
 
 class BridgeProcess:
@@ -21,10 +22,11 @@ class BridgeProcess:
     def _spawn(self) -> None:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "matrix_social", "-c", str(self.config), "-n"],
+            die_with_parent.command([sys.executable, "-m", "matrix_social", "-c",
+                                     str(self.config), "-n"]),
             stdout=self._log, stderr=subprocess.STDOUT)
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         self._spawn()
         await wait_until_healthy(f"{self.api_url}/health", self.process, "matrix-social",
                                  timeout, lambda: self.log_path.read_text(errors="replace")[-3000:])

@@ -306,4 +306,7 @@ class Config(BaseBridgeConfig):
         # true or auto: ask for device lists and key counts in transactions (MSC3202).
         if self["bridge.encryption.allow"] and self["bridge.encryption.appservice"]:
             reg["org.matrix.msc3202"] = True
+        # MSC4190: the bot's device is created with PUT /devices instead of a login.
+        if self["bridge.encryption.allow"] and self["bridge.encryption.msc4190"]:
+            reg["io.element.msc4190"] = True
         return reg

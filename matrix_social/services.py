@@ -312,7 +312,7 @@ class Services:
     @component
     def ipc(self) -> Ipc:
         return Ipc(self.ids, self.users, self.intents, self.config["ai.ipc_send_as"],
-                   self.activities)
+                   self.activities, self.encryption, self.e2be_route)
 
     # --- activity sharing -----------------------------------------------------------------
 

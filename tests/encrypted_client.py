@@ -16,7 +16,7 @@ from nio import (
     RoomSendResponse,
 )
 
-from .harness import Stack, User, eventually
+from .harness import Stack, User, appservice_not_down, eventually
 
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
@@ -59,6 +59,9 @@ class EncryptedClient:
         """Send `body` encrypted; returns the event id (checked to be m.room.encrypted)."""
         if self.client.should_query_keys:
             await self.client.keys_query()
+        # The room key goes to the bot's device as a to-device message with this send.
+        await eventually(lambda: appservice_not_down(self.stack), timeout=180,
+                         what="Synapse delivering to the appservice again")
         sent = await self.client.room_send(room_id, "m.room.message",
                                            {"msgtype": "m.text", "body": body},
                                            ignore_unverified_devices=True)

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -249,7 +250,7 @@ async def api_ok(stack: Stack, method: str, path: str, user: User | None = None,
     return body
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60
+async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180
                   ) -> tuple[int, str, str]:
     """`python -m matrix_social ARGS` as its own process: exit code, stdout, stderr."""
     proc = await asyncio.create_subprocess_exec(
@@ -257,6 +258,27 @@ async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float 
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
     return proc.returncode, out.decode(), err.decode()
+
+
+def synapse_rows(homeserver: Homeserver, sql: str, *args: Any) -> list[tuple]:
+    """A read-only query of the harness Synapse's own SQLite database (blocking: call it
+    through asyncio.to_thread)."""
+    db = homeserver.synapse.data_dir / "homeserver.db"
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+async def appservice_not_down(homeserver: Homeserver) -> bool:
+    """Whether Synapse delivers to our appservice normally. After a transaction failed (a
+    bridge restart, a 500) it marks it down and, until it has replayed what it stored, drops
+    every to-device event for it, room keys included (docs/testing.md, "The to-device
+    probe"): an encrypted test sends its first message only once this holds."""
+    rows = await asyncio.to_thread(synapse_rows, homeserver,
+                                   "SELECT state FROM application_services_state")
+    return all(state != "down" for (state,) in rows)
 
 
 async def room_texts(client: AsyncClient, room_id: str, limit: int = 100) -> list[dict]:

@@ -58,6 +58,7 @@ def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -
 _LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
 _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
 _EVERY_PATH_TEST = "tests/test_trust.py::test_every_path_to_an_ai_passes_the_same_limit"
+_GUARDED = "tests/test_guarded_behaviours.py::"
 
 
 MUTATIONS = [
@@ -274,6 +275,46 @@ MUTATIONS = [
         '            raise Refused("x", detail) from None\n',
         ("tests/platforms/test_crosspost.py::"
          "test_a_403_on_an_image_upload_breaks_the_x_connection",)),
+    # Issue 22, finding 16: behaviours the whole suite once let break unnoticed.
+    mutation(
+        "loopback Mastodon instances allowed when the config does not say",
+        "matrix_social/example-config.yaml",
+        "    allow_loopback_instances: false\n",
+        "    allow_loopback_instances: true\n",
+        (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
+    mutation(
+        "loopback Mastodon instances allowed when the mapping has no key",
+        "matrix_social/platforms/registry.py",
+        '        allow_loopback = bool(section.get("allow_loopback_instances", False))',
+        '        allow_loopback = bool(section.get("allow_loopback_instances", True))',
+        (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
+    mutation(
+        "an empty cross_post list falls back to the default targets",
+        "matrix_social/social/crossposting.py",
+        '        if "cross_post" in body:',
+        '        if body.get("cross_post"):',
+        (_GUARDED + "test_an_explicit_empty_cross_post_list_posts_nowhere_despite_default_targets",
+         )),
+    mutation(
+        "the web app renders markup in a post's text",
+        "matrix_social/web/js/dom.js",
+        '  parts.push(String(text || "").slice(last));',
+        '  parts.push(Object.assign(document.createElement("span"),\n'
+        '    { innerHTML: String(text || "").slice(last) }));',
+        ("tests/test_web_markup.py::test_markup_in_a_post_is_shown_as_literal_text",)),
+    mutation(
+        "the ingest rules get a follow fence of their own",
+        "matrix_social/services.py",
+        "                                          self.follow_fence), self.quarantine)",
+        "                                          FollowFence()), self.quarantine)",
+        (_GUARDED + "test_an_old_leave_arriving_after_a_refollow_does_not_undo_it",)),
+    mutation(
+        "the AI limit counts every sender's messages together",
+        "matrix_social/db/ai_rate.py",
+        '"SELECT COUNT(*) FROM ai_rate_event WHERE ai=$1 AND sender=$2 AND ts > $3",',
+        '"SELECT COUNT(*) FROM ai_rate_event WHERE ai=$1 AND (sender=$2 OR TRUE) "\n'
+        '        "AND ts > $3",',
+        (_GUARDED + "test_one_sender_over_the_ai_limit_leaves_another_sender_free",)),
 ]
 
 

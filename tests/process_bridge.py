@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from matrix_social.devstack import die_with_parent
 from matrix_social.devstack.ports import reserve_port
-from matrix_social.devstack.synapse import wait_until_healthy
+from matrix_social.devstack.synapse import START_TIMEOUT_SECONDS, wait_until_healthy
 from matrix_social.matrix.txn_guard import HOLD_ENV
 
 from .fakes.openai import FakeOpenAI
@@ -72,12 +73,12 @@ class ProcessStack(Stack):
             log.write(f"\n=== bridge start {self.starts} ===\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "matrix_social", "-c", str(self.root / "config.yaml"),
-                 "-n"],
+                die_with_parent.command([sys.executable, "-m", "matrix_social", "-c",
+                                         str(self.root / "config.yaml"), "-n"]),
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True,
                 env={**os.environ, HOLD_ENV: str(self.hold_path)})
 
-    async def wait_ready(self, timeout: float = 60.0) -> None:
+    async def wait_ready(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         """Until mautrix's readiness probe answers: every startup action done (the API's
         /health answers earlier, while the crypto store may still be set up)."""
         await wait_until_healthy(f"{self.appservice_url}/_matrix/mau/ready", self.process,

@@ -142,7 +142,10 @@ async def test_settings_round_trip_through_the_file_and_account_data_set_by_a_cl
     assert changed == {**imported, "timezone": "Europe/Paris"}  # only what was given
     reset = await api_ok(stack, "PUT", "/settings/social-config", alice,
                          json={"share_game_scores": True})
-    assert reset == {**DEFAULTS, "share_game_scores": True}  # a file replaces everything
+    # a file replaces the seed's settings; without `timezone` it leaves the time zone be
+    assert reset == {**DEFAULTS, "share_game_scores": True, "timezone": "Europe/Paris"}
+    assert await api_ok(stack, "PUT", "/settings/social-config", alice, json={
+        **seed_file, "timezone": "UTC"}) == imported  # with it, the zone is the file's too
 
     # The CLI exports and imports the same file.
     path = stack.root / f"social-config-{alice.localpart}.json"
@@ -154,6 +157,14 @@ async def test_settings_round_trip_through_the_file_and_account_data_set_by_a_cl
     import json
     assert json.loads(path.read_text()) == {**DEFAULTS, "share_profile_updates": True,
                                             "auto_post_frequency": "immediate"}
+    # The seed's own six-key file, imported by the CLI, keeps the time zone set here.
+    await api_ok(stack, "PUT", "/settings", alice, json={"timezone": "America/Lima"})
+    path.write_text(json.dumps(seed_file))
+    code, _, stderr = await run_cli("social-config", "import", str(path), "--api",
+                                    stack.api_url, env=env)
+    assert code == 0, stderr
+    assert await api_ok(stack, "GET", "/settings", alice) == {**seed_file,
+                                                              "timezone": "America/Lima"}
 
     # A client writes the account data directly: the service follows it (and keeps the keys
     # it does not know).

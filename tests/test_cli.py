@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -22,7 +25,7 @@ EXAMPLE = ROOT / "matrix_social" / "example-config.yaml"
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "matrix_social", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=60,
+        cwd=cwd, capture_output=True, text=True, timeout=180,
     )
 
 
@@ -76,6 +79,20 @@ def test_masquerade_switch_drops_the_local_user_namespace(tmp_path):
     assert all(ns["exclusive"] for ns in reg["namespaces"]["users"])
 
 
+def test_encryption_is_on_in_the_registration_as_shipped_and_msc4190_adds_its_flag(tmp_path):
+    config = make_config(tmp_path)
+    result = run_cli("-g", "-c", str(config), "-r", str(tmp_path / "reg.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reg = YAML().load(tmp_path / "reg.yaml")
+    assert reg["org.matrix.msc3202"] is True and reg["receive_ephemeral"] is True
+    assert "io.element.msc4190" not in reg
+
+    config = make_config(tmp_path, bridge__encryption__msc4190=True)
+    result = run_cli("-g", "-c", str(config), "-r", str(tmp_path / "reg.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert YAML().load(tmp_path / "reg.yaml")["io.element.msc4190"] is True
+
+
 def test_committed_example_registration_is_what_the_program_writes(tmp_path):
     out = tmp_path / "registration.yaml"
     result = run_cli("--example-registration", "-c", str(EXAMPLE), "-r", str(out), cwd=tmp_path)
@@ -120,43 +137,108 @@ def test_missing_config_file_is_one_clear_line(tmp_path):
     assert "absent.yaml not found" in result.stderr.strip()
 
 
-def _read_json_block(proc: subprocess.Popen, timeout: float) -> dict:
+DEV_START_SECONDS = 180  # a start takes 2-3 s idle; on a busy 2-core machine, far longer
+DEV_STOP_SECONDS = 120
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Live processes whose command line names `text` (a test's own data folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()  # empty for a zombie
+        except OSError:
+            continue
+        if text.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _until_none_left(data: Path, timeout: float = 60) -> list[int]:
     deadline = time.monotonic() + timeout
-    lines: list[str] = []
+    while (left := _processes_naming(str(data))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+@pytest.fixture
+def dev_processes(tmp_path):
+    """Every `matrix-social dev` a test starts, and whatever still names the test's folder,
+    is killed when the test ends, passed or failed."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    for pid in _processes_naming(str(tmp_path)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _read_json_block(proc: subprocess.Popen, timeout: float) -> dict:
+    """The login block the dev command prints, read off its stdout by a thread (a plain
+    readline would wait forever on a command that hangs)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout],
+                     daemon=True).start()
+    deadline = time.monotonic() + timeout
+    block: list[str] = []
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
             break
-        lines.append(line)
+        block.append(line)
         if line.startswith("}"):
-            return json.loads("".join(lines))
-    raise AssertionError(f"dev stack printed no login block: {''.join(lines)}")
+            return json.loads("".join(block))
+    raise AssertionError(f"dev stack printed no login block in {timeout}s: {''.join(block)}")
 
 
-def _run_dev_once(data: Path, hs_port: int, as_port: int) -> dict:
+def _start_dev(data: Path, hs_port: int, as_port: int,
+               started: list[subprocess.Popen]) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "matrix_social", "dev", "--data", str(data),
          "--homeserver-port", str(hs_port), "--bridge-port", str(as_port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        info = _read_json_block(proc, timeout=90)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+    started.append(proc)
+    return proc, _read_json_block(proc, timeout=DEV_START_SECONDS)
+
+
+def _run_dev_once(data: Path, hs_port: int, as_port: int, started: list[subprocess.Popen],
+                  stop_with: signal.Signals) -> dict:
+    proc, info = _start_dev(data, hs_port, as_port, started)
+    proc.send_signal(stop_with)
+    proc.wait(timeout=DEV_STOP_SECONDS)
     assert proc.returncode == 0, proc.stderr.read()
+    assert _until_none_left(data) == [], f"processes left running after {stop_with.name}"
     return info
 
 
-def test_dev_stack_starts_prints_login_and_reuses_its_folder(tmp_path):
+def test_dev_stack_starts_prints_login_and_reuses_its_folder(tmp_path, dev_processes):
     data = tmp_path / "dev"
     hs_port, as_port = reserve_port(), reserve_port()
-    first = _run_dev_once(data, hs_port, as_port)
+    first = _run_dev_once(data, hs_port, as_port, dev_processes, signal.SIGINT)  # Ctrl-C
     assert first["homeserver"] == f"http://127.0.0.1:{hs_port}"
     assert first["user"] == "@demo:localhost"
     assert (data / "matrix-social.db").exists()
-    second = _run_dev_once(data, hs_port, as_port)
+    second = _run_dev_once(data, hs_port, as_port, dev_processes, signal.SIGTERM)
     assert second["password"] == first["password"]
-    leftover = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True)
-    assert leftover.stdout.strip() == "", "processes left running after Ctrl-C"
     assert os.path.exists(data / "synapse" / "homeserver.db")
+
+
+def test_dev_stacks_children_end_when_it_is_killed_outright(tmp_path, dev_processes):
+    """SIGKILL runs no cleanup in the dev command (a CI timeout, the OOM killer): its Synapse
+    and service must not outlive it, holding their ports and folder."""
+    data = tmp_path / "dev"
+    proc, _ = _start_dev(data, reserve_port(), reserve_port(), dev_processes)
+    children = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                for pid in _processes_naming(str(data)) if pid != proc.pid}
+    assert any("synapse.app.homeserver" in c for c in children.values()), children
+    assert any("-m matrix_social -c" in c for c in children.values()), children
+    proc.kill()
+    proc.wait(30)
+    assert _until_none_left(data) == [], "Synapse or the service outlived the dev command"

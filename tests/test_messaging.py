@@ -11,7 +11,7 @@ from PIL import Image
 
 from matrix_social import events as ev
 
-from .harness import api, api_ok, eventually, room_texts, run_cli
+from .harness import api, api_ok, room_texts, run_cli
 
 
 def q(value: str) -> str:
@@ -190,7 +190,8 @@ async def test_send_matrix_message_function_http_and_cli(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     ipc = stack.bridge.services.ipc
     sent = await ipc.send_matrix_message(alice.user_id, bob.user_id, "from my AI")
-    assert sent["from"] == stack.mxid(f"{alice.localpart}_ai") and sent["created_dm"] is True
+    ai = stack.mxid(f"{alice.localpart}_ai")
+    assert sent["from"] == ai and sent["created_dm"] is True and sent["encrypted"] is True
     again = await api_ok(stack, "POST", "/ipc/send_matrix_message", alice,
                          json={"to": bob.user_id, "content": {"body": "again"}})
     assert again["room_id"] == sent["room_id"] and again["created_dm"] is False
@@ -202,18 +203,16 @@ async def test_send_matrix_message_function_http_and_cli(stack):
     assert sent["room_id"] in stdout
     client = stack.nio(bob)
     await client.join(sent["room_id"])
-    bodies = [e["content"]["body"] for e in await room_texts(client, sent["room_id"])
-              if e["type"] == "m.room.message"]
-    assert bodies == ["from the CLI", "again", "from my AI"]
-    to_ai = await api_ok(stack, "POST", "/ipc/send_matrix_message", alice, json={
+    # End-to-end encrypted (tests/test_ipc_encryption.py decrypts them as bob's device does).
+    sent_by_ai = [(e["type"], "body" in e["content"]) for e in
+                  await room_texts(client, sent["room_id"])
+                  if e["sender"] == ai and e["type"] in ("m.room.message", "m.room.encrypted")]
+    assert sent_by_ai == [("m.room.encrypted", False)] * 3, sent_by_ai
+    # As herself: the service holds no keys of hers, so it never sends as her.
+    status, body = await api(stack, "POST", "/ipc/send_matrix_message", alice, json={
         "to": stack.mxid(f"{bob.localpart}_ai"), "content": "hi bob's AI", "as": "human"})
-    assert to_ai["from"] == alice.user_id
-
-    async def ai_answered():
-        events = await room_texts(stack.nio(alice), to_ai["room_id"])
-        return any(e["sender"] == stack.mxid(f"{bob.localpart}_ai") for e in events)
-
-    await eventually(ai_answered, what="bob's AI answered the IPC message")
+    assert (status, body["errcode"]) == (403, "M_FORBIDDEN"), body
+    assert "only your own client holds your keys" in body["error"]
     for bad, code in (({"to": "bob", "content": "x"}, 400),
                       ({"to": f"@nobody:{stack.domain}", "content": "x"}, 404),
                       ({"to": bob.user_id, "content": ""}, 400),

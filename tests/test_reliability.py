@@ -157,7 +157,7 @@ async def test_kill_9_inside_a_transaction_loses_and_duplicates_nothing(process_
         indexed = await _index_of(stack, alice)
         return last in indexed and indexed[last]["counts"]["likes"] == 1
 
-    await eventually(last_liked, timeout=90, interval=0.5, what="the last post and its like")
+    await eventually(last_liked, timeout=180, interval=0.5, what="the last post and its like")
     indexed = await _index_of(stack, alice)
     missing = [e for e in sent if e not in indexed]
     assert missing == [], f"lost {len(missing)} posts (held: {held})"
@@ -263,7 +263,7 @@ async def _healthy_again(stack) -> None:
     async def ok() -> bool:
         return (await _health(stack))[0] == 200
 
-    await eventually(ok, timeout=30, what="health back to 200")
+    await eventually(ok, timeout=180, what="health back to 200")
 
 
 async def test_health_names_the_database_when_it_is_down(process_stack):

@@ -423,7 +423,11 @@ async def test_mallory_cannot_act_for_alice_on_any_route(stack):
             assert asked["sender"]["user_id"] == stack.mxid(mal_ai), asked["sender"]
 
     async def ipc_send(method, path):
-        for as_ in ("human", "ai"):
+        # as herself: refused whoever asks (the service holds no one's keys)
+        status, body = await as_mallory(method, path,
+                                        {"to": bob.user_id, "content": "hi", "as": "human"})
+        assert (status, body["errcode"]) == (403, "M_FORBIDDEN"), body
+        for as_ in ("ai",):
             status, body = await as_mallory(method, path,
                                             {"to": bob.user_id, "content": "hi", "as": as_})
             assert status == 201, body

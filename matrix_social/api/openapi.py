@@ -295,8 +295,10 @@ PATHS: dict[str, dict[str, Any]] = {
                 "timeout": {"type": "number", "maximum": 300}}},
         errors=(404, 429, 504))},
     "/ipc/send_matrix_message": {"post": _op(
-        "send_matrix_message({to, content}): from your AI by default (as: human to send as "
-        "you), opening a DM when there is none", "IpcSent", status=201, body={
+        "send_matrix_message({to, content}): from your AI, opening a DM when there is none; "
+        "encrypted wherever end-to-bridge encryption works (an unencrypted DM of the pair is "
+        "encrypted from then on). as: human is refused (403): only your own client holds your "
+        "keys", "IpcSent", status=201, body={
             "type": "object", "required": ["to", "content"], "properties": {
                 "to": {"type": "string"}, "content": {},
                 "as": {"type": "string", "enum": ["ai", "human"]}}})},
@@ -626,9 +628,9 @@ SCHEMAS: dict[str, Any] = {
     "Left": _obj(["room_id", "left"], {"room_id": _STRING, "left": _BOOL}),
     "Sent": _obj(["room_id", "event_id", "content"], {
         "room_id": _STRING, "event_id": _STRING, "content": {"type": "object"}}),
-    "IpcSent": _obj(["room_id", "event_id", "from", "to", "created_dm"], {
+    "IpcSent": _obj(["room_id", "event_id", "from", "to", "created_dm", "encrypted"], {
         "room_id": _STRING, "event_id": _STRING, "from": _STRING, "to": _STRING,
-        "created_dm": _BOOL}),
+        "created_dm": _BOOL, "encrypted": _BOOL}),
     "AiAnswer": _obj(["request_id", "room_id", "request_event_id", "response_event_id",
                       "status", "body", "from", "retry_after_ms"], {
         "request_id": _STRING, "room_id": _STRING, "request_event_id": _STRING,

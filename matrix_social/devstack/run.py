@@ -1,6 +1,7 @@
 """`matrix-social dev`: Synapse and this service on loopback, SQLite, a demo user.
 
-Ctrl-C stops both."""
+Ctrl-C (or SIGTERM) stops both; if this process is killed outright, the kernel stops them
+(die_with_parent.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from . import die_with_parent
 from .bridge_config import write_bridge_config
-from .synapse import Synapse, SynapseError, wait_until_healthy
+from .synapse import START_TIMEOUT_SECONDS, Synapse, SynapseError, wait_until_healthy
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -81,13 +83,14 @@ def main(argv: list[str]) -> None:
         asyncio.run(_ensure_demo_user(synapse, args.user, password))
         with open(data / "matrix-social.log", "ab") as bridge_log:
             bridge = subprocess.Popen(
-                [sys.executable, "-m", "matrix_social", "-c", str(data / "config.yaml"),
-                 "-r", str(data / "registration.yaml")],
+                die_with_parent.command([sys.executable, "-m", "matrix_social", "-c",
+                                         str(data / "config.yaml"), "-r",
+                                         str(data / "registration.yaml")]),
                 stdout=bridge_log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         asyncio.run(wait_until_healthy(
             f"http://127.0.0.1:{args.bridge_port}/api/social/health", bridge, "matrix-social",
-            60, lambda: "see matrix-social.log"))
+            START_TIMEOUT_SECONDS, lambda: "see matrix-social.log"))
         print(json.dumps({
             "homeserver": synapse.url,
             "user": f"@{args.user}:{domain}",

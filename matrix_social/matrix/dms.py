@@ -1,15 +1,18 @@
-"""Direct chats: find the existing one through m.direct account data, or open a new one."""
+"""Direct chats: find the existing one through m.direct account data, or open a new one;
+encrypted ones are told to our state store at once (what we send there is then encrypted
+before the homeserver's echo of the room's state arrives)."""
 
 from __future__ import annotations
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
-from mautrix.errors import MatrixRequestError, MNotFound
-from mautrix.types import Membership, RoomCreatePreset, RoomID, UserID
+from mautrix.errors import IntentError, MatrixRequestError, MForbidden, MNotFound
+from mautrix.types import EventType, Membership, RoomCreatePreset, RoomID, UserID
 
 from ..locks import KeyedLocks
 
 M_DIRECT = "m.direct"
+MEGOLM = {"algorithm": "m.megolm.v1.aes-sha2"}
 _locks = KeyedLocks()
 
 
@@ -48,19 +51,44 @@ async def find_dm(intent: IntentAPI, other: str) -> RoomID | None:
     return None
 
 
-async def open_dm(intent: IntentAPI, other: str, encrypted: bool) -> tuple[RoomID, bool]:
-    """(room, created): the existing DM with `other`, or a new one marked in m.direct."""
+async def remember_encrypted(intent: IntentAPI, room_id: RoomID) -> None:
+    await intent.state_store.set_encryption_info(room_id, MEGOLM)
+
+
+async def _turn_on_encryption(intent: IntentAPI, room_id: RoomID) -> bool:
+    """Encryption on in an existing room (Matrix never lets it be turned off again); False
+    when the room's power levels do not let `intent` do it."""
+    try:
+        await intent.send_state_event(room_id, EventType.ROOM_ENCRYPTION, MEGOLM)
+    except (IntentError, MForbidden):  # mautrix checks the power levels it knows first
+        return False
+    await remember_encrypted(intent, room_id)
+    return True
+
+
+async def open_dm(intent: IntentAPI, other: str, encrypted: bool,
+                  upgrade: bool = False) -> tuple[RoomID, bool]:
+    """(room, created): the existing DM with `other`, or a new one marked in m.direct.
+    `upgrade` (with `encrypted`): an existing unencrypted DM gets encryption turned on, or,
+    where `intent` may not do that, a new encrypted DM takes its place in m.direct."""
     async with _locks.hold((intent.mxid, other)):
         existing = await find_dm(intent, other)
+        if existing and encrypted and upgrade and not await is_encrypted(intent, existing) \
+                and not await _turn_on_encryption(intent, existing):
+            existing = None
         if existing:
             return existing, False
         initial_state = []
         if encrypted:
             initial_state.append({"type": "m.room.encryption", "state_key": "",
-                                  "content": {"algorithm": "m.megolm.v1.aes-sha2"}})
+                                  "content": MEGOLM})
         room_id = await intent.create_room(
             is_direct=True, invitees=[UserID(other)], preset=RoomCreatePreset.TRUSTED_PRIVATE,
             initial_state=initial_state)
+        await intent.state_store.set_membership(room_id, intent.mxid, Membership.JOIN)
+        await intent.state_store.set_membership(room_id, UserID(other), Membership.INVITE)
+        if encrypted:
+            await remember_encrypted(intent, room_id)
         direct = await direct_map(intent)
         direct.setdefault(other, []).append(room_id)
         await intent.set_account_data(M_DIRECT, direct)

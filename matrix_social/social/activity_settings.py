@@ -136,7 +136,9 @@ class ActivitySettings:
         return await self._write(user, changes, replace=False)
 
     async def import_file(self, user: str, body: Any) -> dict[str, Any]:
-        """Replace every setting with a social-config.json (missing keys: the defaults)."""
+        """Replace the seed's settings with a social-config.json (missing ones: the defaults).
+        The time zone is ours, not the seed's: a file without it (the seed's own six keys)
+        leaves it as it was."""
         changes = clean_changes(body)
         return await self._write(user, changes, replace=True)
 
@@ -148,7 +150,10 @@ class ActivitySettings:
             except MNotFound:
                 current = {}
             current = current if isinstance(current, dict) else {}
-            base = DEFAULTS if replace else from_stored(current)
+            stored = from_stored(current)
+            # A file replaces the seed's keys; keys beyond it stay unless the file has them.
+            base = ({**DEFAULTS, **{k: v for k, v in stored.items() if k not in FILE_KEYS}}
+                    if replace else stored)
             settings = {**base, **changes}
             # Keys another client keeps in the same account data are left as they were.
             others = {k: v for k, v in current.items() if k not in KEYS}

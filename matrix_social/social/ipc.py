@@ -1,7 +1,13 @@
 """The IPC calls for agents (each also an HTTP endpoint and a CLI command, ipc_cli.py):
 send_matrix_message({to, content}) sends from the caller's AI by default (config
 ai.ipc_send_as), opening a DM when there is none; report_activity({kind, data}) reports an
-activity of the caller (docs/activity.md)."""
+activity of the caller (docs/activity.md).
+
+Messages between people are end-to-end encrypted, so send_matrix_message sends encrypted
+wherever the service can: as the caller's AI, through the bot's device, when end-to-bridge
+encryption has a route (an unencrypted DM of that pair gets encryption turned on, or is
+replaced by a new encrypted one); never as the caller herself (the service holds no keys of
+hers: 403). Without a route it sends as before, unencrypted."""
 
 from __future__ import annotations
 
@@ -11,13 +17,18 @@ from mautrix.types import EventType
 
 from ..errors import Forbidden, InvalidInput
 from ..ids import Identities
-from ..matrix.dms import is_encrypted, open_dm
+from ..matrix.dms import is_encrypted, open_dm, remember_encrypted
+from ..matrix.e2be_route import EncryptionRoute
+from ..matrix.encryption import RoomEncryption
 from ..matrix.intents import Intents
 from ..matrix.txn_ids import next_txn_id
 from .activities import Activities
 from .users import Users
 
 _MSGTYPES = ("m.text", "m.notice", "m.emote")
+AS_HUMAN_REFUSAL = ("Messages between people are end-to-end encrypted, and only your own "
+                    "client holds your keys: the service will not send as you. Send as your "
+                    "AI (leave out 'as', or 'as': 'ai') or from your Matrix client.")
 
 
 def message_content(content: Any) -> dict[str, Any]:
@@ -39,12 +50,15 @@ def message_content(content: Any) -> dict[str, Any]:
 
 class Ipc:
     def __init__(self, ids: Identities, users: Users, intents: Intents,
-                 default_send_as: str, activities: Activities) -> None:
+                 default_send_as: str, activities: Activities, encryption: RoomEncryption,
+                 e2be_route: EncryptionRoute) -> None:
         self.ids = ids
         self.users = users
         self.intents = intents
         self.default_send_as = default_send_as
         self.activities = activities
+        self.encryption = encryption
+        self.e2be_route = e2be_route
 
     async def report_activity(self, caller: str, activity: Any) -> dict[str, Any]:
         """{kind, data}: an activity of the caller (never of anyone else); a draft if they
@@ -64,18 +78,27 @@ class Ipc:
         if to == sender:
             raise InvalidInput("'to' is the sender itself")
         await self.users.existing(to, "to")
+        if sender == caller:
+            raise Forbidden(AS_HUMAN_REFUSAL)
         intent = await self.intents.for_user(sender)
-        return await _send(intent, sender, to, message)
-
-
-async def _send(intent, sender: str, to: str, message: dict[str, Any]) -> dict[str, Any]:
-    room_id, created = await open_dm(intent, to, encrypted=False)
-    if await is_encrypted(intent, room_id):
-        raise Forbidden(f"The DM {room_id} is end-to-end encrypted; the service holds no keys "
-                        "for it, so the message must be sent from a client that does")
-    event_id = await intent.send_message_event(room_id, EventType.ROOM_MESSAGE, message,
-                                               txn_id=next_txn_id())
-    return {"room_id": room_id, "event_id": event_id, "from": sender, "to": to,
-            "created_dm": created}
+        can_encrypt = self.encryption.enabled and self.e2be_route.available
+        room_id, created = await open_dm(intent, to, encrypted=can_encrypt, upgrade=True)
+        encrypted = await is_encrypted(intent, room_id)
+        if encrypted and not can_encrypt:
+            raise Forbidden(f"The DM {room_id} is end-to-end encrypted, and AIs on this server "
+                            f"cannot encrypt ({self.e2be_route.detail}); send from a client")
+        event_type = EventType.ROOM_MESSAGE
+        if encrypted:
+            await remember_encrypted(intent, room_id)
+            # The bot's device encrypts, and must be in the room to read the answers.
+            await self.encryption.bring_bot(room_id)
+            event_type, message = await self.encryption.prepare(room_id, event_type, message)
+            if event_type != EventType.ROOM_ENCRYPTED:  # never plaintext into an encrypted DM
+                raise Forbidden(f"The DM {room_id} is end-to-end encrypted and could not be "
+                                "encrypted for it; nothing was sent")
+        event_id = await intent.send_message_event(room_id, event_type, message,
+                                                   txn_id=next_txn_id())
+        return {"room_id": room_id, "event_id": event_id, "from": sender, "to": to,
+                "created_dm": created, "encrypted": encrypted}
 
 
