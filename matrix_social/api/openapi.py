@@ -386,8 +386,11 @@ _APP_PROPERTIES: dict[str, Any] = {
     "post": _ref("Post")}
 _APP_REQUIRED = ["id", "slug", "name", "description", "icon", "url", "author", "installs",
                  "published_at", "forked_from"]
-_PERSON = _obj(["user_id", "handle", "since"], {
-    "user_id": _STRING, "handle": _STRING, "since": _INT})
+_PERSON = _obj(["user_id", "handle", "since", "display_name", "avatar_url", "bio",
+                "following"], {
+    "user_id": _STRING, "handle": _STRING, "since": _INT, "display_name": _STRING,
+    "avatar_url": _NULLABLE_STRING, "bio": _STRING,
+    "following": {"type": "boolean", "description": "whether you follow this person"}})
 
 # Request bodies (what a client may send: nothing beyond the schemas' own `required`).
 _REQUESTS: dict[str, Any] = {
