@@ -257,19 +257,22 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
   if (ctx.myProfile) {
     ctx.myProfile().then((profile) => fill(me, avatar(ctx, profile, 44))).catch(() => {});
   }
-  const form = h("form", { class: `composer${inline ? " inline" : " open"}`, "aria-label": "New post" },
-    me,
-    h("div", { class: "compose-main" },
-      h("label", { for: textId, class: "visually-hidden" }, "What's new?"),
-      cwField, text, attachments, appArea, emojiSlot,
-      h("div", { class: "compose-extra" }, asGroup, picker.el),
-      h("div", { class: "compose-bar" },
-        h("div", { class: "tools" }, imageButton, cwButton, emojiButton, appButton, fileInput),
-        h("div", { class: "compose-send" }, meter.el, counter,
-          onCancel ? h("button", { type: "button", class: "small", onclick: onCancel }, "Cancel") : null,
-          submit)),
-      status),
-    dropHint);
+  const send = h("div", { class: "compose-send" }, meter.el, counter, submit);
+  const tools = h("div", { class: "tools" }, imageButton, cwButton, emojiButton, appButton, fileInput);
+  // In a dialog (a sheet on a phone): Cancel and Post at the top, the tools at the bottom.
+  const sheet = Boolean(onCancel);
+  const form = h("form", { class: `composer${inline ? " inline" : " open"}${sheet ? " sheet" : ""}`,
+    "aria-label": "New post" },
+  sheet ? h("div", { class: "sheet-head" },
+    h("button", { type: "button", class: "link-button cancel", onclick: onCancel }, "Cancel"), send) : null,
+  me,
+  h("div", { class: "compose-main" },
+    h("label", { for: textId, class: "visually-hidden" }, "What's new?"),
+    cwField, text, attachments, appArea, emojiSlot,
+    h("div", { class: "compose-extra" }, asGroup, picker.el),
+    h("div", { class: "compose-bar" }, tools, sheet ? null : send),
+    status),
+  dropHint);
 
   function opened() {
     form.classList.add("open");

@@ -4,7 +4,7 @@
 import { enc } from "./api.js";
 import { busy, fill, h, skeletonPosts, skeletonRows } from "./dom.js";
 import { postList } from "./feed.js";
-import { followButton, personRow } from "./follow.js";
+import { followButton, peopleToFollow, personRow } from "./follow.js";
 import { icon } from "./icons.js";
 import { appCard } from "./post.js";
 
@@ -124,23 +124,15 @@ export async function render(ctx, container) {
     h("h2", { id: "trending-apps", class: "list-title" }, "Trending apps"), skeletonRows(2, "Loading apps"));
   discover.append(suggestions, trending, trendingApps);
 
-  const [people, posts, apps] = await Promise.allSettled([
-    ctx.api.get("/explore/suggestions", { limit: 6 }),
+  const [posts, apps] = await Promise.allSettled([
     ctx.api.get("/explore/trending", { limit: 20 }),
     ctx.api.get("/explore/apps", { limit: 10 }),
   ]);
-  const failed = [people, posts, apps].find((r) => r.status === "rejected");
-  if (failed) ctx.banner.show(failed.reason, () => ctx.navigate(location.pathname + location.search, { replace: true }));
-
   const trendingItems = posts.status === "fulfilled" ? posts.value.items : [];
-  let peopleItems = people.status === "fulfilled" ? people.value.items : [];
-  if (!peopleItems.length) {
-    // A new account shares nothing yet: the people behind what is liked today.
-    const seen = new Set([ctx.session.userId]);
-    peopleItems = trendingItems.map((p) => (p.kind === "repost" && p.original ? p.original : p).author)
-      .filter((a) => a && !seen.has(a.user_id) && seen.add(a.user_id))
-      .map((a) => ({ ...a, reasons: ["posting what people like today"] }));
-  }
+  const people = await Promise.allSettled([peopleToFollow(ctx, 6, trendingItems)]);
+  const failed = [people[0], posts, apps].find((r) => r.status === "rejected");
+  if (failed) ctx.banner.show(failed.reason, () => ctx.navigate(location.pathname + location.search, { replace: true }));
+  const peopleItems = people[0].status === "fulfilled" ? people[0].value : [];
   fill(suggestions, suggestions.querySelector("h2"), peopleItems.length
     ? h("ul", { class: "people", "aria-label": "Suggested people" },
       peopleItems.slice(0, 6).map((person) => personRow(ctx, person)))

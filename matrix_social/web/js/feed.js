@@ -64,15 +64,8 @@ async function emptyFeed(ctx, onFollowed) {
     h("a", { href: "/social/explore", "data-link": true, class: "button primary" }, "Explore"),
     h("button", { type: "button", onclick: () => ctx.compose() }, "Write a post")));
   try {
-    const [{ personRow }, suggested] = await Promise.all([import("./follow.js"),
-      ctx.api.get("/explore/suggestions", { limit: 5 })]);
-    let items = suggested.items;
-    if (!items.length) {
-      // Nobody shares her interests yet: the people behind what is liked today.
-      const trending = await ctx.api.get("/explore/trending", { limit: 10 });
-      const seen = new Set([ctx.session.userId]);
-      items = trending.items.map((p) => p.author).filter((a) => !seen.has(a.user_id) && seen.add(a.user_id));
-    }
+    const { personRow, peopleToFollow } = await import("./follow.js");
+    const items = await peopleToFollow(ctx, 5);
     if (items.length) {
       const list = h("ul", { class: "people", "aria-label": "People to follow" },
         items.slice(0, 5).map((p) => personRow(ctx, p)));

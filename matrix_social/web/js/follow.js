@@ -1,5 +1,6 @@
 // Following: the Follow button (its state kept on the button, focus kept after each press)
 // and a person's row as lists show them (suggestions, search, followers).
+import { enc } from "./api.js";
 import { busy, h } from "./dom.js";
 import { avatar, profileHref } from "./post.js";
 
@@ -34,9 +35,29 @@ export function personRow(ctx, person, { extra = null, compact = false } = {}) {
     h("a", { href: profileHref(person), "data-link": true, class: "person-avatar", tabindex: "-1",
       "aria-hidden": "true" }, avatar(ctx, person, compact ? 40 : 44)),
     h("div", { class: "who" },
-      h("a", { href: profileHref(person), "data-link": true, class: "name", dir: "auto" },
-        person.display_name || person.handle),
+      h("a", { href: profileHref(person), "data-link": true, class: "name" },
+        h("bdi", {}, person.display_name || person.handle)),
       h("span", { class: "handle" }, `@${person.handle}`),
       about),
     mine ? null : followButton(ctx, person, Boolean(person.following), { small: compact }));
+}
+
+/**
+ * People to suggest: the service's suggestions (shared interests, apps, people you follow);
+ * for an account that shares nothing yet, the people behind what is liked today, never
+ * herself nor anybody she follows already.
+ */
+export async function peopleToFollow(ctx, limit, trending = null) {
+  const suggested = await ctx.api.get("/explore/suggestions", { limit });
+  if (suggested.items.length) return suggested.items;
+  const [posts, followed] = await Promise.all([
+    trending ? Promise.resolve(trending) : ctx.api.get("/explore/trending", { limit: 20 }).then((p) => p.items),
+    ctx.api.get(`/following/${enc(ctx.session.userId)}`, { limit: 100 })
+      .then((page) => page.items.map((p) => p.user_id)).catch(() => []),
+  ]);
+  const seen = new Set([ctx.session.userId, ...followed]);
+  return posts.map((p) => (p.kind === "repost" && p.original ? p.original : p).author)
+    .filter((a) => a && !seen.has(a.user_id) && seen.add(a.user_id))
+    .map((a) => ({ ...a, reasons: ["posting what people like today"] }))
+    .slice(0, limit);
 }

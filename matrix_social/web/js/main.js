@@ -25,7 +25,7 @@ const TITLES = {
   messages: "Messages", settings: "Settings",
 };
 // Where the right column (search, trends, who to follow) has room to help.
-const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "profile", "people"]);
+const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "profile", "people", "settings"]);
 
 let ctx = null;
 let cleanup = null;
@@ -44,7 +44,8 @@ export function route(pathname = location.pathname) {
       param: { handle: decodeURIComponent(others.slice(0, -1).join("/")), list: others[others.length - 1] } };
   }
   const section = first in SECTIONS && first !== "post" && first !== "people" ? first : "feed";
-  return { section, param, nav: section };
+  // "Profile" in the navigation is her own; somebody else's profile marks nothing.
+  return { section, param, nav: section === "profile" && param ? null : section };
 }
 
 export function navigate(path, { replace = false } = {}) {
@@ -134,8 +135,9 @@ async function startApp(session) {
   };
   const { accountChip } = buildNav(ctx);
   const post = await import("./post.js");
-  const explore = await import("./explore.js");
-  side = rightColumn(ctx, { personRow: explore.personRow, postSummary: post.postSummary });
+  const follow = await import("./follow.js");
+  side = rightColumn(ctx, { personRow: follow.personRow, postSummary: post.postSummary,
+    peopleToFollow: follow.peopleToFollow });
   side.watch();
   header.hidden = false;
   document.body.classList.remove("signed-out");

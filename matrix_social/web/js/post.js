@@ -122,8 +122,8 @@ export function elementHref(post) {
 function authorHead(ctx, post, nameId) {
   const author = post.author || {};
   return h("header", { class: "post-head" },
-    h("a", { href: profileHref(author), "data-link": true, class: "name", id: nameId, dir: "auto" },
-      author.display_name || author.handle),
+    h("a", { href: profileHref(author), "data-link": true, class: "name", id: nameId },
+      h("bdi", {}, author.display_name || author.handle)),
     author.handle && String(author.handle).endsWith(ctx.config.ai_suffix || "_ai")
       ? h("span", { class: "badge-ai", title: "An AI" }, "AI") : null,
     h("span", { class: "handle" }, `@${author.handle}`),
@@ -297,7 +297,7 @@ export function postSummary(post) {
   return h("li", { class: "trend" },
     h("a", { href: postHref(shown), "data-link": true, class: "trend-link" },
       h("span", { class: "trend-kind" }, icon("trend", { size: 16 }),
-        shown.author.display_name || shown.author.handle),
+        h("bdi", {}, shown.author.display_name || shown.author.handle)),
       h("span", { class: "trend-title", dir: "auto" },
         shown.cw ? `CW: ${shown.cw}` : text.length > 90 ? `${text.slice(0, 88)}…` : text),
       h("span", { class: "trend-meta" },
@@ -403,8 +403,8 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
     repostLine.hidden = !plainRepost();
     if (plainRepost()) {
       repostLine.append(icon("repost", { size: 16 }),
-        h("a", { href: profileHref(current.author), "data-link": true, dir: "auto" },
-          current.author.display_name || current.author.handle), " reposted");
+        h("a", { href: profileHref(current.author), "data-link": true },
+          h("bdi", {}, current.author.display_name || current.author.handle)), " reposted");
     }
     if (shown) {
       fill(avatarSlot, h("a", { href: profileHref(shown.author), "data-link": true, tabindex: "-1",
@@ -444,8 +444,8 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
     return h("p", { class: "full-date" },
       h("time", { datetime: new Date(p.created_at).toISOString() },
         new Date(p.created_at).toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" })),
-      h("span", { class: "dot", "aria-hidden": "true" }, "·"),
-      externalLink(elementHref(p), "Open in Element", { class: "open-element" }));
+      externalLink(elementHref(p), ["Open in Element", icon("external", { size: 14 })],
+        { class: "open-element" }));
   }
 
   // A repost whose answer came without its original (search, trending): ask for it.

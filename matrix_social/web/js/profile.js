@@ -25,9 +25,9 @@ function chips(items, label) {
     ? h("ul", { class: "tags", "aria-label": label }, items.map((i) => h("li", { dir: "auto" }, i))) : null;
 }
 
-function messageLink(person, label) {
-  return h("a", { class: "button", href: `/social/messages?to=${enc(person.user_id)}`,
-    "data-link": true }, icon("messages", { size: 18 }), label);
+function messageLink(person, label, small = false) {
+  return h("a", { class: `button${small ? " small" : ""}`, href: `/social/messages?to=${enc(person.user_id)}`,
+    "data-link": true }, icon("messages", { size: small ? 16 : 18 }), label);
 }
 
 function editProfileForm(ctx, profile, done) {
@@ -156,9 +156,9 @@ function aiSection(ctx, ai, owner, { mine, ownerPage }) {
       profile.skills && profile.skills.length ? [h("h3", {}, "Skills"), chips(profile.skills, "Skills")] : null,
       profile.capabilities && profile.capabilities.length
         ? [h("h3", {}, "Capabilities"), chips(profile.capabilities, "Capabilities")] : null,
-      h("div", { class: "button-row" },
-        mine ? edit : ownerPage ? followButton(ctx, ai, ai.following) : null,
-        ownerPage ? messageLink(ai, mine ? "Message your AI" : "Message this AI") : null),
+      mine || ownerPage ? h("div", { class: "button-row" },
+        mine ? edit : followButton(ctx, ai, ai.following, { small: true }),
+        ownerPage ? messageLink(ai, mine ? "Message your AI" : "Message this AI", true) : null) : null,
       h("details", { class: "ai-more" },
         h("summary", {}, "Activity and public conversations"),
         h("h3", {}, "Recent AI activity"),

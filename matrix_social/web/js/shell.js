@@ -152,7 +152,7 @@ const wide = window.matchMedia("(min-width: 1100px)");
 
 /** Search, what is trending and who to follow; loaded after the page's own content, and only
  * where there is room for it. */
-export function rightColumn(ctx, { personRow, postSummary }) {
+export function rightColumn(ctx, { personRow, postSummary, peopleToFollow }) {
   const aside = document.getElementById("right-col");
   let loaded = false;
   const query = h("input", { type: "search", name: "q", placeholder: "Search",
@@ -164,7 +164,7 @@ export function rightColumn(ctx, { personRow, postSummary }) {
     const q = query.value.trim();
     ctx.navigate(q ? `/social/explore?q=${enc(q)}` : "/social/explore");
   });
-  const trends = h("section", { class: "side-card", "aria-labelledby": "side-trends" },
+  const trends = h("section", { class: "side-card side-trends", "aria-labelledby": "side-trends" },
     h("h2", { id: "side-trends" }, "Trending"), skeletonRows(3, "Loading what is trending"));
   const follow = h("section", { class: "side-card", "aria-labelledby": "side-follow" },
     h("h2", { id: "side-follow" }, "Who to follow"), skeletonRows(3, "Loading suggestions"));
@@ -176,13 +176,14 @@ export function rightColumn(ctx, { personRow, postSummary }) {
   async function load() {
     if (loaded || !wide.matches) return;
     loaded = true;
-    const [posts, apps, people] = await Promise.allSettled([
-      ctx.api.get("/explore/trending", { limit: 4 }),
+    const [posts, apps] = await Promise.allSettled([
+      ctx.api.get("/explore/trending", { limit: 20 }),
       ctx.api.get("/explore/apps", { limit: 3 }),
-      ctx.api.get("/explore/suggestions", { limit: 3 }),
     ]);
+    const [people] = await Promise.allSettled([
+      peopleToFollow(ctx, 3, posts.status === "fulfilled" ? posts.value.items : [])]);
     const trendItems = [
-      ...(posts.status === "fulfilled" ? posts.value.items : []).map((p) => postSummary(p)),
+      ...(posts.status === "fulfilled" ? posts.value.items : []).slice(0, 4).map((p) => postSummary(p)),
       ...(apps.status === "fulfilled" ? apps.value.items : []).map((app) => h("li", { class: "trend" },
         h("a", { href: `/social/explore?q=${enc(app.name)}`, "data-link": true, class: "trend-link" },
           h("span", { class: "trend-kind" }, icon("app", { size: 16 }), "App"),
@@ -193,7 +194,7 @@ export function rightColumn(ctx, { personRow, postSummary }) {
       ? h("ul", { class: "trends", "aria-label": "Trending now" }, trendItems)
       : h("p", { class: "side-empty" }, "Nothing is trending yet. Likes in the last day put posts here."),
     h("a", { href: "/social/explore", "data-link": true, class: "side-more" }, "Show more"));
-    const suggested = people.status === "fulfilled" ? people.value.items : [];
+    const suggested = people.status === "fulfilled" ? people.value : [];
     fill(follow, follow.querySelector("h2"), suggested.length
       ? h("ul", { class: "people compact", "aria-label": "Who to follow" },
         suggested.map((p) => personRow(ctx, p, { compact: true })))

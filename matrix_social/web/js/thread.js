@@ -2,7 +2,7 @@
 // warning collapsed; replies nested under what they answer; a reply box at the end.
 import { enc, newKey } from "./api.js";
 import {
-  busy, clear, fill, h, linkified, skeletonRows, timeEl, uid,
+  append, busy, clear, fill, h, linkified, skeletonRows, timeEl, uid,
 } from "./dom.js";
 import { icon } from "./icons.js";
 import { avatar, postHref, profileHref } from "./post.js";
@@ -56,8 +56,10 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
     const send = h("button", { type: "submit", class: "primary small" }, replyTo ? "Reply" : "Comment");
     const counter = counterFor(text, ctx.config.max_post_chars);
     counter.classList.add("compact");
-    const form = h("form", { class: "comment-form" },
-      avatar(ctx, { user_id: ctx.session.userId, handle: ctx.session.userId.slice(1).split(":")[0] }, 32),
+    const me = h("span", {},
+      avatar(ctx, { user_id: ctx.session.userId, handle: ctx.session.userId.slice(1).split(":")[0] }, 32));
+    ctx.myProfile().then((profile) => fill(me, avatar(ctx, profile, 32))).catch(() => {});
+    const form = h("form", { class: "comment-form" }, me,
       h("div", { class: "comment-fields" }, cw, text,
         h("div", { class: "inline-row" }, cwToggle, counter, send)));
     let key = newKey();
@@ -122,8 +124,8 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
             tabindex: "-1", "aria-hidden": "true" }, avatar(ctx, c.author, 32)),
           h("div", { class: "comment-main" },
             h("p", { class: "comment-head" },
-              h("a", { href: profileHref(c.author), "data-link": true, class: "name", dir: "auto" },
-                c.author.display_name || c.author.handle),
+              h("a", { href: profileHref(c.author), "data-link": true, class: "name" },
+                h("bdi", {}, c.author.display_name || c.author.handle)),
               h("span", { class: "handle" }, `@${c.author.handle}`),
               h("span", { class: "dot", "aria-hidden": "true" }, "·"),
               timeEl(c.created_at)),
@@ -151,7 +153,7 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
     if (onCount && complete) onCount(comments.length);
   }
 
-  el.append(full ? replyBox : null, listArea, more, full ? null : replyBox);
+  append(el, full ? [replyBox, listArea, more] : [listArea, more, replyBox]);
   const loaded = load().catch((error) => {
     fill(listArea, h("p", { class: "thread-empty" }, "Comments could not be loaded."));
     ctx.banner.show(error, () => load());
