@@ -5,6 +5,7 @@ people's uploads, too many images, too long alt text or warnings."""
 from __future__ import annotations
 
 import io
+import secrets
 from urllib.parse import quote
 
 import aiohttp
@@ -228,3 +229,23 @@ async def test_a_repost_carries_its_original_with_the_originals_counts(stack):
     await api_ok(stack, "DELETE", f"/posts/{q(original['id'])}", alice)
     feed = (await api_ok(stack, "GET", "/feed", carol))["items"]
     assert "original" not in next(p for p in feed if p["id"] == repost["id"])
+
+
+async def test_an_idempotency_key_keeps_the_request_body_for_every_route(stack):
+    """The Idempotency-Key middleware reads the body first: an upload's bytes and an optional
+    JSON body (a quote's text) must still reach the route, and a retry gets the first answer."""
+    alice = await stack.register("alice")
+    key = f"upload-{secrets.token_hex(4)}"
+    headers = {"Content-Type": "image/png", "Idempotency-Key": key}
+    first = await api_ok(stack, "POST", "/media", alice, data=png((1, 2, 3)), headers=headers)
+    again = await api_ok(stack, "POST", "/media", alice, data=png((1, 2, 3)), headers=headers)
+    assert first == again and first["mimetype"] == "image/png"
+    post = await api_ok(stack, "POST", "/posts", alice, json={"text": "original"},
+                        headers={"Idempotency-Key": f"post-{secrets.token_hex(4)}"})
+    quote_key = {"Idempotency-Key": f"quote-{secrets.token_hex(4)}"}
+    quoted = await api_ok(stack, "POST", f"/posts/{q(post['id'])}/repost", alice,
+                          json={"text": "my comment"}, headers=quote_key)
+    assert quoted["text"] == "my comment"
+    replayed = await api_ok(stack, "POST", f"/posts/{q(post['id'])}/repost", alice,
+                            json={"text": "my comment"}, headers=quote_key)
+    assert replayed["id"] == quoted["id"]

@@ -36,7 +36,8 @@ def gradient(size: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int
     draw = ImageDraw.Draw(image)
     for y in range(height):
         t = y / max(1, height - 1)
-        draw.line([(0, y), (width, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
+        color = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        draw.line([(0, y), (width, y)], fill=color)
     return image
 
 
@@ -142,13 +143,14 @@ async def seed(stack: Stack) -> Seeded:
     posts["morning"] = await api_ok(stack, "POST", "/posts", dave, json={
         "text": "Morning run done: 8 km along the river before the city woke up. 🏃"})
     shots = [await _upload(stack, bob, landscape(i), "image/jpeg") for i in range(4)]
-    posts["gallery"] = await api_ok(stack, "POST", "/posts", bob, json={
-        "kind": "image", "text": "Four evenings on the same stretch of coast. Same place, never the same light.",
-        "images": [{"mxc": uri, "alt": alt} for uri, alt in zip(shots, (
-            "Orange sunset over low hills, the sun half hidden",
+    alts = ("Orange sunset over low hills, the sun half hidden",
             "Pale blue sky over a green bay at noon",
             "Pink dusk with layered purple ridges",
-            "Clear morning sky above a calm blue sea"))]})
+            "Clear morning sky above a calm blue sea")
+    posts["gallery"] = await api_ok(stack, "POST", "/posts", bob, json={
+        "kind": "image",
+        "text": "Four evenings on the same stretch of coast. Same place, never the same light.",
+        "images": [{"mxc": uri, "alt": alt} for uri, alt in zip(shots, alts, strict=True)]})
     posts["cw"] = await api_ok(stack, "POST", "/posts", carol, json={
         "text": "The ending of the series: the city they were looking for was the one they left.",
         "cw": "Spoilers for The Long Way Home"})
@@ -172,11 +174,12 @@ async def seed(stack: Stack) -> Seeded:
                  json={"text": "Same! And a bench under a big tree.", "reply_to": first["id"]})
     await api_ok(stack, "POST", f"/posts/{q}/comments", dave,
                  json={"text": "Running routes that start at my door."})
-    posts["quote"] = await api_ok(stack, "POST", f"/posts/{quote(posts['gallery']['id'], safe='')}/repost",
-                                  carol, json={"text": "These are wonderful."})
+    gallery = quote(posts["gallery"]["id"], safe="")
+    posts["quote"] = await api_ok(stack, "POST", f"/posts/{gallery}/repost", carol,
+                                  json={"text": "These are wonderful."})
     posts["repost"] = await api_ok(stack, "POST", f"/posts/{q}/repost", bob)
     for liker in (alice, bob, dave, layla):
-        await api_ok(stack, "POST", f"/posts/{quote(posts['gallery']['id'], safe='')}/like", liker)
+        await api_ok(stack, "POST", f"/posts/{gallery}/like", liker)
     for liker in (alice, bob, layla):
         await api_ok(stack, "POST", f"/posts/{q}/like", liker)
     await api_ok(stack, "POST", f"/posts/{quote(posts['rtl']['id'], safe='')}/like", alice)

@@ -29,11 +29,12 @@ BODY_TIMEOUT = 30.0  # a client must send its whole body within this
 
 
 async def read_body(request: web.Request, limit: int | None = None) -> bytes:
+    """The whole body (aiohttp keeps it, so a second read, after the Idempotency-Key
+    middleware's, gets it again; client_max_size bounds it), cut at `limit` bytes if given."""
     try:
         async with asyncio.timeout(BODY_TIMEOUT):
-            if limit is None:
-                return await request.read()
-            return await request.content.read(limit)
+            body = await request.read()
+            return body if limit is None else body[:limit]
     except TimeoutError:
         raise ApiError(408, "M_UNKNOWN",
                        f"The request body did not arrive within {BODY_TIMEOUT:g} s") from None
@@ -62,7 +63,9 @@ async def json_object(request: web.Request) -> dict:
 
 
 async def optional_json_object(request: web.Request) -> dict:
-    return await json_object(request) if request.can_read_body else {}
+    """{} without a body. body_exists, not can_read_body: the Idempotency-Key middleware may
+    have read the body already (it is kept), which leaves nothing more to read."""
+    return await json_object(request) if request.body_exists else {}
 
 
 class PageLimit:

@@ -106,8 +106,7 @@ function crossPostPicker(ctx, describe) {
       const mine = (listed.connections || []).filter((c) => TARGETS.includes(c.platform))
         .sort((a, b) => byTarget(a.platform, b.platform));
       for (const connection of mine) {
-        const id = uid(`cross-${connection.platform}`);
-        const box = h("input", { type: "checkbox", id, name: "cross_post", class: "chip-input",
+        const box = h("input", { type: "checkbox", name: "cross_post", class: "chip-input",
           value: connection.platform });
         box.defaultChecked = wanted.has(connection.platform);
         box.checked = box.defaultChecked;
@@ -115,8 +114,8 @@ function crossPostPicker(ctx, describe) {
         boxes.set(connection.platform, box);
         const handle = connection.account && connection.account.handle;
         const broken = connection.status !== "ok";
-        list.append(box, h("label", { for: id, class: `chip${broken ? " broken" : ""}`,
-          title: handle ? `@${handle}` : null },
+        list.append(h("label", { class: `chip${broken ? " broken" : ""}`,
+          title: handle ? `@${handle}` : null }, box,
         h("span", { class: `platform-dot p-${connection.platform}`, "aria-hidden": "true" }),
         platformName(connection.platform),
         broken ? h("span", { class: "hint" }, " (not working: connect it again in Settings)") : null));
@@ -213,14 +212,12 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
   const emojiSlot = h("div", { class: "emoji-slot" });
 
   const asName = uid("post-as");
-  const asMe = h("input", { type: "radio", name: asName, value: "me", checked: true, class: "chip-input",
-    id: `${asName}-me` });
-  const asAi = h("input", { type: "radio", name: asName, value: "ai", class: "chip-input",
-    id: `${asName}-ai` });
+  const asMe = h("input", { type: "radio", name: asName, value: "me", checked: true, class: "chip-input" });
+  const asAi = h("input", { type: "radio", name: asName, value: "ai", class: "chip-input" });
   const asGroup = h("fieldset", { class: "post-as" }, h("legend", { class: "visually-hidden" }, "Post as"),
     h("div", { class: "chips" },
-      asMe, h("label", { for: asMe.id, class: "chip" }, icon("profile", { size: 16 }), "You"),
-      asAi, h("label", { for: asAi.id, class: "chip" }, icon("sparkle", { size: 16 }), "Your AI")));
+      h("label", { class: "chip" }, asMe, icon("profile", { size: 16 }), "You"),
+      h("label", { class: "chip" }, asAi, icon("sparkle", { size: 16 }), "Your AI")));
   const postAs = () => (asAi.checked ? "ai" : "me");
 
   let items = [];

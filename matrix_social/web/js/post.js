@@ -316,20 +316,17 @@ function fetchOriginal(ctx, ref) {
   return originals.get(ref.event_id);
 }
 
-/** The parts of an action's name around its visible count: "Like (3 likes)" is read out,
- * "3" is shown; the visible text is part of the name (WCAG 2.5.3). */
+/** An action's name, "Like (3 likes)", is read from its content (no aria-label to disagree
+ * with); the count shown beside the icon, "3", is for the eyes only. */
 function actionLabel(verb) {
-  const lead = h("span", { class: "visually-hidden" }, verb);
-  const open = h("span", { class: "visually-hidden" }, " (");
-  const count = h("span", { class: "count" });
-  const close = h("span", { class: "visually-hidden" });
+  const spoken = h("span", { class: "visually-hidden" }, verb);
+  const count = h("span", { class: "count", "aria-hidden": "true" });
   return {
-    parts: [lead, open, count, close],
+    parts: [spoken, count],
     count,
     set(n, one) {
       count.textContent = compactCount(n);
-      open.textContent = n ? " (" : " (0";
-      close.textContent = ` ${n === 1 ? one : `${one}s`})`;
+      spoken.textContent = `${verb} (${n} ${n === 1 ? one : `${one}s`})`;
     },
   };
 }

@@ -156,7 +156,7 @@ export function rightColumn(ctx, { personRow, postSummary, peopleToFollow }) {
   const aside = document.getElementById("right-col");
   let loaded = false;
   const query = h("input", { type: "search", name: "q", placeholder: "Search",
-    "aria-label": "Search people, posts and apps", autocomplete: "off" });
+    "aria-label": "Search", autocomplete: "off" });
   const form = h("form", { class: "side-search", role: "search" },
     icon("search", { size: 18 }), query);
   form.addEventListener("submit", (event) => {
