@@ -92,6 +92,7 @@ class Seeded:
     bob: User
     carol: User
     layla: User
+    dave: User
     newbie: User
     posts: dict[str, dict]
 
@@ -185,4 +186,4 @@ async def seed(stack: Stack) -> Seeded:
     await api_ok(stack, "POST", f"/posts/{quote(posts['rtl']['id'], safe='')}/like", alice)
     await api_ok(stack, "PATCH", "/profile", alice, json={"pinned_post": posts["app"]["id"]})
     await stack.bridge.services.trending.refresh()
-    return Seeded(alice, bob, carol, layla, newbie, posts)
+    return Seeded(alice, bob, carol, layla, dave, newbie, posts)

@@ -466,6 +466,7 @@ export function openComposer(ctx, { onPosted } = {}) {
     if (opener && opener.isConnected) opener.focus();
   });
   dialog.addEventListener("click", (event) => { if (event.target === dialog) close(); });
+  import("./menu.js").then(({ trapFocus }) => trapFocus(dialog));
   document.body.append(dialog);
   dialog.showModal();
   box.focus();

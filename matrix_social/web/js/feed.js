@@ -98,6 +98,7 @@ export async function render(ctx, container) {
   let finished = false;
   let stopped = false;
   let liveFailures = 0;
+  let loadedOnce = false;
 
   function added(post) {
     posts.prepend([post]);
@@ -109,6 +110,7 @@ export async function render(ctx, container) {
     loading = true;
     try {
       const page = await ctx.api.get("/feed", { cursor, limit: PAGE });
+      loadedOnce = true;
       posts.append(page.items);
       cursor = page.next_cursor;
       finished = !cursor;
@@ -135,6 +137,10 @@ export async function render(ctx, container) {
 
   async function live() {
     if (stopped || document.hidden) return;
+    if (!loadedOnce) {  // the first page never came: that is what to ask for
+      await loadPage();
+      return;
+    }
     try {
       const page = await ctx.api.get("/feed", { limit: PAGE });
       if (stopped) return;

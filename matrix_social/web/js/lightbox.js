@@ -4,6 +4,7 @@
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
+import { trapFocus } from "./menu.js";
 
 /** Open `images` ([{mxc, alt}]) at `index`. */
 export function openLightbox(ctx, images, index = 0) {
@@ -46,6 +47,7 @@ export function openLightbox(ctx, images, index = 0) {
     dialog.remove();
     if (opener && opener.isConnected) opener.focus();
   });
+  trapFocus(dialog);
   document.body.append(dialog);
   show(at);
   dialog.showModal();

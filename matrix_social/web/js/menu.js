@@ -112,8 +112,31 @@ export function confirmDialog({ title, body, confirmLabel, danger = true }) {
       if (before && before.isConnected) before.focus();
       resolve(answer);
     });
+    trapFocus(dialog);
     document.body.append(dialog);
     dialog.showModal();
     cancel.focus();
+  });
+}
+
+const FOCUSABLE = "button:not([disabled]):not([hidden]), [href], input:not([disabled]):not([hidden]), "
+  + "textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+/** Keep Tab and Shift+Tab inside `dialog` (a modal makes the page inert, but Tab could still
+ * leave the page for the browser's own controls). */
+export function trapFocus(dialog) {
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const items = [...dialog.querySelectorAll(FOCUSABLE)].filter((e) => e.offsetParent !== null);
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
   });
 }

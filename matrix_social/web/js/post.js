@@ -115,8 +115,11 @@ export function postHref(post) {
   return `/social/post/${enc(post.id)}`;
 }
 
+/** matrix.to escapes ids fully (! too), as the service's own links do. */
+const matrixToPart = (id) => enc(id).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function elementHref(post) {
-  return `https://matrix.to/#/${enc(post.room_id)}/${enc(post.event_id || post.id)}`;
+  return `https://matrix.to/#/${matrixToPart(post.room_id)}/${matrixToPart(post.event_id || post.id)}`;
 }
 
 function authorHead(ctx, post, nameId) {
