@@ -100,32 +100,38 @@ function crossPostPicker(ctx, describe) {
       answer.targets.map(previewItem)));
   }, (error) => fill(previewArea, h("p", { class: "error-text" }, describeError(error)))));
 
-  Promise.all([ctx.api.get("/connections"), ctx.api.get("/settings/cross_post")])
-    .then(([listed, defaults]) => {
-      const wanted = new Set(defaults.cross_post_default || []);
-      const mine = (listed.connections || []).filter((c) => TARGETS.includes(c.platform))
-        .sort((a, b) => byTarget(a.platform, b.platform));
-      for (const connection of mine) {
-        const box = h("input", { type: "checkbox", name: "cross_post", class: "chip-input",
-          value: connection.platform });
-        box.defaultChecked = wanted.has(connection.platform);
-        box.checked = box.defaultChecked;
-        box.addEventListener("change", picker.clearPreview);
-        boxes.set(connection.platform, box);
-        const handle = connection.account && connection.account.handle;
-        const broken = connection.status !== "ok";
-        list.append(h("label", { class: `chip${broken ? " broken" : ""}`,
-          title: handle ? `@${handle}` : null }, box,
-        h("span", { class: `platform-dot p-${connection.platform}`, "aria-hidden": "true" }),
-        platformName(connection.platform),
-        broken ? h("span", { class: "hint" }, " (not working: connect it again in Settings)") : null));
-      }
-      picker.ready = true;
-      picker.setActive(active);
-    }, (error) => {
-      // Without the picker, a post goes where the defaults say (the server applies them).
-      console.warn("cross-post targets unavailable", error);
-    });
+  let asked = false;
+  /** Asks for the connections and defaults the first time the composer opens. */
+  picker.load = () => {
+    if (asked) return;
+    asked = true;
+    Promise.all([ctx.api.get("/connections"), ctx.api.get("/settings/cross_post")])
+      .then(([listed, defaults]) => {
+        const wanted = new Set(defaults.cross_post_default || []);
+        const mine = (listed.connections || []).filter((c) => TARGETS.includes(c.platform))
+          .sort((a, b) => byTarget(a.platform, b.platform));
+        for (const connection of mine) {
+          const box = h("input", { type: "checkbox", name: "cross_post", class: "chip-input",
+            value: connection.platform });
+          box.defaultChecked = wanted.has(connection.platform);
+          box.checked = box.defaultChecked;
+          box.addEventListener("change", picker.clearPreview);
+          boxes.set(connection.platform, box);
+          const handle = connection.account && connection.account.handle;
+          const broken = connection.status !== "ok";
+          list.append(h("label", { class: `chip${broken ? " broken" : ""}`,
+            title: handle ? `@${handle}` : null }, box,
+          h("span", { class: `platform-dot p-${connection.platform}`, "aria-hidden": "true" }),
+          platformName(connection.platform),
+          broken ? h("span", { class: "hint" }, " (not working: connect it again in Settings)") : null));
+        }
+        picker.ready = true;
+        picker.setActive(active);
+      }, (error) => {
+        // Without the picker, a post goes where the defaults say (the server applies them).
+        console.warn("cross-post targets unavailable", error);
+      });
+  };
   return picker;
 }
 
@@ -251,9 +257,8 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
 
   const me = h("div", { class: "compose-avatar" },
     avatar(ctx, { user_id: ctx.session.userId, handle: ctx.session.userId.slice(1).split(":")[0] }, 44));
-  if (ctx.myProfile) {
-    ctx.myProfile().then((profile) => fill(me, avatar(ctx, profile, 44))).catch(() => {});
-  }
+  (ctx.firstPaint || Promise.resolve()).then(() => ctx.myProfile())
+    .then((profile) => fill(me, avatar(ctx, profile, 44))).catch(() => {});
   const send = h("div", { class: "compose-send" }, meter.el, counter, submit);
   const tools = h("div", { class: "tools" }, imageButton, cwButton, emojiButton, appButton, fileInput);
   // In a dialog (a sheet on a phone): Cancel and Post at the top, the tools at the bottom.
@@ -273,6 +278,7 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
 
   function opened() {
     form.classList.add("open");
+    picker.load();
   }
   function maybeClose() {
     if (!inline) return;
@@ -443,6 +449,7 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
       fill(status, h("p", { class: "error-text", role: "alert" }, describeError(error)));
     });
   });
+  if (!inline) picker.load();
   return { el: form, focus: () => { opened(); text.focus(); }, reset };
 }
 

@@ -81,6 +81,9 @@ async function emptyFeed(ctx, onFollowed) {
 }
 
 export async function render(ctx, container) {
+  // The first page is asked for before anything else is drawn.
+  let firstPage = ctx.api.get("/feed", { limit: PAGE });
+  firstPage.catch(() => {});
   const heading = h("h1", { tabindex: "-1" }, "Home");
   const posts = postList(ctx, "Your feed");
   const status = h("div", { class: "list-status", role: "status" });
@@ -109,7 +112,9 @@ export async function render(ctx, container) {
     if (loading || finished || stopped) return;
     loading = true;
     try {
-      const page = await ctx.api.get("/feed", { cursor, limit: PAGE });
+      const asked = firstPage || ctx.api.get("/feed", { cursor, limit: PAGE });
+      firstPage = null;
+      const page = await asked;
       loadedOnce = true;
       posts.append(page.items);
       cursor = page.next_cursor;

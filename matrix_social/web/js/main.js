@@ -106,7 +106,10 @@ async function compose(options = {}) {
 
 async function startApp(session) {
   banner = makeBanner();
+  let painted;
   ctx = {
+    /** Settles once the first page is on screen: what is not needed for it waits for this. */
+    firstPaint: new Promise((resolve) => { painted = resolve; }),
     config,
     session,
     api: makeApi(session, sessionEnded),
@@ -134,14 +137,14 @@ async function startApp(session) {
     return ctx.me;
   };
   const { accountChip } = buildNav(ctx);
-  const post = await import("./post.js");
-  const follow = await import("./follow.js");
+  const [post, follow] = await Promise.all([import("./post.js"), import("./follow.js")]);
   side = rightColumn(ctx, { personRow: follow.personRow, postSummary: post.postSummary,
     peopleToFollow: follow.peopleToFollow });
   side.watch();
   header.hidden = false;
   document.body.classList.remove("signed-out");
   await render();
+  painted();
   // Her avatar and name in the navigation, once the page itself is there.
   setTimeout(() => {
     if (!ctx) return;

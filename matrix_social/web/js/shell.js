@@ -204,7 +204,8 @@ export function rightColumn(ctx, { personRow, postSummary, peopleToFollow }) {
   return {
     show(visible) {
       aside.hidden = !visible;
-      if (visible) setTimeout(load, 0);
+      // After the page itself: the first screen's requests go first.
+      if (visible) ctx.firstPaint.then(() => setTimeout(load, 0));
     },
     refresh() { loaded = false; load(); },
     watch() { wide.addEventListener("change", () => { if (!aside.hidden) load(); }); },

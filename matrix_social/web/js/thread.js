@@ -58,7 +58,8 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
     counter.classList.add("compact");
     const me = h("span", {},
       avatar(ctx, { user_id: ctx.session.userId, handle: ctx.session.userId.slice(1).split(":")[0] }, 32));
-    ctx.myProfile().then((profile) => fill(me, avatar(ctx, profile, 32))).catch(() => {});
+    ctx.firstPaint.then(() => ctx.myProfile())
+      .then((profile) => fill(me, avatar(ctx, profile, 32))).catch(() => {});
     const form = h("form", { class: "comment-form" }, me,
       h("div", { class: "comment-fields" }, cw, text,
         h("div", { class: "inline-row" }, cwToggle, counter, send)));
