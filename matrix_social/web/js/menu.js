@@ -22,10 +22,10 @@ function closeOpenMenu(restoreFocus) {
  */
 export function menuButton({ label, menuLabel = label, iconName = "more", className = "", items,
   text = null }) {
+  // `label` names the button (null: its content does); `menuLabel` names the menu.
   const button = h("button", { type: "button", class: `action menu-button ${className}`,
     "aria-haspopup": "menu", "aria-expanded": "false", "aria-label": label },
   icon(iconName, { size: 20 }), text);
-  label = menuLabel;
   const wrap = h("div", { class: "menu-wrap" }, button);
 
   function focusItem(list, index) {
@@ -36,7 +36,7 @@ export function menuButton({ label, menuLabel = label, iconName = "more", classN
 
   function open(focusLast = false) {
     closeOpenMenu(false);
-    const list = h("div", { class: "menu", role: "menu", "aria-label": label });
+    const list = h("div", { class: "menu", role: "menu", "aria-label": menuLabel });
     for (const item of items().filter(Boolean)) {
       const content = [item.icon ? icon(item.icon, { size: 18 }) : null, h("span", {}, item.label)];
       const entry = item.href
