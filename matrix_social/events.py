@@ -20,6 +20,20 @@ POST_APP = "app"  # {name, description, icon, url, try_url}
 POST_ACTIVITY = "activity"  # {kind, data}
 POST_REPOST_OF = "repost_of"  # {room_id, event_id, author}
 POST_EXTERNAL = "external"  # where the post comes from: the EXTERNAL_* keys below
+POST_TEXT = "text"  # the post's own text, where `body` is a fallback (app, repost, a CW)
+POST_CAPTION = "caption"  # an image post's caption
+# An image post's images, 1 to 4, in order: [{url: mxc, alt, mimetype, size, w, h}]. One image
+# is an m.image (its url and info repeated at the top, as any client reads it); two to four
+# are an m.text showing them inline (<img src="mxc://…" alt="…">) in formatted_body.
+POST_IMAGES = "images"
+IMAGE_ALT = "alt"
+MAX_POST_IMAGES = 4
+# A content warning on a post: its reason. The post's text (and images) are also a Matrix
+# spoiler in formatted_body (<span data-mx-spoiler="reason">), with "CW: reason" first in body,
+# so every client hides or at least announces it; a comment has only the spoiler.
+POST_CW = "cw"
+SPOILER_ATTRIBUTE = "data-mx-spoiler"
+CW_BODY_PREFIX = "CW: "
 
 POST_KINDS = ("text", "image", "app", "activity", "repost")
 
@@ -28,6 +42,11 @@ FOLLOW_FLAG = f"{PREFIX}.social.follow"
 
 # Profile state in the owner's feed room.
 PROFILE_STATE = EventType.find(f"{PREFIX}.social.profile", t_class=EventType.Class.STATE)
+# Keys of the profile state besides bio, links and interests: the banner image (an mxc URI)
+# and the pinned post (an event id of one of the owner's own posts in this room; anything
+# else is ignored by the index).
+PROFILE_BANNER = "banner"
+PROFILE_PINNED = "pinned"
 AI_PROFILE_STATE = EventType.find(f"{PREFIX}.social.ai_profile", t_class=EventType.Class.STATE)
 APP_STATE = EventType.find(f"{PREFIX}.social.app", t_class=EventType.Class.STATE)
 # In an app's state content: the app it is a fork of, {"author": user id, "slug": slug}.
@@ -86,7 +105,6 @@ PLATFORM_COLORS = {"x": "#000000", "mastodon": "#6364FF", "github": "#24292F",
 # (bridged items and the posts shared from them): the reason the text is hidden (Mastodon's
 # spoiler_text), and whether the post's media is to be blurred until the reader asks. The text
 # itself is in `formatted_body` inside <span data-mx-spoiler="reason">, the Matrix spoiler.
-POST_CONTENT_WARNING = "content_warning"  # "reason"
 POST_SENSITIVE = "sensitive"  # true: blur the media
 SPOILER_ATTRIBUTE = "data-mx-spoiler"
 # Sensitive media, top level in the m.image content, as other clients read it (unstable names):

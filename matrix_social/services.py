@@ -283,7 +283,8 @@ class Services:
         return Profiles(self.db, self.ids, self.users, self.directory, self.intents,
                         self.feed_rooms, self.sender, self.feed,
                         self.config["bridge.soul_path_template"],
-                        on_updated=[self.activities.profile_updated],
+                        on_updated=[self.profile_mirror.profile_edited,
+                                    self.activities.profile_updated],
                         ai_extras=self.ai_activity.profile_extras)
 
     @component

@@ -20,6 +20,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 INSTALL_HINT = ("apt-get install -y chromium chromium-driver (Debian's headless Chromium) and "
                 "pip install playwright (never `playwright install`)")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
+# Every page of the app, light and dark, desktop and phone (tests/test_web_design.py).
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 AXE = Path(__file__).resolve().parent / "browser" / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -61,6 +63,7 @@ class PageWatch:
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.expected = list(EXPECTED_FAILURES)
+        self.expected_console: list[re.Pattern] = []
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         page.on("response", self._response)
@@ -73,6 +76,10 @@ class PageWatch:
         if response.status >= 400:
             self.failed.append(f"{response.status} {response.url.split('?')[0]}")
 
+    def expect_console(self, pattern: str) -> None:
+        """A console error the test causes on purpose (a connection it drops)."""
+        self.expected_console.append(re.compile(pattern))
+
     def expect_failure(self, status: int, url_pattern: str) -> None:
         """A request the test makes fail on purpose (to see its error shown in words)."""
         self.expected.append(re.compile(rf"^{status} .*{url_pattern}"))
@@ -80,7 +87,7 @@ class PageWatch:
     def unexpected(self) -> list[str]:
         expected = [f for f in self.failed
                     if any(p.search(f.split(" ", 1)[1]) or p.search(f) for p in self.expected)]
-        errors = list(self.errors)
+        errors = [e for e in self.errors if not any(p.search(e) for p in self.expected_console)]
         # Chromium logs each failed request as a console error; drop one per expected failure.
         for _ in expected:
             for i, error in enumerate(errors):
@@ -107,6 +114,14 @@ async def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def page_shot(page, name: str) -> Path:
+    """What the screen shows now (the viewport), into test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path))
     return path
 
 

@@ -315,6 +315,44 @@ MUTATIONS = [
         '"SELECT COUNT(*) FROM ai_rate_event WHERE ai=$1 AND (sender=$2 OR TRUE) "\n'
         '        "AND ts > $3",',
         (_GUARDED + "test_one_sender_over_the_ai_limit_leaves_another_sender_free",)),
+    mutation(
+        "a post may use images somebody else uploaded",
+        "matrix_social/social/media.py",
+        '        if row is None or row["owner"] != owner:',
+        "        if row is None:",
+        ("tests/test_rich_posts.py::test_images_and_warnings_an_attacker_cannot_post",)),
+    Mutation(
+        "five images in a post",
+        (Edit("matrix_social/social/posts.py",
+              "not 1 <= len(given) <= ev.MAX_POST_IMAGES:", "not 1 <= len(given) <= 5:"),
+         Edit("matrix_social/content/compose.py",
+              "if not 1 <= len(images) <= ev.MAX_POST_IMAGES:", "if not 1 <= len(images) <= 5:")),
+        ("tests/test_rich_posts.py::test_images_and_warnings_an_attacker_cannot_post",)),
+    mutation(
+        "a plain client's spoiler is not read as a content warning",
+        "matrix_social/content/parse.py",
+        "    found = _SPOILER.search(formatted[:65536])\n",
+        "    found = None\n",
+        ("tests/test_rich_posts.py::test_a_plain_clients_spoilers_are_read_back_as_content_warnings",)),
+    mutation(
+        "a pin of somebody else's post counts",
+        "matrix_social/db/feed.py",
+        '        f"{SELECT_POST} WHERE p.event_id = $2 AND p.author = $3 AND p.room_id = $4 "',
+        '        f"{SELECT_POST} WHERE p.event_id = $2 AND $3::text IS NOT NULL "\n'
+        '        "AND $4::text IS NOT NULL "',
+        ("tests/test_profile_extras.py::test_a_pin_must_name_her_own_post_in_her_own_feed",)),
+    mutation(
+        "her AI is renamed only when her member event comes back",
+        "matrix_social/services.py",
+        "                        on_updated=[self.profile_mirror.profile_edited,\n",
+        "                        on_updated=[\n",
+        ("tests/test_profile_extras.py::test_the_ai_profile_names_its_owner_as_she_is_called_now",)),
+    mutation(
+        "an Idempotency-Key loses an optional JSON body",
+        "matrix_social/api/params.py",
+        "    return await json_object(request) if request.body_exists else {}",
+        "    return await json_object(request) if request.can_read_body else {}",
+        ("tests/test_rich_posts.py::test_an_idempotency_key_keeps_the_request_body_for_every_route",)),
 ]
 
 

@@ -87,10 +87,10 @@ async def test_cw_and_sensitive_are_read_only_in_their_own_types(db):
     bounded) and true; anything else a client wrote reads as no warning and not sensitive."""
     await feed_rooms.record(db, "!alice", ALICE, "@social:hs")
     blocks = {
-        "$cw": {"kind": "text", "content_warning": "  spoilers\nahead ", "text": "the end",
+        "$cw": {"kind": "text", "cw": "  spoilers\nahead ", "text": "the end",
                 "sensitive": False},
-        "$long": {"kind": "text", "content_warning": "w" * 5000, "sensitive": True},
-        "$odd": {"kind": "text", "content_warning": 5, "sensitive": "yes", "text": "other"},
+        "$long": {"kind": "text", "cw": "w" * 5000, "sensitive": True},
+        "$odd": {"kind": "text", "cw": 5, "sensitive": "yes", "text": "other"},
         "$none": {"kind": "text"},
     }
     for n, (event_id, block) in enumerate(blocks.items()):

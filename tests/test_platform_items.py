@@ -163,7 +163,7 @@ async def test_a_content_warning_is_a_matrix_spoiler_and_sensitive_media_is_mark
     assert "they all live" not in spoiler["body"]
     assert spoiler["formatted_body"].startswith(
         '<p><span data-mx-spoiler="film &quot;spoilers&quot; &lt;b&gt;">they all live</span>')
-    assert spoiler["m.matrix_os.social.post"]["content_warning"] == warning
+    assert spoiler["m.matrix_os.social.post"]["cw"] == warning
     assert spoiler["m.matrix_os.social.post"]["sensitive"] is False
     assert "page.codeberg.everypizza.msc4193.spoiler" not in spoiler
 
@@ -199,7 +199,7 @@ async def test_a_content_warning_is_a_matrix_spoiler_and_sensitive_media_is_mark
            if p["text"] == "hello"]
     assert own and own[0]["cw"] is None and own[0]["sensitive"] is False
     shared = [e["content"] for e in await _messages(stack, bob, feed_room)
-              if e["content"].get("m.matrix_os.social.post", {}).get("content_warning")]
+              if e["content"].get("m.matrix_os.social.post", {}).get("cw")]
     assert {c["body"].split("]")[0] for c in shared} == {f"[Spoiler for {warning}",
                                                          "[Spoiler for eye strain"}
     assert all("data-mx-spoiler" in c["formatted_body"] for c in shared)

@@ -182,7 +182,7 @@ async def test_feed_live_likes_comments_and_counts(web_stack, browser):
         await card.locator("button.like").click()
         await expect_text(card.locator("button.like .count"), "1")
         assert await card.locator("button.like").get_attribute("aria-pressed") == "true"
-        await card.get_by_role("button", name="Comments 0").click()
+        await card.get_by_role("button", name="Comment (0 comments)").click()
         await card.get_by_label("Write a comment").fill("Nice one")
         await card.get_by_role("button", name="Comment", exact=True).click()
         await card.locator(".comment", has_text="Nice one").wait_for()
@@ -190,8 +190,9 @@ async def test_feed_live_likes_comments_and_counts(web_stack, browser):
         # Alice's counts move without a reload; she answers in the thread.
         mine = post_card(a, unique)
         await expect_text(mine.locator("button.like .count"), "1")
-        await expect_text(mine.get_by_role("button", name="Comments 1").locator(".count"), "1")
-        await mine.get_by_role("button", name="Comments 1").click()
+        await expect_text(mine.get_by_role("button", name="Comment (1 comment)").locator(".count"),
+                          "1")
+        await mine.get_by_role("button", name="Comment (1 comment)").click()
         comment = mine.locator(".comment", has_text="Nice one")
         await comment.get_by_role("button", name="Reply").click()
         await comment.get_by_label(f"Reply to @{bob.localpart}").fill("Thanks!")
@@ -242,22 +243,22 @@ async def test_image_app_share_repost_edit_and_delete(web_stack, browser, tmp_pa
     image = tmp_path / "sunset.png"
     image.write_bytes(png_bytes())
     async with person(browser, web_stack, alice) as a, person(browser, web_stack, bob) as b:
-        # Image with caption.
-        await a.get_by_label("Kind").select_option("image")
-        await a.get_by_label("Image", exact=True).set_input_files(str(image))
-        await a.get_by_label("Caption").fill("Sunset over the bay")
+        # Image with caption and alt text.
+        await a.get_by_label("What's new?").fill("Sunset over the bay")
+        await a.locator(".composer input[type=file]").set_input_files(str(image))
+        await a.get_by_label("Alt text for image 1").fill("A red rectangle")
         await a.get_by_role("button", name="Post", exact=True).click()
         figure = post_card(a, "Sunset over the bay").locator("img.post-image")
         await eventually(lambda: figure.evaluate("img => img.complete && img.naturalWidth === 64"),
                          what="image shown")
-        assert await figure.get_attribute("alt") == "Image: Sunset over the bay"
+        assert await figure.get_attribute("alt") == "A red rectangle"
 
         # App share with "Try it".
-        await a.get_by_label("Kind").select_option("app")
+        await a.get_by_label("What's new?").fill("Made this")
+        await a.get_by_role("button", name="Share an app").click()
         await a.get_by_label("App name").fill("Chess")
         await a.get_by_label("What it does").fill("Play chess with friends")
         await a.get_by_label("App URL").fill("https://apps.example/chess")
-        await a.get_by_label("Say something about it (optional)").fill("Made this")
         await a.get_by_role("button", name="Post", exact=True).click()
         shared = post_card(b, "Play chess with friends")
         try_it = shared.get_by_role("link", name="Try it: Chess")
@@ -270,7 +271,8 @@ async def test_image_app_share_repost_edit_and_delete(web_stack, browser, tmp_pa
         await a.get_by_label("What's new?").fill("Tpyo here")
         await a.get_by_role("button", name="Post", exact=True).click()
         card = post_card(a, "Tpyo here")
-        await card.get_by_role("button", name="Edit").click()
+        await card.get_by_role("button", name="More options").click()
+        await card.get_by_role("menuitem", name="Edit").click()
         await card.get_by_label("Edit post").fill("Typo fixed")
         await card.get_by_role("button", name="Save").click()
         await post_card(a, "Typo fixed").locator(".edited").wait_for()
@@ -282,19 +284,21 @@ async def test_image_app_share_repost_edit_and_delete(web_stack, browser, tmp_pa
         # Bob reposts it; Alice's repost count moves, Bob's feed shows the repost.
         await post_card(b, "Typo fixed").wait_for(timeout=15_000)
         original = b.locator("article.post", has_text="Typo fixed").first
-        await original.get_by_role("button", name="Repost 0").click()
-        await original.get_by_label("Add a comment (optional)").fill("Worth reading")
+        await original.get_by_role("button", name="Repost (0 reposts)").click()
+        await original.get_by_role("menuitem", name="Quote post").click()
+        await original.get_by_label("Add a comment").fill("Worth reading")
         await original.get_by_role("button", name="Repost", exact=True).click()
-        repost = b.locator("article.post", has_text="reposted").first
+        repost = b.locator("article.post", has_text="Worth reading").first
         await repost.locator(".quoted", has_text="Typo fixed").wait_for()
         await expect_text(post_card(a, "Typo fixed").get_by_role(
-            "button", name="Repost 1").locator(".count"), "1")
+            "button", name="Repost (1 repost)").locator(".count"), "1")
 
         # Delete: gone from the page and from the API.
         post_id = await post_card(a, "Sunset over the bay").get_attribute("data-post-id")
         card = post_card(a, "Sunset over the bay")
-        await card.get_by_role("button", name="Delete").click()
-        await card.get_by_role("button", name="Delete post").click()
+        await card.get_by_role("button", name="More options").click()
+        await card.get_by_role("menuitem", name="Delete post").click()
+        await a.get_by_role("dialog").get_by_role("button", name="Delete").click()
         await eventually(lambda: _none(a, "Sunset over the bay"), what="card removed")
         status, _ = await web_stack.request(
             "GET", f"{web_stack.api_url}/posts/{quote(post_id)}", token=alice.access_token)
@@ -388,11 +392,11 @@ async def test_profile_inline_edit_and_ai_profile(web_stack, browser):
         assert await interests.all_text_contents() == ["tea", "chess"]
         ai = a.locator(".ai-card")
         await ai.locator(".personality", has_text="A patient chess teacher.").wait_for()
-        await ai.locator(".chips li", has_text="Chess coaching").wait_for()
+        await ai.locator(".tags li", has_text="Chess coaching").wait_for()
     async with person(browser, web_stack, bob) as b:
         await go(b, web_stack, f"profile/{quote(alice.user_id)}", ".section-profile[data-ready]")
         ai = b.locator(".ai-card")
-        await ai.locator(".chips li", has_text="Books lessons").wait_for()
+        await ai.locator(".tags li", has_text="Books lessons").wait_for()
         activity = ai.get_by_role("list", name="Recent AI activity")
         await activity.locator("article.post", has_text="Helped with: planned a chess lesson") \
             .wait_for()

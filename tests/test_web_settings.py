@@ -138,8 +138,9 @@ async def test_connect_share_defaults_compose_preview_publish_and_disconnect(sta
         await check_both_widths(a, "settings-connections")
 
         # The composer offers the connected targets, ticked from the defaults.
-        await a.get_by_role("link", name="Feed", exact=True).click()
+        await a.get_by_role("link", name="Home", exact=True).click()
         await a.wait_for_selector(".section-feed[data-ready]")
+        await a.get_by_label("What's new?").click()  # the composer opens its tools
         picker = a.get_by_role("group", name="Also publish on")
         await picker.wait_for()
         boxes = {name: picker.get_by_role("checkbox", name=name)
@@ -148,9 +149,9 @@ async def test_connect_share_defaults_compose_preview_publish_and_disconnect(sta
         assert [await b.is_checked() for b in boxes.values()] == [True, True, False]
         assert await picker.get_by_role("checkbox", name="GitHub").count() == 0
         # Your AI's posts are never cross-posted: no picker for them.
-        await a.get_by_label("Post as").select_option("ai")
+        await a.get_by_role("radio", name="Your AI").check()
         assert not await picker.is_visible()
-        await a.get_by_label("Post as").select_option("me")
+        await a.get_by_role("radio", name="You", exact=True).check()
 
         # The preview: per target the exact text and its count, or why it is refused.
         text = f"Hello from the browser to everywhere {_unique('#web')}"

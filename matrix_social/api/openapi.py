@@ -67,6 +67,8 @@ def _op(summary: str, ok: str, *, status: int = 200, also: tuple[int, ...] = (),
 
 
 _TEXT = {"type": "string", "maxLength": 500}
+_CW = {"type": "string", "maxLength": 100, "description": (
+    "a content warning (one line): the text and images are a Matrix spoiler with this reason")}
 
 
 def _callback() -> dict[str, Any]:
@@ -192,7 +194,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op("Comment (thread reply); reply_to nests under a comment", "Comment",
                     status=201, params=[_POST_ID],
                     body={"type": "object", "required": ["text"], "properties": {
-                        "text": _TEXT, "reply_to": {"type": "string"}}}),
+                        "text": _TEXT, "reply_to": {"type": "string"}, "cw": _CW}}),
         "get": _op("Comments, oldest first", "CommentPage", params=[_POST_ID, *_PAGE_PARAMS]),
     },
     "/posts/{post_id}/repost": {
@@ -365,6 +367,7 @@ def _page(item: dict[str, Any]) -> dict[str, Any]:
 
 
 _STRING = {"type": "string"}
+_COMMENT_CW = {"type": "string", "description": "a content warning (a Matrix spoiler)"}
 _NULLABLE_STRING = {"type": "string", "nullable": True}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
@@ -386,7 +389,16 @@ _POST_PROPERTIES: dict[str, Any] = {
         "reader asks (a bridged Mastodon spoiler_text); null when there is none")},
     "sensitive": {**_BOOL, "description": "its media is to be blurred until the reader asks "
                   "(Mastodon sensitive, X possibly_sensitive, or behind a content warning)"},
-    "image": {"type": "object", "description": "url and the image's info (kind image)"},
+    "image": {"type": "object", "description": "the first image: its mxc url and info (kind "
+              "image; `images` has them all)"},
+    "images": {"type": "array", "minItems": 1, "maxItems": 4, "description": (
+        "kind image: its images in order; url is the image's path on the homeserver's "
+        "authenticated media API (prefix the homeserver's base URL, send the access token)"),
+        "items": _obj(["url", "mxc", "alt"], {
+            "url": _NULLABLE_STRING, "mxc": _STRING, "alt": _STRING, "w": _INT, "h": _INT,
+            "mimetype": _STRING})},
+    "original": {"type": "object", "description": "kind repost: the post it shares, as the "
+                 "viewer sees it (absent once deleted)"},
     "app": {"description": "the shared app as its event carries it (kind app)"},
     "activity": {"description": "the activity as its event carries it (kind activity)"},
     "repost_of": _obj(["room_id", "event_id", "author"], {
@@ -418,8 +430,11 @@ _APP_PROPERTIES: dict[str, Any] = {
     "post": _ref("Post")}
 _APP_REQUIRED = ["id", "slug", "name", "description", "icon", "url", "author", "installs",
                  "published_at", "forked_from"]
-_PERSON = _obj(["user_id", "handle", "since"], {
-    "user_id": _STRING, "handle": _STRING, "since": _INT})
+_PERSON = _obj(["user_id", "handle", "since", "display_name", "avatar_url", "bio",
+                "following"], {
+    "user_id": _STRING, "handle": _STRING, "since": _INT, "display_name": _STRING,
+    "avatar_url": _NULLABLE_STRING, "bio": _STRING,
+    "following": {"type": "boolean", "description": "whether you follow this person"}})
 
 # Request bodies (what a client may send: nothing beyond the schemas' own `required`).
 _REQUESTS: dict[str, Any] = {
@@ -427,7 +442,14 @@ _REQUESTS: dict[str, Any] = {
         "kind": {"type": "string", "enum": ["text", "image", "app", "activity"]},
         "as": {"type": "string", "enum": ["me", "ai"], "description": "yourself or your AI"},
         "text": _TEXT,
-        "image": {"type": "string", "description": "content_uri returned by /media"},
+        "image": {"type": "string", "description": "content_uri returned by /media (one "
+                  "image without alt text; see images)"},
+        "images": {"type": "array", "minItems": 1, "maxItems": 4, "description": (
+            "kind image: 1 to 4 images you uploaded through /media, each with its alt text"),
+            "items": {"type": "object", "required": ["mxc"], "properties": {
+                "mxc": {"type": "string", "description": "content_uri returned by /media"},
+                "alt": {"type": "string", "maxLength": 1500}}}},
+        "cw": _CW,
         "app": {"type": "object", "properties": {
             "name": {"type": "string"}, "description": {"type": "string"},
             "icon": {"type": "string"}, "url": {"type": "string"}, "slug": {"type": "string"}}},
@@ -443,7 +465,12 @@ _REQUESTS: dict[str, Any] = {
         "bio": {"type": "string", "maxLength": 500},
         "links": {"type": "array", "maxItems": 10, "items": {"type": "object", "properties": {
             "url": {"type": "string"}, "title": {"type": "string"}}}},
-        "interests": {"type": "array", "maxItems": 20, "items": {"type": "string"}}}},
+        "interests": {"type": "array", "maxItems": 20, "items": {"type": "string"}},
+        "banner_url": {"type": "string", "nullable": True,
+                       "description": "mxc:// URI of the banner image; null or empty removes it"},
+        "pinned_post": {"type": "string", "nullable": True,
+                        "description": "event id of one of your own posts (not a repost); "
+                                       "null unpins"}}},
     "AiProfilePatch": {"type": "object", "properties": {
         "personality": {"type": "string"},
         "skills": {"type": "array", "items": {"type": "string"}},
@@ -545,17 +572,17 @@ SCHEMAS: dict[str, Any] = {
         "platform": {"type": "string"}, "connected": {"type": "boolean"}}},
 
     "Comment": _obj(["id", "post_id", "room_id", "author", "text", "in_reply_to"], {
-        "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _SHORT_AUTHOR,
-        "text": _STRING, "in_reply_to": _NULLABLE_STRING,
+        "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _AUTHOR,
+        "text": _STRING, "in_reply_to": _NULLABLE_STRING, "cw": _COMMENT_CW,
         "created_at": {"type": "integer", "description": "in listed comments"},
         "edited_at": {"type": "integer", "nullable": True,
                       "description": "in listed comments"}}),
     "CommentPage": _page(_obj(
         ["id", "post_id", "room_id", "author", "text", "in_reply_to", "created_at",
          "edited_at"], {
-            "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _SHORT_AUTHOR,
+            "id": _STRING, "post_id": _STRING, "room_id": _STRING, "author": _AUTHOR,
             "text": _STRING, "in_reply_to": _NULLABLE_STRING, "created_at": _INT,
-            "edited_at": {"type": "integer", "nullable": True}})),
+            "edited_at": {"type": "integer", "nullable": True}, "cw": _COMMENT_CW})),
     "Media": _obj(["content_uri", "mimetype", "size", "width", "height"], {
         "content_uri": _STRING, "mimetype": _STRING, "size": _INT,
         "width": {"type": "integer", "nullable": True},
@@ -565,13 +592,18 @@ SCHEMAS: dict[str, Any] = {
         "followers_count": _INT}),
     "Profile": _obj(
         ["user_id", "handle", "kind", "display_name", "avatar_url", "bio", "links",
-         "interests", "room_id", "followers_count", "following_count", "following", "apps",
-         "apps_next_cursor", "recent_posts", "recent_posts_next_cursor"], {
+         "interests", "banner_url", "pinned_post", "room_id", "followers_count",
+         "following_count", "following", "apps", "apps_next_cursor", "recent_posts",
+         "recent_posts_next_cursor"], {
             "user_id": _STRING, "handle": _STRING,
             "kind": {"type": "string", "enum": ["human", "ai"]},
             "display_name": _NULLABLE_STRING, "avatar_url": _NULLABLE_STRING,
             "bio": _STRING, "links": {"type": "array", "items": {"type": "object"}},
             "interests": {"type": "array", "items": _STRING},
+            "banner_url": {**_NULLABLE_STRING, "description": "mxc:// URI of the banner"},
+            "pinned_post": {"type": "object", "nullable": True, "description": (
+                "the post the profile pins (a Post): only the owner's own post in her feed "
+                "room")},
             "room_id": _STRING, "followers_count": _INT, "following_count": _INT,
             "following": _BOOL, "apps": {"type": "array", "items": _ref("App")},
             "recent_posts": {"type": "array", "items": _ref("Post")},
@@ -579,7 +611,7 @@ SCHEMAS: dict[str, Any] = {
                                  "description": "continue with GET /profile/{handle}/apps"},
             "recent_posts_next_cursor": {
                 **_NULLABLE_STRING, "description": "continue with GET /profile/{handle}/posts"},
-            "owner": {**_SHORT_AUTHOR, "description": "an AI's owner"},
+            "owner": {**_AUTHOR, "description": "an AI's owner, as she is called now"},
             "ai": _ref("AiProfile"),
             "recent_activity": {"type": "array", "description": "an AI's activity posts",
                                 "items": _ref("Post")},

@@ -90,7 +90,9 @@ async def json_object(request: web.Request) -> dict:
 
 
 async def optional_json_object(request: web.Request) -> dict:
-    return await json_object(request) if request.can_read_body else {}
+    """{} without a body. body_exists, not can_read_body: the Idempotency-Key middleware may
+    have read the body already (it is kept), which leaves nothing more to read."""
+    return await json_object(request) if request.body_exists else {}
 
 
 class PageLimit:

@@ -29,14 +29,14 @@ def add_follow_routes(app: web.Application, auth: Authenticator, limit: PageLimi
 
     @routes.get("/followers/{handle}")
     async def followers(request: web.Request) -> web.Response:
-        await auth.user(request)
+        user = await auth.user(request)
         return web.json_response(await follows.followers(
-            request.match_info["handle"], request.query.get("cursor"), limit(request)))
+            user, request.match_info["handle"], request.query.get("cursor"), limit(request)))
 
     @routes.get("/following/{handle}")
     async def following(request: web.Request) -> web.Response:
-        await auth.user(request)
+        user = await auth.user(request)
         return web.json_response(await follows.following(
-            request.match_info["handle"], request.query.get("cursor"), limit(request)))
+            user, request.match_info["handle"], request.query.get("cursor"), limit(request)))
 
     app.add_routes(routes)

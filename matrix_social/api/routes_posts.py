@@ -70,7 +70,7 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
         body = await json_object(request)
         return web.json_response(
             await posts.comment(user, request.match_info["post_id"], body.get("text"),
-                                body.get("reply_to")), status=201)
+                                body.get("reply_to"), body.get("cw")), status=201)
 
     @routes.get("/posts/{post_id}/comments")
     async def list_comments(request: web.Request) -> web.Response:

@@ -5,32 +5,93 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from .. import events as ev
 from ..errors import InvalidInput
 from .fields import MAX_POST_CHARS, clean_text, clean_url
+from .parse import content_warning, images_of
+
+HTML = "org.matrix.custom.html"
+INLINE_IMAGE_BOX = 320  # px: the largest side of an image shown inline by other clients
 
 
-def text_content(text: str) -> dict:
-    return {"msgtype": "m.text", "body": text, ev.POST_BLOCK: {ev.POST_KIND: "text"}}
+@dataclass(frozen=True)
+class ImageRef:
+    """An uploaded image as a post carries it (db/media.py has the upload's facts)."""
+
+    mxc: str
+    mimetype: str
+    size: int
+    width: int | None
+    height: int | None
+    alt: str = ""
+
+    def info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"mimetype": self.mimetype, "size": self.size}
+        if self.width and self.height:
+            info.update(w=self.width, h=self.height)
+        return info
 
 
-def image_content(mxc: str, mimetype: str, size: int, width: int | None, height: int | None,
-                  caption: str) -> dict:
-    info: dict[str, Any] = {"mimetype": mimetype, "size": size}
-    if width and height:
-        info.update(w=width, h=height)
-    extension = mimetype.split("/")[-1].replace("jpeg", "jpg")
-    return {
-        "msgtype": "m.image",
-        "body": caption or f"image.{extension}",
-        "filename": f"image.{extension}",
-        "url": mxc,
-        "info": info,
-        ev.POST_BLOCK: {ev.POST_KIND: "image", "caption": caption},
-    }
+def _html_lines(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
+
+
+def _with_cw(cw: str, body: str, inner_html: str) -> dict:
+    """body with the reason first, formatted_body as a Matrix spoiler (spec 11.2.1.7)."""
+    return {"body": f"{ev.CW_BODY_PREFIX}{cw}\n\n{body}", "format": HTML,
+            "formatted_body": f'<span {ev.SPOILER_ATTRIBUTE}="{html.escape(cw)}">'
+                              f"{inner_html}</span>"}
+
+
+def text_content(text: str, cw: str = "") -> dict:
+    if not cw:
+        return {"msgtype": "m.text", "body": text, ev.POST_BLOCK: {ev.POST_KIND: "text"}}
+    return {"msgtype": "m.text", **_with_cw(cw, text, _html_lines(text)),
+            ev.POST_BLOCK: {ev.POST_KIND: "text", ev.POST_TEXT: text, ev.POST_CW: cw}}
+
+
+def _inline_image(image: ImageRef) -> str:
+    size = ""
+    if image.width and image.height:
+        scale = min(1.0, INLINE_IMAGE_BOX / max(image.width, image.height))
+        size = (f' width="{max(1, round(image.width * scale))}"'
+                f' height="{max(1, round(image.height * scale))}"')
+    return (f'<img src="{html.escape(image.mxc)}" alt="{html.escape(image.alt or "Image")}"'
+            f"{size}>")
+
+
+def image_content(images: list[ImageRef], caption: str, cw: str = "") -> dict:
+    """One image: an m.image (Matrix 1.10: `filename`, and the caption in `body`). Two to four:
+    an m.text whose formatted_body shows them inline, as Element does with <img src="mxc://">.
+    Either way the post block lists every image with its alt text (docs/events.md)."""
+    if not 1 <= len(images) <= ev.MAX_POST_IMAGES:
+        raise InvalidInput(f"An image post has 1 to {ev.MAX_POST_IMAGES} images")
+    block: dict[str, Any] = {
+        ev.POST_KIND: "image", ev.POST_CAPTION: caption,
+        ev.POST_IMAGES: [{"url": i.mxc, ev.IMAGE_ALT: i.alt, **i.info()} for i in images]}
+    if cw:
+        block[ev.POST_CW] = cw
+    if len(images) == 1:
+        image = images[0]
+        extension = image.mimetype.split("/")[-1].replace("jpeg", "jpg")
+        filename = f"image.{extension}"
+        content: dict[str, Any] = {"msgtype": "m.image", "body": caption or filename,
+                                   "filename": filename, "url": image.mxc,
+                                   "info": image.info()}
+        if cw:
+            content.update(_with_cw(cw, caption or filename, _html_lines(caption)))
+        return {**content, ev.POST_BLOCK: block}
+    lines = [caption] if caption else []
+    lines += [f"[image: {i.alt}]" if i.alt else "[image]" for i in images]
+    inner = (f"{_html_lines(caption)}<br>" if caption else "") + "".join(
+        _inline_image(i) for i in images)
+    formatted = _with_cw(cw, "\n".join(lines), inner) if cw else {
+        "body": "\n".join(lines), "format": HTML, "formatted_body": inner}
+    return {"msgtype": "m.text", **formatted, ev.POST_BLOCK: block}
 
 
 def app_block(app: Any, runner_template: str) -> dict:
@@ -120,7 +181,7 @@ def edit_event_content(original_id: str, new: dict) -> dict:
     }
 
 
-def comment_content(post_id: str, text: str, reply_to: str | None) -> dict:
+def comment_content(post_id: str, text: str, reply_to: str | None, cw: str = "") -> dict:
     relates: dict[str, Any] = {"rel_type": ev.THREAD_REL, "event_id": post_id}
     if reply_to:
         relates["is_falling_back"] = False
@@ -128,7 +189,8 @@ def comment_content(post_id: str, text: str, reply_to: str | None) -> dict:
     else:
         relates["is_falling_back"] = True
         relates["m.in_reply_to"] = {"event_id": post_id}
-    return {"msgtype": "m.text", "body": text, "m.relates_to": relates}
+    shown = _with_cw(cw, text, _html_lines(text)) if cw else {"body": text}
+    return {"msgtype": "m.text", **shown, "m.relates_to": relates}
 
 
 def like_content(post_id: str) -> dict:
@@ -137,12 +199,18 @@ def like_content(post_id: str) -> dict:
 
 
 def edited_post_content(row: Any, text: str) -> dict:
-    """New content for an edit: text posts get new text, image posts a new caption."""
+    """New content for an edit: text posts get new text, image posts a new caption; the
+    content warning and the images stay as they were."""
+    content = json.loads(row["content"])
+    cw = content_warning(content)
     if row["kind"] == "text":
-        return text_content(text)
+        return text_content(text, cw)
     if row["kind"] == "image":
-        content = json.loads(row["content"])
-        content["body"] = text
-        content[ev.POST_BLOCK] = {**content.get(ev.POST_BLOCK, {}), "caption": text}
-        return content
+        images = [ImageRef(i["url"], str(i.get("mimetype") or "image/png"),
+                           int(i.get("size") or 0), i.get("w"), i.get("h"),
+                           str(i.get(ev.IMAGE_ALT) or ""))
+                  for i in images_of(content)]
+        if not images:
+            raise InvalidInput("This image post has no image to keep")
+        return image_content(images, text, cw)
     raise InvalidInput("Only text posts and image captions can be edited")

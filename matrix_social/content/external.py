@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import events as ev
+from .fields import normalized_cw
 
 MAX_TEXT = 5000  # a bridged item's text in an event (GitHub pushes list up to 20 commits)
-MAX_CONTENT_WARNING = 500  # Mastodon's own limit for spoiler_text and text together
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -40,14 +40,6 @@ class ExternalItem:
     image: UploadedImage | None = None
     content_warning: str | None = None  # the text is shown only on request, behind this
     sensitive: bool = False  # the platform marked its media sensitive
-
-
-def content_warning(value: object) -> str | None:
-    """A platform's content warning as one line of bounded text; None when there is none."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.split())[:MAX_CONTENT_WARNING]
-    return text or None
 
 
 def external_block(item: ExternalItem) -> dict[str, Any]:
@@ -89,7 +81,7 @@ def item_content(item: ExternalItem) -> dict[str, Any]:
     blur (MSC4193, MSC3725) and `sensitive` in the post block."""
     text = item_text(item)
     image = item.image
-    warning = content_warning(item.content_warning)
+    warning = normalized_cw(item.content_warning)
     name = ev.PLATFORM_NAMES[item.platform]
     label = f"View on {name}"
     link_lines = "".join(f"\n• {label_} {url}" for label_, url in item.links)
@@ -109,7 +101,7 @@ def item_content(item: ExternalItem) -> dict[str, Any]:
                                ev.EXTERNAL_URL_KEY: item.url, ev.POST_BLOCK: block}
     blurred = image is not None and (item.sensitive or warning is not None)
     if warning is not None:
-        block[ev.POST_CONTENT_WARNING] = warning
+        block[ev.POST_CW] = warning
         block["text"] = text  # the body holds only the fallback
     block[ev.POST_SENSITIVE] = blurred
     if image is not None:

@@ -15,6 +15,8 @@ MAX_LINKS = 10
 MAX_INTERESTS = 20
 MAX_TAG = 40
 MAX_LIST_ITEMS = 50
+MAX_CW_CHARS = 500  # a content warning's reason (Mastodon's bound for spoiler_text)
+MAX_ALT_CHARS = 1500  # an image's alt text (Mastodon's limit)
 _TAG_RE = re.compile(r"[\w][\w .+#-]*", re.UNICODE)
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
@@ -30,6 +32,22 @@ def clean_text(value: Any, field: str, *, max_chars: int = MAX_POST_CHARS,
         raise InvalidInput(f"'{field}' must not be empty")
     if len(text) > max_chars:
         raise InvalidInput(f"'{field}' is {len(text)} characters; at most {max_chars} allowed")
+    return text
+
+
+def normalized_cw(value: object) -> str | None:
+    """A content warning read from anywhere (an event, a platform): one line of bounded text,
+    None when there is none or it is not text."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split())[:MAX_CW_CHARS].rstrip() or None
+
+
+def clean_cw(value: Any) -> str:
+    """A content warning's reason ("" for none): one line, at most MAX_CW_CHARS."""
+    text = clean_text(value, "cw", max_chars=MAX_CW_CHARS, required=False)
+    if "\n" in text or "\r" in text:
+        raise InvalidInput("'cw' must be one line")
     return text
 
 
@@ -77,7 +95,7 @@ def clean_string_list(value: Any, field: str) -> list[str]:
     return [clean_text(item, f"{field}[{i}]", max_chars=200) for i, item in enumerate(value)]
 
 
-def clean_avatar(value: Any) -> str:
+def clean_avatar(value: Any, field: str = "avatar_url") -> str:
     if not isinstance(value, str) or not re.fullmatch(r"mxc://[^/\s]+/[A-Za-z0-9_-]+", value):
-        raise InvalidInput("'avatar_url' must be an mxc:// URI (upload it through /media)")
+        raise InvalidInput(f"'{field}' must be an mxc:// URI (upload it through /media)")
     return value

@@ -3,12 +3,15 @@ a repost notice, an edit. Anything that does not fit raises MalformedEvent."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .. import events as ev
 from ..errors import MalformedEvent
+from .fields import MAX_ALT_CHARS, MAX_CW_CHARS
 
 
 def repost_notice_room(content: dict) -> str | None:
@@ -80,13 +83,84 @@ def parse_post(content: dict) -> ParsedPost:
             raise MalformedEvent("repost without the original's event_id")
         repost_of = original["event_id"]
     stored = {key: value for key, value in content.items() if key != "m.relates_to"}
-    stored[ev.POST_BLOCK] = _checked_block(kind, block)
+    checked = _checked_block(kind, block)
+    if content.get(ev.POST_BLOCK) is None and msgtype == "m.image":
+        checked[ev.POST_CAPTION] = _caption_of_plain_image(content)
+    cw = content_warning({**content, ev.POST_BLOCK: checked})
+    checked.pop(ev.POST_CW, None)
+    if cw:
+        checked[ev.POST_CW] = cw
+        text = checked.get(ev.POST_TEXT)
+        body = text if isinstance(text, str) and kind == "text" else without_cw(body, cw)
+    stored[ev.POST_BLOCK] = checked
     if kind == "image":
         _check_image(stored)
     return ParsedPost(kind=kind, body=body, content=stored, repost_of=repost_of)
 
 
-_STRING_FIELDS = ("text", "caption")
+def _caption_of_plain_image(content: dict) -> str:
+    """Matrix 1.10: an m.image's body is its caption when a different `filename` is given."""
+    filename, body = content.get("filename"), content.get("body")
+    return body if isinstance(filename, str) and isinstance(body, str) and body != filename \
+        else ""
+
+
+# <span data-mx-spoiler>, <span data-mx-spoiler="reason"> (any quoting, any other attributes)
+_SPOILER = re.compile(
+    r"<span\b[^>]*?\s" + ev.SPOILER_ATTRIBUTE
+    + r"(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?", re.IGNORECASE)
+
+
+def _one_line(text: str, limit: int) -> str:
+    return " ".join(text.split())[:limit].rstrip()
+
+
+def spoiler_reason(content: dict) -> str | None:
+    """The reason of the first Matrix spoiler in formatted_body ("Spoiler" when it gives none),
+    or None without a spoiler."""
+    formatted = content.get("formatted_body")
+    if content.get("format") != "org.matrix.custom.html" or not isinstance(formatted, str):
+        return None
+    found = _SPOILER.search(formatted[:65536])
+    if found is None:
+        return None
+    reason = html.unescape(next((g for g in found.groups() if g), ""))
+    return _one_line(reason, MAX_CW_CHARS) or "Spoiler"
+
+
+def content_warning(content: dict) -> str:
+    """A post's or comment's content warning: our block's `cw`, else the reason of a Matrix
+    spoiler any client wrote; "" for none."""
+    block = content.get(ev.POST_BLOCK)
+    cw = block.get(ev.POST_CW) if isinstance(block, dict) else None
+    if isinstance(cw, str) and cw.strip():
+        return _one_line(cw, MAX_CW_CHARS)
+    return spoiler_reason(content) or ""
+
+
+def without_cw(body: str, cw: str) -> str:
+    """The text of a body that starts with the content warning ("CW: reason", blank line)."""
+    prefix = f"{ev.CW_BODY_PREFIX}{cw}"
+    if cw and body.startswith(prefix):
+        return body[len(prefix):].lstrip("\n")
+    return body
+
+
+def images_of(content: dict) -> list[dict[str, Any]]:
+    """An image post's images as the block lists them (checked by parse_post); a post without
+    the list (older ones, any client's m.image) has its one image at the top."""
+    block = content.get(ev.POST_BLOCK)
+    images = block.get(ev.POST_IMAGES) if isinstance(block, dict) else None
+    if isinstance(images, list) and images:
+        return images
+    url = content.get("url")
+    if content.get("msgtype") != "m.image" or not isinstance(url, str):
+        return []
+    info = content.get("info") if isinstance(content.get("info"), dict) else {}
+    return [{"url": url, ev.IMAGE_ALT: "", **info}]
+
+
+_STRING_FIELDS = ("text", "caption", ev.POST_CW)
 _APP_FIELDS = ("name", "description", "icon", "url", "try_url", "slug")
 MAX_ACTIVITY_DATA = 4000  # bytes of JSON
 
@@ -109,7 +183,34 @@ def _checked_block(kind: str, block: dict) -> dict:
     activity = block.get(ev.POST_ACTIVITY)
     if (kind == "activity" or activity is not None) and not _small_activity(activity):
         raise MalformedEvent("the post's activity has no kind or its data is not a small object")
-    return block
+    if ev.POST_IMAGES in block:
+        if kind != "image":
+            raise MalformedEvent("only an image post lists images")
+        block = {**block, ev.POST_IMAGES: _checked_images(block[ev.POST_IMAGES])}
+    return dict(block)
+
+
+def _checked_images(images: Any) -> list[dict[str, Any]]:
+    if not isinstance(images, list) or not 1 <= len(images) <= ev.MAX_POST_IMAGES:
+        raise MalformedEvent(f"the post's images are not a list of 1 to {ev.MAX_POST_IMAGES}")
+    checked = []
+    for image in images:
+        if not isinstance(image, dict) or not isinstance(image.get("url"), str) \
+                or not image["url"].startswith("mxc://"):
+            raise MalformedEvent("an image of the post has no mxc:// url")
+        alt = image.get(ev.IMAGE_ALT, "")
+        if not isinstance(alt, str):
+            raise MalformedEvent("an image's alt text is not a string")
+        checked.append({"url": image["url"], ev.IMAGE_ALT: alt[:MAX_ALT_CHARS],
+                        **_checked_info(image)})
+    return checked
+
+
+def _checked_info(info: dict) -> dict[str, Any]:
+    return {key: value for key, value in info.items()
+            if (key == "mimetype" and isinstance(value, str))
+            or (key in ("size", "w", "h") and isinstance(value, int)
+                and not isinstance(value, bool) and value >= 0)}
 
 
 def _small_activity(activity: Any) -> bool:
@@ -123,15 +224,17 @@ def _web_url(value: Any) -> bool:
 
 
 def _check_image(content: dict) -> None:
+    """An m.image has its image at the top; an image post of several (an m.text) lists them."""
+    if content.get("msgtype") != "m.image":
+        if not content[ev.POST_BLOCK].get(ev.POST_IMAGES):
+            raise MalformedEvent("an image post that is not an m.image lists no images")
+        return
     if not isinstance(content.get("url"), str) or not content["url"].startswith("mxc://"):
         raise MalformedEvent("an image post without an mxc:// url")
     info = content.get("info")
     if info is not None and not isinstance(info, dict):
         raise MalformedEvent("an image post whose info is not an object")
-    content["info"] = {key: value for key, value in (info or {}).items()
-                       if (key == "mimetype" and isinstance(value, str))
-                       or (key in ("size", "w", "h") and isinstance(value, int)
-                           and not isinstance(value, bool) and value >= 0)}
+    content["info"] = _checked_info(info or {})
 
 
 def edited_content(content: dict) -> dict:

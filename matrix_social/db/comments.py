@@ -8,8 +8,8 @@ from . import Executor
 
 
 async def upsert(db: Executor, event_id: str, post_id: str, room_id: str, author: str,
-                 body: str, in_reply_to: str | None, ts: int) -> None:
-    await upsert_many_on(db, [(event_id, post_id, room_id, author, body, in_reply_to, ts)])
+                 body: str, in_reply_to: str | None, ts: int, cw: str | None = None) -> None:
+    await upsert_many_on(db, [(event_id, post_id, room_id, author, body, in_reply_to, ts, cw)])
 
 
 async def upsert_many(conn: LoggingConnection, rows: list[tuple]) -> None:
@@ -18,21 +18,21 @@ async def upsert_many(conn: LoggingConnection, rows: list[tuple]) -> None:
 
 
 async def upsert_many_on(db: Executor, rows: list[tuple]) -> None:
-    """(event_id, post_id, room_id, author, body, in_reply_to, ts) rows; a comment counts only
-    in its post's own room."""
+    """(event_id, post_id, room_id, author, body, in_reply_to, ts, cw) rows; a comment counts
+    only in its post's own room."""
     await db.executemany(
-        "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts) "
-        "SELECT $1, $2, $3, $4, $5, $6, $7 "
+        "INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts, cw) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
         "WHERE EXISTS (SELECT 1 FROM post WHERE event_id = $2 AND room_id = $3) "
         "ON CONFLICT (event_id) DO NOTHING", rows)
 
 
 async def apply_edit(db: Executor, event_id: str, room_id: str, editor: str, body: str,
-                     ts: int) -> None:
+                     cw: str | None, ts: int) -> None:
     await db.execute(
-        "UPDATE comment SET body=$4, edited_ts=$5 WHERE event_id=$1 AND room_id=$2 "
-        "AND author=$3 AND (edited_ts IS NULL OR edited_ts <= $5)",
-        event_id, room_id, editor, body, ts,
+        "UPDATE comment SET body=$4, cw=$5, edited_ts=$6 WHERE event_id=$1 AND room_id=$2 "
+        "AND author=$3 AND (edited_ts IS NULL OR edited_ts <= $6)",
+        event_id, room_id, editor, body, cw, ts,
     )
 
 
@@ -54,14 +54,19 @@ async def exists(db: Executor, event_id: str, post_id: str) -> bool:
     ) is not None
 
 
+# A comment with its author's name and avatar.
+_SELECT = ("SELECT c.*, pr.displayname, pr.avatar_url FROM comment c "
+           "LEFT JOIN profile pr ON pr.user_id = c.author ")
+
+
 async def page(db: Executor, post_id: str, after: tuple[int, str] | None, limit: int) -> list:
     if after is None:
         return await db.fetch(
-            "SELECT * FROM comment WHERE post_id=$1 ORDER BY ts, event_id LIMIT $2",
+            _SELECT + "WHERE c.post_id=$1 ORDER BY c.ts, c.event_id LIMIT $2",
             post_id, limit,
         )
     return await db.fetch(
-        "SELECT * FROM comment WHERE post_id=$1 AND (ts > $2 OR (ts = $2 AND event_id > $3)) "
-        "ORDER BY ts, event_id LIMIT $4",
+        _SELECT + "WHERE c.post_id=$1 AND (c.ts > $2 OR (c.ts = $2 AND c.event_id > $3)) "
+        "ORDER BY c.ts, c.event_id LIMIT $4",
         post_id, after[0], after[1], limit,
     )

@@ -184,6 +184,22 @@ async def one_post(db: Database, viewer: str, event_id: str):
     return await db.fetchrow(f"{SELECT_POST} WHERE p.event_id = $2", viewer, event_id)
 
 
+async def some_posts(db: Database, viewer: str, event_ids: list[str]) -> list:
+    """The posts of a page's reposts, in one round trip (at most a page's worth of ids)."""
+    if not event_ids:
+        return []
+    marks = ", ".join(f"${i + 2}" for i in range(len(event_ids)))
+    return await db.fetch(f"{SELECT_POST} WHERE p.event_id IN ({marks})", viewer, *event_ids)
+
+
+async def pinned_post(db: Database, viewer: str, owner: str, room_id: str, event_id: str):
+    """The post a profile pins, only if it is the owner's own post in her own feed room (not
+    a repost: a pin shows her words)."""
+    return await db.fetchrow(
+        f"{SELECT_POST} WHERE p.event_id = $2 AND p.author = $3 AND p.room_id = $4 "
+        "AND p.kind <> 'repost'", viewer, event_id, owner, room_id)
+
+
 async def room_posts(db: Database, viewer: str, room_id: str, before: tuple[int, str] | None,
                      limit: int, kind: str | None = None) -> list:
     """A room's posts (of one kind, if given), newest first, keyset-paginated (a profile's

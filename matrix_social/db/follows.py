@@ -69,3 +69,18 @@ async def following_page(db: Database, user_id: str, after: tuple[int, str] | No
         "ORDER BY f.ts DESC, r.owner DESC LIMIT $4",
         user_id, after[0], after[1], limit,
     )
+
+
+async def people_details(db: Database, viewer: str, user_ids: list[str]) -> tuple[dict, set]:
+    """For a page of people: their profile rows by user id, and which of them the viewer
+    follows (two round trips, whatever the page's size)."""
+    if not user_ids:
+        return {}, set()
+    rows = await db.fetch(
+        "SELECT user_id, displayname, avatar_url, bio FROM profile WHERE user_id IN ("
+        + ", ".join(f"${i + 1}" for i in range(len(user_ids))) + ")", *user_ids)
+    marks = ", ".join(f"${i + 2}" for i in range(len(user_ids)))
+    followed = await db.fetch(
+        "SELECT r.owner FROM follow f JOIN feed_room r ON r.room_id = f.room_id "
+        f"WHERE f.user_id = $1 AND r.owner IN ({marks})", viewer, *user_ids)
+    return {row["user_id"]: row for row in rows}, {row["owner"] for row in followed}

@@ -24,16 +24,16 @@ WITH new_post AS (
        OR EXISTS (SELECT 1 FROM post p WHERE p.event_id = u.post_id AND p.room_id = u.room_id)
     ON CONFLICT (event_id) DO NOTHING RETURNING 1
 ), new_comment AS (
-    INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts)
+    INSERT INTO comment (event_id, post_id, room_id, author, body, in_reply_to, ts, cw)
     SELECT u.* FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                           $19::text[], $20::bigint[])
-        AS u (event_id, post_id, room_id, author, body, in_reply_to, ts)
+                           $19::text[], $20::bigint[], $21::text[])
+        AS u (event_id, post_id, room_id, author, body, in_reply_to, ts, cw)
     WHERE (u.post_id, u.room_id) IN (SELECT event_id, room_id FROM new_post)
        OR EXISTS (SELECT 1 FROM post p WHERE p.event_id = u.post_id AND p.room_id = u.room_id)
     ON CONFLICT (event_id) DO NOTHING RETURNING 1
 ), mark AS (
     INSERT INTO appservice_txn (txn_id, processed_at)
-    SELECT $21::text, $22::bigint WHERE $21::text IS NOT NULL
+    SELECT $22::text, $23::bigint WHERE $22::text IS NOT NULL
     ON CONFLICT (txn_id) DO NOTHING RETURNING 1
 )
 SELECT (SELECT COUNT(*) FROM new_post) + (SELECT COUNT(*) FROM new_like)
@@ -48,7 +48,7 @@ def _columns(rows: list[tuple], width: int) -> list[list]:
 async def write_postgres(conn: LoggingConnection, post_rows: list[tuple], like_rows: list[tuple],
                          comment_rows: list[tuple], txn_id: str | None) -> None:
     """Posts (as posts.values), likes (event_id, post_id, room_id, user_id, ts), comments
-    (event_id, post_id, room_id, author, body, in_reply_to, ts) whose post is indexed in their
-    room, and the processed-transaction mark: one round trip, one commit."""
+    (event_id, post_id, room_id, author, body, in_reply_to, ts, cw) whose post is indexed in
+    their room, and the processed-transaction mark: one round trip, one commit."""
     await conn.fetchval(_WRITE, *_columns(post_rows, 8), *_columns(like_rows, 5),
-                        *_columns(comment_rows, 7), txn_id, now_ms())
+                        *_columns(comment_rows, 8), txn_id, now_ms())

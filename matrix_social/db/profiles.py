@@ -21,14 +21,17 @@ async def get(db: Executor, user_id: str) -> tuple[str | None, str | None]:
     return (row["displayname"], row["avatar_url"]) if row else (None, None)
 
 
-async def set_details(db: Executor, user_id: str, bio: str, links: list, interests: list[str]):
+async def set_details(db: Executor, user_id: str, bio: str, links: list, interests: list[str],
+                      banner_url: str | None = None, pinned_post: str | None = None):
     """Inside the caller's transaction, if any: a crash in between is repaired by the
     homeserver's retry of the whole appservice transaction."""
     await db.execute(
-        "INSERT INTO profile (user_id, bio, links, interests) VALUES ($1, $2, $3, $4) "
+        "INSERT INTO profile (user_id, bio, links, interests, banner_url, pinned_post) "
+        "VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (user_id) DO UPDATE SET bio=excluded.bio, links=excluded.links, "
-        "interests=excluded.interests",
-        user_id, bio, json.dumps(links), json.dumps(interests),
+        "interests=excluded.interests, banner_url=excluded.banner_url, "
+        "pinned_post=excluded.pinned_post",
+        user_id, bio, json.dumps(links), json.dumps(interests), banner_url, pinned_post,
     )
     await db.execute("DELETE FROM interest WHERE user_id=$1", user_id)
     await db.executemany(

@@ -736,3 +736,15 @@ async def upgrade_v12(conn: Connection, scheme: Scheme) -> None:
         "CREATE INDEX login_confirmation_user ON login_confirmation (user_id, expires_at)")
     await conn.execute(
         "CREATE INDEX login_confirmation_expiry ON login_confirmation (expires_at)")
+
+
+@upgrade_table.register(description="Content warnings on comments; profile banner and pinned "
+                                     "post")
+async def upgrade_v13(conn: Connection, scheme: Scheme) -> None:
+    # A post's content warning is in its stored content (the post block's `cw`); a comment
+    # stores only its text, so its warning gets a column.
+    await conn.execute("ALTER TABLE comment ADD COLUMN cw TEXT")
+    # From the profile state: the banner (an mxc URI) and the pinned post's event id, as
+    # claimed; a pin counts only for the owner's own post in her feed room (db/profiles.py).
+    await conn.execute("ALTER TABLE profile ADD COLUMN banner_url TEXT")
+    await conn.execute("ALTER TABLE profile ADD COLUMN pinned_post TEXT")

@@ -10,7 +10,7 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import UserID
 from mautrix.util.async_db import Database
 
-from ..db import ai_puppet
+from ..db import ai_puppet, profiles
 from ..ids import Identities
 from .ai_avatar import make_avatar
 from .queries import EXISTS
@@ -54,6 +54,9 @@ class Puppets:
         if not known or stored != displayname:
             await intent.set_displayname(displayname)
             await ai_puppet.upsert(self.db, ai_id, owner, displayname)
+            if known:  # a rename: in the index now, not when its member events come back
+                _, avatar = await profiles.get(self.db, ai_id)
+                await profiles.upsert(self.db, ai_id, displayname, avatar)
             log.info("AI puppet %s ready as %r", ai_id, displayname)
         if await ai_puppet.get_avatar(self.db, ai_id) is None:
             await self._set_default_avatar(intent, ai_id, owner_name)

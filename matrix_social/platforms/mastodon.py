@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..clock import now_ms
-from ..content.external import content_warning
+from ..content.fields import normalized_cw
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
 from ..lazy_import import lazy_module
 from .base import (
@@ -298,7 +298,7 @@ class MastodonAdapter(PlatformAdapter):
                     _ms(status.get("created_at")) or now_ms(), media,
                     html=(status.get("content") or "")[:MAX_HTML], edited_at_ms=edited,
                     version=str(status.get("edited_at") or ""),
-                    content_warning=content_warning(status.get("spoiler_text")),
+                    content_warning=normalized_cw(status.get("spoiler_text")),
                     sensitive=status.get("sensitive") is True)
 
     async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,

@@ -21,8 +21,7 @@ from mautrix.util.async_db import Database
 from .. import events as ev
 from ..background import Background
 from ..clock import now_ms
-from ..content import compose
-from ..content.fields import clean_text
+from ..content.parse import content_warning, images_of
 from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
 from ..db import user_settings
@@ -129,29 +128,21 @@ class CrossPosting:
 
     @staticmethod
     def _draft(kind: str, content: dict[str, Any], post_url: str | None) -> Draft:
+        """A content warning stays in front of the text (as `body` has it) on every target."""
         block = content.get(ev.POST_BLOCK) or {}
         if kind == "repost":
             return Draft("", post_url)
         if kind == "image":
-            mimetype = str((content.get("info") or {}).get("mimetype") or "")
-            return Draft(str(block.get("caption") or ""), post_url, (mimetype,))
+            mimetypes = tuple(str(i.get("mimetype") or "") for i in images_of(content))
+            caption = str(block.get("caption") or "")
+            cw = content_warning(content)
+            text = f"{ev.CW_BODY_PREFIX}{cw}\n\n{caption}" if cw else caption
+            return Draft(text, post_url, mimetypes)
         return Draft(str(content.get("body") or ""), post_url)
 
     async def _content_of(self, author: str, body: dict[str, Any]) -> tuple[str, dict]:
         """The content a POST /posts body would publish, without publishing it."""
-        kind = body.get("kind", "text")
-        text = clean_text(body.get("text"), "text", required=kind == "text")
-        if kind == "text":
-            return kind, compose.text_content(text)
-        if kind == "image":
-            row = await self.media.own(author, body.get("image"), "image")
-            return kind, compose.image_content(row["mxc"], row["mimetype"], row["size"],
-                                               row["width"], row["height"], text)
-        if kind == "app":
-            return kind, compose.app_content(body.get("app"), self.runner_template, text)
-        if kind == "activity":
-            return kind, compose.activity_content(body.get("activity"), text)
-        raise InvalidInput("'kind' must be one of text, image, app, activity")
+        return await self.posts.compose(author, body)
 
     async def _mastodon_limits(self, user_id: str) -> tuple[int, int]:
         row = await connections.get(self.db, user_id, "mastodon")
@@ -267,18 +258,19 @@ class CrossPosting:
                         ) -> OutgoingPost | None:
         if chosen.text is None:
             return None
-        mxc = content.get("url") if content.get("msgtype") == "m.image" else None
-        mimetype = str((content.get("info") or {}).get("mimetype") or "image/jpeg")
+        listed = images_of(content)
         if target == "instagram":
-            url = await self.links.jpeg_url(mxc) if isinstance(mxc, str) else None
+            first = listed[0]["url"] if listed else None
+            url = await self.links.jpeg_url(first) if isinstance(first, str) else None
             return OutgoingPost(chosen.text, image_url=url)
-        images: tuple[Image, ...] = ()
-        if isinstance(mxc, str):
-            data = await self.intents.bot.download_media(ContentURI(mxc))
+        images: list[Image] = []
+        for image in listed:
+            data = await self.intents.bot.download_media(ContentURI(image["url"]))
             if len(data) > self.links.max_bytes:
                 raise ValueError("image too large")
-            images = (Image(data, mimetype),)
-        return OutgoingPost(chosen.text, images, visibility=self.visibility)
+            images.append(Image(data, str(image.get("mimetype") or "image/jpeg"),
+                                image.get(ev.IMAGE_ALT) or None))
+        return OutgoingPost(chosen.text, tuple(images), visibility=self.visibility)
 
     async def _publish_status(self, post_event_id: str, room_id: str) -> None:
         """The per-target status as state in her feed room, by the bot (docs/events.md). One

@@ -41,7 +41,23 @@ class Feed:
         rows = await self.rows(viewer, cursors.decode(cursor), limit + 1)
         page = cursors.page(rows, limit, self.view, _key)
         await self.with_cross_posts(viewer, page["items"])
+        await self.with_originals(viewer, page["items"])
         return page
+
+    async def with_originals(self, viewer: str, views: list[dict[str, Any]]) -> None:
+        """Each repost carries the post it shares (`original`: its author, text, images and
+        counts as the viewer sees them), read in one query; absent when it was deleted."""
+        wanted = {v["repost_of"]["event_id"] for v in views
+                  if v["kind"] == "repost" and isinstance(v.get("repost_of"), dict)
+                  and isinstance(v["repost_of"].get("event_id"), str)}
+        if not wanted:
+            return
+        found = {row["event_id"]: self.view(row)
+                 for row in await feed_db.some_posts(self.db, viewer, sorted(wanted))}
+        for view in views:
+            original = found.get((view.get("repost_of") or {}).get("event_id"))
+            if view["kind"] == "repost" and original is not None:
+                view["original"] = original
 
     async def rows(self, viewer: str, before: tuple[int, str] | None, limit: int) -> list:
         """The plan's page, and her bridged items merged in. Most viewers have none: once a
@@ -83,7 +99,16 @@ class Feed:
             raise NotFound(f"No post {post_id!r}")
         view = self.view(row)
         await self.with_cross_posts(viewer, [view])
+        await self.with_originals(viewer, [view])
         return view
+
+    async def pinned(self, viewer: str, owner: str, room_id: str,
+                     event_id: str | None) -> dict[str, Any] | None:
+        """The post a profile pins, if it is the owner's own post in her feed room."""
+        if not event_id:
+            return None
+        row = await feed_db.pinned_post(self.db, viewer, owner, room_id, event_id)
+        return self.view(row) if row is not None else None
 
     async def row(self, viewer: str, post_id: str):
         row = await feed_db.one_post(self.db, viewer, post_id)
@@ -94,7 +119,9 @@ class Feed:
     async def room_page(self, viewer: str, room_id: str, before: tuple[int, str] | None,
                         limit: int) -> dict[str, Any]:
         rows = await feed_db.room_posts(self.db, viewer, room_id, before, limit + 1)
-        return cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
+        page = cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
+        await self.with_originals(viewer, page["items"])
+        return page
 
     async def room_posts(self, viewer: str, room_id: str, limit: int,
                          kind: str | None = None) -> list[dict[str, Any]]:

@@ -70,22 +70,37 @@ class Follows:
                 "following": await follows.is_following(self.db, room_id, user),
                 "followers_count": await follows.count_followers(self.db, room_id)}
 
-    async def followers(self, handle: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def followers(self, viewer: str, handle: str, cursor: str | None,
+                        limit: int) -> dict[str, Any]:
         target = await self.users.resolve(handle)
         room_id = await self.rooms.ensure(target)
         rows = await follows.followers_page(self.db, room_id, cursors.decode(cursor),
                                             limit + 1)
-        return self._people_page(rows, limit, await follows.count_followers(self.db, room_id))
+        return await self._people_page(viewer, rows, limit,
+                                       await follows.count_followers(self.db, room_id))
 
-    async def following(self, handle: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def following(self, viewer: str, handle: str, cursor: str | None,
+                        limit: int) -> dict[str, Any]:
         target = await self.users.resolve(handle)
         rows = await follows.following_page(self.db, target, cursors.decode(cursor), limit + 1)
-        return self._people_page(rows, limit, await follows.count_following(self.db, target))
+        return await self._people_page(viewer, rows, limit,
+                                       await follows.count_following(self.db, target))
 
-    def _people_page(self, rows: list, limit: int, total: int) -> dict[str, Any]:
+    async def _people_page(self, viewer: str, rows: list, limit: int,
+                           total: int) -> dict[str, Any]:
+        """Each person with the name, picture and bio the index has, and whether the viewer
+        follows them (so a list can show the right Follow button)."""
         people = cursors.page(
             rows, limit,
             lambda r: {"user_id": r["user_id"], "handle": self.users.handle_of(r["user_id"]),
                        "since": r["ts"]},
             lambda r: (r["ts"], r["user_id"]))
+        details, followed = await follows.people_details(
+            self.db, viewer, [p["user_id"] for p in people["items"]])
+        for person in people["items"]:
+            row = details.get(person["user_id"])
+            person.update(display_name=(row and row["displayname"]) or person["handle"],
+                          avatar_url=row["avatar_url"] if row else None,
+                          bio=(row and row["bio"]) or "",
+                          following=person["user_id"] in followed)
         return {**people, "count": total}

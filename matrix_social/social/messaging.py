@@ -176,8 +176,8 @@ class Messaging:
             row = await self.media.own(user, body.get("media"), "media")
             mxc = row["mxc"]
             if kind == "image":
-                content = compose.image_content(mxc, row["mimetype"], row["size"], row["width"],
-                                                row["height"], text)
+                content = compose.image_content([compose.ImageRef(
+                    mxc, row["mimetype"], row["size"], row["width"], row["height"])], text)
                 content.pop(ev.POST_BLOCK, None)
                 return content
             filename = clean_text(body.get("filename") or "file", "filename", max_chars=255)

@@ -13,9 +13,9 @@ from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..content import compose
-from ..content.fields import clean_text
+from ..content.fields import MAX_ALT_CHARS, clean_cw, clean_text
 from ..content.parse import notice_of
-from ..db import comments, likes, posts
+from ..db import comments, likes, posts, profiles
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..matrix.intents import Intents
 from ..matrix.rooms import FeedRooms
@@ -24,7 +24,7 @@ from . import cursor as cursors
 from .feed import Feed
 from .media import Media
 from .users import Users
-from .views import comment_view
+from .views import author_view, comment_view
 
 log = logging.getLogger("matrix_social.social")
 
@@ -48,21 +48,52 @@ class Posts:
         return RoomID(found[0]), found[1]
 
     async def create(self, author: str, body: dict[str, Any]) -> dict[str, Any]:
+        _, content = await self.compose(author, body)
+        return await self.publish(author, content)
+
+    async def compose(self, author: str, body: dict[str, Any]) -> tuple[str, dict]:
+        """The content a POST /posts body would publish, checked, without publishing it."""
         kind = body.get("kind", "text")
         text = clean_text(body.get("text"), "text", required=kind == "text")
+        cw = clean_cw(body.get("cw"))
+        if cw and kind not in ("text", "image"):
+            raise InvalidInput("A content warning is for text and image posts")
         if kind == "text":
-            content = compose.text_content(text)
-        elif kind == "image":
-            row = await self.media.own(author, body.get("image"), "image")
-            content = compose.image_content(row["mxc"], row["mimetype"], row["size"],
-                                            row["width"], row["height"], text)
-        elif kind == "app":
-            content = compose.app_content(body.get("app"), self.runner_template, text)
-        elif kind == "activity":
-            content = compose.activity_content(body.get("activity"), text)
+            return kind, compose.text_content(text, cw)
+        if kind == "image":
+            return kind, compose.image_content(await self._images(author, body), text, cw)
+        if kind == "app":
+            return kind, compose.app_content(body.get("app"), self.runner_template, text)
+        if kind == "activity":
+            return kind, compose.activity_content(body.get("activity"), text)
+        raise InvalidInput("'kind' must be one of text, image, app, activity")
+
+    async def _images(self, author: str, body: dict[str, Any]) -> list[compose.ImageRef]:
+        """`images` ([{mxc, alt}], 1 to 4) or `image` (one mxc URI), each uploaded by the
+        author through /media."""
+        if "images" in body:
+            given = body["images"]
+            if not isinstance(given, list) or not 1 <= len(given) <= ev.MAX_POST_IMAGES:
+                raise InvalidInput(f"'images' must be a list of 1 to {ev.MAX_POST_IMAGES} "
+                                   "images")
+            if "image" in body:
+                raise InvalidInput("Give 'images' or 'image', not both")
         else:
-            raise InvalidInput("'kind' must be one of text, image, app, activity")
-        return await self.publish(author, content)
+            given = [{"mxc": body.get("image")}]
+        refs = []
+        for i, item in enumerate(given):
+            if not isinstance(item, dict):
+                raise InvalidInput(f"'images[{i}]' must be an object with mxc and alt")
+            row = await self.media.own(author, item.get("mxc"), f"images[{i}].mxc")
+            if row["mimetype"] == "application/octet-stream":
+                raise InvalidInput(f"'images[{i}].mxc' is a file, not an image")
+            alt = clean_text(item.get("alt"), f"images[{i}].alt", max_chars=MAX_ALT_CHARS,
+                             required=False)
+            refs.append(compose.ImageRef(row["mxc"], row["mimetype"], row["size"],
+                                         row["width"], row["height"], alt))
+        if len({ref.mxc for ref in refs}) != len(refs):
+            raise InvalidInput("The same image is in 'images' twice")
+        return refs
 
     async def publish(self, author: str, content: dict) -> dict[str, Any]:
         intent = await self.intents.for_user(author)
@@ -120,18 +151,24 @@ class Posts:
         return await self.feed.post(user, post_id)
 
     async def comment(self, user: str, post_id: str, text: Any,
-                      reply_to: Any) -> dict[str, Any]:
+                      reply_to: Any, cw: Any = None) -> dict[str, Any]:
         room_id, _ = await self._location(post_id)
         body = clean_text(text, "text")
+        warning = clean_cw(cw)
         if reply_to is not None and (not isinstance(reply_to, str)
                                      or not await comments.exists(self.db, reply_to, post_id)):
             raise InvalidInput("'reply_to' must be a comment on this post")
         intent = await self.rooms.join_without_following(room_id, user)
-        event_id = await self.sender.send(intent, room_id, "m.room.message",
-                                          compose.comment_content(post_id, body, reply_to))
-        return {"id": event_id, "post_id": post_id, "room_id": room_id,
-                "author": {"user_id": user, "handle": self.users.handle_of(user)}, "text": body,
-                "in_reply_to": reply_to}
+        event_id = await self.sender.send(
+            intent, room_id, "m.room.message",
+            compose.comment_content(post_id, body, reply_to, warning))
+        displayname, avatar = await profiles.get(self.db, user)
+        view = {"id": event_id, "post_id": post_id, "room_id": room_id,
+                "author": author_view(user, displayname, avatar, self.users.handle_of(user)),
+                "text": body, "in_reply_to": reply_to}
+        if warning:
+            view["cw"] = warning
+        return view
 
     async def comments(self, post_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
         await self._location(post_id)

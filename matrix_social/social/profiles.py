@@ -68,6 +68,9 @@ class Profiles:
             "bio": (row["bio"] if row else None) or "",
             "links": json.loads(row["links"]) if row and row["links"] else [],
             "interests": json.loads(row["interests"]) if row and row["interests"] else [],
+            "banner_url": row["banner_url"] if row else None,
+            "pinned_post": await self.feed.pinned(viewer, user_id, room_id,
+                                                  row["pinned_post"] if row else None),
             "room_id": room_id,
             "followers_count": await follows.count_followers(self.db, room_id),
             "following_count": await follows.count_following(self.db, user_id),
@@ -80,7 +83,10 @@ class Profiles:
         if is_ai:
             owner = self.ids.ai_owner(user_id)
             if owner:
-                view["owner"] = {"user_id": owner, "handle": self.ids.handle_of(owner)}
+                # Her current name, as the homeserver says (never the AI's copy of it).
+                owner_name, owner_avatar = await self.directory.profile(owner)
+                view["owner"] = {"user_id": owner, "handle": self.ids.handle_of(owner),
+                                 "display_name": owner_name, "avatar_url": owner_avatar}
             view["ai"] = await ai_profiles.get(self.db, user_id) or {
                 "personality": "", "skills": [], "capabilities": []}
             if self.ai_extras is not None:
@@ -114,7 +120,8 @@ class Profiles:
 
     async def update(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
         """Validate every field first, so a bad field changes nothing."""
-        known = {"display_name", "avatar_url", "bio", "links", "interests"}
+        known = {"display_name", "avatar_url", "bio", "links", "interests", "banner_url",
+                 "pinned_post"}
         unknown = set(body) - known
         if unknown:
             raise InvalidInput(f"Unknown profile fields: {', '.join(sorted(unknown))}")
@@ -124,6 +131,11 @@ class Profiles:
         if "avatar_url" in body:
             avatar = rules.clean_avatar(body["avatar_url"])
         details: dict[str, Any] = {}
+        if "banner_url" in body:  # null or "" takes the banner away
+            details[ev.PROFILE_BANNER] = body["banner_url"] and rules.clean_avatar(
+                body["banner_url"], "banner_url")
+        if "pinned_post" in body:  # null unpins
+            details[ev.PROFILE_PINNED] = await self._own_post(user, body["pinned_post"])
         if "bio" in body:
             details["bio"] = clean_text(body["bio"], "bio", max_chars=rules.MAX_BIO,
                                         required=False)
@@ -136,7 +148,11 @@ class Profiles:
         if details:
             current = await self.feed_rooms.state_content(room_id, ev.PROFILE_STATE)
             content = {"bio": current.get("bio", ""), "links": current.get("links", []),
-                       "interests": current.get("interests", []), **details}
+                       "interests": current.get("interests", []),
+                       ev.PROFILE_BANNER: current.get(ev.PROFILE_BANNER),
+                       ev.PROFILE_PINNED: current.get(ev.PROFILE_PINNED), **details}
+            content = {key: value for key, value in content.items() if value is not None
+                       and not (key in (ev.PROFILE_BANNER, ev.PROFILE_PINNED) and not value)}
             # The room's topic follows the bio (matrix/bio_topic.py).
             await self.sender.send(intent, room_id, ev.PROFILE_STATE, content, state_key="")
         if name is not None:
@@ -149,10 +165,21 @@ class Profiles:
             old_name, old_avatar = await profiles.get(self.db, user)
             await profiles.upsert(self.db, user, old_name if name is None else name,
                                   old_avatar if avatar is None else avatar)
-        changed = [field for field in known if field in body]
+        # A pin is not a profile update to share.
+        changed = sorted(field for field in known - {"pinned_post"} if field in body)
         for listener in self.on_updated if changed else ():
             await listener(user, changed)
         return await self.get(user, user)
+
+    async def _own_post(self, user: str, post_id: Any) -> str | None:
+        """A post she may pin: her own (not a repost), in her own feed room; None unpins."""
+        if post_id is None or post_id == "":
+            return None
+        room_id = await self.feed_rooms.ensure(user)
+        if not isinstance(post_id, str) \
+                or await self.feed.pinned(user, user, room_id, post_id) is None:
+            raise InvalidInput("'pinned_post' must be one of your own posts")
+        return post_id
 
     async def update_ai(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
         """Validate every field first, so a bad field changes nothing (not even a new room)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .. import events as ev
-from ..content.external import content_warning
+from ..content.fields import normalized_cw
+from ..content.parse import images_of
 
 # Where a platform's items live, to check the link of an `external` block nobody here vouches
 # for (a post from another server); Mastodon items live on any instance.
@@ -19,6 +20,27 @@ def author_view(user_id: str, displayname: str | None, avatar_url: str | None,
                 handle: str) -> dict[str, Any]:
     return {"user_id": user_id, "handle": handle, "display_name": displayname or handle,
             "avatar_url": avatar_url}
+
+
+def media_path(mxc: str) -> str | None:
+    """The image's path on the homeserver's authenticated media API (Matrix 1.11), relative to
+    the homeserver's base URL; fetched with the access token."""
+    server, _, media_id = mxc.removeprefix("mxc://").partition("/")
+    if not mxc.startswith("mxc://") or not server or not media_id:
+        return None
+    return (f"/_matrix/client/v1/media/download/{quote(server, safe=':[]')}/"
+            f"{quote(media_id, safe='')}")
+
+
+def images_view(content: dict) -> list[dict[str, Any]]:
+    """An image post's images: {url, mxc, alt, w, h, mimetype} each, in order."""
+    views = []
+    for image in images_of(content):
+        view = {"url": media_path(image["url"]), "mxc": image["url"],
+                "alt": image.get(ev.IMAGE_ALT) or ""}
+        view.update({key: image[key] for key in ("w", "h", "mimetype") if key in image})
+        views.append(view)
+    return views
 
 
 def post_view(row, handle: str) -> dict[str, Any]:
@@ -46,9 +68,11 @@ def post_view(row, handle: str) -> dict[str, Any]:
     if external is not None:
         view["external"] = external
     if row["kind"] == "image":
-        info = content.get("info")
         view["text"] = block.get("caption", "")
-        view["image"] = {"url": content.get("url"), **(info if isinstance(info, dict) else {})}
+        view["images"] = images_view(content)
+        first = images_of(content)[:1]
+        if first:  # the first image in the shape older clients of this API read
+            view["image"] = {key: value for key, value in first[0].items() if key != "alt"}
     elif row["kind"] == "app":
         view["text"] = block.get("text", "")
         view["app"] = block.get(ev.POST_APP)
@@ -67,7 +91,7 @@ def post_view(row, handle: str) -> dict[str, Any]:
 def _content_warning(block: dict[str, Any]) -> str | None:
     """The reason a post's text is shown collapsed (a bridged item's content warning), or
     None. Whoever wrote the post may set it: it only ever hides that post's own content."""
-    return content_warning(block.get(ev.POST_CONTENT_WARNING))
+    return normalized_cw(block.get(ev.POST_CW))
 
 
 def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any] | None:
@@ -106,10 +130,14 @@ def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any]
 
 
 def comment_view(row, handle: str) -> dict[str, Any]:
-    return {"id": row["event_id"], "post_id": row["post_id"], "room_id": row["room_id"],
-            "author": {"user_id": row["author"], "handle": handle}, "text": row["body"],
-            "in_reply_to": row["in_reply_to"], "created_at": row["ts"],
+    view = {"id": row["event_id"], "post_id": row["post_id"], "room_id": row["room_id"],
+            "author": author_view(row["author"], _column(row, "displayname"),
+                                  _column(row, "avatar_url"), handle),
+            "text": row["body"], "in_reply_to": row["in_reply_to"], "created_at": row["ts"],
             "edited_at": row["edited_ts"]}
+    if _column(row, "cw"):
+        view["cw"] = row["cw"]
+    return view
 
 
 def _column(row, name: str) -> Any:

@@ -16,6 +16,7 @@ from ... import events as ev
 from ...content.fields import (
     MAX_BIO,
     SLUG_RE,
+    clean_avatar,
     clean_interests,
     clean_links,
     clean_string_list,
@@ -23,12 +24,14 @@ from ...content.fields import (
     clean_url,
 )
 from ...content.parse import (
+    content_warning,
     edited_content,
     is_like_key,
     notice_of,
     parse_post,
     relation_of,
     repost_notice_room,
+    without_cw,
 )
 from ...db import ai_profiles, apps, comments, follows, likes, posts, profiles
 from ...db.posts import PostRow
@@ -123,8 +126,9 @@ class IndexRules:
             body = content.get("body")
             if not isinstance(body, str):
                 raise MalformedEvent("comment without a string body")
-            await w.comment(event_id, relation.event_id, raw["room_id"], sender, body,
-                            relation.in_reply_to, ts)
+            cw = content_warning(content)
+            await w.comment(event_id, relation.event_id, raw["room_id"], sender,
+                            without_cw(body, cw), relation.in_reply_to, ts, cw or None)
         elif relation.rel_type is None and sender == feed.owner:
             post = parse_post(content)
             if post.kind == "repost":
@@ -140,7 +144,9 @@ class IndexRules:
         if original is None:
             body = new.get("body")
             if isinstance(body, str):
-                await w.write(comments.apply_edit, target, room_id, sender, body, ts)
+                cw = content_warning(new)
+                await w.write(comments.apply_edit, target, room_id, sender,
+                              without_cw(body, cw), cw or None, ts)
             return
         post = parse_post(new)
         if post.kind != original["kind"] or post.kind == "repost":
@@ -241,7 +247,9 @@ class IndexRules:
                               clean_text(content.get("bio"), "bio", max_chars=MAX_BIO,
                                          required=False),
                               clean_links(content.get("links", [])),
-                              clean_interests(content.get("interests", [])))
+                              clean_interests(content.get("interests", [])),
+                              _mxc_or_none(content.get(ev.PROFILE_BANNER)),
+                              _event_id_or_none(content.get(ev.PROFILE_PINNED)))
             elif etype == "m.room.topic" and state_key == "":
                 await w.write(profiles.set_bio, owner,
                               clean_text(content.get("topic"), "topic", max_chars=MAX_BIO,
@@ -287,3 +295,21 @@ class IndexRules:
         if original == app_id:
             raise MalformedEvent("an app cannot be a fork of itself")
         return original
+
+
+def _mxc_or_none(value: Any) -> str | None:
+    """A banner that is not an mxc URI is no banner (the rest of the profile still counts)."""
+    try:
+        return clean_avatar(value) if value else None
+    except InvalidInput:
+        return None
+
+
+def _event_id_or_none(value: Any) -> str | None:
+    """A pin is kept as claimed when it looks like an event id; whether it names the owner's
+    own post in her feed room is checked where it is read (db/feed.py pinned_post), since the
+    post may be indexed after the pin (a reindex reads state first)."""
+    if isinstance(value, str) and value.startswith("$") and len(value) <= 255 \
+            and value.isprintable() and " " not in value:
+        return value
+    return None

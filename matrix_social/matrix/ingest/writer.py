@@ -54,8 +54,8 @@ class IndexWriter:
             await likes.upsert(self.db, *row)
 
     async def comment(self, event_id: str, post_id: str, room_id: str, author: str, body: str,
-                      in_reply_to: str | None, ts: int) -> None:
-        row = (event_id, post_id, room_id, author, body, in_reply_to, ts)
+                      in_reply_to: str | None, ts: int, cw: str | None = None) -> None:
+        row = (event_id, post_id, room_id, author, body, in_reply_to, ts, cw)
         if self.batching:
             self.pending.comments.append((self.current_event, row))
         else:

@@ -57,6 +57,7 @@ export function errorBox(error, retry) {
 
 export function describeError(error) {
   if (!error) return "Something went wrong.";
+  if (error.errcode === "M_TIMEOUT" || error.errcode === "M_NETWORK") return error.message;
   if (error.name === "ApiError" || error.errcode) {
     return `${error.message}${error.errcode ? ` (${error.errcode})` : ""}`;
   }
@@ -83,6 +84,86 @@ export function relativeTime(ms, now = Date.now()) {
   const days = Math.round(hours / 24);
   if (days < 7) return `${days} d ago`;
   return new Date(ms).toLocaleDateString();
+}
+
+/** The compact time of a post ("now", "5m", "3h", "4d", "12 Mar", "12 Mar 2024"). */
+export function shortTime(ms, now = Date.now()) {
+  const seconds = Math.round((now - ms) / 1000);
+  if (seconds < 45) return "now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours}h`;
+  const days = Math.round(hours / 24);
+  if (days < 7) return `${days}d`;
+  const date = new Date(ms);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString(undefined,
+    sameYear ? { day: "numeric", month: "short" } : { day: "numeric", month: "short", year: "numeric" });
+}
+
+/** A post's time as a link to the post's own page, the full date for hover and readers. */
+export function timeLink(ms, href) {
+  const date = new Date(ms);
+  const full = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return h("a", { href, "data-link": true, class: "post-time", title: full },
+    h("time", { datetime: date.toISOString() }, shortTime(ms)),
+    h("span", { class: "visually-hidden" }, ` (${full})`));
+}
+
+/** "1 like", "3 likes". */
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** 1234 -> "1.2K" (as social apps count). */
+export function compactCount(n) {
+  if (!n) return "";
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0).replace(/\.0$/, "")}K`;
+  return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, "")}M`;
+}
+
+/** Grey placeholder posts while the first page loads (hidden from screen readers, which
+ * hear the status instead). */
+export function skeletonPosts(count = 4, label = "Loading posts") {
+  const widths = [["92%", "76%", "40%"], ["85%", "55%"], ["96%", "88%", "70%", "30%"], ["64%"]];
+  return h("div", { class: "skeletons", role: "status", "aria-live": "polite" },
+    h("span", { class: "visually-hidden" }, `${label}…`),
+    Array.from({ length: count }, (_, i) => h("div", { class: "skeleton-post", "aria-hidden": "true" },
+      h("span", { class: "sk sk-avatar" }),
+      h("div", { class: "sk-lines" },
+        h("span", { class: "sk sk-name" }),
+        widths[i % widths.length].map((w) => {
+          const line = h("span", { class: "sk sk-line" });
+          line.style.width = w;
+          return line;
+        }),
+        i % 3 === 0 ? h("span", { class: "sk sk-media" }) : null))));
+}
+
+/** Placeholder rows for people and small lists. */
+export function skeletonRows(count = 3, label = "Loading") {
+  return h("div", { class: "skeletons", role: "status" },
+    h("span", { class: "visually-hidden" }, `${label}…`),
+    Array.from({ length: count }, () => h("div", { class: "skeleton-row", "aria-hidden": "true" },
+      h("span", { class: "sk sk-avatar small" }),
+      h("div", { class: "sk-lines" }, h("span", { class: "sk sk-name" }),
+        h("span", { class: "sk sk-line short" })))));
+}
+
+let toastTimer = null;
+/** A short confirmation at the bottom of the screen ("Link copied"), also read out. */
+export function toast(text) {
+  let el = document.getElementById("toast");
+  if (!el) {
+    el = h("div", { id: "toast", class: "toast", role: "status", "aria-live": "polite" });
+    document.body.append(el);
+  }
+  el.textContent = text;
+  el.classList.add("shown");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove("shown"), 3200);
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
@@ -130,18 +211,23 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hintEl);
 }
 
-/** Run `action` with the button disabled and busy; errors go to `onError`. */
+/** Run `action` with the button busy (not clickable again, but still focusable, so
+ * keyboard focus stays on it); errors go to `onError`. Every request has a time limit
+ * (api.js), so the button is never left busy. */
 export async function busy(button, action, onError) {
-  button.disabled = true;
+  if (button.getAttribute("aria-busy") === "true") return undefined;
   button.setAttribute("aria-busy", "true");
+  button.setAttribute("aria-disabled", "true");
+  const keepFocus = document.activeElement === button;
   try {
     return await action();
   } catch (error) {
     if (onError) onError(error);
     else throw error;
   } finally {
-    button.disabled = false;
     button.removeAttribute("aria-busy");
+    button.removeAttribute("aria-disabled");
+    if (keepFocus && button.isConnected && document.activeElement === document.body) button.focus();
   }
   return undefined;
 }

@@ -1,44 +1,18 @@
-// Explore: trending posts and apps, people to follow (with the reason), and one search box with
-// tabs for all, people, posts and apps.
+// Explore: one search box with tabs (all, people, posts, apps), and, before a search, what is
+// happening: people to follow (with the reason; for a new account, the people behind what is
+// liked today), trending posts and trending apps.
 import { enc } from "./api.js";
-import { busy, clear, errorBox, field, fill, h } from "./dom.js";
+import { busy, fill, h, skeletonPosts, skeletonRows } from "./dom.js";
 import { postList } from "./feed.js";
-import { appCard, avatar, profileHref } from "./post.js";
+import { followButton, peopleToFollow, personRow } from "./follow.js";
+import { icon } from "./icons.js";
+import { appCard } from "./post.js";
 
-export function followButton(ctx, person, following = false) {
-  let state = following;
-  const label = () => (state ? "Following" : "Follow");
-  const button = h("button", { type: "button", class: state ? "" : "primary",
-    "aria-pressed": String(state) }, label());
-  button.setAttribute("aria-label", `${label()} ${person.display_name || person.handle}`);
-  button.addEventListener("click", () => busy(button, async () => {
-    if (state) await ctx.api.del("/unfollow", { handle: person.user_id || person.handle });
-    else await ctx.api.post("/follow", { handle: person.user_id || person.handle });
-    state = !state;
-    button.textContent = label();
-    button.className = state ? "" : "primary";
-    button.setAttribute("aria-pressed", String(state));
-    button.setAttribute("aria-label", `${label()} ${person.display_name || person.handle}`);
-    ctx.announce(state ? `Following ${person.display_name || person.handle}`
-      : `Unfollowed ${person.display_name || person.handle}`);
-  }, (error) => button.after(errorBox(error))));
-  return button;
-}
-
-export function personRow(ctx, person, extra) {
-  const mine = person.user_id === ctx.session.userId;
-  return h("li", { class: "person" }, avatar(ctx, person),
-    h("div", { class: "who" },
-      h("a", { href: profileHref(person), "data-link": true, class: "name" },
-        person.display_name || person.handle),
-      h("span", { class: "handle" }, ` @${person.handle}`),
-      person.bio ? h("p", { class: "reasons" }, person.bio) : null,
-      extra),
-    mine ? null : followButton(ctx, person, Boolean(person.following)));
-}
+export { followButton, personRow };
 
 export function installButton(ctx, app) {
-  const button = h("button", { type: "button", "aria-label": `Install ${app.name}` }, "Install");
+  const button = h("button", { type: "button", class: "small", "aria-label": `Install ${app.name}` },
+    "Install");
   const count = h("span", { class: "hint" }, `${app.installs ?? 0} installs`);
   button.addEventListener("click", () => busy(button, async () => {
     const result = await ctx.api.post(`/apps/${enc(app.id)}/install`);
@@ -46,7 +20,7 @@ export function installButton(ctx, app) {
     button.disabled = true;
     count.textContent = `${result.installs} installs`;
     ctx.announce(`${app.name} installed`);
-  }, (error) => button.after(errorBox(error))));
+  }, (error) => ctx.banner.show(error)));
   return [button, count];
 }
 
@@ -57,11 +31,17 @@ export function appsList(ctx, apps) {
 
 const TABS = [["all", "All"], ["users", "People"], ["posts", "Posts"], ["apps", "Apps"]];
 
+function emptyNote(title, text) {
+  return h("div", { class: "empty-note" }, h("p", { class: "empty-title" }, title), h("p", {}, text));
+}
+
 export async function render(ctx, container) {
-  const query = h("input", { type: "search", name: "q", autocomplete: "off" });
-  const submit = h("button", { type: "submit", class: "primary" }, "Search");
+  const initial = new URLSearchParams(location.search).get("q") || "";
+  const query = h("input", { type: "search", name: "q", autocomplete: "off", value: initial,
+    placeholder: "Search people, posts and apps", "aria-label": "Search people, posts and apps" });
+  const submit = h("button", { type: "submit", class: "primary small" }, "Search");
   const form = h("form", { class: "search-form", role: "search" },
-    field("Search people, posts and apps", query), submit);
+    h("span", { class: "search-box" }, icon("search", { size: 18 }), query), submit);
   const tabButtons = TABS.map(([type, label]) => h("button", {
     type: "button", role: "tab", id: `tab-${type}`, "aria-controls": "search-results",
     "aria-selected": type === "all" ? "true" : "false", tabindex: type === "all" ? "0" : "-1",
@@ -71,7 +51,8 @@ export async function render(ctx, container) {
   const results = h("div", { id: "search-results", role: "tabpanel",
     "aria-labelledby": "tab-all", hidden: true });
   const discover = h("div", { class: "discover" });
-  container.append(h("h1", {}, "Explore"), form, tabs, results, discover);
+  container.append(h("div", { class: "column-head" }, h("h1", { tabindex: "-1" }, "Explore")),
+    h("div", { class: "explore-top" }, form, tabs), results, discover);
   let type = "all";
 
   function selectTab(next, focus) {
@@ -102,19 +83,20 @@ export async function render(ctx, container) {
     const q = query.value.trim();
     tabs.hidden = results.hidden = !q;
     discover.hidden = Boolean(q);
+    history.replaceState(null, "", q ? `/social/explore?q=${enc(q)}` : "/social/explore");
     if (!q) return;
-    fill(results, h("p", { class: "status", role: "status" }, "Searching…"));
+    fill(results, skeletonRows(3, "Searching"));
     try {
       const data = await ctx.api.get("/search", { q, type, limit: 20 });
-      clear(results);
+      fill(results);
       const sections = type === "all" ? ["users", "posts", "apps"] : [type];
       let total = 0;
       for (const kind of sections) {
         const items = (data[kind] && data[kind].items) || [];
         total += items.length;
-        if (type === "all") results.append(h("h2", {}, TABS.find(([t]) => t === kind)[1]));
+        if (type === "all") results.append(h("h2", { class: "list-title" }, TABS.find(([t]) => t === kind)[1]));
         if (!items.length) {
-          results.append(h("p", { class: "status" }, `No ${kind === "users" ? "people" : kind} found.`));
+          results.append(h("p", { class: "status" }, `No ${kind === "users" ? "people" : kind} found for “${q}”.`));
         } else if (kind === "users") {
           results.append(h("ul", { class: "people", "aria-label": "People" },
             items.map((p) => personRow(ctx, p))));
@@ -128,40 +110,45 @@ export async function render(ctx, container) {
       }
       ctx.announce(`${total} results for ${q}`);
     } catch (error) {
-      fill(results, errorBox(error, search));
+      fill(results);
+      ctx.banner.show(error, search);
     }
   }
   form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
 
-  const trendingApps = h("section", { "aria-labelledby": "trending-apps" },
-    h("h2", { id: "trending-apps" }, "Trending apps"), h("p", { class: "status" }, "Loading…"));
-  const suggestions = h("section", { "aria-labelledby": "suggested-people" },
-    h("h2", { id: "suggested-people" }, "People to follow"), h("p", { class: "status" }, "Loading…"));
-  const trending = h("section", { "aria-labelledby": "trending-posts" },
-    h("h2", { id: "trending-posts" }, "Trending posts"), h("p", { class: "status" }, "Loading…"));
-  discover.append(suggestions, trendingApps, trending);
+  const suggestions = h("section", { "aria-labelledby": "suggested-people", class: "discover-part" },
+    h("h2", { id: "suggested-people", class: "list-title" }, "People to follow"), skeletonRows(3, "Loading people"));
+  const trending = h("section", { "aria-labelledby": "trending-posts", class: "discover-part" },
+    h("h2", { id: "trending-posts", class: "list-title" }, "Trending posts"), skeletonPosts(2, "Loading trending posts"));
+  const trendingApps = h("section", { "aria-labelledby": "trending-apps", class: "discover-part" },
+    h("h2", { id: "trending-apps", class: "list-title" }, "Trending apps"), skeletonRows(2, "Loading apps"));
+  discover.append(suggestions, trending, trendingApps);
 
-  async function loadSection(section, path, show) {
-    const heading = section.querySelector("h2");
-    try {
-      const data = await ctx.api.get(path, { limit: 10 });
-      fill(section, heading, data.items.length ? show(data.items)
-        : h("p", { class: "status" }, "Nothing here yet."));
-    } catch (error) {
-      fill(section, heading, errorBox(error, () => loadSection(section, path, show)));
-    }
-  }
-  await Promise.all([
-    loadSection(suggestions, "/explore/suggestions", (items) => h("ul", { class: "people",
-      "aria-label": "Suggested people" }, items.map((person) => personRow(ctx, person,
-      person.reasons && person.reasons.length
-        ? h("p", { class: "reasons" }, person.reasons.join(" · ")) : null)))),
-    loadSection(trendingApps, "/explore/apps", (items) => appsList(ctx, items)),
-    loadSection(trending, "/explore/trending", (items) => {
-      const list = postList(ctx, "Trending posts");
-      list.append(items);
-      return list.el;
-    }),
+  const [posts, apps] = await Promise.allSettled([
+    ctx.api.get("/explore/trending", { limit: 20 }),
+    ctx.api.get("/explore/apps", { limit: 10 }),
   ]);
+  const trendingItems = posts.status === "fulfilled" ? posts.value.items : [];
+  const people = await Promise.allSettled([peopleToFollow(ctx, 6, trendingItems)]);
+  const failed = [people[0], posts, apps].find((r) => r.status === "rejected");
+  if (failed) ctx.banner.show(failed.reason, () => ctx.navigate(location.pathname + location.search, { replace: true }));
+  const peopleItems = people[0].status === "fulfilled" ? people[0].value : [];
+  fill(suggestions, suggestions.querySelector("h2"), peopleItems.length
+    ? h("ul", { class: "people", "aria-label": "Suggested people" },
+      peopleItems.slice(0, 6).map((person) => personRow(ctx, person)))
+    : emptyNote("No suggestions yet",
+      "Add interests to your profile: people who share them show up here. Or search for someone you know."));
+  if (trendingItems.length) {
+    const list = postList(ctx, "Trending posts");
+    list.append(trendingItems);
+    fill(trending, trending.querySelector("h2"), list.el);
+  } else {
+    fill(trending, trending.querySelector("h2"), emptyNote("Nothing is trending right now",
+      "Posts that people like in the last 24 hours rise here. Like what you enjoy to lift it."));
+  }
+  const appItems = apps.status === "fulfilled" ? apps.value.items : [];
+  fill(trendingApps, trendingApps.querySelector("h2"), appItems.length ? appsList(ctx, appItems)
+    : emptyNote("No trending apps this week", "Apps people install this week show up here."));
+  if (initial) search();
   container.dataset.ready = "true";
 }

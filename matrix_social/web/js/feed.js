@@ -1,11 +1,13 @@
-// The Feed: your chronological feed, newest first, with infinite scroll (cursor) and new posts
-// coming in while you look (the newest page is asked for again every few seconds).
-import { composer } from "./compose.js";
-import { clear, errorBox, fill, h } from "./dom.js";
+// Home: your chronological feed, newest first, with infinite scroll (cursor) and new posts
+// coming in while you look (the newest page is asked for again every few seconds). A new
+// account's empty feed offers people to follow instead of an empty page.
+import { clear, fill, h, skeletonPosts } from "./dom.js";
+import { icon } from "./icons.js";
 import { postCard } from "./post.js";
 
 const PAGE = 20;
 const LIVE_EVERY_MS = 2500;
+const LIVE_FAILURES_SHOWN = 2;  // a blip is not worth a banner; two misses in a row are
 
 /** A list of post cards that knows which posts it shows. */
 export function postList(ctx, label, { onDelete } = {}) {
@@ -50,42 +52,81 @@ export function postList(ctx, label, { onDelete } = {}) {
   return { el: list, cards, append, prepend, refresh, oldestShown };
 }
 
+/** What a new account sees instead of an empty feed: people to follow, and a way to Explore. */
+async function emptyFeed(ctx, onFollowed) {
+  const box = h("section", { class: "empty-state", "aria-labelledby": "empty-feed-title" },
+    h("div", { class: "empty-art", "aria-hidden": "true" }, icon("users", { size: 40 })),
+    h("h2", { id: "empty-feed-title" }, "Your feed is waiting for people"),
+    h("p", {}, "Follow a few people or their AIs, and their posts appear here as they post them. "
+      + "Or write your first post."));
+  const people = h("div", {});
+  box.append(people, h("div", { class: "empty-actions" },
+    h("a", { href: "/social/explore", "data-link": true, class: "button primary" }, "Explore"),
+    h("button", { type: "button", onclick: () => ctx.compose() }, "Write a post")));
+  try {
+    const { personRow, peopleToFollow } = await import("./follow.js");
+    const items = await peopleToFollow(ctx, 5);
+    if (items.length) {
+      const list = h("ul", { class: "people", "aria-label": "People to follow" },
+        items.slice(0, 5).map((p) => personRow(ctx, p)));
+      list.addEventListener("click", (event) => {
+        if (event.target.closest(".follow-button")) setTimeout(onFollowed, 600);
+      });
+      fill(people, h("h3", {}, "People to follow"), list);
+    }
+  } catch {
+    // the way to Explore is enough
+  }
+  return box;
+}
+
 export async function render(ctx, container) {
-  const heading = h("h1", { tabindex: "-1" }, "Feed");
+  // The first page is asked for before anything else is drawn.
+  let firstPage = ctx.api.get("/feed", { limit: PAGE });
+  firstPage.catch(() => {});
+  const heading = h("h1", { tabindex: "-1" }, "Home");
+  const posts = postList(ctx, "Your feed");
   const status = h("div", { class: "list-status", role: "status" });
-  const posts = postList(ctx, "Your feed", {});
   const more = h("button", { type: "button", class: "load-more", hidden: true }, "Load older posts");
   const sentinel = h("div", { class: "sentinel", "aria-hidden": "true" });
-  const liveError = h("div", { class: "live-error" });
-  container.append(heading,
-    composer(ctx, (post) => {
-      posts.prepend([post]);
-      if (status.textContent.startsWith("Your feed is empty")) status.textContent = "";
-    }),
-    liveError, posts.el, status, more, sentinel);
+  const empty = h("div", {});
+  const { composer } = await import("./compose.js");
+  const inline = composer(ctx, { onPosted: (post) => added(post), inline: true });
+  const skeleton = skeletonPosts(4);
+  container.append(h("div", { class: "column-head" }, heading), inline.el, skeleton, empty,
+    posts.el, status, more, sentinel);
 
   let cursor = null;
   let loading = false;
   let finished = false;
   let stopped = false;
+  let liveFailures = 0;
+  let loadedOnce = false;
+
+  function added(post) {
+    posts.prepend([post]);
+    clear(empty);
+  }
 
   async function loadPage() {
     if (loading || finished || stopped) return;
     loading = true;
-    status.textContent = "Loading posts…";
     try {
-      const page = await ctx.api.get("/feed", { cursor, limit: PAGE });
+      const asked = firstPage || ctx.api.get("/feed", { cursor, limit: PAGE });
+      firstPage = null;
+      const page = await asked;
+      loadedOnce = true;
       posts.append(page.items);
       cursor = page.next_cursor;
       finished = !cursor;
       more.hidden = finished;
-      status.textContent = posts.cards.size === 0
-        ? "Your feed is empty. Follow people in Explore, or write your first post."
-        : finished ? "You have reached the start of your feed." : "";
+      status.textContent = finished && posts.cards.size ? "You're all caught up." : "";
+      if (!posts.cards.size) fill(empty, await emptyFeed(ctx, () => live()));
     } catch (error) {
-      fill(status, errorBox(error, () => { clear(status); loadPage(); }));
+      ctx.banner.show(error, loadPage);
     } finally {
       loading = false;
+      skeleton.remove();
     }
   }
 
@@ -101,26 +142,37 @@ export async function render(ctx, container) {
 
   async function live() {
     if (stopped || document.hidden) return;
+    if (!loadedOnce) {  // the first page never came: that is what to ask for
+      await loadPage();
+      return;
+    }
     try {
       const page = await ctx.api.get("/feed", { limit: PAGE });
       if (stopped) return;
-      clear(liveError);
+      if (liveFailures >= LIVE_FAILURES_SHOWN) ctx.banner.clear();
+      liveFailures = 0;
       const oldest = finished ? -Infinity : posts.oldestShown();
       const added = posts.prepend(page.items.filter((p) => p.created_at > oldest));
       posts.refresh(page.items);
-      if (added && status.textContent.startsWith("Your feed is empty")) status.textContent = "";
+      if (added && posts.cards.size) clear(empty);
       if (added) ctx.announce(`${added} new ${added === 1 ? "post" : "posts"}`);
     } catch (error) {
-      if (!stopped) fill(liveError, errorBox(error));
+      liveFailures += 1;
+      if (!stopped && liveFailures === LIVE_FAILURES_SHOWN) {
+        ctx.banner.show(error, async () => { liveFailures = 0; await live(); });
+      }
     }
   }
   const timer = setInterval(live, LIVE_EVERY_MS);
   const onVisible = () => { if (!document.hidden) live(); };
+  const onPosted = (event) => added(event.detail);
   document.addEventListener("visibilitychange", onVisible);
+  document.addEventListener("social:posted", onPosted);
   return () => {
     stopped = true;
     clearInterval(timer);
     observer.disconnect();
     document.removeEventListener("visibilitychange", onVisible);
+    document.removeEventListener("social:posted", onPosted);
   };
 }

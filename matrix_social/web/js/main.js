@@ -1,30 +1,51 @@
-// Start-up: configuration, sign-in, the section navigation and the router.
+// Start-up: configuration, sign-in, the frame (shell.js) and the router.
+// Routes: /social/ (Home), /social/explore[?q=], /social/post/{event id},
+// /social/profile[/{handle}[/followers|/following]], /social/messages[/{room id}],
+// /social/settings.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
+import { icon } from "./icons.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
+import { buildNav, makeBanner, markSection, rightColumn } from "./shell.js";
 
 const main = document.getElementById("main");
-const topBar = document.getElementById("top-bar");
+const header = document.getElementById("app-header");
 
 const SECTIONS = {
   feed: () => import("./feed.js"),
   explore: () => import("./explore.js"),
+  post: () => import("./postpage.js"),
   profile: () => import("./profile.js"),
+  people: () => import("./people.js"),
   messages: () => import("./messages.js"),
   settings: () => import("./settings.js"),
 };
 const TITLES = {
-  feed: "Feed", explore: "Explore", profile: "Profile", messages: "Messages", settings: "Settings",
+  feed: "Home", explore: "Explore", post: "Post", profile: "Profile", people: "People",
+  messages: "Messages", settings: "Settings",
 };
+// Where the right column (search, trends, who to follow) has room to help.
+const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "profile", "people", "settings"]);
 
 let ctx = null;
 let cleanup = null;
+let banner = null;
+let side = null;
 
-function route() {
-  const rest = location.pathname.replace(/^\/social\/?/, "");
-  const [first, ...others] = rest.split("/");
-  const section = first in SECTIONS ? first : "feed";
-  return { section, param: others.length ? decodeURIComponent(others.join("/")) : null };
+/** {section, param, nav}: nav is the navigation item to mark. */
+export function route(pathname = location.pathname) {
+  const rest = pathname.replace(/^\/social\/?/, "");
+  const [first, ...others] = rest.split("/").filter((part, i) => i === 0 || part !== "");
+  const param = others.length ? others.map(decodeURIComponent).join("/") : null;
+  if (first === "post" && param) return { section: "post", param, nav: "feed" };
+  if (first === "profile" && others.length >= 2
+      && ["followers", "following"].includes(others[others.length - 1])) {
+    return { section: "people", nav: "profile",
+      param: { handle: decodeURIComponent(others.slice(0, -1).join("/")), list: others[others.length - 1] } };
+  }
+  const section = first in SECTIONS && first !== "post" && first !== "people" ? first : "feed";
+  // "Profile" in the navigation is her own; somebody else's profile marks nothing.
+  return { section, param, nav: section === "profile" && param ? null : section };
 }
 
 export function navigate(path, { replace = false } = {}) {
@@ -39,21 +60,21 @@ async function render() {
     cleanup = null;
   }
   if (!ctx) return;
-  const { section, param } = route();
-  for (const link of topBar.querySelectorAll("[data-section]")) {
-    if (link.dataset.section === section) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
+  const { section, param, nav } = route();
+  markSection(nav, TITLES[section]);
   document.title = `${TITLES[section]} · Social`;
+  banner.clear();
+  side.show(WITH_RIGHT_COLUMN.has(section));
+  document.body.dataset.section = section;
   const container = h("div", { class: `section section-${section}` });
-  fill(main, container);
+  fill(main, banner.el, container);
   try {
     const module = await SECTIONS[section]();
     cleanup = await module.render(ctx, container, param) || null;
   } catch (error) {
     console.warn("section failed", error);
-    fill(container, h("h1", {}, TITLES[section]),
-      errorBox(error, () => render()));
+    fill(container, h("div", { class: "column-head" }, h("h1", {}, TITLES[section])));
+    banner.show(error, () => render());
   }
 }
 
@@ -62,7 +83,10 @@ function onLinkClick(event) {
   if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey
       || event.shiftKey || event.altKey) return;
   event.preventDefault();
-  navigate(link.getAttribute("href"));
+  const href = link.getAttribute("href");
+  const same = href === location.pathname + location.search;
+  navigate(href, { replace: same });
+  if (!same) window.scrollTo(0, 0);
   main.focus({ preventScroll: true });
 }
 
@@ -75,13 +99,26 @@ function sessionEnded() {
 
 let config = null;
 
+async function compose(options = {}) {
+  const module = await import("./compose.js");
+  module.openComposer(ctx, options);
+}
+
 async function startApp(session) {
+  banner = makeBanner();
+  let painted;
   ctx = {
+    /** Settles once the first page is on screen: what is not needed for it waits for this. */
+    firstPaint: new Promise((resolve) => { painted = resolve; }),
     config,
     session,
     api: makeApi(session, sessionEnded),
     navigate,
     announce,
+    banner,
+    compose,
+    /** Her own profile (name, avatar), asked once when first needed. */
+    me: null,
     signOut: async () => {
       const current = ctx;
       ctx = null;
@@ -92,19 +129,45 @@ async function startApp(session) {
       showSignIn(config, "You are signed out.");
     },
   };
-  topBar.hidden = false;
+  ctx.myProfile = () => {
+    if (!ctx.me) {
+      ctx.me = ctx.api.get(`/profile/${encodeURIComponent(session.userId)}`);
+      ctx.me.catch(() => { ctx.me = null; });
+    }
+    return ctx.me;
+  };
+  const { accountChip } = buildNav(ctx);
+  const [post, follow] = await Promise.all([import("./post.js"), import("./follow.js")]);
+  side = rightColumn(ctx, { personRow: follow.personRow, postSummary: post.postSummary,
+    peopleToFollow: follow.peopleToFollow });
+  side.watch();
+  header.hidden = false;
+  document.body.classList.remove("signed-out");
   await render();
+  painted();
+  // Her avatar and name in the navigation, once the page itself is there.
+  setTimeout(() => {
+    if (!ctx) return;
+    ctx.myProfile().then((me) => {
+      const slot = accountChip.querySelector(".avatar");
+      slot.replaceWith(post.avatar(ctx, me, 36));
+      accountChip.querySelector(".account-name").textContent = me.display_name || me.handle;
+      accountChip.querySelector(".account-handle").textContent = `@${me.handle}`;
+    }).catch(() => { /* the chip keeps the user id */ });
+  }, 0);
 }
 
 async function showSignIn(cfg, notice) {
-  topBar.hidden = true;
+  header.hidden = true;
+  document.body.classList.add("signed-out");
+  document.getElementById("right-col").hidden = true;
   document.title = "Sign in · Social";
   const status = h("div", { class: "form-status", role: "status" }, notice || "");
   const user = h("input", { name: "username", autocomplete: "username", required: true });
   const password = h("input", {
     type: "password", name: "password", autocomplete: "current-password", required: true });
-  const submit = h("button", { type: "submit", class: "primary" }, "Sign in");
-  const form = h("form", { class: "card sign-in-form", "aria-labelledby": "sign-in-title" },
+  const submit = h("button", { type: "submit", class: "primary wide" }, "Sign in");
+  const form = h("form", { class: "sign-in-form", "aria-labelledby": "sign-in-title" },
     field("Username", user, `Your Matrix username on ${cfg.server_name}, e.g. alice`),
     field("Password", password), submit);
   const ssoArea = h("div", { class: "sso" });
@@ -124,15 +187,19 @@ async function showSignIn(cfg, notice) {
     }
   });
   fill(main, h("div", { class: "sign-in" },
+    h("img", { class: "sign-in-logo", src: "/social/icon.svg", alt: "", width: 64, height: 64 }),
     h("h1", { id: "sign-in-title" }, "Sign in to Social"),
-    h("p", {}, `A social network on your Matrix homeserver (${cfg.server_name}).`),
-    form, ssoArea, status));
+    h("p", { class: "sign-in-lead" },
+      `Posts, people and their AIs, on your Matrix homeserver (${cfg.server_name}).`),
+    form, ssoArea, status,
+    h("p", { class: "sign-in-foot" }, icon("lock", { size: 16 }),
+      "Your messages are end-to-end encrypted in this browser.")));
   try {
     const flows = await loginFlows(cfg.homeserver_url);
     if (!flows.password) form.hidden = true;
     for (const idp of flows.sso) {
       ssoArea.append(h("a", {
-        class: "button", href: ssoUrl(cfg.homeserver_url, idp.id, `${location.origin}/social/`),
+        class: "button wide", href: ssoUrl(cfg.homeserver_url, idp.id, `${location.origin}/social/`),
       }, `Sign in with ${idp.name}`));
     }
   } catch (error) {
@@ -149,7 +216,8 @@ async function boot() {
     if (!response.ok) throw new Error(`The service answered ${response.status} for its settings`);
     config = await response.json();
   } catch (error) {
-    fill(main, h("h1", {}, "Social"), errorBox(error, () => location.reload()));
+    fill(main, h("div", { class: "sign-in" }, h("h1", {}, "Social"),
+      errorBox(error, () => location.reload())));
     return;
   }
   try {

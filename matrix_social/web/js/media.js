@@ -9,34 +9,46 @@ function parseMxc(mxc) {
   return match ? { server: match[1], id: match[2] } : null;
 }
 
-async function download(session, mxc, size) {
+async function download(session, mxc, size, method) {
   const parts = parseMxc(mxc);
   if (!parts) throw new Error("not a media URI");
   const where = `${encodeURIComponent(parts.server)}/${encodeURIComponent(parts.id)}`;
   const path = size
-    ? `/_matrix/client/v1/media/thumbnail/${where}?width=${size}&height=${size}&method=crop`
+    ? `/_matrix/client/v1/media/thumbnail/${where}?width=${size}&height=${size}&method=${method}`
     : `/_matrix/client/v1/media/download/${where}`;
-  const response = await fetch(session.homeserverUrl + path,
-    { headers: { Authorization: `Bearer ${session.accessToken}` } });
-  if (!response.ok) throw new Error(`media answered ${response.status}`);
-  return URL.createObjectURL(await response.blob());
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 30_000);
+  try {
+    const response = await fetch(session.homeserverUrl + path,
+      { headers: { Authorization: `Bearer ${session.accessToken}` }, signal: controller.signal });
+    if (!response.ok) throw new Error(`media answered ${response.status}`);
+    return URL.createObjectURL(await response.blob());
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** A blob: URL for an mxc:// URI (thumbnail of `size` px when given), cached. */
-export function mediaUrl(session, mxc, size) {
-  const key = `${mxc}#${size || ""}`;
+/** A blob: URL for an mxc:// URI (a thumbnail of `size` px when given), cached. */
+export function mediaUrl(session, mxc, size, method = "crop") {
+  const key = `${mxc}#${size || ""}#${method}`;
   if (!cache.has(key)) {
-    const promise = download(session, mxc, size);
+    const promise = download(session, mxc, size, method);
     promise.catch(() => cache.delete(key));
     cache.set(key, promise);
   }
   return cache.get(key);
 }
 
-/** Set an <img>'s source from an mxc URI once it has been fetched. */
-export function loadInto(img, session, mxc, size) {
+/** Set an <img>'s source from an mxc URI once it has been fetched (`method` "scale" keeps
+ * the image's shape, "crop" fills a square). */
+export function loadInto(img, session, mxc, size, method = "crop") {
   if (!parseMxc(mxc)) return img;
-  mediaUrl(session, mxc, size).then((url) => { img.src = url; }).catch(() => {
+  img.classList.add("loading");
+  mediaUrl(session, mxc, size, method).then((url) => {
+    img.src = url;
+    img.classList.remove("loading");
+  }).catch(() => {
+    img.classList.remove("loading");
     img.classList.add("broken");
     img.title = "This image could not be loaded";
   });

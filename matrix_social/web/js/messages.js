@@ -172,7 +172,7 @@ export async function render(ctx, container, roomParam) {
   const listPane = h("section", { class: "conversation-pane", "aria-labelledby": "conversations-title" });
   const roomPane = h("section", { class: "room-pane", "aria-label": "Conversation" });
   const status = h("p", { class: "status", role: "status" }, "Loading Messages…");
-  container.append(h("h1", {}, "Messages"), status);
+  container.append(h("div", { class: "column-head" }, h("h1", { tabindex: "-1" }, "Messages")), status);
   layout.append(listPane, roomPane);
 
   const to = new URLSearchParams(location.search).get("to");

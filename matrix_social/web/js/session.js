@@ -23,11 +23,18 @@ async function homeserver(base, path, { method = "GET", body, token } = {}) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 15_000);
   try {
     response = await fetch(base + path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal });
   } catch (error) {
-    throw new Error(`Could not reach the homeserver at ${base} (${error.message}).`);
+    throw new Error(controller.signal.aborted
+      ? `The homeserver at ${base} did not answer within 15 seconds.`
+      : `Could not reach the homeserver at ${base} (${error.message}).`);
+  } finally {
+    clearTimeout(timer);
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {

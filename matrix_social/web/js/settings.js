@@ -1,10 +1,11 @@
 // Settings: one module per part of the page, each loaded when Settings opens (not with the
 // Feed). A new part (connected accounts, cross-post defaults) is a module in settings/ that
 // exports `render(ctx, shared)` returning its <section> (or several), and one line in PARTS.
-import { errorBox, h } from "./dom.js";
+import { errorBox, h, skeletonRows } from "./dom.js";
 import { sharedState } from "./settings/shared.js";
 
 const PARTS = [
+  ["Appearance", () => import("./settings/appearance.js")],
   ["Activity sharing", () => import("./settings/sharing.js")],
   ["Auto-post drafts", () => import("./settings/drafts.js")],
   ["Connected accounts", () => import("./settings/connections.js")],
@@ -26,8 +27,8 @@ async function renderPart(ctx, shared, [title, load]) {
 
 export async function render(ctx, container) {
   const shared = sharedState(ctx);
-  const status = h("p", { class: "status", role: "status" }, "Loading settings…");
-  container.append(h("h1", {}, "Settings"), status);
+  const status = skeletonRows(4, "Loading settings");
+  container.append(h("div", { class: "column-head" }, h("h1", { tabindex: "-1" }, "Settings")), status);
   const sections = await Promise.all(PARTS.map((part) => renderPart(ctx, shared, part)));
   status.remove();
   container.append(...sections.flat());
