@@ -15,7 +15,8 @@ MAX_LINKS = 10
 MAX_INTERESTS = 20
 MAX_TAG = 40
 MAX_LIST_ITEMS = 50
-MAX_CW_CHARS = 500  # a content warning's reason (Mastodon's bound for spoiler_text)
+MAX_CW_CHARS = 100  # a content warning's reason, as written through the API
+MAX_CW_READ_CHARS = 500  # one read from an event or a platform (Mastodon's spoiler_text bound)
 MAX_ALT_CHARS = 1500  # an image's alt text (Mastodon's limit)
 _TAG_RE = re.compile(r"[\w][\w .+#-]*", re.UNICODE)
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -40,7 +41,7 @@ def normalized_cw(value: object) -> str | None:
     None when there is none or it is not text."""
     if not isinstance(value, str):
         return None
-    return " ".join(value.split())[:MAX_CW_CHARS].rstrip() or None
+    return " ".join(value.split())[:MAX_CW_READ_CHARS].rstrip() or None
 
 
 def clean_cw(value: Any) -> str:

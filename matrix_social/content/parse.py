@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import MalformedEvent
-from .fields import MAX_ALT_CHARS, MAX_CW_CHARS
+from .fields import MAX_ALT_CHARS, MAX_CW_READ_CHARS
 
 
 def repost_notice_room(content: dict) -> str | None:
@@ -125,7 +125,7 @@ def spoiler_reason(content: dict) -> str | None:
     if found is None:
         return None
     reason = html.unescape(next((g for g in found.groups() if g), ""))
-    return _one_line(reason, MAX_CW_CHARS) or "Spoiler"
+    return _one_line(reason, MAX_CW_READ_CHARS) or "Spoiler"
 
 
 def content_warning(content: dict) -> str:
@@ -134,7 +134,7 @@ def content_warning(content: dict) -> str:
     block = content.get(ev.POST_BLOCK)
     cw = block.get(ev.POST_CW) if isinstance(block, dict) else None
     if isinstance(cw, str) and cw.strip():
-        return _one_line(cw, MAX_CW_CHARS)
+        return _one_line(cw, MAX_CW_READ_CHARS)
     return spoiler_reason(content) or ""
 
 
