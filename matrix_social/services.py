@@ -20,6 +20,21 @@ from .background import Background
 from .clock import Clock
 from .config import PLATFORMS, Config
 from .container import component
+from .external.bridging import ItemBridge
+from .external.commands import ConnectionCommands
+from .external.connections import BrokenNotices, Connections
+from .external.crossposting import CrossPosting
+from .external.delivery import CrossPoster
+from .external.grants import Grants
+from .external.login import LoginFlow
+from .external.management import ManagementRooms
+from .external.media_links import SIGNING_PURPOSE, MediaLinks
+from .external.poller import Poller
+from .external.portals import PortalRooms
+from .external.puppets import PlatformPuppets
+from .external.registry import Platforms, PlatformsConfig
+from .external.scheduler import PlatformScheduler
+from .external.tokens import TokenCipher
 from .http_client import HttpClient
 from .ids import Identities
 from .matrix.bio_topic import BioTopicSync
@@ -34,9 +49,6 @@ from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine, QuarantineLimits
 from .matrix.intents import Intents
 from .matrix.invites import Invites
-from .matrix.management import ManagementRooms
-from .matrix.platform_puppets import PlatformPuppets
-from .matrix.portals import PortalRooms
 from .matrix.profile_mirror import ProfileMirror
 from .matrix.puppets import Puppets
 from .matrix.remote_feeds import RemoteFeeds
@@ -44,12 +56,6 @@ from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
-from .platforms.crosspost import CrossPoster
-from .platforms.grants import Grants
-from .platforms.login import LoginFlow
-from .platforms.poller import Poller
-from .platforms.registry import Platforms, PlatformsConfig
-from .platforms.tokens import TokenCipher
 from .social.activities import Activities
 from .social.activity_scheduler import ActivityScheduler
 from .social.activity_settings import ActivitySettings
@@ -57,10 +63,6 @@ from .social.ai_activity import AiActivity
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
-from .social.bridging import ItemBridge
-from .social.connection_commands import ConnectionCommands
-from .social.connections import BrokenNotices, Connections
-from .social.crossposting import CrossPosting
 from .social.derivatives import ImageDerivatives
 from .social.drafts import Drafts
 from .social.explore import Explore
@@ -71,8 +73,6 @@ from .social.images import ImageLimits
 from .social.ipc import Ipc
 from .social.media import Media
 from .social.messaging import Messaging
-from .social.platform_media import SIGNING_PURPOSE, MediaLinks
-from .social.platform_scheduler import PlatformScheduler
 from .social.posts import Posts
 from .social.profiles import Profiles
 from .social.summaries import Summaries

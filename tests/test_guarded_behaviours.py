@@ -13,8 +13,8 @@ from ruamel.yaml import YAML
 from matrix_social.ai.responder import RATE_NOTICE
 from matrix_social.db import follows
 from matrix_social.errors import Refused
+from matrix_social.external.registry import PlatformsConfig
 from matrix_social.matrix.ingest import Ingest
-from matrix_social.platforms.registry import PlatformsConfig
 
 from .harness import api_ok, eventually, open_dm, room_texts, spend_the_hour
 from .platform_steps import connect

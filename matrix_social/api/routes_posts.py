@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..errors import InvalidInput
+from ..external.crossposting import CrossPosting
 from ..ids import Identities
-from ..social.crossposting import CrossPosting
 from ..social.feed import Feed
 from ..social.media import Media
 from ..social.posts import Posts

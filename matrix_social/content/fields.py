@@ -81,3 +81,14 @@ def clean_avatar(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"mxc://[^/\s]+/[A-Za-z0-9_-]+", value):
         raise InvalidInput("'avatar_url' must be an mxc:// URI (upload it through /media)")
     return value
+
+
+MAX_CONTENT_WARNING = 500  # Mastodon's own limit for spoiler_text and text together
+
+
+def content_warning(value: object) -> str | None:
+    """A platform's content warning as one line of bounded text; None when there is none."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())[:MAX_CONTENT_WARNING]
+    return text or None

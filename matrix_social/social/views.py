@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import events as ev
-from ..content.external import content_warning
+from ..content.fields import content_warning
 
 # Where a platform's items live, to check the link of an `external` block nobody here vouches
 # for (a post from another server); Mastodon items live on any instance.

@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 from matrix_social.db import cross_post_deliveries as deliveries
 from matrix_social.db import external_items
 from matrix_social.db import platform_connections as connections
-from matrix_social.platforms.base import Image, OutgoingPost
-from matrix_social.platforms.crosspost import CrossPoster
-from matrix_social.platforms.formatting import Draft, preview
+from matrix_social.external.delivery import CrossPoster
+from matrix_social.external.formatting import Draft, preview
+from matrix_social.external.platform import Image, OutgoingPost
 
 from .stack import Stack
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from twitter_text import parse_tweet
 
-from matrix_social.platforms.formatting import (
+from matrix_social.external.formatting import (
     Draft,
     format_instagram,
     format_mastodon,

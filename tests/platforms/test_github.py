@@ -8,9 +8,9 @@ import time
 import pytest
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import OutgoingPost, TokenSet
-from matrix_social.platforms.github import GitHubAdapter, GitHubSettings
-from matrix_social.platforms.oauth import new_code_verifier, new_state
+from matrix_social.external.oauth import new_code_verifier, new_state
+from matrix_social.external.platform import OutgoingPost, TokenSet
+from matrix_social.external.platforms.github import GitHubAdapter, GitHubSettings
 
 from ..fakes.platforms.github import FakeGitHub
 from .browser import authorize
@@ -128,7 +128,7 @@ async def test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_re
     waits for the reset the fake names."""
     import random
 
-    from matrix_social.platforms.polling import after_success
+    from matrix_social.external.polling import after_success
 
     octo = fake.add_user("octocat")
     token = await _login(adapter)

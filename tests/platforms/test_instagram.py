@@ -8,9 +8,9 @@ import time
 import pytest
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import OutgoingPost, TokenSet
-from matrix_social.platforms.instagram import InstagramAdapter, InstagramSettings
-from matrix_social.platforms.oauth import new_state
+from matrix_social.external.oauth import new_state
+from matrix_social.external.platform import OutgoingPost, TokenSet
+from matrix_social.external.platforms.instagram import InstagramAdapter, InstagramSettings
 
 from ..fakes.platforms.instagram import FakeInstagram
 from .browser import authorize

@@ -9,14 +9,14 @@ import pytest
 from PIL import Image as PILImage
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import Image, OutgoingPost, TokenSet
-from matrix_social.platforms.mastodon import (
+from matrix_social.external.oauth import new_code_verifier, new_state
+from matrix_social.external.platform import Image, OutgoingPost, TokenSet
+from matrix_social.external.platforms.mastodon import (
     MastodonAdapter,
     MastodonSettings,
     html_to_text,
     register_app,
 )
-from matrix_social.platforms.oauth import new_code_verifier, new_state
 
 from ..fakes.platforms.mastodon import FakeMastodon
 from .browser import authorize

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import PollHints
-from matrix_social.platforms.polling import (
+from matrix_social.external.platform import PollHints
+from matrix_social.external.polling import (
     BACKOFF_CAP_S,
     BUDGETS,
     after_error,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from matrix_social.platforms.base import TokenSet
-from matrix_social.platforms.tokens import KeyUnavailable, TokenCipher
+from matrix_social.external.platform import TokenSet
+from matrix_social.external.tokens import KeyUnavailable, TokenCipher
 
 TOKEN = TokenSet("access-SECRET-123456", "refresh-SECRET-abcdef", 1_700_000_000_000, "tweet.read")
 

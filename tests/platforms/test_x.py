@@ -13,9 +13,9 @@ from PIL import Image as PILImage
 
 from matrix_social.clock import now_ms
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import Image, OutgoingPost, TokenSet
-from matrix_social.platforms.oauth import new_code_verifier, new_state
-from matrix_social.platforms.x import XAdapter, XSettings
+from matrix_social.external.oauth import new_code_verifier, new_state
+from matrix_social.external.platform import Image, OutgoingPost, TokenSet
+from matrix_social.external.platforms.x import XAdapter, XSettings
 
 from ..fakes.platforms.x import FakeX
 from .browser import authorize, authorize_error

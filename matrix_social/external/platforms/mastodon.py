@@ -32,11 +32,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..clock import now_ms
-from ..content.external import content_warning
-from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
-from ..lazy_import import lazy_module
-from .base import (
+from ...clock import now_ms
+from ...content.fields import content_warning
+from ...errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
+from ...lazy_import import lazy_module
+from ..formatting import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH
+from ..html_text import MAX_HTML, html_to_text
+from ..net import DEFAULT_TIMEOUT, check_instance_url, guarded_session
+from ..oauth import OAuthEndpoints, OAuthFlow
+from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
     FetchResult,
@@ -49,10 +53,6 @@ from .base import (
     TokenSet,
     safe_url,
 )
-from .formatting import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH
-from .html_text import MAX_HTML, html_to_text
-from .net import DEFAULT_TIMEOUT, check_instance_url, guarded_session
-from .oauth import OAuthEndpoints, OAuthFlow
 
 mastodon = lazy_module("mastodon")
 

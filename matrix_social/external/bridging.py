@@ -22,14 +22,6 @@ from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..clock import now_ms
-from ..content.external import (
-    ExternalItem,
-    UploadedImage,
-    edit_content,
-    image_of,
-    item_content,
-    item_text,
-)
 from ..db import external_items, external_posts, external_shares
 from ..db import posts as posts_db
 from ..db.external_items import ExternalItemRow
@@ -39,13 +31,21 @@ from ..db.platform_connections import ConnectionRow
 from ..errors import Refused
 from ..ids import Identities
 from ..matrix.intents import Intents
-from ..matrix.platform_puppets import PlatformPuppets
-from ..matrix.portals import PortalRooms
 from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
-from ..platforms.base import Account, FetchResult, Item
-from ..platforms.media_fetch import fetch_image
-from ..platforms.registry import account_of
+from .items import (
+    ExternalItem,
+    UploadedImage,
+    edit_content,
+    image_of,
+    item_content,
+    item_text,
+)
+from .media_fetch import fetch_image
+from .platform import Account, FetchResult, Item
+from .portals import PortalRooms
+from .puppets import PlatformPuppets
+from .registry import account_of
 
 log = logging.getLogger("matrix_social.bridging")
 MAX_COMMIT_LINKS = 20

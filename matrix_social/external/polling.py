@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 
 from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from .base import FIRST_SYNC_LIMIT, PollHints
+from .platform import FIRST_SYNC_LIMIT, PollHints
 
 __all__ = ["FIRST_SYNC_LIMIT", "Budget", "BUDGETS", "Schedule", "after_success", "after_error",
            "backoff_s", "delivery_retry", "DELIVERY_RETRY_S"]

@@ -19,7 +19,7 @@ from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import AuthRevoked, PlatformError
 from ..locks import KeyedLocks
-from .base import TokenSet
+from .platform import TokenSet
 from .registry import Platforms, account_of
 from .tokens import KeyUnavailable, TokenCipher
 

@@ -21,10 +21,13 @@ from typing import Any
 
 import requests
 
-from ..clock import now_ms
-from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from ..lazy_import import lazy_module
-from .base import (
+from ...clock import now_ms
+from ...errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
+from ...lazy_import import lazy_module
+from ..headers import rate_hints, reset_ms, retry_after_ms
+from ..net import DEFAULT_TIMEOUT
+from ..oauth import OAuthEndpoints, OAuthFlow
+from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
     FetchResult,
@@ -34,9 +37,6 @@ from .base import (
     TokenSet,
     safe_url,
 )
-from .headers import rate_hints, reset_ms, retry_after_ms
-from .net import DEFAULT_TIMEOUT
-from .oauth import OAuthEndpoints, OAuthFlow
 
 github = lazy_module("github")
 

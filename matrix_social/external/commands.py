@@ -25,8 +25,8 @@ from typing import Any
 from ..errors import SocialError
 from ..ids import Identities
 from ..matrix.feed_owners import FeedOwners
-from ..matrix.management import ManagementRooms
 from .connections import PLATFORMS, Connections, platform_name
+from .management import ManagementRooms
 
 log = logging.getLogger("matrix_social.commands")
 

@@ -19,9 +19,9 @@ from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
 from ..clock import now_ms
 from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError, UnknownClient
-from .base import TokenSet
 from .headers import retry_after_ms
 from .net import DEFAULT_TIMEOUT, TimeoutAdapter
+from .platform import TokenSet
 
 # The only token-endpoint errors after which the same refresh may succeed later; any other
 # error means the grant is gone (X answers "invalid_request" for a used refresh token, GitHub

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import events as ev
+from ..content.fields import content_warning
 
 MAX_TEXT = 5000  # a bridged item's text in an event (GitHub pushes list up to 20 commits)
-MAX_CONTENT_WARNING = 500  # Mastodon's own limit for spoiler_text and text together
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -40,14 +40,6 @@ class ExternalItem:
     image: UploadedImage | None = None
     content_warning: str | None = None  # the text is shown only on request, behind this
     sensitive: bool = False  # the platform marked its media sensitive
-
-
-def content_warning(value: object) -> str | None:
-    """A platform's content warning as one line of bounded text; None when there is none."""
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.split())[:MAX_CONTENT_WARNING]
-    return text or None
 
 
 def external_block(item: ExternalItem) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import logging
 
 import requests
 
-from .base import safe_url
 from .net import guarded_session
+from .platform import safe_url
 
 log = logging.getLogger("matrix_social.platforms.media")
 

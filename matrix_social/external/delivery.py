@@ -30,9 +30,9 @@ from ..db.cross_post_deliveries import DeliveryRow
 from ..db.external_items import ExternalItemRow
 from ..db.platform_connections import ConnectionRow
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
-from .base import OutgoingPost
 from .formatting import Preview
 from .grants import Grants
+from .platform import OutgoingPost
 from .polling import DELIVERY_RETRY_S, delivery_retry
 from .registry import Platforms, account_of
 

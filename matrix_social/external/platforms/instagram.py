@@ -22,9 +22,11 @@ import aiohttp
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from ..clock import now_ms
-from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
-from .base import (
+from ...clock import now_ms
+from ...errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
+from ..net import DEFAULT_TIMEOUT, TimeoutAdapter
+from ..oauth import OAuthEndpoints, OAuthFlow, token_from_response
+from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
     FetchResult,
@@ -37,8 +39,6 @@ from .base import (
     TokenSet,
     safe_url,
 )
-from .net import DEFAULT_TIMEOUT, TimeoutAdapter
-from .oauth import OAuthEndpoints, OAuthFlow, token_from_response
 
 MEDIA_FIELDS = "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp"
 MAX_PAGES = 5

@@ -31,21 +31,21 @@ from ..errors import InvalidInput, NotFound, PlatformError, TooLarge
 from ..locks import KeyedLocks
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
-from ..matrix.management import ManagementRooms
-from ..platforms.base import Image, OutgoingPost
-from ..platforms.crosspost import CrossPoster, broken_refusal
-from ..platforms.formatting import (
+from ..social.feed import Feed
+from ..social.media import Media
+from ..social.posts import Posts
+from .delivery import CrossPoster, broken_refusal
+from .formatting import (
     MASTODON_DEFAULT_LIMIT,
     MASTODON_URL_LENGTH,
     Draft,
     Preview,
     preview,
 )
-from ..platforms.registry import Platforms
-from .feed import Feed
-from .media import Media
-from .platform_media import MediaLinks
-from .posts import Posts
+from .management import ManagementRooms
+from .media_links import MediaLinks
+from .platform import Image, OutgoingPost
+from .registry import Platforms
 
 log = logging.getLogger("matrix_social.crossposting")
 

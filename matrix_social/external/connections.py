@@ -30,9 +30,8 @@ from ..errors import (
     Refused,
     TransientError,
 )
-from ..matrix.management import ManagementRooms
-from ..platforms.grants import Grants
-from ..platforms.login import (
+from .grants import Grants
+from .login import (
     STATE_TTL_MS,
     AwaitingConfirmation,
     BrowserBinding,
@@ -41,7 +40,8 @@ from ..platforms.login import (
     cookie_names,
     shown_code,
 )
-from ..platforms.registry import ALL, Platforms
+from .management import ManagementRooms
+from .registry import ALL, Platforms
 
 log = logging.getLogger("matrix_social.connections")
 

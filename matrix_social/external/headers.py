@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..clock import now_ms
-from .base import PollHints
+from .platform import PollHints
 
 
 def _get(headers: Mapping[str, str], name: str) -> str | None:

@@ -21,7 +21,7 @@ import re
 
 from ..clock import now_ms
 from ..errors import Forbidden, NotFound
-from .derivatives import ImageDerivatives
+from ..social.derivatives import ImageDerivatives
 
 ROUTE = "/platform-media"
 _MXC = re.compile(r"mxc://[A-Za-z0-9.\-:\[\]]+/[A-Za-z0-9_\-]+")

@@ -24,10 +24,13 @@ from typing import Any
 
 import requests
 
-from ..clock import now_ms
-from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from ..lazy_import import lazy_module
-from .base import (
+from ...clock import now_ms
+from ...errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
+from ...lazy_import import lazy_module
+from ..headers import rate_hints, reset_ms
+from ..net import DEFAULT_TIMEOUT, redirecting_session
+from ..oauth import OAuthEndpoints, OAuthFlow
+from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
     FetchResult,
@@ -39,9 +42,6 @@ from .base import (
     Published,
     TokenSet,
 )
-from .headers import rate_hints, reset_ms
-from .net import DEFAULT_TIMEOUT, redirecting_session
-from .oauth import OAuthEndpoints, OAuthFlow
 
 tweepy = lazy_module("tweepy")
 

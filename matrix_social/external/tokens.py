@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .base import TokenSet
+from .platform import TokenSet
 
 ENV_VAR = "MATRIX_SOCIAL_TOKEN_KEYS"
 

@@ -33,13 +33,13 @@ from ..db import mastodon_apps
 from ..db.mastodon_apps import MastodonAppRow
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused
-from .base import Account, PlatformAdapter
-from .github import GitHubAdapter, GitHubSettings
-from .instagram import InstagramAdapter, InstagramSettings
-from .mastodon import MastodonAdapter, MastodonApp, MastodonSettings, register_app
 from .net import check_instance_url
+from .platform import Account, PlatformAdapter
+from .platforms.github import GitHubAdapter, GitHubSettings
+from .platforms.instagram import InstagramAdapter, InstagramSettings
+from .platforms.mastodon import MastodonAdapter, MastodonApp, MastodonSettings, register_app
+from .platforms.x import XAdapter, XSettings
 from .tokens import TokenCipher
-from .x import XAdapter, XSettings
 
 ALL = ("x", "mastodon", "github", "instagram")
 _SETTINGS = {"x": XSettings, "mastodon": MastodonSettings, "github": GitHubSettings,

@@ -15,8 +15,8 @@ from ..clock import now_ms
 from ..db import management_rooms
 from ..ids import Identities
 from ..locks import KeyedLocks
-from . import dms
-from .encryption import RoomEncryption
+from ..matrix import dms
+from ..matrix.encryption import RoomEncryption
 
 log = logging.getLogger("matrix_social.management")
 

@@ -22,8 +22,8 @@ from ..db import portal_rooms
 from ..db.portal_rooms import PortalRow
 from ..errors import CannotActAsUser
 from ..locks import KeyedLocks
-from .intents import Intents
-from .platform_puppets import PlatformPuppets
+from ..matrix.intents import Intents
+from .puppets import PlatformPuppets
 
 log = logging.getLogger("matrix_social.portals")
 _CREATOR_IMPLICIT = ("12",)  # room versions where the creator must not be in power levels

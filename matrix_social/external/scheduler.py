@@ -24,11 +24,11 @@ from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused, TransientError
-from ..platforms.poller import Poller
-from ..platforms.polling import after_error
+from ..social.wakeup import Wakeup
 from .bridging import ItemBridge
 from .crossposting import CrossPosting
-from .wakeup import Wakeup
+from .poller import Poller
+from .polling import after_error
 
 log = logging.getLogger("matrix_social.platform_scheduler")
 

@@ -34,10 +34,10 @@ from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused, UnknownClient
 from ..ids import platform_account_part
-from .base import Account, TokenSet
 from .grants import Grants
-from .mastodon import MastodonAdapter
 from .oauth import new_code_verifier, new_state, state_hash
+from .platform import Account, TokenSet
+from .platforms.mastodon import MastodonAdapter
 from .registry import ALL, Platforms
 from .tokens import KeyUnavailable, TokenCipher
 

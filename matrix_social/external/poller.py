@@ -15,8 +15,8 @@ from ..clock import now_ms
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
-from .base import Account, FetchResult
 from .grants import Grants
+from .platform import Account, FetchResult
 from .polling import Schedule, after_error, after_success
 from .registry import Platforms, account_of
 

@@ -18,9 +18,9 @@ from ..clock import now_ms
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..ids import platform_account_part
-from ..platforms.base import Account, TokenSet
-from ..platforms.registry import ALL
-from ..platforms.tokens import KeyUnavailable, TokenCipher
+from .platform import Account, TokenSet
+from .registry import ALL
+from .tokens import KeyUnavailable, TokenCipher
 
 VERSION = 1
 MAX_FILE_BYTES = 1024 * 1024

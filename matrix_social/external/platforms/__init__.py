@@ -1,0 +1,1 @@
+"""The platforms, one module each: everything a platform is and does, declared in its module."""
