@@ -59,7 +59,7 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)
     add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}
-    add_post_routes(app, auth, limit, ids, feed, posts, media, crossposting)
+    add_post_routes(app, auth, limit, ids, feed, posts, media)
     add_connection_routes(app, auth, connections)
     add_follow_routes(app, auth, limit, follows)
     add_profile_routes(app, auth, limit, profiles, apps)

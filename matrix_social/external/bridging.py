@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from mautrix.types import EventID, RoomID
 from mautrix.util.async_db import Database
 
-from .. import events as ev
 from ..clock import now_ms
 from ..db import external_items, external_posts, external_shares
 from ..db import posts as posts_db
@@ -45,10 +44,9 @@ from .media_fetch import fetch_image
 from .platform import Account, FetchResult, Item
 from .portals import PortalRooms
 from .puppets import PlatformPuppets
-from .registry import account_of
+from .registry import Platforms, account_of
 
 log = logging.getLogger("matrix_social.bridging")
-MAX_COMMIT_LINKS = 20
 
 
 @dataclass
@@ -64,13 +62,15 @@ def txn_id(*parts: str) -> str:
 
 
 class ItemBridge:
-    def __init__(self, db: Database, ids: Identities, puppets: PlatformPuppets,
-                 portals: PortalRooms, intents: Intents, feed_rooms: FeedRooms,
-                 sender: IndexedSender, allow_loopback: bool, max_image_bytes: int,
-                 on_stored: Callable[[str], None] = lambda user_id: None) -> None:
+    def __init__(self, db: Database, ids: Identities, platforms: Platforms,
+                 puppets: PlatformPuppets, portals: PortalRooms, intents: Intents,
+                 feed_rooms: FeedRooms, sender: IndexedSender, allow_loopback: bool,
+                 max_image_bytes: int, on_stored: Callable[[str], None] = lambda user_id: None
+                 ) -> None:
         """`on_stored(user_id)`: called when an item is stored for her feed (Feed's
         external_added)."""
         self.db = db
+        self.platforms = platforms
         self.on_stored = on_stored
         self.ids = ids
         self.puppets = puppets
@@ -89,9 +89,10 @@ class ItemBridge:
         reconnect, not only when a poll brings items. Its Matrix ID, or None if the account's
         id cannot be one."""
         account = account_of(row)
-        puppet = self.ids.platform_puppet(row.platform, account.id, account.handle, account.key)
+        platform = self.platforms.get(row.platform)
+        puppet = self.ids.platform_puppet(row.platform, platform.puppet_part(account))
         if puppet is not None:
-            await self.puppets.ensure(puppet, row.platform, account.key, account.name,
+            await self.puppets.ensure(puppet, platform, account.key, account.name,
                                       account.avatar_url, self._fetch)
         return puppet
 
@@ -100,14 +101,14 @@ class ItemBridge:
         stats = BridgeStats()
         if not (result.items or result.edits or result.deletions):
             return stats
-        puppet = self.ids.platform_puppet(row.platform, account.id, account.handle, account.key)
+        platform = self.platforms.get(row.platform)
+        puppet = self.ids.platform_puppet(row.platform, platform.puppet_part(account))
         if puppet is None:
             raise Refused(row.platform, "the account's id cannot be used in Matrix")
-        await self.puppets.ensure(puppet, row.platform, account.key, account.name,
+        await self.puppets.ensure(puppet, platform, account.key, account.name,
                                   account.avatar_url, self._fetch)
-        name = ev.PLATFORM_NAMES[row.platform]
         room_id = await self.portals.ensure(
-            row.user_id, row.platform, account.key, puppet, f"{account.name} on {name}",
+            row.user_id, platform, account.key, puppet, f"{account.name} on {platform.label}",
             {"id": account.id, "handle": account.handle, "name": account.name,
              "url": account.url})
         for item in result.items:
@@ -123,21 +124,16 @@ class ItemBridge:
 
     def _external(self, account: Account, puppet: str, item: Item,
                   image: UploadedImage | None) -> ExternalItem:
-        links: tuple[tuple[str, str], ...] = ()
-        text = item.text
-        commits = item.extra.get("commits") if item.kind == "push" else None
-        if isinstance(commits, list) and commits:
-            text = text.split("\n", 1)[0]
-            links = tuple((f"{c.get('sha', '')[:7]} {c.get('message', '')}".strip(),
-                           c["url"]) for c in commits[:MAX_COMMIT_LINKS]
-                          if isinstance(c, dict) and str(c.get("url", "")).startswith("http"))
+        platform = self.platforms.get(account.platform)
+        look = platform.look(item, account)
         instance = urlsplit(account.instance).netloc if account.instance else None
         return ExternalItem(
-            platform=account.platform, remote_id=item.remote_id, kind=item.kind, text=text,
+            platform=account.platform, label=platform.label, color=platform.color,
+            remote_id=item.remote_id, kind=item.kind, text=look.text,
             url=item.url, created_at_ms=min(item.created_at_ms, now_ms()),
             author={"id": account.id, "handle": account.handle, "name": account.name,
                     "url": account.url, "user_id": puppet},
-            instance=instance, links=links, image=image,
+            instance=instance, links=look.links, image=image,
             content_warning=item.content_warning, sensitive=item.sensitive)
 
     async def _image(self, puppet: str, item: Item) -> UploadedImage | None:
@@ -217,7 +213,7 @@ class ItemBridge:
         if mapped is None or mapped.origin != external_items.INBOUND:
             return 0
         stored = await external_posts.get(self.db, mapped.event_id)
-        name = ev.PLATFORM_NAMES[row.platform]
+        name = self.platforms.label(row.platform)
         await self.portals.redact(puppet, mapped.room_id, mapped.event_id,
                                   f"deleted on {name}")
         if stored is not None and stored.shared_event_id:

@@ -1,7 +1,8 @@
 """The bot's commands in a management room (a DM with @social), as mautrix bridges have them:
 
-  help | login x | login mastodon <instance> | login github | login instagram
-  confirm <code> | connections | logout <platform>
+  help | login <platform> [<server>] | confirm <code> | connections | logout <platform>
+
+(the platforms, and which asks for a server, are the registered ones: help lists them).
 
 A login started here has no browser session behind it, so it ends on a confirmation: the page
 the platform sends the browser back to shows a one-time code, and `confirm CODE` here (her own
@@ -20,13 +21,15 @@ from __future__ import annotations
 import html
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import SocialError
 from ..ids import Identities
 from ..matrix.feed_owners import FeedOwners
-from .connections import PLATFORMS, Connections, platform_name
+from .connections import Connections
 from .management import ManagementRooms
+from .platform import Platform
 
 log = logging.getLogger("matrix_social.commands")
 
@@ -35,15 +38,24 @@ SEEN = 1000  # event ids remembered, so a redelivered transaction does not run a
 VERBS = frozenset({"help", "?", "login", "confirm", "logout", "disconnect", "connections",
                    "list", "status"})
 
-HELP = """I connect your accounts on other platforms; their posts then appear in your feed.
-• login x — connect X
-• login mastodon <instance> — connect Mastodon, e.g. login mastodon mastodon.social
-• login github — connect GitHub
-• login instagram — connect Instagram (a professional account)
-• confirm <code> — finish a login with the code its page showed you
-• connections — what is connected, and how it is doing
-• logout <platform> — disconnect (and revoke my access where the platform allows)
-• help — this"""
+
+
+def _login_line(platform: Platform) -> str:
+    if platform.server is not None:
+        return (f"• login {platform.name} <instance> — connect {platform.label}, e.g. "
+                f"login {platform.name} {platform.server.example}")
+    note = f" ({platform.login_note})" if platform.login_note else ""
+    return f"• login {platform.name} — connect {platform.label}{note}"
+
+
+def help_text(platforms: Sequence[Platform]) -> str:
+    return "\n".join([
+        "I connect your accounts on other platforms; their posts then appear in your feed.",
+        *(_login_line(p) for p in platforms),
+        "• confirm <code> — finish a login with the code its page showed you",
+        "• connections — what is connected, and how it is doing",
+        "• logout <platform> — disconnect (and revoke my access where the platform allows)",
+        "• help — this"])
 
 
 class ConnectionCommands:
@@ -53,6 +65,8 @@ class ConnectionCommands:
         self.owners = owners
         self.rooms = rooms
         self.connections = connections
+        self.platforms = connections.platforms
+        self.help = help_text(self.platforms.declared)
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def on_event(self, raw: dict[str, Any]) -> None:
@@ -96,7 +110,7 @@ class ConnectionCommands:
         verb = words[0].lower().lstrip("!") if words else ""
         args = words[1:]
         if verb in ("help", "?", ""):
-            return HELP, None
+            return self.help, None
         if verb == "login":
             return await self._login(user, args)
         if verb == "confirm":
@@ -104,28 +118,31 @@ class ConnectionCommands:
                 return "Say confirm and the code the login page showed, e.g. confirm ABCD-EFGH", \
                     None
             shown = await self.connections.confirm(user, args[0], tell=False)
-            return f"Connected {platform_name(shown['platform'])} as " \
+            return f"Connected {self.platforms.label(shown['platform'])} as " \
                    f"@{shown['account']['handle']}. Your items from there will appear in " \
                    "your feed and in a room of their own.", None
         if verb in ("logout", "disconnect"):
-            if len(args) != 1 or args[0].lower() not in PLATFORMS:
-                return f"Say which: logout {' | logout '.join(PLATFORMS)}", None
+            names = self.platforms.names()
+            if len(args) != 1 or args[0].lower() not in names:
+                return f"Say which: logout {' | logout '.join(names)}", None
             await self.connections.disconnect(user, args[0].lower())
-            return f"Disconnected {platform_name(args[0].lower())}.", None
+            return f"Disconnected {self.platforms.label(args[0].lower())}.", None
         if verb in ("connections", "list", "status"):
             return self._describe((await self.connections.list(user))["connections"]), None
         return f"I do not know {verb[:40]!r}. Say help for what I can do.", None
 
     async def _login(self, user: str, args: list[str]) -> tuple[str, str | None]:
-        if not args or args[0].lower() not in PLATFORMS:
-            return "Say which: login x, login mastodon <instance>, login github, " \
-                   "login instagram", None
-        platform = args[0].lower()
-        instance = args[1] if platform == "mastodon" and len(args) > 1 else None
-        if platform == "mastodon" and instance is None:
-            return "Which instance? e.g. login mastodon mastodon.social", None
+        declared = self.platforms.find(args[0].lower()) if args else None
+        if declared is None:
+            return "Say which: " + ", ".join(
+                f"login {p.name}" + (" <instance>" if p.server else "")
+                for p in self.platforms.declared), None
+        platform = declared.name
+        instance = args[1] if declared.server is not None and len(args) > 1 else None
+        if declared.server is not None and instance is None:
+            return f"Which instance? e.g. login {platform} {declared.server.example}", None
         started = await self.connections.begin(user, platform, instance)
-        url, name = started["authorize_url"], platform_name(platform)
+        url, name = started["authorize_url"], declared.label
         minutes = started["expires_in_ms"] // 60000
         text = (f"Open this link to connect {name} (it works once, for {minutes} minutes). The "
                 f"page you come back to shows a code: send confirm and that code here to "
@@ -135,13 +152,12 @@ class ConnectionCommands:
                   f"shows a code: send <code>confirm</code> and that code here to finish.")
         return text, markup
 
-    @staticmethod
-    def _describe(rows: list[dict[str, Any]]) -> str:
+    def _describe(self, rows: list[dict[str, Any]]) -> str:
         if not rows:
             return "Nothing is connected yet. Say help to see how."
         lines = []
         for row in rows:
-            name, account = platform_name(row["platform"]), row["account"]
+            name, account = self.platforms.label(row["platform"]), row["account"]
             state = "working" if row["status"] == "ok" else \
                 f"broken ({row['status_reason'] or 'connect again'})"
             shared = ", shared with your followers" if row["share_with_followers"] else ""

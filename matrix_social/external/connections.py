@@ -17,7 +17,6 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from .. import events as ev
 from ..db import platform_connections as connections
 from ..db import platform_puppets, portal_rooms
 from ..db.platform_connections import ConnectionRow
@@ -41,14 +40,12 @@ from .login import (
     shown_code,
 )
 from .management import ManagementRooms
-from .registry import ALL, Platforms
+from .registry import Platforms
 
 log = logging.getLogger("matrix_social.connections")
 
-PLATFORMS = ALL
-
-__all__ = ["PLATFORMS", "BrokenNotices", "BrowserBinding", "CallbackOutcome", "ConfirmPrompt",
-           "Connections", "browser_cookie", "cookie_names", "platform_name"]
+__all__ = ["BrokenNotices", "BrowserBinding", "CallbackOutcome", "ConfirmPrompt",
+           "Connections", "browser_cookie", "cookie_names"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +68,6 @@ class CallbackOutcome:
     confirm: ConfirmPrompt | None = None  # set when nothing is connected until she confirms
 
 
-def platform_name(platform: str) -> str:
-    return ev.PLATFORM_NAMES.get(platform, platform)
-
-
 def browser_cookie(cookies: Mapping[str, str], state: Any) -> str | None:
     """The binding cookie the callback request carries for this login's state, if any."""
     if not isinstance(state, str) or not state or len(state) > 512:
@@ -85,8 +78,7 @@ def browser_cookie(cookies: Mapping[str, str], state: Any) -> str | None:
     return None
 
 
-def connected_text(done: Connected) -> str:
-    name = platform_name(done.row.platform)
+def connected_text(done: Connected, name: str) -> str:
     again = " (the previous login was signed out)" if done.replaced else ""
     return (f"Connected {name} as @{done.row.handle}{again}. Your {name} items will appear "
             f"in your feed and in a room of their own.")
@@ -96,11 +88,12 @@ class BrokenNotices:
     """Tells her, in her management room, that a connection stopped working (Grants calls it
     once per break, whatever found the grant dead: a poll, a cross-post, an edit)."""
 
-    def __init__(self, management: ManagementRooms) -> None:
+    def __init__(self, management: ManagementRooms, platforms: Platforms) -> None:
         self.management = management
+        self.platforms = platforms
 
     async def tell(self, row: ConnectionRow, reason: str) -> None:
-        name = platform_name(row.platform)
+        name = self.platforms.label(row.platform)
         await self.management.notify(
             row.user_id, f"Your {name} connection (@{row.handle}) stopped working: {reason}. "
                          f"Nothing more will be read from {name} or published there until "
@@ -122,11 +115,10 @@ class Connections:
         self.refresh_puppet = refresh_puppet
 
     def _known(self, platform: Any) -> str:
-        if not isinstance(platform, str) or platform not in PLATFORMS:
-            raise NotFound(f"No platform {str(platform)[:40]!r}; known: {', '.join(PLATFORMS)}")
-        if platform not in self.platforms.enabled():
-            raise NotFound(f"{platform_name(platform)} is not available on this server")
-        return platform
+        name = self.platforms.get(platform).name
+        if name not in self.platforms.enabled():
+            raise NotFound(f"{self.platforms.label(name)} is not available on this server")
+        return name
 
     async def list(self, user_id: str) -> dict[str, Any]:
         rows = await connections.list_for_user(self.db, user_id)
@@ -160,13 +152,17 @@ class Connections:
         }
 
     def _check_begin(self, platform: Any, instance: Any) -> str:
-        platform = self._known(platform)
-        if platform == "mastodon":
+        """Where the account lives is asked only of a platform whose accounts live on a server
+        of their own (Mastodon), and must be given there."""
+        declared = self.platforms.get(self._known(platform))
+        if declared.server is not None:
             if not isinstance(instance, str) or not instance.strip():
-                raise InvalidInput("'instance' is required for Mastodon, e.g. mastodon.social")
+                raise InvalidInput(f"'instance' is required for {declared.label}, e.g. "
+                                   f"{declared.server.example}")
         elif instance is not None:
-            raise InvalidInput(f"'instance' is only for Mastodon, not {platform_name(platform)}")
-        return platform
+            raise InvalidInput(f"'instance' is only for a platform whose accounts live on a "
+                               f"server of their own, not {declared.label}")
+        return declared.name
 
     async def begin(self, user_id: str, platform: Any, instance: Any = None) -> dict[str, Any]:
         """A login with no browser session behind it (the bot's command): it ends on a
@@ -211,14 +207,14 @@ class Connections:
         """The browser came back from the platform. Never raises: the outcome says what
         happened, and the user (when the state names one) hears of it in her management
         room."""
-        name = platform_name(platform)
+        name = self.platforms.label(platform)
         whose: list[str] = []
 
         def text(value: Any) -> str | None:
             return value if isinstance(value, str) and len(value) <= 4096 else None
 
         try:
-            if platform not in PLATFORMS:
+            if self.platforms.find(platform) is None:
                 raise Refused(platform, "unknown platform")
             done = await self.login.finish(text(state) or "", text(code), text(error),
                                            platform=platform, user_id=caller,
@@ -250,7 +246,7 @@ class Connections:
         """Nothing is connected. The page (seen by whoever completed the login) names both
         accounts and the code; she, the starter, hears that a login waits, but not which
         account it was: a link she passed on must not tell her who opened it."""
-        name = platform_name(held.platform)
+        name = self.platforms.label(held.platform)
         minutes = max(1, self.login.state_ttl_ms // 60000)
         await self.management.notify(
             held.user_id, f"A {name} login you started came back in a browser that did not "
@@ -288,7 +284,8 @@ class Connections:
                 log.exception("the %s puppet of %s was not refreshed", row.platform,
                               row.user_id)
         if tell:
-            await self.management.notify(row.user_id, connected_text(done))
+            await self.management.notify(row.user_id, connected_text(
+                done, self.platforms.label(row.platform)))
         self.wake()
 
     async def _failed(self, whose: list[str], name: str, reason: str) -> CallbackOutcome:
@@ -298,17 +295,17 @@ class Connections:
         return CallbackOutcome(False, name, reason)
 
     async def disconnect(self, user_id: str, platform: Any) -> dict[str, Any]:
-        if not isinstance(platform, str) or platform not in PLATFORMS:
-            raise NotFound(f"No platform {str(platform)[:40]!r}")
+        platform = self.platforms.get(platform).name
+        label = self.platforms.label(platform)
         if not await self.grants.disconnect(user_id, platform):
-            raise NotFound(f"{platform_name(platform)} is not connected")
-        await self.management.notify(user_id, f"Disconnected {platform_name(platform)}.")
+            raise NotFound(f"{label} is not connected")
+        await self.management.notify(user_id, f"Disconnected {label}.")
         return {"platform": platform, "connected": False}
 
     async def set_share(self, user_id: str, platform: Any, share: Any) -> dict[str, Any]:
         if not isinstance(share, bool):
             raise InvalidInput("'share_with_followers' must be true or false")
-        if not isinstance(platform, str) or platform not in PLATFORMS or \
+        if self.platforms.find(platform) is None or \
                 not await connections.set_share_with_followers(self.db, user_id, platform,
                                                                share):
             raise NotFound(f"{str(platform)[:40]} is not connected")

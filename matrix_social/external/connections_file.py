@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from mautrix.util.async_db import Database
@@ -17,9 +18,8 @@ from mautrix.util.async_db import Database
 from ..clock import now_ms
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
-from ..ids import platform_account_part
-from .platform import Account, TokenSet
-from .registry import ALL
+from .platform import Account, Platform, TokenSet
+from .platforms import REGISTERED
 from .tokens import KeyUnavailable, TokenCipher
 
 VERSION = 1
@@ -74,15 +74,16 @@ def _read(path: str) -> Any:
         return json.load(stream)
 
 
-def _row(user_id: str, platform: str, entry: Any, cipher: TokenCipher) -> ConnectionRow:
+def _row(user_id: str, declared: Platform, entry: Any, cipher: TokenCipher) -> ConnectionRow:
+    platform = declared.name
     if not isinstance(entry, dict) or not isinstance(entry.get("account"), dict) \
             or not isinstance(entry.get("token"), dict):
         raise ValueError(f"connections.{platform}: needs an account and a token")
     raw, grant = entry["account"], entry["token"]
     instance = _text(raw.get("instance"), f"{platform}.account.instance", required=False)
-    if (platform == "mastodon") != bool(instance):
-        raise ValueError(f"connections.{platform}: an instance is for Mastodon only, and "
-                         "Mastodon needs one")
+    if (declared.server is not None) != bool(instance):
+        raise ValueError(f"connections.{platform}: an instance is only for a platform whose "
+                         "accounts live on a server of their own, and such a platform needs one")
     account = Account(platform, _text(raw.get("id"), f"{platform}.account.id", limit=64),
                       _text(raw.get("handle"), f"{platform}.account.handle", limit=300),
                       _text(raw.get("name") or raw.get("handle"), f"{platform}.account.name",
@@ -91,7 +92,7 @@ def _row(user_id: str, platform: str, entry: Any, cipher: TokenCipher) -> Connec
                             required=False),
                       _text(raw.get("url") or "", f"{platform}.account.url", required=False)
                       or "", instance)
-    if platform_account_part(platform, account.id, account.handle, account.key) is None:
+    if declared.puppet_part(account) is None:
         raise ValueError(f"connections.{platform}: the account id cannot be used")
     expires = grant.get("expires_at")
     if expires is not None and (not isinstance(expires, int) or isinstance(expires, bool)):
@@ -114,8 +115,8 @@ def _row(user_id: str, platform: str, entry: Any, cipher: TokenCipher) -> Connec
         created_at=now)
 
 
-async def import_connections(db: Database, cipher: TokenCipher, user_id: str,
-                             path: str) -> int:
+async def import_connections(db: Database, cipher: TokenCipher, user_id: str, path: str,
+                             declared: Sequence[Platform] = REGISTERED) -> int:
     """All or nothing: every entry is checked before any is stored. A connection imported
     for an account already connected keeps its cursor (no second first-sync)."""
     document = _read(path)
@@ -124,11 +125,12 @@ async def import_connections(db: Database, cipher: TokenCipher, user_id: str,
         raise ValueError(f"not a version {VERSION} social-connections.json")
     if document.get("user") not in (None, user_id):
         raise ValueError(f"the file is {document.get('user')}'s, not {user_id}'s")
+    known = {p.name: p for p in declared}
     rows = []
     for platform, entry in document["connections"].items():
-        if platform not in ALL:
+        if platform not in known:
             raise ValueError(f"unknown platform {str(platform)[:40]!r}")
-        rows.append(_row(user_id, platform, entry, cipher))
+        rows.append(_row(user_id, known[platform], entry, cipher))
     for row in rows:
         await connections.upsert(db, row)
         if row.share_with_followers:

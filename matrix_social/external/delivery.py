@@ -1,4 +1,6 @@
-"""Cross-post delivery, one (post, target) at a time, for the integration's delivery loop.
+"""Cross-post delivery, one (post, target) at a time: the queue of deliveries (Deliveries), and
+the worker the platform scheduler runs on each due one (DeliveryWorker), which publishes each
+delivery's status in Matrix as it settles (StatusBoard).
 
 The local post never waits for this. Each delivery is recorded (db/cross_post_deliveries.py):
 claimed before the attempt (a crash leaves it "sending"; release_in_flight() at start-up makes
@@ -15,35 +17,60 @@ deliveries to it are refused without a request leaving, with the reason.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import logging
 import random
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+from mautrix.errors import MatrixRequestError
+from mautrix.types import ContentURI, RoomID
 from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..clock import now_ms
 from ..db import cross_post_deliveries as deliveries
 from ..db import external_items
+from ..db import feed as feed_db
 from ..db import platform_connections as connections
 from ..db.cross_post_deliveries import DeliveryRow
 from ..db.external_items import ExternalItemRow
 from ..db.platform_connections import ConnectionRow
-from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
-from .formatting import Preview
+from ..errors import (
+    AuthRevoked,
+    NotFound,
+    PlatformError,
+    PlatformRateLimited,
+    Refused,
+    TooLarge,
+    TransientError,
+)
+from ..locks import KeyedLocks
+from ..matrix.intents import Intents
 from .grants import Grants
-from .platform import OutgoingPost
+from .management import ManagementRooms
+from .media_links import MediaLinks
+from .platform import Image, OutgoingPost, Preview
 from .polling import DELIVERY_RETRY_S, delivery_retry
+from .previews import Previews, draft_of, permalink
 from .registry import Platforms, account_of
 
+log = logging.getLogger("matrix_social.crossposting")
+
 MAX_ATTEMPTS = 3
+STATUS_TIMEOUT_S = 20.0
+FINAL = (deliveries.DELIVERED, deliveries.FAILED, deliveries.REFUSED, deliveries.DELETED)
 
 
 def idempotency_key(post_event_id: str, target: str) -> str:
     return hashlib.sha256(f"{post_event_id}\n{target}".encode()).hexdigest()[:40]
 
 
-class CrossPoster:
+class Deliveries:
+    """The recorded deliveries of cross-posts: queued, claimed, attempted, followed."""
+
     def __init__(self, db: Database, platforms: Platforms, grants: Grants,
                  max_attempts: int = MAX_ATTEMPTS, rng: random.Random | None = None,
                  retry_base_s: float = DELIVERY_RETRY_S) -> None:
@@ -64,7 +91,8 @@ class CrossPoster:
             connection = await connections.get(self.db, user_id, target)
             refusal = preview.refusal or (
                 f"{target} is not connected" if connection is None else
-                broken_refusal(connection) if connection.status != connections.OK else None)
+                broken_refusal(connection, self.platforms.label(target))
+                if connection.status != connections.OK else None)
             if refusal:
                 await deliveries.create_refused(self.db, post_event_id, target, user_id, key,
                                                 refusal, now)
@@ -94,7 +122,7 @@ class CrossPoster:
             account = account_of(connection)
             adapter = await self.platforms.adapter_for(row.target, connection.instance)
             outgoing = OutgoingPost(post.text, post.images, post.image_url,
-                                    claimed.idempotency_key, post.visibility)
+                                    claimed.idempotency_key)
             # A refused login breaks the connection inside grants.call.
             published = await self.grants.call(
                 connection, lambda token: adapter.publish(token, account, outgoing))
@@ -165,9 +193,8 @@ class CrossPoster:
                                    lambda token: adapter.edit(token, account, remote_id, post))
 
 
-def broken_refusal(connection: ConnectionRow) -> str:
+def broken_refusal(connection: ConnectionRow, name: str) -> str:
     """Why nothing goes to a broken connection (the preview and the delivery say the same)."""
-    name = ev.PLATFORM_NAMES.get(connection.platform, connection.platform)
     reason = (connection.status_reason or "it was signed out").rstrip(". ")[:200]
     return f"the {name} connection is not working ({reason}); connect again"
 
@@ -175,3 +202,106 @@ def broken_refusal(connection: ConnectionRow) -> str:
 def _reason(error: PlatformError) -> str:
     return (error.reason if isinstance(error, Refused) else error.message)[:300]
 
+
+class StatusBoard:
+    """A post's per-target status as state in her feed room, by the bot (docs/events.md): what
+    a Matrix client sees of where the post went."""
+
+    def __init__(self, db: Database, intents: Intents) -> None:
+        self.db = db
+        self.intents = intents
+        self._locks = KeyedLocks()
+
+    async def publish(self, post_event_id: str, room_id: str) -> None:
+        """One at a time per post, each reading the rows when its turn comes, so the last
+        state sent is the newest; best effort (the API has the status in any case)."""
+        async with self._locks.hold(post_event_id):
+            rows = await deliveries.for_post(self.db, post_event_id)
+            content = {"post": post_event_id, "targets": {
+                r.target: {"status": r.status, "url": r.url, "remote_id": r.remote_id,
+                           "error": (r.last_error or None) and r.last_error[:200]}
+                for r in rows}}
+            try:
+                async with asyncio.timeout(STATUS_TIMEOUT_S):
+                    await self.intents.bot.send_state_event(
+                        RoomID(room_id), ev.CROSS_POST_STATE, content, state_key=post_event_id)
+            except (MatrixRequestError, TimeoutError) as e:
+                log.warning("cross-post status of %s not published: %s", post_event_id,
+                            type(e).__name__)
+
+
+class DeliveryWorker:
+    """The platform scheduler's cross-post worker: one attempt at one due delivery, formatted
+    from the post as the index has it when its turn comes (an edit made meanwhile included,
+    a deletion refusing it), its status then published and, when it settles badly, told to
+    her."""
+
+    def __init__(self, db: Database, platforms: Platforms, queue: Deliveries,
+                 previews: Previews, intents: Intents, links: MediaLinks,
+                 status: StatusBoard, management: ManagementRooms) -> None:
+        self.db = db
+        self.platforms = platforms
+        self.queue = queue
+        self.previews = previews
+        self.intents = intents
+        self.links = links
+        self.status = status
+        self.management = management
+
+    async def due(self, limit: int = 20) -> list[DeliveryRow]:
+        return await self.queue.due(limit)
+
+    async def release_in_flight(self) -> int:
+        return await self.queue.release_in_flight()
+
+    async def deliver(self, row: DeliveryRow) -> None:
+        post = await feed_db.one_post(self.db, row.user_id, row.post_event_id)
+        if post is None:
+            await deliveries.mark_refused(self.db, row.post_event_id, row.target,
+                                          "the post was deleted", now_ms())
+            return
+        content = json.loads(post["content"])
+        draft = draft_of(post["kind"], content, permalink(post["room_id"], row.post_event_id))
+        chosen = (await self.previews.of(row.user_id, draft, [row.target]))[row.target]
+        try:
+            outgoing = await self._outgoing(row.target, chosen, content)
+        except TooLarge as e:
+            chosen = Preview(row.target, None, 0, 0, refusal=f"the post's image is too large "
+                                                             f"to convert: {e}")
+            outgoing = None
+        except (MatrixRequestError, ValueError, NotFound) as e:
+            chosen = Preview(row.target, None, 0, 0, refusal=f"the post's image could not be "
+                                                             f"read ({type(e).__name__})")
+            outgoing = None
+        if chosen.refusal or outgoing is None:
+            await deliveries.mark_refused(self.db, row.post_event_id, row.target,
+                                          chosen.refusal or "nothing to send", now_ms())
+            updated = next(d for d in await deliveries.for_post(self.db, row.post_event_id)
+                           if d.target == row.target)
+        else:
+            updated = await self.queue.attempt(row, outgoing, post["room_id"])
+        if updated is not None and updated.status in FINAL:
+            await self.status.publish(row.post_event_id, post["room_id"])
+            if updated.status in (deliveries.FAILED, deliveries.REFUSED):
+                await self.management.notify(
+                    row.user_id, f"Your post could not be published to "
+                                 f"{self.platforms.label(row.target)}: {updated.last_error}")
+
+    async def _outgoing(self, target: str, chosen: Preview, content: dict[str, Any]
+                        ) -> OutgoingPost | None:
+        """The post as the target takes it: the image's bytes, or for a platform that fetches
+        images itself (Instagram) a signed link to its JPEG."""
+        if chosen.text is None:
+            return None
+        mxc = content.get("url") if content.get("msgtype") == "m.image" else None
+        mimetype = str((content.get("info") or {}).get("mimetype") or "image/jpeg")
+        if self.platforms.get(target).fetches_images:
+            url = await self.links.jpeg_url(mxc) if isinstance(mxc, str) else None
+            return OutgoingPost(chosen.text, image_url=url)
+        images: tuple[Image, ...] = ()
+        if isinstance(mxc, str):
+            data = await self.intents.bot.download_media(ContentURI(mxc))
+            if len(data) > self.links.max_bytes:
+                raise ValueError("image too large")
+            images = (Image(data, mimetype),)
+        return OutgoingPost(chosen.text, images)

@@ -25,11 +25,6 @@ from .tokens import KeyUnavailable, TokenCipher
 
 log = logging.getLogger("matrix_social.platforms.grants")
 
-# Refresh this long before expiry. Instagram's 60-day token can only be refreshed once it is
-# 24 hours old, so a week ahead; the others (X: 2 hours) a few minutes ahead.
-REFRESH_MARGIN_MS = {"instagram": 7 * 24 * 3600 * 1000}
-DEFAULT_MARGIN_MS = 5 * 60 * 1000
-
 OnBroken = Callable[[ConnectionRow, str], Awaitable[None]]
 T = TypeVar("T")
 
@@ -56,10 +51,11 @@ class Grants:
             except KeyUnavailable:
                 await self._broken(row, "its key is no longer configured; connect again")
                 raise AuthRevoked(platform, "the stored grant cannot be opened") from None
-            margin = REFRESH_MARGIN_MS.get(platform, DEFAULT_MARGIN_MS)
-            if not force_refresh and not token.expires_within(now_ms(), margin):
+            declared = self.platforms.get(platform)
+            if not force_refresh and not token.expires_within(now_ms(),
+                                                              declared.refresh_margin_ms):
                 return token
-            if not token.refresh_token and platform != "instagram":
+            if not token.refresh_token and not declared.refreshes_access_token:
                 if force_refresh or token.expires_within(now_ms(), 0):
                     await self._broken(row, "the login expired; connect again")
                     raise AuthRevoked(platform, "expired without a refresh token")
@@ -109,7 +105,7 @@ class Grants:
 
     async def revoke_replaced(self, old: ConnectionRow) -> bool:
         """A new login replaced this connection's grant: revoke the old token at the platform
-        where it has a way to (X, Mastodon, GitHub; Instagram has none). Never fails the
+        where it has a way to (the adapter's can_revoke). Never fails the
         caller. True if the platform was asked and agreed."""
         try:
             token = self.cipher.decrypt(old.token)

@@ -29,6 +29,8 @@ class ExternalItem:
     image once uploaded to the homeserver."""
 
     platform: str
+    label: str  # the platform's name as people read it: "View on <label>"
+    color: str  # its brand colour
     remote_id: str
     kind: str
     text: str
@@ -43,9 +45,8 @@ class ExternalItem:
 
 
 def external_block(item: ExternalItem) -> dict[str, Any]:
-    name = ev.PLATFORM_NAMES[item.platform]
-    branding: dict[str, Any] = {"name": name, "color": ev.PLATFORM_COLORS[item.platform],
-                                "label": f"View on {name}"}
+    branding: dict[str, Any] = {"name": item.label, "color": item.color,
+                                "label": f"View on {item.label}"}
     if item.instance:
         branding["instance"] = item.instance
     return {ev.EXTERNAL_PLATFORM: item.platform, ev.EXTERNAL_ID: item.remote_id,
@@ -66,11 +67,9 @@ def _linkified(text: str) -> str:
 
 
 def item_text(item: ExternalItem) -> str:
-    """The item's words as the feed shows them (without the "View on" line)."""
-    text = item.text.strip()
-    if item.platform == "github" and item.kind != "post":
-        text = f"{item.author.get('handle', '')} {text}".strip()
-    return text[:MAX_TEXT]
+    """The item's words as the feed shows them (without the "View on" line), as its platform
+    made them look (Platform.look)."""
+    return item.text.strip()[:MAX_TEXT]
 
 
 def item_content(item: ExternalItem) -> dict[str, Any]:
@@ -82,8 +81,7 @@ def item_content(item: ExternalItem) -> dict[str, Any]:
     text = item_text(item)
     image = item.image
     warning = content_warning(item.content_warning)
-    name = ev.PLATFORM_NAMES[item.platform]
-    label = f"View on {name}"
+    label = f"View on {item.label}"
     link_lines = "".join(f"\n• {label_} {url}" for label_, url in item.links)
     links_html = "".join(f'<br/>• <a href="{html.escape(url)}">{html.escape(label_)}</a>'
                          for label_, url in item.links)

@@ -1,7 +1,7 @@
 """Connecting an account: the same flow for the REST API and the management room.
 
 begin() checks what it can before anything leaves the server (the platform is enabled, a
-Mastodon instance URL is public, our app is still known there), records a single-use state
+server she names is a public one, our app is still known there), records a single-use state
 bound to the user (hashed) with its PKCE verifier (encrypted), and returns the authorize URL.
 finish() consumes that state (a wrong, replayed or expired one changes nothing), exchanges the
 code and identifies the account.
@@ -33,12 +33,10 @@ from ..db import login_confirmations, oauth_state
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused, UnknownClient
-from ..ids import platform_account_part
 from .grants import Grants
 from .oauth import new_code_verifier, new_state, state_hash
 from .platform import Account, TokenSet
-from .platforms.mastodon import MastodonAdapter
-from .registry import ALL, Platforms
+from .registry import Platforms
 from .tokens import KeyUnavailable, TokenCipher
 
 STATE_TTL_MS = 10 * 60 * 1000
@@ -140,8 +138,8 @@ class LoginFlow:
     def cookie_scope(self, platform: str) -> tuple[str, bool]:
         """Where the binding cookie goes: the callback's path only (as the public URL spells
         it), and Secure when the callback is https."""
-        settings = getattr(self.platforms.config, platform, None) if platform in ALL else None
-        redirect = urlsplit(settings.redirect_uri if settings else "")
+        settings = self.platforms.settings(platform)
+        redirect = urlsplit(getattr(settings, "redirect_uri", ""))
         return redirect.path or "/", redirect.scheme == "https"
 
     async def _begin(self, user_id: str, platform: str, instance: str | None,
@@ -151,14 +149,13 @@ class LoginFlow:
         if await oauth_state.count_pending(self.db, user_id, now) >= self.max_pending:
             raise Refused(platform, "too many unfinished logins; finish one or wait ten minutes")
         adapter = await self.platforms.adapter_for_login(platform, instance)
-        base = getattr(adapter, "app", None)
         state = new_state()
         verifier = new_code_verifier() if adapter.uses_pkce else None
         await oauth_state.insert(
-            self.db, state_hash(state), user_id, platform, base.instance if base else None,
+            self.db, state_hash(state), user_id, platform, adapter.server,
             self.cipher.encrypt_text(verifier) if verifier else None, now,
             now + self.state_ttl_ms, _binding_hash(browser) if browser else None)
-        return adapter.authorize_url(state, verifier), state
+        return await adapter.authorize_url(state, verifier), state
 
     async def finish(self, state: str, code: str | None = None, error: str | None = None,
                      platform: str | None = None, user_id: str | None = None,
@@ -196,12 +193,10 @@ class LoginFlow:
         try:
             token = await adapter.exchange_code(code, verifier)
         except UnknownClient:
-            if isinstance(adapter, MastodonAdapter):  # registered again at the next login
-                await self.platforms.forget_mastodon_app(adapter.app)
+            await self.platforms.forget(pending.platform, adapter)  # made again at the next login
             raise
         account = await adapter.whoami(token)
-        if platform_account_part(account.platform, account.id, account.handle,
-                                 account.key) is None:
+        if self.platforms.get(pending.platform).puppet_part(account) is None:
             # The id reaches Matrix IDs, URLs and paths: anything odd is refused, not escaped.
             raise Refused(pending.platform, "the platform sent an account id that cannot be "
                                             "used; nothing was connected")

@@ -16,7 +16,7 @@ from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
 from .grants import Grants
-from .platform import Account, FetchResult
+from .platform import Account, Budget, FetchResult
 from .polling import Schedule, after_error, after_success
 from .registry import Platforms, account_of
 
@@ -44,6 +44,9 @@ class Poller:
         self.grants = grants
         self.rng = rng or random.Random()
 
+    def budget(self, row: ConnectionRow) -> Budget:
+        return self.platforms.get(row.platform).budget
+
     async def due(self, limit: int = 20) -> list[ConnectionRow]:
         return await connections.due(self.db, now_ms(), limit)
 
@@ -55,18 +58,18 @@ class Poller:
             reason = e.reason if isinstance(e, Refused) else \
                 f"the login was revoked or expired ({e.message})"
             await self.grants.mark_broken(row, reason)
-            schedule = after_error(row.platform, row.interval_s, row.failures, e, now_ms(),
+            schedule = after_error(self.budget(row), row.interval_s, row.failures, e, now_ms(),
                                    self.rng)
             return PollOutcome(row, account, None, schedule, e)
         except (PlatformRateLimited, TransientError) as e:
-            schedule = after_error(row.platform, row.interval_s, row.failures, e, now_ms(),
+            schedule = after_error(self.budget(row), row.interval_s, row.failures, e, now_ms(),
                                    self.rng)
             await connections.save_failure(self.db, row.user_id, row.platform,
                                            schedule.next_due_ms or now_ms(), schedule.failures)
             return PollOutcome(row, account, None, schedule, e)
         activity = len(result.items) + len(result.edits) + len(result.deletions)
-        schedule = after_success(row.platform, row.interval_s, activity, result.hints, now_ms(),
-                                 self.rng)
+        schedule = after_success(self.budget(row), row.interval_s, activity, result.hints,
+                                 now_ms(), self.rng)
         return PollOutcome(row, account, result, schedule)
 
     async def _fetch(self, row: ConnectionRow, account: Account) -> FetchResult:

@@ -1,7 +1,8 @@
 """The polling policy, pure: when to ask a platform again, from its budget, the account's
 activity, the last response's headers and the last error. No I/O, no clock of its own.
 
-- Each platform has a base interval from its rate budget and a floor and a ceiling.
+- Each platform declares its budget: a base interval from its rate limits, a floor and a
+  ceiling (its module, `Platform.budget`).
 - Activity adapts it: new items halve the interval (down to the floor), an empty poll
   stretches it by half (up to the ceiling).
 - Headers bound it from below: GitHub's X-Poll-Interval; with `remaining` and `reset` known,
@@ -21,34 +22,12 @@ import random
 from dataclasses import dataclass
 
 from ..errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from .platform import FIRST_SYNC_LIMIT, PollHints
-
-__all__ = ["FIRST_SYNC_LIMIT", "Budget", "BUDGETS", "Schedule", "after_success", "after_error",
-           "backoff_s", "delivery_retry", "DELIVERY_RETRY_S"]
+from .platform import Budget, PollHints
 
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 6 * 3600.0
 DELIVERY_RETRY_S = 10.0  # a failed cross-post's first wait (platforms.delivery_retry_seconds)
 JITTER = 0.1  # up to +10 % on regular intervals, so many accounts do not poll in lockstep
-
-
-@dataclass(frozen=True)
-class Budget:
-    base_s: float
-    floor_s: float
-    ceiling_s: float
-
-
-# X: per-user 900 reads/15 min on pay-per-use, 5/15 min on Basic, 1/15 min on Free; every post
-# read is billed, so start at 5 min and let the rate headers slow us down on a smaller tier.
-# Mastodon: 300 requests/5 min per account. GitHub: 304s are free, X-Poll-Interval is the floor
-# it sets (60 s). Instagram: undocumented read limits; posts are rare, so poll slowly.
-BUDGETS: dict[str, Budget] = {
-    "x": Budget(base_s=300, floor_s=180, ceiling_s=1800),
-    "mastodon": Budget(base_s=120, floor_s=60, ceiling_s=1800),
-    "github": Budget(base_s=120, floor_s=60, ceiling_s=1800),
-    "instagram": Budget(base_s=900, floor_s=600, ceiling_s=3600),
-}
 
 
 @dataclass(frozen=True)
@@ -63,10 +42,9 @@ def _jittered(seconds: float, rng: random.Random) -> float:
     return seconds * rng.uniform(1, 1 + JITTER)
 
 
-def after_success(platform: str, interval_s: float | None, new_items: int, hints: PollHints,
+def after_success(budget: Budget, interval_s: float | None, new_items: int, hints: PollHints,
                   now_ms: int, rng: random.Random | None = None) -> Schedule:
     rng = rng or random.Random()
-    budget = BUDGETS[platform]
     interval = interval_s or budget.base_s
     interval = interval / 2 if new_items else interval * 1.5
     interval = min(max(interval, budget.floor_s), budget.ceiling_s)
@@ -87,11 +65,11 @@ def backoff_s(failures: int, rng: random.Random, base_s: float = BACKOFF_BASE_S,
     return min(cap_s, base_s * 2 ** max(failures - 1, 0)) * rng.uniform(0.5, 1.5)
 
 
-def after_error(platform: str, interval_s: float | None, failures: int, error: Exception,
+def after_error(budget: Budget, interval_s: float | None, failures: int, error: Exception,
                 now_ms: int, rng: random.Random | None = None) -> Schedule:
     """`failures` is the count before this error."""
     rng = rng or random.Random()
-    interval = interval_s or BUDGETS[platform].base_s
+    interval = interval_s or budget.base_s
     failures += 1
     if isinstance(error, AuthRevoked | Refused):
         return Schedule(None, interval, failures)

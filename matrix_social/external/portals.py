@@ -23,6 +23,7 @@ from ..db.portal_rooms import PortalRow
 from ..errors import CannotActAsUser
 from ..locks import KeyedLocks
 from ..matrix.intents import Intents
+from .platform import Platform
 from .puppets import PlatformPuppets
 
 log = logging.getLogger("matrix_social.portals")
@@ -46,30 +47,29 @@ class PortalRooms:
             self._default_version = str(versions.get("default", "10"))
         return self._default_version
 
-    async def ensure(self, user_id: str, platform: str, account_key: str, puppet: str,
+    async def ensure(self, user_id: str, platform: Platform, account_key: str, puppet: str,
                      title: str, info: dict[str, Any]) -> RoomID:
-        async with self._locks.hold((user_id, platform, account_key)):
-            row = await portal_rooms.get(self.db, user_id, platform, account_key)
+        async with self._locks.hold((user_id, platform.name, account_key)):
+            row = await portal_rooms.get(self.db, user_id, platform.name, account_key)
             if row is not None:
                 return RoomID(row.room_id)
             room_id = await self._create(user_id, platform, account_key, puppet, title, info)
-            await portal_rooms.insert(self.db, PortalRow(user_id, platform, account_key,
+            await portal_rooms.insert(self.db, PortalRow(user_id, platform.name, account_key,
                                                          room_id, puppet), now_ms())
             return room_id
 
-    async def _create(self, user_id: str, platform: str, account_key: str, puppet: str,
+    async def _create(self, user_id: str, platform: Platform, account_key: str, puppet: str,
                       title: str, info: dict[str, Any]) -> RoomID:
         bot = self.az.intent
-        name = ev.PLATFORM_NAMES[platform]
         bridge_info = {
             "bridgebot": bot.mxid, "creator": bot.mxid,
-            "protocol": {"id": platform, "displayname": name},
+            "protocol": {"id": platform.name, "displayname": platform.label},
             "channel": {"id": account_key, "displayname": title},
         }
-        state_key = f"matrix-social/{platform}/{account_key}"
+        state_key = f"matrix-social/{platform.name}/{account_key}"
         initial_state = [
             {"type": str(ev.PORTAL_STATE), "state_key": "",
-             "content": {"platform": platform, "account": info, "user": user_id}},
+             "content": {"platform": platform.name, "account": info, "user": user_id}},
             {"type": str(ev.BRIDGE_STATE), "state_key": state_key, "content": bridge_info},
             {"type": str(ev.BRIDGE_STATE_LEGACY), "state_key": state_key,
              "content": bridge_info},
@@ -89,7 +89,7 @@ class PortalRooms:
             await intent.join_room_by_id(room_id)
         except (CannotActAsUser, MatrixRequestError) as e:
             log.info("%s stays invited to portal %s: %s", user_id, room_id, e)
-        log.info("Created %s portal %s for %s", platform, room_id, user_id)
+        log.info("Created %s portal %s for %s", platform.name, room_id, user_id)
         return room_id
 
     async def send(self, puppet: str, room_id: str, content: dict[str, Any], txn_id: str,

@@ -1,6 +1,7 @@
-"""External accounts as virtual Matrix users (@x_<id>, @mastodon_<hash>, @github_<login>,
-@instagram_<id>): registered in our exclusive namespaces, named after the account, with its
-avatar uploaded to the homeserver. A name or an avatar is set only when it changed."""
+"""External accounts as virtual Matrix users (@<prefix><id>, the id as each platform declares
+it: @x_<id>, @mastodon_<hash>...): registered in our exclusive namespaces, named after the
+account, with its avatar uploaded to the homeserver. A name or an avatar is set only when it
+changed."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import UserID
 from mautrix.util.async_db import Database
 
-from .. import events as ev
 from ..clock import now_ms
 from ..db import platform_puppets
 from ..db.platform_puppets import PuppetRow
 from ..locks import KeyedLocks
+from .platform import Platform
 
 log = logging.getLogger("matrix_social.platform_puppets")
 
@@ -24,9 +25,9 @@ MAX_NAME = 100
 FetchImage = Callable[[str], Awaitable[tuple[bytes, str] | None]]
 
 
-def puppet_displayname(name: str, platform: str) -> str:
+def puppet_displayname(name: str, platform: Platform) -> str:
     clean = "".join(c for c in name if c.isprintable()).strip()[:MAX_NAME - 12]
-    return f"{clean or '?'} ({ev.PLATFORM_NAMES[platform]})"
+    return f"{clean or '?'} ({platform.label})"
 
 
 class PlatformPuppets:
@@ -38,7 +39,7 @@ class PlatformPuppets:
     def intent(self, mxid: str) -> IntentAPI:
         return self.az.intent.user(UserID(mxid))
 
-    async def ensure(self, mxid: str, platform: str, account_key: str, name: str,
+    async def ensure(self, mxid: str, platform: Platform, account_key: str, name: str,
                      avatar_source: str | None, fetch: FetchImage) -> IntentAPI:
         """The puppet, registered, with the account's name and (when it can be fetched) its
         avatar; `fetch` is asked only for an avatar URL not uploaded before."""
@@ -48,10 +49,10 @@ class PlatformPuppets:
             displayname = puppet_displayname(name, platform)
             if known is None:
                 await intent.ensure_registered()
-            row = known or PuppetRow(mxid, platform, account_key, None, None, None)
+            row = known or PuppetRow(mxid, platform.name, account_key, None, None, None)
             if row.displayname != displayname:
                 await intent.set_displayname(displayname, check_current=False)
-                row = PuppetRow(mxid, platform, account_key, displayname, row.avatar_source,
+                row = PuppetRow(mxid, platform.name, account_key, displayname, row.avatar_source,
                                 row.avatar_mxc)
             if avatar_source and avatar_source != row.avatar_source:
                 image = await fetch(avatar_source)
@@ -64,7 +65,7 @@ class PlatformPuppets:
                     except MatrixRequestError as e:
                         log.warning("avatar of %s not set: %s", mxid, e)
                         mxc = row.avatar_mxc
-                row = PuppetRow(mxid, platform, account_key, displayname, avatar_source, mxc)
+                row = PuppetRow(mxid, platform.name, account_key, displayname, avatar_source, mxc)
             if row != known:
                 await platform_puppets.upsert(self.db, row, now_ms())
         return intent

@@ -1,6 +1,7 @@
 """The one background task for external platforms: poll each connection when it is due,
 bridge what came, then store the cursor (so a restart resumes from it, and a crash in between
-fetches the same items again, which the item map dedupes); deliver due cross-posts.
+fetches the same items again, which the item map dedupes); deliver due cross-posts (its
+delivery worker, delivery.py).
 
 When is decided by the stored next-due times (platforms/polling.py: rate budgets, reset
 headers, backoff), so a restart keeps them. Each round starts a bounded number of jobs and the
@@ -24,9 +25,8 @@ from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused, TransientError
-from ..social.wakeup import Wakeup
 from .bridging import ItemBridge
-from .crossposting import CrossPosting
+from .delivery import DeliveryWorker
 from .poller import Poller
 from .polling import after_error
 
@@ -38,14 +38,32 @@ JOBS_PER_ROUND = 20
 MAX_RUNNING = 8
 
 
+class Wakeup:
+    """A wake-up call for the sleeping scheduler (a connection was made, a cross-post queued:
+    do not wait for the timer). Shared by who queues work and the task that sleeps, so neither
+    holds the other."""
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+
+    @property
+    def event(self) -> asyncio.Event:
+        if self._event is None:  # made on the running loop, not at wiring time
+            self._event = asyncio.Event()
+        return self._event
+
+    def wake(self) -> None:
+        self.event.set()
+
+
 class PlatformScheduler:
     def __init__(self, db: Database, poller: Poller, bridge: ItemBridge,
-                 crossposting: CrossPosting, wakeup: Wakeup,
+                 deliveries: DeliveryWorker, wakeup: Wakeup,
                  max_sleep_s: float = MAX_SLEEP_S) -> None:
         self.db = db
         self.poller = poller
         self.items = bridge
-        self.crossposting = crossposting
+        self.deliveries = deliveries
         self.max_sleep_s = max_sleep_s
         self.rng = random.Random()
         self.wakeup = wakeup
@@ -57,7 +75,7 @@ class PlatformScheduler:
         self.wakeup.wake()
 
     async def start(self) -> None:
-        released = await self.crossposting.release_in_flight()
+        released = await self.deliveries.release_in_flight()
         if released:
             log.info("%d cross-post deliveries caught mid-attempt will be tried again",
                      released)
@@ -101,7 +119,7 @@ class PlatformScheduler:
         jobs = [((r.user_id, r.platform), self._poll(r))
                 for r in await self.poller.due(JOBS_PER_ROUND)]
         jobs += [((d.user_id, d.target), self._deliver(d))
-                 for d in await self.crossposting.due(JOBS_PER_ROUND)]
+                 for d in await self.deliveries.due(JOBS_PER_ROUND)]
         for key, job in jobs:
             if key in self._running or len(self._running) >= MAX_RUNNING:
                 job.close()
@@ -125,7 +143,7 @@ class PlatformScheduler:
 
     async def _deliver(self, delivery) -> None:
         try:
-            await self.crossposting.deliver(delivery)
+            await self.deliveries.deliver(delivery)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -146,7 +164,7 @@ class PlatformScheduler:
     async def _back_off(self, row: ConnectionRow, error: Exception) -> None:
         """Nothing stored but a later due time: the same items come again at the next poll,
         and a failure that repeats does not spin."""
-        schedule = after_error(row.platform, row.interval_s, row.failures,
+        schedule = after_error(self.poller.budget(row), row.interval_s, row.failures,
                                TransientError(row.platform, type(error).__name__), now_ms(),
                                self.rng)
         await connections.save_failure(self.db, row.user_id, row.platform,

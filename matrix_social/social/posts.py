@@ -1,11 +1,20 @@
 """Writing posts and reacting to them: create (text, image, app, activity), edit, delete, like,
-comment, repost. Each is a Matrix event sent as the user, indexed at once."""
+comment, repost. Each is a Matrix event sent as the user, indexed at once.
+
+Posts announce: every post published, edited or deleted is told to the listeners wired at start
+(cross-posting), with what was composed (the Matrix content, its images, where it went, who
+wrote it, and for a request the platforms it asked for), so no listener reads back what was
+just written. A listener may add to a new post's answer (cross-posting: each target's status
+as queued); its failure never fails the post.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventID, RoomID
@@ -29,17 +38,149 @@ from .views import comment_view
 log = logging.getLogger("matrix_social.social")
 
 
+@dataclass(frozen=True)
+class PostImage:
+    mxc: str
+    mimetype: str
+
+
+@dataclass(frozen=True)
+class Composed:
+    """What a POST /posts body publishes: its kind and the Matrix content."""
+
+    kind: str
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A post was published (a request's, a draft's, an app share, a repost)."""
+
+    post_id: str  # its event id
+    room_id: str
+    author: str
+    kind: str
+    content: dict[str, Any]  # the m.room.message content sent
+    images: tuple[PostImage, ...]
+    # The platforms the request asked to publish to as well: None when it did not say (her
+    # defaults apply), () for nowhere (an explicit empty list, an AI's post, a post the service
+    # made: a draft, an app share, a repost).
+    cross_post: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Edited:
+    post_id: str
+    room_id: str
+    author: str
+    kind: str
+    content: dict[str, Any]  # the new content
+
+
+@dataclass(frozen=True)
+class Deleted:
+    post_id: str
+    room_id: str
+    author: str
+
+
+class PostListener(Protocol):
+    async def published(self, post: Published) -> Mapping[str, Any] | None:
+        """What to add to the post's answer, if anything."""
+
+    async def edited(self, post: Edited) -> None: ...
+
+    async def deleted(self, post: Deleted) -> None: ...
+
+
+def cross_post_targets(value: Any, allowed: Sequence[str], field: str = "cross_post"
+                       ) -> tuple[str, ...]:
+    """A list of platforms to publish to, each one of `allowed`, once."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value) \
+            or len(value) > len(allowed):
+        raise InvalidInput(f"'{field}' must be a list of platforms: {', '.join(allowed)}")
+    for target in value:
+        if target not in allowed:
+            raise InvalidInput(f"'{field}': cannot publish to {target[:40]!r}; "
+                               f"choose from {', '.join(allowed)}")
+    return tuple(dict.fromkeys(value))
+
+
+def images_of(content: dict[str, Any]) -> tuple[PostImage, ...]:
+    url = content.get("url")
+    if content.get("msgtype") != "m.image" or not isinstance(url, str):
+        return ()
+    info = content.get("info") if isinstance(content.get("info"), dict) else {}
+    return (PostImage(url, str(info.get("mimetype") or "image/jpeg")),)
+
+
+class Composer:
+    """The content a POST /posts body publishes, composed once for publishing and for the
+    cross-post preview."""
+
+    def __init__(self, media: Media, runner_template: str) -> None:
+        self.media = media
+        self.runner_template = runner_template
+
+    async def compose(self, author: str, body: dict[str, Any]) -> Composed:
+        kind = body.get("kind", "text")
+        text = clean_text(body.get("text"), "text", required=kind == "text")
+        if kind == "text":
+            return Composed(kind, compose.text_content(text))
+        if kind == "image":
+            row = await self.media.own(author, body.get("image"), "image")
+            return Composed(kind, compose.image_content(
+                row["mxc"], row["mimetype"], row["size"], row["width"], row["height"], text))
+        if kind == "app":
+            return Composed(kind, compose.app_content(body.get("app"), self.runner_template,
+                                                      text))
+        if kind == "activity":
+            return Composed(kind, compose.activity_content(body.get("activity"), text))
+        raise InvalidInput("'kind' must be one of text, image, app, activity")
+
+
 class Posts:
     def __init__(self, db: Database, users: Users, intents: Intents, feed_rooms: FeedRooms,
-                 sender: IndexedSender, feed: Feed, media: Media, runner_template: str) -> None:
+                 sender: IndexedSender, feed: Feed, composer: Composer,
+                 cross_post_targets: Sequence[str] = (),
+                 listeners: Sequence[PostListener] = ()) -> None:
+        """`cross_post_targets`: the platforms a request may ask to publish to as well (the
+        external wing's, derived from its registered platforms)."""
         self.db = db
         self.users = users
         self.intents = intents
         self.rooms = feed_rooms
         self.sender = sender
         self.feed = feed
-        self.media = media
-        self.runner_template = runner_template
+        self.composer = composer
+        self.targets = tuple(cross_post_targets)
+        self.listeners = tuple(listeners)
+
+    async def _announce(self, what: str, post: Published | Edited | Deleted
+                        ) -> list[Mapping[str, Any]]:
+        added = []
+        for listener in self.listeners:
+            try:
+                answer = await getattr(listener, what)(post)
+            except Exception:
+                log.exception("%s of %s: %s failed", what, post.post_id,
+                              type(listener).__name__)
+                continue
+            if answer:
+                added.append(answer)
+        return added
+
+    def requested_targets(self, body: dict[str, Any], as_ai: bool) -> tuple[str, ...] | None:
+        """The request's `cross_post`, checked: None when it did not say (her defaults apply).
+        Refused before anything is sent."""
+        if "cross_post" not in body:
+            return () if as_ai else None
+        targets = cross_post_targets(body["cross_post"], self.targets)
+        if targets and as_ai:
+            raise InvalidInput("'cross_post' is for your own posts, not your AI's")
+        return targets
 
     async def _location(self, post_id: str) -> tuple[RoomID, str]:
         found = await posts.get_author(self.db, post_id)
@@ -47,28 +188,26 @@ class Posts:
             raise NotFound(f"No post {post_id!r}")
         return RoomID(found[0]), found[1]
 
-    async def create(self, author: str, body: dict[str, Any]) -> dict[str, Any]:
-        kind = body.get("kind", "text")
-        text = clean_text(body.get("text"), "text", required=kind == "text")
-        if kind == "text":
-            content = compose.text_content(text)
-        elif kind == "image":
-            row = await self.media.own(author, body.get("image"), "image")
-            content = compose.image_content(row["mxc"], row["mimetype"], row["size"],
-                                            row["width"], row["height"], text)
-        elif kind == "app":
-            content = compose.app_content(body.get("app"), self.runner_template, text)
-        elif kind == "activity":
-            content = compose.activity_content(body.get("activity"), text)
-        else:
-            raise InvalidInput("'kind' must be one of text, image, app, activity")
-        return await self.publish(author, content)
+    async def create(self, author: str, body: dict[str, Any], as_ai: bool = False
+                     ) -> dict[str, Any]:
+        """A post from a request (POST /posts), as `author` (her AI with `as_ai`)."""
+        targets = self.requested_targets(body, as_ai)
+        composed = await self.composer.compose(author, body)
+        return await self.publish(author, composed.content, targets)
 
-    async def publish(self, author: str, content: dict) -> dict[str, Any]:
+    async def publish(self, author: str, content: dict,
+                      cross_post: tuple[str, ...] | None = ()) -> dict[str, Any]:
+        """Send the post and announce it; the answer is the post as the API shows it, with
+        what the listeners added (the cross-posts as queued)."""
         intent = await self.intents.for_user(author)
         room_id = await self.rooms.ensure(author)
         event_id = await self.sender.send(intent, room_id, "m.room.message", content)
-        return await self.feed.post(author, event_id)
+        view = await self.feed.post(author, event_id)
+        kind = (content.get(ev.POST_BLOCK) or {}).get(ev.POST_KIND, "text")
+        for added in await self._announce("published", Published(
+                event_id, room_id, author, kind, content, images_of(content), cross_post)):
+            view.update(added)
+        return view
 
     async def edit(self, user: str, post_id: str, text: Any) -> dict[str, Any]:
         room_id, author = await self._location(post_id)
@@ -79,6 +218,7 @@ class Posts:
         intent = await self.intents.for_user(user)
         await self.sender.send(intent, room_id, "m.room.message",
                                compose.edit_event_content(post_id, new))
+        await self._announce("edited", Edited(post_id, room_id, user, row["kind"], new))
         return await self.feed.post(user, post_id)
 
     async def delete(self, user: str, post_id: str) -> None:
@@ -93,6 +233,7 @@ class Posts:
         notice = notice_of(content)
         if notice:
             await self._withdraw_notice(intent, user, content, notice)
+        await self._announce("deleted", Deleted(post_id, room_id, user))
 
     async def _withdraw_notice(self, intent, user: str, content: dict, notice: str) -> None:
         original_room = content[ev.POST_BLOCK][ev.POST_REPOST_OF].get("room_id")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,11 +31,15 @@ from ..oauth import OAuthEndpoints, OAuthFlow
 from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
+    Budget,
     FetchResult,
     Item,
+    ItemLook,
+    Platform,
     PlatformAdapter,
     PollHints,
     TokenSet,
+    one_adapter,
     safe_url,
 )
 
@@ -43,6 +48,9 @@ github = lazy_module("github")
 MAX_PAGES = 3  # GitHub keeps at most 300 events
 MAX_EXPANDED = 20  # compare / pull lookups per poll
 MAX_COMMITS = 20
+MAX_COMMIT_LINKS = 20
+_ID = re.compile(r"[0-9]{1,24}")
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 ZERO_SHA = "0" * 40
 
 
@@ -98,7 +106,7 @@ class GitHubAdapter(PlatformAdapter):
 
     # --- OAuth -------------------------------------------------------------------------------
 
-    def authorize_url(self, state: str, code_verifier: str | None) -> str:
+    async def authorize_url(self, state: str, code_verifier: str | None) -> str:
         return self.oauth.authorize_url(state, code_verifier)
 
     async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet:
@@ -296,3 +304,34 @@ class GitHubAdapter(PlatformAdapter):
                 return 0, []
         return total, [{"sha": c.sha, "message": (c.commit.message or "").split("\n", 1)[0][:200],
                  "url": safe_url(c.html_url, "") or ""} for c in commits]
+
+
+# --- what GitHub is -----------------------------------------------------------------------------
+
+def look(item: Item, account: Account) -> ItemLook:
+    """"octocat pushed 2 commits to o/r (main)", each commit a link after it."""
+    text, links = item.text, ()
+    commits = item.extra.get("commits") if item.kind == "push" else None
+    if isinstance(commits, list) and commits:
+        text = text.split("\n", 1)[0]
+        links = tuple((f"{c.get('sha', '')[:7]} {c.get('message', '')}".strip(), c["url"])
+                      for c in commits[:MAX_COMMIT_LINKS]
+                      if isinstance(c, dict) and str(c.get("url", "")).startswith("http"))
+    return ItemLook(f"{account.handle} {text.strip()}".strip(), links)
+
+
+def account_part(account: Account) -> str | None:
+    """The login, lower-cased (logins are case-insensitive), of a well-formed account."""
+    if not _ID.fullmatch(account.id or "") or not _LOGIN.fullmatch(account.handle or ""):
+        return None
+    return account.handle.lower()
+
+
+PLATFORM = Platform(
+    name="github", label="GitHub", mark="GH", color="#24292F",
+    reads="Your pushes, pull requests, stars and releases come into your feed (GitHub is read "
+          "only: nothing is published there).",
+    settings=GitHubSettings, adapters=one_adapter(GitHubAdapter),
+    # 304s are free; X-Poll-Interval is the floor GitHub sets (60 s).
+    budget=Budget(base_s=120, floor_s=60, ceiling_s=1800),
+    puppet_part=account_part, hosts=("github.com",), look=look)

@@ -19,27 +19,41 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import regex
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
 from ...clock import now_ms
 from ...errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
+from ..formatting import fit, normalized
 from ..net import DEFAULT_TIMEOUT, TimeoutAdapter
 from ..oauth import OAuthEndpoints, OAuthFlow, token_from_response
 from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
+    Budget,
+    Draft,
     FetchResult,
     Item,
     Media,
     OutgoingPost,
+    Platform,
     PlatformAdapter,
     PollHints,
+    Preview,
     Published,
+    TextLimits,
     TokenSet,
+    numeric_id,
+    one_adapter,
     safe_url,
 )
 
+CAPTION_LIMIT = 2200
+HASHTAG_LIMIT = 30
+MENTION_LIMIT = 20
+_HASHTAG = regex.compile(r"(?<![\p{L}\p{N}_&/])[#＃][\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*")
+_MENTION = regex.compile(r"(?<![\p{L}\p{N}_@])@[A-Za-z0-9_.]+")
 MEDIA_FIELDS = "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp"
 MAX_PAGES = 5
 RECENT_IDS = 50
@@ -107,7 +121,6 @@ def _graph_error(status: int, body: Any, headers: Any) -> PlatformError:
 class InstagramAdapter(PlatformAdapter):
     name = "instagram"
     uses_pkce = False
-    can_publish = True
 
     def __init__(self, settings: InstagramSettings) -> None:
         self.settings = settings
@@ -122,7 +135,7 @@ class InstagramAdapter(PlatformAdapter):
 
     # --- OAuth (authlib) ---------------------------------------------------------------------
 
-    def authorize_url(self, state: str, code_verifier: str | None) -> str:
+    async def authorize_url(self, state: str, code_verifier: str | None) -> str:
         return self.oauth.authorize_url(state, None)
 
     async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet:
@@ -290,3 +303,50 @@ def _json(response: requests.Response | None) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+# --- what Instagram is --------------------------------------------------------------------------
+
+def caption_length(text: str) -> int:
+    """UTF-16 code units: never fewer than Instagram counts, whichever unit it uses."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def format_instagram(draft: Draft, limits: TextLimits = TextLimits(CAPTION_LIMIT)) -> Preview:
+    """An image (JPEG) with a caption of at most 2,200 characters, 30 hashtags and 20
+    @mentions. A link in a caption is not clickable: a cut gets "…" and no link back."""
+    limit = limits.characters
+    if not draft.image_types:
+        return Preview("instagram", None, 0, limit, refusal=(
+            "Instagram only publishes posts with an image; this post has none"))
+    if not any(t.startswith("image/") for t in draft.image_types[:1]):
+        return Preview("instagram", None, 0, limit, refusal=(
+            "Instagram only publishes images (JPEG); this post's attachment is not an image"))
+    text = normalized(draft)
+    hashtags = len(_HASHTAG.findall(text))
+    if hashtags > HASHTAG_LIMIT:
+        return Preview("instagram", None, caption_length(text), limit, refusal=(
+            f"Instagram allows at most {HASHTAG_LIMIT} hashtags; this post has {hashtags}"))
+    mentions = len(_MENTION.findall(text))
+    if mentions > MENTION_LIMIT:
+        return Preview("instagram", None, caption_length(text), limit, refusal=(
+            f"Instagram allows at most {MENTION_LIMIT} @mentions; this post has {mentions}"))
+    text, cut = fit(text, limit, caption_length, None)
+    return Preview("instagram", text, caption_length(text), limit, cut)
+
+
+PLATFORM = Platform(
+    name="instagram", label="Instagram", mark="IG", color="#E1306C",
+    reads="Your Instagram media come into your feed, and your image posts here can be "
+          "published on Instagram (professional accounts only).",
+    settings=InstagramSettings, adapters=one_adapter(InstagramAdapter),
+    # Undocumented read limits; posts are rare, so poll slowly.
+    budget=Budget(base_s=900, floor_s=600, ceiling_s=3600),
+    puppet_part=numeric_id, hosts=("instagram.com",),
+    format=format_instagram, text_limits=TextLimits(CAPTION_LIMIT),
+    publish_note="Image posts only: a post without an image is not published there.",
+    fetches_images=True,
+    login_note="a professional account",
+    # The 60-day token can only be refreshed once it is 24 hours old: a week ahead. It is
+    # refreshed with itself (no refresh token).
+    refresh_margin_ms=7 * 24 * 3600 * 1000, refreshes_access_token=True)

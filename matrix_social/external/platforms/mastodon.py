@@ -24,42 +24,63 @@ or unlisted taken back like a deletion. `spoiler_text` is the item's content war
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
+import regex
+
+from ... import log_redact
 from ...clock import now_ms
 from ...content.fields import content_warning
+from ...db import mastodon_apps
+from ...db.mastodon_apps import MastodonAppRow
 from ...errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
 from ...lazy_import import lazy_module
-from ..formatting import MASTODON_DEFAULT_LIMIT, MASTODON_URL_LENGTH
-from ..html_text import MAX_HTML, html_to_text
+from ..formatting import fit, normalized, text_or_image
 from ..net import DEFAULT_TIMEOUT, check_instance_url, guarded_session
 from ..oauth import OAuthEndpoints, OAuthFlow
 from ..platform import (
     FIRST_SYNC_LIMIT,
+    URL_LENGTH,
     Account,
+    AccountServer,
+    Budget,
+    Context,
+    Draft,
     FetchResult,
     Item,
     Media,
     OutgoingPost,
+    Platform,
     PlatformAdapter,
     PollHints,
+    Preview,
     Published,
+    Shared,
+    TextLimits,
     TokenSet,
     safe_url,
+    settings_from_section,
 )
 
 mastodon = lazy_module("mastodon")
+twitter_text = lazy_module("twitter_text")
 
 WATCH_MS = 24 * 3600 * 1000
 MAX_WATCH = 40
 MAX_SINGLE_CHECKS = 10  # before 4.3 each re-check is its own request
 MAX_PAGES = 10
+DEFAULT_LIMIT = 500  # characters, unless the instance says otherwise
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+MAX_TEXT = 20_000
+MAX_HTML = MAX_TEXT * 4
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 BRIDGED_VISIBILITIES = ("public", "unlisted")  # never private (followers-only) or direct
 
@@ -77,6 +98,11 @@ class MastodonSettings:
     scopes: tuple[str, ...] = ("read", "write")
     allow_loopback: bool = False  # tests and development only
     timeout_s: float = DEFAULT_TIMEOUT
+    visibility: str = "public"  # of cross-posts (platforms.mastodon_visibility)
+
+    def __post_init__(self) -> None:
+        if self.visibility not in VISIBILITIES:
+            raise ValueError(f"platforms.mastodon_visibility: one of {', '.join(VISIBILITIES)}")
 
 
 @dataclass(frozen=True)
@@ -93,8 +119,8 @@ class MastodonApp:
 @dataclass(frozen=True)
 class InstanceInfo:
     version: str
-    max_characters: int = MASTODON_DEFAULT_LIMIT
-    characters_reserved_per_url: int = MASTODON_URL_LENGTH
+    max_characters: int = DEFAULT_LIMIT
+    characters_reserved_per_url: int = URL_LENGTH
     max_media_attachments: int = 4
 
 
@@ -146,7 +172,6 @@ def _key(status_id: str) -> tuple[int, str]:
 class MastodonAdapter(PlatformAdapter):
     name = "mastodon"
     uses_pkce = True
-    can_publish = True
     can_edit = True
     can_delete = True
     can_revoke = True
@@ -169,7 +194,18 @@ class MastodonAdapter(PlatformAdapter):
 
     # --- OAuth -------------------------------------------------------------------------------
 
-    def authorize_url(self, state: str, code_verifier: str | None) -> str:
+    @property
+    def server(self) -> str:
+        return self.app.instance
+
+    async def ready_for_login(self) -> bool:
+        return await self.client_known()
+
+    async def text_limits(self) -> TextLimits:
+        info = await self.instance_info()
+        return TextLimits(info.max_characters, info.characters_reserved_per_url)
+
+    async def authorize_url(self, state: str, code_verifier: str | None) -> str:
         return self.oauth.authorize_url(state, code_verifier)
 
     async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet:
@@ -269,8 +305,8 @@ class MastodonAdapter(PlatformAdapter):
             numbers = (re.findall(r"\d+", str(raw.get("version") or ""))[:3] + ["0"] * 3)[:3]
             self._info = InstanceInfo(
                 ".".join(str(min(int(n), 9999)) for n in numbers),
-                number("max_characters", MASTODON_DEFAULT_LIMIT),
-                number("characters_reserved_per_url", MASTODON_URL_LENGTH),
+                number("max_characters", DEFAULT_LIMIT),
+                number("characters_reserved_per_url", URL_LENGTH),
                 number("max_media_attachments", 4))
         return self._info
 
@@ -390,7 +426,7 @@ class MastodonAdapter(PlatformAdapter):
                                         description=image.alt)["id"]
                          for image in post.images[:info.max_media_attachments]]
             return api.status_post(post.text, media_ids=media_ids or None,
-                                   visibility=post.visibility,
+                                   visibility=self.settings.visibility,
                                    idempotency_key=post.idempotency_key)
 
         status, _ = await self._write(token, create)
@@ -429,3 +465,135 @@ def _message(error: mastodon.MastodonAPIError) -> str:
 def _version_at_least(version: str, wanted: tuple[int, int]) -> bool:
     numbers = [int(n) for n in re.findall(r"\d+", version)[:2]] + [0, 0]
     return (numbers[0], numbers[1]) >= wanted
+
+
+# --- HTML to text -----------------------------------------------------------------------------
+
+class _Text(HTMLParser):
+    """Plain text from a status's HTML: paragraphs and line breaks kept, tags dropped, entities
+    decoded. The result is text, never markup."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p" and self.parts:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    parser = _Text()
+    parser.feed(content[:MAX_HTML])
+    parser.close()
+    return "".join(parser.parts).strip()[:MAX_TEXT]  # convert_charrefs already decoded
+
+
+# --- our app on each instance ------------------------------------------------------------------
+
+class MastodonInstances:
+    """Mastodon's adapters: one per instance, with our app registration there, made the first
+    time somebody connects on it and stored (the secret encrypted). The instance URL is checked
+    before any request."""
+
+    def __init__(self, settings: MastodonSettings, context: Context) -> None:
+        self.settings = settings
+        self.db = context.db
+        self.cipher = context.cipher
+        self._adapters: dict[str, MastodonAdapter] = {}
+
+    async def app(self, instance_url: str) -> MastodonApp:
+        """Our app on that instance: checked URL first (before any request), then the stored
+        registration, else a new one, stored (secret encrypted) and returned."""
+        settings = self.settings
+        base = await check_instance_url(instance_url, settings.allow_loopback)
+        scopes = " ".join(settings.scopes)
+        row = await mastodon_apps.get(self.db, base, settings.redirect_uri, scopes)
+        if row is None:
+            app = await register_app(settings, base)
+            row = await mastodon_apps.insert_or_get(self.db, MastodonAppRow(
+                base, settings.redirect_uri, scopes, app.client_id,
+                self.cipher.encrypt_text(app.client_secret)), now_ms())
+        secret = self.cipher.decrypt_text(row.client_secret)
+        log_redact.install(secret)
+        return MastodonApp(row.instance, row.client_id, secret, row.redirect_uri, row.scopes)
+
+    async def get(self, server: str | None) -> MastodonAdapter:
+        if not server:
+            raise Refused("mastodon", "which Mastodon instance? e.g. mastodon.social")
+        app = await self.app(server)
+        cached = self._adapters.get(app.instance)
+        if cached is None or cached.app != app:
+            cached = self._adapters[app.instance] = MastodonAdapter(self.settings, app)
+        return cached
+
+    async def forget(self, adapter: Any) -> None:
+        """The instance no longer knows this registration: drop it, so the next use makes a
+        fresh one."""
+        app = adapter.app
+        await mastodon_apps.delete(self.db, app.instance, app.redirect_uri, app.scopes,
+                                   app.client_id)
+        self._adapters.pop(app.instance, None)
+
+
+# --- what Mastodon is --------------------------------------------------------------------------
+
+def mastodon_length(text: str, url_length: int = URL_LENGTH) -> int:
+    """StatusLengthValidator: grapheme clusters, every URL with a scheme counts the instance's
+    `characters_reserved_per_url`, found with twitter-text's extractor as Mastodon does. Its
+    extra schemes (gemini://, ipfs://...) are counted in full, which can only over-count."""
+    urls = twitter_text.extract_urls_with_indices(text, extract_urls_without_protocol=False)
+    total, position = 0, 0
+    for url in urls:
+        start, end = url["indices"]
+        total += len(regex.findall(r"\X", text[position:start])) + url_length
+        position = end
+    return total + len(regex.findall(r"\X", text[position:]))
+
+
+def format_mastodon(draft: Draft, limits: TextLimits = TextLimits(DEFAULT_LIMIT)) -> Preview:
+    refused = text_or_image(draft, "mastodon", limits.characters)
+    if refused is not None:
+        return refused
+
+    def count(t: str) -> int:
+        return mastodon_length(t, limits.url_length)
+
+    text, cut = fit(normalized(draft), limits.characters, count, draft.post_url)
+    return Preview("mastodon", text, count(text), limits.characters, cut)
+
+
+def account_part(account: Account) -> str | None:
+    """A hash of "id@instance" (ids are per instance), for a well-formed id only."""
+    if not _ID.fullmatch(account.id or "") or "@" not in (account.key or ""):
+        return None
+    return hashlib.sha256(account.key.encode()).hexdigest()[:24]
+
+
+def _configure(kind: type, name: str, raw: Mapping[str, Any], shared: Shared) -> Any:
+    """Loopback instances follow the section's allow_loopback_instances; the visibility of
+    cross-posts is platforms.mastodon_visibility."""
+    values = dict(raw)
+    values.setdefault("allow_loopback", shared.allow_loopback)
+    if shared.raw.get("mastodon_visibility") is not None:
+        values.setdefault("visibility", shared.raw["mastodon_visibility"])
+    return settings_from_section(kind, name, values, shared)
+
+
+PLATFORM = Platform(
+    name="mastodon", label="Mastodon", mark="M", color="#6364FF",
+    reads="Your public posts come into your feed, and your posts here can be published on "
+          "Mastodon.",
+    settings=MastodonSettings, adapters=MastodonInstances, configure=_configure,
+    # 300 requests/5 min per account.
+    budget=Budget(base_s=120, floor_s=60, ceiling_s=1800),
+    puppet_part=account_part, hosts=(),  # any instance
+    server=AccountServer("Your Mastodon server", "mastodon.social",
+                         "The address of the server your account is on, e.g. "
+                         "mastodon.social."),
+    format=format_mastodon, text_limits=TextLimits(DEFAULT_LIMIT))

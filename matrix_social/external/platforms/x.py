@@ -27,25 +27,35 @@ import requests
 from ...clock import now_ms
 from ...errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
 from ...lazy_import import lazy_module
+from ..formatting import fit, normalized, text_or_image
 from ..headers import rate_hints, reset_ms
 from ..net import DEFAULT_TIMEOUT, redirecting_session
 from ..oauth import OAuthEndpoints, OAuthFlow
 from ..platform import (
     FIRST_SYNC_LIMIT,
     Account,
+    Budget,
+    Draft,
     FetchResult,
     Item,
     Media,
     OutgoingPost,
+    Platform,
     PlatformAdapter,
     PollHints,
+    Preview,
     Published,
+    TextLimits,
     TokenSet,
+    numeric_id,
+    one_adapter,
 )
 
 tweepy = lazy_module("tweepy")
+twitter_text = lazy_module("twitter_text")
 
 TWEEPY_HOST = "https://api.twitter.com"
+X_LIMIT = 280  # weighted characters (twitter-text config v3)
 WATCH_MS = 60 * 60 * 1000  # re-check posts this young for deletions and edits
 MAX_PAGES = 10  # at most 1,000 new posts per poll
 TWEET_FIELDS = ["created_at", "attachments", "author_id", "possibly_sensitive"]
@@ -90,7 +100,6 @@ def _without_urls(text: str) -> str:
 class XAdapter(PlatformAdapter):
     name = "x"
     uses_pkce = True
-    can_publish = True
     can_edit = True  # only for accounts X lets edit (paid tiers); others get Refused
     can_delete = True
     can_revoke = True
@@ -108,7 +117,7 @@ class XAdapter(PlatformAdapter):
 
     # --- OAuth -------------------------------------------------------------------------------
 
-    def authorize_url(self, state: str, code_verifier: str | None) -> str:
+    async def authorize_url(self, state: str, code_verifier: str | None) -> str:
         if not code_verifier:
             raise ValueError("X requires PKCE")
         return self.oauth.authorize_url(state, code_verifier)
@@ -338,3 +347,28 @@ class XAdapter(PlatformAdapter):
                 raise
 
 
+# --- what X is --------------------------------------------------------------------------------
+
+def x_length(text: str) -> int:
+    """twitter-text config v3 weighted length: URLs 23, CJK and emoji 2 (a ZWJ sequence is one
+    emoji), after NFC."""
+    return twitter_text.parse_tweet(text).weightedLength
+
+
+def format_x(draft: Draft, limits: TextLimits = TextLimits(X_LIMIT)) -> Preview:
+    refused = text_or_image(draft, "x", limits.characters)
+    if refused is not None:
+        return refused
+    text, cut = fit(normalized(draft), limits.characters, x_length, draft.post_url)
+    return Preview("x", text, x_length(text) if text else 0, limits.characters, cut)
+
+
+# X: per-user 900 reads/15 min on pay-per-use, 5/15 min on Basic, 1/15 min on Free; every post
+# read is billed, so start at 5 min and let the rate headers slow us down on a smaller tier.
+PLATFORM = Platform(
+    name="x", label="X", mark="X", color="#000000",
+    reads="Your posts on X come into your feed, and your posts here can be published on X.",
+    settings=XSettings, adapters=one_adapter(XAdapter),
+    budget=Budget(base_s=300, floor_s=180, ceiling_s=1800),
+    puppet_part=numeric_id, hosts=("x.com", "twitter.com"),
+    format=format_x, text_limits=TextLimits(X_LIMIT))

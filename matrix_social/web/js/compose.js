@@ -3,10 +3,8 @@
 // Mastodon and Instagram, ticked from your cross-post defaults), with a preview per platform
 // of the exact text it will get, its counted length, or why it will not take the post.
 import { busy, clear, errorBox, field, fill, h, uid } from "./dom.js";
-import { byTarget, platformName } from "./post.js";
+import { byTarget, platformName, publishTargets } from "./platforms.js";
 import { countChars, counterFor } from "./text.js";
-
-const TARGETS = ["x", "mastodon", "instagram"];  // GitHub is read only
 
 /** The "Also publish on" picker; `ready` once the connections and defaults are known. */
 function crossPostPicker(ctx, describe) {
@@ -55,7 +53,8 @@ function crossPostPicker(ctx, describe) {
   Promise.all([ctx.api.get("/connections"), ctx.api.get("/settings/cross_post")])
     .then(([listed, defaults]) => {
       const wanted = new Set(defaults.cross_post_default || []);
-      const mine = (listed.connections || []).filter((c) => TARGETS.includes(c.platform))
+      const targets = publishTargets();
+      const mine = (listed.connections || []).filter((c) => targets.includes(c.platform))
         .sort((a, b) => byTarget(a.platform, b.platform));
       for (const connection of mine) {
         const id = uid(`cross-${connection.platform}`);

@@ -1,6 +1,7 @@
 // Start-up: configuration, sign-in, the section navigation and the router.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
+import { usePlatforms } from "./platforms.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
 
 const main = document.getElementById("main");
@@ -148,6 +149,7 @@ async function boot() {
     const response = await fetch("/social/config.json");
     if (!response.ok) throw new Error(`The service answered ${response.status} for its settings`);
     config = await response.json();
+    usePlatforms(config.platforms);
   } catch (error) {
     fill(main, h("h1", {}, "Social"), errorBox(error, () => location.reload()));
     return;
