@@ -285,16 +285,44 @@ MUTATIONS = [
     mutation(
         "loopback Mastodon instances allowed when the mapping has no key",
         "matrix_social/external/registry.py",
-        '        allow_loopback = bool(section.get("allow_loopback_instances", False))',
-        '        allow_loopback = bool(section.get("allow_loopback_instances", True))',
+        '                        allow_loopback=bool(section.get("allow_loopback_instances", False)),',
+        '                        allow_loopback=bool(section.get("allow_loopback_instances", True)),',
         (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
     mutation(
-        "an empty cross_post list falls back to the default targets",
-        "matrix_social/external/crossposting.py",
-        '        if "cross_post" in body:',
-        '        if body.get("cross_post"):',
+        "an empty cross_post list falls back to the default targets (the request's reading)",
+        "matrix_social/social/posts.py",
+        '        if "cross_post" not in body:',
+        '        if not body.get("cross_post"):',
         (_GUARDED + "test_an_explicit_empty_cross_post_list_posts_nowhere_despite_default_targets",
          )),
+    mutation(
+        "an empty cross_post list falls back to the default targets (cross-posting's reading)",
+        "matrix_social/external/crossposting.py",
+        "        targets = post.cross_post if post.cross_post is not None else \\\n",
+        "        targets = post.cross_post if post.cross_post else \\\n",
+        (_GUARDED + "test_an_explicit_empty_cross_post_list_posts_nowhere_despite_default_targets",
+         )),
+    mutation(
+        "Posts stop announcing edits (cross-posts keep their old text)",
+        "matrix_social/social/posts.py",
+        '        await self._announce("edited", Edited(post_id, room_id, user, row["kind"], new))\n',
+        "",
+        ("tests/test_cross_posting.py::"
+         "test_a_post_to_all_three_no_echo_and_the_deletion_following",)),
+    mutation(
+        "the web app is served no platform list (the settings offer nothing to tick)",
+        "matrix_social/api/web_app.py",
+        '        "platforms": platforms,\n',
+        '        "platforms": [],\n',
+        ("tests/test_web_settings.py::"
+         "test_connect_share_defaults_compose_preview_publish_and_disconnect",)),
+    mutation(
+        "a platform's section takes keys its settings do not declare",
+        "matrix_social/external/registry.py",
+        "        if not isinstance(value, Mapping) or not set(value) <= known:\n",
+        "        if not isinstance(value, Mapping):\n",
+        ("tests/test_cli.py::test_bad_config_stops_with_one_line_naming_the_field",
+         "tests/platforms/test_registry.py::test_a_new_platform_is_one_declaration")),
     mutation(
         "the web app renders markup in a post's text",
         "matrix_social/web/js/dom.js",
