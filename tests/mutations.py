@@ -285,8 +285,8 @@ MUTATIONS = [
     mutation(
         "loopback Mastodon instances allowed when the mapping has no key",
         "matrix_social/external/registry.py",
-        '                        allow_loopback=bool(section.get("allow_loopback_instances", False)),',
-        '                        allow_loopback=bool(section.get("allow_loopback_instances", True)),',
+        'allow_loopback=bool(section.get("allow_loopback_instances", False)),',
+        'allow_loopback=bool(section.get("allow_loopback_instances", True)),',
         (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
     mutation(
         "an empty cross_post list falls back to the default targets (the request's reading)",
