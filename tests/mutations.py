@@ -305,7 +305,8 @@ MUTATIONS = [
     mutation(
         "Posts stop announcing edits (cross-posts keep their old text)",
         "matrix_social/social/posts.py",
-        '        await self._announce("edited", Edited(post_id, room_id, user, row["kind"], new))\n',
+        '        await self._announce("edited", Edited(post_id, room_id, user, row["kind"], '
+        'new))\n',
         "",
         ("tests/test_cross_posting.py::"
          "test_a_post_to_all_three_no_echo_and_the_deletion_following",)),
