@@ -49,7 +49,8 @@ async def export_connections(db: Database, cipher: TokenCipher, user_id: str,
                         "instance": row.instance},
             "token": None if token is None else {
                 "access_token": token.access_token, "refresh_token": token.refresh_token,
-                "expires_at": token.expires_at_ms, "scope": token.scope},
+                "expires_at": token.expires_at_ms, "scope": token.scope,
+                **({"extra": token.extra} if token.extra else {})},
             "share_with_followers": row.share_with_followers,
             "status": row.status, "connected_at": row.created_at,
         }
@@ -97,11 +98,17 @@ def _row(user_id: str, declared: Platform, entry: Any, cipher: TokenCipher) -> C
     expires = grant.get("expires_at")
     if expires is not None and (not isinstance(expires, int) or isinstance(expires, bool)):
         raise ValueError(f"connections.{platform}.token.expires_at must be ms or null")
+    extra = grant.get("extra") or {}
+    if not isinstance(extra, dict) or len(extra) > 20:
+        raise ValueError(f"connections.{platform}.token.extra must be an object of text")
     token = TokenSet(_text(grant.get("access_token"), f"{platform}.token.access_token"),
                      _text(grant.get("refresh_token"), f"{platform}.token.refresh_token",
                            required=False), expires,
                      _text(grant.get("scope") or "", f"{platform}.token.scope",
-                           required=False) or "")
+                           required=False) or "",
+                     {_text(k, f"{platform}.token.extra", limit=64): _text(
+                         v, f"{platform}.token.extra.{str(k)[:64]}")
+                      for k, v in extra.items()})
     share = entry.get("share_with_followers", False)
     if not isinstance(share, bool):
         raise ValueError(f"connections.{platform}.share_with_followers must be true or false")

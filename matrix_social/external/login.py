@@ -150,7 +150,7 @@ class LoginFlow:
             raise Refused(platform, "too many unfinished logins; finish one or wait ten minutes")
         adapter = await self.platforms.adapter_for_login(platform, instance)
         state = new_state()
-        verifier = new_code_verifier() if adapter.uses_pkce else None
+        verifier = adapter.login_secret(new_code_verifier())
         await oauth_state.insert(
             self.db, state_hash(state), user_id, platform, adapter.server,
             self.cipher.encrypt_text(verifier) if verifier else None, now,

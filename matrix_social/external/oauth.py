@@ -173,6 +173,7 @@ class OAuthFlow:
         fresh = token_from_response(self.e.platform, raw)
         if fresh.refresh_token is None:  # the platform keeps the old one valid
             fresh.refresh_token = token.refresh_token
+        fresh.extra = dict(token.extra)  # what the platform keeps with the grant stays
         return fresh
 
     async def revoke(self, token: TokenSet) -> None:

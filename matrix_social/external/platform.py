@@ -39,6 +39,9 @@ class TokenSet:
     refresh_token: str | None = None
     expires_at_ms: int | None = None
     scope: str = ""
+    # What else a platform's grant holds, kept encrypted with it (a DPoP key, the account's
+    # server as the login found it...): the adapter's own, text only.
+    extra: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         refresh = "yes" if self.refresh_token else "no"
@@ -52,13 +55,15 @@ class TokenSet:
 
     def to_json(self) -> str:
         return json.dumps({"access_token": self.access_token, "refresh_token": self.refresh_token,
-                           "expires_at_ms": self.expires_at_ms, "scope": self.scope})
+                           "expires_at_ms": self.expires_at_ms, "scope": self.scope,
+                           **({"extra": self.extra} if self.extra else {})})
 
     @classmethod
     def from_json(cls, text: str) -> TokenSet:
         data = json.loads(text)
+        extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
         return cls(data["access_token"], data.get("refresh_token"), data.get("expires_at_ms"),
-                   data.get("scope") or "")
+                   data.get("scope") or "", {str(k): str(v) for k, v in extra.items()})
 
 
 @dataclass(frozen=True)
@@ -350,6 +355,12 @@ class PlatformAdapter(ABC):
     def server(self) -> str | None:
         """The server its accounts live on, for a platform that has several (Mastodon)."""
         return None
+
+    def login_secret(self, code_verifier: str) -> str | None:
+        """What the login keeps (encrypted) between authorize_url() and exchange_code(), which
+        both get it back: the fresh PKCE verifier it is offered, or None without PKCE. A
+        platform that needs more across the redirect (a DPoP key) returns its own text."""
+        return code_verifier if self.uses_pkce else None
 
     async def ready_for_login(self) -> bool:
         """False when the platform no longer knows our app there (a Mastodon instance dropped

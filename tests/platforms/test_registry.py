@@ -12,9 +12,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from matrix_social.api.openapi import DOCUMENT
+from matrix_social.db import platform_connections as connections
 from matrix_social.errors import ConfigError, NotFound
 from matrix_social.external.commands import help_text
+from matrix_social.external.connections_file import export_connections, import_connections
 from matrix_social.external.formatting import fit, normalized
+from matrix_social.external.grants import Grants
+from matrix_social.external.login import LoginFlow
 from matrix_social.external.platform import (
     Account,
     Budget,
@@ -59,11 +63,14 @@ class PigeonAdapter(PlatformAdapter):
     def __init__(self, settings: PigeonSettings) -> None:
         self.settings = settings
 
+    def login_secret(self, code_verifier: str) -> str | None:
+        return f"key-of-this-login:{code_verifier}"  # as a DPoP key would be kept
+
     async def authorize_url(self, state: str, code_verifier: str | None) -> str:
-        return f"{self.settings.api_base}/authorize?state={state}"
+        return f"{self.settings.api_base}/authorize?state={state}&secret={code_verifier}"
 
     async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet:
-        return TokenSet(code)
+        return TokenSet(f"token-for-{code}", extra={"login_secret": code_verifier or ""})
 
     async def refresh(self, token: TokenSet) -> TokenSet:
         return token
@@ -182,6 +189,36 @@ async def test_the_registry_makes_a_declared_platform_s_adapters(db):
     assert platforms.targets() == cross_post_targets(DECLARED)
     with pytest.raises(NotFound, match="pigeon"):
         platforms.get("myspace")
+
+
+async def test_what_a_platform_keeps_across_the_redirect_and_with_its_grant(db, tmp_path):
+    """A login keeps the adapter's own secret (a PKCE verifier, or more: a DPoP key) across
+    the redirect, encrypted, and gives it back to the code exchange; what the adapter keeps
+    with the grant is stored with it, encrypted, and comes back on every use."""
+    cipher = TokenCipher([Fernet.generate_key().decode()])
+    config = PlatformsConfig.from_mapping({"public_url": "https://social.example",
+                                           "pigeon": {"client_id": "c"}}, DECLARED)
+    platforms = Platforms(config, db, cipher, DECLARED)
+    grants = Grants(db, platforms, cipher)
+    login = LoginFlow(db, platforms, cipher, grants)
+    url, binding = await login.begin_in_browser("@alice:hs", "pigeon")
+    query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+    assert query["secret"].startswith("key-of-this-login:")
+    stored = await db.fetchval("SELECT code_verifier FROM oauth_state")
+    assert "key-of-this-login" not in stored  # encrypted at rest
+    done = await login.finish(query["state"], "abc", platform="pigeon", browser=binding.value)
+    row = await connections.get(db, "@alice:hs", "pigeon")
+    assert done.row.account_id == "7" and "login_secret" not in row.token
+    token = await grants.token("@alice:hs", "pigeon")
+    assert token.access_token == "token-for-abc"
+    assert token.extra == {"login_secret": query["secret"]}
+
+    # ... and it goes along when her connections move (social-connections.json).
+    path = tmp_path / "social-connections.json"
+    assert await export_connections(db, cipher, "@alice:hs", path) == 1
+    await connections.delete(db, "@alice:hs", "pigeon")
+    assert await import_connections(db, cipher, "@alice:hs", path, DECLARED) == 1
+    assert (await grants.token("@alice:hs", "pigeon")).extra == token.extra
 
 
 def test_the_openapi_enums_are_the_registered_platforms():

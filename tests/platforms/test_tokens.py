@@ -17,6 +17,12 @@ def test_ciphertext_is_not_the_plaintext_and_round_trips():
     assert "SECRET" not in blob and "access" not in blob
     assert cipher.encrypt(TOKEN) != blob  # fresh IV each time
     assert cipher.decrypt(blob) == TOKEN
+    # What a platform keeps with its grant (a DPoP key) is sealed with it, never shown.
+    keyed = TokenSet("a", None, None, "", {"dpop_key": "PRIVATE-KEY-SECRET"})
+    blob = cipher.encrypt(keyed)
+    assert "PRIVATE" not in blob and cipher.decrypt(blob) == keyed
+    assert "PRIVATE" not in repr(keyed) and "PRIVATE" not in str(keyed)
+    assert cipher.decrypt(cipher.encrypt(TOKEN)).extra == {}
 
 
 def test_rotation_opens_old_blobs_and_moves_them_to_the_new_key():
