@@ -23,7 +23,7 @@ from .platform import TokenSet
 from .registry import Platforms, account_of
 from .tokens import KeyUnavailable, TokenCipher
 
-log = logging.getLogger("matrix_social.platforms.grants")
+log = logging.getLogger("matrix_social.external.grants")
 
 OnBroken = Callable[[ConnectionRow, str], Awaitable[None]]
 T = TypeVar("T")

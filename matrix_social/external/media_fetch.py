@@ -15,7 +15,7 @@ import requests
 from .net import guarded_session
 from .platform import safe_url
 
-log = logging.getLogger("matrix_social.platforms.media")
+log = logging.getLogger("matrix_social.external.media")
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 TIMEOUT_S = 15.0

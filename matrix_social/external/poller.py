@@ -20,7 +20,7 @@ from .platform import Account, Budget, FetchResult
 from .polling import Schedule, after_error, after_success
 from .registry import Platforms, account_of
 
-log = logging.getLogger("matrix_social.platforms.poller")
+log = logging.getLogger("matrix_social.external.poller")
 
 
 @dataclass
