@@ -38,8 +38,8 @@ import aiohttp
 from PIL import Image, ImageDraw
 
 from matrix_social.devstack.bridge_config import write_bridge_config
-from matrix_social.platforms.tokens import TokenCipher
-from matrix_social.social import platform_media
+from matrix_social.external import media_links as platform_media
+from matrix_social.external.tokens import TokenCipher
 from tests.harness import Stack
 
 from .bridge_proc import BridgeProcess

@@ -10,6 +10,7 @@ import time
 from mautrix.util.async_db import Database, Scheme
 
 from matrix_social.db import explore, search, trending
+from matrix_social.external.registry import brandings
 from matrix_social.social.feed_plan import FeedPlanner
 from matrix_social.social.trending import Trending
 
@@ -107,7 +108,7 @@ async def measure(db: Database, seeded: Seeded, sizes: Sizes) -> dict:
 
 
 async def _trending(db: Database, seeded: Seeded, sizes: Sizes) -> dict:
-    ranking = Trending(db, 60, lambda user: user)
+    ranking = Trending(db, 60, lambda user: user, brandings())
     refresh = [await ranking.refresh(now=seeded.now) for _ in range(3)]
     viewer = seeded.viewers["active"]
     page = await trending.page(db, viewer, None, ROWS)

@@ -17,6 +17,7 @@ from .clock import Clock
 from .config import Config
 from .db import pool, upgrade_table
 from .errors import ConfigError
+from .external import registry as platform_registry
 from .matrix import mautrix_seams
 from .matrix.crypto_state import RoomCryptoStateStore
 from .matrix.dispatch import EventDispatcher
@@ -80,6 +81,7 @@ class SocialBridge(Bridge):
             super().prepare_config()
         except Exception as e:
             _fail(f"config file {self.args.config} could not be read: {e}".replace("\n", " "))
+        platform_registry.fill_prefixes(self.config)
 
     def prepare_log(self) -> None:
         super().prepare_log()
@@ -90,6 +92,7 @@ class SocialBridge(Bridge):
     def check_config(self) -> None:
         try:
             self.config.validate()
+            platform_registry.check_config(self.config)
             self.config.check_default_values()
         except (ConfigError, ConfigValueError) as e:
             _fail(str(e))
@@ -97,6 +100,7 @@ class SocialBridge(Bridge):
     def write_example_registration(self) -> None:
         config = Config(self.args.config, self.args.registration, self.base_config_path)
         config.load()
+        platform_registry.fill_prefixes(config)
         config["appservice.as_token"] = "AS_TOKEN_PLACEHOLDER"
         config["appservice.hs_token"] = "HS_TOKEN_PLACEHOLDER"
         with open(self.args.registration, "w") as stream:
@@ -140,7 +144,8 @@ class SocialBridge(Bridge):
         self.az.query_user = services.puppets.query_user
         self.az.query_alias = services.feed_rooms.query_alias
         self.az.app.add_subapp("/api/social", services.api_app)
-        add_web_app(self.az.app, self.config)
+        add_web_app(self.az.app, self.config,
+                    platform_registry.web_list(services.platforms_config.enabled()))
 
     async def start_db(self) -> None:
         """The database, then this process's lease, before the API takes any request."""

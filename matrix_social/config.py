@@ -6,7 +6,7 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from mautrix.bridge.config import BaseBridgeConfig
@@ -14,21 +14,8 @@ from mautrix.util.config import ConfigUpdateHelper, ForbiddenDefault
 
 from .errors import ConfigError
 
-PLATFORMS = ("x", "mastodon", "github", "instagram")
-TOKEN_KEYS_ENV = "MATRIX_SOCIAL_TOKEN_KEYS"
-_PLATFORM_SETTINGS = {
-    "x": {"client_id", "client_secret", "redirect_uri", "authorize_base", "api_base", "scopes",
-          "timeout_s"},
-    "mastodon": {"client_name", "website", "scopes", "redirect_uri", "allow_loopback",
-                 "timeout_s"},
-    "github": {"client_id", "client_secret", "redirect_uri", "web_base", "api_base", "scopes",
-               "timeout_s"},
-    "instagram": {"client_id", "client_secret", "redirect_uri", "authorize_base", "oauth_base",
-                  "graph_base", "scopes", "timeout_s", "publish_poll_s", "publish_polls"},
-}
 
-
-def _is_http_url(value: Any) -> bool:
+def is_http_url(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", value) is not None
 
 
@@ -36,7 +23,7 @@ def _is_server_name(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", value) is not None
 
 
-def _is_localpart(value: Any) -> bool:
+def is_localpart(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[a-z0-9._=\-/]+", value) is not None
 
 
@@ -61,7 +48,7 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def _is_fernet_key(value: Any) -> bool:
+def is_fernet_key(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     try:
@@ -70,40 +57,19 @@ def _is_fernet_key(value: Any) -> bool:
         return False
 
 
-def _platform_section(name: str) -> Callable[[Any], bool]:
-    """null (not offered), or a mapping of known settings: text, numbers, a scope list, and
-    http(s) URLs for the base URLs."""
-    def check(value: Any) -> bool:
-        if value is None:
-            return True
-        if not isinstance(value, Mapping) or not set(value) <= _PLATFORM_SETTINGS[name]:
-            return False
-        for key, item in value.items():
-            if key.endswith(("_base", "_uri", "website")) and item is not None \
-                    and not _is_http_url(item):
-                return False
-            if key == "scopes" and not (isinstance(item, list)
-                                        and all(isinstance(v, str) for v in item)):
-                return False
-        needs_client = name != "mastodon"
-        return not needs_client or (isinstance(value.get("client_id"), str)
-                                    and value["client_id"] != "")
-    return check
-
-
 Check = tuple[str, Callable[[Any], bool], str]
 
 CHECKS: list[Check] = [
-    ("homeserver.address", _is_http_url, "an http(s) URL such as http://127.0.0.1:8008"),
+    ("homeserver.address", is_http_url, "an http(s) URL such as http://127.0.0.1:8008"),
     ("homeserver.domain", _is_server_name, "a server name such as example.com"),
     ("homeserver.verify_ssl", _is_bool, "true or false"),
-    ("appservice.address", _is_http_url, "an http(s) URL the homeserver can reach"),
+    ("appservice.address", is_http_url, "an http(s) URL the homeserver can reach"),
     ("appservice.hostname", _is_text, "a listen address such as 127.0.0.1"),
     ("appservice.port", _is_port, "a port number from 1 to 65535"),
     ("appservice.max_body_size", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("appservice.database", _is_database_url, "sqlite:FILE or postgres://USER@HOST/DB"),
     ("appservice.id", _is_text, "the registration id (text)"),
-    ("appservice.bot_username", _is_localpart, "a Matrix localpart (a-z, 0-9, ._=-/)"),
+    ("appservice.bot_username", is_localpart, "a Matrix localpart (a-z, 0-9, ._=-/)"),
     ("appservice.as_token", _is_text, "a token (run with -g to generate one)"),
     ("appservice.hs_token", _is_text, "a token (run with -g to generate one)"),
     ("appservice.ephemeral_events", _is_bool, "true or false"),
@@ -111,8 +77,8 @@ CHECKS: list[Check] = [
     ("bridge.encryption.allow", _is_bool, "true or false"),
     ("bridge.encryption.appservice", lambda v: v in (True, False, "auto"),
      "true (to-device events in transactions), false (the bot's device syncs) or auto"),
-    ("bridge.ai_suffix", _is_localpart, "a localpart suffix such as _ai"),
-    ("bridge.feed_alias_prefix", _is_localpart, "an alias prefix such as feed_"),
+    ("bridge.ai_suffix", is_localpart, "a localpart suffix such as _ai"),
+    ("bridge.feed_alias_prefix", is_localpart, "an alias prefix such as feed_"),
     ("bridge.quarantine.max_per_sender", _is_positive_int, "a positive number of events"),
     ("bridge.quarantine.max_events", _is_positive_int, "a positive number of events"),
     ("bridge.quarantine.retention_days", _is_positive_int, "a positive number of days"),
@@ -130,14 +96,14 @@ CHECKS: list[Check] = [
     ("api.media.max_decode_mb", _is_positive_int, "a size in megabytes (a positive integer)"),
     ("api.media.decode_concurrency", _is_positive_int, "a positive integer"),
     ("api.app_runner_url", _is_text, "a URL template containing {url}"),
-    ("api.web_homeserver_url", lambda v: v in ("", None) or _is_http_url(v),
+    ("api.web_homeserver_url", lambda v: v in ("", None) or is_http_url(v),
      "empty, or the http(s) URL browsers reach the homeserver at"),
     ("metrics.enabled", _is_bool, "true or false"),
     ("metrics.hostname", _is_text, "a listen address such as 127.0.0.1"),
     ("metrics.listen_port", _is_port, "a port number from 1 to 65535"),
     ("ai.backend", lambda v: v in ("builtin", "http", "openai"), "builtin, http or openai"),
-    ("ai.http_url_template", _is_http_url, "an http(s) URL template with {localpart}"),
-    ("ai.openai.base_url", _is_http_url, "an http(s) URL of an OpenAI-compatible API"),
+    ("ai.http_url_template", is_http_url, "an http(s) URL template with {localpart}"),
+    ("ai.openai.base_url", is_http_url, "an http(s) URL of an OpenAI-compatible API"),
     ("ai.timeout_seconds", _is_positive_int, "a number of seconds"),
     ("ai.rate_limit_per_hour", _is_positive_int, "a positive integer"),
     ("ai.history_messages", _is_positive_int, "a positive integer"),
@@ -146,25 +112,19 @@ CHECKS: list[Check] = [
     ("activity.scheduler_interval_seconds", _is_positive_int, "a number of seconds"),
     ("activity.settings_cache_seconds", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and v >= 0, "a number of seconds (0: read them for every activity)"),
-    ("platforms.public_url", lambda v: v in ("", None) or _is_http_url(v),
+    ("platforms.public_url", lambda v: v in ("", None) or is_http_url(v),
      "empty, or the service's public http(s) base URL"),
     ("platforms.token_keys", lambda v: v is None or (isinstance(v, list) and all(
-        _is_fernet_key(k) for k in v)), "a list of Fernet keys (32 bytes, url-safe base64)"),
+        is_fernet_key(k) for k in v)), "a list of Fernet keys (32 bytes, url-safe base64)"),
     ("platforms.allow_loopback_instances", _is_bool, "true or false"),
     ("platforms.media_url_ttl_seconds", _is_positive_int, "a number of seconds"),
     ("platforms.delivery_retry_seconds", lambda v: isinstance(v, int | float)
      and not isinstance(v, bool) and v > 0, "a positive number of seconds"),
     ("platforms.mastodon_visibility", lambda v: v in ("public", "unlisted", "private", "direct"),
      "public, unlisted, private or direct"),
-] + [
-    (f"bridge.platform_prefixes.{p}", _is_localpart, "a localpart prefix such as x_")
-    for p in PLATFORMS
-] + [
-    (f"platforms.{p}", _platform_section(p),
-     f"null, or the {p} settings ({', '.join(sorted(_PLATFORM_SETTINGS[p]))}; client_id "
-     "required except for mastodon; base URLs http(s))")
-    for p in PLATFORMS
 ]
+# The platforms' own sections and puppet prefixes are checked by the external wing, from each
+# platform's declaration (external/registry.py, check_config).
 
 
 class Config(BaseBridgeConfig):
@@ -194,25 +154,6 @@ class Config(BaseBridgeConfig):
         if "{url}" not in self["api.app_runner_url"]:
             raise ConfigError("api.app_runner_url", "a URL template containing {url}",
                               self["api.app_runner_url"])
-        self._validate_platforms()
-
-    def _validate_platforms(self) -> None:
-        """An enabled platform needs somewhere for OAuth to come back to and a token key."""
-        enabled = [p for p in PLATFORMS if self[f"platforms.{p}"] is not None]
-        if not enabled:
-            return
-        if not self["platforms.public_url"] and not all(
-                (self[f"platforms.{p}"] or {}).get("redirect_uri") for p in enabled):
-            raise ConfigError("platforms.public_url", "the service's public URL (OAuth "
-                              f"callbacks) when {', '.join(enabled)} is enabled",
-                              self["platforms.public_url"])
-        from_env = [k for k in os.environ.get(TOKEN_KEYS_ENV, "").split(",") if k.strip()]
-        if not self["platforms.token_keys"] and not from_env:
-            raise ConfigError("platforms.token_keys", f"at least one Fernet key (or "
-                              f"{TOKEN_KEYS_ENV}) when {', '.join(enabled)} is enabled", [])
-        if not all(_is_fernet_key(k) for k in from_env):
-            raise ConfigError("platforms.token_keys", f"Fernet keys in {TOKEN_KEYS_ENV}",
-                              "(not shown)")
 
     def do_update(self, helper: ConfigUpdateHelper) -> None:
         super().do_update(helper)
@@ -224,8 +165,7 @@ class Config(BaseBridgeConfig):
         copy("bridge.soul_path_template")
         for key in ("max_per_sender", "max_events", "retention_days", "max_event_bytes"):
             copy(f"bridge.quarantine.{key}")
-        for platform in PLATFORMS:
-            copy(f"bridge.platform_prefixes.{platform}")
+        helper.copy_dict("bridge.platform_prefixes", override_existing_map=False)
         for key in ("enabled", "hostname", "listen_port"):
             copy(f"metrics.{key}")
         copy("api.token_cache_seconds")
@@ -237,9 +177,8 @@ class Config(BaseBridgeConfig):
             copy(f"api.media.{key}")
         copy("api.app_runner_url")
         copy("api.web_homeserver_url")
-        for key in ("public_url", "token_keys", "allow_loopback_instances",
-                    "media_url_ttl_seconds", "delivery_retry_seconds", "mastodon_visibility",
-                    *PLATFORMS):
+        # The shared keys and each platform's section, whichever platforms are registered.
+        for key in helper.source.get("platforms", None) or {}:
             copy(f"platforms.{key}")
         for key in ("backend", "http_url_template", "openai.base_url", "openai.model",
                     "openai.api_key", "timeout_seconds", "rate_limit_per_hour",
@@ -261,8 +200,8 @@ class Config(BaseBridgeConfig):
             {"exclusive": True, "regex": self._user_regex(ai_regex)},
             {"exclusive": True, "regex": self._user_regex(bot_regex)},
         ]
-        for platform in PLATFORMS:
-            prefix = re.escape(self[f"bridge.platform_prefixes.{platform}"])
+        for prefix in (self["bridge.platform_prefixes"] or {}).values():
+            prefix = re.escape(prefix)
             users.append({"exclusive": True, "regex": self._user_regex(f"{prefix}.*")})
         if self["bridge.masquerade_local_users"]:
             users.append({"exclusive": False, "regex": self._user_regex(".*")})

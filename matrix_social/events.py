@@ -86,20 +86,16 @@ PROBE_ROOM_ACCOUNT_DATA = f"{PREFIX}.capability_probe_room"
 ENCRYPTION_NOTICE_ACCOUNT_DATA = f"{PREFIX}.encryption_notice"
 
 # --- External platforms (docs/events.md, "External platforms") ------------------------------
-# The `external` object of a post block: an item bridged from X, Mastodon, GitHub or Instagram.
-EXTERNAL_PLATFORM = "platform"  # x | mastodon | github | instagram
+# The `external` object of a post block: an item bridged from an external platform.
+EXTERNAL_PLATFORM = "platform"  # the platform's name (external/platforms/<name>.py)
 EXTERNAL_ID = "id"  # the platform's id of the item (X: the first id of its edit history)
 EXTERNAL_URL = "url"  # "View on <platform>"
-EXTERNAL_KIND = "kind"  # post | push | pull_request_opened | pull_request_merged | star | release
+EXTERNAL_KIND = "kind"  # post, or the platform's kind (GitHub: push, star, release...)
 EXTERNAL_CREATED_AT = "created_at"  # ms, as the platform says
 EXTERNAL_AUTHOR = "author"  # {id, handle, name, url, user_id}: the account and its puppet
 EXTERNAL_BRANDING = "branding"  # {name, color, label, instance}: what a client shows
 # Also top level in bridged messages, as mautrix bridges and hookshot do: the item's URL.
 EXTERNAL_URL_KEY = "external_url"
-PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "github": "GitHub",
-                  "instagram": "Instagram"}
-PLATFORM_COLORS = {"x": "#000000", "mastodon": "#6364FF", "github": "#24292F",
-                   "instagram": "#E1306C"}
 
 # Content warnings (docs/events.md, "Content warnings and sensitive media"). In a post block
 # (bridged items and the posts shared from them): the reason the text is hidden (Mastodon's

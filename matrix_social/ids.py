@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
 LOCALPART_RE = re.compile(r"[a-z0-9._=\-/]+")
 USER_ID_RE = re.compile(r"@([^:\s\x00-\x1f\x7f]+):([^\s\x00-\x1f\x7f]+)")
 MAX_USER_ID_BYTES = 255  # the spec's limit; longer IDs cannot exist anywhere
-_NUMERIC_ID = re.compile(r"[0-9]{1,24}")
-_GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
-_MASTODON_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
-
-
-def platform_account_part(platform: str, account_id: str, handle: str,
-                          account_key: str) -> str | None:
-    """What follows the platform prefix in an external account's puppet ID, or None when the
-    platform sent an id that cannot be used (it reaches Matrix IDs, URLs and paths, so anything
-    but the platform's own id syntax is refused, never escaped): X and Instagram numeric ids,
-    a GitHub login (lower-cased: logins are case-insensitive), for Mastodon a hash of
-    "id@instance" (ids are per instance)."""
-    if platform in ("x", "instagram"):
-        return account_id if _NUMERIC_ID.fullmatch(account_id or "") else None
-    if platform == "github":
-        if not _NUMERIC_ID.fullmatch(account_id or "") or \
-                not _GITHUB_LOGIN.fullmatch(handle or ""):
-            return None
-        return handle.lower()
-    if platform == "mastodon":
-        if not _MASTODON_ID.fullmatch(account_id or "") or "@" not in (account_key or ""):
-            return None
-        return hashlib.sha256(account_key.encode()).hexdigest()[:24]
-    return None
 
 
 @dataclass(frozen=True)
@@ -103,11 +78,10 @@ class Identities:
                 return platform
         return None
 
-    def platform_puppet(self, platform: str, account_id: str, handle: str,
-                        account_key: str) -> str | None:
-        """@x_<id>, @mastodon_<hash>, @github_<login>, @instagram_<id>; None for an unusable
-        id (see platform_account_part)."""
-        part = platform_account_part(platform, account_id, handle, account_key)
+    def platform_puppet(self, platform: str, part: str | None) -> str | None:
+        """The puppet of an external account: its platform's prefix, then `part` (the account's
+        puppet id as its platform declares it, None when the account's id is unusable); None
+        when that is not a valid Matrix ID."""
         prefix = self.platform_prefixes.get(platform)
         if part is None or prefix is None:
             return None

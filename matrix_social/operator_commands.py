@@ -103,7 +103,7 @@ def quarantine_main(argv: list[str]) -> None:
 
 def _connections(action: str, user: str, path: str) -> Callable[[Services], Awaitable[int]]:
     async def run(services: Services) -> int:
-        from .social.connections_file import export_connections, import_connections
+        from .external.connections_file import export_connections, import_connections
 
         if services.ids.local_localpart(user) is None:
             print(f"{user} is not a user of this server", file=sys.stderr)

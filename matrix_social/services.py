@@ -18,8 +18,30 @@ from .api.auth import Authenticator
 from .api.process_lease import ProcessLease
 from .background import Background
 from .clock import Clock
-from .config import PLATFORMS, Config
+from .config import Config
 from .container import component
+from .external.bridging import ItemBridge
+from .external.commands import ConnectionCommands
+from .external.connections import BrokenNotices, Connections
+from .external.crossposting import CrossPosting
+from .external.delivery import Deliveries, DeliveryWorker, StatusBoard
+from .external.grants import Grants
+from .external.login import LoginFlow
+from .external.management import ManagementRooms
+from .external.media_links import SIGNING_PURPOSE, MediaLinks
+from .external.poller import Poller
+from .external.portals import PortalRooms
+from .external.previews import Previews
+from .external.puppets import PlatformPuppets
+from .external.registry import (
+    Platforms,
+    PlatformsConfig,
+    brandings,
+    cross_post_targets,
+    puppet_prefixes,
+)
+from .external.scheduler import PlatformScheduler, Wakeup
+from .external.tokens import TokenCipher
 from .http_client import HttpClient
 from .ids import Identities
 from .matrix.bio_topic import BioTopicSync
@@ -34,9 +56,6 @@ from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine, QuarantineLimits
 from .matrix.intents import Intents
 from .matrix.invites import Invites
-from .matrix.management import ManagementRooms
-from .matrix.platform_puppets import PlatformPuppets
-from .matrix.portals import PortalRooms
 from .matrix.profile_mirror import ProfileMirror
 from .matrix.puppets import Puppets
 from .matrix.remote_feeds import RemoteFeeds
@@ -44,12 +63,6 @@ from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
-from .platforms.crosspost import CrossPoster
-from .platforms.grants import Grants
-from .platforms.login import LoginFlow
-from .platforms.poller import Poller
-from .platforms.registry import Platforms, PlatformsConfig
-from .platforms.tokens import TokenCipher
 from .social.activities import Activities
 from .social.activity_scheduler import ActivityScheduler
 from .social.activity_settings import ActivitySettings
@@ -57,10 +70,6 @@ from .social.ai_activity import AiActivity
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
-from .social.bridging import ItemBridge
-from .social.connection_commands import ConnectionCommands
-from .social.connections import BrokenNotices, Connections
-from .social.crossposting import CrossPosting
 from .social.derivatives import ImageDerivatives
 from .social.drafts import Drafts
 from .social.explore import Explore
@@ -71,14 +80,11 @@ from .social.images import ImageLimits
 from .social.ipc import Ipc
 from .social.media import Media
 from .social.messaging import Messaging
-from .social.platform_media import SIGNING_PURPOSE, MediaLinks
-from .social.platform_scheduler import PlatformScheduler
-from .social.posts import Posts
+from .social.posts import Composer, Posts
 from .social.profiles import Profiles
 from .social.summaries import Summaries
 from .social.trending import Trending
 from .social.users import Users
-from .social.wakeup import Wakeup
 
 MB = 1024 * 1024
 
@@ -108,7 +114,7 @@ class Services:
         return Identities(
             domain=c["homeserver.domain"], bot_localpart=c["appservice.bot_username"],
             ai_suffix=c["bridge.ai_suffix"],
-            platform_prefixes={p: c[f"bridge.platform_prefixes.{p}"] for p in PLATFORMS})
+            platform_prefixes=puppet_prefixes(c["bridge.platform_prefixes"]))
 
     @component
     def clock(self) -> Clock:
@@ -250,7 +256,7 @@ class Services:
 
     @component
     def feed(self) -> Feed:
-        return Feed(self.db, self.users, FeedPlanner(self.db))
+        return Feed(self.db, self.users, FeedPlanner(self.db), brandings())
 
     @component
     def media(self) -> Media:
@@ -269,9 +275,14 @@ class Services:
                                 self.config["api.media.decode_concurrency"])
 
     @component
+    def composer(self) -> Composer:
+        return Composer(self.media, self.config["api.app_runner_url"])
+
+    @component
     def posts(self) -> Posts:
         return Posts(self.db, self.users, self.intents, self.feed_rooms, self.sender,
-                     self.feed, self.media, self.config["api.app_runner_url"])
+                     self.feed, self.composer, cross_post_targets(),
+                     listeners=[self.crossposting])
 
     @component
     def follows(self) -> Follows:
@@ -295,11 +306,12 @@ class Services:
 
     @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.trending)
+        return Explore(self.db, self.ids, self.trending, brandings())
 
     @component
     def trending(self) -> Trending:
-        return Trending(self.db, self.config["api.trending_refresh_seconds"], self.ids.handle_of)
+        return Trending(self.db, self.config["api.trending_refresh_seconds"], self.ids.handle_of,
+                        brandings())
 
     @component
     def messaging(self) -> Messaging:
@@ -351,7 +363,7 @@ class Services:
         return AiActivity(self.ids, self.activities, self.ai_conversations,
                           self.activity_settings, self.feed)
 
-    # --- external platforms -----------------------------------------------------------------
+    # --- external platforms ---------------------------------------------------------------
 
     @component
     def platforms_config(self) -> PlatformsConfig:
@@ -383,16 +395,30 @@ class Services:
 
     @component
     def broken_notices(self) -> BrokenNotices:
-        return BrokenNotices(self.management)
+        return BrokenNotices(self.management, self.platforms)
 
     @component
     def poller(self) -> Poller:
         return Poller(self.db, self.platforms, self.grants)
 
     @component
-    def cross_poster(self) -> CrossPoster:
-        return CrossPoster(self.db, self.platforms, self.grants,
-                           retry_base_s=self.config["platforms.delivery_retry_seconds"])
+    def deliveries(self) -> Deliveries:
+        return Deliveries(self.db, self.platforms, self.grants,
+                          retry_base_s=self.config["platforms.delivery_retry_seconds"])
+
+    @component
+    def delivery_worker(self) -> DeliveryWorker:
+        return DeliveryWorker(self.db, self.platforms, self.deliveries, self.previews,
+                              self.intents, self.media_links, self.cross_post_status,
+                              self.management)
+
+    @component
+    def previews(self) -> Previews:
+        return Previews(self.db, self.platforms)
+
+    @component
+    def cross_post_status(self) -> StatusBoard:
+        return StatusBoard(self.db, self.intents)
 
     @component
     def platform_puppets(self) -> PlatformPuppets:
@@ -429,23 +455,22 @@ class Services:
 
     @component
     def crossposting(self) -> CrossPosting:
-        return CrossPosting(self.db, self.posts, self.feed, self.media, self.owners,
-                            self.platforms, self.cross_poster, self.intents, self.management,
-                            self.media_links, self.background, self.wakeup.wake,
-                            self.config["api.app_runner_url"],
-                            self.config["platforms.mastodon_visibility"])
+        return CrossPosting(self.db, self.platforms, self.deliveries, self.previews,
+                            self.cross_post_status, self.composer, self.owners,
+                            self.management, self.background, self.wakeup.wake)
 
     @component
     def item_bridge(self) -> ItemBridge:
-        return ItemBridge(self.db, self.ids, self.platform_puppets, self.portals, self.intents,
-                          self.feed_rooms, self.sender, self.platforms_config.allow_loopback,
+        return ItemBridge(self.db, self.ids, self.platforms, self.platform_puppets,
+                          self.portals, self.intents, self.feed_rooms, self.sender,
+                          self.platforms_config.allow_loopback,
                           self.config["api.max_image_size"] * MB,
                           on_stored=self.feed.external_added)
 
     @component
     def platform_scheduler(self) -> PlatformScheduler:
         return PlatformScheduler(self.db, self.poller, self.item_bridge,
-                                 self.crossposting, self.wakeup)
+                                 self.delivery_worker, self.wakeup)
 
     # --- api ------------------------------------------------------------------------------
 

@@ -163,7 +163,7 @@ MUTATIONS = [
     # External platforms (issue 22).
     mutation(
         "followers-only and direct Mastodon statuses are bridged",
-        "matrix_social/platforms/mastodon.py",
+        "matrix_social/external/platforms/mastodon.py",
         '    return status.get("visibility") in BRIDGED_VISIBILITIES and not status.get("reblog")',
         '    return not status.get("reblog")',
         ("tests/platforms/test_mastodon.py::test_only_public_and_unlisted_statuses_are_items",
@@ -171,14 +171,14 @@ MUTATIONS = [
          "test_followers_only_and_direct_statuses_never_leave_mastodon")),
     mutation(
         "the unspecified addresses pass when loopback is allowed",
-        "matrix_social/platforms/net.py",
+        "matrix_social/external/net.py",
         "    if addr.is_unspecified:\n        return False",
         "    if addr.is_unspecified:\n        return allow_loopback",
         ("tests/platforms/test_redirects.py::"
          "test_a_redirect_to_an_unspecified_address_reaches_no_local_listener",)),
     mutation(
         "poll jitter may make a poll sooner than X-Poll-Interval",
-        "matrix_social/platforms/polling.py",
+        "matrix_social/external/polling.py",
         "    return seconds * rng.uniform(1, 1 + JITTER)",
         "    return seconds * rng.uniform(1 - JITTER, 1 + JITTER)",
         ("tests/platforms/test_polling.py::"
@@ -187,7 +187,7 @@ MUTATIONS = [
          "test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_reset")),
     mutation(
         "a content warning's text is shown in clear in the body",
-        "matrix_social/content/external.py",
+        "matrix_social/external/items.py",
         '        body = f"[Spoiler for {warning}]({item.url})\\n\\n{label}: {item.url}"',
         '        body = f"CW: {warning}\\n\\n{text}\\n\\n{label}: {item.url}"',
         ("tests/test_platform_items.py::"
@@ -208,7 +208,7 @@ MUTATIONS = [
          "test_the_pixel_cap_comes_from_the_header_before_any_decoding")),
     mutation(
         "the signed image URL converts the image at every fetch (no stored JPEG)",
-        "matrix_social/social/platform_media.py",
+        "matrix_social/external/media_links.py",
         "            return await self.derivatives.instagram_jpeg_bytes(mxc)\n",
         "            import asyncio\n"
         "            from .image_convert import as_jpeg_released\n"
@@ -243,7 +243,7 @@ MUTATIONS = [
          "test_ten_thousand_bad_events_from_one_account_leave_the_quarantine_bounded")),
     mutation(
         "the login callback trusts the state alone (login CSRF)",
-        "matrix_social/platforms/login.py",
+        "matrix_social/external/login.py",
         "        bound = user_id == pending.user_id or (\n",
         "        bound = True or user_id == pending.user_id or (\n",
         ("tests/test_platform_logins.py::"
@@ -262,7 +262,7 @@ MUTATIONS = [
          "test_a_login_brought_back_by_another_browser_connects_nothing")),
     mutation(
         "a 401 on a cross-post leaves the connection working",
-        "matrix_social/platforms/grants.py",
+        "matrix_social/external/grants.py",
         '        await self.mark_broken(row, f"the login was revoked, expired or refused "\n',
         '        (row, f"the login was revoked, expired or refused "\n',
         ("tests/test_platform_logins.py::test_a_401_on_a_cross_post_breaks_the_connection_at_once",
@@ -270,7 +270,7 @@ MUTATIONS = [
          "test_a_401_on_a_cross_post_breaks_the_connection_at_once")),
     mutation(
         "an X 403 refuses only the post, never the login",
-        "matrix_social/platforms/x.py",
+        "matrix_social/external/platforms/x.py",
         '            raise AuthRevoked("x", f"X refused access ({detail})") from None\n',
         '            raise Refused("x", detail) from None\n',
         ("tests/platforms/test_crosspost.py::"
@@ -284,17 +284,46 @@ MUTATIONS = [
         (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
     mutation(
         "loopback Mastodon instances allowed when the mapping has no key",
-        "matrix_social/platforms/registry.py",
-        '        allow_loopback = bool(section.get("allow_loopback_instances", False))',
-        '        allow_loopback = bool(section.get("allow_loopback_instances", True))',
+        "matrix_social/external/registry.py",
+        'allow_loopback=bool(section.get("allow_loopback_instances", False)),',
+        'allow_loopback=bool(section.get("allow_loopback_instances", True)),',
         (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
     mutation(
-        "an empty cross_post list falls back to the default targets",
-        "matrix_social/social/crossposting.py",
-        '        if "cross_post" in body:',
-        '        if body.get("cross_post"):',
+        "an empty cross_post list falls back to the default targets (the request's reading)",
+        "matrix_social/social/posts.py",
+        '        if "cross_post" not in body:',
+        '        if not body.get("cross_post"):',
         (_GUARDED + "test_an_explicit_empty_cross_post_list_posts_nowhere_despite_default_targets",
          )),
+    mutation(
+        "an empty cross_post list falls back to the default targets (cross-posting's reading)",
+        "matrix_social/external/crossposting.py",
+        "        targets = post.cross_post if post.cross_post is not None else \\\n",
+        "        targets = post.cross_post if post.cross_post else \\\n",
+        (_GUARDED + "test_an_explicit_empty_cross_post_list_posts_nowhere_despite_default_targets",
+         )),
+    mutation(
+        "Posts stop announcing edits (cross-posts keep their old text)",
+        "matrix_social/social/posts.py",
+        '        await self._announce("edited", Edited(post_id, room_id, user, row["kind"], '
+        'new))\n',
+        "",
+        ("tests/test_cross_posting.py::"
+         "test_a_post_to_all_three_no_echo_and_the_deletion_following",)),
+    mutation(
+        "the web app is served no platform list (the settings offer nothing to tick)",
+        "matrix_social/api/web_app.py",
+        '        "platforms": platforms,\n',
+        '        "platforms": [],\n',
+        ("tests/test_web_settings.py::"
+         "test_connect_share_defaults_compose_preview_publish_and_disconnect",)),
+    mutation(
+        "a platform's section takes keys its settings do not declare",
+        "matrix_social/external/registry.py",
+        "        if not isinstance(value, Mapping) or not set(value) <= known:\n",
+        "        if not isinstance(value, Mapping):\n",
+        ("tests/test_cli.py::test_bad_config_stops_with_one_line_naming_the_field",
+         "tests/platforms/test_registry.py::test_a_new_platform_is_one_declaration")),
     mutation(
         "the web app renders markup in a post's text",
         "matrix_social/web/js/dom.js",

@@ -145,3 +145,20 @@ def test_every_module_has_a_docstring_and_a_line_in_the_architecture_doc():
             continue
         assert ast.get_docstring(ast.parse(path.read_text())), f"{relative} has no docstring"
         assert f"- `{relative}`:" in listed, f"{relative} is missing from docs/architecture.md"
+
+
+def test_each_platform_module_stands_alone():
+    """A platform is one module: it imports no other platform, and of the wing only the
+    interface and the plumbing every adapter shares, never the machinery that uses it (so the
+    machinery holds nothing about any one platform, and a new platform touches none of it)."""
+    shared = {"platform", "formatting", "net", "oauth", "headers"}
+    graph = grimp.build_graph("matrix_social")
+    modules = [m for m in graph.find_children("matrix_social.external.platforms")]
+    assert len(modules) >= 4
+    for module in modules:
+        wing = {m.split(".")[2] for m in graph.find_modules_directly_imported_by(module)
+                if m.startswith("matrix_social.external.")}
+        assert wing <= shared | {"platforms"}, (module, wing - shared)
+        siblings = {m for m in graph.find_modules_directly_imported_by(module)
+                    if m.startswith("matrix_social.external.platforms.")}
+        assert not siblings, (module, siblings)

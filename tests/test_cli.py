@@ -117,6 +117,9 @@ def test_committed_example_registration_is_what_the_program_writes(tmp_path):
          "platforms.github", "base URLs http(s)"),
         ({"platforms__instagram": {"client_secret": "s"}}, "platforms.instagram",
          "client_id"),
+        # Each platform's section takes the keys its module's settings declare, no other.
+        ({"platforms__x": {"client_id": "id", "api_bass": "https://api.x.com"}}, "platforms.x",
+         "api_base"),
         ({"platforms__mastodon_visibility": "everyone"}, "platforms.mastodon_visibility",
          "public, unlisted"),
     ],

@@ -8,15 +8,18 @@ from matrix_social.db import external_posts, external_shares, feed_rooms, posts
 from matrix_social.db.external_posts import ExternalPostRow
 from matrix_social.db.external_shares import ShareRow
 from matrix_social.db.posts import PostRow
+from matrix_social.external.registry import brandings
 from matrix_social.social.feed import Feed
 from matrix_social.social.feed_plan import FeedPlanner
 from matrix_social.social.views import post_view
+
+BRANDINGS = brandings()  # as the registered platforms declare them
 
 
 async def feed_page(db, viewer: str, before, limit: int) -> list:
     """Her feed's rows as the service merges them (posts by the planned query, her bridged
     items by theirs)."""
-    return await Feed(db, None, FeedPlanner(db)).rows(viewer, before, limit)
+    return await Feed(db, None, FeedPlanner(db), BRANDINGS).rows(viewer, before, limit)
 
 ALICE, BOB = "@alice:hs", "@bob:hs"
 BLOCK = {"kind": "text", "external": {"platform": "x", "id": "1", "url": "https://x.com/a/1"}}
@@ -42,7 +45,7 @@ async def test_bridged_items_are_hers_paged_with_her_posts_and_never_twice(db):
     assert [r["event_id"] for r in rest] == ["$post0", "$item0"]
     assert await feed_page(db, BOB, None, 10) == []
 
-    view = post_view(first[1], "x_10")
+    view = post_view(first[1], "x_10", BRANDINGS)
     assert view["external"]["verified"] is True and view["external"]["platform"] == "x"
 
 
@@ -54,13 +57,13 @@ async def test_a_local_posts_external_block_counts_only_when_recorded(db):
                                        content, 2000 + n, None, None))
     await external_shares.insert(db, ShareRow("$p1", ALICE, "!alice", "x", "10", "1"), 1)
     rows = {r["event_id"]: r for r in await feed_page(db, ALICE, None, 10)}
-    assert "external" not in post_view(rows["$p0"], "alice")
-    assert post_view(rows["$p1"], "alice")["external"]["verified"] is True
+    assert "external" not in post_view(rows["$p0"], "alice", BRANDINGS)
+    assert post_view(rows["$p1"], "alice", BRANDINGS)["external"]["verified"] is True
     # Another server's post: shown unverified, and only with a link on the platform's site.
     remote = dict(rows["$p0"])
-    assert post_view(remote, "@carol:other")["external"]["verified"] is False
+    assert post_view(remote, "@carol:other", BRANDINGS)["external"]["verified"] is False
     remote["content"] = remote["content"].replace("https://x.com/a/1", "https://evil.example/1")
-    assert "external" not in post_view(remote, "@carol:other")
+    assert "external" not in post_view(remote, "@carol:other", BRANDINGS)
 
 
 async def test_a_viewer_without_bridged_items_skips_their_statement_until_one_is_stored(db):
@@ -69,7 +72,7 @@ async def test_a_viewer_without_bridged_items_skips_their_statement_until_one_is
     await feed_rooms.record(db, "!alice", ALICE, "@social:hs")
     await posts.upsert(db, PostRow("$post0", "!alice", ALICE, "text", "post 0",
                                    {"body": "post 0"}, 1005, None, None))
-    feed = Feed(db, None, FeedPlanner(db))
+    feed = Feed(db, None, FeedPlanner(db), BRANDINGS)
     assert [r["event_id"] for r in await feed.rows(ALICE, None, 10)] == ["$post0"]
 
     await external_posts.insert(db, _item(1))  # an outside writer: not announced
@@ -97,7 +100,8 @@ async def test_cw_and_sensitive_are_read_only_in_their_own_types(db):
         content = {"body": f"body {event_id}", "m.matrix_os.social.post": block}
         await posts.upsert(db, PostRow(event_id, "!alice", ALICE, "text", content["body"],
                                        content, 3000 + n, None, None))
-    views = {r["event_id"]: post_view(r, "alice") for r in await feed_page(db, ALICE, None, 10)}
+    views = {r["event_id"]: post_view(r, "alice", BRANDINGS)
+             for r in await feed_page(db, ALICE, None, 10)}
     assert (views["$cw"]["cw"], views["$cw"]["sensitive"], views["$cw"]["text"]) == (
         "spoilers ahead", False, "the end")  # the body holds only the spoiler fallback
     assert len(views["$long"]["cw"]) == 500 and views["$long"]["sensitive"] is True

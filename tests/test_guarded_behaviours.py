@@ -13,8 +13,8 @@ from ruamel.yaml import YAML
 from matrix_social.ai.responder import RATE_NOTICE
 from matrix_social.db import follows
 from matrix_social.errors import Refused
+from matrix_social.external.registry import PlatformsConfig
 from matrix_social.matrix.ingest import Ingest
-from matrix_social.platforms.registry import PlatformsConfig
 
 from .harness import api_ok, eventually, open_dm, room_texts, spend_the_hour
 from .platform_steps import connect
@@ -47,17 +47,17 @@ async def test_loopback_instances_are_refused_when_the_config_does_not_mention_t
     bridge.preinit()
     bridge.prepare()
     platforms = bridge.services.platforms
-    assert platforms.config.mastodon.allow_loopback is False
+    assert platforms.settings("mastodon").allow_loopback is False
     for url in ("http://127.0.0.1:8080", "https://127.0.0.1", "https://[::1]"):
         try:
-            await platforms.mastodon_app(url)
+            await platforms.adapter_for("mastodon", url)
         except Refused:
             continue
         raise AssertionError(f"{url} was accepted as a Mastodon instance")
     # The same default where the mapping comes without the key at all (no base config).
     bare = PlatformsConfig.from_mapping({"public_url": "https://social.example",
                                          "mastodon": {"client_name": "matrix-social"}})
-    assert bare.allow_loopback is False and bare.mastodon.allow_loopback is False
+    assert bare.allow_loopback is False and bare.settings["mastodon"].allow_loopback is False
 
 
 # --- an explicit empty cross_post list --------------------------------------------------------

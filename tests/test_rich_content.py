@@ -35,7 +35,7 @@ def test_one_image_is_an_m_image_with_its_caption_filename_and_alt_text():
     assert content[ev.POST_BLOCK][ev.POST_IMAGES] == [
         {"url": "mxc://hs.test/img1", "alt": "A red square", "mimetype": "image/png",
          "size": 1001, "w": 1600, "h": 800}]
-    view = post_view(row(parse_post(content)), "alice")
+    view = post_view(row(parse_post(content)), "alice", {})
     assert view["text"] == "Sunset"
     assert view["images"] == [{"url": "/_matrix/client/v1/media/download/hs.test/img1",
                                "mxc": "mxc://hs.test/img1", "alt": "A red square",
@@ -57,7 +57,7 @@ def test_four_images_are_inline_in_an_m_text_that_element_shows():
                                                        for i in range(4)]
     parsed = parse_post(content)
     assert parsed.kind == "image"
-    view = post_view(row(parsed), "alice")
+    view = post_view(row(parsed), "alice", {})
     assert [i["alt"] for i in view["images"]] == [f"alt {i} <b>&" for i in range(4)]
     assert view["text"] == "Four"
     assert view["cw"] is None
@@ -70,7 +70,7 @@ def test_a_content_warning_is_a_spoiler_with_the_reason_first_in_body():
         '<span data-mx-spoiler="Spoilers: the &lt;end&gt;">The butler<br>did it</span>')
     parsed = parse_post(content)
     assert parsed.body == "The butler\ndid it"
-    view = post_view(row(parsed), "alice")
+    view = post_view(row(parsed), "alice", {})
     assert (view["cw"], view["text"]) == ("Spoilers: the <end>", "The butler\ndid it")
 
     images = compose.image_content([image(1), image(2)], "look", "flash")
@@ -79,7 +79,7 @@ def test_a_content_warning_is_a_spoiler_with_the_reason_first_in_body():
     assert images["formatted_body"].endswith("></span>")  # the images are in the spoiler
     one = compose.image_content([image(1)], "", "flash")
     assert one["msgtype"] == "m.image" and one["body"] == "CW: flash\n\nimage.png"
-    assert post_view(row(parse_post(one)), "alice")["cw"] == "flash"
+    assert post_view(row(parse_post(one)), "alice", {})["cw"] == "flash"
 
 
 @pytest.mark.parametrize("formatted, reason", [

@@ -6,6 +6,9 @@ from aiohttp import web
 from mautrix.appservice import AppService
 from mautrix.util.async_db import Database
 
+from ..external.connections import Connections
+from ..external.crossposting import CrossPosting
+from ..external.media_links import MediaLinks
 from ..ids import Identities
 from ..matrix.capabilities import CapabilityCheck
 from ..matrix.e2be_route import EncryptionRoute
@@ -14,8 +17,6 @@ from ..social.activity_settings import ActivitySettings
 from ..social.ai_conversations import AiConversations
 from ..social.ai_requests import AiRequests
 from ..social.apps import Apps
-from ..social.connections import Connections
-from ..social.crossposting import CrossPosting
 from ..social.drafts import Drafts
 from ..social.explore import Explore
 from ..social.feed import Feed
@@ -23,7 +24,6 @@ from ..social.follows import Follows
 from ..social.ipc import Ipc
 from ..social.media import Media
 from ..social.messaging import Messaging
-from ..social.platform_media import MediaLinks
 from ..social.posts import Posts
 from ..social.profiles import Profiles
 from .auth import Authenticator
@@ -59,7 +59,7 @@ def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authent
     limit = PageLimit(max_page)
     add_health_routes(app, db, az, capabilities, e2be_route)
     add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}
-    add_post_routes(app, auth, limit, ids, feed, posts, media, crossposting)
+    add_post_routes(app, auth, limit, ids, feed, posts, media)
     add_connection_routes(app, auth, connections)
     add_follow_routes(app, auth, limit, follows)
     add_profile_routes(app, auth, limit, profiles, apps)

@@ -10,6 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from ..events import ACTIVITY_KINDS
+from ..external.platforms import REGISTERED
+from ..external.registry import cross_post_targets
 from ..social.activity_settings import FREQUENCIES, SHARE_KEYS
 from ..social.activity_settings import KEYS as SETTING_KEYS
 from .idempotency import documented_header
@@ -29,10 +31,11 @@ _USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"t
 _DRAFT_ID = {"name": "draft_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _HANDLE = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "alice, alice_ai or @alice:server."}
+# The registered platforms (external/platforms/), and those a post can be published to.
 _PLATFORM = {"name": "platform", "in": "path", "required": True,
-             "schema": {"type": "string", "enum": ["x", "mastodon", "github", "instagram"]}}
-_TARGETS = {"type": "array", "maxItems": 3, "items": {
-    "type": "string", "enum": ["x", "mastodon", "instagram"]}}
+             "schema": {"type": "string", "enum": [p.name for p in REGISTERED]}}
+_TARGETS = {"type": "array", "maxItems": len(cross_post_targets()), "items": {
+    "type": "string", "enum": cross_post_targets()}}
 
 
 def _op(summary: str, ok: str, *, status: int = 200, also: tuple[int, ...] = (),

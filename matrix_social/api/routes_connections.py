@@ -10,7 +10,7 @@ import json
 from aiohttp import web
 
 from ..errors import ApiError
-from ..social.connections import (
+from ..external.connections import (
     BrowserBinding,
     CallbackOutcome,
     ConfirmPrompt,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..social.crossposting import CrossPosting
-from ..social.platform_media import ROUTE, MediaLinks
+from ..external.crossposting import CrossPosting
+from ..external.media_links import ROUTE, MediaLinks
 from .auth import Authenticator
 from .params import json_object
 

@@ -6,7 +6,6 @@ from aiohttp import web
 
 from ..errors import InvalidInput
 from ..ids import Identities
-from ..social.crossposting import CrossPosting
 from ..social.feed import Feed
 from ..social.media import Media
 from ..social.posts import Posts
@@ -15,8 +14,7 @@ from .params import PageLimit, json_object, optional_json_object, read_body
 
 
 def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
-                    ids: Identities, feed: Feed, posts: Posts, media: Media,
-                    crossposting: CrossPosting) -> None:
+                    ids: Identities, feed: Feed, posts: Posts, media: Media) -> None:
     routes = web.RouteTableDef()
 
     @routes.get("/feed")
@@ -33,8 +31,7 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
         if as_ not in ("me", "ai"):
             raise InvalidInput("'as' must be 'me' or 'ai'")
         author = ids.ai_of(user) if as_ == "ai" else user
-        return web.json_response(await crossposting.create_post(author, body, as_ == "ai"),
-                                 status=201)
+        return web.json_response(await posts.create(author, body, as_ == "ai"), status=201)
 
     @routes.get("/posts/{post_id}")
     async def get_post(request: web.Request) -> web.Response:
@@ -46,12 +43,12 @@ def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
         user = await auth.user(request)
         body = await json_object(request)
         return web.json_response(
-            await crossposting.edit_post(user, request.match_info["post_id"], body.get("text")))
+            await posts.edit(user, request.match_info["post_id"], body.get("text")))
 
     @routes.delete("/posts/{post_id}")
     async def delete_post(request: web.Request) -> web.Response:
         user = await auth.user(request)
-        await crossposting.delete_post(user, request.match_info["post_id"])
+        await posts.delete(user, request.match_info["post_id"])
         return web.json_response({"deleted": True})
 
     @routes.post("/posts/{post_id}/like")

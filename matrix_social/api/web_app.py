@@ -1,7 +1,8 @@
 """The social web app: static files under /social/ with content types, caching and a CSP.
 
 Every path under /social/ without a file extension is the app's page (it routes in the
-browser). /social/config.json tells the app where the homeserver is (nothing secret).
+browser). /social/config.json tells the app where the homeserver is and which external platforms
+exist (as their modules declare them: external/registry.py, web_list), nothing secret.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ class StaticFiles:
         return _File(mtime, f'"{hashlib.sha256(raw).hexdigest()[:32]}"', raw, gzipped)
 
 
-def add_web_app(app: web.Application, config: Any) -> None:
-    """Serve the app at /social/ on `app` (the service's root application)."""
+def add_web_app(app: web.Application, config: Any, platforms: list[dict[str, Any]]) -> None:
+    """Serve the app at /social/ on `app` (the service's root application); `platforms` is the
+    list of external platforms the app shows."""
     files = StaticFiles(STATIC_DIR)
     homeserver_url = config["api.web_homeserver_url"] or config["homeserver.address"]
     security = {
@@ -119,6 +121,7 @@ def add_web_app(app: web.Application, config: Any) -> None:
         "ai_suffix": config["bridge.ai_suffix"],
         "app_runner_url": config["api.app_runner_url"],
         "max_post_chars": 500,
+        "platforms": platforms,
     }).encode()
 
     def respond(request: web.Request, body: bytes, content_type: str, cache: str,

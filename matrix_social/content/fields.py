@@ -100,3 +100,4 @@ def clean_avatar(value: Any, field: str = "avatar_url") -> str:
     if not isinstance(value, str) or not re.fullmatch(r"mxc://[^/\s]+/[A-Za-z0-9_-]+", value):
         raise InvalidInput(f"'{field}' must be an mxc:// URI (upload it through /media)")
     return value
+

@@ -13,7 +13,7 @@ from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
 from .trending import Trending
-from .views import app_view, post_view
+from .views import Brandings, app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
@@ -25,10 +25,12 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 class Explore:
-    def __init__(self, db: Database, ids: Identities, trending: Trending) -> None:
+    def __init__(self, db: Database, ids: Identities, trending: Trending,
+                 brandings: Brandings) -> None:
         self.db = db
         self.ids = ids
         self.trending = trending
+        self.brandings = brandings
 
     @staticmethod
     def _decode(cursor: str | None, shape: tuple[type, ...]) -> tuple | None:
@@ -124,7 +126,8 @@ class Explore:
                             limit: int) -> dict:
         rows = await search.posts(self.db, viewer, query, self._decode(cursor, (float, str)),
                                   limit + 1)
-        return cursors.page(rows, limit, lambda r: post_view(r, self.ids.handle_of(r["author"])),
+        return cursors.page(rows, limit, lambda r: post_view(r, self.ids.handle_of(r["author"]),
+                                                                self.brandings),
                             lambda r: (float(r["rank"]), r["event_id"]))
 
     async def _search_apps(self, query: str, cursor: str | None, limit: int) -> dict:

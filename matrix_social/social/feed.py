@@ -13,7 +13,7 @@ from ..errors import NotFound
 from . import cursor as cursors
 from .feed_plan import FeedPlanner
 from .users import Users
-from .views import post_view
+from .views import Brandings, delivery_view, post_view
 
 # Seconds a viewer found without bridged items is believed to have none. A new item is
 # announced at once (external_added, from the item bridge, this process's only writer of
@@ -27,10 +27,12 @@ def _key(row) -> tuple[int, str]:
 
 
 class Feed:
-    def __init__(self, db: Database, users: Users, planner: FeedPlanner) -> None:
+    def __init__(self, db: Database, users: Users, planner: FeedPlanner,
+                 brandings: Brandings) -> None:
         self.db = db
         self.users = users
         self.planner = planner
+        self.brandings = brandings
         # viewer -> until when (monotonic) she is known to have no bridged items
         self._no_external: dict[str, float] = {}
         self._items_stored = 0  # bridged items announced so far (external_added)
@@ -86,12 +88,10 @@ class Feed:
         attempts, last error); nobody else's do."""
         own = {v["id"]: v for v in views if v["author"]["user_id"] == viewer}
         for row in await deliveries.for_posts(self.db, list(own)):
-            own[row.post_event_id].setdefault("cross_posts", []).append({
-                "target": row.target, "status": row.status, "remote_id": row.remote_id,
-                "url": row.url, "attempts": row.attempts, "last_error": row.last_error})
+            own[row.post_event_id].setdefault("cross_posts", []).append(delivery_view(row))
 
     def view(self, row) -> dict[str, Any]:
-        return post_view(row, self.users.handle_of(row["author"]))
+        return post_view(row, self.users.handle_of(row["author"]), self.brandings)
 
     async def post(self, viewer: str, post_id: str) -> dict[str, Any]:
         row = await feed_db.one_post(self.db, viewer, post_id)

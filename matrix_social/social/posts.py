@@ -1,11 +1,20 @@
 """Writing posts and reacting to them: create (text, image, app, activity), edit, delete, like,
-comment, repost. Each is a Matrix event sent as the user, indexed at once."""
+comment, repost. Each is a Matrix event sent as the user, indexed at once.
+
+Posts announce: every post published, edited or deleted is told to the listeners wired at start
+(cross-posting), with what was composed (the Matrix content, its images, where it went, who
+wrote it, and for a request the platforms it asked for), so no listener reads back what was
+just written. A listener may add to a new post's answer (cross-posting: each target's status
+as queued); its failure never fails the post.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mautrix.errors import MatrixRequestError
 from mautrix.types import EventID, RoomID
@@ -14,7 +23,7 @@ from mautrix.util.async_db import Database
 from .. import events as ev
 from ..content import compose
 from ..content.fields import MAX_ALT_CHARS, clean_cw, clean_text
-from ..content.parse import notice_of
+from ..content.parse import images_of, notice_of
 from ..db import comments, likes, posts, profiles
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..matrix.intents import Intents
@@ -29,43 +38,106 @@ from .views import author_view, comment_view
 log = logging.getLogger("matrix_social.social")
 
 
-class Posts:
-    def __init__(self, db: Database, users: Users, intents: Intents, feed_rooms: FeedRooms,
-                 sender: IndexedSender, feed: Feed, media: Media, runner_template: str) -> None:
-        self.db = db
-        self.users = users
-        self.intents = intents
-        self.rooms = feed_rooms
-        self.sender = sender
-        self.feed = feed
+@dataclass(frozen=True)
+class PostImage:
+    mxc: str
+    mimetype: str
+    alt: str | None = None
+
+
+@dataclass(frozen=True)
+class Composed:
+    """What a POST /posts body publishes: its kind and the Matrix content."""
+
+    kind: str
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A post was published (a request's, a draft's, an app share, a repost)."""
+
+    post_id: str  # its event id
+    room_id: str
+    author: str
+    kind: str
+    content: dict[str, Any]  # the m.room.message content sent
+    images: tuple[PostImage, ...]
+    # The platforms the request asked to publish to as well: None when it did not say (her
+    # defaults apply), () for nowhere (an explicit empty list, an AI's post, a post the service
+    # made: a draft, an app share, a repost).
+    cross_post: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Edited:
+    post_id: str
+    room_id: str
+    author: str
+    kind: str
+    content: dict[str, Any]  # the new content
+
+
+@dataclass(frozen=True)
+class Deleted:
+    post_id: str
+    room_id: str
+    author: str
+
+
+class PostListener(Protocol):
+    async def published(self, post: Published) -> Mapping[str, Any] | None:
+        """What to add to the post's answer, if anything."""
+
+    async def edited(self, post: Edited) -> None: ...
+
+    async def deleted(self, post: Deleted) -> None: ...
+
+
+def cross_post_targets(value: Any, allowed: Sequence[str], field: str = "cross_post"
+                       ) -> tuple[str, ...]:
+    """A list of platforms to publish to, each one of `allowed`, once."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value) \
+            or len(value) > len(allowed):
+        raise InvalidInput(f"'{field}' must be a list of platforms: {', '.join(allowed)}")
+    for target in value:
+        if target not in allowed:
+            raise InvalidInput(f"'{field}': cannot publish to {target[:40]!r}; "
+                               f"choose from {', '.join(allowed)}")
+    return tuple(dict.fromkeys(value))
+
+
+def post_images(content: dict[str, Any]) -> tuple[PostImage, ...]:
+    return tuple(PostImage(image["url"], str(image.get("mimetype") or "image/jpeg"),
+                           image.get(ev.IMAGE_ALT) or None) for image in images_of(content))
+
+
+class Composer:
+    """The content a POST /posts body publishes, composed once for publishing and for the
+    cross-post preview."""
+
+    def __init__(self, media: Media, runner_template: str) -> None:
         self.media = media
         self.runner_template = runner_template
 
-    async def _location(self, post_id: str) -> tuple[RoomID, str]:
-        found = await posts.get_author(self.db, post_id)
-        if found is None:
-            raise NotFound(f"No post {post_id!r}")
-        return RoomID(found[0]), found[1]
-
-    async def create(self, author: str, body: dict[str, Any]) -> dict[str, Any]:
-        _, content = await self.compose(author, body)
-        return await self.publish(author, content)
-
-    async def compose(self, author: str, body: dict[str, Any]) -> tuple[str, dict]:
-        """The content a POST /posts body would publish, checked, without publishing it."""
+    async def compose(self, author: str, body: dict[str, Any]) -> Composed:
         kind = body.get("kind", "text")
         text = clean_text(body.get("text"), "text", required=kind == "text")
         cw = clean_cw(body.get("cw"))
         if cw and kind not in ("text", "image"):
             raise InvalidInput("A content warning is for text and image posts")
         if kind == "text":
-            return kind, compose.text_content(text, cw)
+            return Composed(kind, compose.text_content(text, cw))
         if kind == "image":
-            return kind, compose.image_content(await self._images(author, body), text, cw)
+            return Composed(kind, compose.image_content(await self._images(author, body), text,
+                                                        cw))
         if kind == "app":
-            return kind, compose.app_content(body.get("app"), self.runner_template, text)
+            return Composed(kind, compose.app_content(body.get("app"), self.runner_template,
+                                                      text))
         if kind == "activity":
-            return kind, compose.activity_content(body.get("activity"), text)
+            return Composed(kind, compose.activity_content(body.get("activity"), text))
         raise InvalidInput("'kind' must be one of text, image, app, activity")
 
     async def _images(self, author: str, body: dict[str, Any]) -> list[compose.ImageRef]:
@@ -95,11 +167,74 @@ class Posts:
             raise InvalidInput("The same image is in 'images' twice")
         return refs
 
-    async def publish(self, author: str, content: dict) -> dict[str, Any]:
+
+class Posts:
+    def __init__(self, db: Database, users: Users, intents: Intents, feed_rooms: FeedRooms,
+                 sender: IndexedSender, feed: Feed, composer: Composer,
+                 cross_post_targets: Sequence[str] = (),
+                 listeners: Sequence[PostListener] = ()) -> None:
+        """`cross_post_targets`: the platforms a request may ask to publish to as well (the
+        external wing's, derived from its registered platforms)."""
+        self.db = db
+        self.users = users
+        self.intents = intents
+        self.rooms = feed_rooms
+        self.sender = sender
+        self.feed = feed
+        self.composer = composer
+        self.targets = tuple(cross_post_targets)
+        self.listeners = tuple(listeners)
+
+    async def _announce(self, what: str, post: Published | Edited | Deleted
+                        ) -> list[Mapping[str, Any]]:
+        added = []
+        for listener in self.listeners:
+            try:
+                answer = await getattr(listener, what)(post)
+            except Exception:
+                log.exception("%s of %s: %s failed", what, post.post_id,
+                              type(listener).__name__)
+                continue
+            if answer:
+                added.append(answer)
+        return added
+
+    def requested_targets(self, body: dict[str, Any], as_ai: bool) -> tuple[str, ...] | None:
+        """The request's `cross_post`, checked: None when it did not say (her defaults apply).
+        Refused before anything is sent."""
+        if "cross_post" not in body:
+            return () if as_ai else None
+        targets = cross_post_targets(body["cross_post"], self.targets)
+        if targets and as_ai:
+            raise InvalidInput("'cross_post' is for your own posts, not your AI's")
+        return targets
+
+    async def _location(self, post_id: str) -> tuple[RoomID, str]:
+        found = await posts.get_author(self.db, post_id)
+        if found is None:
+            raise NotFound(f"No post {post_id!r}")
+        return RoomID(found[0]), found[1]
+
+    async def create(self, author: str, body: dict[str, Any], as_ai: bool = False
+                     ) -> dict[str, Any]:
+        """A post from a request (POST /posts), as `author` (her AI with `as_ai`)."""
+        targets = self.requested_targets(body, as_ai)
+        composed = await self.composer.compose(author, body)
+        return await self.publish(author, composed.content, targets)
+
+    async def publish(self, author: str, content: dict,
+                      cross_post: tuple[str, ...] | None = ()) -> dict[str, Any]:
+        """Send the post and announce it; the answer is the post as the API shows it, with
+        what the listeners added (the cross-posts as queued)."""
         intent = await self.intents.for_user(author)
         room_id = await self.rooms.ensure(author)
         event_id = await self.sender.send(intent, room_id, "m.room.message", content)
-        return await self.feed.post(author, event_id)
+        view = await self.feed.post(author, event_id)
+        kind = (content.get(ev.POST_BLOCK) or {}).get(ev.POST_KIND, "text")
+        for added in await self._announce("published", Published(
+                event_id, room_id, author, kind, content, post_images(content), cross_post)):
+            view.update(added)
+        return view
 
     async def edit(self, user: str, post_id: str, text: Any) -> dict[str, Any]:
         room_id, author = await self._location(post_id)
@@ -110,6 +245,7 @@ class Posts:
         intent = await self.intents.for_user(user)
         await self.sender.send(intent, room_id, "m.room.message",
                                compose.edit_event_content(post_id, new))
+        await self._announce("edited", Edited(post_id, room_id, user, row["kind"], new))
         return await self.feed.post(user, post_id)
 
     async def delete(self, user: str, post_id: str) -> None:
@@ -124,6 +260,7 @@ class Posts:
         notice = notice_of(content)
         if notice:
             await self._withdraw_notice(intent, user, content, notice)
+        await self._announce("deleted", Deleted(post_id, room_id, user))
 
     async def _withdraw_notice(self, intent, user: str, content: dict, notice: str) -> None:
         original_room = content[ev.POST_BLOCK][ev.POST_REPOST_OF].get("room_id")

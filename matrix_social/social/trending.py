@@ -26,7 +26,7 @@ from .. import metrics
 from ..clock import now_ms
 from ..db import explore, trending
 from . import cursor as cursors
-from .views import post_view
+from .views import Brandings, post_view
 
 DAY_MS = 24 * 3600 * 1000
 DEPTH = 1000  # posts kept in the stored ranking (50 pages of 20)
@@ -36,10 +36,11 @@ log = logging.getLogger("matrix_social.trending")
 
 class Trending:
     def __init__(self, db: Database, refresh_seconds: float,
-                 handle_of: Callable[[str], str]) -> None:
+                 handle_of: Callable[[str], str], brandings: Brandings) -> None:
         self.db = db
         self.refresh_seconds = refresh_seconds
         self.handle_of = handle_of
+        self.brandings = brandings
         self.reader: Database | None = None
         self.last_refresh_seconds: float | None = None
 
@@ -90,5 +91,6 @@ class Trending:
                                    limit + 1)
         return cursors.page(
             rows, limit,
-            lambda r: {**post_view(r, self.handle_of(r["author"])), "likes_24h": r["trend"]},
+            lambda r: {**post_view(r, self.handle_of(r["author"]), self.brandings),
+                       "likes_24h": r["trend"]},
             lambda r: (window_end, r["trend"], r["ts"], r["event_id"]))

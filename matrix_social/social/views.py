@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -10,10 +12,18 @@ from .. import events as ev
 from ..content.fields import normalized_cw
 from ..content.parse import images_of
 
-# Where a platform's items live, to check the link of an `external` block nobody here vouches
-# for (a post from another server); Mastodon items live on any instance.
-_PLATFORM_HOSTS = {"x": ("x.com", "twitter.com"), "github": ("github.com",),
-                   "instagram": ("instagram.com",)}
+
+@dataclass(frozen=True)
+class Branding:
+    """How a platform's bridged items look, as the external wing declares each platform."""
+
+    name: str  # "Mastodon"
+    color: str
+    hosts: tuple[str, ...]  # where its items' links live, to check a link nobody here vouches
+    # for (a post from another server); () = any host (Mastodon items live on any instance)
+
+
+Brandings = Mapping[str, Branding]
 
 
 def author_view(user_id: str, displayname: str | None, avatar_url: str | None,
@@ -43,7 +53,7 @@ def images_view(content: dict) -> list[dict[str, Any]]:
     return views
 
 
-def post_view(row, handle: str) -> dict[str, Any]:
+def post_view(row, handle: str, brandings: Brandings) -> dict[str, Any]:
     content = json.loads(row["content"])
     block = content.get(ev.POST_BLOCK, {})
     view: dict[str, Any] = {
@@ -64,7 +74,7 @@ def post_view(row, handle: str) -> dict[str, Any]:
     if view["cw"] is not None and row["kind"] == "text" and isinstance(block.get("text"), str):
         view["text"] = block["text"]  # the event's body holds only the spoiler fallback
     external = external_view(block.get(ev.POST_EXTERNAL), bool(_column(row, "external_verified")),
-                             remote=handle.startswith("@"))
+                             remote=handle.startswith("@"), brandings=brandings)
     if external is not None:
         view["external"] = external
     if row["kind"] == "image":
@@ -94,7 +104,8 @@ def _content_warning(block: dict[str, Any]) -> str | None:
     return normalized_cw(block.get(ev.POST_CW))
 
 
-def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any] | None:
+def external_view(external: Any, verified: bool, remote: bool, brandings: Brandings
+                  ) -> dict[str, Any] | None:
     """A post's `external` block as the API shows it. Believed when this service made the post
     (a bridged item, or a share it recorded); on a local post without that record it is
     somebody's own claim and dropped; on another server's post it is shown unverified, and
@@ -105,13 +116,13 @@ def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any]
         ev.EXTERNAL_PLATFORM, ev.EXTERNAL_URL, ev.EXTERNAL_ID, ev.EXTERNAL_KIND)
         if isinstance(external.get(key), str)}
     platform, url = view.get(ev.EXTERNAL_PLATFORM), view.get(ev.EXTERNAL_URL)
-    if platform not in ev.PLATFORM_NAMES or not url:
+    brand = brandings.get(platform) if isinstance(platform, str) else None
+    if brand is None or not url:
         return None
     if not verified:
         host = (urlsplit(url).hostname or "") if url.startswith("https://") else ""
-        hosts = _PLATFORM_HOSTS.get(platform)
-        if not remote or not host or (hosts is not None and not any(
-                host == h or host.endswith("." + h) for h in hosts)):
+        if not remote or not host or (brand.hosts and not any(
+                host == h or host.endswith("." + h) for h in brand.hosts)):
             return None
     author = external.get(ev.EXTERNAL_AUTHOR)
     if isinstance(author, dict):
@@ -119,14 +130,19 @@ def external_view(external: Any, verified: bool, remote: bool) -> dict[str, Any]
                           if k in ("id", "handle", "name", "url", "user_id") and isinstance(v, str)}
     if isinstance(external.get(ev.EXTERNAL_CREATED_AT), int):
         view["created_at"] = external[ev.EXTERNAL_CREATED_AT]
-    name = ev.PLATFORM_NAMES[platform]
     branding = external.get(ev.EXTERNAL_BRANDING)
     instance = branding.get("instance") if isinstance(branding, dict) else None
-    view["branding"] = {"name": name, "color": ev.PLATFORM_COLORS[platform],
-                        "label": f"View on {name}",
+    view["branding"] = {"name": brand.name, "color": brand.color,
+                        "label": f"View on {brand.name}",
                         **({"instance": instance} if isinstance(instance, str) else {})}
     view["verified"] = verified
     return view
+
+
+def delivery_view(row) -> dict[str, Any]:
+    """A cross-post of the viewer's own post, as its answer shows it (db/cross_post_deliveries)."""
+    return {"target": row.target, "status": row.status, "remote_id": row.remote_id,
+            "url": row.url, "attempts": row.attempts, "last_error": row.last_error}
 
 
 def comment_view(row, handle: str) -> dict[str, Any]:

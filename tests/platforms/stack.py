@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from matrix_social.platforms.grants import Grants
-from matrix_social.platforms.login import LoginFlow
-from matrix_social.platforms.poller import Poller
-from matrix_social.platforms.registry import Platforms, PlatformsConfig
-from matrix_social.platforms.tokens import TokenCipher
+from matrix_social.external.grants import Grants
+from matrix_social.external.login import LoginFlow
+from matrix_social.external.poller import Poller
+from matrix_social.external.registry import Platforms, PlatformsConfig
+from matrix_social.external.tokens import TokenCipher
 
 from .browser import authorize
 

@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 from matrix_social.db import cross_post_deliveries as deliveries
 from matrix_social.db import external_items
 from matrix_social.db import platform_connections as connections
-from matrix_social.platforms.base import Image, OutgoingPost
-from matrix_social.platforms.crosspost import CrossPoster
-from matrix_social.platforms.formatting import Draft, preview
+from matrix_social.external.delivery import Deliveries
+from matrix_social.external.platform import Draft, Image, OutgoingPost
+from matrix_social.external.previews import preview
 
 from .stack import Stack
 
@@ -28,7 +28,7 @@ async def world(db, fakes):
     await stack.connect("@alice:hs", "x")
     await stack.connect("@alice:hs", "mastodon", fakes["mastodon"].base_url)
     await stack.connect("@alice:hs", "instagram")
-    stack.poster = CrossPoster(db, stack.platforms, stack.grants)
+    stack.poster = Deliveries(db, stack.platforms, stack.grants)
     return stack
 
 

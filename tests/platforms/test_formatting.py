@@ -9,15 +9,11 @@ from __future__ import annotations
 import pytest
 from twitter_text import parse_tweet
 
-from matrix_social.platforms.formatting import (
-    Draft,
-    format_instagram,
-    format_mastodon,
-    format_x,
-    mastodon_length,
-    preview,
-    x_length,
-)
+from matrix_social.external.platform import Draft, TextLimits
+from matrix_social.external.platforms.instagram import format_instagram
+from matrix_social.external.platforms.mastodon import format_mastodon, mastodon_length
+from matrix_social.external.platforms.x import format_x, x_length
+from matrix_social.external.previews import preview
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one ZWJ sequence
 POST = "https://social.example.org/p/abc123"  # a real TLD: twitter-text counts it 23
@@ -105,7 +101,7 @@ def test_mastodon_instance_limit():
     assert default.truncated and default.limit == 500 and default.length <= 500
     assert default.text.endswith("… " + POST)
     assert default.length == mastodon_length(default.text) >= 495
-    roomy = format_mastodon(Draft(text, POST), limit=1000)
+    roomy = format_mastodon(Draft(text, POST), TextLimits(1000))
     assert not roomy.truncated and roomy.text == text.strip() and roomy.length == 749
 
 
@@ -127,7 +123,7 @@ def test_instagram_needs_an_image_and_limits_captions_and_hashtags():
 def test_preview_per_target():
     draft = Draft("Hello from matrix-social " + "x" * 300, POST)
     result = preview(draft, ["x", "mastodon", "instagram", "github", "myspace"],
-                     mastodon_limit=1000)
+                     {"mastodon": TextLimits(1000)})
     assert result["x"].length <= 280 and result["x"].truncated
     assert result["mastodon"].text == draft.text and not result["mastodon"].truncated
     assert result["mastodon"].length == len(draft.text)

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import OutgoingPost, TokenSet
-from matrix_social.platforms.github import GitHubAdapter, GitHubSettings
-from matrix_social.platforms.oauth import new_code_verifier, new_state
+from matrix_social.external.oauth import new_code_verifier, new_state
+from matrix_social.external.platform import OutgoingPost, TokenSet
+from matrix_social.external.platforms.github import GitHubAdapter, GitHubSettings
 
 from ..fakes.platforms.github import FakeGitHub
 from .browser import authorize
@@ -41,7 +41,7 @@ def adapter(fake):
 
 async def _login(adapter: GitHubAdapter) -> TokenSet:
     verifier, state = new_code_verifier(), new_state()
-    answer = await authorize(adapter.authorize_url(state, verifier))
+    answer = await authorize(await adapter.authorize_url(state, verifier))
     assert answer["state"] == state
     return await adapter.exchange_code(answer["code"], verifier)
 
@@ -65,10 +65,10 @@ async def test_login_with_pkce_and_identity(fake, adapter):
 async def test_wrong_verifier_and_replayed_code_are_refused(fake, adapter):
     fake.add_user("octocat")
     verifier = new_code_verifier()
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     with pytest.raises(Refused, match="bad_verification_code"):  # GitHub says so with HTTP 200
         await adapter.exchange_code(answer["code"], new_code_verifier())
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     await adapter.exchange_code(answer["code"], verifier)
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], verifier)
@@ -128,7 +128,8 @@ async def test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_re
     waits for the reset the fake names."""
     import random
 
-    from matrix_social.platforms.polling import after_success
+    from matrix_social.external.platforms.github import PLATFORM
+    from matrix_social.external.polling import after_success
 
     octo = fake.add_user("octocat")
     token = await _login(adapter)
@@ -143,7 +144,8 @@ async def test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_re
         cursor, etag = result.cursor, result.etag
         assert result.hints.poll_interval_s == fake.poll_interval
         now = int(time.time() * 1000)
-        schedule = after_success("github", interval, len(result.items), result.hints, now, rng)
+        schedule = after_success(PLATFORM.budget, interval, len(result.items), result.hints, now,
+                                 rng)
         interval = schedule.interval_s
         assert schedule.next_due_ms - now >= fake.poll_interval * 1000, n
 
@@ -153,7 +155,7 @@ async def test_the_next_poll_keeps_the_fake_s_poll_interval_and_waits_for_its_re
         spent = await adapter.fetch(token, account, cursor)  # no ETag: each costs one
     assert spent.hints.remaining == 0 and spent.hints.reset_at_ms > time.time() * 1000
     now = int(time.time() * 1000)
-    schedule = after_success("github", 60, 3, spent.hints, now, rng)
+    schedule = after_success(PLATFORM.budget, 60, 3, spent.hints, now, rng)
     assert schedule.next_due_ms >= spent.hints.reset_at_ms
 
 

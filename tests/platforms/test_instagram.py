@@ -8,9 +8,9 @@ import time
 import pytest
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import OutgoingPost, TokenSet
-from matrix_social.platforms.instagram import InstagramAdapter, InstagramSettings
-from matrix_social.platforms.oauth import new_state
+from matrix_social.external.oauth import new_state
+from matrix_social.external.platform import OutgoingPost, TokenSet
+from matrix_social.external.platforms.instagram import InstagramAdapter, InstagramSettings
 
 from ..fakes.platforms.instagram import FakeInstagram
 from .browser import authorize
@@ -38,14 +38,14 @@ def adapter(fake):
 
 async def _login(adapter: InstagramAdapter) -> TokenSet:
     state = new_state()
-    answer = await authorize(adapter.authorize_url(state, None))
+    answer = await authorize(await adapter.authorize_url(state, None))
     assert answer["state"] == state
     return await adapter.exchange_code(answer["code"], None)
 
 
 async def test_login_gets_a_long_lived_token_and_refreshes(fake, adapter):
     user = fake.add_user("shop")
-    url = adapter.authorize_url("st", "ignored-no-pkce")
+    url = await adapter.authorize_url("st", "ignored-no-pkce")
     assert "code_challenge" not in url
     assert "scope=instagram_business_basic%2Cinstagram_business_content_publish" in url
     token = await _login(adapter)
@@ -70,7 +70,7 @@ async def test_a_personal_account_is_refused_with_the_reason(fake, adapter):
 
 async def test_a_replayed_code_is_refused(fake, adapter):
     fake.add_user("shop")
-    answer = await authorize(adapter.authorize_url(new_state(), None))
+    answer = await authorize(await adapter.authorize_url(new_state(), None))
     await adapter.exchange_code(answer["code"], None)
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], None)

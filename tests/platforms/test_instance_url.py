@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from matrix_social.errors import Refused
-from matrix_social.platforms.net import address_allowed, check_instance_url, guarded_session
+from matrix_social.external.net import address_allowed, check_instance_url, guarded_session
 
 
 @pytest.mark.parametrize("url", [

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from matrix_social.db import platform_connections as connections
 from matrix_social.errors import Refused, UnknownClient
-from matrix_social.platforms.login import (
+from matrix_social.external.login import (
     AwaitingConfirmation,
     Connected,
     cookie_names,

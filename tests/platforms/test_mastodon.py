@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pytest
 from PIL import Image as PILImage
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import Image, OutgoingPost, TokenSet
-from matrix_social.platforms.mastodon import (
+from matrix_social.external.oauth import new_code_verifier, new_state
+from matrix_social.external.platform import Image, OutgoingPost, TokenSet
+from matrix_social.external.platforms.mastodon import (
     MastodonAdapter,
     MastodonSettings,
     html_to_text,
     register_app,
 )
-from matrix_social.platforms.oauth import new_code_verifier, new_state
 
 from ..fakes.platforms.mastodon import FakeMastodon
 from .browser import authorize
@@ -43,7 +44,7 @@ async def adapter(fake):
 
 async def _login(adapter: MastodonAdapter) -> TokenSet:
     verifier, state = new_code_verifier(), new_state()
-    answer = await authorize(adapter.authorize_url(state, verifier))
+    answer = await authorize(await adapter.authorize_url(state, verifier))
     assert answer["state"] == state
     return await adapter.exchange_code(answer["code"], verifier)
 
@@ -83,10 +84,10 @@ async def test_login_with_pkce_then_identity(fake, adapter):
 async def test_wrong_verifier_and_replayed_code_are_refused(fake, adapter):
     fake.add_account("alice")
     verifier = new_code_verifier()
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], new_code_verifier())
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     await adapter.exchange_code(answer["code"], verifier)
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], verifier)
@@ -246,8 +247,10 @@ async def test_publish_with_idempotency_key_edit_and_delete(fake, adapter):
     alice = fake.add_account("alice")
     token = await _login(adapter)
     account = await adapter.whoami(token)
+    # The visibility of cross-posts is the instance's setting (platforms.mastodon_visibility).
+    adapter = MastodonAdapter(replace(SETTINGS, visibility="unlisted"), adapter.app)
     post = OutgoingPost("hello fediverse", images=(Image(_png(), "image/png", "orange"),),
-                        idempotency_key="post-$abc-mastodon", visibility="unlisted")
+                        idempotency_key="post-$abc-mastodon")
     first = await adapter.publish(token, account, post)
     again = await adapter.publish(token, account, post)  # a retry after a lost answer
     assert again.remote_id == first.remote_id

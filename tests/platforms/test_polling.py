@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import PollHints
-from matrix_social.platforms.polling import (
+from matrix_social.external.platform import PollHints
+from matrix_social.external.platforms import REGISTERED
+from matrix_social.external.polling import (
     BACKOFF_CAP_S,
-    BUDGETS,
     after_error,
     after_success,
     backoff_s,
@@ -19,25 +19,28 @@ from matrix_social.platforms.polling import (
 )
 
 NOW = 1_000_000_000_000
+BUDGETS = {p.name: p.budget for p in REGISTERED}  # as each platform's module declares it
+X, MASTODON, GITHUB, INSTAGRAM = (BUDGETS[name]
+                                  for name in ("x", "mastodon", "github", "instagram"))
 
 
 def test_activity_speeds_up_to_the_floor_and_quiet_slows_down_to_the_ceiling():
     rng = random.Random(1)
     interval = None
     for _ in range(10):
-        schedule = after_success("mastodon", interval, 3, PollHints(), NOW, rng)
+        schedule = after_success(MASTODON, interval, 3, PollHints(), NOW, rng)
         interval = schedule.interval_s
-    assert interval == BUDGETS["mastodon"].floor_s
+    assert interval == MASTODON.floor_s
     for _ in range(20):
-        schedule = after_success("mastodon", interval, 0, PollHints(), NOW, rng)
+        schedule = after_success(MASTODON, interval, 0, PollHints(), NOW, rng)
         interval = schedule.interval_s
-    assert interval == BUDGETS["mastodon"].ceiling_s
+    assert interval == MASTODON.ceiling_s
     # Jittered up to 10 % later, never sooner.
     assert interval * 1000 <= schedule.next_due_ms - NOW <= 1.1 * interval * 1000
 
 
 def test_github_poll_interval_header_is_a_floor():
-    schedule = after_success("github", 60, 5, PollHints(poll_interval_s=300), NOW)
+    schedule = after_success(GITHUB, 60, 5, PollHints(poll_interval_s=300), NOW)
     assert schedule.interval_s == 300 and schedule.next_due_ms - NOW >= 300_000
 
 
@@ -56,7 +59,8 @@ def test_a_poll_never_comes_before_the_poll_interval_or_a_spent_budget_s_reset(
     jitter used to be applied after the floor, both ways)."""
     reset_at = None if reset_in_ms is None else NOW + reset_in_ms
     hints = PollHints(remaining=remaining, reset_at_ms=reset_at, poll_interval_s=poll_interval_s)
-    schedule = after_success(platform, interval_s, new_items, hints, NOW, random.Random(seed))
+    budget = BUDGETS[platform]
+    schedule = after_success(budget, interval_s, new_items, hints, NOW, random.Random(seed))
     gap = schedule.next_due_ms - NOW
     assert gap >= BUDGETS[platform].floor_s * 1000
     assert gap >= (poll_interval_s or 0) * 1000
@@ -67,13 +71,13 @@ def test_a_poll_never_comes_before_the_poll_interval_or_a_spent_budget_s_reset(
     for error in (TransientError(platform, "503"), PlatformRateLimited(platform, 0),
                   PlatformRateLimited(platform, NOW + 1000),
                   TransientError(platform, "503", until_ms=NOW + 5000)):
-        failed = after_error(platform, schedule.interval_s, 0, error, NOW, random.Random(seed))
+        failed = after_error(budget, schedule.interval_s, 0, error, NOW, random.Random(seed))
         assert failed.next_due_ms - NOW >= schedule.interval_s * 1000
 
 
 def test_a_spent_budget_waits_for_the_reset():
     reset = NOW + 14 * 60_000
-    schedule = after_success("x", 180, 1, PollHints(remaining=0, limit=900, reset_at_ms=reset),
+    schedule = after_success(X, 180, 1, PollHints(remaining=0, limit=900, reset_at_ms=reset),
                              NOW)
     assert schedule.next_due_ms >= reset
 
@@ -81,15 +85,15 @@ def test_a_spent_budget_waits_for_the_reset():
 def test_a_small_remaining_budget_is_spread_until_the_reset():
     # Free tier: 1 request per 15 minutes left -> not before the reset, whatever the activity.
     reset = NOW + 15 * 60_000
-    schedule = after_success("x", 180, 5, PollHints(remaining=1, limit=1, reset_at_ms=reset), NOW)
+    schedule = after_success(X, 180, 5, PollHints(remaining=1, limit=1, reset_at_ms=reset), NOW)
     assert schedule.next_due_ms >= reset
-    schedule = after_success("x", 180, 5, PollHints(remaining=3, limit=5, reset_at_ms=reset), NOW)
+    schedule = after_success(X, 180, 5, PollHints(remaining=3, limit=5, reset_at_ms=reset), NOW)
     assert schedule.next_due_ms >= NOW + 5 * 60_000
 
 
 def test_rate_limited_waits_for_its_reset():
     until = NOW + 600_000
-    schedule = after_error("x", 300, 0, PlatformRateLimited("x", until), NOW, random.Random(2))
+    schedule = after_error(X, 300, 0, PlatformRateLimited("x", until), NOW, random.Random(2))
     assert until < schedule.next_due_ms <= until + 5000 and schedule.failures == 1
 
 
@@ -98,21 +102,21 @@ def test_transient_errors_back_off_exponentially_with_jitter_and_a_cap():
     delays = []
     failures = 0
     for _ in range(15):
-        schedule = after_error("mastodon", 1, failures, TransientError("m", "500"), NOW, rng)
+        schedule = after_error(MASTODON, 1, failures, TransientError("m", "500"), NOW, rng)
         failures = schedule.failures
         delays.append((schedule.next_due_ms - NOW) / 1000)
     assert 15 <= delays[0] <= 45 and 60 <= delays[2] <= 180
     assert delays[4] > delays[0] * 4
     assert max(delays) <= BACKOFF_CAP_S * 1.5 and delays[-1] >= BACKOFF_CAP_S * 0.5
     # Never sooner than the regular interval (which carries GitHub's X-Poll-Interval).
-    floored = after_error("mastodon", 120, 0, TransientError("m", "500"), NOW, random.Random(3))
+    floored = after_error(MASTODON, 120, 0, TransientError("m", "500"), NOW, random.Random(3))
     assert floored.next_due_ms - NOW == 120_000
     # Retry-After carried by the error wins.
-    told = after_error("github", 60, 0, TransientError("github", "503", until_ms=NOW + 90_000),
+    told = after_error(GITHUB, 60, 0, TransientError("github", "503", until_ms=NOW + 90_000),
                        NOW)
     assert NOW + 90_000 < told.next_due_ms <= NOW + 95_000
     # A 429 without a reset backs off like a 5xx.
-    blind = after_error("x", 1, 0, PlatformRateLimited("x", 0), NOW, random.Random(4))
+    blind = after_error(X, 1, 0, PlatformRateLimited("x", 0), NOW, random.Random(4))
     assert 15_000 <= blind.next_due_ms - NOW <= 45_000
 
 
@@ -122,8 +126,8 @@ def test_backoff_jitter_spreads_clients():
 
 
 def test_revoked_or_refused_stops_polling():
-    assert after_error("x", 300, 0, AuthRevoked("x", "invalid_grant"), NOW).next_due_ms is None
-    assert after_error("instagram", 900, 0, Refused("instagram", "personal"), NOW
+    assert after_error(X, 300, 0, AuthRevoked("x", "invalid_grant"), NOW).next_due_ms is None
+    assert after_error(INSTAGRAM, 900, 0, Refused("instagram", "personal"), NOW
                        ).next_due_ms is None
 
 

@@ -17,14 +17,14 @@ import pytest
 from aiohttp import web
 
 from matrix_social.errors import Refused
-from matrix_social.platforms.mastodon import (
+from matrix_social.external.media_fetch import fetch_image
+from matrix_social.external.net import address_allowed, checked_address
+from matrix_social.external.platforms.mastodon import (
     MastodonAdapter,
     MastodonApp,
     MastodonSettings,
     register_app,
 )
-from matrix_social.platforms.media_fetch import fetch_image
-from matrix_social.platforms.net import address_allowed, checked_address
 
 from ..fakes.platforms.base import tiny_png
 from ..fakes.server import LoopbackServer

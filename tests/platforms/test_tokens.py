@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from matrix_social.platforms.base import TokenSet
-from matrix_social.platforms.tokens import KeyUnavailable, TokenCipher
+from matrix_social.external.platform import TokenSet
+from matrix_social.external.tokens import KeyUnavailable, TokenCipher
 
 TOKEN = TokenSet("access-SECRET-123456", "refresh-SECRET-abcdef", 1_700_000_000_000, "tweet.read")
 
@@ -17,6 +17,12 @@ def test_ciphertext_is_not_the_plaintext_and_round_trips():
     assert "SECRET" not in blob and "access" not in blob
     assert cipher.encrypt(TOKEN) != blob  # fresh IV each time
     assert cipher.decrypt(blob) == TOKEN
+    # What a platform keeps with its grant (a DPoP key) is sealed with it, never shown.
+    keyed = TokenSet("a", None, None, "", {"dpop_key": "PRIVATE-KEY-SECRET"})
+    blob = cipher.encrypt(keyed)
+    assert "PRIVATE" not in blob and cipher.decrypt(blob) == keyed
+    assert "PRIVATE" not in repr(keyed) and "PRIVATE" not in str(keyed)
+    assert cipher.decrypt(cipher.encrypt(TOKEN)).extra == {}
 
 
 def test_rotation_opens_old_blobs_and_moves_them_to_the_new_key():

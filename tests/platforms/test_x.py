@@ -13,9 +13,9 @@ from PIL import Image as PILImage
 
 from matrix_social.clock import now_ms
 from matrix_social.errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
-from matrix_social.platforms.base import Image, OutgoingPost, TokenSet
-from matrix_social.platforms.oauth import new_code_verifier, new_state
-from matrix_social.platforms.x import XAdapter, XSettings
+from matrix_social.external.oauth import new_code_verifier, new_state
+from matrix_social.external.platform import Image, OutgoingPost, TokenSet
+from matrix_social.external.platforms.x import XAdapter, XSettings
 
 from ..fakes.platforms.x import FakeX
 from .browser import authorize, authorize_error
@@ -42,13 +42,13 @@ def adapter(fake):
 
 async def _login(adapter: XAdapter) -> TokenSet:
     verifier, state = new_code_verifier(), new_state()
-    answer = await authorize(adapter.authorize_url(state, verifier))
+    answer = await authorize(await adapter.authorize_url(state, verifier))
     assert answer["state"] == state
     return await adapter.exchange_code(answer["code"], verifier)
 
 
 async def test_authorize_url_carries_pkce_s256_and_the_scopes(fake, adapter):
-    url = adapter.authorize_url("st", new_code_verifier())
+    url = await adapter.authorize_url("st", new_code_verifier())
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert url.startswith(fake.base_url + "/i/oauth2/authorize?")
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
@@ -82,13 +82,13 @@ async def test_login_with_pkce_then_refresh_rotates(fake, adapter):
 async def test_wrong_verifier_and_replayed_code_are_refused(fake, adapter):
     fake.add_user("alice")
     verifier = new_code_verifier()
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], new_code_verifier())
     # The code died with the failed attempt: not even the right verifier redeems it now.
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], verifier)
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     assert await adapter.exchange_code(answer["code"], verifier)
     with pytest.raises(Refused):  # replay
         await adapter.exchange_code(answer["code"], verifier)
@@ -98,7 +98,7 @@ async def test_expired_code_is_refused(fake, adapter):
     fake.add_user("alice")
     fake.oauth.code_ttl_s = 0.2
     verifier = new_code_verifier()
-    answer = await authorize(adapter.authorize_url(new_state(), verifier))
+    answer = await authorize(await adapter.authorize_url(new_state(), verifier))
     await asyncio.sleep(0.3)
     with pytest.raises(Refused):
         await adapter.exchange_code(answer["code"], verifier)
@@ -106,7 +106,7 @@ async def test_expired_code_is_refused(fake, adapter):
 
 async def test_authorize_without_pkce_or_with_a_foreign_redirect_is_refused_by_x(fake, adapter):
     fake.add_user("alice")
-    url = adapter.authorize_url("s", new_code_verifier())
+    url = await adapter.authorize_url("s", new_code_verifier())
     status, _ = await authorize_error(url.replace("code_challenge=", "x_challenge="))
     assert status == 400
     status, _ = await authorize_error(url.replace("social.example.org", "evil.example"))

@@ -1,7 +1,7 @@
 // The composer: compact until you start writing, then the tools: up to four images (from the
 // file picker, pasted or dropped; each with its own alt text; uploaded at once), a content
 // warning, emoji, an app to share, who posts (you or your AI) and where else it is published
-// (your connected X, Mastodon and Instagram, as toggles ticked from your defaults, with a
+// (your connected accounts on platforms that publish, as toggles ticked from your defaults, with a
 // preview per platform of the exact text it gets). The character count becomes a ring near
 // the limit. On a phone it opens as a full-screen sheet from the floating button, so the feed
 // keeps the first screen. A post is sent with one Idempotency-Key for as long as it is the
@@ -9,10 +9,10 @@
 import { newKey } from "./api.js";
 import { busy, clear, describeError, fill, h, uid } from "./dom.js";
 import { icon } from "./icons.js";
-import { avatar, byTarget, platformName } from "./post.js";
+import { byTarget, platformName, publishTargets } from "./platforms.js";
+import { avatar } from "./post.js";
 import { countChars, counterFor } from "./text.js";
 
-const TARGETS = ["x", "mastodon", "instagram"];  // GitHub is read only
 const MAX_IMAGES = 4;
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 const RING_FROM = 20;  // characters left when the ring shows the number
@@ -108,7 +108,7 @@ function crossPostPicker(ctx, describe) {
     Promise.all([ctx.api.get("/connections"), ctx.api.get("/settings/cross_post")])
       .then(([listed, defaults]) => {
         const wanted = new Set(defaults.cross_post_default || []);
-        const mine = (listed.connections || []).filter((c) => TARGETS.includes(c.platform))
+        const mine = (listed.connections || []).filter((c) => publishTargets().includes(c.platform))
           .sort((a, b) => byTarget(a.platform, b.platform));
         for (const connection of mine) {
           const box = h("input", { type: "checkbox", name: "cross_post", class: "chip-input",

@@ -5,6 +5,7 @@
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
+import { usePlatforms } from "./platforms.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
 import { buildNav, makeBanner, markSection, rightColumn } from "./shell.js";
 
@@ -215,6 +216,7 @@ async function boot() {
     const response = await fetch("/social/config.json");
     if (!response.ok) throw new Error(`The service answered ${response.status} for its settings`);
     config = await response.json();
+    usePlatforms(config.platforms);
   } catch (error) {
     fill(main, h("div", { class: "sign-in" }, h("h1", {}, "Social"),
       errorBox(error, () => location.reload())));

@@ -11,21 +11,10 @@ import {
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { confirmDialog, menuButton } from "./menu.js";
+import { byTarget, platformName, platformOf } from "./platforms.js";
 import { countChars, counterFor } from "./text.js";
 
-const PLATFORMS = {
-  x: { name: "X", mark: "X" },
-  twitter: { name: "X", mark: "X" },
-  mastodon: { name: "Mastodon", mark: "M" },
-  github: { name: "GitHub", mark: "GH" },
-  instagram: { name: "Instagram", mark: "IG" },
-};
-
-/** "X", "Mastodon"… for a platform key. */
-export function platformName(key) {
-  const platform = PLATFORMS[String(key || "").toLowerCase()];
-  return platform ? platform.name : String(key || "another platform");
-}
+export { byTarget, platformName };
 
 /** A cross-post's status in words (docs/platforms.md, Cross-posting). */
 export function deliveryWords(delivery) {
@@ -46,13 +35,6 @@ export function deliveryWords(delivery) {
 }
 
 const FINAL_DELIVERY = new Set(["delivered", "failed", "refused", "deleted"]);
-const TARGET_ORDER = ["x", "mastodon", "instagram"];
-
-/** Platform keys in the order the app shows them everywhere: X, Mastodon, Instagram. */
-export function byTarget(a, b) {
-  const rank = (key) => (TARGET_ORDER.includes(key) ? TARGET_ORDER.indexOf(key) : 99);
-  return rank(a) - rank(b);
-}
 
 /** Where your own post was also published, and how that went (only on your own posts). */
 function crossPostBlock(deliveries) {
@@ -239,7 +221,9 @@ function activityFallback(activity) {
 function externalBlock(external) {
   if (!external || typeof external !== "object") return null;
   const key = String(external.platform || "").toLowerCase();
-  const platform = PLATFORMS[key] || { name: external.platform || "the web", mark: "↗" };
+  const declared = platformOf(key);
+  const platform = declared ? { name: declared.label, mark: declared.mark }
+    : { name: external.platform || "the web", mark: "↗" };
   return h("div", { class: `external external-${key.replace(/[^a-z]/g, "")}` },
     h("span", { class: "platform-badge" },
       h("span", { "aria-hidden": "true", class: "platform-mark" }, platform.mark),

@@ -5,17 +5,12 @@
 // back to the service's callback page, which links back here (/social/settings#connections).
 import { enc } from "../api.js";
 import { busy, clear, errorBox, externalLink, field, fill, h, timeEl, uid } from "../dom.js";
-import { byTarget, platformName } from "../post.js";
+import { byTarget, platformName, platformOf } from "../platforms.js";
 
-const READS = {
-  x: "Your posts on X come into your feed, and your posts here can be published on X.",
-  mastodon: "Your public posts come into your feed, and your posts here can be published on "
-    + "Mastodon.",
-  github: "Your pushes, pull requests, stars and releases come into your feed (GitHub is read "
-    + "only: nothing is published there).",
-  instagram: "Your Instagram media come into your feed, and your image posts here can be "
-    + "published on Instagram (professional accounts only).",
-};
+/** What connecting a platform does, in its own words (the service's list). */
+function reads(platform) {
+  return (platformOf(platform) || {}).reads || "";
+}
 
 function statusWords(connection, name) {
   if (connection.status === "ok") return { cls: "ok", label: "Working", detail: null };
@@ -143,7 +138,7 @@ export async function render(ctx, shared) {
       h("p", { class: `connection-status connection-${cls}` },
         h("strong", {}, label), detail, " · ",
         connection.last_sync ? ["Last read ", timeEl(connection.last_sync)] : "Not read yet"),
-      h("p", { class: "hint" }, READS[connection.platform] || ""),
+      h("p", { class: "hint" }, reads(connection.platform)),
       h("div", { class: "switch-row" }, share,
         h("div", {}, h("label", { for: share.id }, "Share with my followers"), shareHint)),
       h("div", { class: "button-row" }, again, disconnect),
@@ -157,13 +152,13 @@ export async function render(ctx, shared) {
     let instance = null;
     const form = h("form", { class: "connect-form", dataset: { platform },
       "aria-label": `Connect ${name}` });
-    if (platform === "mastodon") {
+    const server = (platformOf(platform) || {}).server;
+    if (server) {  // its accounts live on a server she names (Mastodon)
       instance = h("input", { name: "instance", autocomplete: "url", inputmode: "url",
-        spellcheck: "false", placeholder: "mastodon.social", required: true });
-      form.append(field("Your Mastodon server", instance,
-        "The address of the server your account is on, e.g. mastodon.social."));
+        spellcheck: "false", placeholder: server.example, required: true });
+      form.append(field(server.label, instance, server.hint));
     } else {
-      form.append(h("p", { class: "hint" }, READS[platform] || ""));
+      form.append(h("p", { class: "hint" }, reads(platform)));
     }
     form.append(button, formStatus);
     form.addEventListener("submit", (event) => {
@@ -172,7 +167,7 @@ export async function render(ctx, shared) {
       busy(button, async () => {
         if (instance && !instance.value.trim()) {
           instance.focus();
-          throw new Error("Type the address of your Mastodon server first.");
+          throw new Error(`Type the address of your ${name} server first.`);
         }
         await begin(platform, instance ? instance.value.trim() : null);
       }, (error) => fill(formStatus, errorBox(error)));

@@ -3,14 +3,12 @@
 // composer starts with these ticked, and a post made without saying (an app posting for you)
 // goes to them.
 import { busy, clear, errorBox, fill, h, uid } from "../dom.js";
-import { platformName } from "../post.js";
-
-export const TARGETS = ["x", "mastodon", "instagram"];  // GitHub is read only
+import { platformName, platformOf, publishTargets } from "../platforms.js";
 
 function targetHint(target, connection) {
   const name = platformName(target);
-  const only = target === "instagram"
-    ? " Image posts only: a post without an image is not published there." : "";
+  const note = (platformOf(target) || {}).publish_note;
+  const only = note ? ` ${note}` : "";
   if (!connection) return `Not connected: connect ${name} above first.${only}`;
   const handle = connection.account && connection.account.handle;
   if (connection.status !== "ok") {
@@ -33,7 +31,7 @@ export async function render(ctx, shared) {
     const save = h("button", { type: "submit", class: "primary" }, "Save cross-post defaults");
     const status = h("div", { class: "form-status", role: "status" });
     const fieldset = h("fieldset", {}, h("legend", {}, "Also publish my posts on"));
-    for (const target of TARGETS) {
+    for (const target of publishTargets()) {
       const input = h("input", { type: "checkbox", name: target, id: uid(`default-${target}`) });
       const hint = h("p", { class: "hint", id: `${input.id}-hint` });
       input.setAttribute("aria-describedby", hint.id);
@@ -55,7 +53,7 @@ export async function render(ctx, shared) {
       event.preventDefault();
       clear(status);
       busy(save, async () => {
-        const chosen = TARGETS.filter((t) => boxes.get(t).input.checked);
+        const chosen = publishTargets().filter((t) => boxes.get(t).input.checked);
         const saved = await ctx.api.put("/settings/cross_post", { cross_post_default: chosen });
         show(saved.cross_post_default || []);
         const names = (saved.cross_post_default || []).map(platformName);

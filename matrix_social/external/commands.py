@@ -1,0 +1,165 @@
+"""The bot's commands in a management room (a DM with @social), as mautrix bridges have them:
+
+  help | login <platform> [<server>] | confirm <code> | connections | logout <platform>
+
+(the platforms, and which asks for a server, are the registered ones: help lists them).
+
+A login started here has no browser session behind it, so it ends on a confirmation: the page
+the platform sends the browser back to shows a one-time code, and `confirm CODE` here (her own
+management room, so it is her) connects the account (docs/platforms.md, "Who completes a
+login").
+
+Only the room's one human, a local user, commands, and only for herself: a room counts while
+exactly the bot and its sender are joined (asked of the homeserver, never from room state), and
+never when it is a feed room (the bot and a new user alone in hers). Every message of the
+server passes here, so a message costs a homeserver request only when it starts with a command
+word or is in the sender's known management room.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import SocialError
+from ..ids import Identities
+from ..matrix.feed_owners import FeedOwners
+from .connections import Connections
+from .management import ManagementRooms
+from .platform import Platform
+
+log = logging.getLogger("matrix_social.commands")
+
+MAX_COMMAND = 300
+SEEN = 1000  # event ids remembered, so a redelivered transaction does not run a command twice
+VERBS = frozenset({"help", "?", "login", "confirm", "logout", "disconnect", "connections",
+                   "list", "status"})
+
+
+
+def _login_line(platform: Platform) -> str:
+    if platform.server is not None:
+        return (f"• login {platform.name} <instance> — connect {platform.label}, e.g. "
+                f"login {platform.name} {platform.server.example}")
+    note = f" ({platform.login_note})" if platform.login_note else ""
+    return f"• login {platform.name} — connect {platform.label}{note}"
+
+
+def help_text(platforms: Sequence[Platform]) -> str:
+    return "\n".join([
+        "I connect your accounts on other platforms; their posts then appear in your feed.",
+        *(_login_line(p) for p in platforms),
+        "• confirm <code> — finish a login with the code its page showed you",
+        "• connections — what is connected, and how it is doing",
+        "• logout <platform> — disconnect (and revoke my access where the platform allows)",
+        "• help — this"])
+
+
+class ConnectionCommands:
+    def __init__(self, ids: Identities, owners: FeedOwners, rooms: ManagementRooms,
+                 connections: Connections) -> None:
+        self.ids = ids
+        self.owners = owners
+        self.rooms = rooms
+        self.connections = connections
+        self.platforms = connections.platforms
+        self.help = help_text(self.platforms.declared)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    async def on_event(self, raw: dict[str, Any]) -> None:
+        content = raw.get("content")
+        if raw.get("type") != "m.room.message" or not isinstance(content, dict) \
+                or content.get("msgtype") != "m.text" or "m.relates_to" in content:
+            return
+        body, sender, room_id = content.get("body"), raw.get("sender"), raw.get("room_id")
+        if not isinstance(body, str) or not isinstance(sender, str) or len(body) > MAX_COMMAND \
+                or not self.ids.is_local_human(sender) or not isinstance(room_id, str):
+            return
+        if raw.get("event_id") in self._seen:
+            return
+        words = body.split(maxsplit=1)
+        if (not words or words[0].lower().lstrip("!") not in VERBS) and \
+                await self.rooms.known_room(sender) != room_id:
+            return  # every message passes here: known_room is kept in memory
+        if not await self.rooms.bot_is_in(room_id) or await self.owners.feed_of(room_id):
+            return
+        if not await self.rooms.is_management_room(room_id, sender):
+            return
+        self._remember(raw.get("event_id"))
+        await self.rooms.remember(sender, room_id)
+        try:
+            text, markup = await self.run(sender, body.strip())
+        except SocialError as e:
+            text, markup = str(e), None
+        except Exception:
+            log.exception("command from %s failed", sender)
+            text, markup = "Something went wrong on my side; please try again later.", None
+        await self.rooms.say(room_id, text, markup)
+
+    def _remember(self, event_id: Any) -> None:
+        if isinstance(event_id, str):
+            self._seen[event_id] = None
+            while len(self._seen) > SEEN:
+                self._seen.popitem(last=False)
+
+    async def run(self, user: str, command: str) -> tuple[str, str | None]:
+        words = command.split()
+        verb = words[0].lower().lstrip("!") if words else ""
+        args = words[1:]
+        if verb in ("help", "?", ""):
+            return self.help, None
+        if verb == "login":
+            return await self._login(user, args)
+        if verb == "confirm":
+            if len(args) != 1:
+                return "Say confirm and the code the login page showed, e.g. confirm ABCD-EFGH", \
+                    None
+            shown = await self.connections.confirm(user, args[0], tell=False)
+            return f"Connected {self.platforms.label(shown['platform'])} as " \
+                   f"@{shown['account']['handle']}. Your items from there will appear in " \
+                   "your feed and in a room of their own.", None
+        if verb in ("logout", "disconnect"):
+            names = self.platforms.names()
+            if len(args) != 1 or args[0].lower() not in names:
+                return f"Say which: logout {' | logout '.join(names)}", None
+            await self.connections.disconnect(user, args[0].lower())
+            return f"Disconnected {self.platforms.label(args[0].lower())}.", None
+        if verb in ("connections", "list", "status"):
+            return self._describe((await self.connections.list(user))["connections"]), None
+        return f"I do not know {verb[:40]!r}. Say help for what I can do.", None
+
+    async def _login(self, user: str, args: list[str]) -> tuple[str, str | None]:
+        declared = self.platforms.find(args[0].lower()) if args else None
+        if declared is None:
+            return "Say which: " + ", ".join(
+                f"login {p.name}" + (" <instance>" if p.server else "")
+                for p in self.platforms.declared), None
+        platform = declared.name
+        instance = args[1] if declared.server is not None and len(args) > 1 else None
+        if declared.server is not None and instance is None:
+            return f"Which instance? e.g. login {platform} {declared.server.example}", None
+        started = await self.connections.begin(user, platform, instance)
+        url, name = started["authorize_url"], declared.label
+        minutes = started["expires_in_ms"] // 60000
+        text = (f"Open this link to connect {name} (it works once, for {minutes} minutes). The "
+                f"page you come back to shows a code: send confirm and that code here to "
+                f"finish.\n{url}")
+        markup = (f'<a href="{html.escape(url)}">Connect {html.escape(name)}</a> '
+                  f"(the link works once, for {minutes} minutes). The page you come back to "
+                  f"shows a code: send <code>confirm</code> and that code here to finish.")
+        return text, markup
+
+    def _describe(self, rows: list[dict[str, Any]]) -> str:
+        if not rows:
+            return "Nothing is connected yet. Say help to see how."
+        lines = []
+        for row in rows:
+            name, account = self.platforms.label(row["platform"]), row["account"]
+            state = "working" if row["status"] == "ok" else \
+                f"broken ({row['status_reason'] or 'connect again'})"
+            shared = ", shared with your followers" if row["share_with_followers"] else ""
+            lines.append(f"• {name}: @{account['handle']}, {state}{shared}")
+        return "\n".join(lines)

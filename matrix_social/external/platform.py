@@ -1,0 +1,420 @@
+"""The one interface of the external wing, as matrix-hookshot's Connections have one: what a
+platform declares about itself (`Platform`), what its adapter does (`PlatformAdapter`), and the
+values they pass around. Each platform is one module in `platforms/` that builds its `Platform`;
+everything else (config checks, the registry, cross-post targets, puppet namespaces, the OpenAPI
+enums, the web app's list, the bot's help) is derived from the registered declarations.
+
+Adapters do I/O only through the platform's library (tweepy, Mastodon.py, PyGithub) or aiohttp
+(Instagram), in worker threads for the blocking ones, and OAuth only through authlib. They hold
+no state between calls except their settings: tokens, cursors and ETags come in as arguments and
+go out as results, so the caller stores them (encrypted, for tokens) and a restart resumes from
+storage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
+
+from mautrix.util.async_db import Database
+
+from ..errors import Refused
+
+FIRST_SYNC_LIMIT = 20  # a first sync brings at most this many items, never the whole history
+URL_LENGTH = 23  # what a link counts where the platform shortens links (X, Mastodon)
+DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000  # refresh a grant this long before it expires
+_NUMERIC_ID = re.compile(r"[0-9]{1,24}")
+
+
+@dataclass
+class TokenSet:
+    """An OAuth grant. Its repr never shows a secret; to_json() is for the encrypted store only."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at_ms: int | None = None
+    scope: str = ""
+    # What else a platform's grant holds, kept encrypted with it (a DPoP key, the account's
+    # server as the login found it...): the adapter's own, text only.
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        refresh = "yes" if self.refresh_token else "no"
+        return (f"TokenSet(scope={self.scope!r}, expires_at_ms={self.expires_at_ms}, "
+                f"refresh={refresh})")
+
+    __str__ = __repr__
+
+    def expires_within(self, now_ms: int, margin_ms: int) -> bool:
+        return self.expires_at_ms is not None and self.expires_at_ms - margin_ms <= now_ms
+
+    def to_json(self) -> str:
+        return json.dumps({"access_token": self.access_token, "refresh_token": self.refresh_token,
+                           "expires_at_ms": self.expires_at_ms, "scope": self.scope,
+                           **({"extra": self.extra} if self.extra else {})})
+
+    @classmethod
+    def from_json(cls, text: str) -> TokenSet:
+        data = json.loads(text)
+        extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
+        return cls(data["access_token"], data.get("refresh_token"), data.get("expires_at_ms"),
+                   data.get("scope") or "", {str(k): str(v) for k, v in extra.items()})
+
+
+@dataclass(frozen=True)
+class Account:
+    """The external account a connection reads from (and posts as)."""
+
+    platform: str
+    id: str  # stable remote id: X/Instagram/Mastodon numeric id, GitHub login's numeric id
+    handle: str  # what a person types: "alice" (X, GitHub, Instagram), "alice@example.social"
+    name: str
+    avatar_url: str | None
+    url: str  # the profile page
+    instance: str | None = None  # Mastodon: the instance's base URL
+
+    @property
+    def key(self) -> str:
+        """Unique per platform (account ids are per instance on Mastodon)."""
+        if self.instance is None:
+            return self.id
+        return f"{self.id}@{urlsplit(self.instance).netloc}"
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    kind: str  # image | video | gif
+    alt: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One external item, normalized. `remote_id` is the dedupe key and never changes for the
+    life of the item (on X it is the first id of the edit history)."""
+
+    remote_id: str
+    kind: str  # post | push | pull_request_opened | pull_request_merged | star | release
+    text: str
+    url: str  # "View on <platform>"
+    created_at_ms: int
+    media: tuple[Media, ...] = ()
+    html: str | None = None  # the platform's own HTML, when it has one (Mastodon)
+    edited_at_ms: int | None = None  # set on a new version of an item already seen
+    version: str | None = None  # the platform's id of this version (X edit ids)
+    extra: dict[str, Any] = field(default_factory=dict)  # platform detail (repo, commits...)
+    content_warning: str | None = None  # the reason its text is hidden (Mastodon spoiler_text)
+    sensitive: bool = False  # blur its media (Mastodon `sensitive`, X `possibly_sensitive`)
+
+
+@dataclass(frozen=True)
+class PollHints:
+    """What the last response said about when to ask again (from its headers)."""
+
+    remaining: int | None = None
+    limit: int | None = None
+    reset_at_ms: int | None = None
+    poll_interval_s: int | None = None  # GitHub X-Poll-Interval
+    not_modified: bool = False  # GitHub 304: nothing new, and it cost no budget
+
+
+@dataclass
+class FetchResult:
+    items: list[Item]  # new, oldest first
+    edits: list[Item]  # new versions of items seen before; remote_id is the original's
+    deletions: list[str]  # remote ids that are gone
+    cursor: dict[str, Any]  # opaque, JSON-able: store it and pass it back next time
+    etag: str | None
+    hints: PollHints
+
+
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+    mimetype: str
+    alt: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """A cross-post, already formatted for its target (see formatting.py)."""
+
+    text: str
+    images: tuple[Image, ...] = ()
+    image_url: str | None = None  # Instagram fetches the image itself from a public URL
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str
+
+
+def safe_url(value: Any, fallback: str | None = None) -> str | None:
+    """An http(s) URL from a platform, or the fallback: a hostile server's javascript: or
+    data: "link" must never reach a client as a "View on ..." link or an avatar."""
+    if isinstance(value, str) and len(value) <= 2048 and not any(c.isspace() for c in value):
+        parts = urlsplit(value)
+        if parts.scheme in ("https", "http") and parts.netloc:
+            return value
+    return fallback
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post as cross-posting sees it, before a platform formats it."""
+
+    text: str
+    post_url: str | None = None  # the link back to the post, added when the text is cut
+    image_types: tuple[str, ...] = ()  # mimetypes of the attached images, in order
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a platform would get: exactly what would be sent, or why it will not take it."""
+
+    target: str
+    text: str | None  # exactly what would be sent; None when refused
+    length: int  # as the platform counts it
+    limit: int
+    truncated: bool = False
+    refusal: str | None = None  # why this target will not get the post
+
+
+@dataclass(frozen=True)
+class TextLimits:
+    """How long a post may be where it goes (Mastodon: per instance, read from it)."""
+
+    characters: int
+    url_length: int = URL_LENGTH
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A platform's polling budget: where the interval starts, and its floor and ceiling."""
+
+    base_s: float
+    floor_s: float
+    ceiling_s: float
+
+
+@dataclass(frozen=True)
+class ItemLook:
+    """How an item reads in Matrix and in the feed: its words, and links listed after them."""
+
+    text: str
+    links: tuple[tuple[str, str], ...] = ()  # (label, url)
+
+
+def as_written(item: Item, account: Account) -> ItemLook:
+    """The item's own text: how most platforms' items look."""
+    return ItemLook(item.text)
+
+
+def numeric_id(account: Account) -> str | None:
+    """The puppet id of an account whose platform has numeric ids (X, Instagram): the id. An id
+    reaches Matrix IDs, URLs and paths, so anything but the platform's own syntax is refused
+    (None), never escaped."""
+    return account.id if _NUMERIC_ID.fullmatch(account.id or "") else None
+
+
+@dataclass(frozen=True)
+class AccountServer:
+    """For a platform whose accounts live on a server their owner names (Mastodon): what the
+    person is asked for when she connects."""
+
+    label: str  # "Your Mastodon server"
+    example: str  # "mastodon.social"
+    hint: str  # one sentence under the field
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The settings of the platforms section that every platform may read."""
+
+    public_url: str = ""
+    allow_loopback: bool = False  # tests/dev: platform URLs (avatars, media) may be loopback
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the whole section, for old keys
+
+
+def callback_url(shared: Shared, name: str) -> str:
+    """Where the platform sends the browser back after a login."""
+    return f"{shared.public_url}/api/social/connections/{name}/callback"
+
+
+def settings_from_section(kind: type, name: str, raw: Mapping[str, Any], shared: Shared) -> Any:
+    """A platform's typed settings from its config section: known keys only (any other is an
+    error naming it), lists as tuples, the callback URL from the public URL unless given."""
+    known = {f.name for f in fields(kind)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"platforms.{name}: unknown setting(s) {sorted(unknown)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    if "redirect_uri" in known:
+        values.setdefault("redirect_uri", callback_url(shared, name))
+    try:
+        settings = kind(**values)
+    except TypeError as e:
+        raise ValueError(f"platforms.{name}: {e}") from None
+    redirect = getattr(settings, "redirect_uri", "https://")
+    if not redirect.startswith(("https://", "http://")):
+        raise ValueError(f"platforms.{name}: set platforms.public_url or redirect_uri")
+    return settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a platform may use to make its adapters (Mastodon stores its app registrations)."""
+
+    db: Database
+    cipher: Any  # tokens.TokenCipher (tokens.py imports this module)
+    shared: Shared
+
+
+class Adapters(Protocol):
+    """How a platform's adapters are made: one for the platform, or one per server."""
+
+    async def get(self, server: str | None) -> PlatformAdapter: ...
+
+    async def forget(self, adapter: PlatformAdapter) -> None:
+        """The platform no longer knows this adapter's app: the next get() makes it again."""
+
+
+class OneAdapter:
+    """The adapters of a platform with one API for everybody (X, GitHub, Instagram)."""
+
+    def __init__(self, adapter: PlatformAdapter) -> None:
+        self.adapter = adapter
+
+    async def get(self, server: str | None) -> PlatformAdapter:
+        return self.adapter
+
+    async def forget(self, adapter: PlatformAdapter) -> None:
+        return None
+
+
+def one_adapter(make: Callable[[Any], PlatformAdapter]) -> Callable[[Any, Context], Adapters]:
+    """`Platform.adapters` for a platform with one API for everybody."""
+    return lambda settings, context: OneAdapter(make(settings))
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Everything about one platform, declared in its module; nothing outside that module
+    spells a platform's name, limits, budget or look."""
+
+    name: str  # the key: config section, URL segment, `platform` of bridged items
+    label: str  # "X", "Mastodon": what people read
+    mark: str  # a short badge for the web app: "X", "M", "GH", "IG"
+    color: str  # its brand colour, in the `branding` of bridged items
+    reads: str  # what connecting it does, in people's words (web app, docs)
+    settings: type  # its config section, typed (a frozen dataclass)
+    adapters: Callable[[Any, Context], Adapters]  # (settings, context) -> its adapters
+    budget: Budget  # polling
+    puppet_part: Callable[[Account], str | None]  # its puppet ids: after the prefix, or None
+    hosts: tuple[str, ...] = ()  # where its items' links live; () = any host (Mastodon)
+    server: AccountServer | None = None  # accounts live on a server she names
+    format: Callable[[Draft, TextLimits], Preview] | None = None  # None: nothing to publish to
+    text_limits: TextLimits = TextLimits(0)  # unless the adapter reads them (text_limits())
+    publish_note: str = ""  # what it takes, when that is not everything ("Image posts only")
+    fetches_images: bool = False  # takes a post's image as a public URL it fetches (Instagram)
+    login_note: str = ""  # said where she connects it ("a professional account")
+    look: Callable[[Item, Account], ItemLook] = as_written
+    refresh_margin_ms: int = DEFAULT_REFRESH_MARGIN_MS
+    refreshes_access_token: bool = False  # refreshed with the access token itself (Instagram)
+    configure: Callable[[type, str, Mapping[str, Any], Shared], Any] = settings_from_section
+    puppet_prefix: str = ""  # the localpart prefix of its puppets; "" means "<name>_"
+
+    @property
+    def publishes(self) -> bool:
+        return self.format is not None
+
+    @property
+    def localpart_prefix(self) -> str:
+        return self.puppet_prefix or f"{self.name}_"
+
+    def settings_from(self, raw: Mapping[str, Any], shared: Shared) -> Any:
+        return self.configure(self.settings, self.name, raw, shared)
+
+
+class PlatformAdapter(ABC):
+    """One platform's API (for Mastodon: on one instance), for one server's app."""
+
+    uses_pkce: ClassVar[bool]
+    can_edit: ClassVar[bool] = False
+    can_delete: ClassVar[bool] = False
+    can_revoke: ClassVar[bool] = False
+
+    @property
+    def server(self) -> str | None:
+        """The server its accounts live on, for a platform that has several (Mastodon)."""
+        return None
+
+    def login_secret(self, code_verifier: str) -> str | None:
+        """What the login keeps (encrypted) between authorize_url() and exchange_code(), which
+        both get it back: the fresh PKCE verifier it is offered, or None without PKCE. A
+        platform that needs more across the redirect (a DPoP key) returns its own text."""
+        return code_verifier if self.uses_pkce else None
+
+    async def ready_for_login(self) -> bool:
+        """False when the platform no longer knows our app there (a Mastodon instance dropped
+        our registration): the registry forgets it and makes it again, once."""
+        return True
+
+    async def text_limits(self) -> TextLimits | None:
+        """The limits of posts where this adapter publishes, when it reads them from the
+        platform (Mastodon instances set their own); None: the declared ones."""
+        return None
+
+    @abstractmethod
+    async def authorize_url(self, state: str, code_verifier: str | None) -> str:
+        """Where to send the user's browser."""
+
+    @abstractmethod
+    async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet: ...
+
+    @abstractmethod
+    async def refresh(self, token: TokenSet) -> TokenSet:
+        """A new grant. The old refresh token may be dead afterwards (X rotates them): the
+        caller stores the result before using it."""
+
+    async def revoke(self, token: TokenSet) -> bool:
+        """Revoke the grant at the platform (a disconnect); False when the platform offers no
+        way to."""
+        return False
+
+    async def revoke_token(self, token: TokenSet) -> bool:
+        """Revoke this token only (a new login replaced it; the new one must keep working).
+        Where revocation is per token anyway (X, Mastodon) that is revoke()."""
+        return await self.revoke(token)
+
+    @abstractmethod
+    async def whoami(self, token: TokenSet) -> Account: ...
+
+    @abstractmethod
+    async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
+                    etag: str | None = None) -> FetchResult:
+        """New items since `cursor`. None means the first sync: at most FIRST_SYNC_LIMIT items,
+        the newest. The returned cursor is never None; store it (and the ETag) even when no
+        item came, and pass it back next time.
+
+        `edits` may name an item the caller never bridged (it predates the first sync): skip
+        it, or bridge it as new. `deletions` may too: skip those."""
+
+    async def publish(self, token: TokenSet, account: Account, post: OutgoingPost) -> Published:
+        raise Refused(account.platform, f"posting to {account.platform} is not supported")
+
+    async def edit(self, token: TokenSet, account: Account, remote_id: str,
+                   post: OutgoingPost) -> Published:
+        raise Refused(account.platform, f"{account.platform} does not let an app edit a post")
+
+    async def delete(self, token: TokenSet, account: Account, remote_id: str) -> None:
+        raise Refused(account.platform, f"{account.platform} does not let an app delete a post")
+
+
