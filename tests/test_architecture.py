@@ -146,7 +146,7 @@ ARCHITECTURE_DOC = PACKAGE.parent / "docs" / "architecture.md"
 def _summary(docstring: str, limit: int = 200) -> str:
     """A module's line: its docstring's first sentence (cut at `limit` characters)."""
     paragraph = " ".join(docstring.split("\n\n")[0].split())
-    sentence = re.split(r"(?<=[.:!?])\s+(?=[A-Z`(])", paragraph)[0]
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", paragraph)[0]
     if len(sentence) > limit:
         sentence = sentence[:limit].rsplit(" ", 1)[0] + " …"
     return sentence
