@@ -50,10 +50,12 @@ from .platforms.login import LoginFlow
 from .platforms.poller import Poller
 from .platforms.registry import Platforms, PlatformsConfig
 from .platforms.tokens import TokenCipher
-from .social.activities import Activities
-from .social.activity_scheduler import ActivityScheduler
-from .social.activity_settings import ActivitySettings
-from .social.ai_activity import AiActivity
+from .social.activity.ai import AiActivity
+from .social.activity.drafts import Drafts
+from .social.activity.reports import Activities
+from .social.activity.scheduler import ActivityScheduler
+from .social.activity.settings import ActivitySettings
+from .social.activity.summaries import Summaries
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
@@ -62,7 +64,6 @@ from .social.connection_commands import ConnectionCommands
 from .social.connections import BrokenNotices, Connections
 from .social.crossposting import CrossPosting
 from .social.derivatives import ImageDerivatives
-from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
@@ -75,7 +76,6 @@ from .social.platform_media import SIGNING_PURPOSE, MediaLinks
 from .social.platform_scheduler import PlatformScheduler
 from .social.posts import Posts
 from .social.profiles import Profiles
-from .social.summaries import Summaries
 from .social.trending import Trending
 from .social.users import Users
 from .social.wakeup import Wakeup

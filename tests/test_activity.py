@@ -9,7 +9,7 @@ import time
 from urllib.parse import quote
 
 from matrix_social import events as ev
-from matrix_social.social.activity_settings import DEFAULTS
+from matrix_social.social.activity.settings import DEFAULTS
 
 from .harness import api, api_ok, eventually, run_cli
 

@@ -9,14 +9,14 @@ from mautrix.util.async_db import Database
 from ..ids import Identities
 from ..matrix.capabilities import CapabilityCheck
 from ..matrix.e2be_route import EncryptionRoute
-from ..social.activities import Activities
-from ..social.activity_settings import ActivitySettings
+from ..social.activity.drafts import Drafts
+from ..social.activity.reports import Activities
+from ..social.activity.settings import ActivitySettings
 from ..social.ai_conversations import AiConversations
 from ..social.ai_requests import AiRequests
 from ..social.apps import Apps
 from ..social.connections import Connections
 from ..social.crossposting import CrossPosting
-from ..social.drafts import Drafts
 from ..social.explore import Explore
 from ..social.feed import Feed
 from ..social.follows import Follows

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from ..events import ACTIVITY_KINDS
-from ..social.activity_settings import FREQUENCIES, SHARE_KEYS
-from ..social.activity_settings import KEYS as SETTING_KEYS
+from ..social.activity.settings import FREQUENCIES, SHARE_KEYS
+from ..social.activity.settings import KEYS as SETTING_KEYS
 from .idempotency import documented_header
 
 _ERROR = {"$ref": "#/components/schemas/Error"}

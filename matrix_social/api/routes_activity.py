@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..social.activities import Activities
-from ..social.activity_settings import ActivitySettings
+from ..social.activity.drafts import Drafts
+from ..social.activity.reports import Activities
+from ..social.activity.settings import ActivitySettings
 from ..social.ai_conversations import AiConversations
-from ..social.drafts import Drafts
 from ..social.ipc import Ipc
 from .auth import Authenticator
 from .params import PageLimit, json_object

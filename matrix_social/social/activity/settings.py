@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo, available_timezones
 from mautrix.errors import MatrixConnectionError, MatrixError, MNotFound
 from mautrix.util.async_db import Database
 
-from .. import events as ev
-from ..clock import Clock
-from ..db import social_settings
-from ..errors import CannotActAsUser, InvalidInput, RemoteUnreachable
-from ..matrix.intents import Intents
+from ... import events as ev
+from ...clock import Clock
+from ...db import social_settings
+from ...errors import CannotActAsUser, InvalidInput, RemoteUnreachable
+from ...matrix.intents import Intents
 
 log = logging.getLogger("matrix_social.activity")
 
