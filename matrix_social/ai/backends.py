@@ -9,7 +9,7 @@ import aiohttp
 
 from ..errors import BackendError, Forbidden
 from ..http_client import HttpClient
-from ..identifiers import url_segment
+from ..safe_paths import url_segment
 
 log = logging.getLogger("matrix_social.ai")
 

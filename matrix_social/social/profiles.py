@@ -14,12 +14,12 @@ from ..content import fields as rules
 from ..content.fields import clean_text
 from ..db import ai_profiles, apps, follows, profiles
 from ..errors import InvalidInput, NotFound
-from ..identifiers import file_in
 from ..ids import Identities
 from ..matrix.intents import Intents
 from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from ..matrix.user_directory import UserDirectory
+from ..safe_paths import file_in
 from . import cursor as cursors
 from .feed import Feed
 from .soul import parse_soul
