@@ -18,8 +18,8 @@ from .config import Config
 from .db import pool, upgrade_table
 from .errors import ConfigError
 from .matrix import mautrix_seams
-from .matrix.crypto_state import RoomCryptoStateStore
 from .matrix.dispatch import EventDispatcher
+from .matrix.encryption import RoomCryptoStateStore
 from .matrix.handler import MatrixHandler
 from .services import Services
 

@@ -16,7 +16,7 @@ from .ai.responder import Responder
 from .api.app import make_api_app
 from .api.auth import Authenticator
 from .api.process_lease import ProcessLease
-from .background import Background
+from .background import Background, Wakeup
 from .clock import Clock
 from .config import PLATFORMS, Config
 from .container import component
@@ -68,9 +68,8 @@ from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
-from .social.images import ImageLimits
 from .social.ipc import Ipc
-from .social.media import Media
+from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.platform_media import SIGNING_PURPOSE, MediaLinks
 from .social.platform_scheduler import PlatformScheduler
@@ -78,7 +77,6 @@ from .social.posts import Posts
 from .social.profiles import Profiles
 from .social.trending import Trending
 from .social.users import Users
-from .social.wakeup import Wakeup
 
 MB = 1024 * 1024
 
@@ -253,9 +251,9 @@ class Services:
         return Feed(self.db, self.users, FeedPlanner(self.db))
 
     @component
-    def media(self) -> Media:
-        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB,
-                     self.image_limits)
+    def media(self) -> Uploads:
+        return Uploads(self.db, self.intents, self.config["api.max_image_size"] * MB,
+                       self.image_limits)
 
     @component
     def image_limits(self) -> ImageLimits:

@@ -200,7 +200,7 @@ MUTATIONS = [
         ("tests/test_slow_network.py::test_bodies_arriving_in_segments_are_read_whole",)),
     mutation(
         "no pixel cap at upload",
-        "matrix_social/social/images.py",
+        "matrix_social/social/media.py",
         "    refusal = limits.refusal(header)\n",
         "    refusal = None\n",
         ("tests/test_image_limits.py::test_a_13000_square_png_of_160_kb_is_refused_at_upload",

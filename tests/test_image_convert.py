@@ -17,7 +17,7 @@ from PIL import Image
 from matrix_social.errors import TooLarge
 from matrix_social.social import png_bands
 from matrix_social.social.image_convert import TARGET_SIDE, as_jpeg
-from matrix_social.social.images import ImageLimits, inspect, read_header
+from matrix_social.social.media import ImageLimits, inspect, read_header
 
 LIMITS = ImageLimits()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 from mautrix.appservice import AppService
 from mautrix.util.async_db import Database
 
+from .. import metrics
 from ..ids import Identities
 from ..matrix.capabilities import CapabilityCheck
 from ..matrix.e2be_route import EncryptionRoute
@@ -21,7 +24,7 @@ from ..social.explore import Explore
 from ..social.feed import Feed
 from ..social.follows import Follows
 from ..social.ipc import Ipc
-from ..social.media import Media
+from ..social.media import Uploads
 from ..social.messaging import Messaging
 from ..social.platform_media import MediaLinks
 from ..social.posts import Posts
@@ -41,12 +44,28 @@ from .routes_follows import add_follow_routes
 from .routes_messaging import add_messaging_routes
 from .routes_posts import add_post_routes
 from .routes_profiles import add_profile_routes
-from .timing import timing_middleware
+
+
+@web.middleware
+async def timing_middleware(request: web.Request, handler) -> web.StreamResponse:
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as e:
+        status = e.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics.api_request(request.method, route, status, time.perf_counter() - start)
 
 
 def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authenticator,
                  capabilities: CapabilityCheck, e2be_route: EncryptionRoute,
-                 max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
+                 max_page: int, feed: Feed, posts: Posts, media: Uploads, follows: Follows,
                  profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
                  ai_requests: AiRequests, ipc: Ipc, activity_settings: ActivitySettings,
                  activities: Activities, drafts: Drafts, ai_conversations: AiConversations,

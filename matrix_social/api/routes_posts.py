@@ -8,14 +8,14 @@ from ..errors import InvalidInput
 from ..ids import Identities
 from ..social.crossposting import CrossPosting
 from ..social.feed import Feed
-from ..social.media import Media
+from ..social.media import Uploads
 from ..social.posts import Posts
 from .auth import Authenticator
 from .params import PageLimit, json_object, optional_json_object, read_body
 
 
 def add_post_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
-                    ids: Identities, feed: Feed, posts: Posts, media: Media,
+                    ids: Identities, feed: Feed, posts: Posts, media: Uploads,
                     crossposting: CrossPosting) -> None:
     routes = web.RouteTableDef()
 

@@ -22,7 +22,7 @@ from ..ids import Identities
 from ..locks import KeyedLocks
 from .feed_owners import FeedOwners
 from .intents import Intents
-from .queries import EXISTS
+from .puppets import EXISTS
 from .remote_feeds import RemoteFeeds
 from .user_directory import UserDirectory
 

@@ -43,7 +43,7 @@ from ..platforms.formatting import (
 )
 from ..platforms.registry import Platforms
 from .feed import Feed
-from .media import Media
+from .media import Uploads
 from .platform_media import MediaLinks
 from .posts import Posts
 
@@ -79,7 +79,7 @@ def parse_targets(value: Any, field: str = "cross_post") -> list[str]:
 
 
 class CrossPosting:
-    def __init__(self, db: Database, posts: Posts, feed: Feed, media: Media,
+    def __init__(self, db: Database, posts: Posts, feed: Feed, media: Uploads,
                  owners: FeedOwners, platforms: Platforms, poster: CrossPoster,
                  intents: Intents,
                  management: ManagementRooms, links: MediaLinks, background: Background,

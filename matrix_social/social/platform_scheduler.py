@@ -19,6 +19,7 @@ import random
 
 from mautrix.util.async_db import Database
 
+from ..background import Wakeup
 from ..clock import now_ms
 from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
@@ -28,7 +29,6 @@ from ..platforms.poller import Poller
 from ..platforms.polling import after_error
 from .bridging import ItemBridge
 from .crossposting import CrossPosting
-from .wakeup import Wakeup
 
 log = logging.getLogger("matrix_social.platform_scheduler")
 

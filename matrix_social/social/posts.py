@@ -22,7 +22,7 @@ from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from . import cursor as cursors
 from .feed import Feed
-from .media import Media
+from .media import Uploads
 from .users import Users
 from .views import comment_view
 
@@ -31,7 +31,7 @@ log = logging.getLogger("matrix_social.social")
 
 class Posts:
     def __init__(self, db: Database, users: Users, intents: Intents, feed_rooms: FeedRooms,
-                 sender: IndexedSender, feed: Feed, media: Media, runner_template: str) -> None:
+                 sender: IndexedSender, feed: Feed, media: Uploads, runner_template: str) -> None:
         self.db = db
         self.users = users
         self.intents = intents
