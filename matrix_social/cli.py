@@ -17,8 +17,12 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "dev":
-        from .devstack.run import main as dev_main
-
+        try:
+            from .devstack.run import main as dev_main
+        except ModuleNotFoundError as e:
+            if not (e.name or "").startswith(f"{__package__}.devstack"):
+                raise
+            sys.exit("matrix-social dev runs from a source checkout: pip install -e '.[dev]'")
         dev_main(argv[1:])
         return
     if argv and argv[0] == "reindex":
