@@ -13,13 +13,15 @@ from .ai.backends import Backend, make_backend
 from .ai.context import ContextBuilder
 from .ai.rate_limit import RateLimiter
 from .ai.responder import Responder
-from .api.app import make_api_app
+from .api.app import ROUTE_GROUPS, make_api_app
 from .api.auth import Authenticator
+from .api.idempotency import make_idempotency_middleware
+from .api.params import PageLimit
 from .api.process_lease import ProcessLease
 from .background import Background, Wakeup
 from .clock import Clock
 from .config import PLATFORMS, Config
-from .container import component
+from .container import assemble, component
 from .http_client import HttpClient
 from .ids import Identities
 from .matrix.bio_topic import BioTopicSync
@@ -452,18 +454,19 @@ class Services:
                              self.config["api.token_cache_seconds"])
 
     @component
+    def page_limit(self) -> PageLimit:
+        return PageLimit(self.config["api.max_page_size"])
+
+    @component
+    def idempotency(self) -> Any:
+        return make_idempotency_middleware(self.db, self.auth, self.media.max_bytes,
+                                           self.process_lease)
+
+    @component
     def api_app(self) -> web.Application:
-        return make_api_app(
-            db=self.db, az=self.az, ids=self.ids, auth=self.auth,
-            capabilities=self.capabilities, e2be_route=self.e2be_route,
-            max_page=self.config["api.max_page_size"], feed=self.feed, posts=self.posts,
-            media=self.media, follows=self.follows, profiles=self.profiles, apps=self.apps,
-            explore=self.explore, messaging=self.messaging, ai_requests=self.ai_requests,
-            ipc=self.ipc, activity_settings=self.activity_settings,
-            activities=self.activities, drafts=self.drafts,
-            ai_conversations=self.ai_conversations, connections=self.connections,
-            crossposting=self.crossposting, media_links=self.media_links,
-            lease=self.process_lease)
+        """Each route group is made from the components its constructor names."""
+        return make_api_app([assemble(group, self) for group in ROUTE_GROUPS], self.auth,
+                            [self.idempotency])
 
     @component
     def process_lease(self) -> ProcessLease:

@@ -28,6 +28,19 @@ from .fakes.agent import FakeAgent
 from .fakes.platforms.all import PlatformFakes
 
 POSTGRES_ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def prepared_bridge(root: Path, monkeypatch) -> SocialBridge:
+    """The bridge after mautrix's prepare(): config read, database and the whole object graph
+    wired, nothing started and no homeserver contacted (it is not there)."""
+    write_bridge_config(root / "config.yaml", root / "registration.yaml",
+                        homeserver_url="http://127.0.0.1:9", domain="example.test", port=9,
+                        database=f"sqlite:{root / 'db.sqlite'}")
+    bridge = SocialBridge(["-c", str(root / "config.yaml"), "-n"])
+    monkeypatch.setattr(bridge, "prepare_log", lambda: None)  # leave the test run's logging be
+    bridge.preinit()
+    bridge.prepare()
+    return bridge
 _names = itertools.count(1)
 
 

@@ -88,9 +88,9 @@ MUTATIONS = [
     mutation(
         "/ai/request trusts a client-supplied sender",
         "matrix_social/api/routes_messaging.py",
-        '            user, body.get("to"), body.get("content"), body.get("timeout")))',
-        '            body.get("sender") or user, body.get("to"), body.get("content"),\n'
-        '            body.get("timeout")))',
+        '        return await self.ai_requests.ask(user, body.get("to"), body.get("content"),\n',
+        '        return await self.ai_requests.ask(body.get("sender") or user, body.get("to"),\n'
+        '                                          body.get("content"),\n',
         ("tests/test_security.py::test_mallory_cannot_act_for_alice_on_any_route",)),
     mutation(
         "skip the hs_token check (the token compared with itself)",

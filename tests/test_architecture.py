@@ -119,17 +119,9 @@ def test_a_cyclic_dependency_is_an_error_naming_the_cycle():
 def test_every_component_is_built_once_at_start_without_a_homeserver(tmp_path, monkeypatch):
     """prepare() wires the whole graph (no homeserver is contacted); each component is one
     object, whichever component asked for it."""
-    from matrix_social.bridge import SocialBridge
-    from matrix_social.devstack.bridge_config import write_bridge_config
+    from .harness import prepared_bridge
 
-    write_bridge_config(tmp_path / "config.yaml", tmp_path / "registration.yaml",
-                        homeserver_url="http://127.0.0.1:9", domain="example.test", port=9,
-                        database=f"sqlite:{tmp_path / 'db.sqlite'}")
-    bridge = SocialBridge(["-c", str(tmp_path / "config.yaml"), "-n"])
-    monkeypatch.setattr(bridge, "prepare_log", lambda: None)  # leave the test run's logging be
-    bridge.preinit()
-    bridge.prepare()
-    services = bridge.services
+    services = prepared_bridge(tmp_path, monkeypatch).services
     for name in all_components(Services):
         getattr(services, name)
     built = built_components(services)
