@@ -12,7 +12,7 @@ from typing import Any
 from mautrix.bridge.config import BaseBridgeConfig
 from mautrix.util.config import ConfigUpdateHelper, ForbiddenDefault
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 PLATFORMS = ("x", "mastodon", "github", "instagram")
 TOKEN_KEYS_ENV = "MATRIX_SOCIAL_TOKEN_KEYS"
