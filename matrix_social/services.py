@@ -20,7 +20,7 @@ from .api.params import PageLimit
 from .api.process_lease import ProcessLease
 from .background import Background, Wakeup
 from .clock import Clock
-from .config import PLATFORMS, Config
+from .config import Config
 from .container import assemble, component
 from .http_client import HttpClient
 from .ids import Identities
@@ -33,7 +33,7 @@ from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
 from .matrix.hygiene import FeedHygiene
-from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine, QuarantineLimits
+from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.management import ManagementRooms
@@ -91,6 +91,7 @@ class Services:
     def __init__(self, config: Config, az: AppService, db: Database,
                  clock: Clock | None = None) -> None:
         self.config = config
+        self.settings = config.view()
         self.az = az
         self.db = db
         self._clock = clock
@@ -104,11 +105,10 @@ class Services:
 
     @component
     def ids(self) -> Identities:
-        c = self.config
+        s = self.settings
         return Identities(
-            domain=c["homeserver.domain"], bot_localpart=c["appservice.bot_username"],
-            ai_suffix=c["bridge.ai_suffix"],
-            platform_prefixes={p: c[f"bridge.platform_prefixes.{p}"] for p in PLATFORMS})
+            domain=s.homeserver.domain, bot_localpart=s.appservice.bot_username,
+            ai_suffix=s.bridge.ai_suffix, platform_prefixes=dict(s.bridge.platform_prefixes))
 
     @component
     def clock(self) -> Clock:
@@ -130,12 +130,12 @@ class Services:
 
     @component
     def puppets(self) -> Puppets:
-        return Puppets(self.az, self.db, self.ids, self.config["bridge.ai_displayname_template"])
+        return Puppets(self.az, self.db, self.ids, self.settings.bridge.ai_displayname_template)
 
     @component
     def intents(self) -> Intents:
         return Intents(self.az, self.puppets, self.ids,
-                       self.config["bridge.masquerade_local_users"])
+                       self.settings.bridge.masquerade_local_users)
 
     @component
     def directory(self) -> UserDirectory:
@@ -143,10 +143,7 @@ class Services:
 
     @component
     def quarantine(self) -> Quarantine:
-        return Quarantine(self.db, QuarantineLimits(
-            **{key: self.config[f"bridge.quarantine.{key}"]
-               for key in ("max_per_sender", "max_events", "retention_days",
-                           "max_event_bytes")}), self.clock)
+        return Quarantine(self.db, self.settings.bridge.quarantine, self.clock)
 
     @component
     def ingest(self) -> Ingest:
@@ -160,12 +157,12 @@ class Services:
     @component
     def remote_feeds(self) -> RemoteFeeds:
         return RemoteFeeds(self.az, self.ids, self.owners, self.ingest,
-                           self.config["bridge.feed_alias_prefix"])
+                           self.settings.bridge.feed_alias_prefix)
 
     @component
     def feed_rooms(self) -> FeedRooms:
         return FeedRooms(self.ids, self.owners, self.intents, self.remote_feeds,
-                         self.directory, self.config["bridge.feed_alias_prefix"])
+                         self.directory, self.settings.bridge.feed_alias_prefix)
 
     @component
     def sender(self) -> IndexedSender:
@@ -184,12 +181,12 @@ class Services:
     @component
     def capabilities(self) -> CapabilityCheck:
         return CapabilityCheck(self.az, self.txn_watcher,
-                               homeserver_url=self.config["homeserver.address"],
-                               ephemeral_requested=self.config["appservice.ephemeral_events"])
+                               homeserver_url=self.settings.homeserver.address,
+                               ephemeral_requested=self.settings.appservice.ephemeral_events)
 
     @component
     def e2be_route(self) -> EncryptionRoute:
-        return EncryptionRoute(self.config["bridge.encryption.appservice"], self.capabilities,
+        return EncryptionRoute(self.settings.bridge.encryption.appservice, self.capabilities,
                                self.txn_watcher)
 
     @component
@@ -222,20 +219,20 @@ class Services:
 
     @component
     def backend(self) -> Backend:
-        return make_backend(self.config, self.http)
+        return make_backend(self.settings.ai, self.http)
 
     @component
     def ai_rate_limit(self) -> RateLimiter:
-        return RateLimiter(self.db, self.ids, self.config["ai.rate_limit_per_hour"])
+        return RateLimiter(self.db, self.ids, self.settings.ai.rate_limit_per_hour)
 
     @component
     def responder(self) -> Responder:
         context = ContextBuilder(self.db, self.ids, self.directory,
-                                 self.config["ai.history_messages"])
+                                 self.settings.ai.history_messages)
         return Responder(self.az, self.ids, self.puppets, self.owners, context,
                          self.ai_rate_limit,
                          self.backend, self.encryption, self.background,
-                         self.config["ai.timeout_seconds"],
+                         self.settings.ai.timeout_seconds,
                          on_answered=[self.ai_activity.answered])
 
     @component
@@ -254,24 +251,23 @@ class Services:
 
     @component
     def media(self) -> Uploads:
-        return Uploads(self.db, self.intents, self.config["api.max_image_size"] * MB,
+        return Uploads(self.db, self.intents, self.settings.api.max_image_size * MB,
                        self.image_limits)
 
     @component
     def image_limits(self) -> ImageLimits:
-        return ImageLimits(self.config["api.media.max_pixels"], self.config["api.media.max_side"],
-                           self.config["api.media.max_decode_mb"] * MB)
+        return ImageLimits.configured(self.settings.api.media)
 
     @component
     def image_derivatives(self) -> ImageDerivatives:
         return ImageDerivatives(self.db, self.intents, self.image_limits,
-                                self.config["api.max_image_size"] * MB,
-                                self.config["api.media.decode_concurrency"])
+                                self.settings.api.max_image_size * MB,
+                                self.settings.api.media.decode_concurrency)
 
     @component
     def posts(self) -> Posts:
         return Posts(self.db, self.users, self.intents, self.feed_rooms, self.sender,
-                     self.feed, self.media, self.config["api.app_runner_url"])
+                     self.feed, self.media, self.settings.api.app_runner_url)
 
     @component
     def follows(self) -> Follows:
@@ -282,14 +278,14 @@ class Services:
     def profiles(self) -> Profiles:
         return Profiles(self.db, self.ids, self.users, self.directory, self.intents,
                         self.feed_rooms, self.sender, self.feed,
-                        self.config["bridge.soul_path_template"],
+                        self.settings.bridge.soul_path_template,
                         on_updated=[self.activities.profile_updated],
                         ai_extras=self.ai_activity.profile_extras)
 
     @component
     def apps(self) -> Apps:
         return Apps(self.db, self.ids, self.intents, self.feed_rooms, self.sender, self.posts,
-                    self.config["api.app_runner_url"],
+                    self.settings.api.app_runner_url,
                     on_published=[self.activities.app_published])
 
     @component
@@ -298,12 +294,12 @@ class Services:
 
     @component
     def trending(self) -> Trending:
-        return Trending(self.db, self.config["api.trending_refresh_seconds"], self.ids.handle_of)
+        return Trending(self.db, self.settings.api.trending_refresh_seconds, self.ids.handle_of)
 
     @component
     def messaging(self) -> Messaging:
         return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
-                         self.e2be_route, self.e2be_notices, self.config["api.app_runner_url"])
+                         self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url)
 
     @component
     def ai_requests(self) -> AiRequests:
@@ -311,7 +307,7 @@ class Services:
 
     @component
     def ipc(self) -> Ipc:
-        return Ipc(self.ids, self.users, self.intents, self.config["ai.ipc_send_as"],
+        return Ipc(self.ids, self.users, self.intents, self.settings.ai.ipc_send_as,
                    self.activities, self.encryption, self.e2be_route)
 
     # --- activity sharing -----------------------------------------------------------------
@@ -319,27 +315,27 @@ class Services:
     @component
     def activity_settings(self) -> ActivitySettings:
         return ActivitySettings(self.db, self.intents, self.clock,
-                                self.config["activity.settings_cache_seconds"])
+                                self.settings.activity.settings_cache_seconds)
 
     @component
     def drafts(self) -> Drafts:
         return Drafts(self.db, self.ids, self.posts, self.activity_settings, self.clock,
-                      self.config["api.app_runner_url"])
+                      self.settings.api.app_runner_url)
 
     @component
     def activities(self) -> Activities:
         return Activities(self.db, self.ids, self.activity_settings, self.drafts, self.clock,
-                          self.config["activity.review_window_seconds"])
+                          self.settings.activity.review_window_seconds)
 
     @component
     def summaries(self) -> Summaries:
         return Summaries(self.db, self.activity_settings, self.drafts, self.clock,
-                         self.config["activity.review_window_seconds"])
+                         self.settings.activity.review_window_seconds)
 
     @component
     def activity_scheduler(self) -> ActivityScheduler:
         return ActivityScheduler(self.db, self.drafts, self.summaries, self.clock,
-                                 self.config["activity.scheduler_interval_seconds"])
+                                 self.settings.activity.scheduler_interval_seconds)
 
     @component
     def ai_conversations(self) -> AiConversations:
@@ -391,7 +387,7 @@ class Services:
     @component
     def cross_poster(self) -> CrossPoster:
         return CrossPoster(self.db, self.platforms, self.grants,
-                           retry_base_s=self.config["platforms.delivery_retry_seconds"])
+                           retry_base_s=self.settings.platforms.delivery_retry_seconds)
 
     @component
     def platform_puppets(self) -> PlatformPuppets:
@@ -423,7 +419,7 @@ class Services:
     def media_links(self) -> MediaLinks:
         return MediaLinks(self.token_cipher.derive(SIGNING_PURPOSE),
                           self.platforms_config.public_url,
-                          self.config["platforms.media_url_ttl_seconds"],
+                          self.settings.platforms.media_url_ttl_seconds,
                           self.image_derivatives)
 
     @component
@@ -431,14 +427,14 @@ class Services:
         return CrossPosting(self.db, self.posts, self.feed, self.media, self.owners,
                             self.platforms, self.cross_poster, self.intents, self.management,
                             self.media_links, self.background, self.wakeup.wake,
-                            self.config["api.app_runner_url"],
-                            self.config["platforms.mastodon_visibility"])
+                            self.settings.api.app_runner_url,
+                            self.settings.platforms.mastodon_visibility)
 
     @component
     def item_bridge(self) -> ItemBridge:
         return ItemBridge(self.db, self.ids, self.platform_puppets, self.portals, self.intents,
                           self.feed_rooms, self.sender, self.platforms_config.allow_loopback,
-                          self.config["api.max_image_size"] * MB,
+                          self.settings.api.max_image_size * MB,
                           on_stored=self.feed.external_added)
 
     @component
@@ -450,12 +446,12 @@ class Services:
 
     @component
     def auth(self) -> Authenticator:
-        return Authenticator(self.http, self.config["homeserver.address"], self.ids,
-                             self.config["api.token_cache_seconds"])
+        return Authenticator(self.http, self.settings.homeserver.address, self.ids,
+                             self.settings.api.token_cache_seconds)
 
     @component
     def page_limit(self) -> PageLimit:
-        return PageLimit(self.config["api.max_page_size"])
+        return PageLimit(self.settings.api.max_page_size)
 
     @component
     def idempotency(self) -> Any:

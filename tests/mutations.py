@@ -282,6 +282,21 @@ MUTATIONS = [
         "    allow_loopback_instances: false\n",
         "    allow_loopback_instances: true\n",
         (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
+    # Issue 23: each config key once (config/sections.py); the rest follows from the table.
+    mutation(
+        "mautrix's update drops the api.* keys an operator set",
+        "matrix_social/config/__init__.py",
+        "            if not key.mautrix:\n",
+        '            if not key.mautrix and not key.path.startswith("api."):\n',
+        ("tests/test_config.py::"
+         "test_a_value_the_operator_set_survives_the_update_and_the_typed_view_reads_it",)),
+    mutation(
+        "the ai.* keys are not checked at start",
+        "matrix_social/config/__init__.py",
+        "            if key.check is None:\n",
+        '            if key.check is None or key.path.startswith("ai."):\n',
+        ("tests/test_config.py::"
+         "test_each_check_refuses_a_wrong_value_with_one_line_naming_its_key",)),
     mutation(
         "loopback Mastodon instances allowed when the mapping has no key",
         "matrix_social/platforms/registry.py",

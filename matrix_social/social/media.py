@@ -22,6 +22,7 @@ from typing import Any
 from mautrix.util.async_db import Database
 from PIL import Image, UnidentifiedImageError
 
+from ..config.sections import MediaSection
 from ..db import media
 from ..errors import InvalidInput, TooLarge
 from ..matrix.intents import Intents
@@ -36,9 +37,14 @@ _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
 
 @dataclass(frozen=True)
 class ImageLimits:
-    max_pixels: int = 40_000_000
-    max_side: int = 8192
-    max_decode_bytes: int = 48 * 1024 * 1024
+    max_pixels: int
+    max_side: int
+    max_decode_bytes: int
+
+    @classmethod
+    def configured(cls, media: MediaSection) -> ImageLimits:
+        """From the config's section api.media (its defaults and checks are there)."""
+        return cls(media.max_pixels, media.max_side, media.max_decode_mb * 1024 * 1024)
 
     def refusal(self, header: ImageHeader) -> str | None:
         """Why this image is not taken, or None. Reads nothing but the header's numbers."""
