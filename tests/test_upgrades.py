@@ -113,6 +113,38 @@ def test_versions_keep_their_numbers_and_descriptions():
     assert described == DESCRIPTIONS_V1_V12
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_v13_moves_the_activity_settings_mirror_into_the_one_settings_table(kind, tmp_path):
+    """A database at v12 with both tables: after v13 one table holds both kinds of setting."""
+    postgres = PostgresDatabase() if kind == "postgres" else None
+    if postgres:
+        await postgres.create()
+    url = postgres.url if postgres else f"sqlite:{tmp_path / 'v12.db'}"
+    try:
+        db = Database.create(url, upgrade_table=_first(SPLIT_AT))
+        await db.start()
+        await db.execute("INSERT INTO social_settings (user_id, settings, updated_at) "
+                         "VALUES ('@a:x', '{\"timezone\": \"Asia/Tokyo\"}', 5)")
+        await db.execute("INSERT INTO user_setting (user_id, name, value, updated_at) "
+                         "VALUES ('@a:x', 'cross_post_default', '[\"x\"]', 7)")
+        await db.stop()
+        db = Database.create(url, upgrade_table=_first(13))
+        await db.start()
+        rows = await db.fetch("SELECT user_id, name, value, updated_at FROM user_setting "
+                              "ORDER BY name")
+        assert [tuple(row) for row in rows] == [
+            ("@a:x", "activity", '{"timezone": "Asia/Tokyo"}', 5),
+            ("@a:x", "cross_post_default", '["x"]', 7)]
+        tables = await (db.fetch("SELECT tablename AS name FROM pg_tables WHERE "
+                                 "schemaname='public'") if postgres else db.fetch(
+            "SELECT name FROM sqlite_master WHERE type='table'"))
+        assert "social_settings" not in {row["name"] for row in tables}
+        await db.stop()
+    finally:
+        if postgres:
+            await postgres.drop()
+
+
 def test_each_file_holds_the_version_its_number_says():
     for number, upgrade in enumerate(upgrade_table.upgrades, start=1):
         module = upgrade.__module__.rsplit(".", 1)[1]
