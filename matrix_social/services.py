@@ -24,6 +24,7 @@ from .config import Config
 from .container import assemble, component
 from .http_client import HttpClient
 from .ids import Identities
+from .matrix.ai_puppets import Puppets
 from .matrix.bio_topic import BioTopicSync
 from .matrix.capabilities import CapabilityCheck
 from .matrix.discovery import RemoteFeedDiscovery
@@ -32,6 +33,7 @@ from .matrix.e2be_notices import EncryptionNotices
 from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
+from .matrix.feed_rooms import FeedRooms
 from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
@@ -40,9 +42,7 @@ from .matrix.management import ManagementRooms
 from .matrix.platform_puppets import PlatformPuppets
 from .matrix.portals import PortalRooms
 from .matrix.profile_mirror import ProfileMirror
-from .matrix.puppets import Puppets
 from .matrix.remote_feeds import RemoteFeeds
-from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory

@@ -38,10 +38,10 @@ from ..db.external_shares import ShareRow
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused
 from ..ids import Identities
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
 from ..matrix.platform_puppets import PlatformPuppets
 from ..matrix.portals import PortalRooms
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from ..platforms.base import Account, FetchResult, Item
 from ..platforms.media_fetch import fetch_image

@@ -17,8 +17,8 @@ from ..content.fields import clean_text
 from ..content.parse import notice_of
 from ..db import comments, likes, posts
 from ..errors import Forbidden, InvalidInput, NotFound
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from . import cursor as cursors
 from .feed import Feed

@@ -16,8 +16,8 @@ from ..content.fields import MAX_BIO, MAX_LIST_ITEMS, clean_text
 from ..db import ai_profiles, apps, follows, profiles
 from ..errors import InvalidInput, NotFound
 from ..ids import Identities
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from ..matrix.user_directory import UserDirectory
 from ..safe_paths import file_in

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..db import ai_puppet
 from ..ids import Identities
 
-# The answer to the homeserver's user and alias queries (rooms.py answers the alias ones):
+# The answer to the homeserver's user and alias queries (feed_rooms.py answers the alias ones):
 # mautrix turns a falsy answer into 404, so "it exists" must be a non-empty object; homeservers
 # only look at the status code.
 EXISTS = {"exists": True}
