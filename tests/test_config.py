@@ -16,6 +16,8 @@ from matrix_social.config.sections import PLATFORM_SECTIONS, PlatformSection, Se
 from matrix_social.config.table import Key, keys
 from matrix_social.errors import ConfigError
 
+from .harness import yaml_with
+
 ROOT = Path(__file__).resolve().parent.parent
 FERNET_KEY = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
 
@@ -29,17 +31,7 @@ def _load(path: Path, base: Path = PATH) -> Config:
 
 def _write(path: Path, values: dict[str, Any]) -> Path:
     """The example config with `values` (dotted paths) set."""
-    yaml = YAML()
-    data = yaml.load(PATH)
-    for dotted, value in values.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for name in parents:
-            node = node[name]
-        node[leaf] = value
-    with open(path, "w") as f:
-        yaml.dump(data, f)
-    return path
+    return yaml_with(PATH, path, values)
 
 
 def _another_value(key: Key) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 from aiohttp import web
 from mautrix.appservice import AppService
@@ -34,7 +35,13 @@ _CHECK = obj(["ok"], {"ok": BOOL, "latency_ms": {"type": "number"}, "error": STR
 _CAPABILITY = obj(["status", "detail"], {"status": STRING, "detail": STRING})
 
 
+@dataclass
 class HealthRoutes(RouteGroup):
+    db: Database
+    az: AppService
+    capabilities: CapabilityCheck
+    e2be_route: EncryptionRoute
+
     schemas = {"Health": obj(["status", "database", "homeserver", "capabilities", "encryption"], {
         "status": {"type": "string", "enum": ["ok", "degraded"]},
         "database": _CHECK, "homeserver": _CHECK,
@@ -52,13 +59,6 @@ class HealthRoutes(RouteGroup):
             "last_sync_error": NULLABLE_STRING},
             description="setting (auto/appservice/sync), route (pending/appservice/sync/none)"),
     })}
-
-    def __init__(self, db: Database, az: AppService, capabilities: CapabilityCheck,
-                 e2be_route: EncryptionRoute) -> None:
-        self.db = db
-        self.az = az
-        self.capabilities = capabilities
-        self.e2be_route = e2be_route
 
     @get("/health", "Database and homeserver reachability, what the homeserver delivers to "
          "appservices, and how AIs read encrypted rooms", "Health", errors=(503,),

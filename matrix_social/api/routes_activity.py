@@ -3,6 +3,7 @@ drafts, the report_activity IPC call, and marking an AI's conversation public.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +39,15 @@ def _reported(result: dict[str, Any]) -> web.Response:
     return web.json_response(result, status=201 if created else 200)
 
 
+@dataclass
 class ActivityRoutes(RouteGroup):
+    page_limit: PageLimit
+    activity_settings: ActivitySettings
+    activities: Activities
+    drafts: Drafts
+    ipc: Ipc
+    ai_conversations: AiConversations
+
     schemas = {
         "Settings": obj(list(KEYS), {
             **{key: BOOL for key in SHARE_KEYS},
@@ -81,36 +90,26 @@ class ActivityRoutes(RouteGroup):
             "room_id": STRING, "ai": STRING, "marked": BOOL, "public": BOOL}),
     }
 
-    def __init__(self, page_limit: PageLimit, activity_settings: ActivitySettings,
-                 activities: Activities, drafts: Drafts, ipc: Ipc,
-                 ai_conversations: AiConversations) -> None:
-        self.limit = page_limit
-        self.settings = activity_settings
-        self.activities = activities
-        self.drafts = drafts
-        self.ipc = ipc
-        self.conversations = ai_conversations
-
     @get("/settings", "Your activity-sharing settings (read afresh from your account data, "
          "m.matrix_os.social.settings)", "Settings", errors=())
     async def get_settings(self, request: web.Request, user: str) -> dict:
-        return await self.settings.get(user, fresh=True)
+        return await self.activity_settings.get(user, fresh=True)
 
     @put("/settings", "Change the given settings only; an unknown key or a wrong type changes "
          "nothing", "Settings", body=ref("SettingsPatch"), errors=())
     async def put_settings(self, request: web.Request, user: str) -> dict:
-        return await self.settings.update(user, await json_object(request))
+        return await self.activity_settings.update(user, await json_object(request))
 
     @get("/settings/social-config", "Export your settings in the social-config.json shape",
          "Settings", errors=())
     async def export_settings(self, request: web.Request, user: str) -> dict:
-        return await self.settings.export_file(user)
+        return await self.activity_settings.export_file(user)
 
     @put("/settings/social-config", "Import a social-config.json: every setting replaced "
          "(missing keys: the defaults, all sharing off)", "Settings",
          body=ref("SettingsPatch"), errors=())
     async def import_settings(self, request: web.Request, user: str) -> dict:
-        return await self.settings.import_file(user, await json_object(request))
+        return await self.activity_settings.import_file(user, await json_object(request))
 
     @post("/activity", "Report an activity of yours (app_publish, app_fork, game_score, "
           "ai_task, profile_update); a draft when you share its kind (201), nothing when you "
@@ -126,7 +125,7 @@ class ActivityRoutes(RouteGroup):
     @get("/drafts", "Your drafts waiting to be published, newest first", "DraftPage",
          params=PAGE_PARAMS, errors=())
     async def list_drafts(self, request: web.Request, user: str) -> dict:
-        return await self.drafts.page(user, request.query.get("cursor"), self.limit(request))
+        return await self.drafts.page(user, request.query.get("cursor"), self.page_limit(request))
 
     @get("/drafts/{draft_id}", "One of your drafts", "Draft", params=(_DRAFT_ID,))
     async def get_draft(self, request: web.Request, user: str) -> dict:
@@ -163,5 +162,5 @@ class ActivityRoutes(RouteGroup):
                                   "properties": {"public": {"type": "boolean"}}})
     async def mark_public(self, request: web.Request, user: str) -> dict:
         body = await json_object(request)
-        return await self.conversations.mark(user, request.match_info["room_id"],
+        return await self.ai_conversations.mark(user, request.match_info["room_id"],
                                              body.get("public"))

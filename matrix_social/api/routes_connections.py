@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -130,7 +131,10 @@ def _clear_bindings(request: web.Request, response: web.Response, state: str | N
                                 or None, httponly=True, samesite="Lax")
 
 
+@dataclass
 class ConnectionRoutes(RouteGroup):
+    connections: Connections
+
     schemas = {
         "Connection": {"type": "object", "required": ["platform", "account", "status"],
                        "properties": {
@@ -164,9 +168,6 @@ class ConnectionRoutes(RouteGroup):
                          "properties": {"platform": {"type": "string"},
                                         "connected": {"type": "boolean"}}},
     }
-
-    def __init__(self, connections: Connections) -> None:
-        self.connections = connections
 
     @get("/connections", "Your external accounts (platform, account, status, last sync, "
          "sharing; never a token) and the platforms this server offers", "Connections",

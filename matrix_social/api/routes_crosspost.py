@@ -3,6 +3,8 @@ URLs platforms fetch (Instagram)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..social.crossposting import CrossPosting
@@ -12,7 +14,11 @@ from .routing import RouteGroup, get, post, put
 from .schemas import ERROR_RESPONSE, TARGETS, ref
 
 
+@dataclass
 class CrossPostRoutes(RouteGroup):
+    crossposting: CrossPosting
+    media_links: MediaLinks
+
     schemas = {
         "CrossPostPreview": {"type": "object", "required": ["targets"], "properties": {
             "targets": {"type": "array", "items": {
@@ -25,10 +31,6 @@ class CrossPostRoutes(RouteGroup):
         "CrossPostSettings": {"type": "object", "required": ["cross_post_default"],
                               "properties": {"cross_post_default": TARGETS}},
     }
-
-    def __init__(self, crossposting: CrossPosting, media_links: MediaLinks) -> None:
-        self.crossposting = crossposting
-        self.links = media_links
 
     @post("/posts/preview",
           "Per cross-post target: the exact text that would be sent, its length as the "
@@ -63,6 +65,6 @@ class CrossPostRoutes(RouteGroup):
     async def platform_media(self, request: web.Request) -> web.Response:
         # Public on purpose (the platform fetching it has no Matrix token): the signature and
         # its expiry are the authorization.
-        data = await self.links.jpeg(request.match_info["token"])
+        data = await self.media_links.jpeg(request.match_info["token"])
         return web.Response(body=data, content_type="image/jpeg", headers={
             "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..social.explore import Explore
@@ -22,7 +24,11 @@ from .schemas import (
 )
 
 
+@dataclass
 class ExploreRoutes(RouteGroup):
+    page_limit: PageLimit
+    explore: Explore
+
     schemas = {
         "TrendingPage": page(obj([*POST_REQUIRED, "likes_24h"],
                                  {**POST_PROPERTIES, "likes_24h": INT})),
@@ -42,26 +48,23 @@ class ExploreRoutes(RouteGroup):
                 "posts": ref("PostPage"), "apps": ref("AppPage")}},
     }
 
-    def __init__(self, page_limit: PageLimit, explore: Explore) -> None:
-        self.limit = page_limit
-        self.explore = explore
-
     @get("/explore/trending", "Posts most liked in the last 24 hours (ties: newer first)",
          "TrendingPage", params=PAGE_PARAMS, errors=())
     async def trending(self, request: web.Request, user: str) -> dict:
         return await self.explore.trending_posts(user, request.query.get("cursor"),
-                                                 self.limit(request))
+                                                 self.page_limit(request))
 
     @get("/explore/apps", "Apps most installed in the last 7 days", "TrendingAppPage",
          params=PAGE_PARAMS, errors=())
     async def trending_apps(self, request: web.Request, user: str) -> dict:
-        return await self.explore.trending_apps(request.query.get("cursor"), self.limit(request))
+        return await self.explore.trending_apps(request.query.get("cursor"),
+                                                self.page_limit(request))
 
     @get("/explore/suggestions", "People and AIs to follow, each with the reasons",
          "SuggestionPage", params=PAGE_PARAMS, errors=())
     async def suggestions(self, request: web.Request, user: str) -> dict:
         return await self.explore.suggestions(user, request.query.get("cursor"),
-                                              self.limit(request))
+                                              self.page_limit(request))
 
     @get("/search", "Search users (handle prefix, display name), posts (full text) and apps; "
          "type=all returns one page of each, a cursor continues one type", "SearchResult",
@@ -72,4 +75,4 @@ class ExploreRoutes(RouteGroup):
     async def search(self, request: web.Request, user: str) -> dict:
         return await self.explore.search(user, request.query.get("q"),
                                          request.query.get("type", "all"),
-                                         request.query.get("cursor"), self.limit(request))
+                                         request.query.get("cursor"), self.page_limit(request))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..social.follows import Follows
@@ -10,7 +12,11 @@ from .routing import RouteGroup, delete, get, post
 from .schemas import BOOL, HANDLE, INT, PAGE_PARAMS, STRING, obj, ref
 
 
+@dataclass
 class FollowRoutes(RouteGroup):
+    page_limit: PageLimit
+    follows: Follows
+
     schemas = {
         "FollowStatus": obj(["user_id", "handle", "room_id", "following", "followers_count"], {
             "user_id": STRING, "handle": STRING, "room_id": STRING, "following": BOOL,
@@ -22,10 +28,6 @@ class FollowRoutes(RouteGroup):
         "HandleBody": {"type": "object", "required": ["handle"],
                        "properties": {"handle": {"type": "string"}}},
     }
-
-    def __init__(self, page_limit: PageLimit, follows: Follows) -> None:
-        self.limit = page_limit
-        self.follows = follows
 
     @post("/follow", "Follow a user or an AI (joins their feed room)", "FollowStatus",
           body=ref("HandleBody"))
@@ -46,10 +48,10 @@ class FollowRoutes(RouteGroup):
          params=(HANDLE, *PAGE_PARAMS))
     async def followers(self, request: web.Request, user: str) -> dict:
         return await self.follows.followers(request.match_info["handle"],
-                                            request.query.get("cursor"), self.limit(request))
+                                            request.query.get("cursor"), self.page_limit(request))
 
     @get("/following/{handle}", "Followed users and AIs, newest first", "PeoplePage",
          params=(HANDLE, *PAGE_PARAMS))
     async def following(self, request: web.Request, user: str) -> dict:
         return await self.follows.following(request.match_info["handle"],
-                                            request.query.get("cursor"), self.limit(request))
+                                            request.query.get("cursor"), self.page_limit(request))

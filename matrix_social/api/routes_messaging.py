@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..social.ai_requests import AiRequests
@@ -14,7 +16,13 @@ from .schemas import BOOL, INT, NULLABLE_STRING, PAGE_PARAMS, ROOM_ID, STRING, o
 _USER_BODY = {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"}}}
 
 
+@dataclass
 class MessagingRoutes(RouteGroup):
+    page_limit: PageLimit
+    messaging: Messaging
+    ai_requests: AiRequests
+    ipc: Ipc
+
     schemas = {
         "Room": obj(["room_id", "created", "with", "encrypted"], {
             "room_id": STRING, "created": BOOL, "with": STRING, "encrypted": BOOL,
@@ -48,13 +56,6 @@ class MessagingRoutes(RouteGroup):
             "retry_after_ms": {"type": "integer", "nullable": True}}),
     }
 
-    def __init__(self, page_limit: PageLimit, messaging: Messaging, ai_requests: AiRequests,
-                 ipc: Ipc) -> None:
-        self.limit = page_limit
-        self.messaging = messaging
-        self.ai_requests = ai_requests
-        self.ipc = ipc
-
     @post("/messages/dm", "Open (or reuse) a DM with anyone, local or remote; encrypted by "
           "default (a new DM with an AI is unencrypted, with a notice, when AIs cannot read "
           "encrypted rooms on this homeserver); kept in m.direct", "Room",
@@ -74,7 +75,7 @@ class MessagingRoutes(RouteGroup):
          "Conversations", params=PAGE_PARAMS)
     async def conversations(self, request: web.Request, user: str) -> dict:
         return await self.messaging.conversations(user, request.query.get("cursor"),
-                                                  self.limit(request))
+                                                  self.page_limit(request))
 
     @get("/messages/rooms/{room_id}/members", "Members of a room you are in", "Members",
          params=(ROOM_ID,))

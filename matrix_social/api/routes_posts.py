@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..errors import InvalidInput
@@ -30,7 +32,15 @@ _COMMENT_PROPERTIES = {"id": STRING, "post_id": STRING, "room_id": STRING,
                        "author": SHORT_AUTHOR, "text": STRING, "in_reply_to": NULLABLE_STRING}
 
 
+@dataclass
 class PostRoutes(RouteGroup):
+    page_limit: PageLimit
+    ids: Identities
+    feed: Feed
+    posts: Posts
+    media: Uploads
+    crossposting: CrossPosting
+
     schemas = {
         "Comment": obj(_COMMENT_REQUIRED, {
             **_COMMENT_PROPERTIES,
@@ -46,19 +56,10 @@ class PostRoutes(RouteGroup):
             "height": {"type": "integer", "nullable": True}}),
     }
 
-    def __init__(self, page_limit: PageLimit, ids: Identities, feed: Feed, posts: Posts,
-                 media: Uploads, crossposting: CrossPosting) -> None:
-        self.limit = page_limit
-        self.ids = ids
-        self.feed = feed
-        self.posts = posts
-        self.media = media
-        self.crossposting = crossposting
-
     @get("/feed", "Posts of followed users and AIs plus your own, newest first", "PostPage",
          params=PAGE_PARAMS, errors=())
     async def get_feed(self, request: web.Request, user: str) -> dict:
-        return await self.feed.page(user, request.query.get("cursor"), self.limit(request))
+        return await self.feed.page(user, request.query.get("cursor"), self.page_limit(request))
 
     @post("/posts", "Create a post (text, image, app share, activity)", "Post", status=201,
           body=ref("NewPost"))
@@ -110,7 +111,7 @@ class PostRoutes(RouteGroup):
          params=(POST_ID, *PAGE_PARAMS))
     async def list_comments(self, request: web.Request, user: str) -> dict:
         return await self.posts.comments(request.match_info["post_id"],
-                                         request.query.get("cursor"), self.limit(request))
+                                         request.query.get("cursor"), self.page_limit(request))
 
     @post("/posts/{post_id}/repost", "Repost into your own feed, pointing at the original",
           "Post", status=201, params=(POST_ID,),

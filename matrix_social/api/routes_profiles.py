@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..social.apps import Apps
@@ -25,7 +27,12 @@ from .schemas import (
 _APP_ID = path_param("app_id", "AUTHOR_LOCALPART:SLUG, e.g. alice:chess.")
 
 
+@dataclass
 class ProfileRoutes(RouteGroup):
+    page_limit: PageLimit
+    profiles: Profiles
+    apps: Apps
+
     schemas = {
         "Profile": obj(
             ["user_id", "handle", "kind", "display_name", "avatar_url", "bio", "links",
@@ -79,11 +86,6 @@ class ProfileRoutes(RouteGroup):
             "forked_from": {"type": "string", "description": "the original's app id"}}},
     }
 
-    def __init__(self, page_limit: PageLimit, profiles: Profiles, apps: Apps) -> None:
-        self.limit = page_limit
-        self.profiles = profiles
-        self.apps = apps
-
     @get("/profile/{handle}", "A person's or an AI's profile: counts, apps, recent posts (and "
          "AI profile)", "Profile", params=(HANDLE,))
     async def get_profile(self, request: web.Request, user: str) -> dict:
@@ -93,13 +95,13 @@ class ProfileRoutes(RouteGroup):
          "holds the first page)", "PostPage", params=(HANDLE, *PAGE_PARAMS))
     async def profile_posts(self, request: web.Request, user: str) -> dict:
         return await self.profiles.posts(user, request.match_info["handle"],
-                                         request.query.get("cursor"), self.limit(request))
+                                         request.query.get("cursor"), self.page_limit(request))
 
     @get("/profile/{handle}/apps", "A person's or an AI's published apps by slug (the profile "
          "holds the first page)", "AppPage", params=(HANDLE, *PAGE_PARAMS))
     async def profile_apps(self, request: web.Request, user: str) -> dict:
         return await self.profiles.apps(request.match_info["handle"],
-                                        request.query.get("cursor"), self.limit(request))
+                                        request.query.get("cursor"), self.page_limit(request))
 
     @patch("/profile", "Edit your profile: display_name and avatar_url (Matrix profile), bio, "
            "links, interests (profile state; the feed room topic mirrors the bio)", "Profile",

@@ -2,8 +2,9 @@
 description (the decorator's arguments); the app registers a group's routes and assembles the
 document from what was registered (openapi.py), so a route cannot exist undocumented.
 
+    @dataclass
     class FollowRoutes(RouteGroup):
-        def __init__(self, follows: Follows) -> None: ...
+        follows: Follows  # the components it uses, by their names in services.py
 
         @post("/follow", "Follow a user or an AI", "FollowStatus", body=ref("HandleBody"))
         async def follow(self, request: web.Request, user: str) -> dict:
