@@ -252,7 +252,7 @@ ISSUE_14 = [
     "requires a device for it (AssertionError for an appservice user).",
     "- **Profile posts and apps by cursor**: `GET /profile/{handle}/posts` and `/apps` "
     "continue the profile's first page (`recent_posts_next_cursor`, `apps_next_cursor`).",
-    "- **Metrics** (`metrics.py`, `api/timing.py`, config `metrics.*`, off by default): "
+    "- **Metrics** (`metrics.py`, `api/app.py`, config `metrics.*`, off by default): "
     "transactions and events indexed, ingest lag, quarantined events "
     "(`metrics.event_quarantined(reason)`), API latency per route template, database pool, "
     "trending refresh, on mautrix's metrics listener (its own port).",

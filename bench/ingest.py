@@ -18,7 +18,7 @@ from mautrix.appservice import AppService
 from mautrix.util.async_db import Database, Scheme
 
 from matrix_social import events as ev
-from matrix_social.db import upgrade
+from matrix_social.db.upgrade import v09_post_counters as counters
 from matrix_social.devstack.ports import reserve_port
 
 EVENTS_PER_TXN = 50
@@ -135,7 +135,7 @@ async def bare_rate(txns: list[list[dict]], domain: str) -> float:
     return rate
 
 
-# The counter triggers of db/upgrade.py v9, as (trigger, table).
+# The counter triggers of db/upgrade/v09_post_counters.py, as (trigger, table).
 COUNTER_TRIGGERS = [(f"{table}_count_{op}", table) for table in ("post_like", "comment")
                     for op in ("insert", "delete")]
 SQLITE_ONLY = [("post_repost_count_insert", "post"), ("post_repost_count_delete", "post")]
@@ -143,10 +143,10 @@ POSTGRES_ONLY = [("post_count_insert", "post"), ("post_count_delete", "post")]
 
 
 async def restore_counters(db: Database) -> None:
-    """The triggers again, as db/upgrade.py v9 creates them (the counts of the rows written
-    meanwhile are not caught up: this database is thrown away after the run)."""
-    statements = upgrade._COUNTERS_SQLITE if db.scheme == Scheme.SQLITE \
-        else [s for s in upgrade._COUNTERS_POSTGRES if s.startswith("CREATE TRIGGER")]
+    """The triggers again, as db/upgrade/v09_post_counters.py creates them (the counts of the
+    rows written meanwhile are not caught up: this database is thrown away after the run)."""
+    statements = counters._COUNTERS_SQLITE if db.scheme == Scheme.SQLITE \
+        else [s for s in counters._COUNTERS_POSTGRES if s.startswith("CREATE TRIGGER")]
     for statement in statements:
         await db.execute(statement)
 

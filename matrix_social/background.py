@@ -1,4 +1,5 @@
-"""Work that outlives the transaction that started it (AI answers, attaching remote feeds)."""
+"""Work that outlives the transaction that started it (AI answers, attaching remote feeds), and
+the wake-up call of a sleeping background task."""
 
 from __future__ import annotations
 
@@ -21,3 +22,20 @@ class Background:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+class Wakeup:
+    """A wake-up call for a sleeping background task (new work was queued: do not wait for the
+    timer). Shared by who queues work and the task that sleeps, so neither holds the other."""
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+
+    @property
+    def event(self) -> asyncio.Event:
+        if self._event is None:  # made on the running loop, not at wiring time
+            self._event = asyncio.Event()
+        return self._event
+
+    def wake(self) -> None:
+        self.event.set()

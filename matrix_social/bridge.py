@@ -19,8 +19,8 @@ from .db import pool, upgrade_table
 from .errors import ConfigError
 from .external import registry as platform_registry
 from .matrix import mautrix_seams
-from .matrix.crypto_state import RoomCryptoStateStore
 from .matrix.dispatch import EventDispatcher
+from .matrix.encryption import RoomCryptoStateStore
 from .matrix.handler import MatrixHandler
 from .services import Services
 
@@ -85,8 +85,9 @@ class SocialBridge(Bridge):
 
     def prepare_log(self) -> None:
         super().prepare_log()
-        tokens = [self.config["appservice.as_token"], self.config["appservice.hs_token"],
-                  self.config["ai.openai.api_key"]]
+        settings = self.config.view()
+        tokens = [settings.appservice.as_token, settings.appservice.hs_token,
+                  settings.ai.openai.api_key]
         log_redact.install(*(t for t in tokens if t and not str(t).startswith("This value")))
 
     def check_config(self) -> None:
@@ -118,8 +119,9 @@ class SocialBridge(Bridge):
         connection dropped from the pool, the operation failing (the homeserver retries the
         transaction), instead of the process exiting (mautrix's default on asyncpg internal
         errors)."""
-        url = str(self.config["appservice.database"])
-        options = pool.options(url, self.config["appservice.database_opts"])
+        appservice = self.config.view().appservice
+        url = str(appservice.database)
+        options = pool.options(url, appservice.database_opts)
         if url.startswith("postgres"):
             options.setdefault("meow_exit_on_ice", False)
         self.db = Database.create(url, upgrade_table=self.upgrade_table, db_args=options,
@@ -144,7 +146,7 @@ class SocialBridge(Bridge):
         self.az.query_user = services.puppets.query_user
         self.az.query_alias = services.feed_rooms.query_alias
         self.az.app.add_subapp("/api/social", services.api_app)
-        add_web_app(self.az.app, self.config,
+        add_web_app(self.az.app, services.settings,
                     platform_registry.web_list(services.platforms_config.enabled()))
 
     async def start_db(self) -> None:
@@ -160,7 +162,8 @@ class SocialBridge(Bridge):
     async def start(self) -> None:
         await self.services.http.start()
         await super().start()
-        mautrix_seams.limit_idle_connections(self.az, self.config["api.header_timeout_seconds"])
+        mautrix_seams.limit_idle_connections(
+            self.az, self.services.settings.api.header_timeout_seconds)
         await self.services.quarantine.prune()
         await self.services.activity_scheduler.start()
         await self.services.platform_scheduler.start()

@@ -7,6 +7,8 @@
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
   matrix-social report-activity --kind KIND --data JSON        (MATRIX_SOCIAL_TOKEN)
   matrix-social social-config export [FILE] | import FILE      (MATRIX_SOCIAL_TOKEN)
+  matrix-social example-config [--check]   write matrix_social/example-config.yaml from the
+                                           table of keys (config/sections.py)
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "dev":
-        from .devstack.run import main as dev_main
-
+        try:
+            from .devstack.run import main as dev_main
+        except ModuleNotFoundError as e:
+            if not (e.name or "").startswith(f"{__package__}.devstack"):
+                raise
+            sys.exit("matrix-social dev runs from a source checkout: pip install -e '.[dev]'")
         dev_main(argv[1:])
         return
     if argv and argv[0] == "reindex":
@@ -50,6 +56,14 @@ def main(argv: list[str] | None = None) -> None:
         from .ipc_cli import social_config_cli
 
         social_config_cli(argv[1:])
+        return
+    if argv and argv[0] == "example-config":
+        from .config.example import main as example_main
+        from .config.sections import use_platform_sections
+        from .external.registry import config_sections
+
+        use_platform_sections(config_sections())
+        example_main(argv[1:])
         return
     from .bridge import SocialBridge
 

@@ -7,6 +7,7 @@ Every constructor takes what it uses; nothing reaches through this container at 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -46,6 +47,12 @@ class component(Generic[T]):  # noqa: N801 - used as a decorator, like property
         finally:
             building.pop()
         return value
+
+
+def assemble(cls: Callable[..., T], container: Any) -> T:
+    """An object whose constructor names the components it takes (the API's route groups):
+    each parameter gets the component of that name, made and cycle-checked as any other."""
+    return cls(**{name: getattr(container, name) for name in inspect.signature(cls).parameters})
 
 
 def built_components(container: Any) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _run(argv: list[str], action: Callable[[Services], Awaitable[int]],
 
 async def _reindex(services: Services) -> int:
     progress = await Reindexer(services.az.intent, services.db, services.ids, services.owners,
-                               services.ingest, services.config["bridge.feed_alias_prefix"]
+                               services.ingest, services.settings.bridge.feed_alias_prefix
                                ).run()
     for room_id, why in progress.skipped.items():
         print(f"skipped {room_id}: {why}", file=sys.stderr)

@@ -13,13 +13,15 @@ from .ai.backends import Backend, make_backend
 from .ai.context import ContextBuilder
 from .ai.rate_limit import RateLimiter
 from .ai.responder import Responder
-from .api.app import make_api_app
+from .api.app import ROUTE_GROUPS, make_api_app
 from .api.auth import Authenticator
+from .api.idempotency import make_idempotency_middleware
+from .api.params import PageLimit
 from .api.process_lease import ProcessLease
-from .background import Background
+from .background import Background, Wakeup
 from .clock import Clock
 from .config import Config
-from .container import component
+from .container import assemble, component
 from .external.bridging import ItemBridge
 from .external.commands import ConnectionCommands
 from .external.connections import BrokenNotices, Connections
@@ -40,10 +42,11 @@ from .external.registry import (
     cross_post_targets,
     puppet_prefixes,
 )
-from .external.scheduler import PlatformScheduler, Wakeup
+from .external.scheduler import PlatformScheduler
 from .external.tokens import TokenCipher
 from .http_client import HttpClient
 from .ids import Identities
+from .matrix.ai_puppets import Puppets
 from .matrix.bio_topic import BioTopicSync
 from .matrix.capabilities import CapabilityCheck
 from .matrix.discovery import RemoteFeedDiscovery
@@ -52,37 +55,35 @@ from .matrix.e2be_notices import EncryptionNotices
 from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
+from .matrix.feed_rooms import FeedRooms
 from .matrix.hygiene import FeedHygiene
-from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine, QuarantineLimits
+from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.profile_mirror import ProfileMirror
-from .matrix.puppets import Puppets
 from .matrix.remote_feeds import RemoteFeeds
-from .matrix.rooms import FeedRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
-from .social.activities import Activities
-from .social.activity_scheduler import ActivityScheduler
-from .social.activity_settings import ActivitySettings
-from .social.ai_activity import AiActivity
+from .social.activity.ai import AiActivity
+from .social.activity.drafts import Drafts
+from .social.activity.reports import Activities
+from .social.activity.scheduler import ActivityScheduler
+from .social.activity.settings import ActivitySettings
+from .social.activity.summaries import Summaries
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
 from .social.derivatives import ImageDerivatives
-from .social.drafts import Drafts
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
-from .social.images import ImageLimits
 from .social.ipc import Ipc
-from .social.media import Media
+from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
-from .social.summaries import Summaries
 from .social.trending import Trending
 from .social.users import Users
 
@@ -97,6 +98,7 @@ class Services:
     def __init__(self, config: Config, az: AppService, db: Database,
                  clock: Clock | None = None) -> None:
         self.config = config
+        self.settings = config.view()
         self.az = az
         self.db = db
         self._clock = clock
@@ -110,11 +112,11 @@ class Services:
 
     @component
     def ids(self) -> Identities:
-        c = self.config
+        s = self.settings
         return Identities(
-            domain=c["homeserver.domain"], bot_localpart=c["appservice.bot_username"],
-            ai_suffix=c["bridge.ai_suffix"],
-            platform_prefixes=puppet_prefixes(c["bridge.platform_prefixes"]))
+            domain=s.homeserver.domain, bot_localpart=s.appservice.bot_username,
+            ai_suffix=s.bridge.ai_suffix,
+            platform_prefixes=puppet_prefixes(s.bridge.platform_prefixes))
 
     @component
     def clock(self) -> Clock:
@@ -136,12 +138,12 @@ class Services:
 
     @component
     def puppets(self) -> Puppets:
-        return Puppets(self.az, self.db, self.ids, self.config["bridge.ai_displayname_template"])
+        return Puppets(self.az, self.db, self.ids, self.settings.bridge.ai_displayname_template)
 
     @component
     def intents(self) -> Intents:
         return Intents(self.az, self.puppets, self.ids,
-                       self.config["bridge.masquerade_local_users"])
+                       self.settings.bridge.masquerade_local_users)
 
     @component
     def directory(self) -> UserDirectory:
@@ -149,10 +151,7 @@ class Services:
 
     @component
     def quarantine(self) -> Quarantine:
-        return Quarantine(self.db, QuarantineLimits(
-            **{key: self.config[f"bridge.quarantine.{key}"]
-               for key in ("max_per_sender", "max_events", "retention_days",
-                           "max_event_bytes")}), self.clock)
+        return Quarantine(self.db, self.settings.bridge.quarantine, self.clock)
 
     @component
     def ingest(self) -> Ingest:
@@ -166,12 +165,12 @@ class Services:
     @component
     def remote_feeds(self) -> RemoteFeeds:
         return RemoteFeeds(self.az, self.ids, self.owners, self.ingest,
-                           self.config["bridge.feed_alias_prefix"])
+                           self.settings.bridge.feed_alias_prefix)
 
     @component
     def feed_rooms(self) -> FeedRooms:
         return FeedRooms(self.ids, self.owners, self.intents, self.remote_feeds,
-                         self.directory, self.config["bridge.feed_alias_prefix"])
+                         self.directory, self.settings.bridge.feed_alias_prefix)
 
     @component
     def sender(self) -> IndexedSender:
@@ -190,12 +189,12 @@ class Services:
     @component
     def capabilities(self) -> CapabilityCheck:
         return CapabilityCheck(self.az, self.txn_watcher,
-                               homeserver_url=self.config["homeserver.address"],
-                               ephemeral_requested=self.config["appservice.ephemeral_events"])
+                               homeserver_url=self.settings.homeserver.address,
+                               ephemeral_requested=self.settings.appservice.ephemeral_events)
 
     @component
     def e2be_route(self) -> EncryptionRoute:
-        return EncryptionRoute(self.config["bridge.encryption.appservice"], self.capabilities,
+        return EncryptionRoute(self.settings.bridge.encryption.appservice, self.capabilities,
                                self.txn_watcher)
 
     @component
@@ -228,20 +227,20 @@ class Services:
 
     @component
     def backend(self) -> Backend:
-        return make_backend(self.config, self.http)
+        return make_backend(self.settings.ai, self.http)
 
     @component
     def ai_rate_limit(self) -> RateLimiter:
-        return RateLimiter(self.db, self.ids, self.config["ai.rate_limit_per_hour"])
+        return RateLimiter(self.db, self.ids, self.settings.ai.rate_limit_per_hour)
 
     @component
     def responder(self) -> Responder:
         context = ContextBuilder(self.db, self.ids, self.directory,
-                                 self.config["ai.history_messages"])
+                                 self.settings.ai.history_messages)
         return Responder(self.az, self.ids, self.puppets, self.owners, context,
                          self.ai_rate_limit,
                          self.backend, self.encryption, self.background,
-                         self.config["ai.timeout_seconds"],
+                         self.settings.ai.timeout_seconds,
                          on_answered=[self.ai_activity.answered])
 
     @component
@@ -259,24 +258,23 @@ class Services:
         return Feed(self.db, self.users, FeedPlanner(self.db), brandings())
 
     @component
-    def media(self) -> Media:
-        return Media(self.db, self.intents, self.config["api.max_image_size"] * MB,
-                     self.image_limits)
+    def media(self) -> Uploads:
+        return Uploads(self.db, self.intents, self.settings.api.max_image_size * MB,
+                       self.image_limits)
 
     @component
     def image_limits(self) -> ImageLimits:
-        return ImageLimits(self.config["api.media.max_pixels"], self.config["api.media.max_side"],
-                           self.config["api.media.max_decode_mb"] * MB)
+        return ImageLimits.configured(self.settings.api.media)
 
     @component
     def image_derivatives(self) -> ImageDerivatives:
         return ImageDerivatives(self.db, self.intents, self.image_limits,
-                                self.config["api.max_image_size"] * MB,
-                                self.config["api.media.decode_concurrency"])
+                                self.settings.api.max_image_size * MB,
+                                self.settings.api.media.decode_concurrency)
 
     @component
     def composer(self) -> Composer:
-        return Composer(self.media, self.config["api.app_runner_url"])
+        return Composer(self.media, self.settings.api.app_runner_url)
 
     @component
     def posts(self) -> Posts:
@@ -293,7 +291,7 @@ class Services:
     def profiles(self) -> Profiles:
         return Profiles(self.db, self.ids, self.users, self.directory, self.intents,
                         self.feed_rooms, self.sender, self.feed,
-                        self.config["bridge.soul_path_template"],
+                        self.settings.bridge.soul_path_template,
                         on_updated=[self.profile_mirror.profile_edited,
                                     self.activities.profile_updated],
                         ai_extras=self.ai_activity.profile_extras)
@@ -301,7 +299,7 @@ class Services:
     @component
     def apps(self) -> Apps:
         return Apps(self.db, self.ids, self.intents, self.feed_rooms, self.sender, self.posts,
-                    self.config["api.app_runner_url"],
+                    self.settings.api.app_runner_url,
                     on_published=[self.activities.app_published])
 
     @component
@@ -310,13 +308,13 @@ class Services:
 
     @component
     def trending(self) -> Trending:
-        return Trending(self.db, self.config["api.trending_refresh_seconds"], self.ids.handle_of,
+        return Trending(self.db, self.settings.api.trending_refresh_seconds, self.ids.handle_of,
                         brandings())
 
     @component
     def messaging(self) -> Messaging:
         return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
-                         self.e2be_route, self.e2be_notices, self.config["api.app_runner_url"])
+                         self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url)
 
     @component
     def ai_requests(self) -> AiRequests:
@@ -324,7 +322,7 @@ class Services:
 
     @component
     def ipc(self) -> Ipc:
-        return Ipc(self.ids, self.users, self.intents, self.config["ai.ipc_send_as"],
+        return Ipc(self.ids, self.users, self.intents, self.settings.ai.ipc_send_as,
                    self.activities, self.encryption, self.e2be_route)
 
     # --- activity sharing -----------------------------------------------------------------
@@ -332,27 +330,27 @@ class Services:
     @component
     def activity_settings(self) -> ActivitySettings:
         return ActivitySettings(self.db, self.intents, self.clock,
-                                self.config["activity.settings_cache_seconds"])
+                                self.settings.activity.settings_cache_seconds)
 
     @component
     def drafts(self) -> Drafts:
         return Drafts(self.db, self.ids, self.posts, self.activity_settings, self.clock,
-                      self.config["api.app_runner_url"])
+                      self.settings.api.app_runner_url)
 
     @component
     def activities(self) -> Activities:
         return Activities(self.db, self.ids, self.activity_settings, self.drafts, self.clock,
-                          self.config["activity.review_window_seconds"])
+                          self.settings.activity.review_window_seconds)
 
     @component
     def summaries(self) -> Summaries:
         return Summaries(self.db, self.activity_settings, self.drafts, self.clock,
-                         self.config["activity.review_window_seconds"])
+                         self.settings.activity.review_window_seconds)
 
     @component
     def activity_scheduler(self) -> ActivityScheduler:
         return ActivityScheduler(self.db, self.drafts, self.summaries, self.clock,
-                                 self.config["activity.scheduler_interval_seconds"])
+                                 self.settings.activity.scheduler_interval_seconds)
 
     @component
     def ai_conversations(self) -> AiConversations:
@@ -404,7 +402,7 @@ class Services:
     @component
     def deliveries(self) -> Deliveries:
         return Deliveries(self.db, self.platforms, self.grants,
-                          retry_base_s=self.config["platforms.delivery_retry_seconds"])
+                          retry_base_s=self.settings.platforms.delivery_retry_seconds)
 
     @component
     def delivery_worker(self) -> DeliveryWorker:
@@ -450,7 +448,7 @@ class Services:
     def media_links(self) -> MediaLinks:
         return MediaLinks(self.token_cipher.derive(SIGNING_PURPOSE),
                           self.platforms_config.public_url,
-                          self.config["platforms.media_url_ttl_seconds"],
+                          self.settings.platforms.media_url_ttl_seconds,
                           self.image_derivatives)
 
     @component
@@ -464,7 +462,7 @@ class Services:
         return ItemBridge(self.db, self.ids, self.platforms, self.platform_puppets,
                           self.portals, self.intents, self.feed_rooms, self.sender,
                           self.platforms_config.allow_loopback,
-                          self.config["api.max_image_size"] * MB,
+                          self.settings.api.max_image_size * MB,
                           on_stored=self.feed.external_added)
 
     @component
@@ -476,22 +474,23 @@ class Services:
 
     @component
     def auth(self) -> Authenticator:
-        return Authenticator(self.http, self.config["homeserver.address"], self.ids,
-                             self.config["api.token_cache_seconds"])
+        return Authenticator(self.http, self.settings.homeserver.address, self.ids,
+                             self.settings.api.token_cache_seconds)
+
+    @component
+    def page_limit(self) -> PageLimit:
+        return PageLimit(self.settings.api.max_page_size)
+
+    @component
+    def idempotency(self) -> Any:
+        return make_idempotency_middleware(self.db, self.auth, self.media.max_bytes,
+                                           self.process_lease)
 
     @component
     def api_app(self) -> web.Application:
-        return make_api_app(
-            db=self.db, az=self.az, ids=self.ids, auth=self.auth,
-            capabilities=self.capabilities, e2be_route=self.e2be_route,
-            max_page=self.config["api.max_page_size"], feed=self.feed, posts=self.posts,
-            media=self.media, follows=self.follows, profiles=self.profiles, apps=self.apps,
-            explore=self.explore, messaging=self.messaging, ai_requests=self.ai_requests,
-            ipc=self.ipc, activity_settings=self.activity_settings,
-            activities=self.activities, drafts=self.drafts,
-            ai_conversations=self.ai_conversations, connections=self.connections,
-            crossposting=self.crossposting, media_links=self.media_links,
-            lease=self.process_lease)
+        """Each route group is made from the components its constructor names."""
+        return make_api_app([assemble(group, self) for group in ROUTE_GROUPS], self.auth,
+                            [self.idempotency])
 
     @component
     def process_lease(self) -> ProcessLease:

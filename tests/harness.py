@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 from nio import AsyncClient
+from ruamel.yaml import YAML
 
 from matrix_social.bridge import SocialBridge
 from matrix_social.devstack.bridge_config import write_bridge_config
@@ -28,6 +29,38 @@ from .fakes.agent import FakeAgent
 from .fakes.platforms.all import PlatformFakes
 
 POSTGRES_ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def yaml_with(source: Path, target: Path, values: dict[str, Any]) -> Path:
+    """`source` (a config, comments kept) written to `target` with `values` set by dotted
+    path; the value KeyError removes the key."""
+    yaml = YAML()
+    data = yaml.load(source)
+    for dotted, value in values.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for name in parents:
+            node = node[name]
+        if value is KeyError:
+            del node[leaf]
+        else:
+            node[leaf] = value
+    with open(target, "w") as f:
+        yaml.dump(data, f)
+    return target
+
+
+def prepared_bridge(root: Path, monkeypatch) -> SocialBridge:
+    """The bridge after mautrix's prepare(): config read, database and the whole object graph
+    wired, nothing started and no homeserver contacted (it is not there)."""
+    write_bridge_config(root / "config.yaml", root / "registration.yaml",
+                        homeserver_url="http://127.0.0.1:9", domain="example.test", port=9,
+                        database=f"sqlite:{root / 'db.sqlite'}")
+    bridge = SocialBridge(["-c", str(root / "config.yaml"), "-n"])
+    monkeypatch.setattr(bridge, "prepare_log", lambda: None)  # leave the test run's logging be
+    bridge.preinit()
+    bridge.prepare()
+    return bridge
 _names = itertools.count(1)
 
 

@@ -88,9 +88,9 @@ MUTATIONS = [
     mutation(
         "/ai/request trusts a client-supplied sender",
         "matrix_social/api/routes_messaging.py",
-        '            user, body.get("to"), body.get("content"), body.get("timeout")))',
-        '            body.get("sender") or user, body.get("to"), body.get("content"),\n'
-        '            body.get("timeout")))',
+        '        return await self.ai_requests.ask(user, body.get("to"), body.get("content"),\n',
+        '        return await self.ai_requests.ask(body.get("sender") or user, body.get("to"),\n'
+        '                                          body.get("content"),\n',
         ("tests/test_security.py::test_mallory_cannot_act_for_alice_on_any_route",)),
     mutation(
         "skip the hs_token check (the token compared with itself)",
@@ -200,7 +200,7 @@ MUTATIONS = [
         ("tests/test_slow_network.py::test_bodies_arriving_in_segments_are_read_whole",)),
     mutation(
         "no pixel cap at upload",
-        "matrix_social/social/images.py",
+        "matrix_social/social/media.py",
         "    refusal = limits.refusal(header)\n",
         "    refusal = None\n",
         ("tests/test_image_limits.py::test_a_13000_square_png_of_160_kb_is_refused_at_upload",
@@ -282,6 +282,21 @@ MUTATIONS = [
         "    allow_loopback_instances: false\n",
         "    allow_loopback_instances: true\n",
         (_GUARDED + "test_loopback_instances_are_refused_when_the_config_does_not_mention_them",)),
+    # Issue 23: each config key once (config/sections.py); the rest follows from the table.
+    mutation(
+        "mautrix's update drops the api.* keys an operator set",
+        "matrix_social/config/__init__.py",
+        "            if not key.mautrix:\n",
+        '            if not key.mautrix and not key.path.startswith("api."):\n',
+        ("tests/test_config.py::"
+         "test_a_value_the_operator_set_survives_the_update_and_the_typed_view_reads_it",)),
+    mutation(
+        "the ai.* keys are not checked at start",
+        "matrix_social/config/__init__.py",
+        "            if key.check is None:\n",
+        '            if key.check is None or key.path.startswith("ai."):\n',
+        ("tests/test_config.py::"
+         "test_each_check_refuses_a_wrong_value_with_one_line_naming_its_key",)),
     mutation(
         "loopback Mastodon instances allowed when the mapping has no key",
         "matrix_social/external/registry.py",

@@ -9,7 +9,7 @@ import time
 from urllib.parse import quote
 
 from matrix_social import events as ev
-from matrix_social.social.activity_settings import DEFAULTS
+from matrix_social.social.activity.settings import DEFAULTS
 
 from .harness import api, api_ok, eventually, run_cli
 
@@ -177,7 +177,7 @@ async def test_settings_round_trip_through_the_file_and_account_data_set_by_a_cl
     assert seen == {**DEFAULTS, "share_profile_updates": True,
                     "auto_post_frequency": "immediate", "timezone": "Asia/Tokyo"}
     mirror = await stack.bridge.db.fetchval(
-        "SELECT settings FROM social_settings WHERE user_id=$1", alice.user_id)
+        "SELECT value FROM user_setting WHERE user_id=$1 AND name='activity'", alice.user_id)
     assert json.loads(mirror) == seen
     await api_ok(stack, "PATCH", "/profile", alice, json={"bio": "new bio", "interests": ["go"]})
     [draft] = await drafts_of(stack, alice)

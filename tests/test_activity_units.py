@@ -12,13 +12,13 @@ import pytest
 from matrix_social import events as ev
 from matrix_social.content.compose import activity_content, app_block
 from matrix_social.errors import InvalidInput
-from matrix_social.social import activity_templates as say
-from matrix_social.social import periods
-from matrix_social.social.activity_input import clean_activity
-from matrix_social.social.activity_settings import DEFAULTS, clean_changes, from_stored, to_file
+from matrix_social.social.activity import periods
+from matrix_social.social.activity import templates as say
+from matrix_social.social.activity.drafts import still_automatic
+from matrix_social.social.activity.report_kinds import clean_activity
+from matrix_social.social.activity.settings import DEFAULTS, clean_changes, from_stored, to_file
+from matrix_social.social.activity.summaries import tally
 from matrix_social.social.ai_conversations import classify
-from matrix_social.social.drafts import still_automatic
-from matrix_social.social.summaries import tally
 
 H = 3600 * 1000
 

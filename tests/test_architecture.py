@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -118,17 +119,9 @@ def test_a_cyclic_dependency_is_an_error_naming_the_cycle():
 def test_every_component_is_built_once_at_start_without_a_homeserver(tmp_path, monkeypatch):
     """prepare() wires the whole graph (no homeserver is contacted); each component is one
     object, whichever component asked for it."""
-    from matrix_social.bridge import SocialBridge
-    from matrix_social.devstack.bridge_config import write_bridge_config
+    from .harness import prepared_bridge
 
-    write_bridge_config(tmp_path / "config.yaml", tmp_path / "registration.yaml",
-                        homeserver_url="http://127.0.0.1:9", domain="example.test", port=9,
-                        database=f"sqlite:{tmp_path / 'db.sqlite'}")
-    bridge = SocialBridge(["-c", str(tmp_path / "config.yaml"), "-n"])
-    monkeypatch.setattr(bridge, "prepare_log", lambda: None)  # leave the test run's logging be
-    bridge.preinit()
-    bridge.prepare()
-    services = bridge.services
+    services = prepared_bridge(tmp_path, monkeypatch).services
     for name in all_components(Services):
         getattr(services, name)
     built = built_components(services)
@@ -137,14 +130,45 @@ def test_every_component_is_built_once_at_start_without_a_homeserver(tmp_path, m
     assert services.responder.puppets is services.puppets is services.intents.puppets
 
 
-def test_every_module_has_a_docstring_and_a_line_in_the_architecture_doc():
-    listed = (PACKAGE.parent / "docs" / "architecture.md").read_text()
-    for path in sorted(PACKAGE.rglob("*.py")):
+MODULES_START = "<!-- modules: python -m tests.test_architecture writes this list -->"
+MODULES_END = "<!-- /modules -->"
+ARCHITECTURE_DOC = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def _summary(docstring: str, limit: int = 200) -> str:
+    """A module's line: its docstring's first sentence (cut at `limit` characters)."""
+    paragraph = " ".join(docstring.split("\n\n")[0].split())
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", paragraph)[0]
+    if len(sentence) > limit:
+        sentence = sentence[:limit].rsplit(" ", 1)[0] + " …"
+    return sentence
+
+
+def module_lines() -> list[str]:
+    """One line per module of the package, in path order (so a package's modules are together)."""
+    lines = []
+    for path in sorted(PACKAGE.rglob("*.py"), key=lambda p: p.relative_to(PACKAGE).parts):
         relative = path.relative_to(PACKAGE).as_posix()
         if relative == "__main__.py":
             continue
-        assert ast.get_docstring(ast.parse(path.read_text())), f"{relative} has no docstring"
-        assert f"- `{relative}`:" in listed, f"{relative} is missing from docs/architecture.md"
+        docstring = ast.get_docstring(ast.parse(path.read_text()))
+        assert docstring, f"{relative} has no docstring"
+        lines.append(f"- `{relative}`: {_summary(docstring)}")
+    return lines
+
+
+def _with_module_lines(doc: str) -> str:
+    head, rest = doc.split(MODULES_START, 1)
+    _, tail = rest.split(MODULES_END, 1)
+    return "".join([head, MODULES_START, "\n", "\n".join(module_lines()), "\n", MODULES_END, tail])
+
+
+def test_every_module_has_a_docstring_and_its_line_in_the_architecture_doc():
+    """The list is written from the docstrings: a module added, moved, removed or re-described
+    without `python -m tests.test_architecture` fails here."""
+    doc = ARCHITECTURE_DOC.read_text()
+    assert doc == _with_module_lines(doc), \
+        "docs/architecture.md's module list is stale: run python -m tests.test_architecture"
 
 
 def test_each_platform_module_stands_alone():
@@ -162,3 +186,7 @@ def test_each_platform_module_stands_alone():
         siblings = {m for m in graph.find_modules_directly_imported_by(module)
                     if m.startswith("matrix_social.external.platforms.")}
         assert not siblings, (module, siblings)
+
+
+if __name__ == "__main__":
+    ARCHITECTURE_DOC.write_text(_with_module_lines(ARCHITECTURE_DOC.read_text()))

@@ -18,6 +18,8 @@ from ruamel.yaml import YAML
 
 from matrix_social.devstack.ports import reserve_port
 
+from .harness import yaml_with
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "matrix_social" / "example-config.yaml"
 
@@ -35,20 +37,7 @@ def make_config(tmp_path: Path, **overrides) -> Path:
     text = text.replace("domain: example.com", "domain: test.local")
     path = tmp_path / "config.yaml"
     path.write_text(text)
-    yaml = YAML()
-    data = yaml.load(path)
-    for dotted, value in overrides.items():
-        node = data
-        *parents, leaf = dotted.split("__")
-        for key in parents:
-            node = node[key]
-        if value is KeyError:
-            del node[leaf]
-        else:
-            node[leaf] = value
-    with open(path, "w") as f:
-        yaml.dump(data, f)
-    return path
+    return yaml_with(path, path, {k.replace("__", "."): v for k, v in overrides.items()})
 
 
 def test_generate_registration_stores_tokens_and_keeps_comments(tmp_path):

@@ -339,10 +339,10 @@ _NASTY = ['"\\ud800"', '"a\\u0000b"', '"\\udfff\\ud800"', "1e999", "-1", "999999
 
 def _documented(method: str, path: str) -> set[int]:
     """The statuses the OpenAPI document lists for the operation serving `path`."""
-    from matrix_social.api.openapi import DOCUMENT
+    from matrix_social.api.app import api_document
 
     bare = path.split("?", 1)[0]
-    for template, operations in DOCUMENT["paths"].items():
+    for template, operations in api_document()["paths"].items():
         pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template.replace(".", r"\.")) + "$"
         if re.match(pattern, bare) and method.lower() in operations:
             return {int(code) for code in operations[method.lower()]["responses"]}

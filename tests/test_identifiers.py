@@ -8,7 +8,7 @@ from matrix_social.ai.backends import HttpBackend
 from matrix_social.content.compose import repost_content
 from matrix_social.errors import BackendError, Forbidden
 from matrix_social.http_client import HttpClient
-from matrix_social.identifiers import file_in, safe_segment, url_segment
+from matrix_social.safe_paths import file_in, safe_segment, url_segment
 
 TRAVERSALS = ["..", ".", "a/b", "x/../alice", "a\\b", "a\x00b", "tab\there", "", "a" * 300]
 

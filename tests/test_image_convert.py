@@ -10,16 +10,18 @@ import os
 import random
 import struct
 import zlib
+from dataclasses import replace
 
 import pytest
 from PIL import Image
 
+from matrix_social.config.sections import MediaSection
 from matrix_social.errors import TooLarge
 from matrix_social.social import png_bands
 from matrix_social.social.image_convert import TARGET_SIDE, as_jpeg
-from matrix_social.social.images import ImageLimits, inspect, read_header
+from matrix_social.social.media import ImageLimits, inspect, read_header
 
-LIMITS = ImageLimits()
+LIMITS = ImageLimits.configured(MediaSection())
 
 
 def _paeth(a: int, b: int, c: int) -> int:
@@ -186,7 +188,7 @@ def test_images_decoded_whole_have_their_own_budget():
     assert inspect(webp, LIMITS) is not None
     with pytest.raises(TooLarge, match="converted whole"):
         as_jpeg(webp, LIMITS)
-    assert as_jpeg(webp, ImageLimits(max_decode_bytes=200 * 1024 * 1024))[:3] == b"\xff\xd8\xff"
+    assert as_jpeg(webp, replace(LIMITS, max_decode_bytes=200 * 1024 * 1024))[:3] == b"\xff\xd8\xff"
     interlaced = handmade_png(4, 4, 2, bytes(48), interlace=1)
     header = read_header(interlaced)
     assert header is not None and header.interlaced and not header.streamed

@@ -1,13 +1,21 @@
-"""The OpenAPI document says what answers always carry and every status an operation gives.
+"""The OpenAPI document: every route the app registers is in it (its description is declared
+beside its handler), and it says what answers always carry and every status an operation
+gives.
 
-(That it lists exactly the routes the app has: test_social_follows_feed.py; that the API keeps
-to it under generated input, statuses included: test_hostile_input.py.)"""
+(That the served document is this one: test_social_follows_feed.py; that the API keeps to it
+under generated input, statuses included: test_hostile_input.py and test_reliability.py.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from matrix_social.api.openapi import DOCUMENT
+from aiohttp.test_utils import TestClient, TestServer
+
+from matrix_social.api.app import api_document
+
+from .harness import prepared_bridge
+
+DOCUMENT = api_document()
 
 # Object schemas of answers where no listed property is always there, and why. (Objects
 # without listed properties are free-form: an event's content, a document's paths...)
@@ -85,3 +93,23 @@ def test_every_operation_documents_the_errors_any_may_give():
                 if code.startswith(("4", "5")):
                     assert response["content"]["application/json"]["schema"] == {
                         "$ref": "#/components/schemas/Error"}, (method, path, code)
+
+
+async def test_every_registered_route_is_described_and_the_app_serves_the_document(
+        tmp_path, monkeypatch):
+    """The API app as the service builds it (no homeserver needed to register routes): a route
+    registered any other way than with its description fails here."""
+    app = prepared_bridge(tmp_path, monkeypatch).services.api_app
+    registered = {(route.method, route.resource.canonical.removeprefix("/api/social"))
+                  for route in app.router.routes() if route.method != "HEAD"}
+    documented = {(method.upper(), path) for path, ops in DOCUMENT["paths"].items()
+                  for method in ops}
+    assert registered - documented == set(), "routes without an OpenAPI description"
+    assert documented - registered == set(), "descriptions of routes that are not there"
+    for path, ops in DOCUMENT["paths"].items():
+        for method, op in ops.items():
+            assert op["summary"].strip() and op["responses"], (method, path)
+    async with TestClient(TestServer(app)) as client:
+        served = await client.get("/api/social/openapi.json")
+        assert served.status == 200
+        assert await served.json() == DOCUMENT

@@ -19,8 +19,8 @@ from .. import events as ev
 from ..background import Background
 from ..errors import RateLimited, RequestTimeout
 from ..ids import Identities
+from ..matrix.ai_puppets import Puppets
 from ..matrix.dms import open_dm
-from ..matrix.puppets import Puppets
 from .backends import APOLOGY
 from .rate_limit import Verdict
 from .responder import Responder

@@ -7,9 +7,10 @@ from typing import Any
 
 import aiohttp
 
+from ..config.sections import AiSection
 from ..errors import BackendError, Forbidden
 from ..http_client import HttpClient
-from ..identifiers import url_segment
+from ..safe_paths import url_segment
 
 log = logging.getLogger("matrix_social.ai")
 
@@ -108,12 +109,10 @@ class OpenAIBackend(Backend):
             raise BackendError(f"chat completions failed: {type(e).__name__}") from e
 
 
-def make_backend(config, http: HttpClient) -> Backend:
-    kind = config["ai.backend"]
-    timeout = config["ai.timeout_seconds"]
-    if kind == "http":
-        return HttpBackend(http, config["ai.http_url_template"], timeout)
-    if kind == "openai":
-        return OpenAIBackend(http, config["ai.openai.base_url"], config["ai.openai.model"],
-                             config["ai.openai.api_key"] or "", timeout)
+def make_backend(ai: AiSection, http: HttpClient) -> Backend:
+    if ai.backend == "http":
+        return HttpBackend(http, ai.http_url_template, ai.timeout_seconds)
+    if ai.backend == "openai":
+        return OpenAIBackend(http, ai.openai.base_url, ai.openai.model, ai.openai.api_key or "",
+                             ai.timeout_seconds)
     return BuiltinBackend()

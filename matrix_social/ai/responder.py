@@ -15,9 +15,9 @@ from ..background import Background
 from ..errors import BackendError
 from ..ids import Identities
 from ..locks import KeyedLocks
+from ..matrix.ai_puppets import Puppets
 from ..matrix.encryption import RoomEncryption
 from ..matrix.feed_owners import FeedOwners
-from ..matrix.puppets import Puppets
 from ..matrix.txn_ids import next_txn_id
 from .backends import APOLOGY, Backend
 from .context import ContextBuilder

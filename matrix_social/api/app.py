@@ -1,71 +1,64 @@
-"""The /api/social sub-application: middleware and every route group, given their services."""
+"""The /api/social sub-application: middleware, every route group (each registers its own
+routes) and the OpenAPI document assembled from what they registered."""
 
 from __future__ import annotations
 
-from aiohttp import web
-from mautrix.appservice import AppService
-from mautrix.util.async_db import Database
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from ..external.connections import Connections
-from ..external.crossposting import CrossPosting
-from ..external.media_links import MediaLinks
-from ..ids import Identities
-from ..matrix.capabilities import CapabilityCheck
-from ..matrix.e2be_route import EncryptionRoute
-from ..social.activities import Activities
-from ..social.activity_settings import ActivitySettings
-from ..social.ai_conversations import AiConversations
-from ..social.ai_requests import AiRequests
-from ..social.apps import Apps
-from ..social.drafts import Drafts
-from ..social.explore import Explore
-from ..social.feed import Feed
-from ..social.follows import Follows
-from ..social.ipc import Ipc
-from ..social.media import Media
-from ..social.messaging import Messaging
-from ..social.posts import Posts
-from ..social.profiles import Profiles
+from aiohttp import web
+
+from .. import metrics
 from .auth import Authenticator
 from .errors import error_middleware
-from .health import add_health_routes
-from .idempotency import make_idempotency_middleware
-from .openapi import add_openapi_route
-from .params import PageLimit
-from .process_lease import ProcessLease
-from .routes_activity import add_activity_routes
-from .routes_connections import add_connection_routes
-from .routes_crosspost import add_crosspost_routes
-from .routes_explore import add_explore_routes
-from .routes_follows import add_follow_routes
-from .routes_messaging import add_messaging_routes
-from .routes_posts import add_post_routes
-from .routes_profiles import add_profile_routes
-from .timing import timing_middleware
+from .health import HealthRoutes
+from .openapi import OpenApiRoutes, document, group_schemas
+from .routes_activity import ActivityRoutes
+from .routes_connections import ConnectionRoutes
+from .routes_crosspost import CrossPostRoutes
+from .routes_explore import ExploreRoutes
+from .routes_follows import FollowRoutes
+from .routes_messaging import MessagingRoutes
+from .routes_posts import PostRoutes
+from .routes_profiles import ProfileRoutes
+from .routing import RouteGroup
+
+# In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
+ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
+    HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
+    ExploreRoutes, MessagingRoutes, ActivityRoutes)
 
 
-def make_api_app(*, db: Database, az: AppService, ids: Identities, auth: Authenticator,
-                 capabilities: CapabilityCheck, e2be_route: EncryptionRoute,
-                 max_page: int, feed: Feed, posts: Posts, media: Media, follows: Follows,
-                 profiles: Profiles, apps: Apps, explore: Explore, messaging: Messaging,
-                 ai_requests: AiRequests, ipc: Ipc, activity_settings: ActivitySettings,
-                 activities: Activities, drafts: Drafts, ai_conversations: AiConversations,
-                 connections: Connections, crossposting: CrossPosting,
-                 media_links: MediaLinks, lease: ProcessLease) -> web.Application:
+@web.middleware
+async def timing_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Times every /api/social request for the metrics, labelled by route template (never the
+    raw path, whose ids would make a time series each)."""
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as e:
+        status = e.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics.api_request(request.method, route, status, time.perf_counter() - start)
+
+
+def make_api_app(groups: Sequence[RouteGroup], auth: Authenticator,
+                 middlewares: Iterable[Any] = ()) -> web.Application:
     # Bodies are read by params.read_body, with each route's limit (the largest: uploads).
-    app = web.Application(middlewares=[timing_middleware, error_middleware,
-                                       make_idempotency_middleware(db, auth, media.max_bytes,
-                                                                   lease)])
-    limit = PageLimit(max_page)
-    add_health_routes(app, db, az, capabilities, e2be_route)
-    add_crosspost_routes(app, auth, crossposting, media_links)  # before /posts/{post_id}
-    add_post_routes(app, auth, limit, ids, feed, posts, media)
-    add_connection_routes(app, auth, connections)
-    add_follow_routes(app, auth, limit, follows)
-    add_profile_routes(app, auth, limit, profiles, apps)
-    add_explore_routes(app, auth, limit, explore)
-    add_messaging_routes(app, auth, limit, messaging, ai_requests, ipc)
-    add_activity_routes(app, auth, limit, activity_settings, activities, drafts, ipc,
-                        ai_conversations)
-    add_openapi_route(app)
+    app = web.Application(middlewares=[timing_middleware, error_middleware, *middlewares])
+    OpenApiRoutes(list(groups)).register(app, auth)
     return app
+
+
+def api_document() -> dict[str, Any]:
+    """The document the app serves, from the route groups' declarations (no app needed)."""
+    groups = (*ROUTE_GROUPS, OpenApiRoutes)
+    return document([op for group in groups for op in group.operations()],
+                    group_schemas(groups))

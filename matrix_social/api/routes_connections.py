@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -18,8 +19,43 @@ from ..external.connections import (
     browser_cookie,
     cookie_names,
 )
-from .auth import Authenticator
 from .params import json_object, optional_json_object
+from .routing import RouteGroup, delete, get, patch, post
+from .schemas import ERROR, PLATFORM_NAMES
+
+_PLATFORM = {"name": "platform", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": PLATFORM_NAMES}}
+_SETS_BINDING = {"Set-Cookie": {
+    "description": "ms_login_<tag> (or __Secure-ms_login_<tag>) binding the login to this "
+                   "browser", "schema": {"type": "string"}}}
+# The callback answers the browser with a small HTML page (JSON when asked).
+_CONNECTED_PAGE = {"description": "A page saying connected", "content": {
+    "text/html": {"schema": {"type": "string"}},
+    "application/json": {"schema": {
+        "type": "object", "required": ["connected", "platform", "message"],
+        "properties": {"connected": {"type": "boolean"}, "platform": {"type": "string"},
+                       "message": {"type": "string"}}}}}}
+_HELD_PAGE = {"description": "Not connected yet: the login came back without the browser that "
+                             "started it. The page names the platform account and the Matrix "
+                             "user who started the login, and shows the one-time code only "
+                             "that user can confirm (POST /connections/{platform}/confirm, or "
+                             "`confirm CODE` to the bot)", "content": {
+    "text/html": {"schema": {"type": "string"}},
+    "application/json": {"schema": {
+        "type": "object", "required": ["connected", "platform", "message", "confirm"],
+        "properties": {"connected": {"type": "boolean", "enum": [False]},
+                       "platform": {"type": "string"}, "message": {"type": "string"},
+                       "confirm": {"type": "object",
+                                   "required": ["code", "account", "matrix_user",
+                                                "expires_in_minutes"],
+                                   "properties": {
+                                       "code": {"type": "string"},
+                                       "account": {"type": "string"},
+                                       "matrix_user": {"type": "string"},
+                                       "expires_in_minutes": {"type": "integer"}}}}}}}}
+_REFUSED_PAGE = {"description": "A page saying why not (Matrix-style when JSON is asked for)",
+                 "content": {"text/html": {"schema": {"type": "string"}},
+                             "application/json": {"schema": ERROR}}}
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -95,63 +131,119 @@ def _clear_bindings(request: web.Request, response: web.Response, state: str | N
                                 or None, httponly=True, samesite="Lax")
 
 
-def add_connection_routes(app: web.Application, auth: Authenticator,
-                          connections: Connections) -> None:
-    routes = web.RouteTableDef()
+@dataclass
+class ConnectionRoutes(RouteGroup):
+    connections: Connections
 
-    @routes.get("/connections")
-    async def list_connections(request: web.Request) -> web.Response:
-        user = await auth.user(request)
-        return web.json_response(await connections.list(user))
+    schemas = {
+        "Connection": {"type": "object", "required": ["platform", "account", "status"],
+                       "properties": {
+                           "platform": {"type": "string"},
+                           "account": {"type": "object", "required": [
+                               "id", "handle", "name", "url", "avatar_url", "instance"],
+                               "properties": {
+                               "id": {"type": "string"}, "handle": {"type": "string"},
+                               "name": {"type": "string"},
+                               "url": {"type": "string", "nullable": True},
+                               "avatar_url": {"type": "string", "nullable": True,
+                                              "description": "The account's picture as copied "
+                                                             "to the homeserver (mxc://), never "
+                                                             "the platform's own URL"},
+                               "instance": {"type": "string", "nullable": True}}},
+                           "status": {"type": "string", "enum": ["ok", "broken"]},
+                           "status_reason": {"type": "string", "nullable": True},
+                           "last_sync": {"type": "integer", "nullable": True},
+                           "share_with_followers": {"type": "boolean"},
+                           "connected_at": {"type": "integer"},
+                           "portal_room_id": {"type": "string", "nullable": True}}},
+        "Connections": {"type": "object", "required": ["connections", "available"],
+                        "properties": {
+                            "connections": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Connection"}},
+                            "available": {"type": "array", "items": {"type": "string"}}}},
+        "Authorize": {"type": "object", "required": ["platform", "authorize_url"], "properties": {
+            "platform": {"type": "string"}, "authorize_url": {"type": "string"},
+            "expires_in_ms": {"type": "integer"}}},
+        "Disconnected": {"type": "object", "required": ["platform", "connected"],
+                         "properties": {"platform": {"type": "string"},
+                                        "connected": {"type": "boolean"}}},
+    }
 
-    @routes.post("/connections/{platform}")
-    async def connect(request: web.Request) -> web.Response:
+    @get("/connections", "Your external accounts (platform, account, status, last sync, "
+         "sharing; never a token) and the platforms this server offers", "Connections",
+         errors=(401,))
+    async def list_connections(self, request: web.Request, user: str) -> dict:
+        return await self.connections.list(user)
+
+    @post("/connections/{platform}",
+          "Start connecting: the URL to send the browser to (Mastodon: give the instance); "
+          "the bot reports the outcome in your management room. The answer sets an "
+          "HttpOnly, SameSite=Lax cookie for the callback's path (Secure on https): the "
+          "browser that made this request finishes the login in one step; any other way "
+          "back ends on a confirmation", "Authorize", params=(_PLATFORM,),
+          body={"type": "object", "properties": {"instance": {"type": "string"}}},
+          errors=(400, 401, 404, 429), answer_headers=_SETS_BINDING)
+    async def connect(self, request: web.Request, user: str) -> web.Response:
         # The web app's fetch is same-origin, so the cookie lands in the browser that will go
         # to the platform; a client without cookies gets the confirmation step instead.
-        user = await auth.user(request)
         body = await optional_json_object(request)
-        answer, binding = await connections.begin_in_browser(
+        answer, binding = await self.connections.begin_in_browser(
             user, request.match_info["platform"], body.get("instance"))
         response = web.json_response(answer, headers={"Cache-Control": "no-store"})
         _set_binding(response, binding)
         return response
 
-    @routes.get("/connections/{platform}/callback")
-    async def callback(request: web.Request) -> web.Response:
+    @get("/connections/{platform}/callback",
+         "Where the platform sends the browser back (OAuth redirect): finishes the login "
+         "started by POST /connections/{platform}. No Matrix token needed: the single-use "
+         "state names the user; with one, it must be hers. Connected at once only in the "
+         "browser that started the login (its binding cookie) or with her token; otherwise "
+         "held for her confirmation (202). A wrong, replayed or expired state changes "
+         "nothing.", auth="optional",
+         params=(_PLATFORM, *({"name": name, "in": "query", "schema": {"type": "string"}}
+                              for name in ("state", "code", "error"))),
+         responses={"200": _CONNECTED_PAGE, "202": _HELD_PAGE, "400": _REFUSED_PAGE,
+                    "401": _REFUSED_PAGE, "403": _REFUSED_PAGE})
+    async def callback(self, request: web.Request, caller: str | None) -> web.Response:
         # Reached by the browser's redirect from the platform, usually without our bearer
         # token: the state names the user who started, the cookie the browser she started in.
         # With a token, it must be hers.
-        caller = await auth.user(request) if "Authorization" in request.headers else None
         query = request.query
         for name in ("state", "code", "error"):
             if len(query.getall(name, [])) > 1:
                 raise ApiError(400, "M_INVALID_PARAM", f"'{name}' is given more than once")
         platform, state = request.match_info["platform"], query.get("state")
-        outcome = await connections.finish(platform, state, query.get("code"),
-                                           query.get("error"), caller,
-                                           browser_cookie(request.cookies, state))
+        outcome = await self.connections.finish(platform, state, query.get("code"),
+                                                query.get("error"), caller,
+                                                browser_cookie(request.cookies, state))
         response = callback_response(request, outcome)
-        _clear_bindings(request, response, state, *connections.cookie_scope(platform))
+        _clear_bindings(request, response, state, *self.connections.cookie_scope(platform))
         return response
 
-    @routes.post("/connections/{platform}/confirm")
-    async def confirm(request: web.Request) -> web.Response:
-        user = await auth.user(request)
+    @post("/connections/{platform}/confirm",
+          "Confirm a login that came back in a browser that did not start it, with the "
+          "one-time code its page showed; only the user who started that login can (a wrong "
+          "code counts against her waiting logins, five drop them)", "Connection",
+          params=(_PLATFORM,), errors=(400, 401, 404),
+          body={"type": "object", "required": ["code"],
+                "properties": {"code": {"type": "string", "maxLength": 64}}})
+    async def confirm(self, request: web.Request, user: str) -> dict:
         body = await json_object(request)
-        return web.json_response(await connections.confirm(
-            user, body.get("code"), request.match_info["platform"]))
+        return await self.connections.confirm(user, body.get("code"),
+                                              request.match_info["platform"])
 
-    @routes.delete("/connections/{platform}")
-    async def disconnect(request: web.Request) -> web.Response:
-        user = await auth.user(request)
-        return web.json_response(await connections.disconnect(user,
-                                                              request.match_info["platform"]))
+    @delete("/connections/{platform}",
+            "Disconnect (revoking the grant where the platform allows)", "Disconnected",
+            params=(_PLATFORM,), errors=(401, 404))
+    async def disconnect(self, request: web.Request, user: str) -> dict:
+        return await self.connections.disconnect(user, request.match_info["platform"])
 
-    @routes.patch("/connections/{platform}")
-    async def update(request: web.Request) -> web.Response:
-        user = await auth.user(request)
+    @patch("/connections/{platform}",
+           "Share this connection's items with your followers (posts in your feed room), or "
+           "stop", "Connection", params=(_PLATFORM,),
+           body={"type": "object", "required": ["share_with_followers"],
+                 "properties": {"share_with_followers": {"type": "boolean"}}})
+    async def update(self, request: web.Request, user: str) -> dict:
         body = await json_object(request)
-        return web.json_response(await connections.set_share(
-            user, request.match_info["platform"], body.get("share_with_followers")))
-
-    app.add_routes(routes)
+        return await self.connections.set_share(user, request.match_info["platform"],
+                                                body.get("share_with_followers"))

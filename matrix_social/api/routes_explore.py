@@ -2,40 +2,77 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ..social.explore import Explore
-from .auth import Authenticator
 from .params import PageLimit
+from .routing import RouteGroup, get
+from .schemas import (
+    APP_PROPERTIES,
+    APP_REQUIRED,
+    INT,
+    NULLABLE_STRING,
+    PAGE_PARAMS,
+    POST_PROPERTIES,
+    POST_REQUIRED,
+    STRING,
+    obj,
+    page,
+    ref,
+)
 
 
-def add_explore_routes(app: web.Application, auth: Authenticator, limit: PageLimit,
-                       explore: Explore) -> None:
-    routes = web.RouteTableDef()
+@dataclass
+class ExploreRoutes(RouteGroup):
+    page_limit: PageLimit
+    explore: Explore
 
-    @routes.get("/explore/trending")
-    async def trending(request: web.Request) -> web.Response:
-        user = await auth.user(request)
-        return web.json_response(await explore.trending_posts(
-            user, request.query.get("cursor"), limit(request)))
+    schemas = {
+        "TrendingPage": page(obj([*POST_REQUIRED, "likes_24h"],
+                                 {**POST_PROPERTIES, "likes_24h": INT})),
+        "TrendingAppPage": page(obj([*APP_REQUIRED, "installs_7d"],
+                                    {**APP_PROPERTIES, "installs_7d": INT})),
+        "SuggestionPage": page(obj(
+            ["user_id", "handle", "display_name", "avatar_url", "score", "reasons"], {
+                "user_id": STRING, "handle": STRING, "display_name": STRING,
+                "avatar_url": NULLABLE_STRING, "score": INT,
+                "reasons": {"type": "array", "items": STRING}})),
+        "SearchResult": {"type": "object", "minProperties": 1, "description": (
+            "one page for each type asked for (type=all: users, posts and apps)"),
+            "properties": {
+                "users": page(obj(["user_id", "handle", "display_name", "avatar_url", "bio"], {
+                    "user_id": STRING, "handle": STRING, "display_name": STRING,
+                    "avatar_url": NULLABLE_STRING, "bio": STRING})),
+                "posts": ref("PostPage"), "apps": ref("AppPage")}},
+    }
 
-    @routes.get("/explore/apps")
-    async def trending_apps(request: web.Request) -> web.Response:
-        await auth.user(request)
-        return web.json_response(
-            await explore.trending_apps(request.query.get("cursor"), limit(request)))
+    @get("/explore/trending", "Posts most liked in the last 24 hours (ties: newer first)",
+         "TrendingPage", params=PAGE_PARAMS, errors=())
+    async def trending(self, request: web.Request, user: str) -> dict:
+        return await self.explore.trending_posts(user, request.query.get("cursor"),
+                                                 self.page_limit(request))
 
-    @routes.get("/explore/suggestions")
-    async def suggestions(request: web.Request) -> web.Response:
-        user = await auth.user(request)
-        return web.json_response(
-            await explore.suggestions(user, request.query.get("cursor"), limit(request)))
+    @get("/explore/apps", "Apps most installed in the last 7 days", "TrendingAppPage",
+         params=PAGE_PARAMS, errors=())
+    async def trending_apps(self, request: web.Request, user: str) -> dict:
+        return await self.explore.trending_apps(request.query.get("cursor"),
+                                                self.page_limit(request))
 
-    @routes.get("/search")
-    async def search(request: web.Request) -> web.Response:
-        user = await auth.user(request)
-        return web.json_response(await explore.search(
-            user, request.query.get("q"), request.query.get("type", "all"),
-            request.query.get("cursor"), limit(request)))
+    @get("/explore/suggestions", "People and AIs to follow, each with the reasons",
+         "SuggestionPage", params=PAGE_PARAMS, errors=())
+    async def suggestions(self, request: web.Request, user: str) -> dict:
+        return await self.explore.suggestions(user, request.query.get("cursor"),
+                                              self.page_limit(request))
 
-    app.add_routes(routes)
+    @get("/search", "Search users (handle prefix, display name), posts (full text) and apps; "
+         "type=all returns one page of each, a cursor continues one type", "SearchResult",
+         params=({"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                 {"name": "type", "in": "query",
+                  "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
+                 *PAGE_PARAMS), errors=())
+    async def search(self, request: web.Request, user: str) -> dict:
+        return await self.explore.search(user, request.query.get("q"),
+                                         request.query.get("type", "all"),
+                                         request.query.get("cursor"), self.page_limit(request))

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ..config.sections import Settings
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web"
 PREFIX = "/social/"
 
@@ -104,11 +106,12 @@ class StaticFiles:
         return _File(mtime, f'"{hashlib.sha256(raw).hexdigest()[:32]}"', raw, gzipped)
 
 
-def add_web_app(app: web.Application, config: Any, platforms: list[dict[str, Any]]) -> None:
+def add_web_app(app: web.Application, settings: Settings, platforms: list[dict[str, Any]]
+                ) -> None:
     """Serve the app at /social/ on `app` (the service's root application); `platforms` is the
     list of external platforms the app shows."""
     files = StaticFiles(STATIC_DIR)
-    homeserver_url = config["api.web_homeserver_url"] or config["homeserver.address"]
+    homeserver_url = settings.api.web_homeserver_url or settings.homeserver.address
     security = {
         "Content-Security-Policy": content_security_policy(homeserver_url),
         "X-Content-Type-Options": "nosniff",
@@ -117,9 +120,9 @@ def add_web_app(app: web.Application, config: Any, platforms: list[dict[str, Any
     }
     client_config = json.dumps({
         "homeserver_url": homeserver_url,
-        "server_name": config["homeserver.domain"],
-        "ai_suffix": config["bridge.ai_suffix"],
-        "app_runner_url": config["api.app_runner_url"],
+        "server_name": settings.homeserver.domain,
+        "ai_suffix": settings.bridge.ai_suffix,
+        "app_runner_url": settings.api.app_runner_url,
         "max_post_chars": 500,
         "platforms": platforms,
     }).encode()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from mautrix.util.async_db import Database, Scheme
 
-# $1 is the viewer. Counts come from post_count, kept by triggers (db/upgrade.py v5).
+# $1 is the viewer. Counts come from post_count, kept by triggers (db/upgrade/v09_post_counters.py).
 SELECT_POST = """
 SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edited_ts,
        p.repost_of, pr.displayname, pr.avatar_url,

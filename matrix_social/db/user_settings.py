@@ -1,5 +1,6 @@
-"""user_setting: small per-user settings as JSON values by name (the cross-post default
-targets; the activity settings can live here too)."""
+"""user_setting: each user's settings as JSON values by name: the cross-post default targets,
+and the index's mirror of the activity-sharing settings (their truth is the user's Matrix
+account data; docs/activity.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 CROSS_POST_DEFAULT = "cross_post_default"
+ACTIVITY = "activity"
 
 
 async def get(db: Database, user_id: str, name: str, default: Any = None) -> Any:

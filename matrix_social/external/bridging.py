@@ -29,8 +29,8 @@ from ..db.external_shares import ShareRow
 from ..db.platform_connections import ConnectionRow
 from ..errors import Refused
 from ..ids import Identities
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from .items import (
     ExternalItem,

@@ -330,6 +330,7 @@ class Platform:
     refreshes_access_token: bool = False  # refreshed with the access token itself (Instagram)
     configure: Callable[[type, str, Mapping[str, Any], Shared], Any] = settings_from_section
     puppet_prefix: str = ""  # the localpart prefix of its puppets; "" means "<name>_"
+    config_doc: str = ""  # what the example config says above its section
 
     @property
     def publishes(self) -> bool:

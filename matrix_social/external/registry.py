@@ -19,7 +19,8 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from .. import log_redact
-from ..config import is_fernet_key, is_http_url, is_localpart
+from ..config.sections import PlatformSection, use_platform_sections
+from ..config.table import is_fernet_key, is_http_url, is_localpart
 from ..db.platform_connections import ConnectionRow
 from ..errors import ConfigError, NotFound, PlatformError, Refused
 from ..social.views import Branding
@@ -241,3 +242,14 @@ def fill_prefixes(config: Any, declared: Iterable[Platform] = REGISTERED) -> Non
     written included."""
     for name, prefix in puppet_prefixes(config["bridge.platform_prefixes"], declared).items():
         config[f"bridge.platform_prefixes.{name}"] = prefix
+
+
+def config_sections(declared: Iterable[Platform] = REGISTERED) -> list[PlatformSection]:
+    """Each platform's part of the config table (config/sections.py): its section's check and
+    the example config's comment, from its declaration, and its puppets' prefix."""
+    return [PlatformSection(p.name, *_section_check(p), doc=p.config_doc,
+                            prefix=p.localpart_prefix) for p in declared]
+
+
+# The config's table of keys learns the registered platforms' sections when the wing is loaded.
+use_platform_sections(config_sections())

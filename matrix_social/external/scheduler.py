@@ -20,6 +20,7 @@ import random
 
 from mautrix.util.async_db import Database
 
+from ..background import Wakeup
 from ..clock import now_ms
 from ..db import cross_post_deliveries as deliveries
 from ..db import platform_connections as connections
@@ -37,23 +38,6 @@ MIN_SLEEP_S = 0.05
 JOBS_PER_ROUND = 20
 MAX_RUNNING = 8
 
-
-class Wakeup:
-    """A wake-up call for the sleeping scheduler (a connection was made, a cross-post queued:
-    do not wait for the timer). Shared by who queues work and the task that sleeps, so neither
-    holds the other."""
-
-    def __init__(self) -> None:
-        self._event: asyncio.Event | None = None
-
-    @property
-    def event(self) -> asyncio.Event:
-        if self._event is None:  # made on the running loop, not at wiring time
-            self._event = asyncio.Event()
-        return self._event
-
-    def wake(self) -> None:
-        self.event.set()
 
 
 class PlatformScheduler:

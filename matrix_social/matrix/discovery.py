@@ -13,8 +13,8 @@ from ..background import Background
 from ..errors import NoRemoteFeed, RemoteUnreachable
 from ..ids import Identities
 from .feed_owners import FeedOwners
+from .feed_rooms import FeedRooms
 from .intents import Intents
-from .rooms import FeedRooms
 
 log = logging.getLogger("matrix_social.remote")
 MAX_REMEMBERED = 10_000

@@ -1,5 +1,6 @@
 """End-to-bridge encryption for our AI puppets: the bot's device encrypts what they send in
-encrypted rooms and decrypts what they receive (mautrix's EncryptionManager)."""
+encrypted rooms and decrypts what they receive (mautrix's EncryptionManager), which reads the
+rooms' encryption state through RoomCryptoStateStore."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from mautrix.appservice import AppService
-from mautrix.types import EventType, RoomID
+from mautrix.crypto import StateStore
+from mautrix.types import EventType, RoomEncryptionStateEventContent, RoomID, UserID
+from mautrix.util.async_db import Database
 
 from ..ids import Identities
 
@@ -53,3 +56,27 @@ async def bring_bot(az: AppService, ids: Identities, room_id: RoomID) -> None:
     if ais and az.bot_mxid not in members:
         await az.intent.user(ais[0]).invite_user(room_id, az.bot_mxid)
         await az.intent.join_room(room_id)
+
+
+class RoomCryptoStateStore(StateStore):
+    """What encryption needs to know about rooms, from mautrix's own state tables: mautrix's
+    bridge crypto store looks rooms up in a `portal` table; this service has no portals, so
+    encryption follows the rooms' m.room.encryption state instead."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def is_encrypted(self, room_id: RoomID) -> bool:
+        return await self.get_encryption_info(room_id) is not None
+
+    async def get_encryption_info(self, room_id: RoomID) -> RoomEncryptionStateEventContent | None:
+        value = await self.db.fetchval(
+            "SELECT encryption FROM mx_room_state WHERE room_id=$1", room_id)
+        return RoomEncryptionStateEventContent.parse_json(value) if value else None
+
+    async def find_shared_rooms(self, user_id: UserID) -> list[RoomID]:
+        rows = await self.db.fetch(
+            "SELECT p.room_id FROM mx_user_profile p JOIN mx_room_state s "
+            "ON s.room_id = p.room_id WHERE p.user_id=$1 AND s.encryption IS NOT NULL",
+            user_id)
+        return [RoomID(row["room_id"]) for row in rows]

@@ -49,8 +49,8 @@ class MatrixHandler(BaseMatrixHandler):
                 "(appservice ping failed). Check appservice.address in the config and the url "
                 "in the registration the homeserver loaded, and that this port is reachable "
                 "from the homeserver.",
-                self.config["homeserver.address"],
-                self.config["appservice.address"],
+                self.config.view().homeserver.address,
+                self.config.view().appservice.address,
             )
             raise
 

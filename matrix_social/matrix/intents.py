@@ -7,7 +7,7 @@ from mautrix.types import UserID
 
 from ..errors import CannotActAsUser
 from ..ids import Identities
-from .puppets import Puppets
+from .ai_puppets import Puppets
 
 
 class Intents:

@@ -10,9 +10,9 @@ from mautrix.types import RoomID, UserID
 
 from .. import events as ev
 from ..ids import Identities
+from .ai_puppets import Puppets
 from .encryption import RoomEncryption
 from .feed_owners import FeedOwners
-from .puppets import Puppets
 
 log = logging.getLogger("matrix_social.matrix")
 

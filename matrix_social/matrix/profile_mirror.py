@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..ids import Identities
+from .ai_puppets import Puppets
 from .feed_owners import FeedOwners
-from .puppets import Puppets
-from .rooms import FeedRooms
+from .feed_rooms import FeedRooms
 
 
 class ProfileMirror:

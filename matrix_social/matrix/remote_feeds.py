@@ -21,7 +21,7 @@ from ..errors import NoRemoteFeed, RemoteUnreachable
 from ..ids import Identities
 from .feed_owners import FeedOwners
 from .ingest import Ingest
-from .remote_errors import unreachable
+from .user_directory import unreachable
 
 log = logging.getLogger("matrix_social.remote")
 

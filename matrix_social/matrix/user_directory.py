@@ -10,8 +10,8 @@ from mautrix.types import UserID
 from mautrix.util.async_db import Database
 
 from ..db import profiles
+from ..errors import RemoteUnreachable
 from ..ids import Identities
-from .remote_errors import unreachable
 
 EXISTS_TTL_SECONDS = 300
 MAX_REMEMBERED = 100_000
@@ -65,3 +65,10 @@ class UserDirectory:
             stored = await profiles.get(self.db, user_id)
             return stored[0] or handle, stored[1]
         return found.displayname or handle, found.avatar_url or None
+
+
+def unreachable(server: str, what: str, error: MatrixRequestError) -> RemoteUnreachable:
+    """A homeserver's refusal to reach another server, as a sentence for the user."""
+    return RemoteUnreachable(
+        f"Could not {what} on {server}: {error.errcode or error.http_status} "
+        f"{error.message or ''}".rstrip() + ". Try again later.")

@@ -15,8 +15,8 @@ from ..content.fields import SLUG_RE, clean_text, clean_url
 from ..db import apps
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..ids import Identities
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from .posts import Posts
 from .views import app_view

@@ -24,7 +24,7 @@ from ..errors import NotFound
 from ..locks import KeyedLocks
 from ..matrix.intents import Intents
 from .image_convert import as_jpeg_released, fix_mmap_threshold
-from .images import ImageLimits
+from .media import ImageLimits
 
 
 class ImageDerivatives:

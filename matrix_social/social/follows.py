@@ -13,10 +13,10 @@ from ..clock import now_ms
 from ..db import follows
 from ..errors import InvalidInput, RemoteUnreachable
 from ..ids import Identities
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.ingest import FollowFence
 from ..matrix.intents import Intents
 from ..matrix.remote_feeds import REACH_TIMEOUT
-from ..matrix.rooms import FeedRooms
 from . import cursor as cursors
 from .users import Users
 

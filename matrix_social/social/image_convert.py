@@ -1,5 +1,5 @@
 """A JPEG of an uploaded image for a platform that takes nothing else (Instagram), made in
-bounded memory: the size is checked from the header first (images.py), then the pixels are
+bounded memory: the size is checked from the header first (media.py), then the pixels are
 reduced while they are decoded, before any conversion.
 
 - JPEG within what Instagram keeps (at most 1440 px wide, 8 MB) is sent as it is;
@@ -24,7 +24,7 @@ from PIL import Image
 
 from ..errors import TooLarge
 from . import png_bands
-from .images import ImageHeader, ImageLimits, read_header
+from .media import ImageHeader, ImageLimits, read_header
 
 TARGET_SIDE = 1080
 PASS_SIDE = 1440  # Instagram's widest; a JPEG within this and PASS_BYTES is sent unchanged

@@ -22,7 +22,7 @@ from ..matrix.e2be_route import EncryptionRoute
 from ..matrix.encryption import RoomEncryption
 from ..matrix.intents import Intents
 from ..matrix.txn_ids import next_txn_id
-from .activities import Activities
+from .activity.reports import Activities
 from .users import Users
 
 _MSGTYPES = ("m.text", "m.notice", "m.emote")

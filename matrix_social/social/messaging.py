@@ -21,7 +21,7 @@ from ..matrix.intents import Intents
 from ..matrix.room_list import RoomLists
 from ..matrix.txn_ids import next_txn_id
 from . import cursor as cursors
-from .media import Media
+from .media import Uploads
 from .users import Users
 
 MAX_MEMBERS = 100
@@ -31,7 +31,7 @@ ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client ho
 
 class Messaging:
     def __init__(self, ids: Identities, users: Users, intents: Intents, owners: FeedOwners,
-                 media: Media, e2be_route: EncryptionRoute, e2be_notices: EncryptionNotices,
+                 media: Uploads, e2be_route: EncryptionRoute, e2be_notices: EncryptionNotices,
                  runner_template: str) -> None:
         self.e2be_route = e2be_route
         self.e2be_notices = e2be_notices

@@ -26,12 +26,12 @@ from ..content.fields import MAX_ALT_CHARS, clean_cw, clean_text
 from ..content.parse import images_of, notice_of
 from ..db import comments, likes, posts, profiles
 from ..errors import Forbidden, InvalidInput, NotFound
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from . import cursor as cursors
 from .feed import Feed
-from .media import Media
+from .media import Uploads
 from .users import Users
 from .views import author_view, comment_view
 
@@ -118,7 +118,7 @@ class Composer:
     """The content a POST /posts body publishes, composed once for publishing and for the
     cross-post preview."""
 
-    def __init__(self, media: Media, runner_template: str) -> None:
+    def __init__(self, media: Uploads, runner_template: str) -> None:
         self.media = media
         self.runner_template = runner_template
 

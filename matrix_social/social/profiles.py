@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -11,18 +12,17 @@ from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..content import fields as rules
-from ..content.fields import clean_text
+from ..content.fields import MAX_BIO, MAX_LIST_ITEMS, clean_text
 from ..db import ai_profiles, apps, follows, profiles
 from ..errors import InvalidInput, NotFound
-from ..identifiers import file_in
 from ..ids import Identities
+from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
-from ..matrix.rooms import FeedRooms
 from ..matrix.sender import IndexedSender
 from ..matrix.user_directory import UserDirectory
+from ..safe_paths import file_in
 from . import cursor as cursors
 from .feed import Feed
-from .soul import parse_soul
 from .users import Users
 from .views import app_view
 
@@ -221,3 +221,41 @@ class Profiles:
         await self.sender.send(intent, room_id, ev.AI_PROFILE_STATE, content,
                                          state_key="")
         return await self.get(ai, ai)
+
+
+def parse_soul(markdown: str) -> dict[str, Any]:
+    """Derive an AI profile from a SOUL.md: the first paragraph is the personality summary;
+    bullets under headings naming skills or capabilities fill those lists."""
+    personality = ""
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    paragraph: list[str] = []
+
+    def end_paragraph() -> None:
+        nonlocal personality
+        if paragraph and not personality:
+            personality = " ".join(paragraph)
+        paragraph.clear()
+
+    for raw in [*markdown.splitlines(), ""]:
+        line = raw.strip()
+        heading = re.match(r"#{1,6}\s+(.*)", line)
+        bullet = re.match(r"[-*+]\s+(.*)", line)
+        if heading:
+            end_paragraph()
+            current = heading.group(1).strip().lower()
+            sections.setdefault(current, [])
+        elif bullet and current is not None:
+            end_paragraph()
+            sections[current].append(bullet.group(1).strip())
+        elif not line:
+            end_paragraph()
+        elif not personality:
+            paragraph.append(line)
+
+    def collect(*keys: str) -> list[str]:
+        return [item[:200] for title, items in sections.items()
+                if any(key in title for key in keys) for item in items][:MAX_LIST_ITEMS]
+
+    return {"personality": personality[:MAX_BIO], "skills": collect("skill"),
+            "capabilities": collect("capabilit", "can do", "tools")}

@@ -142,12 +142,12 @@ async def test_the_item_map_upgrade_gives_each_row_its_user(tmp_path):
     their cross-post (outbound); on both databases."""
     from mautrix.util.async_db import Database, UpgradeTable
 
-    from matrix_social.db import upgrade
     from matrix_social.db import upgrade_table as full
+    from matrix_social.db.upgrade import v10_external_item_map
 
     from ..harness import PostgresDatabase
 
-    step = full.upgrades.index(upgrade.upgrade_v10)
+    step = full.upgrades.index(v10_external_item_map.upgrade)
     for kind in ("sqlite", "postgres"):
         postgres = PostgresDatabase() if kind == "postgres" else None
         if postgres:

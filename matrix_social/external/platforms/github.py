@@ -329,6 +329,9 @@ def account_part(account: Account) -> str | None:
 
 PLATFORM = Platform(
     name="github", label="GitHub", mark="GH", color="#24292F",
+    config_doc=("GitHub: an OAuth app. Optional: api_base (https://api.github.com), "
+                "web_base\n(https://github.com), scopes.\n  github: {client_id: \"...\", "
+                "client_secret: \"...\"}"),
     reads="Your pushes, pull requests, stars and releases come into your feed (GitHub is read "
           "only: nothing is published there).",
     settings=GitHubSettings, adapters=one_adapter(GitHubAdapter),

@@ -337,6 +337,9 @@ def format_instagram(draft: Draft, limits: TextLimits = TextLimits(CAPTION_LIMIT
 
 PLATFORM = Platform(
     name="instagram", label="Instagram", mark="IG", color="#E1306C",
+    config_doc=("Instagram (the Instagram API with Instagram Login: professional accounts "
+                "only). Optional:\nauthorize_base, oauth_base, graph_base.\n  instagram: "
+                "{client_id: \"<Instagram app id>\", client_secret: \"...\"}"),
     reads="Your Instagram media come into your feed, and your image posts here can be "
           "published on Instagram (professional accounts only).",
     settings=InstagramSettings, adapters=one_adapter(InstagramAdapter),

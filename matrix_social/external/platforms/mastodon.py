@@ -587,6 +587,8 @@ def _configure(kind: type, name: str, raw: Mapping[str, Any], shared: Shared) ->
 
 PLATFORM = Platform(
     name="mastodon", label="Mastodon", mark="M", color="#6364FF",
+    config_doc=("Mastodon: our app is registered on each instance the first time someone "
+                "connects there.\n{} enables it; optional: client_name, website, scopes."),
     reads="Your public posts come into your feed, and your posts here can be published on "
           "Mastodon.",
     settings=MastodonSettings, adapters=MastodonInstances, configure=_configure,

@@ -367,6 +367,10 @@ def format_x(draft: Draft, limits: TextLimits = TextLimits(X_LIMIT)) -> Preview:
 # read is billed, so start at 5 min and let the rate headers slow us down on a smaller tier.
 PLATFORM = Platform(
     name="x", label="X", mark="X", color="#000000",
+    config_doc=("X: an OAuth 2.0 app with PKCE (client_secret only for a confidential "
+                "client). Optional:\napi_base (https://api.x.com), authorize_base "
+                "(https://x.com), scopes.\n  x: {client_id: \"...\", client_secret: "
+                "\"...\"}"),
     reads="Your posts on X come into your feed, and your posts here can be published on X.",
     settings=XSettings, adapters=one_adapter(XAdapter),
     budget=Budget(base_s=300, floor_s=180, ceiling_s=1800),

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from mautrix.util.async_db import Database
 
 from ... import metrics
 from ...clock import Clock
+from ...config.sections import QuarantineSection
 from ...db import quarantine
 from .failures import describe
 
@@ -29,12 +29,8 @@ DAY_MS = 24 * 3600 * 1000
 PRUNE_EVERY_MS = 3600 * 1000
 
 
-@dataclass(frozen=True)
-class QuarantineLimits:
-    max_per_sender: int = 100
-    max_events: int = 10_000
-    retention_days: int = 30
-    max_event_bytes: int = 16_384
+# The bounds are the config's section bridge.quarantine (defaults and checks there).
+QuarantineLimits = QuarantineSection
 
 
 class Quarantine:

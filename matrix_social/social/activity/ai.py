@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..ids import Identities
-from .activities import Activities
-from .activity_settings import ActivitySettings
-from .ai_conversations import AiConversations
-from .feed import Feed
+from ...ids import Identities
+from ..ai_conversations import AiConversations
+from ..feed import Feed
+from .reports import Activities
+from .settings import ActivitySettings
 
 log = logging.getLogger("matrix_social.activity")
 RECENT_ACTIVITY = 10

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo, available_timezones
 from mautrix.errors import MatrixConnectionError, MatrixError, MNotFound
 from mautrix.util.async_db import Database
 
-from .. import events as ev
-from ..clock import Clock
-from ..db import social_settings
-from ..errors import CannotActAsUser, InvalidInput, RemoteUnreachable
-from ..matrix.intents import Intents
+from ... import events as ev
+from ...clock import Clock
+from ...db import user_settings
+from ...errors import CannotActAsUser, InvalidInput, RemoteUnreachable
+from ...matrix.intents import Intents
 
 log = logging.getLogger("matrix_social.activity")
 
@@ -115,7 +115,7 @@ class ActivitySettings:
         except MNotFound:
             content = {}
         except (MatrixError, OSError, TimeoutError, CannotActAsUser) as e:
-            mirrored = await social_settings.get(self.db, user)
+            mirrored = await user_settings.get(self.db, user, user_settings.ACTIVITY)
             log.warning("Could not read %s's settings from the homeserver (%s); using the "
                         "index's copy", user, type(e).__name__)
             return from_stored(mirrored)
@@ -128,7 +128,7 @@ class ActivitySettings:
 
     async def mirrored(self, user: str) -> dict[str, Any]:
         """The index's copy, without asking the homeserver (may be behind a direct change)."""
-        return from_stored(await social_settings.get(self.db, user))
+        return from_stored(await user_settings.get(self.db, user, user_settings.ACTIVITY))
 
     async def update(self, user: str, body: Any) -> dict[str, Any]:
         """Change the given keys only (PUT /settings)."""
@@ -168,7 +168,8 @@ class ActivitySettings:
     async def _remember(self, user: str, settings: dict[str, Any]) -> None:
         cached = self._cache.get(user)
         if cached is None or cached[1] != settings:
-            await social_settings.upsert(self.db, user, settings, self.clock.now_ms())
+            await user_settings.put(self.db, user, user_settings.ACTIVITY, settings,
+                                     self.clock.now_ms())
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[user] = (time.monotonic() + self.cache_seconds, dict(settings))

@@ -20,9 +20,9 @@ from .. import events as ev
 from ..errors import CannotActAsUser
 from ..ids import Identities
 from ..locks import KeyedLocks
+from .ai_puppets import EXISTS
 from .feed_owners import FeedOwners
 from .intents import Intents
-from .queries import EXISTS
 from .remote_feeds import RemoteFeeds
 from .user_directory import UserDirectory
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import Clock
-from ..db import activities, apps, drafts
-from ..errors import InvalidInput, NotFound
-from ..ids import Identities
-from . import activity_templates as say
-from .activity_input import clean_activity
-from .activity_settings import SWITCH_OF, ActivitySettings
+from ...clock import Clock
+from ...db import activities, apps, drafts
+from ...errors import InvalidInput, NotFound
+from ...ids import Identities
+from . import templates as say
 from .drafts import Drafts
+from .report_kinds import clean_activity
+from .settings import SWITCH_OF, ActivitySettings
 
 log = logging.getLogger("matrix_social.activity")
 MAX_PENDING_DRAFTS = 200  # beyond this, activities are still counted but drafted no more

@@ -12,8 +12,8 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import Clock
-from ..db import activities, summary_runs
+from ...clock import Clock
+from ...db import activities, summary_runs
 from .drafts import Drafts
 from .summaries import Summaries
 

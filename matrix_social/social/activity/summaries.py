@@ -14,12 +14,12 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import Clock
-from ..db import activities, summary_runs
-from . import activity_templates as say
+from ...clock import Clock
+from ...db import activities, summary_runs
 from . import periods
-from .activity_settings import ActivitySettings
+from . import templates as say
 from .drafts import Drafts
+from .settings import ActivitySettings
 
 log = logging.getLogger("matrix_social.activity")
 DAY_MS = 24 * 3600 * 1000

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import colorsys
+import hashlib
+import io
 import logging
 
 from mautrix.appservice import AppService, IntentAPI
 from mautrix.errors import MatrixRequestError
 from mautrix.types import UserID
 from mautrix.util.async_db import Database
+from PIL import Image, ImageDraw, ImageFont
 
 from ..db import ai_puppet, profiles
 from ..ids import Identities
-from .ai_avatar import make_avatar
-from .queries import EXISTS
+
+# The answer to the homeserver's user and alias queries (feed_rooms.py answers the alias ones):
+# mautrix turns a falsy answer into 404, so "it exists" must be a non-empty object; homeservers
+# only look at the status code.
+EXISTS = {"exists": True}
 
 log = logging.getLogger("matrix_social.puppets")
 
@@ -81,3 +88,25 @@ class Puppets:
         if self.ids.is_ai(user_id) and await self.ensure_ai(user_id) is not None:
             return EXISTS
         return None
+
+
+AVATAR_SIZE = 256
+
+
+def make_avatar(ai_id: str, owner_name: str) -> bytes:
+    """A default avatar for an AI puppet, as PNG bytes: the owner's initial on a colour derived
+    from the AI's ID. Blocking (draws with Pillow); run it in a thread."""
+    hue = int(hashlib.sha256(ai_id.encode()).hexdigest()[:4], 16) / 0xFFFF
+    background = tuple(int(c * 255) for c in colorsys.hls_to_rgb(hue, 0.45, 0.55))
+    image = Image.new("RGB", (AVATAR_SIZE, AVATAR_SIZE), background)
+    draw = ImageDraw.Draw(image)
+    margin = AVATAR_SIZE // 8
+    draw.ellipse((margin, margin, AVATAR_SIZE - margin, AVATAR_SIZE - margin),
+                 outline=(255, 255, 255), width=AVATAR_SIZE // 32)
+    initial = (owner_name.strip()[:1] or "?").upper()
+    font = ImageFont.load_default(size=AVATAR_SIZE // 3)
+    draw.text((AVATAR_SIZE / 2, AVATAR_SIZE / 2), initial, fill=(255, 255, 255), font=font,
+              anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

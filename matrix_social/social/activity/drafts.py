@@ -11,15 +11,15 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import Clock
-from ..content import compose
-from ..content.fields import clean_text
-from ..db import Executor, drafts
-from ..errors import Conflict, InvalidInput, NotFound
-from ..ids import Identities
-from . import cursor as cursors
-from .activity_settings import SWITCH_OF, ActivitySettings
-from .posts import Posts
+from ...clock import Clock
+from ...content import compose
+from ...content.fields import clean_text
+from ...db import Executor, drafts
+from ...errors import Conflict, InvalidInput, NotFound
+from ...ids import Identities
+from .. import cursor as cursors
+from ..posts import Posts
+from .settings import SWITCH_OF, ActivitySettings
 
 log = logging.getLogger("matrix_social.activity")
 RETRY_MS = 5 * 60 * 1000

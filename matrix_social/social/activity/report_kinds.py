@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events as ev
-from ..content.fields import clean_text
-from ..errors import InvalidInput
-from .activity_templates import PROFILE_FIELD_WORDS, is_finite_number
+from ... import events as ev
+from ...content.fields import clean_text
+from ...errors import InvalidInput
+from .templates import PROFILE_FIELD_WORDS, is_finite_number
 
 MAX_SCORE = 1e15
 MAX_SESSION_SECONDS = 24 * 3600
