@@ -397,6 +397,12 @@ MUTATIONS = [
         "    return await json_object(request) if request.body_exists else {}",
         "    return await json_object(request) if request.can_read_body else {}",
         ("tests/test_rich_posts.py::test_an_idempotency_key_keeps_the_request_body_for_every_route",)),
+    mutation(
+        "a stop that hangs keeps the process",
+        "matrix_social/bridge.py",
+        "        os._exit(1)\n",
+        "        return\n",
+        ("tests/test_cli.py::test_a_stop_that_hangs_ends_the_process_and_names_what_still_ran",)),
 ]
 
 
