@@ -398,6 +398,12 @@ MUTATIONS = [
         "    return await json_object(request) if request.can_read_body else {}",
         ("tests/test_rich_posts.py::test_an_idempotency_key_keeps_the_request_body_for_every_route",)),
     mutation(
+        "a body is read only as far as it is buffered (a slow uplink loses the rest)",
+        "matrix_social/api/params.py",
+        "                while chunk := await request.content.readany():\n",
+        "                while chunk := request.content.read_nowait():\n",
+        ("tests/test_web_design.py::test_a_photo_uploads_over_a_phone_uplink_of_750_kbits",)),
+    mutation(
         "a stop that hangs keeps the process",
         "matrix_social/bridge.py",
         "        os._exit(1)\n",
