@@ -56,6 +56,14 @@ async def their_marks_in_room(db: Executor, room_id: str, user_id: str,
     return [r["event_id"] for r in likes], [r["event_id"] for r in comments]
 
 
+async def their_reposts_of_room(db: Executor, room_id: str, user_id: str, limit: int) -> list:
+    """His reposts of the posts of one room: (event_id, content) rows, newest first."""
+    return await db.fetch(
+        "SELECT r.event_id, r.content FROM post r JOIN post o ON o.event_id = r.repost_of "
+        "WHERE o.room_id=$1 AND r.author=$2 ORDER BY r.ts DESC LIMIT $3",
+        room_id, user_id, limit)
+
+
 async def counts_by_blocked(db: Executor, owner: str, post_ids: list[str]
                             ) -> dict[str, dict[str, int]]:
     """Of these posts, how many likes, comments and reposts come from people `owner` blocked."""

@@ -7,6 +7,7 @@ ignore; follows, likes and comments stay gone."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -15,8 +16,10 @@ from mautrix.types import EventID, RoomID, UserID
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
+from ..content.parse import notice_of
 from ..db import blocks
 from ..db import comments as comments_db
+from ..db import feed_rooms as feed_rooms_db
 from ..db import follows as follows_db
 from ..db import likes as likes_db
 from ..errors import InvalidInput, NotFound, SocialError
@@ -81,12 +84,17 @@ class Blocks:
         except MatrixRequestError as e:
             log.warning("Could not ban %s from %s: %s", who, room, e)
         await follows_db.delete(self.db, room, who)  # the ban ends it; the index at once
-        try:
-            await self.follows.unfollow(owner, who)
-        except (SocialError, MatrixRequestError) as e:
-            log.info("%s stays joined to %s's feed for now: %s", owner, who, e)
+        his_room = await feed_rooms_db.room_of(self.db, who)
+        if his_room and await follows_db.is_following(self.db, his_room, owner):
+            try:
+                await self.follows.unfollow(owner, who)
+            except (SocialError, MatrixRequestError) as e:
+                log.info("%s stays joined to %s's feed for now: %s", owner, who, e)
         likes, comments = await blocks.their_marks_in_room(self.db, room, who, MAX_REDACTIONS)
-        for event_id in [*likes, *comments]:
+        notices = [notice for row in await blocks.their_reposts_of_room(
+                       self.db, room, who, MAX_REDACTIONS)
+                   if (notice := notice_of(json.loads(row["content"])))]
+        for event_id in [*likes, *comments, *notices]:
             try:
                 await self.rooms.bot.redact(room, EventID(event_id), reason=BAN_REASON)
             except MatrixRequestError as e:
