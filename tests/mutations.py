@@ -57,6 +57,7 @@ def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -
 
 _LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
 _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
+_BLOCKS = "tests/test_blocks.py::"
 _EVERY_PATH_TEST = "tests/test_trust.py::test_every_path_to_an_ai_passes_the_same_limit"
 _GUARDED = "tests/test_guarded_behaviours.py::"
 
@@ -397,6 +398,42 @@ MUTATIONS = [
         "    return await json_object(request) if request.body_exists else {}",
         "    return await json_object(request) if request.can_read_body else {}",
         ("tests/test_rich_posts.py::test_an_idempotency_key_keeps_the_request_body_for_every_route",)),
+    mutation(
+        "a blocked user's posts stay in her feed",
+        "matrix_social/social/feed.py",
+        '        page["items"] = await self.blocks.filter_posts(viewer, page["items"])\n',
+        "",
+        (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
+    mutation(
+        "a block bans nobody from her feed room",
+        "matrix_social/social/blocks.py",
+        "            await self.rooms.bot.ban_user(room, UserID(who), BAN_REASON)\n",
+        "            pass\n",
+        (_BLOCKS + "test_a_blocked_user_of_another_server_is_shut_out_in_matrix",)),
+    mutation(
+        "a block leaves her ignore list alone (his invites reach her)",
+        "matrix_social/social/blocks.py",
+        "        await self._set_ignored(owner, add=targets)\n",
+        "",
+        (_BLOCKS + "test_a_blocked_user_of_another_server_is_shut_out_in_matrix",)),
+    mutation(
+        "her AI answers somebody she blocked",
+        "matrix_social/ai/rate_limit.py",
+        "        if await self.blocked(ai, sender):\n            return Verdict.SILENT\n",
+        "",
+        (_BLOCKS + "test_a_blocked_user_of_another_server_is_shut_out_in_matrix",)),
+    mutation(
+        "his likes and comments on her posts are not redacted at a block",
+        "matrix_social/social/blocks.py",
+        "        for event_id in [*likes, *comments, *notices]:\n",
+        "        for event_id in []:\n",
+        (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
+    mutation(
+        "a blocked user may comment on her posts through the API",
+        "matrix_social/social/posts.py",
+        '        await self.feed.blocks.refuse_if_blocked(author, user, "comment on this post")\n',
+        "",
+        (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
 ]
 
 
