@@ -84,6 +84,7 @@ from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
+from .social.mutes import Mutes
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
 from .social.trending import Trending
@@ -257,11 +258,16 @@ class Services:
 
     @component
     def feed(self) -> Feed:
-        return Feed(self.db, self.users, FeedPlanner(self.db), brandings(), self.block_list)
+        return Feed(self.db, self.users, FeedPlanner(self.db), brandings(), self.block_list,
+                    self.mutes)
 
     @component
     def block_list(self) -> BlockList:
         return BlockList(self.db)
+
+    @component
+    def mutes(self) -> Mutes:
+        return Mutes(self.db, self.ids, self.users)
 
     @component
     def blocks(self) -> Blocks:
@@ -315,7 +321,8 @@ class Services:
 
     @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.trending, brandings(), self.block_list)
+        return Explore(self.db, self.ids, self.trending, brandings(), self.block_list,
+                       self.mutes)
 
     @component
     def trending(self) -> Trending:

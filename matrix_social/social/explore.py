@@ -13,6 +13,7 @@ from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
 from .block_list import BlockList
+from .mutes import Mutes
 from .trending import Trending
 from .views import Brandings, app_view, post_view
 
@@ -27,9 +28,11 @@ def _plural(n: int, one: str, many: str) -> str:
 
 class Explore:
     def __init__(self, db: Database, ids: Identities, trending: Trending,
-                 brandings: Brandings, blocks: BlockList | None = None) -> None:
+                 brandings: Brandings, blocks: BlockList | None = None,
+                 mutes: Mutes | None = None) -> None:
         self.db = db
         self.blocks = blocks or BlockList(db)
+        self.mutes = mutes
         self.ids = ids
         self.trending = trending
         self.brandings = brandings
@@ -43,6 +46,9 @@ class Explore:
         """Most liked in the last 24 hours, from the ranking computed in the background."""
         page = await self.trending.page(viewer, cursor, limit)
         page["items"] = await self.blocks.filter_posts(viewer, page["items"])
+        if self.mutes is not None:
+            muted = await self.mutes.for_feed(viewer)
+            page["items"] = [v for v in page["items"] if not muted.hides(v)]
         return page
 
     async def trending_apps(self, cursor: str | None, limit: int,
@@ -69,7 +75,8 @@ class Explore:
         for row in await explore.followed_by_followed(self.db, user):
             signals[row["user_id"]]["followed_by"] = row["n"]
         excluded = (await explore.followed_owners(self.db, user) | {user}
-                    | await self.blocks.hidden(user))
+                    | await self.blocks.hidden(user)
+                    | (set((await self.mutes.for_feed(user)).users) if self.mutes else set()))
         ranked = sorted(
             ((3 * len(s["interests"]) + 2 * len(s["apps"]) + s["followed_by"], uid, s)
              for uid, s in signals.items() if uid not in excluded),

@@ -13,6 +13,7 @@ from ..errors import NotFound
 from . import cursor as cursors
 from .block_list import BlockList
 from .feed_plan import FeedPlanner
+from .mutes import Mutes
 from .users import Users
 from .views import Brandings, delivery_view, post_view
 
@@ -29,9 +30,11 @@ def _key(row) -> tuple[int, str]:
 
 class Feed:
     def __init__(self, db: Database, users: Users, planner: FeedPlanner,
-                 brandings: Brandings, blocks: BlockList | None = None) -> None:
+                 brandings: Brandings, blocks: BlockList | None = None,
+                 mutes: Mutes | None = None) -> None:
         self.db = db
         self.blocks = blocks or BlockList(db)
+        self.mutes = mutes
         self.users = users
         self.planner = planner
         self.brandings = brandings
@@ -48,7 +51,16 @@ class Feed:
         page["items"] = await self.blocks.filter_posts(viewer, page["items"])
         await self.with_cross_posts(viewer, page["items"])
         await self.with_originals(viewer, page["items"])
+        page["items"] = await self.without_muted(viewer, page["items"])
         return page
+
+    async def without_muted(self, viewer: str, views: list[dict[str, Any]]
+                            ) -> list[dict[str, Any]]:
+        """Her feed and explore without the people and words she muted (mutes.py)."""
+        if self.mutes is None:
+            return views
+        muted = await self.mutes.for_feed(viewer)
+        return [v for v in views if not muted.hides(v)]
 
     async def with_originals(self, viewer: str, views: list[dict[str, Any]]) -> None:
         """Each repost carries the post it shares (`original`: its author, text, images and
