@@ -84,6 +84,7 @@ from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
+from .social.moderation import Moderation, Reports
 from .social.mutes import Mutes
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
@@ -264,6 +265,14 @@ class Services:
     @component
     def block_list(self) -> BlockList:
         return BlockList(self.db)
+
+    @component
+    def reports(self) -> Reports:
+        return Reports(self.db, self.ids, self.users, self.intents)
+
+    @component
+    def moderation(self) -> Moderation:
+        return Moderation(self.db, self.ids, self.intents)
 
     @component
     def mutes(self) -> Mutes:

@@ -35,7 +35,7 @@ async def test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path(
     bob = await stack.register("bob")
     carol = await stack.register("carol")
     word = f"zebra{secrets.token_hex(3)}"
-    for follower, followed in ((bob, alice), (alice, bob), (carol, alice)):
+    for follower, followed in ((bob, alice), (alice, bob), (carol, alice), (alice, carol)):
         await api_ok(stack, "POST", "/follow", follower, json={"handle": followed.localpart})
     post = await api_ok(stack, "POST", "/posts", alice, json={"text": "my morning"})
     p = _q(post["id"])
@@ -45,7 +45,8 @@ async def test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path(
     await api_ok(stack, "POST", f"/posts/{p}/comments", carol, json={"text": "lovely"})
     repost = await api_ok(stack, "POST", f"/posts/{p}/repost", bob)
     his = await api_ok(stack, "POST", "/posts", bob, json={"text": f"about {word}"})
-    assert his["id"] in await _feed_ids(stack, alice)
+    shared = await api_ok(stack, "POST", f"/posts/{_q(his['id'])}/repost", carol)
+    assert {his["id"], shared["id"]} <= set(await _feed_ids(stack, alice))
 
     blocked = await api_ok(stack, "POST", "/blocks", alice,
                            json={"user_id": bob.user_id, "include_ai": True})
@@ -57,6 +58,7 @@ async def test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path(
     # Her views: his posts and repost gone, his marks out of her counts and comments.
     feed = await _feed_ids(stack, alice)
     assert his["id"] not in feed and repost["id"] not in feed and post["id"] in feed
+    assert shared["id"] not in feed  # somebody else's repost of him
     seen = await api_ok(stack, "GET", f"/posts/{p}", alice)
     assert seen["counts"] == {"likes": 1, "comments": 1, "reposts": 0}, seen["counts"]
     comments = await api_ok(stack, "GET", f"/posts/{p}/comments", alice)

@@ -8,7 +8,7 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
-from ..db import explore, profiles, search
+from ..db import explore, moderation, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
@@ -45,7 +45,8 @@ class Explore:
                              ) -> dict[str, Any]:
         """Most liked in the last 24 hours, from the ranking computed in the background."""
         page = await self.trending.page(viewer, cursor, limit)
-        page["items"] = await self.blocks.filter_posts(viewer, page["items"])
+        page["items"] = await self.blocks.filter_posts(viewer, page["items"],
+                                                       await self._hidden(viewer))
         if self.mutes is not None:
             muted = await self.mutes.for_feed(viewer)
             page["items"] = [v for v in page["items"] if not muted.hides(v)]
@@ -75,7 +76,7 @@ class Explore:
         for row in await explore.followed_by_followed(self.db, user):
             signals[row["user_id"]]["followed_by"] = row["n"]
         excluded = (await explore.followed_owners(self.db, user) | {user}
-                    | await self.blocks.hidden(user)
+                    | await self._hidden(user)
                     | (set((await self.mutes.for_feed(user)).users) if self.mutes else set()))
         ranked = sorted(
             ((3 * len(s["interests"]) + 2 * len(s["apps"]) + s["followed_by"], uid, s)
@@ -93,6 +94,11 @@ class Explore:
                           "display_name": displayname or self.ids.handle_of(uid),
                           "avatar_url": avatar, "score": score, "reasons": self._reasons(s)})
         return {"items": items, "next_cursor": page["next_cursor"]}
+
+    async def _hidden(self, viewer: str) -> set[str]:
+        """Whom explore and search leave out for her: whom she blocked, and suspended users
+        (moderation.py)."""
+        return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)
 
     @staticmethod
     def _reasons(signal: dict[str, Any]) -> list[str]:
@@ -117,7 +123,7 @@ class Explore:
         if kind == "all" and cursor:
             raise InvalidInput("a cursor continues one type; pass type=users, posts or apps")
         result: dict[str, Any] = {}
-        hidden = await self.blocks.hidden(viewer)
+        hidden = await self._hidden(viewer)
         if kind in ("all", "users"):
             result["users"] = await self._search_users(query, cursor, limit)
             result["users"]["items"] = [u for u in result["users"]["items"]
