@@ -24,7 +24,7 @@ async def test_report_mute_block_and_settings_from_the_app(stack, browser):  # n
         await api_ok(stack, "POST", "/follow", alice, json={"handle": who.localpart})
     rude = await api_ok(stack, "POST", "/posts", bob, json={"text": f"rude words {tag}"})
     await api_ok(stack, "POST", "/posts", carol, json={"text": f"carol says hi {tag}"})
-    for scheme in ("light", "dark"):
+    for scheme in ("dark", "light"):  # dark first: the light pass blocks him
         async with person(browser, stack, alice, color_scheme=scheme) as a:
             card = post_card(a, f"rude words {tag}")
             await card.wait_for()

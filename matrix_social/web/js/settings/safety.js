@@ -10,15 +10,16 @@ function personRow(ctx, person, verb, undo, reload) {
     ctx.announce(`${verb}ed ${person.user_id}`);
     await reload();
   }, (error) => button.after(errorBox(error))));
-  const note = person.with ? ` · with ${person.with}` : "";
-  return h("li", { class: "person" }, h("div", { class: "who" },
-    h("strong", {}, `@${person.handle}`), h("span", { class: "handle" }, note)), person.with ? null : button);
+  return h("li", {}, h("div", { class: "who" },
+    h("strong", {}, `@${person.handle}`),
+    person.with ? h("span", { class: "handle" }, `Their AI, blocked with ${person.with}`) : null),
+  person.with ? null : button);
 }
 
 export async function render(ctx) {
-  const blocks = h("ul", { class: "apps-list", "aria-label": "Blocked accounts" });
-  const mutes = h("ul", { class: "apps-list", "aria-label": "Muted accounts" });
-  const words = h("ul", { class: "apps-list", "aria-label": "Muted words" });
+  const blocks = h("ul", { class: "safety-list", "aria-label": "Blocked accounts" });
+  const mutes = h("ul", { class: "safety-list", "aria-label": "Muted accounts" });
+  const words = h("ul", { class: "safety-list", "aria-label": "Muted words" });
   const word = h("input", { name: "word", required: true, maxlength: 100 });
   const inFeed = h("input", { type: "checkbox", name: "feed", checked: true });
   const inNotifications = h("input", { type: "checkbox", name: "notifications", checked: true });
@@ -35,9 +36,9 @@ export async function render(ctx) {
       const [b, m, w] = await Promise.all([ctx.api.get("/blocks"), ctx.api.get("/mutes"),
         ctx.api.get("/muted_words")]);
       fill(blocks, ...(b.items.length ? b.items.map((p) => personRow(ctx, p, "Unblock", unblock, load))
-        : [h("li", { class: "status" }, "You have not blocked anyone.")]));
+        : [h("li", { class: "hint" }, "You have not blocked anyone.")]));
       fill(mutes, ...(m.items.length ? m.items.map((p) => personRow(ctx, p, "Unmute", unmute, load))
-        : [h("li", { class: "status" }, "You have not muted anyone.")]));
+        : [h("li", { class: "hint" }, "You have not muted anyone.")]));
       fill(words, ...(w.items.length ? w.items.map((item) => {
         const remove = h("button", { type: "button", "aria-label": `Unmute the word ${item.word}` }, "Unmute");
         remove.addEventListener("click", () => busy(remove, async () => {
@@ -45,9 +46,10 @@ export async function render(ctx) {
           ctx.announce(`Unmuted ${item.word}`);
           await load();
         }, (error) => remove.after(errorBox(error))));
-        return h("li", { class: "person" }, h("div", { class: "who" },
-          h("strong", {}, item.word), h("span", { class: "handle" }, ` · ${item.contexts.join(", ")}`)), remove);
-      }) : [h("li", { class: "status" }, "No muted words.")]));
+        const where = item.contexts.map((c) => (c === "feed" ? "feed and explore" : c)).join(", ");
+        return h("li", {}, h("div", { class: "who" },
+          h("strong", {}, item.word), h("span", { class: "handle" }, `Hidden in ${where}`)), remove);
+      }) : [h("li", { class: "hint" }, "No muted words.")]));
     } catch (error) {
       fill(blocks, h("li", {}, errorBox(error, load)));
     }
