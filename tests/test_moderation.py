@@ -137,3 +137,20 @@ async def test_a_suspended_feed_is_read_only_and_hidden_from_search(stack):
     await api_ok(stack, "POST", "/posts", mallory, json={"text": "back"})
     logged = [(a["action"], a["reason"]) for a in await moderation.actions()]
     assert ("suspend", "spam wave") in logged and ("unsuspend", "appeal granted") in logged
+
+
+def test_a_homeserver_without_an_endpoint_is_told_apart_from_a_refusal():
+    from mautrix.errors import make_request_error
+
+    from matrix_social.social.moderation import _outcome
+
+    def error(status: int, errcode: str):
+        return make_request_error(status, "", errcode or None, "no")
+
+    assert _outcome("report_user", None) == {"endpoint": "report_user", "result": "reported"}
+    for status, errcode in ((404, "M_UNRECOGNIZED"), (405, "M_UNRECOGNIZED"), (404, "")):
+        result = _outcome("report_user", error(status, errcode))["result"]
+        assert result == "unsupported", (status, errcode)
+    refused = _outcome("report_event", error(404, "M_NOT_FOUND"))
+    assert refused == {"endpoint": "report_event", "result": "refused",
+                       "detail": "404 M_NOT_FOUND"}
