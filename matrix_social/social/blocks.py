@@ -61,7 +61,9 @@ class Blocks:
             raise InvalidInput("'include_ai' must be true or false")
         if target in (owner, self.ids.ai_of(owner), self.ids.bot):
             raise InvalidInput("You cannot block yourself, your own AI or the service")
-        if not await self.users.exists(target):
+        # Anybody of another server can be blocked at once, even while their server is down
+        # (the ban and the ignore need nothing from it); ours must exist.
+        if self.ids.local_localpart(target) is not None and not await self.users.exists(target):
             raise NotFound(f"No user {target}")
         targets = [target]
         ai = self._named_ai(target) if include_ai else None
