@@ -74,6 +74,8 @@ from .social.activity.summaries import Summaries
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
+from .social.block_list import BlockList
+from .social.blocks import Blocks
 from .social.derivatives import ImageDerivatives
 from .social.explore import Explore
 from .social.feed import Feed
@@ -82,6 +84,8 @@ from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
+from .social.moderation import Moderation, Reports
+from .social.mutes import Mutes
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
 from .social.trending import Trending
@@ -255,7 +259,29 @@ class Services:
 
     @component
     def feed(self) -> Feed:
-        return Feed(self.db, self.users, FeedPlanner(self.db), brandings())
+        return Feed(self.db, self.users, FeedPlanner(self.db), brandings(), self.block_list,
+                    self.mutes)
+
+    @component
+    def block_list(self) -> BlockList:
+        return BlockList(self.db)
+
+    @component
+    def reports(self) -> Reports:
+        return Reports(self.db, self.ids, self.users, self.intents)
+
+    @component
+    def moderation(self) -> Moderation:
+        return Moderation(self.db, self.ids, self.intents)
+
+    @component
+    def mutes(self) -> Mutes:
+        return Mutes(self.db, self.ids, self.users)
+
+    @component
+    def blocks(self) -> Blocks:
+        return Blocks(self.db, self.ids, self.users, self.intents, self.feed_rooms,
+                      self.follows)
 
     @component
     def media(self) -> Uploads:
@@ -285,7 +311,7 @@ class Services:
     @component
     def follows(self) -> Follows:
         return Follows(self.db, self.ids, self.users, self.intents, self.feed_rooms,
-                       self.follow_fence)
+                       self.follow_fence, self.block_list)
 
     @component
     def profiles(self) -> Profiles:
@@ -304,7 +330,8 @@ class Services:
 
     @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.trending, brandings())
+        return Explore(self.db, self.ids, self.trending, brandings(), self.block_list,
+                       self.mutes)
 
     @component
     def trending(self) -> Trending:
@@ -314,7 +341,8 @@ class Services:
     @component
     def messaging(self) -> Messaging:
         return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
-                         self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url)
+                         self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url,
+                         self.block_list)
 
     @component
     def ai_requests(self) -> AiRequests:

@@ -57,6 +57,8 @@ def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -
 
 _LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
 _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
+_BLOCKS = "tests/test_blocks.py::"
+_MODERATION = "tests/test_moderation.py::"
 _EVERY_PATH_TEST = "tests/test_trust.py::test_every_path_to_an_ai_passes_the_same_limit"
 _GUARDED = "tests/test_guarded_behaviours.py::"
 
@@ -409,6 +411,66 @@ MUTATIONS = [
         "        os._exit(1)\n",
         "        return\n",
         ("tests/test_cli.py::test_a_stop_that_hangs_ends_the_process_and_names_what_still_ran",)),
+    mutation(
+        "a blocked user's posts stay in her feed",
+        "matrix_social/social/feed.py",
+        '        page["items"] = await self.blocks.filter_posts(viewer, page["items"])\n',
+        "",
+        (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
+    mutation(
+        "a block bans nobody from her feed room",
+        "matrix_social/social/blocks.py",
+        "            await self.rooms.bot.ban_user(room, UserID(who), BAN_REASON)\n",
+        "            pass\n",
+        (_BLOCKS + "test_a_blocked_user_of_another_server_is_shut_out_in_matrix",)),
+    mutation(
+        "a block leaves her ignore list alone (his invites reach her)",
+        "matrix_social/social/blocks.py",
+        "        await self._set_ignored(owner, add=targets)\n",
+        "",
+        (_BLOCKS + "test_a_blocked_user_of_another_server_is_shut_out_in_matrix",)),
+    mutation(
+        "her AI answers somebody she blocked",
+        "matrix_social/ai/rate_limit.py",
+        "        if await self.blocked(ai, sender):\n            return Verdict.SILENT\n",
+        "",
+        (_BLOCKS + "test_a_blocked_user_of_another_server_is_shut_out_in_matrix",)),
+    mutation(
+        "his likes and comments on her posts are not redacted at a block",
+        "matrix_social/social/blocks.py",
+        "        for event_id in [*likes, *comments, *notices]:\n",
+        "        for event_id in []:\n",
+        (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
+    mutation(
+        "a blocked user may comment on her posts through the API",
+        "matrix_social/social/posts.py",
+        '        await self.feed.blocks.refuse_if_blocked(author, user, "comment on this post")\n',
+        "",
+        (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
+    mutation(
+        "a takedown leaves the post in the index",
+        "matrix_social/social/moderation.py",
+        "        await posts_db.delete(self.db, event_id)\n",
+        "",
+        (_MODERATION + "test_reports_reach_synapse_and_the_queue_and_a_takedown_is_a_redaction",)),
+    mutation(
+        "the moderation queue answers anybody",
+        "matrix_social/api/routes_moderation.py",
+        "        if not await self.auth.is_server_admin(request, user):\n",
+        "        if False:\n",
+        (_MODERATION + "test_reports_reach_synapse_and_the_queue_and_a_takedown_is_a_redaction",)),
+    mutation(
+        "a suspended user is still found by search",
+        "matrix_social/social/explore.py",
+        "        return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)\n",
+        "        return await self.blocks.hidden(viewer)\n",
+        (_MODERATION + "test_a_suspended_feed_is_read_only_and_hidden_from_search",)),
+    mutation(
+        "a muted word matches inside other words",
+        "matrix_social/social/mutes.py",
+        '    return re.compile(rf"(?<!\\w)(?:{alternatives})(?!\\w)")\n',
+        '    return re.compile(rf"(?:{alternatives})")\n',
+        ("tests/test_mutes_db.py::test_a_muted_word_hides_exactly_the_posts_it_names",)),
 ]
 
 

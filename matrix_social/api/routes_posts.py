@@ -111,7 +111,8 @@ class PostRoutes(RouteGroup):
          params=(POST_ID, *PAGE_PARAMS))
     async def list_comments(self, request: web.Request, user: str) -> dict:
         return await self.posts.comments(request.match_info["post_id"],
-                                         request.query.get("cursor"), self.page_limit(request))
+                                         request.query.get("cursor"), self.page_limit(request),
+                                         viewer=user)
 
     @post("/posts/{post_id}/repost", "Repost into your own feed, pointing at the original",
           "Post", status=201, params=(POST_ID,),

@@ -8,10 +8,12 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
-from ..db import explore, profiles, search
+from ..db import explore, moderation, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
+from .block_list import BlockList
+from .mutes import Mutes
 from .trending import Trending
 from .views import Brandings, app_view, post_view
 
@@ -26,8 +28,11 @@ def _plural(n: int, one: str, many: str) -> str:
 
 class Explore:
     def __init__(self, db: Database, ids: Identities, trending: Trending,
-                 brandings: Brandings) -> None:
+                 brandings: Brandings, blocks: BlockList | None = None,
+                 mutes: Mutes | None = None) -> None:
         self.db = db
+        self.blocks = blocks or BlockList(db)
+        self.mutes = mutes
         self.ids = ids
         self.trending = trending
         self.brandings = brandings
@@ -39,7 +44,13 @@ class Explore:
     async def trending_posts(self, viewer: str, cursor: str | None, limit: int
                              ) -> dict[str, Any]:
         """Most liked in the last 24 hours, from the ranking computed in the background."""
-        return await self.trending.page(viewer, cursor, limit)
+        page = await self.trending.page(viewer, cursor, limit)
+        page["items"] = await self.blocks.filter_posts(viewer, page["items"],
+                                                       await self._hidden(viewer))
+        if self.mutes is not None:
+            muted = await self.mutes.for_feed(viewer)
+            page["items"] = [v for v in page["items"] if not muted.hides(v)]
+        return page
 
     async def trending_apps(self, cursor: str | None, limit: int,
                             now: int | None = None) -> dict[str, Any]:
@@ -64,7 +75,9 @@ class Explore:
                 signals[row["user_id"]]["apps"].append(row["name"])
         for row in await explore.followed_by_followed(self.db, user):
             signals[row["user_id"]]["followed_by"] = row["n"]
-        excluded = await explore.followed_owners(self.db, user) | {user}
+        excluded = (await explore.followed_owners(self.db, user) | {user}
+                    | await self._hidden(user)
+                    | (set((await self.mutes.for_feed(user)).users) if self.mutes else set()))
         ranked = sorted(
             ((3 * len(s["interests"]) + 2 * len(s["apps"]) + s["followed_by"], uid, s)
              for uid, s in signals.items() if uid not in excluded),
@@ -81,6 +94,11 @@ class Explore:
                           "display_name": displayname or self.ids.handle_of(uid),
                           "avatar_url": avatar, "score": score, "reasons": self._reasons(s)})
         return {"items": items, "next_cursor": page["next_cursor"]}
+
+    async def _hidden(self, viewer: str) -> set[str]:
+        """Whom explore and search leave out for her: whom she blocked, and suspended users
+        (moderation.py)."""
+        return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)
 
     @staticmethod
     def _reasons(signal: dict[str, Any]) -> list[str]:
@@ -105,10 +123,15 @@ class Explore:
         if kind == "all" and cursor:
             raise InvalidInput("a cursor continues one type; pass type=users, posts or apps")
         result: dict[str, Any] = {}
+        hidden = await self._hidden(viewer)
         if kind in ("all", "users"):
             result["users"] = await self._search_users(query, cursor, limit)
+            result["users"]["items"] = [u for u in result["users"]["items"]
+                                        if u["user_id"] not in hidden]
         if kind in ("all", "posts"):
             result["posts"] = await self._search_posts(viewer, query, cursor, limit)
+            result["posts"]["items"] = await self.blocks.filter_posts(
+                viewer, result["posts"]["items"], hidden)
         if kind in ("all", "apps"):
             result["apps"] = await self._search_apps(query, cursor, limit)
         return result

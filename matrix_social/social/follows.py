@@ -18,13 +18,16 @@ from ..matrix.ingest import FollowFence
 from ..matrix.intents import Intents
 from ..matrix.remote_feeds import REACH_TIMEOUT
 from . import cursor as cursors
+from .block_list import BlockList
 from .users import Users
 
 
 class Follows:
     def __init__(self, db: Database, ids: Identities, users: Users, intents: Intents,
-                 feed_rooms: FeedRooms, fence: FollowFence) -> None:
+                 feed_rooms: FeedRooms, fence: FollowFence,
+                 blocks: BlockList | None = None) -> None:
         self.db = db
+        self.blocks = blocks or BlockList(db)
         self.fence = fence
         self.ids = ids
         self.users = users
@@ -35,6 +38,7 @@ class Follows:
         target, room_id = await self._target(handle)
         if target == user:
             raise InvalidInput("You cannot follow yourself")
+        await self.blocks.refuse_if_blocked(target, user, "follow them")
         intent = await self.intents.for_user(user)
         if not await follows.is_following(self.db, room_id, user):
             with self.fence.around(room_id, user, follows=True):

@@ -271,7 +271,8 @@ class Posts:
         await posts.delete_own(self.db, notice, user)
 
     async def like(self, user: str, post_id: str) -> dict[str, Any]:
-        room_id, _ = await self._location(post_id)
+        room_id, author = await self._location(post_id)
+        await self.feed.blocks.refuse_if_blocked(author, user, "like this post")
         if not await likes.reaction_events(self.db, post_id, user):
             intent = await self.rooms.join_without_following(room_id, user)
             await self.sender.send(intent, room_id, "m.reaction", compose.like_content(post_id))
@@ -289,7 +290,8 @@ class Posts:
 
     async def comment(self, user: str, post_id: str, text: Any,
                       reply_to: Any, cw: Any = None) -> dict[str, Any]:
-        room_id, _ = await self._location(post_id)
+        room_id, author = await self._location(post_id)
+        await self.feed.blocks.refuse_if_blocked(author, user, "comment on this post")
         body = clean_text(text, "text")
         warning = clean_cw(cw)
         if reply_to is not None and (not isinstance(reply_to, str)
@@ -307,12 +309,17 @@ class Posts:
             view["cw"] = warning
         return view
 
-    async def comments(self, post_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def comments(self, post_id: str, cursor: str | None, limit: int,
+                       viewer: str | None = None) -> dict[str, Any]:
+        """The comments, without those of people the viewer blocked."""
         await self._location(post_id)
         rows = await comments.page(self.db, post_id, cursors.decode(cursor), limit + 1)
-        return cursors.page(rows, limit,
+        page = cursors.page(rows, limit,
                             lambda r: comment_view(r, self.users.handle_of(r["author"])),
                             lambda r: (r["ts"], r["event_id"]))
+        hidden = await self.feed.blocks.hidden(viewer) if viewer else set()
+        page["items"] = [c for c in page["items"] if c["author"]["user_id"] not in hidden]
+        return page
 
     async def repost(self, user: str, post_id: str, comment: Any) -> dict[str, Any]:
         original = await self.feed.post(user, post_id)
@@ -321,6 +328,7 @@ class Posts:
             "room_id": original["room_id"], "event_id": original["id"],
             "author": original["author"]["user_id"],
         }
+        await self.feed.blocks.refuse_if_blocked(origin["author"], user, "repost this post")
         notice = await self._announce_repost(user, origin)
         content = compose.repost_content(origin["room_id"], origin["event_id"],
                                          origin["author"], original["text"], text, notice)

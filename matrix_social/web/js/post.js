@@ -11,6 +11,7 @@ import {
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { confirmDialog, menuButton } from "./menu.js";
+import { safetyItems } from "./safety.js";
 import { byTarget, platformName, platformOf } from "./platforms.js";
 import { countChars, counterFor } from "./text.js";
 
@@ -534,6 +535,9 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
       editable ? { label: "Edit", icon: "edit", onSelect: openEdit } : null,
       own ? { label: isRepost() ? "Delete repost" : "Delete post", icon: "trash", danger: true,
         onSelect: remove } : null,
+      ...safetyItems(ctx, current.author && current.author.user_id, {
+        eventId: current.id, name: current.author && `@${current.author.handle}`,
+        onHidden: () => article.remove() }),
     ];
   }
 
