@@ -235,6 +235,18 @@ class AccountServer:
 
 
 @dataclass(frozen=True)
+class PasswordLogin:
+    """For a platform that connects with an identifier and an app password instead of an OAuth
+    redirect (Bluesky): what the person is asked for. The password is used once (the adapter's
+    log_in()) and never stored."""
+
+    identifier_label: str  # "Handle"
+    identifier_example: str  # "alice.bsky.social"
+    password_label: str  # "App password"
+    hint: str  # one sentence under the fields
+
+
+@dataclass(frozen=True)
 class Shared:
     """The settings of the platforms section that every platform may read."""
 
@@ -320,6 +332,7 @@ class Platform:
     puppet_part: Callable[[Account], str | None]  # its puppet ids: after the prefix, or None
     hosts: tuple[str, ...] = ()  # where its items' links live; () = any host (Mastodon)
     server: AccountServer | None = None  # accounts live on a server she names
+    password_login: PasswordLogin | None = None  # connects with an app password, no redirect
     format: Callable[[Draft, TextLimits], Preview] | None = None  # None: nothing to publish to
     text_limits: TextLimits = TextLimits(0)  # unless the adapter reads them (text_limits())
     publish_note: str = ""  # what it takes, when that is not everything ("Image posts only")
@@ -379,6 +392,11 @@ class PlatformAdapter(ABC):
 
     @abstractmethod
     async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet: ...
+
+    async def log_in(self, identifier: str, password: str) -> TokenSet:
+        """A grant from an identifier and an app password (a platform that declares
+        `password_login`); the password is not kept."""
+        raise Refused("login", "this platform connects through its own login page")
 
     @abstractmethod
     async def refresh(self, token: TokenSet) -> TokenSet:
