@@ -70,11 +70,9 @@ from ..platform import (
     settings_from_section,
 )
 
-atproto = lazy_module("atproto")
-atproto_exceptions = lazy_module("atproto_client.exceptions")
-atproto_session = lazy_module("atproto_client.client.session")
-atproto_models = lazy_module("atproto_client.models")
-atproto_request = lazy_module("atproto_client.request")
+# One lazy module only: a lazily loaded submodule would be a second copy of it, with
+# exception classes of its own that the SDK never raises.
+atproto_client = lazy_module("atproto_client")
 
 BLUESKY_LIMIT = 300  # graphemes
 MAX_POST_BYTES = 3000  # the lexicon's maxLength of a post's text, in UTF-8 bytes
@@ -153,14 +151,14 @@ class BlueskyAdapter(PlatformAdapter):
         def remember(response: Any) -> None:
             seen["headers"] = dict(response.headers)
 
-        request = atproto_request.Request(timeout=self.settings.timeout_s,
+        request = atproto_client.request.Request(timeout=self.settings.timeout_s,
                                           event_hooks={"response": [remember]})
         client = _client_class()(base_url=self.settings.service, request=request)
         if token is not None:
             pds = token.extra.get("pds") or self.settings.service
             if not self._pds_allowed(pds):
                 raise AuthRevoked("bluesky", "the stored session names an unusable server")
-            session = atproto_session.Session(token.extra.get("handle", ""),
+            session = atproto_client.Session(token.extra.get("handle", ""),
                                               token.extra.get("did", ""), token.access_token,
                                               token.refresh_token or "", pds)
             client.login(session_string=session.encode(), fetch_bsky_profile=False)
@@ -179,13 +177,13 @@ class BlueskyAdapter(PlatformAdapter):
 
         try:
             result = await asyncio.to_thread(blocking)
-        except atproto_exceptions.RateLimitExceededError as e:
+        except atproto_client.exceptions.RateLimitExceededError as e:
             headers = e.response.headers if e.response is not None else {}
             until = reset_ms(headers.get("ratelimit-reset"))
             raise PlatformRateLimited("bluesky", until or 0, "Bluesky rate limit") from None
-        except atproto_exceptions.UnauthorizedError as e:
+        except atproto_client.exceptions.UnauthorizedError as e:
             raise AuthRevoked("bluesky", f"Bluesky refused the session ({_error(e)})") from None
-        except atproto_exceptions.BadRequestError as e:
+        except atproto_client.exceptions.BadRequestError as e:
             code = _error_code(e)
             if code in ("ExpiredToken", "InvalidToken", "AccountTakedown",
                         "AuthenticationRequired"):
@@ -195,12 +193,12 @@ class BlueskyAdapter(PlatformAdapter):
                 raise Refused("bluesky", _error(e)) from None
             raise TransientError("bluesky", f"Bluesky refused the request ({_error(e)})"
                                  ) from None
-        except atproto_exceptions.NetworkError as e:
+        except atproto_client.exceptions.NetworkError as e:
             raise TransientError("bluesky", f"Bluesky unreachable ({type(e).__name__})"
                                  ) from None
-        except atproto_exceptions.RequestErrorBase as e:
+        except atproto_client.exceptions.RequestErrorBase as e:
             raise TransientError("bluesky", f"Bluesky: {_error(e)}") from None
-        except (atproto_exceptions.AtProtocolError, ValueError, KeyError, TypeError) as e:
+        except (atproto_client.exceptions.AtProtocolError, ValueError, KeyError, TypeError) as e:
             raise TransientError("bluesky", f"unreadable answer: {type(e).__name__}") from None
         return result, rate_hints(seen.get("headers") or {}, "ratelimit")
 
@@ -219,7 +217,7 @@ class BlueskyAdapter(PlatformAdapter):
 
         def create(client: Any) -> Any:
             return client.com.atproto.server.create_session(
-                atproto_models.ComAtprotoServerCreateSession.Data(identifier=identifier,
+                atproto_client.models.ComAtprotoServerCreateSession.Data(identifier=identifier,
                                                                   password=password))
 
         try:
@@ -230,12 +228,13 @@ class BlueskyAdapter(PlatformAdapter):
         return self._token(session)
 
     def _token(self, session: Any) -> TokenSet:
-        pds = atproto_session.get_session_pds_endpoint(session) or self.settings.service
+        pds = atproto_client.client.session.get_session_pds_endpoint(session) \
+            or self.settings.service
         if not self._pds_allowed(pds):
             raise Refused("bluesky", "Bluesky named a server this service does not use")
         if not _DID.fullmatch(session.did or ""):
             raise Refused("bluesky", "Bluesky sent an account id that cannot be used")
-        exp = atproto_session.Session(session.handle, session.did, session.access_jwt,
+        exp = atproto_client.Session(session.handle, session.did, session.access_jwt,
                                       session.refresh_jwt, pds).access_jwt_payload.exp
         return TokenSet(session.access_jwt, session.refresh_jwt,
                         int(exp) * 1000 if exp else None, "atproto",
@@ -322,7 +321,12 @@ class BlueskyAdapter(PlatformAdapter):
         first = cursor is None
         cursor = dict(cursor or {})
         known = set(cursor.get("recent") or [])
+        since = cursor.get("since") if isinstance(cursor.get("since"), int) else None
         did = account.id
+
+        def seen_before(entry: Mapping[str, Any]) -> bool:
+            return _entry_key(entry) in known or (since is not None
+                                                   and _entry_ms(entry) <= since)
 
         def read(client: Any) -> list[dict[str, Any]]:
             entries: list[dict[str, Any]] = []
@@ -336,28 +340,30 @@ class BlueskyAdapter(PlatformAdapter):
                 feed = [e for e in page.get("feed") or [] if isinstance(e, dict)]
                 entries.extend(feed)
                 page_cursor = page.get("cursor")
-                if not feed or not page_cursor or any(_entry_key(e) in known for e in feed):
+                if not feed or not page_cursor or any(seen_before(e) for e in feed):
                     break
             return entries
 
         entries, hints = await self._call(token, read)
         items: list[Item] = []
-        for entry in entries:
+        for entry in reversed(entries):  # the feed is newest first
+            if seen_before(entry):
+                continue
             item = self._item(entry, account)
-            if item is None or item.remote_id in known or \
-                    any(i.remote_id == item.remote_id for i in items):
+            if item is None or any(i.remote_id == item.remote_id for i in items):
                 continue
             items.append(item)
         items.sort(key=lambda i: i.created_at_ms)
+        newest = max([_entry_ms(e) for e in entries] + [since or 0]) or None
         now = now_ms()
         watch = {w[0]: w for w in cursor.get("watch") or [] if now - w[2] < WATCH_MS}
         for item in items:
             if item.kind != "repost":
                 watch[item.remote_id] = [item.remote_id, item.extra["uri"], item.created_at_ms]
         deletions: list[str] = []
-        checked = sorted(watch.values(), key=lambda w: w[2], reverse=True)[:MAX_WATCH]
         fresh = {i.remote_id for i in items}
-        recheck = [w for w in checked if w[0] not in fresh]
+        recheck = sorted((w for w in watch.values() if w[0] not in fresh), key=lambda w: w[2],
+                         reverse=True)[:MAX_WATCH]
         if recheck:
             uris = [w[1] for w in recheck]
             found, hints = await self._call(token, lambda c: c.app.bsky.feed.get_posts(
@@ -368,7 +374,7 @@ class BlueskyAdapter(PlatformAdapter):
                     deletions.append(w[0])
                     watch.pop(w[0], None)
         recent = [i.remote_id for i in items] + [k for k in cursor.get("recent") or []]
-        new_cursor = {"recent": recent[:200],
+        new_cursor = {"since": newest, "recent": recent[:200],
                       "watch": sorted(watch.values(), key=lambda w: w[2])}
         return FetchResult(items, [], deletions, new_cursor, None, hints)
 
@@ -413,7 +419,7 @@ def _client_class() -> type:
     """The SDK's Client without its silent refresh (Grants refreshes and stores first); made
     on first use, the SDK being imported lazily."""
     if not _CLIENT_CLASS:
-        class NoSilentRefresh(atproto.Client):
+        class NoSilentRefresh(atproto_client.Client):
             def _should_refresh_session(self) -> bool:
                 return False
 
@@ -422,7 +428,7 @@ def _client_class() -> type:
 
 
 def _as_dict(model: Any) -> dict[str, Any]:
-    return atproto_models.get_model_as_dict(model)
+    return atproto_client.models.get_model_as_dict(model)
 
 
 def _entry_key(entry: Mapping[str, Any]) -> str:
@@ -432,6 +438,12 @@ def _entry_key(entry: Mapping[str, Any]) -> str:
         repost = str(reason.get("uri") or "")
         return repost if _post_parts(repost) else f"{uri}#repost"
     return uri
+
+
+def _entry_ms(entry: Mapping[str, Any]) -> int:
+    """When the entry came into her feed: the repost's time for a repost."""
+    reason = entry.get("reason") or {}
+    return _ms(reason.get("indexedAt") or (entry.get("post") or {}).get("indexedAt")) or 0
 
 
 def _error_code(error: Any) -> str:
