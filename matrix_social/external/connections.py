@@ -155,6 +155,9 @@ class Connections:
         """Where the account lives is asked only of a platform whose accounts live on a server
         of their own (Mastodon), and must be given there."""
         declared = self.platforms.get(self._known(platform))
+        if declared.password_login is not None:
+            raise InvalidInput(f"{declared.label} connects with your handle and an app "
+                               f"password: POST /connections/{declared.name}/app-password")
         if declared.server is not None:
             if not isinstance(instance, str) or not instance.strip():
                 raise InvalidInput(f"'instance' is required for {declared.label}, e.g. "
@@ -163,6 +166,29 @@ class Connections:
             raise InvalidInput(f"'instance' is only for a platform whose accounts live on a "
                                f"server of their own, not {declared.label}")
         return declared.name
+
+    async def log_in_with_password(self, user_id: str, platform: Any, identifier: Any,
+                                   password: Any, tell: bool = True) -> dict[str, Any]:
+        """Connect a platform that takes an app password (Bluesky): connected at once, as
+        she is the caller. Wrong credentials are her input to fix (InvalidInput)."""
+        name = self._known(platform)
+        declared = self.platforms.get(name)
+        if declared.password_login is None:
+            raise InvalidInput(f"{declared.label} connects through its own login page: "
+                               f"POST /connections/{name}")
+        if not isinstance(identifier, str) or not identifier.strip() or len(identifier) > 256:
+            raise InvalidInput(f"'identifier' must be your {declared.label} handle")
+        if not isinstance(password, str) or not password or len(password) > 256:
+            raise InvalidInput(f"'password' must be a {declared.label} app password")
+        try:
+            done = await self.login.log_in_with_password(user_id, name, identifier, password)
+        except (PlatformRateLimited, TransientError):
+            raise InvalidInput(f"{declared.label} could not be reached; try again later"
+                               ) from None
+        except Refused as e:
+            raise InvalidInput(e.reason) from None
+        await self._connected(done, tell)
+        return await self.one(user_id, name)
 
     async def begin(self, user_id: str, platform: Any, instance: Any = None) -> dict[str, Any]:
         """A login with no browser session behind it (the bot's command): it ends on a
