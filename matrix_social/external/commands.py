@@ -109,9 +109,11 @@ class ConnectionCommands:
         except Exception:
             log.exception("command from %s failed", sender)
             text, markup = "Something went wrong on my side; please try again later.", None
-        finally:
-            if _holds_a_secret(words) and isinstance(raw.get("event_id"), str):
-                await self.rooms.remove(room_id, raw["event_id"], "it held an app password")
+        if _holds_a_secret(words) and isinstance(raw.get("event_id"), str) and \
+                not await self.rooms.remove(room_id, raw["event_id"], "it held an app password"):
+            text += ("\nI could not delete your message with the app password (I may not "
+                     "redact in this room): delete it yourself.")
+            markup = None
         await self.rooms.say(room_id, text, markup)
 
     def _remember(self, event_id: Any) -> None:
@@ -161,9 +163,8 @@ class ConnectionCommands:
                         f"{declared.password_login.hint}"), None
             shown = await self.connections.log_in_with_password(user, platform, args[1], args[2],
                                                                 tell=False)
-            return (f"Connected {declared.label} as @{shown['account']['handle']}. I deleted "
-                    "your message with the app password. Your items from there will appear "
-                    "in your feed and in a room of their own."), None
+            return (f"Connected {declared.label} as @{shown['account']['handle']}. Your items "
+                    "from there will appear in your feed and in a room of their own."), None
         instance = args[1] if declared.server is not None and len(args) > 1 else None
         if declared.server is not None and instance is None:
             return f"Which instance? e.g. login {platform} {declared.server.example}", None
