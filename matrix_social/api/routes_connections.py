@@ -155,6 +155,7 @@ class ConnectionRoutes(RouteGroup):
                            "status_reason": {"type": "string", "nullable": True},
                            "last_sync": {"type": "integer", "nullable": True},
                            "share_with_followers": {"type": "boolean"},
+                           "home_timeline": {"type": "boolean"},
                            "connected_at": {"type": "integer"},
                            "portal_room_id": {"type": "string", "nullable": True}}},
         "Connections": {"type": "object", "required": ["connections", "available"],
@@ -255,10 +256,13 @@ class ConnectionRoutes(RouteGroup):
 
     @patch("/connections/{platform}",
            "Share this connection's items with your followers (posts in your feed room), or "
-           "stop", "Connection", params=(_PLATFORM,),
-           body={"type": "object", "required": ["share_with_followers"],
-                 "properties": {"share_with_followers": {"type": "boolean"}}})
+           "stop; bring its home timeline (what the accounts you follow there post: "
+           "Bluesky's Following feed) into your own feed view, for your eyes only (never "
+           "shared, whatever share_with_followers says), or stop", "Connection",
+           params=(_PLATFORM,),
+           body={"type": "object", "minProperties": 1,
+                 "properties": {"share_with_followers": {"type": "boolean"},
+                                "home_timeline": {"type": "boolean"}}})
     async def update(self, request: web.Request, user: str) -> dict:
         body = await json_object(request)
-        return await self.connections.set_share(user, request.match_info["platform"],
-                                                body.get("share_with_followers"))
+        return await self.connections.update(user, request.match_info["platform"], body)

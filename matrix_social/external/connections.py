@@ -148,6 +148,7 @@ class Connections:
                         "instance": row.instance},
             "status": row.status, "status_reason": row.status_reason,
             "last_sync": row.last_sync, "share_with_followers": row.share_with_followers,
+            "home_timeline": row.home_timeline,
             "connected_at": row.created_at, "portal_room_id": portal,
         }
 
@@ -327,6 +328,33 @@ class Connections:
             raise NotFound(f"{label} is not connected")
         await self.management.notify(user_id, f"Disconnected {label}.")
         return {"platform": platform, "connected": False}
+
+    async def update(self, user_id: str, platform: Any, body: dict[str, Any]
+                     ) -> dict[str, Any]:
+        """PATCH: share_with_followers and/or home_timeline (all checked before any is
+        changed)."""
+        share, home = body.get("share_with_followers"), body.get("home_timeline")
+        if share is None and home is None:
+            raise InvalidInput("give 'share_with_followers' or 'home_timeline'")
+        if share is not None and not isinstance(share, bool):
+            raise InvalidInput("'share_with_followers' must be true or false")
+        if home is not None:
+            await self._check_home(platform, home)
+        if share is not None:
+            await self.set_share(user_id, platform, share)
+        if home is not None:
+            if not await connections.set_home_timeline(self.db, user_id, platform, home):
+                raise NotFound(f"{str(platform)[:40]} is not connected")
+        return await self.one(user_id, platform)
+
+    async def _check_home(self, platform: Any, home: Any) -> None:
+        if not isinstance(home, bool):
+            raise InvalidInput("'home_timeline' must be true or false")
+        declared = self.platforms.find(platform)
+        if declared is None:
+            raise NotFound(f"{str(platform)[:40]} is not connected")
+        if home and not declared.home_timeline:
+            raise InvalidInput(f"{declared.label}'s home timeline cannot be brought in")
 
     async def set_share(self, user_id: str, platform: Any, share: Any) -> dict[str, Any]:
         if not isinstance(share, bool):

@@ -33,7 +33,7 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -48,6 +48,7 @@ from ..headers import rate_hints, reset_ms
 from ..net import DEFAULT_TIMEOUT
 from ..platform import (
     FIRST_SYNC_LIMIT,
+    HOME,
     Account,
     Budget,
     Draft,
@@ -277,7 +278,8 @@ class BlueskyAdapter(PlatformAdapter):
 
     # --- reading -----------------------------------------------------------------------------
 
-    def _item(self, entry: Mapping[str, Any], account: Account) -> Item | None:
+    def _item(self, entry: Mapping[str, Any], account: Account, anybody: bool = False
+              ) -> Item | None:
         post = entry.get("post") or {}
         uri = str(post.get("uri") or "")
         author = post.get("author") or {}
@@ -286,7 +288,7 @@ class BlueskyAdapter(PlatformAdapter):
         record = post.get("record") or {}
         reason = entry.get("reason") or {}
         reposted = reason.get("$type") == "app.bsky.feed.defs#reasonRepost"
-        if not reposted and author.get("did") != account.id:
+        if not reposted and not anybody and author.get("did") != account.id:
             return None  # her feed never holds another's post unless she reposted it
         text = str(record.get("text") or "")[:MAX_TEXT]
         url = post_url(uri, str(author.get("handle") or author.get("did")))
@@ -309,20 +311,26 @@ class BlueskyAdapter(PlatformAdapter):
             kind = "repost"
             by = str(author.get("handle") or author.get("did"))
             extra["reposted"] = {"handle": by, "url": url}
+            who = str((reason.get("by") or {}).get("handle") or "")
             text = f"Reposted @{by}: {text}" if text else f"Reposted @{by}"
+            if anybody and who:
+                text = f"@{who} reposted @{by}: {text.split(': ', 1)[-1]}"
             repost_uri = str(reason.get("uri") or "")
             remote_id = repost_uri if _post_parts(repost_uri) else f"{uri}#repost"
             created = _ms(reason.get("indexedAt")) or created
         return Item(remote_id, kind, text, url, created, media, extra=extra,
                     content_warning=", ".join(warnings) or None, sensitive=bool(warnings))
 
-    async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
-                    etag: str | None = None) -> FetchResult:
+    async def _read(self, token: TokenSet, cursor: dict[str, Any] | None,
+                    page_of: Callable[[Any, dict[str, Any]], Any],
+                    make: Callable[[Mapping[str, Any]], Item | None]
+                    ) -> tuple[list[Item], dict[str, Any], PollHints]:
+        """A feed read newest first, paged down to what the last read saw (its `since` time
+        and `recent` keys): the new items oldest first, and the next cursor."""
         first = cursor is None
         cursor = dict(cursor or {})
         known = set(cursor.get("recent") or [])
         since = cursor.get("since") if isinstance(cursor.get("since"), int) else None
-        did = account.id
 
         def seen_before(entry: Mapping[str, Any]) -> bool:
             return _entry_key(entry) in known or (since is not None
@@ -332,11 +340,10 @@ class BlueskyAdapter(PlatformAdapter):
             entries: list[dict[str, Any]] = []
             page_cursor = None
             for _ in range(1 if first else MAX_PAGES):
-                params = {"actor": did, "limit": FIRST_SYNC_LIMIT if first else PAGE,
-                          "filter": "posts_no_replies"}
+                params: dict[str, Any] = {"limit": FIRST_SYNC_LIMIT if first else PAGE}
                 if page_cursor:
                     params["cursor"] = page_cursor
-                page = _as_dict(client.app.bsky.feed.get_author_feed(params))
+                page = _as_dict(page_of(client, params))
                 feed = [e for e in page.get("feed") or [] if isinstance(e, dict)]
                 entries.extend(feed)
                 page_cursor = page.get("cursor")
@@ -349,12 +356,23 @@ class BlueskyAdapter(PlatformAdapter):
         for entry in reversed(entries):  # the feed is newest first
             if seen_before(entry):
                 continue
-            item = self._item(entry, account)
+            item = make(entry)
             if item is None or any(i.remote_id == item.remote_id for i in items):
                 continue
             items.append(item)
         items.sort(key=lambda i: i.created_at_ms)
         newest = max([_entry_ms(e) for e in entries] + [since or 0]) or None
+        recent = [i.remote_id for i in items] + list(cursor.get("recent") or [])
+        return items, {**cursor, "since": newest, "recent": recent[:200]}, hints
+
+    async def fetch(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None,
+                    etag: str | None = None) -> FetchResult:
+        did = account.id
+        items, new_cursor, hints = await self._read(
+            token, cursor, lambda c, params: c.app.bsky.feed.get_author_feed(
+                {**params, "actor": did, "filter": "posts_no_replies"}),
+            lambda entry: self._item(entry, account))
+        cursor = new_cursor
         now = now_ms()
         watch = {w[0]: w for w in cursor.get("watch") or [] if now - w[2] < WATCH_MS}
         for item in items:
@@ -373,10 +391,35 @@ class BlueskyAdapter(PlatformAdapter):
                 if w[1] not in alive:
                     deletions.append(w[0])
                     watch.pop(w[0], None)
-        recent = [i.remote_id for i in items] + [k for k in cursor.get("recent") or []]
-        new_cursor = {"since": newest, "recent": recent[:200],
-                      "watch": sorted(watch.values(), key=lambda w: w[2])}
+        new_cursor = {**cursor, "watch": sorted(watch.values(), key=lambda w: w[2])}
         return FetchResult(items, [], deletions, new_cursor, None, hints)
+
+    async def fetch_home(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None
+                         ) -> FetchResult:
+        """Her following feed (app.bsky.feed.getTimeline). Every Bluesky post is public; a
+        label's warning is kept. Deletions there are not followed (the item stays hers)."""
+        items, new_cursor, hints = await self._read(
+            token, cursor, lambda c, params: c.app.bsky.feed.get_timeline(params),
+            lambda entry: self._home_item(entry, account))
+        return FetchResult(items, [], [], new_cursor, None, hints)
+
+    def _home_item(self, entry: Mapping[str, Any], account: Account) -> Item | None:
+        item = self._item(entry, account, anybody=True)
+        if item is None:
+            return None
+        author = (entry.get("post") or {}).get("author") or {}
+        reason = entry.get("reason") or {}
+        by = reason.get("by") if reason.get("$type") == \
+            "app.bsky.feed.defs#reasonRepost" else author
+        handle = str((by or {}).get("handle") or (by or {}).get("did") or "")
+        if not _DID.fullmatch(str((by or {}).get("did") or "")):
+            return None
+        name = str((by or {}).get("displayName") or handle)[:200]
+        text = item.text if item.kind == "repost" else f"@{handle}: {item.text}"
+        return replace(item, remote_id=f"home:{_entry_key(entry)}", kind=HOME, text=text,
+                       extra={**item.extra, "by": {
+                           "id": by["did"], "handle": handle, "name": name,
+                           "url": f"{APP}/profile/{quote(handle, safe=':.')}"}})
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -545,7 +588,7 @@ PLATFORM = Platform(
     budget=Budget(base_s=120, floor_s=60, ceiling_s=1800),
     puppet_part=account_part, hosts=("bsky.app",),
     format=format_bluesky, text_limits=TextLimits(BLUESKY_LIMIT, 0),
-    look=look, refresh_margin_ms=20 * 60 * 1000,
+    look=look, refresh_margin_ms=20 * 60 * 1000, home_timeline="Following",
     password_login=PasswordLogin(
         identifier_label="Handle", identifier_example="alice.bsky.social",
         password_label="App password",

@@ -105,6 +105,38 @@ export async function render(ctx, shared) {
       }).finally(() => { share.disabled = false; });
     });
 
+    // Her home timeline there (what the accounts she follows post), into her own feed view:
+    // offered where the platform declares one (config.json's `home_timeline`).
+    const homeLabel = (platformOf(connection.platform) || {}).home_timeline;
+    let homeRow = null;
+    if (homeLabel) {
+      const home = h("input", { type: "checkbox", id: uid("home"), name: "home_timeline",
+        checked: connection.home_timeline === true });
+      const homeHint = h("p", { class: "hint", id: `${home.id}-hint` },
+        `What the accounts you follow on ${name} post (your ${homeLabel} feed) comes into `
+        + "your feed here. Only you see it: it is never shared with your followers.");
+      home.setAttribute("aria-describedby", homeHint.id);
+      home.addEventListener("change", () => {
+        const wanted = home.checked;
+        clear(itemStatus);
+        home.disabled = true;
+        ctx.api.patch(`/connections/${enc(connection.platform)}`, { home_timeline: wanted })
+          .then((updated) => {
+            connection.home_timeline = updated.home_timeline;
+            home.checked = updated.home_timeline === true;
+            fill(itemStatus, h("p", { class: "ok-text" }, wanted
+              ? `Your ${name} ${homeLabel} feed comes into your feed, for you only.`
+              : `Your ${name} ${homeLabel} feed no longer comes in.`));
+          }, (error) => {
+            home.checked = !wanted;
+            showError(error);
+          }).finally(() => { home.disabled = false; });
+      });
+      homeRow = h("div", { class: "switch-row" }, home,
+        h("div", {}, h("label", { for: home.id }, `Bring my ${homeLabel} feed into my feed`),
+          homeHint));
+    }
+
     const disconnect = h("button", { type: "button", class: "danger", "aria-expanded": "false",
       "aria-describedby": titleId }, "Disconnect");
     disconnect.addEventListener("click", () => {
@@ -155,6 +187,7 @@ export async function render(ctx, shared) {
       h("p", { class: "hint" }, reads(connection.platform)),
       h("div", { class: "switch-row" }, share,
         h("div", {}, h("label", { for: share.id }, "Share with my followers"), shareHint)),
+      homeRow,
       h("div", { class: "button-row" }, again, disconnect),
       panel, itemStatus);
   }
