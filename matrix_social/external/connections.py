@@ -342,9 +342,9 @@ class Connections:
             await self._check_home(platform, home)
         if share is not None:
             await self.set_share(user_id, platform, share)
-        if home is not None:
-            if not await connections.set_home_timeline(self.db, user_id, platform, home):
-                raise NotFound(f"{str(platform)[:40]} is not connected")
+        if home is not None and not await connections.set_home_timeline(
+                self.db, user_id, platform, home):
+            raise NotFound(f"{str(platform)[:40]} is not connected")
         return await self.one(user_id, platform)
 
     async def _check_home(self, platform: Any, home: Any) -> None:
