@@ -1,6 +1,6 @@
 """Connecting Bluesky in the browser: its form comes from /social/config.json (a handle and an
 app password, no login page), a wrong password is refused in words, the right one connects at
-once and the field is emptied; accessible, at both widths, light and dark (screenshots)."""
+once; the home-timeline toggle; accessible, at both widths, light and dark (screenshots)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ async def test_connect_bluesky_with_an_app_password(stack, browser):  # noqa: F8
         await item.get_by_text(f"@{handle}").wait_for()
         assert (await connection(stack, alice, "bluesky"))["status"] == "ok"
         await screenshot(a, "bluesky-connected-dark")
+        await item.get_by_label("Bring my Following feed into my feed").check()
+        await item.locator(".ok-text", has_text="for you only").wait_for()
+        assert (await connection(stack, alice, "bluesky"))["home_timeline"] is True
 
     async with person(browser, stack, await stack.register("carol")) as c:
         await open_settings(c, stack)
