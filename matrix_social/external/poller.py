@@ -87,7 +87,9 @@ class Poller:
         try:
             return await self.grants.call(
                 row, lambda token: adapter.fetch_home(token, account, row.home_cursor))
-        except (PlatformRateLimited, TransientError, Refused) as e:
+        except (PlatformRateLimited, TransientError, Refused, AuthRevoked) as e:
+            # A refused login was marked broken (and she told) by Grants.call already; her own
+            # items of this poll are still bridged.
             log.info("%s home timeline of %s skipped: %s", row.platform, row.user_id,
                      type(e).__name__)
             return None
