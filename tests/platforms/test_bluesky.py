@@ -192,6 +192,8 @@ async def test_delete_propagates_and_edit_is_refused_with_the_reason(fake, adapt
     await adapter.delete(token, me, published.remote_id)
     assert published.remote_id not in fake.records
     other = fake.post(fake.add_account("bob.test"), "bob's")
+    deletes = fake.count("/xrpc/com.atproto.repo.deleteRecord")
     with pytest.raises(Refused):  # never somebody else's record, whatever the id says
         await adapter.delete(token, me, other)
     assert other in fake.records
+    assert fake.count("/xrpc/com.atproto.repo.deleteRecord") == deletes  # refused here
