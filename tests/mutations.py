@@ -471,6 +471,44 @@ MUTATIONS = [
         '    return re.compile(rf"(?<!\\w)(?:{alternatives})(?!\\w)")\n',
         '    return re.compile(rf"(?:{alternatives})")\n',
         ("tests/test_mutes_db.py::test_a_muted_word_hides_exactly_the_posts_it_names",)),
+    mutation(
+        "a home-timeline item is shared to her feed room",
+        "matrix_social/external/bridging.py",
+        "            if row.share_with_followers and item.kind != HOME else None",
+        "            if row.share_with_followers else None",
+        ("tests/test_home_timeline.py::test_a_home_timeline_item_is_only_in_its_owners_feed",)),
+    mutation(
+        "Bluesky counts code points, not graphemes",
+        "matrix_social/external/platforms/bluesky.py",
+        '    return len(regex.findall(r"\\X", text))',
+        "    return len(text)",
+        ("tests/platforms/test_bluesky.py::test_length_is_graphemes_as_bluesky_counts",)),
+    mutation(
+        "the atproto SDK refreshes the session behind Grants' back",
+        "matrix_social/external/platforms/bluesky.py",
+        "            def _should_refresh_session(self) -> bool:\n                return False",
+        "            def _should_refresh_session(self) -> bool:\n"
+        "                return super()._should_refresh_session()",
+        ("tests/platforms/test_bluesky.py::test_the_sdk_never_refreshes_silently",)),
+    mutation(
+        "a Bluesky delete trusts the record's repo",
+        "matrix_social/external/platforms/bluesky.py",
+        "        if parts is None or parts[0] != account.id or parts[1] != \"app.bsky.feed.post\":",
+        "        if parts is None or parts[1] != \"app.bsky.feed.post\":",
+        ("tests/platforms/test_bluesky.py::"
+         "test_delete_propagates_and_edit_is_refused_with_the_reason",)),
+    mutation(
+        "a session's PDS over plain http is used",
+        "matrix_social/external/platforms/bluesky.py",
+        "        return self.settings.allow_loopback and parts.scheme == \"http\" and \\",
+        "        return parts.scheme == \"http\" and \\",
+        ("tests/platforms/test_bluesky.py::test_a_pds_the_section_does_not_allow_is_refused",)),
+    mutation(
+        "the bot keeps the message with the app password",
+        "matrix_social/external/commands.py",
+        "    return bool(words) and words[0].lower().lstrip(\"!\") == \"login\" and \\",
+        "    return False and bool(words) and \\",
+        ("tests/test_bluesky_bridge.py",)),
 ]
 
 
