@@ -84,6 +84,7 @@ from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
+from .social.tags import Tags
 from .social.trending import Trending
 from .social.users import Users
 
@@ -274,7 +275,8 @@ class Services:
 
     @component
     def composer(self) -> Composer:
-        return Composer(self.media, self.settings.api.app_runner_url)
+        return Composer(self.media, self.settings.api.app_runner_url,
+                        self.platforms_config.public_url)
 
     @component
     def posts(self) -> Posts:
@@ -304,7 +306,11 @@ class Services:
 
     @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.trending, brandings())
+        return Explore(self.db, self.ids, self.trending, brandings(), self.tags)
+
+    @component
+    def tags(self) -> Tags:
+        return Tags(self.db, self.feed)
 
     @component
     def trending(self) -> Trending:

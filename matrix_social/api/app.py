@@ -22,12 +22,13 @@ from .routes_follows import FollowRoutes
 from .routes_messaging import MessagingRoutes
 from .routes_posts import PostRoutes
 from .routes_profiles import ProfileRoutes
+from .routes_tags import TagRoutes
 from .routing import RouteGroup
 
 # In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
-    ExploreRoutes, MessagingRoutes, ActivityRoutes)
+    ExploreRoutes, MessagingRoutes, ActivityRoutes, TagRoutes)
 
 
 @web.middleware

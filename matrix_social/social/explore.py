@@ -12,12 +12,13 @@ from ..db import explore, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
+from .tags import Tags
 from .trending import Trending
 from .views import Brandings, app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
-SEARCH_TYPES = ("all", "users", "posts", "apps")
+SEARCH_TYPES = ("all", "users", "posts", "apps", "tags")
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -26,8 +27,9 @@ def _plural(n: int, one: str, many: str) -> str:
 
 class Explore:
     def __init__(self, db: Database, ids: Identities, trending: Trending,
-                 brandings: Brandings) -> None:
+                 brandings: Brandings, tags: Tags | None = None) -> None:
         self.db = db
+        self.tags = tags
         self.ids = ids
         self.trending = trending
         self.brandings = brandings
@@ -104,6 +106,8 @@ class Explore:
             raise InvalidInput(f"'type' must be one of {', '.join(SEARCH_TYPES)}")
         if kind == "all" and cursor:
             raise InvalidInput("a cursor continues one type; pass type=users, posts or apps")
+        if kind == "tags" and cursor:
+            raise InvalidInput("tags come in one page; there is no cursor to continue")
         result: dict[str, Any] = {}
         if kind in ("all", "users"):
             result["users"] = await self._search_users(query, cursor, limit)
@@ -111,6 +115,8 @@ class Explore:
             result["posts"] = await self._search_posts(viewer, query, cursor, limit)
         if kind in ("all", "apps"):
             result["apps"] = await self._search_apps(query, cursor, limit)
+        if kind in ("all", "tags") and self.tags is not None:
+            result["tags"] = await self.tags.search(query, limit)
         return result
 
     async def _search_users(self, query: str, cursor: str | None, limit: int) -> dict:
