@@ -397,6 +397,31 @@ MUTATIONS = [
         "    return await json_object(request) if request.body_exists else {}",
         "    return await json_object(request) if request.can_read_body else {}",
         ("tests/test_rich_posts.py::test_an_idempotency_key_keeps_the_request_body_for_every_route",)),
+    mutation(
+        "trending tags count posts, not distinct authors",
+        "matrix_social/db/post_tags.py",
+        '"SELECT tag, COUNT(DISTINCT author) AS accounts, COUNT(*) AS uses FROM post_tag "',
+        '"SELECT tag, COUNT(author) AS accounts, COUNT(*) AS uses FROM post_tag "',
+        ("tests/test_tags.py::test_tag_pages_and_trends_on_both_databases",)),
+    mutation(
+        "a tag in a request is taken as it comes (path characters reach the query)",
+        "matrix_social/content/tags.py",
+        "    if not _NAME.fullmatch(tag) or _name(tag) != tag:\n        return None\n",
+        "",
+        ("tests/test_tags.py::test_a_tag_from_a_request_is_one_tag_or_refused",
+         "tests/test_tags.py::test_tags_through_the_homeserver_from_the_api_and_from_a_plain_client")),
+    mutation(
+        "a # inside a URL path or fragment is a tag",
+        "matrix_social/content/tags.py",
+        "            continue\n        name = _name(match.group(1))",
+        "            pass\n        name = _name(match.group(1))",
+        ("tests/test_tags.py::test_what_a_tag_is",)),
+    mutation(
+        "a deleted post's tags stay counted",
+        "matrix_social/db/upgrade/v15_social_tags.py",
+        "    DELETE FROM post_tag WHERE post_id = OLD.event_id;",
+        "    SELECT 1;",
+        ("tests/test_tags.py::test_tag_pages_and_trends_on_both_databases",)),
 ]
 
 
