@@ -87,6 +87,10 @@ async def test_tag_pages_and_trends_on_both_databases(db):
     await posts.delete(db, "$m1")
     assert [r["event_id"] for r in await post_tags.page(db, "@v:x", "matrix", None, 10)] \
         == ["$m2", "$old"]
+    assert await post_tags.of_post(db, "$m0") == await post_tags.of_post(db, "$m1") == []
+    trends = await post_tags.trends(db, now - 24 * HOUR, 10)
+    assert [(r["tag"], r["accounts"], r["uses"]) for r in trends] == [
+        ("spam", 1, 100), ("matrix", 1, 1)]
     # An edit replaces the tags; the original replayed afterwards brings none back.
     await posts.apply_edit(db, "$m2", "!c:x", "@c:x", "now #rust", {}, now + 1)
     await post_tags.replace_after_edit(db, "$m2", now + 1, ["rust"])
@@ -100,6 +104,11 @@ async def test_tags_through_the_homeserver_from_the_api_and_from_a_plain_client(
     tag = f"Tag{secrets.token_hex(3)}"
     name = tag.lower()
     mine = await api_ok(stack, "POST", "/posts", alice, json={"text": f"hello #{tag}"})
+    # What Element shows of ours: the tag linked to its page in the web app.
+    shown = (await stack.nio(carol).room_get_event(mine["room_id"], mine["id"])).event.source
+    assert shown["content"]["formatted_body"].endswith(
+        f'hello <a href="{stack.config["platforms.public_url"].rstrip("/")}'
+        f'/social/tag/{name}">#{tag}</a>')
     theirs = await api_ok(stack, "POST", "/posts", bob, json={"text": "first"})
     # From Element: the body is believed, never the client's own formatted links.
     sent = await stack.nio(bob).room_send(theirs["room_id"], "m.room.message", {

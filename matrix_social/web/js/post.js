@@ -5,13 +5,14 @@
 // that was pressed after every action.
 import { enc } from "./api.js";
 import {
-  busy, clear, compactCount, externalLink, fill, h, isHttpUrl, linkified, plural, timeLink,
+  busy, clear, compactCount, externalLink, fill, h, isHttpUrl, plural, timeLink,
   toast, uid,
 } from "./dom.js";
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { confirmDialog, menuButton } from "./menu.js";
 import { byTarget, platformName, platformOf } from "./platforms.js";
+import { richText } from "./tags.js";
 import { countChars, counterFor } from "./text.js";
 
 export { byTarget, platformName };
@@ -233,7 +234,7 @@ function externalBlock(external) {
 }
 
 function textBlock(text, big = false) {
-  return h("div", { class: `text${big ? " big" : ""}`, dir: "auto" }, linkified(text));
+  return h("div", { class: `text${big ? " big" : ""}`, dir: "auto" }, richText(text));
 }
 
 /** The content of a post by kind (without header and actions). */

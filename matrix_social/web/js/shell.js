@@ -176,13 +176,20 @@ export function rightColumn(ctx, { personRow, postSummary, peopleToFollow }) {
   async function load() {
     if (loaded || !wide.matches) return;
     loaded = true;
-    const [posts, apps] = await Promise.allSettled([
+    const [posts, apps, tags] = await Promise.allSettled([
       ctx.api.get("/explore/trending", { limit: 20 }),
       ctx.api.get("/explore/apps", { limit: 3 }),
+      ctx.api.get("/trends/tags", { limit: 5 }),
     ]);
     const [people] = await Promise.allSettled([
       peopleToFollow(ctx, 3, posts.status === "fulfilled" ? posts.value.items : [])]);
     const trendItems = [
+      ...(tags.status === "fulfilled" ? tags.value.items : []).map((tag) => h("li", { class: "trend" },
+        h("a", { href: tag.path, "data-link": true, class: "trend-link" },
+          h("span", { class: "trend-kind" }, icon("hash", { size: 16 }), "Tag"),
+          h("span", { class: "trend-title" }, `#${tag.tag}`),
+          h("span", { class: "trend-meta" },
+            `${tag.accounts} ${tag.accounts === 1 ? "person" : "people"} today`)))),
       ...(posts.status === "fulfilled" ? posts.value.items : []).slice(0, 4).map((p) => postSummary(p)),
       ...(apps.status === "fulfilled" ? apps.value.items : []).map((app) => h("li", { class: "trend" },
         h("a", { href: `/social/explore?q=${enc(app.name)}`, "data-link": true, class: "trend-link" },
