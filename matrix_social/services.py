@@ -74,6 +74,7 @@ from .social.activity.summaries import Summaries
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
+from .social.bookmarks import Bookmarks
 from .social.derivatives import ImageDerivatives
 from .social.explore import Explore
 from .social.feed import Feed
@@ -307,6 +308,10 @@ class Services:
     @component
     def explore(self) -> Explore:
         return Explore(self.db, self.ids, self.trending, brandings(), self.tags)
+
+    @component
+    def bookmarks(self) -> Bookmarks:
+        return Bookmarks(self.db, self.feed)
 
     @component
     def tags(self) -> Tags:

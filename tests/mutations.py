@@ -422,6 +422,18 @@ MUTATIONS = [
         "    DELETE FROM post_tag WHERE post_id = OLD.event_id;",
         "    SELECT 1;",
         ("tests/test_tags.py::test_tag_pages_and_trends_on_both_databases",)),
+    mutation(
+        "anybody's bookmark removal removes everyone's",
+        "matrix_social/db/bookmarks.py",
+        '"DELETE FROM bookmark WHERE user_id = $1 AND post_id = $2"',
+        '"DELETE FROM bookmark WHERE (user_id = $1 OR TRUE) AND post_id = $2"',
+        ("tests/test_bookmarks.py",)),
+    mutation(
+        "the bookmark list shows everybody's bookmarks",
+        "matrix_social/db/bookmarks.py",
+        'f"ON p.event_id = b.post_id WHERE b.user_id = $1 {keyset} "',
+        'f"ON p.event_id = b.post_id WHERE (b.user_id = $1 OR TRUE) {keyset} "',
+        ("tests/test_bookmarks.py",)),
 ]
 
 

@@ -15,6 +15,7 @@ from .errors import error_middleware
 from .health import HealthRoutes
 from .openapi import OpenApiRoutes, document, group_schemas
 from .routes_activity import ActivityRoutes
+from .routes_bookmarks import BookmarkRoutes
 from .routes_connections import ConnectionRoutes
 from .routes_crosspost import CrossPostRoutes
 from .routes_explore import ExploreRoutes
@@ -28,7 +29,7 @@ from .routing import RouteGroup
 # In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
-    ExploreRoutes, MessagingRoutes, ActivityRoutes, TagRoutes)
+    ExploreRoutes, MessagingRoutes, ActivityRoutes, TagRoutes, BookmarkRoutes)
 
 
 @web.middleware

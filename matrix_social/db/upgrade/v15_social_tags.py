@@ -1,10 +1,10 @@
-"""v15: hashtags of posts (post_tag), kept with their post."""
+"""v15: hashtags of posts (post_tag), kept with their post; bookmarks."""
 
 from mautrix.util.async_db import Connection, Scheme
 
 from ...content.tags import tags_in
 
-DESCRIPTION = "Hashtags of posts"
+DESCRIPTION = "Hashtags of posts, bookmarks"
 
 # A tag row goes when its post goes, however the post goes (a redaction, a delete through the
 # API, a reindex of the room), so no path can leave a deleted post counted in trends.
@@ -50,3 +50,13 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
         await conn.executemany(
             "INSERT INTO post_tag (tag, post_id, author, ts) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT DO NOTHING", tagged)
+    # Bookmarks are the user's own, private, and no event in any room: a reindex keeps them.
+    await conn.execute(
+        """CREATE TABLE bookmark (
+            user_id TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            ts      BIGINT NOT NULL,
+            PRIMARY KEY (user_id, post_id)
+        )"""
+    )
+    await conn.execute("CREATE INDEX bookmark_user_ts ON bookmark (user_id, ts DESC, post_id DESC)")
