@@ -1,7 +1,7 @@
 // Start-up: configuration, sign-in, the frame (shell.js) and the router.
 // Routes: /social/ (Home), /social/explore[?q=], /social/post/{event id},
 // /social/profile[/{handle}[/followers|/following]], /social/messages[/{room id}],
-// /social/settings, /social/tag/{tag}.
+// /social/settings, /social/tag/{tag}, /social/bookmarks.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
@@ -17,17 +17,18 @@ const SECTIONS = {
   explore: () => import("./explore.js"),
   post: () => import("./postpage.js"),
   tag: () => import("./tagpage.js"),
+  bookmarks: () => import("./bookmarks.js"),
   profile: () => import("./profile.js"),
   people: () => import("./people.js"),
   messages: () => import("./messages.js"),
   settings: () => import("./settings.js"),
 };
 const TITLES = {
-  feed: "Home", explore: "Explore", post: "Post", tag: "Tag", profile: "Profile", people: "People",
+  feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks", profile: "Profile", people: "People",
   messages: "Messages", settings: "Settings",
 };
 // Where the right column (search, trends, who to follow) has room to help.
-const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "profile", "people", "settings"]);
+const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile", "people", "settings"]);
 
 let ctx = null;
 let cleanup = null;

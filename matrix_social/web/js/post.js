@@ -529,6 +529,8 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
     return [
       { label: "Copy link", icon: "link", onSelect: () => copyLink(t) },
       { label: "Open in Element", icon: "external", href: elementHref(t), external: true },
+      { label: t.bookmarked ? "Remove bookmark" : "Bookmark", icon: "bookmark",
+        onSelect: () => bookmark(t, !t.bookmarked) },
       expanded ? null : { label: "Open post", icon: "comment", href: postHref(t) },
       pinnable ? { label: pinned ? "Unpin from profile" : "Pin to profile", icon: "pin",
         onSelect: () => pin(!pinned) } : null,
@@ -536,6 +538,19 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
       own ? { label: isRepost() ? "Delete repost" : "Delete post", icon: "trash", danger: true,
         onSelect: remove } : null,
     ];
+  }
+
+  /** Bookmarks are private: only she sees them (GET /bookmarks). */
+  async function bookmark(t, on) {
+    await busy(more.button, async () => {
+      const path = `/posts/${enc(t.id)}/bookmark`;
+      const result = on ? await ctx.api.post(path) : await ctx.api.del(path);
+      if (isRepost() && current.original) current = { ...current, original: { ...current.original, bookmarked: result.bookmarked } };
+      else current = { ...current, bookmarked: result.bookmarked };
+      toast(result.bookmarked ? "Saved to your bookmarks" : "Removed from your bookmarks");
+      ctx.announce(result.bookmarked ? "Bookmarked" : "Bookmark removed");
+    }, (error) => ctx.banner.show(error));
+    more.button.focus();
   }
 
   async function pin(on) {

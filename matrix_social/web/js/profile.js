@@ -237,6 +237,8 @@ export async function render(ctx, container, handle) {
         h("div", { class: "profile-avatar" }, avatar(ctx, profile, 96)),
         h("div", { class: "profile-buttons" },
           mine ? editButton : followButton(ctx, profile, profile.following),
+          mine ? h("a", { href: "/social/bookmarks", "data-link": true, class: "button bookmarks-link" },
+            icon("bookmark", { size: 18 }), "Bookmarks") : null,
           mine ? null : messageLink(profile, "Message"))),
       h("div", { class: "profile-text" },
         h("p", { class: "profile-name", dir: "auto" }, name,

@@ -9,6 +9,8 @@ export const SECTIONS = [
   { id: "feed", label: "Home", href: "/social/", icon: "home" },
   { id: "explore", label: "Explore", href: "/social/explore", icon: "explore" },
   { id: "messages", label: "Messages", href: "/social/messages", icon: "messages" },
+  // Not in a phone's tab bar (her own profile links to it there).
+  { id: "bookmarks", label: "Bookmarks", href: "/social/bookmarks", icon: "bookmark", wideOnly: true },
   { id: "profile", label: "Profile", href: "/social/profile", icon: "profile" },
   { id: "settings", label: "Settings", href: "/social/settings", icon: "settings" },
 ];
@@ -118,7 +120,7 @@ export function makeBanner() {
 
 export function buildNav(ctx) {
   const list = document.getElementById("nav-list");
-  fill(list, SECTIONS.map((section) => h("li", {},
+  fill(list, SECTIONS.map((section) => h("li", { class: section.wideOnly ? "wide-only" : null },
     h("a", { href: section.href, "data-link": true, dataset: { section: section.id },
       class: "nav-link" },
     icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label)))));
