@@ -81,6 +81,7 @@ from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
 from .social.ipc import Ipc
+from .social.link_previews import LinkPreviews
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.posts import Composer, Posts
@@ -312,6 +313,10 @@ class Services:
     @component
     def bookmarks(self) -> Bookmarks:
         return Bookmarks(self.db, self.feed)
+
+    @component
+    def link_previews(self) -> LinkPreviews:
+        return LinkPreviews(self.db, self.intents)
 
     @component
     def tags(self) -> Tags:

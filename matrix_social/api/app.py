@@ -22,6 +22,7 @@ from .routes_explore import ExploreRoutes
 from .routes_follows import FollowRoutes
 from .routes_messaging import MessagingRoutes
 from .routes_posts import PostRoutes
+from .routes_previews import PreviewRoutes
 from .routes_profiles import ProfileRoutes
 from .routes_tags import TagRoutes
 from .routing import RouteGroup
@@ -29,7 +30,8 @@ from .routing import RouteGroup
 # In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
-    ExploreRoutes, MessagingRoutes, ActivityRoutes, TagRoutes, BookmarkRoutes)
+    ExploreRoutes, MessagingRoutes, ActivityRoutes, TagRoutes, BookmarkRoutes,
+    PreviewRoutes)
 
 
 @web.middleware

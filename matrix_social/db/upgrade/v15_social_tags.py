@@ -1,10 +1,10 @@
-"""v15: hashtags of posts (post_tag), kept with their post; bookmarks."""
+"""v15: hashtags of posts (post_tag), kept with their post; bookmarks; link previews."""
 
 from mautrix.util.async_db import Connection, Scheme
 
 from ...content.tags import tags_in
 
-DESCRIPTION = "Hashtags of posts, bookmarks"
+DESCRIPTION = "Hashtags of posts, bookmarks, link previews"
 
 # A tag row goes when its post goes, however the post goes (a redaction, a delete through the
 # API, a reindex of the room), so no path can leave a deleted post counted in trends.
@@ -60,3 +60,12 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
         )"""
     )
     await conn.execute("CREATE INDEX bookmark_user_ts ON bookmark (user_id, ts DESC, post_id DESC)")
+    # Link previews as the homeserver gave them (status: its HTTP answer), kept a while.
+    await conn.execute(
+        """CREATE TABLE link_preview (
+            url        TEXT PRIMARY KEY,
+            status     INTEGER NOT NULL,
+            data       TEXT NOT NULL,
+            fetched_at BIGINT NOT NULL
+        )"""
+    )
