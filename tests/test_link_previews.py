@@ -23,11 +23,9 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-async def test_a_link_preview_comes_from_the_homeserver_and_is_kept(stack):
-    alice = await stack.register("alice")
-    seen: list[tuple[str, str]] = []
+async def garden_page(title: str, seen: list[tuple[str, str]]) -> tuple[web.AppRunner, str]:
+    """A page with Open Graph tags and an image on 127.0.0.1: (its runner, its URL)."""
     png = _png()
-    title = f"Tomato season {secrets.token_hex(3)}"
 
     async def page(request: web.Request) -> web.Response:
         seen.append((request.path, request.headers.get("User-Agent", "")))
@@ -48,7 +46,14 @@ async def test_a_link_preview_comes_from_the_homeserver_and_is_kept(stack):
     await runner.setup()
     port = reserve_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    link = f"http://127.0.0.1:{port}/garden"
+    return runner, f"http://127.0.0.1:{port}/garden"
+
+
+async def test_a_link_preview_comes_from_the_homeserver_and_is_kept(stack):
+    alice = await stack.register("alice")
+    seen: list[tuple[str, str]] = []
+    title = f"Tomato season {secrets.token_hex(3)}"
+    runner, link = await garden_page(title, seen)
     try:
         await api_ok(stack, "POST", "/posts", alice, json={"text": f"Look {link}"})
         card = await api_ok(stack, "GET", f"/previews?url={quote(link, safe='')}", alice)

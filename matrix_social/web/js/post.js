@@ -12,6 +12,7 @@ import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { confirmDialog, menuButton } from "./menu.js";
 import { byTarget, platformName, platformOf } from "./platforms.js";
+import { linkPreview } from "./previews.js";
 import { richText } from "./tags.js";
 import { countChars, counterFor } from "./text.js";
 
@@ -254,6 +255,7 @@ export function postBody(ctx, post, { big = false } = {}) {
     if (post.app && typeof post.app === "object") parts.push(appCard(ctx, post.app));
   } else if (post.text) {
     parts.push(textBlock(post.text, big));
+    if (post.kind === "text" && !post.external) parts.push(linkPreview(ctx, post.text));
   }
   if (post.external) parts.push(externalBlock(post.external));
   return parts;
