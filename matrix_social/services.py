@@ -375,7 +375,7 @@ class Services:
     @component
     def ai_activity(self) -> AiActivity:
         return AiActivity(self.ids, self.activities, self.ai_conversations,
-                          self.activity_settings, self.feed)
+                          self.activity_settings, self.feed, self.posts)
 
     # --- external platforms ---------------------------------------------------------------
 

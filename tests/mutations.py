@@ -434,6 +434,19 @@ MUTATIONS = [
         'f"ON p.event_id = b.post_id WHERE b.user_id = $1 {keyset} "',
         'f"ON p.event_id = b.post_id WHERE (b.user_id = $1 OR TRUE) {keyset} "',
         ("tests/test_bookmarks.py",)),
+    mutation(
+        "a link preview is asked for any scheme",
+        "matrix_social/social/link_previews.py",
+        '        if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):',
+        '        if False:',
+        ("tests/test_link_previews.py",)),
+    mutation(
+        "the AI's public conversations are announced while its owner shares nothing",
+        "matrix_social/social/activity/ai.py",
+        '                or not (await self.settings.get(owner))["share_ai_activity"]:',
+        "                or False:",
+        ("tests/test_activity_ai.py::"
+         "test_ai_activity_in_its_feed_and_only_public_conversations_on_its_profile",)),
 ]
 
 

@@ -1,10 +1,11 @@
-"""v15: hashtags of posts (post_tag), kept with their post; bookmarks; link previews."""
+"""v15: hashtags of posts (post_tag), kept with their post; bookmarks; link previews; when
+an AI's public conversation was last announced to its followers."""
 
 from mautrix.util.async_db import Connection, Scheme
 
 from ...content.tags import tags_in
 
-DESCRIPTION = "Hashtags of posts, bookmarks, link previews"
+DESCRIPTION = ("Hashtags of posts, bookmarks, link previews, announced AI conversations")
 
 # A tag row goes when its post goes, however the post goes (a redaction, a delete through the
 # API, a reindex of the room), so no path can leave a deleted post counted in trends.
@@ -69,3 +70,4 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
             fetched_at BIGINT NOT NULL
         )"""
     )
+    await conn.execute("ALTER TABLE ai_conversation ADD COLUMN announced_ts BIGINT")
