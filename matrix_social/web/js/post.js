@@ -200,8 +200,10 @@ function activityBlock(activity) {
   const data = activity && typeof activity.data === "object" && activity.data ? activity.data : {};
   const kind = String((activity && activity.kind) || "activity").replace(/_/g, " ")
     .replace(/\bai\b/gi, "AI");
+  // An AI's public conversation: its text already says where, with the link.
+  const hidden = activity && activity.kind === "ai_conversation" ? ["room_id", "link"] : [];
   const rows = Object.entries(data)
-    .filter(([, value]) => ["string", "number"].includes(typeof value))
+    .filter(([key, value]) => ["string", "number"].includes(typeof value) && !hidden.includes(key))
     .slice(0, 12)
     .map(([key, value]) => [h("dt", {}, key.replace(/_/g, " ")), h("dd", {}, String(value))]);
   return h("div", { class: "activity-card" },
