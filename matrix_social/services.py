@@ -76,18 +76,21 @@ from .social.ai_requests import AiRequests
 from .social.apps import Apps
 from .social.block_list import BlockList
 from .social.blocks import Blocks
+from .social.bookmarks import Bookmarks
 from .social.derivatives import ImageDerivatives
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
 from .social.ipc import Ipc
+from .social.link_previews import LinkPreviews
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.moderation import Moderation, Reports
 from .social.mutes import Mutes
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
+from .social.tags import Tags
 from .social.trending import Trending
 from .social.users import Users
 
@@ -300,7 +303,8 @@ class Services:
 
     @component
     def composer(self) -> Composer:
-        return Composer(self.media, self.settings.api.app_runner_url)
+        return Composer(self.media, self.settings.api.app_runner_url,
+                        self.platforms_config.public_url)
 
     @component
     def posts(self) -> Posts:
@@ -331,7 +335,19 @@ class Services:
     @component
     def explore(self) -> Explore:
         return Explore(self.db, self.ids, self.trending, brandings(), self.block_list,
-                       self.mutes)
+                       self.mutes, self.tags)
+
+    @component
+    def bookmarks(self) -> Bookmarks:
+        return Bookmarks(self.db, self.feed)
+
+    @component
+    def link_previews(self) -> LinkPreviews:
+        return LinkPreviews(self.db, self.intents)
+
+    @component
+    def tags(self) -> Tags:
+        return Tags(self.db, self.feed)
 
     @component
     def trending(self) -> Trending:
@@ -387,7 +403,7 @@ class Services:
     @component
     def ai_activity(self) -> AiActivity:
         return AiActivity(self.ids, self.activities, self.ai_conversations,
-                          self.activity_settings, self.feed)
+                          self.activity_settings, self.feed, self.posts)
 
     # --- external platforms ---------------------------------------------------------------
 

@@ -180,7 +180,8 @@ class Stack(Homeserver):
         registration = "registration-conduit-like.yaml" if conduit_like else "registration.yaml"
         self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
                                [root / registration], federation_port=self.fed_port,
-                               appservice_extensions=not conduit_like)
+                               appservice_extensions=not conduit_like,
+                               previews_of_loopback=True)
         self.bridge: SocialBridge | None = None
         self.agent = FakeAgent()
         self.platforms = PlatformFakes(f"http://127.0.0.1:{self.as_port}")

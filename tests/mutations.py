@@ -509,6 +509,56 @@ MUTATIONS = [
         "    return bool(words) and words[0].lower().lstrip(\"!\") == \"login\" and \\",
         "    return False and bool(words) and \\",
         ("tests/test_bluesky_bridge.py",)),
+    mutation(
+        "trending tags count posts, not distinct authors",
+        "matrix_social/db/post_tags.py",
+        '"SELECT tag, COUNT(DISTINCT author) AS accounts, COUNT(*) AS uses FROM post_tag "',
+        '"SELECT tag, COUNT(author) AS accounts, COUNT(*) AS uses FROM post_tag "',
+        ("tests/test_tags.py::test_tag_pages_and_trends_on_both_databases",)),
+    mutation(
+        "a tag in a request is taken as it comes (path characters reach the query)",
+        "matrix_social/content/tags.py",
+        "    if not _NAME.fullmatch(tag) or _name(tag) != tag:\n        return None\n",
+        "",
+        ("tests/test_tags.py::test_a_tag_from_a_request_is_one_tag_or_refused",
+         "tests/test_tags.py::test_tags_through_the_homeserver_from_the_api_and_from_a_plain_client")),
+    mutation(
+        "a # inside a URL path or fragment is a tag",
+        "matrix_social/content/tags.py",
+        "            continue\n        name = _name(match.group(1))",
+        "            pass\n        name = _name(match.group(1))",
+        ("tests/test_tags.py::test_what_a_tag_is",)),
+    mutation(
+        "a deleted post's tags stay counted",
+        "matrix_social/db/upgrade/v15_social_tags.py",
+        "    DELETE FROM post_tag WHERE post_id = OLD.event_id;",
+        "    SELECT 1;",
+        ("tests/test_tags.py::test_tag_pages_and_trends_on_both_databases",)),
+    mutation(
+        "anybody's bookmark removal removes everyone's",
+        "matrix_social/db/bookmarks.py",
+        '"DELETE FROM bookmark WHERE user_id = $1 AND post_id = $2"',
+        '"DELETE FROM bookmark WHERE (user_id = $1 OR TRUE) AND post_id = $2"',
+        ("tests/test_bookmarks.py",)),
+    mutation(
+        "the bookmark list shows everybody's bookmarks",
+        "matrix_social/db/bookmarks.py",
+        'f"ON p.event_id = b.post_id WHERE b.user_id = $1 {keyset} "',
+        'f"ON p.event_id = b.post_id WHERE (b.user_id = $1 OR TRUE) {keyset} "',
+        ("tests/test_bookmarks.py",)),
+    mutation(
+        "a link preview is asked for any scheme",
+        "matrix_social/social/link_previews.py",
+        '        if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):',
+        '        if False:',
+        ("tests/test_link_previews.py",)),
+    mutation(
+        "the AI's public conversations are announced while its owner shares nothing",
+        "matrix_social/social/activity/ai.py",
+        '                or not (await self.settings.get(owner))["share_ai_activity"]:',
+        "                or False:",
+        ("tests/test_activity_ai.py::"
+         "test_ai_activity_in_its_feed_and_only_public_conversations_on_its_profile",)),
 ]
 
 

@@ -26,6 +26,11 @@ class PostRow:
     ts: int
     edited_ts: int | None
     repost_of: str | None
+    tags: tuple[str, ...] = ()  # normalized hashtags (post_tag rows, db/post_tags.py)
+
+
+def tag_rows(rows: list[PostRow]) -> list[tuple[str, str, str, int]]:
+    return [(tag, row.event_id, row.author, row.ts) for row in rows for tag in row.tags]
 
 
 def values(row: PostRow) -> tuple:

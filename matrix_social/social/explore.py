@@ -14,12 +14,13 @@ from ..ids import Identities
 from . import cursor as cursors
 from .block_list import BlockList
 from .mutes import Mutes
+from .tags import Tags
 from .trending import Trending
 from .views import Brandings, app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
-SEARCH_TYPES = ("all", "users", "posts", "apps")
+SEARCH_TYPES = ("all", "users", "posts", "apps", "tags")
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -29,10 +30,11 @@ def _plural(n: int, one: str, many: str) -> str:
 class Explore:
     def __init__(self, db: Database, ids: Identities, trending: Trending,
                  brandings: Brandings, blocks: BlockList | None = None,
-                 mutes: Mutes | None = None) -> None:
+                 mutes: Mutes | None = None, tags: Tags | None = None) -> None:
         self.db = db
         self.blocks = blocks or BlockList(db)
         self.mutes = mutes
+        self.tags = tags
         self.ids = ids
         self.trending = trending
         self.brandings = brandings
@@ -122,6 +124,8 @@ class Explore:
             raise InvalidInput(f"'type' must be one of {', '.join(SEARCH_TYPES)}")
         if kind == "all" and cursor:
             raise InvalidInput("a cursor continues one type; pass type=users, posts or apps")
+        if kind == "tags" and cursor:
+            raise InvalidInput("tags come in one page; there is no cursor to continue")
         result: dict[str, Any] = {}
         hidden = await self._hidden(viewer)
         if kind in ("all", "users"):
@@ -134,6 +138,8 @@ class Explore:
                 viewer, result["posts"]["items"], hidden)
         if kind in ("all", "apps"):
             result["apps"] = await self._search_apps(query, cursor, limit)
+        if kind in ("all", "tags") and self.tags is not None:
+            result["tags"] = await self.tags.search(query, limit)
         return result
 
     async def _search_users(self, query: str, cursor: str | None, limit: int) -> dict:

@@ -21,7 +21,7 @@ from mautrix.types import EventID, RoomID
 from mautrix.util.async_db import Database
 
 from .. import events as ev
-from ..content import compose
+from ..content import compose, tags
 from ..content.fields import MAX_ALT_CHARS, clean_cw, clean_text
 from ..content.parse import images_of, notice_of
 from ..db import comments, likes, posts, profiles
@@ -118,11 +118,21 @@ class Composer:
     """The content a POST /posts body publishes, composed once for publishing and for the
     cross-post preview."""
 
-    def __init__(self, media: Uploads, runner_template: str) -> None:
+    def __init__(self, media: Uploads, runner_template: str, tag_link_base: str = "") -> None:
+        """`tag_link_base`: the service's public URL, under which the web app's tag pages
+        are (formatted_body links each #tag there); empty: tags stay plain text."""
         self.media = media
         self.runner_template = runner_template
+        self.tag_link_base = tag_link_base
+
+    def linked(self, content: dict) -> dict:
+        return tags.with_links(content, self.tag_link_base)
 
     async def compose(self, author: str, body: dict[str, Any]) -> Composed:
+        composed = await self._compose(author, body)
+        return Composed(composed.kind, self.linked(composed.content))
+
+    async def _compose(self, author: str, body: dict[str, Any]) -> Composed:
         kind = body.get("kind", "text")
         text = clean_text(body.get("text"), "text", required=kind == "text")
         cw = clean_cw(body.get("cw"))
@@ -241,7 +251,7 @@ class Posts:
         if author != user:
             raise Forbidden("You can only edit your own posts")
         row = await self.feed.row(user, post_id)
-        new = compose.edited_post_content(row, clean_text(text, "text"))
+        new = self.composer.linked(compose.edited_post_content(row, clean_text(text, "text")))
         intent = await self.intents.for_user(user)
         await self.sender.send(intent, room_id, "m.room.message",
                                compose.edit_event_content(post_id, new))

@@ -33,7 +33,8 @@ from ...content.parse import (
     repost_notice_room,
     without_cw,
 )
-from ...db import ai_profiles, apps, comments, follows, likes, posts, profiles
+from ...content.tags import tags_in
+from ...db import ai_profiles, apps, comments, follows, likes, post_tags, posts, profiles
 from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
@@ -136,7 +137,8 @@ class IndexRules:
                 return
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
-                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None))
+                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None,
+                tags=tuple(tags_in(post.body))))
 
     async def _edit(self, raw: dict, target: str, new: dict, w: IndexWriter) -> None:
         room_id, sender, ts = raw["room_id"], raw["sender"], raw["origin_server_ts"]
@@ -153,6 +155,7 @@ class IndexRules:
             raise MalformedEvent(f"an edit cannot turn a {original['kind']} post into "
                                  f"a {post.kind} one, nor change what a repost points at")
         await w.write(posts.apply_edit, target, room_id, sender, post.body, post.content, ts)
+        await w.write(post_tags.replace_after_edit, target, ts, tags_in(post.body))
 
     async def _repost(self, raw: dict, content: dict, claimed_original: str,
                       w: IndexWriter) -> None:
@@ -168,11 +171,11 @@ class IndexRules:
         block[ev.POST_REPOST_OF] = {
             "room_id": original["room_id"], "event_id": original["event_id"],
             "author": original["author"], **({ev.POST_NOTICE: notice} if notice else {})}
+        text = block.get("text") if isinstance(block.get("text"), str) else ""
         await w.post(PostRow(
             event_id=raw["event_id"], room_id=raw["room_id"], author=sender, kind="repost",
-            body=block.get("text") if isinstance(block.get("text"), str) else "",
-            content={**content, ev.POST_BLOCK: block}, ts=raw["origin_server_ts"],
-            edited_ts=None, repost_of=original["event_id"]))
+            body=text, content={**content, ev.POST_BLOCK: block}, ts=raw["origin_server_ts"],
+            edited_ts=None, repost_of=original["event_id"], tags=tuple(tags_in(text))))
 
     async def _original(self, event_id: str, w: IndexWriter):
         """The indexed post a repost points at (the first original, for a repost of one)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database, Scheme
 
-from ...db import Executor, comments, ingest_batch, likes, posts, txn
+from ...db import Executor, comments, ingest_batch, likes, post_tags, posts, txn
 from ...db.posts import PostRow
 
 
@@ -44,6 +44,7 @@ class IndexWriter:
             self.pending.posts.append((self.current_event, row))
         else:
             await posts.upsert(self.db, row)
+            await post_tags.insert_many(self.db, posts.tag_rows([row]))
 
     async def like(self, event_id: str, post_id: str, room_id: str, user_id: str,
                    ts: int) -> None:
@@ -88,9 +89,15 @@ async def write_batch(db: Executor, pending: Pending, processed_txn: str | None)
         if db.scheme == Scheme.SQLITE:
             async with conn.transaction():
                 await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
-        else:
+        elif not any(row.tags for row in post_rows):
             await ingest_batch.write_postgres(conn, [posts.values(row) for row in post_rows],
                                               like_rows, comment_rows, processed_txn)
+        else:
+            async with conn.transaction():
+                await ingest_batch.write_postgres(
+                    conn, [posts.values(row) for row in post_rows], like_rows, comment_rows,
+                    processed_txn)
+                await post_tags.insert_many(conn, posts.tag_rows(post_rows))
 
 
 async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn) -> None:
@@ -98,6 +105,7 @@ async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_
     statements check), then the mark."""
     if post_rows:
         await posts.upsert_many(conn, post_rows)
+        await post_tags.insert_many(conn, posts.tag_rows(post_rows))
     if like_rows:
         await likes.upsert_many(conn, like_rows)
     if comment_rows:

@@ -1,7 +1,7 @@
 // Start-up: configuration, sign-in, the frame (shell.js) and the router.
 // Routes: /social/ (Home), /social/explore[?q=], /social/post/{event id},
 // /social/profile[/{handle}[/followers|/following]], /social/messages[/{room id}],
-// /social/settings.
+// /social/settings, /social/tag/{tag}, /social/bookmarks.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
@@ -16,17 +16,19 @@ const SECTIONS = {
   feed: () => import("./feed.js"),
   explore: () => import("./explore.js"),
   post: () => import("./postpage.js"),
+  tag: () => import("./tagpage.js"),
+  bookmarks: () => import("./bookmarks.js"),
   profile: () => import("./profile.js"),
   people: () => import("./people.js"),
   messages: () => import("./messages.js"),
   settings: () => import("./settings.js"),
 };
 const TITLES = {
-  feed: "Home", explore: "Explore", post: "Post", profile: "Profile", people: "People",
+  feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks", profile: "Profile", people: "People",
   messages: "Messages", settings: "Settings",
 };
 // Where the right column (search, trends, who to follow) has room to help.
-const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "profile", "people", "settings"]);
+const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile", "people", "settings"]);
 
 let ctx = null;
 let cleanup = null;
@@ -39,12 +41,13 @@ export function route(pathname = location.pathname) {
   const [first, ...others] = rest.split("/").filter((part, i) => i === 0 || part !== "");
   const param = others.length ? others.map(decodeURIComponent).join("/") : null;
   if (first === "post" && param) return { section: "post", param, nav: "feed" };
+  if (first === "tag" && param) return { section: "tag", param, nav: "explore" };
   if (first === "profile" && others.length >= 2
       && ["followers", "following"].includes(others[others.length - 1])) {
     return { section: "people", nav: "profile",
       param: { handle: decodeURIComponent(others.slice(0, -1).join("/")), list: others[others.length - 1] } };
   }
-  const section = first in SECTIONS && first !== "post" && first !== "people" ? first : "feed";
+  const section = first in SECTIONS && !["post", "people", "tag"].includes(first) ? first : "feed";
   // "Profile" in the navigation is her own; somebody else's profile marks nothing.
   return { section, param, nav: section === "profile" && param ? null : section };
 }

@@ -239,6 +239,8 @@ export async function render(ctx, container, handle) {
         h("div", { class: "profile-avatar" }, avatar(ctx, profile, 96)),
         h("div", { class: "profile-buttons" },
           mine ? editButton : followButton(ctx, profile, profile.following),
+          mine ? h("a", { href: "/social/bookmarks", "data-link": true, class: "button bookmarks-link" },
+            icon("bookmark", { size: 18 }), "Bookmarks") : null,
           mine ? null : messageLink(profile, "Message"),
           mine ? null : menuButton({ label: `More options for @${profile.handle}`,
             items: () => safetyItems(ctx, profile.user_id, { name: `@${profile.handle}` }) }).el)),

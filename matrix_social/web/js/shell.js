@@ -9,6 +9,8 @@ export const SECTIONS = [
   { id: "feed", label: "Home", href: "/social/", icon: "home" },
   { id: "explore", label: "Explore", href: "/social/explore", icon: "explore" },
   { id: "messages", label: "Messages", href: "/social/messages", icon: "messages" },
+  // Not in a phone's tab bar (her own profile links to it there).
+  { id: "bookmarks", label: "Bookmarks", href: "/social/bookmarks", icon: "bookmark", wideOnly: true },
   { id: "profile", label: "Profile", href: "/social/profile", icon: "profile" },
   { id: "settings", label: "Settings", href: "/social/settings", icon: "settings" },
 ];
@@ -118,7 +120,7 @@ export function makeBanner() {
 
 export function buildNav(ctx) {
   const list = document.getElementById("nav-list");
-  fill(list, SECTIONS.map((section) => h("li", {},
+  fill(list, SECTIONS.map((section) => h("li", { class: section.wideOnly ? "wide-only" : null },
     h("a", { href: section.href, "data-link": true, dataset: { section: section.id },
       class: "nav-link" },
     icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label)))));
@@ -176,13 +178,20 @@ export function rightColumn(ctx, { personRow, postSummary, peopleToFollow }) {
   async function load() {
     if (loaded || !wide.matches) return;
     loaded = true;
-    const [posts, apps] = await Promise.allSettled([
+    const [posts, apps, tags] = await Promise.allSettled([
       ctx.api.get("/explore/trending", { limit: 20 }),
       ctx.api.get("/explore/apps", { limit: 3 }),
+      ctx.api.get("/trends/tags", { limit: 5 }),
     ]);
     const [people] = await Promise.allSettled([
       peopleToFollow(ctx, 3, posts.status === "fulfilled" ? posts.value.items : [])]);
     const trendItems = [
+      ...(tags.status === "fulfilled" ? tags.value.items : []).map((tag) => h("li", { class: "trend" },
+        h("a", { href: tag.path, "data-link": true, class: "trend-link" },
+          h("span", { class: "trend-kind" }, icon("hash", { size: 16 }), "Tag"),
+          h("span", { class: "trend-title" }, `#${tag.tag}`),
+          h("span", { class: "trend-meta" },
+            `${tag.accounts} ${tag.accounts === 1 ? "person" : "people"} today`)))),
       ...(posts.status === "fulfilled" ? posts.value.items : []).slice(0, 4).map((p) => postSummary(p)),
       ...(apps.status === "fulfilled" ? apps.value.items : []).map((app) => h("li", { class: "trend" },
         h("a", { href: `/social/explore?q=${enc(app.name)}`, "data-link": true, class: "trend-link" },
