@@ -49,8 +49,9 @@ def pointer_from_profile(profile: Any) -> ProfileRoomPointer | None:
 
 
 def _room_id(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("!") and ":" in value \
-        and len(value) <= 255 and value.isprintable() and "/" not in value
+    # Room version 12 ids have no server part ("!opaque").
+    return isinstance(value, str) and value.startswith("!") and 1 < len(value) <= 255 \
+        and value.isprintable() and not any(c in value for c in "/?# ")
 
 
 def _server_name(value: Any) -> bool:

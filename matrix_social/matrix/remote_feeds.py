@@ -60,7 +60,13 @@ class RemoteFeeds:
         try:
             async with asyncio.timeout(self.reach_timeout):
                 found = await self._join_profile_room(owner, server)
-                if found is None:
+        except TimeoutError:
+            log.info("%s's profile room did not answer within %g seconds", owner,
+                     self.reach_timeout)
+            found = None
+        try:
+            if found is None:
+                async with asyncio.timeout(self.reach_timeout):
                     room_id, state = await self._join(owner, localpart, server)
         except TimeoutError:
             raise RemoteUnreachable(
