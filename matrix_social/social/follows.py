@@ -52,19 +52,19 @@ class Follows:
         return await self.status(user, target, room_id)
 
     async def _target(self, handle: str) -> tuple[str, str]:
-        """The user and their feed room; for a user of another server within twice
-        REACH_TIMEOUT (their MSC4501 profile room, then their feed alias; their server may be
-        down, and the homeserver retries federation for minutes)."""
+        """The user and their feed room; for a user of another server within REACH_TIMEOUT
+        (their server may be down, and the homeserver retries federation for minutes)."""
         named = self.ids.parse_handle(handle)
         server = self.ids.split(named)[1] if named else self.ids.domain
         try:
             async with asyncio.timeout(None if server == self.ids.domain
-                                       else 2 * REACH_TIMEOUT):
+                                       else REACH_TIMEOUT):
                 target = await self.users.resolve(handle)
-                return target, await self.rooms.ensure(target)
         except TimeoutError:
-            raise RemoteUnreachable(f"{server} did not answer within "
-                                    f"{2 * REACH_TIMEOUT:g} seconds. Try again later.") from None
+            raise RemoteUnreachable(f"{server} did not answer within {REACH_TIMEOUT:g} "
+                                    "seconds. Try again later.") from None
+        # Bounded inside: the MSC4501 profile room, then the feed alias, each in its time.
+        return target, await self.rooms.ensure(target)
 
     async def status(self, user: str, target: str, room_id: str) -> dict[str, Any]:
         return {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,
