@@ -9,6 +9,7 @@ from urllib.parse import quote
 from matrix_social import events as ev
 from matrix_social.db import feed_rooms
 from matrix_social.matrix import msc4501
+from matrix_social.matrix.reindex import Reindexer
 
 from .harness import api, api_ok, eventually, until_equal
 from .msc4501_client import Msc4501Client
@@ -69,6 +70,18 @@ async def test_an_msc4501_profile_room_is_followed_read_and_counted(stack, remot
     assert "send me money" not in str(repost)
     await until_equal(lambda: _count(stack, bob, original["id"], "reposts"), 1, timeout=30,
                       what="one repost of bob's post (the 🔁 does not count twice)")
+
+    # a reindex from the rooms keeps the profile room as carol's (checked both ways again)
+    services = stack.bridge.services
+    progress = await Reindexer(stack.bridge.az.intent, stack.bridge.db, services.ids,
+                               services.owners, services.ingest, "feed_",
+                               on_progress=lambda _: None).run()
+    assert room not in progress.skipped, progress.skipped
+    assert await feed_rooms.get(stack.bridge.db, room) == (carol.user.user_id, "")
+    # (What carol posted before this server joined her room is not re-read: the reindex pages
+    # forward from the room's start, and Synapse's forward pagination does not backfill
+    # history from before the join, for any room of another server.)
+    assert quote_id in await feed_ids()
 
 
 async def _count(stack, user, event_id: str, key: str):

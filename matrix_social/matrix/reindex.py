@@ -156,6 +156,12 @@ class Reindexer:
     async def _verify_profile_room(self, room_id: str) -> VerifiedRoom | None:
         """An MSC4501 profile room of a user of another server: the owner's profile names it
         and it names the owner (msc4501.ownership_problem); only the owner speaks for it."""
+        try:  # most rooms that are no feed (DMs, portals) have no such state: one cheap 404
+            await self.bot.get_state_event(RoomID(room_id), ev.SOCIAL_PROFILE_USER_ID)
+        except MatrixRequestError as e:
+            if e.http_status == 404:
+                return None
+            raise
         state = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
         if msc4501.room_type(state) != ev.SOCIAL_PROFILE_ROOM_TYPE:
             return None
