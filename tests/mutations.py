@@ -137,6 +137,12 @@ MUTATIONS = [
         "        problem = None\n",
         ("tests/test_msc4501.py::test_a_profile_room_claiming_someone_else_is_nobodys_feed",)),
     mutation(
+        "a reindex forgets verified MSC4501 profile rooms",
+        "matrix_social/matrix/reindex.py",
+        "                return await self._verify_profile_room(room_id)\n",
+        "                return None\n",
+        ("tests/test_msc4501.py::test_an_msc4501_profile_room_is_followed_read_and_counted",)),
+    mutation(
         "index a non-owner's top-level message as a post",
         "matrix_social/matrix/ingest/rules.py",
         "        elif relation.rel_type is None and sender == feed.owner:\n",
