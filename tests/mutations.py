@@ -102,15 +102,48 @@ MUTATIONS = [
         ("tests/test_foundation.py::test_wrong_hs_token_is_forbidden_and_processes_nothing",
          "tests/test_security.py::test_homeserver_routes_refuse_a_missing_or_wrong_hs_token")),
     mutation(
-        "count a 👍 as a like",
-        "matrix_social/content/parse.py",
-        'return isinstance(key, str) and key.replace("\\ufe0f", "") == '
-        'ev.LIKE_KEY.replace("\\ufe0f", "")',
-        'return isinstance(key, str) and key.replace("\\ufe0f", "") in '
-        '(ev.LIKE_KEY.replace("\\ufe0f", ""), "👍")',
-        ("tests/test_social_posts.py::"
-         "test_like_and_comment_from_a_plain_client_move_the_counts",
-         "tests/test_index_rules.py::test_a_thumbs_up_is_not_a_like")),
+        "stop reading MSC4501's 👍 as a like",
+        "matrix_social/events.py",
+        'LIKE_KEYS = ("👍", "❤️")',
+        'LIKE_KEYS = ("❤️",)',
+        ("tests/test_index_rules.py::test_thumbs_up_and_heart_are_one_like_per_person",)),
+    mutation(
+        "count a person's 👍 and ❤️ on one post as two likes",
+        "matrix_social/db/upgrade/v09_post_counters.py",
+        "WHEN NOT EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = NEW.post_id",
+        "WHEN NOT EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = NEW.post_id AND 0",
+        ("tests/test_index_rules.py::test_thumbs_up_and_heart_are_one_like_per_person",)),
+    mutation(
+        "keep an MSC4501 repost's embedded (unverified) copy of the original",
+        "matrix_social/matrix/ingest/rules.py",
+        "if key not in (ev.SOCIAL_RELATES_TO, ev.SOCIAL_BODY, \"m.relates_to\")}",
+        "if key not in (ev.SOCIAL_BODY, \"m.relates_to\")}",
+        ("tests/test_index_rules.py::"
+         "test_an_msc4501_repost_points_at_the_live_original_never_its_embedded_copy",)),
+    mutation(
+        "accept a profile room whose profile_user_id names somebody else",
+        "matrix_social/matrix/msc4501.py",
+        ".get(ev.SOCIAL_PROFILE_USER_ID_KEY) != owner:",
+        ".get(ev.SOCIAL_PROFILE_USER_ID_KEY) is None:",
+        ("tests/test_msc4501.py::test_the_ownership_rules_of_a_profile_room",)),
+    mutation(
+        "accept a profile_user_id anybody below power level 100 may change",
+        "matrix_social/matrix/msc4501.py",
+        "    if needed < OWNER_LEVEL:\n",
+        "    if needed < 0:\n",
+        ("tests/test_msc4501.py::test_the_ownership_rules_of_a_profile_room",)),
+    mutation(
+        "follow the room a profile field names without the room naming the owner back",
+        "matrix_social/matrix/remote_feeds.py",
+        "        problem = msc4501.ownership_problem(state, owner)\n",
+        "        problem = None\n",
+        ("tests/test_msc4501.py::test_a_profile_room_claiming_someone_else_is_nobodys_feed",)),
+    mutation(
+        "a reindex forgets verified MSC4501 profile rooms",
+        "matrix_social/matrix/reindex.py",
+        "                return await self._verify_profile_room(room_id)\n",
+        "                return None\n",
+        ("tests/test_msc4501.py::test_an_msc4501_profile_room_is_followed_read_and_counted",)),
     mutation(
         "index a non-owner's top-level message as a post",
         "matrix_social/matrix/ingest/rules.py",

@@ -88,8 +88,8 @@ class PostRoutes(RouteGroup):
         await self.posts.delete(user, request.match_info["post_id"])
         return {"deleted": True}
 
-    @post("/posts/{post_id}/like", "Like (❤️ reaction); liking twice is one like", "Post",
-          params=(POST_ID,))
+    @post("/posts/{post_id}/like", "Like (a 👍 reaction, as MSC4501; a ❤️ reads as a like "
+          "too); liking twice is one like", "Post", params=(POST_ID,))
     async def like(self, request: web.Request, user: str) -> dict:
         return await self.posts.like(user, request.match_info["post_id"])
 

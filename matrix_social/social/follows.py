@@ -64,10 +64,11 @@ class Follows:
             async with asyncio.timeout(None if server == self.ids.domain
                                        else REACH_TIMEOUT):
                 target = await self.users.resolve(handle)
-                return target, await self.rooms.ensure(target)
         except TimeoutError:
             raise RemoteUnreachable(f"{server} did not answer within {REACH_TIMEOUT:g} "
                                     "seconds. Try again later.") from None
+        # Bounded inside: the MSC4501 profile room, then the feed alias, each in its time.
+        return target, await self.rooms.ensure(target)
 
     async def status(self, user: str, target: str, room_id: str) -> dict[str, Any]:
         return {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,

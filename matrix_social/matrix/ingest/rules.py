@@ -31,6 +31,7 @@ from ...content.parse import (
     parse_post,
     relation_of,
     repost_notice_room,
+    social_repost,
     without_cw,
 )
 from ...content.tags import tags_in
@@ -45,7 +46,10 @@ from .writer import IndexWriter
 log = logging.getLogger("matrix_social.ingest")
 
 OWNER_STATE_TYPES = frozenset({str(ev.FEED_STATE), str(ev.PROFILE_STATE),
-                               str(ev.AI_PROFILE_STATE), str(ev.APP_STATE), "m.room.topic"})
+                               str(ev.AI_PROFILE_STATE), str(ev.APP_STATE), "m.room.topic",
+                               str(ev.SOCIAL_PROFILE_USER_ID)})
+# A post is an m.room.message, or MSC4501's own post type (same content).
+MESSAGE_TYPES = frozenset({"m.room.message", str(ev.SOCIAL_POST)})
 MAX_LOGGED = 10_000
 
 
@@ -73,7 +77,7 @@ class IndexRules:
             return
         if etype == "m.room.member":
             await self._member(raw, feed, content, w)
-        elif etype == "m.room.message":
+        elif etype in MESSAGE_TYPES:
             await self._message(raw, feed, content, w)
         elif etype == "m.reaction":
             await self._reaction(raw, feed, content, w)
@@ -131,6 +135,12 @@ class IndexRules:
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
                             without_cw(body, cw), relation.in_reply_to, ts, cw or None)
         elif relation.rel_type is None and sender == feed.owner:
+            msc_repost = None if isinstance(content.get(ev.POST_BLOCK), dict) \
+                else social_repost(content)
+            if msc_repost is not None:
+                await self._repost(raw, _as_our_repost(content, msc_repost.comment),
+                                   msc_repost.event_id, w)
+                return
             post = parse_post(content)
             if post.kind == "repost":
                 await self._repost(raw, post.content, post.repost_of, w)
@@ -245,6 +255,11 @@ class IndexRules:
                 if content.get(ev.FEED_OWNER_KEY) != owner:
                     raise UntrustedEvent(f"feed state names {content.get(ev.FEED_OWNER_KEY)!r} "
                                          f"in {owner}'s feed room")
+            elif etype == str(ev.SOCIAL_PROFILE_USER_ID) and state_key == "":
+                named = content.get(ev.SOCIAL_PROFILE_USER_ID_KEY)
+                if named != owner:
+                    raise UntrustedEvent(f"profile_user_id names {named!r} in {owner}'s feed "
+                                         "room")
             elif etype == str(ev.PROFILE_STATE) and state_key == "":
                 await w.write(profiles.set_details, owner,
                               clean_text(content.get("bio"), "bio", max_chars=MAX_BIO,
@@ -298,6 +313,14 @@ class IndexRules:
         if original == app_id:
             raise MalformedEvent("an app cannot be a fork of itself")
         return original
+
+
+def _as_our_repost(content: dict, comment: str) -> dict:
+    """An MSC4501 repost as our repost content: the comment in our block; its `relates_to`
+    (with the embedded copy of the original, which nobody verified) is not kept."""
+    kept = {key: value for key, value in content.items()
+            if key not in (ev.SOCIAL_RELATES_TO, ev.SOCIAL_BODY, "m.relates_to")}
+    return {**kept, ev.POST_BLOCK: {ev.POST_KIND: "repost", "text": comment}}
 
 
 def _mxc_or_none(value: Any) -> str | None:
