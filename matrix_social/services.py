@@ -82,6 +82,7 @@ from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
+from .social.notifications import Notifications
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
 from .social.trending import Trending
@@ -301,6 +302,10 @@ class Services:
         return Apps(self.db, self.ids, self.intents, self.feed_rooms, self.sender, self.posts,
                     self.settings.api.app_runner_url,
                     on_published=[self.activities.app_published])
+
+    @component
+    def notifications(self) -> Notifications:
+        return Notifications(self.db, self.users)
 
     @component
     def explore(self) -> Explore:

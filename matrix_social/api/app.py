@@ -20,6 +20,7 @@ from .routes_crosspost import CrossPostRoutes
 from .routes_explore import ExploreRoutes
 from .routes_follows import FollowRoutes
 from .routes_messaging import MessagingRoutes
+from .routes_notifications import NotificationRoutes
 from .routes_posts import PostRoutes
 from .routes_profiles import ProfileRoutes
 from .routing import RouteGroup
@@ -27,7 +28,7 @@ from .routing import RouteGroup
 # In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
-    ExploreRoutes, MessagingRoutes, ActivityRoutes)
+    ExploreRoutes, MessagingRoutes, ActivityRoutes, NotificationRoutes)
 
 
 @web.middleware

@@ -23,6 +23,7 @@ from ...content.fields import (
     clean_text,
     clean_url,
 )
+from ...content.mentions import named_user_ids
 from ...content.parse import (
     content_warning,
     edited_content,
@@ -33,7 +34,7 @@ from ...content.parse import (
     repost_notice_room,
     without_cw,
 )
-from ...db import ai_profiles, apps, comments, follows, likes, posts, profiles
+from ...db import ai_profiles, apps, comments, follows, likes, notifications, posts, profiles
 from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
@@ -113,7 +114,10 @@ class IndexRules:
                 await w.write(follows.delete, room_id, user_id)
         elif (flag is True or prev != "join") and self.fence.passes(room_id, user_id,
                                                                     follows=True):
-            await w.write(follows.upsert, room_id, user_id, raw["origin_server_ts"])
+            # A join's sender is always its state key (the homeserver's auth rules).
+            recipient = feed.owner if self.ids.is_local_human(feed.owner) else None
+            await w.follow(room_id, user_id, raw["origin_server_ts"], recipient,
+                           raw["event_id"])
 
     # --- messages: posts, comments, edits ---------------------------------------------------
 
@@ -129,6 +133,7 @@ class IndexRules:
             cw = content_warning(content)
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
                             without_cw(body, cw), relation.in_reply_to, ts, cw or None)
+            await w.mentions(event_id, self._mentioned(content, sender))
         elif relation.rel_type is None and sender == feed.owner:
             post = parse_post(content)
             if post.kind == "repost":
@@ -137,6 +142,17 @@ class IndexRules:
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
                 body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None))
+            await w.mentions(event_id, self._mentioned(content, sender))
+
+    def _mentioned(self, content: dict, sender: str) -> list[tuple[str, str | None]]:
+        """(recipient, via) for each local person named, or whose AI is named."""
+        mentioned = []
+        for user_id in named_user_ids(content, sender):
+            if self.ids.is_local_human(user_id):
+                mentioned.append((user_id, None))
+            elif (owner := self.ids.ai_owner(user_id)) and self.ids.is_local_human(owner):
+                mentioned.append((owner, user_id))
+        return mentioned
 
     async def _edit(self, raw: dict, target: str, new: dict, w: IndexWriter) -> None:
         room_id, sender, ts = raw["room_id"], raw["sender"], raw["origin_server_ts"]
@@ -231,6 +247,7 @@ class IndexRules:
         await w.write(posts.redact, redacts, room_id, sender, moderator)
         await w.write(likes.redact, redacts, room_id, sender, moderator)
         await w.write(comments.redact, redacts, room_id, sender, moderator)
+        await w.write(notifications.forget_removed, redacts)
 
     # --- the owner's state: feed, profile, AI profile, apps, topic -----------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database, Scheme
 
-from ...db import Executor, comments, ingest_batch, likes, posts, txn
+from ...db import Executor, comments, follows, ingest_batch, likes, notifications, posts, txn
 from ...db.posts import PostRow
 
 
@@ -27,9 +27,11 @@ class Pending:
     posts: list[tuple[dict, PostRow]] = field(default_factory=list)
     likes: list[tuple[dict, tuple]] = field(default_factory=list)
     comments: list[tuple[dict, tuple]] = field(default_factory=list)
+    # (event_id, recipient, via): who a post or comment of this batch mentions
+    mentions: list[tuple[dict, tuple]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.posts or self.likes or self.comments)
+        return bool(self.posts or self.likes or self.comments or self.mentions)
 
 
 class IndexWriter:
@@ -43,7 +45,7 @@ class IndexWriter:
         if self.batching:
             self.pending.posts.append((self.current_event, row))
         else:
-            await posts.upsert(self.db, row)
+            await write_batch(self.db, Pending(posts=[(self.current_event, row)]), None)
 
     async def like(self, event_id: str, post_id: str, room_id: str, user_id: str,
                    ts: int) -> None:
@@ -51,7 +53,7 @@ class IndexWriter:
         if self.batching:
             self.pending.likes.append((self.current_event, row))
         else:
-            await likes.upsert(self.db, *row)
+            await write_batch(self.db, Pending(likes=[(self.current_event, row)]), None)
 
     async def comment(self, event_id: str, post_id: str, room_id: str, author: str, body: str,
                       in_reply_to: str | None, ts: int, cw: str | None = None) -> None:
@@ -59,7 +61,26 @@ class IndexWriter:
         if self.batching:
             self.pending.comments.append((self.current_event, row))
         else:
-            await comments.upsert(self.db, *row)
+            await write_batch(self.db, Pending(comments=[(self.current_event, row)]), None)
+
+    async def mentions(self, event_id: str, mentioned: list[tuple[str, str | None]]) -> None:
+        """After the post or comment itself: (recipient, via) pairs, notified once that event
+        is indexed."""
+        items = [(self.current_event, (event_id, recipient, via)) for recipient, via in mentioned]
+        if self.batching:
+            self.pending.mentions.extend(items)
+        elif items:
+            await write_batch(self.db, Pending(mentions=items), None)
+
+    async def follow(self, room_id: str, user_id: str, ts: int, recipient: str | None,
+                     event_id: str) -> None:
+        """The follow and its notification, in one database transaction."""
+        await self.flush()
+        if not isinstance(self.db, Database):
+            await _follow(self.db, room_id, user_id, ts, recipient, event_id)
+            return
+        async with self.db.acquire() as conn, conn.transaction():
+            await _follow(conn, room_id, user_id, ts, recipient, event_id)
 
     async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> None:
         await self.flush()
@@ -78,19 +99,22 @@ class IndexWriter:
 
 
 async def write_batch(db: Executor, pending: Pending, processed_txn: str | None) -> None:
+    """The rows, the notifications derived from them and the mark: one database transaction."""
     post_rows = [row for _, row in pending.posts]
     like_rows = [row for _, row in pending.likes]
     comment_rows = [row for _, row in pending.comments]
+    mention_rows = [row for _, row in pending.mentions]
     if not isinstance(db, Database):
         await _write_statements(db, post_rows, like_rows, comment_rows, processed_txn)
+        await _notify(db, post_rows, like_rows, comment_rows, mention_rows)
         return
-    async with db.acquire() as conn:
+    async with db.acquire() as conn, conn.transaction():
         if db.scheme == Scheme.SQLITE:
-            async with conn.transaction():
-                await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
+            await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
         else:
             await ingest_batch.write_postgres(conn, [posts.values(row) for row in post_rows],
                                               like_rows, comment_rows, processed_txn)
+        await _notify(conn, post_rows, like_rows, comment_rows, mention_rows)
 
 
 async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn) -> None:
@@ -104,3 +128,17 @@ async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_
         await comments.upsert_many(conn, comment_rows)
     if processed_txn:
         await txn.mark_processed(conn, processed_txn)
+
+
+async def _follow(conn: Executor, room_id: str, user_id: str, ts: int, recipient: str | None,
+                  event_id: str) -> None:
+    await follows.upsert(conn, room_id, user_id, ts)
+    if recipient is not None:
+        await notifications.follow(conn, recipient, user_id, event_id, ts)
+
+
+async def _notify(conn, post_rows, like_rows, comment_rows, mention_rows) -> None:
+    """From what the index now holds, so an event the statements refused notifies nobody."""
+    await notifications.derive(
+        conn, [row[0] for row in like_rows], [row[0] for row in comment_rows],
+        [row.event_id for row in post_rows if row.repost_of], mention_rows)
