@@ -397,6 +397,45 @@ MUTATIONS = [
         "    return await json_object(request) if request.body_exists else {}",
         "    return await json_object(request) if request.can_read_body else {}",
         ("tests/test_rich_posts.py::test_an_idempotency_key_keeps_the_request_body_for_every_route",)),
+    mutation(
+        "a like notifies its own author",
+        "matrix_social/db/notifications.py",
+        '"WHERE l.event_id = $1 AND p.author <> l.user_id" + _IGNORE)',
+        '"WHERE l.event_id = $1" + _IGNORE)',
+        ("tests/test_notifications_db.py::test_likes_reposts_and_follows_group_newest_actor_first",
+         "tests/test_notifications.py::test_likes_comments_replies_reposts_and_follows_reach_the_author")),
+    mutation(
+        "a reply notifies the replied comment's author on any post",
+        "matrix_social/db/notifications.py",
+        '"JOIN comment t ON t.event_id = c.in_reply_to AND t.post_id = c.post_id "',
+        '"JOIN comment t ON t.event_id = c.in_reply_to "',
+        ("tests/test_notifications_db.py::test_nothing_is_derived_from_what_the_index_refused",)),
+    mutation(
+        "m.mentions alone names a user",
+        "matrix_social/content/mentions.py",
+        "    candidates: list[str] = []\n",
+        '    candidates: list[str] = list((content.get("m.mentions") or {}).get("user_ids") '
+        'or [])\n',
+        ("tests/test_mentions_parse.py::test_only_users_named_in_the_text_count_and_at_most_ten",
+         "tests/test_notifications.py::test_an_attacker_cannot_forge_a_notification")),
+    mutation(
+        "no cap on the users one event names",
+        "matrix_social/content/mentions.py",
+        "MAX_MENTIONS = 10\n",
+        "MAX_MENTIONS = 10_000\n",
+        ("tests/test_mentions_parse.py::test_only_users_named_in_the_text_count_and_at_most_ten",)),
+    mutation(
+        "a comment does not mention the people it answers",
+        "matrix_social/social/mentions.py",
+        "        also = [user for user in answers if user and user != author]\n",
+        "        also = []\n",
+        ("tests/test_mentions.py::test_comments_and_replies_notify_through_the_homeserver_s_push_rules",)),
+    mutation(
+        "the notification read position moves back",
+        "matrix_social/db/notifications.py",
+        '"WHERE excluded.up_to > notification_read.up_to", user_id, up_to)',
+        '"", user_id, up_to)',
+        ("tests/test_notifications_db.py::test_read_position_moves_forward_only_and_redactions_take_theirs_away",)),
 ]
 
 

@@ -71,8 +71,13 @@ async def test_nothing_is_derived_from_what_the_index_refused(db):
     await w.like("$l1", "$p", OTHER_ROOM, BOB, 10)
     await w.comment("$c1", "$p", OTHER_ROOM, BOB, "hi", None, 11)
     await w.mentions("$nowhere", [(ALICE, None)])
+    # a reply on another post naming a comment of this one (a plain client may write that)
+    await w.post(_post("$p2", CAROL, "!carol:example.org"))
+    await w.comment("$c2", "$p", ROOM, BOB, "hi", None, 12)
+    await w.comment("$c3", "$p2", "!carol:example.org", CAROL, "re", "$c2", 13)
     await w.flush()
-    assert await _groups(db) == []
+    assert await _groups(db, BOB) == []
+    assert await _groups(db) == [("comment", 1, [BOB])]
 
 
 async def test_read_position_moves_forward_only_and_redactions_take_theirs_away(db):
