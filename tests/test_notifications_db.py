@@ -51,13 +51,14 @@ async def test_likes_reposts_and_follows_group_newest_actor_first(db, batching):
     assert await _groups(db, BOB) == []
 
 
-async def test_comments_replies_and_mentions_notify_the_right_people_once(db):
-    w = IndexWriter(db, batching=True)
+@pytest.mark.parametrize("batching", [True, False])
+async def test_comments_replies_and_mentions_notify_the_right_people_once(db, batching):
+    w = IndexWriter(db, batching=batching)
     await w.post(_post("$p"))
     await w.comment("$c1", "$p", ROOM, BOB, "nice", None, 2)
     await w.comment("$c2", "$p", ROOM, CAROL, "agreed", "$c1", 3)  # reply to bob
-    await w.comment("$c3", "$p", ROOM, ALICE, "thanks @bob", "$c1", 4)
-    await w.mentions("$c3", [(BOB, None)])  # mention and reply: one notification
+    # mention and reply: one notification, the mention
+    await w.comment("$c3", "$p", ROOM, ALICE, "thanks @bob", "$c1", 4, None, [(BOB, None)])
     await w.flush()
     assert await _groups(db) == [("comment", 1, [CAROL]), ("comment", 1, [BOB])]
     assert await _groups(db, BOB) == [("mention", 1, [ALICE]), ("reply", 1, [CAROL])]
@@ -70,7 +71,7 @@ async def test_nothing_is_derived_from_what_the_index_refused(db):
     await w.post(_post("$p"))
     await w.like("$l1", "$p", OTHER_ROOM, BOB, 10)
     await w.comment("$c1", "$p", OTHER_ROOM, BOB, "hi", None, 11)
-    await w.mentions("$nowhere", [(ALICE, None)])
+    await w.comment("$c0", "$nowhere", ROOM, BOB, "@alice", None, 9, None, [(ALICE, None)])
     # a reply on another post naming a comment of this one (a plain client may write that)
     await w.post(_post("$p2", CAROL, "!carol:example.org"))
     await w.comment("$c2", "$p", ROOM, BOB, "hi", None, 12)

@@ -102,6 +102,8 @@ class Ingest:
                 if is_transient(e):
                     raise
                 await self.quarantine.record(raw, e)
+        if pending.mentions:  # each counts only for an event that went in
+            await write_batch(self.db, Pending(mentions=pending.mentions), None)
 
     async def on_event(self, raw: dict[str, Any]) -> None:
         await self.handle(raw)

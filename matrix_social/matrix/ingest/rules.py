@@ -132,8 +132,8 @@ class IndexRules:
                 raise MalformedEvent("comment without a string body")
             cw = content_warning(content)
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
-                            without_cw(body, cw), relation.in_reply_to, ts, cw or None)
-            await w.mentions(event_id, self._mentioned(content, sender))
+                            without_cw(body, cw), relation.in_reply_to, ts, cw or None,
+                            self._mentioned(content, sender))
         elif relation.rel_type is None and sender == feed.owner:
             post = parse_post(content)
             if post.kind == "repost":
@@ -141,8 +141,8 @@ class IndexRules:
                 return
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
-                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None))
-            await w.mentions(event_id, self._mentioned(content, sender))
+                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None),
+                self._mentioned(content, sender))
 
     def _mentioned(self, content: dict, sender: str) -> list[tuple[str, str | None]]:
         """(recipient, via) for each local person named, or whose AI is named."""

@@ -9,7 +9,7 @@ barrier: what is gathered is written first, so the index sees the events in thei
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,8 @@ from mautrix.util.async_db import Database, Scheme
 
 from ...db import Executor, comments, follows, ingest_batch, likes, notifications, posts, txn
 from ...db.posts import PostRow
+
+Mentioned = Sequence[tuple[str, str | None]]
 
 
 @dataclass
@@ -41,11 +43,12 @@ class IndexWriter:
         self.pending = Pending()
         self.current_event: dict[str, Any] = {}
 
-    async def post(self, row: PostRow) -> None:
-        if self.batching:
-            self.pending.posts.append((self.current_event, row))
-        else:
-            await write_batch(self.db, Pending(posts=[(self.current_event, row)]), None)
+    async def post(self, row: PostRow, mentioned: Mentioned = ()) -> None:
+        pending = self.pending if self.batching else Pending()
+        pending.posts.append((self.current_event, row))
+        self._mentions(pending, row.event_id, mentioned)
+        if not self.batching:
+            await write_batch(self.db, pending, None)
 
     async def like(self, event_id: str, post_id: str, room_id: str, user_id: str,
                    ts: int) -> None:
@@ -56,21 +59,21 @@ class IndexWriter:
             await write_batch(self.db, Pending(likes=[(self.current_event, row)]), None)
 
     async def comment(self, event_id: str, post_id: str, room_id: str, author: str, body: str,
-                      in_reply_to: str | None, ts: int, cw: str | None = None) -> None:
+                      in_reply_to: str | None, ts: int, cw: str | None = None,
+                      mentioned: Mentioned = ()) -> None:
         row = (event_id, post_id, room_id, author, body, in_reply_to, ts, cw)
-        if self.batching:
-            self.pending.comments.append((self.current_event, row))
-        else:
-            await write_batch(self.db, Pending(comments=[(self.current_event, row)]), None)
+        pending = self.pending if self.batching else Pending()
+        pending.comments.append((self.current_event, row))
+        self._mentions(pending, event_id, mentioned)
+        if not self.batching:
+            await write_batch(self.db, pending, None)
 
-    async def mentions(self, event_id: str, mentioned: list[tuple[str, str | None]]) -> None:
-        """After the post or comment itself: (recipient, via) pairs, notified once that event
-        is indexed."""
-        items = [(self.current_event, (event_id, recipient, via)) for recipient, via in mentioned]
-        if self.batching:
-            self.pending.mentions.extend(items)
-        elif items:
-            await write_batch(self.db, Pending(mentions=items), None)
+    def _mentions(self, pending: Pending, event_id: str, mentioned: Mentioned) -> None:
+        """(recipient, via) pairs: notified with the event, once it is indexed, before
+        anything else the same event tells them (a mention of the post's author is a
+        mention, not a comment)."""
+        pending.mentions.extend((self.current_event, (event_id, recipient, via))
+                                for recipient, via in mentioned)
 
     async def follow(self, room_id: str, user_id: str, ts: int, recipient: str | None,
                      event_id: str) -> None:
