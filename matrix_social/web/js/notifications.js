@@ -45,7 +45,7 @@ function row(ctx, item) {
   const faces = h("div", { class: "notification-faces", "aria-hidden": "true" },
     (item.accounts || []).slice(0, 5).map((account) => avatar(ctx, account, 32)));
   const date = new Date(item.ts);
-  return h("li", { class: `notification${item.read ? "" : " unread"}`, dataset: { type: item.type } },
+  return h("li", { class: `notification${item.read ? "" : " notification-unread"}`, dataset: { type: item.type } },
     h("span", { class: `notification-icon notification-${item.type}` }, icon(iconName, { size: 24 })),
     h("div", { class: "notification-body" },
       faces,
