@@ -58,6 +58,7 @@ from .matrix.feed_owners import FeedOwners
 from .matrix.feed_rooms import FeedRooms
 from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
+from .matrix.ingest.changes import IndexChanges
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.profile_mirror import ProfileMirror
@@ -80,6 +81,7 @@ from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
 from .social.ipc import Ipc
+from .social.live import LiveStreams
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.notifications import Notifications
@@ -157,7 +159,16 @@ class Services:
     @component
     def ingest(self) -> Ingest:
         return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid,
-                                          self.follow_fence), self.quarantine)
+                                          self.follow_fence), self.quarantine,
+                      self.index_changes)
+
+    @component
+    def index_changes(self) -> IndexChanges:
+        return IndexChanges()
+
+    @component
+    def live(self) -> LiveStreams:
+        return LiveStreams(self.db, self.index_changes)
 
     @component
     def follow_fence(self) -> FollowFence:

@@ -19,6 +19,7 @@ from .routes_connections import ConnectionRoutes
 from .routes_crosspost import CrossPostRoutes
 from .routes_explore import ExploreRoutes
 from .routes_follows import FollowRoutes
+from .routes_live import LiveRoutes
 from .routes_messaging import MessagingRoutes
 from .routes_notifications import NotificationRoutes
 from .routes_posts import PostRoutes
@@ -28,7 +29,7 @@ from .routing import RouteGroup
 # In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
-    ExploreRoutes, MessagingRoutes, ActivityRoutes, NotificationRoutes)
+    ExploreRoutes, MessagingRoutes, ActivityRoutes, NotificationRoutes, LiveRoutes)
 
 
 @web.middleware

@@ -168,3 +168,16 @@ async def post_bodies(db: Executor, post_ids: Sequence[str]) -> dict[str, str]:
     rows = await db.fetch(f"SELECT event_id, body FROM post WHERE event_id IN ({marks})",
                           *post_ids)
     return {row["event_id"]: row["body"] or "" for row in rows}
+
+
+async def recipients_of(db: Executor, event_ids: Sequence[str],
+                        among: Sequence[str]) -> list[str]:
+    """Who of `among` (the users with a live stream) these events notified."""
+    if not event_ids or not among:
+        return []
+    events = ", ".join(f"${i + 1}" for i in range(len(event_ids)))
+    users = ", ".join(f"${i + 1 + len(event_ids)}" for i in range(len(among)))
+    rows = await db.fetch(
+        f"SELECT DISTINCT recipient FROM notification WHERE event_id IN ({events}) "
+        f"AND recipient IN ({users})", *event_ids, *among)
+    return [row["recipient"] for row in rows]

@@ -17,6 +17,7 @@ from mautrix.util.async_db import Database, Scheme
 
 from ...db import Executor, comments, follows, ingest_batch, likes, notifications, posts, txn
 from ...db.posts import PostRow
+from .changes import IndexChanges, Written
 
 Mentioned = Sequence[tuple[str, str | None]]
 
@@ -36,10 +37,22 @@ class Pending:
         return bool(self.posts or self.likes or self.comments or self.mentions)
 
 
+def written(pending: Pending) -> Written:
+    return Written(
+        counted_posts={row[1] for _, row in pending.likes} | {row[1] for _, row in pending.comments}
+        | {row.repost_of for _, row in pending.posts if row.repost_of},
+        new_posts=[(row.room_id, row.event_id, row.author) for _, row in pending.posts],
+        notifying_events=[row[0] for _, row in pending.likes + pending.comments]
+        + [row.event_id for _, row in pending.posts]
+        + [row[0] for _, row in pending.mentions])
+
+
 class IndexWriter:
-    def __init__(self, db: Executor, batching: bool = False) -> None:
+    def __init__(self, db: Executor, batching: bool = False,
+                 changes: IndexChanges | None = None) -> None:
         self.db = db
         self.batching = batching
+        self.changes = changes
         self.pending = Pending()
         self.current_event: dict[str, Any] = {}
 
@@ -48,7 +61,7 @@ class IndexWriter:
         pending.posts.append((self.current_event, row))
         self._mentions(pending, row.event_id, mentioned)
         if not self.batching:
-            await write_batch(self.db, pending, None)
+            await self._write_now(pending)
 
     async def like(self, event_id: str, post_id: str, room_id: str, user_id: str,
                    ts: int) -> None:
@@ -66,7 +79,12 @@ class IndexWriter:
         pending.comments.append((self.current_event, row))
         self._mentions(pending, event_id, mentioned)
         if not self.batching:
-            await write_batch(self.db, pending, None)
+            await self._write_now(pending)
+
+    async def _write_now(self, pending: Pending) -> None:
+        await write_batch(self.db, pending, None)
+        if self.changes is not None:
+            self.changes.publish(written(pending))
 
     def _mentions(self, pending: Pending, event_id: str, mentioned: Mentioned) -> None:
         """(recipient, via) pairs: notified with the event, once it is indexed, before
@@ -84,6 +102,8 @@ class IndexWriter:
             return
         async with self.db.acquire() as conn, conn.transaction():
             await _follow(conn, room_id, user_id, ts, recipient, event_id)
+        if self.changes is not None and recipient is not None:
+            self.changes.publish(Written(notifying_events=[event_id]))
 
     async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> None:
         await self.flush()
@@ -99,6 +119,8 @@ class IndexWriter:
         if not pending and processed_txn is None:
             return
         await write_batch(self.db, pending, processed_txn)
+        if self.changes is not None:
+            self.changes.publish(written(pending))
 
 
 async def write_batch(db: Executor, pending: Pending, processed_txn: str | None) -> None:
