@@ -47,7 +47,9 @@ class LiveRoutes(RouteGroup):
          "(and `reset`: reload what is shown), each with an id for Last-Event-ID",
          auth="optional", params=(
              {"name": "ticket", "in": "query", "schema": {"type": "string"},
-              "description": "from POST /events/ticket, when no Authorization header"},),
+              "description": "from POST /events/ticket, when no Authorization header"},
+             {"name": "last_event_id", "in": "query", "schema": {"type": "string"},
+              "description": "as the Last-Event-ID header, for a new EventSource"}),
          responses={"200": {"description": "text/event-stream", "content": {
              "text/event-stream": {"schema": {"type": "string"}}}},
              **{str(code): ERROR_RESPONSE for code in (400, 401)}})
@@ -60,7 +62,10 @@ class LiveRoutes(RouteGroup):
             user = self.live.redeem(request.query.get("ticket", ""))
             if user is None:
                 raise ApiError(401, "M_UNKNOWN_TOKEN", "Unknown, used or expired ticket")
-        stream = self.live.open(user, request.headers.get("Last-Event-ID"))
+        # EventSource sends Last-Event-ID itself only on its own reconnects, which a used
+        # ticket cannot make: the app gives it in the query (an id is no secret).
+        stream = self.live.open(user, request.headers.get("Last-Event-ID")
+                                or request.query.get("last_event_id"))
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-store",
             "X-Accel-Buffering": "no"})

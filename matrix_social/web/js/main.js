@@ -96,6 +96,8 @@ function onLinkClick(event) {
 function sessionEnded() {
   if (!ctx) return;
   const session = ctx.session;
+  if (ctx.live) ctx.live.stop();
+  if (ctx.stopUnread) ctx.stopUnread();
   ctx = null;
   signOut(session).finally(() => showSignIn(config, "Your session has ended. Sign in again."));
 }
@@ -127,6 +129,7 @@ async function startApp(session) {
       ctx = null;
       if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
       if (current.stopUnread) current.stopUnread();
+      if (current.live) current.live.stop();
       if (current.stopMessages) await current.stopMessages();
       await signOut(current.session);
       history.replaceState(null, "", "/social/");
@@ -149,7 +152,11 @@ async function startApp(session) {
   document.body.classList.remove("signed-out");
   await render();
   painted();
-  ctx.firstPaint.then(() => { if (ctx) ctx.stopUnread = watchUnread(ctx); });
+  ctx.firstPaint.then(async () => {
+    if (!ctx) return;
+    ctx.stopUnread = watchUnread(ctx);
+    if (window.EventSource) ctx.live = (await import("./live.js")).startLive(ctx);
+  });
   // Her avatar and name in the navigation, once the page itself is there.
   setTimeout(() => {
     if (!ctx) return;
