@@ -349,8 +349,8 @@ MUTATIONS = [
     mutation(
         "the ingest rules get a follow fence of their own",
         "matrix_social/services.py",
-        "                                          self.follow_fence), self.quarantine)",
-        "                                          FollowFence()), self.quarantine)",
+        "                                          self.follow_fence), self.quarantine,",
+        "                                          FollowFence()), self.quarantine,",
         (_GUARDED + "test_an_old_leave_arriving_after_a_refollow_does_not_undo_it",)),
     mutation(
         "the AI limit counts every sender's messages together",
@@ -436,6 +436,18 @@ MUTATIONS = [
         '"WHERE excluded.up_to > notification_read.up_to", user_id, up_to)',
         '"", user_id, up_to)',
         ("tests/test_notifications_db.py::test_read_position_moves_forward_only_and_redactions_take_theirs_away",)),
+    mutation(
+        "a stream ticket works more than once",
+        "matrix_social/social/live.py",
+        "        found = self.tickets.pop(value, None)\n",
+        "        found = self.tickets.get(value)\n",
+        ("tests/test_live.py::test_tickets_are_single_use_and_the_token_never_goes_in_a_url",)),
+    mutation(
+        "the web app keeps polling the feed while the stream is up",
+        "matrix_social/web/js/feed.js",
+        "const LIVE_PUSHED_POLL_MS = 60_000;",
+        "const LIVE_PUSHED_POLL_MS = 0;",
+        ("tests/test_web_live.py::test_a_like_arrives_on_the_author_s_screen_through_the_stream",)),
 ]
 
 
