@@ -58,6 +58,7 @@ from .matrix.feed_owners import FeedOwners
 from .matrix.feed_rooms import FeedRooms
 from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
+from .matrix.ingest.changes import IndexChanges
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.profile_mirror import ProfileMirror
@@ -84,10 +85,12 @@ from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
 from .social.ipc import Ipc
 from .social.link_previews import LinkPreviews
+from .social.live import LiveStreams
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
 from .social.moderation import Moderation, Reports
 from .social.mutes import Mutes
+from .social.notifications import Notifications
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
 from .social.tags import Tags
@@ -163,7 +166,16 @@ class Services:
     @component
     def ingest(self) -> Ingest:
         return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid,
-                                          self.follow_fence), self.quarantine)
+                                          self.follow_fence), self.quarantine,
+                      self.index_changes)
+
+    @component
+    def index_changes(self) -> IndexChanges:
+        return IndexChanges()
+
+    @component
+    def live(self) -> LiveStreams:
+        return LiveStreams(self.db, self.index_changes)
 
     @component
     def follow_fence(self) -> FollowFence:
@@ -331,6 +343,10 @@ class Services:
         return Apps(self.db, self.ids, self.intents, self.feed_rooms, self.sender, self.posts,
                     self.settings.api.app_runner_url,
                     on_published=[self.activities.app_published])
+
+    @component
+    def notifications(self) -> Notifications:
+        return Notifications(self.db, self.users)
 
     @component
     def explore(self) -> Explore:

@@ -384,8 +384,8 @@ MUTATIONS = [
     mutation(
         "the ingest rules get a follow fence of their own",
         "matrix_social/services.py",
-        "                                          self.follow_fence), self.quarantine)",
-        "                                          FollowFence()), self.quarantine)",
+        "                                          self.follow_fence), self.quarantine,",
+        "                                          FollowFence()), self.quarantine,",
         (_GUARDED + "test_an_old_leave_arriving_after_a_refollow_does_not_undo_it",)),
     mutation(
         "the AI limit counts every sender's messages together",
@@ -592,6 +592,57 @@ MUTATIONS = [
         "                or False:",
         ("tests/test_activity_ai.py::"
          "test_ai_activity_in_its_feed_and_only_public_conversations_on_its_profile",)),
+    mutation(
+        "a like notifies its own author",
+        "matrix_social/db/notifications.py",
+        '"WHERE l.event_id = $1 AND p.author <> l.user_id" + _IGNORE)',
+        '"WHERE l.event_id = $1" + _IGNORE)',
+        ("tests/test_notifications_db.py::test_likes_reposts_and_follows_group_newest_actor_first",
+         "tests/test_notifications.py::test_likes_comments_replies_reposts_and_follows_reach_the_author")),
+    mutation(
+        "a reply notifies the replied comment's author on any post",
+        "matrix_social/db/notifications.py",
+        '"JOIN comment t ON t.event_id = c.in_reply_to AND t.post_id = c.post_id "',
+        '"JOIN comment t ON t.event_id = c.in_reply_to "',
+        ("tests/test_notifications_db.py::test_nothing_is_derived_from_what_the_index_refused",)),
+    mutation(
+        "m.mentions alone names a user",
+        "matrix_social/content/mentions.py",
+        "    candidates: list[str] = []\n",
+        '    candidates: list[str] = list((content.get("m.mentions") or {}).get("user_ids") '
+        'or [])\n',
+        ("tests/test_mentions_parse.py::test_only_users_named_in_the_text_count_and_at_most_ten",
+         "tests/test_notifications.py::test_an_attacker_cannot_forge_a_notification")),
+    mutation(
+        "no cap on the users one event names",
+        "matrix_social/content/mentions.py",
+        "MAX_MENTIONS = 10\n",
+        "MAX_MENTIONS = 10_000\n",
+        ("tests/test_mentions_parse.py::test_only_users_named_in_the_text_count_and_at_most_ten",)),
+    mutation(
+        "a comment does not mention the people it answers",
+        "matrix_social/social/mentions.py",
+        "        also = [user for user in answers if user and user != author]\n",
+        "        also = []\n",
+        ("tests/test_mentions.py::test_comments_and_replies_notify_through_the_homeserver_s_push_rules",)),
+    mutation(
+        "the notification read position moves back",
+        "matrix_social/db/notifications.py",
+        '"WHERE excluded.up_to > notification_read.up_to", user_id, up_to)',
+        '"", user_id, up_to)',
+        ("tests/test_notifications_db.py::test_read_position_moves_forward_only_and_redactions_take_theirs_away",)),
+    mutation(
+        "a stream ticket works more than once",
+        "matrix_social/social/live.py",
+        "        found = self.tickets.pop(value, None)\n",
+        "        found = self.tickets.get(value)\n",
+        ("tests/test_live.py::test_tickets_are_single_use_and_the_token_never_goes_in_a_url",)),
+    mutation(
+        "the web app keeps polling the feed while the stream is up",
+        "matrix_social/web/js/feed.js",
+        "const LIVE_PUSHED_POLL_MS = 60_000;",
+        "const LIVE_PUSHED_POLL_MS = 0;",
+        ("tests/test_web_live.py::test_a_like_arrives_on_the_author_s_screen_through_the_stream",)),
 ]
 
 

@@ -20,8 +20,10 @@ from .routes_connections import ConnectionRoutes
 from .routes_crosspost import CrossPostRoutes
 from .routes_explore import ExploreRoutes
 from .routes_follows import FollowRoutes
+from .routes_live import LiveRoutes
 from .routes_messaging import MessagingRoutes
 from .routes_moderation import ModerationRoutes
+from .routes_notifications import NotificationRoutes
 from .routes_posts import PostRoutes
 from .routes_previews import PreviewRoutes
 from .routes_profiles import ProfileRoutes
@@ -33,7 +35,7 @@ from .routing import RouteGroup
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
     ExploreRoutes, MessagingRoutes, ActivityRoutes, SafetyRoutes, ModerationRoutes,
-    TagRoutes, BookmarkRoutes, PreviewRoutes)
+    TagRoutes, BookmarkRoutes, PreviewRoutes, NotificationRoutes, LiveRoutes)
 
 
 @web.middleware

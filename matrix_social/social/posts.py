@@ -32,6 +32,7 @@ from ..matrix.sender import IndexedSender
 from . import cursor as cursors
 from .feed import Feed
 from .media import Uploads
+from .mentions import Mentions
 from .users import Users
 from .views import author_view, comment_view
 
@@ -194,6 +195,7 @@ class Posts:
         self.composer = composer
         self.targets = tuple(cross_post_targets)
         self.listeners = tuple(listeners)
+        self.mentions = Mentions(users)
 
     async def _announce(self, what: str, post: Published | Edited | Deleted
                         ) -> list[Mapping[str, Any]]:
@@ -230,7 +232,8 @@ class Posts:
         """A post from a request (POST /posts), as `author` (her AI with `as_ai`)."""
         targets = self.requested_targets(body, as_ai)
         composed = await self.composer.compose(author, body)
-        return await self.publish(author, composed.content, targets)
+        content = await self.mentions.apply(author, composed.content)
+        return await self.publish(author, content, targets)
 
     async def publish(self, author: str, content: dict,
                       cross_post: tuple[str, ...] | None = ()) -> dict[str, Any]:
@@ -300,17 +303,18 @@ class Posts:
 
     async def comment(self, user: str, post_id: str, text: Any,
                       reply_to: Any, cw: Any = None) -> dict[str, Any]:
-        room_id, author = await self._location(post_id)
-        await self.feed.blocks.refuse_if_blocked(author, user, "comment on this post")
+        room_id, post_author = await self._location(post_id)
+        await self.feed.blocks.refuse_if_blocked(post_author, user, "comment on this post")
         body = clean_text(text, "text")
         warning = clean_cw(cw)
         if reply_to is not None and (not isinstance(reply_to, str)
                                      or not await comments.exists(self.db, reply_to, post_id)):
             raise InvalidInput("'reply_to' must be a comment on this post")
         intent = await self.rooms.join_without_following(room_id, user)
-        event_id = await self.sender.send(
-            intent, room_id, "m.room.message",
-            compose.comment_content(post_id, body, reply_to, warning))
+        content = await self.mentions.apply(
+            user, compose.comment_content(post_id, body, reply_to, warning),
+            (post_author, reply_to and await comments.author_of(self.db, reply_to)))
+        event_id = await self.sender.send(intent, room_id, "m.room.message", content)
         displayname, avatar = await profiles.get(self.db, user)
         view = {"id": event_id, "post_id": post_id, "room_id": room_id,
                 "author": author_view(user, displayname, avatar, self.users.handle_of(user)),

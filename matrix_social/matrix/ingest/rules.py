@@ -23,6 +23,7 @@ from ...content.fields import (
     clean_text,
     clean_url,
 )
+from ...content.mentions import named_user_ids
 from ...content.parse import (
     content_warning,
     edited_content,
@@ -35,7 +36,17 @@ from ...content.parse import (
     without_cw,
 )
 from ...content.tags import tags_in
-from ...db import ai_profiles, apps, comments, follows, likes, post_tags, posts, profiles
+from ...db import (
+    ai_profiles,
+    apps,
+    comments,
+    follows,
+    likes,
+    notifications,
+    post_tags,
+    posts,
+    profiles,
+)
 from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
@@ -118,7 +129,10 @@ class IndexRules:
                 await w.write(follows.delete, room_id, user_id)
         elif (flag is True or prev != "join") and self.fence.passes(room_id, user_id,
                                                                     follows=True):
-            await w.write(follows.upsert, room_id, user_id, raw["origin_server_ts"])
+            # A join's sender is always its state key (the homeserver's auth rules).
+            recipient = feed.owner if self.ids.is_local_human(feed.owner) else None
+            await w.follow(room_id, user_id, raw["origin_server_ts"], recipient,
+                           raw["event_id"])
 
     # --- messages: posts, comments, edits ---------------------------------------------------
 
@@ -133,7 +147,8 @@ class IndexRules:
                 raise MalformedEvent("comment without a string body")
             cw = content_warning(content)
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
-                            without_cw(body, cw), relation.in_reply_to, ts, cw or None)
+                            without_cw(body, cw), relation.in_reply_to, ts, cw or None,
+                            self._mentioned(content, sender))
         elif relation.rel_type is None and sender == feed.owner:
             msc_repost = None if isinstance(content.get(ev.POST_BLOCK), dict) \
                 else social_repost(content)
@@ -148,7 +163,18 @@ class IndexRules:
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
                 body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None,
-                tags=tuple(tags_in(post.body))))
+                tags=tuple(tags_in(post.body))),
+                self._mentioned(content, sender))
+
+    def _mentioned(self, content: dict, sender: str) -> list[tuple[str, str | None]]:
+        """(recipient, via) for each local person named, or whose AI is named."""
+        mentioned = []
+        for user_id in named_user_ids(content, sender):
+            if self.ids.is_local_human(user_id):
+                mentioned.append((user_id, None))
+            elif (owner := self.ids.ai_owner(user_id)) and self.ids.is_local_human(owner):
+                mentioned.append((owner, user_id))
+        return mentioned
 
     async def _edit(self, raw: dict, target: str, new: dict, w: IndexWriter) -> None:
         room_id, sender, ts = raw["room_id"], raw["sender"], raw["origin_server_ts"]
@@ -244,6 +270,7 @@ class IndexRules:
         await w.write(posts.redact, redacts, room_id, sender, moderator)
         await w.write(likes.redact, redacts, room_id, sender, moderator)
         await w.write(comments.redact, redacts, room_id, sender, moderator)
+        await w.write(notifications.forget_removed, redacts)
 
     # --- the owner's state: feed, profile, AI profile, apps, topic -----------------------------
 

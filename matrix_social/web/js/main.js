@@ -7,7 +7,7 @@ import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { usePlatforms } from "./platforms.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
-import { buildNav, makeBanner, markSection, rightColumn } from "./shell.js";
+import { buildNav, makeBanner, markSection, rightColumn, watchUnread } from "./shell.js";
 
 const main = document.getElementById("main");
 const header = document.getElementById("app-header");
@@ -21,14 +21,17 @@ const SECTIONS = {
   profile: () => import("./profile.js"),
   people: () => import("./people.js"),
   messages: () => import("./messages.js"),
+  notifications: () => import("./notifications.js"),
   settings: () => import("./settings.js"),
 };
 const TITLES = {
-  feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks", profile: "Profile", people: "People",
-  messages: "Messages", settings: "Settings",
+  feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks",
+  profile: "Profile", people: "People", messages: "Messages", settings: "Settings",
+  notifications: "Notifications",
 };
 // Where the right column (search, trends, who to follow) has room to help.
-const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile", "people", "settings"]);
+const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile",
+  "people", "settings", "notifications"]);
 
 let ctx = null;
 let cleanup = null;
@@ -97,6 +100,8 @@ function onLinkClick(event) {
 function sessionEnded() {
   if (!ctx) return;
   const session = ctx.session;
+  if (ctx.live) ctx.live.stop();
+  if (ctx.stopUnread) ctx.stopUnread();
   ctx = null;
   signOut(session).finally(() => showSignIn(config, "Your session has ended. Sign in again."));
 }
@@ -127,6 +132,8 @@ async function startApp(session) {
       const current = ctx;
       ctx = null;
       if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
+      if (current.stopUnread) current.stopUnread();
+      if (current.live) current.live.stop();
       if (current.stopMessages) await current.stopMessages();
       await signOut(current.session);
       history.replaceState(null, "", "/social/");
@@ -149,6 +156,11 @@ async function startApp(session) {
   document.body.classList.remove("signed-out");
   await render();
   painted();
+  ctx.firstPaint.then(async () => {
+    if (!ctx) return;
+    ctx.stopUnread = watchUnread(ctx);
+    if (window.EventSource) ctx.live = (await import("./live.js")).startLive(ctx);
+  });
   // Her avatar and name in the navigation, once the page itself is there.
   setTimeout(() => {
     if (!ctx) return;

@@ -8,6 +8,7 @@ import { icon } from "./icons.js";
 export const SECTIONS = [
   { id: "feed", label: "Home", href: "/social/", icon: "home" },
   { id: "explore", label: "Explore", href: "/social/explore", icon: "explore" },
+  { id: "notifications", label: "Notifications", href: "/social/notifications", icon: "bell" },
   { id: "messages", label: "Messages", href: "/social/messages", icon: "messages" },
   // Not in a phone's tab bar (her own profile links to it there).
   { id: "bookmarks", label: "Bookmarks", href: "/social/bookmarks", icon: "bookmark", wideOnly: true },
@@ -123,7 +124,8 @@ export function buildNav(ctx) {
   fill(list, SECTIONS.map((section) => h("li", { class: section.wideOnly ? "wide-only" : null },
     h("a", { href: section.href, "data-link": true, dataset: { section: section.id },
       class: "nav-link" },
-    icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label)))));
+    icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label),
+    section.id === "notifications" ? h("span", { class: "nav-badge", hidden: true }) : null))));
 
   const post = h("button", { type: "button", class: "primary post-button", "aria-label": "New post" },
     icon("write", { size: 22 }), h("span", { class: "nav-text" }, "Post"));
@@ -138,6 +140,40 @@ export function buildNav(ctx) {
     h("span", { class: "account-handle" }, ctx.session.userId)));
   fill(document.getElementById("header-actions"), post, themeToggle(), me, fab);
   return { accountChip: me };
+}
+
+/** The bell's unread count (0 hides it); the link's name says it too. */
+export function setUnread(count) {
+  const badge = document.querySelector("#nav-list .nav-badge");
+  if (!badge) return;
+  badge.hidden = !count;
+  badge.textContent = count > 99 ? "99+" : String(count || "");
+  const link = badge.closest("a");
+  link.setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
+}
+
+const UNREAD_POLL_MS = 30_000;
+
+/** The bell's count: now, when the page comes back into view, and every 30 s. */
+export function watchUnread(ctx) {
+  let stopped = false;
+  async function refresh() {
+    if (stopped || document.hidden) return;
+    try {
+      setUnread((await ctx.api.get("/notifications/unread_count")).count);
+    } catch {
+      // the count waits for the next try
+    }
+  }
+  const timer = setInterval(refresh, UNREAD_POLL_MS);
+  const onVisible = () => refresh();
+  document.addEventListener("visibilitychange", onVisible);
+  refresh();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+  };
 }
 
 export function markSection(sectionId, title) {
