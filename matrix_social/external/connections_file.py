@@ -52,6 +52,7 @@ async def export_connections(db: Database, cipher: TokenCipher, user_id: str,
                 "expires_at": token.expires_at_ms, "scope": token.scope,
                 **({"extra": token.extra} if token.extra else {})},
             "share_with_followers": row.share_with_followers,
+            "home_timeline": row.home_timeline,
             "status": row.status, "connected_at": row.created_at,
         }
     _write(path, {"version": VERSION, "user": user_id, "exported_at": now_ms(),
@@ -112,6 +113,10 @@ def _row(user_id: str, declared: Platform, entry: Any, cipher: TokenCipher) -> C
     share = entry.get("share_with_followers", False)
     if not isinstance(share, bool):
         raise ValueError(f"connections.{platform}.share_with_followers must be true or false")
+    home = entry.get("home_timeline", False)
+    if not isinstance(home, bool) or (home and not declared.home_timeline):
+        raise ValueError(f"connections.{platform}.home_timeline must be true or false (true "
+                         "only where the platform has a home timeline)")
     now = now_ms()
     return ConnectionRow(
         user_id=user_id, platform=platform, account_key=account.key, account_id=account.id,
@@ -119,7 +124,7 @@ def _row(user_id: str, declared: Platform, entry: Any, cipher: TokenCipher) -> C
         profile_url=account.url, instance=account.instance, status=connections.OK,
         status_reason=None, share_with_followers=share, token=cipher.encrypt(token),
         cursor=None, etag=None, next_due=now, interval_s=None, failures=0, last_sync=None,
-        created_at=now)
+        created_at=now, home_timeline=home)
 
 
 async def import_connections(db: Database, cipher: TokenCipher, user_id: str, path: str,
@@ -142,4 +147,6 @@ async def import_connections(db: Database, cipher: TokenCipher, user_id: str, pa
         await connections.upsert(db, row)
         if row.share_with_followers:
             await connections.set_share_with_followers(db, user_id, row.platform, True)
+        if row.home_timeline:
+            await connections.set_home_timeline(db, user_id, row.platform, True)
     return len(rows)

@@ -5,6 +5,7 @@ declared here alone, in a test, gets all of it without a line elsewhere."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +220,12 @@ async def test_what_a_platform_keeps_across_the_redirect_and_with_its_grant(db, 
     await connections.delete(db, "@alice:hs", "pigeon")
     assert await import_connections(db, cipher, "@alice:hs", path, DECLARED) == 1
     assert (await grants.token("@alice:hs", "pigeon")).extra == token.extra
+    # A home timeline is imported only for a platform that has one.
+    document = json.loads(path.read_text())
+    document["connections"]["pigeon"]["home_timeline"] = True
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="home_timeline"):
+        await import_connections(db, cipher, "@alice:hs", path, DECLARED)
 
 
 def test_the_openapi_enums_are_the_registered_platforms():
