@@ -7,7 +7,6 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import now_ms
 from ..db import explore, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
@@ -41,17 +40,9 @@ class Explore:
         """Most liked in the last 24 hours, from the ranking computed in the background."""
         return await self.trending.page(viewer, cursor, limit)
 
-    async def trending_apps(self, cursor: str | None, limit: int,
-                            now: int | None = None) -> dict[str, Any]:
-        position = self._decode(cursor, (int, int, str))
-        now = position[0] if position else (now if now is not None else now_ms())
-        rows = await explore.trending_apps(self.db, now - WEEK_MS, now,
-                                           position[1:] if position else None, limit + 1)
-        return cursors.page(
-            rows, limit,
-            lambda r: {**app_view(r, self.ids.handle_of(r["author"])),
-                       "installs_7d": r["installs_recent"]},
-            lambda r: (now, r["installs_recent"], r["app_id"]))
+    async def trending_apps(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Most installed in the last 7 days, from the ranking kept in the background."""
+        return await self.trending.apps_page(cursor, limit)
 
     async def suggestions(self, user: str, cursor: str | None, limit: int) -> dict[str, Any]:
         position = self._decode(cursor, (int, str))
