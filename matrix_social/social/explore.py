@@ -115,11 +115,11 @@ class Explore:
 
     async def _search_posts(self, viewer: str, query: str, cursor: str | None,
                             limit: int) -> dict:
-        rows = await search.posts(self.db, viewer, query, self._decode(cursor, (float, str)),
-                                  limit + 1)
+        rows = await search.posts(self.db, viewer, query,
+                                  self._decode(cursor, (int, int, str)), limit + 1)
         return cursors.page(rows, limit, lambda r: post_view(r, self.ids.handle_of(r["author"]),
                                                                 self.brandings),
-                            lambda r: (float(r["rank"]), r["event_id"]))
+                            lambda r: (r["tier"], r["ts"], r["event_id"]))
 
     async def _search_apps(self, query: str, cursor: str | None, limit: int) -> dict:
         rows = await search.apps(self.db, query, self._decode(cursor, (int, str)), limit + 1)

@@ -81,7 +81,8 @@ _POSTGRES = [
     for op in ("INSERT", "DELETE")
 ]
 
-DESCRIPTION = "Trending kept incrementally: scores per post and app, changed keys by triggers"
+DESCRIPTION = ("Trending kept incrementally: scores per post and app, changed keys by "
+               "triggers; prefix indexes for searching people and apps")
 
 
 async def upgrade(conn: Connection, scheme: Scheme) -> None:
@@ -105,5 +106,14 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
             "CREATE INDEX post_like_post ON post_like (post_id, user_id) INCLUDE (ts)")
     for statement in _SQLITE if scheme == Scheme.SQLITE else _POSTGRES:
         await conn.execute(statement)
+    # Search by prefix (db/search.py): handles, display names, app names, in byte order.
+    collate = "" if scheme == Scheme.SQLITE else ' COLLATE "C"'
+    # (SQLite's unique index on feed_room.owner already is one.)
+    for name, table, expression in (("feed_room_owner_prefix", "feed_room", "owner"),
+                                    ("profile_name_prefix", "profile", "LOWER(displayname)"),
+                                    ("app_name_prefix", "app", "LOWER(name)")):
+        if scheme == Scheme.SQLITE and table == "feed_room":
+            continue
+        await conn.execute(f"CREATE INDEX {name} ON {table} (({expression}){collate})")
     # The first refresh after the upgrade fills the scores from scratch.
     await conn.execute("DELETE FROM trending_state")
