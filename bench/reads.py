@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -44,9 +45,12 @@ COMMON, RARE = "v0", "rareword"
 POPULAR = 20
 
 
+_CUMULATIVE = list(itertools.accumulate(1 / (k + 1) for k in range(VOCABULARY)))
+_WORDS = [f"v{k}" for k in range(VOCABULARY)]
+
+
 def _zipf_words(rng: random.Random, n: int) -> list[str]:
-    weights = [1 / (k + 1) for k in range(VOCABULARY)]
-    return [f"v{k}" for k in rng.choices(range(VOCABULARY), weights, k=n)]
+    return rng.choices(_WORDS, cum_weights=_CUMULATIVE, k=n)
 
 
 async def seed(db: Database, posts: int, likes: int, rng: random.Random) -> int:

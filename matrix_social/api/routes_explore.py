@@ -54,7 +54,8 @@ class ExploreRoutes(RouteGroup):
         return await self.explore.trending_posts(user, request.query.get("cursor"),
                                                  self.page_limit(request))
 
-    @get("/explore/apps", "Apps most installed in the last 7 days", "TrendingAppPage",
+    @get("/explore/apps", "Apps most installed in the last 7 days (as of the last background "
+         "refresh)", "TrendingAppPage",
          params=PAGE_PARAMS, errors=())
     async def trending_apps(self, request: web.Request, user: str) -> dict:
         return await self.explore.trending_apps(request.query.get("cursor"),
@@ -66,8 +67,10 @@ class ExploreRoutes(RouteGroup):
         return await self.explore.suggestions(user, request.query.get("cursor"),
                                               self.page_limit(request))
 
-    @get("/search", "Search users (handle prefix, display name), posts (full text) and apps; "
-         "type=all returns one page of each, a cursor continues one type", "SearchResult",
+    @get("/search", "Search users (handle prefix first, then display name prefix), posts "
+         "(every word of the query; the words as a phrase first, then newest first) and apps "
+         "(name prefix first, then name or description containing the query); type=all "
+         "returns one page of each, a cursor continues one type", "SearchResult",
          params=({"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
                  {"name": "type", "in": "query",
                   "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
