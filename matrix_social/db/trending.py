@@ -68,6 +68,13 @@ async def claim(db: Database, r: Ranking) -> None:
                 "ON CONFLICT DO NOTHING")
 
 
+async def _empty(conn, db: Database, table: str) -> None:
+    """PostgreSQL: TRUNCATE, so the claim's table never holds dead rows that make the
+    planner expect a large claim (only the refresher, holding its lock, uses it)."""
+    await conn.execute(f"DELETE FROM {table}" if db.scheme == Scheme.SQLITE
+                       else f"TRUNCATE {table}")
+
+
 def _with_ts(r: Ranking, alias: str, key: str) -> tuple[str, str]:
     """(the join that gives each key its ts, the ts expression)."""
     if r.ranked is None:
@@ -94,7 +101,7 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
         if row is None or abs(until - row["window_end"]) > width:
             recounted = -1
             await conn.execute(f"DELETE FROM {r.prefix}_score")
-            await conn.execute(f"DELETE FROM {r.prefix}_claim")
+            await _empty(conn, db, f"{r.prefix}_claim")
             join, ts = _with_ts(r, "s", r.source_key)
             await conn.execute(
                 f"INSERT INTO {r.prefix}_score ({r.key}, trend, ts) "
@@ -116,6 +123,13 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
                 min(old_since, since), max(old_since, since),
                 min(old_end, until), max(old_end, until))
             recounted = await conn.fetchval(f"SELECT COUNT(*) FROM {r.prefix}_claim")
+            if recounted and db.scheme == Scheme.POSTGRES:
+                # The claim is small but its table's statistics may say otherwise (after a
+                # bulk load, or never analysed): keep every join on the indexes.
+                await conn.execute("SET LOCAL enable_seqscan = off")
+                await conn.execute("SET LOCAL enable_hashjoin = off")
+                await conn.execute("SET LOCAL enable_mergejoin = off")
+                await conn.execute("SET LOCAL jit = off")
             if recounted:
                 join, ts = _with_ts(r, "c", r.key)
                 await conn.execute(
@@ -130,7 +144,7 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
                 await conn.execute(
                     f"DELETE FROM {r.prefix}_score WHERE {r.key} IN "
                     f"(SELECT {r.key} FROM {r.prefix}_claim) AND (trend = 0{gone})")
-                await conn.execute(f"DELETE FROM {r.prefix}_claim")
+                await _empty(conn, db, f"{r.prefix}_claim")
         if depth is not None and recounted:
             await conn.execute("DELETE FROM trending_post")
             await conn.execute(
