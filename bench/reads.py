@@ -247,6 +247,33 @@ def markdown(results: list[dict]) -> str:
                 f"({s['matches']:,} of {r['posts']:,} posts match) | {name} | "
                 f"{_ms(s['before'])} | {_ms(s['after'])} | p99 ≤ 15 ms | "
                 f"{ok if r['kind'] == 'postgres' else ok + ' (report only)'} |")
+    lines += ["", "Notes:", "",
+              "- **Trending** (`db/trending.py`, `social/trending.py`, v15): triggers mark the "
+              "posts whose likes change (and the apps whose installs change) in the writing "
+              "transaction; each refresh claims those, adds the posts with a like whose time "
+              "entered or left the window since the last refresh (two ranges of the like-time "
+              "index), recounts only those (distinct likers in the window, from the "
+              "(post, user) index that now includes the time) and rewrites the stored first "
+              "1,000 only when a score changed. Before: every like of the window counted each "
+              "refresh. What is left per minute is the recount of each touched post: "
+              "proportional to that post's likes, so the 20 much-liked posts (20,000 likes "
+              "each at 1M, touched every minute) are most of it. The next step, not done: "
+              "keep per (post, user) deltas from a change log instead of recounting a touched "
+              "post, so a minute costs its likes only.",
+              "- **Search** (`db/search.py`): posts with every word of the query, the words as "
+              "a phrase first, then the others, newest first in each through the post_ts "
+              "index, cursor (tier, ts, event id); PostgreSQL's planner reads a rare word's "
+              "few matches from the GIN index and sorts them. Before: every match ranked "
+              "(ts_rank / bm25) and sorted, so a common word cost its matches. tsvector + GIN "
+              "was kept over pg_trgm: `python -m bench.search_index` (300,000 posts, loaded "
+              "machine) gave a rare word p50 0.49 ms with tsvector + GIN against 2,434 ms with "
+              "pg_trgm (word-boundary regex) and 2,413 ms (substring ILIKE), whose trigrams "
+              "of a rare word still match many posts; a common word was p50 2.0-3.5 ms for "
+              "all three (the time-index walk), and the trigram index is twice the size "
+              "(15 MB against 7.6 MB).",
+              "- The machine was shared with the other workers' test suites during these runs "
+              "(the load averages above, on 2 cores): the absolute figures are several times "
+              "an idle machine's; before and after ran back to back on the same database."]
     lines += ["", "Seeding: " + "; ".join(
         f"{r['kind']} {r['seed_s']:.0f} s ({r['posts']:,} posts, {r['likes']:,} likes)"
         for r in results) + ".", END]
