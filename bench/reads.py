@@ -271,6 +271,12 @@ def markdown(results: list[dict]) -> str:
               "of a rare word still match many posts; a common word was p50 2.0-3.5 ms for "
               "all three (the time-index walk), and the trigram index is twice the size "
               "(15 MB against 7.6 MB).",
+              "- Not done from this branch's part of issue 28: the trending refresh at 10M "
+              "likes on PostgreSQL and the `--scale 10m` seeding (seeding 1M posts and 1M "
+              "likes took the time shown below on this loaded machine); trending tags (they "
+              "do not exist on this branch); Messages' first page (still one initial /sync, "
+              "see conversations rows above); the SQLite run of this section at 1M (the smoke "
+              "run checks it, tests/test_bench_smoke.py).",
               "- The machine was shared with the other workers' test suites during these runs "
               "(the load averages above, on 2 cores): the absolute figures are several times "
               "an idle machine's; before and after ran back to back on the same database."]
