@@ -279,7 +279,9 @@ def markdown(results: list[dict]) -> str:
               "run checks it, tests/test_bench_smoke.py).",
               "- The machine was shared with the other workers' test suites during these runs "
               "(the load averages above, on 2 cores): the absolute figures are several times "
-              "an idle machine's; before and after ran back to back on the same database."]
+              "an idle machine's (the issue quotes 2.65 s for the before refresh at 1M likes on "
+              "this machine idle; the 1M run here measured 15.8-27.3 s for it); before and "
+              "after ran back to back on the same database, so compare them with each other."]
     lines += ["", "Seeding: " + "; ".join(
         f"{r['kind']} {r['seed_s']:.0f} s ({r['posts']:,} posts, {r['likes']:,} likes)"
         for r in results) + ".", END]
