@@ -142,8 +142,12 @@ async def test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothi
     assert await _refresh(db, now) == (-1, -1)  # the first counts from scratch
     assert (await _kept(db))[2] == [("$a", 2, now - 10), ("$b", 1, now - 20)]
     assert await _refresh(db, now + 1) == (0, 0)  # nothing changed, nothing recounted
+    await likes.upsert(db, "$l4", "$b", ROOM, USERS[0], now)  # her second ❤️: not a like more
+    assert (await _refresh(db, now + 1))[0] == 1
+    assert (await _kept(db))[2] == [("$a", 2, now - 10), ("$b", 1, now - 20)]
+    await likes.delete(db, "$l4")
     await likes.delete(db, "$l1")  # the unlike (a redaction deletes the row the same way)
-    assert (await _refresh(db, now + 2))[0] == 1
+    assert (await _refresh(db, now + 2))[0] == 2  # $a, and $b (its second ❤️ removed)
     assert (await _kept(db))[2] == [("$a", 1, now - 10), ("$b", 1, now - 20)]  # ties: newer first
     # $l2 leaves the window: no write, only time.
     assert (await _refresh(db, now + 101))[0] == 1
