@@ -60,6 +60,7 @@ _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["
 _BLOCKS = "tests/test_blocks.py::"
 _MODERATION = "tests/test_moderation.py::"
 _EVERY_PATH_TEST = "tests/test_trust.py::test_every_path_to_an_ai_passes_the_same_limit"
+_TRENDING = "tests/test_trending_incremental.py::"
 _GUARDED = "tests/test_guarded_behaviours.py::"
 
 
@@ -643,6 +644,40 @@ MUTATIONS = [
         "const LIVE_PUSHED_POLL_MS = 60_000;",
         "const LIVE_PUSHED_POLL_MS = 0;",
         ("tests/test_web_live.py::test_a_like_arrives_on_the_author_s_screen_through_the_stream",)),
+    mutation(
+        "trending: likes crossing the window's edges are not recounted",
+        "matrix_social/db/trending.py",
+        "                min(old_since, since), max(old_since, since),\n",
+        "                since, since,\n",
+        (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",
+         _TRENDING + "test_kept_ranking_equals_a_count_from_scratch")),
+    mutation(
+        "trending: an unlike is not marked for a recount (PostgreSQL's trigger)",
+        "matrix_social/db/upgrade/v15_incremental_trending.py",
+        """                            ("app_install", "app_install_trending"))
+    for op in ("INSERT", "DELETE")""",
+        """                            ("app_install", "app_install_trending"))
+    for op in ("INSERT",)""",
+        (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",)),
+    mutation(
+        "trending: a second ❤️ by the same user counts twice in the kept score",
+        "matrix_social/db/trending.py",
+        'return (f"(SELECT COUNT(DISTINCT s.user_id) FROM {r.source} s "',
+        'return (f"(SELECT COUNT(s.user_id) FROM {r.source} s "',
+        (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",
+         _TRENDING + "test_kept_ranking_equals_a_count_from_scratch")),
+    mutation(
+        "search: the query's punctuation reaches the full-text syntax",
+        "matrix_social/db/search.py",
+        "    return _WORD.findall(query.lower())[:16]",
+        "    return query.lower().split()[:16]",
+        ("tests/test_search.py::test_full_text_syntax_in_a_query_is_data",)),
+    mutation(
+        "search: the cursor repeats the last post of the page",
+        "matrix_social/db/search.py",
+        '            keyset = "AND (p.ts, p.event_id) < ($3, $4)"',
+        '            keyset = "AND (p.ts, p.event_id) <= ($3, $4)"',
+        ("tests/test_search.py::test_the_cursor_walks_both_tiers_without_gap_or_repeat",)),
 ]
 
 

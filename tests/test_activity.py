@@ -227,6 +227,7 @@ async def test_forks_are_shown_and_counted_and_forged_forks_fail(stack):
         "forked_from": original["id"]})
     assert (await api_ok(stack, "GET", f"/apps/{q(original['id'])}", alice))["forks"] == 2
     await api_ok(stack, "POST", f"/apps/{q(original['id'])}/install", carol)
+    await stack.bridge.services.trending.refresh()
     trending = (await api_ok(stack, "GET", "/explore/apps?limit=100", alice))["items"]
     assert next(a for a in trending if a["id"] == original["id"])["forks"] == 2
     profile = await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice)

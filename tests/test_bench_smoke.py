@@ -30,3 +30,18 @@ def test_bench_smoke_writes_every_figure(tmp_path):
     for key in EXPECTED:
         assert key in run.stdout, key
     assert "## Machine" in report and "## Changes made to meet the targets" in report
+
+
+def test_bench_reads_smoke_writes_its_rows(tmp_path):
+    """bench.reads (issue 28: trending refresh per minute of traffic, search) at tiny sizes;
+    its kept ranking must equal a count from scratch on both databases."""
+    out = tmp_path / "BENCHMARKS.md"
+    run = subprocess.run([sys.executable, "-m", "bench.reads", "--smoke", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = out.read_text()
+    for backend in ("postgres", "sqlite"):
+        for key in ("trending-refresh", "search-common", "search-rare"):
+            assert f"| {key}-{backend} |" in report, (key, backend)
+    assert "equal to a count from scratch: yes" in report
+    assert "**NO**" not in report

@@ -237,10 +237,14 @@ async def test_trending_apps_window(stack):
     app_id = f"{alice.localpart}:notes"
     await api_ok(stack, "POST", f"/apps/{q(app_id)}/install", bob)
     ts = await stack.bridge.db.fetchval("SELECT ts FROM app_install WHERE app_id=$1", app_id)
-    inside = await stack.bridge.services.explore.trending_apps(None, 50, now=ts + WEEK_MS)
+    explore, trending = stack.bridge.services.explore, stack.bridge.services.trending
+    await trending.refresh(now=ts + WEEK_MS)
+    inside = await explore.trending_apps(None, 50)
     assert app_id in [a["id"] for a in inside["items"]]
-    outside = await stack.bridge.services.explore.trending_apps(None, 50, now=ts + WEEK_MS + 1000)
+    await trending.refresh(now=ts + WEEK_MS + 1000)
+    outside = await explore.trending_apps(None, 50)
     assert app_id not in [a["id"] for a in outside["items"]]
+    await trending.refresh()
     listed = await api_ok(stack, "GET", "/explore/apps", bob)
     assert any(a["id"] == app_id and a["installs_7d"] == 1 for a in listed["items"])
 

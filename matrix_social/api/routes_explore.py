@@ -58,7 +58,8 @@ class ExploreRoutes(RouteGroup):
         return await self.explore.trending_posts(user, request.query.get("cursor"),
                                                  self.page_limit(request))
 
-    @get("/explore/apps", "Apps most installed in the last 7 days", "TrendingAppPage",
+    @get("/explore/apps", "Apps most installed in the last 7 days (as of the last background "
+         "refresh)", "TrendingAppPage",
          params=PAGE_PARAMS, errors=())
     async def trending_apps(self, request: web.Request, user: str) -> dict:
         return await self.explore.trending_apps(request.query.get("cursor"),
@@ -70,9 +71,11 @@ class ExploreRoutes(RouteGroup):
         return await self.explore.suggestions(user, request.query.get("cursor"),
                                               self.page_limit(request))
 
-    @get("/search", "Search users (handle prefix, display name), posts (full text), apps and "
-         "tags (by prefix); "
-         "type=all returns one page of each, a cursor continues one type", "SearchResult",
+    @get("/search", "Search users (handle prefix first, then display name prefix), posts "
+         "(every word of the query; the words as a phrase first, then newest first), apps "
+         "(name prefix first, then name or description containing the query) and tags (by "
+         "prefix); type=all returns one page of each, a cursor continues one type",
+         "SearchResult",
          params=({"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
                  {"name": "type", "in": "query",
                   "schema": {"type": "string", "enum": ["all", "users", "posts", "apps", "tags"]}},

@@ -9,8 +9,8 @@ from .apps import FORKS
 
 async def trending_keys(db: Database, since: int, until: int, limit: int) -> list:
     """(event_id, trend, ts) of the posts most liked in [since, until], most first; ties
-    newer first. It aggregates every like in the window: run in the background
-    (social/trending.py), never for a request."""
+    newer first, counted from scratch over every like in the window: what the kept ranking
+    (db/trending.py) must always equal (tests, the bench's before)."""
     return await db.fetch(
         """
         WITH t AS (
@@ -26,25 +26,21 @@ async def trending_keys(db: Database, since: int, until: int, limit: int) -> lis
     )
 
 
-async def trending_apps(db: Database, since: int, until: int,
-                        after: tuple[int, str] | None, limit: int) -> list:
+async def trending_apps(db: Database, after: tuple[int, str] | None, limit: int) -> list:
+    """Apps by their installs in the kept 7-day window (db/trending.py), most first."""
     keyset = ""
-    args: list = [since, until, limit]
+    args: list = [limit]
     if after is not None:
-        keyset = "WHERE t.n < $4 OR (t.n = $4 AND t.app_id > $5)"
+        keyset = "WHERE t.trend < $2 OR (t.trend = $2 AND t.app_id > $3)"
         args += list(after)
     return await db.fetch(
         f"""
-        WITH t AS (
-            SELECT i.app_id, COUNT(*) AS n FROM app_install i
-            WHERE i.ts >= $1 AND i.ts <= $2 GROUP BY i.app_id
-        )
-        SELECT t.n AS installs_recent, a.*,
+        SELECT t.trend AS installs_recent, a.*,
                (SELECT COUNT(*) FROM app_install x WHERE x.app_id = a.app_id) AS installs,
                {FORKS}
-        FROM t JOIN app a ON a.app_id = t.app_id
+        FROM trending_app_score t JOIN app a ON a.app_id = t.app_id
         {keyset}
-        ORDER BY t.n DESC, t.app_id ASC LIMIT $3
+        ORDER BY t.trend DESC, t.app_id ASC LIMIT $1
         """,
         *args,
     )

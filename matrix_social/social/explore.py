@@ -7,7 +7,6 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import now_ms
 from ..db import explore, moderation, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
@@ -54,17 +53,9 @@ class Explore:
             page["items"] = [v for v in page["items"] if not muted.hides(v)]
         return page
 
-    async def trending_apps(self, cursor: str | None, limit: int,
-                            now: int | None = None) -> dict[str, Any]:
-        position = self._decode(cursor, (int, int, str))
-        now = position[0] if position else (now if now is not None else now_ms())
-        rows = await explore.trending_apps(self.db, now - WEEK_MS, now,
-                                           position[1:] if position else None, limit + 1)
-        return cursors.page(
-            rows, limit,
-            lambda r: {**app_view(r, self.ids.handle_of(r["author"])),
-                       "installs_7d": r["installs_recent"]},
-            lambda r: (now, r["installs_recent"], r["app_id"]))
+    async def trending_apps(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Most installed in the last 7 days, from the ranking kept in the background."""
+        return await self.trending.apps_page(cursor, limit)
 
     async def suggestions(self, user: str, cursor: str | None, limit: int) -> dict[str, Any]:
         position = self._decode(cursor, (int, str))
@@ -153,11 +144,11 @@ class Explore:
 
     async def _search_posts(self, viewer: str, query: str, cursor: str | None,
                             limit: int) -> dict:
-        rows = await search.posts(self.db, viewer, query, self._decode(cursor, (float, str)),
-                                  limit + 1)
+        rows = await search.posts(self.db, viewer, query,
+                                  self._decode(cursor, (int, int, str)), limit + 1)
         return cursors.page(rows, limit, lambda r: post_view(r, self.ids.handle_of(r["author"]),
                                                                 self.brandings),
-                            lambda r: (float(r["rank"]), r["event_id"]))
+                            lambda r: (r["tier"], r["ts"], r["event_id"]))
 
     async def _search_apps(self, query: str, cursor: str | None, limit: int) -> dict:
         rows = await search.apps(self.db, query, self._decode(cursor, (int, str)), limit + 1)

@@ -1,9 +1,12 @@
-"""Trending posts: the 24-hour ranking, recomputed in the background, served from its stored
-copy, so no request ever computes or waits for it.
+"""Trending posts (the 24-hour ranking) and apps (7 days), kept in the background, served
+from their stored copies, so no request ever computes or waits for them.
 
-The ranking counts every like of the last 24 hours (seconds at a million likes), so it runs
-every `refresh_seconds` on a database handle of its own (db/trending.background_database)
-and replaces the stored ranking (its first DEPTH posts) in one database transaction.
+Every `refresh_seconds`, on a database handle of its own (db/trending.background_database),
+a refresh recounts only the posts and apps whose likes or installs changed since the last one
+or whose likes/installs entered or left the window (db/trending.py), and rewrites the stored
+ranking (its first DEPTH posts) when any score changed, in one database transaction: its cost
+follows the traffic since the last refresh, not the likes in the window. The first refresh of
+a database (or after a gap longer than the window) counts from scratch.
 Staleness: while refreshes succeed, the ranking served was computed at most refresh_seconds
 plus one computation ago (the likes_24h it shows are that old; each post's own counts are
 read fresh). A refresh that fails is logged and retried after refresh_seconds; the ranking
@@ -25,10 +28,12 @@ from mautrix.util.async_db import Database
 from .. import metrics
 from ..clock import now_ms
 from ..db import explore, trending
+from ..db.trending import APPS, POSTS
 from . import cursor as cursors
-from .views import Brandings, post_view
+from .views import Brandings, app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
+WEEK_MS = 7 * DAY_MS
 DEPTH = 1000  # posts kept in the stored ranking (50 pages of 20)
 
 log = logging.getLogger("matrix_social.trending")
@@ -67,16 +72,34 @@ class Trending:
             await asyncio.sleep(self.refresh_seconds)
 
     async def refresh(self, now: int | None = None) -> float:
-        """Rank the posts liked in the 24 hours before `now` and store the ranking; seconds
-        it took."""
+        """Bring the posts' ranking to the 24 hours before `now` and the apps' to the 7 days
+        before it; seconds it took."""
         started = time.perf_counter()
         now = now_ms() if now is None else now
         db = self.reader or self.db
-        keys = await explore.trending_keys(db, now - DAY_MS, now, DEPTH)
-        await trending.replace(db, keys, now_ms(), now)
+        computed_at = now_ms()
+        await trending.refresh(db, POSTS, now - DAY_MS, now, computed_at, DEPTH)
+        await trending.refresh(db, APPS, now - WEEK_MS, now, computed_at)
         self.last_refresh_seconds = time.perf_counter() - started
-        metrics.trending_refreshed(self.last_refresh_seconds, len(keys))
+        metrics.trending_refreshed(self.last_refresh_seconds,
+                                   await trending.ranked_posts(db))
         return self.last_refresh_seconds
+
+    async def apps_page(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Most installed in the stored 7-day window (ties: app id); the cursor carries the
+        window's end it started from, as posts' do."""
+        position = cursors.decode(cursor, (int, int, str))
+        stored = await trending.state(self.db, APPS.name)
+        if stored is None:
+            return {"items": [], "next_cursor": None}
+        window_end = stored[1]
+        rows = await explore.trending_apps(self.db, position[1:] if position else None,
+                                           limit + 1)
+        return cursors.page(
+            rows, limit,
+            lambda r: {**app_view(r, self.handle_of(r["author"])),
+                       "installs_7d": r["installs_recent"]},
+            lambda r: (window_end, r["installs_recent"], r["app_id"]))
 
     async def page(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
         """Most liked in the stored ranking's window (ties: newer first). The cursor carries

@@ -1,0 +1,335 @@
+"""Reads that must not grow with the data (issue 28): the trending refresh's cost per minute
+of traffic and search's latency, before and after, side by side in one run.
+
+`python -m bench.reads [--db postgres|sqlite|both] [--posts N] [--likes N] [--out FILE]`
+seeds its own index (bench/seed.py's COPY on PostgreSQL, executemany on SQLite): N posts over
+the last 30 days, bodies of 8 words drawn Zipf-like from 5,000 words (the most common word is
+in about a third of the posts; a rare word is in 20 of them), and N likes over the last 24
+hours (40% on 20 much-liked posts, with a second ❤️ by some likers, the rest on random posts).
+
+Trending, before: the refresh of the code before (every like of the window counted, the first
+1,000 posts stored). After: the refresh kept incrementally (db/trending.py), timed for each of
+several minutes of traffic: likes/1,440 new likes in the minute (40% on the much-liked
+posts), 1% of them unliked, the window moved 60 s on (as many likes leave it as enter).
+Search, before: the query of the code before (every match ranked, then the best 20); after:
+db/search.py. Both on the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from mautrix.util.async_db import Database, Scheme
+
+from matrix_social.db import explore, search, trending
+from matrix_social.db.feed import SELECT_POST
+from matrix_social.db.trending import APPS, POSTS
+
+from .seed import BenchDatabase, _insert
+
+START = "<!-- bench.reads:start -->"
+END = "<!-- bench.reads:end -->"
+DAY_MS = 86_400_000
+DEPTH = 1000
+BATCH = 50_000
+VOCABULARY = 5000
+COMMON, RARE = "v0", "rareword"
+POPULAR = 20
+VIEWER = "@u1:b.invalid"
+
+
+_CUMULATIVE = list(itertools.accumulate(1 / (k + 1) for k in range(VOCABULARY)))
+_WORDS = [f"v{k}" for k in range(VOCABULARY)]
+
+
+def _zipf_words(rng: random.Random, n: int) -> list[str]:
+    return rng.choices(_WORDS, cum_weights=_CUMULATIVE, k=n)
+
+
+async def seed(db: Database, posts: int, likes: int, rng: random.Random) -> int:
+    now = int(time.time() * 1000)
+    users = max(1000, posts // 100)
+    await _insert(db, "feed_room", ["room_id", "owner", "created_at"],
+                  [(f"!r{i}:b.invalid", f"@u{i}:b.invalid", 0) for i in range(users)])
+    rare_at = set(rng.sample(range(posts), 20))
+    step = 30 * DAY_MS // posts
+    rows = []
+    for i in range(posts):
+        words = _zipf_words(rng, 8)
+        if i in rare_at:
+            words[3] = RARE
+        body = " ".join(words)
+        a = rng.randrange(users)
+        rows.append((f"$p{i}", f"!r{a}:b.invalid", f"@u{a}:b.invalid", "text", body,
+                     json.dumps({"msgtype": "m.text", "body": body}), now - 30 * DAY_MS
+                     + i * step))
+        if len(rows) >= BATCH:
+            await _insert(db, "post", ["event_id", "room_id", "author", "kind", "body",
+                                       "content", "ts"], rows)
+            rows = []
+    await _insert(db, "post", ["event_id", "room_id", "author", "kind", "body", "content",
+                               "ts"], rows)
+    popular = [f"$p{i}" for i in rng.sample(range(posts - posts // 30, posts), POPULAR)]
+    rows = []
+    for k in range(likes):
+        rows.append(_like(rng, f"$l{k}", popular, posts, users, now - rng.randrange(DAY_MS)))
+        if len(rows) >= BATCH:
+            await _insert(db, "post_like", ["event_id", "post_id", "user_id", "ts"], rows)
+            rows = []
+    await _insert(db, "post_like", ["event_id", "post_id", "user_id", "ts"], rows)
+    await db.execute("ANALYZE" if db.scheme == Scheme.SQLITE else "VACUUM ANALYZE")
+    return now
+
+
+def _like(rng: random.Random, event_id: str, popular: list[str], posts: int, users: int,
+          ts: int) -> tuple:
+    if rng.random() < 0.4:
+        # much-liked posts: likers from a large crowd, some of them twice
+        return (event_id, rng.choice(popular), f"@fan{rng.randrange(10 * users)}:f.invalid", ts)
+    return (event_id, f"$p{rng.randrange(posts)}", f"@u{rng.randrange(users)}:b.invalid", ts)
+
+
+async def old_refresh(db: Database, now: int) -> None:
+    """The refresh of the code before: the window's every like, then the ranking rewritten."""
+    keys = await explore.trending_keys(db, now - DAY_MS, now, DEPTH)
+    async with db.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM trending_post")
+        await conn.executemany(
+            "INSERT INTO trending_post (position, event_id, trend, ts) VALUES ($1, $2, $3, $4)",
+            [(i, k["event_id"], k["trend"], k["ts"]) for i, k in enumerate(keys)])
+
+
+async def new_refresh(db: Database, now: int) -> int:
+    recounted = await trending.refresh(db, POSTS, now - DAY_MS, now, now, DEPTH)
+    await trending.refresh(db, APPS, now - 7 * DAY_MS, now, now)
+    return recounted
+
+
+async def timed(fn) -> float:
+    started = time.perf_counter()
+    await fn()
+    return (time.perf_counter() - started) * 1000
+
+
+async def minute_of_traffic(db: Database, rng: random.Random, now: int, likes: int,
+                            posts: int, minute: int) -> int:
+    """Likes of one minute (ts in (now, now + 60 s]) and 1% of them unliked; the new now."""
+    per_minute = max(1, likes // 1440)
+    users = max(1000, posts // 100)
+    popular = [r["event_id"] for r in await db.fetch(
+        "SELECT event_id FROM trending_post ORDER BY position LIMIT $1", POPULAR)]
+    rows = [_like(rng, f"$m{minute}_{k}", popular, posts, users, now + 1 + rng.randrange(60_000))
+            for k in range(per_minute)]
+    # As ingest writes them: transactions of 50 events.
+    for i in range(0, len(rows), 50):
+        await _insert(db, "post_like", ["event_id", "post_id", "user_id", "ts"], rows[i:i + 50])
+    for event_id, *_ in rng.sample(rows, max(1, per_minute // 100)):
+        await db.execute("DELETE FROM post_like WHERE event_id = $1", event_id)
+    return now + 60_000
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def old_search(db: Database, viewer: str, word: str) -> list:
+    """The search query of the code before (db/search.py before issue 28): every match
+    ranked, then the best 20 with their rows."""
+    if db.scheme == Scheme.SQLITE:
+        ranked = ("SELECT p.event_id, -bm25(post_fts) AS rank FROM post_fts "
+                  "JOIN post p ON p.rowid = post_fts.rowid WHERE post_fts MATCH $2")
+        match = f'"{word}"'
+    else:
+        ranked = ("SELECT p.event_id, ts_rank(p.body_tsv, to_tsquery('simple', $2))::float8 "
+                  "AS rank FROM post p WHERE p.body_tsv @@ to_tsquery('simple', $2)")
+        match = word
+    return await db.fetch(
+        f"WITH r AS ({ranked}), top AS (SELECT * FROM r "
+        "ORDER BY r.rank DESC, r.event_id ASC LIMIT $3) "
+        f"SELECT top.rank, sub.* FROM top JOIN ({SELECT_POST}) sub "
+        "ON sub.event_id = top.event_id ORDER BY top.rank DESC, top.event_id ASC",
+        viewer, match, 21)
+
+
+async def measure(kind: str, posts: int, likes: int, minutes: int, runs: int) -> dict:
+    rng = random.Random(28)
+    base = BenchDatabase(kind, Path(tempfile.gettempdir()))
+    await base.create()
+    db = await base.open()
+    out: dict = {"kind": kind, "posts": posts, "likes": likes}
+    try:
+        started = time.perf_counter()
+        now = await seed(db, posts, likes, rng)
+        out["seed_s"] = time.perf_counter() - started
+        out["window_likes"] = await db.fetchval(
+            "SELECT COUNT(*) FROM post_like WHERE ts >= $1", now - DAY_MS)
+        out["before_ms"] = [await timed(lambda: old_refresh(db, now)) for _ in range(2)]
+        out["first_ms"] = await timed(lambda: new_refresh(db, now))
+        out["after_ms"], out["recounted"] = [], []
+        for minute in range(minutes):
+            now = await minute_of_traffic(db, rng, now, likes, posts, minute)
+            recounted: list[int] = []
+
+            async def refresh() -> None:
+                recounted.append(await new_refresh(db, now))  # noqa: B023
+
+            out["after_ms"].append(await timed(refresh))
+            out["recounted"].append(recounted[0])
+        out["before_minute_ms"] = [await timed(lambda: old_refresh(db, now))]
+        kept = [tuple(r) for r in await trending.scores(db, POSTS, DEPTH)]
+        scratch = [(k["event_id"], k["trend"], k["ts"])
+                   for k in await explore.trending_keys(db, now - DAY_MS, now, DEPTH)]
+        out["equal_to_scratch"] = kept == scratch
+        out["search"] = {}
+        for label, word in (("common", COMMON), ("rare", RARE)):
+            out["search"][label] = {
+                "matches": await _matches(db, word),
+                "before": [await timed(lambda: old_search(db, VIEWER, word))  # noqa: B023
+                           for _ in range(runs)],
+                "after": [await timed(lambda: search.posts(db, VIEWER, word, None, 21))  # noqa: B023
+                          for _ in range(runs)],
+            }
+    finally:
+        await db.stop()
+        await base.drop()
+    return out
+
+
+async def _matches(db: Database, word: str) -> int:
+    if db.scheme == Scheme.SQLITE:
+        return await db.fetchval("SELECT COUNT(*) FROM post_fts WHERE post_fts MATCH $1",
+                                 f'"{word}"')
+    return await db.fetchval("SELECT COUNT(*) FROM post WHERE body_tsv @@ "
+                             "to_tsquery('simple', $1)", word)
+
+
+def _ms(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):.2f} ms, p99 {pct(values, 0.99):.2f} ms"
+
+
+def markdown(results: list[dict]) -> str:
+    r0 = results[0]
+    lines = [START, "## Reads at scale: trending refresh per minute of traffic, search", "",
+             f"Issue 28. `python -m bench.reads` (see its docstring), run {r0['date']} "
+             f"(load {r0['load']}), before and after measured in the same run on the same "
+             "database.", "",
+             "| key | figure | database | before | after | target | met |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        name = "PostgreSQL" if r["kind"] == "postgres" else "SQLite"
+        after = r["after_ms"]
+        met = "yes" if max(after) <= 100 else "**no**"
+        lines.append(
+            f"| trending-refresh-{r['kind']} | trending refresh, database time per minute of "
+            f"traffic, {r['window_likes']:,} likes in the window ({r['likes'] // 1440:,} "
+            f"likes a minute, 1% unliked) | {name} | every like counted: "
+            f"{', '.join(f'{x:.0f}' for x in r['before_ms'] + r['before_minute_ms'])} ms a "
+            f"refresh | kept: median {statistics.median(after):.1f} ms, max {max(after):.1f} "
+            f"ms over {len(after)} minutes ({statistics.median(r['recounted']):.0f} posts "
+            f"recounted a minute); the first refresh (from scratch) {r['first_ms']:.0f} ms; "
+            f"equal to a count from scratch: {'yes' if r['equal_to_scratch'] else '**NO**'} "
+            f"| ≤ 100 ms a minute | {met if r['kind'] == 'postgres' else met + ' (report only)'} |")
+        for label, s in r["search"].items():
+            after_p99 = pct(s["after"], 0.99)
+            ok = "yes" if after_p99 <= 15 else "**no**"
+            lines.append(
+                f"| search-{label}-{r['kind']} | search posts, first page (20), a {label} word "
+                f"({s['matches']:,} of {r['posts']:,} posts match) | {name} | "
+                f"{_ms(s['before'])} | {_ms(s['after'])} | p99 ≤ 15 ms | "
+                f"{ok if r['kind'] == 'postgres' else ok + ' (report only)'} |")
+    lines += ["", "Notes:", "",
+              "- **Trending** (`db/trending.py`, `social/trending.py`, v15): triggers mark the "
+              "posts whose likes change (and the apps whose installs change) in the writing "
+              "transaction; each refresh claims those, adds the posts with a like whose time "
+              "entered or left the window since the last refresh (two ranges of the like-time "
+              "index), recounts only those (distinct likers in the window, from the "
+              "(post, user) index that now includes the time) and rewrites the stored first "
+              "1,000 only when a score changed. Before: every like of the window counted each "
+              "refresh. What is left per minute is the recount of each touched post: "
+              "proportional to that post's likes, so the 20 much-liked posts (20,000 likes "
+              "each at 1M, touched every minute) are most of it. The next step, not done: "
+              "keep per (post, user) deltas from a change log instead of recounting a touched "
+              "post, so a minute costs its likes only.",
+              "- **Search** (`db/search.py`): posts with every word of the query, the words as "
+              "a phrase first, then the others, newest first in each through the post_ts "
+              "index, cursor (tier, ts, event id); PostgreSQL's planner reads a rare word's "
+              "few matches from the GIN index and sorts them. Before: every match ranked "
+              "(ts_rank / bm25) and sorted, so a common word cost its matches. tsvector + GIN "
+              "was kept over pg_trgm: `python -m bench.search_index` (300,000 posts, loaded "
+              "machine) gave a rare word p50 0.49 ms with tsvector + GIN against 2,434 ms with "
+              "pg_trgm (word-boundary regex) and 2,413 ms (substring ILIKE), whose trigrams "
+              "of a rare word still match many posts; a common word was p50 2.0-3.5 ms for "
+              "all three (the time-index walk), and the trigram index is twice the size "
+              "(15 MB against 7.6 MB).",
+              "- Not done from this branch's part of issue 28: the trending refresh at 10M "
+              "likes on PostgreSQL and the `--scale 10m` seeding (seeding 1M posts and 1M "
+              "likes took the time shown below on this loaded machine); trending tags (they "
+              "do not exist on this branch); Messages' first page (still one initial /sync, "
+              "see conversations rows above); the SQLite run of this section at 1M (the smoke "
+              "run checks it, tests/test_bench_smoke.py).",
+              "- The machine was shared with the other workers' test suites during these runs "
+              "(the load averages above, on 2 cores): the absolute figures are several times "
+              "an idle machine's (the issue quotes 2.65 s for the before refresh at 1M likes on "
+              "this machine idle; the 1M run here measured 15.8-27.3 s for it); before and "
+              "after ran back to back on the same database, so compare them with each other."]
+    lines += ["", "Seeding: " + "; ".join(
+        f"{r['kind']} {r['seed_s']:.0f} s ({r['posts']:,} posts, {r['likes']:,} likes)"
+        for r in results) + ".", END]
+    return "\n".join(lines)
+
+
+def put_section(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    if START in text and END in text:
+        text = text[:text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.reads",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("postgres", "sqlite", "both"), default="both")
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--likes", type=int, default=1_000_000)
+    parser.add_argument("--minutes", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    parser.add_argument("--results", help="write the raw results (JSON) here")
+    parser.add_argument("--render", metavar="RESULTS", help="the section from --results files",
+                        nargs="+")
+    parser.add_argument("--out", help="put the section into this Markdown file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.posts, args.likes, args.minutes, args.runs = 3000, 3000, 2, 5
+    if args.render:
+        results = [r for f in args.render for r in json.loads(Path(f).read_text())]
+    else:
+        kinds = ("postgres", "sqlite") if args.db == "both" else (args.db,)
+        results = []
+        for kind in kinds:
+            r = asyncio.run(measure(kind, args.posts, args.likes, args.minutes, args.runs))
+            r["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            r["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            results.append(r)
+    if args.results:
+        Path(args.results).write_text(json.dumps(results, indent=1))
+    section = markdown(results)
+    print(section)
+    if args.out:
+        put_section(Path(args.out), section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Trending kept incrementally (db/trending.py, v15): after any ingest and any move of the
+window, the kept scores and the stored ranking equal a count from scratch, on SQLite and
+PostgreSQL; an unlike lowers a score, a like leaving the window lowers it without any write,
+and a refresh with nothing changed recounts nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from mautrix.util.async_db import Database
+
+from matrix_social.db import apps, explore, likes, posts, trending
+from matrix_social.db.posts import PostRow
+from matrix_social.db.trending import APPS, POSTS
+from matrix_social.matrix.ingest.writer import IndexWriter
+
+EXAMPLES = int(os.environ.get("TRENDING_EXAMPLES", "40"))
+ROOM = "!room:example.org"
+DAY = 1000  # a short window, so random times fall in and out of it
+WEEK = 7 * DAY
+DEPTH = 3
+POST_IDS = [f"$post{i}" for i in range(5)]
+LIKE_IDS = [f"$like{i}" for i in range(10)]
+USERS = [f"@u{i}:example.org" for i in range(3)]
+APP_IDS = ["a:one", "a:two", "a:three"]
+TABLES = ("post_like", "post", "app_install", "trending_post", "trending_state",
+          "trending_score", "trending_dirty", "trending_claim", "trending_app_score",
+          "trending_app_dirty", "trending_app_claim")
+
+
+def _post(event_id: str, ts: int) -> PostRow:
+    return PostRow(event_id, ROOM, "@author:example.org", "text", "body", {"body": "body"},
+                   ts, None, None)
+
+
+async def _refresh(db: Database, now: int) -> tuple[int, int]:
+    return (await trending.refresh(db, POSTS, now - DAY, now, now, DEPTH),
+            await trending.refresh(db, APPS, now - WEEK, now, now))
+
+
+async def _from_scratch(db: Database, now: int) -> tuple[list, list]:
+    post_keys = [(k["event_id"], k["trend"], k["ts"])
+                 for k in await explore.trending_keys(db, now - DAY, now, 1000)]
+    app_keys = [(r["app_id"], r["n"], 0) for r in await db.fetch(
+        "SELECT app_id, COUNT(*) AS n FROM app_install WHERE ts >= $1 AND ts <= $2 "
+        "GROUP BY app_id ORDER BY n DESC, app_id DESC", now - WEEK, now)]
+    return post_keys, app_keys
+
+
+async def _kept(db: Database) -> tuple[list, list, list]:
+    post_scores = [tuple(r) for r in await trending.scores(db, POSTS, 1000)]
+    app_scores = [tuple(r) for r in await trending.scores(db, APPS, 1000)]
+    ranking = [(r["event_id"], r["trend"], r["ts"]) for r in await db.fetch(
+        "SELECT event_id, trend, ts FROM trending_post ORDER BY position")]
+    return post_scores, app_scores, ranking
+
+
+async def _assert_equal(db: Database, now: int) -> None:
+    post_keys, app_keys = await _from_scratch(db, now)
+    post_scores, app_scores, ranking = await _kept(db)
+    assert post_scores == post_keys
+    assert app_scores == app_keys
+    assert ranking == post_keys[:DEPTH]
+
+
+_time = st.integers(min_value=0, max_value=3 * DAY)
+_like = st.tuples(st.just("like"), st.sampled_from(LIKE_IDS), st.sampled_from(POST_IDS),
+                  st.sampled_from(USERS), _time)
+_post_op = st.tuples(st.just("post"), st.sampled_from(POST_IDS), _time)
+_operation = st.one_of(
+    _like, _like, _post_op,
+    st.tuples(st.just("unlike"), st.sampled_from(LIKE_IDS)),
+    st.tuples(st.just("delete_post"), st.sampled_from(POST_IDS)),
+    st.tuples(st.just("install"), st.sampled_from(APP_IDS), st.sampled_from(USERS), _time),
+    st.tuples(st.just("uninstall"), st.sampled_from(APP_IDS), st.sampled_from(USERS)),
+    st.tuples(st.just("batch"), st.lists(st.one_of(_like, _post_op), min_size=1, max_size=6)),
+    # The window moves: mostly forward a little, sometimes back, sometimes past a whole day.
+    st.tuples(st.just("refresh"), _time),
+    st.tuples(st.just("refresh"), _time),
+)
+
+
+async def _apply(db: Database, op: tuple, clock: list[int]) -> None:
+    kind = op[0]
+    if kind == "like":
+        await likes.upsert(db, op[1], op[2], ROOM, op[3], op[4])
+    elif kind == "post":
+        await posts.upsert(db, _post(op[1], op[2]))
+    elif kind == "unlike":
+        await likes.delete(db, op[1])
+    elif kind == "delete_post":
+        await posts.delete(db, op[1])
+    elif kind == "install":
+        await apps.install(db, op[1], op[2], op[3])
+    elif kind == "uninstall":
+        await db.execute("DELETE FROM app_install WHERE app_id=$1 AND user_id=$2", op[1], op[2])
+    elif kind == "batch":
+        batch = IndexWriter(db, batching=True)
+        for sub in op[1]:
+            if sub[0] == "post":
+                await batch.post(_post(sub[1], sub[2]))
+            else:
+                await batch.like(sub[1], sub[2], ROOM, sub[3], sub[4])
+        await batch.flush()
+    else:
+        clock[0] = op[1]
+        await _refresh(db, clock[0])
+        await _assert_equal(db, clock[0])
+
+
+async def test_kept_ranking_equals_a_count_from_scratch(db):
+    loop = asyncio.get_running_loop()
+
+    def run(coro):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=60)
+
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(st.lists(_operation, min_size=3, max_size=40), _time)
+    def check(operations, last):
+        for table in TABLES:
+            run(db.execute(f"DELETE FROM {table}"))
+        clock = [0]
+        for op in operations:
+            run(_apply(db, op, clock))
+        run(_refresh(db, last))
+        run(_assert_equal(db, last))
+
+    await asyncio.to_thread(check)
+
+
+async def test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing(db):
+    now = 10 * DAY
+    for post, ts in (("$a", now - 10), ("$b", now - 20)):
+        await posts.upsert(db, _post(post, ts))
+    await likes.upsert(db, "$l1", "$a", ROOM, USERS[0], now - 5)
+    await likes.upsert(db, "$l2", "$a", ROOM, USERS[1], now - DAY + 100)
+    await likes.upsert(db, "$l3", "$b", ROOM, USERS[0], now - 3)
+    assert await _refresh(db, now) == (-1, -1)  # the first counts from scratch
+    assert (await _kept(db))[2] == [("$a", 2, now - 10), ("$b", 1, now - 20)]
+    assert await _refresh(db, now + 1) == (0, 0)  # nothing changed, nothing recounted
+    await likes.upsert(db, "$l4", "$b", ROOM, USERS[0], now)  # her second ❤️: not a like more
+    assert (await _refresh(db, now + 1))[0] == 1
+    assert (await _kept(db))[2] == [("$a", 2, now - 10), ("$b", 1, now - 20)]
+    await likes.delete(db, "$l4")
+    await likes.delete(db, "$l1")  # the unlike (a redaction deletes the row the same way)
+    assert (await _refresh(db, now + 2))[0] == 2  # $a, and $b (its second ❤️ removed)
+    assert (await _kept(db))[2] == [("$a", 1, now - 10), ("$b", 1, now - 20)]  # ties: newer first
+    # $l2 leaves the window: no write, only time.
+    assert (await _refresh(db, now + 101))[0] == 1
+    assert (await _kept(db))[2] == [("$b", 1, now - 20)]
+    await posts.delete(db, "$b")  # a deleted post leaves the ranking
+    await _refresh(db, now + 102)
+    assert (await _kept(db))[2] == []
+    await _assert_equal(db, now + 102)
+
+
+async def test_a_claim_left_by_a_failed_refresh_is_recounted(db):
+    now = 10 * DAY
+    await _refresh(db, now)
+    await posts.upsert(db, _post("$a", now))
+    await likes.upsert(db, "$l1", "$a", ROOM, USERS[0], now)
+    await trending.claim(db, POSTS)  # the refresh that failed after claiming
+    assert await db.fetchval("SELECT COUNT(*) FROM trending_dirty") == 0
+    await _refresh(db, now)
+    assert (await _kept(db))[2] == [("$a", 1, now)]
