@@ -4,6 +4,7 @@
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
 import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
+import { icon } from "./icons.js";
 import { appCard } from "./post.js";
 
 /** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
@@ -162,8 +163,14 @@ function messageBody(ctx, client, event) {
     content.body || "");
 }
 
-function encryptionNote(event) {
-  if (!event.isEncrypted()) return h("span", { class: "plain-note" }, " · not encrypted");
+/** Her own message waiting to be sent into an encrypted room (a local echo) is not encrypted
+ * *yet*: the SDK encrypts it before it leaves, or does not send it at all. Say so from the
+ * first moment, never "not encrypted". */
+function encryptionNote(event, roomEncrypted) {
+  const pendingInEncryptedRoom = roomEncrypted && event.status !== null && event.status !== undefined;
+  if (!event.isEncrypted() && !pendingInEncryptedRoom) {
+    return h("span", { class: "plain-note" }, " · not encrypted");
+  }
   return h("span", { class: "lock-note" }, " · encrypted");
 }
 
@@ -198,10 +205,25 @@ export async function render(ctx, container, roomParam) {
   let roomId = roomParam || null;
   let stopped = false;
 
-  // The list of conversations, invitations, and forms to start new ones.
+  // The list of conversations, invitations, and "New message" (a dialog with the forms that
+  // start a conversation or a group).
   const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
-  listPane.append(h("h2", { id: "conversations-title" }, "Conversations"), list,
+  const newButton = h("button", { type: "button", class: "primary small new-message",
+    "aria-haspopup": "dialog" }, icon("plus", { size: 18 }), "New message");
+  const dialog = h("dialog", { class: "dialog new-message-dialog", "aria-labelledby": "new-message-title" },
+    h("div", { class: "dialog-head" },
+      h("h2", { id: "new-message-title" }, "New message"),
+      h("button", { type: "button", class: "icon-button", "aria-label": "Close",
+        onclick: () => dialog.close() }, icon("close", { size: 20 }))),
     newDmForm(), newGroupForm());
+  dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+  dialog.addEventListener("close", () => { if (newButton.isConnected) newButton.focus(); });
+  newButton.addEventListener("click", () => {
+    dialog.showModal();
+    dialog.querySelector("input[name=to]").focus();
+  });
+  listPane.append(h("div", { class: "conversations-head" },
+    h("h2", { id: "conversations-title" }, "Conversations"), newButton), list, dialog);
 
   function newDmForm() {
     const who = h("input", { name: "to", autocomplete: "off" });
@@ -216,6 +238,7 @@ export async function render(ctx, container, roomParam) {
         const dm = await ctx.api.post("/messages/dm", { to: userIdOf(ctx, who.value) });
         who.value = "";
         clear(note);
+        dialog.close();
         ctx.navigate(`/social/messages/${enc(dm.room_id)}`);
       }, (error) => fill(note, errorBox(error)));
     });
@@ -243,6 +266,7 @@ export async function render(ctx, container, roomParam) {
         encrypted.checked = true;
         clear(note);
         await waitForRoom(group.room_id);
+        dialog.close();
         ctx.navigate(`/social/messages/${enc(group.room_id)}`);
       }, (error) => fill(note, errorBox(error)));
     });
@@ -472,7 +496,7 @@ export async function render(ctx, container, roomParam) {
       const mine = event.getSender() === me;
       return h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: event.getId() || "" } },
         h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
-          " · ", timeEl(event.getTs()), encryptionNote(event)),
+          " · ", timeEl(event.getTs()), encryptionNote(event, encrypted)),
         messageBody(ctx, client, event));
     }) : [h("li", { class: "status" }, "No messages yet. Say hello.")]));
     if (atBottom) timeline.scrollTop = timeline.scrollHeight;
