@@ -201,3 +201,67 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
             assert await page.evaluate("window.__plainOwn") == 0
             assert await page.locator(".message .plain-note").count() == 0
         await every_look(b, "messages-encrypted-media")
+
+
+async def backed_up_keys(stack: Stack, user: User, room_id: str) -> int:
+    status, body = await stack.request(
+        "GET", f"{stack.synapse.url}/_matrix/client/v3/room_keys/version", token=user.access_token)
+    if status != 200:
+        return 0
+    version = body["version"]
+    status, keys = await stack.request(
+        "GET", f"{stack.synapse.url}/_matrix/client/v3/room_keys/keys?version={version}",
+        token=user.access_token)
+    return len(keys.get("rooms", {}).get(room_id, {}).get("sessions", {})) if status == 200 else 0
+
+
+async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_backup(
+        stack: Stack, browser):
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    async with signed_in(browser, stack, alice) as a, signed_in(browser, stack, bob) as b:
+        await open_messages(b, stack)
+        await b.get_by_role("button", name="Set up key backup").click()
+        key_box = b.locator("code.recovery-key")
+        await key_box.wait_for()
+        recovery_key = (await key_box.inner_text()).strip()
+        assert len(recovery_key.replace(" ", "")) == 48, recovery_key
+        await every_look(b, "messages-recovery-key")
+        await b.get_by_role("button", name="I have saved it").click()
+        await b.locator(".key-backup[data-state=on]").wait_for()
+
+        await open_messages(a, stack)
+        await a.get_by_role("button", name="New message").click()
+        await a.get_by_role("textbox", name="Message someone").fill(bob.localpart)
+        await a.get_by_role("button", name="Open").click()
+        await a.locator(".badge.encrypted").wait_for()
+        room_id = a.url.split("/messages/")[1]
+        await b.locator(".conversations a", has_text="Invitation").first.click()
+        await b.get_by_role("button", name="Accept").click()
+        earlier = f"before the new browser {secrets.token_hex(4)}"
+        await a.get_by_label("Message", exact=True).fill(earlier)
+        await a.get_by_role("button", name="Send").click()
+        await b.locator(".message", has_text=earlier).wait_for()
+        # Bob's first browser backs the message's key up (encrypted) on the homeserver.
+        from urllib.parse import unquote
+
+        from .harness import eventually
+        await eventually(lambda: backed_up_keys(stack, bob, unquote(room_id)), timeout=60,
+                         what="the room key in Bob's backup")
+
+    # A new browser of Bob's (a new device): the message is there, its key is not, until he
+    # restores the backup with his recovery key.
+    async with signed_in(browser, stack, bob) as b2:
+        await open_messages(b2, stack, f"/{room_id}")
+        await b2.locator(".undecryptable").first.wait_for()
+        await open_messages(b2, stack)
+        await b2.get_by_role("button", name="Restore from key backup").click()
+        await b2.get_by_label("Recovery key").fill("EsT2 Wg6A qAjW TZ4r CQGB GmiF TqJW pPbk jG8L MNc3 BGSz VYx9")
+        await b2.get_by_role("button", name="Restore", exact=True).click()
+        await b2.get_by_role("alert").filter(has_text="does not open this backup").wait_for()
+        await b2.get_by_label("Recovery key").fill(recovery_key)
+        await b2.get_by_role("button", name="Restore", exact=True).click()
+        await b2.locator(".key-backup[data-state=on]").wait_for()
+        await open_messages(b2, stack, f"/{room_id}")
+        await b2.locator(".message", has_text=earlier).wait_for()
+        assert await b2.locator(".undecryptable").count() == 0
+        await every_look(b2, "messages-restored")

@@ -5,6 +5,7 @@ import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
 import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
 import { icon } from "./icons.js";
+import { keyBackupPanel } from "./key-backup.js";
 import { appCard } from "./post.js";
 
 /** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
@@ -135,7 +136,8 @@ async function mediaBlob(ctx, client, content) {
 function messageBody(ctx, client, event) {
   if (event.isDecryptionFailure() || event.getType() === "m.room.encrypted") {
     return h("span", { class: "bubble undecryptable" },
-      "This message is encrypted and this browser does not have its key.");
+      "This message is encrypted and this browser does not have its key. "
+      + "If you have a key backup, restore it to read it.");
   }
   const content = event.getContent();
   if (content.msgtype === "m.image") {
@@ -223,7 +225,8 @@ export async function render(ctx, container, roomParam) {
     dialog.querySelector("input[name=to]").focus();
   });
   listPane.append(h("div", { class: "conversations-head" },
-    h("h2", { id: "conversations-title" }, "Conversations"), newButton), list, dialog);
+    h("h2", { id: "conversations-title" }, "Conversations"), newButton),
+  keyBackupPanel(ctx, client, { onRestored: () => refresh() }), list, dialog);
 
   function newDmForm() {
     const who = h("input", { name: "to", autocomplete: "off" });
