@@ -11,6 +11,7 @@ import io
 import json
 import secrets
 from contextlib import asynccontextmanager
+from urllib.parse import unquote
 
 import pytest
 from PIL import Image
@@ -25,10 +26,12 @@ from .browser import (
     require_browser,
     screenshot,
 )
-from .harness import Stack, User
+from .harness import Stack, User, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
+# A well-formed recovery key that opens no backup of Bob's.
+SOMEBODY_ELSES_KEY = "EsT2 Wg6A qAjW TZ4r CQGB GmiF TqJW pPbk jG8L MNc3 BGSz VYx9"
 # Counts, in the page, every moment a message of her own is shown as "not encrypted".
 WATCH_PLAIN_OWN = """() => {
   window.__plainOwn = 0;
@@ -242,9 +245,6 @@ async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_back
         await a.get_by_role("button", name="Send").click()
         await b.locator(".message", has_text=earlier).wait_for()
         # Bob's first browser backs the message's key up (encrypted) on the homeserver.
-        from urllib.parse import unquote
-
-        from .harness import eventually
         await eventually(lambda: backed_up_keys(stack, bob, unquote(room_id)), timeout=60,
                          what="the room key in Bob's backup")
 
@@ -255,7 +255,7 @@ async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_back
         await b2.locator(".undecryptable").first.wait_for()
         await open_messages(b2, stack)
         await b2.get_by_role("button", name="Restore from key backup").click()
-        await b2.get_by_label("Recovery key").fill("EsT2 Wg6A qAjW TZ4r CQGB GmiF TqJW pPbk jG8L MNc3 BGSz VYx9")
+        await b2.get_by_label("Recovery key").fill(SOMEBODY_ELSES_KEY)
         await b2.get_by_role("button", name="Restore", exact=True).click()
         await b2.get_by_role("alert").filter(has_text="does not open this backup").wait_for()
         await b2.get_by_label("Recovery key").fill(recovery_key)

@@ -97,7 +97,8 @@ async def test_sign_up_with_the_terms_then_welcome_steps_fill_the_first_home(
         await page.get_by_label("Password again").fill("a long enough password")
         await page.get_by_role("button", name="Create account").click()
         # Not accepted yet: the browser refuses the form; no account is asked for.
-        assert await page.evaluate("document.querySelector('[name=accept-terms]').validity.valueMissing")
+        assert await page.evaluate(
+            "document.querySelector('[name=accept-terms]').validity.valueMissing")
         assert not any("username" in body for body in registers)
         await page.get_by_label("I have read and accept the Terms of service").check()
         await page.get_by_role("button", name="Create account").click()
