@@ -144,7 +144,10 @@ function messageBody(ctx, client, event) {
     const img = h("img", { alt: content.body || "Image" });
     mediaBlob(ctx, client, content).then((url) => { img.src = url; })
       .catch((error) => img.replaceWith(h("span", { class: "bubble" }, error.message)));
-    return h("span", { class: "bubble" }, img);
+    // A caption (the body, where it is not just the file's name) is shown under the image.
+    const caption = content.filename && content.body && content.body !== content.filename
+      ? h("span", { class: "image-caption", dir: "auto", "aria-hidden": "true" }, content.body) : null;
+    return h("span", { class: "bubble" }, img, caption);
   }
   if (content.msgtype === "m.file") {
     const button = h("button", { type: "button" }, `Download ${content.body || "file"}`);
