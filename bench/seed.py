@@ -8,8 +8,8 @@ last 30 days, newest-first evenly spaced; authors are picked with Zipf-like weig
 a lot, most a little), except 50 quiet authors whose 120 posts each all lie on the window's
 first day (a month ago); 1% of posts are reposts; a comment on every fourth post; ~1M likes,
 all in the last 24 hours (so the trending window holds all of them): 20 recent posts with
-20,000 likes each (from 20,000 fans of another server, plus a second ❤️ by some of them, which
-must not count), the rest spread over random posts by random authors. Each author follows 20
+20,000 likes each (from 20,000 fans of another server, a 👍 and a ❤️ by some of them, the second
+counting once), the rest spread over random posts by random authors. Each author follows 20
 others and has 3 of 100 interests; one app per 10 authors, installs over the last 30 days.
 Post bodies are 8 words from a 1,000-word vocabulary (each word in ~0.8% of posts).
 
@@ -46,12 +46,22 @@ SHAPES = ("active", "quiet", "wide", "popular")
 BATCH = 20_000
 
 
+# One author in ten is a user of another server who posts from an MSC4501 profile room (a plain
+# Matrix client such as Haven): in the index a feed room without a bot, reposts translated from
+# `relates_to` (docs/events.md, "MSC4501"). The feed reads them like any other.
+MSC4501_DOMAIN = "msc4501.invalid"
+
+
+def msc4501_author(i: int) -> bool:
+    return i % 10 == 9
+
+
 def author(i: int) -> str:
-    return f"@user{i}:{DOMAIN}"
+    return f"@user{i}:{MSC4501_DOMAIN if msc4501_author(i) else DOMAIN}"
 
 
 def room(i: int) -> str:
-    return f"!feed{i}:{DOMAIN}"
+    return f"!profile{i}:{MSC4501_DOMAIN}" if msc4501_author(i) else f"!feed{i}:{DOMAIN}"
 
 
 def viewer_room(shape: str) -> str:
@@ -173,9 +183,15 @@ def _text_post(rng: random.Random, event_id: str, i: int, ts: int) -> tuple:
 
 def _repost(rng: random.Random, event_id: str, i: int, ts: int, original: str,
             original_author: int) -> tuple:
+    repost_of = {"room_id": room(original_author), "event_id": original,
+                 "author": author(original_author)}
+    if msc4501_author(i):  # as the index keeps an MSC4501 quote: its words, our block
+        content = json.dumps({"msgtype": "m.text", "body": "so true https://matrix.to/#/…",
+                              "m.matrix_os.social.post": {"kind": "repost", "text": "so true",
+                                                          "repost_of": repost_of}})
+        return (event_id, room(i), author(i), "repost", "so true", content, ts, original)
     content = json.dumps({"msgtype": "m.text", "body": "repost", "m.matrix_os.social.post": {
-        "kind": "repost", "repost_of": {"room_id": room(original_author),
-                                        "event_id": original, "author": author(original_author)}}})
+        "kind": "repost", "repost_of": repost_of}})
     return (event_id, room(i), author(i), "repost", "", content, ts, original)
 
 
@@ -291,7 +307,7 @@ async def _likes(writer: _Writer, rng: random.Random, sizes: Sizes, now: int,
             await writer.add("post_like", (f"$lp{post_id}_{k}", post_id, f"@fan{k}:{FANS}",
                                            now - rng.randrange(DAY_MS)))
             n += 1
-        for k in range(0, sizes.popular_likes, 100):  # a second ❤️: not a second like
+        for k in range(0, sizes.popular_likes, 100):  # a 👍 and a ❤️: not a second like
             await writer.add("post_like", (f"$lq{post_id}_{k}", post_id, f"@fan{k}:{FANS}",
                                            now - rng.randrange(DAY_MS)))
             n += 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
+import threading
 
 from mautrix.bridge import Bridge
 from mautrix.types import RoomID, UserID
@@ -23,6 +25,26 @@ from .matrix.dispatch import EventDispatcher
 from .matrix.encryption import RoomCryptoStateStore
 from .matrix.handler import MatrixHandler
 from .services import Services
+
+
+def arm_stop_deadline(seconds: float, loop: asyncio.AbstractEventLoop,
+                      log: logging.Logger) -> threading.Timer:
+    """Exit the process if stopping takes longer than `seconds`, naming what still runs.
+
+    A stop can hang on a call that retries against a homeserver that died with us (a killed
+    dev stack, a host going down), and a process that never ends keeps its port and files."""
+    def expire() -> None:
+        # Read from another thread: only for the log line, the loop is stuck anyway.
+        running = [repr(task) for task in asyncio.all_tasks(loop)][:20]
+        log.error("Stopping took longer than %s s; exiting now. Still running: %s",
+                  seconds, running)
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _fail(message: str) -> None:
@@ -168,6 +190,10 @@ class SocialBridge(Bridge):
         await self.services.activity_scheduler.start()
         await self.services.platform_scheduler.start()
         await self.services.trending.start(self.services.background.spawn)
+
+    def prepare_stop(self) -> None:
+        super().prepare_stop()
+        arm_stop_deadline(self.config.view().bridge.stop_timeout_seconds, self.loop, self.log)
 
     async def stop(self) -> None:
         await self.services.platform_scheduler.stop()

@@ -4,6 +4,8 @@
   matrix-social reindex [-c config]     rebuild the index from the rooms' history
   matrix-social quarantine list|retry [EVENT] [-c config]   events that could not be indexed
   matrix-social connections export|import --user @alice [--file F] [-c config]
+  matrix-social moderation list|show ID|resolve ID|takedown EVENT|suspend USER|unsuspend USER
+                           [--reason WHY] [--by WHO] [-c config]   the moderation queue
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
   matrix-social report-activity --kind KIND --data JSON        (MATRIX_SOCIAL_TOKEN)
   matrix-social social-config export [FILE] | import FILE      (MATRIX_SOCIAL_TOKEN)
@@ -36,6 +38,11 @@ def main(argv: list[str] | None = None) -> None:
         from .operator_commands import quarantine_main
 
         quarantine_main(argv[1:])
+        return
+    if argv and argv[0] == "moderation":
+        from .operator_commands import moderation_main
+
+        moderation_main(argv[1:])
         return
     if argv and argv[0] == "connections":
         from .operator_commands import connections_main

@@ -70,7 +70,11 @@ SUMMARY_KINDS = ("weekly_summary", "daily_summary", "ai_summary")
 PUBLIC_CONVERSATION_STATE = EventType.find(f"{PREFIX}.social.public_conversation",
                                            t_class=EventType.Class.STATE)
 
-LIKE_KEY = "❤️"
+# Likes: the key we write is MSC4501's 👍, so every MSC4501 client counts our likes; ❤️ (what
+# earlier versions wrote) is read as a like too. One like per person per post either way: a
+# person who reacted with both is one like (post_like counts distinct users).
+LIKE_KEY = "👍"
+LIKE_KEYS = ("👍", "❤️")
 # A repost is also announced in the original's room, so the original's server counts it:
 # an m.reaction with this key whose content names the reposter's feed room.
 REPOST_KEY = "🔁"
@@ -125,3 +129,33 @@ BRIDGE_STATE_LEGACY = EventType.find("uk.half-shot.bridge", t_class=EventType.Cl
 # event id: {"post": "$id", "targets": {"x": {status, url, remote_id, error}, ...}}
 CROSS_POST_STATE = EventType.find(f"{PREFIX}.social.cross_posts",
                                   t_class=EventType.Class.STATE)
+
+# --- MSC4501 "Social Media on Matrix" (docs/events.md, "MSC4501") ---------------------------
+# Every name of the proposal, from its unstable prefix: when it is accepted, the switch to the
+# stable names is this one line (MSC4501_PREFIX = "m.social").
+MSC4501_PREFIX = "org.matrix.msc4501.social"
+# Room types (creation_content.type): one person's profile room; an ownerless group page.
+SOCIAL_PROFILE_ROOM_TYPE = f"{MSC4501_PREFIX}.profile"
+SOCIAL_GROUP_ROOM_TYPE = f"{MSC4501_PREFIX}.group"
+SOCIAL_ROOM_TYPES = (SOCIAL_PROFILE_ROOM_TYPE, SOCIAL_GROUP_ROOM_TYPE)
+# State, key "": {"user_id": the owner}; power level 100 to change.
+SOCIAL_PROFILE_USER_ID = EventType.find(f"{MSC4501_PREFIX}.profile_user_id",
+                                        t_class=EventType.Class.STATE)
+SOCIAL_PROFILE_USER_ID_KEY = "user_id"
+# The owner's profile field (Matrix 1.16 per-key profile fields, MSC4133) naming the room:
+# {"room_id", "via": [server, ...]}; older writers set a bare room id string under the
+# `_id` name.
+SOCIAL_PROFILE_ROOM_FIELD = f"{MSC4501_PREFIX}.profile_room"
+SOCIAL_PROFILE_ROOM_ID_FIELD = f"{MSC4501_PREFIX}.profile_room_id"
+# A post's own event type (phase 2); content as m.room.message.
+SOCIAL_POST = EventType.find(f"{MSC4501_PREFIX}.post", t_class=EventType.Class.MESSAGE)
+# The repost / quote / cross-posted reply block in a post's content:
+# {rel_type, event_id, room_id, sender, content?, content_inline?, displayname?, via?}
+SOCIAL_RELATES_TO = f"{MSC4501_PREFIX}.relates_to"
+SOCIAL_REL_REPOST = f"{MSC4501_PREFIX}.repost"
+SOCIAL_REL_REPLY = f"{MSC4501_PREFIX}.reply"
+# What a compliant client shows instead of `body` (never on a SOCIAL_POST event).
+SOCIAL_BODY = f"{MSC4501_PREFIX}.body"
+# MSC4133's capability (stable, and Synapse's unstable one) saying profile fields can be set.
+PROFILE_FIELDS_CAPABILITY = "m.profile_fields"
+PROFILE_FIELDS_CAPABILITY_UNSTABLE = "uk.tcpip.msc4133.profile_fields"

@@ -5,6 +5,11 @@
   matrix-social quarantine retry [EVENT] [-c ...]    apply them again (all, or one)
   matrix-social connections export|import --user @alice [--file F] [-c ...]
                                                      her social-connections.json
+  matrix-social moderation list [--status open|resolved] | show ID | resolve ID
+                           | takedown EVENT | suspend USER | unsuspend USER
+                           [--reason WHY] [--by WHO] [-c ...]
+                                                     the moderation queue and its actions,
+                                                     each logged with who and why
 
 They listen on an ephemeral loopback port, so they never take the service's port.
 """
@@ -134,3 +139,57 @@ def connections_main(argv: list[str]) -> None:
     parser.add_argument("--file", default="social-connections.json")
     args, rest = parser.parse_known_args(argv)
     _run(rest, _connections(args.action, args.user, args.file), homeserver=False)
+
+
+# --- moderation ---------------------------------------------------------------------------------
+
+def _moderation(args: argparse.Namespace) -> Callable[[Services], Awaitable[int]]:
+    async def run(services: Services) -> int:
+        import json
+
+        from .errors import SocialError
+
+        moderation = services.moderation
+        try:
+            if args.action == "list":
+                page = await moderation.reports(args.status, None, 1000)
+                for r in page["items"]:
+                    target = r["event_id"] or r["user_id"]
+                    print(f"{r['id']}\t{r['status']}\t{_when(r['created_at'])}\t"
+                          f"{r['category']}\t{r['reporter']}\t{target}\t{r['reason']}")
+                print(f"{len(page['items'])} report(s)", file=sys.stderr)
+                return 0
+            if args.action == "show":
+                answer = await moderation.report(args.target)
+            elif args.action == "resolve":
+                answer = await moderation.resolve(args.target, args.by, args.reason)
+            elif args.action == "takedown":
+                answer = await moderation.takedown(args.target, args.by, args.reason)
+            elif args.action == "suspend":
+                answer = await moderation.suspend(args.target, args.by, args.reason)
+            else:
+                answer = await moderation.unsuspend(args.target, args.by, args.reason)
+        except SocialError as e:
+            print(f"moderation {args.action}: {e}", file=sys.stderr)
+            return 2
+        print(json.dumps(answer, indent=2))
+        return 0
+
+    return run
+
+
+def moderation_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="matrix-social moderation")
+    parser.add_argument("action", choices=("list", "show", "resolve", "takedown", "suspend",
+                                           "unsuspend"))
+    parser.add_argument("target", nargs="?", help="a report id, an event id or a user id")
+    parser.add_argument("--status", choices=("open", "resolved"))
+    parser.add_argument("--reason", default="", help="why (kept in the moderation log)")
+    parser.add_argument("--by", default="operator", help="who acts (kept in the log)")
+    args, rest = parser.parse_known_args(argv)
+    if args.action != "list" and not args.target:
+        parser.error(f"{args.action} needs a target")
+    if args.action in ("resolve", "takedown", "suspend", "unsuspend") and not args.reason:
+        parser.error(f"{args.action} needs --reason: every action is logged with why")
+    _run(rest, _moderation(args), homeserver=args.action in ("takedown", "suspend",
+                                                            "unsuspend"))

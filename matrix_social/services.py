@@ -58,6 +58,7 @@ from .matrix.feed_owners import FeedOwners
 from .matrix.feed_rooms import FeedRooms
 from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
+from .matrix.ingest.changes import IndexChanges
 from .matrix.intents import Intents
 from .matrix.invites import Invites
 from .matrix.profile_mirror import ProfileMirror
@@ -74,16 +75,25 @@ from .social.activity.summaries import Summaries
 from .social.ai_conversations import AiConversations
 from .social.ai_requests import AiRequests
 from .social.apps import Apps
+from .social.block_list import BlockList
+from .social.blocks import Blocks
+from .social.bookmarks import Bookmarks
 from .social.derivatives import ImageDerivatives
 from .social.explore import Explore
 from .social.feed import Feed
 from .social.feed_plan import FeedPlanner
 from .social.follows import Follows
 from .social.ipc import Ipc
+from .social.link_previews import LinkPreviews
+from .social.live import LiveStreams
 from .social.media import ImageLimits, Uploads
 from .social.messaging import Messaging
+from .social.moderation import Moderation, Reports
+from .social.mutes import Mutes
+from .social.notifications import Notifications
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
+from .social.tags import Tags
 from .social.trending import Trending
 from .social.users import Users
 
@@ -156,7 +166,16 @@ class Services:
     @component
     def ingest(self) -> Ingest:
         return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid,
-                                          self.follow_fence), self.quarantine)
+                                          self.follow_fence), self.quarantine,
+                      self.index_changes)
+
+    @component
+    def index_changes(self) -> IndexChanges:
+        return IndexChanges()
+
+    @component
+    def live(self) -> LiveStreams:
+        return LiveStreams(self.db, self.index_changes)
 
     @component
     def follow_fence(self) -> FollowFence:
@@ -255,7 +274,29 @@ class Services:
 
     @component
     def feed(self) -> Feed:
-        return Feed(self.db, self.users, FeedPlanner(self.db), brandings())
+        return Feed(self.db, self.users, FeedPlanner(self.db), brandings(), self.block_list,
+                    self.mutes)
+
+    @component
+    def block_list(self) -> BlockList:
+        return BlockList(self.db)
+
+    @component
+    def reports(self) -> Reports:
+        return Reports(self.db, self.ids, self.users, self.intents)
+
+    @component
+    def moderation(self) -> Moderation:
+        return Moderation(self.db, self.ids, self.intents)
+
+    @component
+    def mutes(self) -> Mutes:
+        return Mutes(self.db, self.ids, self.users)
+
+    @component
+    def blocks(self) -> Blocks:
+        return Blocks(self.db, self.ids, self.users, self.intents, self.feed_rooms,
+                      self.follows)
 
     @component
     def media(self) -> Uploads:
@@ -274,7 +315,8 @@ class Services:
 
     @component
     def composer(self) -> Composer:
-        return Composer(self.media, self.settings.api.app_runner_url)
+        return Composer(self.media, self.settings.api.app_runner_url,
+                        self.platforms_config.public_url)
 
     @component
     def posts(self) -> Posts:
@@ -285,7 +327,7 @@ class Services:
     @component
     def follows(self) -> Follows:
         return Follows(self.db, self.ids, self.users, self.intents, self.feed_rooms,
-                       self.follow_fence)
+                       self.follow_fence, self.block_list)
 
     @component
     def profiles(self) -> Profiles:
@@ -303,8 +345,25 @@ class Services:
                     on_published=[self.activities.app_published])
 
     @component
+    def notifications(self) -> Notifications:
+        return Notifications(self.db, self.users)
+
+    @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.trending, brandings())
+        return Explore(self.db, self.ids, self.trending, brandings(), self.block_list,
+                       self.mutes, self.tags)
+
+    @component
+    def bookmarks(self) -> Bookmarks:
+        return Bookmarks(self.db, self.feed)
+
+    @component
+    def link_previews(self) -> LinkPreviews:
+        return LinkPreviews(self.db, self.intents)
+
+    @component
+    def tags(self) -> Tags:
+        return Tags(self.db, self.feed)
 
     @component
     def trending(self) -> Trending:
@@ -314,7 +373,8 @@ class Services:
     @component
     def messaging(self) -> Messaging:
         return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
-                         self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url)
+                         self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url,
+                         self.block_list)
 
     @component
     def ai_requests(self) -> AiRequests:
@@ -359,7 +419,7 @@ class Services:
     @component
     def ai_activity(self) -> AiActivity:
         return AiActivity(self.ids, self.activities, self.ai_conversations,
-                          self.activity_settings, self.feed)
+                          self.activity_settings, self.feed, self.posts)
 
     # --- external platforms ---------------------------------------------------------------
 

@@ -5,6 +5,7 @@ never a DM or a private group."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from urllib.parse import quote
@@ -101,16 +102,37 @@ async def test_ai_activity_in_its_feed_and_only_public_conversations_on_its_prof
         assert status == 400, bad
 
     profile = await api_ok(stack, "GET", f"/profile/{alice.localpart}_ai", carol)
-    assert [p["id"] for p in profile["recent_activity"]] == [post["id"]]
+    assert [p["id"] for p in profile["recent_activity"]
+            if p["activity"]["kind"] != "ai_conversation"] == [post["id"]]
     listed = {c["room_id"] for c in profile["public_conversations"]}
     assert listed == {public, readable, marked}
     assert not listed & {dm, private, bobs_mark, own_dm}
+
+    # Her AI's followers see its public conversations in their feeds (an item linking to
+    # the room, once a day a room), never a DM or a private group.
+    async def announced():
+        items = (await api_ok(stack, "GET", "/feed?limit=50", bob))["items"]
+        return {p["activity"]["data"]["room_id"]: p for p in items if p["kind"] == "activity"
+                and p["activity"]["kind"] == "ai_conversation"}
+
+    await eventually(lambda: _equals(lambda: _keys(announced), {public, readable}),
+                     what="public conversations in the followers' feed")
+    item = (await announced())[public]
+    assert item["author"]["user_id"] == ai
+    assert item["activity"]["data"]["link"] == f"https://matrix.to/#/{q(public)}"
+    assert item["activity"]["data"]["link"] in item["text"]
+    await stack.nio(carol).room_send(public, "m.room.message", {
+        "msgtype": "m.text", "body": f"{ai}: again", "m.mentions": {"user_ids": [ai]}})
+    await eventually(lambda: _equals(lambda: stack.bridge.db.fetchval(
+        "SELECT answers FROM ai_conversation WHERE ai=$1 AND room_id=$2", ai, public), 2),
+        what="second answer in the public room")
+    assert len(await announced()) == 2  # the same room again the same day: no second item
 
     # Every answer counted a task for alice's AI summary, AI-to-AI requests too; the room of
     # the request (a DM between two AIs) is not listed.
     tasks = "SELECT COUNT(*) FROM activity WHERE user_id=$1 AND kind='ai_task' AND data LIKE $2"
     assert await stack.bridge.db.fetchval(tasks, alice.user_id, '%"via": "message"%') == \
-        len(rooms)
+        len(rooms) + 1  # the second answer in the public room
     answer = await api_ok(stack, "POST", "/ai/request", bob, json={
         "to": ai, "content": {"body": "are you free?"}, "timeout": 10})
     assert answer["status"] == "ok"
@@ -129,7 +151,26 @@ async def test_ai_activity_in_its_feed_and_only_public_conversations_on_its_prof
     await eventually(lambda: _equals(listed_now, {readable, marked}), what="public room gone")
     await api_ok(stack, "PUT", "/settings", alice, json={"share_ai_activity": False})
     assert await listed_now() == set()
+    # Sharing off: a new public conversation is not announced.
+    quiet = await _group(stack, bob, ai, carol, preset=RoomPreset.public_chat)
+    await stack.nio(bob).room_send(quiet, "m.room.message", {
+        "msgtype": "m.text", "body": f"{ai}: hi", "m.mentions": {"user_ids": [ai]}})
+    await eventually(lambda: stack.bridge.db.fetchval(
+        "SELECT 1 FROM ai_conversation WHERE ai=$1 AND room_id=$2", ai, quiet),
+        what="answer in the new public room")
+    # Nothing to wait for when nothing happens: watch for a few seconds that no claim is made
+    # and no item appears (with the rule broken, both happen within milliseconds).
+    for _ in range(30):
+        assert await stack.bridge.db.fetchval(
+            "SELECT announced_ts FROM ai_conversation WHERE ai=$1 AND room_id=$2",
+            ai, quiet) is None
+        assert quiet not in await announced()
+        await asyncio.sleep(0.1)
 
 
 async def _equals(read, expected) -> bool:
     return await read() == expected
+
+
+async def _keys(read) -> set:
+    return set(await read())

@@ -15,7 +15,7 @@ from .conftest import running
 from .harness import Stack, api, appservice_not_down, eventually, synapse_rows
 
 CAPABILITIES = ("appservice_ping", "ephemeral_events", "to_device_events",
-                "device_masquerading")
+                "device_masquerading", "profile_fields")
 
 
 async def settled_health(stack) -> dict:

@@ -235,3 +235,25 @@ def test_dev_stacks_children_end_when_it_is_killed_outright(tmp_path, dev_proces
     proc.wait(30)
     left = _until_none_left(data)
     assert left == [], f"outlived the dev command: {[children.get(pid, pid) for pid in left]}"
+
+
+def test_a_stop_that_hangs_ends_the_process_and_names_what_still_ran(tmp_path):
+    """A stop waiting on a homeserver that died with us (seen once in a killed dev stack under
+    load: the service outlived its parent by minutes) must not keep the process alive."""
+    script = tmp_path / "hang.py"
+    script.write_text(
+        "import asyncio, logging, sys\n"
+        "from matrix_social.bridge import arm_stop_deadline\n"
+        "logging.basicConfig(stream=sys.stderr)\n"
+        "async def waits_on_a_dead_homeserver():\n"
+        "    await asyncio.sleep(3600)\n"
+        "async def main():\n"
+        "    asyncio.get_running_loop().create_task(waits_on_a_dead_homeserver())\n"
+        "    arm_stop_deadline(0.5, asyncio.get_running_loop(), logging.getLogger('stop'))\n"
+        "    await asyncio.sleep(3600)\n"
+        "asyncio.run(main())\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert "Stopping took longer than 0.5 s" in done.stderr
+    assert "waits_on_a_dead_homeserver" in done.stderr

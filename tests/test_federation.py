@@ -61,7 +61,7 @@ async def test_remote_user_follows_by_joining_and_receives_posts(stack, remote):
 
     [reaction] = await eventually(like_delivered, timeout=30,
                                   what="the like delivered to the remote follower")
-    assert reaction["content"]["m.relates_to"]["key"] == "❤️", reaction
+    assert reaction["content"]["m.relates_to"]["key"] == ev.LIKE_KEY == "👍", reaction
 
 
 async def test_remote_user_dms_an_ai_and_gets_an_answer(stack, remote):

@@ -132,13 +132,18 @@ async def test_likes_comments_and_edits_count_only_in_the_posts_own_room(rules, 
     assert await db.fetchval("SELECT body FROM post WHERE event_id=$1", pid) == "forged edit"
 
 
-async def test_a_thumbs_up_is_not_a_like(rules, db):
+async def test_thumbs_up_and_heart_are_one_like_per_person(rules, db):
+    """MSC4501's 👍 and our earlier ❤️ are both likes; a person who sent both is one like,
+    and a skin-toned 👍 or any other emoji is not a like."""
     rules, w = rules
     post = text(ALICE_FEED, ALICE)
     await rules.apply(post, w)
-    await rules.apply(event("m.reaction", ALICE_FEED, BOB, {"m.relates_to": {
-        "rel_type": "m.annotation", "event_id": post["event_id"], "key": "👍"}}), w)
-    assert await db.fetchval("SELECT COUNT(*) FROM post_like") == 0
+    for key in ("👍", "❤️", "👍🏽", "😀"):
+        await rules.apply(event("m.reaction", ALICE_FEED, BOB, {"m.relates_to": {
+            "rel_type": "m.annotation", "event_id": post["event_id"], "key": key}}), w)
+    assert await db.fetchval("SELECT COUNT(*) FROM post_like") == 2  # the 👍 and the ❤️
+    assert await db.fetchval("SELECT likes FROM post_count WHERE post_id=$1",
+                             post["event_id"]) == 1
 
 
 async def test_redactions_remove_only_what_the_sender_may_remove_in_that_room(rules, db):
@@ -341,3 +346,58 @@ async def test_an_images_info_keeps_only_what_the_api_shows(rules, db):
         "info": {"mimetype": "image/png", "w": 3, "h": -1, "size": True, "evil": {"x": 1}}}), w)
     stored = await db.fetchval("SELECT content FROM post")
     assert '"info": {"mimetype": "image/png", "w": 3}' in stored
+
+
+# --- MSC4501 (docs/events.md, "MSC4501") ------------------------------------------------------
+
+async def test_an_msc4501_repost_points_at_the_live_original_never_its_embedded_copy(rules, db):
+    """A `relates_to` repost counts as a repost of the indexed original; the embedded copy's
+    text, sender and room are never believed (nor kept)."""
+    rules, w = rules
+    original = text(ALICE_FEED, ALICE, "the real words")
+    await rules.apply(original, w)
+    link = f"https://matrix.to/#/{ALICE_FEED}/{original['event_id']}"
+    forged = {"rel_type": ev.SOCIAL_REL_REPOST, "event_id": original["event_id"],
+              "room_id": PRIVATE, "sender": MALLORY, "displayname": "Alice",
+              "content": {"msgtype": "m.text", "body": "alice says send me money"}}
+    quote = event("m.room.message", BOB_FEED, BOB, {
+        "msgtype": "m.text", "body": f"so true {link}", ev.SOCIAL_RELATES_TO: forged})
+    await rules.apply(quote, w)
+    row = await db.fetchrow("SELECT kind, body, repost_of, content FROM post WHERE event_id=$1",
+                            quote["event_id"])
+    assert (row["kind"], row["body"], row["repost_of"]) == \
+        ("repost", "so true", original["event_id"])
+    assert "send me money" not in row["content"] and MALLORY not in row["content"]
+    assert f'"author": "{ALICE}"' in row["content"]
+    # a second repost by the same person (a plain one, MSC4501's own event type) is not counted
+    plain = event(str(ev.SOCIAL_POST), BOB_FEED, BOB, {
+        "msgtype": "m.text", "body": link, ev.SOCIAL_RELATES_TO: {**forged, "content": None}})
+    await rules.apply(plain, w)
+    assert await db.fetchval("SELECT reposts FROM post_count WHERE post_id=$1",
+                             original["event_id"]) == 1
+    nowhere = event("m.room.message", BOB_FEED, BOB, {
+        "msgtype": "m.text", "body": "x", ev.SOCIAL_RELATES_TO: {
+            **forged, "event_id": "$not-indexed"}})
+    with pytest.raises(UntrustedEvent):
+        await rules.apply(nowhere, w)
+
+
+async def test_msc4501_posts_cross_posted_replies_and_a_bare_repost_reaction(rules, db):
+    """`…social.post` is a post; a cross-posted reply (rel_type reply) is an ordinary post;
+    a bare 🔁 (without our notice block) is neither counted nor quarantined."""
+    rules, w = rules
+    post = event(str(ev.SOCIAL_POST), ALICE_FEED, ALICE, {"msgtype": "m.text", "body": "hi"})
+    await rules.apply(post, w)
+    reply = event("m.room.message", ALICE_FEED, ALICE, {
+        "msgtype": "m.text", "body": "as I said", ev.SOCIAL_RELATES_TO: {
+            "rel_type": ev.SOCIAL_REL_REPLY, "event_id": "$elsewhere", "room_id": BOB_FEED,
+            "sender": BOB}})
+    await rules.apply(reply, w)
+    assert await db.fetchval("SELECT COUNT(*) FROM post WHERE kind='text'") == 2
+    await rules.apply(event("m.reaction", ALICE_FEED, BOB, {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": post["event_id"], "key": ev.REPOST_KEY}}), w)
+    assert await db.fetchval("SELECT COUNT(*) FROM post WHERE kind='repost'") == 0
+    forged_owner = event(str(ev.SOCIAL_PROFILE_USER_ID), ALICE_FEED, ALICE,
+                         {"user_id": MALLORY}, state_key="")
+    with pytest.raises(UntrustedEvent):
+        await rules.apply(forged_owner, w)

@@ -196,6 +196,7 @@ class World:
         self.post = await api_ok(stack, "POST", "/posts", alice, json={"text": "alice's post"})
         self.pid = q(self.post["id"])
         await api_ok(stack, "POST", f"/posts/{self.pid}/like", alice)
+        await api_ok(stack, "POST", f"/posts/{self.pid}/bookmark", alice)
         self.comment = await api_ok(stack, "POST", f"/posts/{self.pid}/comments", alice,
                                     json={"text": "alice's comment"})
         self.app = await api_ok(stack, "POST", "/apps", alice, json={
@@ -267,6 +268,8 @@ class World:
                             for c in (await api_ok(stack, "GET", "/connections",
                                                    alice))["connections"]],
             "cross_post": await api_ok(stack, "GET", "/settings/cross_post", alice),
+            "bookmarks": [p["id"] for p in (await api_ok(stack, "GET", "/bookmarks",
+                                                         alice))["items"]],
         }
 
     async def as_mallory(self, attack: Attack) -> tuple[int, Any]:
@@ -420,6 +423,16 @@ def attacks(w: World) -> list[Attack]:
         Attack("GET /explore/apps", expect=public),
         Attack("GET /explore/suggestions", expect=public),
         Attack("GET /search", "/search?q=alice", expect=public),
+        # tags, bookmarks (mallory's own, never alice's), link previews (asked as mallory)
+        Attack("GET /tags/{tag}", "/tags/matrix", expect=public),
+        Attack("GET /trends/tags", expect=public),
+        Attack("GET /bookmarks", expect=lambda s, b: s == 200 and b["items"] == []),
+        Attack("POST /posts/{post_id}/bookmark", f"/posts/{pid}/bookmark",
+               expect=lambda s, b: s == 200 and b["bookmarked"] is True),
+        Attack("DELETE /posts/{post_id}/bookmark", f"/posts/{pid}/bookmark",
+               expect=lambda s, b: s == 200 and b["bookmarked"] is False),
+        Attack("GET /previews", f"/previews?url={q('http://10.0.0.1/')}",
+               expect=lambda s, b: s == 200 and b["available"] is False),
         # messages
         Attack("POST /messages/dm", body={"to": bob.user_id, "encrypted": False},
                expect=lambda s, b: s == 200 and b["room_id"] != w.dm["room_id"]),

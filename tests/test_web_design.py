@@ -475,6 +475,43 @@ async def test_composer_four_images_with_alt_paste_drop_cw_emoji_and_ring(stack,
         assert mine[0]["text"] == "Four quick sketches 🌻"
 
 
+async def test_a_photo_uploads_over_a_phone_uplink_of_750_kbits(stack, browser, world, tmp_path):
+    """Issue 22, finding 3: over a slow uplink the body reaches the service in many pieces
+    over seconds (Chromium's own throttling, through CDP); the upload must still be read
+    whole, and the post carry the photo."""
+    import random
+
+    from PIL import Image
+    noise = random.Random(22)
+    photo = Image.frombytes("RGB", (640, 480), bytes(noise.randrange(256)
+                                                     for _ in range(640 * 480 * 3)))
+    path = tmp_path / "phone.jpg"
+    photo.save(path, "JPEG", quality=92)
+    assert path.stat().st_size > 150_000  # about two seconds at 750 kbit/s
+    user = world.carol
+    async with signed_in(browser, stack, user) as page:
+        await open_page(page, stack, "", ".section-feed[data-ready]")
+        cdp = await page.context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8,
+            "uploadThroughput": 750_000 / 8})
+        composer = page.locator(".section-feed .composer")
+        text = composer.get_by_label("What's new?")
+        await text.click()
+        await composer.locator("input[type=file]").set_input_files(str(path))
+        await composer.get_by_label("Alt text for image 1").fill("Static on an old TV")
+        await eventually(lambda: _none_uploading(composer), timeout=120, what="upload done")
+        assert await composer.locator(".attachment.failed, .attachment .error").count() == 0
+        words = f"Sent from a slow uplink {time.time_ns()}"
+        await text.fill(words)
+        await composer.get_by_role("button", name="Post", exact=True).click()
+        await card(page, words).locator("img.post-image").wait_for(timeout=120_000)
+    feed = (await api_ok(stack, "GET", f"/profile/{user.localpart}/posts", user))["items"]
+    mine = [p for p in feed if p["text"] == words]
+    assert len(mine) == 1 and [i["alt"] for i in mine[0]["images"]] == ["Static on an old TV"]
+
+
 async def _none_uploading(composer) -> bool:
     return await composer.locator(".attachment.uploading").count() == 0
 

@@ -121,7 +121,8 @@ async def test_connect_share_defaults_compose_preview_publish_and_disconnect(sta
         await a.reload()
         await a.wait_for_selector(".section-settings[data-ready]")
         assert await mastodon.get_by_label("Share with my followers").is_checked()
-        assert await _shown_defaults(a) == {"x": False, "mastodon": False, "instagram": False}
+        assert await _shown_defaults(a) == {"x": False, "mastodon": False, "instagram": False,
+                                            "bluesky": False}
         await a.locator(".crosspost-form .hint", has_text="Image posts only").wait_for()
         form = a.locator(".crosspost-form")
         await form.get_by_label("X", exact=True).check()
@@ -130,7 +131,8 @@ async def test_connect_share_defaults_compose_preview_publish_and_disconnect(sta
         await form.locator(".ok-text", has_text="also published on X, Mastodon").wait_for()
         await a.reload()
         await a.wait_for_selector(".section-settings[data-ready]")
-        assert await _shown_defaults(a) == {"x": True, "mastodon": True, "instagram": False}
+        assert await _shown_defaults(a) == {"x": True, "mastodon": True, "instagram": False,
+                                            "bluesky": False}
         assert await api_ok(stack, "GET", "/settings/cross_post", alice) == {
             "cross_post_default": ["x", "mastodon"]}
 

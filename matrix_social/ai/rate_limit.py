@@ -10,7 +10,7 @@ from enum import Enum
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
-from ..db import ai_rate
+from ..db import ai_rate, blocks
 from ..ids import Identities
 from ..locks import KeyedLocks
 
@@ -34,9 +34,12 @@ class RateLimiter:
         return sender == self.ids.named_owner(ai)
 
     async def check(self, ai: str, sender: str, now: int | None = None) -> Verdict:
-        """Count one message from `sender` to `ai` if it is within the limit."""
+        """Count one message from `sender` to `ai` if it is within the limit. Somebody the
+        AI's owner blocked (or the AI itself blocked) gets silence, on every path."""
         if self.exempt(ai, sender):
             return Verdict.ALLOW
+        if await self.blocked(ai, sender):
+            return Verdict.SILENT
         now = now if now is not None else now_ms()
         window_start = now - HOUR_MS
         async with self._locks.hold((ai, sender)):
@@ -48,6 +51,11 @@ class RateLimiter:
                 return Verdict.SILENT
             await ai_rate.set_notice(self.db, ai, sender, now)
             return Verdict.NOTIFY
+
+    async def blocked(self, ai: str, sender: str) -> bool:
+        owner = self.ids.named_owner(ai)
+        return any([await blocks.is_blocked(self.db, who, sender)
+                    for who in (owner, ai) if who is not None])
 
     async def retry_after_ms(self, ai: str, sender: str, now: int | None = None) -> int:
         """0 when another message would be allowed now; else how long until it would."""

@@ -15,19 +15,27 @@ from .errors import error_middleware
 from .health import HealthRoutes
 from .openapi import OpenApiRoutes, document, group_schemas
 from .routes_activity import ActivityRoutes
+from .routes_bookmarks import BookmarkRoutes
 from .routes_connections import ConnectionRoutes
 from .routes_crosspost import CrossPostRoutes
 from .routes_explore import ExploreRoutes
 from .routes_follows import FollowRoutes
+from .routes_live import LiveRoutes
 from .routes_messaging import MessagingRoutes
+from .routes_moderation import ModerationRoutes
+from .routes_notifications import NotificationRoutes
 from .routes_posts import PostRoutes
+from .routes_previews import PreviewRoutes
 from .routes_profiles import ProfileRoutes
+from .routes_safety import SafetyRoutes
+from .routes_tags import TagRoutes
 from .routing import RouteGroup
 
 # In the order aiohttp tries them: /posts/preview before /posts/{post_id}.
 ROUTE_GROUPS: tuple[type[RouteGroup], ...] = (
     HealthRoutes, CrossPostRoutes, PostRoutes, ConnectionRoutes, FollowRoutes, ProfileRoutes,
-    ExploreRoutes, MessagingRoutes, ActivityRoutes)
+    ExploreRoutes, MessagingRoutes, ActivityRoutes, SafetyRoutes, ModerationRoutes,
+    TagRoutes, BookmarkRoutes, PreviewRoutes, NotificationRoutes, LiveRoutes)
 
 
 @web.middleware

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -18,6 +19,7 @@ class Authenticator:
                  ttl_seconds: int) -> None:
         self.http = http
         self.whoami_url = f"{homeserver_url}/_matrix/client/v3/account/whoami"
+        self.homeserver_url = homeserver_url
         self.ids = ids
         self.ttl = ttl_seconds
         self._cache: dict[str, tuple[str, float]] = {}
@@ -55,3 +57,17 @@ class Authenticator:
         if data.get("is_guest"):
             raise ApiError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guests cannot use the API")
         return data["user_id"]
+
+    async def is_server_admin(self, request: web.Request, user_id: str) -> bool:
+        """Whether the caller is an admin of the homeserver, as its admin API says when asked
+        with the caller's own token (Synapse: only an admin may read a user's admin flag).
+        A homeserver without that API has no admins here."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        url = f"{self.homeserver_url}/_synapse/admin/v1/users/{quote(user_id, safe='')}/admin"
+        try:
+            async with self.http.session.get(
+                    url, headers={"Authorization": f"Bearer {token}"}) as resp:
+                data = await resp.json(content_type=None)
+                return resp.status == 200 and isinstance(data, dict) and data.get("admin") is True
+        except (aiohttp.ClientError, ValueError):
+            return False

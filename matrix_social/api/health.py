@@ -47,11 +47,12 @@ class HealthRoutes(RouteGroup):
         "database": _CHECK, "homeserver": _CHECK,
         "capabilities": obj(
             ["server", "appservice_ping", "ephemeral_events", "to_device_events",
-             "device_masquerading"],
+             "device_masquerading", "profile_fields"],
             {"server": obj(["name", "version"], {"name": NULLABLE_STRING,
                                                  "version": NULLABLE_STRING}),
              "appservice_ping": _CAPABILITY, "ephemeral_events": _CAPABILITY,
-             "to_device_events": _CAPABILITY, "device_masquerading": _CAPABILITY},
+             "to_device_events": _CAPABILITY, "device_masquerading": _CAPABILITY,
+             "profile_fields": _CAPABILITY},
             description="status: yes/no/pending/unknown/not_checked"),
         "encryption": obj(["setting", "route", "detail"], {
             "setting": STRING, "route": STRING, "detail": STRING,

@@ -1,6 +1,7 @@
 """Routes for external accounts: list, connect (an authorize URL, and the cookie that binds the
-login to this browser), the OAuth callback the browser comes back to, confirming a login that
-came back elsewhere, disconnect, and sharing with followers."""
+login to this browser; or, for Bluesky, a handle and an app password), the OAuth callback the
+browser comes back to, confirming a login that came back elsewhere, disconnect, and sharing
+with followers."""
 
 from __future__ import annotations
 
@@ -154,6 +155,7 @@ class ConnectionRoutes(RouteGroup):
                            "status_reason": {"type": "string", "nullable": True},
                            "last_sync": {"type": "integer", "nullable": True},
                            "share_with_followers": {"type": "boolean"},
+                           "home_timeline": {"type": "boolean"},
                            "connected_at": {"type": "integer"},
                            "portal_room_id": {"type": "string", "nullable": True}}},
         "Connections": {"type": "object", "required": ["connections", "available"],
@@ -192,6 +194,20 @@ class ConnectionRoutes(RouteGroup):
         response = web.json_response(answer, headers={"Cache-Control": "no-store"})
         _set_binding(response, binding)
         return response
+
+    @post("/connections/{platform}/app-password",
+          "Connect a platform that takes an app password instead of a login page (Bluesky): "
+          "your handle and an app password, used once to sign in and never stored (the "
+          "session is, encrypted). Connected at once; wrong credentials change nothing",
+          "Connection", params=(_PLATFORM,), errors=(400, 401, 404),
+          body={"type": "object", "required": ["identifier", "password"],
+                "properties": {"identifier": {"type": "string", "maxLength": 256},
+                               "password": {"type": "string", "maxLength": 256}}})
+    async def app_password(self, request: web.Request, user: str) -> web.Response:
+        body = await json_object(request)
+        answer = await self.connections.log_in_with_password(
+            user, request.match_info["platform"], body.get("identifier"), body.get("password"))
+        return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
     @get("/connections/{platform}/callback",
          "Where the platform sends the browser back (OAuth redirect): finishes the login "
@@ -240,10 +256,13 @@ class ConnectionRoutes(RouteGroup):
 
     @patch("/connections/{platform}",
            "Share this connection's items with your followers (posts in your feed room), or "
-           "stop", "Connection", params=(_PLATFORM,),
-           body={"type": "object", "required": ["share_with_followers"],
-                 "properties": {"share_with_followers": {"type": "boolean"}}})
+           "stop; bring its home timeline (what the accounts you follow there post: "
+           "Bluesky's Following feed) into your own feed view, for your eyes only (never "
+           "shared, whatever share_with_followers says), or stop", "Connection",
+           params=(_PLATFORM,),
+           body={"type": "object", "minProperties": 1,
+                 "properties": {"share_with_followers": {"type": "boolean"},
+                                "home_timeline": {"type": "boolean"}}})
     async def update(self, request: web.Request, user: str) -> dict:
         body = await json_object(request)
-        return await self.connections.set_share(user, request.match_info["platform"],
-                                                body.get("share_with_followers"))
+        return await self.connections.update(user, request.match_info["platform"], body)

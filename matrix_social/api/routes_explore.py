@@ -52,7 +52,11 @@ class ExploreRoutes(RouteGroup):
                 "users": page(obj(["user_id", "handle", "display_name", "avatar_url", "bio"], {
                     "user_id": STRING, "handle": STRING, "display_name": STRING,
                     "avatar_url": NULLABLE_STRING, "bio": STRING})),
-                "posts": ref("PostPage"), "apps": ref("AppPage")}},
+                "posts": ref("PostPage"), "apps": ref("AppPage"),
+                "tags": obj(["items", "next_cursor"], {
+                    "items": {"type": "array", "items": obj(["tag", "path", "uses"], {
+                        "tag": STRING, "path": STRING, "uses": INT})},
+                    "next_cursor": NULLABLE_STRING})}},
     }
 
     @get("/explore/trending", "Posts most liked in the last 24 hours (ties: newer first)",
@@ -78,11 +82,12 @@ class ExploreRoutes(RouteGroup):
     async def interests(self, request: web.Request, user: str) -> dict:
         return await self.explore.interests(self.page_limit(request))
 
-    @get("/search", "Search users (handle prefix, display name), posts (full text) and apps; "
+    @get("/search", "Search users (handle prefix, display name), posts (full text), apps and "
+         "tags (by prefix); "
          "type=all returns one page of each, a cursor continues one type", "SearchResult",
          params=({"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
                  {"name": "type", "in": "query",
-                  "schema": {"type": "string", "enum": ["all", "users", "posts", "apps"]}},
+                  "schema": {"type": "string", "enum": ["all", "users", "posts", "apps", "tags"]}},
                  *PAGE_PARAMS), errors=())
     async def search(self, request: web.Request, user: str) -> dict:
         return await self.explore.search(user, request.query.get("q"),

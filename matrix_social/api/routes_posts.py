@@ -88,8 +88,8 @@ class PostRoutes(RouteGroup):
         await self.posts.delete(user, request.match_info["post_id"])
         return {"deleted": True}
 
-    @post("/posts/{post_id}/like", "Like (❤️ reaction); liking twice is one like", "Post",
-          params=(POST_ID,))
+    @post("/posts/{post_id}/like", "Like (a 👍 reaction, as MSC4501; a ❤️ reads as a like "
+          "too); liking twice is one like", "Post", params=(POST_ID,))
     async def like(self, request: web.Request, user: str) -> dict:
         return await self.posts.like(user, request.match_info["post_id"])
 
@@ -111,7 +111,8 @@ class PostRoutes(RouteGroup):
          params=(POST_ID, *PAGE_PARAMS))
     async def list_comments(self, request: web.Request, user: str) -> dict:
         return await self.posts.comments(request.match_info["post_id"],
-                                         request.query.get("cursor"), self.page_limit(request))
+                                         request.query.get("cursor"), self.page_limit(request),
+                                         viewer=user)
 
     @post("/posts/{post_id}/repost", "Repost into your own feed, pointing at the original",
           "Post", status=201, params=(POST_ID,),

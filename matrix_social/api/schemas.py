@@ -66,6 +66,7 @@ POST_PROPERTIES: dict[str, Any] = {
     "counts": obj(["likes", "comments", "reposts"], {
         "likes": INT, "comments": INT, "reposts": INT}),
     "liked": BOOL,
+    "bookmarked": {**BOOL, "description": "you bookmarked it (bookmarks are private)"},
     "cw": {**NULLABLE_STRING, "description": (
         "a content warning: show the text (and media) collapsed behind this reason until the "
         "reader asks (a bridged Mastodon spoiler_text); null when there is none")},

@@ -286,6 +286,11 @@ class BridgeSection:
         "rooms: new DMs with an AI are created unencrypted with a notice saying\nwhy, and an "
         "encrypted room with an AI gets one notice instead of silence.")
     relay: RelaySection = section(RelaySection)
+    stop_timeout_seconds: int = key(
+        30, "Seconds a stop (SIGTERM, Ctrl-C) may take before the process exits anyway, "
+        "logging what\nwas still running: a stop that waits on a homeserver that is gone "
+        "must not keep the\nprocess, its port and its files.",
+        check=is_int_between(1, 600), expect="1 to 600 seconds")
 
 
 @dataclass(frozen=True)

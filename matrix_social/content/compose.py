@@ -162,6 +162,13 @@ def repost_content(room_id: str, event_id: str, author: str, original_body: str,
                         ev.POST_REPOST_OF: {"room_id": room_id, "event_id": event_id,
                                             "author": author,
                                             **({ev.POST_NOTICE: notice} if notice else {})}},
+        # The same repost as MSC4501 clients read it: what they show instead of `body` (the
+        # bare permalink of a plain repost, the comment of a quote) and the relation.
+        ev.SOCIAL_BODY: comment or link,
+        ev.SOCIAL_RELATES_TO: {
+            "rel_type": ev.SOCIAL_REL_REPOST, "event_id": event_id, "room_id": room_id,
+            "sender": author, "via": [author.partition(":")[2]],
+            "content": {"msgtype": "m.text", "body": original_body}},
     }
 
 

@@ -19,6 +19,8 @@ def repost_notice_room(content: dict) -> str | None:
     if (content.get("m.relates_to") or {}).get("key") != ev.REPOST_KEY:
         return None
     notice = content.get(ev.REPOST_NOTICE)
+    if notice is None:
+        return None  # an MSC4501 client's bare 🔁: its repost event is what counts
     room = notice.get("room_id") if isinstance(notice, dict) else None
     if not isinstance(room, str) or not room.startswith("!"):
         raise MalformedEvent("repost notice without the reposter's feed room")
@@ -30,6 +32,43 @@ def notice_of(content: dict) -> str | None:
     original = (content.get(ev.POST_BLOCK) or {}).get(ev.POST_REPOST_OF) or {}
     notice = original.get(ev.POST_NOTICE)
     return notice if isinstance(notice, str) else None
+
+
+# A matrix.to or matrix: permalink to an event, as an MSC4501 repost's body is.
+_PERMALINK = re.compile(r"(?:https://matrix\.to/#/|matrix:)\S+")
+
+
+@dataclass
+class SocialRepost:
+    """An MSC4501 repost or quote: the original's event id and the reposter's own words. The
+    block's embedded `content`, `sender` and `displayname` are never read: the original is
+    the indexed live event."""
+    event_id: str
+    comment: str
+
+
+def social_repost(content: dict) -> SocialRepost | None:
+    """The MSC4501 `relates_to` repost a message carries, or None (none, or a cross-posted
+    reply, which is an ordinary post)."""
+    block = content.get(ev.SOCIAL_RELATES_TO)
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise MalformedEvent(f"{ev.SOCIAL_RELATES_TO} is not an object")
+    if block.get("rel_type") != ev.SOCIAL_REL_REPOST:
+        return None
+    event_id = block.get("event_id")
+    if not isinstance(event_id, str) or not event_id.startswith("$"):
+        raise MalformedEvent(f"{ev.SOCIAL_RELATES_TO} repost without the original's event_id")
+    override = content.get(ev.SOCIAL_BODY)
+    if block.get("content_inline") is True:
+        comment = ""
+    elif isinstance(override, str):
+        comment = override
+    else:
+        comment = content.get("body") if isinstance(content.get("body"), str) else ""
+    comment = _PERMALINK.sub("", comment).strip()
+    return SocialRepost(event_id, comment)
 
 
 @dataclass
@@ -244,5 +283,10 @@ def edited_content(content: dict) -> dict:
     return new
 
 
+_LIKE_KEYS = frozenset(key.replace("\ufe0f", "") for key in ev.LIKE_KEYS)
+
+
 def is_like_key(key: Any) -> bool:
-    return isinstance(key, str) and key.replace("\ufe0f", "") == ev.LIKE_KEY.replace("\ufe0f", "")
+    """❤️ (ours, before MSC4501) or 👍 (MSC4501's), with or without the variation selector;
+    a skin tone or any other emoji is a reaction, not a like."""
+    return isinstance(key, str) and key.replace("\ufe0f", "") in _LIKE_KEYS

@@ -43,3 +43,12 @@ async def public_of(db: Executor, ai: str, limit: int) -> list:
     return await db.fetch(
         "SELECT * FROM ai_conversation WHERE ai=$1 AND public=$2 "
         "ORDER BY last_ts DESC, room_id LIMIT $3", ai, True, limit)
+
+
+async def claim_announcement(db: Executor, ai: str, room_id: str, now: int, since: int):
+    """The conversation's row, marked announced now, if it is public and was not announced
+    since `since`; None otherwise (two answers at once: one claim wins)."""
+    return await db.fetchrow(
+        "UPDATE ai_conversation SET announced_ts=$3 WHERE ai=$1 AND room_id=$2 AND public=$5 "
+        "AND (announced_ts IS NULL OR announced_ts < $4) RETURNING room_id, name, alias",
+        ai, room_id, now, since, True)

@@ -54,6 +54,10 @@ async def exists(db: Executor, event_id: str, post_id: str) -> bool:
     ) is not None
 
 
+async def author_of(db: Executor, event_id: str) -> str | None:
+    return await db.fetchval("SELECT author FROM comment WHERE event_id=$1", event_id)
+
+
 # A comment with its author's name and avatar.
 _SELECT = ("SELECT c.*, pr.displayname, pr.avatar_url FROM comment c "
            "LEFT JOIN profile pr ON pr.user_id = c.author ")

@@ -28,7 +28,9 @@ SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edite
        EXISTS (SELECT 1 FROM post_like l
                WHERE l.post_id = p.event_id AND l.user_id = $1) AS liked,
        EXISTS (SELECT 1 FROM external_share s WHERE s.event_id = p.event_id)
-         AS external_verified
+         AS external_verified,
+       EXISTS (SELECT 1 FROM bookmark b WHERE b.user_id = $1 AND b.post_id = p.event_id)
+         AS bookmarked
 FROM post p LEFT JOIN profile pr ON pr.user_id = p.author
 LEFT JOIN post_count c ON c.post_id = p.event_id
 """
@@ -38,7 +40,7 @@ LEFT JOIN post_count c ON c.post_id = p.event_id
 _EXTERNAL_POSTS = """
 SELECT e.event_id, e.room_id, e.author, e.kind, e.body, e.content, e.ts, e.edited_ts,
        NULL AS repost_of, e.displayname, e.avatar_url, 0 AS likes, 0 AS comments,
-       0 AS reposts, FALSE AS liked, TRUE AS external_verified
+       0 AS reposts, FALSE AS liked, TRUE AS external_verified, FALSE AS bookmarked
 FROM external_post e WHERE e.user_id = $1 AND e.shared_event_id IS NULL
 """
 

@@ -1,5 +1,6 @@
 """platform_connection: a user's connected external account, its encrypted grant and its
-polling state (cursor, ETag, next due time). One connection per user and platform."""
+polling state (cursor, ETag, next due time), and whether its home timeline comes into her own
+feed view (with that reading's cursor). One connection per user and platform."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class ConnectionRow:
     failures: int
     last_sync: int | None
     created_at: int
+    home_timeline: bool = False  # her home timeline there comes into her own feed view
+    home_cursor: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return (f"ConnectionRow(user_id={self.user_id!r}, platform={self.platform!r}, "
@@ -45,12 +48,16 @@ class ConnectionRow:
         values = dict(row)
         values["share_with_followers"] = bool(values["share_with_followers"])
         values["cursor"] = json.loads(values["cursor"]) if values["cursor"] is not None else None
+        values["home_timeline"] = bool(values["home_timeline"])
+        home = values["home_cursor"]
+        values["home_cursor"] = json.loads(home) if home is not None else None
         return cls(**values)
 
 
 _COLUMNS = ("user_id, platform, account_key, account_id, handle, name, avatar_url, profile_url, "
             "instance, status, status_reason, share_with_followers, token, cursor, etag, "
             "next_due, interval_s, failures, last_sync, created_at")
+_SELECT = _COLUMNS + ", home_timeline, home_cursor"
 
 
 async def upsert(db: Database, row: ConnectionRow) -> None:
@@ -64,6 +71,8 @@ async def upsert(db: Database, row: ConnectionRow) -> None:
         "  THEN platform_connection.cursor ELSE NULL END, "
         "etag = CASE WHEN platform_connection.account_key = excluded.account_key "
         "  THEN platform_connection.etag ELSE NULL END, "
+        "home_cursor = CASE WHEN platform_connection.account_key = excluded.account_key "
+        "  THEN platform_connection.home_cursor ELSE NULL END, "
         "account_key=excluded.account_key, account_id=excluded.account_id, "
         "handle=excluded.handle, name=excluded.name, avatar_url=excluded.avatar_url, "
         "profile_url=excluded.profile_url, instance=excluded.instance, status=excluded.status, "
@@ -78,20 +87,20 @@ async def upsert(db: Database, row: ConnectionRow) -> None:
 
 async def get(db: Database, user_id: str, platform: str) -> ConnectionRow | None:
     row = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM platform_connection WHERE user_id=$1 AND platform=$2",
+        f"SELECT {_SELECT} FROM platform_connection WHERE user_id=$1 AND platform=$2",
         user_id, platform)
     return ConnectionRow.from_row(row) if row else None
 
 
 async def list_for_user(db: Database, user_id: str) -> list[ConnectionRow]:
     rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM platform_connection WHERE user_id=$1 ORDER BY platform", user_id)
+        f"SELECT {_SELECT} FROM platform_connection WHERE user_id=$1 ORDER BY platform", user_id)
     return [ConnectionRow.from_row(r) for r in rows]
 
 
 async def due(db: Database, now_ms: int, limit: int) -> list[ConnectionRow]:
     rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM platform_connection WHERE status=$1 AND next_due <= $2 "
+        f"SELECT {_SELECT} FROM platform_connection WHERE status=$1 AND next_due <= $2 "
         "ORDER BY next_due LIMIT $3", OK, now_ms, limit)
     return [ConnectionRow.from_row(r) for r in rows]
 
@@ -139,6 +148,20 @@ async def set_share_with_followers(db: Database, user_id: str, platform: str,
         "UPDATE platform_connection SET share_with_followers=$3 "
         "WHERE user_id=$1 AND platform=$2 RETURNING platform", user_id, platform, share)
     return row is not None
+
+
+async def set_home_timeline(db: Database, user_id: str, platform: str, on: bool) -> bool:
+    row = await db.fetchrow(
+        "UPDATE platform_connection SET home_timeline=$3 "
+        "WHERE user_id=$1 AND platform=$2 RETURNING platform", user_id, platform, on)
+    return row is not None
+
+
+async def save_home_cursor(db: Database, user_id: str, platform: str,
+                           cursor: dict[str, Any]) -> None:
+    await db.execute(
+        "UPDATE platform_connection SET home_cursor=$3 WHERE user_id=$1 AND platform=$2",
+        user_id, platform, json.dumps(cursor))
 
 
 async def delete(db: Database, user_id: str, platform: str) -> bool:

@@ -26,6 +26,11 @@ class PostRow:
     ts: int
     edited_ts: int | None
     repost_of: str | None
+    tags: tuple[str, ...] = ()  # normalized hashtags (post_tag rows, db/post_tags.py)
+
+
+def tag_rows(rows: list[PostRow]) -> list[tuple[str, str, str, int]]:
+    return [(tag, row.event_id, row.author, row.ts) for row in rows for tag in row.tags]
 
 
 def values(row: PostRow) -> tuple:
@@ -89,3 +94,24 @@ async def delete_own(db: Executor, event_id: str, author: str) -> None:
 async def has_repost(db: Executor, original: str, author: str) -> bool:
     return await db.fetchval(
         "SELECT 1 FROM post WHERE repost_of=$1 AND author=$2", original, author) is not None
+
+
+async def counts_of(db: Executor, post_ids: list[str]) -> dict[str, dict[str, int]]:
+    """The counters of these posts (for the live streams)."""
+    marks = ", ".join(f"${i + 1}" for i in range(len(post_ids)))
+    rows = await db.fetch(
+        "SELECT post_id, likes, comments, reposts FROM post_count "
+        f"WHERE post_id IN ({marks})", *post_ids)
+    return {row["post_id"]: {"likes": row["likes"], "comments": row["comments"],
+                             "reposts": row["reposts"]} for row in rows}
+
+
+async def viewers_among(db: Executor, room_ids: list[str],
+                        users: list[str]) -> set[tuple[str, str]]:
+    """(room, user) for the users of `users` who follow these rooms."""
+    rooms = ", ".join(f"${i + 1}" for i in range(len(room_ids)))
+    people = ", ".join(f"${i + 1 + len(room_ids)}" for i in range(len(users)))
+    rows = await db.fetch(
+        f"SELECT room_id, user_id FROM follow WHERE room_id IN ({rooms}) "
+        f"AND user_id IN ({people})", *room_ids, *users)
+    return {(row["room_id"], row["user_id"]) for row in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import importlib.util
 import secrets
 import subprocess
 import sys
@@ -60,6 +61,21 @@ async def wait_until_healthy(url: str, process: subprocess.Popen | None, name: s
     raise SynapseError(f"{name} did not answer {url} in {timeout}s:\n{logs()}")
 
 
+# Synapse's documented URL-preview blacklist: loopback, private, link-local, reserved ranges.
+PRIVATE_RANGES = [
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "192.0.0.0/24", "169.254.0.0/16", "192.88.99.0/24", "198.18.0.0/15", "192.0.2.0/24",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "0.0.0.0/8", "::1/128", "fe80::/10",
+    "fc00::/7", "2001:db8::/32", "ff00::/8", "fec0::/10",
+]
+
+
+def _previews_available() -> bool:
+    """Synapse refuses to start with previews on and without its url-preview extra
+    (beautifulsoup4, as matrix-synapse[url-preview] installs it)."""
+    return importlib.util.find_spec("bs4") is not None
+
+
 class Synapse:
     """One Synapse process; its files live in `data_dir` and survive a restart."""
 
@@ -73,7 +89,10 @@ class Synapse:
         federation_port: int | None = None,
         appservice_extensions: bool = True,
         open_registration: bool = False,
+        previews_of_loopback: bool = False,
     ) -> None:
+        """`previews_of_loopback`: URL previews may fetch 127.0.0.1 (tests' own pages only;
+        every private range stays refused otherwise)."""
         self.data_dir = Path(data_dir)
         self.port = port
         self.federation_port = federation_port
@@ -83,6 +102,7 @@ class Synapse:
         self.appservice_extensions = appservice_extensions
         # Anybody may sign up, after accepting terms of service (the web app's sign-up test).
         self.open_registration = open_registration
+        self.previews_of_loopback = previews_of_loopback
         self.process: subprocess.Popen | None = None
 
     @property
@@ -166,7 +186,11 @@ class Synapse:
             "suppress_key_server_warning": True,
             "app_service_config_files": [str(p) for p in self.appservice_files],
             "enable_metrics": False,
-            "url_preview_enabled": False,
+            # Link previews come from the homeserver (the service never fetches a URL): its
+            # rules decide what may be fetched, never a private address.
+            "url_preview_enabled": _previews_available(),
+            "url_preview_ip_range_blacklist": PRIVATE_RANGES,
+            "url_preview_ip_range_whitelist": ["127.0.0.1"] if self.previews_of_loopback else [],
             # Throwaway local accounts: the cheapest password hashing bcrypt allows (Synapse's
             # default of 12 rounds costs a quarter of a second per registration and login).
             "bcrypt_rounds": 4,

@@ -41,7 +41,7 @@ from .items import (
     item_text,
 )
 from .media_fetch import fetch_image
-from .platform import Account, FetchResult, Item
+from .platform import HOME, Account, FetchResult, Item, safe_url
 from .portals import PortalRooms
 from .puppets import PlatformPuppets
 from .registry import Platforms, account_of
@@ -59,6 +59,16 @@ class BridgeStats:
 
 def txn_id(*parts: str) -> str:
     return "msx" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
+def _author(account: Account, item: Item) -> dict[str, str]:
+    """Who wrote the item: her account, or, for a home-timeline item, the one she follows."""
+    by = item.extra.get("by") if item.kind == HOME else None
+    if isinstance(by, dict) and all(isinstance(by.get(k), str) for k in ("id", "handle", "name")):
+        return {"id": by["id"], "handle": by["handle"], "name": by["name"],
+                "url": safe_url(by.get("url"), account.url) or account.url}
+    return {"id": account.id, "handle": account.handle, "name": account.name,
+            "url": account.url}
 
 
 class ItemBridge:
@@ -131,8 +141,7 @@ class ItemBridge:
             platform=account.platform, label=platform.label, color=platform.color,
             remote_id=item.remote_id, kind=item.kind, text=look.text,
             url=item.url, created_at_ms=min(item.created_at_ms, now_ms()),
-            author={"id": account.id, "handle": account.handle, "name": account.name,
-                    "url": account.url, "user_id": puppet},
+            author={**_author(account, item), "user_id": puppet},
             instance=instance, links=look.links, image=image,
             content_warning=item.content_warning, sensitive=item.sensitive)
 
@@ -156,7 +165,9 @@ class ItemBridge:
         ids = (row.user_id, row.platform, key, item.remote_id)
         event_id = await self.portals.send(puppet, room_id, content, txn_id("item", *ids),
                                            external.created_at_ms)
-        shared = await self._share(row, content, ids) if row.share_with_followers else None
+        # A home-timeline item is another's post, for her eyes only: never in her feed room.
+        shared = await self._share(row, content, ids) \
+            if row.share_with_followers and item.kind != HOME else None
         displayname, avatar = await self.puppets.profile(puppet)
         await external_posts.insert(self.db, ExternalPostRow(
             event_id, row.user_id, room_id, row.platform, key, item.remote_id, puppet,

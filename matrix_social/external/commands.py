@@ -1,6 +1,7 @@
 """The bot's commands in a management room (a DM with @social), as mautrix bridges have them:
 
   help | login <platform> [<server>] | confirm <code> | connections | logout <platform>
+  login <platform> <handle> <app password>   (a platform that takes an app password: Bluesky)
 
 (the platforms, and which asks for a server, are the registered ones: help lists them).
 
@@ -8,6 +9,8 @@ A login started here has no browser session behind it, so it ends on a confirmat
 the platform sends the browser back to shows a one-time code, and `confirm CODE` here (her own
 management room, so it is her) connects the account (docs/platforms.md, "Who completes a
 login").
+A login with an app password connects at once, and the message that held it is redacted at
+once, whatever the outcome (the web app's form keeps it out of the room altogether).
 
 Only the room's one human, a local user, commands, and only for herself: a room counts while
 exactly the bot and its sender are joined (asked of the homeserver, never from room state), and
@@ -41,6 +44,9 @@ VERBS = frozenset({"help", "?", "login", "confirm", "logout", "disconnect", "con
 
 
 def _login_line(platform: Platform) -> str:
+    if platform.password_login is not None:
+        return (f"• login {platform.name} <handle> <app password> — connect {platform.label} "
+                f"(an app password, never your main one; I delete your message at once)")
     if platform.server is not None:
         return (f"• login {platform.name} <instance> — connect {platform.label}, e.g. "
                 f"login {platform.name} {platform.server.example}")
@@ -56,6 +62,12 @@ def help_text(platforms: Sequence[Platform]) -> str:
         "• connections — what is connected, and how it is doing",
         "• logout <platform> — disconnect (and revoke my access where the platform allows)",
         "• help — this"])
+
+
+def _holds_a_secret(words: list[str]) -> bool:
+    """`login <platform> <handle> <password>`: anything after a handle may be a password."""
+    return bool(words) and words[0].lower().lstrip("!") == "login" and \
+        len(words) > 1 and len(words[1].split()) >= 3
 
 
 class ConnectionCommands:
@@ -97,6 +109,11 @@ class ConnectionCommands:
         except Exception:
             log.exception("command from %s failed", sender)
             text, markup = "Something went wrong on my side; please try again later.", None
+        if _holds_a_secret(words) and isinstance(raw.get("event_id"), str) and \
+                not await self.rooms.remove(room_id, raw["event_id"], "it held an app password"):
+            text += ("\nI could not delete your message with the app password (I may not "
+                     "redact in this room): delete it yourself.")
+            markup = None
         await self.rooms.say(room_id, text, markup)
 
     def _remember(self, event_id: Any) -> None:
@@ -138,6 +155,16 @@ class ConnectionCommands:
                 f"login {p.name}" + (" <instance>" if p.server else "")
                 for p in self.platforms.declared), None
         platform = declared.name
+        if declared.password_login is not None:
+            if len(args) != 3:
+                return (f"Say login {platform} <handle> <app password>, e.g. login {platform} "
+                        f"{declared.password_login.identifier_example} xxxx-xxxx-xxxx-xxxx "
+                        "(or connect in the web app's Settings). "
+                        f"{declared.password_login.hint}"), None
+            shown = await self.connections.log_in_with_password(user, platform, args[1], args[2],
+                                                                tell=False)
+            return (f"Connected {declared.label} as @{shown['account']['handle']}. Your items "
+                    "from there will appear in your feed and in a room of their own."), None
         instance = args[1] if declared.server is not None and len(args) > 1 else None
         if declared.server is not None and instance is None:
             return f"Which instance? e.g. login {platform} {declared.server.example}", None

@@ -148,6 +148,7 @@ class Connections:
                         "instance": row.instance},
             "status": row.status, "status_reason": row.status_reason,
             "last_sync": row.last_sync, "share_with_followers": row.share_with_followers,
+            "home_timeline": row.home_timeline,
             "connected_at": row.created_at, "portal_room_id": portal,
         }
 
@@ -155,6 +156,9 @@ class Connections:
         """Where the account lives is asked only of a platform whose accounts live on a server
         of their own (Mastodon), and must be given there."""
         declared = self.platforms.get(self._known(platform))
+        if declared.password_login is not None:
+            raise InvalidInput(f"{declared.label} connects with your handle and an app "
+                               f"password: POST /connections/{declared.name}/app-password")
         if declared.server is not None:
             if not isinstance(instance, str) or not instance.strip():
                 raise InvalidInput(f"'instance' is required for {declared.label}, e.g. "
@@ -163,6 +167,29 @@ class Connections:
             raise InvalidInput(f"'instance' is only for a platform whose accounts live on a "
                                f"server of their own, not {declared.label}")
         return declared.name
+
+    async def log_in_with_password(self, user_id: str, platform: Any, identifier: Any,
+                                   password: Any, tell: bool = True) -> dict[str, Any]:
+        """Connect a platform that takes an app password (Bluesky): connected at once, as
+        she is the caller. Wrong credentials are her input to fix (InvalidInput)."""
+        name = self._known(platform)
+        declared = self.platforms.get(name)
+        if declared.password_login is None:
+            raise InvalidInput(f"{declared.label} connects through its own login page: "
+                               f"POST /connections/{name}")
+        if not isinstance(identifier, str) or not identifier.strip() or len(identifier) > 256:
+            raise InvalidInput(f"'identifier' must be your {declared.label} handle")
+        if not isinstance(password, str) or not password or len(password) > 256:
+            raise InvalidInput(f"'password' must be a {declared.label} app password")
+        try:
+            done = await self.login.log_in_with_password(user_id, name, identifier, password)
+        except (PlatformRateLimited, TransientError):
+            raise InvalidInput(f"{declared.label} could not be reached; try again later"
+                               ) from None
+        except Refused as e:
+            raise InvalidInput(e.reason) from None
+        await self._connected(done, tell)
+        return await self.one(user_id, name)
 
     async def begin(self, user_id: str, platform: Any, instance: Any = None) -> dict[str, Any]:
         """A login with no browser session behind it (the bot's command): it ends on a
@@ -301,6 +328,33 @@ class Connections:
             raise NotFound(f"{label} is not connected")
         await self.management.notify(user_id, f"Disconnected {label}.")
         return {"platform": platform, "connected": False}
+
+    async def update(self, user_id: str, platform: Any, body: dict[str, Any]
+                     ) -> dict[str, Any]:
+        """PATCH: share_with_followers and/or home_timeline (all checked before any is
+        changed)."""
+        share, home = body.get("share_with_followers"), body.get("home_timeline")
+        if share is None and home is None:
+            raise InvalidInput("give 'share_with_followers' or 'home_timeline'")
+        if share is not None and not isinstance(share, bool):
+            raise InvalidInput("'share_with_followers' must be true or false")
+        if home is not None:
+            await self._check_home(platform, home)
+        if share is not None:
+            await self.set_share(user_id, platform, share)
+        if home is not None and not await connections.set_home_timeline(
+                self.db, user_id, platform, home):
+            raise NotFound(f"{str(platform)[:40]} is not connected")
+        return await self.one(user_id, platform)
+
+    async def _check_home(self, platform: Any, home: Any) -> None:
+        if not isinstance(home, bool):
+            raise InvalidInput("'home_timeline' must be true or false")
+        declared = self.platforms.find(platform)
+        if declared is None:
+            raise NotFound(f"{str(platform)[:40]} is not connected")
+        if home and not declared.home_timeline:
+            raise InvalidInput(f"{declared.label}'s home timeline cannot be brought in")
 
     async def set_share(self, user_id: str, platform: Any, share: Any) -> dict[str, Any]:
         if not isinstance(share, bool):

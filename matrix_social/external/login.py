@@ -247,6 +247,21 @@ class LoginFlow:
                           ) from None
         return await self.connect(user_id, held.platform, Account(**held.account), token)
 
+    async def log_in_with_password(self, user_id: str, platform: str, identifier: str,
+                                   password: str) -> Connected:
+        """A platform that connects with an app password (Bluesky): no redirect, so no state
+        and no browser binding; she is the authenticated caller. The password is handed to the
+        adapter once and never stored or logged; only the grant it returns is (encrypted)."""
+        if self.platforms.get(platform).password_login is None:
+            raise Refused(platform, "this platform connects through its own login page")
+        adapter = await self.platforms.adapter_for(platform, None)
+        token = await adapter.log_in(identifier, password)
+        account = await adapter.whoami(token)
+        if self.platforms.get(platform).puppet_part(account) is None:
+            raise Refused(platform, "the platform sent an account id that cannot be used; "
+                                    "nothing was connected")
+        return await self.connect(user_id, platform, account, token)
+
     async def connect(self, user_id: str, platform: str, account: Account, token: TokenSet
                       ) -> Connected:
         """Store the connection with its grant encrypted; a grant it replaces (a new login

@@ -8,7 +8,7 @@ import logging
 
 from mautrix.appservice import AppService
 from mautrix.errors import MatrixRequestError
-from mautrix.types import EventType, Membership, RoomID, UserID
+from mautrix.types import EventID, EventType, Membership, RoomID, UserID
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
@@ -85,6 +85,16 @@ class ManagementRooms:
         event_type, content = await self.encryption.prepare(
             RoomID(room_id), EventType.ROOM_MESSAGE, content)
         await self.az.intent.send_message_event(RoomID(room_id), event_type, content)
+
+    async def remove(self, room_id: str, event_id: str, reason: str) -> bool:
+        """Redact one of her messages (one that held a secret: an app password). Best effort:
+        False when the homeserver refused."""
+        try:
+            await self.az.intent.redact(RoomID(room_id), EventID(event_id), reason=reason)
+            return True
+        except MatrixRequestError as e:
+            log.warning("Could not redact a message in %s: %s", room_id, e.errcode)
+            return False
 
     async def notify(self, user_id: str, text: str, html: str | None = None) -> None:
         """Tell her in her management room; never fails the caller."""

@@ -25,6 +25,7 @@ from mautrix.util.async_db import Database
 
 from ..errors import Refused
 
+HOME = "home"  # the kind of a home-timeline item: for its owner's eyes only, never shared
 FIRST_SYNC_LIMIT = 20  # a first sync brings at most this many items, never the whole history
 URL_LENGTH = 23  # what a link counts where the platform shortens links (X, Mastodon)
 DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000  # refresh a grant this long before it expires
@@ -99,7 +100,8 @@ class Item:
     life of the item (on X it is the first id of the edit history)."""
 
     remote_id: str
-    kind: str  # post | push | pull_request_opened | pull_request_merged | star | release
+    kind: str  # post | repost | quote | push | pull_request_opened | pull_request_merged |
+    # star | release | home (another's post from her home timeline: `extra["by"]` names them)
     text: str
     url: str  # "View on <platform>"
     created_at_ms: int
@@ -235,6 +237,18 @@ class AccountServer:
 
 
 @dataclass(frozen=True)
+class PasswordLogin:
+    """For a platform that connects with an identifier and an app password instead of an OAuth
+    redirect (Bluesky): what the person is asked for. The password is used once (the adapter's
+    log_in()) and never stored."""
+
+    identifier_label: str  # "Handle"
+    identifier_example: str  # "alice.bsky.social"
+    password_label: str  # "App password"
+    hint: str  # one sentence under the fields
+
+
+@dataclass(frozen=True)
 class Shared:
     """The settings of the platforms section that every platform may read."""
 
@@ -320,11 +334,13 @@ class Platform:
     puppet_part: Callable[[Account], str | None]  # its puppet ids: after the prefix, or None
     hosts: tuple[str, ...] = ()  # where its items' links live; () = any host (Mastodon)
     server: AccountServer | None = None  # accounts live on a server she names
+    password_login: PasswordLogin | None = None  # connects with an app password, no redirect
     format: Callable[[Draft, TextLimits], Preview] | None = None  # None: nothing to publish to
     text_limits: TextLimits = TextLimits(0)  # unless the adapter reads them (text_limits())
     publish_note: str = ""  # what it takes, when that is not everything ("Image posts only")
     fetches_images: bool = False  # takes a post's image as a public URL it fetches (Instagram)
     login_note: str = ""  # said where she connects it ("a professional account")
+    home_timeline: str = ""  # what her home timeline is called there; "" = not offered
     look: Callable[[Item, Account], ItemLook] = as_written
     refresh_margin_ms: int = DEFAULT_REFRESH_MARGIN_MS
     refreshes_access_token: bool = False  # refreshed with the access token itself (Instagram)
@@ -380,6 +396,11 @@ class PlatformAdapter(ABC):
     @abstractmethod
     async def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet: ...
 
+    async def log_in(self, identifier: str, password: str) -> TokenSet:
+        """A grant from an identifier and an app password (a platform that declares
+        `password_login`); the password is not kept."""
+        raise Refused("login", "this platform connects through its own login page")
+
     @abstractmethod
     async def refresh(self, token: TokenSet) -> TokenSet:
         """A new grant. The old refresh token may be dead afterwards (X rotates them): the
@@ -407,6 +428,14 @@ class PlatformAdapter(ABC):
 
         `edits` may name an item the caller never bridged (it predates the first sync): skip
         it, or bridge it as new. `deletions` may too: skip those."""
+
+    async def fetch_home(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None
+                         ) -> FetchResult:
+        """New items of her home timeline there (what the accounts she follows post), as
+        fetch() does for her own: kind HOME, remote ids prefixed "home:", the author in
+        `extra["by"]` ({id, handle, name, url}); only what the platform shows to anybody who
+        may see it there (never a followers-only or direct post), its content warning kept."""
+        raise Refused(account.platform, "this platform's home timeline cannot be read")
 
     async def publish(self, token: TokenSet, account: Account, post: OutgoingPost) -> Published:
         raise Refused(account.platform, f"posting to {account.platform} is not supported")

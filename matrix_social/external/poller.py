@@ -1,7 +1,12 @@
 """One poll of one connection, for the scheduler: fetch with a fresh grant, decide the next due
 time (polling.py), and leave storing the cursor to commit(), which the caller runs only after
 it has bridged the items, so a crash in between fetches them again (the item map dedupes them)
-rather than losing them."""
+rather than losing them.
+
+A connection whose home timeline she brought in (home_timeline) reads it in the same job, right
+after her own items: one schedule and one rate budget for both (the later of their resets, the
+lower of their remainders). A failure of that second read never costs her own items: it is
+skipped this time; a refused login breaks the connection as any other call does."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from ..db import platform_connections as connections
 from ..db.platform_connections import ConnectionRow
 from ..errors import AuthRevoked, PlatformError, PlatformRateLimited, Refused, TransientError
 from .grants import Grants
-from .platform import Account, Budget, FetchResult
+from .platform import Account, Budget, FetchResult, PollHints
 from .polling import Schedule, after_error, after_success
 from .registry import Platforms, account_of
 
@@ -30,6 +35,7 @@ class PollOutcome:
     result: FetchResult | None  # None after an error
     schedule: Schedule
     error: PlatformError | None = None
+    home: FetchResult | None = None  # her home timeline's new items, when she brings it in
 
     @property
     def broken(self) -> bool:
@@ -67,10 +73,30 @@ class Poller:
             await connections.save_failure(self.db, row.user_id, row.platform,
                                            schedule.next_due_ms or now_ms(), schedule.failures)
             return PollOutcome(row, account, None, schedule, e)
+        home = await self._home(row, account) if row.home_timeline else None
+        hints = result.hints if home is None else shared_hints(result.hints, home.hints)
         activity = len(result.items) + len(result.edits) + len(result.deletions)
-        schedule = after_success(self.budget(row), row.interval_s, activity, result.hints,
+        schedule = after_success(self.budget(row), row.interval_s, activity, hints,
                                  now_ms(), self.rng)
-        return PollOutcome(row, account, result, schedule)
+        return PollOutcome(row, account, result, schedule, home=home)
+
+    async def _home(self, row: ConnectionRow, account: Account) -> FetchResult | None:
+        if not self.platforms.get(row.platform).home_timeline:
+            return None
+        adapter = await self.platforms.adapter_for(row.platform, row.instance)
+        try:
+            return await self.grants.call(
+                row, lambda token: adapter.fetch_home(token, account, row.home_cursor))
+        except (PlatformRateLimited, TransientError, Refused, AuthRevoked) as e:
+            # A refused login was marked broken (and she told) by Grants.call already; her own
+            # items of this poll are still bridged.
+            log.info("%s home timeline of %s skipped: %s", row.platform, row.user_id,
+                     type(e).__name__)
+            return None
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
+            log.warning("unexpected home timeline from %s for %s: %s", row.platform,
+                        row.user_id, type(e).__name__)
+            return None
 
     async def _fetch(self, row: ConnectionRow, account: Account) -> FetchResult:
         try:
@@ -98,3 +124,15 @@ class Poller:
             self.db, outcome.row.user_id, outcome.row.platform, outcome.result.cursor,
             outcome.result.etag, outcome.schedule.next_due_ms, int(outcome.schedule.interval_s),
             now_ms())
+        if outcome.home is not None:
+            await connections.save_home_cursor(self.db, outcome.row.user_id,
+                                               outcome.row.platform, outcome.home.cursor)
+
+
+def shared_hints(own: PollHints, home: PollHints) -> PollHints:
+    """One budget for both reads: the lower remainder, the later reset."""
+    remaining = [r for r in (own.remaining, home.remaining) if r is not None]
+    resets = [r for r in (own.reset_at_ms, home.reset_at_ms) if r is not None]
+    return PollHints(remaining=min(remaining) if remaining else None, limit=own.limit,
+                     reset_at_ms=max(resets) if resets else None,
+                     poll_interval_s=own.poll_interval_s, not_modified=own.not_modified)

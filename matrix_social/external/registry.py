@@ -170,8 +170,14 @@ def web_list(enabled: Iterable[str], declared: Iterable[Platform] = REGISTERED
     return [{"name": p.name, "label": p.label, "mark": p.mark, "color": p.color,
              "reads": p.reads, "publishes": p.publishes, "publish_note": p.publish_note,
              "login_note": p.login_note, "enabled": p.name in on,
+             "home_timeline": p.home_timeline or None,
              "server": None if p.server is None else {
-                 "label": p.server.label, "example": p.server.example, "hint": p.server.hint}}
+                 "label": p.server.label, "example": p.server.example, "hint": p.server.hint},
+             "password_login": None if p.password_login is None else {
+                 "identifier_label": p.password_login.identifier_label,
+                 "identifier_example": p.password_login.identifier_example,
+                 "password_label": p.password_login.password_label,
+                 "hint": p.password_login.hint}}
             for p in declared]
 
 

@@ -164,6 +164,9 @@ class PlatformScheduler:
             return
         try:
             stats = await self.items.apply(outcome.row, outcome.account, outcome.result)
+            if outcome.home is not None:
+                home = await self.items.apply(outcome.row, outcome.account, outcome.home)
+                stats.bridged += home.bridged
         except Refused as e:
             await self.poller.mark_broken(row, e.reason)
             return

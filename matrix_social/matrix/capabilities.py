@@ -25,6 +25,7 @@ LABELS = {
     "ephemeral_events": "ephemeral events to appservices (MSC2409: typing, receipts)",
     "to_device_events": "to-device events to appservices (MSC2409/MSC4203)",
     "device_masquerading": "device masquerading (MSC3202/MSC4326)",
+    "profile_fields": "per-key profile fields (Matrix 1.16/MSC4133, for MSC4501)",
 }
 CONSEQUENCES = {
     "ephemeral_events": "nothing in this service reads them",
@@ -56,6 +57,7 @@ class CapabilityCheck:
         try:
             await asyncio.gather(
                 self._record("appservice_ping", probes.appservice_ping(self.az, versions)),
+                self._record("profile_fields", probes.profile_fields(self.az, versions)),
                 self._record("device_masquerading",
                              probes.device_masquerading(self.az, device)),
                 self._record("ephemeral_events", probes.ephemeral_delivery(

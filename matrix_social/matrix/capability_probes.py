@@ -26,6 +26,7 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import RoomCreatePreset, RoomID, SpecVersions, VersionsResponse
 
 from .. import events as ev
+from . import msc4501
 from .txn_watch import TransactionWatcher
 
 YES, NO, UNKNOWN, NOT_CHECKED, PENDING = "yes", "no", "unknown", "not_checked", "pending"
@@ -65,6 +66,21 @@ async def server_version(az: AppService, homeserver_url: str) -> dict[str, str |
         return {"name": None, "version": None}
     return {k: server.get(k) if isinstance(server.get(k), str) else None
             for k in ("name", "version")}
+
+
+async def profile_fields(az: AppService, versions: VersionsResponse) -> Capability:
+    """Per-key profile fields (Matrix 1.16, MSC4133), where MSC4501's profile room field
+    lives; read from /capabilities, nothing written."""
+    try:
+        caps = await asyncio.wait_for(az.intent.api.request(Method.GET, Path.v3.capabilities),
+                                      REQUEST_SECONDS)
+    except (MatrixRequestError, aiohttp.ClientError, TimeoutError) as e:
+        return Capability(UNKNOWN, f"GET /capabilities failed: {_failure(e)}")
+    if msc4501.profile_fields_writable(caps, [str(v) for v in versions.versions]):
+        return Capability(YES, f"users' profiles name their feed room "
+                               f"({ev.SOCIAL_PROFILE_ROOM_FIELD})")
+    return Capability(NO, "the homeserver does not offer per-key profile fields "
+                          "(m.profile_fields): MSC4501 clients find feed rooms only by alias")
 
 
 async def appservice_ping(az: AppService, versions: VersionsResponse) -> Capability:

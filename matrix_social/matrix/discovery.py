@@ -44,14 +44,26 @@ class RemoteFeedDiscovery:
         self._checked.add(room_id)
         self.background.spawn(self._discover(RoomID(room_id), user_id))
 
-    async def _discover(self, room_id: RoomID, user_id: str) -> None:
+    async def _claimed_owner(self, room_id: RoomID, user_id: str) -> str | None:
+        """Whom the room says it belongs to: our feed state, or MSC4501's profile_user_id.
+        A claim only: ensure() finds the owner's room from the owner's side."""
         try:
             intent = await self.intents.for_user(user_id)
-            feed = await intent.get_state_event(room_id, ev.FEED_STATE)
-        except Exception:  # not a feed room, or we cannot read it as this user
-            return
-        owner = (feed.serialize() if hasattr(feed, "serialize") else feed).get(
-            ev.FEED_OWNER_KEY)
+        except Exception:
+            return None
+        for event_type, key in ((ev.FEED_STATE, ev.FEED_OWNER_KEY),
+                                (ev.SOCIAL_PROFILE_USER_ID, ev.SOCIAL_PROFILE_USER_ID_KEY)):
+            try:
+                state = await intent.get_state_event(room_id, event_type)
+            except Exception:  # not such a room, or we cannot read it as this user
+                continue
+            owner = (state.serialize() if hasattr(state, "serialize") else state).get(key)
+            if owner is not None:
+                return owner
+        return None
+
+    async def _discover(self, room_id: RoomID, user_id: str) -> None:
+        owner = await self._claimed_owner(room_id, user_id)
         if not isinstance(owner, str) or self.ids.split(owner) is None \
                 or self.ids.local_localpart(owner):
             return

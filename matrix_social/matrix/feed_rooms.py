@@ -20,6 +20,7 @@ from .. import events as ev
 from ..errors import CannotActAsUser
 from ..ids import Identities
 from ..locks import KeyedLocks
+from . import msc4501
 from .ai_puppets import EXISTS
 from .feed_owners import FeedOwners
 from .intents import Intents
@@ -48,6 +49,7 @@ class FeedRooms:
         self.prefix = alias_prefix
         self._locks = KeyedLocks()
         self._default_version: str | None = None
+        self._caps: dict | None = None
 
     @property
     def bot(self) -> IntentAPI:
@@ -73,10 +75,13 @@ class FeedRooms:
             if not self.ids.local_localpart(owner):
                 return await self.remote.attach(owner)
             room_id = None if alias_missing else await self._resolve_alias(owner)
+            created = room_id is None
             if room_id is None:
                 room_id = await self._create(owner)
             await self.owners.record(room_id, owner, self.bot.mxid)
             await self._join_owner(room_id, owner)
+            if created:
+                await self._name_in_profile(room_id, owner)
             return room_id
 
     async def _resolve_alias(self, owner: str) -> RoomID | None:
@@ -85,12 +90,37 @@ class FeedRooms:
         except MNotFound:
             return None
 
+    async def _capabilities(self) -> dict:
+        if self._caps is None:
+            self._caps = await self.bot.api.request(Method.GET, Path.v3.capabilities)
+        return self._caps
+
     async def _room_version(self) -> str:
         if self._default_version is None:
-            caps = await self.bot.api.request(Method.GET, Path.v3.capabilities)
+            caps = await self._capabilities()
             versions = caps.get("capabilities", {}).get("m.room_versions", {})
             self._default_version = str(versions.get("default", "10"))
         return self._default_version
+
+    async def _name_in_profile(self, room_id: RoomID, owner: str) -> None:
+        """MSC4501's profile room field on the owner's profile, naming the new feed room,
+        where the homeserver has per-key profile fields and the owner has not named a room
+        already. Best effort: the feed room stands without it."""
+        try:
+            if not msc4501.profile_fields_writable(await self._capabilities()):
+                return
+            intent = await self.intents.for_user(owner)
+            path = msc4501.profile_field_path(owner)
+            try:
+                current = await intent.api.request(Method.GET, path)
+            except MNotFound:
+                current = {}
+            if msc4501.pointer_from_profile(current) is not None:
+                return
+            await intent.api.request(Method.PUT, path, content={
+                ev.SOCIAL_PROFILE_ROOM_FIELD: {"room_id": room_id, "via": [self.ids.domain]}})
+        except (CannotActAsUser, MatrixRequestError) as e:
+            log.info("%s's profile does not name the feed room %s: %s", owner, room_id, e)
 
     async def _create(self, owner: str) -> RoomID:
         displayname, avatar = await self._owner_profile(owner)
@@ -112,6 +142,7 @@ class FeedRooms:
                 str(ev.PROFILE_STATE): 100,
                 str(ev.AI_PROFILE_STATE): 100,
                 str(ev.APP_STATE): 100,
+                str(ev.SOCIAL_PROFILE_USER_ID): 100,
             },
         }
         kind = "ai" if self.ids.is_ai(owner) else "human"
@@ -122,6 +153,8 @@ class FeedRooms:
              "content": {"guest_access": "can_join"}},
             {"type": str(ev.FEED_STATE), "state_key": "",
              "content": {ev.FEED_OWNER_KEY: owner, ev.FEED_KIND_KEY: kind}},
+            {"type": str(ev.SOCIAL_PROFILE_USER_ID), "state_key": "",
+             "content": {ev.SOCIAL_PROFILE_USER_ID_KEY: owner}},
         ]
         if avatar:
             initial_state.append({"type": "m.room.avatar", "state_key": "",

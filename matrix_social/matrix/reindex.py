@@ -29,6 +29,7 @@ from mautrix.util.async_db import Database
 from .. import events as ev
 from ..db import feed_rooms, index_reset, reindex_staging
 from ..ids import Identities
+from . import msc4501
 from .feed_owners import FeedOwners
 from .ingest import IndexRules, Ingest
 from .ingest.failures import is_transient
@@ -127,7 +128,7 @@ class Reindexer:
             feed = await self.bot.get_state_event(RoomID(room_id), ev.FEED_STATE)
         except MatrixRequestError as e:
             if e.http_status == 404:
-                return None
+                return await self._verify_profile_room(room_id)
             raise
         content = feed.serialize() if hasattr(feed, "serialize") else dict(feed)
         owner = content.get(ev.FEED_OWNER_KEY)
@@ -151,6 +152,30 @@ class Reindexer:
         if parts[1] == self.ids.domain:
             return VerifiedRoom(room_id, owner, self.bot.mxid)
         return VerifiedRoom(room_id, owner, await self._remote_bot(room_id, parts[1]))
+
+    async def _verify_profile_room(self, room_id: str) -> VerifiedRoom | None:
+        """An MSC4501 profile room of a user of another server: the owner's profile names it
+        and it names the owner (msc4501.ownership_problem); only the owner speaks for it."""
+        try:  # most rooms that are no feed (DMs, portals) have no such state: one cheap 404
+            await self.bot.get_state_event(RoomID(room_id), ev.SOCIAL_PROFILE_USER_ID)
+        except MatrixRequestError as e:
+            if e.http_status == 404:
+                return None
+            raise
+        state = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
+        if msc4501.room_type(state) != ev.SOCIAL_PROFILE_ROOM_TYPE:
+            return None
+        claim = next((e for e in state if e.get("type") == str(ev.SOCIAL_PROFILE_USER_ID)
+                      and e.get("state_key") == ""), {})
+        owner = (claim.get("content") or {}).get(ev.SOCIAL_PROFILE_USER_ID_KEY)
+        if not isinstance(owner, str) or self.ids.split(owner) is None \
+                or self.ids.local_localpart(owner) or msc4501.ownership_problem(state, owner):
+            return None
+        async with asyncio.timeout(REACH_TIMEOUT):
+            pointer = await msc4501.profile_room_of(self.bot, owner)
+        if pointer is None or pointer.room_id != room_id:
+            return None
+        return VerifiedRoom(room_id, owner, "")
 
     async def _remote_bot(self, room_id: str, server: str) -> str:
         state = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)

@@ -19,6 +19,7 @@ from mautrix.types import RoomAlias, RoomID
 from .. import events as ev
 from ..errors import NoRemoteFeed, RemoteUnreachable
 from ..ids import Identities
+from . import msc4501
 from .feed_owners import FeedOwners
 from .ingest import Ingest
 from .user_directory import unreachable
@@ -53,16 +54,31 @@ class RemoteFeeds:
         return self.az.intent
 
     async def attach(self, owner: str) -> RoomID:
-        """Find the remote owner's feed room, join it as the bot and index it."""
+        """Find the remote owner's feed room, join it as the bot and index it: the MSC4501
+        profile room their profile names, if it agrees, else `#feed_NAME` on their server."""
         localpart, server = self.ids.split(owner)
         try:
             async with asyncio.timeout(self.reach_timeout):
-                room_id, state = await self._join(owner, localpart, server)
+                found = await self._join_profile_room(owner, server)
+        except TimeoutError:
+            log.info("%s's profile room did not answer within %g seconds", owner,
+                     self.reach_timeout)
+            found = None
+        try:
+            if found is None:
+                async with asyncio.timeout(self.reach_timeout):
+                    room_id, state = await self._join(owner, localpart, server)
         except TimeoutError:
             raise RemoteUnreachable(
                 f"{server} did not answer within {self.reach_timeout:g} seconds. "
                 "Try again later.") from None
-        await self._index_state(room_id, owner, server, state)
+        if found is not None:
+            room_id, state = found
+            await self.owners.record(room_id, owner, "")  # only the owner speaks for the owner
+            for raw in state:
+                await self.ingest.apply({**raw, "room_id": room_id})
+        else:
+            await self._index_state(room_id, owner, server, state)
         await self._backfill(room_id)
         log.info("Attached %s's feed room %s from %s", owner, room_id, server)
         return room_id
@@ -74,6 +90,38 @@ class RemoteFeeds:
             state = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
         except MatrixRequestError as e:
             raise unreachable(server, "join the feed room", e) from None
+        return room_id, state
+
+    async def _join_profile_room(self, owner: str, server: str
+                                 ) -> tuple[RoomID, list] | None:
+        """The MSC4501 profile room the owner's profile names, joined, with its state, when
+        the room names the owner back (msc4501.ownership_problem); else None."""
+        pointer = await msc4501.profile_room_of(self.bot, owner)
+        if pointer is None or await self.owners.owner_of(pointer.room_id):
+            return None
+        room_id = RoomID(pointer.room_id)
+        try:
+            for via in (*pointer.via, server) if server not in pointer.via else pointer.via:
+                try:
+                    await join_via(self.bot, room_id, via, {ev.FOLLOW_FLAG: False})
+                    break
+                except MatrixRequestError:
+                    if via == server:
+                        raise
+            state = await self.bot.api.request(Method.GET, Path.v3.rooms[room_id].state)
+        except MatrixRequestError as e:
+            log.info("Could not join %s's profile room %s: %s", owner, room_id, e)
+            return None
+        if msc4501.room_type(state) != ev.SOCIAL_PROFILE_ROOM_TYPE:
+            # A matrix-social feed room named by the field is found by its alias instead.
+            if msc4501.room_type(state) != ev.FEED_ROOM_TYPE:
+                await self.bot.leave_room(room_id)
+            return None
+        problem = msc4501.ownership_problem(state, owner)
+        if problem:
+            await self.bot.leave_room(room_id)
+            log.warning("%s's profile names %s, but %s", owner, room_id, problem)
+            return None
         return room_id, state
 
     async def _resolve(self, alias: RoomAlias, server: str) -> RoomID:

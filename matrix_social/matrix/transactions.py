@@ -20,7 +20,7 @@ _raw_events: contextvars.ContextVar[dict[str, dict] | None] = contextvars.Contex
     "raw_events", default=None
 )
 
-DIRECT_TYPES = frozenset({"m.room.message", "m.reaction", str(ev.AI_REQUEST),
+DIRECT_TYPES = frozenset({"m.room.message", str(ev.SOCIAL_POST), "m.reaction", str(ev.AI_REQUEST),
                           str(ev.AI_RESPONSE)})
 
 

@@ -151,6 +151,13 @@ class AiConversations:
                                           nature.alias)
         return {"room_id": room_id, "ai": ai, "marked": public, "public": nature.public}
 
+    async def claim_announcement(self, ai: str, room_id: str, every_ms: int):
+        """The public conversation to announce to the AI's followers now, at most once per
+        `every_ms` per room; None when it is not public or was announced lately."""
+        now = self.clock.now_ms()
+        return await ai_conversations.claim_announcement(self.db, ai, room_id, now,
+                                                         now - every_ms)
+
     async def public_of(self, ai: str) -> list[dict[str, Any]]:
         return [{"room_id": row["room_id"], "name": row["name"], "alias": row["alias"],
                  "answers": row["answers"], "last_active": row["last_ts"]}

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..ai.ai_to_ai import MAX_TIMEOUT, AiToAi
 from ..ai.rate_limit import RateLimiter
-from ..errors import InvalidInput, NotFound, RateLimited
+from ..errors import Forbidden, InvalidInput, NotFound, RateLimited
 from ..ids import Identities
 from .users import Users
 
@@ -36,6 +36,9 @@ class AiRequests:
         asker = self.ids.ai_of(user)
         if target == asker:
             raise InvalidInput("'to' is your own AI; ask another one")
+        if self.ids.is_ai(target) and (await self.limiter.blocked(target, user)
+                                       or await self.limiter.blocked(target, asker)):
+            raise Forbidden(f"You cannot ask {target}: its owner has blocked you")
         if self.ids.is_ai(target):  # ours: the limit its answer would hit, before sending
             wait = await self.limiter.retry_after_ms(target, asker)
             if wait:

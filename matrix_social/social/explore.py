@@ -8,16 +8,19 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
-from ..db import explore, feed_rooms, profiles, search
+from ..db import explore, feed_rooms, moderation, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
+from .block_list import BlockList
+from .mutes import Mutes
+from .tags import Tags
 from .trending import Trending
 from .views import Brandings, app_view, post_view
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
-SEARCH_TYPES = ("all", "users", "posts", "apps")
+SEARCH_TYPES = ("all", "users", "posts", "apps", "tags")
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -26,8 +29,12 @@ def _plural(n: int, one: str, many: str) -> str:
 
 class Explore:
     def __init__(self, db: Database, ids: Identities, trending: Trending,
-                 brandings: Brandings) -> None:
+                 brandings: Brandings, blocks: BlockList | None = None,
+                 mutes: Mutes | None = None, tags: Tags | None = None) -> None:
         self.db = db
+        self.blocks = blocks or BlockList(db)
+        self.mutes = mutes
+        self.tags = tags
         self.ids = ids
         self.trending = trending
         self.brandings = brandings
@@ -39,7 +46,13 @@ class Explore:
     async def trending_posts(self, viewer: str, cursor: str | None, limit: int
                              ) -> dict[str, Any]:
         """Most liked in the last 24 hours, from the ranking computed in the background."""
-        return await self.trending.page(viewer, cursor, limit)
+        page = await self.trending.page(viewer, cursor, limit)
+        page["items"] = await self.blocks.filter_posts(viewer, page["items"],
+                                                       await self._hidden(viewer))
+        if self.mutes is not None:
+            muted = await self.mutes.for_feed(viewer)
+            page["items"] = [v for v in page["items"] if not muted.hides(v)]
+        return page
 
     async def trending_apps(self, cursor: str | None, limit: int,
                             now: int | None = None) -> dict[str, Any]:
@@ -64,7 +77,9 @@ class Explore:
                 signals[row["user_id"]]["apps"].append(row["name"])
         for row in await explore.followed_by_followed(self.db, user):
             signals[row["user_id"]]["followed_by"] = row["n"]
-        excluded = await explore.followed_owners(self.db, user) | {user}
+        excluded = (await explore.followed_owners(self.db, user) | {user}
+                    | await self._hidden(user)
+                    | (set((await self.mutes.for_feed(user)).users) if self.mutes else set()))
         ranked = sorted(
             ((3 * len(s["interests"]) + 2 * len(s["apps"]) + s["followed_by"], uid, s)
              for uid, s in signals.items() if uid not in excluded),
@@ -97,6 +112,11 @@ class Explore:
         rows = await explore.popular_interests(self.db, limit)
         return {"items": [{"tag": r["tag"], "people": r["people"]} for r in rows]}
 
+    async def _hidden(self, viewer: str) -> set[str]:
+        """Whom explore and search leave out for her: whom she blocked, and suspended users
+        (moderation.py)."""
+        return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)
+
     @staticmethod
     def _reasons(signal: dict[str, Any]) -> list[str]:
         reasons = []
@@ -119,13 +139,22 @@ class Explore:
             raise InvalidInput(f"'type' must be one of {', '.join(SEARCH_TYPES)}")
         if kind == "all" and cursor:
             raise InvalidInput("a cursor continues one type; pass type=users, posts or apps")
+        if kind == "tags" and cursor:
+            raise InvalidInput("tags come in one page; there is no cursor to continue")
         result: dict[str, Any] = {}
+        hidden = await self._hidden(viewer)
         if kind in ("all", "users"):
             result["users"] = await self._search_users(query, cursor, limit)
+            result["users"]["items"] = [u for u in result["users"]["items"]
+                                        if u["user_id"] not in hidden]
         if kind in ("all", "posts"):
             result["posts"] = await self._search_posts(viewer, query, cursor, limit)
+            result["posts"]["items"] = await self.blocks.filter_posts(
+                viewer, result["posts"]["items"], hidden)
         if kind in ("all", "apps"):
             result["apps"] = await self._search_apps(query, cursor, limit)
+        if kind in ("all", "tags") and self.tags is not None:
+            result["tags"] = await self.tags.search(query, limit)
         return result
 
     async def _search_users(self, query: str, cursor: str | None, limit: int) -> dict:

@@ -11,7 +11,9 @@ from ..db import cross_post_deliveries as deliveries
 from ..db import feed as feed_db
 from ..errors import NotFound
 from . import cursor as cursors
+from .block_list import BlockList
 from .feed_plan import FeedPlanner
+from .mutes import Mutes
 from .users import Users
 from .views import Brandings, delivery_view, post_view
 
@@ -28,8 +30,11 @@ def _key(row) -> tuple[int, str]:
 
 class Feed:
     def __init__(self, db: Database, users: Users, planner: FeedPlanner,
-                 brandings: Brandings) -> None:
+                 brandings: Brandings, blocks: BlockList | None = None,
+                 mutes: Mutes | None = None) -> None:
         self.db = db
+        self.blocks = blocks or BlockList(db)
+        self.mutes = mutes
         self.users = users
         self.planner = planner
         self.brandings = brandings
@@ -42,9 +47,20 @@ class Feed:
         items, merged newest first; one cursor continues both."""
         rows = await self.rows(viewer, cursors.decode(cursor), limit + 1)
         page = cursors.page(rows, limit, self.view, _key)
+        # The cursor stays where the rows ended: a page may be short by what she blocked.
+        page["items"] = await self.blocks.filter_posts(viewer, page["items"])
         await self.with_cross_posts(viewer, page["items"])
         await self.with_originals(viewer, page["items"])
+        page["items"] = await self.without_muted(viewer, page["items"])
         return page
+
+    async def without_muted(self, viewer: str, views: list[dict[str, Any]]
+                            ) -> list[dict[str, Any]]:
+        """Her feed and explore without the people and words she muted (mutes.py)."""
+        if self.mutes is None:
+            return views
+        muted = await self.mutes.for_feed(viewer)
+        return [v for v in views if not muted.hides(v)]
 
     async def with_originals(self, viewer: str, views: list[dict[str, Any]]) -> None:
         """Each repost carries the post it shares (`original`: its author, text, images and
@@ -98,6 +114,7 @@ class Feed:
         if row is None:
             raise NotFound(f"No post {post_id!r}")
         view = self.view(row)
+        await self.blocks.without_their_counts(viewer, [view])
         await self.with_cross_posts(viewer, [view])
         await self.with_originals(viewer, [view])
         return view

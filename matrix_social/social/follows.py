@@ -18,13 +18,16 @@ from ..matrix.ingest import FollowFence
 from ..matrix.intents import Intents
 from ..matrix.remote_feeds import REACH_TIMEOUT
 from . import cursor as cursors
+from .block_list import BlockList
 from .users import Users
 
 
 class Follows:
     def __init__(self, db: Database, ids: Identities, users: Users, intents: Intents,
-                 feed_rooms: FeedRooms, fence: FollowFence) -> None:
+                 feed_rooms: FeedRooms, fence: FollowFence,
+                 blocks: BlockList | None = None) -> None:
         self.db = db
+        self.blocks = blocks or BlockList(db)
         self.fence = fence
         self.ids = ids
         self.users = users
@@ -35,6 +38,7 @@ class Follows:
         target, room_id = await self._target(handle)
         if target == user:
             raise InvalidInput("You cannot follow yourself")
+        await self.blocks.refuse_if_blocked(target, user, "follow them")
         intent = await self.intents.for_user(user)
         if not await follows.is_following(self.db, room_id, user):
             with self.fence.around(room_id, user, follows=True):
@@ -60,10 +64,11 @@ class Follows:
             async with asyncio.timeout(None if server == self.ids.domain
                                        else REACH_TIMEOUT):
                 target = await self.users.resolve(handle)
-                return target, await self.rooms.ensure(target)
         except TimeoutError:
             raise RemoteUnreachable(f"{server} did not answer within {REACH_TIMEOUT:g} "
                                     "seconds. Try again later.") from None
+        # Bounded inside: the MSC4501 profile room, then the feed alias, each in its time.
+        return target, await self.rooms.ensure(target)
 
     async def status(self, user: str, target: str, room_id: str) -> dict[str, Any]:
         return {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,

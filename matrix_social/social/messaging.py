@@ -21,6 +21,7 @@ from ..matrix.intents import Intents
 from ..matrix.room_list import RoomLists
 from ..matrix.txn_ids import next_txn_id
 from . import cursor as cursors
+from .block_list import BlockList
 from .media import Uploads
 from .users import Users
 
@@ -32,7 +33,8 @@ ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client ho
 class Messaging:
     def __init__(self, ids: Identities, users: Users, intents: Intents, owners: FeedOwners,
                  media: Uploads, e2be_route: EncryptionRoute, e2be_notices: EncryptionNotices,
-                 runner_template: str) -> None:
+                 runner_template: str, blocks: BlockList | None = None) -> None:
+        self.blocks = blocks
         self.e2be_route = e2be_route
         self.e2be_notices = e2be_notices
         self.ids = ids
@@ -46,6 +48,15 @@ class Messaging:
     async def _user(self, value: Any, field: str = "user") -> str:
         return await self.users.existing(value, field)
 
+    async def _reachable(self, user: str, value: Any, field: str) -> str:
+        """Somebody `user` may write to or invite: not when they, or the owner of the AI they
+        are, blocked `user`."""
+        other = await self._user(value, field)
+        if self.blocks is not None:
+            for owner in {other, self.ids.ai_owner(other) or other}:
+                await self.blocks.refuse_if_blocked(owner, user, f"reach {other}")
+        return other
+
     async def _member_room(self, user: str, room_id: str) -> RoomID:
         intent = await self.intents.for_user(user)
         try:
@@ -58,7 +69,7 @@ class Messaging:
         return RoomID(room_id)
 
     async def open_dm(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
-        other = await self._user(body.get("to"), "to")
+        other = await self._reachable(user, body.get("to"), "to")
         if other == user:
             raise InvalidInput("You cannot open a DM with yourself")
         encrypted = body.get("encrypted", True)
@@ -85,7 +96,7 @@ class Messaging:
         members = body.get("members", [])
         if not isinstance(members, list) or len(members) > MAX_MEMBERS:
             raise InvalidInput(f"'members' must be a list of at most {MAX_MEMBERS} user IDs")
-        invitees = [await self._user(m, "members[]") for m in members]
+        invitees = [await self._reachable(user, m, "members[]") for m in members]
         encrypted = body.get("encrypted", False)
         if not isinstance(encrypted, bool):
             raise InvalidInput("'encrypted' must be true or false")
@@ -99,7 +110,7 @@ class Messaging:
 
     async def invite(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
-        target = await self._user(body.get("user"))
+        target = await self._reachable(user, body.get("user"), "user")
         intent = await self.intents.for_user(user)
         await intent.invite_user(room, UserID(target))
         return await self.members(user, room_id)

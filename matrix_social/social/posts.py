@@ -21,7 +21,7 @@ from mautrix.types import EventID, RoomID
 from mautrix.util.async_db import Database
 
 from .. import events as ev
-from ..content import compose
+from ..content import compose, tags
 from ..content.fields import MAX_ALT_CHARS, clean_cw, clean_text
 from ..content.parse import images_of, notice_of
 from ..db import comments, likes, posts, profiles
@@ -32,6 +32,7 @@ from ..matrix.sender import IndexedSender
 from . import cursor as cursors
 from .feed import Feed
 from .media import Uploads
+from .mentions import Mentions
 from .users import Users
 from .views import author_view, comment_view
 
@@ -118,11 +119,21 @@ class Composer:
     """The content a POST /posts body publishes, composed once for publishing and for the
     cross-post preview."""
 
-    def __init__(self, media: Uploads, runner_template: str) -> None:
+    def __init__(self, media: Uploads, runner_template: str, tag_link_base: str = "") -> None:
+        """`tag_link_base`: the service's public URL, under which the web app's tag pages
+        are (formatted_body links each #tag there); empty: tags stay plain text."""
         self.media = media
         self.runner_template = runner_template
+        self.tag_link_base = tag_link_base
+
+    def linked(self, content: dict) -> dict:
+        return tags.with_links(content, self.tag_link_base)
 
     async def compose(self, author: str, body: dict[str, Any]) -> Composed:
+        composed = await self._compose(author, body)
+        return Composed(composed.kind, self.linked(composed.content))
+
+    async def _compose(self, author: str, body: dict[str, Any]) -> Composed:
         kind = body.get("kind", "text")
         text = clean_text(body.get("text"), "text", required=kind == "text")
         cw = clean_cw(body.get("cw"))
@@ -184,6 +195,7 @@ class Posts:
         self.composer = composer
         self.targets = tuple(cross_post_targets)
         self.listeners = tuple(listeners)
+        self.mentions = Mentions(users)
 
     async def _announce(self, what: str, post: Published | Edited | Deleted
                         ) -> list[Mapping[str, Any]]:
@@ -220,7 +232,8 @@ class Posts:
         """A post from a request (POST /posts), as `author` (her AI with `as_ai`)."""
         targets = self.requested_targets(body, as_ai)
         composed = await self.composer.compose(author, body)
-        return await self.publish(author, composed.content, targets)
+        content = await self.mentions.apply(author, composed.content)
+        return await self.publish(author, content, targets)
 
     async def publish(self, author: str, content: dict,
                       cross_post: tuple[str, ...] | None = ()) -> dict[str, Any]:
@@ -241,7 +254,7 @@ class Posts:
         if author != user:
             raise Forbidden("You can only edit your own posts")
         row = await self.feed.row(user, post_id)
-        new = compose.edited_post_content(row, clean_text(text, "text"))
+        new = self.composer.linked(compose.edited_post_content(row, clean_text(text, "text")))
         intent = await self.intents.for_user(user)
         await self.sender.send(intent, room_id, "m.room.message",
                                compose.edit_event_content(post_id, new))
@@ -271,7 +284,8 @@ class Posts:
         await posts.delete_own(self.db, notice, user)
 
     async def like(self, user: str, post_id: str) -> dict[str, Any]:
-        room_id, _ = await self._location(post_id)
+        room_id, author = await self._location(post_id)
+        await self.feed.blocks.refuse_if_blocked(author, user, "like this post")
         if not await likes.reaction_events(self.db, post_id, user):
             intent = await self.rooms.join_without_following(room_id, user)
             await self.sender.send(intent, room_id, "m.reaction", compose.like_content(post_id))
@@ -289,16 +303,18 @@ class Posts:
 
     async def comment(self, user: str, post_id: str, text: Any,
                       reply_to: Any, cw: Any = None) -> dict[str, Any]:
-        room_id, _ = await self._location(post_id)
+        room_id, post_author = await self._location(post_id)
+        await self.feed.blocks.refuse_if_blocked(post_author, user, "comment on this post")
         body = clean_text(text, "text")
         warning = clean_cw(cw)
         if reply_to is not None and (not isinstance(reply_to, str)
                                      or not await comments.exists(self.db, reply_to, post_id)):
             raise InvalidInput("'reply_to' must be a comment on this post")
         intent = await self.rooms.join_without_following(room_id, user)
-        event_id = await self.sender.send(
-            intent, room_id, "m.room.message",
-            compose.comment_content(post_id, body, reply_to, warning))
+        content = await self.mentions.apply(
+            user, compose.comment_content(post_id, body, reply_to, warning),
+            (post_author, reply_to and await comments.author_of(self.db, reply_to)))
+        event_id = await self.sender.send(intent, room_id, "m.room.message", content)
         displayname, avatar = await profiles.get(self.db, user)
         view = {"id": event_id, "post_id": post_id, "room_id": room_id,
                 "author": author_view(user, displayname, avatar, self.users.handle_of(user)),
@@ -307,12 +323,17 @@ class Posts:
             view["cw"] = warning
         return view
 
-    async def comments(self, post_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    async def comments(self, post_id: str, cursor: str | None, limit: int,
+                       viewer: str | None = None) -> dict[str, Any]:
+        """The comments, without those of people the viewer blocked."""
         await self._location(post_id)
         rows = await comments.page(self.db, post_id, cursors.decode(cursor), limit + 1)
-        return cursors.page(rows, limit,
+        page = cursors.page(rows, limit,
                             lambda r: comment_view(r, self.users.handle_of(r["author"])),
                             lambda r: (r["ts"], r["event_id"]))
+        hidden = await self.feed.blocks.hidden(viewer) if viewer else set()
+        page["items"] = [c for c in page["items"] if c["author"]["user_id"] not in hidden]
+        return page
 
     async def repost(self, user: str, post_id: str, comment: Any) -> dict[str, Any]:
         original = await self.feed.post(user, post_id)
@@ -321,6 +342,7 @@ class Posts:
             "room_id": original["room_id"], "event_id": original["id"],
             "author": original["author"]["user_id"],
         }
+        await self.feed.blocks.refuse_if_blocked(origin["author"], user, "repost this post")
         notice = await self._announce_repost(user, origin)
         content = compose.repost_content(origin["room_id"], origin["event_id"],
                                          origin["author"], original["text"], text, notice)

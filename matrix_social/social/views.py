@@ -68,6 +68,7 @@ def post_view(row, handle: str, brandings: Brandings) -> dict[str, Any]:
         "counts": {"likes": row["likes"], "comments": row["comments"],
                    "reposts": row["reposts"]},
         "liked": bool(row["liked"]),
+        "bookmarked": bool(_column(row, "bookmarked")),
         "cw": _content_warning(block),
         "sensitive": block.get(ev.POST_SENSITIVE) is True,
     }

@@ -335,3 +335,28 @@ async def test_after_an_empty_first_sync_everything_new_comes(fake, adapter):
     assert empty.items == [] and empty.cursor is not None
     ids = [fake.post(alice, f"n{n}") for n in range(30)]
     assert [i.remote_id for i in (await adapter.fetch(token, account, empty.cursor)).items] == ids
+
+
+async def test_home_timeline_only_public_and_unlisted_of_others_with_their_cw(fake, adapter):
+    alice = fake.add_account("alice")
+    bob, carol = fake.add_account("bob", "Bob"), fake.add_account("carol")
+    fake.follow(alice, bob)
+    fake.follow(alice, carol)
+    token = await _login(adapter)
+    me = await adapter.whoami(token)
+    fake.post(bob, "before")
+    first = await adapter.fetch_home(token, me, None)
+    assert [i.text for i in first.items] == ["@bob: before"]
+    fake.post(bob, "for everyone")
+    fake.post(bob, "followers only", visibility="private")
+    fake.post(bob, "quietly", visibility="unlisted", spoiler_text="Spoilers")
+    fake.post(alice, "mine, read by fetch()")
+    fake.reblog(carol, fake.post(bob, "worth a boost"))
+    later = await adapter.fetch_home(token, me, first.cursor)
+    texts = [i.text for i in later.items]
+    assert texts == ["@bob: for everyone", "@bob: quietly", "@bob: worth a boost",
+                     "@carol boosted @bob: worth a boost"]
+    assert all(i.kind == "home" and i.remote_id.startswith("home:") for i in later.items)
+    assert later.items[1].content_warning == "Spoilers"
+    assert later.items[0].extra["by"]["handle"] == "bob" and later.items[0].extra["by"]["id"] == bob
+    assert (await adapter.fetch_home(token, me, later.cursor)).items == []

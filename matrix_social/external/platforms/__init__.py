@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..platform import Platform
-from . import github, instagram, mastodon, x
+from . import bluesky, github, instagram, mastodon, x
 
 REGISTERED: tuple[Platform, ...] = (x.PLATFORM, mastodon.PLATFORM, github.PLATFORM,
-                                    instagram.PLATFORM)
+                                    instagram.PLATFORM, bluesky.PLATFORM)

@@ -19,6 +19,9 @@ Privacy: the author's own token sees all her statuses, followers-only (`private`
 status's visibility, but a server that did would see a watched status that is no longer public
 or unlisted taken back like a deletion. `spoiler_text` is the item's content warning and
 `sensitive` marks its media.
+
+Her home timeline, when she brings it in (fetch_home): others' public and unlisted statuses
+only, boosts as their originals, content warnings kept.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -48,6 +51,7 @@ from ..net import DEFAULT_TIMEOUT, check_instance_url, guarded_session
 from ..oauth import OAuthEndpoints, OAuthFlow
 from ..platform import (
     FIRST_SYNC_LIMIT,
+    HOME,
     URL_LENGTH,
     Account,
     AccountServer,
@@ -398,6 +402,64 @@ class MastodonAdapter(PlatformAdapter):
         new_cursor = {"min_id": newest, "watch": sorted(watch.values(), key=lambda w: _key(w[0]))}
         return FetchResult(items, edits, deletions, new_cursor, None, hints)
 
+    async def fetch_home(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None
+                         ) -> FetchResult:
+        """Her home timeline (GET /api/v1/timelines/home), forward with `min_id` as fetch()
+        reads her own: only public and unlisted statuses of others (never followers-only or
+        direct, though her token reads them), a boost as its original, the CW kept. Her own
+        statuses come through fetch(); edits and deletions there are not followed."""
+        await self.instance_info()
+        first = cursor is None
+        min_id = (cursor or {}).get("min_id") or (None if first else "0")
+
+        def read(api: mastodon.Mastodon) -> list[dict[str, Any]]:
+            if first:
+                return list(api.timeline_home(limit=FIRST_SYNC_LIMIT))
+            statuses: list[dict[str, Any]] = []
+            page = api.timeline_home(min_id=min_id, limit=40)
+            for _ in range(MAX_PAGES):
+                if not page:
+                    break
+                statuses.extend(page)
+                page = api.fetch_previous(page)
+            return statuses
+
+        statuses, hints = await self._call(token, read)
+        items: list[Item] = []
+        newest = min_id
+        valid = [s for s in statuses if _ID.fullmatch(str(s.get("id")) if s.get("id") else "")]
+        for status in sorted(valid, key=lambda s: _key(str(s["id"]))):
+            status_id = str(status["id"])
+            if newest is None or _key(status_id) > _key(newest):
+                newest = status_id
+            item = self._home_item(status, account)
+            if item is not None and all(i.remote_id != item.remote_id for i in items):
+                items.append(item)
+        return FetchResult(items, [], [], {"min_id": newest}, None, hints)
+
+    def _home_item(self, status: dict[str, Any], account: Account) -> Item | None:
+        original = status.get("reblog") or status
+        if status.get("visibility") not in BRIDGED_VISIBILITIES or \
+                original.get("visibility") not in BRIDGED_VISIBILITIES:
+            return None
+        author = original.get("account") or {}
+        booster = (status.get("account") or {}) if status.get("reblog") else None
+        if str(author.get("id")) == account.id and booster is None:
+            return None  # hers: read by fetch()
+        if not _ID.fullmatch(str(author.get("id") or "")) or not author.get("acct"):
+            return None
+        acct = str(author["acct"])[:200]
+        url = safe_url(author.get("url"), f"{self.app.instance}/@{acct}") or ""
+        by = Account("mastodon", str(author["id"]), acct,
+                     str(author.get("display_name") or acct)[:200], None, url,
+                     instance=self.app.instance)
+        item = self._item(original, by)
+        prefix = f"@{booster.get('acct')} boosted @{acct}" if booster else f"@{acct}"
+        return replace(item, remote_id=f"home:{status['id']}", kind=HOME,
+                       text=f"{prefix}: {item.text}", html=None, edited_at_ms=None,
+                       extra={"by": {"id": by.id, "handle": acct, "name": by.name,
+                                     "url": url}})
+
     async def _recheck(self, token: TokenSet, ids: list[str], info: InstanceInfo
                        ) -> tuple[dict[str, dict[str, Any]], PollHints]:
         """The statuses that still exist, by id."""
@@ -598,4 +660,4 @@ PLATFORM = Platform(
     server=AccountServer("Your Mastodon server", "mastodon.social",
                          "The address of the server your account is on, e.g. "
                          "mastodon.social."),
-    format=format_mastodon, text_limits=TextLimits(DEFAULT_LIMIT))
+    format=format_mastodon, text_limits=TextLimits(DEFAULT_LIMIT), home_timeline="Home")

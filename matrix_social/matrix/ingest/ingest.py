@@ -18,10 +18,11 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
+from .changes import IndexChanges
 from .failures import describe, is_transient
 from .quarantine import Quarantine
 from .rules import IndexRules
-from .writer import IndexWriter, Pending, write_batch
+from .writer import IndexWriter, Pending, write_batch, written
 
 log = logging.getLogger("matrix_social.ingest")
 
@@ -50,15 +51,17 @@ class TransactionBatch:
     """The writes of one appservice transaction; the guard sets `processed_txn` to have the
     transaction marked processed with the last write."""
 
-    def __init__(self, db: Database) -> None:
-        self.writer = IndexWriter(db, batching=True)
+    def __init__(self, db: Database, changes: IndexChanges) -> None:
+        self.writer = IndexWriter(db, batching=True, changes=changes)
         self.processed_txn: str | None = None
         self.closed = False
 
 
 class Ingest:
-    def __init__(self, db: Database, rules: IndexRules, quarantine: Quarantine) -> None:
+    def __init__(self, db: Database, rules: IndexRules, quarantine: Quarantine,
+                 changes: IndexChanges | None = None) -> None:
         self.db = db
+        self.changes = changes or IndexChanges()
         self.rules = rules
         self.quarantine = quarantine
         self.seen: Counter[str] = Counter()
@@ -66,7 +69,7 @@ class Ingest:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[TransactionBatch]:
         """Gather the index writes of the events handled inside; write them on the way out."""
-        batch = TransactionBatch(self.db)
+        batch = TransactionBatch(self.db, self.changes)
         token = _batch.set(batch)
         try:
             yield batch
@@ -81,6 +84,7 @@ class Ingest:
         pending, writer.pending = writer.pending, Pending()
         try:
             await write_batch(self.db, pending, processed_txn)
+            self.changes.publish(written(pending))
         except Exception as e:
             if is_transient(e):
                 raise
@@ -91,7 +95,7 @@ class Ingest:
                 await write_batch(self.db, Pending(), processed_txn)
 
     async def _one_by_one(self, pending: Pending) -> None:
-        direct = IndexWriter(self.db)
+        direct = IndexWriter(self.db, changes=self.changes)
         items = [(raw, direct.post, (row,)) for raw, row in pending.posts]
         items += [(raw, direct.like, row) for raw, row in pending.likes]
         items += [(raw, direct.comment, row) for raw, row in pending.comments]
@@ -102,6 +106,8 @@ class Ingest:
                 if is_transient(e):
                     raise
                 await self.quarantine.record(raw, e)
+        if pending.mentions:  # each counts only for an event that went in
+            await write_batch(self.db, Pending(mentions=pending.mentions), None)
 
     async def on_event(self, raw: dict[str, Any]) -> None:
         await self.handle(raw)
@@ -111,11 +117,11 @@ class Ingest:
         self.seen[raw.get("type")] += 1
         batch = _batch.get()
         writer = batch.writer if batch is not None and not batch.closed else None
-        await self._apply(raw, writer or IndexWriter(self.db))
+        await self._apply(raw, writer or IndexWriter(self.db, changes=self.changes))
 
     async def apply(self, raw: dict[str, Any]) -> None:
         """Index one event straight away (our API's own events, backfill)."""
-        await self._apply(raw, IndexWriter(self.db))
+        await self._apply(raw, IndexWriter(self.db, changes=self.changes))
 
     async def _apply(self, raw: dict[str, Any], writer: IndexWriter) -> None:
         if _has_nul(raw):

@@ -23,6 +23,7 @@ from ...content.fields import (
     clean_text,
     clean_url,
 )
+from ...content.mentions import named_user_ids
 from ...content.parse import (
     content_warning,
     edited_content,
@@ -31,9 +32,21 @@ from ...content.parse import (
     parse_post,
     relation_of,
     repost_notice_room,
+    social_repost,
     without_cw,
 )
-from ...db import ai_profiles, apps, comments, follows, likes, posts, profiles
+from ...content.tags import tags_in
+from ...db import (
+    ai_profiles,
+    apps,
+    comments,
+    follows,
+    likes,
+    notifications,
+    post_tags,
+    posts,
+    profiles,
+)
 from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
@@ -44,7 +57,10 @@ from .writer import IndexWriter
 log = logging.getLogger("matrix_social.ingest")
 
 OWNER_STATE_TYPES = frozenset({str(ev.FEED_STATE), str(ev.PROFILE_STATE),
-                               str(ev.AI_PROFILE_STATE), str(ev.APP_STATE), "m.room.topic"})
+                               str(ev.AI_PROFILE_STATE), str(ev.APP_STATE), "m.room.topic",
+                               str(ev.SOCIAL_PROFILE_USER_ID)})
+# A post is an m.room.message, or MSC4501's own post type (same content).
+MESSAGE_TYPES = frozenset({"m.room.message", str(ev.SOCIAL_POST)})
 MAX_LOGGED = 10_000
 
 
@@ -72,7 +88,7 @@ class IndexRules:
             return
         if etype == "m.room.member":
             await self._member(raw, feed, content, w)
-        elif etype == "m.room.message":
+        elif etype in MESSAGE_TYPES:
             await self._message(raw, feed, content, w)
         elif etype == "m.reaction":
             await self._reaction(raw, feed, content, w)
@@ -113,7 +129,10 @@ class IndexRules:
                 await w.write(follows.delete, room_id, user_id)
         elif (flag is True or prev != "join") and self.fence.passes(room_id, user_id,
                                                                     follows=True):
-            await w.write(follows.upsert, room_id, user_id, raw["origin_server_ts"])
+            # A join's sender is always its state key (the homeserver's auth rules).
+            recipient = feed.owner if self.ids.is_local_human(feed.owner) else None
+            await w.follow(room_id, user_id, raw["origin_server_ts"], recipient,
+                           raw["event_id"])
 
     # --- messages: posts, comments, edits ---------------------------------------------------
 
@@ -128,15 +147,34 @@ class IndexRules:
                 raise MalformedEvent("comment without a string body")
             cw = content_warning(content)
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
-                            without_cw(body, cw), relation.in_reply_to, ts, cw or None)
+                            without_cw(body, cw), relation.in_reply_to, ts, cw or None,
+                            self._mentioned(content, sender))
         elif relation.rel_type is None and sender == feed.owner:
+            msc_repost = None if isinstance(content.get(ev.POST_BLOCK), dict) \
+                else social_repost(content)
+            if msc_repost is not None:
+                await self._repost(raw, _as_our_repost(content, msc_repost.comment),
+                                   msc_repost.event_id, w)
+                return
             post = parse_post(content)
             if post.kind == "repost":
                 await self._repost(raw, post.content, post.repost_of, w)
                 return
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
-                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None))
+                body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None,
+                tags=tuple(tags_in(post.body))),
+                self._mentioned(content, sender))
+
+    def _mentioned(self, content: dict, sender: str) -> list[tuple[str, str | None]]:
+        """(recipient, via) for each local person named, or whose AI is named."""
+        mentioned = []
+        for user_id in named_user_ids(content, sender):
+            if self.ids.is_local_human(user_id):
+                mentioned.append((user_id, None))
+            elif (owner := self.ids.ai_owner(user_id)) and self.ids.is_local_human(owner):
+                mentioned.append((owner, user_id))
+        return mentioned
 
     async def _edit(self, raw: dict, target: str, new: dict, w: IndexWriter) -> None:
         room_id, sender, ts = raw["room_id"], raw["sender"], raw["origin_server_ts"]
@@ -153,6 +191,7 @@ class IndexRules:
             raise MalformedEvent(f"an edit cannot turn a {original['kind']} post into "
                                  f"a {post.kind} one, nor change what a repost points at")
         await w.write(posts.apply_edit, target, room_id, sender, post.body, post.content, ts)
+        await w.write(post_tags.replace_after_edit, target, ts, tags_in(post.body))
 
     async def _repost(self, raw: dict, content: dict, claimed_original: str,
                       w: IndexWriter) -> None:
@@ -168,11 +207,11 @@ class IndexRules:
         block[ev.POST_REPOST_OF] = {
             "room_id": original["room_id"], "event_id": original["event_id"],
             "author": original["author"], **({ev.POST_NOTICE: notice} if notice else {})}
+        text = block.get("text") if isinstance(block.get("text"), str) else ""
         await w.post(PostRow(
             event_id=raw["event_id"], room_id=raw["room_id"], author=sender, kind="repost",
-            body=block.get("text") if isinstance(block.get("text"), str) else "",
-            content={**content, ev.POST_BLOCK: block}, ts=raw["origin_server_ts"],
-            edited_ts=None, repost_of=original["event_id"]))
+            body=text, content={**content, ev.POST_BLOCK: block}, ts=raw["origin_server_ts"],
+            edited_ts=None, repost_of=original["event_id"], tags=tuple(tags_in(text))))
 
     async def _original(self, event_id: str, w: IndexWriter):
         """The indexed post a repost points at (the first original, for a repost of one)."""
@@ -231,6 +270,7 @@ class IndexRules:
         await w.write(posts.redact, redacts, room_id, sender, moderator)
         await w.write(likes.redact, redacts, room_id, sender, moderator)
         await w.write(comments.redact, redacts, room_id, sender, moderator)
+        await w.write(notifications.forget_removed, redacts)
 
     # --- the owner's state: feed, profile, AI profile, apps, topic -----------------------------
 
@@ -242,6 +282,11 @@ class IndexRules:
                 if content.get(ev.FEED_OWNER_KEY) != owner:
                     raise UntrustedEvent(f"feed state names {content.get(ev.FEED_OWNER_KEY)!r} "
                                          f"in {owner}'s feed room")
+            elif etype == str(ev.SOCIAL_PROFILE_USER_ID) and state_key == "":
+                named = content.get(ev.SOCIAL_PROFILE_USER_ID_KEY)
+                if named != owner:
+                    raise UntrustedEvent(f"profile_user_id names {named!r} in {owner}'s feed "
+                                         "room")
             elif etype == str(ev.PROFILE_STATE) and state_key == "":
                 await w.write(profiles.set_details, owner,
                               clean_text(content.get("bio"), "bio", max_chars=MAX_BIO,
@@ -295,6 +340,14 @@ class IndexRules:
         if original == app_id:
             raise MalformedEvent("an app cannot be a fork of itself")
         return original
+
+
+def _as_our_repost(content: dict, comment: str) -> dict:
+    """An MSC4501 repost as our repost content: the comment in our block; its `relates_to`
+    (with the embedded copy of the original, which nobody verified) is not kept."""
+    kept = {key: value for key, value in content.items()
+            if key not in (ev.SOCIAL_RELATES_TO, ev.SOCIAL_BODY, "m.relates_to")}
+    return {**kept, ev.POST_BLOCK: {ev.POST_KIND: "repost", "text": comment}}
 
 
 def _mxc_or_none(value: Any) -> str | None:

@@ -9,14 +9,27 @@ barrier: what is gathered is written first, so the index sees the events in thei
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mautrix.util.async_db import Database, Scheme
 
-from ...db import Executor, comments, ingest_batch, likes, posts, txn
+from ...db import (
+    Executor,
+    comments,
+    follows,
+    ingest_batch,
+    likes,
+    notifications,
+    post_tags,
+    posts,
+    txn,
+)
 from ...db.posts import PostRow
+from .changes import IndexChanges, Written
+
+Mentioned = Sequence[tuple[str, str | None]]
 
 
 @dataclass
@@ -27,23 +40,38 @@ class Pending:
     posts: list[tuple[dict, PostRow]] = field(default_factory=list)
     likes: list[tuple[dict, tuple]] = field(default_factory=list)
     comments: list[tuple[dict, tuple]] = field(default_factory=list)
+    # (event_id, recipient, via): who a post or comment of this batch mentions
+    mentions: list[tuple[dict, tuple]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.posts or self.likes or self.comments)
+        return bool(self.posts or self.likes or self.comments or self.mentions)
+
+
+def written(pending: Pending) -> Written:
+    return Written(
+        counted_posts={row[1] for _, row in pending.likes} | {row[1] for _, row in pending.comments}
+        | {row.repost_of for _, row in pending.posts if row.repost_of},
+        new_posts=[(row.room_id, row.event_id, row.author) for _, row in pending.posts],
+        notifying_events=[row[0] for _, row in pending.likes + pending.comments]
+        + [row.event_id for _, row in pending.posts]
+        + [row[0] for _, row in pending.mentions])
 
 
 class IndexWriter:
-    def __init__(self, db: Executor, batching: bool = False) -> None:
+    def __init__(self, db: Executor, batching: bool = False,
+                 changes: IndexChanges | None = None) -> None:
         self.db = db
         self.batching = batching
+        self.changes = changes
         self.pending = Pending()
         self.current_event: dict[str, Any] = {}
 
-    async def post(self, row: PostRow) -> None:
-        if self.batching:
-            self.pending.posts.append((self.current_event, row))
-        else:
-            await posts.upsert(self.db, row)
+    async def post(self, row: PostRow, mentioned: Mentioned = ()) -> None:
+        pending = self.pending if self.batching else Pending()
+        pending.posts.append((self.current_event, row))
+        self._mentions(pending, row.event_id, mentioned)
+        if not self.batching:
+            await self._write_now(pending)
 
     async def like(self, event_id: str, post_id: str, room_id: str, user_id: str,
                    ts: int) -> None:
@@ -51,15 +79,41 @@ class IndexWriter:
         if self.batching:
             self.pending.likes.append((self.current_event, row))
         else:
-            await likes.upsert(self.db, *row)
+            await write_batch(self.db, Pending(likes=[(self.current_event, row)]), None)
 
     async def comment(self, event_id: str, post_id: str, room_id: str, author: str, body: str,
-                      in_reply_to: str | None, ts: int, cw: str | None = None) -> None:
+                      in_reply_to: str | None, ts: int, cw: str | None = None,
+                      mentioned: Mentioned = ()) -> None:
         row = (event_id, post_id, room_id, author, body, in_reply_to, ts, cw)
-        if self.batching:
-            self.pending.comments.append((self.current_event, row))
-        else:
-            await comments.upsert(self.db, *row)
+        pending = self.pending if self.batching else Pending()
+        pending.comments.append((self.current_event, row))
+        self._mentions(pending, event_id, mentioned)
+        if not self.batching:
+            await self._write_now(pending)
+
+    async def _write_now(self, pending: Pending) -> None:
+        await write_batch(self.db, pending, None)
+        if self.changes is not None:
+            self.changes.publish(written(pending))
+
+    def _mentions(self, pending: Pending, event_id: str, mentioned: Mentioned) -> None:
+        """(recipient, via) pairs: notified with the event, once it is indexed, before
+        anything else the same event tells them (a mention of the post's author is a
+        mention, not a comment)."""
+        pending.mentions.extend((self.current_event, (event_id, recipient, via))
+                                for recipient, via in mentioned)
+
+    async def follow(self, room_id: str, user_id: str, ts: int, recipient: str | None,
+                     event_id: str) -> None:
+        """The follow and its notification, in one database transaction."""
+        await self.flush()
+        if not isinstance(self.db, Database):
+            await _follow(self.db, room_id, user_id, ts, recipient, event_id)
+            return
+        async with self.db.acquire() as conn, conn.transaction():
+            await _follow(conn, room_id, user_id, ts, recipient, event_id)
+        if self.changes is not None and recipient is not None:
+            self.changes.publish(Written(notifying_events=[event_id]))
 
     async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> None:
         await self.flush()
@@ -75,22 +129,29 @@ class IndexWriter:
         if not pending and processed_txn is None:
             return
         await write_batch(self.db, pending, processed_txn)
+        if self.changes is not None:
+            self.changes.publish(written(pending))
 
 
 async def write_batch(db: Executor, pending: Pending, processed_txn: str | None) -> None:
+    """The rows, the notifications derived from them and the mark: one database transaction."""
     post_rows = [row for _, row in pending.posts]
     like_rows = [row for _, row in pending.likes]
     comment_rows = [row for _, row in pending.comments]
+    mention_rows = [row for _, row in pending.mentions]
     if not isinstance(db, Database):
         await _write_statements(db, post_rows, like_rows, comment_rows, processed_txn)
+        await _notify(db, post_rows, like_rows, comment_rows, mention_rows)
         return
-    async with db.acquire() as conn:
+    async with db.acquire() as conn, conn.transaction():
         if db.scheme == Scheme.SQLITE:
-            async with conn.transaction():
-                await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
+            await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
         else:
             await ingest_batch.write_postgres(conn, [posts.values(row) for row in post_rows],
                                               like_rows, comment_rows, processed_txn)
+            if any(row.tags for row in post_rows):
+                await post_tags.insert_many(conn, posts.tag_rows(post_rows))
+        await _notify(conn, post_rows, like_rows, comment_rows, mention_rows)
 
 
 async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn) -> None:
@@ -98,9 +159,24 @@ async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_
     statements check), then the mark."""
     if post_rows:
         await posts.upsert_many(conn, post_rows)
+        await post_tags.insert_many(conn, posts.tag_rows(post_rows))
     if like_rows:
         await likes.upsert_many(conn, like_rows)
     if comment_rows:
         await comments.upsert_many(conn, comment_rows)
     if processed_txn:
         await txn.mark_processed(conn, processed_txn)
+
+
+async def _follow(conn: Executor, room_id: str, user_id: str, ts: int, recipient: str | None,
+                  event_id: str) -> None:
+    await follows.upsert(conn, room_id, user_id, ts)
+    if recipient is not None:
+        await notifications.follow(conn, recipient, user_id, event_id, ts)
+
+
+async def _notify(conn, post_rows, like_rows, comment_rows, mention_rows) -> None:
+    """From what the index now holds, so an event the statements refused notifies nobody."""
+    await notifications.derive(
+        conn, [row[0] for row in like_rows], [row[0] for row in comment_rows],
+        [row.event_id for row in post_rows if row.repost_of], mention_rows)

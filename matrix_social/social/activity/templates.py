@@ -55,6 +55,10 @@ def ai_task(task: str) -> str:
     return f"Helped with: {task}"
 
 
+def ai_conversation(room: str, link: str) -> str:
+    return f"Talking in {room}: {link}"
+
+
 def profile_update(fields: list[str]) -> str:
     words = [PROFILE_FIELD_WORDS[f] for f in PROFILE_FIELD_WORDS if f in fields]
     return f"Updated my {join_words(words)}" if words else "Updated my profile"

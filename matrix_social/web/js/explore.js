@@ -29,7 +29,14 @@ export function appsList(ctx, apps) {
     h("li", {}, appCard(ctx, app, installButton(ctx, app)))));
 }
 
-const TABS = [["all", "All"], ["users", "People"], ["posts", "Posts"], ["apps", "Apps"]];
+const TABS = [["all", "All"], ["users", "People"], ["posts", "Posts"], ["apps", "Apps"], ["tags", "Tags"]];
+
+function tagsList(tags) {
+  return h("ul", { class: "trends tag-results", "aria-label": "Tags" }, tags.map((tag) =>
+    h("li", { class: "trend" }, h("a", { href: tag.path, "data-link": true, class: "trend-link" },
+      h("span", { class: "trend-title" }, `#${tag.tag}`),
+      h("span", { class: "trend-meta" }, `${tag.uses} ${tag.uses === 1 ? "post" : "posts"}`)))));
+}
 
 function emptyNote(title, text) {
   return h("div", { class: "empty-note" }, h("p", { class: "empty-title" }, title), h("p", {}, text));
@@ -89,7 +96,9 @@ export async function render(ctx, container) {
     try {
       const data = await ctx.api.get("/search", { q, type, limit: 20 });
       fill(results);
-      const sections = type === "all" ? ["users", "posts", "apps"] : [type];
+      // Tags lead "All" when some match (a search for "#matrix" is mostly a search for it).
+      const withTags = data.tags && data.tags.items.length ? ["tags"] : [];
+      const sections = type === "all" ? [...withTags, "users", "posts", "apps"] : [type];
       let total = 0;
       for (const kind of sections) {
         const items = (data[kind] && data[kind].items) || [];
@@ -100,6 +109,8 @@ export async function render(ctx, container) {
         } else if (kind === "users") {
           results.append(h("ul", { class: "people", "aria-label": "People" },
             items.map((p) => personRow(ctx, p))));
+        } else if (kind === "tags") {
+          results.append(tagsList(items));
         } else if (kind === "posts") {
           const list = postList(ctx, "Posts found");
           list.append(items);

@@ -7,6 +7,7 @@ import { postCard } from "./post.js";
 
 const PAGE = 20;
 const LIVE_EVERY_MS = 2500;
+const LIVE_PUSHED_POLL_MS = 60_000;
 const LIVE_FAILURES_SHOWN = 2;  // a blip is not worth a banner; two misses in a row are
 
 /** A list of post cards that knows which posts it shows. */
@@ -140,8 +141,12 @@ export async function render(ctx, container) {
   performance.mark("feed-ready");
   observer.observe(sentinel);
 
-  async function live() {
+  let lastPoll = Date.now();
+  async function live({ pushed = false } = {}) {
     if (stopped || document.hidden) return;
+    // With the stream up, it tells what changed: a poll now and then is enough.
+    if (!pushed && ctx.live && ctx.live.connected && Date.now() - lastPoll < LIVE_PUSHED_POLL_MS) return;
+    lastPoll = Date.now();
     if (!loadedOnce) {  // the first page never came: that is what to ask for
       await loadPage();
       return;
@@ -166,13 +171,36 @@ export async function render(ctx, container) {
   const timer = setInterval(live, LIVE_EVERY_MS);
   const onVisible = () => { if (!document.hidden) live(); };
   const onPosted = (event) => added(event.detail);
+  // Pushed: counts move in place; a new post (or a reset) asks for the newest page.
+  const onCounts = (event) => applyCounts(posts, event.detail);
+  const onNewPost = () => live({ pushed: true });
+  const watching = setInterval(() => { if (ctx.live) ctx.live.watch([...posts.cards.keys()].map(
+    (id) => { const p = posts.cards.get(id).post; return p.kind === "repost" && p.original ? p.original.id : id; })); }, 2000);
   document.addEventListener("visibilitychange", onVisible);
   document.addEventListener("social:posted", onPosted);
+  document.addEventListener("social:live-counts", onCounts);
+  document.addEventListener("social:live-post", onNewPost);
+  document.addEventListener("social:live-reset", onNewPost);
   return () => {
     stopped = true;
     clearInterval(timer);
+    clearInterval(watching);
+    document.removeEventListener("social:live-counts", onCounts);
+    document.removeEventListener("social:live-post", onNewPost);
+    document.removeEventListener("social:live-reset", onNewPost);
     observer.disconnect();
     document.removeEventListener("visibilitychange", onVisible);
     document.removeEventListener("social:posted", onPosted);
   };
+}
+
+/** Counts pushed for a post: on its card, and on the cards that repost it. */
+function applyCounts(posts, { post_id: postId, counts }) {
+  for (const card of posts.cards.values()) {
+    const post = card.post;
+    if (post.id === postId && post.kind !== "repost") card.update({ ...post, counts });
+    else if (post.kind === "repost" && post.original && post.original.id === postId) {
+      card.update({ ...post, original: { ...post.original, counts } });
+    }
+  }
 }

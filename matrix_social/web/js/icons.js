@@ -54,7 +54,10 @@ const ICONS = {
   users: [["circle", { cx: 9, cy: 8.5, r: 3.5 }], ["path", { d: "M2.8 19.5a6.2 6.2 0 0 1 12.4 0" }],
     ["path", { d: "M15.5 5.3a3.5 3.5 0 0 1 0 6.4M17.5 14a6.2 6.2 0 0 1 3.7 5.5" }]],
   lock: [["rect", { x: 5, y: 10.5, width: 14, height: 10, rx: 2.2 }], ["path", { d: "M8.3 10.5V8a3.7 3.7 0 0 1 7.4 0v2.5" }]],
+  bell: [["path", { d: "M6 16.5V11a6 6 0 0 1 12 0v5.5l1.5 2H4.5z" }], ["path", { d: "M10 20.5a2.2 2.2 0 0 0 4 0" }]],
   trend: [["path", { d: "m3.5 16.5 6-6 4 4 7-7" }], ["path", { d: "M15.5 7.5h5v5" }]],
+  hash: [["path", { d: "M9.5 3.5 7.5 20.5M16.5 3.5l-2 17M4 8.5h16.5M3.5 15.5H20" }]],
+  bookmark: [["path", { d: "M6.5 3.5h11a1 1 0 0 1 1 1v16l-6.5-4.4-6.5 4.4v-16a1 1 0 0 1 1-1z" }]],
 };
 
 /** <svg class="icon icon-NAME" aria-hidden="true"> for NAME in ICONS. */

@@ -1,13 +1,14 @@
 // Start-up: configuration, sign-in, the frame (shell.js) and the router.
 // Routes: /social/ (Home), /social/explore[?q=], /social/post/{event id},
 // /social/profile[/{handle}[/followers|/following]], /social/messages[/{room id}],
-// /social/settings, /social/welcome (after signing up); signed out: /social/signup.
+// /social/settings, /social/tag/{tag}, /social/bookmarks, /social/welcome (after signing
+// up); signed out: /social/signup.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { usePlatforms } from "./platforms.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
-import { buildNav, makeBanner, markSection, rightColumn } from "./shell.js";
+import { buildNav, makeBanner, markSection, rightColumn, watchUnread } from "./shell.js";
 
 const main = document.getElementById("main");
 const header = document.getElementById("app-header");
@@ -16,18 +17,23 @@ const SECTIONS = {
   feed: () => import("./feed.js"),
   explore: () => import("./explore.js"),
   post: () => import("./postpage.js"),
+  tag: () => import("./tagpage.js"),
+  bookmarks: () => import("./bookmarks.js"),
   profile: () => import("./profile.js"),
   people: () => import("./people.js"),
   messages: () => import("./messages.js"),
+  notifications: () => import("./notifications.js"),
   settings: () => import("./settings.js"),
   welcome: () => import("./welcome.js"),
 };
 const TITLES = {
-  feed: "Home", explore: "Explore", post: "Post", profile: "Profile", people: "People",
-  messages: "Messages", settings: "Settings", welcome: "Welcome",
+  feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks",
+  profile: "Profile", people: "People", messages: "Messages", settings: "Settings",
+  notifications: "Notifications", welcome: "Welcome",
 };
 // Where the right column (search, trends, who to follow) has room to help.
-const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "profile", "people", "settings"]);
+const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile",
+  "people", "settings", "notifications"]);
 
 let ctx = null;
 let cleanup = null;
@@ -40,12 +46,13 @@ export function route(pathname = location.pathname) {
   const [first, ...others] = rest.split("/").filter((part, i) => i === 0 || part !== "");
   const param = others.length ? others.map(decodeURIComponent).join("/") : null;
   if (first === "post" && param) return { section: "post", param, nav: "feed" };
+  if (first === "tag" && param) return { section: "tag", param, nav: "explore" };
   if (first === "profile" && others.length >= 2
       && ["followers", "following"].includes(others[others.length - 1])) {
     return { section: "people", nav: "profile",
       param: { handle: decodeURIComponent(others.slice(0, -1).join("/")), list: others[others.length - 1] } };
   }
-  const section = first in SECTIONS && first !== "post" && first !== "people" ? first : "feed";
+  const section = first in SECTIONS && !["post", "people", "tag"].includes(first) ? first : "feed";
   // "Profile" in the navigation is her own; somebody else's profile marks nothing.
   return { section, param, nav: section === "profile" && param ? null : section };
 }
@@ -95,6 +102,8 @@ function onLinkClick(event) {
 function sessionEnded() {
   if (!ctx) return;
   const session = ctx.session;
+  if (ctx.live) ctx.live.stop();
+  if (ctx.stopUnread) ctx.stopUnread();
   ctx = null;
   signOut(session).finally(() => showSignIn(config, "Your session has ended. Sign in again."));
 }
@@ -125,6 +134,8 @@ async function startApp(session) {
       const current = ctx;
       ctx = null;
       if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
+      if (current.stopUnread) current.stopUnread();
+      if (current.live) current.live.stop();
       if (current.stopMessages) await current.stopMessages();
       await signOut(current.session);
       history.replaceState(null, "", "/social/");
@@ -147,6 +158,11 @@ async function startApp(session) {
   document.body.classList.remove("signed-out");
   await render();
   painted();
+  ctx.firstPaint.then(async () => {
+    if (!ctx) return;
+    ctx.stopUnread = watchUnread(ctx);
+    if (window.EventSource) ctx.live = (await import("./live.js")).startLive(ctx);
+  });
   // Her avatar and name in the navigation, once the page itself is there.
   setTimeout(() => {
     if (!ctx) return;

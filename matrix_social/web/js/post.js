@@ -5,13 +5,16 @@
 // that was pressed after every action.
 import { enc } from "./api.js";
 import {
-  busy, clear, compactCount, externalLink, fill, h, isHttpUrl, linkified, plural, timeLink,
+  busy, clear, compactCount, externalLink, fill, h, isHttpUrl, plural, timeLink,
   toast, uid,
 } from "./dom.js";
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { confirmDialog, menuButton } from "./menu.js";
+import { safetyItems } from "./safety.js";
 import { byTarget, platformName, platformOf } from "./platforms.js";
+import { linkPreview } from "./previews.js";
+import { richText } from "./tags.js";
 import { countChars, counterFor } from "./text.js";
 
 export { byTarget, platformName };
@@ -198,8 +201,10 @@ function activityBlock(activity) {
   const data = activity && typeof activity.data === "object" && activity.data ? activity.data : {};
   const kind = String((activity && activity.kind) || "activity").replace(/_/g, " ")
     .replace(/\bai\b/gi, "AI");
+  // An AI's public conversation: its text already says where, with the link.
+  const hidden = activity && activity.kind === "ai_conversation" ? ["room_id", "link"] : [];
   const rows = Object.entries(data)
-    .filter(([, value]) => ["string", "number"].includes(typeof value))
+    .filter(([key, value]) => ["string", "number"].includes(typeof value) && !hidden.includes(key))
     .slice(0, 12)
     .map(([key, value]) => [h("dt", {}, key.replace(/_/g, " ")), h("dd", {}, String(value))]);
   return h("div", { class: "activity-card" },
@@ -233,7 +238,7 @@ function externalBlock(external) {
 }
 
 function textBlock(text, big = false) {
-  return h("div", { class: `text${big ? " big" : ""}`, dir: "auto" }, linkified(text));
+  return h("div", { class: `text${big ? " big" : ""}`, dir: "auto" }, richText(text));
 }
 
 /** The content of a post by kind (without header and actions). */
@@ -253,6 +258,7 @@ export function postBody(ctx, post, { big = false } = {}) {
     if (post.app && typeof post.app === "object") parts.push(appCard(ctx, post.app));
   } else if (post.text) {
     parts.push(textBlock(post.text, big));
+    if (post.kind === "text" && !post.external) parts.push(linkPreview(ctx, post.text));
   }
   if (post.external) parts.push(externalBlock(post.external));
   return parts;
@@ -528,13 +534,31 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
     return [
       { label: "Copy link", icon: "link", onSelect: () => copyLink(t) },
       { label: "Open in Element", icon: "external", href: elementHref(t), external: true },
+      { label: t.bookmarked ? "Remove bookmark" : "Bookmark", icon: "bookmark",
+        onSelect: () => bookmark(t, !t.bookmarked) },
       expanded ? null : { label: "Open post", icon: "comment", href: postHref(t) },
       pinnable ? { label: pinned ? "Unpin from profile" : "Pin to profile", icon: "pin",
         onSelect: () => pin(!pinned) } : null,
       editable ? { label: "Edit", icon: "edit", onSelect: openEdit } : null,
       own ? { label: isRepost() ? "Delete repost" : "Delete post", icon: "trash", danger: true,
         onSelect: remove } : null,
+      ...safetyItems(ctx, current.author && current.author.user_id, {
+        eventId: current.id, name: current.author && `@${current.author.handle}`,
+        onHidden: () => article.remove() }),
     ];
+  }
+
+  /** Bookmarks are private: only she sees them (GET /bookmarks). */
+  async function bookmark(t, on) {
+    await busy(more.button, async () => {
+      const path = `/posts/${enc(t.id)}/bookmark`;
+      const result = on ? await ctx.api.post(path) : await ctx.api.del(path);
+      if (isRepost() && current.original) current = { ...current, original: { ...current.original, bookmarked: result.bookmarked } };
+      else current = { ...current, bookmarked: result.bookmarked };
+      toast(result.bookmarked ? "Saved to your bookmarks" : "Removed from your bookmarks");
+      ctx.announce(result.bookmarked ? "Bookmarked" : "Bookmark removed");
+    }, (error) => ctx.banner.show(error));
+    more.button.focus();
   }
 
   async function pin(on) {

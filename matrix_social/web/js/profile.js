@@ -9,6 +9,8 @@ import {
 import { appsList } from "./explore.js";
 import { postList } from "./feed.js";
 import { followButton } from "./follow.js";
+import { menuButton } from "./menu.js";
+import { safetyItems } from "./safety.js";
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { avatar, profileHref } from "./post.js";
@@ -237,7 +239,11 @@ export async function render(ctx, container, handle) {
         h("div", { class: "profile-avatar" }, avatar(ctx, profile, 96)),
         h("div", { class: "profile-buttons" },
           mine ? editButton : followButton(ctx, profile, profile.following),
-          mine ? null : messageLink(profile, "Message"))),
+          mine ? h("a", { href: "/social/bookmarks", "data-link": true, class: "button bookmarks-link" },
+            icon("bookmark", { size: 18 }), "Bookmarks") : null,
+          mine ? null : messageLink(profile, "Message"),
+          mine ? null : menuButton({ label: `More options for @${profile.handle}`,
+            items: () => safetyItems(ctx, profile.user_id, { name: `@${profile.handle}` }) }).el)),
       h("div", { class: "profile-text" },
         h("p", { class: "profile-name", dir: "auto" }, name,
           profile.kind === "ai" ? h("span", { class: "badge-ai" }, "AI") : null),

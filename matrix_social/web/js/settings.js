@@ -11,6 +11,7 @@ const PARTS = [
   ["Connected accounts", () => import("./settings/connections.js")],
   ["Cross-post defaults", () => import("./settings/crosspost.js")],
   ["Your apps", () => import("./settings/apps.js")],
+  ["Blocked and muted", () => import("./settings/safety.js")],
   ["Your AI and account", () => import("./settings/account.js")],
 ];
 

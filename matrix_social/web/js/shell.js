@@ -8,7 +8,10 @@ import { icon } from "./icons.js";
 export const SECTIONS = [
   { id: "feed", label: "Home", href: "/social/", icon: "home" },
   { id: "explore", label: "Explore", href: "/social/explore", icon: "explore" },
+  { id: "notifications", label: "Notifications", href: "/social/notifications", icon: "bell" },
   { id: "messages", label: "Messages", href: "/social/messages", icon: "messages" },
+  // Not in a phone's tab bar (her own profile links to it there).
+  { id: "bookmarks", label: "Bookmarks", href: "/social/bookmarks", icon: "bookmark", wideOnly: true },
   { id: "profile", label: "Profile", href: "/social/profile", icon: "profile" },
   { id: "settings", label: "Settings", href: "/social/settings", icon: "settings" },
 ];
@@ -118,10 +121,11 @@ export function makeBanner() {
 
 export function buildNav(ctx) {
   const list = document.getElementById("nav-list");
-  fill(list, SECTIONS.map((section) => h("li", {},
+  fill(list, SECTIONS.map((section) => h("li", { class: section.wideOnly ? "wide-only" : null },
     h("a", { href: section.href, "data-link": true, dataset: { section: section.id },
       class: "nav-link" },
-    icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label)))));
+    icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label),
+    section.id === "notifications" ? h("span", { class: "nav-badge", hidden: true }) : null))));
 
   const post = h("button", { type: "button", class: "primary post-button", "aria-label": "New post" },
     icon("write", { size: 22 }), h("span", { class: "nav-text" }, "Post"));
@@ -136,6 +140,40 @@ export function buildNav(ctx) {
     h("span", { class: "account-handle" }, ctx.session.userId)));
   fill(document.getElementById("header-actions"), post, themeToggle(), me, fab);
   return { accountChip: me };
+}
+
+/** The bell's unread count (0 hides it); the link's name says it too. */
+export function setUnread(count) {
+  const badge = document.querySelector("#nav-list .nav-badge");
+  if (!badge) return;
+  badge.hidden = !count;
+  badge.textContent = count > 99 ? "99+" : String(count || "");
+  const link = badge.closest("a");
+  link.setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
+}
+
+const UNREAD_POLL_MS = 30_000;
+
+/** The bell's count: now, when the page comes back into view, and every 30 s. */
+export function watchUnread(ctx) {
+  let stopped = false;
+  async function refresh() {
+    if (stopped || document.hidden) return;
+    try {
+      setUnread((await ctx.api.get("/notifications/unread_count")).count);
+    } catch {
+      // the count waits for the next try
+    }
+  }
+  const timer = setInterval(refresh, UNREAD_POLL_MS);
+  const onVisible = () => refresh();
+  document.addEventListener("visibilitychange", onVisible);
+  refresh();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+  };
 }
 
 export function markSection(sectionId, title) {
@@ -176,13 +214,20 @@ export function rightColumn(ctx, { personRow, postSummary, peopleToFollow }) {
   async function load() {
     if (loaded || !wide.matches) return;
     loaded = true;
-    const [posts, apps] = await Promise.allSettled([
+    const [posts, apps, tags] = await Promise.allSettled([
       ctx.api.get("/explore/trending", { limit: 20 }),
       ctx.api.get("/explore/apps", { limit: 3 }),
+      ctx.api.get("/trends/tags", { limit: 5 }),
     ]);
     const [people] = await Promise.allSettled([
       peopleToFollow(ctx, 3, posts.status === "fulfilled" ? posts.value.items : [])]);
     const trendItems = [
+      ...(tags.status === "fulfilled" ? tags.value.items : []).map((tag) => h("li", { class: "trend" },
+        h("a", { href: tag.path, "data-link": true, class: "trend-link" },
+          h("span", { class: "trend-kind" }, icon("hash", { size: 16 }), "Tag"),
+          h("span", { class: "trend-title" }, `#${tag.tag}`),
+          h("span", { class: "trend-meta" },
+            `${tag.accounts} ${tag.accounts === 1 ? "person" : "people"} today`)))),
       ...(posts.status === "fulfilled" ? posts.value.items : []).slice(0, 4).map((p) => postSummary(p)),
       ...(apps.status === "fulfilled" ? apps.value.items : []).map((app) => h("li", { class: "trend" },
         h("a", { href: `/social/explore?q=${enc(app.name)}`, "data-link": true, class: "trend-link" },

@@ -1,4 +1,4 @@
-"""The four fake platforms together, configured for a Stack's service (its public URL is the
+"""The five fake platforms together, configured for a Stack's service (its public URL is the
 appservice's loopback URL, so OAuth callbacks come back to the service itself)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from .bluesky import FakeBluesky
 from .github import FakeGitHub
 from .instagram import FakeInstagram
 from .mastodon import FakeMastodon
@@ -21,6 +22,7 @@ class PlatformFakes:
         self.mastodon = FakeMastodon()
         self.github = FakeGitHub(redirect_uri=self.callback("github"))
         self.instagram = FakeInstagram(redirect_uri=self.callback("instagram"))
+        self.bluesky = FakeBluesky()
 
     def callback(self, platform: str) -> str:
         return f"{self.public_url}/api/social/connections/{platform}/callback"
@@ -28,7 +30,7 @@ class PlatformFakes:
     @property
     def all(self) -> dict[str, Any]:
         return {"x": self.x, "mastodon": self.mastodon, "github": self.github,
-                "instagram": self.instagram}
+                "instagram": self.instagram, "bluesky": self.bluesky}
 
     async def start(self) -> None:
         for fake in self.all.values():
@@ -52,4 +54,5 @@ class PlatformFakes:
             "instagram": {"client_id": "ig-app", "client_secret": "ig-secret",
                           "authorize_base": ig, "oauth_base": ig, "graph_base": ig,
                           "publish_poll_s": 0.01},
+            "bluesky": {"service": self.bluesky.base_url},
         }

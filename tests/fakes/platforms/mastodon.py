@@ -84,6 +84,7 @@ class FakeMastodon(FakePlatform):
         self.published: list[Status] = []
         self.hostile: dict[str, Any] = {}  # test control: values to send instead of the real ones
         self.honours_exclude_reblogs = True  # False: a server that ignores the parameter
+        self.follows: dict[str, set[str]] = {}  # account id -> the accounts it follows
         self._ids = itertools.count(113_000_000_000_000_000, 1_000)
 
     # --- test controls -----------------------------------------------------------------------
@@ -131,6 +132,9 @@ class FakeMastodon(FakePlatform):
 
     def delete(self, status_id: str) -> None:
         del self.statuses[status_id]
+
+    def follow(self, account_id: str, other: str) -> None:
+        self.follows.setdefault(account_id, set()).add(other)
 
     def revoke_user(self, account_id: str) -> None:
         self.oauth.revoke_user(account_id)
@@ -347,6 +351,32 @@ class FakeMastodon(FakePlatform):
                                        f'rel="prev"'
         return response
 
+    async def home_timeline(self, request: web.Request) -> web.Response:
+        """Her statuses and those of the accounts she follows, followers-only ones of theirs
+        included (she follows them), direct ones not; min_id/max_id paging with Link."""
+        viewer = self._auth(request).user_id
+        q = request.query
+        limit = min(int(q.get("limit", "20")), 40)
+        authors = self.follows.get(viewer, set()) | {viewer}
+        statuses = sorted((s for s in self.statuses.values() if s.account_id in authors
+                           and s.visibility != "direct"), key=lambda s: int(s.id), reverse=True)
+        if "max_id" in q:
+            statuses = [s for s in statuses if int(s.id) < int(q["max_id"])]
+        if "min_id" in q:
+            page = sorted((s for s in statuses if int(s.id) > int(q["min_id"])),
+                          key=lambda s: int(s.id))[:limit]
+            page.reverse()
+        else:
+            page = statuses[:limit]
+        response = web.json_response([self._status_json(s) for s in page])
+        if page:
+            base = f"{self.base_url}/api/v1/timelines/home"
+            keep = {k: v for k, v in q.items() if k not in ("max_id", "min_id", "since_id")}
+            response.headers["Link"] = (
+                f'<{base}?{urlencode({**keep, "max_id": page[-1].id})}>; rel="next", '
+                f'<{base}?{urlencode({**keep, "min_id": page[0].id})}>; rel="prev"')
+        return response
+
     async def get_status(self, request: web.Request) -> web.Response:
         viewer = self._auth(request).user_id
         status = self.statuses.get(request.match_info["id"])
@@ -459,6 +489,7 @@ class FakeMastodon(FakePlatform):
         r.add_get("/api/v1/accounts/verify_credentials", self.verify_credentials)
         r.add_get("/api/v1/accounts/{id}/statuses", self.account_statuses)
         r.add_get("/api/v1/statuses", self.get_statuses)
+        r.add_get("/api/v1/timelines/home", self.home_timeline)
         r.add_post("/api/v1/statuses", self.create_status)
         r.add_get("/api/v1/statuses/{id}", self.get_status)
         r.add_put("/api/v1/statuses/{id}", self.update_status)

@@ -3,6 +3,8 @@
 // a token), sharing its items with your followers (PATCH), disconnecting (DELETE). Connecting
 // (POST) answers the platform's login page: the browser goes there, and the platform sends it
 // back to the service's callback page, which links back here (/social/settings#connections).
+// A platform that takes an app password instead (Bluesky: its `password_login`) asks for the
+// handle and the app password here and is connected at once (POST .../app-password).
 import { enc } from "../api.js";
 import { busy, clear, errorBox, externalLink, field, fill, h, timeEl, uid } from "../dom.js";
 import { byTarget, platformName, platformOf } from "../platforms.js";
@@ -45,7 +47,8 @@ export async function render(ctx, shared) {
   h("p", {}, "Your accounts on other platforms. What you do there comes into your feed (only "
     + "you see it, unless you share it with your followers), and your posts here can be "
     + "published there too. You log in on the platform’s own page; this service never sees "
-    + "your password there."),
+    + "your password there (where a platform takes an app password instead, it is used once "
+    + "to sign in and never stored)."),
   status, list, connectArea);
 
   /** Go to the platform's login page; it sends the browser back to the callback page. */
@@ -55,6 +58,15 @@ export async function render(ctx, shared) {
     fill(status, h("p", {}, `Going to ${platformName(platform)} to log in…`));
     ctx.announce(`Going to ${platformName(platform)} to log in`);
     location.assign(started.authorize_url);
+  }
+
+  /** Sign in with a handle and an app password: connected at once, nothing to go to. */
+  async function logIn(platform, identifier, password) {
+    await ctx.api.post(`/connections/${enc(platform)}/app-password`, { identifier, password });
+    await reload();
+    fill(status, h("p", { class: "ok-text" }, `${platformName(platform)} is connected.`));
+    ctx.announce(`${platformName(platform)} connected`);
+    heading.focus();
   }
 
   async function reload() {
@@ -93,6 +105,38 @@ export async function render(ctx, shared) {
       }).finally(() => { share.disabled = false; });
     });
 
+    // Her home timeline there (what the accounts she follows post), into her own feed view:
+    // offered where the platform declares one (config.json's `home_timeline`).
+    const homeLabel = (platformOf(connection.platform) || {}).home_timeline;
+    let homeRow = null;
+    if (homeLabel) {
+      const home = h("input", { type: "checkbox", id: uid("home"), name: "home_timeline",
+        checked: connection.home_timeline === true });
+      const homeHint = h("p", { class: "hint", id: `${home.id}-hint` },
+        `What the accounts you follow on ${name} post (your ${homeLabel} feed) comes into `
+        + "your feed here. Only you see it: it is never shared with your followers.");
+      home.setAttribute("aria-describedby", homeHint.id);
+      home.addEventListener("change", () => {
+        const wanted = home.checked;
+        clear(itemStatus);
+        home.disabled = true;
+        ctx.api.patch(`/connections/${enc(connection.platform)}`, { home_timeline: wanted })
+          .then((updated) => {
+            connection.home_timeline = updated.home_timeline;
+            home.checked = updated.home_timeline === true;
+            fill(itemStatus, h("p", { class: "ok-text" }, wanted
+              ? `Your ${name} ${homeLabel} feed comes into your feed, for you only.`
+              : `Your ${name} ${homeLabel} feed no longer comes in.`));
+          }, (error) => {
+            home.checked = !wanted;
+            showError(error);
+          }).finally(() => { home.disabled = false; });
+      });
+      homeRow = h("div", { class: "switch-row" }, home,
+        h("div", {}, h("label", { for: home.id }, `Bring my ${homeLabel} feed into my feed`),
+          homeHint));
+    }
+
     const disconnect = h("button", { type: "button", class: "danger", "aria-expanded": "false",
       "aria-describedby": titleId }, "Disconnect");
     disconnect.addEventListener("click", () => {
@@ -126,7 +170,9 @@ export async function render(ctx, shared) {
     const again = connection.status === "broken"
       ? h("button", { type: "button", class: "primary", "aria-describedby": titleId },
         "Connect again") : null;
-    if (again) {
+    if (again && (platformOf(connection.platform) || {}).password_login) {
+      again.addEventListener("click", () => fill(panel, connectForm(connection.platform)));
+    } else if (again) {
       again.addEventListener("click", () => busy(again,
         () => begin(connection.platform, connection.account && connection.account.instance),
         showError));
@@ -141,6 +187,7 @@ export async function render(ctx, shared) {
       h("p", { class: "hint" }, reads(connection.platform)),
       h("div", { class: "switch-row" }, share,
         h("div", {}, h("label", { for: share.id }, "Share with my followers"), shareHint)),
+      homeRow,
       h("div", { class: "button-row" }, again, disconnect),
       panel, itemStatus);
   }
@@ -153,7 +200,19 @@ export async function render(ctx, shared) {
     const form = h("form", { class: "connect-form", dataset: { platform },
       "aria-label": `Connect ${name}` });
     const server = (platformOf(platform) || {}).server;
-    if (server) {  // its accounts live on a server she names (Mastodon)
+    const withPassword = (platformOf(platform) || {}).password_login;
+    let identifier = null;
+    let password = null;
+    if (withPassword) {  // a handle and an app password, no login page (Bluesky)
+      identifier = h("input", { name: "identifier", autocomplete: "username",
+        spellcheck: "false", autocapitalize: "none", placeholder: withPassword.identifier_example,
+        required: true });
+      password = h("input", { name: "password", type: "password",
+        autocomplete: "current-password", required: true });
+      form.append(h("p", { class: "hint" }, reads(platform)),
+        field(withPassword.identifier_label, identifier, null),
+        field(withPassword.password_label, password, withPassword.hint));
+    } else if (server) {  // its accounts live on a server she names (Mastodon)
       instance = h("input", { name: "instance", autocomplete: "url", inputmode: "url",
         spellcheck: "false", placeholder: server.example, required: true });
       form.append(field(server.label, instance, server.hint));
@@ -165,6 +224,16 @@ export async function render(ctx, shared) {
       event.preventDefault();
       clear(formStatus);
       busy(button, async () => {
+        if (identifier) {
+          if (!identifier.value.trim() || !password.value) {
+            (identifier.value.trim() ? password : identifier).focus();
+            throw new Error(`Type your ${name} handle and an app password first.`);
+          }
+          const typed = password.value;
+          password.value = "";  // never kept in the page longer than the request
+          await logIn(platform, identifier.value.trim(), typed);
+          return;
+        }
         if (instance && !instance.value.trim()) {
           instance.focus();
           throw new Error(`Type the address of your ${name} server first.`);
@@ -187,7 +256,7 @@ export async function render(ctx, shared) {
     fill(connectArea, open.length
       ? [h("h3", {}, "Connect an account"),
         h("p", { class: "hint" }, "You go to the platform to log in and allow access, then "
-          + "come back here."),
+          + "come back here (a platform that takes an app password asks for it here)."),
         open.map(connectForm)]
       : (listed.available || []).length ? null
         : h("p", { class: "hint" }, "No platforms can be connected on this server."));

@@ -1,0 +1,78 @@
+"""The operator's moderation queue (moderation_report), what moderators did
+(moderation_action) and who is suspended (suspended_user)."""
+
+from __future__ import annotations
+
+from . import Executor
+
+
+async def add_report(db: Executor, reporter: str, event_id: str | None, room_id: str | None,
+                     user_id: str | None, category: str, reason: str, matrix: str,
+                     ts: int) -> int:
+    return await db.fetchval(
+        "INSERT INTO moderation_report (reporter, event_id, room_id, user_id, category, "
+        "reason, matrix, status, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) "
+        "RETURNING id", reporter, event_id, room_id, user_id, category, reason, matrix, ts)
+
+
+async def reports(db: Executor, status: str | None, before: int | None, limit: int) -> list:
+    """Newest first (by id), optionally one status only."""
+    where, args = [], []
+    if status is not None:
+        args.append(status)
+        where.append(f"status = ${len(args)}")
+    if before is not None:
+        args.append(before)
+        where.append(f"id < ${len(args)}")
+    args.append(limit)
+    condition = f"WHERE {' AND '.join(where)} " if where else ""
+    return await db.fetch(f"SELECT * FROM moderation_report {condition}"
+                          f"ORDER BY id DESC LIMIT ${len(args)}", *args)
+
+
+async def report(db: Executor, report_id: int):
+    return await db.fetchrow("SELECT * FROM moderation_report WHERE id=$1", report_id)
+
+
+async def set_status(db: Executor, report_id: int, status: str) -> bool:
+    return await db.fetchval(
+        "UPDATE moderation_report SET status=$2 WHERE id=$1 RETURNING id",
+        report_id, status) is not None
+
+
+async def log_action(db: Executor, actor: str, action: str, target: str, reason: str,
+                     report_id: int | None, ts: int) -> None:
+    await db.execute(
+        "INSERT INTO moderation_action (actor, action, target, reason, report_id, ts) "
+        "VALUES ($1, $2, $3, $4, $5, $6)", actor, action, target, reason, report_id, ts)
+
+
+async def actions(db: Executor, limit: int) -> list:
+    return await db.fetch("SELECT * FROM moderation_action ORDER BY id DESC LIMIT $1", limit)
+
+
+async def suspend(db: Executor, user_id: str, actor: str, reason: str, ts: int) -> None:
+    await db.execute(
+        "INSERT INTO suspended_user (user_id, actor, reason, ts) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (user_id) DO UPDATE SET actor=excluded.actor, reason=excluded.reason, "
+        "ts=excluded.ts", user_id, actor, reason, ts)
+
+
+async def unsuspend(db: Executor, user_id: str) -> bool:
+    found = await db.fetchval("SELECT 1 FROM suspended_user WHERE user_id=$1", user_id)
+    await db.execute("DELETE FROM suspended_user WHERE user_id=$1", user_id)
+    return found is not None
+
+
+async def suspended(db: Executor) -> set[str]:
+    return {r["user_id"] for r in await db.fetch("SELECT user_id FROM suspended_user")}
+
+
+async def event_room(db: Executor, event_id: str) -> tuple[str, str] | None:
+    """(room_id, sender) of an indexed post, comment or like."""
+    row = await db.fetchrow(
+        "SELECT room_id, author AS sender FROM post WHERE event_id=$1 "
+        "UNION ALL SELECT room_id, author FROM comment WHERE event_id=$1 "
+        "UNION ALL SELECT p.room_id, l.user_id FROM post_like l "
+        "JOIN post p ON p.event_id = l.post_id WHERE l.event_id=$1", event_id)
+    return (row["room_id"], row["sender"]) if row else None
