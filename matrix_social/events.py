@@ -59,6 +59,9 @@ AI_RESPONSE = EventType.find(f"{PREFIX}.ai_response", t_class=EventType.Class.ME
 # Activity sharing (docs/activity.md). The user's global account data holding their settings
 # (the keys of ~/system/social-config.json plus "timezone"); the OS app reads it directly.
 SOCIAL_SETTINGS_ACCOUNT_DATA = f"{PREFIX}.social.settings"
+# A user's account data, set by the web app once she has finished or skipped the welcome steps
+# after signing up ({"done": true, "ts": ms}), so they are shown once (web/js/welcome.js).
+ONBOARDING_ACCOUNT_DATA = f"{PREFIX}.onboarding"
 # The `activity.kind` of the activity posts made from drafts.
 ACTIVITY_KINDS = ("app_publish", "app_fork", "game_score", "ai_task", "profile_update")
 SUMMARY_KINDS = ("weekly_summary", "daily_summary", "ai_summary")

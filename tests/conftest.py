@@ -21,8 +21,11 @@ async def running(stack: Stack) -> AsyncIterator[Stack]:
 async def stack(tmp_path_factory):
     """A real Synapse and the bridge on PostgreSQL (the production database). End-to-end tests
     run once, here; SQL that differs between the databases is tested on both without a
-    homeserver (the `db` fixture), and the `remote` stack runs on SQLite."""
-    async with running(Stack(tmp_path_factory.mktemp("stack"), "postgres")) as started:
+    homeserver (the `db` fixture), and the `remote` stack runs on SQLite. Anybody may sign up
+    here (after accepting the terms of service); the `remote` server keeps registration
+    closed, as Synapse does by default."""
+    async with running(Stack(tmp_path_factory.mktemp("stack"), "postgres",
+                             open_registration=True)) as started:
         yield started
 
 

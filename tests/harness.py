@@ -167,7 +167,8 @@ class Stack(Homeserver):
     conduit_like: Synapse delivers to the appservice what Conduit delivers (room events only;
     see matrix_social/devstack/conduit_like.py)."""
 
-    def __init__(self, root: Path, db_kind: str, conduit_like: bool = False) -> None:
+    def __init__(self, root: Path, db_kind: str, conduit_like: bool = False,
+                 open_registration: bool = False) -> None:
         super().__init__()
         self.root = root
         self.db_kind = db_kind
@@ -181,7 +182,8 @@ class Stack(Homeserver):
         self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
                                [root / registration], federation_port=self.fed_port,
                                appservice_extensions=not conduit_like,
-                               previews_of_loopback=True)
+                               previews_of_loopback=True,
+                               open_registration=open_registration)
         self.bridge: SocialBridge | None = None
         self.agent = FakeAgent()
         self.platforms = PlatformFakes(f"http://127.0.0.1:{self.as_port}")

@@ -383,6 +383,41 @@ MUTATIONS = [
         '    { innerHTML: String(text || "").slice(last) }));',
         ("tests/test_web_markup.py::test_markup_in_a_post_is_shown_as_literal_text",)),
     mutation(
+        "her own message waiting to be encrypted is labelled \"not encrypted\"",
+        "matrix_social/web/js/messages.js",
+        "  if (!event.isEncrypted() && !pendingInEncryptedRoom) {",
+        "  if (!event.isEncrypted()) {",
+        ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
+         "labelled_unencrypted",)),
+    mutation(
+        "a new browser restores nothing from the key backup",
+        "matrix_social/web/js/key-backup.js",
+        "          result = await crypto.restoreKeyBackup();",
+        "          result = { imported: 0 };",
+        ("tests/test_web_messages.py::test_a_new_browser_reads_earlier_messages_after_restoring_"
+         "the_key_backup",)),
+    mutation(
+        "signing up does not need the terms accepted",
+        "matrix_social/web/js/signup.js",
+        '  const accept = h("input", { type: "checkbox", name: "accept-terms", required: true });',
+        '  const accept = h("input", { type: "checkbox", name: "accept-terms" });',
+        ("tests/test_web_signup.py::test_sign_up_with_the_terms_then_welcome_steps_fill_the_"
+         "first_home",)),
+    mutation(
+        "the welcome steps are shown again once done",
+        "matrix_social/web/js/welcome.js",
+        "  if (await onboardingDone(ctx).catch(() => false)) {",
+        "  if (false) {",
+        ("tests/test_web_signup.py::test_sign_up_with_the_terms_then_welcome_steps_fill_the_"
+         "first_home",)),
+    mutation(
+        "suggestions leave out the person's AI",
+        "matrix_social/social/explore.py",
+        '"ai": await self._ai_of(uid)})',
+        '"ai": None})',
+        ("tests/test_web_signup.py::test_sign_up_with_the_terms_then_welcome_steps_fill_the_"
+         "first_home",)),
+    mutation(
         "the ingest rules get a follow fence of their own",
         "matrix_social/services.py",
         "                                          self.follow_fence), self.quarantine,",

@@ -424,6 +424,7 @@ async def test_encrypted_dm_between_browsers_and_ai_answer(web_stack, browser):
     async with person(browser, web_stack, alice) as a, person(browser, web_stack, bob) as b:
         await open_messages(b, web_stack)  # Bob's browser device and its keys exist first
         await open_messages(a, web_stack)
+        await a.get_by_role("button", name="New message").click()
         await a.get_by_role("textbox", name="Message someone").fill(bob.localpart)
         await a.get_by_role("button", name="Open").click()
         await a.locator(".badge.encrypted", has_text="End-to-end encrypted").wait_for()
@@ -455,6 +456,7 @@ async def test_encrypted_dm_between_browsers_and_ai_answer(web_stack, browser):
 
         # A message to an AI is answered (the stack's AI backend echoes).
         await go(a, web_stack, "messages", ".section-messages[data-ready]")
+        await a.get_by_role("button", name="New message").click()
         await a.get_by_role("textbox", name="Message someone").fill(f"{alice.localpart}_ai")
         await a.get_by_role("button", name="Open").click()
         await a.locator(".room-head h2").wait_for()

@@ -38,7 +38,14 @@ class ExploreRoutes(RouteGroup):
             ["user_id", "handle", "display_name", "avatar_url", "score", "reasons"], {
                 "user_id": STRING, "handle": STRING, "display_name": STRING,
                 "avatar_url": NULLABLE_STRING, "score": INT,
-                "reasons": {"type": "array", "items": STRING}})),
+                "reasons": {"type": "array", "items": STRING},
+                "ai": {"oneOf": [{"type": "null"}, obj(
+                    ["user_id", "handle", "display_name", "avatar_url"], {
+                        "user_id": STRING, "handle": STRING, "display_name": STRING,
+                        "avatar_url": NULLABLE_STRING})],
+                    "description": "the person's AI, where it has a feed to follow"}})),
+        "InterestList": obj(["items"], {"items": {"type": "array", "items": obj(
+            ["tag", "people"], {"tag": STRING, "people": INT})}}),
         "SearchResult": {"type": "object", "minProperties": 1, "description": (
             "one page for each type asked for (type=all: users, posts and apps)"),
             "properties": {
@@ -70,6 +77,11 @@ class ExploreRoutes(RouteGroup):
     async def suggestions(self, request: web.Request, user: str) -> dict:
         return await self.explore.suggestions(user, request.query.get("cursor"),
                                               self.page_limit(request))
+
+    @get("/explore/interests", "The interests people name most, with how many name each "
+         "(what a newcomer picks from)", "InterestList", params=PAGE_PARAMS[1:], errors=())
+    async def interests(self, request: web.Request, user: str) -> dict:
+        return await self.explore.interests(self.page_limit(request))
 
     @get("/search", "Search users (handle prefix first, then display name prefix), posts "
          "(every word of the query; the words as a phrase first, then newest first), apps "

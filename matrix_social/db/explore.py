@@ -53,6 +53,14 @@ async def shared_interests(db: Database, user: str, cap: int = 500) -> list:
     )
 
 
+async def popular_interests(db: Database, limit: int) -> list:
+    """The interests most people name, with how many name each (ties: alphabetical)."""
+    return await db.fetch(
+        "SELECT tag, COUNT(*) AS people FROM interest GROUP BY tag "
+        "ORDER BY people DESC, tag LIMIT $1", limit,
+    )
+
+
 async def shared_apps(db: Database, user: str, cap: int = 500) -> list:
     return await db.fetch(
         "SELECT o.user_id, a.name FROM app_install me "

@@ -88,6 +88,7 @@ class Synapse:
         log_level: str = "WARNING",
         federation_port: int | None = None,
         appservice_extensions: bool = True,
+        open_registration: bool = False,
         previews_of_loopback: bool = False,
     ) -> None:
         """`previews_of_loopback`: URL previews may fetch 127.0.0.1 (tests' own pages only;
@@ -99,6 +100,8 @@ class Synapse:
         self.appservice_files = appservice_files
         self.log_level = log_level
         self.appservice_extensions = appservice_extensions
+        # Anybody may sign up, after accepting terms of service (the web app's sign-up test).
+        self.open_registration = open_registration
         self.previews_of_loopback = previews_of_loopback
         self.process: subprocess.Popen | None = None
 
@@ -162,7 +165,8 @@ class Synapse:
                     "type": "http",
                     "tls": False,
                     "x_forwarded": False,
-                    "resources": [{"names": ["client", "federation"], "compress": False}],
+                    "resources": [{"names": ["client", "federation", *self._consent_resource()],
+                                   "compress": False}],
                 },
                 *self._federation_listeners(),
             ],
@@ -203,9 +207,33 @@ class Synapse:
                 "msc3202_transaction_extensions": self.appservice_extensions,
             },
             **_RATE_LIMITS,
+            **self._registration_config(),
         }
         with open(self.config_path, "w") as f:
             yaml.dump(config, f)
+
+    def _consent_resource(self) -> list[str]:
+        return ["consent"] if self.open_registration else []
+
+    def _registration_config(self) -> dict:
+        """Closed unless `open_registration`: then open without email or captcha, with a
+        terms-of-service stage (m.login.terms) every sign-up must accept."""
+        if not self.open_registration:
+            return {}
+        terms = self.data_dir / "terms"
+        (terms / "en").mkdir(parents=True, exist_ok=True)
+        (terms / "en" / "1.0.html").write_text(
+            "<!doctype html><html lang=en><title>Terms of service</title>"
+            "<h1>Terms of service</h1><p>Be kind. This is a test server.</p></html>")
+        (terms / "en" / "success.html").write_text(
+            "<!doctype html><html lang=en><title>Thank you</title><p>Accepted.</p></html>")
+        return {
+            "enable_registration": True,
+            "enable_registration_without_verification": True,
+            "user_consent": {"template_dir": str(terms), "version": "1.0",
+                             "require_at_registration": True,
+                             "policy_name": "Terms of service"},
+        }
 
     def _federation_listeners(self) -> list[dict]:
         if self.federation_port is None:

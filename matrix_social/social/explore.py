@@ -7,7 +7,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..db import explore, moderation, profiles, search
+from ..db import explore, feed_rooms, moderation, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
@@ -85,8 +85,23 @@ class Explore:
             displayname, avatar = await profiles.get(self.db, uid)
             items.append({"user_id": uid, "handle": self.ids.handle_of(uid),
                           "display_name": displayname or self.ids.handle_of(uid),
-                          "avatar_url": avatar, "score": score, "reasons": self._reasons(s)})
+                          "avatar_url": avatar, "score": score, "reasons": self._reasons(s),
+                          "ai": await self._ai_of(uid)})
         return {"items": items, "next_cursor": page["next_cursor"]}
+
+    async def _ai_of(self, user_id: str) -> dict[str, Any] | None:
+        """Her AI, where it has a feed one can follow (a newcomer follows both at once)."""
+        ai = self.ids.ai_of(user_id)
+        if ai is None or await feed_rooms.room_of(self.db, ai) is None:
+            return None
+        displayname, avatar = await profiles.get(self.db, ai)
+        return {"user_id": ai, "handle": self.ids.handle_of(ai),
+                "display_name": displayname or self.ids.handle_of(ai), "avatar_url": avatar}
+
+    async def interests(self, limit: int) -> dict[str, Any]:
+        """The interests people name most: what a newcomer picks from."""
+        rows = await explore.popular_interests(self.db, limit)
+        return {"items": [{"tag": r["tag"], "people": r["people"]} for r in rows]}
 
     async def _hidden(self, viewer: str) -> set[str]:
         """Whom explore and search leave out for her: whom she blocked, and suspended users

@@ -1,7 +1,8 @@
 // Start-up: configuration, sign-in, the frame (shell.js) and the router.
 // Routes: /social/ (Home), /social/explore[?q=], /social/post/{event id},
 // /social/profile[/{handle}[/followers|/following]], /social/messages[/{room id}],
-// /social/settings, /social/tag/{tag}, /social/bookmarks.
+// /social/settings, /social/tag/{tag}, /social/bookmarks, /social/welcome (after signing
+// up); signed out: /social/signup.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
@@ -23,11 +24,12 @@ const SECTIONS = {
   messages: () => import("./messages.js"),
   notifications: () => import("./notifications.js"),
   settings: () => import("./settings.js"),
+  welcome: () => import("./welcome.js"),
 };
 const TITLES = {
   feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks",
   profile: "Profile", people: "People", messages: "Messages", settings: "Settings",
-  notifications: "Notifications",
+  notifications: "Notifications", welcome: "Welcome",
 };
 // Where the right column (search, trends, who to follow) has room to help.
 const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile",
@@ -208,6 +210,12 @@ async function showSignIn(cfg, notice) {
     h("p", { class: "sign-in-lead" },
       `Posts, people and their AIs, on your Matrix homeserver (${cfg.server_name}).`),
     form, ssoArea, status,
+    h("p", { class: "sign-up-offer" }, "New here? ",
+      h("a", { href: "/social/signup", class: "sign-up-link", onclick: (event) => {
+        event.preventDefault();
+        history.pushState(null, "", "/social/signup");
+        showSignUp(cfg);
+      } }, "Create an account")),
     h("p", { class: "sign-in-foot" }, icon("lock", { size: 16 }),
       "Your messages are end-to-end encrypted in this browser.")));
   try {
@@ -224,9 +232,30 @@ async function showSignIn(cfg, notice) {
   user.focus();
 }
 
+async function showSignUp(cfg) {
+  header.hidden = true;
+  document.body.classList.add("signed-out");
+  document.getElementById("right-col").hidden = true;
+  const module = await import("./signup.js");
+  await module.showSignUp(cfg, main, {
+    onSignedUp: async (session) => {
+      history.replaceState(null, "", "/social/welcome");
+      await startApp(session);
+    },
+    onBack: () => {
+      history.pushState(null, "", "/social/");
+      showSignIn(cfg);
+    },
+  });
+}
+
 async function boot() {
   document.addEventListener("click", onLinkClick);
-  window.addEventListener("popstate", () => render());
+  window.addEventListener("popstate", () => {
+    if (ctx) render();
+    else if (config && location.pathname.startsWith("/social/signup")) showSignUp(config);
+    else if (config) showSignIn(config);
+  });
   try {
     const response = await fetch("/social/config.json");
     if (!response.ok) throw new Error(`The service answered ${response.status} for its settings`);
@@ -241,6 +270,7 @@ async function boot() {
     const fromSso = await finishSso(config.homeserver_url);
     const session = fromSso || loadSession(config.homeserver_url);
     if (session) await startApp(session);
+    else if (location.pathname.replace(/\/$/, "") === "/social/signup") await showSignUp(config);
     else await showSignIn(config);
   } catch (error) {
     await showSignIn(config, `Signing in failed: ${describeError(error)}`);

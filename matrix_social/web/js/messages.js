@@ -4,6 +4,8 @@
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
 import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
+import { icon } from "./icons.js";
+import { keyBackupPanel } from "./key-backup.js";
 import { appCard } from "./post.js";
 
 /** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
@@ -134,14 +136,18 @@ async function mediaBlob(ctx, client, content) {
 function messageBody(ctx, client, event) {
   if (event.isDecryptionFailure() || event.getType() === "m.room.encrypted") {
     return h("span", { class: "bubble undecryptable" },
-      "This message is encrypted and this browser does not have its key.");
+      "This message is encrypted and this browser does not have its key. "
+      + "If you have a key backup, restore it to read it.");
   }
   const content = event.getContent();
   if (content.msgtype === "m.image") {
     const img = h("img", { alt: content.body || "Image" });
     mediaBlob(ctx, client, content).then((url) => { img.src = url; })
       .catch((error) => img.replaceWith(h("span", { class: "bubble" }, error.message)));
-    return h("span", { class: "bubble" }, img);
+    // A caption (the body, where it is not just the file's name) is shown under the image.
+    const caption = content.filename && content.body && content.body !== content.filename
+      ? h("span", { class: "image-caption", dir: "auto", "aria-hidden": "true" }, content.body) : null;
+    return h("span", { class: "bubble" }, img, caption);
   }
   if (content.msgtype === "m.file") {
     const button = h("button", { type: "button" }, `Download ${content.body || "file"}`);
@@ -162,8 +168,14 @@ function messageBody(ctx, client, event) {
     content.body || "");
 }
 
-function encryptionNote(event) {
-  if (!event.isEncrypted()) return h("span", { class: "plain-note" }, " · not encrypted");
+/** Her own message waiting to be sent into an encrypted room (a local echo) is not encrypted
+ * *yet*: the SDK encrypts it before it leaves, or does not send it at all. Say so from the
+ * first moment, never "not encrypted". */
+function encryptionNote(event, roomEncrypted) {
+  const pendingInEncryptedRoom = roomEncrypted && event.status !== null && event.status !== undefined;
+  if (!event.isEncrypted() && !pendingInEncryptedRoom) {
+    return h("span", { class: "plain-note" }, " · not encrypted");
+  }
   return h("span", { class: "lock-note" }, " · encrypted");
 }
 
@@ -198,10 +210,26 @@ export async function render(ctx, container, roomParam) {
   let roomId = roomParam || null;
   let stopped = false;
 
-  // The list of conversations, invitations, and forms to start new ones.
+  // The list of conversations, invitations, and "New message" (a dialog with the forms that
+  // start a conversation or a group).
   const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
-  listPane.append(h("h2", { id: "conversations-title" }, "Conversations"), list,
+  const newButton = h("button", { type: "button", class: "primary small new-message",
+    "aria-haspopup": "dialog" }, icon("plus", { size: 18 }), "New message");
+  const dialog = h("dialog", { class: "dialog new-message-dialog", "aria-labelledby": "new-message-title" },
+    h("div", { class: "dialog-head" },
+      h("h2", { id: "new-message-title" }, "New message"),
+      h("button", { type: "button", class: "icon-button", "aria-label": "Close",
+        onclick: () => dialog.close() }, icon("close", { size: 20 }))),
     newDmForm(), newGroupForm());
+  dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+  dialog.addEventListener("close", () => { if (newButton.isConnected) newButton.focus(); });
+  newButton.addEventListener("click", () => {
+    dialog.showModal();
+    dialog.querySelector("input[name=to]").focus();
+  });
+  listPane.append(h("div", { class: "conversations-head" },
+    h("h2", { id: "conversations-title" }, "Conversations"), newButton),
+  keyBackupPanel(ctx, client, { onRestored: () => refresh() }), list, dialog);
 
   function newDmForm() {
     const who = h("input", { name: "to", autocomplete: "off" });
@@ -216,6 +244,7 @@ export async function render(ctx, container, roomParam) {
         const dm = await ctx.api.post("/messages/dm", { to: userIdOf(ctx, who.value) });
         who.value = "";
         clear(note);
+        dialog.close();
         ctx.navigate(`/social/messages/${enc(dm.room_id)}`);
       }, (error) => fill(note, errorBox(error)));
     });
@@ -243,6 +272,7 @@ export async function render(ctx, container, roomParam) {
         encrypted.checked = true;
         clear(note);
         await waitForRoom(group.room_id);
+        dialog.close();
         ctx.navigate(`/social/messages/${enc(group.room_id)}`);
       }, (error) => fill(note, errorBox(error)));
     });
@@ -472,7 +502,7 @@ export async function render(ctx, container, roomParam) {
       const mine = event.getSender() === me;
       return h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: event.getId() || "" } },
         h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
-          " · ", timeEl(event.getTs()), encryptionNote(event)),
+          " · ", timeEl(event.getTs()), encryptionNote(event, encrypted)),
         messageBody(ctx, client, event));
     }) : [h("li", { class: "status" }, "No messages yet. Say hello.")]));
     if (atBottom) timeline.scrollTop = timeline.scrollHeight;

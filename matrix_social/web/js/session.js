@@ -13,7 +13,7 @@ export function loadSession(homeserverUrl) {
   return null;
 }
 
-function saveSession(session) {
+export function saveSession(session) {
   localStorage.setItem(KEY, JSON.stringify(session));
   return session;
 }
@@ -41,6 +41,7 @@ async function homeserver(base, path, { method = "GET", body, token } = {}) {
     const error = new Error(data.error || `The homeserver answered ${response.status}`);
     error.errcode = data.errcode;
     error.status = response.status;
+    error.data = data;
     throw error;
   }
   return data;

@@ -1,0 +1,189 @@
+"""The first minutes (issue 26), in headless Chromium against the real stack: signing up
+through Matrix's registration (user-interactive auth: the terms of service shown and accepted),
+the welcome steps after it (a picture and a bio, interests, people and their AIs to follow, so
+the first Home is not empty; shown once), and a homeserver that takes no sign-ups (the `remote`
+stack keeps Synapse's default): "ask your server admin"."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from urllib.parse import quote
+
+import pytest
+
+from .browser import (
+    DESKTOP,
+    PHONE,
+    PageWatch,
+    axe_violations,
+    launch,
+    page_shot,
+    require_browser,
+    screenshot,
+)
+from .harness import Stack, api_ok, eventually
+from .web_seed import portrait
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    require_browser()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def every_look(page, name: str) -> None:
+    """Axe finds nothing serious and nothing scrolls sideways, light and dark, desktop and
+    phone; a screenshot of each in test-artifacts/screenshots/. Ends light, on a desktop."""
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        await page.wait_for_timeout(400)  # colours change with a transition
+        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            await page.set_viewport_size(viewport)
+            assert await axe_violations(page) == [], f"{name} {scheme} {label}"
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{name} scrolls sideways ({scheme} {label})"
+            await page_shot(page, f"{name}-{label}-{scheme}")
+    await page.emulate_media(color_scheme="light")
+    await page.set_viewport_size(DESKTOP)
+
+
+async def a_person_with_an_ai(stack: Stack, interest: str):
+    """Somebody sharing `interest`, with a post and an AI that has a feed."""
+    user = await stack.register("kite")
+    await api_ok(stack, "PATCH", "/profile", user, json={
+        "display_name": "Kit Surfer", "bio": "On the water most days.", "interests": [interest]})
+    await api_ok(stack, "POST", "/posts", user, json={"text": f"Wind at 20 knots today {interest}"})
+    ai_handle = f"{user.localpart}_ai"
+    await api_ok(stack, "GET", f"/profile/{ai_handle}", user)
+    return user, stack.mxid(ai_handle)
+
+
+async def test_sign_up_with_the_terms_then_welcome_steps_fill_the_first_home(
+        stack: Stack, browser, tmp_path):
+    interest = f"kite{secrets.token_hex(3)}"
+    kit, kit_ai = await a_person_with_an_ai(stack, interest)
+    context = await browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    page.watch = PageWatch(page)
+    # The first POST /register (no auth yet) answers 401 with the stages: that is the protocol.
+    page.watch.expect_failure(401, r"/_matrix/client/v3/register$")
+    page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
+    registers: list[dict] = []
+    page.on("request", lambda r: registers.append(json.loads(r.post_data or "{}"))
+            if r.url.endswith("/_matrix/client/v3/register") and r.method == "POST" else None)
+    try:
+        await page.goto(f"{stack.appservice_url}/social/")
+        await page.get_by_role("link", name="Create an account").click()
+        await page.wait_for_selector("form.sign-in-form[aria-labelledby=sign-up-title]")
+        assert page.url.endswith("/social/signup")
+        terms = page.get_by_role("link", name="Terms of service")
+        assert "/_matrix/consent" in await terms.get_attribute("href")
+        await every_look(page, "signup")
+
+        localpart = f"newcomer{secrets.token_hex(3)}"
+        await page.get_by_label("Username").fill(localpart)
+        await page.get_by_label("Password", exact=True).fill("a long enough password")
+        await page.get_by_label("Password again").fill("a long enough password")
+        await page.get_by_role("button", name="Create account").click()
+        # Not accepted yet: the browser refuses the form; no account is asked for.
+        assert await page.evaluate(
+            "document.querySelector('[name=accept-terms]').validity.valueMissing")
+        assert not any("username" in body for body in registers)
+        await page.get_by_label("I have read and accept the Terms of service").check()
+        await page.get_by_role("button", name="Create account").click()
+        await page.wait_for_selector(".section-welcome [data-ready], .section-welcome[data-ready]")
+        assert page.url.endswith("/social/welcome")
+        stages = [body["auth"].get("type") for body in registers if body.get("auth")]
+        assert "m.login.terms" in stages, stages
+
+        session = json.loads(await page.evaluate("localStorage.getItem('matrix-social.session')"))
+        user_id = stack.mxid(localpart)
+        assert session["userId"] == user_id
+        admin = await stack.synapse.register_user(f"admin{secrets.token_hex(3)}", "pw", admin=True)
+        status, details = await stack.request(
+            "GET", f"{stack.synapse.url}/_synapse/admin/v2/users/{quote(user_id)}",
+            token=admin["access_token"])
+        assert status == 200 and details["consent_version"] == "1.0", details
+
+        # Step 1: a picture and a bio.
+        await every_look(page, "welcome-profile")
+        picture = tmp_path / "me.png"
+        picture.write_bytes(portrait(7))
+        await page.set_input_files("#welcome-picture", str(picture))
+        await page.get_by_label("Bio").fill("New here. Kites and tea.")
+        await page.get_by_role("button", name="Next").click()
+        # Step 2: interests, the ones people name (kit's among them).
+        await page.wait_for_selector("#welcome-interests")
+        await page.locator("label.chip", has_text=interest).click()
+        await every_look(page, "welcome-interests")
+        await page.get_by_role("button", name="Next").click()
+        # Step 3: kit is suggested for the shared interest, and his AI with him.
+        await page.wait_for_selector("#welcome-follow")
+        await page.get_by_role("button", name="Follow Kit Surfer", exact=True).click()
+        await page.get_by_role("button", name="Follow Kit Surfer's AI", exact=True).click()
+        await page.wait_for_selector(".welcome-ai .follow-button[aria-pressed=true]")
+        await every_look(page, "welcome-follow")
+        await page.get_by_role("button", name="Done: show my Home").click()
+        await page.wait_for_selector(".section-feed[data-ready]")
+        await page.locator("article.post", has_text=f"Wind at 20 knots today {interest}").wait_for()
+
+        token = session["accessToken"]
+        profile = await api_ok(stack, "GET", f"/profile/{localpart}", kit)
+        assert profile["bio"] == "New here. Kites and tea." and profile["interests"] == [interest]
+        assert profile["avatar_url"].startswith("mxc://")
+        following = await eventually(lambda: _following(stack, localpart, kit),
+                                     what="the newcomer follows kit and his AI")
+        assert {kit.user_id, kit_ai} <= following
+        status, done = await stack.request(
+            "GET", f"{stack.synapse.url}/_matrix/client/v3/user/{quote(user_id)}"
+                   "/account_data/m.matrix_os.onboarding", token=token)
+        assert status == 200 and done["done"] is True
+        # Shown once: the welcome page now sends her Home.
+        await page.goto(f"{stack.appservice_url}/social/welcome")
+        await page.wait_for_selector(".section-feed[data-ready]")
+        assert page.url.rstrip("/").endswith("/social")
+        assert page.watch.unexpected() == [], page.watch.unexpected()
+    except BaseException:
+        await screenshot(page, "failure-signup")
+        raise
+    finally:
+        await context.close()
+
+
+async def _following(stack: Stack, localpart: str, viewer) -> set[str]:
+    page = await api_ok(stack, "GET", f"/following/{localpart}", viewer)
+    return {p["user_id"] for p in page["items"]}
+
+
+async def test_a_homeserver_without_sign_ups_says_ask_your_server_admin(remote: Stack, browser):
+    context = await browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    page.watch = PageWatch(page)
+    page.watch.expect_failure(403, r"/_matrix/client/v3/register$")
+    try:
+        await page.goto(f"{remote.appservice_url}/social/signup")
+        note = page.get_by_role("alert")
+        await note.wait_for()
+        assert "Ask your server admin" in await note.inner_text()
+        assert await page.locator("input[name=password]").count() == 0
+        await every_look(page, "signup-closed")
+        await page.get_by_role("button", name="Back to sign in").click()
+        await page.get_by_role("heading", name="Sign in to Social").wait_for()
+        assert page.watch.unexpected() == [], page.watch.unexpected()
+    except BaseException:
+        await screenshot(page, "failure-signup-closed")
+        raise
+    finally:
+        await context.close()
