@@ -74,8 +74,10 @@ class LinkPreviews:
     async def _ask_homeserver(self, user: str, url: str) -> tuple[int, dict]:
         intent = await self.intents.for_user(user)
         try:
+            # No retries: a site that cannot be previewed answers 502 at once, and a card
+            # is not worth a minute of backoff (the refusal is kept for an hour).
             data = await intent.api.request(Method.GET, Path.v1.media.preview_url,
-                                            query_params={"url": url})
+                                            query_params={"url": url}, retry_count=0)
         except MatrixRequestError as e:
             return (e.http_status or 502), {}
         return 200, data if isinstance(data, dict) else {}
