@@ -116,7 +116,7 @@ export async function render(ctx, container) {
         const chosen = [...boxes.filter((b) => b.checked).map((b) => b.value),
           ...own.value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)];
         if (chosen.length) await ctx.api.patch("/profile", { interests: [...new Set(chosen)] });
-        await followStep();
+        await followStep(chosen.length > 0);
       }, (error) => ctx.banner.show(error));
     });
     fill(body, form);
@@ -124,8 +124,25 @@ export async function render(ctx, container) {
     form.querySelector("h2").focus();
   }
 
-  async function followStep() {
-    const people = await peopleToFollow(ctx, 8).catch(() => []);
+  /** People sharing the interests she just picked: those are indexed when her profile's
+   * state event comes back from the homeserver, a moment after the PATCH answers. */
+  async function sharingInterests() {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const page = await ctx.api.get("/explore/suggestions", { limit: 8 });
+      if (page.items.length) return page.items;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return [];
+  }
+
+  async function followStep(pickedInterests = false) {
+    let people = [];
+    try {
+      people = (pickedInterests ? await sharingInterests() : []);
+      if (!people.length) people = await peopleToFollow(ctx, 8);
+    } catch (error) {
+      ctx.banner.show(error, () => followStep(pickedInterests));
+    }
     const list = h("ul", { class: "people welcome-people" });
     for (const person of people) {
       list.append(personRow(ctx, person));
