@@ -89,6 +89,11 @@ async def test_reports_reach_synapse_and_the_queue_and_a_takedown_is_a_redaction
     code, _, err = await _cli(stack, "takedown", abuse["id"])
     assert code != 0 and "--reason" in err  # every action says why
 
+    # Gone from every API answer at once (the index does not wait for the redaction).
+    comments = await api_ok(stack, "GET", f"/posts/{p}/comments", alice)
+    assert abuse["id"] not in [c["id"] for c in comments["items"]]
+    status, _ = await api(stack, "GET", f"/posts/{_q(bad['id'])}", alice)
+    assert status == 404
     # Element's view (a plain client): both redacted by the bot.
     client = stack.nio(alice)
 
