@@ -439,7 +439,8 @@ MUTATIONS = [
         "a takedown is not redacted in Matrix (Element still shows it)",
         "matrix_social/social/moderation.py",
         "        await self.intents.bot.redact(RoomID(room_id), EventID(event_id),\n",
-        "        if False:\n            await self.intents.bot.redact(RoomID(room_id), EventID(event_id),\n",
+        "        if False:\n"
+        "            await self.intents.bot.redact(RoomID(room_id), EventID(event_id),\n",
         (_MODERATION + "test_reports_reach_synapse_and_the_queue_and_a_takedown_is_a_redaction",)),
     mutation(
         "the moderation queue answers anybody",
