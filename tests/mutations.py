@@ -513,7 +513,7 @@ MUTATIONS = [
     mutation(
         "a blocked user may comment on her posts through the API",
         "matrix_social/social/posts.py",
-        '        await self.feed.blocks.refuse_if_blocked(author, user, "comment on this post")\n',
+        '        await self.feed.blocks.refuse_if_blocked(post_author, user, "comment on this post")\n',
         "",
         (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
     mutation(
@@ -600,7 +600,7 @@ MUTATIONS = [
         ("tests/test_tags.py::test_what_a_tag_is",)),
     mutation(
         "a deleted post's tags stay counted",
-        "matrix_social/db/upgrade/v15_social_tags.py",
+        "matrix_social/db/upgrade/v17_social_tags.py",
         "    DELETE FROM post_tag WHERE post_id = OLD.event_id;",
         "    SELECT 1;",
         ("tests/test_tags.py::test_tag_pages_and_trends_on_both_databases",)),
@@ -689,7 +689,7 @@ MUTATIONS = [
          _TRENDING + "test_kept_ranking_equals_a_count_from_scratch")),
     mutation(
         "trending: an unlike is not marked for a recount (PostgreSQL's trigger)",
-        "matrix_social/db/upgrade/v15_incremental_trending.py",
+        "matrix_social/db/upgrade/v19_incremental_trending.py",
         """                            ("app_install", "app_install_trending"))
     for op in ("INSERT", "DELETE")""",
         """                            ("app_install", "app_install_trending"))
