@@ -169,6 +169,7 @@ class IndexRules:
             raise MalformedEvent(f"an edit cannot turn a {original['kind']} post into "
                                  f"a {post.kind} one, nor change what a repost points at")
         await w.write(posts.apply_edit, target, room_id, sender, post.body, post.content, ts)
+        await w.changed_post(room_id, target, original["author"])
 
     async def _repost(self, raw: dict, content: dict, claimed_original: str,
                       w: IndexWriter) -> None:
