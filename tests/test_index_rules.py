@@ -32,9 +32,9 @@ class RecordingWriter(IndexWriter):
         super().__init__(db)
         self.writes: list[tuple[str, tuple]] = []
 
-    async def post(self, row) -> None:
+    async def post(self, row, mentioned=()) -> None:
         self.writes.append(("post", (row.event_id, row.author, row.kind, row.repost_of)))
-        await super().post(row)
+        await super().post(row, mentioned)
 
     async def like(self, *args) -> None:
         self.writes.append(("like", args[:4]))
