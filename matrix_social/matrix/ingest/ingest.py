@@ -107,7 +107,12 @@ class Ingest:
                     raise
                 await self.quarantine.record(raw, e)
         if pending.mentions:  # each counts only for an event that went in
-            await write_batch(self.db, Pending(mentions=pending.mentions), None)
+            try:
+                await write_batch(self.db, Pending(mentions=pending.mentions), None)
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                log.warning("Mentions of a batch not notified: %s", describe(e))
 
     async def on_event(self, raw: dict[str, Any]) -> None:
         await self.handle(raw)

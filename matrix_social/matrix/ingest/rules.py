@@ -192,6 +192,7 @@ class IndexRules:
                                  f"a {post.kind} one, nor change what a repost points at")
         await w.write(posts.apply_edit, target, room_id, sender, post.body, post.content, ts)
         await w.write(post_tags.replace_after_edit, target, ts, tags_in(post.body))
+        await w.changed_post(room_id, target, original["author"])
 
     async def _repost(self, raw: dict, content: dict, claimed_original: str,
                       w: IndexWriter) -> None:

@@ -115,6 +115,12 @@ class IndexWriter:
         if self.changes is not None and recipient is not None:
             self.changes.publish(Written(notifying_events=[event_id]))
 
+    async def changed_post(self, room_id: str, event_id: str, author: str) -> None:
+        """An edit: told as a post (the app reloads what it shows of it)."""
+        await self.flush()
+        if self.changes is not None:
+            self.changes.publish(Written(new_posts=[(room_id, event_id, author)]))
+
     async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> None:
         await self.flush()
         await statement(self.db, *args)

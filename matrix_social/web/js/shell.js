@@ -125,7 +125,9 @@ export function buildNav(ctx) {
     h("a", { href: section.href, "data-link": true, dataset: { section: section.id },
       class: "nav-link" },
     icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label),
-    section.id === "notifications" ? h("span", { class: "nav-badge", hidden: true }) : null))));
+    section.id === "notifications" ? h("span", { class: "nav-unread", hidden: true },
+      h("span", { class: "visually-hidden" }, ", "), h("span", { class: "nav-badge" }),
+      h("span", { class: "visually-hidden" }, " unread")) : null))));
 
   const post = h("button", { type: "button", class: "primary post-button", "aria-label": "New post" },
     icon("write", { size: 22 }), h("span", { class: "nav-text" }, "Post"));
@@ -144,12 +146,10 @@ export function buildNav(ctx) {
 
 /** The bell's unread count (0 hides it); the link's name says it too. */
 export function setUnread(count) {
-  const badge = document.querySelector("#nav-list .nav-badge");
-  if (!badge) return;
-  badge.hidden = !count;
-  badge.textContent = count > 99 ? "99+" : String(count || "");
-  const link = badge.closest("a");
-  link.setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
+  const unread = document.querySelector("#nav-list .nav-unread");
+  if (!unread) return;
+  unread.hidden = !count;
+  unread.querySelector(".nav-badge").textContent = count > 99 ? "99+" : String(count || "");
 }
 
 const UNREAD_POLL_MS = 30_000;
