@@ -513,7 +513,8 @@ MUTATIONS = [
     mutation(
         "a blocked user may comment on her posts through the API",
         "matrix_social/social/posts.py",
-        '        await self.feed.blocks.refuse_if_blocked(post_author, user, "comment on this post")\n',
+        '        await self.feed.blocks.refuse_if_blocked(post_author, user, '
+        '"comment on this post")\n',
         "",
         (_BLOCKS + "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
     mutation(
