@@ -368,7 +368,7 @@ def attacks(w: World) -> list[Attack]:
         # cross-posting
         Attack("POST /posts/preview", body={"text": "hi"},  # hers: no default targets of alice's
                expect=lambda s, b: s == 200 and {t["target"] for t in b["targets"]} == {
-                   "x", "mastodon", "instagram"}),
+                   "x", "mastodon", "instagram", "bluesky"}),
         Attack("GET /settings/cross_post", body={"cross_post_default": ["mastodon"]},
                expect=lambda s, b: s == 200 and b["cross_post_default"] == []),
         Attack("PUT /settings/cross_post", body={"cross_post_default": ["mastodon"]},
@@ -433,6 +433,41 @@ def attacks(w: World) -> list[Attack]:
                expect=lambda s, b: s == 200 and b["bookmarked"] is False),
         Attack("GET /previews", f"/previews?url={q('http://10.0.0.1/')}",
                expect=lambda s, b: s == 200 and b["available"] is False),
+        Attack("GET /explore/interests", expect=public),
+        # safety: mallory's own lists and choices; alice's are neither shown nor changed
+        Attack("GET /blocks", expect=lambda s, b: s == 200 and b["items"] == []),
+        Attack("POST /blocks", body={"user_id": stack.mxid("nobody-at-all")}, bare=True,
+               expect=lambda s, b: s in (200, 400, 404)),
+        Attack("DELETE /blocks/{user_id}", f"/blocks/{q(alice.user_id)}",
+               expect=lambda s, b: s in (200, 404)),
+        Attack("GET /mutes", expect=_ok(200)),
+        Attack("POST /mutes", body={"user_id": bob.user_id}, bare=True,
+               expect=lambda s, b: s in (200, 201)),
+        Attack("DELETE /mutes/{user_id}", f"/mutes/{q(bob.user_id)}",
+               expect=lambda s, b: s in (200, 404)),
+        Attack("GET /muted_words", expect=_ok(200)),
+        Attack("POST /muted_words", body={"word": "pwned", "contexts": ["feed"]},
+               expect=lambda s, b: s in (200, 201)),
+        Attack("DELETE /muted_words/{word_id}", "/muted_words/999999",
+               expect=lambda s, b: s in (400, 404)),
+        *(Attack("POST /reports", body={"event_id": w.post["id"], "reason": "test",
+                                        "category": "spam"}, bare=bare,
+                 expect=lambda s, b: s in (200, 201, 202, 400))
+          for bare in (False, True)),
+        Attack("GET /moderation/reports", expect=_ok(403)),
+        # notifications and the live stream: hers, never alice's
+        Attack("GET /notifications", expect=lambda s, b: s == 200 and all(
+            n.get("post_id") != w.post["id"] for n in b["items"])),
+        Attack("GET /notifications/unread_count", expect=_ok(200)),
+        Attack("POST /notifications/read", body={"up_to": "0"},
+               expect=lambda s, b: s in (200, 400)),
+        Attack("POST /events/ticket", expect=_ok(200)),
+        Attack("POST /events/watch", body={"post_ids": [w.post["id"]]}, expect=_ok(200)),
+        # the access token never in a URL: refused before any stream starts
+        Attack("GET /events", "/events?access_token=forged", expect=_ok(400)),
+        Attack("POST /connections/{platform}/app-password", "/connections/bluesky/app-password",
+               {"identifier": "alice.example", "password": "x"},
+               expect=lambda s, b: s in (400, 401, 404)),
         # messages
         Attack("POST /messages/dm", body={"to": bob.user_id, "encrypted": False},
                expect=lambda s, b: s == 200 and b["room_id"] != w.dm["room_id"]),
