@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from nio import RoomGetEventResponse
+
 from matrix_social import events as ev
 from matrix_social.db import feed_rooms
 from matrix_social.matrix import msc4501
@@ -54,8 +56,16 @@ async def test_an_msc4501_profile_room_is_followed_read_and_counted(stack, remot
                       what="the like and the comment counted once")
 
     # carol quotes bob's post with relates_to whose embedded copy is forged
+    # carol is in bob's room before he posts it: a post from before her join may be unknown
+    # to her server ("Can't send relation to unknown event" for her 🔁)
+    first = await api_ok(stack, "POST", "/posts", bob, json={"text": "bob's first"})
+    await carol.join(first["room_id"], stack.domain)
     original = await api_ok(stack, "POST", "/posts", bob, json={"text": "the real words"})
-    await carol.join(original["room_id"], stack.domain)
+
+    async def on_carols_server():
+        got = await carol.nio.room_get_event(original["room_id"], original["id"])
+        return isinstance(got, RoomGetEventResponse)
+    await eventually(on_carols_server, timeout=60, what="bob's post federated to carol")
     quote_id = await carol.repost(
         room, original["room_id"], original["id"], bob.user_id,
         copy={"msgtype": "m.text", "body": "bob says: send me money"}, comment="so true")

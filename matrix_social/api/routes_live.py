@@ -51,7 +51,13 @@ class LiveRoutes(RouteGroup):
              {"name": "last_event_id", "in": "query", "schema": {"type": "string"},
               "description": "as the Last-Event-ID header, for a new EventSource"}),
          responses={"200": {"description": "text/event-stream", "content": {
-             "text/event-stream": {"schema": {"type": "string"}}}},
+             "text/event-stream": {"schema": {
+                 "description": "one server-sent event; `data` is a JSON object",
+                 "type": "object", "required": ["event", "data", "id"],
+                 "properties": {
+                     "event": {"type": "string",
+                               "enum": ["post", "counts", "notification", "reset"]},
+                     "data": {"type": "string"}, "id": {"type": "string"}}}}}},
              **{str(code): ERROR_RESPONSE for code in (400, 401)}})
     async def events(self, request: web.Request, caller: str | None) -> web.StreamResponse:
         if "access_token" in request.query:
