@@ -103,6 +103,13 @@ async def axe_violations(page) -> list[dict]:
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         # evaluate() runs the library as DevTools would, outside the page's CSP.
         await page.evaluate(AXE.read_text())
+    # Colours are read as painted: a theme switch or a hover fading its background measured
+    # half-way fails contrast on whichever element is still changing (the flake seen once per
+    # few runs, a different element each time). Finite transitions and animations end first.
+    await page.evaluate(
+        "() => Promise.all(document.getAnimations()"
+        ".filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)"
+        ".map(a => a.finished.catch(() => null)))")
     result = await page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".map(v => ({id: v.id, impact: v.impact, help: v.help,"

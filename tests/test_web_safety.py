@@ -75,6 +75,9 @@ async def test_report_mute_block_and_settings_from_the_app(stack, browser):  # n
             await a.get_by_role("button", name=f"More options for @{bob.localpart}").click()
             await a.get_by_role("menuitem", name=f"Block @{bob.localpart}").click()
             await a.get_by_role("dialog").get_by_role("button", name="Block").click()
+            # a block takes a while (the ban, the ignore list, redactions): leaving the page
+            # before it answers would cancel it
+            await a.locator(".toast", has_text=f"Blocked @{bob.localpart}").wait_for()
             await go(a, stack, "settings", ".section-settings[data-ready]")
             await section.get_by_role("button", name=f"Unblock {bob.user_id}").wait_for()
             await section.scroll_into_view_if_needed()
