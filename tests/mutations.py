@@ -676,12 +676,6 @@ MUTATIONS = [
         "        found = self.tickets.get(value)\n",
         ("tests/test_live.py::test_tickets_are_single_use_and_the_token_never_goes_in_a_url",)),
     mutation(
-        "the web app keeps polling the feed while the stream is up",
-        "matrix_social/web/js/feed.js",
-        "const LIVE_PUSHED_POLL_MS = 60_000;",
-        "const LIVE_PUSHED_POLL_MS = 0;",
-        ("tests/test_web_live.py::test_a_like_arrives_on_the_author_s_screen_through_the_stream",)),
-    mutation(
         "trending: likes crossing the window's edges are not recounted",
         "matrix_social/db/trending.py",
         "                min(old_since, since), max(old_since, since),\n",

@@ -7,7 +7,9 @@ import { postCard } from "./post.js";
 
 const PAGE = 20;
 const LIVE_EVERY_MS = 2500;
-const LIVE_PUSHED_POLL_MS = 60_000;
+// While the stream is up a slower poll stays as a safety net: a post written in this page
+// was seen to miss its pushed counts (an open bug: the issue note says so).
+const LIVE_PUSHED_POLL_MS = 10_000;
 const LIVE_FAILURES_SHOWN = 2;  // a blip is not worth a banner; two misses in a row are
 
 /** A list of post cards that knows which posts it shows. */
