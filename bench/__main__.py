@@ -25,7 +25,7 @@ from pathlib import Path
 from matrix_social.devstack.bridge_config import write_bridge_config
 from tests.harness import Stack
 
-from . import api, api_posts, conversations, e2e, images, ingest, native, queries, report
+from . import api, api_posts, conversations, e2e, ingest, native, queries, report
 from .bridge_proc import BridgeProcess
 from .seed import SHAPES, BenchDatabase, seed
 from .sizes import FULL, SMOKE, Sizes
@@ -145,12 +145,10 @@ async def _measure(backends: list[str], sizes: Sizes) -> tuple[dict, dict]:
 
 
 def _kept_sections(path: Path) -> str:
-    """Sections other benches wrote into the report (bench/images.py), kept as they were."""
+    """Sections other benches wrote into the report (bench/images.py, bench/reads.py, …),
+    kept as they were."""
     text = _read(path) if path.exists() else ""
-    if images.START in text and images.END in text:
-        return "\n" + text[text.index(images.START):text.index(images.END) + len(images.END)] \
-            + "\n"
-    return ""
+    return "".join(f"\n{section}\n" for section in report.marked_sections(text))
 
 
 def _read(path: Path) -> str:

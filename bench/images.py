@@ -43,6 +43,7 @@ from matrix_social.external.tokens import TokenCipher
 from tests.harness import Stack
 
 from .bridge_proc import BridgeProcess
+from .report import put_section
 
 CLIENTS = 10
 TARGET_MB = 150.0
@@ -231,15 +232,6 @@ def markdown(new: dict, old: dict | None) -> str:
     return "\n".join(lines)
 
 
-def put_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else ""
-    if START in text and END in text:
-        text = text[:text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.images",
                                      description=__doc__.split("\n")[0])
@@ -258,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     section = markdown(results, old)
     print(section)
     if args.out:
-        put_section(Path(args.out), section)
+        put_section(Path(args.out), section, START, END)
 
 
 if __name__ == "__main__":

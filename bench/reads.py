@@ -34,6 +34,7 @@ from matrix_social.db import explore, search, trending
 from matrix_social.db.feed import SELECT_POST
 from matrix_social.db.trending import APPS, POSTS
 
+from .report import put_section
 from .seed import BenchDatabase, _insert
 
 START = "<!-- bench.reads:start -->"
@@ -288,15 +289,6 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def put_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else ""
-    if START in text and END in text:
-        text = text[:text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.reads",
                                      description=__doc__.split("\n")[0])
@@ -328,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     section = markdown(results)
     print(section)
     if args.out:
-        put_section(Path(args.out), section)
+        put_section(Path(args.out), section, START, END)
 
 
 if __name__ == "__main__":

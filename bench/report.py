@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,26 @@ class Figure:
     target: str
     met: bool | None  # None: no target, reported only
     before: str = ""  # the code before issue 14: same run, or changes.BEFORE (separate run)
+
+
+# A bench run on its own (bench/images.py, bench/reads.py, …) writes its section between
+# markers `<!-- bench.NAME:start -->` and `<!-- bench.NAME:end -->`; other runs keep it.
+_MARKED = re.compile(r"<!-- bench\.([\w.]+):start -->.*?<!-- bench\.\1:end -->", re.S)
+
+
+def put_section(path: Path, section: str, start: str, end: str) -> None:
+    """Write `section` (from `start` to `end`) into the report, in place of its last copy."""
+    text = path.read_text() if path.exists() else ""
+    if start in text and end in text:
+        text = text[:text.index(start)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def marked_sections(text: str) -> list[str]:
+    """Every section a separate bench run wrote into the report, as it is."""
+    return [m.group(0) for m in _MARKED.finditer(text)]
 
 
 def _ms(s: dict) -> str:
