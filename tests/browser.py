@@ -106,6 +106,10 @@ async def axe_violations(page) -> list[dict]:
     # Colours are read as painted: a theme switch or a hover fading its background measured
     # half-way fails contrast on whichever element is still changing (the flake seen once per
     # few runs, a different element each time). Finite transitions and animations end first.
+    # Two frames first: a colour scheme just switched starts its transitions only once the
+    # styles are recomputed, and getAnimations() lists nothing before that.
+    await page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     await page.evaluate(
         "() => Promise.all(document.getAnimations()"
         ".filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)"
