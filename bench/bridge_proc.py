@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from matrix_social.devstack import die_with_parent
+from matrix_social.devstack.bridge_config import write_bridge_config
 from matrix_social.devstack.synapse import START_TIMEOUT_SECONDS, wait_until_healthy
 
 
@@ -54,3 +55,22 @@ class BridgeProcess:
             self.process.wait(10)
         self._log.close()
         self.process = None
+
+
+async def service_as_process(stack) -> BridgeProcess:
+    """A started test stack's service moved into a process of its own: the in-process bridge
+    stopped, the config written again (logging at WARNING, the platform fakes kept), and the
+    service started from it."""
+    await stack.stop_bridge()
+    config = write_bridge_config(
+        stack.root / "config.yaml", stack.root / "registration.yaml",
+        homeserver_url=stack.synapse.url, domain=stack.domain, port=stack.as_port,
+        database=stack.database_url, log_level="WARNING")
+    for key, value in stack.platforms.config().items():
+        config[f"platforms.{key}"] = value
+    config.save()
+    stack.config = config
+    bridge = BridgeProcess(stack.root / "config.yaml", stack.api_url,
+                           stack.root / "bridge-process.log")
+    await bridge.start(timeout=180)
+    return bridge

@@ -37,12 +37,11 @@ from pathlib import Path
 import aiohttp
 from PIL import Image, ImageDraw
 
-from matrix_social.devstack.bridge_config import write_bridge_config
 from matrix_social.external import media_links as platform_media
 from matrix_social.external.tokens import TokenCipher
 from tests.harness import Stack
 
-from .bridge_proc import BridgeProcess
+from .bridge_proc import BridgeProcess, service_as_process
 from .report import put_section
 
 CLIENTS = 10
@@ -159,19 +158,8 @@ async def run(only: str | None = None) -> dict:
         stack = Stack(Path(tmp) / "stack", "sqlite")
         await stack.start()
         try:
-            await stack.stop_bridge()
-            config = write_bridge_config(
-                stack.root / "config.yaml", stack.root / "registration.yaml",
-                homeserver_url=stack.synapse.url, domain=stack.domain, port=stack.as_port,
-                database=stack.database_url, log_level="WARNING")
-            for key, value in stack.platforms.config().items():
-                config[f"platforms.{key}"] = value
-            config.save()
-            stack.config = config
+            bridge = await service_as_process(stack)
             user = await stack.synapse.register_user("bench_images", "bench-password")
-            bridge = BridgeProcess(stack.root / "config.yaml", stack.api_url,
-                                   stack.root / "bridge-process.log")
-            await bridge.start(timeout=180)
             try:
                 await asyncio.sleep(2)  # start-up work settles
                 out = {"start": memory(bridge.process.pid), "cases": []}

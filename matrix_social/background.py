@@ -4,7 +4,7 @@ the wake-up call of a sleeping background task."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 
@@ -28,8 +28,11 @@ class Wakeup:
     """A wake-up call for a sleeping background task (new work was queued: do not wait for the
     timer). Shared by who queues work and the task that sleeps, so neither holds the other."""
 
-    def __init__(self) -> None:
+    def __init__(self, tell_others: Callable[[], None] | None = None) -> None:
         self._event: asyncio.Event | None = None
+        # the sleeping task may run in another process (an API replica queues, the ingest
+        # process delivers): told by NOTIFY (services.py wires it)
+        self.tell_others = tell_others
 
     @property
     def event(self) -> asyncio.Event:
@@ -38,4 +41,9 @@ class Wakeup:
         return self._event
 
     def wake(self) -> None:
+        self.event.set()
+        if self.tell_others is not None:
+            self.tell_others()
+
+    def wake_here(self, _data: object = None) -> None:
         self.event.set()

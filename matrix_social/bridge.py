@@ -1,13 +1,21 @@
-"""The appservice program: mautrix's Bridge lifecycle, our config, database, handlers and API."""
+"""The appservice program: mautrix's Bridge lifecycle, our config, database, handlers and API.
+
+One program, three roles (`--role`, docs/replicas.md): `all` (the default) does everything in
+one process; `ingest` receives the homeserver's transactions and runs the schedulers, without
+the API; `api` serves /api/social and /social/ only (any number of them on one PostgreSQL): it
+sends to the homeserver with the appservice token but receives no transactions, runs no
+schedulers and holds no encryption keys (the ingest process's device does)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import signal
 import sys
 import threading
 
+from aiohttp import web
 from mautrix.bridge import Bridge
 from mautrix.types import RoomID, UserID
 from mautrix.util.async_db import Database
@@ -47,6 +55,25 @@ def arm_stop_deadline(seconds: float, loop: asyncio.AbstractEventLoop,
     return timer
 
 
+ROLES = ("all", "api", "ingest")
+NOT_HERE = {"errcode": "M_UNRECOGNIZED",
+            "error": "This process is an API replica (--role api): transactions and queries "
+                     "go to the ingest process"}
+
+
+def refuse_appservice_routes() -> web.middleware:
+    """An API replica answers no homeserver transaction nor query: the homeserver retries
+    them until they reach the ingest process (a proxy that sends them here is misconfigured)."""
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        path = request.path
+        if path.startswith("/_matrix/app/") or path.startswith(("/transactions/", "/rooms/",
+                                                                "/users/")):
+            return web.json_response(NOT_HERE, status=404)
+        return await handler(request)
+    return middleware
+
+
 def _fail(message: str) -> None:
     print(f"matrix-social: {message}", file=sys.stderr)
     sys.exit(11)
@@ -67,6 +94,7 @@ class SocialBridge(Bridge):
     config: Config
     matrix: MatrixHandler
     services: Services
+    role = "all"  # --role (preinit)
 
     def __init__(self, argv: list[str] | None = None, clock: Clock | None = None) -> None:
         super().__init__()
@@ -80,6 +108,14 @@ class SocialBridge(Bridge):
             action="store_true",
             help="write a registration with placeholder tokens to -r and quit (for docs)",
         )
+        self.parser.add_argument(
+            "--role", choices=ROLES, default="all",
+            help="all: one process does everything (default); ingest: the homeserver's "
+                 "transactions and the schedulers; api: /api/social and /social only, beside "
+                 "one ingest (or all) process on the same PostgreSQL (docs/replicas.md)")
+        self.parser.add_argument(
+            "--port", type=int, default=None,
+            help="listen on this port instead of appservice.port (an API replica's own)")
 
     def preinit(self) -> None:
         self.prepare_arg_parser()
@@ -88,8 +124,12 @@ class SocialBridge(Bridge):
             self.write_example_registration()
             sys.exit(0)
         self.prepare_config()
+        self.role = self.args.role
+        if self.args.port is not None:
+            self.config["appservice.port"] = self.args.port
         self.prepare_log()
         self.check_config()
+        self.check_role()
         if self.args.generate_registration:
             self.generate_registration()
             sys.exit(0)
@@ -106,6 +146,9 @@ class SocialBridge(Bridge):
         platform_registry.fill_prefixes(self.config)
 
     def prepare_log(self) -> None:
+        # dictConfig disables every logger made before it (tweepy's, urllib3's, ours made at
+        # import) unless told otherwise, and their warnings would never be seen.
+        self.config["logging"].setdefault("disable_existing_loggers", False)
         super().prepare_log()
         settings = self.config.view()
         tokens = [settings.appservice.as_token, settings.appservice.hs_token,
@@ -119,6 +162,21 @@ class SocialBridge(Bridge):
             self.config.check_default_values()
         except (ConfigError, ConfigValueError) as e:
             _fail(str(e))
+
+    def check_role(self) -> None:
+        database = str(self.config.view().appservice.database)
+        if self.role == "api" and not database.startswith("postgres"):
+            _fail("--role api needs PostgreSQL (appservice.database): API replicas share the "
+                  "database and tell each other what changed with LISTEN/NOTIFY; an SQLite "
+                  "deployment runs as one process (--role all)")
+
+    @property
+    def serves_api(self) -> bool:
+        return self.role in ("all", "api")
+
+    @property
+    def ingests(self) -> bool:
+        return self.role in ("all", "ingest")
 
     def write_example_registration(self) -> None:
         config = Config(self.args.config, self.args.registration, self.base_config_path)
@@ -150,16 +208,30 @@ class SocialBridge(Bridge):
                                   owner_name=self.name,
                                   ignore_foreign_tables=self.args.ignore_foreign_tables)
         metrics.watch_database(self.db)
+        # An API replica's pure reads may go to a read-only PostgreSQL replica.
+        read_url = appservice.read_database
+        self.read_db = None
+        if read_url and self.role == "api":
+            self.read_db = Database.create(
+                str(read_url), db_args=pool.options(str(read_url), appservice.database_opts),
+                ignore_foreign_tables=True)
 
     def prepare_bridge(self) -> None:
         """The one place the object graph is wired (services.py builds each component)."""
-        services = self.services = Services(self.config, self.az, self.db, self.clock)
+        services = self.services = Services(self.config, self.az, self.db, self.clock,
+                                            read_db=self.read_db)
         dispatcher = EventDispatcher()
         self.matrix = MatrixHandler(bridge=self, dispatcher=dispatcher,
                                     background=services.background, ids=services.ids,
                                     capabilities=services.capabilities,
                                     e2be_route=services.e2be_route,
-                                    e2be_notices=services.e2be_notices)
+                                    e2be_notices=services.e2be_notices,
+                                    receives_transactions=self.ingests)
+        if not self.ingests:
+            # The ingest process's device holds the keys; a second OlmMachine on the same
+            # crypto store would fork its sessions.
+            self.matrix.e2ee = None
+            self.az.app.middlewares.append(refuse_appservice_routes())
         services.use_e2ee(self.matrix.e2ee)
         services.connect(dispatcher)
         mautrix_seams.route_events(self.az, self.matrix.handle_direct, services.txn_watcher)
@@ -167,18 +239,25 @@ class SocialBridge(Bridge):
         mautrix_seams.use_crypto_state_store(self.matrix, RoomCryptoStateStore(self.db))
         self.az.query_user = services.puppets.query_user
         self.az.query_alias = services.feed_rooms.query_alias
-        self.az.app.add_subapp("/api/social", services.api_app)
-        add_web_app(self.az.app, services.settings,
-                    platform_registry.web_list(services.platforms_config.enabled()))
+        if self.serves_api:
+            self.az.app.add_subapp("/api/social", services.api_app)
+            add_web_app(self.az.app, services.settings,
+                        platform_registry.web_list(services.platforms_config.enabled()))
 
     async def start_db(self) -> None:
         """The database, then this process's lease, before the API takes any request."""
         await super().start_db()
+        if self.read_db is not None:
+            await self.read_db.start()
         await self.services.process_lease.start()
+        await self.services.broadcast.start()
 
     async def stop_db(self) -> None:
         """The lease goes once the API has stopped taking requests: its claims are free."""
+        await self.services.broadcast.stop()
         await self.services.process_lease.stop()
+        if self.read_db is not None:
+            await self.read_db.stop()
         await super().stop_db()
 
     async def start(self) -> None:
@@ -186,13 +265,21 @@ class SocialBridge(Bridge):
         await super().start()
         mautrix_seams.limit_idle_connections(
             self.az, self.services.settings.api.header_timeout_seconds)
+        if not self.ingests:
+            return  # the schedulers run in the one ingest process
         await self.services.quarantine.prune()
         await self.services.activity_scheduler.start()
         await self.services.platform_scheduler.start()
         await self.services.trending.start(self.services.background.spawn)
+        self.services.background.spawn(self.services.msc4501_backfill.run())
+        self.services.background.spawn(self.services.policy_lists.start())
 
     def prepare_stop(self) -> None:
         super().prepare_stop()
+        # A second SIGTERM or Ctrl-C (an impatient supervisor, a test's teardown) would break
+        # the stop off half-way with a traceback; the deadline bounds it instead.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         arm_stop_deadline(self.config.view().bridge.stop_timeout_seconds, self.loop, self.log)
 
     async def stop(self) -> None:
@@ -200,6 +287,7 @@ class SocialBridge(Bridge):
         await self.services.activity_scheduler.stop()
         await self.services.background.stop()
         await self.services.trending.stop()
+        self.services.live.end_all()
         await super().stop()
         await self.services.http.stop()
 

@@ -1,10 +1,12 @@
-"""Command line: `matrix-social [-c config.yaml] [-g]` runs the service; subcommands do the rest.
+"""Command line: `matrix-social [serve] [-c config.yaml] [-g] [--role all|ingest|api] [--port N]`
+runs the service (docs/replicas.md for the roles); subcommands do the rest.
 
   matrix-social dev [--data DIR]        local Synapse + this service, a demo user
   matrix-social reindex [-c config]     rebuild the index from the rooms' history
   matrix-social quarantine list|retry [EVENT] [-c config]   events that could not be indexed
   matrix-social connections export|import --user @alice [--file F] [-c config]
   matrix-social moderation list|show ID|resolve ID|takedown EVENT|suspend USER|unsuspend USER
+                           |policies
                            [--reason WHY] [--by WHO] [-c config]   the moderation queue
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
   matrix-social report-activity --kind KIND --data JSON        (MATRIX_SOCIAL_TOKEN)
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
         use_platform_sections(config_sections())
         example_main(argv[1:])
         return
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
     from .bridge import SocialBridge
 
     SocialBridge(argv).run()

@@ -159,3 +159,17 @@ SOCIAL_BODY = f"{MSC4501_PREFIX}.body"
 # MSC4133's capability (stable, and Synapse's unstable one) saying profile fields can be set.
 PROFILE_FIELDS_CAPABILITY = "m.profile_fields"
 PROFILE_FIELDS_CAPABILITY_UNSTABLE = "uk.tcpip.msc4133.profile_fields"
+
+# --- Moderation policy lists (Matrix spec, "Moderation policy lists"; docs/events.md,
+# "Policy lists") ------------------------------------------------------------------------------
+# State events in a policy room: state key = the rule's id; content {entity (a glob), reason,
+# recommendation}; an empty content removes the rule. The older names Mjolnir and Draupnir
+# still read and may publish count the same.
+POLICY_RULE_USER_TYPES = ("m.policy.rule.user", "m.room.rule.user",
+                          "org.matrix.mjolnir.rule.user")
+POLICY_RULE_SERVER_TYPES = ("m.policy.rule.server", "m.room.rule.server",
+                            "org.matrix.mjolnir.rule.server")
+POLICY_BAN_RECOMMENDATIONS = ("m.ban", "org.matrix.mjolnir.ban")
+POLICY_ENTITY = "entity"
+POLICY_REASON = "reason"
+POLICY_RECOMMENDATION = "recommendation"

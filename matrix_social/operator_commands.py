@@ -10,6 +10,8 @@
                            [--reason WHY] [--by WHO] [-c ...]
                                                      the moderation queue and its actions,
                                                      each logged with who and why
+  matrix-social moderation policies [-c ...]         the policy lists followed, their rule
+                                                     counts, and whom of the index they bar
 
 They listen on an ephemeral loopback port, so they never take the service's port.
 """
@@ -151,6 +153,8 @@ def _moderation(args: argparse.Namespace) -> Callable[[Services], Awaitable[int]
 
         moderation = services.moderation
         try:
+            if args.action == "policies":
+                return _print_policies(await moderation.policies())
             if args.action == "list":
                 page = await moderation.reports(args.status, None, 1000)
                 for r in page["items"]:
@@ -178,16 +182,34 @@ def _moderation(args: argparse.Namespace) -> Callable[[Services], Awaitable[int]
     return run
 
 
+def _print_policies(found: dict) -> int:
+    for room in found["rooms"]:
+        print(f"room\t{room['configured_as']}\t{room['room_id']}\t"
+              f"{room['rules']['user']} user rule(s)\t{room['rules']['server']} server rule(s)"
+              f"\tread {_when(room['synced_at'])}")
+    subscribed = {room["configured_as"] for room in found["rooms"]}
+    for configured in found["configured"]:
+        if configured not in subscribed:
+            print(f"room\t{configured}\tnot joined yet (see the service's log)")
+    for user in found["matched_users"]:
+        why = f"\t{user['reason']}" if user["reason"] else ""
+        print(f"barred\t{user['user_id']}\t{user['kind']} rule {user['entity']}\t"
+              f"{user['room_id']}{why}")
+    print(f"{len(found['rooms'])} policy room(s), {len(found['rules'])} rule(s), "
+          f"{len(found['matched_users'])} barred user(s) in the index", file=sys.stderr)
+    return 0
+
+
 def moderation_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="matrix-social moderation")
     parser.add_argument("action", choices=("list", "show", "resolve", "takedown", "suspend",
-                                           "unsuspend"))
+                                           "unsuspend", "policies"))
     parser.add_argument("target", nargs="?", help="a report id, an event id or a user id")
     parser.add_argument("--status", choices=("open", "resolved"))
     parser.add_argument("--reason", default="", help="why (kept in the moderation log)")
     parser.add_argument("--by", default="operator", help="who acts (kept in the log)")
     args, rest = parser.parse_known_args(argv)
-    if args.action != "list" and not args.target:
+    if args.action not in ("list", "policies") and not args.target:
         parser.error(f"{args.action} needs a target")
     if args.action in ("resolve", "takedown", "suspend", "unsuspend") and not args.reason:
         parser.error(f"{args.action} needs --reason: every action is logged with why")

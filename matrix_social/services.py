@@ -22,6 +22,7 @@ from .background import Background, Wakeup
 from .clock import Clock
 from .config import Config
 from .container import assemble, component
+from .db.notify import Broadcast
 from .external.bridging import ItemBridge
 from .external.commands import ConnectionCommands
 from .external.connections import BrokenNotices, Connections
@@ -61,6 +62,8 @@ from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
 from .matrix.ingest.changes import IndexChanges
 from .matrix.intents import Intents
 from .matrix.invites import Invites
+from .matrix.msc4501_backfill import Msc4501Backfill
+from .matrix.policy_lists import PolicyLists
 from .matrix.profile_mirror import ProfileMirror
 from .matrix.remote_feeds import RemoteFeeds
 from .matrix.sender import IndexedSender
@@ -106,11 +109,13 @@ class Services:
     schedule (tests simulate a week with it)."""
 
     def __init__(self, config: Config, az: AppService, db: Database,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, read_db: Database | None = None) -> None:
         self.config = config
         self.settings = config.view()
         self.az = az
         self.db = db
+        # pure reads that tolerate a read-only replica's lag (api role, read_database)
+        self.reads = read_db or db
         self._clock = clock
         self._e2ee: Any = None
         self._e2ee_known = False
@@ -140,11 +145,17 @@ class Services:
     def http(self) -> HttpClient:
         return HttpClient()
 
+    @component
+    def broadcast(self) -> Broadcast:
+        """What this process tells the other processes on the same PostgreSQL (API replicas,
+        docs/replicas.md); nothing with SQLite."""
+        return Broadcast(self.db, self.process_lease.id)
+
     # --- matrix ---------------------------------------------------------------------------
 
     @component
     def owners(self) -> FeedOwners:
-        return FeedOwners(self.db)
+        return FeedOwners(self.db, self.broadcast)
 
     @component
     def puppets(self) -> Puppets:
@@ -166,20 +177,22 @@ class Services:
     @component
     def ingest(self) -> Ingest:
         return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid,
-                                          self.follow_fence), self.quarantine,
+                                          self.follow_fence, self.policy_lists),
+                      self.quarantine,
                       self.index_changes)
 
     @component
     def index_changes(self) -> IndexChanges:
-        return IndexChanges()
+        return IndexChanges(self.broadcast)
 
     @component
     def live(self) -> LiveStreams:
-        return LiveStreams(self.db, self.index_changes)
+        return LiveStreams(self.db, self.index_changes, self.notifications,
+                           self.broadcast)
 
     @component
     def follow_fence(self) -> FollowFence:
-        return FollowFence()
+        return FollowFence(self.broadcast)
 
     @component
     def remote_feeds(self) -> RemoteFeeds:
@@ -190,6 +203,10 @@ class Services:
     def feed_rooms(self) -> FeedRooms:
         return FeedRooms(self.ids, self.owners, self.intents, self.remote_feeds,
                          self.directory, self.settings.bridge.feed_alias_prefix)
+
+    @component
+    def msc4501_backfill(self) -> Msc4501Backfill:
+        return Msc4501Backfill(self.db, self.feed_rooms)
 
     @component
     def sender(self) -> IndexedSender:
@@ -250,7 +267,8 @@ class Services:
 
     @component
     def ai_rate_limit(self) -> RateLimiter:
-        return RateLimiter(self.db, self.ids, self.settings.ai.rate_limit_per_hour)
+        return RateLimiter(self.db, self.ids, self.settings.ai.rate_limit_per_hour,
+                           self.policy_lists)
 
     @component
     def responder(self) -> Responder:
@@ -264,7 +282,7 @@ class Services:
 
     @component
     def ai_to_ai(self) -> AiToAi:
-        return AiToAi(self.ids, self.puppets, self.responder, self.background)
+        return AiToAi(self.ids, self.puppets, self.responder, self.background, self.broadcast)
 
     # --- social ---------------------------------------------------------------------------
 
@@ -274,12 +292,18 @@ class Services:
 
     @component
     def feed(self) -> Feed:
-        return Feed(self.db, self.users, FeedPlanner(self.db), brandings(), self.block_list,
-                    self.mutes)
+        return Feed(self.db, self.users, FeedPlanner(self.reads), brandings(), self.block_list,
+                    self.mutes, self.broadcast)
 
     @component
     def block_list(self) -> BlockList:
-        return BlockList(self.db)
+        return BlockList(self.db, self.policy_lists)
+
+    @component
+    def policy_lists(self) -> PolicyLists:
+        """The operator's moderation policy rooms and their ban rules (one cached matcher)."""
+        return PolicyLists(self.db, self.intents, self.settings.moderation.policy_rooms,
+                           self.broadcast)
 
     @component
     def reports(self) -> Reports:
@@ -287,7 +311,7 @@ class Services:
 
     @component
     def moderation(self) -> Moderation:
-        return Moderation(self.db, self.ids, self.intents)
+        return Moderation(self.db, self.ids, self.intents, self.policy_lists)
 
     @component
     def mutes(self) -> Mutes:
@@ -350,7 +374,7 @@ class Services:
 
     @component
     def explore(self) -> Explore:
-        return Explore(self.db, self.ids, self.trending, brandings(), self.block_list,
+        return Explore(self.reads, self.ids, self.trending, brandings(), self.block_list,
                        self.mutes, self.tags)
 
     @component
@@ -367,7 +391,8 @@ class Services:
 
     @component
     def trending(self) -> Trending:
-        return Trending(self.db, self.settings.api.trending_refresh_seconds, self.ids.handle_of,
+        # an API replica runs no refresh: it only reads pages (from read_database if set)
+        return Trending(self.reads, self.settings.api.trending_refresh_seconds, self.ids.handle_of,
                         brandings())
 
     @component
@@ -378,19 +403,20 @@ class Services:
 
     @component
     def ai_requests(self) -> AiRequests:
-        return AiRequests(self.ids, self.users, self.ai_to_ai, self.ai_rate_limit)
+        return AiRequests(self.ids, self.users, self.ai_to_ai, self.ai_rate_limit,
+                          self.block_list)
 
     @component
     def ipc(self) -> Ipc:
         return Ipc(self.ids, self.users, self.intents, self.settings.ai.ipc_send_as,
-                   self.activities, self.encryption, self.e2be_route)
+                   self.activities, self.encryption, self.e2be_route, self.block_list)
 
     # --- activity sharing -----------------------------------------------------------------
 
     @component
     def activity_settings(self) -> ActivitySettings:
         return ActivitySettings(self.db, self.intents, self.clock,
-                                self.settings.activity.settings_cache_seconds)
+                                self.settings.activity.settings_cache_seconds, self.broadcast)
 
     @component
     def drafts(self) -> Drafts:
@@ -414,7 +440,8 @@ class Services:
 
     @component
     def ai_conversations(self) -> AiConversations:
-        return AiConversations(self.db, self.ids, self.intents, self.background, self.clock)
+        return AiConversations(self.db, self.ids, self.intents, self.background, self.clock,
+                               self.index_changes)
 
     @component
     def ai_activity(self) -> AiActivity:
@@ -476,7 +503,7 @@ class Services:
 
     @component
     def cross_post_status(self) -> StatusBoard:
-        return StatusBoard(self.db, self.intents)
+        return StatusBoard(self.db, self.intents, self.index_changes)
 
     @component
     def platform_puppets(self) -> PlatformPuppets:
@@ -488,11 +515,13 @@ class Services:
 
     @component
     def management(self) -> ManagementRooms:
-        return ManagementRooms(self.az, self.db, self.ids, self.encryption)
+        return ManagementRooms(self.az, self.db, self.ids, self.encryption, self.broadcast)
 
     @component
     def wakeup(self) -> Wakeup:
-        return Wakeup()
+        wakeup = Wakeup(lambda: self.broadcast.tell_soon("wake"))
+        self.broadcast.on("wake", wakeup.wake_here)
+        return wakeup
 
     @component
     def connections(self) -> Connections:
@@ -502,7 +531,8 @@ class Services:
 
     @component
     def connection_commands(self) -> ConnectionCommands:
-        return ConnectionCommands(self.ids, self.owners, self.management, self.connections)
+        return ConnectionCommands(self.ids, self.owners, self.management, self.connections,
+                                  self.blocks, self.mutes)
 
     @component
     def media_links(self) -> MediaLinks:
@@ -528,7 +558,7 @@ class Services:
     @component
     def platform_scheduler(self) -> PlatformScheduler:
         return PlatformScheduler(self.db, self.poller, self.item_bridge,
-                                 self.delivery_worker, self.wakeup)
+                                 self.delivery_worker, self.wakeup, self.management)
 
     # --- api ------------------------------------------------------------------------------
 
@@ -564,4 +594,4 @@ class Services:
         dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.hygiene,
                              self.bio_topic, self.profile_mirror, self.discovery,
                              self.responder, self.ai_to_ai, self.ai_conversations,
-                             self.connection_commands)
+                             self.connection_commands, self.policy_lists)

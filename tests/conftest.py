@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
 
+from . import file_weights
 from .harness import PostgresDatabase, Stack
 
 
@@ -81,10 +83,22 @@ async def db(request, tmp_path):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked slow (the long reliability variants) run only when asked for: -m slow."""
+    """The longest files first (tests/file_weights.py); tests marked slow (the long
+    reliability variants) run only when asked for: -m slow."""
+    _longest_files_first(items)
     if "slow" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="long variant; run with -m slow")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def _longest_files_first(items) -> None:
+    """A stable sort: each file's tests stay together and in their order."""
+    def file_of(item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    tests_in = Counter(file_of(item) for item in items)
+    items.sort(key=lambda item: -file_weights.SECONDS.get(file_of(item),
+                                                          2 * tests_in[file_of(item)]))

@@ -21,6 +21,24 @@ from .harness import Stack
 OPENAI_KEY = "sk-platform-secret-" + os.urandom(8).hex()
 
 
+
+async def end_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM, 20 s to stop, then SIGKILL."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        await asyncio.to_thread(process.wait, 20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def log_tail(path: Path, lines: int) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
 class ProcessStack(Stack):
     """Synapse + the bridge as a subprocess on its own database; `bridge` stays None."""
 
@@ -92,14 +110,7 @@ class ProcessStack(Stack):
         self.process = None
 
     async def stop_bridge(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.to_thread(self.process.wait, 20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        await end_process(self.process)
         self.process = None
 
     async def stop(self) -> None:
@@ -107,6 +118,53 @@ class ProcessStack(Stack):
         await self.openai.stop()
 
     def tail_log(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
+
+
+class ApiReplica:
+    """`matrix-social serve --role api` beside a ProcessStack's bridge: its own OS process and
+    port, the same config, database and homeserver (docs/replicas.md)."""
+
+    def __init__(self, stack: ProcessStack, name: str, config: Path | None = None) -> None:
+        self.stack = stack
+        self.name = name
+        self.config = config or stack.root / "config.yaml"
+        self.port = reserve_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/social"
+
+    @property
+    def log_path(self) -> Path:
+        return self.stack.root / f"{self.name}.log"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "matrix_social", "serve", "-c",
+                str(self.config), "-n", "--role", "api",
+                "--port", str(self.port)]
+
+    def spawn(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                die_with_parent.command(self.command()), stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.stack.root, start_new_session=True,
+                # the metrics port is the ingest process's
+                env={**os.environ, "MATRIX_SOCIAL_METRICS_ENABLED": "json::false"})
+
+    async def start(self) -> None:
+        self.spawn()
+        await wait_until_healthy(f"{self.url}/_matrix/mau/ready", self.process, self.name,
+                                 START_TIMEOUT_SECONDS, self.tail_log)
+
+    async def stop(self) -> None:
+        await end_process(self.process)
+        self.process = None
+
+    def tail_log(self, lines: int = 40) -> str:
+        return log_tail(self.log_path, lines)

@@ -45,9 +45,9 @@ def _another_value(key: Key) -> Any:
     elif isinstance(default, int | float):
         candidates = [default + 1, default - 1]
     elif isinstance(default, list):
-        candidates = [[FERNET_KEY]]
-    elif default is None:  # a platform's section
-        candidates = [{"client_id": "an-id"}, {}]
+        candidates = [[FERNET_KEY], ["#policies:example.org"]]
+    elif default is None:  # a platform's section, or an optional URL
+        candidates = [{"client_id": "an-id"}, {}, "postgres://reader@127.0.0.1/social"]
     else:
         candidates = [default + "x", "http://127.0.0.1:1/x", "unlisted", "human", "openai"]
     for value in candidates:

@@ -6,7 +6,7 @@ import sqlite3
 
 from nio import ProfileGetResponse, RoomCreateResponse
 
-from .harness import eventually, record_ingested, wait_joined
+from .harness import eventually, record_ingested, until_equal, wait_joined
 
 
 async def test_bot_exists(stack):
@@ -24,11 +24,12 @@ async def test_ai_puppet_created_through_user_query(stack):
     resp = await client.room_create(invite=[ai_id])
     assert isinstance(resp, RoomCreateResponse), resp
 
-    async def ai_named() -> bool:
+    async def ai_name() -> str | None:
         profile = await client.get_profile(ai_id)
-        return isinstance(profile, ProfileGetResponse) and profile.displayname
+        return profile.displayname if isinstance(profile, ProfileGetResponse) else None
 
-    assert await eventually(ai_named, what="AI puppet profile") == f"{alice.localpart}'s AI"
+    # Registered first (the homeserver names it after its localpart for a moment), then named.
+    await until_equal(ai_name, f"{alice.localpart}'s AI", what="AI puppet profile")
 
     await wait_joined(client, resp.room_id, ai_id)
 

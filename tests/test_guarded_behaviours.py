@@ -5,6 +5,8 @@ literal-text rule is in tests/test_web_markup.py."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 
 from cryptography.fernet import Fernet
@@ -109,27 +111,43 @@ async def test_an_old_leave_arriving_after_a_refollow_does_not_undo_it(stack, mo
     await eventually(lambda: follows.is_following(db, room_id, bob.user_id),
                      what="the first follow indexed")
 
-    refollowed = asyncio.Event()
+    refollowed, leave_written = asyncio.Event(), asyncio.Event()
     seen: dict[str, bool] = {}
     real_handle = Ingest.handle
+    started = time.monotonic()
+    timeline: list[str] = []  # what reached the ingest when, told if the rejoin never comes
 
     async def late_leave(self, raw):
         content = raw.get("content") or {}
         if (raw.get("type"), raw.get("room_id"), raw.get("state_key")) == (
                 "m.room.member", room_id, bob.user_id):
+            timeline.append(f"{time.monotonic() - started:.1f}s {content.get('membership')} "
+                            f"{raw.get('event_id')}")
             if content.get("membership") == "leave" and "leave" not in seen:
+                seen["leave"] = False
                 await asyncio.wait_for(refollowed.wait(), 60)
+                await real_handle(self, raw)
                 seen["leave"] = True
-            elif content.get("membership") == "join" and "leave" in seen and "join" not in seen:
-                # the leave's transaction is written: what does the index say now?
+                leave_written.set()
+                return
+            if content.get("membership") == "join" and "leave" in seen and "join" not in seen:
+                # Events may be handled side by side: the join can come while the leave is
+                # still held. Once the leave is written: what does the index say?
+                await asyncio.wait_for(leave_written.wait(), 60)
                 seen["join"] = await follows.is_following(db, room_id, bob.user_id)
         await real_handle(self, raw)
 
     monkeypatch.setattr(Ingest, "handle", late_leave)
     await api_ok(stack, "DELETE", "/unfollow", bob, json={"handle": alice.localpart})
+    timeline.append(f"{time.monotonic() - started:.1f}s unfollowed")
     await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
+    timeline.append(f"{time.monotonic() - started:.1f}s followed again")
     refollowed.set()
-    await eventually(lambda: _true("join" in seen), timeout=60, what="the rejoin ingested")
+    try:
+        await eventually(lambda: _true("join" in seen), timeout=60, what="the rejoin ingested")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; timeline: {timeline}; events ingested by type: "
+                             f"{dict(stack.bridge.services.ingest.seen)}") from None
     assert seen["join"] is True, "the late leave removed the follow the API had recorded"
     status = await api_ok(stack, "GET", f"/followers/{alice.localpart}", bob)
     assert bob.user_id in [p["user_id"] for p in status["items"]]
@@ -173,3 +191,48 @@ async def test_one_sender_over_the_ai_limit_leaves_another_sender_free(stack):
 
     assert await eventually(carol_told, timeout=60, what="carol told she is over the limit") \
         == [notice]
+
+
+# --- the libraries' loggers once the service configures logging ----------------------------
+
+
+def test_loggers_made_before_the_logging_config_keep_logging(tmp_path):
+    """dictConfig disables every logger that exists before it unless told otherwise: tweepy's
+    and urllib3's (made at import) would then drop their warnings, in production as in a test
+    run after a bridge started. An operator's config without the key keeps them too."""
+    logging_section = {"version": 1, "root": {"level": "INFO"}}
+    config = make_config(tmp_path, appservice__as_token="a", appservice__hs_token="b",
+                         appservice__database=f"sqlite:{tmp_path / 'db.sqlite'}",
+                         logging=logging_section)
+    script = ("import logging, tweepy\n"
+              "from matrix_social.bridge import SocialBridge\n"
+              "made_before = logging.getLogger('tweepy.client')\n"
+              f"SocialBridge(['-c', {str(config)!r}, '-n']).preinit()\n"
+              "print('disabled' if made_before.disabled else 'enabled')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["enabled"]
+
+
+def test_a_second_signal_while_stopping_is_ignored(tmp_path):
+    """Once the service is stopping, another SIGTERM or Ctrl-C (an impatient supervisor)
+    must not break the stop off half-way with a traceback: the stop deadline bounds it. Seen
+    in an API replica's log in a busy-core CI run. Signals as mautrix's run loop sets them."""
+    config = make_config(tmp_path, appservice__as_token="a", appservice__hs_token="b",
+                         appservice__database=f"sqlite:{tmp_path / 'db.sqlite'}")
+    script = ("import os, signal, time\n"
+              "from matrix_social.bridge import SocialBridge\n"
+              f"bridge = SocialBridge(['-c', {str(config)!r}, '-n'])\n"
+              "bridge.preinit()\n"
+              "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "signal.signal(signal.SIGTERM, signal.default_int_handler)\n"
+              "bridge.prepare_stop()\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n"
+              "os.kill(os.getpid(), signal.SIGINT)\n"
+              "time.sleep(0.2)\n"
+              "print('still stopping')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.split() == ["still", "stopping"]

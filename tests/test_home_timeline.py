@@ -11,7 +11,15 @@ from urllib.parse import quote
 import pytest
 
 from .harness import api, api_ok, eventually
-from .platform_steps import feed_items, messages, sync_now
+from .platform_steps import (
+    bot_said,
+    connect,
+    connection,
+    feed_items,
+    management_room,
+    messages,
+    sync_now,
+)
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 
@@ -82,3 +90,54 @@ async def test_a_home_timeline_item_is_only_in_its_owners_feed(either):
 
 async def _texts(stack, user, needle):
     return [p for p in await feed_items(stack, user, "bluesky") if needle in p["text"]]
+
+
+async def test_her_x_following_timeline_then_an_access_level_without_it(stack):
+    """X (PostgreSQL stack): the accounts she follows there come into her feed, never into
+    Bob's though he follows her and she shares; when this service's X app may not read home
+    timelines, the home timeline is turned off and she is told why in her management room,
+    while her own posts keep coming."""
+    x = stack.platforms.x
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    mine = x.add_user(f"xhome{time.time_ns() % 10**6}")
+    friend_handle = f"xfriend{time.time_ns() % 10**6}"
+    friend = x.add_user(friend_handle, "Followed Friend")
+    x.follow(mine, friend)
+    x.oauth.authorizing_user = mine
+    x.post(mine, "my first tweet")
+    await connect(stack, alice, "x")
+    await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.user_id})
+    await api_ok(stack, "PATCH", "/connections/x", alice,
+                 json={"share_with_followers": True, "home_timeline": True})
+    await eventually(lambda: _x_texts(stack, alice, "my first tweet"), what="her own tweet")
+    x.post(friend, "from someone she follows on X")
+    x.post(mine, "my second tweet")
+    await sync_now(stack, alice, "x")
+    await eventually(lambda: _x_texts(stack, alice, f"@{friend_handle}: from someone"),
+                     what="the followed account's post in her feed")
+
+    async def bob_sees_hers():
+        page = await api_ok(stack, "GET", "/feed?limit=100", bob)
+        texts = [p["text"] for p in page["items"]]
+        return texts if any(t.startswith("my second tweet") for t in texts) else None
+
+    texts = await eventually(bob_sees_hers, what="her shared tweet in bob's feed")
+    assert not any(friend_handle in t for t in texts), texts
+
+    x.home_enrolled = False
+    try:
+        x.post(mine, "my third tweet")
+        await sync_now(stack, alice, "x")
+        room = await management_room(stack, alice)
+        said = await bot_said(stack, alice, room, "X home timeline", "access level")
+        assert "no longer comes into your feed" in said
+        assert (await connection(stack, alice, "x"))["home_timeline"] is False
+        await eventually(lambda: _x_texts(stack, alice, "my third tweet"),
+                         what="her own tweets still bridged")
+        assert (await connection(stack, alice, "x"))["status"] == "ok"
+    finally:
+        x.home_enrolled = True
+
+
+async def _x_texts(stack, user, needle):
+    return [p for p in await feed_items(stack, user, "x") if needle in p["text"]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import re
 import threading
@@ -357,7 +358,27 @@ def _documented(method: str, path: str) -> set[int]:
     raise AssertionError(f"no documented operation for {method} {path}")
 
 
+class _Tracebacks(logging.Handler):
+    """The service's unhandled errors, so that a 500 tells its cause in the test's failure."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(logging.Formatter().format(record)[-3000:])
+
+
 async def test_nasty_values_in_every_field_are_documented_4xx_not_5xx(stack):
+    tracebacks = _Tracebacks()
+    logging.getLogger("matrix_social").addHandler(tracebacks)
+    try:
+        await _send_nasty_values(stack, tracebacks)
+    finally:
+        logging.getLogger("matrix_social").removeHandler(tracebacks)
+
+
+async def _send_nasty_values(stack, tracebacks: _Tracebacks) -> None:
     alice, bob = await stack.register("alice"), await stack.register("bob")
     post = await api_ok(stack, "POST", "/posts", alice, json={"text": "p"})
     pid = q(post["id"])
@@ -394,7 +415,8 @@ async def test_nasty_values_in_every_field_are_documented_4xx_not_5xx(stack):
                 if status >= 500 and status != timeouts.get(path) \
                         or status >= 400 and "errcode" not in (resp or {}) \
                         or status not in _documented(method, path):
-                    bad.append((method, path, name, raw[:40], status, resp))
+                    bad.append((method, path, name, raw[:40], status, resp,
+                                tracebacks.texts[-1:] if status >= 500 else ""))
     for path in ["/search?q=%00", "/search?q=%ED%A0%80", "/search?q=" + "a" * 5000,
                  "/followers/%00", "/profile/%00", "/feed?limit=99999999999999999999",
                  "/posts/%00", "/apps/%00", f"/followers/@a:b%00{stack.domain}",

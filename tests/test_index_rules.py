@@ -241,7 +241,7 @@ async def test_a_member_event_older_than_our_own_follow_or_unfollow_never_undoes
 
     join, leave = {"membership": "join", ev.FOLLOW_FLAG: True}, {"membership": "leave"}
     await rules.apply(member(join), w)
-    with rules.fence.around(ALICE_FEED, BOB, follows=False):  # the API is leaving
+    async with rules.fence.around(ALICE_FEED, BOB, follows=False):  # the API is leaving
         await db.execute("DELETE FROM follow")  # and has removed the row already
         await rules.apply(member(join), w)  # an earlier join, late in the stream: skipped
         assert not await following()
@@ -249,18 +249,49 @@ async def test_a_member_event_older_than_our_own_follow_or_unfollow_never_undoes
     await rules.apply(member(join), w)  # a later follow, from any client, counts
     assert await following()
 
-    with rules.fence.around(ALICE_FEED, BOB, follows=True):  # the API is following
+    async with rules.fence.around(ALICE_FEED, BOB, follows=True):  # the API is following
         await rules.apply(member(leave), w)  # older than our follow: skipped
         assert await following()
     await rules.apply(member(join), w)  # ours
     await rules.apply(member(leave), w)  # a later leave counts again
     assert not await following()
 
-    with pytest.raises(RuntimeError), rules.fence.around(ALICE_FEED, BOB, follows=True):
-        raise RuntimeError("the homeserver refused the join")
+    with pytest.raises(RuntimeError):
+        async with rules.fence.around(ALICE_FEED, BOB, follows=True):
+            raise RuntimeError("the homeserver refused the join")
     await rules.apply(member(join), w)  # no fence left behind by the failed join
     await rules.apply(member(leave), w)
     assert not await following()
+
+
+async def test_a_profile_event_delivered_late_never_undoes_a_newer_one(rules, db):
+    """What the service wrote itself is indexed at once; the homeserver delivers the events
+    before it later (a retried transaction, a busy machine): those change nothing."""
+    rules, w = rules
+
+    def at(ts: int, etype: str, content: dict, state_key: str = "") -> dict:
+        return {**event(etype, ALICE_FEED, ALICE, content, state_key=state_key),
+                "origin_server_ts": ts}
+
+    async def profile() -> tuple:
+        row = await db.fetchrow("SELECT displayname, bio, banner_url FROM profile "
+                                "WHERE user_id=$1", ALICE)
+        return tuple(row.values()) if hasattr(row, "values") else tuple(row)
+
+    banner = "mxc://hs.test/banner"
+    await rules.apply(at(3_000, "m.room.member", {"membership": "join",
+                                                  "displayname": "Alicia"}, ALICE), w)
+    await rules.apply(at(3_000, str(ev.PROFILE_STATE), {"bio": "Hi again"}), w)
+    for late in (at(1_000, "m.room.member", {"membership": "join", "displayname": "Alice"},
+                    ALICE),
+                 at(2_000, str(ev.PROFILE_STATE), {"bio": "Hi", ev.PROFILE_BANNER: banner}),
+                 at(2_500, "m.room.topic", {"topic": "Hi"})):
+        await rules.apply(late, w)
+        assert await profile() == ("Alicia", "Hi again", None), late["type"]
+    await rules.apply(at(4_000, "m.room.topic", {"topic": "Topic now"}), w)
+    await rules.apply(at(4_000, "m.room.member", {"membership": "join", "displayname": "Al"},
+                         ALICE), w)
+    assert await profile() == ("Al", "Topic now", None)
 
 
 async def test_an_app_with_a_state_key_that_is_not_a_slug_is_refused(rules, db):

@@ -10,18 +10,12 @@ from urllib.parse import quote
 
 from nio import RoomSendError
 
-from .harness import User, api, api_ok, eventually, room_texts, run_cli
+from .harness import api, api_ok, eventually, room_texts, run_cli
 
 
 def _q(value: str) -> str:
     return quote(value, safe="")
 
-
-async def _admin(stack) -> User:
-    localpart = f"admin{secrets.token_hex(3)}"
-    password = secrets.token_urlsafe(12)
-    data = await stack.synapse.register_user(localpart, password, admin=True)
-    return User(localpart, data["user_id"], password, data["access_token"])
 
 
 async def _cli(stack, *args: str) -> tuple[int, str, str]:
@@ -31,7 +25,7 @@ async def _cli(stack, *args: str) -> tuple[int, str, str]:
 async def test_reports_reach_synapse_and_the_queue_and_a_takedown_is_a_redaction(stack):
     alice = await stack.register("alice")
     mallory = await stack.register("mallory")
-    admin = await _admin(stack)
+    admin = await stack.register("admin", admin=True)
     post = await api_ok(stack, "POST", "/posts", alice, json={"text": "my day"})
     p = _q(post["id"])
     abuse = await api_ok(stack, "POST", f"/posts/{p}/comments", mallory,

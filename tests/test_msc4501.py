@@ -184,3 +184,52 @@ async def test_an_msc4501_client_reads_our_posts_likes_and_reposts(stack, remote
 
     health = await api_ok(stack, "GET", "/health")
     assert health["capabilities"]["profile_fields"]["status"] == "yes", health
+
+
+async def test_a_feed_room_made_before_msc4501_support_names_its_owner_after_a_restart(
+        stack, remote, monkeypatch):
+    """A room made by the code before (no profile_user_id, no profile field): at the next
+    start the bot adds the claim and her profile names the room, so a client that only knows
+    the MSC finds it; once checked, a room is not looked at again."""
+    from matrix_social.matrix.feed_rooms import FeedRooms
+
+    alice = await stack.register("alice")
+    real_create = FeedRooms._create
+
+    async def made_the_old_way(self, owner):
+        real_room = self.bot.create_room
+
+        async def without_claim(*args, initial_state=(), **kwargs):
+            kept = [s for s in initial_state if s["type"] != str(ev.SOCIAL_PROFILE_USER_ID)]
+            return await real_room(*args, initial_state=kept, **kwargs)
+
+        self.bot.create_room = without_claim
+        try:
+            return await real_create(self, owner)
+        finally:
+            del self.bot.create_room
+
+    async def no_profile_field(self, room_id, owner):
+        return None
+
+    with monkeypatch.context() as old_code:
+        old_code.setattr(FeedRooms, "_create", made_the_old_way)
+        old_code.setattr(FeedRooms, "name_in_profile", no_profile_field)
+        post = await api_ok(stack, "POST", "/posts", alice, json={"text": "from before"})
+    reader = Msc4501Client(remote, await remote.register("reader"))
+    await reader.join(post["room_id"], stack.domain)
+    status, _ = await reader._client_api(
+        "GET", f"/rooms/{quote(post['room_id'])}/state/{ev.SOCIAL_PROFILE_USER_ID}/")
+    assert status == 404  # made as the code before made it
+    assert await reader.profile_room_of(alice.user_id) is None
+
+    await stack.stop_bridge()
+    await stack.start_bridge()
+    db = stack.bridge.services.db
+
+    async def checked():
+        return await db.fetchval("SELECT msc4501_checked_at FROM feed_room WHERE room_id=$1",
+                                 post["room_id"])
+    await eventually(checked, timeout=60, what="the back-fill at start")
+    assert await reader.profile_room_of(alice.user_id) == post["room_id"]
+    assert await stack.bridge.services.msc4501_backfill.run() == 0  # nothing left to do

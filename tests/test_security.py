@@ -455,6 +455,21 @@ def attacks(w: World) -> list[Attack]:
                  expect=lambda s, b: s in (200, 201, 202, 400))
           for bare in (False, True)),
         Attack("GET /moderation/reports", expect=_ok(403)),
+        # moderation is the homeserver's admins' (mallory is none, whoever she names)
+        Attack("GET /moderation/me", expect=lambda s, b: s == 200 and b == {
+            "user_id": mallory.user_id, "is_admin": False}),
+        Attack("GET /moderation/reports/{report_id}", "/moderation/reports/1",
+               expect=_ok(403)),
+        Attack("POST /moderation/reports/{report_id}/resolve", "/moderation/reports/1/resolve",
+               {"reason": "pwned"}, expect=_ok(403)),
+        Attack("POST /moderation/takedown", body={"event_id": w.post["id"], "reason": "pwned"},
+               expect=_ok(403)),
+        Attack("POST /moderation/suspend", body={"user_id": alice.user_id, "reason": "pwned"},
+               expect=_ok(403)),
+        Attack("POST /moderation/unsuspend", body={"user_id": alice.user_id, "reason": "pwned"},
+               expect=_ok(403)),
+        Attack("GET /moderation/policies", expect=_ok(403)),
+        Attack("GET /moderation/actions", expect=_ok(403)),
         # notifications and the live stream: hers, never alice's
         Attack("GET /notifications", expect=lambda s, b: s == 200 and all(
             n.get("post_id") != w.post["id"] for n in b["items"])),

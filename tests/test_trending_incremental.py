@@ -1,7 +1,10 @@
-"""Trending kept incrementally (db/trending.py, v15): after any ingest and any move of the
-window, the kept scores and the stored ranking equal a count from scratch, on SQLite and
-PostgreSQL; an unlike lowers a score, a like leaving the window lowers it without any write,
-and a refresh with nothing changed recounts nothing."""
+"""Trending kept from deltas (db/trending.py, v19, v22): after any ingest and any move of the
+window (forward, back, past a whole window), the kept scores of posts, apps and tags and the
+stored ranking equal a count from scratch, on SQLite and PostgreSQL; an unlike lowers a score,
+a like leaving the window lowers it without any write, an unlike of a like already out of the
+window changes nothing, a post deleted and indexed again comes back with its likes, a like
+re-added counts once, one author's tag counts once however often, and a refresh with nothing
+changed recounts nothing."""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mautrix.util.async_db import Database
 
-from matrix_social.db import apps, explore, likes, posts, trending
+from matrix_social.db import apps, explore, likes, post_tags, posts, trending
 from matrix_social.db.posts import PostRow
-from matrix_social.db.trending import APPS, POSTS
+from matrix_social.db.trending import APPS, POSTS, TAGS
 from matrix_social.matrix.ingest.writer import IndexWriter
 
 EXAMPLES = int(os.environ.get("TRENDING_EXAMPLES", "40"))
@@ -26,9 +29,11 @@ POST_IDS = [f"$post{i}" for i in range(5)]
 LIKE_IDS = [f"$like{i}" for i in range(10)]
 USERS = [f"@u{i}:example.org" for i in range(3)]
 APP_IDS = ["a:one", "a:two", "a:three"]
-TABLES = ("post_like", "post", "app_install", "trending_post", "trending_state",
-          "trending_score", "trending_dirty", "trending_claim", "trending_app_score",
-          "trending_app_dirty", "trending_app_claim")
+TAG_NAMES = ["matrix", "rust", "cats"]
+TABLES = ("post_like", "post", "post_tag", "app_install", "trending_post",
+          "trending_state") + tuple(
+    f"{prefix}_{part}" for prefix in ("trending", "trending_app", "trending_tag")
+    for part in ("score", "dirty", "claim", "pair", "pair_dirty", "pair_claim", "tally"))
 
 
 def _post(event_id: str, ts: int) -> PostRow:
@@ -36,34 +41,38 @@ def _post(event_id: str, ts: int) -> PostRow:
                    ts, None, None)
 
 
-async def _refresh(db: Database, now: int) -> tuple[int, int]:
+async def _refresh(db: Database, now: int) -> tuple[int, int, int]:
     return (await trending.refresh(db, POSTS, now - DAY, now, now, DEPTH),
-            await trending.refresh(db, APPS, now - WEEK, now, now))
+            await trending.refresh(db, APPS, now - WEEK, now, now),
+            await trending.refresh(db, TAGS, now - DAY, now, now))
 
 
-async def _from_scratch(db: Database, now: int) -> tuple[list, list]:
+async def _from_scratch(db: Database, now: int) -> tuple[list, list, list]:
     post_keys = [(k["event_id"], k["trend"], k["ts"])
                  for k in await explore.trending_keys(db, now - DAY, now, 1000)]
     app_keys = [(r["app_id"], r["n"], 0) for r in await db.fetch(
         "SELECT app_id, COUNT(*) AS n FROM app_install WHERE ts >= $1 AND ts <= $2 "
         "GROUP BY app_id ORDER BY n DESC, app_id DESC", now - WEEK, now)]
-    return post_keys, app_keys
+    tag_keys = [tuple(r) for r in await post_tags.trends(db, now - DAY, now, 1000)]
+    return post_keys, app_keys, tag_keys
 
 
-async def _kept(db: Database) -> tuple[list, list, list]:
+async def _kept(db: Database) -> tuple[list, list, list, list]:
     post_scores = [tuple(r) for r in await trending.scores(db, POSTS, 1000)]
     app_scores = [tuple(r) for r in await trending.scores(db, APPS, 1000)]
     ranking = [(r["event_id"], r["trend"], r["ts"]) for r in await db.fetch(
         "SELECT event_id, trend, ts FROM trending_post ORDER BY position")]
-    return post_scores, app_scores, ranking
+    tag_scores = [tuple(r) for r in await trending.tags(db, 1000)]
+    return post_scores, app_scores, ranking, tag_scores
 
 
 async def _assert_equal(db: Database, now: int) -> None:
-    post_keys, app_keys = await _from_scratch(db, now)
-    post_scores, app_scores, ranking = await _kept(db)
+    post_keys, app_keys, tag_keys = await _from_scratch(db, now)
+    post_scores, app_scores, ranking, tag_scores = await _kept(db)
     assert post_scores == post_keys
     assert app_scores == app_keys
     assert ranking == post_keys[:DEPTH]
+    assert tag_scores == tag_keys
 
 
 _time = st.integers(min_value=0, max_value=3 * DAY)
@@ -76,10 +85,22 @@ _operation = st.one_of(
     st.tuples(st.just("delete_post"), st.sampled_from(POST_IDS)),
     st.tuples(st.just("install"), st.sampled_from(APP_IDS), st.sampled_from(USERS), _time),
     st.tuples(st.just("uninstall"), st.sampled_from(APP_IDS), st.sampled_from(USERS)),
+    # A tag on an indexed post by one of the authors (the same author on several posts
+    # counts once); an edit taking it away.
+    st.tuples(st.just("tag"), st.sampled_from(TAG_NAMES), st.sampled_from(POST_IDS),
+              st.sampled_from(USERS), _time),
+    st.tuples(st.just("tag"), st.sampled_from(TAG_NAMES), st.sampled_from(POST_IDS),
+              st.sampled_from(USERS), _time),
+    st.tuples(st.just("untag"), st.sampled_from(TAG_NAMES), st.sampled_from(POST_IDS)),
     st.tuples(st.just("batch"), st.lists(st.one_of(_like, _post_op), min_size=1, max_size=6)),
     # The window moves: mostly forward a little, sometimes back, sometimes past a whole day.
     st.tuples(st.just("refresh"), _time),
     st.tuples(st.just("refresh"), _time),
+    # Mostly the window moves a little from where it is, as a running service's does: the
+    # path from deltas, not a count from scratch after a jump past the window.
+    st.tuples(st.just("move"), st.integers(min_value=-300, max_value=600)),
+    st.tuples(st.just("move"), st.integers(min_value=-300, max_value=600)),
+    st.tuples(st.just("move"), st.integers(min_value=-300, max_value=600)),
 )
 
 
@@ -97,6 +118,10 @@ async def _apply(db: Database, op: tuple, clock: list[int]) -> None:
         await apps.install(db, op[1], op[2], op[3])
     elif kind == "uninstall":
         await db.execute("DELETE FROM app_install WHERE app_id=$1 AND user_id=$2", op[1], op[2])
+    elif kind == "tag":
+        await post_tags.insert_many(db, [op[1:]])
+    elif kind == "untag":
+        await db.execute("DELETE FROM post_tag WHERE tag = $1 AND post_id = $2", op[1], op[2])
     elif kind == "batch":
         batch = IndexWriter(db, batching=True)
         for sub in op[1]:
@@ -106,7 +131,7 @@ async def _apply(db: Database, op: tuple, clock: list[int]) -> None:
                 await batch.like(sub[1], sub[2], ROOM, sub[3], sub[4])
         await batch.flush()
     else:
-        clock[0] = op[1]
+        clock[0] = op[1] if kind == "refresh" else max(0, clock[0] + op[1])
         await _refresh(db, clock[0])
         await _assert_equal(db, clock[0])
 
@@ -139,9 +164,9 @@ async def test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothi
     await likes.upsert(db, "$l1", "$a", ROOM, USERS[0], now - 5)
     await likes.upsert(db, "$l2", "$a", ROOM, USERS[1], now - DAY + 100)
     await likes.upsert(db, "$l3", "$b", ROOM, USERS[0], now - 3)
-    assert await _refresh(db, now) == (-1, -1)  # the first counts from scratch
+    assert await _refresh(db, now) == (-1, -1, -1)  # the first counts from scratch
     assert (await _kept(db))[2] == [("$a", 2, now - 10), ("$b", 1, now - 20)]
-    assert await _refresh(db, now + 1) == (0, 0)  # nothing changed, nothing recounted
+    assert await _refresh(db, now + 1) == (0, 0, 0)  # nothing changed, nothing recounted
     await likes.upsert(db, "$l4", "$b", ROOM, USERS[0], now)  # her second ❤️: not a like more
     assert (await _refresh(db, now + 1))[0] == 1
     assert (await _kept(db))[2] == [("$a", 2, now - 10), ("$b", 1, now - 20)]
@@ -167,3 +192,58 @@ async def test_a_claim_left_by_a_failed_refresh_is_recounted(db):
     assert await db.fetchval("SELECT COUNT(*) FROM trending_dirty") == 0
     await _refresh(db, now)
     assert (await _kept(db))[2] == [("$a", 1, now)]
+
+
+async def test_deltas_edge_cases_unlike_after_expiry_delete_and_reindex_re_added_like(db):
+    now = 10 * DAY
+    await posts.upsert(db, _post("$a", now - 10))
+    for i in range(30):  # a much-liked post
+        await likes.upsert(db, f"$many{i}", "$a", ROOM, f"@fan{i}:x", now - 50)
+    await likes.upsert(db, "$old", "$a", ROOM, USERS[0], now - DAY + 5)
+    assert (await _refresh(db, now))[0] == -1
+    assert (await _kept(db))[2] == [("$a", 31, now - 10)]
+    # One more like: the refresh's work is that one (post, liker) pair, not the post's 31.
+    await likes.upsert(db, "$new", "$a", ROOM, USERS[1], now + 1)
+    assert [tuple(r) for r in await db.fetch(
+        "SELECT post_id, user_id FROM trending_pair_dirty")] == [
+        ("$a", USERS[1])]
+    await _refresh(db, now + 2)
+    assert (await _kept(db))[2] == [("$a", 32, now - 10)]
+    # $old leaves the window, then is unliked: counted off once, not twice.
+    await _refresh(db, now + 10)
+    assert (await _kept(db))[2] == [("$a", 31, now - 10)]
+    await likes.delete(db, "$old")
+    assert (await _refresh(db, now + 11))[0] == 0
+    assert (await _kept(db))[2] == [("$a", 31, now - 10)]
+    # Unliked and liked again (the same event replayed, or a new one): counted once.
+    await likes.delete(db, "$new")
+    await likes.upsert(db, "$new", "$a", ROOM, USERS[1], now + 1)
+    await likes.upsert(db, "$new2", "$a", ROOM, USERS[1], now + 3)
+    await _refresh(db, now + 12)
+    assert (await _kept(db))[2] == [("$a", 31, now - 10)]
+    # The post deleted: out of the ranking; indexed again: back with the likes it kept.
+    await posts.delete(db, "$a")
+    await _refresh(db, now + 13)
+    assert (await _kept(db))[2] == []
+    await posts.upsert(db, _post("$a", now - 10))
+    await _refresh(db, now + 14)
+    assert (await _kept(db))[2] == [("$a", 31, now - 10)]
+    # The window moved back: likes not yet in it leave the count, and return.
+    await _refresh(db, now)
+    assert (await _kept(db))[2] == [("$a", 30, now - 10)]
+    await _refresh(db, now + 14)
+    await _assert_equal(db, now + 14)
+    # One author using a tag a hundred times counts once; a second author makes two.
+    await post_tags.insert_many(db, [("matrix", "$a", USERS[0], now) for _ in range(1)])
+    for i in range(5):
+        await posts.upsert(db, _post(f"$t{i}", now))
+        await post_tags.insert_many(db, [("matrix", f"$t{i}", USERS[0], now)])
+    await posts.upsert(db, _post("$u", now))
+    await post_tags.insert_many(db, [("matrix", "$u", USERS[1], now), ("cats", "$u", USERS[1],
+                                                                        now)])
+    await _refresh(db, now + 15)
+    assert [tuple(r) for r in await trending.tags(db, 10)] == [("matrix", 2, 7), ("cats", 1, 1)]
+    await posts.delete(db, "$u")  # its tags go with it
+    await _refresh(db, now + 16)
+    assert [tuple(r) for r in await trending.tags(db, 10)] == [("matrix", 1, 6)]
+    await _assert_equal(db, now + 16)

@@ -18,11 +18,9 @@ from PIL import Image
 
 from .browser import (
     DESKTOP,
-    PHONE,
     PageWatch,
-    axe_violations,
+    every_look,
     launch,
-    page_shot,
     require_browser,
     screenshot,
 )
@@ -88,18 +86,6 @@ async def signed_in(browser, stack: Stack, user: User):
 async def open_messages(page, stack: Stack, path: str = "") -> None:
     await page.goto(f"{stack.appservice_url}/social/messages{path}")
     await page.wait_for_selector(".section-messages[data-ready]")
-
-
-async def every_look(page, name: str) -> None:
-    for scheme in ("light", "dark"):
-        await page.emulate_media(color_scheme=scheme)
-        await page.wait_for_timeout(400)  # colours change with a transition
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            await page.set_viewport_size(viewport)
-            assert await axe_violations(page) == [], f"{name} {scheme} {label}"
-            await page_shot(page, f"{name}-{label}-{scheme}")
-    await page.emulate_media(color_scheme="light")
-    await page.set_viewport_size(DESKTOP)
 
 
 def png(color: tuple[int, int, int]) -> bytes:

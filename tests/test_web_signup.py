@@ -14,11 +14,9 @@ import pytest
 
 from .browser import (
     DESKTOP,
-    PHONE,
     PageWatch,
-    axe_violations,
+    every_look,
     launch,
-    page_shot,
     require_browser,
     screenshot,
 )
@@ -39,22 +37,6 @@ async def browser():
             yield chromium
         finally:
             await chromium.close()
-
-
-async def every_look(page, name: str) -> None:
-    """Axe finds nothing serious and nothing scrolls sideways, light and dark, desktop and
-    phone; a screenshot of each in test-artifacts/screenshots/. Ends light, on a desktop."""
-    for scheme in ("light", "dark"):
-        await page.emulate_media(color_scheme=scheme)
-        await page.wait_for_timeout(400)  # colours change with a transition
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            await page.set_viewport_size(viewport)
-            assert await axe_violations(page) == [], f"{name} {scheme} {label}"
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"], f"{name} scrolls sideways ({scheme} {label})"
-            await page_shot(page, f"{name}-{label}-{scheme}")
-    await page.emulate_media(color_scheme="light")
-    await page.set_viewport_size(DESKTOP)
 
 
 async def a_person_with_an_ai(stack: Stack, interest: str):

@@ -22,6 +22,7 @@ async def test_a_tag_is_a_link_to_its_page_and_trends_in_the_right_column(browse
     await api_ok(stack, "POST", "/posts", alice, json={
         "text": f"Tomatoes are in! #{tag} <b>not bold</b> https://x.example/#{tag}x"})
     await api_ok(stack, "POST", "/posts", bob, json={"text": f"Mine too #{tag.upper()}"})
+    await stack.bridge.services.trending.refresh()  # trending tags are a kept ranking
     async with signed_in(browser, stack, bob) as page:
         await open_page(page, stack, "")
         link = page.locator("article.post a.hashtag", has_text=f"#{tag}").first

@@ -17,6 +17,7 @@ from mautrix.types import RoomID
 
 from .. import events as ev
 from ..background import Background
+from ..db.notify import Broadcast
 from ..errors import RateLimited, RequestTimeout
 from ..ids import Identities
 from ..matrix.ai_puppets import Puppets
@@ -32,13 +33,18 @@ JOIN_POLL_SECONDS = 0.2
 
 class AiToAi:
     def __init__(self, ids: Identities, puppets: Puppets, responder: Responder,
-                 background: Background) -> None:
+                 background: Background, broadcast: Broadcast | None = None) -> None:
         self.ids = ids
         self.puppets = puppets
         self.responder = responder
         self.background = background
         # request id -> (the AI asked, the future its answer resolves)
         self._waiting: dict[str, tuple[str, asyncio.Future]] = {}
+        # The answer comes in a transaction, to the ingest process; the request may wait in
+        # an API replica: the ingest process passes on the answers nobody waits for there.
+        self.broadcast = broadcast
+        if broadcast is not None:
+            broadcast.on("ai_response", self._from_another_process)
 
     async def request(self, from_ai: str, to_ai: str, content: dict[str, Any],
                       timeout: float) -> dict[str, Any]:
@@ -93,6 +99,34 @@ class AiToAi:
         """Only the AI that was asked answers a request (anyone in the room could send an
         ai_response naming its id)."""
         content = raw.get("content") or {}
+        future = self._waiting.get(content.get("request_id"), (None, None))[1]
+        if future is None and self.broadcast is not None and isinstance(
+                content.get("request_id"), str):
+            self._tell_others(raw)
+        self._resolve_here(raw)
+
+    def _tell_others(self, raw: dict[str, Any]) -> None:
+        content = raw.get("content") or {}
+        short = {"type": raw["type"], "sender": raw["sender"], "event_id": raw["event_id"],
+                 "room_id": raw.get("room_id"),
+                 "content": {k: content.get(k) for k in
+                             ("request_id", "status", "body", "retry_after_ms")}}
+        if not self.broadcast.fits("ai_response", short):
+            short["content"].pop("body")  # read from the homeserver by who waits for it
+        self.broadcast.tell_soon("ai_response", short)
+
+    def _from_another_process(self, raw: object) -> None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("content"), dict):
+            return
+        if raw["content"].get("request_id") not in self._waiting:
+            return
+        if "body" in raw["content"]:
+            self._resolve_here(raw)
+        else:
+            self.background.spawn(self._fetch_and_resolve(raw))
+
+    def _resolve_here(self, raw: dict[str, Any]) -> None:
+        content = raw.get("content") or {}
         asked, future = self._waiting.get(content.get("request_id"), (None, None))
         if future is None or future.done() or raw["sender"] != asked:
             return
@@ -100,6 +134,12 @@ class AiToAi:
                            "body": content.get("body", ""), "from": raw["sender"],
                            "response_event_id": raw["event_id"],
                            "retry_after_ms": content.get("retry_after_ms")})
+
+    async def _fetch_and_resolve(self, raw: dict[str, Any]) -> None:
+        event = await self.responder.az.intent.api.request(
+            Method.GET, Path.v3.rooms[raw["room_id"]].event[raw["event_id"]])
+        if event.get("sender") == raw["sender"]:
+            self._resolve_here(event)
 
     async def _answer(self, raw: dict[str, Any], to_ai: str, content: dict[str, Any]) -> None:
         try:
@@ -134,13 +174,14 @@ class AiToAi:
         request["ai_request"] = {"request_id": content["request_id"],
                                  "wants": content.get("wants"), "data": content.get("data")}
         reply = await responder.ask(request)
-        await responder.send(intent, RoomID(raw["room_id"]), {
+        answer_id = await responder.send(intent, RoomID(raw["room_id"]), {
             "request_id": content["request_id"],
             "status": "error" if reply == APOLOGY else "ok",
             "body": reply,
             "m.relates_to": {"rel_type": "m.reference", "event_id": raw["event_id"]},
         }, ev.AI_RESPONSE)
         if reply != APOLOGY:
-            await responder.answered(to_ai, raw["sender"], raw["room_id"], "ai_request")
+            await responder.answered(to_ai, raw["sender"], raw["room_id"], "ai_request",
+                                     answer_id)
 
 

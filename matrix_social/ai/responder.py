@@ -27,8 +27,9 @@ log = logging.getLogger("matrix_social.ai")
 RATE_NOTICE = ("You've reached the limit of {n} messages an hour to this AI. "
                "It will answer again later.")
 MAX_PARALLEL = 8
-# (ai, sender, room_id, kind: "message" | "ai_request"), after a successful answer.
-Answered = Callable[[str, str, str, str], Awaitable[None]]
+# (ai, sender, room_id, kind: "message" | "ai_request", the answer's event id), after a
+# successful answer.
+Answered = Callable[[str, str, str, str, str], Awaitable[None]]
 
 
 class Responder:
@@ -125,14 +126,15 @@ class Responder:
         if not direct:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": event_id}}
             content["m.mentions"] = {"user_ids": [sender]}
-        await self.send(intent, room, content)
+        answer_id = await self.send(intent, room, content)
         if reply != APOLOGY:
-            await self.answered(ai, sender, room_id, "message")
+            await self.answered(ai, sender, room_id, "message", answer_id)
 
-    async def answered(self, ai: str, sender: str, room_id: str, kind: str) -> None:
+    async def answered(self, ai: str, sender: str, room_id: str, kind: str,
+                       answer_id: str) -> None:
         for listener in self.on_answered:
             try:
-                await listener(ai, sender, room_id, kind)
+                await listener(ai, sender, room_id, kind, answer_id)
             except Exception:
                 log.exception("on_answered listener failed for %s in %s", ai, room_id)
 

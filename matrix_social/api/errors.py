@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
+import aiohttp
 from aiohttp import web
 from mautrix.errors import MatrixRequestError
 
@@ -79,6 +80,12 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return error_response(502, "M_UNKNOWN", str(e))
     except MatrixRequestError as e:
         return _from_homeserver(request, e)
+    except aiohttp.ClientError as e:  # the homeserver dropped or timed out a request of ours
+        log.warning("Homeserver unreachable during %s %s: %s", request.method, request.path,
+                    type(e).__name__)
+        return error_response(502, "M_UNKNOWN",
+                              f"The homeserver could not be reached ({type(e).__name__}); "
+                              "try again")
     except web.HTTPException as e:
         if e.status in _STATUS_CODES:
             return error_response(e.status, *_STATUS_CODES[e.status])

@@ -122,6 +122,8 @@ def add_web_app(app: web.Application, settings: Settings, platforms: list[dict[s
         "homeserver_url": homeserver_url,
         "server_name": settings.homeserver.domain,
         "ai_suffix": settings.bridge.ai_suffix,
+        # AIs read encrypted rooms through this bot's device: a message must wait for it.
+        "bot_user_id": f"@{settings.appservice.bot_username}:{settings.homeserver.domain}",
         "app_runner_url": settings.api.app_runner_url,
         "max_post_chars": 500,
         "platforms": platforms,

@@ -133,6 +133,14 @@ class AppserviceSection:
         {"min_size": 1, "max_size": 10},
         "Connection pool options (asyncpg: min_size/max_size; SQLite: max_size is ignored).",
         mautrix=True)
+    read_database: str | None = key(
+        None,
+        "Optional: a read-only PostgreSQL replica (\"postgres://user@replica-host/database\")\n"
+        "that API processes (--role api, docs/replicas.md) read feed pages, explore, search\n"
+        "and trending from. Its lag shows there (a post just made may be missing from a page\n"
+        "for that long); everything else, writes included, uses appservice.database.",
+        check=lambda v: v is None or (is_database_url(v) and str(v).startswith("postgres")),
+        expect="empty, or postgres://USER@HOST/DB")
     id: str = key("social",
                   "The registration's id and the bot's localpart (@social:example.com).",
                   check=is_text, expect="the registration id (text)", mautrix=True)
@@ -434,6 +442,26 @@ class ActivitySection:
         check=is_int_between(0), expect="a number of seconds (0: read them for every activity)")
 
 
+def _is_room_list(value: Any) -> bool:
+    """Room ids (`!opaque`, with `:server` before room version 12) or aliases (`#a:server`)."""
+    return isinstance(value, list) and all(
+        isinstance(v, str) and len(v) <= 255 and v.isprintable() and " " not in v
+        and ((v.startswith("!") and len(v) > 1) or (v.startswith("#") and ":" in v))
+        for v in value)
+
+
+@dataclass(frozen=True)
+class ModerationSection:
+    policy_rooms: list[str] = key(
+        [], "Moderation policy rooms to follow (room ids or aliases), as Draupnir and Mjolnir "
+        "publish\nthem: the bot joins each at start and reads its m.policy.rule.user and "
+        "m.policy.rule.server\nrules; users and servers they ban (m.ban) are left out of "
+        "explore, search and feeds, and\nwhat they do through this service is refused "
+        "(docs/events.md, \"Policy lists\"). A change\ntakes effect at the next start; "
+        "`matrix-social moderation policies` shows the effect.",
+        check=_is_room_list, expect="a list of room ids (!id) or aliases (#name:server)")
+
+
 @dataclass(frozen=True)
 class MetricsSection:
     enabled: bool = key(False, check=is_bool, expect=_BOOL)
@@ -443,6 +471,7 @@ class MetricsSection:
 
 _LOGGING = {
     "version": 1,
+    "disable_existing_loggers": False,
     "formatters": {"normal": {"format": "[%(asctime)s] [%(levelname)s@%(name)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "normal"}},
     "loggers": {"mau": {"level": "INFO"}, "aiohttp": {"level": "WARNING"},
@@ -472,6 +501,8 @@ class Settings:
     activity: ActivitySection = section(
         ActivitySection, "Activity sharing and auto-posts (docs/activity.md). Each user "
         "chooses what is shared in\ntheir own settings; these are the service's timings.")
+    moderation: ModerationSection = section(
+        ModerationSection, "Moderation: the policy lists this service follows.")
     metrics: MetricsSection = section(
         MetricsSection, "Prometheus metrics (ingest, API latency per route, database pool, "
         "trending) served at\nhttp://HOSTNAME:LISTEN_PORT/metrics by a listener of its own, "

@@ -26,9 +26,30 @@ async def blocked_by(db: Executor, owner: str) -> set[str]:
     return {row["blocked"] for row in rows}
 
 
+async def owners_among(db: Executor, users: list[str]) -> set[str]:
+    """Which of these people blocked anybody (whose counts leave somebody out)."""
+    if not users:
+        return set()
+    marks = ", ".join(f"${i + 1}" for i in range(len(users)))
+    rows = await db.fetch(
+        f"SELECT DISTINCT owner FROM user_block WHERE owner IN ({marks})", *users)
+    return {row["owner"] for row in rows}
+
+
 async def is_blocked(db: Executor, owner: str, user_id: str) -> bool:
     return await db.fetchval(
         "SELECT 1 FROM user_block WHERE owner=$1 AND blocked=$2", owner, user_id) is not None
+
+
+async def blockers_among(db: Executor, user_id: str, among: list[str]) -> set[str]:
+    """Who of `among` has blocked `user_id`."""
+    if not among:
+        return set()
+    marks = ", ".join(f"${i + 2}" for i in range(len(among)))
+    rows = await db.fetch(
+        f"SELECT owner FROM user_block WHERE blocked=$1 AND owner IN ({marks})",
+        user_id, *among)
+    return {row["owner"] for row in rows}
 
 
 async def page(db: Executor, owner: str, after: tuple[int, str] | None, limit: int) -> list:
@@ -64,22 +85,24 @@ async def their_reposts_of_room(db: Executor, room_id: str, user_id: str, limit:
         room_id, user_id, limit)
 
 
+def counts_by_blocked_sql(posts: int) -> str:
+    """The statement of counts_by_blocked for `posts` post ids ($1 the owner, then the ids)."""
+    marks = ", ".join(f"${i + 2}" for i in range(posts))
+    return ("SELECT post_id, likes, comments, reposts FROM blocked_mark_count "
+            f"WHERE owner = $1 AND post_id IN ({marks})")
+
+
 async def counts_by_blocked(db: Executor, owner: str, post_ids: list[str]
                             ) -> dict[str, dict[str, int]]:
-    """Of these posts, how many likes, comments and reposts come from people `owner` blocked."""
+    """Of these posts, how many likes, comments and reposts come from people `owner` blocked,
+    counted as post_count counts them (distinct likers, every comment, every repost row): her
+    rows of blocked_mark_count, kept by the database's triggers (v26), read by key. Only the
+    counts above zero are given."""
     if not post_ids:
         return {}
-    marks = ", ".join(f"${i + 2}" for i in range(len(post_ids)))
-    blocked = "(SELECT b.blocked FROM user_block b WHERE b.owner = $1)"
     found: dict[str, dict[str, int]] = {}
-    for name, sql in (
-            ("likes", f"SELECT post_id AS id, COUNT(DISTINCT user_id) AS n FROM post_like "
-                      f"WHERE post_id IN ({marks}) AND user_id IN {blocked} GROUP BY post_id"),
-            ("comments", f"SELECT post_id AS id, COUNT(*) AS n FROM comment "
-                         f"WHERE post_id IN ({marks}) AND author IN {blocked} GROUP BY post_id"),
-            ("reposts", f"SELECT repost_of AS id, COUNT(DISTINCT author) AS n FROM post "
-                        f"WHERE repost_of IN ({marks}) AND author IN {blocked} "
-                        f"GROUP BY repost_of")):
-        for row in await db.fetch(sql, owner, *post_ids):
-            found.setdefault(row["id"], {})[name] = row["n"]
+    for row in await db.fetch(counts_by_blocked_sql(len(post_ids)), owner, *post_ids):
+        counts = {name: row[name] for name in ("likes", "comments", "reposts") if row[name]}
+        if counts:
+            found[row["post_id"]] = counts
     return found

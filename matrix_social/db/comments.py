@@ -41,9 +41,11 @@ async def delete(db: Executor, event_id: str) -> None:
 
 
 async def redact(db: Executor, event_id: str, room_id: str, sender: str,
-                 moderator: bool) -> None:
-    await db.execute(
-        "DELETE FROM comment WHERE event_id=$1 AND room_id=$2 AND (author=$3 OR $4)",
+                 moderator: bool) -> str | None:
+    """Returns the post whose comment it removed."""
+    return await db.fetchval(
+        "DELETE FROM comment WHERE event_id=$1 AND room_id=$2 AND (author=$3 OR $4) "
+        "RETURNING post_id",
         event_id, room_id, sender, moderator,
     )
 

@@ -55,3 +55,17 @@ async def feeds_among(db: Database, room_ids: list[str]) -> set[str]:
         rows = await db.fetch(f"SELECT room_id FROM feed_room WHERE room_id IN ({marks})", *chunk)
         found |= {row["room_id"] for row in rows}
     return found
+
+
+async def msc4501_unchecked(db: Database, bot: str, after: str, limit: int) -> list[tuple]:
+    """Our own feed rooms (those `bot` speaks for) not yet checked for MSC4501, by room id
+    after `after`."""
+    rows = await db.fetch(
+        "SELECT room_id, owner FROM feed_room WHERE bot=$1 AND msc4501_checked_at IS NULL "
+        "AND room_id > $2 ORDER BY room_id LIMIT $3", bot, after, limit)
+    return [(row["room_id"], row["owner"]) for row in rows]
+
+
+async def msc4501_checked(db: Database, room_id: str) -> None:
+    await db.execute("UPDATE feed_room SET msc4501_checked_at=$2 WHERE room_id=$1",
+                     room_id, now_ms())

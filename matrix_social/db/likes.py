@@ -36,10 +36,12 @@ async def delete(db: Executor, event_id: str) -> None:
 
 
 async def redact(db: Executor, event_id: str, room_id: str, sender: str,
-                 moderator: bool) -> None:
-    """Only in the liked post's room, by the liker or a moderator of that room."""
-    await db.execute(
+                 moderator: bool) -> str | None:
+    """Only in the liked post's room, by the liker or a moderator of that room. Returns the
+    post whose like it removed."""
+    return await db.fetchval(
         "DELETE FROM post_like WHERE event_id=$1 AND (user_id=$3 OR $4) AND EXISTS "
-        "(SELECT 1 FROM post p WHERE p.event_id = post_like.post_id AND p.room_id = $2)",
+        "(SELECT 1 FROM post p WHERE p.event_id = post_like.post_id AND p.room_id = $2) "
+        "RETURNING post_id",
         event_id, room_id, sender, moderator,
     )

@@ -76,3 +76,37 @@ async def event_room(db: Executor, event_id: str) -> tuple[str, str] | None:
         "UNION ALL SELECT p.room_id, l.user_id FROM post_like l "
         "JOIN post p ON p.event_id = l.post_id WHERE l.event_id=$1", event_id)
     return (row["room_id"], row["sender"]) if row else None
+
+
+def _marks(values: list, start: int = 1) -> str:
+    return ", ".join(f"${i + start}" for i in range(len(values)))
+
+
+async def events_of(db: Executor, event_ids: list[str]) -> list:
+    """The indexed posts and comments among these ids: what a report's target looks like."""
+    if not event_ids:
+        return []
+    marks = _marks(event_ids)
+    return await db.fetch(
+        f"SELECT event_id, 'post' AS kind, author, body, ts FROM post "
+        f"WHERE event_id IN ({marks}) UNION ALL "
+        f"SELECT event_id, 'comment' AS kind, author, body, ts FROM comment "
+        f"WHERE event_id IN ({marks})", *event_ids)
+
+
+async def taken_down(db: Executor, event_ids: list[str]) -> set[str]:
+    if not event_ids:
+        return set()
+    rows = await db.fetch(
+        f"SELECT DISTINCT target FROM moderation_action WHERE action='takedown' "
+        f"AND target IN ({_marks(event_ids)})", *event_ids)
+    return {r["target"] for r in rows}
+
+
+async def actions_of_reports(db: Executor, report_ids: list[int]) -> list:
+    """What was done about these reports, oldest first."""
+    if not report_ids:
+        return []
+    return await db.fetch(
+        f"SELECT * FROM moderation_action WHERE report_id IN ({_marks(report_ids)}) "
+        f"ORDER BY id", *report_ids)

@@ -61,3 +61,16 @@ async def words(db: Executor, owner: str, now: int, context: str | None = None) 
         "SELECT id, word, feed, notifications, expires_at, ts FROM muted_word "
         f"WHERE owner=$1 AND (expires_at IS NULL OR expires_at > $2){where} "
         "ORDER BY ts, id", owner, now)
+
+
+async def feed_filter(db: Executor, owner: str, now: int) -> tuple[list[str], list[str]]:
+    """Her active mutes and her active words of context feed, in one round trip (read with
+    every page of her feed and explore): (muted users, words)."""
+    feed = "m.feed = 1" if db.scheme == Scheme.SQLITE else "m.feed"
+    rows = await db.fetch(
+        "SELECT 'user' AS kind, u.muted AS value FROM user_mute u WHERE u.owner = $1 "
+        "AND (u.expires_at IS NULL OR u.expires_at > $2) "
+        "UNION ALL SELECT 'word', m.word FROM muted_word m WHERE m.owner = $1 "
+        f"AND (m.expires_at IS NULL OR m.expires_at > $2) AND {feed}", owner, now)
+    return ([r["value"] for r in rows if r["kind"] == "user"],
+            [r["value"] for r in rows if r["kind"] == "word"])

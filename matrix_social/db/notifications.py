@@ -4,12 +4,19 @@ Every recipient and actor comes from the index (a like's post author from the po
 reply's target from the comment row), never from what the event claims: a like in a room that
 is not the post's own, or a comment relation to a post of another room, made no index row and
 so makes no notification. Nobody is notified of what they did themselves.
+
+Nobody is notified by someone they blocked or muted (docs/events.md, "Notifications"): while a
+block or an active mute stands, a row is not even derived (a notification that arrives during
+a mute never comes back); and every read leaves out the rows of actors she blocks or mutes now
+(what arrived before a mute is hidden while it lasts and shown again after). A block also
+deletes his rows to her (`forget_actors`): they do not come back at an unblock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..clock import now_ms
 from . import Executor
 
 TYPES = ("like", "comment", "reply", "repost", "follow", "mention", "ai_answer")
@@ -18,28 +25,45 @@ DAY_MS = 86_400_000
 
 _COLUMNS = "(recipient, type, actor, event_id, post_id, comment_id, via, group_key, ts)"
 _IGNORE = " ON CONFLICT (recipient, event_id) DO NOTHING"
+# Types whose text (a comment's, a mentioning post's) her muted words are looked for in.
+WORDED = ("comment", "reply", "mention")
+
+
+def _allowed(recipient: str, actor: str, now: str) -> str:
+    """SQL: `actor` is neither blocked by `recipient` nor muted by her at `now`."""
+    return (f" AND NOT EXISTS (SELECT 1 FROM user_block b WHERE b.owner = {recipient} "
+            f"AND b.blocked = {actor}) AND NOT EXISTS (SELECT 1 FROM user_mute m "
+            f"WHERE m.owner = {recipient} AND m.muted = {actor} "
+            f"AND (m.expires_at IS NULL OR m.expires_at > {now}))")
+
+
+_SHOWN = _allowed("notification.recipient", "notification.actor", "$2")
 
 _FROM_LIKE = (
     f"INSERT INTO notification {_COLUMNS} "
     "SELECT p.author, 'like', l.user_id, l.event_id, l.post_id, NULL, NULL, "
     "'like:' || l.post_id, l.ts FROM post_like l JOIN post p ON p.event_id = l.post_id "
-    "WHERE l.event_id = $1 AND p.author <> l.user_id" + _IGNORE)
+    "WHERE l.event_id = $1 AND p.author <> l.user_id"
+    + _allowed("p.author", "l.user_id", "CAST($2 AS BIGINT)") + _IGNORE)
 _FROM_REPLY = (
     f"INSERT INTO notification {_COLUMNS} "
     "SELECT t.author, 'reply', c.author, c.event_id, c.post_id, c.event_id, NULL, "
     "'reply:' || c.event_id, c.ts FROM comment c "
     "JOIN comment t ON t.event_id = c.in_reply_to AND t.post_id = c.post_id "
-    "WHERE c.event_id = $1 AND t.author <> c.author" + _IGNORE)
+    "WHERE c.event_id = $1 AND t.author <> c.author"
+    + _allowed("t.author", "c.author", "CAST($2 AS BIGINT)") + _IGNORE)
 _FROM_COMMENT = (
     f"INSERT INTO notification {_COLUMNS} "
     "SELECT p.author, 'comment', c.author, c.event_id, c.post_id, c.event_id, NULL, "
     "'comment:' || c.event_id, c.ts FROM comment c JOIN post p ON p.event_id = c.post_id "
-    "WHERE c.event_id = $1 AND p.author <> c.author" + _IGNORE)
+    "WHERE c.event_id = $1 AND p.author <> c.author"
+    + _allowed("p.author", "c.author", "CAST($2 AS BIGINT)") + _IGNORE)
 _FROM_REPOST = (
     f"INSERT INTO notification {_COLUMNS} "
     "SELECT o.author, 'repost', r.author, r.event_id, o.event_id, NULL, NULL, "
     "'repost:' || o.event_id, r.ts FROM post r JOIN post o ON o.event_id = r.repost_of "
-    "WHERE r.event_id = $1 AND o.author <> r.author" + _IGNORE)
+    "WHERE r.event_id = $1 AND o.author <> r.author"
+    + _allowed("o.author", "r.author", "CAST($2 AS BIGINT)") + _IGNORE)
 # A mention counts once its post or comment is indexed; the author comes from that row.
 _FROM_MENTION = (
     f"INSERT INTO notification {_COLUMNS} "
@@ -49,53 +73,76 @@ _FROM_MENTION = (
     "      WHERE event_id = $1 "
     "      UNION ALL SELECT author, post_id, event_id, ts FROM comment WHERE event_id = $1) s "
     "WHERE s.author <> CAST($2 AS TEXT) "
-    "AND (CAST($3 AS TEXT) IS NULL OR s.author <> CAST($3 AS TEXT))" + _IGNORE)
+    "AND (CAST($3 AS TEXT) IS NULL OR s.author <> CAST($3 AS TEXT))"
+    + _allowed("CAST($2 AS TEXT)", "s.author", "CAST($4 AS BIGINT)") + _IGNORE)
 
 
 async def derive(db: Executor, like_ids: Sequence[str], comment_ids: Sequence[str],
-                 repost_ids: Sequence[str], mentions: Sequence[tuple]) -> None:
+                 repost_ids: Sequence[str], mentions: Sequence[tuple],
+                 now: int | None = None) -> None:
     """From the rows just written (in the same database transaction): likes, comments (a reply
     to a comment notifies its author first; the post's author is then told of a comment),
-    reposts, and mentions as (event_id, recipient, via: the AI named, or None)."""
+    reposts, and mentions as (event_id, recipient, via: the AI named, or None). Nothing from
+    someone the recipient blocked, or muted at `now`."""
+    now = now_ms() if now is None else now
     if mentions:
-        await db.executemany(_FROM_MENTION, mentions)
+        await db.executemany(_FROM_MENTION, [(*m, now) for m in mentions])
     if like_ids:
-        await db.executemany(_FROM_LIKE, [(i,) for i in like_ids])
+        await db.executemany(_FROM_LIKE, [(i, now) for i in like_ids])
     if comment_ids:
-        rows = [(i,) for i in comment_ids]
+        rows = [(i, now) for i in comment_ids]
         await db.executemany(_FROM_REPLY, rows)
         await db.executemany(_FROM_COMMENT, rows)
     if repost_ids:
-        await db.executemany(_FROM_REPOST, [(i,) for i in repost_ids])
+        await db.executemany(_FROM_REPOST, [(i, now) for i in repost_ids])
 
 
-async def follow(db: Executor, recipient: str, follower: str, event_id: str, ts: int) -> None:
+_ONE = (
+    f"INSERT INTO notification {_COLUMNS} "
+    "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), NULL, NULL, "
+    "CAST($5 AS TEXT), CAST($6 AS TEXT), CAST($7 AS BIGINT) WHERE CAST($1 AS TEXT) <> "
+    "CAST($3 AS TEXT)" + _allowed("CAST($1 AS TEXT)", "CAST($3 AS TEXT)", "CAST($8 AS BIGINT)")
+    + _IGNORE)
+
+
+async def follow(db: Executor, recipient: str, follower: str, event_id: str, ts: int,
+                 now: int | None = None) -> None:
     """Follows of the same day are one group."""
-    if recipient == follower:
-        return
-    await db.execute(
-        f"INSERT INTO notification {_COLUMNS} "
-        "VALUES ($1, 'follow', $2, $3, NULL, NULL, NULL, $4, $5)" + _IGNORE,
-        recipient, follower, event_id, f"follow:{ts // DAY_MS}", ts)
+    await db.execute(_ONE, recipient, "follow", follower, event_id, None,
+                     f"follow:{ts // DAY_MS}", ts, now_ms() if now is None else now)
 
 
-async def ai_answer(db: Executor, recipient: str, ai: str, event_id: str, room_id: str,
-                    ts: int) -> None:
-    await db.execute(
-        f"INSERT INTO notification {_COLUMNS} "
-        "VALUES ($1, 'ai_answer', $2, $3, NULL, NULL, $4, $5, $6)" + _IGNORE,
-        recipient, ai, event_id, room_id, f"ai_answer:{event_id}", ts)
+async def ai_answer(db: Executor, recipient: str, asker: str, event_id: str, room_id: str,
+                    ts: int, now: int | None = None) -> None:
+    """Her AI answered `asker` in a public room (`via`: the room); never for her own
+    questions, nor for someone she blocked or muted."""
+    await db.execute(_ONE, recipient, "ai_answer", asker, event_id, room_id,
+                     f"ai_answer:{event_id}", ts, now_ms() if now is None else now)
 
 
-async def forget_removed(db: Executor, event_id: str) -> None:
+async def forget_actors(db: Executor, recipient: str, actors: Sequence[str]) -> int:
+    """A block: every notification these people gave her goes, for good."""
+    gone = 0
+    for actor in actors:
+        gone += await db.fetchval(
+            "SELECT COUNT(*) FROM notification WHERE recipient = $1 AND actor = $2",
+            recipient, actor) or 0
+        await db.execute("DELETE FROM notification WHERE recipient = $1 AND actor = $2",
+                         recipient, actor)
+    return gone
+
+
+async def forget_removed(db: Executor, event_id: str) -> set[str]:
     """After a redaction: the notification goes with the like, comment or post it came from
-    (only once that row is gone, so a redaction that removed nothing removes nothing)."""
-    await db.execute(
+    (only once that row is gone, so a redaction that removed nothing removes nothing). Returns
+    whom it had notified."""
+    rows = await db.fetch(
         "DELETE FROM notification WHERE event_id = $1 AND type IN "
         "('like', 'comment', 'reply', 'repost', 'mention') "
         "AND NOT EXISTS (SELECT 1 FROM post_like WHERE event_id = $1) "
         "AND NOT EXISTS (SELECT 1 FROM comment WHERE event_id = $1) "
-        "AND NOT EXISTS (SELECT 1 FROM post WHERE event_id = $1)", event_id)
+        "AND NOT EXISTS (SELECT 1 FROM post WHERE event_id = $1) RETURNING recipient", event_id)
+    return {row["recipient"] for row in rows}
 
 
 def _type_filter(types: Iterable[str] | None, first_param: int) -> tuple[str, list[str]]:
@@ -104,33 +151,83 @@ def _type_filter(types: Iterable[str] | None, first_param: int) -> tuple[str, li
     return f" AND type IN ({marks})", chosen
 
 
+# Who she blocks or mutes at $2. Her kept groups (upgrade v27: triggers keep them) whose newest
+# rows (`id_actor`, `ts_actor`) are nobody's she hides keep their place; the others
+# (`displaced`) are grouped from their visible rows when read.
+_HIDDEN = (
+    "hidden AS (SELECT b.blocked AS actor FROM user_block b WHERE b.owner = $1 "
+    "UNION SELECT m.muted FROM user_mute m WHERE m.owner = $1 "
+    "AND (m.expires_at IS NULL OR m.expires_at > $2))")
+_IS_HIDDEN = " IN (SELECT actor FROM hidden)"
+_VISIBLE = " AND n.actor NOT" + _IS_HIDDEN
+def _visible(expr: str) -> str:
+    return (f"(SELECT {expr} FROM notification n WHERE n.recipient = $1 "
+            f"AND n.group_key = d.group_key{_VISIBLE})")
+
+
+_EACH_DISPLACED = "SELECT d.group_key AS group_key, " + ", ".join(
+    f"{_visible(expr)} AS {name}" for expr, name in (
+        ("MAX(n.id)", "id"), ("MAX(n.ts)", "ts"), ("MIN(n.type)", "type"),
+        ("MIN(n.post_id)", "post_id"), ("MIN(n.comment_id)", "comment_id"),
+        ("MIN(n.via)", "via"), ("COUNT(DISTINCT n.actor)", "actor_count"))) + " FROM displaced d"
+_COLUMNS_OUT = "group_key, id, ts, type, post_id, comment_id, via, actor_count"
+
+
 async def groups(db: Executor, recipient: str, types: Iterable[str] | None,
-                 before: tuple[int, int] | None, limit: int) -> list:
+                 before: tuple[int, int] | None, limit: int, now: int | None = None) -> list:
     """A page of groups, newest first: (group_key, id = the group's newest row id, ts = its
     newest time, type, post_id, comment_id, via, actor_count), keyset before `before`
-    (ts, id). Ordered by the events' time: one batch derives its rows kind by kind."""
-    where, chosen = _type_filter(types, 5)
+    (ts, id). Ordered by the events' time: one batch derives its rows kind by kind. Rows of
+    actors she blocked or mutes at `now` are left out before grouping (not listed, not
+    counted among a group's actors).
+
+    An index range read of the kept groups whose newest rows she sees (`kept`: their actor
+    count less her hidden actors'), and beside it the groups whose newest rows are hidden,
+    grouped from their visible rows (`redone`): a group's visible newest row is never newer
+    than its kept one, so only those kept at or above the page's last `kept` group can make
+    the page (found by index from her hidden actors)."""
+    where, chosen = _type_filter(types, 6)
     ts, row_id = before if before is not None else (2**62, 2**62)
     return await db.fetch(
-        "SELECT group_key, MAX(id) AS id, MAX(ts) AS ts, MIN(type) AS type, "
-        "MIN(post_id) AS post_id, MIN(comment_id) AS comment_id, MIN(via) AS via, "
-        "COUNT(DISTINCT actor) AS actor_count FROM notification "
-        f"WHERE recipient = $1{where} GROUP BY group_key "
-        "HAVING MAX(ts) < $2 OR (MAX(ts) = $2 AND MAX(id) < $3) "
-        "ORDER BY MAX(ts) DESC, MAX(id) DESC LIMIT $4",
-        recipient, ts, row_id, limit, *chosen)
+        f"WITH {_HIDDEN}, kept AS (SELECT g.group_key, g.id, g.ts, g.type, g.post_id, "
+        "g.comment_id, g.via, g.actor_count FROM notification_group g "
+        f"WHERE g.recipient = $1{where.replace('type', 'g.type')} "
+        "AND (g.ts < $3 OR (g.ts = $3 AND g.id < $4)) "
+        f"AND g.id_actor NOT{_IS_HIDDEN} AND g.ts_actor NOT{_IS_HIDDEN} "
+        "ORDER BY g.ts DESC, g.id DESC LIMIT $5), "
+        "floor AS (SELECT CASE WHEN (SELECT COUNT(*) FROM kept) < $5 THEN -1 "
+        "ELSE (SELECT MIN(ts) FROM kept) END AS ts), "
+        "displaced AS (SELECT g.group_key FROM hidden h JOIN notification_group g "
+        "ON g.recipient = $1 AND g.id_actor = h.actor WHERE g.ts >= (SELECT ts FROM floor) "
+        "UNION SELECT g.group_key FROM hidden h JOIN notification_group g "
+        "ON g.recipient = $1 AND g.ts_actor = h.actor WHERE g.ts >= (SELECT ts FROM floor)), "
+        # One displaced group at a time, by the group index (as a join it was planned for any
+        # floor: a scan of all her rows, 94 ms at 100,000).
+        f"regrouped AS ({_EACH_DISPLACED}), "
+        "redone AS (SELECT * FROM regrouped WHERE actor_count > 0"
+        f"{where.replace('type', 'regrouped.type')} "
+        "AND (ts < $3 OR (ts = $3 AND id < $4))) "
+        "SELECT k.group_key, k.id, k.ts, k.type, k.post_id, k.comment_id, k.via, "
+        "k.actor_count - (SELECT COUNT(DISTINCT n.actor) FROM notification n "
+        "WHERE n.recipient = $1 AND n.group_key = k.group_key "
+        f"AND n.actor{_IS_HIDDEN}) AS actor_count FROM kept k "
+        f"UNION ALL SELECT {_COLUMNS_OUT} FROM redone ORDER BY ts DESC, id DESC LIMIT $5",
+        recipient, now_ms() if now is None else now, ts, row_id, limit, *chosen)
 
 
-async def actors(db: Executor, recipient: str, group_keys: Sequence[str]) -> dict[str, list[str]]:
-    """Each group's actors, newest first, at most MAX_ACTORS each."""
+async def actors(db: Executor, recipient: str, group_keys: Sequence[str],
+                 now: int | None = None) -> dict[str, list[str]]:
+    """Each group's actors, newest first, at most MAX_ACTORS each (none she blocked or
+    mutes at `now`)."""
     if not group_keys:
         return {}
-    marks = ", ".join(f"${i + 3}" for i in range(len(group_keys)))
+    marks = ", ".join(f"${i + 4}" for i in range(len(group_keys)))
     rows = await db.fetch(
         "SELECT group_key, actor FROM (SELECT group_key, actor, ROW_NUMBER() OVER "
         "(PARTITION BY group_key ORDER BY MAX(ts) DESC, MAX(id) DESC) AS n FROM notification "
-        f"WHERE recipient = $1 AND group_key IN ({marks}) GROUP BY group_key, actor) s "
-        "WHERE n <= $2 ORDER BY group_key, n", recipient, MAX_ACTORS, *group_keys)
+        f"WHERE recipient = $1{_SHOWN} AND group_key IN ({marks}) GROUP BY group_key, actor) s "
+        "WHERE n <= $3 ORDER BY group_key, n", recipient, now_ms() if now is None else now,
+        MAX_ACTORS, *group_keys)
     found: dict[str, list[str]] = {}
     for row in rows:
         found.setdefault(row["group_key"], []).append(row["actor"])
@@ -156,11 +253,54 @@ async def mark_read(db: Executor, user_id: str, up_to: int) -> None:
         "WHERE excluded.up_to > notification_read.up_to", user_id, up_to)
 
 
-async def unread_count(db: Executor, recipient: str) -> int:
-    """Groups with something newer than the read position."""
+_UNREAD = (" FROM notification WHERE notification.recipient = $1" + _SHOWN
+           + " AND notification.id > "
+           "COALESCE((SELECT up_to FROM notification_read WHERE user_id = $1), 0)")
+
+
+async def unread_count(db: Executor, recipient: str, now: int | None = None) -> int:
+    """Groups with something newer than the read position (from nobody she blocked or mutes
+    at `now`): the kept groups by an index range on (recipient, id), those whose newest row is
+    someone's she hides from their visible rows."""
     return await db.fetchval(
-        "SELECT COUNT(DISTINCT group_key) FROM notification WHERE recipient = $1 AND id > "
-        "COALESCE((SELECT up_to FROM notification_read WHERE user_id = $1), 0)", recipient)
+        f"WITH {_HIDDEN}, up AS (SELECT COALESCE((SELECT up_to FROM notification_read "
+        "WHERE user_id = $1), 0) AS up_to) "
+        "SELECT (SELECT COUNT(*) FROM notification_group g WHERE g.recipient = $1 "
+        f"AND g.id > (SELECT up_to FROM up) AND g.id_actor NOT{_IS_HIDDEN}) "
+        "+ (SELECT COUNT(DISTINCT n.group_key) FROM notification n WHERE n.recipient = $1 "
+        "AND n.group_key IN (SELECT g.group_key FROM hidden h JOIN notification_group g "
+        "ON g.recipient = $1 AND g.id_actor = h.actor WHERE g.id > (SELECT up_to FROM up)) "
+        f"AND n.id > (SELECT up_to FROM up){_VISIBLE})",
+        recipient, now_ms() if now is None else now)
+
+
+_TEXT = (
+    "SELECT notification.group_key AS group_key, COALESCE(c.body, p.body, '') AS body, c.cw AS cw "
+    "FROM notification LEFT JOIN comment c ON c.event_id = notification.comment_id "
+    "LEFT JOIN post p ON notification.comment_id IS NULL "
+    "AND p.event_id = notification.post_id ")
+
+
+async def unread_texts(db: Executor, recipient: str, limit: int,
+                       now: int | None = None) -> list:
+    """The unread comments, replies and mentions (one per group) with their text: (group_key,
+    body, cw), for her muted words to be looked for in; at most `limit`, newest first."""
+    return await db.fetch(
+        _TEXT + _UNREAD.replace(" FROM notification WHERE", " WHERE")
+        + " AND notification.type IN ('comment', 'reply', 'mention') "
+        "ORDER BY notification.id DESC LIMIT $3",
+        recipient, now_ms() if now is None else now, limit)
+
+
+async def texts(db: Executor, recipient: str, group_keys: Sequence[str]) -> dict[str, tuple]:
+    """Of these groups, the comments, replies and mentions: group_key -> (body, cw)."""
+    if not group_keys:
+        return {}
+    marks = ", ".join(f"${i + 2}" for i in range(len(group_keys)))
+    rows = await db.fetch(
+        _TEXT + f"WHERE notification.recipient = $1 AND notification.group_key IN ({marks}) "
+        "AND notification.type IN ('comment', 'reply', 'mention')", recipient, *group_keys)
+    return {row["group_key"]: (row["body"], row["cw"]) for row in rows}
 
 
 async def post_bodies(db: Executor, post_ids: Sequence[str]) -> dict[str, str]:
@@ -170,14 +310,16 @@ async def post_bodies(db: Executor, post_ids: Sequence[str]) -> dict[str, str]:
     return {row["event_id"]: row["body"] or "" for row in rows}
 
 
-async def recipients_of(db: Executor, event_ids: Sequence[str],
-                        among: Sequence[str]) -> list[str]:
-    """Who of `among` (the users with a live stream) these events notified."""
+async def recipients_of(db: Executor, event_ids: Sequence[str], among: Sequence[str],
+                        now: int | None = None) -> list:
+    """Who of `among` (the users with a live stream) these events notified, by someone they
+    neither block nor mute at `now`: (recipient, group_key, type) rows."""
     if not event_ids or not among:
         return []
-    events = ", ".join(f"${i + 1}" for i in range(len(event_ids)))
-    users = ", ".join(f"${i + 1 + len(event_ids)}" for i in range(len(among)))
-    rows = await db.fetch(
-        f"SELECT DISTINCT recipient FROM notification WHERE event_id IN ({events}) "
-        f"AND recipient IN ({users})", *event_ids, *among)
-    return [row["recipient"] for row in rows]
+    events = ", ".join(f"${i + 2}" for i in range(len(event_ids)))
+    users = ", ".join(f"${i + 2 + len(event_ids)}" for i in range(len(among)))
+    return await db.fetch(
+        "SELECT DISTINCT recipient, group_key, type FROM notification "
+        f"WHERE event_id IN ({events}) AND recipient IN ({users})"
+        + _allowed("notification.recipient", "notification.actor", "$1"),
+        now_ms() if now is None else now, *event_ids, *among)

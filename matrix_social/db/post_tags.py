@@ -57,13 +57,15 @@ async def page(db: Database, viewer: str, tag: str, before: tuple[int, str] | No
         "ORDER BY t.ts DESC, t.post_id DESC", *args)
 
 
-async def trends(db: Database, since: int, limit: int) -> list:
-    """Tags used since `since`, by how many distinct authors used them (one account posting
-    a tag a hundred times counts once), then uses, then the tag."""
+async def trends(db: Database, since: int, until: int, limit: int) -> list:
+    """Tags used in [since, until], by how many distinct authors used them (one account
+    posting a tag a hundred times counts once), then uses, then the tag, counted from scratch
+    over every use in the window: what the kept ranking (db/trending.py's TAGS, which the
+    endpoint serves) must always equal (tests, the bench's before)."""
     return await db.fetch(
         "SELECT tag, COUNT(DISTINCT author) AS accounts, COUNT(*) AS uses FROM post_tag "
-        "WHERE ts >= $1 GROUP BY tag "
-        f"ORDER BY accounts DESC, uses DESC, tag ASC LIMIT {int(limit)}", since)
+        "WHERE ts >= $1 AND ts <= $2 GROUP BY tag "
+        f"ORDER BY accounts DESC, uses DESC, tag ASC LIMIT {int(limit)}", since, until)
 
 
 async def search(db: Database, prefix: str, limit: int) -> list:

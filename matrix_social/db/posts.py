@@ -63,17 +63,18 @@ async def delete(db: Executor, event_id: str) -> None:
 
 
 async def redact(db: Executor, event_id: str, room_id: str, sender: str,
-                 moderator: bool) -> None:
+                 moderator: bool) -> tuple[str, str, str | None] | None:
     """A redaction removes a post only in the post's own room, and only when sent by its
     author or by somebody who may redact others there (the feed's owner or bot). A repost
     notice's row lives in the reposter's room but its event in the original's: there, its
-    own sender may withdraw it."""
-    await db.execute(
+    own sender may withdraw it. Returns what it removed: (room, author, repost_of)."""
+    row = await db.fetchrow(
         "DELETE FROM post WHERE event_id=$1 AND ((room_id=$2 AND (author=$3 OR $4)) "
         "OR (author=$3 AND EXISTS (SELECT 1 FROM post o WHERE o.event_id = post.repost_of "
-        "AND o.room_id=$2)))",
+        "AND o.room_id=$2))) RETURNING room_id, author, repost_of",
         event_id, room_id, sender, moderator,
     )
+    return (row["room_id"], row["author"], row["repost_of"]) if row else None
 
 
 async def get_author(db: Executor, event_id: str) -> tuple[str, str] | None:
@@ -98,6 +99,8 @@ async def has_repost(db: Executor, original: str, author: str) -> bool:
 
 async def counts_of(db: Executor, post_ids: list[str]) -> dict[str, dict[str, int]]:
     """The counters of these posts (for the live streams)."""
+    if not post_ids:
+        return {}  # "IN ()" is an error on PostgreSQL
     marks = ", ".join(f"${i + 1}" for i in range(len(post_ids)))
     rows = await db.fetch(
         "SELECT post_id, likes, comments, reposts FROM post_count "

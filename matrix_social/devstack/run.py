@@ -48,6 +48,15 @@ async def _ensure_demo_user(synapse: Synapse, user: str, password: str) -> None:
             raise
 
 
+def _interrupt_once(signum, frame) -> None:
+    """Ctrl-C or SIGTERM starts the stop; more of them are ignored: the stop is bounded (each
+    process is killed after its timeout), and a second Ctrl-C would only cut it short with a
+    traceback, leaving the children to the kernel."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _stop(process: subprocess.Popen | None, timeout: float = 15) -> None:
     if process is None or process.poll() is not None:
         return
@@ -77,7 +86,8 @@ def main(argv: list[str]) -> None:
     )
     password = _demo_password(data)
     bridge = None
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
     try:
         asyncio.run(synapse.start())
         asyncio.run(_ensure_demo_user(synapse, args.user, password))

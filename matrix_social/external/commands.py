@@ -2,6 +2,11 @@
 
   help | login <platform> [<server>] | confirm <code> | connections | logout <platform>
   login <platform> <handle> <app password>   (a platform that takes an app password: Bluesky)
+  block <user> [with ai] | unblock <user> | mute <user> [for <time>] | unmute <user>
+  blocked | muted
+
+(block and mute are the same social-layer calls as `POST /api/social/blocks` and `/mutes`;
+a user is a full ID, a handle of this server, or a pill.)
 
 (the platforms, and which asks for a server, are the registered ones: help lists them).
 
@@ -23,13 +28,19 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from ..clock import now_ms
+from ..content.mentions import named_user_ids
 from ..errors import SocialError
 from ..ids import Identities
 from ..matrix.feed_owners import FeedOwners
+from ..social.blocks import Blocks
+from ..social.mutes import Mutes
 from .connections import Connections
 from .management import ManagementRooms
 from .platform import Platform
@@ -39,7 +50,11 @@ log = logging.getLogger("matrix_social.commands")
 MAX_COMMAND = 300
 SEEN = 1000  # event ids remembered, so a redelivered transaction does not run a command twice
 VERBS = frozenset({"help", "?", "login", "confirm", "logout", "disconnect", "connections",
-                   "list", "status"})
+                   "list", "status", "block", "unblock", "mute", "unmute", "blocked", "muted"})
+UNITS = {"m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+MAX_MUTE_MS = 366 * 86_400_000
+_DURATION = re.compile(r"([0-9]{1,6}) ?(m|mins?|minutes?|h|hours?|d|days?|w|weeks?)")
+LISTED = 50
 
 
 
@@ -61,6 +76,11 @@ def help_text(platforms: Sequence[Platform]) -> str:
         "• confirm <code> — finish a login with the code its page showed you",
         "• connections — what is connected, and how it is doing",
         "• logout <platform> — disconnect (and revoke my access where the platform allows)",
+        "• block <user> [with ai] — ban them from your feed, hide them everywhere, and with ai "
+        "their AI too; unblock <user> undoes what can be undone",
+        "• mute <user> [for 2h | 3d | 1w] — hide them from your feed and notifications; "
+        "unmute <user>",
+        "• blocked, muted — whom you blocked or muted",
         "• help — this"])
 
 
@@ -72,8 +92,11 @@ def _holds_a_secret(words: list[str]) -> bool:
 
 class ConnectionCommands:
     def __init__(self, ids: Identities, owners: FeedOwners, rooms: ManagementRooms,
-                 connections: Connections) -> None:
+                 connections: Connections, blocks: Blocks | None = None,
+                 mutes: Mutes | None = None) -> None:
         self.ids = ids
+        self.blocks = blocks
+        self.mutes = mutes
         self.owners = owners
         self.rooms = rooms
         self.connections = connections
@@ -103,7 +126,8 @@ class ConnectionCommands:
         self._remember(raw.get("event_id"))
         await self.rooms.remember(sender, room_id)
         try:
-            text, markup = await self.run(sender, body.strip())
+            text, markup = await self.run(sender, body.strip(),
+                                          named_user_ids(content, sender))
         except SocialError as e:
             text, markup = str(e), None
         except Exception:
@@ -122,12 +146,16 @@ class ConnectionCommands:
             while len(self._seen) > SEEN:
                 self._seen.popitem(last=False)
 
-    async def run(self, user: str, command: str) -> tuple[str, str | None]:
+    async def run(self, user: str, command: str, pills: Sequence[str] = ()
+                  ) -> tuple[str, str | None]:
         words = command.split()
         verb = words[0].lower().lstrip("!") if words else ""
         args = words[1:]
         if verb in ("help", "?", ""):
             return self.help, None
+        if verb in ("block", "unblock", "mute", "unmute", "blocked", "muted") \
+                and self.blocks is not None and self.mutes is not None:
+            return await self._safety(user, verb, args, pills), None
         if verb == "login":
             return await self._login(user, args)
         if verb == "confirm":
@@ -179,6 +207,69 @@ class ConnectionCommands:
                   f"shows a code: send <code>confirm</code> and that code here to finish.")
         return text, markup
 
+    def _target(self, verb: str, args: list[str], pills: Sequence[str]) -> str:
+        """The user a block/mute command names: a pill (Element writes the name in the body),
+        else a full ID or a handle of this server."""
+        if pills:
+            return pills[0]
+        target = self.ids.parse_handle(args[0]) if args else None
+        if target is None:
+            raise _Answer(f"Say whom: {verb} @someone:server (or a handle of this server, "
+                          f"e.g. {verb} bob)")
+        return target
+
+    async def _safety(self, user: str, verb: str, args: list[str],
+                      pills: Sequence[str]) -> str:
+        assert self.blocks is not None and self.mutes is not None
+        try:
+            if verb == "blocked":
+                page = await self.blocks.page(user, None, LISTED)
+                return _listing("You have blocked nobody.", "You have blocked:", [
+                    i["user_id"] + (f" (with {i['with']})" if i["with"] else "")
+                    for i in page["items"]])
+            if verb == "muted":
+                items = (await self.mutes.muted_users(user))["items"]
+                return _listing("You have muted nobody.", "You have muted:", [
+                    i["user_id"] + (f" (until {_when(i['expires_at'])})" if i["expires_at"]
+                                    else "") for i in items])
+            target = self._target(verb, args, pills)
+            rest = [w.lower() for w in args[1:]]
+            if pills:  # a pill's text is a display name, maybe of several words
+                rest = rest[rest.index("for"):] if verb == "mute" and "for" in rest else \
+                    rest[-2:] if rest[-2:] == ["with", "ai"] else []
+            if verb == "block":
+                if rest not in ([], ["with", "ai"], ["and", "ai"], ["+ai"]):
+                    raise _Answer("Say block @someone:server, or block @someone:server with ai "
+                                  "to block their AI too")
+                done = await self.blocks.block(user, {"user_id": target,
+                                                      "include_ai": bool(rest)})
+                also = [who for who in done["blocked_ids"] if who != target]
+                return (f"Blocked {target}" + (f" and {also[0]}" if also else "") + ". They "
+                        "are banned from your feed and hidden wherever you look; they cannot "
+                        "reach you or your AI through this service. Say unblock "
+                        f"{target} to undo.")
+            if verb == "unblock":
+                done = await self.blocks.unblock(user, target)
+                return (f"Unblocked {', '.join(done['unblocked_ids'])}. Follows, likes and "
+                        "comments removed by the block stay removed.")
+            if verb == "mute":
+                until = None
+                if rest:
+                    until = _until(rest)
+                    if until is None:
+                        raise _Answer("Say mute @someone:server, or for a while: mute "
+                                      "@someone:server for 2h (m, h, d or w; at most a year)")
+                    until += now_ms()
+                await self.mutes.mute(user, {"user_id": target, "expires_at": until})
+                return (f"Muted {target}" + (f" until {_when(until)}" if until else "") +
+                        ". Nothing is sent to them; their posts and notifications are hidden "
+                        "from you" + (" meanwhile." if until else f". Say unmute {target} to "
+                                      "undo."))
+            await self.mutes.unmute(user, target)
+            return f"Unmuted {target}."
+        except _Answer as answer:
+            return str(answer)
+
     def _describe(self, rows: list[dict[str, Any]]) -> str:
         if not rows:
             return "Nothing is connected yet. Say help to see how."
@@ -190,3 +281,25 @@ class ConnectionCommands:
             shared = ", shared with your followers" if row["share_with_followers"] else ""
             lines.append(f"• {name}: @{account['handle']}, {state}{shared}")
         return "\n".join(lines)
+
+
+class _Answer(Exception):
+    """A command that needs saying again, answered in words."""
+
+
+def _until(words: list[str]) -> int | None:
+    """`for 2h`, `2h`, `for 3 days` -> milliseconds; None when not understood."""
+    found = _DURATION.fullmatch(" ".join(w for w in words if w != "for"))
+    if found is None:
+        return None
+    ms = int(found.group(1)) * UNITS[found.group(2)[:3] if found.group(2).startswith("min")
+                                     else found.group(2)[0]]
+    return ms if 0 < ms <= MAX_MUTE_MS else None
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _listing(empty: str, title: str, lines: list[str]) -> str:
+    return "\n".join([title, *(f"• {line}" for line in lines)]) if lines else empty

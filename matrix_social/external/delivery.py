@@ -36,6 +36,7 @@ from ..db import cross_post_deliveries as deliveries
 from ..db import external_items
 from ..db import feed as feed_db
 from ..db import platform_connections as connections
+from ..db import posts as posts_db
 from ..db.cross_post_deliveries import DeliveryRow
 from ..db.external_items import ExternalItemRow
 from ..db.platform_connections import ConnectionRow
@@ -49,6 +50,7 @@ from ..errors import (
     TransientError,
 )
 from ..locks import KeyedLocks
+from ..matrix.ingest.changes import IndexChanges, Written
 from ..matrix.intents import Intents
 from .grants import Grants
 from .management import ManagementRooms
@@ -208,9 +210,10 @@ class StatusBoard:
     """A post's per-target status as state in her feed room, by the bot (docs/events.md): what
     a Matrix client sees of where the post went."""
 
-    def __init__(self, db: Database, intents: Intents) -> None:
+    def __init__(self, db: Database, intents: Intents, changes: IndexChanges) -> None:
         self.db = db
         self.intents = intents
+        self.changes = changes
         self._locks = KeyedLocks()
 
     async def publish(self, post_event_id: str, room_id: str) -> None:
@@ -229,6 +232,11 @@ class StatusBoard:
             except (MatrixRequestError, TimeoutError) as e:
                 log.warning("cross-post status of %s not published: %s", post_event_id,
                             type(e).__name__)
+                return
+            # Told as a changed post: the screens showing it reload it (live stream).
+            found = await posts_db.get_author(self.db, post_event_id)
+            if found is not None:
+                self.changes.publish(Written(new_posts=[(found[0], post_event_id, found[1])]))
 
 
 class DeliveryWorker:

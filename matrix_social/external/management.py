@@ -13,6 +13,7 @@ from mautrix.util.async_db import Database
 
 from ..clock import now_ms
 from ..db import management_rooms
+from ..db.notify import Broadcast
 from ..ids import Identities
 from ..locks import KeyedLocks
 from ..matrix import dms
@@ -25,13 +26,16 @@ MAX_CACHED = 100_000
 
 class ManagementRooms:
     def __init__(self, az: AppService, db: Database, ids: Identities,
-                 encryption: RoomEncryption) -> None:
+                 encryption: RoomEncryption, broadcast: Broadcast | None = None) -> None:
         self.az = az
         self.db = db
         self.ids = ids
         self.encryption = encryption
         self._locks = KeyedLocks()
         self._known: dict[str, str | None] = {}  # user -> her room; every DM message asks
+        self.broadcast = broadcast
+        if broadcast is not None:  # chosen by another process: read it again
+            broadcast.keep_per_user("management_room", self._known)
 
     async def bot_is_in(self, room_id: str) -> bool:
         return bool(await self.az.state_store.is_joined(RoomID(room_id), self.az.bot_mxid))
@@ -56,6 +60,8 @@ class ManagementRooms:
     async def remember(self, user_id: str, room_id: str) -> None:
         await management_rooms.set(self.db, user_id, room_id, now_ms())
         self._known[user_id] = room_id
+        if self.broadcast is not None:
+            await self.broadcast.tell("management_room", user_id)
 
     async def room_for(self, user_id: str) -> RoomID:
         """Her management room: the one she last used, else a new DM from the bot."""

@@ -36,6 +36,7 @@ class PollOutcome:
     schedule: Schedule
     error: PlatformError | None = None
     home: FetchResult | None = None  # her home timeline's new items, when she brings it in
+    home_refused: str | None = None  # why her home timeline was turned off in this poll
 
     @property
     def broken(self) -> bool:
@@ -73,30 +74,39 @@ class Poller:
             await connections.save_failure(self.db, row.user_id, row.platform,
                                            schedule.next_due_ms or now_ms(), schedule.failures)
             return PollOutcome(row, account, None, schedule, e)
-        home = await self._home(row, account) if row.home_timeline else None
+        home, home_refused = await self._home(row, account) if row.home_timeline \
+            else (None, None)
         hints = result.hints if home is None else shared_hints(result.hints, home.hints)
         activity = len(result.items) + len(result.edits) + len(result.deletions)
         schedule = after_success(self.budget(row), row.interval_s, activity, hints,
                                  now_ms(), self.rng)
-        return PollOutcome(row, account, result, schedule, home=home)
+        return PollOutcome(row, account, result, schedule, home=home, home_refused=home_refused)
 
-    async def _home(self, row: ConnectionRow, account: Account) -> FetchResult | None:
+    async def _home(self, row: ConnectionRow, account: Account
+                    ) -> tuple[FetchResult | None, str | None]:
+        """Her home timeline's new items; or why it was turned off (the platform will not let
+        this service read it: asking again every poll would only spend her budget)."""
         if not self.platforms.get(row.platform).home_timeline:
-            return None
+            return None, None
         adapter = await self.platforms.adapter_for(row.platform, row.instance)
         try:
             return await self.grants.call(
-                row, lambda token: adapter.fetch_home(token, account, row.home_cursor))
-        except (PlatformRateLimited, TransientError, Refused, AuthRevoked) as e:
+                row, lambda token: adapter.fetch_home(token, account, row.home_cursor)), None
+        except Refused as e:
+            await connections.set_home_timeline(self.db, row.user_id, row.platform, False)
+            log.info("%s home timeline of %s turned off: %s", row.platform, row.user_id,
+                     e.reason)
+            return None, e.reason
+        except (PlatformRateLimited, TransientError, AuthRevoked) as e:
             # A refused login was marked broken (and she told) by Grants.call already; her own
             # items of this poll are still bridged.
             log.info("%s home timeline of %s skipped: %s", row.platform, row.user_id,
                      type(e).__name__)
-            return None
+            return None, None
         except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
             log.warning("unexpected home timeline from %s for %s: %s", row.platform,
                         row.user_id, type(e).__name__)
-            return None
+            return None, None
 
     async def _fetch(self, row: ConnectionRow, account: Account) -> FetchResult:
         try:

@@ -28,6 +28,7 @@ from ..db.platform_connections import ConnectionRow
 from ..errors import Refused, TransientError
 from .bridging import ItemBridge
 from .delivery import DeliveryWorker
+from .management import ManagementRooms
 from .poller import Poller
 from .polling import after_error
 
@@ -42,12 +43,13 @@ MAX_RUNNING = 8
 
 class PlatformScheduler:
     def __init__(self, db: Database, poller: Poller, bridge: ItemBridge,
-                 deliveries: DeliveryWorker, wakeup: Wakeup,
+                 deliveries: DeliveryWorker, wakeup: Wakeup, management: ManagementRooms,
                  max_sleep_s: float = MAX_SLEEP_S) -> None:
         self.db = db
         self.poller = poller
         self.items = bridge
         self.deliveries = deliveries
+        self.management = management
         self.max_sleep_s = max_sleep_s
         self.rng = random.Random()
         self.wakeup = wakeup
@@ -117,7 +119,7 @@ class PlatformScheduler:
 
     def _finished(self, key: tuple[str, str]) -> None:
         self._running.pop(key, None)
-        self.wakeup.wake()
+        self.wakeup.wake_here()
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Until no job runs (tests, shutdown)."""
@@ -162,6 +164,10 @@ class PlatformScheduler:
                 log.info("%s poll of %s deferred: %s", row.platform, row.user_id,
                          type(outcome.error).__name__)
             return
+        if outcome.home_refused:
+            await self.management.notify(
+                row.user_id, f"Your {self.poller.platforms.label(row.platform)} home timeline "
+                             f"no longer comes into your feed: {outcome.home_refused}.")
         try:
             stats = await self.items.apply(outcome.row, outcome.account, outcome.result)
             if outcome.home is not None:

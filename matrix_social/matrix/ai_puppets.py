@@ -14,6 +14,7 @@ from mautrix.types import UserID
 from mautrix.util.async_db import Database
 from PIL import Image, ImageDraw, ImageFont
 
+from ..clock import now_ms
 from ..db import ai_puppet, profiles
 from ..ids import Identities
 
@@ -63,7 +64,7 @@ class Puppets:
             await ai_puppet.upsert(self.db, ai_id, owner, displayname)
             if known:  # a rename: in the index now, not when its member events come back
                 _, avatar = await profiles.get(self.db, ai_id)
-                await profiles.upsert(self.db, ai_id, displayname, avatar)
+                await profiles.upsert(self.db, ai_id, displayname, avatar, now_ms())
             log.info("AI puppet %s ready as %r", ai_id, displayname)
         if await ai_puppet.get_avatar(self.db, ai_id) is None:
             await self._set_default_avatar(intent, ai_id, owner_name)

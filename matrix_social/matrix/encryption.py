@@ -4,11 +4,13 @@ rooms' encryption state through RoomCryptoStateStore."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 from mautrix.appservice import AppService
 from mautrix.crypto import StateStore
+from mautrix.errors import EncryptionError
 from mautrix.types import EventType, RoomEncryptionStateEventContent, RoomID, UserID
 from mautrix.util.async_db import Database
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from mautrix.bridge.e2ee import EncryptionManager
 
 log = logging.getLogger("matrix_social.e2be")
+
+ENCRYPT_ATTEMPTS = 3
 
 
 class RoomEncryption:
@@ -40,9 +44,21 @@ class RoomEncryption:
     async def prepare(self, room_id: RoomID, event_type: EventType,
                       content: dict[str, Any]) -> tuple[EventType, dict[str, Any]]:
         """What to send: encrypted with the bot's device in an encrypted room, else as is."""
-        if self.e2ee and await self.is_encrypted(room_id):
-            return await self.e2ee.encrypt(room_id, event_type, content)
-        return event_type, content
+        if not (self.e2ee and await self.is_encrypted(room_id)):
+            return event_type, content
+        attempt = 1
+        while True:
+            try:
+                return await self.e2ee.encrypt(room_id, event_type, content)
+            except EncryptionError as e:
+                # A member event arriving between the room key's sharing and the encryption
+                # discards the new key (a DM just opened, its joins still on their way): share
+                # again for the members known now.
+                if attempt == ENCRYPT_ATTEMPTS:
+                    raise
+                log.info("Encrypting for %s: %s; sharing the room key again", room_id, e)
+                await asyncio.sleep(0.2 * attempt)
+                attempt += 1
 
     async def bring_bot(self, room_id: RoomID) -> None:
         if self.e2ee:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from mautrix.util.async_db import Database
 
 from ..db import feed_rooms
+from ..db.notify import Broadcast
 
 MAX_CACHED = 100_000
 
@@ -23,10 +24,14 @@ class FeedRoom:
 
 
 class FeedOwners:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, broadcast: Broadcast | None = None) -> None:
         self.db = db
         self._feeds: dict[str, FeedRoom] = {}
         self._rooms: dict[str, str] = {}  # owner -> room (every API post asks)
+        self.broadcast = broadcast
+        if broadcast is not None:  # a room recorded by another process: ask the database
+            broadcast.on("feed_rooms", lambda _: self._drop())
+            broadcast.on_gap(self._drop)
 
     async def feed_of(self, room_id: str) -> FeedRoom | None:
         feed = self._feeds.get(room_id)
@@ -59,8 +64,15 @@ class FeedOwners:
     async def record(self, room_id: str, owner: str, bot: str) -> None:
         """A feed room just verified (created by our bot, or resolved on the owner's server)."""
         await feed_rooms.record(self.db, room_id, owner, bot)
-        self.forget()
+        self._drop()
+        if self.broadcast is not None:
+            await self.broadcast.tell("feed_rooms")
 
     def forget(self) -> None:
+        self._drop()
+        if self.broadcast is not None:
+            self.broadcast.tell_soon("feed_rooms")
+
+    def _drop(self) -> None:
         self._feeds.clear()
         self._rooms.clear()

@@ -81,7 +81,7 @@ class FeedRooms:
             await self.owners.record(room_id, owner, self.bot.mxid)
             await self._join_owner(room_id, owner)
             if created:
-                await self._name_in_profile(room_id, owner)
+                await self.name_in_profile(room_id, owner)
             return room_id
 
     async def _resolve_alias(self, owner: str) -> RoomID | None:
@@ -102,7 +102,7 @@ class FeedRooms:
             self._default_version = str(versions.get("default", "10"))
         return self._default_version
 
-    async def _name_in_profile(self, room_id: RoomID, owner: str) -> None:
+    async def name_in_profile(self, room_id: RoomID, owner: str) -> None:
         """MSC4501's profile room field on the owner's profile, naming the new feed room,
         where the homeserver has per-key profile fields and the owner has not named a room
         already. Best effort: the feed room stands without it."""

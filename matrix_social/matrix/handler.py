@@ -3,6 +3,7 @@ dispatcher; decrypts encrypted events in the background."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -26,7 +27,7 @@ log = logging.getLogger("matrix_social.matrix")
 class MatrixHandler(BaseMatrixHandler):
     def __init__(self, bridge: Bridge, dispatcher: EventDispatcher, background: Background,
                  ids: Identities, capabilities: CapabilityCheck, e2be_route: EncryptionRoute,
-                 e2be_notices: EncryptionNotices) -> None:
+                 e2be_notices: EncryptionNotices, receives_transactions: bool = True) -> None:
         # Ghosts that end-to-bridge encryption treats as ours: the AI puppets.
         self.user_id_prefix = "@"
         self.user_id_suffix = f"{ids.ai_suffix}:{ids.domain}"
@@ -37,10 +38,25 @@ class MatrixHandler(BaseMatrixHandler):
         self.capabilities = capabilities
         self.e2be_route = e2be_route
         self.e2be_notices = e2be_notices
+        # False in an API replica (bridge.py, --role api)
+        self.receives_transactions = receives_transactions
         self.log = log
 
     async def wait_for_connection(self) -> None:
-        """mautrix's check, with a clear word when the homeserver cannot reach us back."""
+        """mautrix's check, with a clear word when the homeserver cannot reach us back. An API
+        replica only checks its token: the homeserver reaches the ingest process, not it."""
+        if not self.receives_transactions:
+            for attempt in range(30):
+                try:
+                    self.versions = await self.az.intent.versions()
+                    await self.az.intent.whoami()
+                    return
+                except Exception as e:
+                    if attempt == 29:
+                        raise
+                    log.warning("Homeserver not reachable yet (%s); retrying in 2 s",
+                                type(e).__name__)
+                    await asyncio.sleep(2)
         try:
             await super().wait_for_connection()
         except SystemExit:
@@ -61,6 +77,11 @@ class MatrixHandler(BaseMatrixHandler):
             await self.az.intent.ensure_registered()
         # The encryption route logs the bot's device in; what the homeserver delivers is
         # checked in the background, and decides between transactions and /sync.
+        if not self.receives_transactions:
+            await self.e2be_route.start(None, "this process is an API replica (--role api): "
+                                              "encrypted rooms are read and answered by the "
+                                              "ingest process")
+            return
         if not await self.e2be_route.start(self.e2ee, "bridge.encryption.allow is false"):
             self.e2ee = None
         self.background.spawn(self.capabilities.run(self.versions, self.e2be_route.key_device()))

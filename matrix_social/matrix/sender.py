@@ -56,3 +56,13 @@ class IndexedSender:
                 raw["state_key"] = state_key
         await self.ingest.apply(raw)
         return event_id
+
+    async def redact(self, intent: IntentAPI, room_id: RoomID, event_id: str) -> EventID:
+        """Redact as the intent's user and index the redaction at once, as the homeserver's
+        copy would be (so what it removed is told to the live streams like any redaction)."""
+        redaction = await intent.redact(room_id, EventID(event_id))
+        await self.ingest.apply({
+            "type": "m.room.redaction", "room_id": room_id, "sender": intent.mxid,
+            "event_id": redaction, "origin_server_ts": now_ms(), "redacts": event_id,
+            "content": {"redacts": event_id}})
+        return redaction

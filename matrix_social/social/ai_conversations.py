@@ -16,9 +16,10 @@ from mautrix.util.async_db import Database
 from .. import events as ev
 from ..background import Background
 from ..clock import Clock
-from ..db import ai_conversations
+from ..db import ai_conversations, notifications
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..ids import Identities
+from ..matrix.ingest.changes import IndexChanges, Written
 from ..matrix.intents import Intents
 
 log = logging.getLogger("matrix_social.activity")
@@ -75,8 +76,9 @@ def classify(state: list[dict[str, Any]], ai: str, owner: str | None, bot: str) 
 
 class AiConversations:
     def __init__(self, db: Database, ids: Identities, intents: Intents, background: Background,
-                 clock: Clock) -> None:
+                 clock: Clock, changes: IndexChanges | None = None) -> None:
         self.db = db
+        self.changes = changes
         self.ids = ids
         self.intents = intents
         self.background = background
@@ -88,14 +90,26 @@ class AiConversations:
         return classify(state if isinstance(state, list) else [], ai, self.ids.ai_owner(ai),
                         self.ids.bot)
 
-    async def answered(self, ai: str, room_id: str) -> None:
+    async def answered(self, ai: str, room_id: str, asker: str | None = None,
+                       answer_id: str | None = None) -> None:
+        """Counted for the AI's profile; in a public room, when someone else than its owner
+        asked, its owner gets an `ai_answer` notification (never for her own questions, nor
+        in a DM or a private group; not from someone she blocked or mutes)."""
         now = self.clock.now_ms()
-        if await ai_conversations.get(self.db, ai, room_id) is not None:
+        row = await ai_conversations.get(self.db, ai, room_id)
+        if row is not None:
             await ai_conversations.answered(self.db, ai, room_id, now)
-            return
-        nature = await self._nature(ai, room_id)
-        await ai_conversations.insert(self.db, ai, room_id, nature.public, nature.name,
-                                      nature.alias, now)
+            public = bool(row["public"])
+        else:
+            nature = await self._nature(ai, room_id)
+            await ai_conversations.insert(self.db, ai, room_id, nature.public, nature.name,
+                                          nature.alias, now)
+            public = nature.public
+        owner = self.ids.ai_owner(ai)
+        if public and owner is not None and asker and answer_id and asker not in (owner, ai):
+            await notifications.ai_answer(self.db, owner, asker, answer_id, room_id, now, now)
+            if self.changes is not None:  # her bell on the live stream
+                self.changes.publish(Written(notifying_events=[answer_id]))
 
     async def on_event(self, raw: dict[str, Any]) -> None:
         """A room where an AI talked changed who may read it: look at it again."""

@@ -8,6 +8,7 @@ from ..ai.ai_to_ai import MAX_TIMEOUT, AiToAi
 from ..ai.rate_limit import RateLimiter
 from ..errors import Forbidden, InvalidInput, NotFound, RateLimited
 from ..ids import Identities
+from .block_list import BlockList
 from .users import Users
 
 DEFAULT_TIMEOUT = 30.0
@@ -15,11 +16,12 @@ DEFAULT_TIMEOUT = 30.0
 
 class AiRequests:
     def __init__(self, ids: Identities, users: Users, ai_to_ai: AiToAi,
-                 limiter: RateLimiter) -> None:
+                 limiter: RateLimiter, blocks: BlockList) -> None:
         self.ids = ids
         self.users = users
         self.ai_to_ai = ai_to_ai
         self.limiter = limiter
+        self.blocks = blocks
 
     async def ask(self, user: str, to: Any, content: Any, timeout: Any) -> dict[str, Any]:
         target = self.ids.parse_handle(to) if isinstance(to, str) else None
@@ -39,6 +41,7 @@ class AiRequests:
         if self.ids.is_ai(target) and (await self.limiter.blocked(target, user)
                                        or await self.limiter.blocked(target, asker)):
             raise Forbidden(f"You cannot ask {target}: its owner has blocked you")
+        await self.blocks.refuse_if_owner_blocked(user, target, "ask")
         if self.ids.is_ai(target):  # ours: the limit its answer would hit, before sending
             wait = await self.limiter.retry_after_ms(target, asker)
             if wait:

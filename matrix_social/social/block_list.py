@@ -1,49 +1,99 @@
 """Who a person blocked, as her views and the rules read it: the people whose posts, likes,
 comments and reposts leave what she sees, and who may not reach her (docs/events.md,
-"Blocks"). Writing blocks is social/blocks.py."""
+"Blocks"). Writing blocks is social/blocks.py.
+
+The operator's policy lists (matrix/policy_lists.py; docs/events.md, "Policy lists") take the
+same road: whom they bar is hidden from everybody but himself, and is refused what a block
+refuses, whoever he tries to reach."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mautrix.util.async_db import Database
 
 from ..db import blocks
 from ..errors import Forbidden
+from ..matrix.policy_globs import PolicyMatcher
+from ..matrix.policy_lists import PolicyLists
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """Whom a viewer does not see: the people she blocked (and whatever a caller adds), and
+    whom the policy lists bar, except herself. Reads as a set (`in`, `|`)."""
+
+    users: frozenset[str]
+    policy: PolicyMatcher | None = None
+    viewer: str = ""
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self.users or (
+            self.policy is not None and isinstance(user_id, str) and user_id != self.viewer
+            and self.policy.match(user_id) is not None)
+
+    def __bool__(self) -> bool:
+        return bool(self.users) or bool(self.policy)
+
+    def __or__(self, other: Any) -> Hidden:
+        return Hidden(self.users | frozenset(other), self.policy, self.viewer)
+
+    __ror__ = __or__
 
 
 class BlockList:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, policy: PolicyLists | None = None) -> None:
         self.db = db
+        self.policy = policy
 
-    async def hidden(self, viewer: str) -> set[str]:
-        return await blocks.blocked_by(self.db, viewer)
+    async def hidden(self, viewer: str) -> Hidden:
+        matcher = await self.policy.matcher() if self.policy is not None else None
+        return Hidden(frozenset(await blocks.blocked_by(self.db, viewer)), matcher or None,
+                      viewer)
 
     async def refuse_if_blocked(self, owner: str, user: str, what: str) -> None:
         """`user` may not `what` (comment on her post, follow her...) once `owner` blocked
-        him; the same answer whatever he tries, and nothing is sent."""
+        him, nor at all while a policy list bars him; the same answer whatever he tries, and
+        nothing is sent."""
         if owner != user and await blocks.is_blocked(self.db, owner, user):
             raise Forbidden(f"You cannot {what}: {owner} has blocked you")
+        if self.policy is not None and await self.policy.barred(user, what):
+            raise Forbidden(f"You cannot {what}: this server's moderation policy bars you")
+
+    async def refuse_if_owner_blocked(self, owner: str, target: str, what: str) -> None:
+        """Her AI follows her choices: it never reaches (`what`: DMs, asks...) somebody she
+        blocked, whoever asks it to."""
+        if await blocks.is_blocked(self.db, owner, target):
+            raise Forbidden(f"Your AI does not {what} {target}: you blocked them")
 
     async def filter_posts(self, viewer: str, views: list[dict[str, Any]],
-                           hidden: set[str] | None = None) -> list[dict[str, Any]]:
-        """Her views without the posts of people she blocked nor reposts of them, and with
-        their likes, comments and reposts taken out of the counts of what is left."""
+                           hidden: Hidden | None = None) -> list[dict[str, Any]]:
+        """Her views without the posts of people she blocked (or a policy list bars) nor
+        reposts of them, and with the likes, comments and reposts of whom she blocked taken
+        out of the counts of what is left."""
         hidden = await self.hidden(viewer) if hidden is None else hidden
         if not hidden:
             return views
         kept = [v for v in views if not _by_any(v, hidden)]
-        await self.without_their_counts(viewer, kept)
+        await self.without_their_counts(viewer, kept, hidden)
         return kept
 
-    async def without_their_counts(self, viewer: str, views: list[dict[str, Any]]) -> None:
+    async def without_their_counts(self, viewer: str, views: list[dict[str, Any]],
+                                   hidden: Hidden | None = None) -> None:
+        """Her counts of these posts: their likes, comments and reposts less those of the
+        people she blocked (`hidden`: whom she blocked, if already read; whom a policy list
+        bars is hidden, their marks are not counted out)."""
+        hidden = await self.hidden(viewer) if hidden is None else hidden
+        if not hidden.users or not views:
+            return
         found = await blocks.counts_by_blocked(self.db, viewer, [v["id"] for v in views])
         for view in views:
             for name, n in found.get(view["id"], {}).items():
                 view["counts"][name] = max(0, view["counts"][name] - n)
 
 
-def _by_any(view: dict[str, Any], hidden: set[str]) -> bool:
+def _by_any(view: dict[str, Any], hidden: Hidden) -> bool:
     if view["author"]["user_id"] in hidden:
         return True
     original = view.get("repost_of")

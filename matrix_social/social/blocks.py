@@ -22,6 +22,7 @@ from ..db import comments as comments_db
 from ..db import feed_rooms as feed_rooms_db
 from ..db import follows as follows_db
 from ..db import likes as likes_db
+from ..db import notifications as notifications_db
 from ..errors import InvalidInput, NotFound, SocialError
 from ..ids import Identities
 from ..matrix.feed_rooms import FeedRooms
@@ -72,6 +73,9 @@ class Blocks:
         ts = now_ms()
         for who in targets:
             await blocks.add(self.db, owner, who, None if who == target else target, ts)
+        # His notifications to her go for good (an unblock brings none back); from now on
+        # none is derived (db/notifications.py).
+        await notifications_db.forget_actors(self.db, owner, targets)
         room = await self.rooms.ensure(owner)
         for who in targets:
             await self._shut_out(owner, room, who)
@@ -82,7 +86,10 @@ class Blocks:
     async def _shut_out(self, owner: str, room: RoomID, who: str) -> None:
         """Ban, unfollow both ways, and redact his likes and comments in her feed room."""
         try:
-            await self.rooms.bot.ban_user(room, UserID(who), BAN_REASON)
+            # His member events sent before the ban may still be on their way: the fence
+            # keeps a late join from making him her follower again.
+            async with self.follows.fence.around(room, who, follows=False):
+                await self.rooms.bot.ban_user(room, UserID(who), BAN_REASON)
         except MatrixRequestError as e:
             log.warning("Could not ban %s from %s: %s", who, room, e)
         await follows_db.delete(self.db, room, who)  # the ban ends it; the index at once

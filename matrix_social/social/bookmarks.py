@@ -34,7 +34,7 @@ class Bookmarks:
                                                     "saved_at": r["saved_at"]},
                             lambda r: (r["saved_at"], r["event_id"]))
         await self.feed.with_cross_posts(user, page["items"])
-        await self.feed.with_originals(user, page["items"])
+        await self.feed.seen_by(user, page["items"])
         return page
 
 

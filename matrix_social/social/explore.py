@@ -11,7 +11,7 @@ from ..db import explore, feed_rooms, moderation, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
-from .block_list import BlockList
+from .block_list import BlockList, Hidden
 from .mutes import Mutes
 from .tags import Tags
 from .trending import Trending
@@ -103,9 +103,9 @@ class Explore:
         rows = await explore.popular_interests(self.db, limit)
         return {"items": [{"tag": r["tag"], "people": r["people"]} for r in rows]}
 
-    async def _hidden(self, viewer: str) -> set[str]:
-        """Whom explore and search leave out for her: whom she blocked, and suspended users
-        (moderation.py)."""
+    async def _hidden(self, viewer: str) -> Hidden:
+        """Whom explore and search leave out for her: whom she blocked, whom the policy lists
+        bar, and suspended users (moderation.py)."""
         return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)
 
     @staticmethod

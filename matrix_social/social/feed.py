@@ -9,9 +9,10 @@ from mautrix.util.async_db import Database
 
 from ..db import cross_post_deliveries as deliveries
 from ..db import feed as feed_db
+from ..db.notify import Broadcast
 from ..errors import NotFound
 from . import cursor as cursors
-from .block_list import BlockList
+from .block_list import BlockList, Hidden
 from .feed_plan import FeedPlanner
 from .mutes import Mutes
 from .users import Users
@@ -31,7 +32,7 @@ def _key(row) -> tuple[int, str]:
 class Feed:
     def __init__(self, db: Database, users: Users, planner: FeedPlanner,
                  brandings: Brandings, blocks: BlockList | None = None,
-                 mutes: Mutes | None = None) -> None:
+                 mutes: Mutes | None = None, broadcast: Broadcast | None = None) -> None:
         self.db = db
         self.blocks = blocks or BlockList(db)
         self.mutes = mutes
@@ -41,16 +42,21 @@ class Feed:
         # viewer -> until when (monotonic) she is known to have no bridged items
         self._no_external: dict[str, float] = {}
         self._items_stored = 0  # bridged items announced so far (external_added)
+        self.broadcast = broadcast
+        if broadcast is not None:
+            broadcast.on("external_added", self._forget_no_external)
+            broadcast.on_gap(self._no_external.clear)
 
     async def page(self, viewer: str, cursor: str | None, limit: int) -> dict[str, Any]:
         """The posts of her rooms (by the plan that fits her, feed_plan.py) and her own bridged
         items, merged newest first; one cursor continues both."""
         rows = await self.rows(viewer, cursors.decode(cursor), limit + 1)
         page = cursors.page(rows, limit, self.view, _key)
+        hidden = await self.blocks.hidden(viewer)
         # The cursor stays where the rows ended: a page may be short by what she blocked.
-        page["items"] = await self.blocks.filter_posts(viewer, page["items"])
+        page["items"] = await self.blocks.filter_posts(viewer, page["items"], hidden)
         await self.with_cross_posts(viewer, page["items"])
-        await self.with_originals(viewer, page["items"])
+        await self.with_originals(viewer, page["items"], hidden)
         page["items"] = await self.without_muted(viewer, page["items"])
         return page
 
@@ -62,7 +68,15 @@ class Feed:
         muted = await self.mutes.for_feed(viewer)
         return [v for v in views if not muted.hides(v)]
 
-    async def with_originals(self, viewer: str, views: list[dict[str, Any]]) -> None:
+    async def seen_by(self, viewer: str, views: list[dict[str, Any]]) -> None:
+        """Posts as she sees them: counts without the marks of whom she blocked, and each
+        repost's original (block_list.py)."""
+        hidden = await self.blocks.hidden(viewer)
+        await self.blocks.without_their_counts(viewer, views, hidden)
+        await self.with_originals(viewer, views, hidden)
+
+    async def with_originals(self, viewer: str, views: list[dict[str, Any]],
+                             hidden: Hidden | None = None) -> None:
         """Each repost carries the post it shares (`original`: its author, text, images and
         counts as the viewer sees them), read in one query; absent when it was deleted."""
         wanted = {v["repost_of"]["event_id"] for v in views
@@ -72,6 +86,7 @@ class Feed:
             return
         found = {row["event_id"]: self.view(row)
                  for row in await feed_db.some_posts(self.db, viewer, sorted(wanted))}
+        await self.blocks.without_their_counts(viewer, list(found.values()), hidden)
         for view in views:
             original = found.get((view.get("repost_of") or {}).get("event_id"))
             if view["kind"] == "repost" and original is not None:
@@ -95,9 +110,16 @@ class Feed:
         return rows
 
     def external_added(self, user_id: str) -> None:
-        """A bridged item was stored for `user_id`: her next page reads them again."""
+        """A bridged item was stored for `user_id`: her next page reads them again (in every
+        process: the item is stored by the ingest process, her page may be read by a replica)."""
+        self._forget_no_external(user_id)
+        if self.broadcast is not None:
+            self.broadcast.tell_soon("external_added", user_id)
+
+    def _forget_no_external(self, user_id: object) -> None:
         self._items_stored += 1
-        self._no_external.pop(user_id, None)
+        if isinstance(user_id, str):
+            self._no_external.pop(user_id, None)
 
     async def with_cross_posts(self, viewer: str, views: list[dict[str, Any]]) -> None:
         """Her own posts carry their cross-posts' status (target, status, remote id, URL,
@@ -114,9 +136,8 @@ class Feed:
         if row is None:
             raise NotFound(f"No post {post_id!r}")
         view = self.view(row)
-        await self.blocks.without_their_counts(viewer, [view])
         await self.with_cross_posts(viewer, [view])
-        await self.with_originals(viewer, [view])
+        await self.seen_by(viewer, [view])
         return view
 
     async def pinned(self, viewer: str, owner: str, room_id: str,
@@ -125,7 +146,11 @@ class Feed:
         if not event_id:
             return None
         row = await feed_db.pinned_post(self.db, viewer, owner, room_id, event_id)
-        return self.view(row) if row is not None else None
+        if row is None:
+            return None
+        view = self.view(row)
+        await self.blocks.without_their_counts(viewer, [view])
+        return view
 
     async def row(self, viewer: str, post_id: str):
         row = await feed_db.one_post(self.db, viewer, post_id)
@@ -137,10 +162,12 @@ class Feed:
                         limit: int) -> dict[str, Any]:
         rows = await feed_db.room_posts(self.db, viewer, room_id, before, limit + 1)
         page = cursors.page(rows, limit, self.view, lambda r: (r["ts"], r["event_id"]))
-        await self.with_originals(viewer, page["items"])
+        await self.seen_by(viewer, page["items"])
         return page
 
     async def room_posts(self, viewer: str, room_id: str, limit: int,
                          kind: str | None = None) -> list[dict[str, Any]]:
-        return [self.view(row) for row in await feed_db.room_posts(
+        views = [self.view(row) for row in await feed_db.room_posts(
             self.db, viewer, room_id, None, limit, kind)]
+        await self.blocks.without_their_counts(viewer, views)
+        return views

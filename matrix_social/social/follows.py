@@ -41,7 +41,7 @@ class Follows:
         await self.blocks.refuse_if_blocked(target, user, "follow them")
         intent = await self.intents.for_user(user)
         if not await follows.is_following(self.db, room_id, user):
-            with self.fence.around(room_id, user, follows=True):
+            async with self.fence.around(room_id, user, follows=True):
                 await intent.join_room_by_id(room_id, extra_content={ev.FOLLOW_FLAG: True})
             await follows.upsert_provisional(self.db, room_id, user, now_ms())
         return await self.status(user, target, room_id)
@@ -50,7 +50,7 @@ class Follows:
         target, room_id = await self._target(handle)
         if await follows.is_following(self.db, room_id, user):
             intent = await self.intents.for_user(user)
-            with self.fence.around(room_id, user, follows=False):
+            async with self.fence.around(room_id, user, follows=False):
                 await intent.leave_room(room_id)
             await follows.delete(self.db, room_id, user)
         return await self.status(user, target, room_id)

@@ -23,6 +23,7 @@ from ..matrix.encryption import RoomEncryption
 from ..matrix.intents import Intents
 from ..matrix.txn_ids import next_txn_id
 from .activity.reports import Activities
+from .block_list import BlockList
 from .users import Users
 
 _MSGTYPES = ("m.text", "m.notice", "m.emote")
@@ -51,7 +52,7 @@ def message_content(content: Any) -> dict[str, Any]:
 class Ipc:
     def __init__(self, ids: Identities, users: Users, intents: Intents,
                  default_send_as: str, activities: Activities, encryption: RoomEncryption,
-                 e2be_route: EncryptionRoute) -> None:
+                 e2be_route: EncryptionRoute, blocks: BlockList) -> None:
         self.ids = ids
         self.users = users
         self.intents = intents
@@ -59,6 +60,7 @@ class Ipc:
         self.activities = activities
         self.encryption = encryption
         self.e2be_route = e2be_route
+        self.blocks = blocks
 
     async def report_activity(self, caller: str, activity: Any) -> dict[str, Any]:
         """{kind, data}: an activity of the caller (never of anyone else); a draft if they
@@ -80,6 +82,7 @@ class Ipc:
         await self.users.existing(to, "to")
         if sender == caller:
             raise Forbidden(AS_HUMAN_REFUSAL)
+        await self.blocks.refuse_if_owner_blocked(caller, to, "message")
         intent = await self.intents.for_user(sender)
         can_encrypt = self.encryption.enabled and self.e2be_route.available
         room_id, created = await open_dm(intent, to, encrypted=can_encrypt, upgrade=True)

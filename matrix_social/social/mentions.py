@@ -1,14 +1,20 @@
 """Mentions in what people write through the API: `@handle`, `@handle:server` and
 `@handle_ai` that name existing users become pills with `m.mentions`; unknown handles stay
 text. A comment also mentions the people it answers (the post's author, the comment it replies
-to), so their clients' push rules notify them as Element's own replies do."""
+to), so their clients' push rules notify them as Element's own replies do. Nobody who blocked
+the author is named: her handle stays text and she is not in `m.mentions` (so no client's push
+rules notify her of him), docs/events.md "Blocks"; nor, in what an AI writes, anybody its owner
+blocked."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from mautrix.util.async_db import Database
+
 from ..content.mentions import MAX_MENTIONS, typed_mentions, with_mentions
+from ..db import blocks
 from .users import Users
 
 log = logging.getLogger("matrix_social.social")
@@ -16,8 +22,9 @@ MAX_LOOKUPS = 2 * MAX_MENTIONS
 
 
 class Mentions:
-    def __init__(self, users: Users) -> None:
+    def __init__(self, users: Users, db: Database) -> None:
         self.users = users
+        self.db = db
 
     async def resolve(self, author: str, text: str) -> dict[str, str]:
         """Typed token -> user ID, for the users that exist (asked of their homeserver, a
@@ -48,4 +55,11 @@ class Mentions:
         """The content with pills and `m.mentions` (never the author herself)."""
         named = await self.resolve(author, str(content.get("body", ""))[:20_000])
         also = [user for user in answers if user and user != author]
+        refusing = await blocks.blockers_among(
+            self.db, author, sorted({*named.values(), *also}))
+        owner = self.users.ids.named_owner(author)
+        if owner is not None:  # an AI follows its owner's choices: never names whom she blocked
+            refusing |= await blocks.blocked_by(self.db, owner)
+        named = {token: user for token, user in named.items() if user not in refusing}
+        also = [user for user in also if user not in refusing]
         return with_mentions(content, named, self.users.ids.split(author)[1], also)

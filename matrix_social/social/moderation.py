@@ -8,7 +8,9 @@
 - a takedown is a redaction by the feed room's bot, then the event leaves the index;
 - a suspension makes a local user's feed room read-only (power levels) and hides them from
   explore and search;
-- every action is logged with who did it and why (moderation_action)."""
+- every action is logged with who did it and why (moderation_action);
+- the policy lists the operator subscribed to (matrix/policy_lists.py): their rooms, rules and
+  whom of the index they bar, for the operator to see (`policies`)."""
 
 from __future__ import annotations
 
@@ -26,13 +28,16 @@ from ..content.fields import clean_text
 from ..db import comments as comments_db
 from ..db import feed_rooms as feed_rooms_db
 from ..db import likes as likes_db
-from ..db import moderation
+from ..db import moderation, policy_rules
 from ..db import posts as posts_db
+from ..db import profiles as profiles_db
 from ..errors import InvalidInput, NotFound
 from ..ids import Identities
 from ..matrix.intents import Intents
+from ..matrix.policy_lists import PolicyLists
 from . import cursor as cursors
 from .users import Users
+from .views import author_view
 
 log = logging.getLogger("matrix_social.moderation")
 CATEGORIES = ("spam", "harassment", "hate", "violence", "sexual", "self_harm",
@@ -112,80 +117,178 @@ def report_view(row) -> dict[str, Any]:
             "created_at": row["ts"]}
 
 
+def action_view(row) -> dict[str, Any]:
+    return {"actor": row["actor"], "action": row["action"], "target": row["target"],
+            "reason": row["reason"],
+            "report_id": None if row["report_id"] is None else str(row["report_id"]),
+            "at": row["ts"]}
+
+
+def _why(reason: Any) -> str:
+    """Every moderation action says why (kept in the log with who acted)."""
+    return clean_text(reason, "reason", max_chars=MAX_REASON)
+
+
 class Moderation:
     """The operator's side; `actor` is who acts (a server admin's user id, or the operator at
     the command line), written into the log with the reason."""
 
-    def __init__(self, db: Database, ids: Identities, intents: Intents) -> None:
+    def __init__(self, db: Database, ids: Identities, intents: Intents,
+                 policy: PolicyLists | None = None) -> None:
         self.db = db
         self.ids = ids
         self.intents = intents
+        self.policy = policy
+
+    async def policies(self) -> dict[str, Any]:
+        """The subscribed policy rooms with their rule counts, the rules, and which users the
+        index knows are barred now, by which rule."""
+        rules = await policy_rules.all_rules(self.db)
+        counts: dict[str, dict[str, int]] = {}
+        for r in rules:
+            room = counts.setdefault(r["room_id"], {"user": 0, "server": 0})
+            room[r["kind"]] += 1
+        rooms = [{"room_id": r["room_id"], "configured_as": r["configured_as"],
+                  "synced_at": r["synced_ts"],
+                  "rules": counts.get(r["room_id"], {"user": 0, "server": 0})}
+                 for r in await policy_rules.rooms(self.db)]
+        matched = []
+        if self.policy is not None:
+            matcher = await self.policy.matcher()
+            for user_id in await policy_rules.known_users(self.db) if matcher else []:
+                rule = matcher.match(user_id)
+                if rule is not None:
+                    matched.append({"user_id": user_id, "room_id": rule.room_id,
+                                    "kind": rule.kind, "entity": rule.entity,
+                                    "rule": rule.state_key, "reason": rule.reason})
+        return {"configured": list(self.policy.configured) if self.policy else [],
+                "rooms": rooms,
+                "rules": [{"room_id": r["room_id"], "type": r["rule_type"],
+                           "rule": r["state_key"], "kind": r["kind"], "entity": r["entity"],
+                           "recommendation": r["recommendation"], "reason": r["reason"],
+                           "sender": r["sender"], "at": r["ts"]} for r in rules],
+                "matched_users": matched}
 
     async def reports(self, status: str | None, cursor: str | None,
                       limit: int) -> dict[str, Any]:
+        """The queue, newest first, each report with what it is about (the post or comment as
+        the index has it, or the person) and what was done about it."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"'status' must be one of {', '.join(STATUSES)}")
         position = cursors.decode(cursor, (int,))
         rows = await moderation.reports(self.db, status, position[0] if position else None,
                                         limit + 1)
-        return cursors.page(rows, limit, report_view, lambda r: (r["id"],))
+        answer = cursors.page(rows, limit, report_view, lambda r: (r["id"],))
+        await self._with_targets(answer["items"])
+        return answer
 
     async def report(self, report_id: str) -> dict[str, Any]:
         row = await moderation.report(self.db, _report_id(report_id))
         if row is None:
             raise NotFound(f"No report {report_id!r}")
-        return report_view(row)
+        view = report_view(row)
+        await self._with_targets([view])
+        return view
 
-    async def resolve(self, report_id: str, actor: str, reason: str) -> dict[str, Any]:
+    async def resolve(self, report_id: str, actor: str, reason: Any) -> dict[str, Any]:
+        why = _why(reason)
         number = _report_id(report_id)
         if not await moderation.set_status(self.db, number, "resolved"):
             raise NotFound(f"No report {report_id!r}")
-        await moderation.log_action(self.db, actor, "resolve", str(number), reason, number,
+        await moderation.log_action(self.db, actor, "resolve", str(number), why, number,
                                     now_ms())
+        log.info("%s resolved report %s: %s", actor, number, why)
         return await self.report(report_id)
 
-    async def takedown(self, event_id: str, actor: str, reason: str) -> dict[str, Any]:
+    async def takedown(self, event_id: Any, actor: str, reason: Any,
+                       report_id: Any = None) -> dict[str, Any]:
         """Redacted by the bot in the event's room (it moderates our feed rooms), then out of
-        the index."""
+        the index; with `report_id`, that report is resolved by it."""
+        why = _why(reason)
+        if not isinstance(event_id, str) or not event_id:
+            raise InvalidInput("'event_id' must be an event id")
+        report = await self._report_to_resolve(report_id)
         found = await moderation.event_room(self.db, event_id)
         if found is None:
             raise NotFound(f"No post or comment {event_id!r} in the index")
         room_id = found[0]
         await self.intents.bot.redact(RoomID(room_id), EventID(event_id),
-                                      reason=f"Taken down by the moderators: {reason}")
+                                      reason=f"Taken down by the moderators: {why}")
         await posts_db.delete(self.db, event_id)
         await comments_db.delete(self.db, event_id)
         await likes_db.delete(self.db, event_id)
-        await moderation.log_action(self.db, actor, "takedown", event_id, reason, None,
-                                    now_ms())
+        await self._logged(actor, "takedown", event_id, why, report)
         return {"event_id": event_id, "room_id": room_id, "taken_down": True}
 
-    async def suspend(self, user_id: str, actor: str, reason: str) -> dict[str, Any]:
+    async def suspend(self, user_id: Any, actor: str, reason: Any,
+                      report_id: Any = None) -> dict[str, Any]:
+        why = _why(reason)
+        report = await self._report_to_resolve(report_id)
         room_id = await self._local_feed(user_id)
         await self._owner_level(room_id, user_id, SUSPENDED_LEVEL, READ_ONLY_EVENTS_DEFAULT)
-        await moderation.suspend(self.db, user_id, actor, reason, now_ms())
-        await moderation.log_action(self.db, actor, "suspend", user_id, reason, None, now_ms())
+        await moderation.suspend(self.db, user_id, actor, why, now_ms())
+        await self._logged(actor, "suspend", user_id, why, report)
         return {"user_id": user_id, "suspended": True, "room_id": room_id}
 
-    async def unsuspend(self, user_id: str, actor: str, reason: str) -> dict[str, Any]:
+    async def unsuspend(self, user_id: Any, actor: str, reason: Any) -> dict[str, Any]:
+        why = _why(reason)
         room_id = await self._local_feed(user_id)
         if not await moderation.unsuspend(self.db, user_id):
             raise NotFound(f"{user_id} is not suspended")
         await self._owner_level(room_id, user_id, OWNER_LEVEL, 0)
-        await moderation.log_action(self.db, actor, "unsuspend", user_id, reason, None,
-                                    now_ms())
+        await self._logged(actor, "unsuspend", user_id, why, None)
         return {"user_id": user_id, "suspended": False, "room_id": room_id}
 
     async def suspended(self) -> set[str]:
         return await moderation.suspended(self.db)
 
     async def actions(self, limit: int = 100) -> list[dict[str, Any]]:
-        return [{"actor": r["actor"], "action": r["action"], "target": r["target"],
-                 "reason": r["reason"], "report_id": r["report_id"], "at": r["ts"]}
-                for r in await moderation.actions(self.db, limit)]
+        return [action_view(r) for r in await moderation.actions(self.db, limit)]
 
-    async def _local_feed(self, user_id: str) -> str:
-        if self.ids.local_localpart(user_id) is None:
+    async def _report_to_resolve(self, report_id: Any) -> int | None:
+        """Checked before anything is done: an action on an unknown report does nothing."""
+        if report_id is None:
+            return None
+        number = _report_id(report_id)
+        if await moderation.report(self.db, number) is None:
+            raise NotFound(f"No report {report_id!r}")
+        return number
+
+    async def _logged(self, actor: str, action: str, target: str, why: str,
+                      report: int | None) -> None:
+        await moderation.log_action(self.db, actor, action, target, why, report, now_ms())
+        if report is not None:
+            await moderation.set_status(self.db, report, "resolved")
+        log.info("%s: %s %s: %s", actor, action, target, why)
+
+    async def _with_targets(self, views: list[dict[str, Any]]) -> None:
+        event_ids = sorted({v["event_id"] for v in views if v["event_id"]})
+        events = {r["event_id"]: r for r in await moderation.events_of(self.db, event_ids)}
+        gone = await moderation.taken_down(self.db, event_ids)
+        suspended = await moderation.suspended(self.db)
+        done: dict[str, list] = {}
+        for row in await moderation.actions_of_reports(self.db, [int(v["id"]) for v in views]):
+            done.setdefault(str(row["report_id"]), []).append(action_view(row))
+        people: dict[str, dict[str, Any]] = {}
+        for who in sorted({v["user_id"] for v in views if v["user_id"]}
+                          | {v["reporter"] for v in views}):
+            name, avatar = await profiles_db.get(self.db, who)
+            people[who] = author_view(who, name, avatar, self.ids.handle_of(who))
+        for view in views:
+            event = events.get(view["event_id"]) if view["event_id"] else None
+            view["target"] = {
+                "kind": (event["kind"] if event else "event") if view["event_id"] else "user",
+                "user": people.get(view["user_id"]) if view["user_id"] else None,
+                "text": event["body"] if event else None,
+                "posted_at": event["ts"] if event else None,
+                "taken_down": view["event_id"] in gone,
+                "suspended": view["user_id"] in suspended,
+            }
+            view["reporter_profile"] = people[view["reporter"]]
+            view["actions"] = done.get(view["id"], [])
+
+    async def _local_feed(self, user_id: Any) -> str:
+        if not isinstance(user_id, str) or self.ids.local_localpart(user_id) is None:
             raise InvalidInput(f"{user_id} is not a user of this server")
         room_id = await feed_rooms_db.room_of(self.db, user_id)
         if room_id is None:

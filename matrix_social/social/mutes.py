@@ -77,10 +77,8 @@ class Mutes:
         self.users = users
 
     async def for_feed(self, viewer: str) -> FeedMutes:
-        now = now_ms()
-        users = frozenset(r["muted"] for r in await mutes.muted_users(self.db, viewer, now))
-        words = [r["word"] for r in await mutes.words(self.db, viewer, now, "feed")]
-        return FeedMutes(users, word_pattern(words))
+        users, words = await mutes.feed_filter(self.db, viewer, now_ms())
+        return FeedMutes(frozenset(users), word_pattern(words))
 
     async def mute(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
         now = now_ms()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mautrix.errors import MatrixRequestError
-from mautrix.types import EventID, RoomID
+from mautrix.types import RoomID
 from mautrix.util.async_db import Database
 
 from .. import events as ev
@@ -195,7 +195,7 @@ class Posts:
         self.composer = composer
         self.targets = tuple(cross_post_targets)
         self.listeners = tuple(listeners)
-        self.mentions = Mentions(users)
+        self.mentions = Mentions(users, db)
 
     async def _announce(self, what: str, post: Published | Edited | Deleted
                         ) -> list[Mapping[str, Any]]:
@@ -267,8 +267,8 @@ class Posts:
             raise Forbidden("You can only delete your own posts")
         row = await self.feed.row(user, post_id)
         intent = await self.intents.for_user(user)
-        await intent.redact(room_id, EventID(post_id))
-        await posts.delete(self.db, post_id)
+        await self.sender.redact(intent, room_id, post_id)
+        await posts.delete(self.db, post_id)  # when the index did not take the redaction
         content = json.loads(row["content"])
         notice = notice_of(content)
         if notice:
@@ -278,7 +278,7 @@ class Posts:
     async def _withdraw_notice(self, intent, user: str, content: dict, notice: str) -> None:
         original_room = content[ev.POST_BLOCK][ev.POST_REPOST_OF].get("room_id")
         try:
-            await intent.redact(RoomID(original_room), EventID(notice))
+            await self.sender.redact(intent, RoomID(original_room), notice)
         except MatrixRequestError as e:
             log.warning("Could not withdraw repost notice %s: %s", notice, e)
         await posts.delete_own(self.db, notice, user)
@@ -297,8 +297,8 @@ class Posts:
         if reactions:
             intent = await self.intents.for_user(user)
             for reaction in reactions:
-                await intent.redact(room_id, EventID(reaction))
-                await likes.delete(self.db, reaction)
+                await self.sender.redact(intent, room_id, reaction)
+                await likes.delete(self.db, reaction)  # when the index did not take it
         return await self.feed.post(user, post_id)
 
     async def comment(self, user: str, post_id: str, text: Any,
@@ -331,7 +331,7 @@ class Posts:
         page = cursors.page(rows, limit,
                             lambda r: comment_view(r, self.users.handle_of(r["author"])),
                             lambda r: (r["ts"], r["event_id"]))
-        hidden = await self.feed.blocks.hidden(viewer) if viewer else set()
+        hidden = await self.feed.blocks.hidden(viewer or "")
         page["items"] = [c for c in page["items"] if c["author"]["user_id"] not in hidden]
         return page
 

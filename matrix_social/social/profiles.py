@@ -11,6 +11,7 @@ from typing import Any
 from mautrix.util.async_db import Database
 
 from .. import events as ev
+from ..clock import now_ms
 from ..content import fields as rules
 from ..content.fields import MAX_BIO, MAX_LIST_ITEMS, clean_text
 from ..db import ai_profiles, apps, follows, profiles
@@ -164,7 +165,7 @@ class Profiles:
             # event comes back through a transaction (which then writes the same).
             old_name, old_avatar = await profiles.get(self.db, user)
             await profiles.upsert(self.db, user, old_name if name is None else name,
-                                  old_avatar if avatar is None else avatar)
+                                  old_avatar if avatar is None else avatar, now_ms())
         # A pin is not a profile update to share.
         changed = sorted(field for field in known - {"pinned_post"} if field in body)
         for listener in self.on_updated if changed else ():

@@ -1,6 +1,7 @@
 """Hashtags: a tag's posts, newest first, and the tags trending over the last 24 hours,
 counted by distinct authors (as Mastodon's trends count accounts), so one account posting a
-tag any number of times counts once."""
+tag any number of times counts once. The trends are served from the ranking kept by the
+trending refresher (social/trending.py, db/trending.py's TAGS), as old as its last refresh."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..clock import now_ms
 from ..content.tags import checked, tag_path
-from ..db import post_tags
+from ..db import post_tags, trending
 from ..errors import InvalidInput
 from . import cursor as cursors
 from .feed import Feed
 
-DAY_MS = 24 * 3600 * 1000
 MAX_TRENDS = 20
 
 
@@ -38,13 +37,14 @@ class Tags:
         name = tag_of(tag)
         rows = await post_tags.page(self.db, viewer, name, cursors.decode(cursor), limit + 1)
         page = cursors.page(rows, limit, self.feed.view, lambda r: (r["ts"], r["event_id"]))
+        # as her feed: without whom she blocked or the policy lists bar (the cursor stays)
+        page["items"] = await self.feed.blocks.filter_posts(viewer, page["items"])
         await self.feed.with_cross_posts(viewer, page["items"])
-        await self.feed.with_originals(viewer, page["items"])
+        await self.feed.seen_by(viewer, page["items"])
         return {"tag": name, "path": tag_path(name), **page}
 
-    async def trends(self, limit: int, now: int | None = None) -> dict[str, Any]:
-        since = (now if now is not None else now_ms()) - DAY_MS
-        rows = await post_tags.trends(self.db, since, min(limit, MAX_TRENDS))
+    async def trends(self, limit: int) -> dict[str, Any]:
+        rows = await trending.tags(self.db, min(limit, MAX_TRENDS))
         return {"items": [{"tag": r["tag"], "path": tag_path(r["tag"]),
                            "accounts": r["accounts"], "uses": r["uses"]} for r in rows]}
 

@@ -1,12 +1,14 @@
-"""Trending posts (the 24-hour ranking) and apps (7 days), kept in the background, served
-from their stored copies, so no request ever computes or waits for them.
+"""Trending posts (the 24-hour ranking), tags (24 hours, served by social/tags.py) and apps
+(7 days), kept in the background, served from their stored copies, so no request ever
+computes or waits for them.
 
 Every `refresh_seconds`, on a database handle of its own (db/trending.background_database),
-a refresh recounts only the posts and apps whose likes or installs changed since the last one
-or whose likes/installs entered or left the window (db/trending.py), and rewrites the stored
-ranking (its first DEPTH posts) when any score changed, in one database transaction: its cost
-follows the traffic since the last refresh, not the likes in the window. The first refresh of
-a database (or after a gap longer than the window) counts from scratch.
+a refresh re-evaluates only the (post, liker), (app, user) and (tag, author) pairs whose rows
+changed since the last one or whose rows entered or left the window, applies the differences
+to per-key tallies (db/trending.py), and rewrites the stored ranking (its first DEPTH posts)
+when any score changed, one database transaction per ranking: its cost follows the traffic
+since the last refresh, not the likes in the window nor a much-liked post's likes. The first
+refresh of a database (or after a gap longer than the window) counts from scratch.
 Staleness: while refreshes succeed, the ranking served was computed at most refresh_seconds
 plus one computation ago (the likes_24h it shows are that old; each post's own counts are
 read fresh). A refresh that fails is logged and retried after refresh_seconds; the ranking
@@ -28,7 +30,7 @@ from mautrix.util.async_db import Database
 from .. import metrics
 from ..clock import now_ms
 from ..db import explore, trending
-from ..db.trending import APPS, POSTS
+from ..db.trending import APPS, POSTS, TAGS
 from . import cursor as cursors
 from .views import Brandings, app_view, post_view
 
@@ -72,14 +74,15 @@ class Trending:
             await asyncio.sleep(self.refresh_seconds)
 
     async def refresh(self, now: int | None = None) -> float:
-        """Bring the posts' ranking to the 24 hours before `now` and the apps' to the 7 days
-        before it; seconds it took."""
+        """Bring the posts' and tags' rankings to the 24 hours before `now` and the apps' to
+        the 7 days before it; seconds it took."""
         started = time.perf_counter()
         now = now_ms() if now is None else now
         db = self.reader or self.db
         computed_at = now_ms()
         await trending.refresh(db, POSTS, now - DAY_MS, now, computed_at, DEPTH)
         await trending.refresh(db, APPS, now - WEEK_MS, now, computed_at)
+        await trending.refresh(db, TAGS, now - DAY_MS, now, computed_at)
         self.last_refresh_seconds = time.perf_counter() - started
         metrics.trending_refreshed(self.last_refresh_seconds,
                                    await trending.ranked_posts(db))

@@ -331,3 +331,50 @@ async def test_after_an_empty_first_sync_everything_new_comes(fake, adapter):
     assert empty.items == [] and empty.cursor is not None
     ids = [fake.post(alice, f"n{n}") for n in range(30)]
     assert [i.remote_id for i in (await adapter.fetch(token, account, empty.cursor)).items] == ids
+
+
+async def test_home_timeline_brings_others_public_posts_never_a_protected_accounts(fake,
+                                                                                   adapter):
+    """Her "Following" timeline: the people she follows, newest first from her first sync,
+    then only new ones across pages; never her own (fetch() reads those), never a protected
+    account's (its posts are for its approved followers), the author named in `by`."""
+    alice = fake.add_user("alice")
+    bob, carol = fake.add_user("bob", "Bob B."), fake.add_user("carol")
+    fake.users[carol].protected = True
+    for other in (bob, carol):
+        fake.follow(alice, other)
+    fake.post(alice, "mine")
+    fake.post(carol, "for my approved followers")
+    early = [fake.post(bob, f"bob {n}") for n in range(25)]
+    token = await _login(adapter)
+    me = await adapter.whoami(token)
+
+    first = await adapter.fetch_home(token, me, None)
+    assert [i.remote_id for i in first.items] == [f"home:{i}" for i in early[-20:]]
+    item = first.items[-1]
+    assert (item.kind, item.text, item.url) == (
+        "home", "@bob: bob 24", f"https://x.com/bob/status/{early[-1]}")
+    assert item.extra["by"] == {"id": bob, "handle": "bob", "name": "Bob B.",
+                                "url": "https://x.com/bob"}
+    assert first.hints.limit == 180
+
+    later = [fake.post(bob, f"later {n}") for n in range(120)]  # more than one page
+    fake.post(carol, "still only for them")
+    fake.post(alice, "mine again")
+    second = await adapter.fetch_home(token, me, first.cursor)
+    assert [i.remote_id for i in second.items] == [f"home:{i}" for i in later]
+    assert (await adapter.fetch_home(token, me, second.cursor)).items == []
+
+
+async def test_home_timeline_outside_the_apps_access_level_is_refused_not_a_broken_login(
+        fake, adapter):
+    """X's Free tier has no home timeline: its 403 "client-forbidden" refuses that read only;
+    her own posts are still read with the same login."""
+    alice = fake.add_user("alice")
+    fake.post(alice, "mine")
+    fake.home_enrolled = False
+    token = await _login(adapter)
+    me = await adapter.whoami(token)
+    with pytest.raises(Refused, match="access level"):
+        await adapter.fetch_home(token, me, None)
+    assert [i.text for i in (await adapter.fetch(token, me, None)).items] == ["mine"]

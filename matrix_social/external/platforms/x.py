@@ -18,7 +18,7 @@ import asyncio
 import base64
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..net import DEFAULT_TIMEOUT, redirecting_session
 from ..oauth import OAuthEndpoints, OAuthFlow
 from ..platform import (
     FIRST_SYNC_LIMIT,
+    HOME,
     Account,
     Budget,
     Draft,
@@ -58,6 +59,10 @@ TWEEPY_HOST = "https://api.twitter.com"
 X_LIMIT = 280  # weighted characters (twitter-text config v3)
 WATCH_MS = 60 * 60 * 1000  # re-check posts this young for deletions and edits
 MAX_PAGES = 10  # at most 1,000 new posts per poll
+HOME_PATH = "/2/users/{id}/timelines/reverse_chronological"
+_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+NOT_AT_THIS_ACCESS_LEVEL = ("this service's X app may not read home timelines (X offers them "
+                            "from its Basic access level up)")
 TWEET_FIELDS = ["created_at", "attachments", "author_id", "possibly_sensitive"]
 MEDIA_FIELDS = ["url", "preview_image_url", "type", "alt_text"]
 _MEDIA_KINDS = {"photo": "image", "video": "video", "animated_gif": "gif"}
@@ -90,6 +95,14 @@ def _detail(error: tweepy.HTTPException) -> str:
     if not detail and body.get("errors"):
         detail = body["errors"][0].get("message") or body["errors"][0].get("detail")
     return str(detail or f"HTTP {error.response.status_code}")[:300]
+
+
+def _problem_type(error: tweepy.HTTPException) -> str:
+    try:
+        body = error.response.json()
+    except ValueError:
+        return ""
+    return str(body.get("type") or "") if isinstance(body, dict) else ""
 
 
 def _without_urls(text: str) -> str:
@@ -142,10 +155,13 @@ class XAdapter(PlatformAdapter):
         return client
 
     async def _call(self, token: TokenSet, work: Callable[[tweepy.Client], Any],
-                    writing: bool = False, one_post: bool = False) -> Any:
+                    writing: bool = False, one_post: bool = False,
+                    access_level_ok: bool = False) -> Any:
         """A 403 refuses this login's access (missing scope, suspended or locked account) and
         breaks the connection, unless it is about one post: an edit or deletion of an existing
-        post (`one_post`), or a new post X holds for a duplicate (publish() resolves that)."""
+        post (`one_post`), or a new post X holds for a duplicate (publish() resolves that); or,
+        with `access_level_ok`, X's "client-forbidden" for an endpoint the app's access level
+        does not include (Refused: the login itself is fine)."""
         def blocking() -> Any:
             client = self._client(token)
             try:
@@ -164,6 +180,8 @@ class XAdapter(PlatformAdapter):
             detail = _detail(e)
             if one_post or (writing and "duplicate" in detail.lower()):
                 raise Refused("x", detail) from None
+            if access_level_ok and _problem_type(e).endswith("/client-forbidden"):
+                raise Refused("x", NOT_AT_THIS_ACCESS_LEVEL) from None
             raise AuthRevoked("x", f"X refused access ({detail})") from None
         except tweepy.NotFound as e:
             raise Refused("x", _detail(e)) from None
@@ -288,6 +306,74 @@ class XAdapter(PlatformAdapter):
                    if str(e.get("type", "")).endswith("/resource-not-found")}
         return found, missing
 
+    async def fetch_home(self, token: TokenSet, account: Account, cursor: dict[str, Any] | None
+                         ) -> FetchResult:
+        """Her home timeline (reverse chronological, OAuth 2.0 user context), forward from
+        `since_id` as fetch() reads her own: others' posts only (hers come through fetch()),
+        never a protected account's (its posts are for its approved followers), no retweets or
+        replies; edits and deletions there are not followed. An app whose X access level has
+        no home timeline is Refused, the login untouched."""
+        first = cursor is None
+        since_id = (cursor or {}).get("since_id")
+
+        def read(client: tweepy.Client) -> tuple[list[dict], dict[str, dict], dict[str, dict],
+                                                 PollHints]:
+            tweets: list[dict] = []
+            users: dict[str, dict] = {}
+            media: dict[str, dict] = {}
+            hints = PollHints()
+            page_token = None
+            for _ in range(1 if first else MAX_PAGES):
+                params = {"max_results": FIRST_SYNC_LIMIT if first else 100,
+                          "exclude": "replies,retweets", "tweet.fields": ",".join(TWEET_FIELDS),
+                          "expansions": "author_id,attachments.media_keys",
+                          "media.fields": ",".join(MEDIA_FIELDS),
+                          "user.fields": "username,name,protected"}
+                if since_id:
+                    params["since_id"] = since_id
+                if page_token:
+                    params["pagination_token"] = page_token
+                response = client.request("GET", HOME_PATH.format(id=account.id), params=params,
+                                          user_auth=False)
+                hints = rate_hints(response.headers, "x-rate-limit")
+                body = response.json()
+                tweets.extend(body.get("data") or [])
+                includes = body.get("includes") or {}
+                users.update({str(u["id"]): u for u in includes.get("users") or []})
+                media.update({m["media_key"]: m for m in includes.get("media") or []})
+                page_token = (body.get("meta") or {}).get("next_token")
+                if not page_token:
+                    break
+            return tweets, users, media, hints
+
+        tweets, users, media, hints = await self._call(token, read, access_level_ok=True)
+        items: list[Item] = []
+        newest = int(since_id) if since_id else 0
+        for tweet in sorted(tweets, key=lambda t: int(t["id"])):
+            newest = max(newest, int(tweet["id"]))
+            item = self._home_item(tweet, users.get(str(tweet.get("author_id"))), media,
+                                   account)
+            if item is not None:
+                items.append(item)
+        return FetchResult(items, [], [], {"since_id": str(newest) if newest else since_id},
+                           None, hints)
+
+    def _home_item(self, tweet: dict[str, Any], author: dict[str, Any] | None,
+                   media: dict[str, dict[str, Any]], account: Account) -> Item | None:
+        if not author or author.get("protected") is not False:
+            return None  # unknown, or posts for its approved followers only
+        if str(author.get("id")) == account.id or not _HANDLE.fullmatch(
+                str(author.get("username") or "")):
+            return None
+        handle = str(author["username"])
+        by = Account("x", str(author["id"]), handle, str(author.get("name") or handle)[:200],
+                     None, f"https://x.com/{handle}")
+        item = self._item(tweet, media, by)
+        return replace(item, remote_id=f"home:{item.remote_id}", kind=HOME,
+                       text=f"@{handle}: {item.text}", edited_at_ms=None,
+                       extra={"by": {"id": by.id, "handle": handle, "name": by.name,
+                                     "url": by.url}})
+
     # --- writing -----------------------------------------------------------------------------
 
     def _upload(self, client: tweepy.Client, post: OutgoingPost) -> list[str]:
@@ -375,4 +461,4 @@ PLATFORM = Platform(
     settings=XSettings, adapters=one_adapter(XAdapter),
     budget=Budget(base_s=300, floor_s=180, ceiling_s=1800),
     puppet_part=numeric_id, hosts=("x.com", "twitter.com"),
-    format=format_x, text_limits=TextLimits(X_LIMIT))
+    format=format_x, text_limits=TextLimits(X_LIMIT), home_timeline="Following")

@@ -8,31 +8,54 @@ member event arrives, any member event of that user in that room is older than o
 is skipped; ours clears the fence. The fence goes up before the request (our event may come
 back before the homeserver's answer does). No clocks are compared. A fence whose event never comes
 (the homeserver lost it) lapses after FENCE_MS.
+
+With API replicas (docs/replicas.md) the follow is written by a replica and the member event
+arrives at the ingest process: the fence goes up in every process by NOTIFY, told (and the
+NOTIFY committed) before the join or leave is sent, so it reaches the ingest process's socket
+before the homeserver has even seen the request.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ...db.notify import Broadcast
 
 FENCE_MS = 10 * 60 * 1000
 MAX_FENCES = 10_000
 
 
 class FollowFence:
-    def __init__(self) -> None:
+    def __init__(self, broadcast: Broadcast | None = None) -> None:
         self._fences: dict[tuple[str, str], tuple[bool, float]] = {}
+        self.broadcast = broadcast
+        if broadcast is not None:
+            broadcast.on("follow_fence", self._from_another_process)
 
-    @contextmanager
-    def around(self, room_id: str, user_id: str, follows: bool) -> Iterator[None]:
+    @asynccontextmanager
+    async def around(self, room_id: str, user_id: str, follows: bool) -> AsyncIterator[None]:
         """Up for our own join (follows) or leave, sent inside; lifted if sending fails."""
         self._set(room_id, user_id, follows)
+        if self.broadcast is not None:
+            await self.broadcast.tell("follow_fence", [room_id, user_id, follows])
         try:
             yield
         except BaseException:
             self._fences.pop((room_id, user_id), None)  # nothing of ours is on its way
+            if self.broadcast is not None:
+                await self.broadcast.tell("follow_fence", [room_id, user_id, None])
             raise
+
+    def _from_another_process(self, data: object) -> None:
+        if not isinstance(data, list) or len(data) != 3:
+            return
+        room_id, user_id, follows = data
+        if follows is None:
+            self._fences.pop((room_id, user_id), None)
+        else:
+            self._set(room_id, user_id, bool(follows))
 
     def passes(self, room_id: str, user_id: str, follows: bool) -> bool:
         """Whether a member event saying `follows` may change the index. The event that

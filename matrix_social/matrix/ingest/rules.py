@@ -4,7 +4,9 @@ Trust (docs/events.md, "Trust"): only events in a verified feed room count (feed
 when our bot created the room or the owner's own server mapped `#feed_NAME` to it, never from
 room state); feed, profile, app and AI-profile state counts only from the owner or the room's
 bot; likes, comments, edits and redactions count only in the post's own room; a repost's
-original (room, author) comes from the index, never from the reposter's event.
+original (room, author) comes from the index, never from the reposter's event. Whom the
+operator's policy lists bar (policy_lists.py) is not indexed as following, liking, commenting
+or announcing a repost, and names nobody in his posts (which are hidden where they are read).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
 from ..feed_owners import FeedOwners, FeedRoom
+from ..policy_lists import PolicyLists
 from .follow_fence import FollowFence
 from .writer import IndexWriter
 
@@ -66,8 +69,9 @@ MAX_LOGGED = 10_000
 
 class IndexRules:
     def __init__(self, ids: Identities, owners: FeedOwners, bot: str,
-                 fence: FollowFence | None = None) -> None:
+                 fence: FollowFence | None = None, policy: PolicyLists | None = None) -> None:
         self.ids = ids
+        self.policy = policy
         self.owners = owners
         self.bot = bot
         self.fence = fence or FollowFence()
@@ -101,6 +105,9 @@ class IndexRules:
                 self._log_once(room_id, etype, f"{etype} from {sender} in {feed.owner}'s feed "
                                "ignored: only the owner or the feed's bot sets it")
 
+    async def _barred(self, sender: str, what: str) -> bool:
+        return self.policy is not None and await self.policy.barred(sender, what) is not None
+
     def _log_once(self, room_id: str, what: str, message: str) -> None:
         if (room_id, what) in self._logged:
             return
@@ -118,7 +125,8 @@ class IndexRules:
             if membership == "join":
                 name, avatar = content.get("displayname"), content.get("avatar_url")
                 await w.write(profiles.upsert, user_id, name if isinstance(name, str) else None,
-                              avatar if isinstance(avatar, str) else None)
+                              avatar if isinstance(avatar, str) else None,
+                              raw["origin_server_ts"])
             return
         if user_id in (feed.bot, self.bot):
             return  # the feed's bot and ours read the room; they never follow it
@@ -128,7 +136,8 @@ class IndexRules:
             if self.fence.passes(room_id, user_id, follows=False):
                 await w.write(follows.delete, room_id, user_id)
         elif (flag is True or prev != "join") and self.fence.passes(room_id, user_id,
-                                                                    follows=True):
+                                                                    follows=True) \
+                and not await self._barred(user_id, f"follow {feed.owner} (indexed)"):
             # A join's sender is always its state key (the homeserver's auth rules).
             recipient = feed.owner if self.ids.is_local_human(feed.owner) else None
             await w.follow(room_id, user_id, raw["origin_server_ts"], recipient,
@@ -142,6 +151,8 @@ class IndexRules:
         if relation.rel_type == "m.replace":
             await self._edit(raw, relation.event_id, edited_content(content), w)
         elif relation.rel_type == ev.THREAD_REL:
+            if await self._barred(sender, f"comment in {raw['room_id']} (indexed)"):
+                return
             body = content.get("body")
             if not isinstance(body, str):
                 raise MalformedEvent("comment without a string body")
@@ -160,11 +171,13 @@ class IndexRules:
             if post.kind == "repost":
                 await self._repost(raw, post.content, post.repost_of, w)
                 return
+            mentioned = self._mentioned(content, sender)
+            if mentioned and await self._barred(sender, "mention anybody (indexed)"):
+                mentioned = []
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
                 body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None,
-                tags=tuple(tags_in(post.body))),
-                self._mentioned(content, sender))
+                tags=tuple(tags_in(post.body))), mentioned)
 
     def _mentioned(self, content: dict, sender: str) -> list[tuple[str, str | None]]:
         """(recipient, via) for each local person named, or whose AI is named."""
@@ -227,7 +240,8 @@ class IndexRules:
 
     async def _reaction(self, raw: dict, feed: FeedRoom, content: dict, w: IndexWriter) -> None:
         relation = relation_of(content)
-        if relation.rel_type != "m.annotation":
+        if relation.rel_type != "m.annotation" \
+                or await self._barred(raw["sender"], f"react in {raw['room_id']} (indexed)"):
             return
         if is_like_key((content.get("m.relates_to") or {}).get("key")):
             await w.like(raw["event_id"], relation.event_id, raw["room_id"], raw["sender"],
@@ -268,10 +282,14 @@ class IndexRules:
             raise MalformedEvent("redaction without redacts")
         room_id, sender = raw["room_id"], raw["sender"]
         moderator = feed.speaks_for_owner(sender)
-        await w.write(posts.redact, redacts, room_id, sender, moderator)
-        await w.write(likes.redact, redacts, room_id, sender, moderator)
-        await w.write(comments.redact, redacts, room_id, sender, moderator)
-        await w.write(notifications.forget_removed, redacts)
+        post = await w.write(posts.redact, redacts, room_id, sender, moderator)
+        liked = await w.write(likes.redact, redacts, room_id, sender, moderator)
+        commented = await w.write(comments.redact, redacts, room_id, sender, moderator)
+        unnotified = await w.write(notifications.forget_removed, redacts)
+        # Only the redaction that removed something tells it (the API's own or the one the
+        # homeserver sends back, whichever came first): the counts go down on every screen,
+        # and the bell of whoever it had notified.
+        await w.removed(redacts, post, {p for p in (liked, commented) if p}, unnotified)
 
     # --- the owner's state: feed, profile, AI profile, apps, topic -----------------------------
 
@@ -295,11 +313,12 @@ class IndexRules:
                               clean_links(content.get("links", [])),
                               clean_interests(content.get("interests", [])),
                               _mxc_or_none(content.get(ev.PROFILE_BANNER)),
-                              _event_id_or_none(content.get(ev.PROFILE_PINNED)))
+                              _event_id_or_none(content.get(ev.PROFILE_PINNED)),
+                              raw["origin_server_ts"])
             elif etype == "m.room.topic" and state_key == "":
                 await w.write(profiles.set_bio, owner,
                               clean_text(content.get("topic"), "topic", max_chars=MAX_BIO,
-                                         required=False))
+                                         required=False), raw["origin_server_ts"])
             elif etype == str(ev.AI_PROFILE_STATE) and state_key == "":
                 await w.write(ai_profiles.upsert, owner,
                               clean_text(content.get("personality"), "personality",

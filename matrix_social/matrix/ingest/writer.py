@@ -9,7 +9,7 @@ barrier: what is gathered is written first, so the index sees the events in thei
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,9 +121,23 @@ class IndexWriter:
         if self.changes is not None:
             self.changes.publish(Written(new_posts=[(room_id, event_id, author)]))
 
-    async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def removed(self, redacts: str, post: tuple[str, str, str | None] | None,
+                      counted: set[str], unnotified: Iterable[str] = ()) -> None:
+        """A redaction took something away: a post (room, author, repost_of), from the
+        counts of `counted` (likes or comments gone), and the notifications of `unnotified`:
+        told like any other change."""
+        if self.changes is None:
+            return
+        if post is not None and post[2]:
+            counted = counted | {post[2]}
+        self.changes.publish(Written(
+            counted_posts=counted,
+            removed_posts=[(post[0], redacts, post[1])] if post is not None else [],
+            unnotified=set(unnotified)))
+
+    async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         await self.flush()
-        await statement(self.db, *args)
+        return await statement(self.db, *args)
 
     async def read(self, query: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         await self.flush()

@@ -35,12 +35,13 @@ class AiActivity:
         self.feed = feed
         self.posts = posts
 
-    async def answered(self, ai: str, sender: str, room_id: str, kind: str) -> None:
+    async def answered(self, ai: str, sender: str, room_id: str, kind: str,
+                       answer_id: str | None = None) -> None:
         """Called by the AI's responder after a successful answer (kind: message or
-        ai_request)."""
+        ai_request; `answer_id`: the answer's event)."""
         await self.activities.ai_answered(ai, sender, room_id, kind)
         try:
-            await self.conversations.answered(ai, room_id)
+            await self.conversations.answered(ai, room_id, sender, answer_id)
         except Exception:
             log.exception("Could not note %s's conversation in %s", ai, room_id)
             return

@@ -21,6 +21,7 @@ from mautrix.util.async_db import Database
 from ... import events as ev
 from ...clock import Clock
 from ...db import user_settings
+from ...db.notify import Broadcast
 from ...errors import CannotActAsUser, InvalidInput, RemoteUnreachable
 from ...matrix.intents import Intents
 
@@ -98,12 +99,15 @@ def to_file(settings: dict[str, Any]) -> dict[str, Any]:
 
 class ActivitySettings:
     def __init__(self, db: Database, intents: Intents, clock: Clock,
-                 cache_seconds: float) -> None:
+                 cache_seconds: float, broadcast: Broadcast | None = None) -> None:
         self.db = db
         self.intents = intents
         self.clock = clock
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.broadcast = broadcast
+        if broadcast is not None:  # changed through another process: read them again
+            broadcast.keep_per_user("activity_settings", self._cache)
 
     async def get(self, user: str, fresh: bool = False) -> dict[str, Any]:
         cached = self._cache.get(user)
@@ -170,6 +174,8 @@ class ActivitySettings:
         if cached is None or cached[1] != settings:
             await user_settings.put(self.db, user, user_settings.ACTIVITY, settings,
                                      self.clock.now_ms())
+            if self.broadcast is not None:
+                await self.broadcast.tell("activity_settings", user)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[user] = (time.monotonic() + self.cache_seconds, dict(settings))

@@ -7,9 +7,9 @@ import { postCard } from "./post.js";
 
 const PAGE = 20;
 const LIVE_EVERY_MS = 2500;
-// While the stream is up a slower poll stays as a safety net: a post written in this page
-// was seen to miss its pushed counts (an open bug: the issue note says so).
-const LIVE_PUSHED_POLL_MS = 10_000;
+// While the stream is up a slow poll stays as a safety net (for what the stream does not
+// carry: a post edited elsewhere shows as a `post` event, but a profile's new name does not).
+const LIVE_PUSHED_POLL_MS = 60_000;
 const LIVE_FAILURES_SHOWN = 2;  // a blip is not worth a banner; two misses in a row are
 
 /** A list of post cards that knows which posts it shows. */
@@ -52,7 +52,23 @@ export function postList(ctx, label, { onDelete } = {}) {
       if (card) card.update(post);
     }
   }
-  return { el: list, cards, append, prepend, refresh, oldestShown };
+  /** A post deleted elsewhere: its card goes, and so do the reposts of it. */
+  function remove(postId) {
+    for (const [id, card] of [...cards]) {
+      const post = card.post;
+      if (id === postId || (post.kind === "repost" && post.original && post.original.id === postId)) {
+        cards.delete(id);
+        const li = card.el.closest("li");
+        if (li) li.remove();
+      }
+    }
+  }
+  /** The ids whose counts it shows (a repost shows its original's). */
+  function shownIds() {
+    return [...cards.values()].map(({ post }) => (
+      post.kind === "repost" && post.original ? post.original.id : post.id));
+  }
+  return { el: list, cards, append, prepend, refresh, remove, oldestShown, shownIds };
 }
 
 /** What a new account sees instead of an empty feed: people to follow, and a way to Explore. */
@@ -106,9 +122,12 @@ export async function render(ctx, container) {
   let liveFailures = 0;
   let loadedOnce = false;
 
+  // Say at once what is on screen (a like on a post just written must not wait for a timer).
+  const watchShown = () => ctx.watch(posts.shownIds());
   function added(post) {
     posts.prepend([post]);
     clear(empty);
+    watchShown();
   }
 
   async function loadPage() {
@@ -120,6 +139,7 @@ export async function render(ctx, container) {
       const page = await asked;
       loadedOnce = true;
       posts.append(page.items);
+      watchShown();
       cursor = page.next_cursor;
       finished = !cursor;
       more.hidden = finished;
@@ -161,6 +181,7 @@ export async function render(ctx, container) {
       const oldest = finished ? -Infinity : posts.oldestShown();
       const added = posts.prepend(page.items.filter((p) => p.created_at > oldest));
       posts.refresh(page.items);
+      if (added) watchShown();
       if (added && posts.cards.size) clear(empty);
       if (added) ctx.announce(`${added} new ${added === 1 ? "post" : "posts"}`);
     } catch (error) {
@@ -176,13 +197,15 @@ export async function render(ctx, container) {
   // Pushed: counts move in place; a new post (or a reset) asks for the newest page.
   const onCounts = (event) => applyCounts(posts, event.detail);
   const onNewPost = () => live({ pushed: true });
-  const watching = setInterval(() => { if (ctx.live) ctx.live.watch([...posts.cards.keys()].map(
-    (id) => { const p = posts.cards.get(id).post; return p.kind === "repost" && p.original ? p.original.id : id; })); }, 2000);
+  const onDeleted = (event) => { posts.remove(event.detail.post_id); watchShown(); };
+  // Cards also come and go through their own actions (a repost, a delete): caught up here.
+  const watching = setInterval(watchShown, 2000);
   document.addEventListener("visibilitychange", onVisible);
   document.addEventListener("social:posted", onPosted);
   document.addEventListener("social:live-counts", onCounts);
   document.addEventListener("social:live-post", onNewPost);
   document.addEventListener("social:live-reset", onNewPost);
+  document.addEventListener("social:live-deleted", onDeleted);
   return () => {
     stopped = true;
     clearInterval(timer);
@@ -190,6 +213,7 @@ export async function render(ctx, container) {
     document.removeEventListener("social:live-counts", onCounts);
     document.removeEventListener("social:live-post", onNewPost);
     document.removeEventListener("social:live-reset", onNewPost);
+    document.removeEventListener("social:live-deleted", onDeleted);
     observer.disconnect();
     document.removeEventListener("visibilitychange", onVisible);
     document.removeEventListener("social:posted", onPosted);

@@ -58,6 +58,9 @@ const ICONS = {
   trend: [["path", { d: "m3.5 16.5 6-6 4 4 7-7" }], ["path", { d: "M15.5 7.5h5v5" }]],
   hash: [["path", { d: "M9.5 3.5 7.5 20.5M16.5 3.5l-2 17M4 8.5h16.5M3.5 15.5H20" }]],
   bookmark: [["path", { d: "M6.5 3.5h11a1 1 0 0 1 1 1v16l-6.5-4.4-6.5 4.4v-16a1 1 0 0 1 1-1z" }]],
+  shield: [["path", { d: "M12 3.3 4.8 6v5.7c0 4.3 3 8 7.2 9.1 4.2-1.1 7.2-4.8 7.2-9.1V6z" }],
+    ["path", { d: "m8.9 12.2 2.2 2.2 4-4.2" }]],
+  flag: [["path", { d: "M5.5 20.5v-16" }], ["path", { d: "M5.5 4.5h11.2l-2.2 4.2 2.2 4.3H5.5" }]],
 };
 
 /** <svg class="icon icon-NAME" aria-hidden="true"> for NAME in ICONS. */

@@ -2,13 +2,13 @@
 // Routes: /social/ (Home), /social/explore[?q=], /social/post/{event id},
 // /social/profile[/{handle}[/followers|/following]], /social/messages[/{room id}],
 // /social/settings, /social/tag/{tag}, /social/bookmarks, /social/welcome (after signing
-// up); signed out: /social/signup.
+// up), /social/moderation[?status=] (the homeserver's admins); signed out: /social/signup.
 import { makeApi } from "./api.js";
 import { announce, describeError, errorBox, field, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { usePlatforms } from "./platforms.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
-import { buildNav, makeBanner, markSection, rightColumn, watchUnread } from "./shell.js";
+import { buildNav, makeBanner, markSection, rightColumn, showAdminSections, watchUnread } from "./shell.js";
 
 const main = document.getElementById("main");
 const header = document.getElementById("app-header");
@@ -25,11 +25,12 @@ const SECTIONS = {
   notifications: () => import("./notifications.js"),
   settings: () => import("./settings.js"),
   welcome: () => import("./welcome.js"),
+  moderation: () => import("./moderation.js"),
 };
 const TITLES = {
   feed: "Home", explore: "Explore", post: "Post", tag: "Tag", bookmarks: "Bookmarks",
   profile: "Profile", people: "People", messages: "Messages", settings: "Settings",
-  notifications: "Notifications", welcome: "Welcome",
+  notifications: "Notifications", welcome: "Welcome", moderation: "Moderation",
 };
 // Where the right column (search, trends, who to follow) has room to help.
 const WITH_RIGHT_COLUMN = new Set(["feed", "explore", "post", "tag", "bookmarks", "profile",
@@ -142,12 +143,26 @@ async function startApp(session) {
       showSignIn(config, "You are signed out.");
     },
   };
+  /** Say which posts the page shows (their counts come by the live stream); kept until the
+   * stream starts, which is after the first page is painted. */
+  ctx.watch = (postIds) => {
+    ctx.onScreen = postIds;
+    if (ctx.live) ctx.live.watch(postIds);
+  };
   ctx.myProfile = () => {
     if (!ctx.me) {
       ctx.me = ctx.api.get(`/profile/${encodeURIComponent(session.userId)}`);
       ctx.me.catch(() => { ctx.me = null; });
     }
     return ctx.me;
+  };
+  /** Whether she moderates here (the homeserver's admin flag), asked once. */
+  ctx.isAdmin = () => {
+    if (!ctx.admin) {
+      ctx.admin = ctx.api.get("/moderation/me").then((answer) => answer.is_admin === true);
+      ctx.admin.catch(() => { ctx.admin = null; });
+    }
+    return ctx.admin;
   };
   const { accountChip } = buildNav(ctx);
   const [post, follow] = await Promise.all([import("./post.js"), import("./follow.js")]);
@@ -161,7 +176,9 @@ async function startApp(session) {
   ctx.firstPaint.then(async () => {
     if (!ctx) return;
     ctx.stopUnread = watchUnread(ctx);
+    ctx.isAdmin().then(showAdminSections).catch(() => { /* the entry stays hidden */ });
     if (window.EventSource) ctx.live = (await import("./live.js")).startLive(ctx);
+    if (ctx.live && ctx.onScreen) ctx.live.watch(ctx.onScreen);
   });
   // Her avatar and name in the navigation, once the page itself is there.
   setTimeout(() => {

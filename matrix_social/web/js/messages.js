@@ -345,6 +345,21 @@ export async function render(ctx, container, roomParam) {
         client.sendTyping(roomId, false).catch(() => {});
       }
     });
+    // An AI reads an encrypted room through the service's bot device, which joins just after
+    // the AI: a message sent before that would carry a key the bot never gets, so it waits
+    // (at most 20 s) for the bot when an AI is in the room.
+    async function untilAnAiCanRead() {
+      const isAi = (id) => id.endsWith(`${ctx.config.ai_suffix}:${ctx.config.server_name}`);
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const room = client.getRoom(roomId);
+        if (!room || !room.hasEncryptionStateEvent()) return;
+        const joined = room.getJoinedMembers().map((m) => m.userId);
+        if (!joined.some(isAi) || joined.includes(ctx.config.bot_user_id)) return;
+        if (Date.now() > deadline) return;
+        await new Promise((resolve) => { setTimeout(resolve, 250); });
+      }
+    }
     text.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();
@@ -358,6 +373,7 @@ export async function render(ctx, container, roomParam) {
       if (!body && !attachment) return;
       busy(send, async () => {
         clear(note);
+        await untilAnAiCanRead();
         if (attachment) await sendFile(attachment, body);
         else await client.sendMessage(roomId, { msgtype: "m.text", body });
         text.value = "";

@@ -33,6 +33,7 @@ export function actorsText(item) {
 }
 
 function target(item) {
+  if (item.type === "ai_answer" && item.room_id) return `https://matrix.to/#/${enc(item.room_id)}`;
   if (item.post_id) return `/social/post/${enc(item.post_id)}`;
   if (item.accounts && item.accounts[0]) return profileHref(item.accounts[0]);
   return "/social/notifications";
@@ -41,7 +42,7 @@ function target(item) {
 function row(ctx, item) {
   const [iconName, verb] = WHAT[item.type] || ["bell", item.type];
   const what = item.type === "mention" && item.via ? "mentioned your AI" : verb;
-  const sentence = item.type === "ai_answer" ? verb : `${actorsText(item)} ${what}`;
+  const sentence = item.type === "ai_answer" ? `${verb} ${actorsText(item)}` : `${actorsText(item)} ${what}`;
   const faces = h("div", { class: "notification-faces", "aria-hidden": "true" },
     (item.accounts || []).slice(0, 5).map((account) => avatar(ctx, account, 32)));
   const date = new Date(item.ts);
@@ -49,7 +50,8 @@ function row(ctx, item) {
     h("span", { class: `notification-icon notification-${item.type}` }, icon(iconName, { size: 24 })),
     h("div", { class: "notification-body" },
       faces,
-      h("a", { href: target(item), "data-link": true, class: "notification-text" },
+      h("a", { href: target(item), class: "notification-text",
+        ...(item.type === "ai_answer" && item.room_id ? {} : { "data-link": true }) },
         h("span", {}, sentence),
         item.read ? null : h("span", { class: "visually-hidden" }, " (new)")),
       item.post_excerpt ? h("p", { class: "notification-excerpt" }, item.post_excerpt) : null,

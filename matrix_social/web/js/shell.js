@@ -14,6 +14,8 @@ export const SECTIONS = [
   { id: "bookmarks", label: "Bookmarks", href: "/social/bookmarks", icon: "bookmark", wideOnly: true },
   { id: "profile", label: "Profile", href: "/social/profile", icon: "profile" },
   { id: "settings", label: "Settings", href: "/social/settings", icon: "settings" },
+  // Only for the homeserver's admins, once the service said so (showAdminSections).
+  { id: "moderation", label: "Moderation", href: "/social/moderation", icon: "shield", adminOnly: true },
 ];
 
 // --- theme --------------------------------------------------------------------------------
@@ -121,7 +123,8 @@ export function makeBanner() {
 
 export function buildNav(ctx) {
   const list = document.getElementById("nav-list");
-  fill(list, SECTIONS.map((section) => h("li", { class: section.wideOnly ? "wide-only" : null },
+  fill(list, SECTIONS.map((section) => h("li", { class: section.wideOnly ? "wide-only" : null,
+    hidden: section.adminOnly === true },
     h("a", { href: section.href, "data-link": true, dataset: { section: section.id },
       class: "nav-link" },
     icon(section.icon, { size: 26 }), h("span", { class: "nav-text" }, section.label),
@@ -142,6 +145,14 @@ export function buildNav(ctx) {
     h("span", { class: "account-handle" }, ctx.session.userId)));
   fill(document.getElementById("header-actions"), post, themeToggle(), me, fab);
   return { accountChip: me };
+}
+
+/** Show (or keep hidden) the sections for the homeserver's admins. */
+export function showAdminSections(isAdmin) {
+  for (const section of SECTIONS.filter((s) => s.adminOnly)) {
+    const link = document.querySelector(`#nav-list [data-section="${section.id}"]`);
+    if (link) link.closest("li").hidden = !isAdmin;
+  }
 }
 
 /** The bell's unread count (0 hides it); the link's name says it too. */

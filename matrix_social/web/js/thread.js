@@ -39,6 +39,9 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
   const more = h("div", {});
   let comments = [];
   let complete = false;
+  // Reply boxes she opened, by comment: a redraw (a comment by someone else, a reload after
+  // a count changed) keeps them and what she typed in them.
+  const openReplies = new Map();
 
   function commentForm(replyTo, label) {
     const text = h("textarea", { rows: 1, name: "comment", dir: "auto", placeholder: label,
@@ -80,6 +83,7 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
         cw.value = "";
         counter.refresh();
         comments.push({ created_at: Date.now(), ...created });
+        if (replyTo) openReplies.delete(replyTo);  // her reply is sent: its box closes
         draw();
         if (onCount) onCount(comments.length);
         if (onComment) onComment(created);
@@ -104,18 +108,22 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
       const mine = children.get(parent);
       if (!mine) return null;
       return h("ul", { class: `comments depth-${Math.min(depth, 3)}` }, mine.map((c) => {
-        const replyArea = h("div", {});
+        const open = openReplies.get(c.id);
+        const replyArea = h("div", {}, open || null);
         const replyButton = h("button", { type: "button", class: "link-button reply-button",
-          "aria-expanded": "false", "aria-label": `Reply to ${c.author.display_name || c.author.handle}` },
+          "aria-expanded": String(Boolean(open)),
+          "aria-label": `Reply to ${c.author.display_name || c.author.handle}` },
         icon("comment", { size: 16 }), "Reply");
         replyButton.addEventListener("click", () => {
           if (replyArea.firstChild) {
             clear(replyArea);
+            openReplies.delete(c.id);
             replyButton.setAttribute("aria-expanded", "false");
             replyButton.focus();
             return;
           }
           const form = commentForm(c.id, `Reply to @${c.author.handle}`);
+          openReplies.set(c.id, form);
           replyArea.append(form);
           replyButton.setAttribute("aria-expanded", "true");
           form.querySelector("textarea").focus();
@@ -134,8 +142,10 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
             replyButton, replyArea, list(c.id, depth + 1)));
       }));
     }
+    const focused = document.activeElement;
     fill(listArea, list("", 0) || h("p", { class: "thread-empty" },
       full ? "No comments yet. Start the conversation." : "No comments yet."));
+    if (focused !== document.activeElement && listArea.contains(focused)) focused.focus();
     fill(more, !complete && !full ? h("a", { href: postHref(post), "data-link": true,
       class: "thread-more" }, "Show all comments") : null);
   }

@@ -45,6 +45,7 @@ class User:
     name: str
     profile_image_url: str
     can_edit: bool = False  # X lets only some (paying) accounts edit
+    protected: bool = False  # posts for approved followers only
 
 
 def _problem(status: int, title: str, detail: str, kind: str = "about:blank",
@@ -67,7 +68,7 @@ class FakeX(FakePlatform):
                  redirect_uri: str = "https://social.example.org/callback/x") -> None:
         super().__init__(window_s=900, limits={
             "users/me": 75, "timeline": 900, "lookup": 900, "create": 100, "delete": 50,
-            "media": 500}, default_limit=900)
+            "media": 500, "home": 180}, default_limit=900)
         self.oauth = OAuthServer(code_ttl_s=30, access_ttl_s=7200, refresh=True,
                                  rotate_refresh=True, pkce_methods=("S256", "plain"),
                                  require_pkce=True, scopes=SCOPES)
@@ -77,6 +78,10 @@ class FakeX(FakePlatform):
         self.media: dict[str, dict[str, Any]] = {}  # by media_key
         self.uploads: dict[str, tuple[str, bytes]] = {}  # media id -> (owner, bytes)
         self.published: list[Tweet] = []  # created through the API
+        self.follows: dict[str, set[str]] = {}  # user id -> the ids she follows
+        # False: the app's access level has no home timeline (X's Free tier): 403
+        # client-forbidden, "client-not-enrolled"
+        self.home_enrolled = True
         self._ids = itertools.count(1_800_000_000_000_000_000, 1_000)
 
     # --- test controls -----------------------------------------------------------------------
@@ -103,6 +108,9 @@ class FakeX(FakePlatform):
         self.tweets[tweet_id] = Tweet(tweet_id, user_id, text, created_at or time.time(),
                                       [tweet_id], keys, possibly_sensitive)
         return tweet_id
+
+    def follow(self, user_id: str, other_id: str) -> None:
+        self.follows.setdefault(user_id, set()).add(other_id)
 
     def edit(self, tweet_id: str, text: str) -> str:
         """A new version: a new id appended to the shared edit history."""
@@ -136,6 +144,8 @@ class FakeX(FakePlatform):
             return "users/me"
         if path.startswith("/2/users/") and path.endswith("/tweets"):
             return "timeline"
+        if path.endswith("/timelines/reverse_chronological"):
+            return "home"
         if path == "/2/tweets":
             return "create" if method == "POST" else "lookup"
         if path.startswith("/2/tweets/") and method == "DELETE":
@@ -235,10 +245,26 @@ class FakeX(FakePlatform):
         return data
 
     def _includes(self, tweets: list[Tweet], request: web.Request) -> dict[str, Any]:
-        if "attachments.media_keys" not in request.query.get("expansions", "").split(","):
-            return {}
-        media = [self.media[k] for t in tweets for k in t.media_keys if k in self.media]
-        return {"media": media} if media else {}
+        expansions = request.query.get("expansions", "").split(",")
+        includes: dict[str, Any] = {}
+        if "attachments.media_keys" in expansions:
+            media = [self.media[k] for t in tweets for k in t.media_keys if k in self.media]
+            if media:
+                includes["media"] = media
+        if "author_id" in expansions:
+            fields = set(request.query.get("user.fields", "").split(","))
+            includes["users"] = [self._user_json(self.users[a], fields)
+                                 for a in dict.fromkeys(t.author_id for t in tweets)]
+        return includes
+
+    @staticmethod
+    def _user_json(user: User, fields: set[str]) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
+        if "protected" in fields:
+            data["protected"] = user.protected
+        if "profile_image_url" in fields:
+            data["profile_image_url"] = user.profile_image_url
+        return data
 
     async def me(self, request: web.Request) -> web.Response:
         token = self._token(request, "users.read", "tweet.read")
@@ -254,12 +280,35 @@ class FakeX(FakePlatform):
         if user_id not in self.users:
             return _problem(404, "Not Found Error", f"Could not find user with id: [{user_id}].",
                             PROBLEM + "resource-not-found")
+        return self._page(request, self.current(user_id))
+
+    async def home(self, request: web.Request) -> web.Response:
+        """GET /2/users/:id/timelines/reverse_chronological: hers and those she follows,
+        newest first (protected accounts' too: she was approved); only for herself."""
+        token = self._token(request, "tweet.read", "users.read")
+        if not self.home_enrolled:
+            return web.json_response({
+                "client_id": "x-client", "title": "Client Forbidden",
+                "detail": "When authenticating requests to the Twitter API v2 endpoints, you "
+                          "must use keys and tokens from a Twitter developer App that is "
+                          "attached to a Project.",
+                "reason": "client-not-enrolled", "required_enrollment": "Appropriate Level "
+                "of API Access", "type": PROBLEM + "client-forbidden"}, status=403)
+        user_id = request.match_info["id"]
+        if user_id != token.user_id:
+            return _problem(403, "Forbidden", "You can only view your own home timeline.")
+        authors = {user_id} | self.follows.get(user_id, set())
+        tweets = sorted((t for a in authors for t in self.current(a)),
+                        key=lambda t: int(t.id), reverse=True)
+        return self._page(request, tweets)
+
+    def _page(self, request: web.Request, tweets: list[Tweet]) -> web.Response:
+        """One page of a timeline (newest first), as X pages them."""
         query = request.query
         raw_max = query.get("max_results", "10")
         if not raw_max.isdigit() or not 5 <= int(raw_max) <= 100:
             return _invalid("max_results", raw_max, f"The `max_results` query parameter value "
                             f"[{raw_max}] is not between 5 and 100")
-        tweets = self.current(user_id)
         for name, keep in (("since_id", lambda t, v: int(t.id) > v),
                            ("until_id", lambda t, v: int(t.id) < v)):
             if name in query:
@@ -404,6 +453,7 @@ class FakeX(FakePlatform):
         app.router.add_post("/2/oauth2/revoke", self.revoke)
         app.router.add_get("/2/users/me", self.me)
         app.router.add_get("/2/users/{id}/tweets", self.timeline)
+        app.router.add_get("/2/users/{id}/timelines/reverse_chronological", self.home)
         app.router.add_get("/2/tweets", self.lookup)
         app.router.add_post("/2/tweets", self.create)
         app.router.add_delete("/2/tweets/{id}", self.destroy)
