@@ -1190,6 +1190,12 @@ MUTATIONS = [
         "raw[\"state_key\"])\n",
         "            pass\n",
         (_POLICY + "test_a_policy_room_bars_by_glob_and_server_and_nobody_else_can_write_one",)),
+    mutation(
+        "a late copy of an older topic is mirrored into the bio",
+        "matrix_social/matrix/bio_topic.py",
+        "        if current != content.get(key, \"\"):\n",
+        "        if False:\n",
+        ("tests/test_trust.py::test_a_late_copy_of_an_older_topic_or_bio_changes_nothing",)),
 ]
 
 

@@ -445,6 +445,42 @@ async def test_the_owners_topic_and_bio_follow_each_other_without_echo(stack):
     assert len(await room_texts(stack.nio(alice), room, limit=50)) == count, "no echo loop"
 
 
+async def test_a_late_copy_of_an_older_topic_or_bio_changes_nothing(stack):
+    """A homeserver that could not deliver for a while replays old events: the topic she set
+    in Element, then the bio it became, arrive after she set another bio in the app. Mirrored,
+    each would flip the other side back (and each flip's late copy flip it again)."""
+    alice = await stack.register("alice")
+    room = (await _post_indexed(stack, alice, "hi"))["room_id"]
+    await stack.nio(alice).room_put_state(room, "m.room.topic", {"topic": "set in Element"})
+
+    async def bio():
+        return (await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice))["bio"]
+
+    await until_equal(bio, "set in Element", what="topic became the bio")
+
+    async def newest_topic_and_profile():
+        newest = {e["type"]: e for e in reversed(await room_texts(stack.nio(alice), room))
+                  if e.get("state_key") == ""
+                  and e["type"] in ("m.room.topic", str(ev.PROFILE_STATE))}
+        profile = newest.get(str(ev.PROFILE_STATE), {}).get("content", {})
+        return len(newest) == 2 and profile.get("bio") == "set in Element" and newest
+
+    old = await eventually(newest_topic_and_profile, what="the bio's profile state written")
+    await api_ok(stack, "PATCH", "/profile", alice, json={"bio": "set in the app"})
+
+    async def topic():
+        content = await stack.bridge.az.intent.get_state_event(room, "m.room.topic")
+        return content["topic"]
+
+    await until_equal(topic, "set in the app", what="bio became the topic")
+    count = len(await room_texts(stack.nio(alice), room, limit=50))
+    for late in old.values():
+        await stack.bridge.matrix.dispatcher.dispatch({**late, "room_id": room})
+    await asyncio.sleep(1.5)
+    assert (await topic(), await bio()) == ("set in the app", "set in the app")
+    assert len(await room_texts(stack.nio(alice), room, limit=50)) == count, "nothing sent"
+
+
 async def test_feed_rooms_are_in_the_room_directory(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     room = (await _post_indexed(stack, alice, "find me"))["room_id"]

@@ -1,6 +1,9 @@
 """A local feed's topic and its owner's bio are one thing: the owner's `m.room.topic` (from any
 client) becomes the bio in the profile state, and a bio set in the profile state becomes the
-topic. Each side is written only when it differs, so neither change echoes back."""
+topic. Each side is written only when it differs, so neither change echoes back; and only from
+an event that still says what the room's state says: a late copy of an older topic or bio (a
+homeserver replaying what it could not deliver) would otherwise flip the other side back, and
+each flip's own late copy flip it again, without end."""
 
 from __future__ import annotations
 
@@ -35,8 +38,9 @@ class BioTopicSync:
         room = RoomID(raw["room_id"])
         try:
             if etype == "m.room.topic":
-                await self._bio_from_topic(room, content.get("topic"))
-            else:
+                if await self._is_current(room, EventType.ROOM_TOPIC, "topic", content):
+                    await self._bio_from_topic(room, content.get("topic"))
+            elif await self._is_current(room, ev.PROFILE_STATE, "bio", content):
                 await self._topic_from_bio(room, content.get("bio"))
         except MatrixRequestError as e:
             log.warning("Could not keep the topic and bio of %s together: %s", room, e)
@@ -47,6 +51,14 @@ class BioTopicSync:
         except MNotFound:
             return {}
         return content.serialize() if hasattr(content, "serialize") else dict(content)
+
+    async def _is_current(self, room: RoomID, event_type: EventType, key: str,
+                          content: dict) -> bool:
+        current = (await self._state(room, event_type)).get(key, "")
+        if current != content.get(key, ""):
+            log.debug("Not mirroring an outdated %s of %s", event_type, room)
+            return False
+        return True
 
     async def _bio_from_topic(self, room: RoomID, topic: Any) -> None:
         topic = (topic if isinstance(topic, str) else "").strip()[:MAX_BIO]
