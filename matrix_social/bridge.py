@@ -235,7 +235,8 @@ class SocialBridge(Bridge):
         services.use_e2ee(self.matrix.e2ee)
         services.connect(dispatcher)
         mautrix_seams.route_events(self.az, self.matrix.handle_direct, services.txn_watcher)
-        mautrix_seams.guard_transactions(self.az, self.db, services.ingest.transaction)
+        mautrix_seams.guard_transactions(self.az, self.db, services.ingest.transaction,
+                                         services.delivery_recovery)
         mautrix_seams.use_crypto_state_store(self.matrix, RoomCryptoStateStore(self.db))
         self.az.query_user = services.puppets.query_user
         self.az.query_alias = services.feed_rooms.query_alias
@@ -286,6 +287,7 @@ class SocialBridge(Bridge):
         await self.services.platform_scheduler.stop()
         await self.services.activity_scheduler.stop()
         await self.services.background.stop()
+        await self.services.delivery_recovery.stop()
         await self.services.trending.stop()
         self.services.live.end_all()
         await super().stop()

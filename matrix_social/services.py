@@ -50,6 +50,7 @@ from .ids import Identities
 from .matrix.ai_puppets import Puppets
 from .matrix.bio_topic import BioTopicSync
 from .matrix.capabilities import CapabilityCheck
+from .matrix.delivery_recovery import DeliveryRecovery
 from .matrix.discovery import RemoteFeedDiscovery
 from .matrix.dispatch import EventDispatcher
 from .matrix.e2be_notices import EncryptionNotices
@@ -221,6 +222,10 @@ class Services:
     @component
     def txn_watcher(self) -> TransactionWatcher:
         return TransactionWatcher()
+
+    @component
+    def delivery_recovery(self) -> DeliveryRecovery:
+        return DeliveryRecovery(self.az)
 
     @component
     def capabilities(self) -> CapabilityCheck:

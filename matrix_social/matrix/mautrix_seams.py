@@ -16,6 +16,7 @@ from mautrix.appservice.state_store import ASStateStore
 from mautrix.bridge import BaseMatrixHandler, Bridge
 from mautrix.util.async_db import Database
 
+from .delivery_recovery import DeliveryRecovery
 from .transactions import make_router
 from .txn_guard import make_txn_guard
 from .txn_watch import TransactionWatcher
@@ -36,10 +37,12 @@ def route_events(az: AppService, direct: Callable[[dict], Awaitable[None]],
 
 
 def guard_transactions(az: AppService, db: Database,
-                       batch: Callable[[], AbstractAsyncContextManager]) -> None:
+                       batch: Callable[[], AbstractAsyncContextManager],
+                       recovery: DeliveryRecovery) -> None:
     """Our transaction guard around mautrix's handlers (txn_guard.py): it forgets mautrix's
     in-memory transaction ids, since it keeps its own by id and content."""
-    az.app.middlewares.append(make_txn_guard(az.hs_token, db, az.transactions.discard, batch))
+    az.app.middlewares.append(make_txn_guard(az.hs_token, db, az.transactions.discard, batch,
+                                             recovery))
 
 
 def limit_idle_connections(az: AppService, seconds: float) -> None:

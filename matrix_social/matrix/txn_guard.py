@@ -25,6 +25,7 @@ from mautrix.util.async_db import Database
 from .. import metrics
 from ..db import txn
 from ..locks import KeyedLocks
+from .delivery_recovery import DeliveryRecovery
 
 log = logging.getLogger("matrix_social.txn")
 
@@ -101,6 +102,7 @@ async def _transaction_key(request: web.Request, txn_id: str) -> str:
 def make_txn_guard(
     hs_token: str, db: Database, forget_txn: Callable[[str], None],
     batch: Callable[[], AbstractAsyncContextManager] | None = None,
+    recovery: DeliveryRecovery | None = None,
 ) -> Callable[[web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable]:
     # Deliveries of one transaction id in progress: a resend that arrives while the first
     # delivery is still being handled (the homeserver timed out and retried) waits for it
@@ -127,6 +129,8 @@ def make_txn_guard(
     async def apply_once(request: web.Request, handler, txn_id: str,
                          key: str) -> web.StreamResponse:
         if await txn.is_processed(db, key):
+            if recovery is not None:
+                recovery.delivered()
             return web.json_response({})
         forget_txn(txn_id)  # mautrix's own memory of ids is by id alone
         failures: list[BaseException] = []
@@ -150,6 +154,8 @@ def make_txn_guard(
         if failures:
             log.error("Transaction %s not stored (%s); the homeserver will retry it",
                       txn_id, failures[0])
+            if recovery is not None:
+                recovery.refused()
             return web.Response(
                 status=500,
                 content_type="application/json",
@@ -158,6 +164,8 @@ def make_txn_guard(
         if response.status == 200 and not marked:
             await txn.mark_processed(db, key)
         if response.status == 200:
+            if recovery is not None:
+                recovery.delivered()
             body = await request.read()
             metrics.transaction_indexed(body.count(b'"origin_server_ts"'), body)
         return response

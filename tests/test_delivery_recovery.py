@@ -1,0 +1,55 @@
+"""After refusing transactions, the service asks Synapse to deliver again (MSC2659 ping)
+instead of waiting out Synapse's doubling backoff (up to 8.5 minutes, with every to-device
+event for us dropped meanwhile)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from matrix_social.matrix.ingest import ingest as ingest_module
+
+from .harness import api_ok, appservice_not_down, eventually
+
+
+async def test_refused_transactions_are_asked_for_again_once_the_cause_is_gone(
+        stack, monkeypatch):
+    alice = await stack.register("alice")
+    feed = (await api_ok(stack, "POST", "/posts", alice, json={"text": "a feed room"}))[
+        "room_id"]
+    await eventually(lambda: appservice_not_down(stack), timeout=180,
+                     what="Synapse delivering to the appservice (before the test)")
+    recovery = stack.bridge.services.delivery_recovery
+    pings_before = recovery.pings
+    real_write = ingest_module.write_batch
+    refusing = asyncio.Event()
+    refusing.set()
+    refused: list[str] = []
+
+    async def unreachable_database(db, pending, processed_txn):
+        if refusing.is_set():
+            refused.append(str(processed_txn))
+            raise ConnectionError("the database is unreachable (test)")
+        return await real_write(db, pending, processed_txn)
+
+    monkeypatch.setattr(ingest_module, "write_batch", unreachable_database)
+    sent = await stack.nio(alice).room_send(feed, "m.room.message",
+                                            {"msgtype": "m.text", "body": "while it refuses"})
+    await eventually(lambda: _true(len(refused) >= 2), timeout=60,
+                     what="Synapse retried the refused transaction")
+    assert not await appservice_not_down(stack), "Synapse marked the appservice down"
+    # A quiet spell while Synapse waits out its backoff: the service asks it to deliver again
+    # (each ask is answered by another refusal while the cause lasts).
+    await eventually(lambda: _true(recovery.pings > pings_before), timeout=60,
+                     what="the service asked Synapse to deliver again")
+    refusing.clear()
+
+    await eventually(lambda: appservice_not_down(stack), timeout=120,
+                     what="Synapse delivering again")
+    # What was refused is not lost: the post Synapse held is indexed.
+    db = stack.bridge.services.db
+    await eventually(lambda: db.fetchval("SELECT 1 FROM post WHERE event_id=$1",
+                                         sent.event_id), what="the refused post indexed")
+
+
+async def _true(value: bool) -> bool:
+    return value
