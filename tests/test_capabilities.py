@@ -146,3 +146,56 @@ async def test_synapse_refuses_sync_to_its_appservice_bot(fresh_stack):
     await settled_health(stack)
     error = await stack.bridge.services.e2be_route.check_sync()
     assert error == "HTTP 500 M_UNKNOWN: Internal server error", error
+
+
+async def test_transactions_are_taken_up_again_when_a_long_replay_outlasts_the_check(
+        stack, monkeypatch):
+    """The replay of what failed while we were down outlasts the capability check and the
+    wait for a late to-device event (on a busy homeserver it can take minutes): the route
+    ends as none, and it must not stay there once Synapse delivers again, or AIs would open
+    unencrypted DMs for the rest of the process's life."""
+    import functools
+
+    from matrix_social import services
+    from matrix_social.matrix import e2be_route
+
+    alice = await stack.register("alice")
+    client = stack.nio(alice)
+    created = await client.room_create(name="written while the service is down")
+    assert isinstance(created, RoomCreateResponse), created
+    await settled_health(stack)
+    monkeypatch.setattr(e2be_route, "LATE_TO_DEVICE_SECONDS", 1)
+    monkeypatch.setattr(e2be_route, "REPROBE_SECONDS", 2)
+    monkeypatch.setattr(services, "CapabilityCheck",
+                        functools.partial(services.CapabilityCheck, probe_seconds=2))
+
+    await stack.stop_bridge()
+    sent = await client.room_send(created.room_id, "m.room.message",
+                                  {"msgtype": "m.text", "body": "while you were away"})
+    assert isinstance(sent, RoomSendResponse), sent
+    await eventually(lambda: _synapse_sees_us_down(stack), timeout=120,
+                     what="Synapse marking the appservice down")
+
+    real_handle = Ingest.handle
+    held: list[str] = []
+
+    async def route(expected: str) -> bool:
+        return stack.bridge is not None and \
+            stack.bridge.services.e2be_route.route == expected
+
+    async def replay_held_until_the_route_gave_up(self, raw):
+        if raw.get("event_id") == sent.event_id and not held:
+            held.append(raw["event_id"])
+            await eventually(lambda: route("none"), timeout=120,
+                             what="the route giving up while the replay is held")
+        await real_handle(self, raw)
+
+    monkeypatch.setattr(Ingest, "handle", replay_held_until_the_route_gave_up)
+    await stack.start_bridge()
+    await eventually(lambda: route("none"), timeout=180, what="the route giving up")
+    await eventually(lambda: route("appservice"), timeout=180,
+                     what="transactions taken up again once Synapse delivered")
+    assert held == [sent.event_id], "the replay was never held: the setup did not reproduce"
+    health = await settled_health(stack)
+    assert health["capabilities"]["to_device_events"]["status"] == "yes", health
+    assert health["encryption"]["detail"] == "to-device events arrive in transactions", health

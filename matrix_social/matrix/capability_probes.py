@@ -185,6 +185,16 @@ async def ephemeral_delivery(az: AppService, watcher: TransactionWatcher, reques
                           f"within {wait:g} s{why}")
 
 
+async def send_to_device_probe(az: AppService, device: tuple[str, str]) -> str:
+    """A to-device message from the bot to its own device; its nonce."""
+    user_id, device_id = device
+    nonce = secrets.token_hex(8)
+    await asyncio.wait_for(az.intent.api.request(
+        Method.PUT, Path.v3.sendToDevice[ev.PROBE_TO_DEVICE][f"probe{nonce}"],
+        content={"messages": {user_id: {device_id: {"nonce": nonce}}}}), REQUEST_SECONDS)
+    return nonce
+
+
 async def to_device_delivery(az: AppService, watcher: TransactionWatcher,
                              device: tuple[str, str] | None, wait: float,
                              ephemeral_requested: bool = True) -> Capability:
@@ -193,7 +203,6 @@ async def to_device_delivery(az: AppService, watcher: TransactionWatcher,
                                        "device to send a probe to (and nothing needs them)")
     if watcher.to_device.count:
         return Capability(YES, "to-device events already arrived in a transaction")
-    user_id, device_id = device
     nonces: set[str] = set()
 
     def is_probe(raw: dict[str, Any]) -> bool:
@@ -205,12 +214,7 @@ async def to_device_delivery(az: AppService, watcher: TransactionWatcher,
     start = time.monotonic()
     try:
         while not waiting.done() and len(nonces) < _max_sends(wait):
-            nonce = secrets.token_hex(8)
-            nonces.add(nonce)
-            await asyncio.wait_for(az.intent.api.request(
-                Method.PUT, Path.v3.sendToDevice[ev.PROBE_TO_DEVICE][f"probe{nonce}"],
-                content={"messages": {user_id: {device_id: {"nonce": nonce}}}}),
-                REQUEST_SECONDS)
+            nonces.add(await send_to_device_probe(az, device))
             await asyncio.wait({waiting}, timeout=RESEND_SECONDS)
     except (MatrixRequestError, aiohttp.ClientError, TimeoutError) as e:
         waiting.cancel()

@@ -37,6 +37,7 @@ from mautrix.types import (
 )
 
 from .capabilities import CapabilityCheck
+from .capability_probes import send_to_device_probe
 from .txn_watch import TransactionWatcher
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ PENDING, APPSERVICE, SYNC, NONE = "pending", "appservice", "sync", "none"
 AUTO = "auto"
 SYNC_CHECK_SECONDS = 15.0
 LATE_TO_DEVICE_SECONDS = 60
+REPROBE_SECONDS = 30.0
+REPROBES = 120  # an hour
 IN_TRANSACTIONS = "to-device events arrive in transactions"
 _ALL = EventType.find("*")
 # What the bot's device needs from /sync: to-device events, device lists and key counts
@@ -174,6 +177,8 @@ class EncryptionRoute:
             if self.route == PENDING:
                 self._set(NONE, f"{why}, and the homeserver does not let the bot's device "
                                 f"/sync ({error})")
+                if self.mode == AUTO:
+                    await self._probe_until_delivered()
             return
         if self.route != PENDING:
             return
@@ -181,6 +186,22 @@ class EncryptionRoute:
         client.start(SYNC_FILTER)
         self._set(SYNC, f"{why}: the bot's device {client.mxid} {client.device_id} "
                         "gets its to-device events through /sync")
+
+    async def _probe_until_delivered(self) -> None:
+        """A homeserver replaying what failed while we were down drops every to-device event
+        for us until it is done (docs/testing.md, "The to-device probe"), however long that
+        takes: so the probes go on, slowly, and the first to-device event to arrive in a
+        transaction turns transactions on (an hour of silence is an answer)."""
+        device = self.key_device()
+        for _ in range(REPROBES if device else 0):
+            if self.route != NONE:
+                return
+            try:
+                await send_to_device_probe(self.capabilities.az, device)
+            except (MatrixRequestError, aiohttp.ClientError, TimeoutError, OSError) as e:
+                log.info("Could not send a to-device probe: %s", type(e).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._appservice_seen.wait(), REPROBE_SECONDS)
 
     def _to_device_arrived(self) -> None:
         """To-device events came in a transaction: the homeserver does deliver them."""
