@@ -157,6 +157,22 @@ async def _true(value: bool) -> bool:
     return value
 
 
+async def test_a_follow_taken_back_and_made_again_while_its_events_are_late_holds():
+    """On a homeserver that delivers late (replaying after an outage), all three member events
+    of follow, unfollow, follow arrive after the API wrote the last one: the first join must
+    not lift the fence for the leave behind it (the CI run on record lost bob's follow so)."""
+    from matrix_social.matrix.ingest.follow_fence import FollowFence
+
+    fence, room, bob = FollowFence(), "!feed:example.test", "@bob:example.test"
+    for joins in (True, False, True):
+        async with fence.around(room, bob, follows=joins):
+            pass
+    assert not fence.passes(room, bob, follows=False), "a leave from before all three"
+    assert [fence.passes(room, bob, joins) for joins in (True, False, True)] == [
+        False, False, True], "only the newest of ours changes the index"
+    assert fence.passes(room, bob, follows=False), "the fence is down: a later leave counts"
+
+
 # --- the AI rate limit is per sender ---------------------------------------------------------
 
 
