@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from . import file_weights
+from . import delivery_log, file_weights
 from .harness import PostgresDatabase, Stack
 
 
@@ -80,6 +80,21 @@ async def db(request, tmp_path):
         await database.stop()
         if postgres:
             await postgres.drop()
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the process that starts the xdist workers
+        delivery_log.prepare()
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = delivery_log.summary()
+    if lines:
+        terminalreporter.section("deliveries between Synapse and the bridge that failed")
+        for line in lines[:60]:
+            terminalreporter.line(line)
+        if len(lines) > 60:
+            terminalreporter.line(f"... {len(lines) - 60} more")
 
 
 def pytest_collection_modifyitems(config, items):

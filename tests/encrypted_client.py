@@ -16,6 +16,7 @@ from nio import (
     RoomSendResponse,
 )
 
+from . import delivery_log
 from .harness import Stack, User, appservice_not_down, eventually
 
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
@@ -60,8 +61,11 @@ class EncryptedClient:
         if self.client.should_query_keys:
             await self.client.keys_query()
         # The room key goes to the bot's device as a to-device message with this send.
-        await eventually(lambda: appservice_not_down(self.stack), timeout=180,
-                         what="Synapse delivering to the appservice again")
+        try:
+            await eventually(lambda: appservice_not_down(self.stack), timeout=180,
+                             what="Synapse delivering to the appservice again")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; failed deliveries: {delivery_log.recent()}") from None
         sent = await self.client.room_send(room_id, "m.room.message",
                                            {"msgtype": "m.text", "body": body},
                                            ignore_unverified_devices=True)

@@ -25,6 +25,7 @@ from matrix_social.devstack.conduit_like import write_conduit_like_registration
 from matrix_social.devstack.ports import reserve_port
 from matrix_social.devstack.synapse import Synapse
 
+from . import delivery_log
 from .fakes.agent import FakeAgent
 from .fakes.platforms.all import PlatformFakes
 
@@ -240,6 +241,7 @@ class Stack(Homeserver):
         """`clock` (an object with now_ms()) replaces the time of what runs on a schedule."""
         bridge = SocialBridge(["-c", str(self.root / "config.yaml"), "-n"], clock=clock)
         bridge.preinit()
+        delivery_log.watch_bridge()
         for name in ("matrix_social.capabilities", "matrix_social.encryption"):
             logger = logging.getLogger(name)
             if self.capability_log not in logger.handlers:
@@ -257,6 +259,7 @@ class Stack(Homeserver):
         await self.close_clients()
         await self.stop_bridge()
         self.synapse.stop()
+        delivery_log.collect_synapse(self.synapse.log_path, self.root.name)
         await self.agent.stop()
         await self.platforms.stop()
         if self.postgres:

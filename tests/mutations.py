@@ -1196,6 +1196,29 @@ MUTATIONS = [
         "        if current != content.get(key, \"\"):\n",
         "        if False:\n",
         ("tests/test_trust.py::test_a_late_copy_of_an_older_topic_or_bio_changes_nothing",)),
+    mutation(
+        "refused transactions wait out Synapse's backoff (no ping)",
+        "matrix_social/matrix/delivery_recovery.py",
+        "        self._task = asyncio.create_task(self._ping_until_delivered())\n",
+        "        self._task = None\n",
+        ("tests/test_delivery_recovery.py::"
+         "test_refused_transactions_are_asked_for_again_once_the_cause_is_gone",)),
+    mutation(
+        "the encryption route gives transactions up for good after a long replay",
+        "matrix_social/matrix/e2be_route.py",
+        "                    await self._probe_until_delivered()\n",
+        "                    pass\n",
+        ("tests/test_capabilities.py::"
+         "test_transactions_are_taken_up_again_when_a_long_replay_outlasts_the_check",)),
+    mutation(
+        "a late first join lifts the fence for the leave behind it",
+        "matrix_social/matrix/ingest/follow_fence.py",
+        "        ours.popleft()\n        if ours:\n            return False\n",
+        "        ours.clear()\n",
+        ("tests/test_guarded_behaviours.py::"
+         "test_a_follow_taken_back_and_made_again_while_its_events_are_late_holds",
+         "tests/test_guarded_behaviours.py::"
+         "test_an_old_leave_arriving_after_a_refollow_does_not_undo_it")),
 ]
 
 
