@@ -595,8 +595,10 @@ class Services:
 
     def connect(self, dispatcher: EventDispatcher) -> None:
         """Who hears each event, in this order: invites and encryption set-up first, then the
-        index, then what reacts to the indexed event."""
+        index, then what reacts to the indexed event. Only the index fails an event for good
+        (matrix/dispatch.py)."""
         dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.hygiene,
                              self.bio_topic, self.profile_mirror, self.discovery,
                              self.responder, self.ai_to_ai, self.ai_conversations,
-                             self.connection_commands, self.policy_lists)
+                             self.connection_commands, self.policy_lists,
+                             essential=(self.ingest,))

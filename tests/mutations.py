@@ -1219,6 +1219,13 @@ MUTATIONS = [
          "test_a_follow_taken_back_and_made_again_while_its_events_are_late_holds",
          "tests/test_guarded_behaviours.py::"
          "test_an_old_leave_arriving_after_a_refollow_does_not_undo_it")),
+    mutation(
+        "a reaction timing out on one event fails its transaction forever",
+        "matrix_social/matrix/dispatch.py",
+        "        if is_transient(error) and self._attempt(event_id) < MAX_REACTION_ATTEMPTS:\n",
+        "        if is_transient(error):\n",
+        ("tests/test_delivery_recovery.py::"
+         "test_a_reaction_that_times_out_every_time_does_not_hold_up_the_stream",)),
 ]
 
 

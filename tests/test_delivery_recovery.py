@@ -53,3 +53,41 @@ async def test_refused_transactions_are_asked_for_again_once_the_cause_is_gone(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_reaction_that_times_out_every_time_does_not_hold_up_the_stream(
+        stack, monkeypatch):
+    """A listener's call that times out on one event, every time (a remote server that never
+    answers): the transaction is sent again a few times, then the event goes on without that
+    reaction, and everything behind it is indexed."""
+    from matrix_social.matrix.dispatch import MAX_REACTION_ATTEMPTS
+
+    alice = await stack.register("alice")
+    feed = (await api_ok(stack, "POST", "/posts", alice, json={"text": "a feed room"}))[
+        "room_id"]
+    await eventually(lambda: appservice_not_down(stack), timeout=180,
+                     what="Synapse delivering to the appservice (before the test)")
+    reaction = stack.bridge.services.bio_topic
+    real_reaction = reaction.on_event
+    tries: list[str] = []
+
+    async def times_out_on_one_event(raw):
+        if (raw.get("content") or {}).get("body") == "never answered":
+            tries.append(raw["event_id"])
+            raise TimeoutError("a call that never answers (test)")
+        await real_reaction(raw)
+
+    monkeypatch.setattr(reaction, "on_event", times_out_on_one_event)
+    client = stack.nio(alice)
+    stuck = await client.room_send(feed, "m.room.message",
+                                   {"msgtype": "m.text", "body": "never answered"})
+    after = await client.room_send(feed, "m.room.message",
+                                   {"msgtype": "m.text", "body": "behind it"})
+    db = stack.bridge.services.db
+    await eventually(lambda: db.fetchval("SELECT COUNT(*) = 2 FROM post WHERE event_id IN "
+                                         "($1, $2)", stuck.event_id, after.event_id),
+                     timeout=180, what="the stream went on past the reaction never answered")
+    # it failed the transaction MAX_REACTION_ATTEMPTS times; the next try let the event go on
+    assert set(tries) == {stuck.event_id} and len(tries) == MAX_REACTION_ATTEMPTS + 1, tries
+    await eventually(lambda: appservice_not_down(stack), timeout=180,
+                     what="Synapse delivering normally again")
