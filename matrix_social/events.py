@@ -47,6 +47,9 @@ PROFILE_STATE = EventType.find(f"{PREFIX}.social.profile", t_class=EventType.Cla
 # else is ignored by the index).
 PROFILE_BANNER = "banner"
 PROFILE_PINNED = "pinned"
+# In a topic or profile state the service wrote to follow the other (matrix/bio_topic.py):
+# such an event is never mirrored back.
+MIRRORED_FROM = f"{PREFIX}.social.mirrored_from"
 AI_PROFILE_STATE = EventType.find(f"{PREFIX}.social.ai_profile", t_class=EventType.Class.STATE)
 APP_STATE = EventType.find(f"{PREFIX}.social.app", t_class=EventType.Class.STATE)
 # In an app's state content: the app it is a fork of, {"author": user id, "slug": slug}.

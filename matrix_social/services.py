@@ -253,7 +253,7 @@ class Services:
 
     @component
     def bio_topic(self) -> BioTopicSync:
-        return BioTopicSync(self.az, self.owners)
+        return BioTopicSync(self.az, self.owners, self.feed_rooms.profile_writes)
 
     @component
     def profile_mirror(self) -> ProfileMirror:

@@ -1193,7 +1193,7 @@ MUTATIONS = [
     mutation(
         "a late copy of an older topic is mirrored into the bio",
         "matrix_social/matrix/bio_topic.py",
-        "        if current != content.get(key, \"\"):\n",
+        "        if own.get(key, \"\") != content.get(key, \"\"):\n",
         "        if False:\n",
         ("tests/test_trust.py::test_a_late_copy_of_an_older_topic_or_bio_changes_nothing",)),
     mutation(
@@ -1226,6 +1226,20 @@ MUTATIONS = [
         "        if is_transient(error):\n",
         ("tests/test_delivery_recovery.py::"
          "test_a_reaction_that_times_out_every_time_does_not_hold_up_the_stream",)),
+    mutation(
+        "the topic we mirrored is mirrored back",
+        "matrix_social/matrix/bio_topic.py",
+        "                or ev.MIRRORED_FROM in content:\n",
+        "                or False:\n",
+        ("tests/test_trust.py::"
+         "test_a_late_copy_of_the_topic_we_mirrored_does_not_undo_a_newer_bio",)),
+    mutation(
+        "an older topic is mirrored over a newer bio",
+        "matrix_social/matrix/bio_topic.py",
+        "        if isinstance(ts, int) and other_ts is not None and other_ts > ts:\n",
+        "        if False:\n",
+        ("tests/test_trust.py::test_the_owners_topic_and_bio_follow_each_other_without_echo",
+         "tests/test_trust.py::test_an_element_topic_handled_after_a_newer_bio_does_not_win")),
 ]
 
 

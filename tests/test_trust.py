@@ -13,6 +13,7 @@ import time
 from urllib.parse import quote
 
 import pytest
+from mautrix.errors import MNotFound
 from nio import RoomCreateResponse, RoomSendResponse
 from prometheus_client import REGISTRY
 
@@ -445,10 +446,14 @@ async def test_the_owners_topic_and_bio_follow_each_other_without_echo(stack):
     assert len(await room_texts(stack.nio(alice), room, limit=50)) == count, "no echo loop"
 
 
-async def test_a_late_copy_of_an_older_topic_or_bio_changes_nothing(stack):
+@pytest.mark.parametrize("state_times", ["told", "untold"])
+async def test_a_late_copy_of_an_older_topic_or_bio_changes_nothing(stack, monkeypatch,
+                                                                   state_times):
     """A homeserver that could not deliver for a while replays old events: the topic she set
     in Element, then the bio it became, arrive after she set another bio in the app. Mirrored,
-    each would flip the other side back (and each flip's late copy flip it again)."""
+    each would flip the other side back (and each flip's late copy flip it again). Also where
+    the homeserver does not tell when the state was set (no `format=event`: Conduit)."""
+    _state_times(stack, monkeypatch, state_times)
     alice = await stack.register("alice")
     room = (await _post_indexed(stack, alice, "hi"))["room_id"]
     await stack.nio(alice).room_put_state(room, "m.room.topic", {"topic": "set in Element"})
@@ -594,3 +599,91 @@ async def test_a_reset_database_connection_does_not_stop_the_service(stack):
                                      {"msgtype": "m.text", "body": "from a client"})
     await eventually(lambda: _status(stack, alice, written.event_id, 200),
                      what="the stream indexes again")
+
+
+def _state_times(stack, monkeypatch, state_times: str) -> None:
+    """"untold": the mirror reads state as a homeserver without `format=event` answers."""
+    if state_times == "untold":
+        sync = stack.bridge.services.bio_topic
+        with_time = sync._state
+
+        async def content_only(room, event_type):
+            return (await with_time(room, event_type))[0], None
+
+        monkeypatch.setattr(sync, "_state", content_only)
+
+
+@pytest.mark.parametrize("state_times", ["told", "untold"])
+async def test_a_late_copy_of_the_topic_we_mirrored_does_not_undo_a_newer_bio(
+        stack, monkeypatch, state_times):
+    """The topic we wrote to follow her bio comes back after she set another bio (its
+    mirroring not done yet, so it is still the room's topic): mirrored back, it would put
+    the older bio over her newer one."""
+    _state_times(stack, monkeypatch, state_times)
+    alice = await stack.register("alice")
+    room = (await _post_indexed(stack, alice, "hi"))["room_id"]
+    await api_ok(stack, "PATCH", "/profile", alice, json={"bio": "one"})
+
+    async def topic():
+        try:
+            content = await stack.bridge.az.intent.get_state_event(room, "m.room.topic")
+        except MNotFound:
+            return None
+        return content["topic"]
+
+    await until_equal(topic, "one", what="bio became the topic")
+    [ours] = [e for e in await room_texts(stack.nio(alice), room, limit=50)
+              if e["type"] == "m.room.topic" and e["content"].get("topic") == "one"]
+    assert ev.MIRRORED_FROM in ours["content"], ours
+    sync = stack.bridge.services.bio_topic
+    real_on_event, held = sync.on_event, []
+    monkeypatch.setattr(sync, "on_event", lambda raw: _hold(held, raw))
+    await api_ok(stack, "PATCH", "/profile", alice, json={"bio": "two"})
+    await eventually(lambda: _true(any((e.get("content") or {}).get("bio") == "two"
+                                       for e in held)), what="the new bio's event held")
+    monkeypatch.setattr(sync, "on_event", real_on_event)
+    await stack.bridge.matrix.dispatcher.dispatch({**ours, "room_id": room})
+    await asyncio.sleep(1.5)
+    profile = await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice)
+    assert profile["bio"] == "two"
+
+
+async def test_an_element_topic_handled_after_a_newer_bio_does_not_win(stack, monkeypatch):
+    """She sets the topic in Element, then another bio in the app; the topic's event is
+    handled only after the app's write (a busy stream): the newer bio stays, and the topic
+    follows it."""
+    alice = await stack.register("alice")
+    room = (await _post_indexed(stack, alice, "hi"))["room_id"]
+    sync = stack.bridge.services.bio_topic
+    real_on_event = sync.on_event
+    seen, patched = asyncio.Event(), asyncio.Event()
+
+    async def topic_handled_late(raw):
+        if raw.get("type") == "m.room.topic" and \
+                (raw.get("content") or {}).get("topic") == "from Element":
+            seen.set()
+            await asyncio.wait_for(patched.wait(), 60)
+        await real_on_event(raw)
+
+    monkeypatch.setattr(sync, "on_event", topic_handled_late)
+    await stack.nio(alice).room_put_state(room, "m.room.topic", {"topic": "from Element"})
+    await asyncio.wait_for(seen.wait(), 60)
+    await api_ok(stack, "PATCH", "/profile", alice, json={"bio": "from the app"})
+    patched.set()
+
+    async def topic():
+        content = await stack.bridge.az.intent.get_state_event(room, "m.room.topic")
+        return content["topic"]
+
+    await until_equal(topic, "from the app", what="the newer bio became the topic")
+    await asyncio.sleep(1.5)
+    profile = await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice)
+    assert (profile["bio"], await topic()) == ("from the app", "from the app")
+
+
+async def _hold(held: list[dict], raw: dict) -> None:
+    held.append(raw)
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -48,6 +48,9 @@ class FeedRooms:
         self.directory = directory
         self.prefix = alias_prefix
         self._locks = KeyedLocks()
+        # Read-modify-write of a room's profile state and topic (the API's profile update and
+        # the topic/bio mirror), one at a time per room within this process.
+        self.profile_writes = KeyedLocks()
         self._default_version: str | None = None
         self._caps: dict | None = None
 

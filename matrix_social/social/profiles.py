@@ -147,15 +147,8 @@ class Profiles:
         intent = await self.intents.for_user(user)
         room_id = await self.feed_rooms.ensure(user)
         if details:
-            current = await self.feed_rooms.state_content(room_id, ev.PROFILE_STATE)
-            content = {"bio": current.get("bio", ""), "links": current.get("links", []),
-                       "interests": current.get("interests", []),
-                       ev.PROFILE_BANNER: current.get(ev.PROFILE_BANNER),
-                       ev.PROFILE_PINNED: current.get(ev.PROFILE_PINNED), **details}
-            content = {key: value for key, value in content.items() if value is not None
-                       and not (key in (ev.PROFILE_BANNER, ev.PROFILE_PINNED) and not value)}
-            # The room's topic follows the bio (matrix/bio_topic.py).
-            await self.sender.send(intent, room_id, ev.PROFILE_STATE, content, state_key="")
+            async with self.feed_rooms.profile_writes.hold(room_id):
+                await self._write_details(intent, room_id, details)
         if name is not None:
             await intent.set_displayname(name, check_current=False)
         if avatar is not None:
@@ -171,6 +164,17 @@ class Profiles:
         for listener in self.on_updated if changed else ():
             await listener(user, changed)
         return await self.get(user, user)
+
+    async def _write_details(self, intent, room_id: str, details: dict[str, Any]) -> None:
+        current = await self.feed_rooms.state_content(room_id, ev.PROFILE_STATE)
+        content = {"bio": current.get("bio", ""), "links": current.get("links", []),
+                   "interests": current.get("interests", []),
+                   ev.PROFILE_BANNER: current.get(ev.PROFILE_BANNER),
+                   ev.PROFILE_PINNED: current.get(ev.PROFILE_PINNED), **details}
+        content = {key: value for key, value in content.items() if value is not None
+                   and not (key in (ev.PROFILE_BANNER, ev.PROFILE_PINNED) and not value)}
+        # The room's topic follows the bio (matrix/bio_topic.py).
+        await self.sender.send(intent, room_id, ev.PROFILE_STATE, content, state_key="")
 
     async def _own_post(self, user: str, post_id: Any) -> str | None:
         """A post she may pin: her own (not a repost), in her own feed room; None unpins."""
