@@ -1240,6 +1240,20 @@ MUTATIONS = [
         "        if False:\n",
         ("tests/test_trust.py::test_the_owners_topic_and_bio_follow_each_other_without_echo",
          "tests/test_trust.py::test_an_element_topic_handled_after_a_newer_bio_does_not_win")),
+    mutation(
+        "one listener's bug keeps the event from the listeners after it",
+        "matrix_social/matrix/dispatch.py",
+        "                if any(listener is kept for kept in self.essential):\n",
+        "                if True:\n",
+        ("tests/test_delivery_recovery.py::"
+         "test_a_listener_that_fails_for_good_does_not_keep_the_event_from_the_others",)),
+    mutation(
+        "the index's transient failures are given up after a few tries (events lost)",
+        "matrix_social/matrix/dispatch.py",
+        "                if any(listener is kept for kept in self.essential):\n",
+        "                if False:\n",
+        ("tests/test_delivery_recovery.py::"
+         "test_a_listener_that_fails_for_good_does_not_keep_the_event_from_the_others",)),
 ]
 
 

@@ -91,3 +91,40 @@ async def test_a_reaction_that_times_out_every_time_does_not_hold_up_the_stream(
     assert set(tries) == {stuck.event_id} and len(tries) == MAX_REACTION_ATTEMPTS + 1, tries
     await eventually(lambda: appservice_not_down(stack), timeout=180,
                      what="Synapse delivering normally again")
+
+
+async def test_a_listener_that_fails_for_good_does_not_keep_the_event_from_the_others():
+    from matrix_social.matrix.dispatch import EventDispatcher
+
+    heard: list[str] = []
+
+    class Broken:
+        async def on_event(self, raw):
+            raise ValueError("a bug in one reaction")
+
+    class Index:
+        async def on_event(self, raw):
+            heard.append(f"index {raw['event_id']}")
+
+    class Reaction:
+        async def on_event(self, raw):
+            heard.append(f"reaction {raw['event_id']}")
+
+    dispatcher, index = EventDispatcher(), Index()
+    dispatcher.subscribe(Broken(), index, Reaction(), essential=(index,))
+    await dispatcher.dispatch({"event_id": "$one"})
+    assert heard == ["index $one", "reaction $one"]
+
+    class IndexDown:
+        async def on_event(self, raw):
+            raise ConnectionError("the database is unreachable")
+
+    down = EventDispatcher()
+    essential = IndexDown()
+    down.subscribe(essential, Reaction(), essential=(essential,))
+    for _ in range(5):  # the index fails the event every time: nothing it must write is lost
+        try:
+            await down.dispatch({"event_id": "$two"})
+        except ConnectionError:
+            continue
+        raise AssertionError("the index's transient failure must fail the event")
