@@ -84,6 +84,17 @@ async def _synapse_sees_us_down(stack: Stack) -> bool:
     return not await appservice_not_down(stack)
 
 
+async def _written_while_we_are_down(stack: Stack, client, room_id: str):
+    """The bridge stopped, a message sent: Synapse fails to deliver it and marks us down."""
+    await stack.stop_bridge()
+    sent = await client.room_send(room_id, "m.room.message",
+                                  {"msgtype": "m.text", "body": "while you were away"})
+    assert isinstance(sent, RoomSendResponse), sent
+    await eventually(lambda: _synapse_sees_us_down(stack), timeout=120,
+                     what="Synapse marking the appservice down")
+    return sent
+
+
 async def _probes_sent_since(stack: Stack, stream_id: int) -> int:
     rows = await asyncio.to_thread(
         synapse_rows, stack, "SELECT COUNT(*) FROM device_inbox WHERE stream_id > ? AND "
@@ -106,12 +117,7 @@ async def test_probes_come_back_while_the_homeserver_replays_what_failed_while_w
     assert isinstance(created, RoomCreateResponse), created
     await settled_health(stack)
 
-    await stack.stop_bridge()
-    sent = await client.room_send(created.room_id, "m.room.message",
-                                  {"msgtype": "m.text", "body": "while you were away"})
-    assert isinstance(sent, RoomSendResponse), sent
-    await eventually(lambda: _synapse_sees_us_down(stack), timeout=120,
-                     what="Synapse marking the appservice down")
+    sent = await _written_while_we_are_down(stack, client, created.room_id)
     before = (await asyncio.to_thread(
         synapse_rows, stack, "SELECT COALESCE(MAX(stream_id), 0) FROM device_inbox"))[0][0]
 
@@ -169,12 +175,7 @@ async def test_transactions_are_taken_up_again_when_a_long_replay_outlasts_the_c
     monkeypatch.setattr(services, "CapabilityCheck",
                         functools.partial(services.CapabilityCheck, probe_seconds=2))
 
-    await stack.stop_bridge()
-    sent = await client.room_send(created.room_id, "m.room.message",
-                                  {"msgtype": "m.text", "body": "while you were away"})
-    assert isinstance(sent, RoomSendResponse), sent
-    await eventually(lambda: _synapse_sees_us_down(stack), timeout=120,
-                     what="Synapse marking the appservice down")
+    sent = await _written_while_we_are_down(stack, client, created.room_id)
 
     real_handle = Ingest.handle
     held: list[str] = []

@@ -13,11 +13,7 @@ from .harness import api_ok, appservice_not_down, eventually
 
 async def test_refused_transactions_are_asked_for_again_once_the_cause_is_gone(
         stack, monkeypatch):
-    alice = await stack.register("alice")
-    feed = (await api_ok(stack, "POST", "/posts", alice, json={"text": "a feed room"}))[
-        "room_id"]
-    await eventually(lambda: appservice_not_down(stack), timeout=180,
-                     what="Synapse delivering to the appservice (before the test)")
+    alice, feed = await _alice_with_a_feed_delivered_normally(stack)
     recovery = stack.bridge.services.delivery_recovery
     pings_before = recovery.pings
     real_write = ingest_module.write_batch
@@ -51,6 +47,15 @@ async def test_refused_transactions_are_asked_for_again_once_the_cause_is_gone(
                                          sent.event_id), what="the refused post indexed")
 
 
+async def _alice_with_a_feed_delivered_normally(stack):
+    alice = await stack.register("alice")
+    feed = (await api_ok(stack, "POST", "/posts", alice, json={"text": "a feed room"}))[
+        "room_id"]
+    await eventually(lambda: appservice_not_down(stack), timeout=180,
+                     what="Synapse delivering to the appservice (before the test)")
+    return alice, feed
+
+
 async def _true(value: bool) -> bool:
     return value
 
@@ -62,11 +67,7 @@ async def test_a_reaction_that_times_out_every_time_does_not_hold_up_the_stream(
     reaction, and everything behind it is indexed."""
     from matrix_social.matrix.dispatch import MAX_REACTION_ATTEMPTS
 
-    alice = await stack.register("alice")
-    feed = (await api_ok(stack, "POST", "/posts", alice, json={"text": "a feed room"}))[
-        "room_id"]
-    await eventually(lambda: appservice_not_down(stack), timeout=180,
-                     what="Synapse delivering to the appservice (before the test)")
+    alice, feed = await _alice_with_a_feed_delivered_normally(stack)
     reaction = stack.bridge.services.bio_topic
     real_reaction = reaction.on_event
     tries: list[str] = []

@@ -424,7 +424,9 @@ async def test_foreign_top_level_messages_are_redacted_and_stray_invites_withdra
     await eventually(invite_withdrawn, what="the invite withdrawn")
 
 
-async def test_the_owners_topic_and_bio_follow_each_other_without_echo(stack):
+async def _topic_set_in_element(stack):
+    """Alice's feed room with a topic she set from a plain client, become her bio; (alice,
+    her room, a reader of her bio)."""
     alice = await stack.register("alice")
     room = (await _post_indexed(stack, alice, "hi"))["room_id"]
     await stack.nio(alice).room_put_state(room, "m.room.topic", {"topic": "set in Element"})
@@ -433,6 +435,11 @@ async def test_the_owners_topic_and_bio_follow_each_other_without_echo(stack):
         return (await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice))["bio"]
 
     await until_equal(bio, "set in Element", what="topic became the bio")
+    return alice, room, bio
+
+
+async def test_the_owners_topic_and_bio_follow_each_other_without_echo(stack):
+    alice, room, bio = await _topic_set_in_element(stack)
     await api_ok(stack, "PATCH", "/profile", alice, json={"bio": "set in the app"})
 
     async def topic():
@@ -454,14 +461,7 @@ async def test_a_late_copy_of_an_older_topic_or_bio_changes_nothing(stack, monke
     each would flip the other side back (and each flip's late copy flip it again). Also where
     the homeserver does not tell when the state was set (no `format=event`: Conduit)."""
     _state_times(stack, monkeypatch, state_times)
-    alice = await stack.register("alice")
-    room = (await _post_indexed(stack, alice, "hi"))["room_id"]
-    await stack.nio(alice).room_put_state(room, "m.room.topic", {"topic": "set in Element"})
-
-    async def bio():
-        return (await api_ok(stack, "GET", f"/profile/{alice.localpart}", alice))["bio"]
-
-    await until_equal(bio, "set in Element", what="topic became the bio")
+    alice, room, bio = await _topic_set_in_element(stack)
 
     async def newest_topic_and_profile():
         newest = {e["type"]: e for e in reversed(await room_texts(stack.nio(alice), room))
