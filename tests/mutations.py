@@ -1254,6 +1254,13 @@ MUTATIONS = [
         "                if False:\n",
         ("tests/test_delivery_recovery.py::"
          "test_a_listener_that_fails_for_good_does_not_keep_the_event_from_the_others",)),
+    mutation(
+        "her post's permalink opens for whom she blocked",
+        "matrix_social/social/feed.py",
+        "        if await self.blocks.has_blocked(view[\"author\"][\"user_id\"], viewer):\n",
+        "        if False:\n",
+        ("tests/test_blocks.py::"
+         "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
 ]
 
 

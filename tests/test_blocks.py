@@ -103,6 +103,10 @@ async def test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path(
         status, answer = await api(stack, method, path, bob, json=body)
         assert status == 403 and answer["errcode"] == "M_FORBIDDEN", (path, status, answer)
     assert (await api_ok(stack, "GET", f"/posts/{p}", alice))["counts"]["likes"] == 1
+    # Her post's permalink is, to him, a post that does not exist; to others it is there.
+    status, answer = await api(stack, "GET", f"/posts/{p}", bob)
+    assert (status, answer["errcode"]) == (404, "M_NOT_FOUND"), answer
+    assert (await api_ok(stack, "GET", f"/posts/{p}", carol))["id"] == post["id"]
     # ... and so is every path through a plain client: the ban holds in Matrix.
     bob_client = stack.nio(bob)
     assert isinstance(await bob_client.join(room), JoinError)

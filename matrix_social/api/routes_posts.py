@@ -74,7 +74,7 @@ class PostRoutes(RouteGroup):
 
     @get("/posts/{post_id}", "One post", "Post", params=(POST_ID,))
     async def get_post(self, request: web.Request, user: str) -> dict:
-        return await self.feed.post(user, request.match_info["post_id"])
+        return await self.feed.permalink(user, request.match_info["post_id"])
 
     @patch("/posts/{post_id}", "Edit your post's text or caption (m.replace)", "Post",
            params=(POST_ID,),

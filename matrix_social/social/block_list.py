@@ -52,11 +52,14 @@ class BlockList:
         return Hidden(frozenset(await blocks.blocked_by(self.db, viewer)), matcher or None,
                       viewer)
 
+    async def has_blocked(self, owner: str, user: str) -> bool:
+        return owner != user and await blocks.is_blocked(self.db, owner, user)
+
     async def refuse_if_blocked(self, owner: str, user: str, what: str) -> None:
         """`user` may not `what` (comment on her post, follow her...) once `owner` blocked
         him, nor at all while a policy list bars him; the same answer whatever he tries, and
         nothing is sent."""
-        if owner != user and await blocks.is_blocked(self.db, owner, user):
+        if await self.has_blocked(owner, user):
             raise Forbidden(f"You cannot {what}: {owner} has blocked you")
         if self.policy is not None and await self.policy.barred(user, what):
             raise Forbidden(f"You cannot {what}: this server's moderation policy bars you")

@@ -131,6 +131,14 @@ class Feed:
     def view(self, row) -> dict[str, Any]:
         return post_view(row, self.users.handle_of(row["author"]), self.brandings)
 
+    async def permalink(self, viewer: str, post_id: str) -> dict[str, Any]:
+        """A post opened by id; to somebody its author blocked, as if it did not exist
+        (nothing tells him more; what he tries to do with it is refused with 403)."""
+        view = await self.post(viewer, post_id)
+        if await self.blocks.has_blocked(view["author"]["user_id"], viewer):
+            raise NotFound(f"No post {post_id!r}")
+        return view
+
     async def post(self, viewer: str, post_id: str) -> dict[str, Any]:
         row = await feed_db.one_post(self.db, viewer, post_id)
         if row is None:
