@@ -57,9 +57,11 @@ _handler = RefusedTransactions()
 
 
 def watch_bridge() -> None:
-    logger = logging.getLogger("matrix_social.txn")
-    if _handler not in logger.handlers:
-        logger.addHandler(_handler)
+    """Refused and slow transactions, and listeners slow on one event."""
+    for name in ("matrix_social.txn", "matrix_social.dispatch"):
+        logger = logging.getLogger(name)
+        if _handler not in logger.handlers:
+            logger.addHandler(_handler)
 
 
 def collect_synapse(log_path: Path, name: str) -> None:

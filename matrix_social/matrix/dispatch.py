@@ -12,6 +12,7 @@ out every time must not hold up the whole stream behind it, retried forever.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -20,6 +21,9 @@ from .ingest.failures import describe, is_transient
 log = logging.getLogger("matrix_social.dispatch")
 
 MAX_REACTION_ATTEMPTS = 3
+# A listener this slow on one event holds its transaction near the homeserver's patience
+# (Synapse gives up on a transaction after 60 s, marks us down and replays): say who it was.
+SLOW_SECONDS = 10.0
 _REMEMBERED = 10_000
 
 
@@ -41,12 +45,18 @@ class EventDispatcher:
 
     async def dispatch(self, raw: dict[str, Any]) -> None:
         for listener in self.listeners:
+            started = time.monotonic()
             try:
                 await listener.on_event(raw)
             except Exception as e:
                 if any(listener is kept for kept in self.essential):
                     raise
                 self._reaction_failed(listener, raw, e)
+            finally:
+                took = time.monotonic() - started
+                if took > SLOW_SECONDS:
+                    log.warning("%s took %.1f s on %s (%s)", type(listener).__name__, took,
+                                raw.get("event_id"), raw.get("type"))
 
     def _reaction_failed(self, listener: Listener, raw: dict[str, Any],
                          error: Exception) -> None:

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -35,6 +36,8 @@ _failures: contextvars.ContextVar[list[BaseException] | None] = contextvars.Cont
 )
 
 _HS_PATH_PREFIXES = ("/_matrix/app/", "/transactions/", "/users/", "/rooms/")
+
+SLOW_TRANSACTION_SECONDS = 20.0
 
 # TEST-ONLY (tests/test_reliability.py: kill -9 inside a transaction). Never set in production.
 HOLD_ENV = "MATRIX_SOCIAL_TEST_HOLD_TXN"
@@ -123,8 +126,15 @@ def make_txn_guard(
 
         txn_id = request.match_info["transaction_id"]
         key = await _transaction_key(request, txn_id)
-        async with in_flight.hold(key):
-            return await apply_once(request, handler, txn_id, key)
+        started = time.monotonic()
+        try:
+            async with in_flight.hold(key):
+                return await apply_once(request, handler, txn_id, key)
+        finally:
+            took = time.monotonic() - started
+            if took > SLOW_TRANSACTION_SECONDS:
+                log.warning("Transaction %s took %.1f s (Synapse gives up after 60 s, marks "
+                            "us down and sends it again)", txn_id, took)
 
     async def apply_once(request: web.Request, handler, txn_id: str,
                          key: str) -> web.StreamResponse:
