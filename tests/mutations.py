@@ -1261,6 +1261,13 @@ MUTATIONS = [
         "        if False:\n",
         ("tests/test_blocks.py::"
          "test_a_blocked_local_user_leaves_her_views_and_reaches_her_by_no_path",)),
+    mutation(
+        "the AI responder trusts a message's content to be an object",
+        "matrix_social/ai/responder.py",
+        "        content = _object(raw.get(\"content\"))  # anyone's client may send any JSON here\n",
+        "        content = raw.get(\"content\") or {}\n",
+        ("tests/test_social_posts.py::"
+         "test_the_ai_responder_takes_malformed_content_without_failing",)),
 ]
 
 

@@ -325,3 +325,19 @@ async def test_events_outside_the_schema_in_a_transaction_are_skipped(stack):
     for n in range(3):
         status, _ = await api(stack, "GET", f"/posts/{q(junk[n]['event_id'])}", alice)
         assert status == 404
+
+
+async def test_the_ai_responder_takes_malformed_content_without_failing(stack):
+    """Any client may send any JSON as a message's content: the AI responder reads it as
+    nothing to answer instead of failing (a failing listener was logged on every such event)."""
+    alice = await stack.register("alice")
+    post = await api_ok(stack, "POST", "/posts", alice, json={"text": "x"})
+    base = {"type": "m.room.message", "room_id": post["room_id"], "sender": alice.user_id,
+            "origin_server_ts": int(time.time() * 1000)}
+    responder = stack.bridge.services.responder
+    for n, content in enumerate(["not an object", ["a"], 42,
+                                 {"msgtype": "m.text", "body": "hi", "m.relates_to": "junk"},
+                                 {"msgtype": "m.text", "body": "hi", "m.mentions": ["x"]},
+                                 {"msgtype": "m.text", "body": "hi",
+                                  "m.mentions": {"user_ids": "@x:y"}}]):
+        await responder.on_event({**base, "event_id": f"$malformed{n}", "content": content})

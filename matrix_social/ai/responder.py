@@ -55,12 +55,12 @@ class Responder:
         """Decide which of our AIs this message is for; answer in the background."""
         if raw.get("type") != "m.room.message":
             return
-        content = raw.get("content") or {}
+        content = _object(raw.get("content"))  # anyone's client may send any JSON here
         sender, room_id = raw["sender"], raw["room_id"]
         body = content.get("body")
         if (self.ids.is_ghost(sender) or not isinstance(body, str)
                 or content.get("msgtype") not in ("m.text", "m.emote")
-                or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace"
+                or _object(content.get("m.relates_to")).get("rel_type") == "m.replace"
                 or await self.owners.owner_of(room_id)):
             return
         members = await self.members(RoomID(room_id))
@@ -70,7 +70,8 @@ class Responder:
         if len(members) == 2:
             targets = ais
         else:
-            mentioned = (content.get("m.mentions") or {}).get("user_ids") or []
+            mentioned = _object(content.get("m.mentions")).get("user_ids")
+            mentioned = mentioned if isinstance(mentioned, list) else []
             targets = [ai for ai in ais if ai in mentioned or ai in body
                        or f"@{self.ids.local_localpart(ai)}" in body]
         for ai in targets:
@@ -167,3 +168,6 @@ class Responder:
             log.warning("AI backend failed for %s: %s", request["ai"]["user_id"], e)
             return APOLOGY
 
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
