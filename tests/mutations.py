@@ -1264,7 +1264,8 @@ MUTATIONS = [
     mutation(
         "the AI responder trusts a message's content to be an object",
         "matrix_social/ai/responder.py",
-        "        content = _object(raw.get(\"content\"))  # anyone's client may send any JSON here\n",
+        "        content = _object(raw.get(\"content\"))  "
+        "# anyone's client may send any JSON here\n",
         "        content = raw.get(\"content\") or {}\n",
         ("tests/test_social_posts.py::"
          "test_the_ai_responder_takes_malformed_content_without_failing",)),
