@@ -1269,6 +1269,13 @@ MUTATIONS = [
         "        content = raw.get(\"content\") or {}\n",
         ("tests/test_social_posts.py::"
          "test_the_ai_responder_takes_malformed_content_without_failing",)),
+    mutation(
+        "the composer stays editable while a post is sent (the reset wipes what she typed)",
+        "matrix_social/web/js/compose.js",
+        "    for (const field of [text, cwInput, appName, appDescription, appUrl]) "
+        "field.readOnly = on;\n",
+        "\n",
+        ("tests/test_web_app.py::test_image_app_share_repost_edit_and_delete",)),
 ]
 
 

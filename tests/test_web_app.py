@@ -269,7 +269,17 @@ async def test_image_app_share_repost_edit_and_delete(web_stack, browser, tmp_pa
         await a.get_by_label("App name").fill("Chess")
         await a.get_by_label("What it does").fill("Play chess with friends")
         await a.get_by_label("App URL").fill("https://apps.example/chess")
+
+        async def answered_late(route):
+            await asyncio.sleep(1.5)
+            await route.continue_()
+
+        await a.route("**/api/social/posts", answered_late)
         await a.get_by_role("button", name="Post", exact=True).click()
+        # She types her next post while that one is still on its way: her words must not be
+        # wiped when it is answered (the composer is read-only until then).
+        await a.get_by_label("What's new?").fill("Tpyo here")
+        await a.unroute("**/api/social/posts", answered_late)
         shared = post_card(b, "Play chess with friends")
         try_it = shared.get_by_role("link", name="Try it: Chess")
         await try_it.wait_for(timeout=15_000)
@@ -278,7 +288,6 @@ async def test_image_app_share_repost_edit_and_delete(web_stack, browser, tmp_pa
         assert await try_it.get_attribute("rel") == "noopener noreferrer nofollow"
 
         # Edit, then a reload still shows the edit.
-        await a.get_by_label("What's new?").fill("Tpyo here")
         await a.get_by_role("button", name="Post", exact=True).click()
         card = post_card(a, "Tpyo here")
         await card.get_by_role("button", name="More options").click()

@@ -405,6 +405,11 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
     input.addEventListener("input", picker.clearPreview);
   }
 
+  function sending(on) {
+    for (const field of [text, cwInput, appName, appDescription, appUrl]) field.readOnly = on;
+    form.setAttribute("aria-busy", String(on));
+  }
+
   function reset() {
     text.value = "";
     cwInput.value = "";
@@ -436,10 +441,18 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
       return;
     }
     busy(submit, async () => {
-      const body = { ...await describe(), as: postAs() };
-      if (picker.ready && body.as === "me") body.cross_post = picker.chosen();
-      const post = await ctx.api.post("/posts", body, { key });
-      reset();
+      // Read-only while it is sent: what she typed meanwhile would be wiped by the reset
+      // below (a second Post is ignored while the first is on its way).
+      sending(true);
+      let post;
+      try {
+        const body = { ...await describe(), as: postAs() };
+        if (picker.ready && body.as === "me") body.cross_post = picker.chosen();
+        post = await ctx.api.post("/posts", body, { key });
+        reset();
+      } finally {
+        sending(false);
+      }
       const elsewhere = (post.cross_posts || []).map((d) => platformName(d.target));
       ctx.announce(elsewhere.length ? `Posted; publishing on ${elsewhere.join(", ")}` : "Posted");
       if (onPosted) onPosted(post);
