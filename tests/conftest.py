@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,7 +8,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from . import delivery_log, file_weights
-from .harness import PostgresDatabase, Stack
+from .harness import Stack, upgraded
 
 
 @asynccontextmanager
@@ -68,10 +69,12 @@ async def db(request, tmp_path):
 
     from matrix_social.db import upgrade_table
 
-    postgres = PostgresDatabase() if request.param == "postgres" else None
-    if postgres:
-        await postgres.create()
-    url = postgres.url if postgres else f"sqlite:{tmp_path / 'index.db'}"
+    if request.param == "postgres":
+        postgres = await upgraded.postgres()
+        url = postgres.url
+    else:
+        postgres = None
+        url = await upgraded.sqlite(tmp_path / "index.db")
     database = Database.create(url, upgrade_table=upgrade_table)
     await database.start()
     try:
@@ -85,6 +88,10 @@ async def db(request, tmp_path):
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the process that starts the xdist workers
         delivery_log.prepare()
+
+
+def pytest_sessionfinish(session):
+    asyncio.run(upgraded.drop())
 
 
 def pytest_terminal_summary(terminalreporter):

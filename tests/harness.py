@@ -6,8 +6,10 @@ import asyncio
 import itertools
 import logging
 import secrets
+import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -105,8 +107,9 @@ class User:
 
 
 class PostgresDatabase:
-    def __init__(self) -> None:
+    def __init__(self, template: str | None = None) -> None:
         self.name = f"matrix_social_test_{secrets.token_hex(4)}"
+        self.template = template
 
     @property
     def url(self) -> str:
@@ -115,10 +118,15 @@ class PostgresDatabase:
     async def create(self) -> None:
         conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
         try:
-            await conn.execute(f'CREATE DATABASE "{self.name}"')
+            copy = f' TEMPLATE "{self.template}"' if self.template else ""
+            await conn.execute(f'CREATE DATABASE "{self.name}"{copy}')
             # No durability past a PostgreSQL crash is needed here: commits stop waiting for
             # the WAL flush (what any session sees of a commit is unchanged).
             await conn.execute(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off')
+            # PostgreSQL looks for a deadlock once, this long after a statement began to wait:
+            # the deadlock tests close their cycle after the API's write waits, which a busy
+            # machine may not do within the default second (tests/test_deadlock_retry.py).
+            await conn.execute(f'ALTER DATABASE "{self.name}" SET deadlock_timeout = \'5s\'')
         finally:
             await conn.close()
 
@@ -128,6 +136,55 @@ class PostgresDatabase:
             await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+class UpgradedDatabases:
+    """New databases already at the newest schema, for the `db` fixture and the stacks: copies
+    of one database per kind upgraded once in this process (PostgreSQL's CREATE DATABASE …
+    TEMPLATE, a file copy for SQLite). Running every upgrade costs 2-4 s a database on
+    PostgreSQL under load, and about a hundred tests each ask for a fresh one. The upgrades
+    themselves are tested from empty and from old schemas in tests/test_upgrades.py."""
+
+    def __init__(self) -> None:
+        self._postgres: PostgresDatabase | None = None
+        self._sqlite: Path | None = None
+
+    async def postgres(self, database: PostgresDatabase | None = None) -> PostgresDatabase:
+        """`database` (a new one when not given) created as a copy of the upgraded one."""
+        if self._postgres is None:
+            template = PostgresDatabase()
+            await template.create()
+            await self._upgrade(template.url)
+            self._postgres = template
+        database = database or PostgresDatabase()
+        database.template = self._postgres.name
+        await database.create()
+        return database
+
+    async def sqlite(self, path: Path) -> str:
+        if self._sqlite is None:
+            folder = Path(tempfile.mkdtemp(prefix="matrix-social-schema-"))
+            await self._upgrade(f"sqlite:{folder / 'index.db'}")
+            self._sqlite = folder / "index.db"
+        shutil.copyfile(self._sqlite, path)
+        return f"sqlite:{path}"
+
+    @staticmethod
+    async def _upgrade(url: str) -> None:
+        database = Database.create(url, upgrade_table=upgrade_table)
+        await database.start()
+        await database.stop()
+
+    async def drop(self) -> None:
+        if self._postgres is not None:
+            await self._postgres.drop()
+            self._postgres = None
+        if self._sqlite is not None:
+            shutil.rmtree(self._sqlite.parent, ignore_errors=True)
+            self._sqlite = None
+
+
+upgraded = UpgradedDatabases()
 
 
 @asynccontextmanager
@@ -151,8 +208,7 @@ async def concurrent_writers() -> AsyncIterator[tuple[Database, asyncpg.Connecti
                                                       asyncpg.Connection]]:
     """A new PostgreSQL database, upgraded (the service's pool on it), and two connections of
     their own to it (two_connections); all of it gone after."""
-    postgres = PostgresDatabase()
-    await postgres.create()
+    postgres = await upgraded.postgres()
     try:
         db = Database.create(postgres.url, upgrade_table=upgrade_table)
         await db.start()
@@ -250,7 +306,9 @@ class Stack(Homeserver):
     async def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         if self.postgres:
-            await self.postgres.create()
+            await upgraded.postgres(self.postgres)
+        elif not (self.root / "social.db").exists():
+            await upgraded.sqlite(self.root / "social.db")
         self.config = write_bridge_config(
             self.root / "config.yaml",
             self.root / "registration.yaml",

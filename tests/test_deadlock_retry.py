@@ -10,8 +10,9 @@ connections of their own to the stack's database, the other side is the bridge's
 through the API. Each is set up with wait points: the next statement is sent once
 pg_blocking_pids shows the other side waiting for it. PostgreSQL ends the transaction whose
 deadlock check finds the cycle; the raw transactions set a long deadlock_timeout, so that is
-the API's (checked 1 s after it began to wait: the statement that closes the cycle is sent
-well within that second)."""
+the API's. PostgreSQL looks for a deadlock once, deadlock_timeout after a statement began to
+wait: the statement that closes the cycle must come before that, so the test databases have
+5 s (tests/harness.py) where the default second is too short on a busy machine."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The social web app at /social/, in headless Chromium against the real local stack: two people
-in two browser contexts, the feed live, explore, profiles, encrypted DMs, an AI answering,
-accessibility (axe-core) and screenshots of every section."""
+in two browser contexts, the feed live, explore, profiles, encrypted DMs, an AI answering.
+Every page's look (axe-core, screenshots, light and dark, desktop and phone) is checked in
+tests/test_web_design.py."""
 
 from __future__ import annotations
 
@@ -22,9 +23,7 @@ from PIL import Image
 
 from .browser import (
     DESKTOP,
-    PHONE,
     PageWatch,
-    axe_violations,
     check_both_widths,
     launch,
     require_browser,
@@ -674,67 +673,3 @@ async def test_auto_post_drafts_preview_edit_publish_and_discard(web_stack, brow
         assert [p["text"] for p in (await api_ok(web_stack, "GET", "/feed", alice))["items"]
                 if p["kind"] == "activity"] == ["My chess app is out"]
 
-
-# --- accessibility and screenshots ---------------------------------------------------------
-
-
-SECTIONS = [("feed", "", ".section-feed[data-ready]"),
-            ("explore", "explore", ".section-explore[data-ready]"),
-            ("profile", "profile", ".section-profile[data-ready]"),
-            ("messages", "messages", ".section-messages[data-ready]"),
-            ("settings", "settings", ".section-settings[data-ready]")]
-
-
-async def test_every_section_has_no_serious_axe_violations_and_screenshots(web_stack, browser):
-    alice, bob = await web_stack.register("alice"), await web_stack.register("bob")
-    await api_ok(web_stack, "PATCH", "/profile", alice, json={
-        "display_name": "Alice Example", "bio": "Tea, chess and small apps.",
-        "interests": ["tea", "chess"]})
-    await api_ok(web_stack, "PATCH", "/profile/ai", alice, json={
-        "personality": "A patient chess teacher.", "skills": ["Chess coaching"]})
-    await api_ok(web_stack, "POST", "/follow", alice, json={"handle": bob.user_id})
-    await api_ok(web_stack, "POST", "/posts", bob, json={"text": "Morning! Anyone up for chess?"})
-    await api_ok(web_stack, "POST", "/posts", bob, json={
-        "kind": "activity", "activity": {"kind": "workout", "data": {"km": 5, "minutes": 31}}})
-    await api_ok(web_stack, "POST", "/posts", alice, json={
-        "kind": "app", "text": "Made this", "app": {
-            "name": "Chess", "description": "Play chess with friends",
-            "url": "https://apps.example/chess"}})
-    media = await api_ok(web_stack, "POST", "/media", alice, data=png_bytes((60, 120, 200)),
-                         headers={"Content-Type": "image/png"})
-    await api_ok(web_stack, "POST", "/posts", alice, json={
-        "kind": "image", "image": media["content_uri"], "text": "The bay this evening"})
-    # Her AI's activity on her profile, and a draft waiting in Settings.
-    await api_ok(web_stack, "PUT", "/settings", alice, json={
-        "share_ai_activity": True, "share_game_scores": True, "timezone": "Europe/Paris"})
-    task = await api_ok(web_stack, "POST", "/activity", alice, json={
-        "kind": "ai_task", "data": {"task": "planned a chess lesson"}})
-    await api_ok(web_stack, "POST", f"/drafts/{quote(task['draft']['id'], safe='')}/publish",
-                 alice)
-    await api_ok(web_stack, "POST", "/activity", alice, json={
-        "kind": "game_score", "data": {"game": "chess", "score": 1200, "duration": 720}})
-    # A connected account, cross-post defaults and a cross-posted post: Settings' connected
-    # accounts and defaults, the composer's picker and the post's per-target status.
-    mastodon = web_stack.platforms.mastodon
-    mastodon.oauth.authorizing_user = mastodon.add_account(f"alice{time.time_ns() % 10**6}")
-    await connect(web_stack, alice, "mastodon", mastodon.base_url)
-    await api_ok(web_stack, "PUT", "/settings/cross_post", alice,
-                 json={"cross_post_default": ["mastodon"]})
-    await api_ok(web_stack, "POST", "/posts", alice, json={"text": "Here and on Mastodon too",
-                                                           "cross_post": ["mastodon"]})
-    problems = {}
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        async with person(browser, web_stack, alice, viewport) as a:
-            for name, path, ready in SECTIONS:
-                await go(a, web_stack, path, ready)
-                await a.wait_for_timeout(400)
-                text = await a.locator("main").inner_text()
-                for junk in ("[object ", "undefined", "null", "NaN"):
-                    assert junk not in text, f"{name} at {label} shows {junk!r}"
-                violations = await axe_violations(a)
-                if violations:
-                    problems[f"{name} {label}"] = violations
-                await screenshot(a, f"{name}-{label}")
-                width = await a.evaluate("document.documentElement.scrollWidth")
-                assert width <= viewport["width"], f"{name} scrolls sideways at {label}: {width}"
-    assert problems == {}, problems

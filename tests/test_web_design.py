@@ -121,18 +121,18 @@ def held_until(release: asyncio.Event):
     return hold
 
 
-async def check_page(page, name: str, width: str) -> None:
-    """Light then dark: no serious axe violation, nothing scrolls sideways, a screenshot."""
+async def check_page(page, name: str, width: str, schemes=("light", "dark")) -> None:
+    """In each of `schemes`: no serious axe violation, nothing scrolls sideways, a screenshot."""
     viewport = DESKTOP if width == "desktop" else PHONE
-    for scheme in ("light", "dark"):
+    for scheme in schemes:
         # Measured as drawn at rest: no colour half way through a transition.
         await page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
         await page.evaluate(
             "Promise.allSettled(document.getAnimations()"
             ".filter(a => a.effect?.getTiming().iterations !== Infinity).map(a => a.finished))")
         await page.wait_for_timeout(150)
-        # Whole in light; in dark only what a colour scheme can change.
-        violations = await axe_violations(page, None if scheme == "light" else COLOUR_RULES)
+        # Whole in the first scheme; in the other only what a colour scheme can change.
+        violations = await axe_violations(page, None if scheme == schemes[0] else COLOUR_RULES)
         assert violations == [], f"{name} {scheme} {width}: {violations}"
         scroll = await page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= viewport["width"], f"{name} {scheme} {width} scrolls sideways: {scroll}"
@@ -143,7 +143,16 @@ async def check_page(page, name: str, width: str) -> None:
 # --- every page, both themes, both widths ---------------------------------------------------
 
 
-async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, browser, world):
+# Each width in one scheme by default, so that both widths and both schemes are checked; the
+# other two looks are the long variant (-m slow): four looks of every page took ~150 s of one
+# worker, the suite's second longest test.
+LOOKS = {"default": {"desktop": ("light",), "phone": ("dark",)},
+         "rest": {"desktop": ("dark",), "phone": ("light",)}}
+
+
+@pytest.mark.parametrize("looks", ["default", pytest.param("rest", marks=pytest.mark.slow)])
+async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, browser, world,
+                                                                        looks):
     posts = world.posts
     alice = world.alice.localpart
     pages = [
@@ -158,6 +167,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
         ("messages", "messages", ".section-messages[data-ready]"),
     ]
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        schemes = LOOKS[looks][width]
         async with signed_in(browser, stack, world.alice, viewport) as page:
             for name, path, ready in pages:
                 await open_page(page, stack, path, ready)
@@ -165,7 +175,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
                 text = await page.locator("main").inner_text()
                 for junk in ("[object ", "undefined", "null", "NaN"):
                     assert junk not in text, f"{name} at {width} shows {junk!r}"
-                await check_page(page, name, width)
+                await check_page(page, name, width, schemes)
 
             # The composer, opened from the Post button (desktop) or the floating one (phone).
             await open_page(page, stack, "", ".section-feed[data-ready]")
@@ -173,7 +183,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
             dialog = page.get_by_role("dialog", name="New post")
             await dialog.wait_for()
             await dialog.get_by_label("What's new?").fill("Drafting something nice ✨")
-            await check_page(page, "composer", width)
+            await check_page(page, "composer", width, schemes)
             await page.keyboard.press("Escape")
             await dialog.wait_for(state="detached")
 
@@ -183,7 +193,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
             await eventually(lambda: page.evaluate(
                 "document.querySelector('.lightbox-image')?.naturalWidth > 0"),
                 what="the image shown")
-            await check_page(page, "lightbox", width)
+            await check_page(page, "lightbox", width, schemes)
             await page.keyboard.press("Escape")
 
             # Loading: the feed's first page held back, skeletons stand in.
@@ -192,7 +202,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
             await page.goto(url(stack))
             await page.locator(".skeleton-post").first.wait_for()
             assert await page.locator("main").get_by_text("Loading…").count() == 0
-            await check_page(page, "loading", width)
+            await check_page(page, "loading", width, schemes)
             release.set()
             await page.wait_for_selector(".section-feed[data-ready]")
             await page.unroute(re.compile(r"/api/social/feed\?"))
@@ -207,7 +217,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
             await page.goto(url(stack))
             banner = page.locator(".banner:not([hidden])")
             await banner.get_by_text("Database down").wait_for()
-            await check_page(page, "error", width)
+            await check_page(page, "error", width, schemes)
             await page.unroute(re.compile(r"/api/social/feed\?"))
 
         # A new account: an empty feed that offers people to follow.
@@ -215,7 +225,7 @@ async def test_every_page_in_light_and_dark_at_desktop_and_phone_width(stack, br
             await open_page(page, stack, "", ".section-feed[data-ready]")
             await page.get_by_role("list", name="People to follow").locator(".person").first \
                 .wait_for()
-            await check_page(page, "empty", width)
+            await check_page(page, "empty", width, schemes)
 
 
 # --- posts ------------------------------------------------------------------------------------

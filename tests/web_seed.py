@@ -1,7 +1,8 @@
 """A small, lifelike social graph for the web app's screenshots and design checks: people with
 pictures, banners and bios, an AI, posts with images (alt text), a content warning, a quote, a
-plain repost, a thread, an app share, right-to-left text, likes enough to trend. Images are
-drawn here (PIL), nothing is downloaded."""
+plain repost, a thread, an app share, right-to-left text, likes enough to trend, activity posts
+and a connected Mastodon account with a cross-posted post. Images are drawn here (PIL), nothing
+is downloaded."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from urllib.parse import quote
 from PIL import Image, ImageDraw, ImageFilter
 
 from .harness import Stack, User, api_ok
+from .platform_steps import connect
 
 
 def _png(image: Image.Image) -> bytes:
@@ -185,5 +187,30 @@ async def seed(stack: Stack) -> Seeded:
         await api_ok(stack, "POST", f"/posts/{q}/like", liker)
     await api_ok(stack, "POST", f"/posts/{quote(posts['rtl']['id'], safe='')}/like", alice)
     await api_ok(stack, "PATCH", "/profile", alice, json={"pinned_post": posts["app"]["id"]})
+    await _activity_and_a_connected_account(stack, alice, dave, posts)
     await stack.bridge.services.trending.refresh()
     return Seeded(alice, bob, carol, layla, dave, newbie, posts)
+
+
+async def _activity_and_a_connected_account(stack: Stack, alice: User, dave: User,
+                                            posts: dict[str, dict]) -> None:
+    """The other kinds of posts and what Settings lists: a workout, her AI's task and a game
+    score shared (a draft published), a Mastodon account connected, a cross-post default and a
+    post sent there with its per-target status."""
+    posts["workout"] = await api_ok(stack, "POST", "/posts", dave, json={
+        "kind": "activity", "activity": {"kind": "workout", "data": {"km": 5, "minutes": 31}}})
+    await api_ok(stack, "PUT", "/settings", alice, json={
+        "share_ai_activity": True, "share_game_scores": True, "timezone": "Europe/Paris"})
+    task = await api_ok(stack, "POST", "/activity", alice, json={
+        "kind": "ai_task", "data": {"task": "planned a chess lesson"}})
+    await api_ok(stack, "POST", f"/drafts/{quote(task['draft']['id'], safe='')}/publish",
+                 alice)
+    await api_ok(stack, "POST", "/activity", alice, json={
+        "kind": "game_score", "data": {"game": "chess", "score": 1200, "duration": 720}})
+    mastodon = stack.platforms.mastodon
+    mastodon.oauth.authorizing_user = mastodon.add_account(f"alice{secrets.token_hex(3)}")
+    await connect(stack, alice, "mastodon", mastodon.base_url)
+    await api_ok(stack, "PUT", "/settings/cross_post", alice,
+                 json={"cross_post_default": ["mastodon"]})
+    posts["crossposted"] = await api_ok(stack, "POST", "/posts", alice, json={
+        "text": "Here and on Mastodon too", "cross_post": ["mastodon"]})
