@@ -67,6 +67,13 @@ class RequestTimeout(SocialError):
     """An AI did not answer in time."""
 
 
+class DatabaseBusy(SocialError):
+    """The database ended a write's transaction to break a deadlock or a serialization
+    conflict with another writer, on every attempt (db/retry.py): nothing of it was written,
+    and the same request a moment later will most likely go through. The API answers 503
+    M_UNKNOWN; ingest counts it transient (the homeserver resends its transaction)."""
+
+
 class RateLimited(SocialError):
     """Too many requests from this sender; `retry_after_ms` says when to try again."""
 

@@ -11,17 +11,20 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
+from mautrix.util.async_db import Database
 from nio import AsyncClient
 from ruamel.yaml import YAML
 
 from matrix_social.bridge import SocialBridge
+from matrix_social.db import upgrade_table
 from matrix_social.devstack.bridge_config import write_bridge_config
 from matrix_social.devstack.conduit_like import write_conduit_like_registration
 from matrix_social.devstack.ports import reserve_port
@@ -120,6 +123,10 @@ class PostgresDatabase:
             # No durability past a PostgreSQL crash is needed here: commits stop waiting for
             # the WAL flush (what any session sees of a commit is unchanged).
             await conn.execute(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off')
+            # PostgreSQL looks for a deadlock once, this long after a statement began to wait:
+            # the deadlock tests close their cycle after the API's write waits, which a busy
+            # machine may not do within the default second (tests/test_deadlock_retry.py).
+            await conn.execute(f'ALTER DATABASE "{self.name}" SET deadlock_timeout = \'5s\'')
         finally:
             await conn.close()
 
@@ -164,10 +171,6 @@ class UpgradedDatabases:
 
     @staticmethod
     async def _upgrade(url: str) -> None:
-        from mautrix.util.async_db import Database
-
-        from matrix_social.db import upgrade_table
-
         database = Database.create(url, upgrade_table=upgrade_table)
         await database.start()
         await database.stop()
@@ -182,6 +185,40 @@ class UpgradedDatabases:
 
 
 upgraded = UpgradedDatabases()
+
+
+@asynccontextmanager
+async def two_connections(url: str) -> AsyncIterator[tuple[asyncpg.Connection,
+                                                          asyncpg.Connection]]:
+    """Two connections of their own to the PostgreSQL database at `url`, for two writers at
+    the same moment (one's transaction held open while the other writes); closed after."""
+    first = await asyncpg.connect(url)
+    try:
+        second = await asyncpg.connect(url)
+        try:
+            yield first, second
+        finally:
+            await second.close()
+    finally:
+        await first.close()
+
+
+@asynccontextmanager
+async def concurrent_writers() -> AsyncIterator[tuple[Database, asyncpg.Connection,
+                                                      asyncpg.Connection]]:
+    """A new PostgreSQL database, upgraded (the service's pool on it), and two connections of
+    their own to it (two_connections); all of it gone after."""
+    postgres = await upgraded.postgres()
+    try:
+        db = Database.create(postgres.url, upgrade_table=upgrade_table)
+        await db.start()
+        try:
+            async with two_connections(postgres.url) as (first, second):
+                yield db, first, second
+        finally:
+            await db.stop()
+    finally:
+        await postgres.drop()
 
 
 class Homeserver:

@@ -77,6 +77,7 @@ _TRENDING = "tests/test_trending_incremental.py::"
 _DELTAS = (_TRENDING +
            "test_deltas_edge_cases_unlike_after_expiry_delete_and_reindex_re_added_like")
 _GUARDED = "tests/test_guarded_behaviours.py::"
+_DEADLOCK = "tests/test_deadlock_retry.py::"
 
 
 MUTATIONS = [
@@ -577,6 +578,21 @@ MUTATIONS = [
         "            {_lock_people(person, shared=True, only=only)}\n",
         "\n",
         (_BLOCKED_MARKS + "test_concurrent_writers_keep_her_counts",)),
+    mutation(
+        "an API write PostgreSQL ended to break a deadlock is not run again",
+        "matrix_social/db/retry.py",
+        "            if not ended_to_resolve_a_conflict(e):\n                raise\n",
+        "            raise\n",
+        (_DEADLOCK + "test_a_block_deadlocked_with_an_ingest_batch_goes_through_the_api",)),
+    Mutation(
+        "the API's like, comment or post is indexed without the retry after a deadlock",
+        (Edit("matrix_social/matrix/ingest/writer.py",
+              "    await in_transaction(db, _write_batch_in, db.scheme, post_rows, like_rows, "
+              "comment_rows,\n                         mention_rows, processed_txn)\n",
+              "    async with db.acquire() as conn, conn.transaction():\n"
+              "        await _write_batch_in(conn, db.scheme, post_rows, like_rows, comment_rows,\n"
+              "                              mention_rows, processed_txn)\n"),),
+        (_DEADLOCK + "test_a_comment_deadlocked_with_a_batch_and_a_block_goes_through_the_api",)),
     mutation(
         "a block bans nobody from her feed room",
         "matrix_social/social/blocks.py",

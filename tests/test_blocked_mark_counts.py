@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -21,7 +20,7 @@ from matrix_social.db.posts import PostRow
 from matrix_social.db.upgrade.v26_blocked_mark_counts import BUCKETS
 from matrix_social.matrix.ingest.writer import IndexWriter
 
-from .harness import PostgresDatabase
+from .harness import PostgresDatabase, concurrent_writers
 
 EXAMPLES = int(os.environ.get("COUNTER_EXAMPLES", "60"))
 POSTS = [f"$post{i}" for i in range(3)] + [f"$repost{i}" for i in range(3)]
@@ -217,14 +216,8 @@ async def test_concurrent_writers_keep_her_counts(race):
     writes. His two ❤️ of one post count once for her (the second waits for post_count's row
     lock, then sees the first); a block and his mark at once are ordered by the person's lock,
     so whichever comes second counts the other."""
-    postgres = PostgresDatabase()
-    await postgres.create()
-    db = Database.create(postgres.url, upgrade_table=upgrade_table)
-    await db.start()
-    first = await asyncpg.connect(postgres.url)
-    second = await asyncpg.connect(postgres.url)
     alice, bob, carol = PEOPLE[:3]
-    try:
+    async with concurrent_writers() as (db, first, second):
         await posts.upsert(db, _post("$p", carol, None))
         like = "INSERT INTO post_like (event_id, post_id, user_id, ts) VALUES ($1, '$p', $2, 1)"
         unlike = "DELETE FROM post_like WHERE event_id = $1"
@@ -259,24 +252,13 @@ async def test_concurrent_writers_keep_her_counts(race):
                     "unblock and comment": {},
                     "block and unlike": {(alice, "$p"): {"likes": 1}}}[race]
         assert await _kept(db) == expected
-    finally:
-        await first.close()
-        await second.close()
-        await db.stop()
-        await postgres.drop()
 
 
 async def test_a_mark_and_a_block_of_somebody_else_do_not_wait_for_each_other():
     """PostgreSQL: marks never wait for marks, and a block waits only for the marks of the
     people of its lock bucket (v26 BUCKETS): Dan is in another one than Bob."""
-    postgres = PostgresDatabase()
-    await postgres.create()
-    db = Database.create(postgres.url, upgrade_table=upgrade_table)
-    await db.start()
-    first = await asyncpg.connect(postgres.url)
-    second = await asyncpg.connect(postgres.url)
     alice, bob, carol = PEOPLE[:3]
-    try:
+    async with concurrent_writers() as (db, first, second):
         bucket = "SELECT hashtext($1) & " + str(BUCKETS - 1)
         dan = ""
         for i in range(100):
@@ -297,8 +279,3 @@ async def test_a_mark_and_a_block_of_somebody_else_do_not_wait_for_each_other():
             f"VALUES ('{alice}', '{dan}', NULL, 1)"), 5)
         await tx.commit()
         assert await _kept(db) == await _from_scratch(db) == {}
-    finally:
-        await first.close()
-        await second.close()
-        await db.stop()
-        await postgres.drop()

@@ -8,17 +8,16 @@ from __future__ import annotations
 import asyncio
 import os
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mautrix.util.async_db import Database
 
-from matrix_social.db import comments, likes, posts, upgrade_table
+from matrix_social.db import comments, likes, posts
 from matrix_social.db.posts import PostRow
 from matrix_social.matrix.ingest.writer import IndexWriter
 
-from .harness import PostgresDatabase
+from .harness import concurrent_writers
 
 EXAMPLES = int(os.environ.get("COUNTER_EXAMPLES", "100"))
 POSTS = [f"$post{i}" for i in range(3)] + [f"$repost{i}" for i in range(2)]
@@ -168,13 +167,7 @@ async def test_second_like_by_the_same_user_and_removing_one_of_two(db):
 async def test_concurrent_writers_of_one_user_s_likes_keep_the_count(race):
     """PostgreSQL: the second writer waits for the first one's counter row, then sees its
     rows (each statement of the trigger takes a new snapshot), so a user counts once."""
-    postgres = PostgresDatabase()
-    await postgres.create()
-    db = Database.create(postgres.url, upgrade_table=upgrade_table)
-    await db.start()
-    first = await asyncpg.connect(postgres.url)
-    second = await asyncpg.connect(postgres.url)
-    try:
+    async with concurrent_writers() as (db, first, second):
         await posts.upsert(db, _post("$p", None))
         insert = "INSERT INTO post_like (event_id, post_id, user_id, ts) VALUES ($1, '$p', '@a', 1)"
         delete = "DELETE FROM post_like WHERE event_id = $1"
@@ -198,8 +191,3 @@ async def test_concurrent_writers_of_one_user_s_likes_keep_the_count(race):
         users = await db.fetchval("SELECT COUNT(DISTINCT user_id) FROM post_like")
         assert await db.fetchval("SELECT likes FROM post_count WHERE post_id = '$p'") == users
         assert users == {"two likes": 2, "two unlikes": 1, "like and unlike": 2}[race]
-    finally:
-        await first.close()
-        await second.close()
-        await db.stop()
-        await postgres.drop()

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from matrix_social.db import notifications as notes
 from matrix_social.db.upgrade.v27_notification_groups import GROUPED
 
+from .harness import concurrent_writers
+
 EXAMPLES = int(os.environ.get("NOTIFICATION_GROUP_EXAMPLES", "30"))
 NOW = 1_000_000
 A, B = "@a:x", "@b:x"
@@ -210,21 +212,9 @@ async def test_one_actor_written_twice_at_once_into_one_group_counts_once():
     and a like again; the API's copy and the homeserver's) written at the same moment; the
     second waits for the group's row and must then see the first's row: one actor, not two.
     A second person in the same race counts."""
-    import asyncpg
-    from mautrix.util.async_db import Database
-
-    from matrix_social.db import upgrade_table
-
-    from .harness import PostgresDatabase
-
-    postgres = PostgresDatabase()
-    await postgres.create()
-    db = Database.create(postgres.url, upgrade_table=upgrade_table)
-    await db.start()
-    first, second = await asyncpg.connect(postgres.url), await asyncpg.connect(postgres.url)
     insert = ("INSERT INTO notification (recipient, type, actor, event_id, post_id, "
               "group_key, ts) VALUES ($1, 'like', $2, $3, '$p', 'like:$p', $4)")
-    try:
+    async with concurrent_writers() as (db, first, second):
         for racer, expected in (("@c:x", 1), ("@d:x", 2)):
             tx = first.transaction()
             await tx.start()
@@ -238,8 +228,3 @@ async def test_one_actor_written_twice_at_once_into_one_group_counts_once():
                                       "WHERE recipient = $1", A)
             assert count == expected, racer
             await db.execute("DELETE FROM notification")
-    finally:
-        await first.close()
-        await second.close()
-        await db.stop()
-        await postgres.drop()

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
-from mautrix.util.async_db import Database
+from matrix_social.db import profiles
 
-from matrix_social.db import profiles, upgrade_table
-
-from .harness import PostgresDatabase
+from .harness import concurrent_writers
 
 USER = "@alice:hs"
 
@@ -33,12 +30,7 @@ async def test_an_older_copy_racing_a_newer_one_does_not_win():
     older one starts, so the older one cannot see it before it writes; it must wait for the
     row and then leave it be (the failure was a banner and a pin back after she removed
     them)."""
-    postgres = PostgresDatabase()
-    await postgres.create()
-    db = Database.create(postgres.url, upgrade_table=upgrade_table)
-    await db.start()
-    newer, older = await asyncpg.connect(postgres.url), await asyncpg.connect(postgres.url)
-    try:
+    async with concurrent_writers() as (db, newer, older):
         await profiles.set_details(db, USER, "first", [], [], None, None, ts=1)
         tx = newer.transaction()
         await tx.start()
@@ -50,8 +42,3 @@ async def test_an_older_copy_racing_a_newer_one_does_not_win():
         await tx.commit()
         await asyncio.wait_for(late, 10)
         assert await _details(db) == ("Hi again", None, None, ["now"])
-    finally:
-        await newer.close()
-        await older.close()
-        await db.stop()
-        await postgres.drop()

@@ -13,6 +13,7 @@ from mautrix.errors import MatrixRequestError
 from ..errors import (
     ApiError,
     Conflict,
+    DatabaseBusy,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -78,6 +79,9 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return error_response(504, "M_UNKNOWN", str(e))
     except RemoteUnreachable as e:
         return error_response(502, "M_UNKNOWN", str(e))
+    except DatabaseBusy as e:
+        log.warning("%s %s: %s", request.method, request.path, e)
+        return error_response(503, "M_UNKNOWN", str(e))
     except MatrixRequestError as e:
         return _from_homeserver(request, e)
     except aiohttp.ClientError as e:  # the homeserver dropped or timed out a request of ours

@@ -15,7 +15,7 @@ from ..social.activity.settings import FREQUENCIES, KEYS, SHARE_KEYS, ActivitySe
 from ..social.ai_conversations import AiConversations
 from ..social.ipc import Ipc
 from .params import PageLimit, json_object
-from .routing import RouteGroup, delete, get, patch, post, put
+from .routing import BUSY, RouteGroup, delete, get, patch, post, put
 from .schemas import (
     BOOL,
     INT,
@@ -152,7 +152,7 @@ class ActivityRoutes(RouteGroup):
 
     @post("/drafts/{draft_id}/publish", "Publish the draft now, as an activity post in your "
           "feed (your AI's for AI tasks)", "DraftPublished", status=201, params=(_DRAFT_ID,),
-          errors=(404, 409))
+          errors=(*BUSY, 409))
     async def publish_draft(self, request: web.Request, user: str) -> dict:
         return await self.drafts.publish(user, request.match_info["draft_id"])
 

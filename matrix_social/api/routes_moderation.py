@@ -12,7 +12,7 @@ from ..errors import Forbidden
 from ..social.moderation import CATEGORIES, STATUSES, Moderation, Reports
 from .auth import Authenticator
 from .params import PageLimit, json_object
-from .routing import RouteGroup, get, post
+from .routing import BUSY, RouteGroup, get, post
 from .schemas import (
     AUTHOR,
     BOOL,
@@ -144,7 +144,7 @@ class ModerationRoutes(RouteGroup):
 
     @post("/moderation/takedown", "Take down a post or comment: redacted by its feed room's "
           "bot and removed from the index (homeserver admins only; logged with who and why)",
-          "TakenDown", body=obj(["event_id", "reason"], {
+          "TakenDown", errors=BUSY, body=obj(["event_id", "reason"], {
               "event_id": STRING, "reason": _REASON, "report_id": _REPORT_ID}))
     async def takedown(self, request: web.Request, user: str) -> dict:
         await self._admin(request, user)

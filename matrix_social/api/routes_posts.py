@@ -12,7 +12,7 @@ from ..social.feed import Feed
 from ..social.media import Uploads
 from ..social.posts import Posts
 from .params import PageLimit, json_object, optional_json_object, read_body
-from .routing import RouteGroup, delete, get, patch, post
+from .routing import BUSY, RouteGroup, delete, get, patch, post
 from .schemas import (
     AUTHOR,
     CW,
@@ -63,7 +63,7 @@ class PostRoutes(RouteGroup):
         return await self.feed.page(user, request.query.get("cursor"), self.page_limit(request))
 
     @post("/posts", "Create a post (text, image, app share, activity)", "Post", status=201,
-          body=ref("NewPost"))
+          body=ref("NewPost"), errors=BUSY)
     async def create_post(self, request: web.Request, user: str) -> dict:
         body = await json_object(request)
         as_ = body.get("as", "me")
@@ -83,23 +83,24 @@ class PostRoutes(RouteGroup):
         body = await json_object(request)
         return await self.posts.edit(user, request.match_info["post_id"], body.get("text"))
 
-    @delete("/posts/{post_id}", "Delete your post (redaction)", "Deleted", params=(POST_ID,))
+    @delete("/posts/{post_id}", "Delete your post (redaction)", "Deleted", params=(POST_ID,),
+            errors=BUSY)
     async def delete_post(self, request: web.Request, user: str) -> dict:
         await self.posts.delete(user, request.match_info["post_id"])
         return {"deleted": True}
 
     @post("/posts/{post_id}/like", "Like (a 👍 reaction, as MSC4501; a ❤️ reads as a like "
-          "too); liking twice is one like", "Post", params=(POST_ID,))
+          "too); liking twice is one like", "Post", params=(POST_ID,), errors=BUSY)
     async def like(self, request: web.Request, user: str) -> dict:
         return await self.posts.like(user, request.match_info["post_id"])
 
     @delete("/posts/{post_id}/like", "Unlike (redacts your reaction)", "Post",
-            params=(POST_ID,))
+            params=(POST_ID,), errors=BUSY)
     async def unlike(self, request: web.Request, user: str) -> dict:
         return await self.posts.unlike(user, request.match_info["post_id"])
 
     @post("/posts/{post_id}/comments", "Comment (thread reply); reply_to nests under a comment",
-          "Comment", status=201, params=(POST_ID,),
+          "Comment", status=201, params=(POST_ID,), errors=BUSY,
           body={"type": "object", "required": ["text"], "properties": {
               "text": TEXT, "reply_to": {"type": "string"}, "cw": CW}})
     async def comment(self, request: web.Request, user: str) -> dict:
@@ -115,7 +116,7 @@ class PostRoutes(RouteGroup):
                                          viewer=user)
 
     @post("/posts/{post_id}/repost", "Repost into your own feed, pointing at the original",
-          "Post", status=201, params=(POST_ID,),
+          "Post", status=201, params=(POST_ID,), errors=BUSY,
           body={"type": "object", "properties": {"text": TEXT}})
     async def repost(self, request: web.Request, user: str) -> dict:
         body = await optional_json_object(request)

@@ -9,7 +9,7 @@ from aiohttp import web
 from ..social.apps import Apps
 from ..social.profiles import Profiles
 from .params import PageLimit, json_object
-from .routing import RouteGroup, delete, get, patch, post
+from .routing import BUSY, RouteGroup, delete, get, patch, post
 from .schemas import (
     AUTHOR,
     BOOL,
@@ -129,7 +129,7 @@ class ProfileRoutes(RouteGroup):
         return await self.profiles.sync_soul(user)
 
     @post("/apps", "Publish or update an app (state event); share: true also posts an app "
-          "share", "App", status=201, body=ref("NewApp"))
+          "share", "App", status=201, body=ref("NewApp"), errors=BUSY)
     async def publish_app(self, request: web.Request, user: str) -> dict:
         return await self.apps.publish(user, await json_object(request))
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from ..social.blocks import Blocks
 from ..social.mutes import Mutes
 from .params import PageLimit, json_object
-from .routing import RouteGroup, delete, get, post
+from .routing import BUSY, RouteGroup, delete, get, post
 from .schemas import (
     BOOL,
     INT,
@@ -60,7 +60,7 @@ class SafetyRoutes(RouteGroup):
 
     @post("/blocks", "Block a user (and with include_ai their AI): banned from your feed room, "
           "ignored (m.ignored_user_list), unfollowed both ways, their likes and comments on "
-          "your posts redacted, and hidden wherever you look", "Blocked",
+          "your posts redacted, and hidden wherever you look", "Blocked", errors=BUSY,
           body={"type": "object", "required": ["user_id"], "properties": {
               "user_id": STRING, "include_ai": BOOL}})
     async def block(self, request: web.Request, user: str) -> dict:
@@ -68,7 +68,7 @@ class SafetyRoutes(RouteGroup):
 
     @delete("/blocks/{user_id}", "Unblock: the ban and the ignore are lifted (follows, likes "
             "and comments stay gone); his AI blocked along with him is unblocked too",
-            "Unblocked", params=(USER_ID,))
+            "Unblocked", params=(USER_ID,), errors=BUSY)
     async def unblock(self, request: web.Request, user: str) -> dict:
         return await self.blocks.unblock(user, request.match_info["user_id"])
 

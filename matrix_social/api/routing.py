@@ -29,6 +29,14 @@ from .idempotency import documented_header
 from .schemas import ERROR_RESPONSE, ref
 
 Auth = Literal["user", "public", "optional"]
+# The errors of a route that writes posts, likes, comments or blocks: 404, and 503 M_UNKNOWN
+# when the database ended its transaction to break a deadlock with another writer on every
+# attempt (db/retry.py), to try again.
+BUSY = (404, 503)
+_ERROR_DESCRIPTIONS = {
+    503: "Matrix-style error (M_UNKNOWN): the database ended the write to break a deadlock "
+         "with another writer, on every attempt; try again",
+}
 
 
 @dataclass(frozen=True)
@@ -88,10 +96,16 @@ class Operation:
             if self.body is not None:
                 codes |= {408, 413}
             for code in sorted(codes):
-                responses[str(code)] = ERROR_RESPONSE
+                responses[str(code)] = _error_response(code)
         if self.method == "POST":
             responses |= {"409": ERROR_RESPONSE, "422": ERROR_RESPONSE}
         return responses
+
+
+def _error_response(code: int) -> dict[str, Any]:
+    if code in _ERROR_DESCRIPTIONS:
+        return {**ERROR_RESPONSE, "description": _ERROR_DESCRIPTIONS[code]}
+    return ERROR_RESPONSE
 
 
 Handler = Callable[..., Awaitable[Any]]

@@ -11,6 +11,12 @@ async def add(db: Executor, owner: str, blocked: str, via: str | None, ts: int) 
         "ON CONFLICT (owner, blocked) DO NOTHING", owner, blocked, via, ts)
 
 
+async def add_all(db: Executor, owner: str, targets: list[str], person: str, ts: int) -> None:
+    """Her block of `person` and of the others of `targets` (his AI), brought along by him."""
+    for blocked in targets:
+        await add(db, owner, blocked, None if blocked == person else person, ts)
+
+
 async def remove(db: Executor, owner: str, blocked: str) -> list[str]:
     """Unblock him and whatever was blocked along with him; the ids that were unblocked."""
     rows = await db.fetch(

@@ -27,6 +27,7 @@ from ..db.external_items import ExternalItemRow
 from ..db.external_posts import ExternalPostRow
 from ..db.external_shares import ShareRow
 from ..db.platform_connections import ConnectionRow
+from ..db.retry import in_transaction
 from ..errors import Refused
 from ..ids import Identities
 from ..matrix.feed_rooms import FeedRooms
@@ -232,7 +233,7 @@ class ItemBridge:
             feed = await self.feed_rooms.ensure(row.user_id)
             await intent.redact(RoomID(feed), EventID(stored.shared_event_id),
                                 reason=f"deleted on {name}")
-            await posts_db.delete(self.db, stored.shared_event_id)
+            await in_transaction(self.db, posts_db.delete, stored.shared_event_id)
             await external_shares.delete(self.db, stored.shared_event_id)
         await external_posts.delete(self.db, mapped.event_id)
         await external_items.delete(self.db, row.user_id, row.platform, account.key, remote_id)

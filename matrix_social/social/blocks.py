@@ -23,6 +23,7 @@ from ..db import feed_rooms as feed_rooms_db
 from ..db import follows as follows_db
 from ..db import likes as likes_db
 from ..db import notifications as notifications_db
+from ..db.retry import in_transaction
 from ..errors import InvalidInput, NotFound, SocialError
 from ..ids import Identities
 from ..matrix.feed_rooms import FeedRooms
@@ -70,9 +71,7 @@ class Blocks:
         ai = self._named_ai(target) if include_ai else None
         if ai is not None and ai != owner:
             targets.append(ai)
-        ts = now_ms()
-        for who in targets:
-            await blocks.add(self.db, owner, who, None if who == target else target, ts)
+        await in_transaction(self.db, blocks.add_all, owner, targets, target, now_ms())
         # His notifications to her go for good (an unblock brings none back); from now on
         # none is derived (db/notifications.py).
         await notifications_db.forget_actors(self.db, owner, targets)
@@ -109,13 +108,13 @@ class Blocks:
             except MatrixRequestError as e:
                 log.warning("Could not redact %s in %s: %s", event_id, room, e)
         for event_id in likes:
-            await likes_db.delete(self.db, event_id)
+            await in_transaction(self.db, likes_db.delete, event_id)
         for event_id in comments:
-            await comments_db.delete(self.db, event_id)
+            await in_transaction(self.db, comments_db.delete, event_id)
 
     async def unblock(self, owner: str, user_id: str) -> dict[str, Any]:
         target = self.users.user_id(user_id, "user_id")
-        removed = await blocks.remove(self.db, owner, target)
+        removed = await in_transaction(self.db, blocks.remove, owner, target)
         if not removed:
             raise NotFound(f"You have not blocked {target}")
         room = await self.rooms.ensure(owner)

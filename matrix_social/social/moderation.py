@@ -31,6 +31,7 @@ from ..db import likes as likes_db
 from ..db import moderation, policy_rules
 from ..db import posts as posts_db
 from ..db import profiles as profiles_db
+from ..db.retry import in_transaction
 from ..errors import InvalidInput, NotFound
 from ..ids import Identities
 from ..matrix.intents import Intents
@@ -214,9 +215,7 @@ class Moderation:
         room_id = found[0]
         await self.intents.bot.redact(RoomID(room_id), EventID(event_id),
                                       reason=f"Taken down by the moderators: {why}")
-        await posts_db.delete(self.db, event_id)
-        await comments_db.delete(self.db, event_id)
-        await likes_db.delete(self.db, event_id)
+        await in_transaction(self.db, _out_of_the_index, event_id)
         await self._logged(actor, "takedown", event_id, why, report)
         return {"event_id": event_id, "room_id": room_id, "taken_down": True}
 
@@ -302,6 +301,13 @@ class Moderation:
         levels.users[UserID(owner)] = level
         levels.events_default = events_default
         await bot.send_state_event(RoomID(room_id), EventType.ROOM_POWER_LEVELS, levels)
+
+
+async def _out_of_the_index(conn, event_id: str) -> None:
+    """Whichever row the event is: a post, a comment or a like."""
+    await posts_db.delete(conn, event_id)
+    await comments_db.delete(conn, event_id)
+    await likes_db.delete(conn, event_id)
 
 
 def _report_id(value: str) -> int:

@@ -25,6 +25,7 @@ from ..content import compose, tags
 from ..content.fields import MAX_ALT_CHARS, clean_cw, clean_text
 from ..content.parse import images_of, notice_of
 from ..db import comments, likes, posts, profiles
+from ..db.retry import in_transaction
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
@@ -268,7 +269,8 @@ class Posts:
         row = await self.feed.row(user, post_id)
         intent = await self.intents.for_user(user)
         await self.sender.redact(intent, room_id, post_id)
-        await posts.delete(self.db, post_id)  # when the index did not take the redaction
+        # When the index did not take the redaction.
+        await in_transaction(self.db, posts.delete, post_id)
         content = json.loads(row["content"])
         notice = notice_of(content)
         if notice:
@@ -281,7 +283,7 @@ class Posts:
             await self.sender.redact(intent, RoomID(original_room), notice)
         except MatrixRequestError as e:
             log.warning("Could not withdraw repost notice %s: %s", notice, e)
-        await posts.delete_own(self.db, notice, user)
+        await in_transaction(self.db, posts.delete_own, notice, user)
 
     async def like(self, user: str, post_id: str) -> dict[str, Any]:
         room_id, author = await self._location(post_id)
@@ -298,7 +300,8 @@ class Posts:
             intent = await self.intents.for_user(user)
             for reaction in reactions:
                 await self.sender.redact(intent, room_id, reaction)
-                await likes.delete(self.db, reaction)  # when the index did not take it
+                # When the index did not take the redaction.
+                await in_transaction(self.db, likes.delete, reaction)
         return await self.feed.post(user, post_id)
 
     async def comment(self, user: str, post_id: str, text: Any,

@@ -26,7 +26,13 @@ marks), blocks and unblocks exclusive, so whichever writer comes second sees the
 committed row and counts it. Each trigger takes its locks in one order, but one transaction's
 several triggers (a batch's posts, then likes, then comments) each take their own: a batch of
 several people's marks and a block of one of them at the same moment can deadlock, which
-PostgreSQL detects and ends by failing one of the two transactions.
+PostgreSQL detects and ends by failing one of the two transactions. (So can the counters' row
+locks taken along: a block waits for her row of a post that the batch holds, while the
+batch's next mark waits for the block's lock.) The deadlock is not prevented here: a failed
+ingest batch is retried in-process and then by the homeserver resending its transaction, and
+the API's writes (blocks, unblocks and the index's writes of what it sent) run their
+transaction again, a few times, before answering 503 (db/retry.py;
+tests/test_deadlock_retry.py makes the deadlock for real).
 """
 
 from mautrix.util.async_db import Connection, Scheme

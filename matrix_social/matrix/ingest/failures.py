@@ -9,6 +9,8 @@ import sqlite3
 
 import asyncpg
 
+from ...errors import DatabaseBusy
+
 _TRANSIENT_POSTGRES = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
@@ -28,7 +30,7 @@ _TRANSIENT_SQLITE_WORDS = ("locked", "busy", "unable to open", "disk i/o", "inte
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, (ConnectionError, asyncio.TimeoutError, TimeoutError, OSError)):
         return True
-    if isinstance(error, _TRANSIENT_POSTGRES):
+    if isinstance(error, (DatabaseBusy, *_TRANSIENT_POSTGRES)):
         return True
     if isinstance(error, sqlite3.OperationalError):
         return any(word in str(error).lower() for word in _TRANSIENT_SQLITE_WORDS)

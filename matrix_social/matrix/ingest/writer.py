@@ -5,6 +5,11 @@ gathered and written together, in one database transaction with the transaction'
 mark (on PostgreSQL one statement); on its own (our API indexing what it just sent, a backfill,
 a reindex) every write goes straight to the database. Any other write, and any read, is a
 barrier: what is gathered is written first, so the index sees the events in their order.
+
+A batch, and every write on its own, is one database transaction, run again when PostgreSQL
+ends it to break a deadlock (db/retry.py: v26's locks; our API's writes must not fail for
+it). The barrier writes of an appservice transaction are single statements and are not: one
+that fails fails the appservice transaction, and the homeserver resends it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ...db import (
     txn,
 )
 from ...db.posts import PostRow
+from ...db.retry import in_transaction
 from .changes import IndexChanges, Written
 
 Mentioned = Sequence[tuple[str, str | None]]
@@ -137,7 +143,9 @@ class IndexWriter:
 
     async def write(self, statement: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         await self.flush()
-        return await statement(self.db, *args)
+        if self.batching:
+            return await statement(self.db, *args)
+        return await in_transaction(self.db, statement, *args)
 
     async def read(self, query: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         await self.flush()
@@ -154,7 +162,8 @@ class IndexWriter:
 
 
 async def write_batch(db: Executor, pending: Pending, processed_txn: str | None) -> None:
-    """The rows, the notifications derived from them and the mark: one database transaction."""
+    """The rows, the notifications derived from them and the mark: one database transaction
+    (run again when PostgreSQL ends it to break a deadlock: db/retry.py)."""
     post_rows = [row for _, row in pending.posts]
     like_rows = [row for _, row in pending.likes]
     comment_rows = [row for _, row in pending.comments]
@@ -163,15 +172,20 @@ async def write_batch(db: Executor, pending: Pending, processed_txn: str | None)
         await _write_statements(db, post_rows, like_rows, comment_rows, processed_txn)
         await _notify(db, post_rows, like_rows, comment_rows, mention_rows)
         return
-    async with db.acquire() as conn, conn.transaction():
-        if db.scheme == Scheme.SQLITE:
-            await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
-        else:
-            await ingest_batch.write_postgres(conn, [posts.values(row) for row in post_rows],
-                                              like_rows, comment_rows, processed_txn)
-            if any(row.tags for row in post_rows):
-                await post_tags.insert_many(conn, posts.tag_rows(post_rows))
-        await _notify(conn, post_rows, like_rows, comment_rows, mention_rows)
+    await in_transaction(db, _write_batch_in, db.scheme, post_rows, like_rows, comment_rows,
+                         mention_rows, processed_txn)
+
+
+async def _write_batch_in(conn, scheme: Scheme, post_rows, like_rows, comment_rows,
+                          mention_rows, processed_txn) -> None:
+    if scheme == Scheme.SQLITE:
+        await _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn)
+    else:
+        await ingest_batch.write_postgres(conn, [posts.values(row) for row in post_rows],
+                                          like_rows, comment_rows, processed_txn)
+        if any(row.tags for row in post_rows):
+            await post_tags.insert_many(conn, posts.tag_rows(post_rows))
+    await _notify(conn, post_rows, like_rows, comment_rows, mention_rows)
 
 
 async def _write_statements(conn, post_rows, like_rows, comment_rows, processed_txn) -> None:
