@@ -1095,6 +1095,20 @@ MUTATIONS = [
         "  --text-2: light-dark(#566370, #2a2f38);\n",
         ("tests/test_web_safety.py::test_report_mute_block_and_settings_from_the_app",)),
     mutation(
+        "a first message to someone with no device yet is sent at once (never readable by her)",
+        "matrix_social/web/js/held-messages.js",
+        "  return others.filter((id) => !(devices.get(id)?.size > 0));",
+        "  return [];",
+        ("tests/test_web_messages.py::test_a_first_message_to_someone_who_never_opened_messages_"
+         "waits_until_she_can_read_it",)),
+    mutation(
+        "a held message is never sent once she has a device",
+        "matrix_social/web/js/held-messages.js",
+        "        await client.sendMessage(message.roomId, message.content, message.id);\n",
+        "        continue;\n",
+        ("tests/test_web_messages.py::test_a_first_message_to_someone_who_never_opened_messages_"
+         "waits_until_she_can_read_it",)),
+    mutation(
         "a message to an AI goes before the bot that reads for it has joined (its key is lost)",
         "matrix_social/web/js/messages.js",
         "        await untilAnAiCanRead();\n",

@@ -251,3 +251,51 @@ async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_back
         await b2.locator(".message", has_text=earlier).wait_for()
         assert await b2.locator(".undecryptable").count() == 0
         await every_look(b2, "messages-restored")
+
+
+async def _messages_in(stack: Stack, user: User, room_id: str) -> list[dict]:
+    """Every message event of the room as the homeserver holds it (ciphertext or not)."""
+    status, body = await stack.request(
+        "GET", f"{stack.synapse.url}/_matrix/client/v3/rooms/{room_id}/messages?dir=b&limit=50",
+        token=user.access_token)
+    assert status == 200, body
+    return [e for e in body["chunk"] if e["type"] in ("m.room.message", "m.room.encrypted")]
+
+
+async def test_a_first_message_to_someone_who_never_opened_messages_waits_until_she_can_read_it(
+        stack: Stack, browser):
+    """A message's key goes only to the devices that exist when it is sent: sent to Bob before
+    any browser of his had opened Messages, it could never be read. It waits in her browser,
+    shown as waiting, and goes (encrypted) once his first browser has a device; Bob reads it."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    async with signed_in(browser, stack, alice) as a:
+        await open_messages(a, stack)
+        await a.get_by_role("button", name="New message").click()
+        await a.get_by_role("textbox", name="Message someone").fill(bob.localpart)
+        await a.get_by_role("button", name="Open").click()
+        await a.locator(".badge.encrypted").wait_for()
+        room_id = unquote(a.url.split("/messages/")[1])
+        first = f"welcome aboard {secrets.token_hex(4)}"
+        await a.get_by_label("Message", exact=True).fill(first)
+        await a.get_by_role("button", name="Send").click()
+        waiting = a.locator(".message.held", has_text=first)
+        await waiting.wait_for()
+        assert "not opened Messages yet" in await waiting.inner_text()
+        await every_look(a, "messages-held")
+        await a.wait_for_timeout(1000)
+        assert await _messages_in(stack, alice, room_id) == []  # nothing left her browser
+
+        async with signed_in(browser, stack, bob) as b:
+            await open_messages(b, stack)
+            await b.locator(".conversations a", has_text="Invitation").first.click()
+            await b.get_by_role("button", name="Accept").click()
+            # Her browser sends it once his device is there; his browser decrypts it.
+            received = b.locator(".message", has_text=first)
+            await received.wait_for(timeout=60_000)
+            assert await received.locator(".undecryptable").count() == 0
+        await waiting.wait_for(state="detached")
+        await a.locator(".message.mine", has_text=first).locator(".lock-note").wait_for()
+        sent = await _messages_in(stack, alice, room_id)
+        assert [e["type"] for e in sent] == ["m.room.encrypted"], sent
+        assert await a.evaluate("Object.keys(localStorage).filter(k => "
+                                "k.startsWith('matrix-social.held-messages'))") == []

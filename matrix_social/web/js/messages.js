@@ -4,6 +4,7 @@
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
 import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
+import { discard, heldIn, hold, keepSendingHeld, withoutADevice } from "./held-messages.js";
 import { icon } from "./icons.js";
 import { keyBackupPanel } from "./key-backup.js";
 import { appCard } from "./post.js";
@@ -57,14 +58,17 @@ async function startClient(ctx, onProgress) {
     });
     await client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
     await prepared;
-    return { sdk, client };
+    const changed = new EventTarget();
+    const held = keepSendingHeld(ctx, client, () => changed.dispatchEvent(new Event("sent")));
+    return { sdk, client, held, changed };
   })();
   started = { userId: session.userId, ready };
   ctx.stopMessages = async () => {
     const current = started;
     started = null;
     try {
-      const { client } = await current.ready;
+      const { client, held } = await current.ready;
+      held.stop();
       client.stopClient();
       await client.getCrypto()?.stop?.();
     } catch {
@@ -190,6 +194,8 @@ export async function render(ctx, container, roomParam) {
   const to = new URLSearchParams(location.search).get("to");
   let client;
   let sdk;
+  let held;
+  let changed;
   try {
     if (to) {
       status.textContent = `Opening a conversation with ${to}…`;
@@ -197,7 +203,9 @@ export async function render(ctx, container, roomParam) {
       history.replaceState(null, "", `/social/messages/${enc(dm.room_id)}`);
       roomParam = dm.room_id;
     }
-    ({ sdk, client } = await startClient(ctx, (text) => { status.textContent = text; }));
+    ({ sdk, client, held, changed } = await startClient(ctx, (text) => {
+      status.textContent = text;
+    }));
   } catch (error) {
     status.remove();
     container.append(errorBox(error, () => ctx.navigate(location.pathname, { replace: true })));
@@ -296,12 +304,15 @@ export async function render(ctx, container, roomParam) {
       const invited = room.getMyMembership() === "invite";
       const unread = room.getUnreadNotificationCount("total") || 0;
       const encrypted = isEncrypted(client, room);
+      const waiting = heldIn(me, room.roomId);
+      const last = waiting.length ? `Waiting to send: ${waiting[waiting.length - 1].content.body}`
+        : preview(lastMessage(room));
       const link = h("a", { href: `/social/messages/${enc(room.roomId)}`, "data-link": true,
         "aria-current": room.roomId === roomId ? "true" : "false" },
       h("strong", {}, room.name || "Conversation"),
       unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, unread) : null,
       h("span", { class: "conversation-meta" },
-        invited ? "Invitation" : `${encrypted ? "Encrypted · " : ""}${preview(lastMessage(room))}`));
+        invited ? "Invitation" : `${encrypted ? "Encrypted · " : ""}${last}`));
       return h("li", {}, link);
     }));
   }
@@ -374,7 +385,17 @@ export async function render(ctx, container, roomParam) {
       busy(send, async () => {
         clear(note);
         await untilAnAiCanRead();
-        if (attachment) await sendFile(attachment, body);
+        const room = client.getRoom(roomId);
+        const unable = isEncrypted(client, room) ? await withoutADevice(ctx, client, room) : [];
+        if (unable.length && attachment) {
+          throw new Error(`${names(room, unable)} cannot read encrypted messages yet. `
+            + "Send the file once they have opened Messages.");
+        }
+        if (unable.length) {
+          hold(me, roomId, { msgtype: "m.text", body }, unable);
+          ctx.announce(`Message held until ${names(room, unable)} can read it`);
+          refresh();
+        } else if (attachment) await sendFile(attachment, body);
         else await client.sendMessage(roomId, { msgtype: "m.text", body });
         text.value = "";
         file.value = "";
@@ -514,13 +535,15 @@ export async function render(ctx, container, roomParam) {
       .filter((e) => ["m.room.message", "m.room.encrypted"].includes(e.getType())
         && !e.isRedacted())
       .slice(-SHOWN_MESSAGES);
+    const waiting = heldIn(me, room.roomId);
     fill(timeline, ...(events.length ? events.map((event) => {
       const mine = event.getSender() === me;
       return h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: event.getId() || "" } },
         h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
           " · ", timeEl(event.getTs()), encryptionNote(event, encrypted)),
         messageBody(ctx, client, event));
-    }) : [h("li", { class: "status" }, "No messages yet. Say hello.")]));
+    }) : waiting.length ? [] : [h("li", { class: "status" }, "No messages yet. Say hello.")]),
+    ...waiting.map((message) => heldMessage(room, message)));
     if (atBottom) timeline.scrollTop = timeline.scrollHeight;
 
     const typers = room.getMembers().filter((m) => m.typing && m.userId !== me).map((m) => m.name);
@@ -542,6 +565,29 @@ export async function render(ctx, container, roomParam) {
       client.sendReadReceipt(last).catch(() => { lastReceiptSent = null; });
     }
     roomPane.dataset.ready = "true";
+  }
+
+  function names(room, userIds) {
+    return userIds.map((id) => displayName(room, id)).join(", ");
+  }
+
+  /** Her message waiting for a device of each person it is for, with a way to drop it. */
+  function heldMessage(room, message) {
+    const who = names(room, message.waitingFor || []);
+    const cancel = h("button", { type: "button", class: "small" }, "Don't send");
+    cancel.addEventListener("click", () => {
+      discard(me, message.id);
+      ctx.announce("Message dropped");
+      refresh();
+    });
+    return h("li", { class: "message mine held", dataset: { heldId: message.id } },
+      h("span", { class: "message-meta" }, "You · ", timeEl(message.ts),
+        h("span", { class: "held-note" }, " · waiting")),
+      h("span", { class: "bubble", dir: "auto" }, message.content.body),
+      h("p", { class: "held-explainer" },
+        `${who || "They"} ${message.waitingFor?.length > 1 ? "have" : "has"} not opened `
+        + "Messages yet, so an encrypted message sent now could never be read. It is sent from "
+        + "this browser as soon as they have.", " ", cancel));
   }
 
   function showRoom() {
@@ -578,6 +624,7 @@ export async function render(ctx, container, roomParam) {
   const events = ["sync", "Room.timeline", "Room.receipt", "RoomMember.typing",
     "Event.decrypted", "Room.myMembership", "Room.name", "Room.localEchoUpdated"];
   for (const name of events) client.on(name, refresh);
+  changed.addEventListener("sent", refresh);
 
   renderList();
   showRoom();
@@ -587,5 +634,6 @@ export async function render(ctx, container, roomParam) {
   return () => {
     stopped = true;
     for (const name of events) client.off(name, refresh);
+    changed.removeEventListener("sent", refresh);
   };
 }
