@@ -33,17 +33,17 @@ class DeliveryRecovery:
         self.quiet_seconds = quiet_seconds
         self.pings = 0
         self._last_delivery = time.monotonic()
-        self._refused_since: float | None = None
+        self._refusing = False  # the last transaction was refused, none stored since
         self._task: asyncio.Task | None = None
         self._unsupported = False
 
     def delivered(self) -> None:
         """A transaction was stored: the homeserver delivers again."""
         self._last_delivery = time.monotonic()
-        self._refused_since = None
+        self._refusing = False
 
     def refused(self) -> None:
-        self._refused_since = time.monotonic()
+        self._refusing = True
         if self._unsupported or (self._task is not None and not self._task.done()):
             return
         self._task = asyncio.create_task(self._ping_until_delivered())
@@ -57,7 +57,7 @@ class DeliveryRecovery:
         wait = self.quiet_seconds
         for _ in range(MAX_PINGS):
             await asyncio.sleep(wait)
-            if self._refused_since is None:
+            if not self._refusing:
                 return
             if time.monotonic() - self._last_delivery < wait:
                 continue  # the homeserver is replaying: let it
