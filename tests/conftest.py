@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from . import delivery_log, file_weights
+from .browser import launch, require_browser
 from .harness import Stack, upgraded
 
 
@@ -59,6 +60,21 @@ async def process_stack(tmp_path_factory):
 
     async with running(ProcessStack(tmp_path_factory.mktemp("pstack"), "postgres")) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    """One headless Chromium per worker, shared by every browser test (each test opens its own
+    contexts: their own storage, so each is a new device)."""
+    require_browser()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

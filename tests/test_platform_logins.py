@@ -28,7 +28,7 @@ from .platform_steps import (
     start_in_browser,
     through_login,
 )
-from .test_web_app import browser, open_settings, person  # noqa: F401 (fixture)
+from .test_web_app import open_settings, person
 
 
 def _unique(name: str) -> str:
@@ -89,7 +89,7 @@ async def test_a_login_link_mallory_sends_never_gives_her_the_victims_account(st
     assert mastodon.accounts[victim_account].username not in said, notice
 
 
-async def test_in_chromium_the_cookie_decides_who_finishes_a_login(stack, browser):  # noqa: F811
+async def test_in_chromium_the_cookie_decides_who_finishes_a_login(stack, browser):
     """Mallory uses the web app; the authorize link she takes from it, opened in the victim's
     Chromium, ends on the confirmation page; in her own Chromium (which holds the HttpOnly,
     SameSite=Lax cookie the web app's request set) her own login connects in one step."""

@@ -25,8 +25,6 @@ from .browser import (
     DESKTOP,
     PageWatch,
     check_both_widths,
-    launch,
-    require_browser,
     screenshot,
 )
 from .harness import Stack, User, api_ok, appservice_not_down, eventually, wait_joined
@@ -39,19 +37,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def web_stack(stack):
     """The session's stack (each test registers its own people)."""
     return stack
-
-
-@pytest.fixture(scope="module")
-async def browser():
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 def app_url(stack: Stack, path: str = "") -> str:

@@ -11,12 +11,12 @@ import pytest
 
 from .browser import axe_violations, check_both_widths, screenshot
 from .platform_steps import connection
-from .test_web_app import browser, open_settings, person  # noqa: F401 (fixture)
+from .test_web_app import open_settings, person
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_connect_bluesky_with_an_app_password(stack, browser):  # noqa: F811
+async def test_connect_bluesky_with_an_app_password(stack, browser):
     pds = stack.platforms.bluesky
     alice = await stack.register("alice")
     handle = f"web{time.time_ns() % 10**7}.test"

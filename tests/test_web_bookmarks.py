@@ -10,12 +10,12 @@ import pytest
 
 from .browser import PHONE
 from .harness import api_ok, eventually
-from .test_web_design import browser, check_page, open_page, signed_in  # noqa: F401
+from .test_web_design import check_page, open_page, signed_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_bookmark_from_the_menu_and_find_it_on_the_bookmarks_page(browser, stack):  # noqa: F811
+async def test_bookmark_from_the_menu_and_find_it_on_the_bookmarks_page(browser, stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     words = f"A recipe worth keeping {secrets.token_hex(3)}"
     await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})

@@ -24,28 +24,13 @@ from .browser import (
     PHONE,
     PageWatch,
     axe_violations,
-    launch,
     page_shot,
-    require_browser,
     screenshot,
 )
 from .harness import Stack, User, api_ok, eventually
 from .web_seed import Seeded, landscape, seed
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def browser():
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from .browser import PageWatch, launch, require_browser, screenshot
+from .browser import PageWatch, screenshot
 from .harness import api_ok
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -35,10 +35,7 @@ _RENDERED = """marker => {
 }"""
 
 
-async def test_markup_in_a_post_is_shown_as_literal_text(stack):
-    require_browser()
-    from playwright.async_api import async_playwright
-
+async def test_markup_in_a_post_is_shown_as_literal_text(stack, browser):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
     marker = f"markup-{secrets.token_hex(4)}"
@@ -46,34 +43,29 @@ async def test_markup_in_a_post_is_shown_as_literal_text(stack):
     post = await api_ok(stack, "POST", "/posts", alice, json={"text": text})
     assert post["text"] == text  # the API keeps it as written, too
 
-    async with async_playwright() as playwright:
-        browser = await launch(playwright)
-        try:
-            context = await browser.new_context()
-            context.set_default_timeout(30_000)
-            page = await context.new_page()
-            watch = PageWatch(page)
-            await _sign_in(page, stack.appservice_url, bob)
-            try:
-                await page.get_by_text(marker).first.wait_for()
-                rendered = await page.evaluate(_RENDERED, marker)
-                assert rendered, "the post's text is not on the page"
-                for holder in rendered:
-                    assert holder["text"].strip() == text, holder
-                    # the text is all text: nothing in it became an element
-                    assert holder["elements"] == [], holder
-                created = await page.evaluate("""() => ({
-                    pwned: window.__pwned ?? null,
-                    bold: [...document.querySelectorAll('b')].filter(
-                        b => b.textContent === 'bold').length,
-                    images: document.querySelectorAll('img[src="x"]').length,
-                    js_links: document.querySelectorAll('a[href^="javascript:"]').length,
-                })""")
-                assert created == {"pwned": None, "bold": 0, "images": 0, "js_links": 0}, \
-                    created
-            except BaseException:
-                await screenshot(page, "failure-markup")
-                raise
-            assert watch.unexpected() == [], watch.unexpected()
-        finally:
-            await browser.close()
+    context = await browser.new_context()
+    context.set_default_timeout(30_000)
+    page = await context.new_page()
+    watch = PageWatch(page)
+    await _sign_in(page, stack.appservice_url, bob)
+    try:
+        await page.get_by_text(marker).first.wait_for()
+        rendered = await page.evaluate(_RENDERED, marker)
+        assert rendered, "the post's text is not on the page"
+        for holder in rendered:
+            assert holder["text"].strip() == text, holder
+            # the text is all text: nothing in it became an element
+            assert holder["elements"] == [], holder
+        created = await page.evaluate("""() => ({
+            pwned: window.__pwned ?? null,
+            bold: [...document.querySelectorAll('b')].filter(
+                b => b.textContent === 'bold').length,
+            images: document.querySelectorAll('img[src="x"]').length,
+            js_links: document.querySelectorAll('a[href^="javascript:"]').length,
+        })""")
+        assert created == {"pwned": None, "bold": 0, "images": 0, "js_links": 0}, \
+            created
+    except BaseException:
+        await screenshot(page, "failure-markup")
+        raise
+    assert watch.unexpected() == [], watch.unexpected()

@@ -20,8 +20,6 @@ from .browser import (
     DESKTOP,
     PageWatch,
     every_look,
-    launch,
-    require_browser,
     screenshot,
 )
 from .harness import Stack, User, eventually
@@ -37,19 +35,6 @@ WATCH_PLAIN_OWN = """() => {
     if (document.querySelector('.message.mine .plain-note')) window.__plainOwn += 1;
   }).observe(document.body, { subtree: true, childList: true, characterData: true });
 }"""
-
-
-@pytest.fixture(scope="module")
-async def browser():
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def session_of(stack: Stack, user: User) -> dict:

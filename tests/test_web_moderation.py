@@ -18,7 +18,6 @@ import pytest
 
 from .browser import DESKTOP, PHONE
 from .harness import api, api_ok, eventually, room_texts
-from .test_web_app import browser  # noqa: F401 (fixture)
 from .test_web_design import check_page, held_until, open_page, signed_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -47,7 +46,7 @@ async def _setup(stack):
 
 
 async def test_an_admin_takes_down_a_reported_post_and_others_never_see_moderation(
-        stack, browser):  # noqa: F811
+        stack, browser):
     alice, mallory, admin, bad, tag = await _setup(stack)
 
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):

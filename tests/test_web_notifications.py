@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from .browser import PHONE, launch, require_browser
+from .browser import PHONE
 from .harness import api_ok, eventually
 from .test_web_design import check_page, signed_in, url
 
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 UNREAD_1 = re.compile(r"Notifications\W*1 unread")
 
 
-async def test_the_bell_counts_and_the_page_groups_and_reads(stack):
-    require_browser()
-    from playwright.async_api import async_playwright
-
+async def test_the_bell_counts_and_the_page_groups_and_reads(stack, browser):
     alice = await stack.register("alice")
     fans = [await stack.register(name) for name in ("bob", "carol", "dan", "erin")]
     post = await api_ok(stack, "POST", "/posts", alice,
@@ -36,36 +33,31 @@ async def test_the_bell_counts_and_the_page_groups_and_reads(stack):
         return (await api_ok(stack, "GET", "/notifications/unread_count", alice))["count"] == 3
 
     await eventually(counted, what="three unread groups")
-    async with async_playwright() as playwright:
-        browser = await launch(playwright)
-        try:
-            async with signed_in(browser, stack, alice) as page:
-                await page.goto(url(stack))
-                bell = page.get_by_role("link", name=re.compile(r"Notifications\W*3 unread"))
-                await bell.wait_for()
-                await bell.click()
-                await page.wait_for_selector(".section-notifications[data-ready]")
-                items = page.locator(".notification")
-                assert await items.count() == 3
-                texts = [t.strip() for t in await page.locator(".notification-text")
-                         .all_inner_texts()]
-                assert "Erin" not in texts[0]  # names come from profiles; handles otherwise
-                assert any(t.startswith(f"{fans[3].localpart} and 3 others liked your post")
-                           for t in texts), texts
-                assert any("mentioned you" in t for t in texts), texts
-                assert any("followed you" in t for t in texts), texts
-                # opened: read, the bell says nothing more
-                await page.get_by_role("link", name="Notifications", exact=True).wait_for()
-                assert (await api_ok(stack, "GET", "/notifications/unread_count",
-                                     alice))["count"] == 0
-                await check_page(page, "notifications", "desktop")
-            async with signed_in(browser, stack, alice, viewport=PHONE) as page:
-                await api_ok(stack, "POST", "/follow", fans[0], json={"handle": alice.localpart})
-                await page.goto(url(stack))
-                await page.get_by_role("link", name=UNREAD_1).wait_for()
-                await check_page(page, "notifications-bell", "phone")
-                await page.goto(url(stack, "notifications"))
-                await page.wait_for_selector(".section-notifications[data-ready]")
-                await check_page(page, "notifications", "phone")
-        finally:
-            await browser.close()
+    async with signed_in(browser, stack, alice) as page:
+        await page.goto(url(stack))
+        bell = page.get_by_role("link", name=re.compile(r"Notifications\W*3 unread"))
+        await bell.wait_for()
+        await bell.click()
+        await page.wait_for_selector(".section-notifications[data-ready]")
+        items = page.locator(".notification")
+        assert await items.count() == 3
+        texts = [t.strip() for t in await page.locator(".notification-text")
+                 .all_inner_texts()]
+        assert "Erin" not in texts[0]  # names come from profiles; handles otherwise
+        assert any(t.startswith(f"{fans[3].localpart} and 3 others liked your post")
+                   for t in texts), texts
+        assert any("mentioned you" in t for t in texts), texts
+        assert any("followed you" in t for t in texts), texts
+        # opened: read, the bell says nothing more
+        await page.get_by_role("link", name="Notifications", exact=True).wait_for()
+        assert (await api_ok(stack, "GET", "/notifications/unread_count",
+                             alice))["count"] == 0
+        await check_page(page, "notifications", "desktop")
+    async with signed_in(browser, stack, alice, viewport=PHONE) as page:
+        await api_ok(stack, "POST", "/follow", fans[0], json={"handle": alice.localpart})
+        await page.goto(url(stack))
+        await page.get_by_role("link", name=UNREAD_1).wait_for()
+        await check_page(page, "notifications-bell", "phone")
+        await page.goto(url(stack, "notifications"))
+        await page.wait_for_selector(".section-notifications[data-ready]")
+        await check_page(page, "notifications", "phone")

@@ -11,12 +11,12 @@ import pytest
 from .browser import PHONE
 from .harness import api_ok
 from .test_link_previews import garden_page
-from .test_web_design import browser, check_page, open_page, signed_in  # noqa: F401
+from .test_web_design import check_page, open_page, signed_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_a_post_with_a_link_shows_the_homeservers_preview_card(browser, stack):  # noqa: F811
+async def test_a_post_with_a_link_shows_the_homeservers_preview_card(browser, stack):
     alice = await stack.register("alice")
     title = f"Tomato season {secrets.token_hex(3)}"
     seen: list[tuple[str, str]] = []

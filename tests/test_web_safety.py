@@ -10,12 +10,12 @@ import pytest
 
 from .browser import check_both_widths
 from .harness import api_ok, eventually
-from .test_web_app import browser, go, person, post_card  # noqa: F401 (fixture)
+from .test_web_app import go, person, post_card
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_report_mute_block_and_settings_from_the_app(stack, browser):  # noqa: F811
+async def test_report_mute_block_and_settings_from_the_app(stack, browser):
     alice = await stack.register("alice")
     bob = await stack.register("bob")
     carol = await stack.register("carol")

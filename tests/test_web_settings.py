@@ -15,7 +15,7 @@ import pytest
 from .browser import ARTIFACTS, DESKTOP, PHONE, axe_violations, check_both_widths, screenshot
 from .harness import api_ok, eventually
 from .platform_steps import connect, connection, db
-from .test_web_app import browser, open_settings, person, post_card  # noqa: F401 (fixture)
+from .test_web_app import open_settings, person, post_card
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -42,7 +42,7 @@ async def _shown_defaults(page) -> dict[str, bool]:
         "input[type=checkbox]')].map(e => [e.name, e.checked]))")
 
 
-async def test_connect_share_defaults_compose_preview_publish_and_disconnect(stack, browser):  # noqa: F811
+async def test_connect_share_defaults_compose_preview_publish_and_disconnect(stack, browser):
     fakes = stack.platforms
     alice = await stack.register("alice")
     x_user = fakes.x.add_user(_unique("xweb"))

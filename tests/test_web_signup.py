@@ -16,27 +16,12 @@ from .browser import (
     DESKTOP,
     PageWatch,
     every_look,
-    launch,
-    require_browser,
     screenshot,
 )
 from .harness import Stack, api_ok, eventually
 from .web_seed import portrait
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def browser():
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def a_person_with_an_ai(stack: Stack, interest: str):

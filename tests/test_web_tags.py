@@ -10,12 +10,12 @@ import pytest
 
 from .browser import PHONE
 from .harness import api_ok
-from .test_web_design import browser, check_page, open_page, signed_in  # noqa: F401
+from .test_web_design import check_page, open_page, signed_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_a_tag_is_a_link_to_its_page_and_trends_in_the_right_column(browser, stack):  # noqa: F811
+async def test_a_tag_is_a_link_to_its_page_and_trends_in_the_right_column(browser, stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     tag = f"Garden{secrets.token_hex(2)}"
     await api_ok(stack, "POST", "/follow", bob, json={"handle": alice.localpart})
