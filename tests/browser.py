@@ -6,8 +6,10 @@ to install it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,40 @@ async def every_look(page, name: str) -> None:
             await page_shot(page, f"{name}-{label}-{scheme}")
     await page.emulate_media(color_scheme="light")
     await page.set_viewport_size(DESKTOP)
+
+
+async def session_of(stack, user) -> dict:
+    """A new Matrix session of `user` (a new device), as the web app keeps it after sign-in."""
+    status, body = await stack.request(
+        "POST", f"{stack.synapse.url}/_matrix/client/v3/login", json={
+            "type": "m.login.password", "identifier": {"type": "m.id.user",
+                                                      "user": user.localpart},
+            "password": user.password})
+    assert status == 200, body
+    return {"homeserverUrl": stack.synapse.url, "userId": body["user_id"],
+            "accessToken": body["access_token"], "deviceId": body["device_id"]}
+
+
+@asynccontextmanager
+async def signed_in(browser, stack, user, viewport=DESKTOP, scheme="light", clipboard=False,
+                    timeout_ms: int = 20_000):
+    """A browser context (its own storage: a new device) with `user`'s session in it, as after
+    signing in; its console watched: nothing may go wrong that the test did not cause."""
+    context = await browser.new_context(viewport=viewport, color_scheme=scheme)
+    context.set_default_timeout(timeout_ms)
+    if clipboard:
+        await context.grant_permissions(["clipboard-read", "clipboard-write"],
+                                        origin=stack.appservice_url)
+    session = await session_of(stack, user)
+    await context.add_init_script(
+        f"localStorage.setItem('matrix-social.session', {json.dumps(json.dumps(session))})")
+    page = await context.new_page()
+    page.watch = PageWatch(page)
+    try:
+        yield page
+        assert page.watch.unexpected() == [], page.watch.unexpected()
+    except BaseException:
+        await screenshot(page, f"failure-{user.localpart}")
+        raise
+    finally:
+        await context.close()

@@ -13,7 +13,6 @@ import contextlib
 import json
 import re
 import time
-from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 import pytest
@@ -22,12 +21,11 @@ from .browser import (
     COLOUR_RULES,
     DESKTOP,
     PHONE,
-    PageWatch,
     axe_violations,
     page_shot,
-    screenshot,
+    signed_in,
 )
-from .harness import Stack, User, api_ok, eventually
+from .harness import Stack, api_ok, eventually
 from .web_seed import Seeded, landscape, seed
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -40,42 +38,6 @@ async def world(stack) -> Seeded:
 
 def q(value: str) -> str:
     return quote(value, safe="")
-
-
-async def session_of(stack: Stack, user: User) -> dict:
-    status, body = await stack.request(
-        "POST", f"{stack.synapse.url}/_matrix/client/v3/login", json={
-            "type": "m.login.password", "identifier": {"type": "m.id.user",
-                                                      "user": user.localpart},
-            "password": user.password})
-    assert status == 200, body
-    return {"homeserverUrl": stack.synapse.url, "userId": body["user_id"],
-            "accessToken": body["access_token"], "deviceId": body["device_id"]}
-
-
-@asynccontextmanager
-async def signed_in(browser, stack: Stack, user: User, viewport=DESKTOP, scheme="light",
-                    clipboard=False):
-    """A browser context with `user`'s session in this browser (as after signing in), its
-    console watched: nothing may go wrong that the test did not cause."""
-    context = await browser.new_context(viewport=viewport, color_scheme=scheme)
-    context.set_default_timeout(20_000)
-    if clipboard:
-        await context.grant_permissions(["clipboard-read", "clipboard-write"],
-                                        origin=stack.appservice_url)
-    session = await session_of(stack, user)
-    await context.add_init_script(
-        f"localStorage.setItem('matrix-social.session', {json.dumps(json.dumps(session))})")
-    page = await context.new_page()
-    page.watch = PageWatch(page)
-    try:
-        yield page
-        assert page.watch.unexpected() == [], page.watch.unexpected()
-    except BaseException:
-        await screenshot(page, f"failure-design-{user.localpart}")
-        raise
-    finally:
-        await context.close()
 
 
 def url(stack: Stack, path: str = "") -> str:

@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
+from .browser import signed_in
 from .harness import api_ok
-from .test_web_design import signed_in, url
+from .test_web_design import url
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 UNREAD_1 = re.compile(r"Notifications\W*1 unread")

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import secrets
-from contextlib import asynccontextmanager
 from urllib.parse import unquote
 
 import pytest
 from PIL import Image
 
 from .browser import (
-    DESKTOP,
-    PageWatch,
     every_look,
-    screenshot,
+    signed_in,
 )
 from .harness import Stack, User, eventually
 
@@ -37,35 +33,10 @@ WATCH_PLAIN_OWN = """() => {
 }"""
 
 
-async def session_of(stack: Stack, user: User) -> dict:
-    status, body = await stack.request(
-        "POST", f"{stack.synapse.url}/_matrix/client/v3/login", json={
-            "type": "m.login.password", "identifier": {"type": "m.id.user", "user": user.localpart},
-            "password": user.password})
-    assert status == 200, body
-    return {"homeserverUrl": stack.synapse.url, "userId": body["user_id"],
-            "accessToken": body["access_token"], "deviceId": body["device_id"]}
-
-
-@asynccontextmanager
-async def signed_in(browser, stack: Stack, user: User):
-    """A new browser (its own storage: a new device) with `user` signed in; its console must
-    stay clean."""
-    context = await browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(30_000)
-    session = await session_of(stack, user)
-    await context.add_init_script(
-        f"localStorage.setItem('matrix-social.session', {json.dumps(json.dumps(session))})")
-    page = await context.new_page()
-    page.watch = PageWatch(page)
-    try:
-        yield page
-        assert page.watch.unexpected() == [], page.watch.unexpected()
-    except BaseException:
-        await screenshot(page, f"failure-messages-{user.localpart}")
-        raise
-    finally:
-        await context.close()
+def new_browser(browser, stack: Stack, user: User):
+    """`user` signed in in a new browser (a new device); Messages' first start (the crypto's
+    WebAssembly, the keys, the first sync) gets 30 s."""
+    return signed_in(browser, stack, user, timeout_ms=30_000)
 
 
 async def open_messages(page, stack: Stack, path: str = "") -> None:
@@ -92,7 +63,7 @@ async def shown_image(page, caption: str) -> dict:
 async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unencrypted(
         stack: Stack, browser, tmp_path):
     alice, bob = await stack.register("alice"), await stack.register("bob")
-    async with signed_in(browser, stack, alice) as a, signed_in(browser, stack, bob) as b:
+    async with new_browser(browser, stack, alice) as a, new_browser(browser, stack, bob) as b:
         await open_messages(b, stack)  # Bob's browser has its device keys before the DM
         await open_messages(a, stack)
         # The forms are not on the page until she asks for them.
@@ -192,7 +163,7 @@ async def backed_up_keys(stack: Stack, user: User, room_id: str) -> int:
 async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_backup(
         stack: Stack, browser):
     alice, bob = await stack.register("alice"), await stack.register("bob")
-    async with signed_in(browser, stack, alice) as a, signed_in(browser, stack, bob) as b:
+    async with new_browser(browser, stack, alice) as a, new_browser(browser, stack, bob) as b:
         await open_messages(b, stack)
         await b.get_by_role("button", name="Set up key backup").click()
         key_box = b.locator("code.recovery-key")
@@ -221,7 +192,7 @@ async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_back
 
     # A new browser of Bob's (a new device): the message is there, its key is not, until he
     # restores the backup with his recovery key.
-    async with signed_in(browser, stack, bob) as b2:
+    async with new_browser(browser, stack, bob) as b2:
         await open_messages(b2, stack, f"/{room_id}")
         await b2.locator(".undecryptable").first.wait_for()
         await open_messages(b2, stack)
@@ -253,7 +224,7 @@ async def test_a_first_message_to_someone_who_never_opened_messages_waits_until_
     any browser of his had opened Messages, it could never be read. It waits in her browser,
     shown as waiting, and goes (encrypted) once his first browser has a device; Bob reads it."""
     alice, bob = await stack.register("alice"), await stack.register("bob")
-    async with signed_in(browser, stack, alice) as a:
+    async with new_browser(browser, stack, alice) as a:
         await open_messages(a, stack)
         await a.get_by_role("button", name="New message").click()
         await a.get_by_role("textbox", name="Message someone").fill(bob.localpart)
@@ -270,7 +241,7 @@ async def test_a_first_message_to_someone_who_never_opened_messages_waits_until_
         await a.wait_for_timeout(1000)
         assert await _messages_in(stack, alice, room_id) == []  # nothing left her browser
 
-        async with signed_in(browser, stack, bob) as b:
+        async with new_browser(browser, stack, bob) as b:
             await open_messages(b, stack)
             await b.locator(".conversations a", has_text="Invitation").first.click()
             await b.get_by_role("button", name="Accept").click()

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 import pytest
 
-from .browser import DESKTOP, PHONE
+from .browser import DESKTOP, PHONE, signed_in
 from .harness import api, api_ok, eventually, room_texts
-from .test_web_design import check_page, held_until, open_page, signed_in
+from .test_web_design import check_page, held_until, open_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 READY = ".section-moderation[data-ready]"

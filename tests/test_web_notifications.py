@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from .browser import PHONE
+from .browser import PHONE, signed_in
 from .harness import api_ok, eventually
-from .test_web_design import check_page, signed_in, url
+from .test_web_design import check_page, url
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 UNREAD_1 = re.compile(r"Notifications\W*1 unread")

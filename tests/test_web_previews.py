@@ -8,10 +8,10 @@ import secrets
 
 import pytest
 
-from .browser import PHONE
+from .browser import PHONE, signed_in
 from .harness import api_ok
 from .test_link_previews import garden_page
-from .test_web_design import check_page, open_page, signed_in
+from .test_web_design import check_page, open_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
