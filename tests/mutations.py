@@ -1095,6 +1095,13 @@ MUTATIONS = [
         "  --text-2: light-dark(#566370, #2a2f38);\n",
         ("tests/test_web_safety.py::test_report_mute_block_and_settings_from_the_app",)),
     mutation(
+        "the first sign-in of an account made elsewhere skips the welcome steps",
+        "matrix_social/web/js/welcome.js",
+        "    return !(await homeserver(ctx, \"GET\")).ok;\n",
+        "    return false;\n",
+        ("tests/test_web_signup.py::test_the_first_sign_in_of_an_account_made_elsewhere_starts_"
+         "with_the_welcome_steps",)),
+    mutation(
         "a first message to someone with no device yet is sent at once (never readable by her)",
         "matrix_social/web/js/held-messages.js",
         "  return others.filter((id) => !(devices.get(id)?.size > 0));",

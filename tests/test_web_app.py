@@ -43,6 +43,16 @@ def app_url(stack: Stack, path: str = "") -> str:
     return f"{stack.appservice_url}/social/{path}"
 
 
+async def onboarded(stack: Stack, user: User) -> None:
+    """She has been here before: the welcome steps are done (else a first sign-in of an
+    account with nothing here yet starts with them)."""
+    status, body = await stack.request(
+        "PUT", f"{stack.synapse.url}/_matrix/client/v3/user/{quote(user.user_id, safe='')}"
+               "/account_data/m.matrix_os.onboarding", token=user.access_token,
+        json={"done": True})
+    assert status == 200, body
+
+
 @asynccontextmanager
 async def person(browser, stack: Stack, user: User, viewport=DESKTOP, **context_options):
     """A browser context signed in as `user` through the sign-in form; checks, on the way
@@ -51,6 +61,7 @@ async def person(browser, stack: Stack, user: User, viewport=DESKTOP, **context_
     context.set_default_timeout(20_000)
     page = await context.new_page()
     watch = PageWatch(page)
+    await onboarded(stack, user)
     try:
         await page.goto(app_url(stack))
         await page.get_by_label("Username").fill(user.localpart)

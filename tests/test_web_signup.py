@@ -154,3 +154,45 @@ async def test_a_homeserver_without_sign_ups_says_ask_your_server_admin(remote: 
         raise
     finally:
         await context.close()
+
+
+async def _sign_in_with_the_form(page, stack: Stack, user) -> None:
+    await page.goto(f"{stack.appservice_url}/social/")
+    await page.get_by_label("Username").fill(user.localpart)
+    await page.get_by_label("Password").fill(user.password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_the_first_sign_in_of_an_account_made_elsewhere_starts_with_the_welcome_steps(
+        stack: Stack, browser):
+    """An account made in Element (or by an admin) signing in here for the first time gets the
+    welcome steps, as after a sign-up here; once skipped, never again; an account that already
+    has something here (a post) goes Home."""
+    newcomer, regular = await stack.register("elsewhere"), await stack.register("regular")
+    await api_ok(stack, "POST", "/posts", regular, json={"text": "Back again"})
+    context = await browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(30_000)
+    page = await context.new_page()
+    page.watch = PageWatch(page)
+    # Asked at her first sign-in and by the welcome page: none yet.
+    page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
+    try:
+        await _sign_in_with_the_form(page, stack, newcomer)
+        await page.wait_for_selector("#welcome-profile")
+        assert page.url.endswith("/social/welcome")
+        await page.get_by_role("button", name="Skip for now").click()
+        await page.wait_for_selector(".section-feed[data-ready]")
+        await page.evaluate("localStorage.clear()")  # signed out: the next sign-in is new
+        await _sign_in_with_the_form(page, stack, newcomer)
+        await page.wait_for_selector(".section-feed[data-ready]")
+        assert not page.url.endswith("/welcome")
+        await page.evaluate("localStorage.clear()")
+        await _sign_in_with_the_form(page, stack, regular)
+        await page.wait_for_selector(".section-feed[data-ready]")
+        assert not page.url.endswith("/welcome")
+        assert page.watch.unexpected() == [], page.watch.unexpected()
+    except BaseException:
+        await screenshot(page, "failure-first-sign-in")
+        raise
+    finally:
+        await context.close()

@@ -213,6 +213,7 @@ async function showSignIn(cfg, notice) {
     try {
       const session = await passwordLogin(cfg.homeserver_url, user.value.trim(), password.value);
       password.value = "";
+      await welcomeIfNew(session);
       await startApp(session);
     } catch (error) {
       status.textContent = "";
@@ -247,6 +248,12 @@ async function showSignIn(cfg, notice) {
     ssoArea.append(errorBox(error));
   }
   user.focus();
+}
+
+/** A new sign-in of an account with nothing here yet starts with the welcome steps. */
+async function welcomeIfNew(session) {
+  const { newHere } = await import("./welcome.js");
+  if (await newHere(session)) history.replaceState(null, "", "/social/welcome");
 }
 
 async function showSignUp(cfg) {
@@ -285,6 +292,7 @@ async function boot() {
   }
   try {
     const fromSso = await finishSso(config.homeserver_url);
+    if (fromSso) await welcomeIfNew(fromSso);
     const session = fromSso || loadSession(config.homeserver_url);
     if (session) await startApp(session);
     else if (location.pathname.replace(/\/$/, "") === "/social/signup") await showSignUp(config);

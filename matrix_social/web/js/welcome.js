@@ -1,4 +1,5 @@
-// The first minutes after signing up (/social/welcome), three short steps, each skippable:
+// The first minutes after signing up, or after the first sign-in of an account made elsewhere
+// (/social/welcome), three short steps, each skippable:
 // a picture and a bio; interests (the ones people here name most, or her own); people to
 // follow, with their AIs, so the first Home is never empty. Shown once: when she finishes or
 // skips, the account data m.matrix_os.onboarding says so and the page sends her Home.
@@ -27,6 +28,29 @@ async function homeserver(ctx, method, body) {
 export async function onboardingDone(ctx) {
   const response = await homeserver(ctx, "GET");
   return response.ok;
+}
+
+/**
+ * At the first sign-in of an account made elsewhere (in Element, by an admin): whether to show
+ * the welcome steps, as after signing up here. Yes when they were never done or skipped and
+ * the account has nothing here yet (no picture, bio, follows or posts); a failure says no.
+ */
+export async function newHere(session) {
+  const ctx = { session };
+  try {
+    const response = await fetch(`/api/social/profile/${enc(session.userId)}`, {
+      headers: { Authorization: `Bearer ${session.accessToken}` },
+      signal: AbortSignal.timeout(15_000) });
+    if (!response.ok) return false;
+    const me = await response.json();
+    if (me.avatar_url || me.bio || me.following_count || (me.recent_posts || []).length) {
+      return false;
+    }
+    // Only then the account data (a 404 while the steps were never done or skipped).
+    return !(await homeserver(ctx, "GET")).ok;
+  } catch {
+    return false;
+  }
 }
 
 function steps(current) {
