@@ -63,6 +63,7 @@ _POLICY_GLOBS = "tests/test_policy_globs.py::"
 _COUNTS_SAFETY = "tests/test_counters_safety.py::"
 _BLOCKED_MARKS = "tests/test_blocked_mark_counts.py::"
 _SAFE_NOTES = "tests/test_notifications_safety_db.py::"
+_NOTE_GROUPS = "tests/test_notification_groups_db.py::"
 _REPLICAS_TEST = ("tests/test_replicas.py::"
                   "test_two_api_replicas_and_the_ingest_process_share_one_truth")
 _MODERATION = "tests/test_moderation.py::"
@@ -839,15 +840,62 @@ MUTATIONS = [
         "matrix_social/db/upgrade/v27_notification_groups.py",
         '"AND n.group_key = NEW.group_key AND n.actor = NEW.actor AND n.id <> NEW.id)")',
         '"AND n.group_key = NEW.group_key)")',
-        ("tests/test_notifications_db.py::test_likes_reposts_and_follows_group_newest_actor_first",)),
+        (_NOTE_GROUPS + "test_kept_groups_and_unread_equal_the_grouped_query",)),
     mutation(
         "a notification group whose newest row is by someone she mutes keeps its place",
         "matrix_social/db/notifications.py",
-        'f"AND g.id_actor NOT{_IS_HIDDEN} AND g.ts_actor NOT{_IS_HIDDEN} "',
-        '"AND 1 = 1 "',
-        ("tests/test_notification_groups_db.py::"
-         "test_a_group_whose_newest_rows_are_hidden_moves_down_to_its_visible_newest",
-         _SAFE_NOTES + "test_nothing_from_whom_she_blocked_or_mutes")),
+        '    f"CASE WHEN {_NEWEST_SEEN} THEN 1 ELSE 0 END, w.found + w.shown FROM walk w "',
+        '    "1, w.found + w.shown FROM walk w "',
+        (_NOTE_GROUPS + "test_a_group_whose_newest_rows_are_hidden_moves_down_to_its_visible_"
+         "newest", _SAFE_NOTES + "test_nothing_from_whom_she_blocked_or_mutes")),
+    mutation(
+        "notifications: the page's window misses a group placed at the floor's time",
+        "matrix_social/db/notifications.py",
+        "    f\"AND n.ts >= (SELECT ts FROM floor) AND n.ts <= $3 AND {_seen('n.actor')}) \"",
+        "    f\"AND n.ts > (SELECT ts FROM floor) AND n.ts <= $3 AND {_seen('n.actor')}) \"",
+        (_NOTE_GROUPS + "test_a_group_whose_newest_row_is_hidden_takes_its_place_at_the_window_"
+         "s_edges",)),
+    mutation(
+        "notifications: the page's window ends before the cursor's time",
+        "matrix_social/db/notifications.py",
+        "    f\"AND n.ts >= (SELECT ts FROM floor) AND n.ts <= $3 AND {_seen('n.actor')}) \"",
+        "    f\"AND n.ts >= (SELECT ts FROM floor) AND n.ts < $3 AND {_seen('n.actor')}) \"",
+        (_NOTE_GROUPS + "test_a_group_whose_newest_row_is_hidden_takes_its_place_at_the_window_"
+         "s_edges",)),
+    mutation(
+        "notifications: a group's actors and their count include whom she blocked or mutes",
+        "matrix_social/db/notifications.py",
+        "        f\"WHERE recipient = $1 AND {_seen('notification.actor')} AND group_key IN "
+        "({marks}) \"",
+        "        f\"WHERE recipient = $1 AND CAST($2 AS BIGINT) > 0 AND group_key IN ({marks}) \"",
+        (_NOTE_GROUPS + "test_kept_groups_and_unread_equal_the_grouped_query",)),
+    mutation(
+        "notifications: a page her words emptied looks at more groups than the old reads did",
+        "matrix_social/social/notifications.py",
+        "    return (REFILLS + 1) * (limit + 1)",
+        "    return (REFILLS + 2) * (limit + 1)",
+        (_NOTE_GROUPS + "test_a_page_her_words_empty_stops_where_the_old_reads_stopped",)),
+    mutation(
+        "notifications: the unread count does not stop at 100",
+        "matrix_social/social/notifications.py",
+        '            return {"count": await notes.unread_count(self.db, user, now, MAX_UNREAD)}',
+        '            return {"count": await notes.unread_count(self.db, user, now)}',
+        (_NOTE_GROUPS + "test_the_unread_count_stops_at_max_unread_and_words_are_looked_for_in_"
+         "the_newest",)),
+    mutation(
+        "notifications: her words are looked for in every unread comment, not the newest 2,000",
+        "matrix_social/social/notifications.py",
+        "                    if worded <= MAX_WORDED_UNREAD and _holds(",
+        "                    if _holds(",
+        (_NOTE_GROUPS + "test_the_unread_count_stops_at_max_unread_and_words_are_looked_for_in_"
+         "the_newest",)),
+    mutation(
+        "notifications: a mute that has ended still hides",
+        "matrix_social/db/notifications.py",
+        '            "AND (m.expires_at IS NULL OR m.expires_at > $2))")',
+        '            "AND (m.expires_at IS NULL OR m.expires_at > -$2))")',
+        (_SAFE_NOTES + "test_nothing_from_whom_she_blocked_or_mutes",
+         _NOTE_GROUPS + "test_kept_groups_and_unread_equal_the_grouped_query")),
     mutation(
         "a stream ticket works more than once",
         "matrix_social/db/live.py",
@@ -978,12 +1026,18 @@ MUTATIONS = [
         '    + _allowed("p.author", "l.user_id", "CAST($2 AS BIGINT)") + _IGNORE)',
         "    + _IGNORE)",
         (_SAFE_NOTES + "test_nothing_from_whom_she_blocked_or_mutes",)),
-    mutation(
+    Mutation(
         "notifications: lists and counts keep whom she blocked or mutes",
-        "matrix_social/db/notifications.py",
-        '_SHOWN = _allowed("notification.recipient", "notification.actor", "$2")',
-        '_SHOWN = " AND CAST($2 AS BIGINT) IS NOT NULL"',
-        (_SAFE_NOTES + "test_nothing_from_whom_she_blocked_or_mutes",)),
+        (Edit("matrix_social/db/notifications.py",
+              "    return (f\"NOT EXISTS (SELECT 1 FROM user_block b WHERE b.owner = $1 AND "
+              "b.blocked = {actor}) \"\n",
+              "    return (\"CAST($2 AS BIGINT) IS NOT NULL\"\n"),
+         Edit("matrix_social/db/notifications.py",
+              "            f\"AND {actor} NOT IN (SELECT m.muted FROM user_mute m WHERE "
+              "m.owner = $1 \"\n            \"AND (m.expires_at IS NULL OR m.expires_at > $2))\")",
+              "            )")),
+        (_SAFE_NOTES + "test_nothing_from_whom_she_blocked_or_mutes",
+         _NOTE_GROUPS + "test_kept_groups_and_unread_equal_the_grouped_query")),
     mutation(
         "a block keeps his earlier notifications (they come back at the unblock)",
         "matrix_social/social/blocks.py",

@@ -23,7 +23,8 @@ def _post(event_id: str, author: str = ALICE, room: str = ROOM,
 async def _groups(db, user=ALICE, types=None):
     rows = await notes.groups(db, user, types, None, 50)
     actors = await notes.actors(db, user, [r["group_key"] for r in rows])
-    return [(r["type"], r["actor_count"], actors[r["group_key"]]) for r in rows]
+    return [(r["type"], actors[r["group_key"]].count, actors[r["group_key"]].newest)
+            for r in rows]
 
 
 @pytest.mark.parametrize("batching", [True, False])

@@ -37,7 +37,8 @@ def _post(event_id: str, author: str = ALICE, room: str = ROOM, body: str = "hel
 async def _groups(db, user=ALICE, now=None):
     rows = await notes.groups(db, user, None, None, 50, now)
     actors = await notes.actors(db, user, [r["group_key"] for r in rows], now)
-    return [(r["type"], r["actor_count"], actors.get(r["group_key"], [])) for r in rows]
+    return [(r["type"], actors[r["group_key"]].count, actors[r["group_key"]].newest)
+            for r in rows]
 
 
 def _notifications(db) -> Notifications:

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from ..social.notifications import TYPES, Notifications, parse_types
+from ..social.notifications import MAX_UNREAD, TYPES, Notifications, parse_types
 from .params import PageLimit, optional_json_object
 from .routing import RouteGroup, get, post
 from .schemas import AUTHOR, BOOL, INT, PAGE_PARAMS, STRING, obj, page, ref
 
-_COUNT = obj(["count"], {"count": {**INT, "description": "groups not read yet"}})
+_COUNT = obj(["count"], {"count": {
+    **INT, "maximum": MAX_UNREAD,
+    "description": f"groups not read yet, counted up to {MAX_UNREAD}: {MAX_UNREAD} means "
+                   f"{MAX_UNREAD} or more (the app's bell shows {MAX_UNREAD - 1}+)"}})
 
 
 @dataclass
@@ -48,8 +51,9 @@ class NotificationRoutes(RouteGroup):
             user, request.query.get("cursor"), parse_types(request.query.get("types")),
             self.page_limit(request))
 
-    @get("/notifications/unread_count", "How many notification groups are unread",
-         "UnreadCount", errors=())
+    @get("/notifications/unread_count",
+         f"How many notification groups are unread (up to {MAX_UNREAD})", "UnreadCount",
+         errors=())
     async def unread_count(self, request: web.Request, user: str) -> dict:
         return await self.notifications.unread_count(user)
 

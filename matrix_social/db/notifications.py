@@ -15,6 +15,7 @@ deletes his rows to her (`forget_actors`): they do not come back at an unblock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from ..clock import now_ms
 from . import Executor
@@ -37,7 +38,6 @@ def _allowed(recipient: str, actor: str, now: str) -> str:
             f"AND (m.expires_at IS NULL OR m.expires_at > {now}))")
 
 
-_SHOWN = _allowed("notification.recipient", "notification.actor", "$2")
 
 _FROM_LIKE = (
     f"INSERT INTO notification {_COLUMNS} "
@@ -151,86 +151,103 @@ def _type_filter(types: Iterable[str] | None, first_param: int) -> tuple[str, li
     return f" AND type IN ({marks})", chosen
 
 
-# Who she blocks or mutes at $2. Her kept groups (upgrade v27: triggers keep them) whose newest
-# rows (`id_actor`, `ts_actor`) are nobody's she hides keep their place; the others
-# (`displaced`) are grouped from their visible rows when read.
-_HIDDEN = (
-    "hidden AS (SELECT b.blocked AS actor FROM user_block b WHERE b.owner = $1 "
-    "UNION SELECT m.muted FROM user_mute m WHERE m.owner = $1 "
-    "AND (m.expires_at IS NULL OR m.expires_at > $2))")
-_IS_HIDDEN = " IN (SELECT actor FROM hidden)"
-_VISIBLE = " AND n.actor NOT" + _IS_HIDDEN
-def _visible(expr: str) -> str:
-    return (f"(SELECT {expr} FROM notification n WHERE n.recipient = $1 "
-            f"AND n.group_key = d.group_key{_VISIBLE})")
+def _seen(actor: str) -> str:
+    """SQL: she ($1) neither blocks nor mutes `actor` at $2. A block is a probe of its primary
+    key; her mutes (a few) are read once a statement into a hash (NOT IN a subquery: a
+    PostgreSQL plan made for one row read them all again for every row; `muted` and the
+    actors are never NULL)."""
+    return (f"NOT EXISTS (SELECT 1 FROM user_block b WHERE b.owner = $1 AND b.blocked = {actor}) "
+            f"AND {actor} NOT IN (SELECT m.muted FROM user_mute m WHERE m.owner = $1 "
+            "AND (m.expires_at IS NULL OR m.expires_at > $2))")
 
 
-_EACH_DISPLACED = "SELECT d.group_key AS group_key, " + ", ".join(
-    f"{_visible(expr)} AS {name}" for expr, name in (
-        ("MAX(n.id)", "id"), ("MAX(n.ts)", "ts"), ("MIN(n.type)", "type"),
-        ("MIN(n.post_id)", "post_id"), ("MIN(n.comment_id)", "comment_id"),
-        ("MIN(n.via)", "via"), ("COUNT(DISTINCT n.actor)", "actor_count"))) + " FROM displaced d"
-_COLUMNS_OUT = "group_key, id, ts, type, post_id, comment_id, via, actor_count"
+_NEWEST_SEEN = f"{_seen('g.id_actor')} AND {_seen('g.ts_actor')}"
+# Her kept groups (upgrade v27: triggers keep them) whose newest rows she sees keep their
+# place: the page's first `limit` of them, walked one group at a time down the index on
+# (recipient, ts, id) from the cursor (each step the next group, ORDER BY ... LIMIT 1: a read
+# whose plan does not depend on how many groups she has, where a filtered read of `limit`
+# groups was planned for the average recipient, 32 groups, and read all 40,000 of hers).
+_WALK = (
+    "walk(group_key, ts, id, type, post_id, comment_id, via, shown, found) AS ("
+    "SELECT CAST(NULL AS TEXT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST(NULL AS TEXT), "
+    "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), 0, 0 UNION ALL "
+    "SELECT g.group_key, g.ts, g.id, g.type, g.post_id, g.comment_id, g.via, "
+    f"CASE WHEN {_NEWEST_SEEN} THEN 1 ELSE 0 END, w.found + w.shown FROM walk w "
+    "JOIN notification_group g ON g.recipient = $1 AND g.group_key = ("
+    "SELECT x.group_key FROM notification_group x WHERE x.recipient = $1{types} "
+    "AND (x.ts, x.id) < (w.ts, w.id) ORDER BY x.ts DESC, x.id DESC LIMIT 1) "
+    "WHERE w.found + w.shown < $5)")
+_KEPT = ("kept AS (SELECT group_key, id, ts, type, post_id, comment_id, via FROM walk "
+         "WHERE shown = 1)")
+# No group she sees, kept or not, is placed below the last of a full page of kept ones.
+_FLOOR = ("floor AS (SELECT CASE WHEN (SELECT COUNT(*) FROM kept) < $5 THEN -1 "
+          "ELSE (SELECT MIN(ts) FROM kept) END AS ts)")
+# The other groups that can make the page: those whose newest rows she does not see and that
+# have a row she sees in the page's window of time (from the floor to the cursor: their newest
+# row she sees is one of those), found by the index on (recipient, ts) (v28).
+_DISPLACED = (
+    "displaced AS (SELECT g.group_key, g.type, g.post_id, g.comment_id, g.via "
+    "FROM notification_group g WHERE g.recipient = $1{types_g} AND g.group_key IN ("
+    "SELECT n.group_key FROM notification n WHERE n.recipient = $1 "
+    f"AND n.ts >= (SELECT ts FROM floor) AND n.ts <= $3 AND {_seen('n.actor')}) "
+    f"AND NOT ({_NEWEST_SEEN}))")
+_ROWS_SEEN = ("FROM notification n WHERE n.recipient = $1 AND n.group_key = d.group_key "
+              f"AND {_seen('n.actor')}")
+# Placed by the rows she sees (a group's type, post, comment and via are the same on all its
+# rows: v27).
+_REDONE = (
+    f"redone AS (SELECT d.group_key, (SELECT MAX(n.id) {_ROWS_SEEN}) AS id, "
+    f"(SELECT MAX(n.ts) {_ROWS_SEEN}) AS ts, d.type, d.post_id, d.comment_id, d.via "
+    "FROM displaced d)")
+_GROUPS = (
+    f"WITH RECURSIVE {_WALK}, {_KEPT}, {_FLOOR}, {_DISPLACED}, {_REDONE} "
+    "SELECT * FROM kept UNION ALL SELECT * FROM redone WHERE (ts, id) < ($3, $4) "
+    "ORDER BY ts DESC, id DESC LIMIT $5")
 
 
 async def groups(db: Executor, recipient: str, types: Iterable[str] | None,
                  before: tuple[int, int] | None, limit: int, now: int | None = None) -> list:
     """A page of groups, newest first: (group_key, id = the group's newest row id, ts = its
-    newest time, type, post_id, comment_id, via, actor_count), keyset before `before`
-    (ts, id). Ordered by the events' time: one batch derives its rows kind by kind. Rows of
-    actors she blocked or mutes at `now` are left out before grouping (not listed, not
-    counted among a group's actors).
+    newest time, type, post_id, comment_id, via), keyset before `before` (ts, id). Ordered by
+    the events' time: one batch derives its rows kind by kind. Rows of actors she blocked or
+    mutes at `now` are left out before grouping (their actors and how many: `actors`).
 
-    An index range read of the kept groups whose newest rows she sees (`kept`: their actor
-    count less her hidden actors'), and beside it the groups whose newest rows are hidden,
-    grouped from their visible rows (`redone`): a group's visible newest row is never newer
-    than its kept one, so only those kept at or above the page's last `kept` group can make
-    the page (found by index from her hidden actors)."""
+    The kept groups whose newest rows she sees, walked down their index (`kept`), and the
+    groups whose newest rows she does not see, placed by the rows she sees (`redone`): only
+    those with such a row in the page's window of time can make the page, so a page reads
+    the rows of its window, not every group above it."""
     where, chosen = _type_filter(types, 6)
     ts, row_id = before if before is not None else (2**62, 2**62)
     return await db.fetch(
-        f"WITH {_HIDDEN}, kept AS (SELECT g.group_key, g.id, g.ts, g.type, g.post_id, "
-        "g.comment_id, g.via, g.actor_count FROM notification_group g "
-        f"WHERE g.recipient = $1{where.replace('type', 'g.type')} "
-        "AND (g.ts < $3 OR (g.ts = $3 AND g.id < $4)) "
-        f"AND g.id_actor NOT{_IS_HIDDEN} AND g.ts_actor NOT{_IS_HIDDEN} "
-        "ORDER BY g.ts DESC, g.id DESC LIMIT $5), "
-        "floor AS (SELECT CASE WHEN (SELECT COUNT(*) FROM kept) < $5 THEN -1 "
-        "ELSE (SELECT MIN(ts) FROM kept) END AS ts), "
-        "displaced AS (SELECT g.group_key FROM hidden h JOIN notification_group g "
-        "ON g.recipient = $1 AND g.id_actor = h.actor WHERE g.ts >= (SELECT ts FROM floor) "
-        "UNION SELECT g.group_key FROM hidden h JOIN notification_group g "
-        "ON g.recipient = $1 AND g.ts_actor = h.actor WHERE g.ts >= (SELECT ts FROM floor)), "
-        # One displaced group at a time, by the group index (as a join it was planned for any
-        # floor: a scan of all her rows, 94 ms at 100,000).
-        f"regrouped AS ({_EACH_DISPLACED}), "
-        "redone AS (SELECT * FROM regrouped WHERE actor_count > 0"
-        f"{where.replace('type', 'regrouped.type')} "
-        "AND (ts < $3 OR (ts = $3 AND id < $4))) "
-        "SELECT k.group_key, k.id, k.ts, k.type, k.post_id, k.comment_id, k.via, "
-        "k.actor_count - (SELECT COUNT(DISTINCT n.actor) FROM notification n "
-        "WHERE n.recipient = $1 AND n.group_key = k.group_key "
-        f"AND n.actor{_IS_HIDDEN}) AS actor_count FROM kept k "
-        f"UNION ALL SELECT {_COLUMNS_OUT} FROM redone ORDER BY ts DESC, id DESC LIMIT $5",
+        _GROUPS.format(types=where.replace("type", "x.type"),
+                       types_g=where.replace("type", "g.type")),
         recipient, now_ms() if now is None else now, ts, row_id, limit, *chosen)
 
 
+class GroupActors(NamedTuple):
+    newest: list[str]  # at most MAX_ACTORS, newest first
+    count: int
+
+
 async def actors(db: Executor, recipient: str, group_keys: Sequence[str],
-                 now: int | None = None) -> dict[str, list[str]]:
-    """Each group's actors, newest first, at most MAX_ACTORS each (none she blocked or
-    mutes at `now`)."""
+                 now: int | None = None) -> dict[str, GroupActors]:
+    """Each group's actors (none she blocked or mutes at `now`): the newest MAX_ACTORS,
+    newest first, and how many there are."""
     if not group_keys:
         return {}
     marks = ", ".join(f"${i + 4}" for i in range(len(group_keys)))
     rows = await db.fetch(
-        "SELECT group_key, actor FROM (SELECT group_key, actor, ROW_NUMBER() OVER "
-        "(PARTITION BY group_key ORDER BY MAX(ts) DESC, MAX(id) DESC) AS n FROM notification "
-        f"WHERE recipient = $1{_SHOWN} AND group_key IN ({marks}) GROUP BY group_key, actor) s "
+        "SELECT group_key, actor, actors FROM (SELECT group_key, actor, ROW_NUMBER() OVER "
+        "(PARTITION BY group_key ORDER BY MAX(ts) DESC, MAX(id) DESC) AS n, "
+        "COUNT(*) OVER (PARTITION BY group_key) AS actors FROM notification "
+        f"WHERE recipient = $1 AND {_seen('notification.actor')} AND group_key IN ({marks}) "
+        "GROUP BY group_key, actor) s "
         "WHERE n <= $3 ORDER BY group_key, n", recipient, now_ms() if now is None else now,
         MAX_ACTORS, *group_keys)
-    found: dict[str, list[str]] = {}
+    found: dict[str, GroupActors] = {}
     for row in rows:
-        found.setdefault(row["group_key"], []).append(row["actor"])
+        found.setdefault(row["group_key"], GroupActors([], row["actors"])).newest.append(
+            row["actor"])
     return found
 
 
@@ -253,25 +270,30 @@ async def mark_read(db: Executor, user_id: str, up_to: int) -> None:
         "WHERE excluded.up_to > notification_read.up_to", user_id, up_to)
 
 
-_UNREAD = (" FROM notification WHERE notification.recipient = $1" + _SHOWN
-           + " AND notification.id > "
-           "COALESCE((SELECT up_to FROM notification_read WHERE user_id = $1), 0)")
+_UP_TO = "COALESCE((SELECT up_to FROM notification_read WHERE user_id = $1), 0)"
+# Her groups newer than her read position, walked one at a time down the index on
+# (recipient, id) from the id $3 (as the page's walk, for the same reason), each unread when
+# she sees a row of it newer than the position: its newest (most often), or another. The
+# walk stops after $4 unread ones.
+_UNREAD_WALK = (
+    "WITH RECURSIVE walk(group_key, id, type, post_id, comment_id, up_to, unread, found) AS ("
+    "SELECT CAST(NULL AS TEXT), CAST($3 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "
+    f"CAST(NULL AS TEXT), {_UP_TO}, 0, 0 UNION ALL "
+    "SELECT g.group_key, g.id, g.type, g.post_id, g.comment_id, w.up_to, "
+    f"CASE WHEN {_seen('g.id_actor')} OR EXISTS (SELECT 1 FROM notification n "
+    "WHERE n.recipient = $1 AND n.group_key = g.group_key AND n.id > w.up_to "
+    f"AND {_seen('n.actor')}) THEN 1 ELSE 0 END, w.found + w.unread FROM walk w "
+    "JOIN notification_group g ON g.recipient = $1 AND g.group_key = ("
+    "SELECT x.group_key FROM notification_group x WHERE x.recipient = $1 AND x.id < w.id "
+    "AND x.id > w.up_to ORDER BY x.id DESC LIMIT 1) WHERE w.found + w.unread < $4) ")
 
 
-async def unread_count(db: Executor, recipient: str, now: int | None = None) -> int:
-    """Groups with something newer than the read position (from nobody she blocked or mutes
-    at `now`): the kept groups by an index range on (recipient, id), those whose newest row is
-    someone's she hides from their visible rows."""
-    return await db.fetchval(
-        f"WITH {_HIDDEN}, up AS (SELECT COALESCE((SELECT up_to FROM notification_read "
-        "WHERE user_id = $1), 0) AS up_to) "
-        "SELECT (SELECT COUNT(*) FROM notification_group g WHERE g.recipient = $1 "
-        f"AND g.id > (SELECT up_to FROM up) AND g.id_actor NOT{_IS_HIDDEN}) "
-        "+ (SELECT COUNT(DISTINCT n.group_key) FROM notification n WHERE n.recipient = $1 "
-        "AND n.group_key IN (SELECT g.group_key FROM hidden h JOIN notification_group g "
-        "ON g.recipient = $1 AND g.id_actor = h.actor WHERE g.id > (SELECT up_to FROM up)) "
-        f"AND n.id > (SELECT up_to FROM up){_VISIBLE})",
-        recipient, now_ms() if now is None else now)
+async def unread_count(db: Executor, recipient: str, now: int | None = None,
+                       at_most: int = 2**31 - 1) -> int:
+    """How many groups have something newer than the read position (from nobody she blocked
+    or mutes at `now`), counted up to `at_most`."""
+    return await db.fetchval(_UNREAD_WALK + "SELECT COUNT(*) FROM walk WHERE unread = 1",
+                             recipient, now_ms() if now is None else now, 2**62, at_most)
 
 
 _TEXT = (
@@ -279,17 +301,21 @@ _TEXT = (
     "FROM notification LEFT JOIN comment c ON c.event_id = notification.comment_id "
     "LEFT JOIN post p ON notification.comment_id IS NULL "
     "AND p.event_id = notification.post_id ")
+_WORDED = "w.type IN (" + ", ".join(f"'{t}'" for t in WORDED) + ")"
 
 
-async def unread_texts(db: Executor, recipient: str, limit: int,
-                       now: int | None = None) -> list:
-    """The unread comments, replies and mentions (one per group) with their text: (group_key,
-    body, cw), for her muted words to be looked for in; at most `limit`, newest first."""
+async def unread_groups(db: Executor, recipient: str, before: int | None, limit: int,
+                        now: int | None = None) -> list:
+    """The first `limit` of her unread groups (as unread_count counts them), newest first by
+    id, below the id `before`: (group_key, id, type, body, cw), the text of a comment, reply
+    or mention (the comment's body and content warning, or the mentioning post's body) for
+    her muted words to be looked for in; a group of those types is one event."""
     return await db.fetch(
-        _TEXT + _UNREAD.replace(" FROM notification WHERE", " WHERE")
-        + " AND notification.type IN ('comment', 'reply', 'mention') "
-        "ORDER BY notification.id DESC LIMIT $3",
-        recipient, now_ms() if now is None else now, limit)
+        _UNREAD_WALK + "SELECT w.group_key, w.id, w.type, COALESCE(c.body, p.body, '') AS body, "
+        f"c.cw AS cw FROM walk w LEFT JOIN comment c ON {_WORDED} AND c.event_id = w.comment_id "
+        f"LEFT JOIN post p ON {_WORDED} AND w.comment_id IS NULL AND p.event_id = w.post_id "
+        "WHERE w.unread = 1 ORDER BY w.id DESC",
+        recipient, now_ms() if now is None else now, 2**62 if before is None else before, limit)
 
 
 async def texts(db: Executor, recipient: str, group_keys: Sequence[str]) -> dict[str, tuple]:

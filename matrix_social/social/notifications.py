@@ -22,11 +22,27 @@ from .users import Users
 from .views import author_view
 
 TYPES = notes.TYPES
+NOBODY = notes.GroupActors([], 0)  # a group gone between the page's reads
 EXCERPT_CHARS = 140
-# A page whose groups her muted words hid is filled from the next rows, this many times.
+# A page whose groups her muted words hid is filled from the next groups, at most as many as
+# this many more reads of a page would look at (looked_at).
 REFILLS = 4
+# With muted words, a page's first read takes this share of a page more (most pages then
+# need no second read; each group read costs a step of the walk, db/notifications.py).
+FIRST_READ_EXTRA = 4  # a quarter
+# The unread count stops at this many: the bell shows 99+ from 100 on (web/js/shell.js).
+MAX_UNREAD = 100
 # Unread comments, replies and mentions looked at for muted words in the unread count.
 MAX_WORDED_UNREAD = 2000
+# Unread groups read at a time while her words are looked for; at most the reads it takes to
+# pass every word-hidden group there can be and MAX_UNREAD shown ones.
+UNREAD_BATCH = 128
+UNREAD_READS = (MAX_WORDED_UNREAD + MAX_UNREAD) // UNREAD_BATCH + 2
+
+
+def looked_at(limit: int) -> int:
+    """How many groups a page looks at, at most, for `limit` her words leave."""
+    return (REFILLS + 1) * (limit + 1)
 
 
 def parse_types(value: str | None) -> list[str] | None:
@@ -60,43 +76,76 @@ class Notifications:
     async def page(self, user: str, cursor: str | None, types: list[str] | None,
                    limit: int) -> dict[str, Any]:
         now = now_ms()
-        position = cursors.decode(cursor, (int, int))
         words = await self.muted_words(user, now)
-        rows: list = []
-        more = False
-        for _ in range(REFILLS + 1):
-            fetched = await notes.groups(self.db, user, types, position, limit + 1, now)
-            hidden = await self._worded(user, fetched, words)
-            for row in fetched:
-                if row["group_key"] not in hidden:
-                    if len(rows) == limit:
-                        more = True
-                        break
-                    rows.append(row)
-                position = (row["ts"], row["id"])
-            if more or len(fetched) <= limit:
-                break
-        else:
-            more = True  # her words hid page after page: the cursor goes on from there
-        shown = rows
+        shown, position, more = await self._shown_groups(
+            user, types, cursors.decode(cursor, (int, int)), limit, now, words)
         actors = await notes.actors(self.db, user, [row["group_key"] for row in shown], now)
         read_up_to = await notes.read_up_to(self.db, user)
         excerpts = await self._excerpts([row["post_id"] for row in shown if row["post_id"]])
         people = await self._people(list(dict.fromkeys(
-            user_id for ids in actors.values() for user_id in ids)))
-        items = [self._view(row, actors.get(row["group_key"], []), read_up_to, excerpts,
+            user_id for group in actors.values() for user_id in group.newest)))
+        items = [self._view(row, actors.get(row["group_key"], NOBODY), read_up_to, excerpts,
                             people) for row in shown]
         return {"items": items,
                 "next_cursor": cursors.encode(*position) if more and position else None}
 
+    async def _shown_groups(self, user: str, types: list[str] | None,
+                            position: tuple[int, int] | None, limit: int, now: int,
+                            words: re.Pattern | None) -> tuple[list, Any, bool]:
+        """The page's groups her words leave, where the cursor goes on from (the last group
+        looked at), and whether more follow. A page her words emptied is filled from the
+        next groups: at most looked_at(limit) are looked at, then the cursor goes on from
+        there. With words the first read takes a little more than a page, so that one read is
+        enough for most pages (the groups looked at and the cursor do not depend on how many
+        each read takes)."""
+        budget = looked_at(limit)
+        size = limit + 1 + (0 if words is None else limit // FIRST_READ_EXTRA)
+        rows: list = []
+        for _ in range(budget):  # each read looks at one group at least
+            fetched = await notes.groups(self.db, user, types, position, size, now)
+            hidden = await self._worded(user, fetched, words)
+            for row in fetched:
+                if row["group_key"] not in hidden:
+                    if len(rows) == limit:
+                        return rows, position, True
+                    rows.append(row)
+                position = (row["ts"], row["id"])
+            budget -= len(fetched)
+            if len(fetched) < size:
+                return rows, position, False
+            if budget == 0:
+                return rows, position, True  # her words hid group after group
+            size = min(budget, limit + 1)
+        return rows, position, True
+
     async def unread_count(self, user: str) -> dict[str, int]:
+        """Her unread groups, counted up to MAX_UNREAD (the bell shows 99+ from 100 on)."""
         now = now_ms()
-        count = await notes.unread_count(self.db, user, now)
-        words = await self.muted_words(user, now) if count else None
-        if words is not None:
-            worded = await notes.unread_texts(self.db, user, MAX_WORDED_UNREAD, now)
-            count -= sum(1 for row in worded if _holds(words, (row["body"], row["cw"])))
-        return {"count": max(0, count)}
+        words = await self.muted_words(user, now)
+        if words is None:
+            return {"count": await notes.unread_count(self.db, user, now, MAX_UNREAD)}
+        return {"count": await self._unread_her_words_leave(user, words, now)}
+
+    async def _unread_her_words_leave(self, user: str, words: re.Pattern, now: int) -> int:
+        """Her unread groups, newest first, less the comments, replies and mentions that hold
+        one of her words among the newest MAX_WORDED_UNREAD of them (older ones count), up
+        to MAX_UNREAD."""
+        counted = worded = 0
+        before = None
+        for _ in range(UNREAD_READS):
+            rows = await notes.unread_groups(self.db, user, before, UNREAD_BATCH, now)
+            for row in rows:
+                if row["type"] in notes.WORDED:
+                    worded += 1
+                    if worded <= MAX_WORDED_UNREAD and _holds(words, (row["body"], row["cw"])):
+                        continue
+                counted += 1
+                if counted == MAX_UNREAD:
+                    return counted
+            if len(rows) < UNREAD_BATCH:
+                break
+            before = rows[-1]["id"]
+        return counted
 
     async def shown_to(self, event_ids: list[str], among: list[str]) -> list[str]:
         """Who of `among` these events notified, as she would see it: nobody she blocked or
@@ -134,13 +183,13 @@ class Notifications:
         return {post_id: body[:EXCERPT_CHARS] for post_id, body in bodies.items()}
 
     @staticmethod
-    def _view(row, actors: list[str], read_up_to: int, excerpts: dict[str, str],
+    def _view(row, actors: notes.GroupActors, read_up_to: int, excerpts: dict[str, str],
               people: dict[str, dict[str, Any]]) -> dict[str, Any]:
         view: dict[str, Any] = {
-            "id": row["id"], "type": row["type"], "actors": actors,
-            "actor_count": row["actor_count"], "ts": row["ts"],
+            "id": row["id"], "type": row["type"], "actors": actors.newest,
+            "actor_count": actors.count, "ts": row["ts"],
             "read": row["id"] <= read_up_to,
-            "accounts": [people[a] for a in actors],
+            "accounts": [people[a] for a in actors.newest],
         }
         if row["post_id"]:
             view["post_id"] = row["post_id"]
