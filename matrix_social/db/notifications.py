@@ -152,10 +152,10 @@ def _type_filter(types: Iterable[str] | None, first_param: int) -> tuple[str, li
 
 
 def _seen(actor: str) -> str:
-    """SQL: she ($1) neither blocks nor mutes `actor` at $2. A block is a probe of its primary
-    key; her mutes (a few) are read once a statement into a hash (NOT IN a subquery: a
-    PostgreSQL plan made for one row read them all again for every row; `muted` and the
-    actors are never NULL)."""
+    """SQL: she ($1) neither blocks nor mutes `actor` at $2. A block is an index probe; her
+    mutes (a few) are read once a statement into a hash (NOT IN a subquery: a PostgreSQL plan
+    made for one row read them all again for every row; `muted` and the actors are never
+    NULL)."""
     return (f"NOT EXISTS (SELECT 1 FROM user_block b WHERE b.owner = $1 AND b.blocked = {actor}) "
             f"AND {actor} NOT IN (SELECT m.muted FROM user_mute m WHERE m.owner = $1 "
             "AND (m.expires_at IS NULL OR m.expires_at > $2))")
@@ -291,7 +291,8 @@ _UNREAD_WALK = (
 async def unread_count(db: Executor, recipient: str, now: int | None = None,
                        at_most: int = 2**31 - 1) -> int:
     """How many groups have something newer than the read position (from nobody she blocked
-    or mutes at `now`), counted up to `at_most`."""
+    or mutes at `now`), counted up to `at_most` (each one a step of the walk: without it, all
+    of them)."""
     return await db.fetchval(_UNREAD_WALK + "SELECT COUNT(*) FROM walk WHERE unread = 1",
                              recipient, now_ms() if now is None else now, 2**62, at_most)
 

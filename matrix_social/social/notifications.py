@@ -2,7 +2,8 @@
 actors newest first, read up to a position the user moved. Never from someone she blocked or
 mutes (the SQL leaves them out, db/notifications.py), and never a comment, reply or mention
 whose text holds one of her muted words of context `notifications` (looked for here, as her
-feed's are: whole word, case-folded; expired words no longer count)."""
+feed's are: whole word, case-folded; expired words no longer count). The unread count stops
+at MAX_UNREAD (the bell shows 99+)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from .users import Users
 from .views import author_view
 
 TYPES = notes.TYPES
-NOBODY = notes.GroupActors([], 0)  # a group gone between the page's reads
 EXCERPT_CHARS = 140
 # A page whose groups her muted words hid is filled from the next groups, at most as many as
 # this many more reads of a page would look at (looked_at).
@@ -84,8 +84,9 @@ class Notifications:
         excerpts = await self._excerpts([row["post_id"] for row in shown if row["post_id"]])
         people = await self._people(list(dict.fromkeys(
             user_id for group in actors.values() for user_id in group.newest)))
-        items = [self._view(row, actors.get(row["group_key"], NOBODY), read_up_to, excerpts,
-                            people) for row in shown]
+        items = [self._view(row, actors.get(row["group_key"]) or notes.GroupActors([], 0),
+                            read_up_to, excerpts, people)
+                 for row in shown]  # (a group gone between the page's reads has nobody)
         return {"items": items,
                 "next_cursor": cursors.encode(*position) if more and position else None}
 
