@@ -223,3 +223,21 @@ async def signed_in(browser, stack, user, viewport=DESKTOP, scheme="light", clip
         raise
     finally:
         await context.close()
+
+
+@asynccontextmanager
+async def signed_out(browser, name: str, timeout_ms: int = 20_000):
+    """A new browser context with nobody signed in, its console watched; a screenshot `name`
+    if the test fails there."""
+    context = await browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(timeout_ms)
+    page = await context.new_page()
+    page.watch = PageWatch(page)
+    try:
+        yield page
+        assert page.watch.unexpected() == [], page.watch.unexpected()
+    except BaseException:
+        await screenshot(page, name)
+        raise
+    finally:
+        await context.close()

@@ -17,6 +17,7 @@ from .browser import (
     PageWatch,
     every_look,
     screenshot,
+    signed_out,
 )
 from .harness import Stack, api_ok, eventually
 from .web_seed import portrait
@@ -134,12 +135,8 @@ async def _following(stack: Stack, localpart: str, viewer) -> set[str]:
 
 
 async def test_a_homeserver_without_sign_ups_says_ask_your_server_admin(remote: Stack, browser):
-    context = await browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
-    page.watch = PageWatch(page)
-    page.watch.expect_failure(403, r"/_matrix/client/v3/register$")
-    try:
+    async with signed_out(browser, "failure-signup-closed") as page:
+        page.watch.expect_failure(403, r"/_matrix/client/v3/register$")
         await page.goto(f"{remote.appservice_url}/social/signup")
         note = page.get_by_role("alert")
         await note.wait_for()
@@ -148,12 +145,6 @@ async def test_a_homeserver_without_sign_ups_says_ask_your_server_admin(remote: 
         await every_look(page, "signup-closed")
         await page.get_by_role("button", name="Back to sign in").click()
         await page.get_by_role("heading", name="Sign in to Social").wait_for()
-        assert page.watch.unexpected() == [], page.watch.unexpected()
-    except BaseException:
-        await screenshot(page, "failure-signup-closed")
-        raise
-    finally:
-        await context.close()
 
 
 async def _sign_in_with_the_form(page, stack: Stack, user) -> None:
@@ -170,13 +161,9 @@ async def test_the_first_sign_in_of_an_account_made_elsewhere_starts_with_the_we
     has something here (a post) goes Home."""
     newcomer, regular = await stack.register("elsewhere"), await stack.register("regular")
     await api_ok(stack, "POST", "/posts", regular, json={"text": "Back again"})
-    context = await browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(30_000)
-    page = await context.new_page()
-    page.watch = PageWatch(page)
-    # Asked at her first sign-in and by the welcome page: none yet.
-    page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
-    try:
+    async with signed_out(browser, "failure-first-sign-in", timeout_ms=30_000) as page:
+        # Asked at her first sign-in and by the welcome page: none yet.
+        page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
         await _sign_in_with_the_form(page, stack, newcomer)
         await page.wait_for_selector("#welcome-profile")
         assert page.url.endswith("/social/welcome")
@@ -190,9 +177,3 @@ async def test_the_first_sign_in_of_an_account_made_elsewhere_starts_with_the_we
         await _sign_in_with_the_form(page, stack, regular)
         await page.wait_for_selector(".section-feed[data-ready]")
         assert not page.url.endswith("/welcome")
-        assert page.watch.unexpected() == [], page.watch.unexpected()
-    except BaseException:
-        await screenshot(page, "failure-first-sign-in")
-        raise
-    finally:
-        await context.close()
