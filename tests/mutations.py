@@ -1163,6 +1163,14 @@ MUTATIONS = [
         ("tests/test_web_messages.py::test_a_first_message_to_someone_who_never_opened_messages_"
          "waits_until_she_can_read_it",)),
     mutation(
+        "the conversation is drawn anew on every sync, receipt and typing change (a click on "
+        "a Download button being replaced is swallowed)",
+        "matrix_social/web/js/messages.js",
+        "    if (known && known.looks === looks) return known.item;\n",
+        "",
+        ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
+         "labelled_unencrypted",)),
+    mutation(
         "a held message is never sent once she has a device",
         "matrix_social/web/js/held-messages.js",
         "        await client.sendMessage(message.roomId, message.content, message.id);\n",

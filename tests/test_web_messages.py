@@ -118,6 +118,14 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
         await a.locator("input[name=attachment]").set_input_files(str(notes))
         await a.get_by_role("button", name="Send").click()
         download_button = b.get_by_role("button", name="Download notes.txt")
+        await download_button.wait_for()
+        await download_button.evaluate("button => { window.__download = button; }")
+        # Her typing redraws his conversation; the button he is about to press stays the same
+        # element (one replaced between press and release swallows the click: seen in CI).
+        await a.get_by_label("Message", exact=True).fill("about to type more")
+        await b.locator(".typing", has_text="typing").wait_for()
+        assert await b.evaluate("window.__download.isConnected")
+        await a.get_by_label("Message", exact=True).fill("")
         async with b.expect_download() as waiting:
             await download_button.click()
         download = await waiting.value

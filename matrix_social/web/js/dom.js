@@ -236,3 +236,15 @@ export async function busy(button, action, onError) {
 export function fill(el, ...children) {
   return append(clear(el), children);
 }
+
+/**
+ * Make `nodes` the children of `el`, in order, touching only what differs: a child already in
+ * its place stays attached (its focus, a click being made on it, its scroll are kept).
+ */
+export function keep(el, nodes) {
+  nodes.forEach((node, i) => {
+    if (el.children[i] !== node) el.insertBefore(node, el.children[i] || null);
+  });
+  while (el.children.length > nodes.length) el.lastElementChild.remove();
+  return el;
+}

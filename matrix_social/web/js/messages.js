@@ -3,7 +3,7 @@
 // the keys. The SDK (about 2 MB of WebAssembly) is loaded only when this section opens.
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
-import { busy, clear, errorBox, field, fill, h, timeEl } from "./dom.js";
+import { busy, clear, errorBox, field, fill, h, keep, timeEl } from "./dom.js";
 import { discard, heldIn, hold, keepSendingHeld, withoutADevice } from "./held-messages.js";
 import { icon } from "./icons.js";
 import { keyBackupPanel } from "./key-backup.js";
@@ -517,6 +517,27 @@ export async function render(ctx, container, roomParam) {
     await client.setAccountData("m.direct", { ...current, [other]: [...rooms] });
   }
 
+  // Each message's element is made once and kept while it looks the same: the timeline is
+  // drawn again on every sync, receipt and typing change, and an element replaced between
+  // the press and the release of a click (a Download button) swallows the click.
+  const drawn = new Map();
+  const emptyNote = h("li", { class: "status" }, "No messages yet. Say hello.");
+  function messageItem(room, event, encrypted) {
+    const id = event.getId() || "";
+    const mine = event.getSender() === me;
+    const looks = [event.getType(), event.isDecryptionFailure(), event.status, encrypted,
+      event.isEncrypted(), mine ? "" : displayName(room, event.getSender()),
+      JSON.stringify(event.getContent())].join("\u0001");
+    const known = drawn.get(id);
+    if (known && known.looks === looks) return known.item;
+    const item = h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: id } },
+      h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
+        " · ", timeEl(event.getTs()), encryptionNote(event, encrypted)),
+      messageBody(ctx, client, event));
+    drawn.set(id, { looks, item });
+    return item;
+  }
+
   let lastReceiptSent = null;
   function renderRoom() {
     const room = roomId && client.getRoom(roomId);
@@ -536,14 +557,10 @@ export async function render(ctx, container, roomParam) {
         && !e.isRedacted())
       .slice(-SHOWN_MESSAGES);
     const waiting = heldIn(me, room.roomId);
-    fill(timeline, ...(events.length ? events.map((event) => {
-      const mine = event.getSender() === me;
-      return h("li", { class: `message${mine ? " mine" : ""}`, dataset: { eventId: event.getId() || "" } },
-        h("span", { class: "message-meta" }, mine ? "You" : displayName(room, event.getSender()),
-          " · ", timeEl(event.getTs()), encryptionNote(event, encrypted)),
-        messageBody(ctx, client, event));
-    }) : waiting.length ? [] : [h("li", { class: "status" }, "No messages yet. Say hello.")]),
-    ...waiting.map((message) => heldMessage(room, message)));
+    keep(timeline, [
+      ...(events.length ? events.map((event) => messageItem(room, event, encrypted))
+        : waiting.length ? [] : [emptyNote]),
+      ...waiting.map((message) => heldMessage(room, message))]);
     if (atBottom) timeline.scrollTop = timeline.scrollHeight;
 
     const typers = room.getMembers().filter((m) => m.typing && m.userId !== me).map((m) => m.name);
@@ -573,6 +590,8 @@ export async function render(ctx, container, roomParam) {
 
   /** Her message waiting for a device of each person it is for, with a way to drop it. */
   function heldMessage(room, message) {
+    const known = drawn.get(message.id);
+    if (known) return known.item;
     const who = names(room, message.waitingFor || []);
     const cancel = h("button", { type: "button", class: "small" }, "Don't send");
     cancel.addEventListener("click", () => {
@@ -580,7 +599,7 @@ export async function render(ctx, container, roomParam) {
       ctx.announce("Message dropped");
       refresh();
     });
-    return h("li", { class: "message mine held", dataset: { heldId: message.id } },
+    const item = h("li", { class: "message mine held", dataset: { heldId: message.id } },
       h("span", { class: "message-meta" }, "You · ", timeEl(message.ts),
         h("span", { class: "held-note" }, " · waiting")),
       h("span", { class: "bubble", dir: "auto" }, message.content.body),
@@ -588,6 +607,8 @@ export async function render(ctx, container, roomParam) {
         `${who || "They"} ${message.waitingFor?.length > 1 ? "have" : "has"} not opened `
         + "Messages yet, so an encrypted message sent now could never be read. It is sent from "
         + "this browser as soon as they have.", " ", cancel));
+    drawn.set(message.id, { looks: "", item });
+    return item;
   }
 
   function showRoom() {
