@@ -201,10 +201,27 @@ async def session_of(stack, user) -> dict:
 
 
 @asynccontextmanager
+async def watched_page(context, failure_name: str):
+    """The first page of `context`, its console watched (nothing may go wrong that the test
+    did not cause); a screenshot `failure_name` if the test fails there; the context closed
+    after."""
+    page = await context.new_page()
+    page.watch = PageWatch(page)
+    try:
+        yield page
+        assert page.watch.unexpected() == [], page.watch.unexpected()
+    except BaseException:
+        await screenshot(page, failure_name)
+        raise
+    finally:
+        await context.close()
+
+
+@asynccontextmanager
 async def signed_in(browser, stack, user, viewport=DESKTOP, scheme="light", clipboard=False,
                     timeout_ms: int = 20_000):
     """A browser context (its own storage: a new device) with `user`'s session in it, as after
-    signing in; its console watched: nothing may go wrong that the test did not cause."""
+    signing in; its page watched (watched_page)."""
     context = await browser.new_context(viewport=viewport, color_scheme=scheme)
     context.set_default_timeout(timeout_ms)
     if clipboard:
@@ -213,31 +230,15 @@ async def signed_in(browser, stack, user, viewport=DESKTOP, scheme="light", clip
     session = await session_of(stack, user)
     await context.add_init_script(
         f"localStorage.setItem('matrix-social.session', {json.dumps(json.dumps(session))})")
-    page = await context.new_page()
-    page.watch = PageWatch(page)
-    try:
+    async with watched_page(context, f"failure-{user.localpart}") as page:
         yield page
-        assert page.watch.unexpected() == [], page.watch.unexpected()
-    except BaseException:
-        await screenshot(page, f"failure-{user.localpart}")
-        raise
-    finally:
-        await context.close()
 
 
 @asynccontextmanager
 async def signed_out(browser, name: str, timeout_ms: int = 20_000):
-    """A new browser context with nobody signed in, its console watched; a screenshot `name`
-    if the test fails there."""
+    """A new browser context with nobody signed in; its page watched (watched_page), a
+    screenshot `name` if the test fails there."""
     context = await browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(timeout_ms)
-    page = await context.new_page()
-    page.watch = PageWatch(page)
-    try:
+    async with watched_page(context, name) as page:
         yield page
-        assert page.watch.unexpected() == [], page.watch.unexpected()
-    except BaseException:
-        await screenshot(page, name)
-        raise
-    finally:
-        await context.close()
