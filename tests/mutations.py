@@ -104,7 +104,7 @@ MUTATIONS = [
         '        self._calls = getattr(self, "_calls", 0) + 1\n'
         '        if self._calls % 5:\n'
         '            raise ApiError(429, "M_LIMIT_EXCEEDED", "Too many requests")\n',
-        ("tests/test_reliability.py::test_load_50_clients_ci",)),
+        ("tests/test_reliability.py::test_load_20_clients_ci",)),
     mutation(
         "/ai/request trusts a client-supplied sender",
         "matrix_social/api/routes_messaging.py",
