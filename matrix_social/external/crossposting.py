@@ -118,7 +118,8 @@ class CrossPosting:
                          if r.status == deliveries.DELIVERED]
             previews = await self.previews.of(post.author, draft, delivered)
             outcome = await self.queue.edit(post.post_id, {
-                t: OutgoingPost(p.text or "") for t, p in previews.items() if p.text is not None})
+                t: OutgoingPost(p.text or "", parts=p.parts) for t, p in previews.items()
+                if p.text is not None})
             await self._report(post.author, post.post_id, "edited", outcome)
         except Exception:
             log.exception("Following the edit of %s failed", post.post_id)
