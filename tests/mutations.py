@@ -79,6 +79,12 @@ _DELTAS = (_TRENDING +
            "test_deltas_edge_cases_unlike_after_expiry_delete_and_reindex_re_added_like")
 _GUARDED = "tests/test_guarded_behaviours.py::"
 _DEADLOCK = "tests/test_deadlock_retry.py::"
+_SKY = "tests/platforms/test_bluesky.py::"
+_SKY_THREADS = "tests/platforms/test_bluesky_threads.py::"
+_SKY_THREAD_SHAPE = _SKY + "test_a_long_post_is_a_thread_of_replies_with_facets_per_part"
+_SKY_CRAFTED = _SKY + "test_crafted_text_still_makes_valid_parts"
+_SKY_RESTART = _SKY_THREADS + "test_a_restart_with_the_pds_answer_lost_never_posts_a_part_twice"
+_SKY_IN_FLIGHT = _SKY_THREADS + "test_a_deletion_while_a_part_is_in_flight_leaves_nothing"
 
 
 MUTATIONS = [
@@ -731,6 +737,76 @@ MUTATIONS = [
         "        return self.settings.allow_loopback and parts.scheme == \"http\" and \\",
         "        return parts.scheme == \"http\" and \\",
         ("tests/platforms/test_bluesky.py::test_a_pds_the_section_does_not_allow_is_refused",)),
+    mutation(
+        "a thread's split falls inside a grapheme cluster (code points taken for clusters)",
+        "matrix_social/external/formatting.py",
+        '        self.bounds = [m.end() for m in regex.finditer(r"\\X", text)]',
+        '        self.bounds = [m.end() for m in regex.finditer(r"(?s).", text)]',
+        (_SKY + "test_splits_never_cut_a_grapheme_cluster",)),
+    mutation(
+        "a thread's numbering is not counted in its part's length",
+        "matrix_social/external/formatting.py",
+        "            return fits(candidate + number)",
+        "            return fits(candidate)",
+        (_SKY_CRAFTED, _SKY + "test_every_split_is_valid_and_loses_nothing")),
+    mutation(
+        "every reply of a Bluesky thread names the first part as its parent",
+        "matrix_social/external/platforms/bluesky.py",
+        "            root, parent = root or made, made",
+        "            root, parent = root or made, root or made",
+        (_SKY_THREAD_SHAPE, _SKY_THREADS + "test_a_failure_at_part_two_is_continued_at_part_two")),
+    mutation(
+        "every part of a Bluesky thread gets the first part's facets",
+        "matrix_social/external/platforms/bluesky.py",
+        "embed=embed, langs=[\"en\"], facets=_facets(client, part) or None)",
+        "embed=embed, langs=[\"en\"], facets=_facets(client, log.parts[0]) or None)",
+        (_SKY_THREAD_SHAPE,)),
+    mutation(
+        "a piece of a link cut between two parts is made a link",
+        "matrix_social/external/platforms/bluesky.py",
+        "    return [f for f in found if not any(",
+        "    return [f for f in found if True or not any(",
+        (_SKY_CRAFTED,)),
+    mutation(
+        "a retry sends again a part whose answer was lost, without asking the PDS",
+        "matrix_social/external/platforms/bluesky.py",
+        "            cid = await self._made_before(token, account.id, rkey)",
+        "            cid = None",
+        (_SKY_RESTART,)),
+    mutation(
+        "a thread part's record key is not recorded before it is sent",
+        "matrix_social/external/delivery.py",
+        "        await parts_db.reserve(self.db, self.row.post_event_id, self.row.target, index,\n"
+        "                               remote_id, now_ms())\n",
+        "",
+        (_SKY_RESTART,)),
+    mutation(
+        "deleting the post leaves a thread that stopped half made",
+        "matrix_social/external/delivery.py",
+        "            if posts is None:  # a deletion: whatever was made, delivered or not\n",
+        "            if posts is None and row.status != deliveries.DELIVERED:\n"
+        "                continue\n"
+        "            if posts is None:  # a deletion: whatever was made, delivered or not\n",
+        (_SKY_THREADS + "test_a_thread_stopped_half_made_is_deleted_too",)),
+    mutation(
+        "deleting the post deletes the first part of its thread only",
+        "matrix_social/external/delivery.py",
+        "            for part in reversed(parts):",
+        "            for part in parts[:1]:",
+        (_SKY_THREADS + "test_deleting_the_post_deletes_every_part",)),
+    mutation(
+        "a thread in flight goes on after its post was deleted",
+        "matrix_social/external/delivery.py",
+        "        if current is None or current.status != deliveries.SENDING:",
+        "        if current is None:",
+        (_SKY_IN_FLIGHT,)),
+    mutation(
+        "an attempt's outcome overwrites the deletion that cancelled it",
+        "matrix_social/external/delivery.py",
+        "            settled = await deliveries.mark_refused(self.db, *key, _reason(e), now_ms(),\n"
+        "                                                    only_from=deliveries.SENDING)",
+        "            settled = await deliveries.mark_refused(self.db, *key, _reason(e), now_ms())",
+        (_SKY_IN_FLIGHT,)),
     mutation(
         "the bot keeps the message with the app password",
         "matrix_social/external/commands.py",

@@ -1,8 +1,9 @@
 """Bluesky end to end, through a real Synapse and the service, against the fake PDS (the real
 `atproto` SDK drives it): connecting by the bot (its message with the app password redacted)
 and by REST, the first sync with reposts, quotes and images into her feed, a cross-post with
-facets, the edit refused with the reason, the deletion following, an expired session refreshed
-and a revoked app password breaking the connection with a notice."""
+facets, the edit refused with the reason, the deletion following, a long post as a thread of
+replies (deleted part by part), an expired session refreshed and a revoked app password
+breaking the connection with a notice."""
 
 from __future__ import annotations
 
@@ -116,6 +117,36 @@ async def test_bluesky_by_the_bot_and_rest_reading_cross_posting_and_a_revoked_p
     await api_ok(stack, "DELETE", f"/posts/{quote(post['id'], safe='')}", alice)
     await eventually(lambda: _gone(pds, delivered["remote_id"]), what="deleted on Bluesky")
 
+    # A post longer than Bluesky's 300 graphemes goes out as a thread of replies, as the
+    # preview shows it, each part's facets at its own byte offsets; deleting the post deletes
+    # every part.
+    long_text = "Threads keep a long post whole. " * 13 + \
+        f"Ask @{handle} about it #matrix https://example.org/thread"
+    assert 300 < len(long_text) <= 500
+    shown = await api_ok(stack, "POST", "/posts/preview", alice,
+                         json={"text": long_text, "cross_post": ["bluesky"]})
+    [target] = shown["targets"]
+    assert [p[-4:] for p in target["parts"]] == [" 1/2", " 2/2"] and not target["truncated"]
+    assert target["text"] == "\n\n".join(target["parts"]) and target["length"] <= 300
+    post = await api_ok(stack, "POST", "/posts", alice,
+                        json={"text": long_text, "cross_post": ["bluesky"]})
+    delivered = await _delivered(stack, alice, post["id"])
+    thread = pds.thread(delivered["remote_id"])
+    assert [r.value["text"] for r in thread] == target["parts"]
+    root, reply = thread
+    refs = reply.value["reply"]
+    assert (refs["root"]["uri"], refs["root"]["cid"]) == (root.uri, root.cid)
+    assert (refs["parent"]["uri"], refs["parent"]["cid"]) == (root.uri, root.cid)
+    raw = reply.value["text"].encode()
+    assert sorted(raw[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode()
+                  for f in reply.value["facets"]) == sorted(
+        [f"@{handle}", "#matrix", "https://example.org/thread"])
+    await sync_now(stack, alice, "bluesky")
+    assert len(await feed_items(stack, alice, "bluesky")) == 3  # no echo of either part
+    await api_ok(stack, "DELETE", f"/posts/{quote(post['id'], safe='')}", alice)
+    await eventually(lambda: _gone_all(pds, [r.uri for r in thread]),
+                     what="every part deleted on Bluesky")
+
     # An expired access token is refreshed (the new pair stored); a revoked app password
     # breaks the connection and she is told.
     pds.expire_access()
@@ -139,3 +170,7 @@ async def test_bluesky_by_the_bot_and_rest_reading_cross_posting_and_a_revoked_p
 
 async def _gone(pds, uri) -> bool:
     return uri not in pds.records
+
+
+async def _gone_all(pds, uris) -> bool:
+    return not any(uri in pds.records for uri in uris)

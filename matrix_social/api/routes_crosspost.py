@@ -27,14 +27,21 @@ class CrossPostRoutes(RouteGroup):
                                "text": {"type": "string", "nullable": True},
                                "length": {"type": "integer"}, "limit": {"type": "integer"},
                                "truncated": {"type": "boolean"},
-                               "refusal": {"type": "string", "nullable": True}}}}}},
+                               "refusal": {"type": "string", "nullable": True},
+                               "parts": {"type": "array", "items": {"type": "string"},
+                                         "description": "a post longer than the target "
+                                         "takes, as the thread it goes out as: each post "
+                                         "exactly as sent (`text` is all of them, a blank "
+                                         "line apart; `length` the longest one's); empty for "
+                                         "one post"}}}}}},
         "CrossPostSettings": {"type": "object", "required": ["cross_post_default"],
                               "properties": {"cross_post_default": TARGETS}},
     }
 
     @post("/posts/preview",
-          "Per cross-post target: the exact text that would be sent, its length as the "
-          "platform counts it, the limit, and any refusal. The link back to the post names its "
+          "Per cross-post target: the exact text that would be sent (for a thread, each of "
+          "its posts), its length as the platform counts it, the limit, and any refusal. The "
+          "link back to the post names its "
           "event id once published; until then `$…` stands for it (a link counts the same "
           "whatever it says)", "CrossPostPreview", body=ref("NewPost"), errors=(400, 401))
     async def preview(self, request: web.Request, user: str) -> dict:

@@ -87,37 +87,57 @@ async def release_in_flight(db: Database, now_ms: int) -> int:
 
 
 async def _finish(db: Database, post_event_id: str, target: str, now_ms: int, status: str,
-                  **values: object) -> None:
+                  only_from: str | None = None, **values: object) -> bool:
+    """Set the status (and `values`); with `only_from`, only if the status is that one (an
+    attempt's outcome never overwrites a deletion's cancel). Whether the row changed."""
     names = list(values)
     sets = ", ".join(f"{name}=${i + 5}" for i, name in enumerate(names))
-    await db.execute(
+    guard = f" AND status=${len(names) + 5}" if only_from else ""
+    row = await db.fetchrow(
         f"UPDATE cross_post_delivery SET status=$3, updated_at=$4{', ' + sets if sets else ''} "
-        "WHERE post_event_id=$1 AND target=$2",
-        post_event_id, target, status, now_ms, *values.values())
+        f"WHERE post_event_id=$1 AND target=$2{guard} RETURNING target",
+        post_event_id, target, status, now_ms, *values.values(),
+        *((only_from,) if only_from else ()))
+    return row is not None
 
 
 async def mark_delivered(db: Database, post_event_id: str, target: str, remote_id: str,
-                         url: str, now_ms: int) -> None:
-    await _finish(db, post_event_id, target, now_ms, DELIVERED, remote_id=remote_id, url=url,
-                  last_error=None, next_attempt=None)
+                         url: str, now_ms: int, only_from: str | None = None) -> bool:
+    return await _finish(db, post_event_id, target, now_ms, DELIVERED, only_from,
+                         remote_id=remote_id, url=url, last_error=None, next_attempt=None)
 
 
 async def mark_retry(db: Database, post_event_id: str, target: str, error: str,
-                     next_attempt_ms: int, now_ms: int) -> None:
-    await _finish(db, post_event_id, target, now_ms, PENDING, last_error=error,
-                  next_attempt=next_attempt_ms)
+                     next_attempt_ms: int, now_ms: int, only_from: str | None = None) -> bool:
+    return await _finish(db, post_event_id, target, now_ms, PENDING, only_from,
+                         last_error=error, next_attempt=next_attempt_ms)
 
 
 async def mark_failed(db: Database, post_event_id: str, target: str, error: str,
-                      now_ms: int) -> None:
-    await _finish(db, post_event_id, target, now_ms, FAILED, last_error=error,
-                  next_attempt=None)
+                      now_ms: int, only_from: str | None = None) -> bool:
+    return await _finish(db, post_event_id, target, now_ms, FAILED, only_from,
+                         last_error=error, next_attempt=None)
 
 
 async def mark_refused(db: Database, post_event_id: str, target: str, reason: str,
-                       now_ms: int) -> None:
-    await _finish(db, post_event_id, target, now_ms, REFUSED, last_error=reason,
-                  next_attempt=None)
+                       now_ms: int, only_from: str | None = None) -> bool:
+    return await _finish(db, post_event_id, target, now_ms, REFUSED, only_from,
+                         last_error=reason, next_attempt=None)
+
+
+async def set_remote(db: Database, post_event_id: str, target: str, remote_id: str, url: str,
+                     now_ms: int) -> None:
+    """Where the first part of a thread is, as soon as it is made (a thread that stops half
+    made shows where its made parts are)."""
+    await db.execute("UPDATE cross_post_delivery SET remote_id=$3, url=$4, updated_at=$5 "
+                     "WHERE post_event_id=$1 AND target=$2",
+                     post_event_id, target, remote_id, url, now_ms)
+
+
+async def get(db: Database, post_event_id: str, target: str) -> DeliveryRow | None:
+    row = await db.fetchrow(f"SELECT {_COLUMNS} FROM cross_post_delivery "
+                            "WHERE post_event_id=$1 AND target=$2", post_event_id, target)
+    return _row(row) if row else None
 
 
 async def mark_deleted(db: Database, post_event_id: str, target: str, now_ms: int) -> None:

@@ -70,7 +70,8 @@ class CrossPosting:
     # --- the preview -------------------------------------------------------------------------
 
     async def preview(self, author: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Per target: the exact text, its counted length and limit, or the refusal. The link
+        """Per target: the exact text, its counted length and limit, or the refusal; for a
+        post that goes out as a thread (Bluesky), each post of it (`parts`). The link
         back names the post's event id, known only once it is published: `$…` stands for it
         (a link counts the same whatever it says, so lengths and cuts are exact)."""
         targets = self.platforms.targets()
@@ -87,7 +88,8 @@ class CrossPosting:
                                                  refusal=broken_refusal(
                                                      row, self.platforms.label(row.platform)))
         return {"targets": [{"target": t, "text": p.text, "length": p.length,
-                             "limit": p.limit, "truncated": p.truncated, "refusal": p.refusal}
+                             "limit": p.limit, "truncated": p.truncated, "refusal": p.refusal,
+                             "parts": [part.sent for part in p.parts]}
                             for t, p in previews.items()]}
 
     # --- what Posts announces ------------------------------------------------------------------
@@ -118,7 +120,8 @@ class CrossPosting:
                          if r.status == deliveries.DELIVERED]
             previews = await self.previews.of(post.author, draft, delivered)
             outcome = await self.queue.edit(post.post_id, {
-                t: OutgoingPost(p.text or "") for t, p in previews.items() if p.text is not None})
+                t: OutgoingPost(p.text or "", parts=p.parts) for t, p in previews.items()
+                if p.text is not None})
             await self._report(post.author, post.post_id, "edited", outcome)
         except Exception:
             log.exception("Following the edit of %s failed", post.post_id)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
@@ -143,6 +143,53 @@ class Image:
 
 
 @dataclass(frozen=True)
+class ThreadPart:
+    """One post of a thread: a long post goes out as a thread where its platform threads (a
+    reply to the one before, each within the limit; Bluesky). `text` is the post's own words in
+    this part and `numbering` what follows them (" 2/3"): sent, they are `text + numbering`.
+    A part begins and ends between words, unless a word longer than a part had to be cut:
+    `cut_before` / `cut_after` say so (a link or tag is never made of such a piece).
+
+    As recorded for a delivery (delivery.py): `remote_id` is chosen before the part is sent (so
+    an attempt that died mid-request can ask whether it was made), `ref` and `url` are known
+    once it is made (`ref`: what a reply names beside the id; Bluesky: the record's CID)."""
+
+    text: str
+    numbering: str = ""
+    cut_before: bool = False
+    cut_after: bool = False
+    remote_id: str | None = None
+    ref: str | None = None
+    url: str | None = None
+
+    @property
+    def sent(self) -> str:
+        return self.text + self.numbering
+
+    @property
+    def made(self) -> bool:
+        return self.ref is not None
+
+
+class PartLog:
+    """A thread's parts as they are made: each part's remote id reserved before it is sent, its
+    ref once it is made. Kept in memory here; the delivery's log (delivery.py) also writes each
+    step to the database before the next, so a later attempt (after a 5xx, a rate limit, a
+    restart) continues where this one stopped and never makes a part twice."""
+
+    def __init__(self, parts: Sequence[ThreadPart]) -> None:
+        if not parts:
+            raise ValueError("a thread has at least one part")
+        self.parts = list(parts)
+
+    async def reserve(self, index: int, remote_id: str) -> None:
+        self.parts[index] = replace(self.parts[index], remote_id=remote_id)
+
+    async def made(self, index: int, ref: str, url: str) -> None:
+        self.parts[index] = replace(self.parts[index], ref=ref, url=url)
+
+
+@dataclass(frozen=True)
 class OutgoingPost:
     """A cross-post, already formatted for its target (see formatting.py)."""
 
@@ -150,6 +197,11 @@ class OutgoingPost:
     images: tuple[Image, ...] = ()
     image_url: str | None = None  # Instagram fetches the image itself from a public URL
     idempotency_key: str | None = None
+    parts: tuple[ThreadPart, ...] = ()  # a thread (2 or more), where the platform threads
+
+    def thread(self) -> tuple[ThreadPart, ...]:
+        """What a platform that threads sends: the parts, or the text as one part."""
+        return self.parts or (ThreadPart(self.text),)
 
 
 @dataclass(frozen=True)
@@ -187,6 +239,7 @@ class Preview:
     limit: int
     truncated: bool = False
     refusal: str | None = None  # why this target will not get the post
+    parts: tuple[ThreadPart, ...] = ()  # a thread: exactly each post sent (text: all of them)
 
 
 @dataclass(frozen=True)
@@ -367,6 +420,7 @@ class PlatformAdapter(ABC):
     can_edit: ClassVar[bool] = False
     can_delete: ClassVar[bool] = False
     can_revoke: ClassVar[bool] = False
+    can_thread: ClassVar[bool] = False  # publish_thread(): a delivery's parts are recorded
 
     @property
     def server(self) -> str | None:
@@ -439,6 +493,14 @@ class PlatformAdapter(ABC):
 
     async def publish(self, token: TokenSet, account: Account, post: OutgoingPost) -> Published:
         raise Refused(account.platform, f"posting to {account.platform} is not supported")
+
+    async def publish_thread(self, token: TokenSet, account: Account, post: OutgoingPost,
+                             log: PartLog) -> Published:
+        """For a platform that threads (`can_thread`): post `log.parts` in order, each a reply
+        to the one before, the images on the first; a part already made (`ref`) is skipped, a
+        part reserved but not known to be made is looked for before it is sent again. Each
+        step goes through `log` before the next request. Answers the first part."""
+        raise Refused(account.platform, f"{account.platform} takes no threads")
 
     async def edit(self, token: TokenSet, account: Account, remote_id: str,
                    post: OutgoingPost) -> Published:

@@ -3,6 +3,8 @@ until giving up, a crash mid-delivery, deletes and edits following, no echo."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -154,6 +156,29 @@ async def test_delete_and_edit_follow_where_the_platform_allows(db, fakes, world
     assert rows == {"x": "deleted", "mastodon": "deleted", "instagram": "delivered"}
     assert fakes["x"].current(next(iter(fakes["x"].users))) == []
     assert fakes["mastodon"].of(next(iter(fakes["mastodon"].accounts))) == []
+
+
+async def test_a_post_deleted_while_its_cross_post_is_in_flight_does_not_stay(db, fakes,
+                                                                              world):
+    """Mastodon makes the status while the post is deleted here: the attempt's outcome does not
+    overwrite the deletion, and the status it made is deleted again."""
+    draft = Draft("gone before it lands", None)
+    await world.poster.enqueue(POST, "@alice:hs", preview(draft, ["mastodon"]))
+    release = fakes["mastodon"].stall("/api/v1/statuses", method="POST")
+    [row] = await world.poster.due()
+    attempt = asyncio.create_task(world.poster.attempt(row, _posts(draft, None)["mastodon"],
+                                                       ROOM))
+    for _ in range(500):
+        if fakes["mastodon"].stalled:
+            break
+        await asyncio.sleep(0.01)
+    assert fakes["mastodon"].stalled == 1
+    assert await world.poster.delete(POST) == {"mastodon": None}
+    release.set()
+    after = await attempt
+    assert (after.status, after.last_error) == ("refused", "the post was deleted")
+    assert len(fakes["mastodon"].published) == 1  # it was made...
+    assert fakes["mastodon"].of(next(iter(fakes["mastodon"].accounts))) == []  # ...and undone
 
 
 async def test_a_broken_connection_refuses_its_target(db, fakes, world):

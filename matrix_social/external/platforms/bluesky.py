@@ -22,9 +22,16 @@ Bluesky has no edits. Self-labels (porn, sexual, nudity, graphic-media) mark med
 and are the content warning.
 
 Writing: 300 graphemes (Unicode extended grapheme clusters, as the app counts them; links count
-in full), rich-text facets with UTF-8 byte offsets for links, #tags and @mentions (resolved to
-DIDs), up to four images with alt text (uploadBlob), each at most 1,000,000 bytes. Delete is
-deleteRecord; an edit is refused with the reason.
+in full) and 3,000 UTF-8 bytes per post. A longer post goes out as a thread (formatting.thread:
+split between sentences or words, never inside a grapheme cluster, each part numbered " 1/3"),
+each part a reply to the one before and naming the first as its root (uri and CID), the images
+(up to four with alt text, uploadBlob, each at most 1,000,000 bytes) on the first. Each part's
+rich-text facets (links, #tags, @mentions resolved to DIDs) are found in that part's own text,
+so their UTF-8 byte offsets are the part's; a link or tag is never made of a piece of a word
+that had to be cut. Each part's record key (a TID) is chosen and recorded (PartLog) before it
+is created, and its CID once it is: a later attempt skips what was made and asks the PDS
+(getRecord) about a part whose answer never came, so a 5xx, a rate limit or a restart never
+posts a part twice. Delete is deleteRecord, part by part; an edit is refused with the reason.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -43,7 +52,7 @@ import regex
 from ...clock import now_ms
 from ...errors import AuthRevoked, PlatformRateLimited, Refused, TransientError
 from ...lazy_import import lazy_module
-from ..formatting import fit, normalized, text_or_image
+from ..formatting import normalized, text_or_image, thread
 from ..headers import rate_hints, reset_ms
 from ..net import DEFAULT_TIMEOUT
 from ..platform import (
@@ -57,6 +66,7 @@ from ..platform import (
     ItemLook,
     Media,
     OutgoingPost,
+    PartLog,
     PasswordLogin,
     Platform,
     PlatformAdapter,
@@ -65,6 +75,7 @@ from ..platform import (
     Published,
     Shared,
     TextLimits,
+    ThreadPart,
     TokenSet,
     one_adapter,
     safe_url,
@@ -77,6 +88,9 @@ atproto_client = lazy_module("atproto_client")
 
 BLUESKY_LIMIT = 300  # graphemes
 MAX_POST_BYTES = 3000  # the lexicon's maxLength of a post's text, in UTF-8 bytes
+MAX_PARTS = 10  # a longer post's thread ends with "…" and the link back
+POST = "app.bsky.feed.post"
+TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000
 MAX_ALT = 2000
@@ -108,6 +122,18 @@ def graphemes(text: str) -> int:
     return len(regex.findall(r"\X", text))
 
 
+def fits_post(text: str, limit: int = BLUESKY_LIMIT) -> bool:
+    """Whether the PDS takes `text` as one post's: `limit` graphemes and 3,000 UTF-8 bytes."""
+    return len(text.encode()) <= MAX_POST_BYTES and graphemes(text) <= limit
+
+
+def new_tid() -> str:
+    """A record key as a PDS makes one (a TID): the microseconds since the epoch and a random
+    clock id, 13 base32-sortable characters."""
+    value = (time.time_ns() // 1000) << 10 | secrets.randbelow(1024)
+    return "".join(TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
 def _ms(value: Any) -> int | None:
     try:
         return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() * 1000)
@@ -135,6 +161,7 @@ class BlueskyAdapter(PlatformAdapter):
     can_edit = False
     can_delete = True
     can_revoke = True  # deleteSession ends the session (the app password stays hers)
+    can_thread = True
 
     def __init__(self, settings: BlueskySettings) -> None:
         self.settings = settings
@@ -424,25 +451,90 @@ class BlueskyAdapter(PlatformAdapter):
     # --- writing -----------------------------------------------------------------------------
 
     async def publish(self, token: TokenSet, account: Account, post: OutgoingPost) -> Published:
-        text = post.text
-        if graphemes(text) > BLUESKY_LIMIT or len(text.encode()) > MAX_POST_BYTES:
+        """The post, or its thread, with a log kept in memory only (a delivery records its
+        own: publish_thread)."""
+        return await self.publish_thread(token, account, post, PartLog(post.thread()))
+
+    async def publish_thread(self, token: TokenSet, account: Account, post: OutgoingPost,
+                             log: PartLog) -> Published:
+        waiting = [part for part in log.parts if not part.made]
+        if any(not fits_post(part.sent) for part in waiting):
             raise Refused("bluesky", f"the text is longer than Bluesky's {BLUESKY_LIMIT} "
                                      "characters")
-        images = post.images[:MAX_IMAGES]
+        images = post.images[:MAX_IMAGES] if not log.parts[0].made else ()
         if any(len(i.data) > MAX_IMAGE_BYTES for i in images):
             raise Refused("bluesky", "an image is larger than Bluesky's 1 MB limit")
+        root: tuple[str, str] | None = None
+        parent: tuple[str, str] | None = None
+        for index in range(len(log.parts)):
+            if not log.parts[index].made:
+                await self._make(token, account, log, index, images if index == 0 else (),
+                                 root, parent)
+            part = log.parts[index]
+            made = (part.remote_id or "", part.ref or "")
+            root, parent = root or made, made
+        first = log.parts[0]
+        return Published(first.remote_id or "",
+                         first.url or post_url(first.remote_id or "", account.handle))
+
+    async def _make(self, token: TokenSet, account: Account, log: PartLog, index: int,
+                    images: tuple[Any, ...], root: tuple[str, str] | None,
+                    parent: tuple[str, str] | None) -> None:
+        """Part `index`: its record key reserved in the log first; a key reserved by an
+        earlier attempt is looked for at the PDS before it is created again."""
+        part = log.parts[index]
+        if part.remote_id is None:
+            rkey = new_tid()
+            uri = f"at://{account.id}/{POST}/{rkey}"
+            await log.reserve(index, uri)
+        else:
+            uri = part.remote_id
+            parts = _post_parts(uri)
+            if parts is None or parts[0] != account.id or parts[1] != POST:
+                raise Refused("bluesky", "a recorded part is not one of her Bluesky posts")
+            rkey = parts[2]
+            cid = await self._made_before(token, account.id, rkey)
+            if cid is not None:
+                await log.made(index, cid, post_url(uri, account.handle))
+                return
+        models = atproto_client.models
 
         def create(client: Any) -> Any:
-            facets = client.detect_facets(text) or None
+            embed = None
             if images:
-                return client.send_images(
-                    text, images=[i.data for i in images],
-                    image_alts=[(i.alt or "")[:MAX_ALT] for i in images],
-                    profile_identify=account.id, facets=facets)
-            return client.send_post(text, profile_identify=account.id, facets=facets)
+                uploads = [client.upload_blob(i.data) for i in images]
+                embed = models.AppBskyEmbedImages.Main(images=[
+                    models.AppBskyEmbedImages.Image(alt=(i.alt or "")[:MAX_ALT],
+                                                    image=upload.blob)
+                    for i, upload in zip(images, uploads, strict=True)])
+            reply = None
+            if root is not None and parent is not None:
+                reply = models.AppBskyFeedPost.ReplyRef(
+                    root=models.ComAtprotoRepoStrongRef.Main(uri=root[0], cid=root[1]),
+                    parent=models.ComAtprotoRepoStrongRef.Main(uri=parent[0], cid=parent[1]))
+            record = models.AppBskyFeedPost.Record(
+                created_at=client.get_current_time_iso(), text=part.sent, reply=reply,
+                embed=embed, langs=["en"], facets=_facets(client, part) or None)
+            return client.app.bsky.feed.post.create(account.id, record, rkey=rkey)
 
         created, _ = await self._call(token, create, writing=True)
-        return Published(created.uri, post_url(created.uri, account.handle))
+        if created.uri != uri:
+            raise TransientError("bluesky", "the PDS made the post under another key")
+        await log.made(index, created.cid, post_url(created.uri, account.handle))
+
+    async def _made_before(self, token: TokenSet, did: str, rkey: str) -> str | None:
+        """The CID of her post `rkey`, or None when the PDS has no such record."""
+
+        def look(client: Any) -> str | None:
+            try:
+                return client.app.bsky.feed.post.get(did, rkey).cid
+            except atproto_client.exceptions.BadRequestError as e:
+                if _error_code(e) == "RecordNotFound":
+                    return None
+                raise
+
+        cid, _ = await self._call(token, look)
+        return cid
 
     async def edit(self, token: TokenSet, account: Account, remote_id: str,
                    post: OutgoingPost) -> Published:
@@ -487,6 +579,23 @@ def _entry_ms(entry: Mapping[str, Any]) -> int:
     """When the entry came into her feed: the repost's time for a repost."""
     reason = entry.get("reason") or {}
     return _ms(reason.get("indexedAt") or (entry.get("post") or {}).get("indexedAt")) or 0
+
+
+def _facets(client: Any, part: ThreadPart) -> list[Any]:
+    """The part's facets, found in its own words (their byte offsets are the part's; its
+    numbering has none), without any that touches a piece of a word cut at the part's edge."""
+    found = client.detect_facets(part.text)
+    pieces: list[tuple[int, int]] = []
+    if part.cut_before:
+        first = regex.match(r"\S+", part.text)
+        if first:
+            pieces.append((0, len(first.group().encode())))
+    if part.cut_after:
+        last = regex.search(r"\S+$", part.text)
+        if last:
+            pieces.append((len(part.text[:last.start()].encode()), len(part.text.encode())))
+    return [f for f in found if not any(f.index.byte_start < end and f.index.byte_end > start
+                                        for start, end in pieces)]
 
 
 def _error_code(error: Any) -> str:
@@ -556,11 +665,19 @@ def look(item: Item, account: Account) -> ItemLook:
 # --- what Bluesky is ---------------------------------------------------------------------------
 
 def format_bluesky(draft: Draft, limits: TextLimits = TextLimits(BLUESKY_LIMIT)) -> Preview:
+    """One post, or a thread when it is longer than a post: the parts as sent (the preview's
+    text is all of them, a blank line apart; its length the longest part's)."""
     refused = text_or_image(draft, "bluesky", limits.characters)
     if refused is not None:
         return refused
-    text, cut = fit(normalized(draft), limits.characters, graphemes, draft.post_url)
-    return Preview("bluesky", text, graphemes(text), limits.characters, cut)
+    parts, cut = thread(normalized(draft), lambda text: fits_post(text, limits.characters),
+                        draft.post_url, MAX_PARTS)
+    if len(parts) == 1:
+        return Preview("bluesky", parts[0].sent, graphemes(parts[0].sent), limits.characters,
+                       cut)
+    return Preview("bluesky", "\n\n".join(p.sent for p in parts),
+                   max(graphemes(p.sent) for p in parts), limits.characters, cut,
+                   parts=tuple(parts))
 
 
 def account_part(account: Account) -> str | None:

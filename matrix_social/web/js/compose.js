@@ -83,6 +83,15 @@ function crossPostPicker(ctx, describe) {
       return h("li", { class: "refused", dataset: { target: target.target } },
         h("strong", {}, name), `: not published there. ${target.refusal}.`);
     }
+    const parts = target.parts || [];
+    if (parts.length > 1) {
+      // Too long for one post there: a thread, each post as it is sent.
+      return h("li", { dataset: { target: target.target } },
+        h("strong", {}, name), ` · a thread of ${parts.length} posts, each at most `
+          + `${target.limit} characters`,
+        target.truncated ? " · shortened at the end, with a link back to your post" : null,
+        ...parts.map((part) => h("p", { class: "preview-text" }, part)));
+    }
     return h("li", { dataset: { target: target.target } },
       h("strong", {}, name), ` · ${target.length} / ${target.limit} characters`,
       target.truncated ? " · shortened, with a link back to your post (its address is "

@@ -31,6 +31,7 @@ class Failure:
     method: str | None
     reset_in_s: float | None  # 429: when the window resets (the platform's reset header)
     retry_after_s: float | None
+    after: int = 0  # matching requests let through first
 
 
 @dataclass
@@ -67,7 +68,7 @@ class FakePlatform(LoopbackServer):
         super().__init__()
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
-        self.stalls: list[tuple[str, str | None, asyncio.Event]] = []
+        self.stalls: list[list[Any]] = []  # [path, method, release, after]
         self.stalled = 0  # requests handled and then held by a stall
         self.rate = RateLimits(window_s, dict(limits), default_limit)
 
@@ -78,16 +79,19 @@ class FakePlatform(LoopbackServer):
     # --- test controls -----------------------------------------------------------------------
 
     def fail(self, status: int, times: int = 1, path: str = "/", method: str | None = None,
-             reset_in_s: float | None = None, retry_after_s: float | None = None) -> None:
-        """The next `times` requests under `path` answer `status` in the platform's shape."""
-        self.failures.append(Failure(status, times, path, method, reset_in_s, retry_after_s))
+             reset_in_s: float | None = None, retry_after_s: float | None = None,
+             after: int = 0) -> None:
+        """The next `times` requests under `path` answer `status` in the platform's shape
+        (once `after` of them have gone through: the second part of a thread fails)."""
+        self.failures.append(Failure(status, times, path, method, reset_in_s, retry_after_s,
+                                     after))
 
-    def stall(self, path: str, method: str | None = None) -> asyncio.Event:
-        """The next request under `path` is handled (the platform does the work) but its answer
-        is held until the returned event is set (or 60 s pass): a client that dies meanwhile
-        never learns that it worked."""
+    def stall(self, path: str, method: str | None = None, after: int = 0) -> asyncio.Event:
+        """The next request under `path` (once `after` of them have gone through) is handled
+        (the platform does the work) but its answer is held until the returned event is set
+        (or 60 s pass): a client that dies meanwhile never learns that it worked."""
         release = asyncio.Event()
-        self.stalls.append((path, method, release))
+        self.stalls.append([path, method, release, after])
         return release
 
     def count(self, path: str = "/", method: str | None = None) -> int:
@@ -119,6 +123,9 @@ class FakePlatform(LoopbackServer):
         for failure in self.failures:
             if failure.times > 0 and request.path.startswith(failure.path) and (
                     failure.method is None or failure.method == request.method):
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 return failure
         return None
@@ -155,6 +162,9 @@ class FakePlatform(LoopbackServer):
                 response = web.Response(status=e.status, body=e.body, headers=e.headers)
             for stall in list(self.stalls):
                 if request.path.startswith(stall[0]) and stall[1] in (None, request.method):
+                    if stall[3] > 0:
+                        stall[3] -= 1
+                        continue
                     self.stalls.remove(stall)
                     self.stalled += 1
                     with contextlib.suppress(TimeoutError):

@@ -1,14 +1,22 @@
 """A fake Bluesky PDS + AppView on loopback, speaking the XRPC shapes the `atproto` SDK sends
 and reads: com.atproto.server.createSession / refreshSession / deleteSession (JWT-shaped
 tokens with `exp`, single-use refresh tokens, a DID document naming this server as the PDS),
-com.atproto.repo.createRecord / deleteRecord / uploadBlob, com.atproto.identity.resolveHandle,
-app.bsky.actor.getProfile, app.bsky.feed.getAuthorFeed (cursor pagination, newest first,
-filter posts_no_replies), getTimeline (the accounts she follows) and getPosts.
+com.atproto.repo.createRecord / getRecord / deleteRecord / uploadBlob,
+com.atproto.identity.resolveHandle, app.bsky.actor.getProfile, app.bsky.feed.getAuthorFeed
+(cursor pagination, newest first, filter posts_no_replies), getTimeline (the accounts she
+follows) and getPosts.
+
+createRecord validates a post as the PDS's lexicon does, with its messages: the text at most
+3,000 UTF-8 bytes, then 300 graphemes; `reply` two strong refs (`root`, `parent`: an at:// URI
+and a CID); facets with integer byte slices. A record key the client chose is kept (its syntax
+checked); one already used answers 500, as the PDS does today (it has no error of its own for
+it). A reply keeps its refs, so a test reads a thread's shape back (`thread`).
 
 Errors are `{"error", "message"}` with the PDS's status codes: 401 AuthenticationRequired /
 ExpiredToken for a bad or expired access token, 400 ExpiredToken / InvalidToken for a bad
-refresh token, 400 InvalidRequest, 429 RateLimitExceeded. Every rate-limited answer carries
-`ratelimit-limit`, `ratelimit-remaining`, `ratelimit-reset` (epoch seconds), `ratelimit-policy`.
+refresh token, 400 InvalidRequest, 400 RecordNotFound (getRecord), 429 RateLimitExceeded.
+Every rate-limited answer carries `ratelimit-limit`, `ratelimit-remaining`, `ratelimit-reset`
+(epoch seconds), `ratelimit-policy`.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import base64
 import hashlib
 import itertools
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -29,6 +38,9 @@ from .base import FakePlatform, iso
 
 ACCESS_TTL_S = 7200
 TIMESTAMP_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+RECORD_KEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
+AT_URI = re.compile(r"at://did:[a-z]+:[a-zA-Z0-9._:%-]+/[a-zA-Z0-9.-]+/[A-Za-z0-9._:~-]+")
+CID = re.compile(r"[a-zA-Z0-9+=]{8,256}")
 
 
 def _b64(data: bytes) -> str:
@@ -150,6 +162,12 @@ class FakeBluesky(FakePlatform):
         self.access = {t: v for t, v in self.access.items() if v[0] != did}
         self.refresh = {t: d for t, d in self.refresh.items() if d != did}
 
+    def thread(self, root: str) -> list[Record]:
+        """The root and its replies that name it as their root, oldest first."""
+        replies = [r for r in self.records.values()
+                   if ((r.value.get("reply") or {}).get("root") or {}).get("uri") == root]
+        return [self.records[root], *sorted(replies, key=lambda r: r.indexed_at)]
+
     def posts_of(self, did: str) -> list[Record]:
         return sorted((r for r in self.records.values() if r.author == did
                        and "/app.bsky.feed.post/" in r.uri), key=lambda r: r.indexed_at)
@@ -157,8 +175,8 @@ class FakeBluesky(FakePlatform):
     # --- shapes ------------------------------------------------------------------------------
 
     def _put(self, did: str, collection: str, value: dict[str, Any], labels: list[str] = (),
-             repost_of: str | None = None) -> Record:
-        rkey = self._rkey()
+             repost_of: str | None = None, rkey: str | None = None) -> Record:
+        rkey = rkey or self._rkey()
         uri = f"at://{did}/{collection}/{rkey}"
         cid = "bafyrei" + hashlib.sha256(uri.encode()).hexdigest()[:52]
         record = Record(uri, cid, did, value, time.time(), list(labels), repost_of)
@@ -302,6 +320,7 @@ class FakeBluesky(FakePlatform):
             app.router.add_post(f"/xrpc/{method}", _answering(handler))
         for method, handler in {
             "com.atproto.identity.resolveHandle": self.resolve_handle,
+            "com.atproto.repo.getRecord": self.get_record,
             "app.bsky.actor.getProfile": self.get_profile,
             "app.bsky.feed.getAuthorFeed": self.get_author_feed,
             "app.bsky.feed.getTimeline": self.get_timeline,
@@ -379,20 +398,35 @@ class FakeBluesky(FakePlatform):
         if body.get("repo") != viewer:
             return _err(400, "InvalidRequest", "Input/repo must be the authenticated account")
         value = body.get("record") or {}
-        text = value.get("text")
-        if body.get("collection") == "app.bsky.feed.post":
-            if not isinstance(text, str) or len(regex.findall(r"\X", text)) > 300 \
-                    or len(text.encode()) > 3000:
+        collection = str(body.get("collection"))
+        rkey = body.get("rkey")
+        if rkey is not None and (not isinstance(rkey, str) or not RECORD_KEY.fullmatch(rkey)
+                                 or rkey in (".", "..")):
+            return _err(400, "InvalidRequest", "Invalid record key")
+        if collection == "app.bsky.feed.post":
+            invalid = _invalid_post(value)
+            if invalid:
                 return _err(400, "InvalidRequest",
-                            "Invalid app.bsky.feed.post record: Record/text must not be longer "
-                            "than 300 graphemes")
+                            f"Invalid app.bsky.feed.post record: {invalid}")
             for image in ((value.get("embed") or {}).get("images") or []):
                 if image["image"]["ref"]["$link"] not in self.blobs:
                     return _err(400, "InvalidRequest", "Could not find blob")
-        record = self._put(viewer, str(body.get("collection")), value)
+        if rkey and f"at://{viewer}/{collection}/{rkey}" in self.records:
+            # The PDS's repo refuses a second record under one key with a 500 (no XRPC error
+            # of its own yet: bluesky-social/atproto#4728, bluesky-social/indigo#873).
+            return _err(500, "InternalServerError", "Internal Server Error")
+        record = self._put(viewer, collection, value, rkey=rkey)
         return web.json_response({"uri": record.uri, "cid": record.cid,
                                   "commit": {"cid": "bafyreicommit", "rev": record.uri[-13:]},
                                   "validationStatus": "valid"})
+
+    async def get_record(self, request: web.Request) -> web.Response:
+        repo = request.query.get("repo", "")
+        uri = f"at://{repo}/{request.query.get('collection')}/{request.query.get('rkey')}"
+        record = self.records.get(uri)
+        if record is None:
+            return _err(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return web.json_response({"uri": record.uri, "cid": record.cid, "value": record.value})
 
     async def delete_record(self, request: web.Request) -> web.Response:
         viewer = self._viewer(request)
@@ -413,6 +447,38 @@ class FakeBluesky(FakePlatform):
     def published(self, did: str) -> list[Record]:
         """Her posts, oldest first (what a cross-post created)."""
         return self.posts_of(did)
+
+
+def _invalid_post(value: dict[str, Any]) -> str | None:
+    """What the lexicon of app.bsky.feed.post finds wrong with a record, in its words."""
+    text = value.get("text")
+    if not isinstance(text, str):
+        return "Record/text must be a string"
+    if len(text.encode()) > 3000:
+        return "Record/text must not be longer than 3000 characters"
+    if len(regex.findall(r"\X", text)) > 300:
+        return "Record/text must not be longer than 300 graphemes"
+    reply = value.get("reply")
+    if reply is not None:
+        if not isinstance(reply, dict):
+            return "Record/reply must be an object"
+        for which in ("root", "parent"):
+            ref = reply.get(which)
+            if not isinstance(ref, dict):
+                return f'Record/reply must have the property "{which}"'
+            if not isinstance(ref.get("uri"), str) or not AT_URI.fullmatch(ref["uri"]):
+                return f"Record/reply/{which}/uri must be a valid at-uri"
+            if not isinstance(ref.get("cid"), str) or not CID.fullmatch(ref["cid"]):
+                return f"Record/reply/{which}/cid must be a cid string"
+    for i, facet in enumerate(value.get("facets") or []):
+        index = facet.get("index") if isinstance(facet, dict) else None
+        if not isinstance(index, dict) or not all(
+                isinstance(index.get(k), int) and index[k] >= 0
+                for k in ("byteStart", "byteEnd")):
+            return f"Record/facets/{i}/index must have integer byteStart and byteEnd"
+        if not facet.get("features"):
+            return f'Record/facets/{i} must have the property "features"'
+    return None
 
 
 def _err(status: int, error: str, message: str) -> web.Response:
