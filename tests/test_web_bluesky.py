@@ -51,6 +51,24 @@ async def test_connect_bluesky_with_an_app_password(stack, browser):
         await item.locator(".ok-text", has_text="for you only").wait_for()
         assert (await connection(stack, alice, "bluesky"))["home_timeline"] is True
 
+        # A post too long for one Bluesky post is previewed as the thread it goes out as.
+        await a.get_by_role("link", name="Home", exact=True).click()
+        await a.wait_for_selector(".section-feed[data-ready]")
+        await a.get_by_label("What's new?").click()
+        picker = a.get_by_role("group", name="Also publish on")
+        await picker.get_by_role("checkbox", name="Bluesky").check()
+        sentence = "A long walk by the river, the light low and gold on the water. "
+        await a.get_by_label("What's new?").fill(sentence * 7)  # 441 of the 500 a post may have
+        await picker.get_by_role("button", name="Preview on these platforms").click()
+        item = picker.get_by_role("list", name="Preview per platform").locator(
+            "li[data-target=bluesky]")
+        await item.get_by_text("a thread of 2 posts, each at most 300 characters").wait_for()
+        parts = [await p.inner_text() for p in await item.locator(".preview-text").all()]
+        assert [part[-4:] for part in parts] == [" 1/2", " 2/2"], parts
+        assert all(len(part) <= 300 for part in parts), [len(part) for part in parts]
+        assert await axe_violations(a) == [], "composer with a thread preview"
+        await screenshot(a, "compose-bluesky-thread-preview-dark")
+
     async with person(browser, stack, await stack.register("carol")) as c:
         await open_settings(c, stack)
         await c.locator(".connect-form[data-platform=bluesky]").get_by_label(
