@@ -67,6 +67,7 @@ from .matrix.msc4501_backfill import Msc4501Backfill
 from .matrix.policy_lists import PolicyLists
 from .matrix.profile_mirror import ProfileMirror
 from .matrix.remote_feeds import RemoteFeeds
+from .matrix.room_list import SlidingRooms
 from .matrix.sender import IndexedSender
 from .matrix.txn_watch import TransactionWatcher
 from .matrix.user_directory import UserDirectory
@@ -404,6 +405,7 @@ class Services:
     def messaging(self) -> Messaging:
         return Messaging(self.ids, self.users, self.intents, self.owners, self.media,
                          self.e2be_route, self.e2be_notices, self.settings.api.app_runner_url,
+                         SlidingRooms(self.http, self.settings.homeserver.address),
                          self.block_list)
 
     @component

@@ -281,6 +281,7 @@ class Stack(Homeserver):
         self.synapse = Synapse(root / "synapse", self.hs_port, self.domain,
                                [root / registration], federation_port=self.fed_port,
                                appservice_extensions=not conduit_like,
+                               sliding_sync=not conduit_like,
                                previews_of_loopback=True,
                                open_registration=open_registration)
         self.bridge: SocialBridge | None = None

@@ -143,6 +143,12 @@ async def test_conversations_page_by_cursor_newest_activity_first(stack):
     for bad in ("nonsense", "W10", first["next_cursor"] + "x"):
         status, body = await api(stack, "GET", f"/messages/conversations?cursor={bad}", alice)
         assert (status, body["errcode"]) == (400, "M_INVALID_PARAM"), bad
+    # Which way the list came: Synapse's sliding sync (each page asks for the most recent
+    # rooms down to its end) or, on a homeserver without it (Conduit), /sync, whose list the
+    # service keeps per user.
+    messaging = stack.bridge.services.messaging
+    synced = alice.user_id in messaging.room_lists._lists
+    assert synced is (not stack.synapse.sliding_sync), (synced, stack.synapse.sliding_sync)
 
 
 async def test_ai_to_ai_round_trip_and_timeout(stack):

@@ -28,7 +28,7 @@ class Authenticator:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not header.removeprefix("Bearer ").strip():
             raise ApiError(401, "M_MISSING_TOKEN", "Missing access token")
-        token = header.removeprefix("Bearer ").strip()
+        token = caller_token(request)
         key = hashlib.sha256(token.encode()).hexdigest()
         cached = self._cache.get(key)
         if cached and cached[1] > time.monotonic():
@@ -62,7 +62,7 @@ class Authenticator:
         """Whether the caller is an admin of the homeserver, as its admin API says when asked
         with the caller's own token (Synapse: only an admin may read a user's admin flag).
         A homeserver without that API has no admins here."""
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = caller_token(request)
         url = f"{self.homeserver_url}/_synapse/admin/v1/users/{quote(user_id, safe='')}/admin"
         try:
             async with self.http.session.get(
@@ -71,3 +71,9 @@ class Authenticator:
                 return resp.status == 200 and isinstance(data, dict) and data.get("admin") is True
         except (aiohttp.ClientError, ValueError):
             return False
+
+
+def caller_token(request: web.Request) -> str:
+    """The caller's Matrix access token (Authenticator.user has checked it), for a request
+    the homeserver must see as the caller's own device."""
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()

@@ -9,6 +9,7 @@ from aiohttp import web
 from ..social.ai_requests import AiRequests
 from ..social.ipc import Ipc
 from ..social.messaging import Messaging
+from .auth import caller_token
 from .params import PageLimit, json_object
 from .routing import RouteGroup, get, post
 from .schemas import BOOL, INT, NULLABLE_STRING, PAGE_PARAMS, ROOM_ID, STRING, obj, page
@@ -74,7 +75,8 @@ class MessagingRoutes(RouteGroup):
     @get("/messages/conversations", "Your DMs and groups, latest activity first",
          "Conversations", params=PAGE_PARAMS)
     async def conversations(self, request: web.Request, user: str) -> dict:
-        return await self.messaging.conversations(user, request.query.get("cursor"),
+        return await self.messaging.conversations(user, caller_token(request),
+                                                  request.query.get("cursor"),
                                                   self.page_limit(request))
 
     @get("/messages/rooms/{room_id}/members", "Members of a room you are in", "Members",

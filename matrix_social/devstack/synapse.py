@@ -90,6 +90,7 @@ class Synapse:
         appservice_extensions: bool = True,
         open_registration: bool = False,
         previews_of_loopback: bool = False,
+        sliding_sync: bool = True,
     ) -> None:
         """`previews_of_loopback`: URL previews may fetch 127.0.0.1 (tests' own pages only;
         every private range stays refused otherwise)."""
@@ -103,6 +104,7 @@ class Synapse:
         # Anybody may sign up, after accepting terms of service (the web app's sign-up test).
         self.open_registration = open_registration
         self.previews_of_loopback = previews_of_loopback
+        self.sliding_sync = sliding_sync
         self.process: subprocess.Popen | None = None
 
     @property
@@ -205,6 +207,8 @@ class Synapse:
             "experimental_features": {
                 "msc2409_to_device_messages_enabled": self.appservice_extensions,
                 "msc3202_transaction_extensions": self.appservice_extensions,
+                # Simplified sliding sync (MSC4186): Conduit has none either.
+                "msc3575_enabled": self.sliding_sync,
             },
             **_RATE_LIMITS,
             **self._registration_config(),

@@ -18,7 +18,7 @@ from ..matrix.e2be_notices import UNENCRYPTED_DM, EncryptionNotices
 from ..matrix.e2be_route import EncryptionRoute
 from ..matrix.feed_owners import FeedOwners
 from ..matrix.intents import Intents
-from ..matrix.room_list import RoomLists
+from ..matrix.room_list import RoomLists, RoomSummary, SlidingRooms
 from ..matrix.txn_ids import next_txn_id
 from . import cursor as cursors
 from .block_list import BlockList
@@ -33,7 +33,8 @@ ENCRYPTED_REFUSAL = ("This room is end-to-end encrypted. Only your own client ho
 class Messaging:
     def __init__(self, ids: Identities, users: Users, intents: Intents, owners: FeedOwners,
                  media: Uploads, e2be_route: EncryptionRoute, e2be_notices: EncryptionNotices,
-                 runner_template: str, blocks: BlockList | None = None) -> None:
+                 runner_template: str, sliding: SlidingRooms,
+                 blocks: BlockList | None = None) -> None:
         self.blocks = blocks
         self.e2be_route = e2be_route
         self.e2be_notices = e2be_notices
@@ -44,6 +45,7 @@ class Messaging:
         self.media = media
         self.runner_template = runner_template
         self.room_lists = RoomLists()
+        self.sliding = sliding
 
     async def _user(self, value: Any, field: str = "user") -> str:
         return await self.users.existing(value, field)
@@ -144,12 +146,20 @@ class Messaging:
                  for uid, info in sorted(joined.get("joined", {}).items())]
         return {"room_id": room_id, "members": items, "count": len(items)}
 
-    async def conversations(self, user: str, cursor: str | None,
+    async def conversations(self, user: str, token: str, cursor: str | None,
                             limit: int) -> dict[str, Any]:
-        """DMs and groups (every joined room but feed rooms), latest activity first, from the
-        user's /sync (matrix/room_list.py): one homeserver request per page."""
+        """DMs and groups (every joined room but feed rooms), most recent first: by the
+        homeserver's sliding sync where it has one (asked with the caller's `token`), else
+        from the user's /sync (matrix/room_list.py); one homeserver request per page, the
+        first included."""
         position = cursors.decode(cursor, (int, str))
         intent = await self.intents.for_user(user)
+        window = await self.sliding.after(token, position, limit + 1, self.owners.feeds_among)
+        if window is not None:
+            rooms, direct = window
+            dm_with = {room: other for other, room_ids in direct.items() for room in room_ids}
+            return cursors.page(rooms, limit, lambda room: _conversation(room, dm_with),
+                                lambda room: (room.recency, room.room_id))
         joined = await self.room_lists.get(intent)
         feeds = await self.owners.feeds_among(list(joined.rooms))
         dm_with = {room: other for other, room_ids in joined.direct.items()
@@ -158,13 +168,8 @@ class Messaging:
                           if r.room_id not in feeds), reverse=True)
         if position is not None:
             ordered = [item for item in ordered if item[:2] < position]
-        return cursors.page(
-            ordered, limit,
-            lambda item: {"room_id": item[1], "kind": "dm" if item[1] in dm_with else "group",
-                          "with": dm_with.get(item[1]), "name": item[2].name,
-                          "last_activity": item[2].last_activity,
-                          "encrypted": item[2].encrypted},
-            lambda item: item[:2])
+        return cursors.page(ordered, limit, lambda item: _conversation(item[2], dm_with),
+                            lambda item: item[:2])
 
     async def send(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
@@ -195,3 +200,9 @@ class Messaging:
             return {"msgtype": "m.file", "body": text or filename, "filename": filename,
                     "url": mxc, "info": {"mimetype": row["mimetype"], "size": row["size"]}}
         raise InvalidInput("'kind' must be one of text, image, file, app")
+
+
+def _conversation(room: RoomSummary, dm_with: dict[str, str]) -> dict[str, Any]:
+    return {"room_id": room.room_id, "kind": "dm" if room.room_id in dm_with else "group",
+            "with": dm_with.get(room.room_id), "name": room.name,
+            "last_activity": room.last_activity, "encrypted": room.encrypted}
