@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from mautrix.util.async_db import Database
+from mautrix.util.async_db import Database, UpgradeTable
 from nio import AsyncClient
 from ruamel.yaml import YAML
 
@@ -201,6 +201,37 @@ async def two_connections(url: str) -> AsyncIterator[tuple[asyncpg.Connection,
             await second.close()
     finally:
         await first.close()
+
+
+class SchemaAt:
+    """One new database, opened at an old schema (an upgrade's test fills it as that version
+    left it), then again with every upgrade."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def open(self, upgrades: int | None = None) -> Database:
+        """Started, with only the first `upgrades` upgrades run (all of them when None)."""
+        table = upgrade_table
+        if upgrades is not None:
+            table = UpgradeTable()
+            table.upgrades = list(upgrade_table.upgrades[:upgrades])
+        database = Database.create(self.url, upgrade_table=table)
+        await database.start()
+        return database
+
+
+@asynccontextmanager
+async def new_database(kind: str, folder: Path) -> AsyncIterator[SchemaAt]:
+    """A new, empty database of `kind` ("sqlite" in `folder`, or "postgres"), dropped after."""
+    postgres = PostgresDatabase() if kind == "postgres" else None
+    if postgres:
+        await postgres.create()
+    try:
+        yield SchemaAt(postgres.url if postgres else f"sqlite:{folder / 'old.db'}")
+    finally:
+        if postgres:
+            await postgres.drop()
 
 
 @asynccontextmanager

@@ -105,11 +105,12 @@ MUTATIONS = [
     mutation(
         "API answers 429 to most requests",
         "matrix_social/api/auth.py",
-        '        token = header.removeprefix("Bearer ").strip()\n',
-        '        token = header.removeprefix("Bearer ").strip()\n'
+        '        token = caller_token(request)\n        key =',
+        '        token = caller_token(request)\n'
         '        self._calls = getattr(self, "_calls", 0) + 1\n'
         '        if self._calls % 5:\n'
-        '            raise ApiError(429, "M_LIMIT_EXCEEDED", "Too many requests")\n',
+        '            raise ApiError(429, "M_LIMIT_EXCEEDED", "Too many requests")\n'
+        '        key =',
         ("tests/test_reliability.py::test_load_20_clients_ci",)),
     mutation(
         "/ai/request trusts a client-supplied sender",
@@ -1451,6 +1452,18 @@ MUTATIONS = [
         "field.readOnly = on;\n",
         "\n",
         ("tests/test_web_app.py::test_image_app_share_repost_edit_and_delete",)),
+    mutation(
+        "the conversation list never asks for sliding sync (every first page waits for /sync)",
+        "matrix_social/matrix/room_list.py",
+        "        last = wanted - 1\n        while not self.unsupported:\n",
+        "        last = wanted - 1\n        while False:\n",
+        ("tests/test_messaging.py::test_conversations_page_by_cursor_newest_activity_first",)),
+    mutation(
+        "a sliding sync page ignores the cursor (the first rooms again)",
+        "matrix_social/matrix/room_list.py",
+        "                     and (position is None or (r.recency, r.room_id) < position)]\n",
+        "                     ]\n",
+        ("tests/test_messaging.py::test_conversations_page_by_cursor_newest_activity_first",)),
 ]
 
 

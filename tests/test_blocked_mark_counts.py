@@ -13,14 +13,14 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from mautrix.util.async_db import Database, UpgradeTable
+from mautrix.util.async_db import Database
 
-from matrix_social.db import blocks, comments, likes, posts, upgrade_table
+from matrix_social.db import blocks, comments, likes, posts
 from matrix_social.db.posts import PostRow
 from matrix_social.db.upgrade.v26_blocked_mark_counts import BUCKETS
 from matrix_social.matrix.ingest.writer import IndexWriter
 
-from .harness import PostgresDatabase, concurrent_writers
+from .harness import concurrent_writers, new_database
 
 EXAMPLES = int(os.environ.get("COUNTER_EXAMPLES", "60"))
 POSTS = [f"$post{i}" for i in range(3)] + [f"$repost{i}" for i in range(3)]
@@ -181,32 +181,21 @@ async def test_counts_by_blocked_reads_her_rows_in_the_shape_it_gave(db):
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_the_upgrade_fills_the_counts_from_the_rows_already_there(kind, tmp_path):
     """Blocks and marks indexed before v26 are counted by the upgrade itself."""
-    postgres = PostgresDatabase() if kind == "postgres" else None
-    if postgres:
-        await postgres.create()
-    url = postgres.url if postgres else f"sqlite:{tmp_path / 'old.db'}"
-    before = UpgradeTable()
-    before.upgrades = list(upgrade_table.upgrades[:25])
     alice, bob, carol = PEOPLE[:3]
-    try:
-        db = Database.create(url, upgrade_table=before)
-        await db.start()
+    async with new_database(kind, tmp_path) as database:
+        db = await database.open(upgrades=25)
         for op in (("post", "$post0", carol, None), ("like", "$like0", "$post0", bob),
                    ("like", "$like1", "$post0", bob), ("comment", "$comment0", "$post0", bob),
                    ("post", "$repost0", bob, "$post0"), ("block", alice, bob, None),
                    ("block", carol, alice, None)):
             await _apply(db, op)
         await db.stop()
-        db = Database.create(url, upgrade_table=upgrade_table)
-        await db.start()
+        db = await database.open()
         try:
             assert await _kept(db) == await _from_scratch(db) == {
                 (alice, "$post0"): {"likes": 1, "comments": 1, "reposts": 1}}
         finally:
             await db.stop()
-    finally:
-        if postgres:
-            await postgres.drop()
 
 
 @pytest.mark.parametrize("race", ["two likes", "two unlikes", "block and like",

@@ -420,30 +420,18 @@ async def test_the_v28_upgrade_keeps_what_was_there_and_reads_it_by_time(kind, t
     """A database at v27 with her notifications, a block and a mute: after v28 her rows are
     indexed by time, the kept groups' actor indexes are gone, and the list and count read
     what the old query reads."""
-    from mautrix.util.async_db import Database, UpgradeTable
+    from .harness import new_database
 
-    from matrix_social.db import upgrade_table
-
-    from .harness import PostgresDatabase
-
-    postgres = PostgresDatabase() if kind == "postgres" else None
-    if postgres:
-        await postgres.create()
-    url = postgres.url if postgres else f"sqlite:{tmp_path / 'old.db'}"
-    before = UpgradeTable()
-    before.upgrades = list(upgrade_table.upgrades[:27])
     events: list = []
-    try:
-        db = Database.create(url, upgrade_table=before)
-        await db.start()
+    async with new_database(kind, tmp_path) as database:
+        db = await database.open(upgrades=27)
         for i in range(12):
             await _apply(db, ("insert", A, ("like", "follow", "comment")[i % 3], ACTORS[i % 4],
                               i % 2, 12 - i, i % len(TEXTS)), events)
         await _apply(db, ("block", A, ACTORS[0]), events)
         await _apply(db, ("mute", A, ACTORS[1], None), events)
         await db.stop()
-        db = Database.create(url, upgrade_table=upgrade_table)
-        await db.start()
+        db = await database.open()
         try:
             indexes = await db.fetch(
                 "SELECT name FROM sqlite_master WHERE type = 'index'" if kind == "sqlite"
@@ -457,9 +445,6 @@ async def test_the_v28_upgrade_keeps_what_was_there_and_reads_it_by_time(kind, t
             assert await _mismatches(db) == []
         finally:
             await db.stop()
-    finally:
-        if postgres:
-            await postgres.drop()
 
 
 async def test_one_actor_written_twice_at_once_into_one_group_counts_once():
