@@ -99,14 +99,8 @@ def _apply(current: RoomList, answer: Any) -> None:
         raise ValueError("the homeserver's /sync answer is not an object")
     rooms = answer.get("rooms") if isinstance(answer.get("rooms"), dict) else {}
     for room_id, room in _section(rooms, "join").items():
-        summary = current.rooms.setdefault(room_id, RoomSummary(room_id))
-        for event in _events(room, "state"):
-            _read_state(summary, event)
-        for event in _events(room, "timeline"):
-            _read_state(summary, event)
-            ts = event.get("origin_server_ts")
-            if isinstance(ts, int) and not isinstance(ts, bool):
-                summary.last_activity = max(summary.last_activity or ts, ts)
+        _read_room(current.rooms.setdefault(room_id, RoomSummary(room_id)),
+                   _events(room, "state"), _events(room, "timeline"))
     for room_id in _section(rooms, "leave"):
         current.rooms.pop(room_id, None)
     direct = _direct(_events(answer, "account_data"))
@@ -137,6 +131,18 @@ def _events(container: dict, name: str) -> list[dict]:
     part = container.get(name)
     events = part.get("events") if isinstance(part, dict) else None
     return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+
+
+def _read_room(summary: RoomSummary, state: list[dict], timeline: list[dict]) -> None:
+    """Name and encryption from the room's state and timeline; its last activity from the
+    newest timeline event's time."""
+    for event in state:
+        _read_state(summary, event)
+    for event in timeline:
+        _read_state(summary, event)
+        ts = event.get("origin_server_ts")
+        if isinstance(ts, int) and not isinstance(ts, bool):
+            summary.last_activity = max(summary.last_activity or ts, ts)
 
 
 def _read_state(summary: RoomSummary, event: dict) -> None:
@@ -229,13 +235,7 @@ def _read_window(answer: Any) -> tuple[list[RoomSummary], int, dict[str, list[st
         summary = RoomSummary(room_id)
         stamp = room.get("bump_stamp")
         summary.recency = stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else 0
-        for event in _listed(room, "required_state"):
-            _read_state(summary, event)
-        for event in _listed(room, "timeline"):
-            _read_state(summary, event)
-            ts = event.get("origin_server_ts")
-            if isinstance(ts, int) and not isinstance(ts, bool):
-                summary.last_activity = max(summary.last_activity or ts, ts)
+        _read_room(summary, _listed(room, "required_state"), _listed(room, "timeline"))
         summaries.append(summary)
     summaries.sort(key=lambda r: (r.recency, r.room_id), reverse=True)
     listed = (answer.get("lists") or {}).get("rooms") if isinstance(answer.get("lists"),

@@ -122,9 +122,9 @@ async def test_a_failure_at_part_two_is_continued_at_part_two(db, world, status)
         r.uri for r in world.hers()}
 
 
-async def test_a_restart_with_the_pds_answer_lost_never_posts_a_part_twice(db, world):
-    """Part 2 is made at the PDS, then the service dies before it hears so: the next attempt
-    asks for the reserved record key, finds part 2 and goes on with part 3."""
+async def _part_two_held(world):
+    """A delivery whose second part the PDS has made and holds the answer to: (the post, the
+    answer's release, the attempt's task)."""
     post = await world.queue()
     release = world.pds.stall(CREATE, after=1)
     attempt = asyncio.create_task(world.attempt(post))
@@ -132,6 +132,13 @@ async def test_a_restart_with_the_pds_answer_lost_never_posts_a_part_twice(db, w
         if world.pds.stalled:
             break
         await asyncio.sleep(0.01)
+    return post, release, attempt
+
+
+async def test_a_restart_with_the_pds_answer_lost_never_posts_a_part_twice(db, world):
+    """Part 2 is made at the PDS, then the service dies before it hears so: the next attempt
+    asks for the reserved record key, finds part 2 and goes on with part 3."""
+    post, release, attempt = await _part_two_held(world)
     assert world.pds.stalled == 1 and len(world.hers()) == 2  # made, answer held
     attempt.cancel()  # kill -9, as far as this delivery can tell
     await asyncio.gather(attempt, return_exceptions=True)
@@ -189,13 +196,7 @@ async def test_a_deletion_while_a_part_is_in_flight_leaves_nothing(db, world):
     """The post is deleted while the PDS makes part 2: the deletion removes part 1, the
     attempt stops before part 3 and deletes the part 2 it made, its outcome never overwriting
     the deletion."""
-    post = await world.queue()
-    release = world.pds.stall(CREATE, after=1)
-    attempt = asyncio.create_task(world.attempt(post))
-    for _ in range(500):
-        if world.pds.stalled:
-            break
-        await asyncio.sleep(0.01)
+    post, release, attempt = await _part_two_held(world)
     assert world.pds.stalled == 1
     assert await world.poster.delete(POST) == {"bluesky": None}
     release.set()
