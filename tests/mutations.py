@@ -1261,6 +1261,27 @@ MUTATIONS = [
         "",
         ("tests/test_web_app.py::test_encrypted_dm_between_browsers_and_ai_answer",)),
     mutation(
+        "the composer's × leaves the file chosen (its chip stays, Send would send it)",
+        "matrix_social/web/js/messages.js",
+        "    function clearAttachment() {\n      file.value = \"\";\n",
+        "    function clearAttachment() {\n",
+        ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
+         "labelled_unencrypted",)),
+    mutation(
+        "Send is offered while there is nothing to send",
+        "matrix_social/web/js/messages.js",
+        "      send.disabled = !text.value.trim() && !file.files.length;\n",
+        "      send.disabled = false;\n",
+        ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
+         "labelled_unencrypted",)),
+    mutation(
+        "a sent message empties the composer of what she wrote while it was on its way",
+        "matrix_social/web/js/messages.js",
+        "        if (text.value.trim() === body) text.value = \"\";\n",
+        "        text.value = \"\";\n",
+        ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
+         "labelled_unencrypted",)),
+    mutation(
         "dark secondary text loses its contrast: the dark pass checking colour rules only "
         "still sees it",
         "matrix_social/web/app.css",

@@ -449,10 +449,10 @@ async def test_encrypted_dm_between_browsers_and_ai_answer(web_stack, browser, m
         await b.locator(".badge.encrypted").wait_for()
 
         secret = f"the secret is {time.time_ns()}"
-        await a.get_by_label("Message", exact=True).fill(secret)
+        await a.get_by_role("textbox", name="Message", exact=True).fill(secret)
         await a.get_by_role("button", name="Send").click()
         await b.locator(".message", has_text=secret).locator(".lock-note").wait_for()
-        await b.get_by_label("Message", exact=True).fill("got it")
+        await b.get_by_role("textbox", name="Message", exact=True).fill("got it")
         await a.locator(".typing", has_text="is typing").wait_for()
         await b.get_by_role("button", name="Send").click()
         await a.locator(".message", has_text="got it").wait_for()
@@ -491,7 +491,7 @@ async def test_encrypted_dm_between_browsers_and_ai_answer(web_stack, browser, m
         # while it replays what failed during another test's restart (encrypted_client.py).
         await eventually(lambda: appservice_not_down(web_stack), timeout=180,
                          what="Synapse delivering to the appservice again")
-        await a.get_by_label("Message", exact=True).fill("hello ai")
+        await a.get_by_role("textbox", name="Message", exact=True).fill("hello ai")
         await a.get_by_role("button", name="Send").click()
         # Generous: the answer needs the room key to reach the AI's device first (to-device,
         # which a homeserver under load delivers late).

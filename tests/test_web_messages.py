@@ -2,7 +2,10 @@
 in two browser contexts: the forms that start a conversation live behind "New message" (a
 dialog); images, files and app links are sent and received in an encrypted DM (the homeserver
 sees only ciphertext, the other browser decrypts them); her own message is never labelled
-"not encrypted", not even while it is being encrypted."""
+"not encrypted", not even while it is being encrypted. The composer is a chat's: one bar
+pinned under the conversation (above the phone's tab bar), Send greyed while there is nothing
+to send, a chosen file shown as a chip that can be taken off, an app shared from a small
+sheet."""
 
 from __future__ import annotations
 
@@ -15,7 +18,12 @@ import pytest
 from PIL import Image
 
 from .browser import (
+    COLOUR_RULES,
+    DESKTOP,
+    PHONE,
+    axe_violations,
     every_look,
+    page_shot,
     signed_in,
 )
 from .harness import Stack, User, eventually
@@ -48,6 +56,37 @@ def png(color: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (120, 80), color).save(out, "PNG")
     return out.getvalue()
+
+
+def message_box(page):
+    return page.get_by_role("textbox", name="Message", exact=True)
+
+
+def attach(page):
+    """The real file input: visually hidden behind the paperclip, labelled, in the tab order."""
+    return page.get_by_label("Attach an image or file")
+
+
+async def send_text(page, text: str) -> None:
+    await message_box(page).fill(text)
+    await page.get_by_role("button", name="Send").click()
+
+
+async def in_sight(page) -> dict:
+    """Where the composer and the newest message are on the screen, against the tab bar."""
+    return await page.evaluate("""() => {
+      const box = (e) => e && e.getBoundingClientRect();
+      const composer = box(document.querySelector('.room-composer'));
+      const nav = box(document.querySelector('.main-nav'));
+      const timeline = box(document.querySelector('.timeline'));
+      const items = document.querySelectorAll('.timeline > .message');
+      const newest = box(items[items.length - 1]);
+      return {composerTop: composer.top, composerBottom: composer.bottom,
+              composerLeft: composer.left, composerRight: composer.right,
+              navTop: nav ? nav.top : innerHeight, height: innerHeight, width: innerWidth,
+              newestTop: newest.top, newestBottom: newest.bottom,
+              timelineTop: timeline.top, timelineBottom: timeline.bottom};
+    }""")
 
 
 async def shown_image(page, caption: str) -> dict:
@@ -97,35 +136,84 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
         await b.get_by_role("button", name="Accept").click()
         await b.locator(".badge.encrypted").wait_for()
 
+        # Send is greyed while there is nothing to send; the box names the conversation.
+        send = a.get_by_role("button", name="Send")
+        assert await send.is_disabled()
+        title = (await a.locator(".room-head h2").inner_text()).strip()
+        assert await message_box(a).get_attribute("placeholder") == f"Message {title}…"
+        await message_box(a).fill("   ")
+        assert await send.is_disabled()
         hello = f"hello {secrets.token_hex(3)}"
-        await a.get_by_label("Message", exact=True).fill(hello)
-        await a.get_by_role("button", name="Send").click()
+        await message_box(a).fill(hello)
+        assert await send.is_enabled()
+        await send.click()
         await a.locator(".message.mine", has_text=hello).wait_for()
+        # What she starts writing while that one is still on its way is kept.
+        assert await send.get_attribute("aria-busy") == "true"
+        await message_box(a).fill("my next thought")
         await b.locator(".message", has_text=hello).locator(".lock-note").wait_for()
+        await a.wait_for_function("() => !document.querySelector('.send-button[aria-busy]')")
+        assert await message_box(a).input_value() == "my next thought"
+        await message_box(a).fill("")
         await a.unroute("**/_matrix/client/v3/sendToDevice/**")
 
         # An image with a caption, and a file: the other browser decrypts both.
         picture = tmp_path / "sea.png"
         picture.write_bytes(png((20, 110, 200)))
-        await a.locator("input[name=attachment]").set_input_files(str(picture))
-        await a.get_by_label("Message", exact=True).fill("the sea today")
-        await a.get_by_role("button", name="Send").click()
+        await attach(a).set_input_files(str(picture))
+        chip = a.get_by_role("group", name="Attachment")
+        await chip.get_by_text("sea.png").wait_for()
+        assert "Image · " in await chip.inner_text()
+        await a.wait_for_function("() => document.querySelector('.attachment-chip img')"
+                                  "?.naturalWidth === 120")  # the preview, from an object URL
+        assert await send.is_enabled()  # a file alone can be sent
+        await message_box(a).fill("the sea today")
+        await send.click()
+        await chip.wait_for(state="hidden")
         received = await shown_image(b, "the sea today")
         assert received["src"].startswith("blob:") and received["width"] == 120
+
+        # A file chosen and taken off again (×): Send then sends the text alone. Enter sends,
+        # Shift+Enter is a new line.
         notes = tmp_path / "notes.txt"
         secret_text = f"meeting notes {secrets.token_hex(8)}"
         notes.write_text(secret_text)
-        await a.locator("input[name=attachment]").set_input_files(str(notes))
-        await a.get_by_role("button", name="Send").click()
+        await attach(a).set_input_files(str(notes))
+        await chip.get_by_text("notes.txt").wait_for()
+        assert "File · " in await chip.inner_text()
+        await a.get_by_role("button", name="Remove notes.txt").click()
+        await chip.wait_for(state="hidden")
+        assert await attach(a).evaluate("input => input.files.length") == 0
+        assert await send.is_disabled()
+        await message_box(a).click()
+        await a.keyboard.type("no file")
+        await a.keyboard.press("Shift+Enter")
+        await a.keyboard.type("after all")
+        assert await message_box(a).input_value() == "no file\nafter all"
+        await a.keyboard.press("Enter")
+        text_only = b.locator(".message", has_text="after all")
+        await text_only.wait_for()
+        assert "no file\nafter all" in await text_only.locator(".bubble").inner_text()
+        assert await text_only.locator("button, img").count() == 0
+        assert await message_box(a).input_value() == ""
+        assert len(uploads) == 1, len(uploads)
+
+        # The file input is in the tab order, right after "+".
+        await a.get_by_role("button", name="Add to message").focus()
+        await a.keyboard.press("Tab")
+        assert await a.evaluate("document.activeElement.type") == "file"
+        await attach(a).set_input_files(str(notes))
+        await chip.get_by_text("notes.txt").wait_for()
+        await send.click()
         download_button = b.get_by_role("button", name="Download notes.txt")
         await download_button.wait_for()
         await download_button.evaluate("button => { window.__download = button; }")
         # Her typing redraws his conversation; the button he is about to press stays the same
         # element (one replaced between press and release swallows the click: seen in CI).
-        await a.get_by_label("Message", exact=True).fill("about to type more")
+        await message_box(a).fill("about to type more")
         await b.locator(".typing", has_text="typing").wait_for()
         assert await b.evaluate("window.__download.isConnected")
-        await a.get_by_label("Message", exact=True).fill("")
+        await message_box(a).fill("")
         async with b.expect_download() as waiting:
             await download_button.click()
         download = await waiting.value
@@ -134,18 +222,37 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
         assert len(uploads) == 2, len(uploads)
         assert not any(u.startswith(b"\x89PNG") or secret_text.encode() in u for u in uploads)
 
-        # An app link.
-        await a.get_by_role("button", name="Share an app").click()
-        await a.get_by_label("App name").fill("Tide Clock")
-        await a.get_by_label("App URL").fill("https://apps.example/tide")
-        await a.get_by_role("button", name="Send app link").click()
+        # An app link, from "+" → Share an app: a small sheet, not fields in the composer.
+        assert not await a.get_by_label("App name").is_visible()
+        more = a.get_by_role("button", name="Add to message")
+        await more.click()
+        await a.get_by_role("menuitem", name="Share an app").click()
+        sheet = a.get_by_role("dialog", name="Share an app")
+        await sheet.wait_for()
+        assert await a.evaluate("document.activeElement.name") == "app-name"
+        await sheet.get_by_role("button", name="Send app link").click()
+        await sheet.get_by_role("alert").filter(has_text="name and an http(s) URL").wait_for()
+        assert await axe_violations(a) == []
+        await page_shot(a, "messages-app-sheet-desktop-light")
+        await a.set_viewport_size(PHONE)
+        await a.emulate_media(color_scheme="dark")
+        assert await axe_violations(a, COLOUR_RULES) == []
+        await page_shot(a, "messages-app-sheet-phone-dark")
+        await a.emulate_media(color_scheme="light")
+        await a.set_viewport_size(DESKTOP)
+        await sheet.get_by_label("App name").fill("Tide Clock")
+        await sheet.get_by_label("App URL").fill("https://apps.example/tide")
+        await sheet.get_by_role("button", name="Send app link").click()
+        await sheet.wait_for(state="hidden")
+        assert await a.evaluate("document.activeElement.getAttribute('aria-label')") == (
+            "Add to message")
         await b.locator(".message .app-card, .message", has_text="Tide Clock").first.wait_for()
 
         # And an image the other way.
         back = tmp_path / "sunset.png"
         back.write_bytes(png((230, 120, 40)))
-        await b.locator("input[name=attachment]").set_input_files(str(back))
-        await b.get_by_label("Message", exact=True).fill("sunset here")
+        await attach(b).set_input_files(str(back))
+        await message_box(b).fill("sunset here")
         await b.get_by_role("button", name="Send").click()
         assert (await shown_image(a, "sunset here"))["width"] == 120
 
@@ -153,6 +260,44 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
         for page in (a, b):
             assert await page.evaluate("window.__plainOwn") == 0
             assert await page.locator(".message .plain-note").count() == 0
+
+        # At phone width the composer sits whole above the tab bar, the newest message above
+        # it in sight; nothing scrolls sideways.
+        await b.set_viewport_size(PHONE)
+        await b.wait_for_timeout(300)
+        seen = await in_sight(b)
+        assert seen["composerBottom"] <= seen["navTop"] <= seen["height"], seen
+        assert seen["composerLeft"] >= 0 and seen["composerRight"] <= seen["width"], seen
+        assert seen["timelineTop"] <= seen["newestTop"], seen
+        assert seen["newestBottom"] <= seen["timelineBottom"] <= seen["composerTop"], seen
+
+        # Scrolled up to read, he stays where he is when a message comes; back at the end, the
+        # newest message is followed again.
+        timeline = b.locator(".timeline")
+        assert await timeline.evaluate("t => t.scrollHeight - t.clientHeight") > 100
+        await timeline.evaluate("t => { t.scrollTop = 0; }")
+        await b.wait_for_timeout(200)
+        await send_text(a, "Lovely colours!")
+        await b.locator(".message", has_text="Lovely colours!").wait_for()
+        await b.wait_for_timeout(200)
+        assert await timeline.evaluate("t => t.scrollTop") == 0
+        await timeline.evaluate("t => { t.scrollTop = t.scrollHeight; }")
+        await b.wait_for_timeout(200)
+        await send_text(a, "The tide is out at six")
+        await b.locator(".message", has_text="The tide is out at six").wait_for()
+        await b.wait_for_timeout(200)
+        seen = await in_sight(b)
+        assert seen["newestBottom"] <= seen["timelineBottom"], seen
+
+        # A conversation with a file chosen and a caption being written, in every look.
+        await attach(b).set_input_files(str(picture))
+        await b.get_by_role("group", name="Attachment").get_by_text("sea.png").wait_for()
+        await message_box(b).fill("Meet you at the pier?")
+        await b.wait_for_function("() => document.querySelector('.attachment-chip img')"
+                                  "?.naturalWidth === 120")
+        seen = await in_sight(b)
+        assert seen["composerBottom"] <= seen["navTop"], seen
+        assert seen["newestBottom"] <= seen["composerTop"], seen
         await every_look(b, "messages-encrypted-media")
 
 
@@ -191,8 +336,7 @@ async def test_a_new_browser_reads_earlier_messages_after_restoring_the_key_back
         await b.locator(".conversations a", has_text="Invitation").first.click()
         await b.get_by_role("button", name="Accept").click()
         earlier = f"before the new browser {secrets.token_hex(4)}"
-        await a.get_by_label("Message", exact=True).fill(earlier)
-        await a.get_by_role("button", name="Send").click()
+        await send_text(a, earlier)
         await b.locator(".message", has_text=earlier).wait_for()
         # Bob's first browser backs the message's key up (encrypted) on the homeserver.
         await eventually(lambda: backed_up_keys(stack, bob, unquote(room_id)), timeout=60,
@@ -240,8 +384,7 @@ async def test_a_first_message_to_someone_who_never_opened_messages_waits_until_
         await a.locator(".badge.encrypted").wait_for()
         room_id = unquote(a.url.split("/messages/")[1])
         first = f"welcome aboard {secrets.token_hex(4)}"
-        await a.get_by_label("Message", exact=True).fill(first)
-        await a.get_by_role("button", name="Send").click()
+        await send_text(a, first)
         waiting = a.locator(".message.held", has_text=first)
         await waiting.wait_for()
         assert "not opened Messages yet" in await waiting.inner_text()

@@ -3,10 +3,11 @@
 // the keys. The SDK (about 2 MB of WebAssembly) is loaded only when this section opens.
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
-import { busy, clear, errorBox, field, fill, h, keep, timeEl } from "./dom.js";
+import { busy, clear, errorBox, field, fill, h, keep, timeEl, uid } from "./dom.js";
 import { discard, heldIn, hold, keepSendingHeld, withoutADevice } from "./held-messages.js";
 import { icon } from "./icons.js";
 import { keyBackupPanel } from "./key-backup.js";
+import { menuButton, trapFocus } from "./menu.js";
 import { appCard } from "./post.js";
 
 /** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
@@ -101,6 +102,13 @@ function preview(event) {
   if (content.msgtype === "m.image") return "Image";
   if (content.msgtype === "m.file") return `File: ${content.body || ""}`;
   return content.body || "";
+}
+
+/** "820 B", "14 KB", "2.4 MB": a file's size as a chat shows it. */
+export function sizeText(bytes) {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  return `${(bytes / 1_000_000).toFixed(bytes < 10_000_000 ? 1 : 0)} MB`;
 }
 
 function lastMessage(room) {
@@ -320,32 +328,168 @@ export async function render(ctx, container, roomParam) {
   // The open conversation.
   const title = h("h2", { id: "room-title", tabindex: "-1" });
   const badge = h("span", { class: "badge" });
-  const membersButton = h("button", { type: "button", "aria-expanded": "false" }, "Members");
-  const back = h("a", { href: "/social/messages", "data-link": true, class: "back-to-list" },
-    "← All conversations");
+  const membersButton = h("button", { type: "button", class: "small members-button",
+    "aria-expanded": "false" }, icon("users", { size: 18 }), "Members");
+  const back = h("a", { href: "/social/messages", "data-link": true,
+    class: "back-to-list icon-button", "aria-label": "All conversations",
+    title: "All conversations" }, icon("back", { size: 20 }));
   const membersPanel = h("div", { class: "card members-panel", hidden: true });
-  const invitePanel = h("div", {});
+  const invitePanel = h("div", { class: "invite-panel" });
   const timeline = h("ol", { class: "timeline", "aria-label": "Messages", tabindex: "0" });
   const typing = h("p", { class: "typing", "aria-live": "polite" });
-  const receipt = h("p", { class: "receipt hint", "aria-live": "polite" });
+  const receipt = h("p", { class: "receipt", "aria-live": "polite" });
+  // The newest message stays in sight (above the composer) while she is at the end of the
+  // conversation: new messages, an image that loads, the composer growing all keep it there;
+  // once she scrolls up to read, nothing moves under her.
+  // A scroll that comes with a change of layout (the window resized, text wrapping anew, the
+  // browser keeping its place) is not hers: only her own scrolling stops the following.
+  let following = true;
+  let shape = "";
+  const shapeNow = () => `${timeline.clientWidth}/${timeline.clientHeight}/${timeline.scrollHeight}`;
+  const toNewest = () => {
+    timeline.scrollTop = timeline.scrollHeight;
+    shape = shapeNow();
+  };
+  timeline.addEventListener("scroll", () => {
+    const moved = shapeNow() !== shape;
+    shape = shapeNow();
+    if (moved && following) toNewest();
+    else following = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 40;
+  }, { passive: true });
+  timeline.addEventListener("load", () => { if (following) toNewest(); }, true);
+  const resized = new ResizeObserver(() => { if (following) toNewest(); });
+  resized.observe(timeline);
   const composer = roomComposer();
 
+  /** The bar pinned under the conversation, as in Bluesky's, Element's and Signal's chats:
+   * "+" (a photo or file, an app to share in a small sheet), the paperclip (the real file
+   * input, visually hidden but labelled and in the tab order), the text (it grows with what
+   * she writes; Enter sends, Shift+Enter is a new line) and Send (greyed while there is
+   * nothing to send). A chosen file is a chip above the text: a preview for an image, its
+   * name and size, and × to take it off. Errors are shown under the bar. */
   function roomComposer() {
-    const text = h("textarea", { rows: 2, name: "message", maxlength: 20000 });
-    const send = h("button", { type: "submit", class: "primary" }, "Send");
-    const file = h("input", { type: "file", name: "attachment" });
-    const appButton = h("button", { type: "button", "aria-expanded": "false" }, "Share an app");
-    const appArea = h("div", { hidden: true });
-    const appName = h("input", { name: "app-name" });
-    const appUrl = h("input", { name: "app-url", type: "url" });
-    const sendApp = h("button", { type: "button" }, "Send app link");
-    appArea.append(field("App name", appName), field("App URL", appUrl), sendApp);
-    const note = h("div", { role: "status" });
-    const form = h("form", { class: "room-composer", "aria-label": "Write a message" },
-      field("Message", text), send, field("Attach an image or file", file), appButton, appArea,
-      note);
+    const text = h("textarea", { rows: 1, name: "message", maxlength: 20000, class: "composer-text",
+      "aria-label": "Message", placeholder: "Message…", enterkeyhint: "send", dir: "auto" });
+    const send = h("button", { type: "submit", class: "send-button", "aria-label": "Send",
+      title: "Send", disabled: true }, icon("send", { size: 20 }));
+    const file = h("input", { type: "file", name: "attachment", id: uid("attachment"),
+      class: "visually-hidden composer-file" });
+    const attach = h("label", { for: file.id, class: "composer-tool", title: "Attach an image or file" },
+      icon("paperclip", { size: 22 }), h("span", { class: "visually-hidden" }, "Attach an image or file"));
+    const chip = h("div", { class: "attachment-chip", role: "group", "aria-label": "Attachment",
+      hidden: true });
+    const note = h("div", { class: "composer-note", role: "status" });
+    const more = menuButton({ label: "Add to message", menuLabel: "Add to message", iconName: "plus",
+      className: "composer-tool composer-more", items: () => [
+        { label: "Photo or file", icon: "image", onSelect: () => file.click() },
+        { label: "Share an app", icon: "app", onSelect: openAppSheet }] });
+    const bar = h("div", { class: "composer-bar" }, chip, more.el, file, attach, text, send);
+    const form = h("form", { class: "room-composer", "aria-label": "Write a message" }, bar, note);
+    const sheet = appSheet();
+
+    // Send is offered only when there is something to send.
+    function ready() {
+      send.disabled = !text.value.trim() && !file.files.length;
+    }
+    // The text grows with what she writes (field-sizing in CSS; by hand where unsupported).
+    const grows = typeof CSS !== "undefined" && CSS.supports("field-sizing", "content");
+    function grow() {
+      if (grows) return;
+      text.style.height = "auto";
+      text.style.height = `${Math.min(text.scrollHeight, 168)}px`;
+    }
+
+    let previewUrl = null;
+    function dropPreview() {
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = null;
+    }
+    /** The chip of the chosen file, or none. */
+    function showAttachment() {
+      dropPreview();
+      const chosen = file.files[0];
+      if (!chosen) {
+        chip.hidden = true;
+        clear(chip);
+        ready();
+        return;
+      }
+      const isImage = chosen.type.startsWith("image/");
+      let thumb;
+      if (isImage) {
+        const url = URL.createObjectURL(chosen);
+        previewUrl = url;
+        thumb = h("img", { class: "chip-thumb", src: url, alt: "" });
+        // Drawn once it has loaded: the object URL is let go of then.
+        const done = () => {
+          URL.revokeObjectURL(url);
+          if (previewUrl === url) previewUrl = null;
+        };
+        thumb.addEventListener("load", done, { once: true });
+        thumb.addEventListener("error", done, { once: true });
+      } else {
+        thumb = h("span", { class: "chip-thumb chip-file" }, icon("file", { size: 22 }));
+      }
+      const remove = h("button", { type: "button", class: "chip-remove",
+        "aria-label": `Remove ${chosen.name}`, title: "Remove" }, icon("close", { size: 16 }));
+      remove.addEventListener("click", () => {
+        clearAttachment();
+        text.focus();
+        ctx.announce(`${chosen.name} removed`);
+      });
+      fill(chip, thumb, h("span", { class: "chip-text" },
+        h("span", { class: "chip-name", dir: "auto" }, chosen.name),
+        h("span", { class: "chip-size" }, `${isImage ? "Image" : "File"} · ${sizeText(chosen.size)}`)),
+      remove);
+      chip.hidden = false;
+      ready();
+    }
+    function clearAttachment() {
+      file.value = "";
+      showAttachment();
+    }
+    function choose(chosen) {
+      const list = new DataTransfer();
+      list.items.add(chosen);
+      file.files = list.files;
+      showAttachment();
+      ctx.announce(`${chosen.name} attached`);
+    }
+    file.addEventListener("change", () => {
+      showAttachment();
+      if (file.files.length) {
+        ctx.announce(`${file.files[0].name} attached`);
+        text.focus();
+      }
+    });
+    // A pasted image or file, or one dropped on the bar, is attached as if chosen.
+    text.addEventListener("paste", (event) => {
+      const pasted = event.clipboardData && event.clipboardData.files[0];
+      if (!pasted) return;
+      event.preventDefault();
+      choose(pasted);
+    });
+    const withFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+    form.addEventListener("dragover", (event) => {
+      if (!withFiles(event)) return;
+      event.preventDefault();
+      form.classList.add("dragging");
+    });
+    form.addEventListener("dragleave", (event) => {
+      if (!form.contains(event.relatedTarget)) form.classList.remove("dragging");
+    });
+    form.addEventListener("drop", (event) => {
+      form.classList.remove("dragging");
+      const dropped = event.dataTransfer && event.dataTransfer.files[0];
+      if (!dropped) return;
+      event.preventDefault();
+      choose(dropped);
+    });
+
     let typingSent = 0;
     text.addEventListener("input", () => {
+      ready();
+      grow();
       if (!roomId) return;
       const now = Date.now();
       if (text.value && now - typingSent > 3000) {
@@ -372,7 +516,7 @@ export async function render(ctx, container, roomParam) {
       }
     }
     text.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         form.requestSubmit();
       }
@@ -397,31 +541,79 @@ export async function render(ctx, container, roomParam) {
           refresh();
         } else if (attachment) await sendFile(attachment, body);
         else await client.sendMessage(roomId, { msgtype: "m.text", body });
-        text.value = "";
-        file.value = "";
+        // What she wrote while it was on its way is her next message: only what was sent goes.
+        if (text.value.trim() === body) text.value = "";
+        if (file.files[0] === attachment) clearAttachment();
+        ready();
+        grow();
         typingSent = 0;
         client.sendTyping(roomId, false).catch(() => {});
+        following = true;
+        refresh();
+        const focused = document.activeElement;
+        if (!focused || focused === document.body || form.contains(focused)) {
+          text.focus({ preventScroll: true });
+        }
         ctx.announce("Message sent");
       }, (error) => fill(note, errorBox(error)));
     });
-    appButton.addEventListener("click", () => {
-      appArea.hidden = !appArea.hidden;
-      appButton.setAttribute("aria-expanded", String(!appArea.hidden));
-    });
-    sendApp.addEventListener("click", () => busy(sendApp, async () => {
-      const app = { name: appName.value.trim(), url: appUrl.value.trim(), description: "" };
-      if (!app.name || !/^https?:\/\//.test(app.url)) {
-        throw new Error("Give the app a name and an http(s) URL.");
-      }
-      app.try_url = ctx.config.app_runner_url.replace("{url}", app.url).replace("{slug}", "");
-      await client.sendMessage(roomId, {
-        msgtype: "m.text", body: `${app.name}\nTry it: ${app.try_url}`,
-        "m.matrix_os.social.post": { kind: "app", app, text: "" } });
-      appName.value = appUrl.value = "";
-      appArea.hidden = true;
-      appButton.setAttribute("aria-expanded", "false");
-    }, (error) => fill(note, errorBox(error))));
-    return form;
+
+    /** "Share an app": a small sheet (a modal dialog; a bottom sheet on a phone). */
+    function appSheet() {
+      const appName = h("input", { name: "app-name", autocomplete: "off", maxlength: 100 });
+      const appUrl = h("input", { name: "app-url", type: "url", autocomplete: "off",
+        placeholder: "https://" });
+      const sendApp = h("button", { type: "submit", class: "primary" }, "Send app link");
+      const cancel = h("button", { type: "button" }, "Cancel");
+      const appNote = h("div", { role: "status" });
+      const titleId = uid("app-sheet");
+      const appForm = h("form", { novalidate: true },
+        field("App name", appName), field("App URL", appUrl, "Where it runs: they get a Try it button"),
+        appNote, h("div", { class: "dialog-actions" }, cancel, sendApp));
+      const dialog = h("dialog", { class: "dialog app-sheet", "aria-labelledby": titleId },
+        h("div", { class: "dialog-head" }, h("h2", { id: titleId }, "Share an app"),
+          h("button", { type: "button", class: "icon-button", "aria-label": "Close",
+            onclick: () => dialog.close() }, icon("close", { size: 20 }))),
+        appForm);
+      trapFocus(dialog);
+      cancel.addEventListener("click", () => dialog.close());
+      dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+      dialog.addEventListener("close", () => { if (more.button.isConnected) more.button.focus(); });
+      appForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(sendApp, async () => {
+          const app = { name: appName.value.trim(), url: appUrl.value.trim(), description: "" };
+          if (!app.name || !/^https?:\/\//.test(app.url)) {
+            throw new Error("Give the app a name and an http(s) URL.");
+          }
+          app.try_url = ctx.config.app_runner_url.replace("{url}", app.url).replace("{slug}", "");
+          await client.sendMessage(roomId, {
+            msgtype: "m.text", body: `${app.name}\nTry it: ${app.try_url}`,
+            "m.matrix_os.social.post": { kind: "app", app, text: "" } });
+          appName.value = appUrl.value = "";
+          following = true;
+          dialog.close();
+          ctx.announce(`${app.name} shared`);
+        }, (error) => fill(appNote, errorBox(error)));
+      });
+      return { dialog, open() {
+        clear(appNote);
+        dialog.showModal();
+        appName.focus();
+      } };
+    }
+    function openAppSheet() {
+      sheet.open();
+    }
+
+    return {
+      el: h("div", { class: "room-composer-wrap" }, form, sheet.dialog),
+      /** The placeholder names the conversation ("Message Bob…"). */
+      named(roomName) {
+        const wanted = `Message ${roomName}…`;
+        if (text.placeholder !== wanted) text.placeholder = wanted;
+      },
+    };
   }
 
   async function sendFile(attachment, caption) {
@@ -544,14 +736,18 @@ export async function render(ctx, container, roomParam) {
     if (!room) return;
     const encrypted = isEncrypted(client, room);
     title.textContent = room.name || "Conversation";
-    badge.textContent = encrypted ? "End-to-end encrypted" : "Not encrypted";
-    badge.className = `badge ${encrypted ? "encrypted" : "unencrypted"}`;
+    composer.named(room.name || "this conversation");
+    if (badge.dataset.encrypted !== String(encrypted)) {
+      badge.dataset.encrypted = String(encrypted);
+      fill(badge, icon(encrypted ? "lock" : "cw", { size: 13 }),
+        encrypted ? "End-to-end encrypted" : "Not encrypted");
+      badge.className = `badge ${encrypted ? "encrypted" : "unencrypted"}`;
+    }
     const invited = room.getMyMembership() === "invite";
     if (invited) renderInvite(room);
     else clear(invitePanel);
-    composer.hidden = invited;
+    composer.el.hidden = invited;
     membersButton.hidden = invited;
-    const atBottom = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 40;
     const events = room.getLiveTimeline().getEvents()
       .filter((e) => ["m.room.message", "m.room.encrypted"].includes(e.getType())
         && !e.isRedacted())
@@ -561,7 +757,7 @@ export async function render(ctx, container, roomParam) {
       ...(events.length ? events.map((event) => messageItem(room, event, encrypted))
         : waiting.length ? [] : [emptyNote]),
       ...waiting.map((message) => heldMessage(room, message))]);
-    if (atBottom) timeline.scrollTop = timeline.scrollHeight;
+    if (following) toNewest();
 
     const typers = room.getMembers().filter((m) => m.typing && m.userId !== me).map((m) => m.name);
     typing.textContent = typers.length
@@ -623,9 +819,11 @@ export async function render(ctx, container, roomParam) {
       return;
     }
     if (!roomPane.contains(timeline)) {
-      fill(roomPane, back,
-        h("div", { class: "room-head" }, title, h("div", { class: "button-row" }, badge, membersButton)),
-        membersPanel, invitePanel, timeline, typing, receipt, composer);
+      fill(roomPane,
+        h("div", { class: "room-head" }, back, h("div", { class: "room-title" }, title, badge),
+          membersButton),
+        membersPanel, invitePanel, timeline, h("div", { class: "room-status" }, typing, receipt),
+        composer.el);
     }
     renderRoom();
   }
@@ -654,6 +852,7 @@ export async function render(ctx, container, roomParam) {
   if (roomId) title.focus();
   return () => {
     stopped = true;
+    resized.disconnect();
     for (const name of events) client.off(name, refresh);
     changed.removeEventListener("sent", refresh);
   };
