@@ -1485,6 +1485,12 @@ MUTATIONS = [
         "                     and (position is None or (r.recency, r.room_id) < position)]\n",
         "                     ]\n",
         ("tests/test_messaging.py::test_conversations_page_by_cursor_newest_activity_first",)),
+    mutation(
+        "Messages shows nothing of the conversations until the SDK's first sync ends",
+        "matrix_social/web/js/messages.js",
+        "  if (early) container.append(early.el);\n",
+        "\n",
+        ("tests/test_web_messages.py::test_the_conversations_show_before_the_first_sync_ends",)),
 ]
 
 

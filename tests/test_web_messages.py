@@ -406,3 +406,45 @@ async def test_a_first_message_to_someone_who_never_opened_messages_waits_until_
         assert [e["type"] for e in sent] == ["m.room.encrypted"], sent
         assert await a.evaluate("Object.keys(localStorage).filter(k => "
                                 "k.startsWith('matrix-social.held-messages'))") == []
+
+
+async def test_the_conversations_show_before_the_first_sync_ends(stack, browser):
+    """Issue 28: the SDK's first sync carries every room (seconds for someone in many); the
+    service's list (one sliding sync request) is shown meanwhile, as links, and gives way to
+    the full page once the sync is done."""
+    from .harness import api_ok
+
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    for name in ("Harbour walk", "Book club"):
+        await api_ok(stack, "POST", "/messages/groups", alice,
+                     json={"name": name, "members": [bob.user_id]})
+    release = asyncio.Event()
+    held: list[str] = []
+
+    async def hold_sync(route):
+        held.append(route.request.url)
+        await asyncio.wait_for(release.wait(), 60)
+        await route.continue_()
+
+    async with new_browser(browser, stack, alice) as page:
+        await page.route("**/_matrix/client/v3/sync*", hold_sync)
+        await page.goto(f"{stack.appservice_url}/social/messages")
+        early = page.locator(".early-conversations").get_by_role("list", name="Conversations")
+        await early.get_by_role("link", name="Book club").wait_for()
+        await early.get_by_role("link", name="Harbour walk").wait_for()
+        links = [await a.get_attribute("href") for a in await early.get_by_role("link").all()]
+        assert len(links) == 2 and all(h.startswith("/social/messages/!") for h in links)
+        await eventually(lambda: _true(bool(held)), what="the SDK's first sync asked for")
+        assert await page.locator(".section-messages[data-ready]").count() == 0
+        assert await axe_violations(page) == []
+        await page_shot(page, "messages-before-the-first-sync-desktop-light")
+        release.set()
+        await page.wait_for_selector(".section-messages[data-ready]")
+        await page.get_by_role("button", name="New message").wait_for()
+        assert await page.locator(".early-conversations").count() == 0
+        assert await page.get_by_role("list", name="Conversations").count() == 1
+        await page.unroute("**/_matrix/client/v3/sync*")
+
+
+async def _true(value: bool) -> bool:
+    return value

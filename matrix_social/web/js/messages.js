@@ -191,6 +191,36 @@ function encryptionNote(event, roomEncrypted) {
   return h("span", { class: "lock-note" }, " · encrypted");
 }
 
+/** "bob" for a user of this server, "bob:elsewhere.org" for another's; "" for none. */
+function handleOf(ctx, userId) {
+  if (!userId) return "";
+  const local = `:${ctx.config.server_name}`;
+  return userId.endsWith(local) ? userId.slice(1, -local.length) : userId.slice(1);
+}
+
+/** The first page of conversations from the service (GET /messages/conversations), shown
+ * while the SDK syncs; {el, remove()}. Nothing is shown if it fails: the SDK's list follows. */
+function earlyList(ctx, current) {
+  const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
+  const el = h("div", { class: "messages-layout early-conversations", hidden: true },
+    h("section", { class: "conversation-pane", "aria-labelledby": "early-conversations-title" },
+      h("div", { class: "conversations-head" },
+        h("h2", { id: "early-conversations-title" }, "Conversations")),
+      list));
+  let gone = false;
+  ctx.api.get("/messages/conversations", { limit: 20 }).then((page) => {
+    if (gone || !page.items.length) return;
+    fill(list, ...page.items.map((item) => h("li", {},
+      h("a", { href: `/social/messages/${enc(item.room_id)}`, "data-link": true,
+        "aria-current": item.room_id === current ? "true" : "false" },
+      h("strong", {}, item.name || handleOf(ctx, item.with) || "Conversation"),
+      h("span", { class: "conversation-meta" }, item.encrypted ? "Encrypted · " : "",
+        item.last_activity ? timeEl(item.last_activity) : "")))));
+    el.hidden = false;
+  }).catch(() => {});
+  return { el, remove() { gone = true; el.remove(); } };
+}
+
 export async function render(ctx, container, roomParam) {
   const layout = h("div", { class: "messages-layout" });
   const listPane = h("section", { class: "conversation-pane", "aria-labelledby": "conversations-title" });
@@ -200,6 +230,10 @@ export async function render(ctx, container, roomParam) {
   layout.append(listPane, roomPane);
 
   const to = new URLSearchParams(location.search).get("to");
+  // The service lists the conversations in one request while the SDK's first sync (every
+  // room, seconds for someone in many) runs: they are shown at once, as links.
+  const early = to ? null : earlyList(ctx, roomParam);
+  if (early) container.append(early.el);
   let client;
   let sdk;
   let held;
@@ -216,11 +250,13 @@ export async function render(ctx, container, roomParam) {
     }));
   } catch (error) {
     status.remove();
+    early?.remove();
     container.append(errorBox(error, () => ctx.navigate(location.pathname, { replace: true })));
     return undefined;
   }
   void sdk;
   status.textContent = "";
+  early?.remove();
   container.append(layout);
   const me = ctx.session.userId;
   let roomId = roomParam || null;
