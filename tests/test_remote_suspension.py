@@ -71,6 +71,9 @@ async def test_a_suspended_user_of_another_server_reaches_nobody_here(stack, rem
     await api_ok(remote, "POST", f"/posts/{p}/repost", spam, json={})
     his = await api_ok(remote, "POST", "/posts", spam,
                        json={"text": f"cheap {word} #{tag} {alice.user_id}"})
+    await api_ok(remote, "POST", "/apps", spam, json={
+        "slug": "deals", "name": f"Deals {word}", "url": "https://deals.example"})
+    app = {"id": f"{spam.user_id}:deals"}  # an app of another server's user, as we name it
     await api_ok(stack, "POST", "/follow", bob, json={"handle": spam.user_id})
     await api_ok(stack, "POST", "/follow", carol, json={"handle": bob.localpart})
     for who in (alice, bob):  # his tag is used by three accounts
@@ -90,6 +93,7 @@ async def test_a_suspended_user_of_another_server_reaches_nobody_here(stack, rem
     assert spam.user_id in await _ids(stack, f"/search?q={_q(name)}&type=users", carol,
                                       "users")
     assert spam.user_id in await _ids(stack, "/explore/suggestions?limit=100", carol)
+    assert app["id"] in await _ids(stack, f"/search?q={word}&type=apps", carol, "apps")
     assert await _tag_accounts(stack, tag) == 3
     notes = await api_ok(stack, "GET", "/notifications?limit=50", alice)
     assert spam.user_id in json.dumps(notes)
@@ -115,6 +119,7 @@ async def test_a_suspended_user_of_another_server_reaches_nobody_here(stack, rem
     assert done["kicked_from"] == 1 and done["removed"]["likes"] == 1, done
     assert done["removed"]["comments"] == 1 and done["removed"]["reposts"] == 1, done
     await _gone_everywhere(stack, alice, bob, carol, spam, mine, his, word, name, tag)
+    assert app["id"] not in await _ids(stack, f"/search?q={word}&type=apps", carol, "apps")
     listed = await api_ok(stack, "GET", "/moderation/suspensions", admin)
     mine_listed = [s for s in listed["items"] if s["user"]["user_id"] == spam.user_id]
     assert [(s["local"], s["actor"], s["reason"]) for s in mine_listed] == [
@@ -155,6 +160,7 @@ async def test_a_suspended_user_of_another_server_reaches_nobody_here(stack, rem
     assert his["id"] in await _ids(stack, "/feed?limit=100", bob)
     assert spam.user_id in await _ids(stack, f"/search?q={_q(name)}&type=users", carol,
                                       "users")
+    assert app["id"] in await _ids(stack, f"/search?q={word}&type=apps", carol, "apps")
     client = remote.nio(spam)
     sent = await client.room_send(mine["room_id"], "m.room.message", {
         "msgtype": "m.text", "body": "sorry", "m.relates_to": _thread(mine["id"])})

@@ -13,7 +13,7 @@ from ..clock import now_ms
 from ..db import ai_rate, blocks
 from ..ids import Identities
 from ..locks import KeyedLocks
-from ..matrix.bars import Bars
+from ..matrix.bars import Bars, Suspension
 
 HOUR_MS = 3600 * 1000
 
@@ -57,12 +57,18 @@ class RateLimiter:
             return Verdict.NOTIFY
 
     async def blocked(self, ai: str, sender: str) -> bool:
+        return await self.refusal(ai, sender) is not None
+
+    async def refusal(self, ai: str, sender: str) -> str | None:
+        """Why `ai` never answers `sender`, in words; None when it may."""
         owner = self.ids.named_owner(ai)
         if any([await blocks.is_blocked(self.db, who, sender)
                 for who in (owner, ai) if who is not None]):
-            return True
-        return self.bars is not None \
-            and await self.bars.barred(sender, f"ask {ai}") is not None
+            return "its owner has blocked you"
+        bar = await self.bars.barred(sender, f"ask {ai}") if self.bars is not None else None
+        if isinstance(bar, Suspension):
+            return "your account is suspended on this server"
+        return None if bar is None else "this server's moderation policy bars you"
 
     async def retry_after_ms(self, ai: str, sender: str, now: int | None = None) -> int:
         """0 when another message would be allowed now; else how long until it would."""
