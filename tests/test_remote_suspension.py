@@ -152,12 +152,13 @@ async def test_a_suspended_user_of_another_server_reaches_nobody_here(stack, rem
     code, out, err = await run_cli("moderation", "suspensions", "-c",
                                    str(stack.root / "config.yaml"), "-n")
     assert code == 0 and spam.user_id in out and "another server" in out, (out, err)
+    assert his["id"] not in await _ids(stack, "/feed?limit=100", bob)  # the bars read here
     lifted = await api_ok(stack, "POST", "/moderation/unsuspend", admin,
                           json={"user_id": spam.user_id, "reason": "appeal granted"})
     assert (lifted["suspended"], lifted["local"]) == (False, False)
     assert lifted["restored"]["hashtags"] >= 1
+    assert his["id"] in await _ids(stack, "/feed?limit=100", bob)  # at once
     assert await _tag_accounts(stack, tag) == 3
-    assert his["id"] in await _ids(stack, "/feed?limit=100", bob)
     assert spam.user_id in await _ids(stack, f"/search?q={_q(name)}&type=users", carol,
                                       "users")
     assert app["id"] in await _ids(stack, f"/search?q={word}&type=apps", carol, "apps")

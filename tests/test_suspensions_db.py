@@ -225,6 +225,7 @@ async def test_a_suspension_takes_his_marks_out_and_the_counts_stay_true(world, 
     ahead = await world.moderation.suspend(f"@next:{OTHER}", "@ops:hs.test", "same wave")
     assert (ahead["room_id"], ahead["kicked_from"]) == (None, 0)
 
+    assert isinstance(await world.bars.barred(SPAM, "anything"), Suspension)  # read, kept
     lifted = await world.moderation.unsuspend(SPAM, "@ops:hs.test", "appeal")
     assert lifted == {"user_id": SPAM, "suspended": False, "room_id": SPAM_FEED,
                       "local": False, "restored": {"hashtags": 1}}
