@@ -6,7 +6,7 @@ runs the service (docs/replicas.md for the roles); subcommands do the rest.
   matrix-social quarantine list|retry [EVENT] [-c config]   events that could not be indexed
   matrix-social connections export|import --user @alice [--file F] [-c config]
   matrix-social moderation list|show ID|resolve ID|takedown EVENT|suspend USER|unsuspend USER
-                           |policies
+                           |suspensions|policies
                            [--reason WHY] [--by WHO] [-c config]   the moderation queue
   matrix-social send-matrix-message --to @x:y --content TEXT   (MATRIX_SOCIAL_TOKEN)
   matrix-social report-activity --kind KIND --data JSON        (MATRIX_SOCIAL_TOKEN)

@@ -9,7 +9,9 @@
                            | takedown EVENT | suspend USER | unsuspend USER
                            [--reason WHY] [--by WHO] [-c ...]
                                                      the moderation queue and its actions,
-                                                     each logged with who and why
+                                                     each logged with who and why (USER of
+                                                     this server or of any other)
+  matrix-social moderation suspensions [-c ...]      everybody suspended, by whom and why
   matrix-social moderation policies [-c ...]         the policy lists followed, their rule
                                                      counts, and whom of the index they bar
 
@@ -155,6 +157,14 @@ def _moderation(args: argparse.Namespace) -> Callable[[Services], Awaitable[int]
         try:
             if args.action == "policies":
                 return _print_policies(await moderation.policies())
+            if args.action == "suspensions":
+                found = await moderation.suspensions()
+                for row in found:
+                    where = "this server" if row["local"] else "another server"
+                    print(f"{row['user']['user_id']}\t{where}\t{_when(row['since'])}\t"
+                          f"{row['actor']}\t{row['reason']}")
+                print(f"{len(found)} suspended user(s)", file=sys.stderr)
+                return 0
             if args.action == "list":
                 page = await moderation.reports(args.status, None, 1000)
                 for r in page["items"]:
@@ -171,6 +181,7 @@ def _moderation(args: argparse.Namespace) -> Callable[[Services], Awaitable[int]
                 answer = await moderation.takedown(args.target, args.by, args.reason)
             elif args.action == "suspend":
                 answer = await moderation.suspend(args.target, args.by, args.reason)
+                await moderation.swept()  # what another process indexed meanwhile, too
             else:
                 answer = await moderation.unsuspend(args.target, args.by, args.reason)
         except SocialError as e:
@@ -203,13 +214,13 @@ def _print_policies(found: dict) -> int:
 def moderation_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="matrix-social moderation")
     parser.add_argument("action", choices=("list", "show", "resolve", "takedown", "suspend",
-                                           "unsuspend", "policies"))
+                                           "unsuspend", "suspensions", "policies"))
     parser.add_argument("target", nargs="?", help="a report id, an event id or a user id")
     parser.add_argument("--status", choices=("open", "resolved"))
     parser.add_argument("--reason", default="", help="why (kept in the moderation log)")
     parser.add_argument("--by", default="operator", help="who acts (kept in the log)")
     args, rest = parser.parse_known_args(argv)
-    if args.action not in ("list", "policies") and not args.target:
+    if args.action not in ("list", "policies", "suspensions") and not args.target:
         parser.error(f"{args.action} needs a target")
     if args.action in ("resolve", "takedown", "suspend", "unsuspend") and not args.reason:
         parser.error(f"{args.action} needs --reason: every action is logged with why")

@@ -48,6 +48,7 @@ from .external.tokens import TokenCipher
 from .http_client import HttpClient
 from .ids import Identities
 from .matrix.ai_puppets import Puppets
+from .matrix.bars import Bars
 from .matrix.bio_topic import BioTopicSync
 from .matrix.capabilities import CapabilityCheck
 from .matrix.delivery_recovery import DeliveryRecovery
@@ -179,7 +180,7 @@ class Services:
     @component
     def ingest(self) -> Ingest:
         return Ingest(self.db, IndexRules(self.ids, self.owners, self.az.bot_mxid,
-                                          self.follow_fence, self.policy_lists),
+                                          self.follow_fence, self.bars),
                       self.quarantine,
                       self.index_changes)
 
@@ -274,7 +275,7 @@ class Services:
     @component
     def ai_rate_limit(self) -> RateLimiter:
         return RateLimiter(self.db, self.ids, self.settings.ai.rate_limit_per_hour,
-                           self.policy_lists)
+                           self.bars)
 
     @component
     def responder(self) -> Responder:
@@ -303,7 +304,12 @@ class Services:
 
     @component
     def block_list(self) -> BlockList:
-        return BlockList(self.db, self.policy_lists)
+        return BlockList(self.db, self.bars)
+
+    @component
+    def bars(self) -> Bars:
+        """Whom the operator bars: the policy lists and suspensions, one answer."""
+        return Bars(self.db, self.policy_lists, self.broadcast)
 
     @component
     def policy_lists(self) -> PolicyLists:
@@ -317,7 +323,7 @@ class Services:
 
     @component
     def moderation(self) -> Moderation:
-        return Moderation(self.db, self.ids, self.intents, self.policy_lists)
+        return Moderation(self.db, self.ids, self.intents, self.policy_lists, self.bars)
 
     @component
     def mutes(self) -> Mutes:

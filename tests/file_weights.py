@@ -66,4 +66,6 @@ SECONDS = {
     "tests/test_counters_safety.py": 80,
     "tests/test_moderation_api.py": 60,
     "tests/test_ai_follows_her_blocks.py": 60,
+    "tests/test_remote_suspension.py": 60,
+    "tests/test_suspensions_db.py": 25,
 }

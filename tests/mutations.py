@@ -67,6 +67,17 @@ _NOTE_GROUPS = "tests/test_notification_groups_db.py::"
 _REPLICAS_TEST = ("tests/test_replicas.py::"
                   "test_two_api_replicas_and_the_ingest_process_share_one_truth")
 _MODERATION = "tests/test_moderation.py::"
+_REMOTE_SUSPENSION = ("tests/test_remote_suspension.py::"
+                      "test_a_suspended_user_of_another_server_reaches_nobody_here")
+_SUSPENSIONS_DB = "tests/test_suspensions_db.py::"
+_SUSPENDED_RULES = (_SUSPENSIONS_DB
+                    + "test_the_index_takes_nothing_of_a_suspended_user_but_his_posts")
+_SUSPENSION_SWEEP = (_SUSPENSIONS_DB
+                     + "test_a_suspension_takes_his_marks_out_and_the_counts_stay_true")
+_COUNTS_SUSPENDED = (_COUNTS_SAFETY
+                     + "test_counts_shown_equal_a_fresh_count_under_blocks_mutes_and_suspensions")
+_WEB_REMOTE_SUSPENSION = ("tests/test_web_moderation.py::"
+                          "test_an_admin_suspends_a_user_of_another_server_and_lifts_it")
 _MODERATION_API = ("tests/test_moderation_api.py::"
                    "test_a_server_admin_moderates_through_the_api_and_nobody_else_can")
 _WEB_MODERATION = ("tests/test_web_moderation.py::test_an_admin_takes_down_a_reported_post_"
@@ -450,8 +461,8 @@ MUTATIONS = [
     mutation(
         "the ingest rules get a follow fence of their own",
         "matrix_social/services.py",
-        "                                          self.follow_fence, self.policy_lists),",
-        "                                          FollowFence(), self.policy_lists),",
+        "                                          self.follow_fence, self.bars),",
+        "                                          FollowFence(), self.bars),",
         (_GUARDED + "test_an_old_leave_arriving_after_a_refollow_does_not_undo_it",)),
     mutation(
         "the AI limit counts every sender's messages together",
@@ -541,27 +552,27 @@ MUTATIONS = [
         "matrix_social/social/feed.py",
         "        await self.seen_by(viewer, page[\"items\"])\n        return page\n",
         "        await self.with_originals(viewer, page[\"items\"])\n        return page\n",
-        (_COUNTS_SAFETY + "test_counts_shown_equal_a_fresh_count_under_blocks_and_mutes",)),
+        (_COUNTS_SUSPENDED,)),
     mutation(
         "a repost's original keeps the marks of people she blocked in its counts",
         "matrix_social/social/feed.py",
         "        await self.blocks.without_their_counts(viewer, list(found.values()), hidden)\n",
         "",
         (_COUNTS_SAFETY + "test_the_original_inside_a_repost_is_counted_as_she_sees_it",
-         _COUNTS_SAFETY + "test_counts_shown_equal_a_fresh_count_under_blocks_and_mutes")),
+         _COUNTS_SUSPENDED)),
     mutation(
         "her bookmarks keep the marks of people she blocked in their counts",
         "matrix_social/social/bookmarks.py",
         "        await self.feed.seen_by(user, page[\"items\"])\n",
         "        await self.feed.with_originals(user, page[\"items\"])\n",
-        (_COUNTS_SAFETY + "test_counts_shown_equal_a_fresh_count_under_blocks_and_mutes",)),
+        (_COUNTS_SUSPENDED,)),
     mutation(
         "a pinned post keeps the marks of people she blocked in its counts",
         "matrix_social/social/feed.py",
         "        view = self.view(row)\n"
         "        await self.blocks.without_their_counts(viewer, [view])\n        return view\n",
         "        return self.view(row)\n",
-        (_COUNTS_SAFETY + "test_counts_shown_equal_a_fresh_count_under_blocks_and_mutes",)),
+        (_COUNTS_SUSPENDED,)),
     mutation(
         "a blocked person's reposts leave her count once per person, not once each",
         "matrix_social/db/upgrade/v26_blocked_mark_counts.py",
@@ -695,10 +706,10 @@ MUTATIONS = [
         "        if False:  # an AI follows its owner's choices",
         (_AI_BLOCKS,)),
     mutation(
-        "a suspended user is still found by search",
-        "matrix_social/social/explore.py",
-        "        return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)\n",
-        "        return await self.blocks.hidden(viewer)\n",
+        "a suspended user is still found by search (the bars' matcher without suspensions)",
+        "matrix_social/matrix/bars.py",
+        "        return BarMatcher(await self.suspended(), policy or None)\n",
+        "        return BarMatcher({}, policy or None)\n",
         (_MODERATION + "test_a_suspended_feed_is_read_only_and_hidden_from_search",)),
     mutation(
         "a muted word matches inside other words",
@@ -1364,8 +1375,8 @@ MUTATIONS = [
     mutation(
         "the API lets a user the policy lists bar act",
         "matrix_social/social/block_list.py",
-        "        if self.policy is not None and await self.policy.barred(user, what):\n",
-        "        if False:\n",
+        "        bar = await self.bars.barred(user, what) if self.bars is not None else None\n",
+        "        bar = None\n",
         (_POLICY + "test_a_policy_room_bars_by_glob_and_server_and_nobody_else_can_write_one",)),
     mutation(
         "the index takes a barred user's comments from a plain client",
@@ -1387,6 +1398,112 @@ MUTATIONS = [
         "raw[\"state_key\"])\n",
         "            pass\n",
         (_POLICY + "test_a_policy_room_bars_by_glob_and_server_and_nobody_else_can_write_one",)),
+    mutation(
+        "a suspension bars nobody (the one place that answers forgets suspensions)",
+        "matrix_social/matrix/bars.py",
+        "        found = self.suspended.get(user_id)\n",
+        "        found = None\n",
+        (_SUSPENDED_RULES, _REMOTE_SUSPENSION)),
+    mutation(
+        "the index takes a barred user's repost",
+        "matrix_social/matrix/ingest/rules.py",
+        "        if await self._barred(sender, f\"repost {claimed_original} (indexed)\"):\n",
+        "        if False:\n",
+        (_SUSPENDED_RULES,)),
+    mutation(
+        "a barred user's posts keep their hashtags and mentions",
+        "matrix_social/matrix/ingest/rules.py",
+        "                    and await self._barred(sender, \"mention anybody or tag a post "
+        "(indexed)\"):\n",
+        "                    and False:\n",
+        (_SUSPENDED_RULES, _REMOTE_SUSPENSION)),
+    mutation(
+        "a reindex replays without the bars",
+        "matrix_social/matrix/ingest/rules.py",
+        "        return IndexRules(self.ids, owners, self.bot, bars=bars)\n",
+        "        return IndexRules(self.ids, owners, self.bot)\n",
+        (_SUSPENDED_RULES,)),
+    mutation(
+        "a suspension kicks him from no feed room (his follows stand in Matrix)",
+        "matrix_social/social/moderation.py",
+        "                await self.intents.bot.kick_user(RoomID(room_id), UserID(target), "
+        "KICK_REASON)\n",
+        "                pass\n",
+        (_SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "a suspension leaves his likes in the index (and in every count)",
+        "matrix_social/db/moderation.py",
+        '        "likes": await gone("DELETE FROM post_like WHERE user_id=$1 RETURNING '
+        'event_id"),\n',
+        '        "likes": await gone("SELECT event_id FROM post_like WHERE user_id=$1"),\n',
+        (_COUNTS_SUSPENDED, _SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "a suspension leaves his comments in the index (threads and counts)",
+        "matrix_social/db/moderation.py",
+        '        "comments": await gone("DELETE FROM comment WHERE author=$1 RETURNING '
+        'event_id"),\n',
+        '        "comments": await gone("SELECT event_id FROM comment WHERE author=$1"),\n',
+        (_COUNTS_SUSPENDED, _SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "a suspension leaves the notifications he gave",
+        "matrix_social/db/moderation.py",
+        '        "notifications": await gone("DELETE FROM notification WHERE actor=$1 RETURNING '
+        'id"),\n',
+        '        "notifications": await gone("SELECT id FROM notification WHERE actor=$1"),\n',
+        (_SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "no second sweep after a suspension (what another process indexed meanwhile stays)",
+        "matrix_social/social/moderation.py",
+        "        self._sweep_later(target)\n",
+        "",
+        (_SUSPENSION_SWEEP,)),
+    mutation(
+        "an unsuspension is not told (the bars' cache keeps him barred)",
+        "matrix_social/social/moderation.py",
+        "            raise NotFound(f\"{target} is not suspended\")\n"
+        "        await self.bars.changed()\n",
+        "            raise NotFound(f\"{target} is not suspended\")\n",
+        (_SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "an unsuspension gives no hashtags back",
+        "matrix_social/social/moderation.py",
+        "        await in_transaction(self.db, post_tags.put_back, rows)\n",
+        "",
+        (_SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "any text is suspended as a user id",
+        "matrix_social/social/moderation.py",
+        "        if not isinstance(value, str) or self.ids.split(value) is None:\n",
+        "        if not isinstance(value, str):\n",
+        (_SUSPENSION_SWEEP, _REMOTE_SUSPENSION)),
+    mutation(
+        "anybody suspends through the API",
+        "matrix_social/api/routes_moderation.py",
+        "        await self._admin(request, user)\n"
+        "        body = await json_object(request)\n"
+        "        return await self.moderation.suspend(",
+        "        body = await json_object(request)\n"
+        "        return await self.moderation.suspend(",
+        (_REMOTE_SUSPENSION,)),
+    mutation(
+        "search shows the apps of whom she does not see",
+        "matrix_social/social/explore.py",
+        "        page[\"items\"] = [a for a in page[\"items\"] if a[\"author\"][\"user_id\"] "
+        "not in hidden]\n",
+        "",
+        (_REMOTE_SUSPENSION,)),
+    mutation(
+        "a suspended local user's refusal says nothing of the suspension",
+        "matrix_social/social/block_list.py",
+        "        if isinstance(bar, Suspension):\n",
+        "        if False:\n",
+        (_MODERATION + "test_a_suspended_feed_is_read_only_and_hidden_from_search",)),
+    mutation(
+        "the web app offers no Suspend for a user of another server",
+        "matrix_social/web/js/moderation.js",
+        "      t.user && !t.suspended ? h(\"button\"",
+        "      t.user && local(t.user) && !t.suspended ? h(\"button\"",
+        (_WEB_REMOTE_SUSPENSION,)),
     mutation(
         "a late copy of an older topic is mirrored into the bio",
         "matrix_social/matrix/bio_topic.py",

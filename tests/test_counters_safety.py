@@ -5,6 +5,10 @@ PostgreSQL.
 
 The rule, as an oracle kept in Python beside the index: a post's likes are its distinct likers,
 its comments and reposts every one of them, each leaving out the people the viewer blocked now.
+A suspension (social/moderation.py, the operator's: a local person or Dan of another server)
+takes his likes, comments and reposts out of the index for good (`forget_marks_of`), and
+while it lasts the index takes none of his (ingest refuses them: modelled here by skipping
+them); his own posts stay, hidden from everybody else, and lifting it brings nothing back.
 A block also redacts his newest likes and comments in her feed room (social/blocks.py, at most
 MAX_REDACTIONS of each; REDACT here, so older ones stay and are hidden from her by the index
 alone): gone for everyone. An unblock brings nothing back. Mutes change no count: a muted
@@ -25,10 +29,11 @@ from hypothesis import strategies as st
 from mautrix.util.async_db import Database
 
 from matrix_social import events as ev
-from matrix_social.db import blocks, bookmarks, comments, likes, mutes, posts
+from matrix_social.db import blocks, bookmarks, comments, likes, moderation, mutes, posts
 from matrix_social.db.posts import PostRow
 from matrix_social.external.registry import brandings
 from matrix_social.ids import Identities
+from matrix_social.matrix.bars import Bars
 from matrix_social.matrix.ingest.changes import IndexChanges
 from matrix_social.social.block_list import BlockList
 from matrix_social.social.bookmarks import Bookmarks
@@ -43,7 +48,8 @@ EXAMPLES = int(os.environ.get("COUNTER_EXAMPLES", "40"))
 PEOPLE = [f"@{name}:example.org" for name in ("alice", "bob", "carol")] + ["@dan:remote.example"]
 VIEWERS = PEOPLE[:3]
 REDACT = 2  # the block's redactions, scaled down from MAX_REDACTIONS (500)
-TABLES = ("post_like", "comment", "post", "post_count", "user_block", "user_mute", "bookmark")
+TABLES = ("post_like", "comment", "post", "post_count", "user_block", "user_mute", "bookmark",
+          "suspended_user")
 
 
 def room_of(user: str) -> str:
@@ -58,6 +64,7 @@ class Model:
     likes: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # id: post, user, ts
     comments: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)  # +room
     blocked: set[tuple[str, str]] = field(default_factory=set)  # (owner, blocked)
+    suspended: set[str] = field(default_factory=set)
     ts: int = 0
 
     def tick(self) -> int:
@@ -77,8 +84,11 @@ class Model:
         }
 
 
-async def _apply(db: Database, model: Model, op: tuple) -> None:
+async def _apply(db: Database, model: Model, op: tuple, bars: Bars | None = None) -> None:
     kind = op[0]
+    if kind in ("repost", "like", "comment") and op[2 if kind == "repost" else 3] \
+            in model.suspended:
+        return  # the index rules refuse them while he is suspended
     if kind in ("post", "repost"):
         _, event_id, author, original = op
         if event_id in model.posts or (kind == "repost" and original not in model.posts):
@@ -127,6 +137,13 @@ async def _apply(db: Database, model: Model, op: tuple) -> None:
         _, owner, target = op
         await blocks.remove(db, owner, target)
         model.blocked.discard((owner, target))
+    elif kind == "suspend":
+        await _suspend(db, model, op[1], bars)
+    elif kind == "unsuspend":
+        await moderation.unsuspend(db, op[1])
+        model.suspended.discard(op[1])
+        if bars is not None:
+            await bars.changed()
     elif kind == "mute":
         _, owner, target = op
         await mutes.mute(db, owner, target, None, model.tick())
@@ -162,11 +179,25 @@ async def _block(db: Database, model: Model, owner: str, target: str) -> None:
         model.comments.pop(event_id)
 
 
-def _feed(db: Database) -> Feed:
+async def _suspend(db: Database, model: Model, target: str, bars: Bars | None) -> None:
+    """What a suspension does to the index (social/moderation.py `suspend`): the row, then
+    his likes, comments and reposts out, in one transaction."""
+    await moderation.suspend(db, target, "@ops:example.org", "spam", model.tick())
+    if bars is not None:
+        await bars.changed()
+    async with db.acquire() as conn, conn.transaction():
+        await moderation.forget_marks_of(conn, target)
+    model.suspended.add(target)
+    model.likes = {e: m for e, m in model.likes.items() if m[1] != target}
+    model.comments = {e: m for e, m in model.comments.items() if m[1] != target}
+    model.posts = {e: m for e, m in model.posts.items() if not (m[0] == target and m[1])}
+
+
+def _feed(db: Database, bars: Bars | None = None) -> Feed:
     ids = Identities(domain="example.org", bot_localpart="social", ai_suffix="_ai",
                      platform_prefixes={})
     users = Users(ids, None)
-    return Feed(db, users, FeedPlanner(db), brandings(), BlockList(db),
+    return Feed(db, users, FeedPlanner(db), brandings(), BlockList(db, bars),
                 Mutes(db, ids, users))
 
 
@@ -243,6 +274,7 @@ _operation = st.one_of(
                                                  + COMMENT_IDS)),
     st.tuples(st.sampled_from(["block", "block", "unblock", "mute", "unmute"]), _viewer,
               _person).filter(lambda op: op[1] != op[2]),
+    st.tuples(st.sampled_from(["suspend", "unsuspend"]), _person),
 )
 
 
@@ -256,10 +288,11 @@ async def _mismatches(feed: Feed, model: Model) -> list:
     return wrong
 
 
-async def test_counts_shown_equal_a_fresh_count_under_blocks_and_mutes(db):
+async def test_counts_shown_equal_a_fresh_count_under_blocks_mutes_and_suspensions(db):
     loop = asyncio.get_running_loop()
     checked: list[int] = []
-    feed = _feed(db)
+    bars = Bars(db)
+    feed = _feed(db, bars)
     await _setup(db)
 
     def run(coro):
@@ -271,11 +304,13 @@ async def test_counts_shown_equal_a_fresh_count_under_blocks_and_mutes(db):
     def check(operations):
         for table in TABLES:
             run(db.execute(f"DELETE FROM {table}"))
+        run(bars.changed())
+        run(_setup(db))  # a suspension ended the follows of whom it suspended
         model = Model()
         done = []
         for op in operations:
             done.append(op)
-            run(_apply(db, model, op))
+            run(_apply(db, model, op, bars))
             assert run(_mismatches(feed, model)) == [], done
         checked.append(len(done))
 

@@ -239,10 +239,10 @@ async def test_trending_apps_window(stack):
     ts = await stack.bridge.db.fetchval("SELECT ts FROM app_install WHERE app_id=$1", app_id)
     explore, trending = stack.bridge.services.explore, stack.bridge.services.trending
     await trending.refresh(now=ts + WEEK_MS)
-    inside = await explore.trending_apps(None, 50)
+    inside = await explore.trending_apps("", None, 50)
     assert app_id in [a["id"] for a in inside["items"]]
     await trending.refresh(now=ts + WEEK_MS + 1000)
-    outside = await explore.trending_apps(None, 50)
+    outside = await explore.trending_apps("", None, 50)
     assert app_id not in [a["id"] for a in outside["items"]]
     await trending.refresh()
     listed = await api_ok(stack, "GET", "/explore/apps", bob)

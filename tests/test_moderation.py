@@ -122,10 +122,22 @@ async def test_a_suspended_feed_is_read_only_and_hidden_from_search(stack):
                 [u["user_id"] for u in people["users"]["items"]])
 
     assert await found() == ([old["id"]], [mallory.user_id])
+    hers = await api_ok(stack, "POST", "/posts", alice, json={"text": "my day"})
     await moderation.suspend(mallory.user_id, "@ops:example", "spam wave")
     assert await found() == ([], [])
     status, _ = await api(stack, "POST", "/posts", mallory, json={"text": "still posting"})
     assert status >= 400
+    # Barred as a policy rule bars (matrix/bars.py): every path refused, and told why.
+    h = _q(hers["id"])
+    for method, path, body in (
+            ("POST", "/follow", {"handle": alice.localpart}),
+            ("POST", f"/posts/{h}/comments", {"text": "buy now"}),
+            ("POST", f"/posts/{h}/like", None),
+            ("POST", f"/posts/{h}/repost", None),
+            ("POST", "/messages/dm", {"to": alice.user_id}),
+            ("POST", "/ai/request", {"to": f"{alice.localpart}_ai", "content": "hi"})):
+        status, answer = await api(stack, method, path, mallory, json=body)
+        assert status == 403 and "suspended" in answer["error"], (path, status, answer)
     sent = await stack.nio(mallory).room_send(old["room_id"], "m.room.message",
                                               {"msgtype": "m.text", "body": "from Element"})
     assert isinstance(sent, RoomSendError), sent

@@ -469,6 +469,7 @@ def attacks(w: World) -> list[Attack]:
         Attack("POST /moderation/unsuspend", body={"user_id": alice.user_id, "reason": "pwned"},
                expect=_ok(403)),
         Attack("GET /moderation/policies", expect=_ok(403)),
+        Attack("GET /moderation/suspensions", expect=_ok(403)),
         Attack("GET /moderation/actions", expect=_ok(403)),
         # notifications and the live stream: hers, never alice's
         Attack("GET /notifications", expect=lambda s, b: s == 200 and all(

@@ -158,3 +158,70 @@ async def test_an_admin_takes_down_a_reported_post_and_others_never_see_moderati
     for path in ("/moderation/reports", f"/moderation/reports?status=open&x={quote(tag)}"):
         status, answer = await api(stack, "GET", path, alice)
         assert (status, answer["errcode"]) == (403, "M_FORBIDDEN")
+
+
+async def test_an_admin_suspends_a_user_of_another_server_and_lifts_it(stack, remote, browser):
+    """Remote users are suspended like ours: from a report on one (the button names his full
+    Matrix ID, the dialog says he is on another server), or by Matrix ID from the Suspended
+    view, which lists every suspension (this server's and others') to lift, each with who and
+    why; a malformed ID is refused in words before anything is sent."""
+    alice, admin = await stack.register("alice"), await stack.register("admin", admin=True)
+    far = await remote.register("far")
+    tag = secrets.token_hex(3)
+    await api_ok(stack, "POST", "/reports", alice, expect=201, json={
+        "user_id": far.user_id, "category": "spam", "reason": f"spams from afar {tag}"})
+    ghost = f"@ghost{tag}:elsewhere.example"
+
+    async with signed_in(browser, stack, admin, DESKTOP) as page:
+        await open_page(page, stack, "moderation", READY)
+        user_card = _card(page, f"spams from afar {tag}")
+        await user_card.get_by_role("button", name=f"Suspend {far.user_id}").click()
+        dialog = page.get_by_role("dialog", name=re.compile(r"^Suspend .*\?$"))
+        await dialog.get_by_text("They are on another server").wait_for()
+        await dialog.get_by_label("Reason").fill(f"Spam wave from afar {tag}")
+        await dialog.get_by_role("button", name="Suspend").click()
+        await dialog.wait_for(state="detached")
+        await user_card.locator(".mod-pill.suspended").wait_for()
+        await user_card.get_by_role("button", name="Lift suspension").wait_for()
+
+        await page.get_by_role("link", name="Suspended").click()
+        await page.wait_for_selector(f"{READY} .mod-suspensions")
+        row = page.locator(".mod-suspension", has_text=f"Spam wave from afar {tag}")
+        await row.get_by_text("Another server").wait_for()
+        await row.get_by_text(admin.user_id).wait_for()
+
+        # By Matrix ID: a malformed one is refused in words, a good one asks why first.
+        form = page.get_by_role("form", name="Suspend an account")
+        await form.get_by_label("Suspend an account").fill("ghost")
+        await form.get_by_role("button", name="Suspend…").click()
+        await form.get_by_text("A Matrix ID looks like").wait_for()
+        await form.get_by_label("Suspend an account").fill(ghost)
+        await form.get_by_role("button", name="Suspend…").click()
+        dialog = page.get_by_role("dialog", name=f"Suspend {ghost}?")
+        await dialog.get_by_label("Reason").fill(f"Same wave {tag}")
+        await dialog.get_by_role("button", name="Suspend").click()
+        await dialog.wait_for(state="detached")
+        await page.locator(".mod-suspension", has_text=f"Same wave {tag}").wait_for()
+        await check_page(page, "moderation-suspended", "desktop")
+
+        await row.get_by_role("button", name="Lift suspension").click()
+        dialog = page.get_by_role("dialog", name=re.compile(r"^Lift the suspension of "))
+        await dialog.get_by_label("Reason").fill("appeal granted")
+        await dialog.get_by_role("button", name="Lift suspension").click()
+        await dialog.wait_for(state="detached")
+        await row.wait_for(state="detached")
+
+    async with signed_in(browser, stack, admin, PHONE) as page:
+        await open_page(page, stack, "moderation?status=suspended",
+                        f"{READY} .mod-suspensions")
+        await check_page(page, "moderation-suspended", "phone")
+
+    listed = await api_ok(stack, "GET", "/moderation/suspensions", admin)
+    ids = [s["user"]["user_id"] for s in listed["items"]]
+    assert ghost in ids and far.user_id not in ids
+    log = await api_ok(stack, "GET", "/moderation/actions", admin)
+    mine = [(a["action"], a["target"], a["reason"]) for a in log["items"]
+            if a["actor"] == admin.user_id]
+    assert mine[:3] == [("unsuspend", far.user_id, "appeal granted"),
+                        ("suspend", ghost, f"Same wave {tag}"),
+                        ("suspend", far.user_id, f"Spam wave from afar {tag}")]

@@ -13,7 +13,7 @@ from ..clock import now_ms
 from ..db import ai_rate, blocks
 from ..ids import Identities
 from ..locks import KeyedLocks
-from ..matrix.policy_lists import PolicyLists
+from ..matrix.bars import Bars, Suspension
 
 HOUR_MS = 3600 * 1000
 
@@ -26,9 +26,9 @@ class Verdict(Enum):
 
 class RateLimiter:
     def __init__(self, db: Database, ids: Identities, per_hour: int,
-                 policy: PolicyLists | None = None) -> None:
+                 bars: Bars | None = None) -> None:
         self.db = db
-        self.policy = policy
+        self.bars = bars
         self.ids = ids
         self.per_hour = per_hour
         self._locks = KeyedLocks()  # one decision at a time per (AI, sender), in any room
@@ -38,8 +38,8 @@ class RateLimiter:
 
     async def check(self, ai: str, sender: str, now: int | None = None) -> Verdict:
         """Count one message from `sender` to `ai` if it is within the limit. Somebody the
-        AI's owner blocked (or the AI itself blocked), or whom a policy list bars, gets
-        silence, on every path."""
+        AI's owner blocked (or the AI itself blocked), or whom the operator bars (a policy
+        list, a suspension), gets silence, on every path."""
         if self.exempt(ai, sender):
             return Verdict.ALLOW
         if await self.blocked(ai, sender):
@@ -57,12 +57,18 @@ class RateLimiter:
             return Verdict.NOTIFY
 
     async def blocked(self, ai: str, sender: str) -> bool:
+        return await self.refusal(ai, sender) is not None
+
+    async def refusal(self, ai: str, sender: str) -> str | None:
+        """Why `ai` never answers `sender`, in words; None when it may."""
         owner = self.ids.named_owner(ai)
         if any([await blocks.is_blocked(self.db, who, sender)
                 for who in (owner, ai) if who is not None]):
-            return True
-        return self.policy is not None \
-            and await self.policy.barred(sender, f"ask {ai}") is not None
+            return "its owner has blocked you"
+        bar = await self.bars.barred(sender, f"ask {ai}") if self.bars is not None else None
+        if isinstance(bar, Suspension):
+            return "your account is suspended on this server"
+        return None if bar is None else "this server's moderation policy bars you"
 
     async def retry_after_ms(self, ai: str, sender: str, now: int | None = None) -> int:
         """0 when another message would be allowed now; else how long until it would."""

@@ -69,7 +69,7 @@ class ExploreRoutes(RouteGroup):
          "refresh)", "TrendingAppPage",
          params=PAGE_PARAMS, errors=())
     async def trending_apps(self, request: web.Request, user: str) -> dict:
-        return await self.explore.trending_apps(request.query.get("cursor"),
+        return await self.explore.trending_apps(user, request.query.get("cursor"),
                                                 self.page_limit(request))
 
     @get("/explore/suggestions", "People and AIs to follow, each with the reasons",

@@ -1,6 +1,7 @@
 """Routes for reports (anyone) and moderation (the homeserver's admins): the queue, a report,
-resolve, take down, suspend and unsuspend, each through the same code as the operator's
-`matrix-social moderation` and logged with the admin's user id and the reason given."""
+resolve, take down, suspend and unsuspend (a user of this server or of another), the
+suspensions, each through the same code as the operator's `matrix-social moderation` and
+logged with the admin's user id and the reason given."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ _ACTION = obj(["actor", "action", "target", "reason", "report_id", "at"], {
         "resolve", "takedown", "suspend", "unsuspend"]},
     "target": STRING, "reason": STRING, "report_id": NULLABLE_STRING, "at": INT})
 _NULLABLE_AUTHOR = {**AUTHOR, "nullable": True}
+_COUNTS = obj(["follows", "likes", "comments", "reposts", "hashtags", "notifications"],
+              {name: INT for name in ("follows", "likes", "comments", "reposts", "hashtags",
+                                      "notifications")})
 REPORT_ID = path_param("report_id", "The report's id.")
 ADMINS_ONLY = "Only the homeserver's admins moderate"
 
@@ -95,8 +99,19 @@ class ModerationRoutes(RouteGroup):
         "ModeratorStatus": obj(["user_id", "is_admin"], {"user_id": STRING, "is_admin": BOOL}),
         "TakenDown": obj(["event_id", "room_id", "taken_down"], {
             "event_id": STRING, "room_id": STRING, "taken_down": BOOL}),
-        "Suspension": obj(["user_id", "suspended", "room_id"], {
-            "user_id": STRING, "suspended": BOOL, "room_id": STRING}),
+        "Suspension": obj(["user_id", "suspended", "room_id", "local"], {
+            "user_id": STRING, "suspended": BOOL,
+            "room_id": {**NULLABLE_STRING, "description": "their feed room, when known"},
+            "local": {**BOOL, "description": "a user of this server (their feed room is made "
+                      "read-only) or of another"},
+            "kicked_from": {**INT, "description": "suspend: our feed rooms the bot kicked "
+                            "them from (their follows end)"},
+            "removed": {**_COUNTS, "description": "suspend: what left the index"},
+            "restored": obj(["hashtags"], {"hashtags": INT})}),
+        "Suspensions": obj(["items"], {"items": {"type": "array", "items": obj(
+            ["user", "local", "actor", "reason", "since"], {
+                "user": AUTHOR, "local": BOOL, "actor": STRING, "reason": STRING,
+                "since": INT})}}),
     }
 
     async def _admin(self, request: web.Request, user: str) -> None:
@@ -152,9 +167,11 @@ class ModerationRoutes(RouteGroup):
         return await self.moderation.takedown(body.get("event_id"), user, body.get("reason"),
                                               body.get("report_id"))
 
-    @post("/moderation/suspend", "Suspend a local user: their feed room becomes read-only and "
-          "they leave explore and search (homeserver admins only; logged with who and why)",
-          "Suspension", body=obj(["user_id", "reason"], {
+    @post("/moderation/suspend", "Suspend a user of this server or of another: refused at "
+          "the API and in the index, hidden from every view, kicked from our feed rooms, their "
+          "likes, comments and reposts out of the counts; a local user's feed room becomes "
+          "read-only (homeserver admins only; logged with who and why)",
+          "Suspension", errors=BUSY, body=obj(["user_id", "reason"], {
               "user_id": STRING, "reason": _REASON, "report_id": _REPORT_ID}))
     async def suspend(self, request: web.Request, user: str) -> dict:
         await self._admin(request, user)
@@ -163,12 +180,20 @@ class ModerationRoutes(RouteGroup):
                                              body.get("report_id"))
 
     @post("/moderation/unsuspend", "Lift a suspension, saying why (homeserver admins only; "
-          "logged with who and why)", "Suspension", body=obj(["user_id", "reason"], {
-              "user_id": STRING, "reason": _REASON}))
+          "logged with who and why): the bars end, their hashtags come back; their follows, "
+          "likes, comments and reposts do not", "Suspension", errors=BUSY,
+          body=obj(["user_id", "reason"], {"user_id": STRING, "reason": _REASON}))
     async def unsuspend(self, request: web.Request, user: str) -> dict:
         await self._admin(request, user)
         body = await json_object(request)
         return await self.moderation.unsuspend(body.get("user_id"), user, body.get("reason"))
+
+    @get("/moderation/suspensions", "Everybody suspended, of this server and of others, newest "
+         "first, with who suspended them and why (homeserver admins only)", "Suspensions",
+         errors=())
+    async def suspensions(self, request: web.Request, user: str) -> dict:
+        await self._admin(request, user)
+        return {"items": await self.moderation.suspensions()}
 
     @get("/moderation/actions", "The moderation log, newest first: who did what, and why "
          "(homeserver admins only)", "ModerationActions", errors=(),

@@ -1,5 +1,6 @@
 """The operator's moderation queue (moderation_report), what moderators did
-(moderation_action) and who is suspended (suspended_user)."""
+(moderation_action), who is suspended (suspended_user, of this server or any other) and what a
+suspension takes out of the index."""
 
 from __future__ import annotations
 
@@ -66,6 +67,54 @@ async def unsuspend(db: Executor, user_id: str) -> bool:
 
 async def suspended(db: Executor) -> set[str]:
     return {r["user_id"] for r in await db.fetch("SELECT user_id FROM suspended_user")}
+
+
+async def suspensions(db: Executor) -> list:
+    """Every suspension, newest first: who, by whom, why, when."""
+    return await db.fetch("SELECT user_id, actor, reason, ts FROM suspended_user "
+                          "ORDER BY ts DESC, user_id")
+
+
+async def local_rooms_of(db: Executor, user_id: str, bot: str) -> list[str]:
+    """The feed rooms of this server (made by our bot `bot`) the index saw him in: followed,
+    or joined to comment, like or announce a repost; never his own."""
+    rows = await db.fetch(
+        "SELECT DISTINCT f.room_id FROM feed_room f JOIN ("
+        "SELECT room_id FROM follow WHERE user_id=$1 "
+        "UNION SELECT room_id FROM comment WHERE author=$1 "
+        "UNION SELECT p.room_id FROM post_like l JOIN post p ON p.event_id = l.post_id "
+        "WHERE l.user_id=$1 "
+        "UNION SELECT o.room_id FROM post r JOIN post o ON o.event_id = r.repost_of "
+        "WHERE r.author=$1 AND r.repost_of IS NOT NULL"
+        ") seen ON seen.room_id = f.room_id WHERE f.bot=$2 AND f.owner <> $1 "
+        "ORDER BY f.room_id", user_id, bot)
+    return [r["room_id"] for r in rows]
+
+
+async def forget_marks_of(db: Executor, user_id: str) -> dict[str, int]:
+    """A suspension (run in one transaction): his follows, likes, comments and reposts (and
+    repost notices) leave the index, so every count goes down with them (the counters'
+    triggers); the hashtags of his posts, which stay indexed (hidden where read); and every
+    notification he gave anybody. What the index rules refuse him while he is suspended, so
+    the index is what a reindex would make of the rooms."""
+    async def gone(statement: str) -> int:
+        return len(await db.fetch(statement, user_id))
+
+    return {
+        "follows": await gone("DELETE FROM follow WHERE user_id=$1 RETURNING room_id"),
+        "likes": await gone("DELETE FROM post_like WHERE user_id=$1 RETURNING event_id"),
+        "comments": await gone("DELETE FROM comment WHERE author=$1 RETURNING event_id"),
+        "reposts": await gone("DELETE FROM post WHERE author=$1 AND repost_of IS NOT NULL "
+                              "RETURNING event_id"),
+        "hashtags": await gone("DELETE FROM post_tag WHERE author=$1 RETURNING post_id"),
+        "notifications": await gone("DELETE FROM notification WHERE actor=$1 RETURNING id"),
+    }
+
+
+async def posts_of(db: Executor, user_id: str) -> list:
+    """His own posts (not reposts), as the index has them: what an unsuspension tags again."""
+    return await db.fetch("SELECT event_id, body, ts FROM post WHERE author=$1 "
+                          "AND repost_of IS NULL", user_id)
 
 
 async def event_room(db: Executor, event_id: str) -> tuple[str, str] | None:

@@ -23,6 +23,16 @@ async def insert_many(db: Executor, rows: list[tuple[str, str, str, int]]) -> No
         await db.executemany(_INSERT, rows)
 
 
+async def put_back(db: Executor, rows: list[tuple[str, str, str, int]]) -> None:
+    """(tag, post_id, author, ts) rows of indexed posts, edited or not: the tags a suspension
+    took away, given back at its end."""
+    if rows:
+        await db.executemany(
+            "INSERT INTO post_tag (tag, post_id, author, ts) SELECT $1, $2, $3, $4 "
+            "WHERE EXISTS (SELECT 1 FROM post p WHERE p.event_id = $2) "
+            "ON CONFLICT (post_id, tag) DO NOTHING", rows)
+
+
 async def replace_after_edit(db: Executor, post_id: str, edited_ts: int,
                              tags: list[str]) -> None:
     """The tags of an edited post, when the edit at `edited_ts` is the one the post shows."""

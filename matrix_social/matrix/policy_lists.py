@@ -71,16 +71,6 @@ class PolicyLists:
             self._matcher = await asyncio.to_thread(PolicyMatcher, rules)
         return self._matcher
 
-    async def matching(self, user_id: str) -> PolicyRule | None:
-        return (await self.matcher()).match(user_id)
-
-    async def barred(self, user_id: str, what: str) -> PolicyRule | None:
-        """The rule that bars `user_id` from `what`, logged for the operator; None if none."""
-        rule = await self.matching(user_id)
-        if rule is not None:
-            log.info("Policy list: %s refused to %s by the %s", what, user_id, rule.describe())
-        return rule
-
     # --- subscribing ------------------------------------------------------------------------
 
     async def start(self) -> None:

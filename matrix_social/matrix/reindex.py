@@ -209,13 +209,14 @@ class Reindexer:
         for room in rooms:
             await self.owners.record(room.room_id, room.owner, room.bot)
         failed: list[tuple[dict, BaseException]] = []
+        bars = await self.ingest.rules.bars_now()
         async with self.db.acquire() as conn, conn.transaction():
             for room_id in not_feeds:
                 await index_reset.clear_room(conn, room_id, None)
             for room in rooms:
                 await index_reset.clear_room(conn, room.room_id, room.owner)
             # Reads through this same connection: on SQLite it is the only one.
-            rules = IndexRules(self.ids, FeedOwners(conn), self.bot.mxid)
+            rules = self.ingest.rules.replaying(FeedOwners(conn), bars)
             writer = IndexWriter(conn)
             for room in rooms:
                 async for raw in reindex_staging.events(conn, self.run_id, room.room_id):

@@ -38,9 +38,11 @@ class AiRequests:
         asker = self.ids.ai_of(user)
         if target == asker:
             raise InvalidInput("'to' is your own AI; ask another one")
-        if self.ids.is_ai(target) and (await self.limiter.blocked(target, user)
-                                       or await self.limiter.blocked(target, asker)):
-            raise Forbidden(f"You cannot ask {target}: its owner has blocked you")
+        if self.ids.is_ai(target):
+            why = (await self.limiter.refusal(target, user)
+                   or await self.limiter.refusal(target, asker))
+            if why is not None:
+                raise Forbidden(f"You cannot ask {target}: {why}")
         await self.blocks.refuse_if_owner_blocked(user, target, "ask")
         if self.ids.is_ai(target):  # ours: the limit its answer would hit, before sending
             wait = await self.limiter.retry_after_ms(target, asker)

@@ -2,9 +2,9 @@
 comments and reposts leave what she sees, and who may not reach her (docs/events.md,
 "Blocks"). Writing blocks is social/blocks.py.
 
-The operator's policy lists (matrix/policy_lists.py; docs/events.md, "Policy lists") take the
-same road: whom they bar is hidden from everybody but himself, and is refused what a block
-refuses, whoever he tries to reach."""
+Whom the operator bars (matrix/bars.py: the policy lists, docs/events.md "Policy lists", and
+suspensions, "Reports and moderation") takes the same road: he is hidden from everybody but
+himself, and is refused what a block refuses, whoever he tries to reach."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ from mautrix.util.async_db import Database
 
 from ..db import blocks
 from ..errors import Forbidden
-from ..matrix.policy_globs import PolicyMatcher
-from ..matrix.policy_lists import PolicyLists
+from ..matrix.bars import BarMatcher, Bars, Suspension
 
 
 @dataclass(frozen=True)
 class Hidden:
     """Whom a viewer does not see: the people she blocked (and whatever a caller adds), and
-    whom the policy lists bar, except herself. Reads as a set (`in`, `|`)."""
+    whom the operator bars (a policy list, a suspension), except herself. Reads as a set
+    (`in`, `|`)."""
 
     users: frozenset[str]
-    policy: PolicyMatcher | None = None
+    policy: BarMatcher | None = None
     viewer: str = ""
 
     def __contains__(self, user_id: object) -> bool:
@@ -43,12 +43,12 @@ class Hidden:
 
 
 class BlockList:
-    def __init__(self, db: Database, policy: PolicyLists | None = None) -> None:
+    def __init__(self, db: Database, bars: Bars | None = None) -> None:
         self.db = db
-        self.policy = policy
+        self.bars = bars
 
     async def hidden(self, viewer: str) -> Hidden:
-        matcher = await self.policy.matcher() if self.policy is not None else None
+        matcher = await self.bars.matcher() if self.bars is not None else None
         return Hidden(frozenset(await blocks.blocked_by(self.db, viewer)), matcher or None,
                       viewer)
 
@@ -57,11 +57,14 @@ class BlockList:
 
     async def refuse_if_blocked(self, owner: str, user: str, what: str) -> None:
         """`user` may not `what` (comment on her post, follow her...) once `owner` blocked
-        him, nor at all while a policy list bars him; the same answer whatever he tries, and
-        nothing is sent."""
+        him, nor at all while the operator bars him (a policy list, a suspension); the same
+        answer whatever he tries, and nothing is sent."""
         if await self.has_blocked(owner, user):
             raise Forbidden(f"You cannot {what}: {owner} has blocked you")
-        if self.policy is not None and await self.policy.barred(user, what):
+        bar = await self.bars.barred(user, what) if self.bars is not None else None
+        if isinstance(bar, Suspension):
+            raise Forbidden(f"You cannot {what}: your account is suspended on this server")
+        if bar is not None:
             raise Forbidden(f"You cannot {what}: this server's moderation policy bars you")
 
     async def refuse_if_owner_blocked(self, owner: str, target: str, what: str) -> None:
@@ -85,8 +88,9 @@ class BlockList:
     async def without_their_counts(self, viewer: str, views: list[dict[str, Any]],
                                    hidden: Hidden | None = None) -> None:
         """Her counts of these posts: their likes, comments and reposts less those of the
-        people she blocked (`hidden`: whom she blocked, if already read; whom a policy list
-        bars is hidden, their marks are not counted out)."""
+        people she blocked (`hidden`: whom she blocked, if already read). Whom the operator
+        bars is hidden, his marks are not counted out: a suspension took them out of the
+        index, and the index never took those made while a bar stood."""
         hidden = await self.hidden(viewer) if hidden is None else hidden
         if not hidden.users or not views:
             return

@@ -7,7 +7,7 @@ from typing import Any
 
 from mautrix.util.async_db import Database
 
-from ..db import explore, feed_rooms, moderation, profiles, search
+from ..db import explore, feed_rooms, profiles, search
 from ..errors import InvalidInput
 from ..ids import Identities
 from . import cursor as cursors
@@ -53,9 +53,12 @@ class Explore:
             page["items"] = [v for v in page["items"] if not muted.hides(v)]
         return page
 
-    async def trending_apps(self, cursor: str | None, limit: int) -> dict[str, Any]:
-        """Most installed in the last 7 days, from the ranking kept in the background."""
-        return await self.trending.apps_page(cursor, limit)
+    async def trending_apps(self, viewer: str, cursor: str | None, limit: int
+                            ) -> dict[str, Any]:
+        """Most installed in the last 7 days, from the ranking kept in the background; without
+        the apps of whom she does not see (the cursor stays: a page may be short)."""
+        page = await self.trending.apps_page(cursor, limit)
+        return self._without_their_apps(page, await self._hidden(viewer))
 
     async def suggestions(self, user: str, cursor: str | None, limit: int) -> dict[str, Any]:
         position = self._decode(cursor, (int, str))
@@ -104,9 +107,14 @@ class Explore:
         return {"items": [{"tag": r["tag"], "people": r["people"]} for r in rows]}
 
     async def _hidden(self, viewer: str) -> Hidden:
-        """Whom explore and search leave out for her: whom she blocked, whom the policy lists
-        bar, and suspended users (moderation.py)."""
-        return await self.blocks.hidden(viewer) | await moderation.suspended(self.db)
+        """Whom explore and search leave out for her: whom she blocked, and whom the operator
+        bars (a policy list, a suspension: matrix/bars.py)."""
+        return await self.blocks.hidden(viewer)
+
+    @staticmethod
+    def _without_their_apps(page: dict[str, Any], hidden: Hidden) -> dict[str, Any]:
+        page["items"] = [a for a in page["items"] if a["author"]["user_id"] not in hidden]
+        return page
 
     @staticmethod
     def _reasons(signal: dict[str, Any]) -> list[str]:
@@ -143,7 +151,8 @@ class Explore:
             result["posts"]["items"] = await self.blocks.filter_posts(
                 viewer, result["posts"]["items"], hidden)
         if kind in ("all", "apps"):
-            result["apps"] = await self._search_apps(query, cursor, limit)
+            result["apps"] = self._without_their_apps(
+                await self._search_apps(query, cursor, limit), hidden)
         if kind in ("all", "tags") and self.tags is not None:
             result["tags"] = await self.tags.search(query, limit)
         return result

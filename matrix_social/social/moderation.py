@@ -6,14 +6,19 @@
   own queue (moderation_report), which the operator reads (`matrix-social moderation`, and
   `GET /moderation/reports` for the homeserver's admins);
 - a takedown is a redaction by the feed room's bot, then the event leaves the index;
-- a suspension makes a local user's feed room read-only (power levels) and hides them from
-  explore and search;
+- a suspension, of a user of this server or of any other, bars him as a policy rule would
+  (matrix/bars.py: refused at the API and at ingest, hidden from every view but his own), ends
+  his follows (the bot kicks him from our feed rooms he was seen in), takes his likes,
+  comments, reposts, hashtags and notifications out of the index (so the counts are what a
+  reindex would make of the rooms), and makes a local user's feed room read-only (power
+  levels); lifting it ends the bars and gives his hashtags back (see `unsuspend`);
 - every action is logged with who did it and why (moderation_action);
 - the policy lists the operator subscribed to (matrix/policy_lists.py): their rooms, rules and
   whom of the index they bar, for the operator to see (`policies`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -25,15 +30,17 @@ from mautrix.util.async_db import Database
 
 from ..clock import now_ms
 from ..content.fields import clean_text
+from ..content.tags import tags_in
 from ..db import comments as comments_db
 from ..db import feed_rooms as feed_rooms_db
 from ..db import likes as likes_db
-from ..db import moderation, policy_rules
+from ..db import moderation, policy_rules, post_tags
 from ..db import posts as posts_db
 from ..db import profiles as profiles_db
 from ..db.retry import in_transaction
 from ..errors import InvalidInput, NotFound
 from ..ids import Identities
+from ..matrix.bars import SUSPENSIONS_TTL, Bars
 from ..matrix.intents import Intents
 from ..matrix.policy_lists import PolicyLists
 from . import cursor as cursors
@@ -48,6 +55,8 @@ MAX_REASON = 1000
 SUSPENDED_LEVEL = 0
 OWNER_LEVEL = 100
 READ_ONLY_EVENTS_DEFAULT = 50
+KICK_REASON = "Suspended by this server's moderators"
+MAX_KICKS = 1000  # rooms a suspension kicks him from; beyond, the index alone ends his follows
 
 
 def _outcome(endpoint: str, error: MatrixRequestError | None) -> dict[str, str]:
@@ -135,11 +144,13 @@ class Moderation:
     the command line), written into the log with the reason."""
 
     def __init__(self, db: Database, ids: Identities, intents: Intents,
-                 policy: PolicyLists | None = None) -> None:
+                 policy: PolicyLists | None = None, bars: Bars | None = None) -> None:
         self.db = db
         self.ids = ids
         self.intents = intents
         self.policy = policy
+        self.bars = bars or Bars(db, policy)
+        self._sweeps: set[asyncio.Task] = set()
 
     async def policies(self) -> dict[str, Any]:
         """The subscribed policy rooms with their rule counts, the rules, and which users the
@@ -221,25 +232,95 @@ class Moderation:
 
     async def suspend(self, user_id: Any, actor: str, reason: Any,
                       report_id: Any = None) -> dict[str, Any]:
+        """A user of this server or of any other (docs/events.md, "Reports and moderation").
+        The bar first (told to every process), then what he already did: kicked from our
+        feed rooms, his marks out of the index; then swept once more when every process has
+        surely read the bar (what a process indexed of his meanwhile)."""
         why = _why(reason)
+        target = self._user_id(user_id)
         report = await self._report_to_resolve(report_id)
-        room_id = await self._local_feed(user_id)
-        await self._owner_level(room_id, user_id, SUSPENDED_LEVEL, READ_ONLY_EVENTS_DEFAULT)
-        await moderation.suspend(self.db, user_id, actor, why, now_ms())
-        await self._logged(actor, "suspend", user_id, why, report)
-        return {"user_id": user_id, "suspended": True, "room_id": room_id}
+        local = self.ids.local_localpart(target) is not None
+        room_id = await self._feed_of(target, local)
+        if local:
+            await self._owner_level(room_id, target, SUSPENDED_LEVEL, READ_ONLY_EVENTS_DEFAULT)
+        await moderation.suspend(self.db, target, actor, why, now_ms())
+        await self.bars.changed()
+        kicked = await self._kick_out(target)
+        removed = await in_transaction(self.db, moderation.forget_marks_of, target)
+        await self._logged(actor, "suspend", target, why, report)
+        self._sweep_later(target)
+        return {"user_id": target, "suspended": True, "room_id": room_id, "local": local,
+                "kicked_from": kicked, "removed": removed}
 
     async def unsuspend(self, user_id: Any, actor: str, reason: Any) -> dict[str, Any]:
+        """The bars end at once, in every process; a local feed room is writable again; his
+        posts get their hashtags back. Not given back: his follows (he follows again by
+        joining), and the likes, comments, reposts and notifications taken out of the index
+        (still in the rooms, unredacted: a `reindex` reads them again)."""
         why = _why(reason)
-        room_id = await self._local_feed(user_id)
-        if not await moderation.unsuspend(self.db, user_id):
-            raise NotFound(f"{user_id} is not suspended")
-        await self._owner_level(room_id, user_id, OWNER_LEVEL, 0)
-        await self._logged(actor, "unsuspend", user_id, why, None)
-        return {"user_id": user_id, "suspended": False, "room_id": room_id}
+        target = self._user_id(user_id)
+        local = self.ids.local_localpart(target) is not None
+        room_id = await self._feed_of(target, local)
+        if not await moderation.unsuspend(self.db, target):
+            raise NotFound(f"{target} is not suspended")
+        await self.bars.changed()
+        if local:
+            await self._owner_level(room_id, target, OWNER_LEVEL, 0)
+        rows = [(tag, r["event_id"], target, r["ts"])
+                for r in await moderation.posts_of(self.db, target) for tag in tags_in(r["body"])]
+        await in_transaction(self.db, post_tags.put_back, rows)
+        await self._logged(actor, "unsuspend", target, why, None)
+        return {"user_id": target, "suspended": False, "room_id": room_id, "local": local,
+                "restored": {"hashtags": len(rows)}}
 
     async def suspended(self) -> set[str]:
         return await moderation.suspended(self.db)
+
+    async def suspensions(self) -> list[dict[str, Any]]:
+        """Every suspension, of this server's users and of others', newest first."""
+        views = []
+        for row in await moderation.suspensions(self.db):
+            name, avatar = await profiles_db.get(self.db, row["user_id"])
+            views.append({
+                "user": author_view(row["user_id"], name, avatar,
+                                    self.ids.handle_of(row["user_id"])),
+                "local": self.ids.local_localpart(row["user_id"]) is not None,
+                "actor": row["actor"], "reason": row["reason"], "since": row["ts"]})
+        return views
+
+    async def swept(self) -> None:
+        """Wait for the second sweeps still to come (the command line, before it exits)."""
+        while self._sweeps:
+            await asyncio.gather(*self._sweeps, return_exceptions=True)
+
+    def _sweep_later(self, target: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._sweep(target))
+        self._sweeps.add(task)
+        task.add_done_callback(self._sweeps.discard)
+
+    async def _sweep(self, target: str) -> None:
+        await asyncio.sleep(SUSPENSIONS_TTL + 1)
+        if target in await moderation.suspended(self.db):
+            again = await in_transaction(self.db, moderation.forget_marks_of, target)
+            if any(again.values()):
+                log.info("Suspension of %s: swept again %s", target, again)
+
+    async def _kick_out(self, target: str) -> int:
+        """His follows end in Matrix too: the bot (which moderates our feed rooms) kicks him
+        from each of them the index saw him in. A kick, not a ban: he may join again, and
+        the index does not take it while he is suspended."""
+        rooms = await moderation.local_rooms_of(self.db, target, self.ids.bot)
+        kicked = 0
+        for room_id in rooms[:MAX_KICKS]:
+            try:
+                await self.intents.bot.kick_user(RoomID(room_id), UserID(target), KICK_REASON)
+                kicked += 1
+            except MatrixRequestError as e:  # he left already; the room is gone
+                log.info("Could not kick %s from %s: %s", target, room_id, e)
+        if len(rooms) > MAX_KICKS:
+            log.warning("Suspension of %s: %d rooms left unkicked", target,
+                        len(rooms) - MAX_KICKS)
+        return kicked
 
     async def actions(self, limit: int = 100) -> list[dict[str, Any]]:
         return [action_view(r) for r in await moderation.actions(self.db, limit)]
@@ -286,11 +367,18 @@ class Moderation:
             view["reporter_profile"] = people[view["reporter"]]
             view["actions"] = done.get(view["id"], [])
 
-    async def _local_feed(self, user_id: Any) -> str:
-        if not isinstance(user_id, str) or self.ids.local_localpart(user_id) is None:
-            raise InvalidInput(f"{user_id} is not a user of this server")
+    def _user_id(self, value: Any) -> str:
+        if not isinstance(value, str) or self.ids.split(value) is None:
+            raise InvalidInput("'user_id' must be a Matrix user ID such as @bob:example.org")
+        if value == self.ids.bot:
+            raise InvalidInput("The service's own bot cannot be suspended")
+        return value
+
+    async def _feed_of(self, user_id: str, local: bool) -> str | None:
+        """A local user's feed room (she must have one); another server's user's, if the
+        index knows it (he may be suspended before we ever saw him)."""
         room_id = await feed_rooms_db.room_of(self.db, user_id)
-        if room_id is None:
+        if local and room_id is None:
             raise NotFound(f"{user_id} has no feed room")
         return room_id
 

@@ -5,8 +5,9 @@ when our bot created the room or the owner's own server mapped `#feed_NAME` to i
 room state); feed, profile, app and AI-profile state counts only from the owner or the room's
 bot; likes, comments, edits and redactions count only in the post's own room; a repost's
 original (room, author) comes from the index, never from the reposter's event. Whom the
-operator's policy lists bar (policy_lists.py) is not indexed as following, liking, commenting
-or announcing a repost, and names nobody in his posts (which are hidden where they are read).
+operator bars (bars.py: a policy list, or a suspension) is not indexed as following, liking,
+commenting, reposting or announcing a repost, and his posts name nobody and carry no hashtags
+(they are indexed, and hidden where they are read).
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ from ...db import (
 from ...db.posts import PostRow
 from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
+from ..bars import BarMatcher, Bars
 from ..feed_owners import FeedOwners, FeedRoom
-from ..policy_lists import PolicyLists
 from .follow_fence import FollowFence
 from .writer import IndexWriter
 
@@ -69,9 +70,10 @@ MAX_LOGGED = 10_000
 
 class IndexRules:
     def __init__(self, ids: Identities, owners: FeedOwners, bot: str,
-                 fence: FollowFence | None = None, policy: PolicyLists | None = None) -> None:
+                 fence: FollowFence | None = None,
+                 bars: Bars | BarMatcher | None = None) -> None:
         self.ids = ids
-        self.policy = policy
+        self.bars = bars
         self.owners = owners
         self.bot = bot
         self.fence = fence or FollowFence()
@@ -105,8 +107,18 @@ class IndexRules:
                 self._log_once(room_id, etype, f"{etype} from {sender} in {feed.owner}'s feed "
                                "ignored: only the owner or the feed's bot sets it")
 
+    async def bars_now(self) -> BarMatcher | None:
+        """The bars as they stand, for a reindex to replay with (read before its transaction:
+        on SQLite its connection is the only one)."""
+        return await self.bars.matcher() if isinstance(self.bars, Bars) else self.bars
+
+    def replaying(self, owners: FeedOwners, bars: BarMatcher | None) -> IndexRules:
+        """These rules for a reindex: its own feed owners (its connection), the bars of
+        `bars_now`; so a reindex drops what ingest refuses."""
+        return IndexRules(self.ids, owners, self.bot, bars=bars)
+
     async def _barred(self, sender: str, what: str) -> bool:
-        return self.policy is not None and await self.policy.barred(sender, what) is not None
+        return self.bars is not None and await self.bars.barred(sender, what) is not None
 
     def _log_once(self, room_id: str, what: str, message: str) -> None:
         if (room_id, what) in self._logged:
@@ -171,13 +183,14 @@ class IndexRules:
             if post.kind == "repost":
                 await self._repost(raw, post.content, post.repost_of, w)
                 return
-            mentioned = self._mentioned(content, sender)
-            if mentioned and await self._barred(sender, "mention anybody (indexed)"):
-                mentioned = []
+            mentioned, tags = self._mentioned(content, sender), tags_in(post.body)
+            if (mentioned or tags) \
+                    and await self._barred(sender, "mention anybody or tag a post (indexed)"):
+                mentioned, tags = [], []
             await w.post(PostRow(
                 event_id=event_id, room_id=raw["room_id"], author=sender, kind=post.kind,
                 body=post.body, content=post.content, ts=ts, edited_ts=None, repost_of=None,
-                tags=tuple(tags_in(post.body))), mentioned)
+                tags=tuple(tags)), mentioned)
 
     def _mentioned(self, content: dict, sender: str) -> list[tuple[str, str | None]]:
         """(recipient, via) for each local person named, or whose AI is named."""
@@ -204,12 +217,17 @@ class IndexRules:
             raise MalformedEvent(f"an edit cannot turn a {original['kind']} post into "
                                  f"a {post.kind} one, nor change what a repost points at")
         await w.write(posts.apply_edit, target, room_id, sender, post.body, post.content, ts)
-        await w.write(post_tags.replace_after_edit, target, ts, tags_in(post.body))
+        tags = tags_in(post.body)
+        if tags and await self._barred(sender, "tag a post (indexed)"):
+            tags = []
+        await w.write(post_tags.replace_after_edit, target, ts, tags)
         await w.changed_post(room_id, target, original["author"])
 
     async def _repost(self, raw: dict, content: dict, claimed_original: str,
                       w: IndexWriter) -> None:
         sender = raw["sender"]
+        if await self._barred(sender, f"repost {claimed_original} (indexed)"):
+            return
         original = await self._original(claimed_original, w)
         notice = notice_of(content)
         if notice:  # the reposter's own 🔁 notice row is replaced by the repost itself

@@ -1,18 +1,20 @@
-// Moderation (/social/moderation[?status=open|resolved|log]), for the homeserver's admins:
-// the report queue as Mastodon's and Bluesky's admin views show it. Each report says who sent
-// it, what it is about (the post as it was, or the person), the category and the reason, what
-// the homeserver's reporting endpoints said and what was done; resolve, take down or suspend,
-// each after a reason that the log keeps with who acted. Anybody else sees a note, and the
-// navigation never shows them the entry (shell.js).
+// Moderation (/social/moderation[?status=open|resolved|suspended|log]), for the homeserver's
+// admins: the report queue as Mastodon's and Bluesky's admin views show it. Each report says
+// who sent it, what it is about (the post as it was, or the person), the category and the
+// reason, what the homeserver's reporting endpoints said and what was done; resolve, take down
+// or suspend (a person of this server or of another), each after a reason that the log keeps
+// with who acted. Suspended lists everybody suspended, of this server and of others, to lift
+// or to add to by Matrix ID. Anybody else sees a note, and the navigation never shows them the
+// entry (shell.js).
 import { enc } from "./api.js";
-import { busy, describeError, fill, h, shortTime, skeletonRows, toast, uid } from "./dom.js";
+import { busy, describeError, field, fill, h, shortTime, skeletonRows, toast, uid } from "./dom.js";
 import { icon } from "./icons.js";
 import { trapFocus } from "./menu.js";
 import { avatar, profileHref } from "./post.js";
 import { showAdminSections } from "./shell.js";
 
 const PAGE = 20;
-const VIEWS = [["open", "Open"], ["resolved", "Resolved"], ["log", "Log"]];
+const VIEWS = [["open", "Open"], ["resolved", "Resolved"], ["suspended", "Suspended"], ["log", "Log"]];
 const CATEGORIES = { spam: "Spam", harassment: "Harassment", hate: "Hate", violence: "Violence",
   sexual: "Sexual content", self_harm: "Self-harm", impersonation: "Impersonation",
   illegal: "Illegal content", other: "Other" };
@@ -45,15 +47,21 @@ const ACTIONS = {
   },
   suspend: {
     title: (report) => `Suspend ${nameOf(report.target.user)}?`,
-    text: () => "Their feed becomes read-only and they disappear from explore and search until "
-      + "the suspension is lifted. This resolves the report.",
+    text: (report) => (local(report.target.user)
+      ? "Their feed becomes read-only and nothing they do reaches anybody here"
+      : "They are on another server: from now on nothing they do reaches anybody here")
+      + " (follows, comments, likes, reposts, mentions, requests to AIs). Their follows of "
+      + "people here end, their likes, comments and reposts leave every count, and they "
+      + "disappear from feeds, explore and search until the suspension is lifted."
+      + (report.id ? " This resolves the report." : ""),
     confirm: "Suspend", danger: true,
     run: (ctx, report, reason) => ctx.api.post("/moderation/suspend",
       { user_id: report.user_id, reason, report_id: report.id }),
   },
   unsuspend: {
     title: (report) => `Lift the suspension of ${nameOf(report.target.user)}?`,
-    text: () => "They can post again and are found in explore and search.",
+    text: () => "They can act here again and are found in feeds, explore and search. Their "
+      + "follows, likes, comments and reposts from before do not come back.",
     confirm: "Lift suspension", danger: false,
     run: (ctx, report, reason) => ctx.api.post("/moderation/unsuspend",
       { user_id: report.user_id, reason }),
@@ -180,8 +188,9 @@ function reportItem(ctx, initial) {
         icon("check", { size: 16 }), "Resolve") : null,
       report.event_id && !t.taken_down && t.text !== null ? h("button", { type: "button",
         class: "small danger", onclick: () => act("takedown") }, icon("trash", { size: 16 }), "Take down") : null,
-      t.user && local(t.user) && !t.suspended ? h("button", { type: "button", class: "small danger",
-        onclick: () => act("suspend") }, icon("lock", { size: 16 }), `Suspend @${t.user.handle}`) : null,
+      t.user && !t.suspended ? h("button", { type: "button", class: "small danger",
+        onclick: () => act("suspend") }, icon("lock", { size: 16 }),
+        `Suspend ${local(t.user) ? "@" : ""}${t.user.handle}`) : null,
       t.user && t.suspended ? h("button", { type: "button", class: "small",
         onclick: () => act("unsuspend") }, icon("refresh", { size: 16 }), "Lift suspension") : null,
     ].filter(Boolean);
@@ -236,6 +245,70 @@ async function showQueue(ctx, body, status) {
   else fill(body, empty("check", "Nothing resolved yet", "Reports you resolve, take down or suspend for are kept here."));
 }
 
+/** A person as a report target would carry them, for the dialogs. */
+const asReport = (person) => ({ user_id: person.user_id, target: { user: person } });
+
+function suspensionItem(ctx, suspension, onLifted) {
+  const person = suspension.user;
+  const lift = h("button", { type: "button", class: "small" }, icon("refresh", { size: 16 }),
+    "Lift suspension");
+  lift.addEventListener("click", async () => {
+    if (!await askReason(ctx, asReport(person), "unsuspend")) return;
+    toast("Suspension lifted");
+    ctx.announce(`${nameOf(person)}: suspension lifted`);
+    onLifted();
+  });
+  return h("li", { class: "mod-suspension" },
+    personLine(ctx, person, h("span", { class: `mod-pill ${suspension.local ? "here" : "elsewhere"}` },
+      suspension.local ? "This server" : "Another server")),
+    h("p", { class: "mod-why", dir: "auto" }, h("strong", {}, suspension.actor),
+      ` suspended ${shortTime(suspension.since)}: “${suspension.reason}”`),
+    h("div", { class: "mod-actions", role: "group", "aria-label": `Actions on ${nameOf(person)}` }, lift));
+}
+
+/** Suspend by Matrix ID (someone of another server nobody reported yet, too). */
+function suspendForm(ctx, onDone) {
+  const who = h("input", { name: "user_id", autocomplete: "off", spellcheck: "false",
+    placeholder: "@spammer:other.server" });
+  const go = h("button", { type: "submit", class: "danger-solid" }, icon("lock", { size: 16 }), "Suspend…");
+  const note = h("div", { role: "status" });
+  const form = h("form", { class: "card mod-suspend-form", "aria-label": "Suspend an account" },
+    field("Suspend an account", who, "Its Matrix ID, of this server or of another"), go, note);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = who.value.trim();
+    if (!/^@[^:\s]+:\S+$/.test(id)) {
+      fill(note, h("p", { class: "error-text" }, "A Matrix ID looks like @name:server.example"));
+      who.focus();
+      return;
+    }
+    fill(note);
+    const colon = id.indexOf(":");
+    const person = { user_id: id,
+      handle: id.slice(colon + 1) === ctx.config.server_name ? id.slice(1, colon) : id };
+    if (!await askReason(ctx, asReport(person), "suspend")) return;
+    who.value = "";
+    toast("Suspended");
+    ctx.announce(`${id}: suspended`);
+    onDone();
+  });
+  return form;
+}
+
+async function showSuspended(ctx, body) {
+  const answer = await ctx.api.get("/moderation/suspensions");
+  const reload = () => showSuspended(ctx, body).catch((error) => ctx.banner.show(error));
+  const form = suspendForm(ctx, reload);
+  if (!answer.items.length) {
+    fill(body, form, empty("lock", "Nobody is suspended", "People you suspend, of this server or of another, are listed here until you lift it."));
+    return;
+  }
+  const n = answer.items.length;
+  fill(body, form, h("p", { class: "mod-count", role: "status" }, `${n} suspended account${n === 1 ? "" : "s"}`),
+    h("ul", { class: "mod-suspensions", "aria-label": "Suspended accounts" },
+      answer.items.map((s) => suspensionItem(ctx, s, reload))));
+}
+
 async function showLog(ctx, body) {
   const answer = await ctx.api.get("/moderation/actions", { limit: 50 });
   if (!answer.items.length) {
@@ -275,6 +348,7 @@ export async function render(ctx, container) {
       VIEWS.map(([v, label]) => h("a", { href: `/social/moderation?status=${v}`, "data-link": true,
         "aria-current": v === view ? "page" : null }, label))));
     if (view === "log") await showLog(ctx, body);
+    else if (view === "suspended") await showSuspended(ctx, body);
     else await showQueue(ctx, body, view);
   } catch (error) {
     fill(body, h("div", { class: "error mod-error", role: "alert" },
