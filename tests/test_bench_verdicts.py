@@ -41,7 +41,7 @@ def test_p99_and_thresholds():
 
 
 def _results(feed_ours: dict, lower: dict, endpoint: dict, ingest_eps: float,
-             api_ratio: float) -> dict:
+             api_ratio: float, conversations_ms: float = 30.0) -> dict:
     shapes = ("active", "quiet", "wide", "popular")
     feed = {s: {"ours": feed_ours, "lower": lower, "before": timing(50, 90), "plan": "merge",
                 "rooms": 11} for s in shapes}
@@ -67,7 +67,8 @@ def _results(feed_ours: dict, lower: dict, endpoint: dict, ingest_eps: float,
         "ingest": {"events": 100, "ours_eps": ingest_eps, "bare_eps": ingest_eps,
                    "ours_runs": [ingest_eps, ingest_eps],
                    "ratio": 1.0, "no_counters_eps": ingest_eps},
-        "conversations": {"rooms": 3, "cold_ms": 30.0, "warm": timing(3, 4),
+        "conversations": {"rooms": 3, "cold_ms": conversations_ms, "initial_sync_ms": 500.0,
+                          "warm": timing(3, 4),
                           "all_pages_ms": 5.0, "pages": 1, "old": timing(20, 30)},
         "native": {"rooms": 2, "native_parallel": timing(200, 300),
                    "native_sequential": timing(300, 400), "ours": timing(1, 2)},
@@ -98,4 +99,9 @@ def test_report_judges_each_row_against_its_own_target():
     assert met["ingest-sqlite"] is None
     assert met["api-posts-sqlite"] is True and missed["api-posts-sqlite"] is False
     assert met["trending-posts-postgres"] is True and met["rss-postgres"] is True
-    assert met["conversations-postgres"] is None and met["search-sqlite"] is None
+    assert met["conversations-postgres"] is True and met["conversations-sqlite"] is None
+    slow_list = _results(timing(1.0, 2.0), timing(0.5, 1.0), timing(3.0, 6.0), 5000, 0.9,
+                         conversations_ms=150.5)
+    assert {f.key: f.met for f in figures({"postgres": slow_list}, SMOKE)}[
+        "conversations-postgres"] is False
+    assert met["search-sqlite"] is None
