@@ -107,8 +107,8 @@ async def old_refresh(db: Database, now: int) -> None:
     async with db.acquire() as conn, conn.transaction():
         await conn.execute("DELETE FROM trending_post")
         await conn.executemany(
-            "INSERT INTO trending_post (position, event_id, trend, ts) VALUES ($1, $2, $3, $4)",
-            [(i, k["event_id"], k["trend"], k["ts"]) for i, k in enumerate(keys)])
+            "INSERT INTO trending_post (event_id, trend, ts) VALUES ($1, $2, $3)",
+            [(k["event_id"], k["trend"], k["ts"]) for k in keys])
 
 
 async def touched_posts(db: Database, rows: list[tuple], since: int, until: int,
@@ -159,7 +159,8 @@ async def minute_of_traffic(db: Database, rng: random.Random, now: int, likes: i
     per_minute = max(1, likes // 1440)
     users = max(1000, posts // 100)
     popular = [r["event_id"] for r in await db.fetch(
-        "SELECT event_id FROM trending_post ORDER BY position LIMIT $1", POPULAR)]
+        "SELECT event_id FROM trending_post ORDER BY trend DESC, ts DESC, event_id DESC "
+        "LIMIT $1", POPULAR)]
     rows = [_like(rng, f"$m{minute}_{k}", popular, posts, users, now + 1 + rng.randrange(60_000))
             for k in range(per_minute)]
     # As ingest writes them: transactions of 50 events.
@@ -229,7 +230,7 @@ async def measure(kind: str, posts: int, likes: int, minutes: int, runs: int,
         scratch = [(k["event_id"], k["trend"], k["ts"])
                    for k in await explore.trending_keys(db, now - DAY_MS, now, DEPTH)]
         out["equal_to_scratch"] = kept == scratch
-        out["pairs"] = await db.fetchval("SELECT COUNT(*) FROM trending_pair")
+        out["scored"] = await db.fetchval("SELECT COUNT(*) FROM trending_score")
         out["search"] = {}
         for label, word in (() if not search_runs else (("common", COMMON), ("rare", RARE))):
             out["search"][label] = {
@@ -283,7 +284,7 @@ def markdown(results: list[dict]) -> str:
             f"stored ranking included): median {statistics.median(after):.1f} ms, max "
             f"{max(after):.1f} ms over {len(after)} minutes "
             f"({statistics.median(r['recounted']):.0f} scores rewritten a minute; "
-            f"{r.get('pairs', 0):,} (post, liker) pairs kept); the first refresh (from "
+            f"{r.get('scored', 0):,} posts scored); the first refresh (from "
             f"scratch) {r['first_ms']:.0f} ms; equal to a count from scratch: "
             f"{'yes' if r['equal_to_scratch'] else '**NO**'} "
             f"| ≤ 100 ms a minute | {met if r['kind'] == 'postgres' else met + ' (report only)'} |")

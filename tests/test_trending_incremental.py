@@ -33,7 +33,7 @@ TAG_NAMES = ["matrix", "rust", "cats"]
 TABLES = ("post_like", "post", "post_tag", "app_install", "trending_post",
           "trending_state") + tuple(
     f"{prefix}_{part}" for prefix in ("trending", "trending_app", "trending_tag")
-    for part in ("score", "dirty", "claim", "pair", "pair_dirty", "pair_claim", "tally"))
+    for part in ("score", "dirty", "claim", "change", "delta"))
 
 
 def _post(event_id: str, ts: int) -> PostRow:
@@ -61,7 +61,8 @@ async def _kept(db: Database) -> tuple[list, list, list, list]:
     post_scores = [tuple(r) for r in await trending.scores(db, POSTS, 1000)]
     app_scores = [tuple(r) for r in await trending.scores(db, APPS, 1000)]
     ranking = [(r["event_id"], r["trend"], r["ts"]) for r in await db.fetch(
-        "SELECT event_id, trend, ts FROM trending_post ORDER BY position")]
+        "SELECT event_id, trend, ts FROM trending_post ORDER BY trend DESC, ts DESC, "
+        "event_id DESC")]
     tag_scores = [tuple(r) for r in await trending.tags(db, 1000)]
     return post_scores, app_scores, ranking, tag_scores
 
@@ -205,8 +206,8 @@ async def test_deltas_edge_cases_unlike_after_expiry_delete_and_reindex_re_added
     # One more like: the refresh's work is that one (post, liker) pair, not the post's 31.
     await likes.upsert(db, "$new", "$a", ROOM, USERS[1], now + 1)
     assert [tuple(r) for r in await db.fetch(
-        "SELECT post_id, user_id FROM trending_pair_dirty")] == [
-        ("$a", USERS[1])]
+        "SELECT post_id, user_id, ts, sign FROM trending_change")] == [
+        ("$a", USERS[1], now + 1, 1)]
     await _refresh(db, now + 2)
     assert (await _kept(db))[2] == [("$a", 32, now - 10)]
     # $old leaves the window, then is unliked: counted off once, not twice.
