@@ -18,18 +18,23 @@ _FILE = re.compile(r"v(\d{2,})_\w+")
 RESERVED = frozenset({29})  # taken by another branch (issue 28): v30 follows it
 
 
-def _versions() -> list:
-    found = sorted((int(m.group(1)), m.group(0)) for info in pkgutil.iter_modules(__path__)
-                   if (m := _FILE.fullmatch(info.name)))
-    numbers = [number for number, _ in found]
-    if arrived := RESERVED.intersection(numbers):
+def check_numbers(numbers: list[int], reserved: frozenset[int] = RESERVED) -> None:
+    """The upgrade files' numbers, in order: 1, 2, 3… with no gap but the reserved numbers,
+    none of which may be here, and all of which come before the last."""
+    if arrived := reserved.intersection(numbers):
         raise RuntimeError(f"upgrade files {sorted(arrived)} are here: take their numbers out "
                            "of RESERVED and check the order of the upgrades around them")
     last = numbers[-1] if numbers else 0
-    expected = [n for n in range(1, last + 1) if n not in RESERVED]
-    if numbers != expected or max(RESERVED, default=0) > last:
+    expected = [n for n in range(1, last + 1) if n not in reserved]
+    if numbers != expected or max(reserved, default=0) > last:
         raise RuntimeError("upgrade files must be numbered 1, 2, 3… without gaps but for "
-                           f"RESERVED {sorted(RESERVED)}: {numbers}")
+                           f"RESERVED {sorted(reserved)}: {numbers}")
+
+
+def _versions() -> list:
+    found = sorted((int(m.group(1)), m.group(0)) for info in pkgutil.iter_modules(__path__)
+                   if (m := _FILE.fullmatch(info.name)))
+    check_numbers([number for number, _ in found])
     return [importlib.import_module(f"{__name__}.{name}") for _, name in found]
 
 
