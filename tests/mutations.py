@@ -992,6 +992,37 @@ MUTATIONS = [
         '''            "WHERE false")''',
         (_DELTAS,)),
     mutation(
+        "trending: the refresh runs at READ COMMITTED (a like committed between its read of "
+        "the log and its delete is deleted uncounted)",
+        "matrix_social/db/trending.py",
+        '''await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "''',
+        '''await conn.execute(""''',
+        (_TRENDING + "test_a_like_written_while_a_refresh_runs_is_counted_once",)),
+    mutation(
+        "trending: the stored ranking is rewritten whole at each refresh that changed a score",
+        "matrix_social/db/trending.py",
+        '''"WHERE t.event_id IS NULL OR t.trend <> b.trend OR t.ts <> b.ts "''',
+        '''"WHERE true "''',
+        (_TRENDING + "test_a_refresh_rewrites_only_the_ranking_s_rows_that_changed",)),
+    mutation(
+        "trending: a post whose score changed never comes back into the top",
+        "matrix_social/db/trending.py",
+        '''f"AND (s.trend, s.ts) >= (SELECT trend, ts FROM {top} ORDER BY trend, ts LIMIT 1)"]''',
+        '''"AND false"]''',
+        (_TRENDING + "test_the_top_holds_every_post_that_can_rank",)),
+    mutation(
+        "trending: the top is not made again when it falls under the ranking's depth",
+        "matrix_social/db/trending.py",
+        "in_top < (depth or 0)",
+        "in_top < 0",
+        (_TRENDING + "test_the_top_holds_every_post_that_can_rank",)),
+    mutation(
+        "upgrades: the file of a reserved number is loaded as if it were not reserved",
+        "matrix_social/db/upgrade/__init__.py",
+        "    if arrived := reserved.intersection(numbers):\n",
+        "    if arrived := set():\n",
+        ("tests/test_upgrades.py::test_a_reserved_number_is_skipped_until_its_file_arrives",)),
+    mutation(
         "trending tags (kept) count posts, not distinct authors",
         "matrix_social/db/trending.py",
         '''"tag", None, source_user="author")''',

@@ -11,9 +11,13 @@ that changed or crossed an edge, never a key's every row, nor the window's. The 
 deleted in the same transaction and snapshot (PostgreSQL: REPEATABLE READ; SQLite: the write
 lock taken first), so each change is counted once; a refresh that fails leaves it for the next.
 Posts whose existence changed (a post indexed or deleted, v19's triggers, <prefix>_dirty) get
-their ts again (none: not indexed, not ranked). The served ranking of posts (trending_post, its
-first DEPTH) is rewritten when any score changed. trending_state holds each ranking's window
-end: no state, or a move longer than the window, means a count from scratch."""
+their ts again (none: not indexed, not ranked). The scores have no index but their key (a
+changed score is rewritten in its page, HOT on PostgreSQL): posts rank from a top
+(<prefix>_top), every post at or above its floor (its lowest (trend, ts)), kept from the
+changed scores and made again from every score when it falls under the ranking's depth. The
+served ranking of posts (trending_post, the top's first DEPTH, in their order, no position)
+gets only its rows that changed. trending_state holds each ranking's window end: no state, or
+a move longer than the window, means a count from scratch."""
 
 from __future__ import annotations
 
@@ -74,6 +78,14 @@ async def _run(conn, db: Database, statements: list[str]) -> None:
         await conn.execute(";\n".join(statements))
 
 
+# Posts rank from a top: every post at or above its floor, about KEEP times the ranking's
+# depth when made, made again from every score when it has fewer posts than the depth (the
+# floor rises as posts drop under it) or more than OVERGROWN times what it was made with.
+KEEP = 5
+OVERGROWN = 4
+DEFAULT_DEPTH = 1000
+
+
 async def claim(db: Database, r: Ranking) -> None:
     """Move the keys marked dirty (posts indexed or deleted) into the claim, in a transaction
     of its own (short, so ingest never waits on a refresh): a claim left by a failed refresh
@@ -106,7 +118,8 @@ def _from_scratch(r: Ranking, since: int, until: int) -> list[str]:
     join, ts = "", "0"
     if r.ranked is not None:
         join, ts = f"LEFT JOIN ({r.ranked}) k ON k.{r.ranked_key} = c.k", "k.ts"
-    return [*(f"DELETE FROM {r.prefix}_{part}" for part in ("score", "change", "delta", "claim")),
+    parts = ("score", "change", "delta", "claim") + (("top",) if r.ranked is not None else ())
+    return [*(f"DELETE FROM {r.prefix}_{part}" for part in parts),
             f"INSERT INTO {r.prefix}_score ({r.key}, trend, uses, ts) "
             f"SELECT c.k, c.trend, c.uses, {ts} FROM (SELECT {r.source_key} AS k, "
             f"COUNT(DISTINCT {r.source_user}) AS trend, COUNT(*) AS uses FROM {r.source} "
@@ -162,13 +175,48 @@ def _deltas(db: Database, r: Ranking, since: int, until: int, old_since: int,
         statements.append(
             f"UPDATE {score} SET ts = {_ts(r, score + '.' + r.key)} "
             f"WHERE {r.key} IN (SELECT {r.key} FROM {r.prefix}_claim)")
+        statements += _top_changed(r)
+    if db.scheme == Scheme.POSTGRES:
+        statements += [f"RESET {setting}" for setting in (
+            "enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit")]
     return statements
 
 
+def _changed(r: Ranking) -> str:
+    return (f"SELECT {r.key} FROM {r.prefix}_delta UNION SELECT {r.key} FROM {r.prefix}_claim")
+
+
+def _top_changed(r: Ranking) -> list[str]:
+    """The keys whose score changed leave the top, and come back if they are at or above its
+    floor (its lowest (trend, ts) once they are out). The top holds every ranked key at or
+    above its floor: so did it before, the keys that did not change are where they were, and
+    the floor can only have risen."""
+    top = f"{r.prefix}_top"
+    return [f"DELETE FROM {top} WHERE {r.key} IN ({_changed(r)})",
+            f"INSERT INTO {top} ({r.key}, trend, ts) SELECT s.{r.key}, s.trend, s.ts "
+            f"FROM {r.prefix}_score s WHERE s.{r.key} IN ({_changed(r)}) AND s.ts IS NOT NULL "
+            f"AND (s.trend, s.ts) >= (SELECT trend, ts FROM {top} ORDER BY trend, ts LIMIT 1)"]
+
+
+async def _new_top(conn, db: Database, r: Ranking, keep: int) -> None:
+    """The top made again from every score: the first `keep` ranked keys, and those tied with
+    the last of them (the floor is a (trend, ts)); every ranked key when there are fewer. A
+    full read of the scores: after a count from scratch, or when the top has fallen under the
+    ranking's depth."""
+    floor = await conn.fetchrow(
+        f"SELECT trend, ts FROM {r.prefix}_score WHERE ts IS NOT NULL "
+        f"ORDER BY trend DESC, ts DESC LIMIT 1 OFFSET {int(keep) - 1}")
+    cut = "" if floor is None else f" AND (trend, ts) >= ({int(floor[0])}, {int(floor[1])})"
+    await _run(conn, db, [
+        f"DELETE FROM {r.prefix}_top",
+        f"INSERT INTO {r.prefix}_top ({r.key}, trend, ts) SELECT {r.key}, trend, ts "
+        f"FROM {r.prefix}_score WHERE ts IS NOT NULL{cut}"])
+
+
 def _ranking(depth: int) -> list[str]:
-    """The stored ranking made the scores' first `depth`, rewriting only the rows that differ
+    """The stored ranking made the top's first `depth`, rewriting only the rows that differ
     (a minute changes a few: its order is the rows', no position to shift)."""
-    best = ("SELECT post_id, trend, ts FROM trending_score WHERE ts IS NOT NULL "
+    best = ("SELECT post_id, trend, ts FROM trending_top "
             f"ORDER BY trend DESC, ts DESC, post_id DESC LIMIT {int(depth)}")
     return [f"DELETE FROM trending_post WHERE event_id NOT IN (SELECT post_id FROM ({best}) b)",
             f"INSERT INTO trending_post (event_id, trend, ts) SELECT b.post_id, b.trend, b.ts "
@@ -178,10 +226,11 @@ def _ranking(depth: int) -> list[str]:
 
 
 async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at: int,
-                  depth: int | None = None) -> int:
+                  depth: int | None = None, keep: int | None = None) -> int:
     """Bring r's scores to the window [since, until] (and the stored ranking of posts, its
-    first `depth`); the number of keys whose score was rewritten (-1: counted from
-    scratch)."""
+    first `depth`, from a top of about `keep` posts, KEEP times the depth unless given); the
+    number of keys whose score was rewritten (-1: counted from scratch)."""
+    keep = keep or KEEP * (depth or DEFAULT_DEPTH)
     since, until, computed_at = int(since), int(until), int(computed_at)
     if r.ranked is not None:
         await claim(db, r)
@@ -206,12 +255,17 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
             if row is None or abs(until - row["window_end"]) > width:
                 changed = -1
                 await _run(conn, db, _from_scratch(r, since, until))
+                if r.ranked is not None:
+                    await _new_top(conn, db, r, keep)
             else:
                 old_end = int(row["window_end"])
                 await _run(conn, db, _deltas(db, r, since, until, old_end - width, old_end))
-                changed = await conn.fetchval(
-                    f"SELECT COUNT(*) FROM (SELECT {r.key} FROM {r.prefix}_delta "
-                    f"UNION SELECT {r.key} FROM {r.prefix}_claim) c")
+                top = "0" if r.ranked is None else f"(SELECT COUNT(*) FROM {r.prefix}_top)"
+                changed, in_top = await conn.fetchrow(
+                    f"SELECT (SELECT COUNT(*) FROM ({_changed(r)}) c), {top}")
+                if changed and r.ranked is not None and (
+                        in_top < (depth or 0) or in_top > OVERGROWN * keep):
+                    await _new_top(conn, db, r, keep)
             statements = ([f"DELETE FROM {r.prefix}_delta", f"DELETE FROM {r.prefix}_claim"]
                           if changed > 0 else [])
             if depth is not None and changed:

@@ -7,10 +7,13 @@ only, no index); a refresh reads a pair's rows in both windows through the (key,
 index and takes the logged changes off the old window's count, which gives what the last
 refresh counted without keeping it; the differences go straight into the score, which now
 holds every key with a row in the window (a post not indexed has no ts and does not rank). The
-pairs, their dirty and claimed marks and the tallies go. The stored ranking of posts loses its
-position column (its order is (trend, ts, post)), so a post entering or leaving it rewrites
-that row, not every row after it. On PostgreSQL the likes' (post, liker) index takes the time
-as a key column, so a pair's likes in a window are a range of it."""
+pairs, their dirty and claimed marks and the tallies go. The posts' scores lose their rank
+index and get room in each page (PostgreSQL: fillfactor 80), so a changed score is rewritten
+in its page with no index entry (HOT); posts rank from a small top (trending_top). The stored
+ranking of posts loses its position column (its order is (trend, ts, post)), so a post
+entering or leaving it rewrites that row, not every row after it. On PostgreSQL the likes'
+(post, liker) index takes the time as a key column, so a pair's likes in a window are a range
+of it."""
 
 from mautrix.util.async_db import Connection, Scheme
 
@@ -83,7 +86,9 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
         for statement in triggers:
             await conn.execute(statement)
     # Every post with a like in the window has its score, indexed or not (ts NULL: not
-    # indexed, not ranked); the first refresh after the upgrade fills it from scratch.
+    # indexed, not ranked); the first refresh after the upgrade fills it from scratch. No
+    # index on the score but its key, and room on each page (PostgreSQL), so a score changed
+    # is rewritten in its page (HOT) with no index entry; the ranking is read from the top.
     await conn.execute("DROP TABLE trending_score")
     await conn.execute(
         """CREATE TABLE trending_score (
@@ -91,9 +96,16 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
             trend   BIGINT NOT NULL,
             uses    BIGINT NOT NULL,
             ts      BIGINT
+        )""" + ("" if scheme == Scheme.SQLITE else " WITH (fillfactor = 80)"))
+    # The top: every ranked post at or above its floor, with its score (db/trending.py).
+    await conn.execute(
+        """CREATE TABLE trending_top (
+            post_id TEXT PRIMARY KEY,
+            trend   BIGINT NOT NULL,
+            ts      BIGINT NOT NULL
         )""")
-    await conn.execute("CREATE INDEX trending_score_rank ON trending_score "
-                       "(trend DESC, ts DESC, post_id) WHERE ts IS NOT NULL")
+    await conn.execute(
+        "CREATE INDEX trending_top_rank ON trending_top (trend DESC, ts DESC, post_id DESC)")
     await conn.execute("DROP TABLE trending_post")
     await conn.execute(
         """CREATE TABLE trending_post (
