@@ -272,7 +272,7 @@ async def test_the_top_holds_every_post_that_can_rank(db):
     above a floor, kept from the changed scores and made again from every score when it falls
     under the depth. With 30 posts, a depth of 3 and a top made of 4, after random likes,
     unlikes, deletes, posts indexed again and window moves: the top holds every ranked post at
-    or above its lowest (trend, ts) with its score, and the ranking is the count from
+    or above its last (trend, ts, post) with its score, and the ranking is the count from
     scratch's."""
     loop = asyncio.get_running_loop()
     depth, keep = 3, 4
@@ -289,8 +289,8 @@ async def test_the_top_holds_every_post_that_can_rank(db):
             "SELECT post_id, trend, ts FROM trending_top")}
         assert all(scores.get(key) == value for key, value in top.items()), (top, scores)
         if top:
-            floor = min(top.values())
-            assert {k for k, v in scores.items() if v >= floor} == set(top), (floor, top)
+            floor = min((*v, k) for k, v in top.items())
+            assert {k for k, v in scores.items() if (*v, k) >= floor} == set(top), (floor, top)
         floors.append(len(top) < len(scores))
         ranking = [(r["event_id"], r["trend"], r["ts"]) for r in await db.fetch(
             "SELECT event_id, trend, ts FROM trending_post ORDER BY trend DESC, ts DESC, "

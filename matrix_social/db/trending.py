@@ -13,7 +13,7 @@ lock taken first), so each change is counted once; a refresh that fails leaves i
 Posts whose existence changed (a post indexed or deleted, v19's triggers, <prefix>_dirty) get
 their ts again (none: not indexed, not ranked). The scores have no index but their key (a
 changed score is rewritten in its page, HOT on PostgreSQL): posts rank from a top
-(<prefix>_top), every post at or above its floor (its lowest (trend, ts)), kept from the
+(<prefix>_top), every post at or above its floor (its last (trend, ts, post)), kept from the
 changed scores and made again from every score when it falls under the ranking's depth. The
 served ranking of posts (trending_post, the top's first DEPTH, in their order, no position)
 gets only its rows that changed. trending_state holds each ranking's window end: no state, or
@@ -187,30 +187,25 @@ def _changed(r: Ranking) -> str:
 
 
 def _top_changed(r: Ranking) -> list[str]:
-    """The keys whose score changed leave the top, and come back if they are at or above its
-    floor (its lowest (trend, ts) once they are out). The top holds every ranked key at or
+    """The keys whose score changed leave the top, and come back if they rank at or above its
+    floor (its last (trend, ts, key) once they are out). The top holds every ranked key at or
     above its floor: so did it before, the keys that did not change are where they were, and
     the floor can only have risen."""
     top = f"{r.prefix}_top"
     return [f"DELETE FROM {top} WHERE {r.key} IN ({_changed(r)})",
             f"INSERT INTO {top} ({r.key}, trend, ts) SELECT s.{r.key}, s.trend, s.ts "
             f"FROM {r.prefix}_score s WHERE s.{r.key} IN ({_changed(r)}) AND s.ts IS NOT NULL "
-            f"AND (s.trend, s.ts) >= (SELECT trend, ts FROM {top} ORDER BY trend, ts LIMIT 1)"]
+            f"AND (s.trend, s.ts, s.{r.key}) >= (SELECT trend, ts, {r.key} FROM {top} "
+            f"ORDER BY trend, ts, {r.key} LIMIT 1)"]
 
 
-async def _new_top(conn, db: Database, r: Ranking, keep: int) -> None:
-    """The top made again from every score: the first `keep` ranked keys, and those tied with
-    the last of them (the floor is a (trend, ts)); every ranked key when there are fewer. A
-    full read of the scores: after a count from scratch, or when the top has fallen under the
-    ranking's depth."""
-    floor = await conn.fetchrow(
-        f"SELECT trend, ts FROM {r.prefix}_score WHERE ts IS NOT NULL "
-        f"ORDER BY trend DESC, ts DESC LIMIT 1 OFFSET {int(keep) - 1}")
-    cut = "" if floor is None else f" AND (trend, ts) >= ({int(floor[0])}, {int(floor[1])})"
-    await _run(conn, db, [
-        f"DELETE FROM {r.prefix}_top",
-        f"INSERT INTO {r.prefix}_top ({r.key}, trend, ts) SELECT {r.key}, trend, ts "
-        f"FROM {r.prefix}_score WHERE ts IS NOT NULL{cut}"])
+def _new_top(r: Ranking, keep: int) -> list[str]:
+    """The top made again from every score (one read of them all): the first `keep` ranked
+    keys. After a count from scratch, or when the top has fallen under the ranking's depth."""
+    return [f"DELETE FROM {r.prefix}_top",
+            f"INSERT INTO {r.prefix}_top ({r.key}, trend, ts) SELECT {r.key}, trend, ts "
+            f"FROM {r.prefix}_score WHERE ts IS NOT NULL "
+            f"ORDER BY trend DESC, ts DESC, {r.key} DESC LIMIT {int(keep)}"]
 
 
 def _ranking(depth: int) -> list[str]:
@@ -256,7 +251,7 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
                 changed = -1
                 await _run(conn, db, _from_scratch(r, since, until))
                 if r.ranked is not None:
-                    await _new_top(conn, db, r, keep)
+                    await _run(conn, db, _new_top(r, keep))
             else:
                 old_end = int(row["window_end"])
                 await _run(conn, db, _deltas(db, r, since, until, old_end - width, old_end))
@@ -265,7 +260,7 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
                     f"SELECT (SELECT COUNT(*) FROM ({_changed(r)}) c), {top}")
                 if changed and r.ranked is not None and (
                         in_top < (depth or 0) or in_top > OVERGROWN * keep):
-                    await _new_top(conn, db, r, keep)
+                    await _run(conn, db, _new_top(r, keep))
             statements = ([f"DELETE FROM {r.prefix}_delta", f"DELETE FROM {r.prefix}_claim"]
                           if changed > 0 else [])
             if depth is not None and changed:
