@@ -396,3 +396,22 @@ async def test_a_refresh_rewrites_only_the_ranking_s_rows_that_changed(db):
     assert await db.fetchval("SELECT n FROM ranking_writes") == 4  # $c's row alone
     await _refresh(db, now + 2)  # nothing changed: nothing written
     assert await db.fetchval("SELECT n FROM ranking_writes") == 4
+
+
+async def test_a_refresh_that_fails_leaves_its_log_to_the_next(db, monkeypatch):
+    """A refresh that fails after reading and deleting the log (its last script fails) is
+    rolled back whole: the next one counts what it would have, and the connection it used is
+    back out of its transaction (PostgreSQL's refresh begins and commits in its scripts)."""
+    now = 10 * DAY
+    await posts.upsert(db, _post("$a", now - 10))
+    await likes.upsert(db, "$l1", "$a", ROOM, USERS[0], now - 5)
+    await _refresh(db, now)
+    await likes.upsert(db, "$l2", "$a", ROOM, USERS[1], now - 3)
+    monkeypatch.setattr(trending, "_ranking", lambda depth: ["SELECT no_such_column FROM x"])
+    with pytest.raises(Exception, match="no_such_column|x"):
+        await trending.refresh(db, POSTS, now + 1 - DAY, now + 1, now + 1, DEPTH)
+    monkeypatch.undo()
+    assert await db.fetchval("SELECT COUNT(*) FROM trending_change") == 1
+    await _refresh(db, now + 2)
+    assert (await _kept(db))[2] == [("$a", 2, now - 10)]
+    await _assert_equal(db, now + 2)

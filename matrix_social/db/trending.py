@@ -21,6 +21,7 @@ a move longer than the window, means a count from scratch."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from mautrix.util.async_db import Database, Scheme
@@ -86,10 +87,16 @@ OVERGROWN = 4
 DEFAULT_DEPTH = 1000
 
 
+def _claim(r: Ranking) -> list[str]:
+    dirty, claimed = f"{r.prefix}_dirty", f"{r.prefix}_claim"
+    return [f"WITH taken AS (DELETE FROM {dirty} RETURNING {r.key}) INSERT INTO {claimed} "
+            f"({r.key}) SELECT {r.key} FROM taken ON CONFLICT DO NOTHING"]
+
+
 async def claim(db: Database, r: Ranking) -> None:
     """Move the keys marked dirty (posts indexed or deleted) into the claim, in a transaction
     of its own (short, so ingest never waits on a refresh): a claim left by a failed refresh
-    is taken again by the next one."""
+    is taken again by the next one. (PostgreSQL's refresh sends it in its first round trip.)"""
     dirty, claimed = f"{r.prefix}_dirty", f"{r.prefix}_claim"
     async with db.acquire() as conn:
         if db.scheme == Scheme.SQLITE:  # one writer: nothing is marked in between
@@ -99,10 +106,7 @@ async def claim(db: Database, r: Ranking) -> None:
                     "WHERE true ON CONFLICT DO NOTHING", f"DELETE FROM {dirty}"])
             return
         # One implicit transaction; not waiting for its WAL's flush (see refresh).
-        await conn.execute(
-            f"SET LOCAL synchronous_commit = off; WITH taken AS (DELETE FROM {dirty} "
-            f"RETURNING {r.key}) INSERT INTO {claimed} ({r.key}) SELECT {r.key} FROM taken "
-            "ON CONFLICT DO NOTHING")
+        await _run(conn, db, ["SET LOCAL synchronous_commit = off", *_claim(r)])
 
 
 def _ts(r: Ranking, key: str) -> str:
@@ -225,56 +229,70 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
     """Bring r's scores to the window [since, until] (and the stored ranking of posts, its
     first `depth`, from a top of about `keep` posts, KEEP times the depth unless given); the
     number of keys whose score was rewritten (-1: counted from scratch)."""
+    window = (int(since), int(until), int(computed_at))
     keep = keep or KEEP * (depth or DEFAULT_DEPTH)
-    since, until, computed_at = int(since), int(until), int(computed_at)
-    if r.ranked is not None:
-        await claim(db, r)
+    if db.scheme == Scheme.SQLITE:
+        if r.ranked is not None:
+            await claim(db, r)
+        async with db.acquire() as conn, conn.transaction():
+            # A write first: SQLite's write lock, so no other write comes between what this
+            # transaction reads and what it writes.
+            await conn.execute(f"DELETE FROM {r.prefix}_delta")
+            return await _refresh(conn, db, r, window, depth, keep, [])
+    # PostgreSQL, in as few round trips as it takes: the claim committed on its own (short, so
+    # ingest never waits on a refresh), then the refresh's transaction, whose COMMIT ends its
+    # last script. One snapshot for the whole refresh (REPEATABLE READ): the log it deletes is
+    # the log it read, and the source rows it counted are those the log had changed. One
+    # refresher at a time per ranking (the lock before the snapshot, so a second one sees the
+    # first's work). No commit waits for the WAL's flush: a crash may lose the last refresh,
+    # never half of one, and the log is still there.
+    claiming = ["SET LOCAL synchronous_commit = off", *_claim(r), "COMMIT"] if r.ranked else []
     async with db.acquire() as conn:
-        async with conn.transaction():
-            if db.scheme == Scheme.POSTGRES:
-                # One snapshot for the whole refresh: the log it deletes is the log it read,
-                # and the source rows it counted are those the log had changed. One refresher
-                # at a time per ranking (the lock before the snapshot, so a second one sees
-                # the first's work). The commit does not wait for the WAL's flush: a crash may
-                # lose the last refresh, never half of one, and the log is still there.
-                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
-                                   f"LOCK TABLE {r.prefix}_claim IN EXCLUSIVE MODE; "
-                                   "SET LOCAL synchronous_commit = off")
-            else:
-                # A write first: SQLite's write lock, so no other write comes between what
-                # this transaction reads and what it writes.
-                await conn.execute(f"DELETE FROM {r.prefix}_delta")
-            row = await conn.fetchrow(
-                "SELECT window_end FROM trending_state WHERE name = $1", r.name)
-            width = until - since
-            if row is None or abs(until - row["window_end"]) > width:
-                changed = -1
-                await _run(conn, db, _from_scratch(r, since, until))
-                if r.ranked is not None:
-                    await _run(conn, db, _new_top(r, keep))
-            else:
-                old_end = int(row["window_end"])
-                await _run(conn, db, _deltas(db, r, since, until, old_end - width, old_end))
-                top = "0" if r.ranked is None else f"(SELECT COUNT(*) FROM {r.prefix}_top)"
-                changed, in_top = await conn.fetchrow(
-                    f"SELECT (SELECT COUNT(*) FROM ({_changed(r)}) c), {top}")
-                if changed and r.ranked is not None and (
-                        in_top < (depth or 0) or in_top > OVERGROWN * keep):
-                    await _run(conn, db, _new_top(r, keep))
-            statements = ([f"DELETE FROM {r.prefix}_delta", f"DELETE FROM {r.prefix}_claim"]
-                          if changed > 0 else [])
-            if depth is not None and changed:
-                statements += _ranking(depth)
-            statements.append(
-                "INSERT INTO trending_state (name, computed_at, window_end) "
-                f"VALUES ('{r.name}', {computed_at}, {until}) "
-                "ON CONFLICT (name) DO UPDATE SET computed_at = excluded.computed_at, "
-                "window_end = excluded.window_end")
-            await _run(conn, db, statements)
-        if changed == -1 and db.scheme == Scheme.POSTGRES:
+        try:
+            await _run(conn, db, [*claiming, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                                  f"LOCK TABLE {r.prefix}_claim IN EXCLUSIVE MODE",
+                                  "SET LOCAL synchronous_commit = off"])
+            changed = await _refresh(conn, db, r, window, depth, keep, ["COMMIT"])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            raise
+        if changed == -1:
             # After a count from scratch (a bulk load, a reindex) the log is all dead rows,
             # which every refresh would scan until autovacuum came (outside any transaction).
             await conn.execute(f"VACUUM {r.prefix}_change")
+    return changed
+
+
+async def _refresh(conn, db: Database, r: Ranking, window: tuple[int, int, int],
+                   depth: int | None, keep: int, end: list[str]) -> int:
+    """refresh's work in its transaction; `end` closes its last script."""
+    since, until, computed_at = window
+    row = await conn.fetchrow("SELECT window_end FROM trending_state WHERE name = $1", r.name)
+    width = until - since
+    if row is None or abs(until - row["window_end"]) > width:
+        changed = -1
+        statements = _from_scratch(r, since, until) + (
+            _new_top(r, keep) if r.ranked is not None else [])
+    else:
+        old_end = int(row["window_end"])
+        await _run(conn, db, _deltas(db, r, since, until, old_end - width, old_end))
+        top = "0" if r.ranked is None else f"(SELECT COUNT(*) FROM {r.prefix}_top)"
+        changed, in_top = await conn.fetchrow(
+            f"SELECT (SELECT COUNT(*) FROM ({_changed(r)}) c), {top}")
+        statements = ([f"DELETE FROM {r.prefix}_delta", f"DELETE FROM {r.prefix}_claim"]
+                      if changed else [])
+        if changed and r.ranked is not None and (
+                in_top < (depth or 0) or in_top > OVERGROWN * keep):
+            statements += _new_top(r, keep)
+    if depth is not None and changed:
+        statements += _ranking(depth)
+    statements.append(
+        "INSERT INTO trending_state (name, computed_at, window_end) "
+        f"VALUES ('{r.name}', {computed_at}, {until}) "
+        "ON CONFLICT (name) DO UPDATE SET computed_at = excluded.computed_at, "
+        "window_end = excluded.window_end")
+    await _run(conn, db, statements + end)
     return changed
 
 
