@@ -259,8 +259,11 @@ async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at:
             raise
         if changed == -1:
             # After a count from scratch (a bulk load, a reindex) the log is all dead rows,
-            # which every refresh would scan until autovacuum came (outside any transaction).
+            # which every refresh would scan until autovacuum came, and every page of the
+            # scores is new: their hint bits and visibility set now, once, rather than by the
+            # next refreshes' updates (outside any transaction).
             await conn.execute(f"VACUUM {r.prefix}_change")
+            await conn.execute(f"VACUUM ANALYZE {r.prefix}_score")
     return changed
 
 
