@@ -132,8 +132,9 @@ def _from_scratch(r: Ranking, since: int, until: int) -> list[str]:
 
 def _deltas(db: Database, r: Ranking, since: int, until: int, old_since: int,
             old_end: int) -> list[str]:
-    """The differences between the old window's counts and the new one's, per key, into
-    <prefix>_delta, then into the scores; the log read is consumed."""
+    """The differences between the old window's counts and the new one's, per key, added to
+    the key's score into <prefix>_delta (with the keys whose ts changed), then into the
+    scores and the top; the log read is consumed."""
     log, delta, score = f"{r.prefix}_change", f"{r.prefix}_delta", f"{r.prefix}_score"
     src, sk, su = r.source, r.source_key, r.source_user
     # The pairs that may count otherwise now: those the log names, and those with a row whose
@@ -158,27 +159,31 @@ def _deltas(db: Database, r: Ranking, since: int, until: int, old_since: int,
         # load, or never analysed): keep every lookup on the indexes.
         statements += [f"SET LOCAL {setting} = off" for setting in (
             "enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit")]
-    ts = _ts(r, "d." + r.key)
-    if r.ranked is not None:  # looked up for a new key only
-        ts = (f"CASE WHEN EXISTS (SELECT 1 FROM {score} s WHERE s.{r.key} = d.{r.key}) "
-              f"THEN NULL ELSE {ts} END")
+    # Each changed key's new score (its old one and the differences: one lookup of the old
+    # one; a new key's ts from the ranked keys), which every later step reads from the delta.
     statements += [
         f"WITH pairs AS ({pairs}), counted AS (SELECT k, u, SUM(n) AS n, SUM(o) AS o "
-        f"FROM ({rows}) x GROUP BY k, u) "
-        f"INSERT INTO {delta} ({r.key}, trend, uses) SELECT k, {users}, SUM(n - o) "
-        f"FROM counted GROUP BY k HAVING {users} <> 0 OR SUM(n - o) <> 0",
+        f"FROM ({rows}) x GROUP BY k, u), keys AS (SELECT k, {users} AS trend, "
+        f"SUM(n - o) AS uses FROM counted GROUP BY k HAVING {users} <> 0 OR SUM(n - o) <> 0) "
+        f"INSERT INTO {delta} ({r.key}, trend, uses, ts) SELECT c.k, "
+        "COALESCE(s.trend, 0) + c.trend, COALESCE(s.uses, 0) + c.uses, "
+        f"CASE WHEN s.{r.key} IS NULL THEN {_ts(r, 'c.k')} ELSE s.ts END "
+        f"FROM keys c LEFT JOIN {score} s ON s.{r.key} = c.k",
         f"DELETE FROM {log}",
-        f"INSERT INTO {score} ({r.key}, trend, uses, ts) "
-        f"SELECT d.{r.key}, d.trend, d.uses, {ts} FROM {delta} d WHERE true "
-        f"ON CONFLICT ({r.key}) DO UPDATE SET trend = {score}.trend + excluded.trend, "
-        f"uses = {score}.uses + excluded.uses",
-        f"DELETE FROM {score} WHERE {r.key} IN (SELECT {r.key} FROM {delta} WHERE trend < 0) "
-        "AND trend = 0",
     ]
     if r.ranked is not None:  # indexed or deleted since: its ts again
         statements.append(
-            f"UPDATE {score} SET ts = {_ts(r, score + '.' + r.key)} "
-            f"WHERE {r.key} IN (SELECT {r.key} FROM {r.prefix}_claim)")
+            f"INSERT INTO {delta} ({r.key}, trend, uses, ts) SELECT c.{r.key}, s.trend, "
+            f"s.uses, {_ts(r, 'c.' + r.key)} FROM {r.prefix}_claim c JOIN {score} s "
+            f"ON s.{r.key} = c.{r.key} WHERE true ON CONFLICT ({r.key}) DO UPDATE SET "
+            "ts = excluded.ts")
+    statements += [
+        f"INSERT INTO {score} ({r.key}, trend, uses, ts) SELECT {r.key}, trend, uses, ts "
+        f"FROM {delta} WHERE trend > 0 ON CONFLICT ({r.key}) DO UPDATE SET "
+        "trend = excluded.trend, uses = excluded.uses, ts = excluded.ts",
+        f"DELETE FROM {score} WHERE {r.key} IN (SELECT {r.key} FROM {delta} WHERE trend = 0)",
+    ]
+    if r.ranked is not None:
         statements += _top_changed(r)
     if db.scheme == Scheme.POSTGRES:
         statements += [f"RESET {setting}" for setting in (
@@ -194,13 +199,12 @@ def _top_changed(r: Ranking) -> list[str]:
     """The keys whose score changed leave the top, and come back if they rank at or above its
     floor (its last (trend, ts, key) once they are out). The top holds every ranked key at or
     above its floor: so did it before, the keys that did not change are where they were, and
-    the floor can only have risen."""
-    top = f"{r.prefix}_top"
-    return [f"DELETE FROM {top} WHERE {r.key} IN ({_changed(r)})",
-            f"INSERT INTO {top} ({r.key}, trend, ts) SELECT s.{r.key}, s.trend, s.ts "
-            f"FROM {r.prefix}_score s WHERE s.{r.key} IN ({_changed(r)}) AND s.ts IS NOT NULL "
-            f"AND (s.trend, s.ts, s.{r.key}) >= (SELECT trend, ts, {r.key} FROM {top} "
-            f"ORDER BY trend, ts, {r.key} LIMIT 1)"]
+    the floor can only have risen. Their new scores are in the delta."""
+    top, delta = f"{r.prefix}_top", f"{r.prefix}_delta"
+    return [f"DELETE FROM {top} WHERE {r.key} IN (SELECT {r.key} FROM {delta})",
+            f"INSERT INTO {top} ({r.key}, trend, ts) SELECT {r.key}, trend, ts FROM {delta} "
+            f"WHERE trend > 0 AND ts IS NOT NULL AND (trend, ts, {r.key}) >= "
+            f"(SELECT trend, ts, {r.key} FROM {top} ORDER BY trend, ts, {r.key} LIMIT 1)"]
 
 
 def _new_top(r: Ranking, keep: int) -> list[str]:

@@ -78,9 +78,10 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
         await conn.execute(
             f"CREATE TABLE {prefix}_change ({key} TEXT NOT NULL, user_id TEXT NOT NULL, "
             "ts BIGINT NOT NULL, sign INTEGER NOT NULL)")
+        # A refresh's changed keys with their new scores.
         await conn.execute(
             f"CREATE TABLE {prefix}_delta ({key} TEXT PRIMARY KEY, trend BIGINT NOT NULL, "
-            "uses BIGINT NOT NULL)")
+            "uses BIGINT NOT NULL, ts BIGINT)")
         triggers = (_sqlite_triggers if scheme == Scheme.SQLITE else _postgres_triggers)(
             prefix, table, key, user)
         for statement in triggers:
