@@ -333,8 +333,9 @@ def markdown(results: list[dict]) -> str:
     r0 = results[0]
     lines = [START, "## Reads at scale: trending refresh per minute of traffic, search", "",
              f"Issue 28. `python -m bench.reads` (see its docstring), run {r0['date']} "
-             f"(load {r0['load']}), before and after measured in the same run on the same "
-             "database.", "",
+             f"(load {r0['load']}), before and after measured in the same run (trending: "
+             "each on its own copy of one seeded database, the same traffic written to both, "
+             "minute by minute).", "",
              "| key | figure | database | before | after | target | met |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
