@@ -23,19 +23,22 @@ import itertools
 import json
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from mautrix.util.async_db import Database, Scheme
+import asyncpg
+from mautrix.util.async_db import Database, Scheme, UpgradeTable
 
-from matrix_social.db import explore, search, trending
+from matrix_social.db import explore, search, trending, upgrade_table
 from matrix_social.db.feed import SELECT_POST
 from matrix_social.db.trending import APPS, POSTS
 
+from . import trending_v22
 from .report import put_section
-from .seed import BenchDatabase, _insert
+from .seed import ADMIN_DSN, BenchDatabase, _insert
 
 START = "<!-- bench.reads:start -->"
 END = "<!-- bench.reads:end -->"
@@ -58,7 +61,8 @@ def _zipf_words(rng: random.Random, n: int) -> list[str]:
     return rng.choices(_WORDS, cum_weights=_CUMULATIVE, k=n)
 
 
-async def seed(db: Database, posts: int, likes: int, rng: random.Random) -> int:
+async def seed(db: Database, posts: int, likes: int,
+               rng: random.Random) -> tuple[int, list[str]]:
     now = int(time.time() * 1000)
     users = max(1000, posts // 100)
     await _insert(db, "feed_room", ["room_id", "owner", "created_at"],
@@ -90,7 +94,7 @@ async def seed(db: Database, posts: int, likes: int, rng: random.Random) -> int:
             rows = []
     await _insert(db, "post_like", ["event_id", "post_id", "user_id", "ts"], rows)
     await db.execute("ANALYZE" if db.scheme == Scheme.SQLITE else "VACUUM ANALYZE")
-    return now
+    return now, popular
 
 
 def _like(rng: random.Random, event_id: str, popular: list[str], posts: int, users: int,
@@ -146,28 +150,66 @@ async def new_refresh(db: Database, now: int) -> int:
     return recounted
 
 
+async def v22_refresh(db: Database, now: int) -> int:
+    """The refresh before v30 (bench/trending_v22.py), on the copy made before it."""
+    recounted = await trending_v22.refresh(db, trending_v22.POSTS, now - DAY_MS, now, now, DEPTH)
+    await trending_v22.refresh(db, trending_v22.APPS, now - 7 * DAY_MS, now, now)
+    return recounted
+
+
+def _before_v30() -> UpgradeTable:
+    """The upgrades before v30: the schema trending_v22 runs on."""
+    table = UpgradeTable()
+    table.upgrades = list(itertools.takewhile(
+        lambda fn: not fn.__module__.endswith("v30_trending_change_log"),
+        upgrade_table.upgrades))
+    return table
+
+
+async def _copy(base: BenchDatabase) -> BenchDatabase:
+    """A copy of `base` (stopped), under a name of its own."""
+    copy = BenchDatabase(base.kind, base.path.parent)
+    if base.kind == "postgres":
+        conn = await asyncpg.connect(ADMIN_DSN)
+        try:
+            await conn.execute(f'CREATE DATABASE "{copy.name}" TEMPLATE "{base.name}"')
+        finally:
+            await conn.close()
+    else:
+        await asyncio.to_thread(_copy_files, base.path, copy.path)
+    return copy
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+
+
 async def timed(fn) -> float:
     started = time.perf_counter()
     await fn()
     return (time.perf_counter() - started) * 1000
 
 
-async def minute_of_traffic(db: Database, rng: random.Random, now: int, likes: int,
-                            posts: int, minute: int) -> tuple[int, list[tuple]]:
-    """Likes of one minute (ts in (now, now + 60 s]) and 1% of them unliked; the new now and
-    the likes."""
+def minute_of_traffic(rng: random.Random, now: int, likes: int, posts: int, minute: int,
+                      popular: list[str]) -> tuple[int, list[tuple], list[str]]:
+    """Likes of one minute (ts in (now, now + 60 s]) and 1% of them unliked: the new now, the
+    likes and the event ids unliked."""
     per_minute = max(1, likes // 1440)
     users = max(1000, posts // 100)
-    popular = [r["event_id"] for r in await db.fetch(
-        "SELECT event_id FROM trending_post ORDER BY position LIMIT $1", POPULAR)]
     rows = [_like(rng, f"$m{minute}_{k}", popular, posts, users, now + 1 + rng.randrange(60_000))
             for k in range(per_minute)]
+    unliked = [row[0] for row in rng.sample(rows, max(1, per_minute // 100))]
+    return now + 60_000, rows, unliked
+
+
+async def write_minute(db: Database, rows: list[tuple], unliked: list[str]) -> None:
     # As ingest writes them: transactions of 50 events.
     for i in range(0, len(rows), 50):
         await _insert(db, "post_like", ["event_id", "post_id", "user_id", "ts"], rows[i:i + 50])
-    for event_id, *_ in rng.sample(rows, max(1, per_minute // 100)):
+    for event_id in unliked:
         await db.execute("DELETE FROM post_like WHERE event_id = $1", event_id)
-    return now + 60_000, rows
 
 
 def pct(values: list[float], q: float) -> float:
@@ -194,42 +236,68 @@ async def old_search(db: Database, viewer: str, word: str) -> list:
         viewer, match, 21)
 
 
+async def _ranked(db: Database, table: str, where: str = "") -> list[tuple]:
+    return [tuple(r) for r in await db.fetch(
+        f"SELECT {'post_id' if table == 'trending_score' else 'event_id'}, trend, ts "
+        f"FROM {table} {where} ORDER BY 2 DESC, 3 DESC, 1 DESC LIMIT {DEPTH}")]
+
+
 async def measure(kind: str, posts: int, likes: int, minutes: int, runs: int,
                   search_runs: bool = True) -> dict:
+    """Seeded once at the schema before v30; copied; the copy stays there for the code before
+    (bench/trending_v22.py), the original is upgraded to v30 for the code after. Each minute's
+    traffic is written to both, then each refreshes (who goes first alternates)."""
     rng = random.Random(28)
     base = BenchDatabase(kind, Path(tempfile.gettempdir()))
     await base.create()
-    db = await base.open()
+    before_base: BenchDatabase | None = None
+    db = await base.open(_before_v30())
+    before: Database | None = None
     out: dict = {"kind": kind, "posts": posts, "likes": likes}
     try:
         started = time.perf_counter()
-        now = await seed(db, posts, likes, rng)
+        now, popular = await seed(db, posts, likes, rng)
         out["seed_s"] = time.perf_counter() - started
+        await db.stop()
+        before_base = await _copy(base)
+        before = await before_base.open(_before_v30())
+        db = await base.open()  # upgraded to v30
         out["window_likes"] = await db.fetchval(
             "SELECT COUNT(*) FROM post_like WHERE ts >= $1", now - DAY_MS)
-        out["before_ms"] = [await timed(lambda: old_refresh(db, now)) for _ in range(2)]
+        out["before_ms"] = [await timed(lambda: old_refresh(before, now)) for _ in range(2)]
+        out["v22_first_ms"] = await timed(lambda: v22_refresh(before, now))
         out["first_ms"] = await timed(lambda: new_refresh(db, now))
-        out["after_ms"], out["recounted"] = [], []
-        out["v19_ms"], out["v19_posts"] = [], []
+        for name in ("after_ms", "recounted", "v22_ms", "v22_recounted", "v19_ms",
+                     "v19_posts"):
+            out[name] = []
         for minute in range(minutes):
-            now, rows = await minute_of_traffic(db, rng, now, likes, posts, minute)
+            now, rows, unliked = minute_of_traffic(rng, now, likes, posts, minute, popular)
+            for target in (db, before):
+                await write_minute(target, rows, unliked)
             touched = await touched_posts(db, rows, now - DAY_MS, now)
             out["v19_posts"].append(len(touched))
             out["v19_ms"].append(await timed(
                 lambda: v19_recount(db, touched, now - DAY_MS, now)))  # noqa: B023
-            recounted: list[int] = []
+            runs_now = [("v22", before, v22_refresh), ("after", db, new_refresh)]
+            for name, target, refresh in runs_now[::-1 if minute % 2 else 1]:
+                recounted: list[int] = []
 
-            async def refresh() -> None:
-                recounted.append(await new_refresh(db, now))  # noqa: B023
+                async def run(target=target, refresh=refresh, recounted=recounted) -> None:
+                    recounted.append(await refresh(target, now))  # noqa: B023
 
-            out["after_ms"].append(await timed(refresh))
-            out["recounted"].append(recounted[0])
-        out["before_minute_ms"] = [await timed(lambda: old_refresh(db, now))]
-        kept = [tuple(r) for r in await trending.scores(db, POSTS, DEPTH)]
+                out[f"{name}_ms"].append(await timed(run))
+                out["recounted" if name == "after" else "v22_recounted"].append(recounted[0])
+        out["before_minute_ms"] = [await timed(lambda: old_refresh(before, now))]
         scratch = [(k["event_id"], k["trend"], k["ts"])
                    for k in await explore.trending_keys(db, now - DAY_MS, now, DEPTH)]
-        out["equal_to_scratch"] = kept == scratch
-        out["pairs"] = await db.fetchval("SELECT COUNT(*) FROM trending_pair")
+        out["equal_to_scratch"] = (
+            await _ranked(db, "trending_score", "WHERE ts IS NOT NULL") == scratch
+            and await _ranked(db, "trending_post") == scratch)
+        await v22_refresh(before, now)  # its ranking again (the before's replaced it)
+        out["v22_equal_to_scratch"] = (await _ranked(before, "trending_score") == scratch
+                                       and await _ranked(before, "trending_post") == scratch)
+        out["scored"] = await db.fetchval("SELECT COUNT(*) FROM trending_score")
+        out["top"] = await db.fetchval("SELECT COUNT(*) FROM trending_top")
         out["search"] = {}
         for label, word in (() if not search_runs else (("common", COMMON), ("rare", RARE))):
             out["search"][label] = {
@@ -242,6 +310,10 @@ async def measure(kind: str, posts: int, likes: int, minutes: int, runs: int,
     finally:
         await db.stop()
         await base.drop()
+        if before is not None:
+            await before.stop()
+        if before_base is not None:
+            await before_base.drop()
     return out
 
 
@@ -261,8 +333,9 @@ def markdown(results: list[dict]) -> str:
     r0 = results[0]
     lines = [START, "## Reads at scale: trending refresh per minute of traffic, search", "",
              f"Issue 28. `python -m bench.reads` (see its docstring), run {r0['date']} "
-             f"(load {r0['load']}), before and after measured in the same run on the same "
-             "database.", "",
+             f"(load {r0['load']}), before and after measured in the same run (trending: "
+             "each on its own copy of one seeded database, the same traffic written to both, "
+             "minute by minute).", "",
              "| key | figure | database | before | after | target | met |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
@@ -270,22 +343,31 @@ def markdown(results: list[dict]) -> str:
         after = r["after_ms"]
         met = "yes" if max(after) <= 100 else "**no**"
         v19 = r.get("v19_ms") or [float("nan")]
+        v22 = r.get("v22_ms") or [float("nan")]
         lines.append(
             f"| trending-refresh-{r['kind']} | trending refresh, database time per minute of "
             f"traffic, {r['window_likes']:,} likes in the window ({r['likes'] // 1440:,} "
-            f"likes a minute, 1% unliked) | {name} | every like counted: "
+            f"likes a minute, 1% unliked) | {name} | v22 (the code before v30, "
+            f"bench/trending_v22.py, on its own copy of the database, the same traffic, "
+            f"alternating with after each minute): median {statistics.median(v22):.1f} ms, "
+            f"max {max(v22):.1f} ms ({statistics.median(r.get('v22_recounted') or [0]):.0f} "
+            f"scores rewritten a minute); its first refresh (from scratch) "
+            f"{r.get('v22_first_ms', float('nan')):.0f} ms; equal to a count from scratch: "
+            f"{'yes' if r.get('v22_equal_to_scratch') else '**NO**'}. Older: every like "
+            f"counted (before issue 14) "
             f"{', '.join(f'{x:.0f}' for x in r['before_ms'] + r['before_minute_ms'])} ms a "
             f"refresh; v19's recount alone (each touched post's likes counted again; its "
             f"writes not included): median "
             f"{statistics.median(v19):.1f} ms, max {max(v19):.1f} ms "
             f"({statistics.median(r.get('v19_posts') or [0]):.0f} posts a minute) "
-            f"| from deltas (v22), the whole refresh (posts and apps, writes and the "
+            f"| v30 (a log of changes, scores without pairs or tallies, a top, only the "
+            f"ranking's changed rows), the whole refresh (posts and apps, writes and the "
             f"stored ranking included): median {statistics.median(after):.1f} ms, max "
             f"{max(after):.1f} ms over {len(after)} minutes "
             f"({statistics.median(r['recounted']):.0f} scores rewritten a minute; "
-            f"{r.get('pairs', 0):,} (post, liker) pairs kept); the first refresh (from "
-            f"scratch) {r['first_ms']:.0f} ms; equal to a count from scratch: "
-            f"{'yes' if r['equal_to_scratch'] else '**NO**'} "
+            f"{r.get('scored', 0):,} posts scored, {r.get('top', 0):,} in the top); the first "
+            f"refresh (from scratch) {r['first_ms']:.0f} ms; equal to a count from scratch "
+            f"(scores and stored ranking): {'yes' if r['equal_to_scratch'] else '**NO**'} "
             f"| ≤ 100 ms a minute | {met if r['kind'] == 'postgres' else met + ' (report only)'} |")
         for label, s in r["search"].items():
             after_p99 = pct(s["after"], 0.99)
@@ -297,31 +379,28 @@ def markdown(results: list[dict]) -> str:
                 f"{ok if r['kind'] == 'postgres' else ok + ' (report only)'} |")
     search_notes = 3  # the last three notes are the full run's
     lines += ["", "Notes:", "",
-              "- **Trending** (`db/trending.py`, `social/trending.py`, v19 then v22): v19 "
-              "marked the posts whose likes changed and recounted each of them (and each "
-              "post with a like crossing an edge of the window) from its every like in the "
-              "window, so a much-liked post touched every minute cost its likes every "
-              "minute (column before, 'v19'). v22 keeps the (post, liker) pairs counted "
-              "in the window with their likes in it and a per-post tally (distinct likers, "
-              "likes); triggers mark the (post, liker) pairs a like or unlike touches; a "
-              "refresh re-evaluates only those pairs and the pairs with a like that entered "
-              "or left the window (two ranges of the time index, which now covers post and "
-              "liker), each from its own few likes through the (post, liker, ts) index, and "
-              "adds the differences to the tallies; only the posts whose tally changed get "
-              "their score rewritten. Its work is two index lookups per like in the minute "
-              "and per like leaving the window, whatever a post's likes: it scales with the "
-              "traffic per minute (at 10M likes a day, 10 times this row's likes a minute), "
-              "not with the likes in the window or on one post. Apps (7 days) and tags "
-              "(24 hours, distinct authors) share the same code (section bench.tags). "
-              "Scaling: v19's recount grows with the traffic times the likes of the "
-              "much-liked posts it touches (each minute re-reads every like of each), v22's "
-              "with the traffic alone, plus a fixed part (two transactions per ranking, the "
-              "stored first 1,000 rewritten, the touched posts' scores): at 300,000 likes "
-              "in the window v22 took 120 ms a minute (208 likes a minute) and at 1,000,000 "
-              "167 ms (694 likes a minute) in two runs on this loaded machine, about 0.08 ms "
-              "per like of the minute over a fixed ~100 ms, which puts 10M likes in the "
-              "window (6,944 likes a minute) near 650 ms a minute: linear in the traffic, "
-              "but above the 100 ms target by its constant.",
+              "- **Trending** (`db/trending.py`, `social/trending.py`, v19, v22, v30): v19 "
+              "recounted each touched post from its every like in the window, so a "
+              "much-liked post touched every minute cost its likes every minute. v22 kept "
+              "the (post, liker) pairs counted in the window (962,574 rows at 1M likes) and a "
+              "per-post tally beside the score; triggers marked the pairs a like touched, and "
+              "a refresh looked each marked pair, and each pair with a like crossing an edge "
+              "of the window, up in the pair table, then rewrote the pair, the tally, the "
+              "score (and its rank index) and the 1,000 rows of the stored ranking: per "
+              "minute some 3,000 pages of tables the window's size dirtied at random, most of "
+              "the 167 ms. v30: the triggers log each like added or removed with its time "
+              "(append only, no index); a refresh reads the pairs the log names and those "
+              "crossing an edge through the (post, liker, ts) index, counts each pair's likes "
+              "in the old and the new window and takes the logged changes off the old count "
+              "(what the last refresh counted, without keeping it), and adds the differences "
+              "to the scores, in one REPEATABLE READ snapshot that also deletes the log it "
+              "read; no pairs, no tallies. The scores have no index but their key and room "
+              "in each page (fillfactor 80), so a changed score is a HOT update; the ranking "
+              "is read from a top of about 5,000 posts (every post at or above its floor, "
+              "kept from the changed scores, made again from every score when it falls under "
+              "1,000 posts); the stored ranking has no position column, so only its rows that "
+              "changed are written. Its work is still two index lookups per like in the "
+              "minute and per like leaving the window, now with a few pages each.",
               "- **Search** (`db/search.py`): posts with every word of the query, the words as "
               "a phrase first, then the others, newest first in each through the post_ts "
               "index, cursor (tier, ts, event id); PostgreSQL's planner reads a rare word's "

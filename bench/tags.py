@@ -173,7 +173,7 @@ def markdown(r: dict) -> str:
         ok = "—" if key == "trends-scratch" else ("yes" if p99 <= 15 else "**no**")
         lines.append(f"| {key}-postgres | {label} | {p50:.2f} ms | {p99:.2f} ms | {target} "
                      f"| {ok} |")
-    lines += ["", "| key | figure | before: touched tags recounted | after: from deltas (v22) "
+    lines += ["", "| key | figure | before: touched tags recounted | after: from deltas (v30) "
               "| target | met |", "| --- | --- | --- | --- | --- | --- |",
               f"| trending-tags-refresh-postgres | trending tags refresh, database time per "
               f"minute of traffic ({r['per_minute']:,} tagged posts a minute, 1% deleted, "
@@ -185,14 +185,14 @@ def markdown(r: dict) -> str:
               f"a minute); the first refresh (from scratch) {r['first_ms']:.0f} ms; equal to "
               f"a count from scratch: {'yes' if r['equal_to_scratch'] else '**NO**'} | "
               f"≤ 100 ms a minute | {met} |",
-              "", "Trending tags are kept as trending posts are (db/trending.py's TAGS, v22): "
-              "(tag, author) pairs with their uses in the window, a per-tag tally (distinct "
-              "authors, uses), triggers on post_tag marking the pairs a post's tags (or its "
-              "deletion, or an edit) touch; the endpoint reads the stored ranking (its index "
-              "on authors, uses, tag). A refresh's work is one (tag, author, ts) index lookup "
-              "per use indexed, deleted or crossing an edge of the window: it grows with the "
-              "posts a minute, not with the uses of a tag (tag0's 10% are what the recount "
-              "of touched tags pays every minute).", END]
+              "", "Trending tags are kept as trending posts are (db/trending.py's TAGS, v30): "
+              "per tag its distinct authors and uses in the window, triggers on post_tag "
+              "logging each tag added or removed (a post's tags, its deletion, an edit) with "
+              "its time; the endpoint reads the stored ranking (its index on authors, uses, "
+              "tag). A refresh's work is one (tag, author, ts) index lookup per (tag, author) "
+              "pair the log names or with a use crossing an edge of the window: it grows with "
+              "the posts a minute, not with the uses of a tag (tag0's 10% are what the "
+              "recount of touched tags pays every minute).", END]
     return "\n".join(lines)
 
 

@@ -1,9 +1,9 @@
 """What trending's triggers cost ingest (issue 28): transactions of 50 events written as the
 bridge writes them (IndexWriter's batch: 20 posts with a tag each, 30 likes), on PostgreSQL,
-with the triggers of v22 (each like, install and tag marks its (key, user) pair), of v19 (each
-like marks its post; tags had no trending) and with none on likes and tags, in interleaved
-rounds on the same database. Database-level only: the full bridge against a bare AppService is
-bench/ingest.py's row.
+with the triggers of v30 (each like and tag added or removed is logged with its time), of v22
+(each marks its (key, user) pair), of v19 (each like marks its post; tags had no trending) and
+with none on likes and tags, in interleaved rounds on the same database. Database-level only:
+the full bridge against a bare AppService is bench/ingest.py's row.
 
 `python -m bench.trending_ingest [--txns N] [--rounds R] [--out BENCHMARKS.md]` prints events a
 second for each (and writes its section, bench.trending_ingest markers).
@@ -25,26 +25,29 @@ from matrix_social.db import upgrade_table
 from matrix_social.db.posts import PostRow
 from matrix_social.db.upgrade import v19_incremental_trending as v19
 from matrix_social.db.upgrade import v22_trending_from_deltas as v22
+from matrix_social.db.upgrade import v30_trending_change_log as v30
 from matrix_social.matrix.ingest.writer import IndexWriter
 from tests.harness import PostgresDatabase
 
 from .report import put_section
 
 ROOM = "!bench:x"
-V20_TRIGGERS = [(f"{table}_pair_{op}", table) for table in ("post_like", "post_tag")
-                for op in ("insert", "delete", "update")]
+V22_TRIGGERS = [(f"{table}_{kind}_{op}", table) for table in ("post_like", "post_tag")
+                for kind in ("pair", "change") for op in ("insert", "delete", "update")]
 START = "<!-- bench.trending_ingest:start -->"
 END = "<!-- bench.trending_ingest:end -->"
 V19_TRIGGERS = [(f"post_like_trending_{op}", "post_like") for op in ("insert", "delete")]
 
 
 async def _set(db: Database, variant: str, current: list[str]) -> None:
-    for trigger, table in V20_TRIGGERS + V19_TRIGGERS:
+    for trigger, table in V22_TRIGGERS + V19_TRIGGERS:
         await db.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
-    if variant == "v22":
+    if variant in ("v30", "v22"):
         for _prefix, table, key, user in v22._SOURCES:
             if table in ("post_like", "post_tag"):
-                for statement in v22._postgres_triggers(_prefix, table, key, user)[1:]:
+                triggers = (v30 if variant == "v30" else v22)._postgres_triggers(
+                    _prefix, table, key, user)
+                for statement in triggers[1:]:
                     await db.execute(statement)
     elif variant == "v19":
         for statement in v19._POSTGRES:
@@ -77,11 +80,17 @@ async def measure(txns: int, rounds: int) -> dict:
     await db.start()
     try:
         await db.execute(v19._POSTGRES[0])  # v19's function, for its triggers
+        for _prefix, table, key, user in v22._SOURCES:  # v22's tables and functions (gone)
+            if table in ("post_like", "post_tag"):
+                await db.execute(
+                    f"CREATE TABLE {_prefix}_pair_dirty ({key} TEXT NOT NULL, user_id TEXT "
+                    f"NOT NULL, PRIMARY KEY ({key}, user_id))")
+                await db.execute(v22._postgres_triggers(_prefix, table, key, user)[0])
         await db.execute(
             "INSERT INTO feed_room (room_id, owner, created_at) VALUES ($1, '@o:x', 0)", ROOM)
         current: list[str] = []
         await _write(db, 5, 0)  # warm-up, and the posts the first likes point at
-        seconds: dict[str, list[float]] = {"v22": [], "v19": [], "none": []}
+        seconds: dict[str, list[float]] = {"v30": [], "v22": [], "v19": [], "none": []}
         start = 5
         for _ in range(rounds):
             for variant in seconds:
@@ -104,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     rates = asyncio.run(measure(args.txns, args.rounds))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     base = statistics.median(rates["none"])
-    names = {"v22": "v22: each like and tag marks its (key, user) pair",
+    names = {"v30": "v30: each like and tag added or removed is logged with its time",
+             "v22": "v22: each like and tag marks its (key, user) pair",
              "v19": "v19: each like marks its post (no trending tags)",
              "none": "no trending triggers on likes and tags"}
     lines = [START, "## Ingest with trending's triggers (database level)", "",
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
              f"{args.rounds}` (see its docstring), run "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (load {load}): PostgreSQL, "
              "transactions of 50 events (20 tagged posts, 30 likes) written as the bridge "
-             "writes them, the three trigger sets in interleaved rounds on one database.", "",
+             "writes them, the four trigger sets in interleaved rounds on one database.", "",
              "| triggers | events/s, median (min-max) of the rounds | against none |",
              "| --- | --- | --- |"]
     for variant, values in rates.items():

@@ -1042,44 +1042,74 @@ MUTATIONS = [
         (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",
          _TRENDING + "test_kept_ranking_equals_a_count_from_scratch")),
     mutation(
-        "trending: an unlike is not marked for a recount (PostgreSQL's trigger)",
-        "matrix_social/db/upgrade/v22_trending_from_deltas.py",
-        "SELECT DISTINCT {key}, {user} FROM old_rows ORDER BY 1, 2",
-        "SELECT DISTINCT {key}, {user} FROM old_rows WHERE false ORDER BY 1, 2",
+        "trending: an unlike is not logged (PostgreSQL's trigger)",
+        "matrix_social/db/upgrade/v30_trending_change_log.py",
+        "            IF TG_OP <> 'INSERT' THEN\n",
+        "            IF false THEN\n",
         (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",)),
     mutation(
-        "trending: an unlike is not marked for a recount (SQLite's trigger)",
-        "matrix_social/db/upgrade/v22_trending_from_deltas.py",
-        "AFTER DELETE ON {table} BEGIN {mark('OLD')} END",
+        "trending: an unlike is not logged (SQLite's trigger)",
+        "matrix_social/db/upgrade/v30_trending_change_log.py",
+        "AFTER DELETE ON {table} BEGIN {log('OLD', -1)} END",
         "AFTER DELETE ON {table} BEGIN SELECT 1; END",
         (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",)),
     mutation(
         "trending: a second ❤️ by the same user counts twice in the kept score",
         "matrix_social/db/trending.py",
-        '''f"SELECT {r.key}, SUM(CASE WHEN new_n > 0 THEN 1 ELSE 0 END) "
-        "- SUM(CASE WHEN old_n > 0 THEN 1 ELSE 0 END), SUM(new_n - old_n) "''',
-        '''f"SELECT {r.key}, SUM(new_n - old_n), SUM(new_n - old_n) "''',
+        '''users = "SUM(CASE WHEN n > 0 THEN 1 ELSE 0 END) - '''
+        '''SUM(CASE WHEN o > 0 THEN 1 ELSE 0 END)"''',
+        '''users = "SUM(n - o)"''',
         (_TRENDING + "test_unlike_and_expiry_lower_the_score_and_nothing_changed_costs_nothing",
          _TRENDING + "test_kept_ranking_equals_a_count_from_scratch")),
     mutation(
-        "trending: a pair's new count is never kept (each refresh applies the same delta again)",
+        "trending: the log read is kept (each refresh applies the same changes again)",
         "matrix_social/db/trending.py",
-        '''f"FROM {pairs} WHERE new_n > 0 AND new_n <> old_n "''',
-        '''f"FROM {pairs} WHERE false AND new_n <> old_n "''',
+        '''        f"DELETE FROM {log}",\n''',
+        "",
         (_TRENDING + "test_kept_ranking_equals_a_count_from_scratch", _DELTAS)),
     mutation(
         "trending: an unlike of a like already out of the window takes it off again",
         "matrix_social/db/trending.py",
-        "c.new_n = 0 AND c.old_n > 0)\",",
-        "c.new_n < 0 AND c.old_n > 0)\",",
+        '''            f"WHERE ts >= {old_since} AND ts <= {old_end}")''',
+        '''            "WHERE true")''',
         (_DELTAS,)),
     mutation(
         "trending: a deleted post stays in the ranking (its existence is not rechecked)",
         "matrix_social/db/trending.py",
-        '''        f"(SELECT {r.key} FROM {r.prefix}_claim) AND (NOT EXISTS (SELECT 1 FROM "''',
-        '''        f"(SELECT {r.key} FROM {r.prefix}_claim) AND false AND (NOT EXISTS "
-        "(SELECT 1 FROM "''',
+        "    if r.ranked is not None:  # indexed or deleted since: its ts again\n",
+        "    if False:  # indexed or deleted since: its ts again\n",
         (_DELTAS,)),
+    mutation(
+        "trending: the refresh runs at READ COMMITTED (a like committed between its read of "
+        "the log and its delete is deleted uncounted)",
+        "matrix_social/db/trending.py",
+        '''"BEGIN ISOLATION LEVEL REPEATABLE READ",''',
+        '''"BEGIN",''',
+        (_TRENDING + "test_a_like_written_while_a_refresh_runs_is_counted_once",)),
+    mutation(
+        "trending: the stored ranking is rewritten whole at each refresh that changed a score",
+        "matrix_social/db/trending.py",
+        '''"WHERE t.event_id IS NULL OR t.trend <> b.trend OR t.ts <> b.ts "''',
+        '''"WHERE true "''',
+        (_TRENDING + "test_a_refresh_rewrites_only_the_ranking_s_rows_that_changed",)),
+    mutation(
+        "trending: a post whose score changed never comes back into the top",
+        "matrix_social/db/trending.py",
+        '''f"WHERE trend > 0 AND ts IS NOT NULL AND (trend, ts, {r.key}) >= "''',
+        '''f"WHERE false AND (trend, ts, {r.key}) >= "''',
+        (_TRENDING + "test_the_top_holds_every_post_that_can_rank",)),
+    mutation(
+        "trending: the top is not made again when it falls under the ranking's depth",
+        "matrix_social/db/trending.py",
+        "in_top < (depth or 0)",
+        "in_top < 0",
+        (_TRENDING + "test_the_top_holds_every_post_that_can_rank",)),
+    mutation(
+        "upgrades: the file of a reserved number is loaded as if it were not reserved",
+        "matrix_social/db/upgrade/__init__.py",
+        "    if arrived := reserved.intersection(numbers):\n",
+        "    if arrived := set():\n",
+        ("tests/test_upgrades.py::test_a_reserved_number_is_skipped_until_its_file_arrives",)),
     mutation(
         "trending tags (kept) count posts, not distinct authors",
         "matrix_social/db/trending.py",
@@ -1089,8 +1119,8 @@ MUTATIONS = [
          _TRENDING + "test_kept_ranking_equals_a_count_from_scratch")),
     mutation(
         "trending tags: post_tag keeps only its first trigger (SQLite: a tag gone is not "
-        "marked; PostgreSQL: nothing is)",
-        "matrix_social/db/upgrade/v22_trending_from_deltas.py",
+        "logged; PostgreSQL: nothing is)",
+        "matrix_social/db/upgrade/v30_trending_change_log.py",
         '''            prefix, table, key, user)''',
         '''            prefix, table, key, user)[:1] if table == "post_tag" else (
             _sqlite_triggers if scheme == Scheme.SQLITE else _postgres_triggers)(

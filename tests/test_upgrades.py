@@ -9,6 +9,7 @@ that version again (to compare by hand)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from mautrix.util.async_db import Database, UpgradeTable
 
 from matrix_social.db import upgrade_table
+from matrix_social.db.upgrade import RESERVED, check_numbers
 
 from .harness import PostgresDatabase
 
@@ -146,9 +148,26 @@ async def test_v14_moves_the_activity_settings_mirror_into_the_one_settings_tabl
 
 
 def test_each_file_holds_the_version_its_number_says():
-    for number, upgrade in enumerate(upgrade_table.upgrades, start=1):
+    # Numbers another branch has taken (RESERVED) are skipped until its file arrives.
+    numbers = (n for n in itertools.count(1) if n not in RESERVED)
+    for number, upgrade in zip(numbers, upgrade_table.upgrades, strict=False):
         module = upgrade.__module__.rsplit(".", 1)[1]
         assert module.startswith(f"v{number:02d}_"), (number, module)
+
+
+def test_a_reserved_number_is_skipped_until_its_file_arrives():
+    """Another branch's upgrade number (RESERVED) is left free here; once its file is here,
+    loading stops until the number leaves RESERVED and the order is checked."""
+    check_numbers([1, 2, 4], frozenset({3}))
+    check_numbers([1, 2, 3], frozenset())
+    with pytest.raises(RuntimeError, match=r"upgrade files \[3\] are here: take their "
+                       "numbers out of RESERVED"):
+        check_numbers([1, 2, 3, 4], frozenset({3}))  # its file arrived: says which
+    for numbers, reserved in (([1, 2], {3}),  # reserved after the last file
+                              ([1, 2, 5], {3}),  # a gap that is not reserved
+                              ([1, 2, 4], set())):
+        with pytest.raises(RuntimeError, match="without gaps"):
+            check_numbers(numbers, frozenset(reserved))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from . import Executor
 # post_count after the tables it counts (their triggers update it while they are emptied).
 INDEX_TABLES = (
     "post_like", "comment", "post_tag", "post", "post_count", "trending_post",
-    "trending_state", "trending_score", "trending_dirty", "trending_claim", "follow",
-    "profile", "interest", "ai_profile", "app", "feed_room",
+    "trending_state", "trending_score", "trending_top", "trending_dirty", "trending_claim",
+    "follow", "profile", "interest", "ai_profile", "app", "feed_room",
 )
 
 

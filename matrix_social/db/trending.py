@@ -1,22 +1,27 @@
-"""Trending, kept from deltas (v19, v22): each ranking (posts by distinct likers over 24 hours,
-apps by installs over 7 days, tags by distinct authors over 24 hours) keeps the (key, user)
-pairs counted in its window with their rows in it (<prefix>_pair) and per key the pairs and
-rows counted (<prefix>_tally). Triggers mark each pair whose rows change (<prefix>_pair_dirty:
-a like, an unlike, an install, a tag indexed or gone with its post); a refresh re-evaluates
-only those pairs and the pairs with a row whose time entered or left the window since the
-last refresh (two ranges of the time index), each from its own few rows (the (key, user, ts)
-index), and applies the differences to the tallies: its cost follows the rows that changed or
-crossed an edge, never a key's every row. The keys whose tally changed, or whose existence
-changed (a post indexed or deleted, v19's triggers), get their score (<prefix>_score) from
-the tally; the served ranking of posts (trending_post, its first DEPTH) is rewritten when any
-score changed. trending_state holds each ranking's window end: no state, or a move longer
-than the window, means a count from scratch.
-Re-evaluating a pair is idempotent (its rows now against the window now, compared with what
-the pair table holds), so a pair marked twice, or claimed by a refresh that failed, or
-changed while a refresh ran, is counted right by the next one."""
+"""Trending, kept from deltas (v19, v22, v30): each ranking (posts by distinct likers over 24
+hours, apps by installs over 7 days, tags by distinct authors over 24 hours) keeps per key its
+distinct users and rows in the window (<prefix>_score). Triggers log every row added to or
+removed from the source with its time (<prefix>_change: key, user, ts, +1 or -1, in the
+writing transaction). A refresh finds the (key, user) pairs the log names and the pairs with a
+row whose time entered or left the window since the last refresh (two ranges of the time
+index), reads each pair's rows in the old and the new window through the (key, user, ts) index,
+takes the logged changes off the old window's count (which leaves what the last refresh
+counted, without keeping it), and adds the differences to the scores: its cost follows the rows
+that changed or crossed an edge, never a key's every row, nor the window's. The log it read is
+deleted in the same transaction and snapshot (PostgreSQL: REPEATABLE READ; SQLite: the write
+lock taken first), so each change is counted once; a refresh that fails leaves it for the next.
+Posts whose existence changed (a post indexed or deleted, v19's triggers, <prefix>_dirty) get
+their ts again (none: not indexed, not ranked). The scores have no index but their key (a
+changed score is rewritten in its page, HOT on PostgreSQL): posts rank from a top
+(<prefix>_top), every post at or above its floor (its last (trend, ts, post)), kept from the
+changed scores and made again from every score when it falls under the ranking's depth. The
+served ranking of posts (trending_post, the top's first DEPTH, in their order, no position)
+gets only its rows that changed. trending_state holds each ranking's window end: no state, or
+a move longer than the window, means a count from scratch."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from mautrix.util.async_db import Database, Scheme
@@ -27,7 +32,7 @@ from .feed import SELECT_POST
 @dataclass(frozen=True)
 class Ranking:
     name: str  # trending_state's row
-    prefix: str  # <prefix>_score, _tally, _pair, _pair_dirty, _pair_claim, _dirty, _claim
+    prefix: str  # <prefix>_score, _change, _delta, _dirty, _claim
     key: str  # the key column in those tables
     source: str  # the rows counted: (source_key, source_user, ts)
     source_key: str
@@ -74,176 +79,228 @@ async def _run(conn, db: Database, statements: list[str]) -> None:
         await conn.execute(";\n".join(statements))
 
 
-def _claim(db: Database, r: Ranking) -> list[str]:
-    statements = []
-    for dirty, claimed, columns in ((f"{r.prefix}_dirty", f"{r.prefix}_claim", r.key),
-                                    (f"{r.prefix}_pair_dirty", f"{r.prefix}_pair_claim",
-                                     f"{r.key}, user_id")):
-        if db.scheme == Scheme.SQLITE:  # one writer: nothing is marked in between
-            statements += [f"INSERT INTO {claimed} ({columns}) SELECT {columns} FROM {dirty} "
-                           "WHERE true ON CONFLICT DO NOTHING", f"DELETE FROM {dirty}"]
-        else:
-            statements.append(
-                f"WITH taken AS (DELETE FROM {dirty} RETURNING {columns}) "
-                f"INSERT INTO {claimed} ({columns}) SELECT {columns} FROM taken "
-                "ON CONFLICT DO NOTHING")
-    return statements
+# Posts rank from a top: every post at or above its floor, about KEEP times the ranking's
+# depth when made, made again from every score when it has fewer posts than the depth (the
+# floor rises as posts drop under it) or more than OVERGROWN times what it was made with.
+KEEP = 5
+OVERGROWN = 4
+DEFAULT_DEPTH = 1000
 
 
-BULK = 10_000  # pairs claimed at once past which the dirty table is vacuumed
+def _claim(r: Ranking) -> list[str]:
+    dirty, claimed = f"{r.prefix}_dirty", f"{r.prefix}_claim"
+    return [f"WITH taken AS (DELETE FROM {dirty} RETURNING {r.key}) INSERT INTO {claimed} "
+            f"({r.key}) SELECT {r.key} FROM taken ON CONFLICT DO NOTHING"]
 
 
 async def claim(db: Database, r: Ranking) -> None:
-    """Move the pairs (and keys) marked dirty into the claim, in a transaction of its own
-    (short, so ingest never waits on a refresh): a claim left by a failed refresh is
-    re-evaluated by the next one."""
+    """Move the keys marked dirty (posts indexed or deleted) into the claim, in a transaction
+    of its own (short, so ingest never waits on a refresh): a claim left by a failed refresh
+    is taken again by the next one. (PostgreSQL's refresh sends it in its first round trip.)"""
+    dirty, claimed = f"{r.prefix}_dirty", f"{r.prefix}_claim"
     async with db.acquire() as conn:
-        if db.scheme == Scheme.SQLITE:
+        if db.scheme == Scheme.SQLITE:  # one writer: nothing is marked in between
             async with conn.transaction():
-                await _run(conn, db, _claim(db, r))
+                await _run(conn, db, [
+                    f"INSERT INTO {claimed} ({r.key}) SELECT {r.key} FROM {dirty} "
+                    "WHERE true ON CONFLICT DO NOTHING", f"DELETE FROM {dirty}"])
             return
         # One implicit transaction; not waiting for its WAL's flush (see refresh).
-        status = await conn.execute(";\n".join(
-            ["SET LOCAL synchronous_commit = off", *_claim(db, r)]))
-        if int(status.split()[-1]) > BULK:
-            # After a bulk load the dirty table is all dead rows, which every claim would
-            # scan until autovacuum came: gone now (outside any transaction, as VACUUM is).
-            await conn.execute(f"VACUUM {r.prefix}_pair_dirty")
+        await _run(conn, db, ["SET LOCAL synchronous_commit = off", *_claim(r)])
 
 
-def _with_ts(r: Ranking, alias: str, key: str) -> tuple[str, str]:
-    """(the join that gives each key its ts, the ts expression)."""
+def _ts(r: Ranking, key: str) -> str:
+    """A key's ts (NULL: not ranked) as an expression of its column `key`."""
     if r.ranked is None:
-        return "", "0"
-    return f"JOIN ({r.ranked}) k ON k.{r.ranked_key} = {alias}.{key}", "k.ts"
+        return "0"
+    return f"(SELECT k.ts FROM ({r.ranked}) k WHERE k.{r.ranked_key} = {key})"
 
 
-def _from_scratch(db: Database, r: Ranking, since: int, until: int) -> list[str]:
-    join, ts = _with_ts(r, "t", r.key)
-    # Only the refresher reads its pairs, tallies and claims: on PostgreSQL TRUNCATE, so no
-    # dead rows of a whole window stay behind for each refresh to step over (the scores are
-    # read by requests meanwhile: DELETE, which does not lock them out).
-    own = [f"{r.prefix}_{part}" for part in ("tally", "pair", "claim", "pair_claim")]
-    empty = ([f"DELETE FROM {table}" for table in own] if db.scheme == Scheme.SQLITE
-             else [f"TRUNCATE {', '.join(own)}"])
-    return [f"DELETE FROM {r.prefix}_score", *empty,
-            f"INSERT INTO {r.prefix}_pair ({r.key}, user_id, n) "
-            f"SELECT {r.source_key}, {r.source_user}, COUNT(*) FROM {r.source} "
-            f"WHERE ts >= {since} AND ts <= {until} GROUP BY {r.source_key}, {r.source_user}",
-            f"INSERT INTO {r.prefix}_tally ({r.key}, trend, uses) "
-            f"SELECT {r.key}, COUNT(*), SUM(n) FROM {r.prefix}_pair GROUP BY {r.key}",
+def _from_scratch(r: Ranking, since: int, until: int) -> list[str]:
+    # DELETE, not TRUNCATE: requests read the scores meanwhile, ingest appends to the log, and
+    # only the log's rows this snapshot sees are counted here.
+    join, ts = "", "0"
+    if r.ranked is not None:
+        join, ts = f"LEFT JOIN ({r.ranked}) k ON k.{r.ranked_key} = c.k", "k.ts"
+    parts = ("score", "change", "delta", "claim") + (("top",) if r.ranked is not None else ())
+    return [*(f"DELETE FROM {r.prefix}_{part}" for part in parts),
             f"INSERT INTO {r.prefix}_score ({r.key}, trend, uses, ts) "
-            f"SELECT t.{r.key}, t.trend, t.uses, {ts} FROM {r.prefix}_tally t {join}"]
+            f"SELECT c.k, c.trend, c.uses, {ts} FROM (SELECT {r.source_key} AS k, "
+            f"COUNT(DISTINCT {r.source_user}) AS trend, COUNT(*) AS uses FROM {r.source} "
+            f"WHERE ts >= {since} AND ts <= {until} GROUP BY {r.source_key}) c {join}"]
 
 
-def _pairs_from_deltas(db: Database, r: Ranking, since: int, until: int, old_since: int,
-                       old_end: int) -> list[str]:
-    """Re-evaluate the claimed pairs and those with a row that crossed an edge of the window,
-    add the differences to the tallies, and claim the keys whose tally changed."""
-    pairs = f"{r.prefix}_pair_claim"
-    statements = [
-        # Rows whose time is in one window and not the other: [min, max) of the starts,
-        # (min, max] of the ends.
-        f"INSERT INTO {pairs} ({r.key}, user_id) "
-        f"SELECT {r.source_key}, {r.source_user} FROM {r.source} "
-        f"WHERE ts >= {min(old_since, since)} AND ts < {max(old_since, since)} "
-        f"UNION SELECT {r.source_key}, {r.source_user} FROM {r.source} "
-        f"WHERE ts > {min(old_end, until)} AND ts <= {max(old_end, until)} "
-        "ON CONFLICT DO NOTHING"]
+def _deltas(db: Database, r: Ranking, since: int, until: int, old_since: int,
+            old_end: int) -> list[str]:
+    """The differences between the old window's counts and the new one's, per key, added to
+    the key's score into <prefix>_delta (with the keys whose ts changed), then into the
+    scores and the top; the log read is consumed."""
+    log, delta, score = f"{r.prefix}_change", f"{r.prefix}_delta", f"{r.prefix}_score"
+    src, sk, su = r.source, r.source_key, r.source_user
+    # The pairs that may count otherwise now: those the log names, and those with a row whose
+    # time is in one window and not the other ([min, max) of the starts, (min, max] of the ends).
+    pairs = (f"SELECT {r.key} AS k, user_id AS u FROM {log} "
+             f"UNION SELECT {sk}, {su} FROM {src} "
+             f"WHERE ts >= {min(old_since, since)} AND ts < {max(old_since, since)} "
+             f"UNION SELECT {sk}, {su} FROM {src} "
+             f"WHERE ts > {min(old_end, until)} AND ts <= {max(old_end, until)}")
+    # Each pair's rows in either window, as (in the new one, in the old one); the logged
+    # changes in the old window taken off it: an added row was not there, a removed one was.
+    rows = (f"SELECT p.k, p.u, CASE WHEN s.ts >= {since} AND s.ts <= {until} THEN 1 ELSE 0 END "
+            f"AS n, CASE WHEN s.ts >= {old_since} AND s.ts <= {old_end} THEN 1 ELSE 0 END AS o "
+            f"FROM pairs p JOIN {src} s ON s.{sk} = p.k AND s.{su} = p.u "
+            f"AND s.ts >= {min(since, old_since)} AND s.ts <= {max(until, old_end)} "
+            f"UNION ALL SELECT {r.key}, user_id, 0, -sign FROM {log} "
+            f"WHERE ts >= {old_since} AND ts <= {old_end}")
+    users = "SUM(CASE WHEN n > 0 THEN 1 ELSE 0 END) - SUM(CASE WHEN o > 0 THEN 1 ELSE 0 END)"
+    statements = []
     if db.scheme == Scheme.POSTGRES:
-        # The claims are small but their tables' statistics may say otherwise (after a bulk
+        # The log and the pairs are small but the statistics may say otherwise (after a bulk
         # load, or never analysed): keep every lookup on the indexes.
         statements += [f"SET LOCAL {setting} = off" for setting in (
             "enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit")]
-    return statements + [
-        # Each pair: its rows in the window now, and what the pair table counted.
-        f"UPDATE {pairs} SET new_n = (SELECT COUNT(*) FROM {r.source} s "
-        f"WHERE s.{r.source_key} = {pairs}.{r.key} AND s.{r.source_user} = {pairs}.user_id "
-        f"AND s.ts >= {since} AND s.ts <= {until}), "
-        f"old_n = COALESCE((SELECT p.n FROM {r.prefix}_pair p WHERE p.{r.key} = {pairs}.{r.key} "
-        f"AND p.user_id = {pairs}.user_id), 0)",
-        f"INSERT INTO {r.prefix}_tally ({r.key}, trend, uses) "
-        f"SELECT {r.key}, SUM(CASE WHEN new_n > 0 THEN 1 ELSE 0 END) "
-        "- SUM(CASE WHEN old_n > 0 THEN 1 ELSE 0 END), SUM(new_n - old_n) "
-        f"FROM {pairs} WHERE new_n <> old_n GROUP BY {r.key} "
-        f"ON CONFLICT ({r.key}) DO UPDATE SET trend = {r.prefix}_tally.trend + excluded.trend, "
-        f"uses = {r.prefix}_tally.uses + excluded.uses",
-        f"INSERT INTO {r.prefix}_claim ({r.key}) SELECT DISTINCT {r.key} FROM {pairs} "
-        "WHERE new_n <> old_n ON CONFLICT DO NOTHING",
-        f"DELETE FROM {r.prefix}_pair WHERE ({r.key}, user_id) IN (SELECT c.{r.key}, c.user_id "
-        f"FROM {pairs} c WHERE c.new_n = 0 AND c.old_n > 0)",
-        f"INSERT INTO {r.prefix}_pair ({r.key}, user_id, n) SELECT {r.key}, user_id, new_n "
-        f"FROM {pairs} WHERE new_n > 0 AND new_n <> old_n "
-        f"ON CONFLICT ({r.key}, user_id) DO UPDATE SET n = excluded.n",
-        f"DELETE FROM {pairs}",
+    # Each changed key's new score (its old one and the differences: one lookup of the old
+    # one; a new key's ts from the ranked keys), which every later step reads from the delta.
+    statements += [
+        f"WITH pairs AS ({pairs}), counted AS (SELECT k, u, SUM(n) AS n, SUM(o) AS o "
+        f"FROM ({rows}) x GROUP BY k, u), keys AS (SELECT k, {users} AS trend, "
+        f"SUM(n - o) AS uses FROM counted GROUP BY k HAVING {users} <> 0 OR SUM(n - o) <> 0) "
+        f"INSERT INTO {delta} ({r.key}, trend, uses, ts) SELECT c.k, "
+        "COALESCE(s.trend, 0) + c.trend, COALESCE(s.uses, 0) + c.uses, "
+        f"CASE WHEN s.{r.key} IS NULL THEN {_ts(r, 'c.k')} ELSE s.ts END "
+        f"FROM keys c LEFT JOIN {score} s ON s.{r.key} = c.k",
+        f"DELETE FROM {log}",
     ]
+    if r.ranked is not None:  # indexed or deleted since: its ts again
+        statements.append(
+            f"INSERT INTO {delta} ({r.key}, trend, uses, ts) SELECT c.{r.key}, s.trend, "
+            f"s.uses, {_ts(r, 'c.' + r.key)} FROM {r.prefix}_claim c JOIN {score} s "
+            f"ON s.{r.key} = c.{r.key} WHERE true ON CONFLICT ({r.key}) DO UPDATE SET "
+            "ts = excluded.ts")
+    statements += [
+        f"INSERT INTO {score} ({r.key}, trend, uses, ts) SELECT {r.key}, trend, uses, ts "
+        f"FROM {delta} WHERE trend > 0 ON CONFLICT ({r.key}) DO UPDATE SET "
+        "trend = excluded.trend, uses = excluded.uses, ts = excluded.ts",
+        f"DELETE FROM {score} WHERE {r.key} IN (SELECT {r.key} FROM {delta} WHERE trend = 0)",
+    ]
+    if r.ranked is not None:
+        statements += _top_changed(r)
+    if db.scheme == Scheme.POSTGRES:
+        statements += [f"RESET {setting}" for setting in (
+            "enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit")]
+    return statements
 
 
-def _scores(r: Ranking) -> list[str]:
-    """The claimed keys' scores from their tallies (gone: no tally, or not ranked)."""
-    join, ts = _with_ts(r, "c", r.key)
-    gone = "" if r.ranked is None else (
-        f" OR NOT EXISTS (SELECT 1 FROM ({r.ranked}) k "
-        f"WHERE k.{r.ranked_key} = {r.prefix}_score.{r.key})")
-    return [
-        f"DELETE FROM {r.prefix}_tally WHERE {r.key} IN "
-        f"(SELECT {r.key} FROM {r.prefix}_claim) AND trend = 0",
-        f"INSERT INTO {r.prefix}_score ({r.key}, trend, uses, ts) "
-        f"SELECT c.{r.key}, t.trend, t.uses, {ts} FROM {r.prefix}_claim c "
-        f"JOIN {r.prefix}_tally t ON t.{r.key} = c.{r.key} {join} WHERE true "
-        f"ON CONFLICT ({r.key}) DO UPDATE SET trend = excluded.trend, "
-        "uses = excluded.uses, ts = excluded.ts",
-        f"DELETE FROM {r.prefix}_score WHERE {r.key} IN "
-        f"(SELECT {r.key} FROM {r.prefix}_claim) AND (NOT EXISTS (SELECT 1 FROM "
-        f"{r.prefix}_tally t WHERE t.{r.key} = {r.prefix}_score.{r.key}){gone})",
-        f"DELETE FROM {r.prefix}_claim",
-    ]
+def _changed(r: Ranking) -> str:
+    return (f"SELECT {r.key} FROM {r.prefix}_delta UNION SELECT {r.key} FROM {r.prefix}_claim")
+
+
+def _top_changed(r: Ranking) -> list[str]:
+    """The keys whose score changed leave the top, and come back if they rank at or above its
+    floor (its last (trend, ts, key) once they are out). The top holds every ranked key at or
+    above its floor: so did it before, the keys that did not change are where they were, and
+    the floor can only have risen. Their new scores are in the delta."""
+    top, delta = f"{r.prefix}_top", f"{r.prefix}_delta"
+    return [f"DELETE FROM {top} WHERE {r.key} IN (SELECT {r.key} FROM {delta})",
+            f"INSERT INTO {top} ({r.key}, trend, ts) SELECT {r.key}, trend, ts FROM {delta} "
+            f"WHERE trend > 0 AND ts IS NOT NULL AND (trend, ts, {r.key}) >= "
+            f"(SELECT trend, ts, {r.key} FROM {top} ORDER BY trend, ts, {r.key} LIMIT 1)"]
+
+
+def _new_top(r: Ranking, keep: int) -> list[str]:
+    """The top made again from every score (one read of them all): the first `keep` ranked
+    keys. After a count from scratch, or when the top has fallen under the ranking's depth."""
+    return [f"DELETE FROM {r.prefix}_top",
+            f"INSERT INTO {r.prefix}_top ({r.key}, trend, ts) SELECT {r.key}, trend, ts "
+            f"FROM {r.prefix}_score WHERE ts IS NOT NULL "
+            f"ORDER BY trend DESC, ts DESC, {r.key} DESC LIMIT {int(keep)}"]
 
 
 def _ranking(depth: int) -> list[str]:
-    return ["DELETE FROM trending_post",
-            "INSERT INTO trending_post (position, event_id, trend, ts) "
-            "SELECT ROW_NUMBER() OVER (ORDER BY trend DESC, ts DESC, post_id DESC) - 1, "
-            "post_id, trend, ts FROM (SELECT post_id, trend, ts FROM trending_score "
-            f"ORDER BY trend DESC, ts DESC, post_id DESC LIMIT {int(depth)}) best"]
+    """The stored ranking made the top's first `depth`, rewriting only the rows that differ
+    (a minute changes a few: its order is the rows', no position to shift)."""
+    best = ("SELECT post_id, trend, ts FROM trending_top "
+            f"ORDER BY trend DESC, ts DESC, post_id DESC LIMIT {int(depth)}")
+    return [f"DELETE FROM trending_post WHERE event_id NOT IN (SELECT post_id FROM ({best}) b)",
+            f"INSERT INTO trending_post (event_id, trend, ts) SELECT b.post_id, b.trend, b.ts "
+            f"FROM ({best}) b LEFT JOIN trending_post t ON t.event_id = b.post_id "
+            "WHERE t.event_id IS NULL OR t.trend <> b.trend OR t.ts <> b.ts "
+            "ON CONFLICT (event_id) DO UPDATE SET trend = excluded.trend, ts = excluded.ts"]
 
 
 async def refresh(db: Database, r: Ranking, since: int, until: int, computed_at: int,
-                  depth: int | None = None) -> int:
+                  depth: int | None = None, keep: int | None = None) -> int:
     """Bring r's scores to the window [since, until] (and the stored ranking of posts, its
-    first `depth`); the number of keys whose score was rewritten (-1: counted from
-    scratch)."""
-    since, until, computed_at = int(since), int(until), int(computed_at)
-    await claim(db, r)
-    async with db.acquire() as conn, conn.transaction():
-        if db.scheme == Scheme.POSTGRES:
-            # One refresher at a time per ranking. The commit does not wait for the WAL's
-            # flush: a crash may lose the last refresh (and a claim), never half of one, and
-            # the next refresh redoes it (its claims and the pairs' re-evaluation are
-            # idempotent); six flushes a minute were a good part of a quiet refresh.
-            await conn.execute(f"LOCK TABLE {r.prefix}_claim IN EXCLUSIVE MODE; "
-                               "SET LOCAL synchronous_commit = off")
-        row = await conn.fetchrow(
-            "SELECT window_end FROM trending_state WHERE name = $1", r.name)
-        width = until - since
-        if row is None or abs(until - row["window_end"]) > width:
-            recounted = -1
-            await _run(conn, db, _from_scratch(db, r, since, until))
-        else:
-            old_end = int(row["window_end"])
-            await _run(conn, db, _pairs_from_deltas(db, r, since, until, old_end - width,
-                                                    old_end))
-            recounted = await conn.fetchval(f"SELECT COUNT(*) FROM {r.prefix}_claim")
-        statements = _scores(r) if recounted > 0 else []
-        if depth is not None and recounted:
-            statements += _ranking(depth)
-        statements.append(
-            "INSERT INTO trending_state (name, computed_at, window_end) "
-            f"VALUES ('{r.name}', {computed_at}, {until}) "
-            "ON CONFLICT (name) DO UPDATE SET computed_at = excluded.computed_at, "
-            "window_end = excluded.window_end")
-        await _run(conn, db, statements)
-    return recounted
+    first `depth`, from a top of about `keep` posts, KEEP times the depth unless given); the
+    number of keys whose score was rewritten (-1: counted from scratch)."""
+    window = (int(since), int(until), int(computed_at))
+    keep = keep or KEEP * (depth or DEFAULT_DEPTH)
+    if db.scheme == Scheme.SQLITE:
+        if r.ranked is not None:
+            await claim(db, r)
+        async with db.acquire() as conn, conn.transaction():
+            # A write first: SQLite's write lock, so no other write comes between what this
+            # transaction reads and what it writes.
+            await conn.execute(f"DELETE FROM {r.prefix}_delta")
+            return await _refresh(conn, db, r, window, depth, keep, [])
+    # PostgreSQL, in as few round trips as it takes: the claim committed on its own (short, so
+    # ingest never waits on a refresh), then the refresh's transaction, whose COMMIT ends its
+    # last script. One snapshot for the whole refresh (REPEATABLE READ): the log it deletes is
+    # the log it read, and the source rows it counted are those the log had changed. One
+    # refresher at a time per ranking (the lock before the snapshot, so a second one sees the
+    # first's work). No commit waits for the WAL's flush: a crash may lose the last refresh,
+    # never half of one, and the log is still there.
+    claiming = ["SET LOCAL synchronous_commit = off", *_claim(r), "COMMIT"] if r.ranked else []
+    async with db.acquire() as conn:
+        try:
+            await _run(conn, db, [*claiming, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                                  f"LOCK TABLE {r.prefix}_claim IN EXCLUSIVE MODE",
+                                  "SET LOCAL synchronous_commit = off"])
+            changed = await _refresh(conn, db, r, window, depth, keep, ["COMMIT"])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            raise
+        if changed == -1:
+            # After a count from scratch (a bulk load, a reindex) the log is all dead rows,
+            # which every refresh would scan until autovacuum came, and every page of the
+            # scores is new: their hint bits and visibility set now, once, rather than by the
+            # next refreshes' updates (outside any transaction).
+            await conn.execute(f"VACUUM {r.prefix}_change")
+            await conn.execute(f"VACUUM ANALYZE {r.prefix}_score")
+    return changed
+
+
+async def _refresh(conn, db: Database, r: Ranking, window: tuple[int, int, int],
+                   depth: int | None, keep: int, end: list[str]) -> int:
+    """refresh's work in its transaction; `end` closes its last script."""
+    since, until, computed_at = window
+    row = await conn.fetchrow("SELECT window_end FROM trending_state WHERE name = $1", r.name)
+    width = until - since
+    if row is None or abs(until - row["window_end"]) > width:
+        changed = -1
+        statements = _from_scratch(r, since, until) + (
+            _new_top(r, keep) if r.ranked is not None else [])
+    else:
+        old_end = int(row["window_end"])
+        await _run(conn, db, _deltas(db, r, since, until, old_end - width, old_end))
+        top = "0" if r.ranked is None else f"(SELECT COUNT(*) FROM {r.prefix}_top)"
+        changed, in_top = await conn.fetchrow(
+            f"SELECT (SELECT COUNT(*) FROM ({_changed(r)}) c), {top}")
+        statements = ([f"DELETE FROM {r.prefix}_delta", f"DELETE FROM {r.prefix}_claim"]
+                      if changed else [])
+        if changed and r.ranked is not None and (
+                in_top < (depth or 0) or in_top > OVERGROWN * keep):
+            statements += _new_top(r, keep)
+    if depth is not None and changed:
+        statements += _ranking(depth)
+    statements.append(
+        "INSERT INTO trending_state (name, computed_at, window_end) "
+        f"VALUES ('{r.name}', {computed_at}, {until}) "
+        "ON CONFLICT (name) DO UPDATE SET computed_at = excluded.computed_at, "
+        "window_end = excluded.window_end")
+    await _run(conn, db, statements + end)
+    return changed
 
 
 async def page(db: Database, viewer: str, after: tuple[int, int, str] | None,
@@ -258,7 +315,8 @@ async def page(db: Database, viewer: str, after: tuple[int, int, str] | None,
     # The limit written in, not a parameter: PostgreSQL then keeps one plan (db/feed.py).
     return await db.fetch(
         f"SELECT t.trend, x.* FROM trending_post t JOIN ({SELECT_POST}) x "
-        f"ON x.event_id = t.event_id {keyset} ORDER BY t.position LIMIT {int(limit)}", *args)
+        f"ON x.event_id = t.event_id {keyset} "
+        f"ORDER BY t.trend DESC, t.ts DESC, t.event_id DESC LIMIT {int(limit)}", *args)
 
 
 async def ranked_posts(db: Database) -> int:
@@ -268,7 +326,7 @@ async def ranked_posts(db: Database) -> int:
 async def scores(db: Database, r: Ranking, limit: int) -> list:
     """(key, trend, ts) of r's best `limit`, as kept (for tests and the bench)."""
     return await db.fetch(
-        f"SELECT {r.key} AS key, trend, ts FROM {r.prefix}_score "
+        f"SELECT {r.key} AS key, trend, ts FROM {r.prefix}_score WHERE ts IS NOT NULL "
         f"ORDER BY trend DESC, ts DESC, {r.key} DESC LIMIT $1", limit)
 
 

@@ -4,11 +4,12 @@ computes or waits for them.
 
 Every `refresh_seconds`, on a database handle of its own (db/trending.background_database),
 a refresh re-evaluates only the (post, liker), (app, user) and (tag, author) pairs whose rows
-changed since the last one or whose rows entered or left the window, applies the differences
-to per-key tallies (db/trending.py), and rewrites the stored ranking (its first DEPTH posts)
-when any score changed, one database transaction per ranking: its cost follows the traffic
-since the last refresh, not the likes in the window nor a much-liked post's likes. The first
-refresh of a database (or after a gap longer than the window) counts from scratch.
+changed since the last one (logged by triggers) or whose rows entered or left the window,
+applies the differences to the per-key scores (db/trending.py), and rewrites the rows of the
+stored ranking (its first DEPTH posts) that changed, one database transaction per ranking
+(the log read and deleted in one snapshot): its cost follows the traffic since the last
+refresh, not the likes in the window nor a much-liked post's likes. The first refresh of a
+database (or after a gap longer than the window) counts from scratch.
 Staleness: while refreshes succeed, the ranking served was computed at most refresh_seconds
 plus one computation ago (the likes_24h it shows are that old; each post's own counts are
 read fresh). A refresh that fails is logged and retried after refresh_seconds; the ranking
