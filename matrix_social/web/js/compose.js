@@ -7,7 +7,7 @@
 // keeps the first screen. A post is sent with one Idempotency-Key for as long as it is the
 // same post: a retry after a dropped connection never posts it twice.
 import { newKey } from "./api.js";
-import { busy, clear, describeError, fill, h, uid } from "./dom.js";
+import { acceptDroppedFiles, busy, clear, describeError, fill, h, uid } from "./dom.js";
 import { icon } from "./icons.js";
 import { byTarget, platformName, publishTargets } from "./platforms.js";
 import { avatar } from "./post.js";
@@ -348,22 +348,7 @@ export function composer(ctx, { onPosted, inline = false, onCancel = null } = {}
       addFiles(files);
     }
   });
-  form.addEventListener("dragover", (event) => {
-    if ([...(event.dataTransfer?.types || [])].includes("Files")) {
-      event.preventDefault();
-      form.classList.add("dragging");
-    }
-  });
-  form.addEventListener("dragleave", (event) => {
-    if (!form.contains(event.relatedTarget)) form.classList.remove("dragging");
-  });
-  form.addEventListener("drop", (event) => {
-    form.classList.remove("dragging");
-    if (event.dataTransfer && event.dataTransfer.files.length) {
-      event.preventDefault();
-      addFiles(event.dataTransfer.files);
-    }
-  });
+  acceptDroppedFiles(form, addFiles);
 
   cwButton.addEventListener("click", () => {
     cwField.hidden = !cwField.hidden;

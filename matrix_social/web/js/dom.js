@@ -248,3 +248,22 @@ export function keep(el, nodes) {
   while (el.children.length > nodes.length) el.lastElementChild.remove();
   return el;
 }
+
+/** Files dragged over `target` mark it `dragging`; dropped ones go to onFiles(FileList). */
+export function acceptDroppedFiles(target, onFiles) {
+  target.addEventListener("dragover", (event) => {
+    if (![...(event.dataTransfer?.types || [])].includes("Files")) return;
+    event.preventDefault();
+    target.classList.add("dragging");
+  });
+  target.addEventListener("dragleave", (event) => {
+    if (!target.contains(event.relatedTarget)) target.classList.remove("dragging");
+  });
+  target.addEventListener("drop", (event) => {
+    target.classList.remove("dragging");
+    const files = event.dataTransfer?.files;
+    if (!files || !files.length) return;
+    event.preventDefault();
+    onFiles(files);
+  });
+}

@@ -3,7 +3,7 @@
 // the keys. The SDK (about 2 MB of WebAssembly) is loaded only when this section opens.
 import { enc } from "./api.js";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
-import { busy, clear, errorBox, field, fill, h, keep, timeEl, uid } from "./dom.js";
+import { acceptDroppedFiles, busy, clear, errorBox, field, fill, h, keep, timeEl, uid } from "./dom.js";
 import { discard, heldIn, hold, keepSendingHeld, withoutADevice } from "./held-messages.js";
 import { icon } from "./icons.js";
 import { keyBackupPanel } from "./key-backup.js";
@@ -505,22 +505,7 @@ export async function render(ctx, container, roomParam) {
       event.preventDefault();
       choose(pasted);
     });
-    const withFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
-    form.addEventListener("dragover", (event) => {
-      if (!withFiles(event)) return;
-      event.preventDefault();
-      form.classList.add("dragging");
-    });
-    form.addEventListener("dragleave", (event) => {
-      if (!form.contains(event.relatedTarget)) form.classList.remove("dragging");
-    });
-    form.addEventListener("drop", (event) => {
-      form.classList.remove("dragging");
-      const dropped = event.dataTransfer && event.dataTransfer.files[0];
-      if (!dropped) return;
-      event.preventDefault();
-      choose(dropped);
-    });
+    acceptDroppedFiles(form, (files) => choose(files[0]));
 
     let typingSent = 0;
     text.addEventListener("input", () => {
