@@ -1623,8 +1623,8 @@ MUTATIONS = [
     mutation(
         "the conversation list never asks for sliding sync (every first page waits for /sync)",
         "matrix_social/matrix/room_list.py",
-        "        last = wanted - 1\n        while not self.unsupported:\n",
-        "        last = wanted - 1\n        while False:\n",
+        "        end = min(start + 2 * wanted, MAX_WINDOW)\n        while not self.unsupported:\n",
+        "        end = min(start + 2 * wanted, MAX_WINDOW)\n        while False:\n",
         ("tests/test_messaging.py::test_conversations_page_by_cursor_newest_activity_first",)),
     mutation(
         "a sliding sync page ignores the cursor (the first rooms again)",
@@ -1632,6 +1632,21 @@ MUTATIONS = [
         "                     and (position is None or (r.recency, r.room_id) < position)]\n",
         "                     ]\n",
         ("tests/test_messaging.py::test_conversations_page_by_cursor_newest_activity_first",)),
+    mutation(
+        "a later conversation page trusts where the last one ended though rooms above it left",
+        "matrix_social/matrix/room_list.py",
+        "            if start > 0 and not any((r.recency, r.room_id) >= position"
+        " for r in rooms):\n",
+        "            if False:\n",
+        ("tests/test_messaging.py::"
+         "test_deep_conversation_pages_skip_nothing_when_rooms_move_or_are_left",)),
+    mutation(
+        "a later conversation page looks from the top again (a window as deep as the pages)",
+        "matrix_social/matrix/room_list.py",
+        "        start = max(0, min(seen, MAX_WINDOW) - wanted) if position is not None else 0\n",
+        "        start = 0\n",
+        ("tests/test_messaging.py::"
+         "test_deep_conversation_pages_skip_nothing_when_rooms_move_or_are_left",)),
     mutation(
         "Messages shows nothing of the conversations until the SDK's first sync ends",
         "matrix_social/web/js/messages.js",

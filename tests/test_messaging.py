@@ -151,6 +151,50 @@ async def test_conversations_page_by_cursor_newest_activity_first(stack):
     assert synced is (not stack.synapse.sliding_sync), (synced, stack.synapse.sliding_sync)
 
 
+async def test_deep_conversation_pages_skip_nothing_when_rooms_move_or_are_left(stack,
+                                                                                 monkeypatch):
+    """A later page asks the homeserver only for rooms near where the last one ended; rooms
+    that moved to the top, or were left, before it change where that is, and none is skipped
+    or shown twice."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    rooms = []
+    for i in range(9):
+        group = await api_ok(stack, "POST", "/messages/groups", alice,
+                             json={"name": f"club {i}", "members": [bob.user_id]})
+        await api_ok(stack, "POST", f"/messages/rooms/{q(group['room_id'])}/send", alice,
+                     json={"text": f"hello {i}"})
+        rooms.append(group["room_id"])
+    newest_first = rooms[::-1]
+    sliding = stack.bridge.services.messaging.sliding
+    ask, windows = sliding._ask, []
+
+    async def asked(token, first, last):
+        windows.append((first, last))
+        return await ask(token, first, last)
+
+    monkeypatch.setattr(sliding, "_ask", asked)
+    cursor, shown = None, []
+    for _ in range(3):
+        suffix = f"&cursor={cursor}" if cursor else ""
+        page = await api_ok(stack, "GET", f"/messages/conversations?limit=2{suffix}", alice)
+        shown += [c["room_id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+    assert shown == newest_first[:6]
+    assert windows == [(0, 5), (0, 5), (1, 6)]  # page three: rooms 1-6, not 0 onwards
+    for room in newest_first[:4]:  # every room above where the list ended moves up by four
+        await api_ok(stack, "POST", f"/messages/rooms/{q(room)}/leave", alice)
+    rest = await api_ok(stack, "GET", f"/messages/conversations?limit=2&cursor={cursor}",
+                        alice)
+    assert [c["room_id"] for c in rest["items"]] == newest_first[6:8]
+    assert windows[3:] == [(3, 8), (0, 8)]  # past the position: from the top again
+    await api_ok(stack, "POST", f"/messages/rooms/{q(newest_first[7])}/send", alice,
+                 json={"text": "back to the top"})
+    last = await api_ok(stack, "GET", f"/messages/conversations?limit=2&cursor="
+                        f"{rest['next_cursor']}", alice)
+    assert [c["room_id"] for c in last["items"]] == newest_first[8:]
+    assert last["next_cursor"] is None
+
+
 async def test_ai_to_ai_round_trip_and_timeout(stack):
     alice, bob = await stack.register("alice"), await stack.register("bob")
     bob_ai = stack.mxid(f"{bob.localpart}_ai")

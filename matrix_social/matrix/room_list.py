@@ -169,29 +169,36 @@ class SlidingRooms:
         self.unsupported = False
 
     async def after(self, token: str, position: tuple | None, wanted: int,
-                    excluded: Callable[[list[str]], Awaitable[set[str]]]
+                    excluded: Callable[[list[str]], Awaitable[set[str]]], seen: int = 0
                     ) -> tuple[list[RoomSummary], dict[str, list[str]]] | None:
         """Up to `wanted` rooms after `position` ((recency, room id) of the last one shown),
-        none of them `excluded`, and the user's m.direct. The window of most recent rooms
-        asked for doubles until it holds them, or holds every room (at most MAX_WINDOW)."""
-        last = wanted - 1
+        none of them `excluded`, and the user's m.direct. `seen` (how many rooms the earlier
+        pages showed) says where in the homeserver's list to look: from a page before it
+        (rooms move up and down as they see activity), in a window that doubles until it
+        holds them, or holds every room (at most the MAX_WINDOW most recent). A window that
+        starts past the position could skip rooms: then it starts from the top."""
+        start = max(0, min(seen, MAX_WINDOW) - wanted) if position is not None else 0
+        end = min(start + 2 * wanted, MAX_WINDOW)
         while not self.unsupported:
-            answer = await self._ask(token, last)
+            answer = await self._ask(token, start, end - 1)
             if answer is None:
                 return None
             rooms, count, direct = _read_window(answer)
+            if start > 0 and not any((r.recency, r.room_id) >= position for r in rooms):
+                start = 0
+                continue
             left_out = await excluded([r.room_id for r in rooms])
             after = [r for r in rooms if r.room_id not in left_out
                      and (position is None or (r.recency, r.room_id) < position)]
-            if len(after) >= wanted or last + 1 >= min(count, MAX_WINDOW):
+            if len(after) >= wanted or end >= min(count, MAX_WINDOW):
                 return after[:wanted], direct
-            last = min(2 * last + 1, MAX_WINDOW - 1)
+            end = min(start + 2 * (end - start), MAX_WINDOW)
         return None
 
-    async def _ask(self, token: str, last: int) -> Any:
+    async def _ask(self, token: str, first: int, last: int) -> Any:
         try:
             async with self.http.session.post(
-                    self.url, params={"timeout": "0"}, json=_window(last),
+                    self.url, params={"timeout": "0"}, json=_window(first, last),
                     headers={"Authorization": f"Bearer {token}"}) as resp:
                 answer = await resp.json(content_type=None)
                 status = resp.status
@@ -210,10 +217,10 @@ class SlidingRooms:
         return None
 
 
-def _window(last: int) -> dict[str, Any]:
+def _window(first: int, last: int) -> dict[str, Any]:
     return {
         "lists": {"rooms": {
-            "ranges": [[0, last]], "timeline_limit": 1,
+            "ranges": [[first, last]], "timeline_limit": 1,
             "required_state": [[t, ""] for t in _STATE],
             "filters": {"is_invite": False, "not_room_types": NOT_CONVERSATIONS},
         }},

@@ -152,14 +152,15 @@ class Messaging:
         homeserver's sliding sync where it has one (asked with the caller's `token`), else
         from the user's /sync (matrix/room_list.py); one homeserver request per page, the
         first included."""
-        position = cursors.decode(cursor, (int, str))
+        position, seen = _position(cursor)
         intent = await self.intents.for_user(user)
-        window = await self.sliding.after(token, position, limit + 1, self.owners.feeds_among)
+        window = await self.sliding.after(token, position, limit + 1, self.owners.feeds_among,
+                                          seen)
         if window is not None:
             rooms, direct = window
             dm_with = {room: other for other, room_ids in direct.items() for room in room_ids}
             return cursors.page(rooms, limit, lambda room: _conversation(room, dm_with),
-                                lambda room: (room.recency, room.room_id))
+                                lambda room: (room.recency, room.room_id, seen + limit))
         joined = await self.room_lists.get(intent)
         feeds = await self.owners.feeds_among(list(joined.rooms))
         dm_with = {room: other for other, room_ids in joined.direct.items()
@@ -169,7 +170,7 @@ class Messaging:
         if position is not None:
             ordered = [item for item in ordered if item[:2] < position]
         return cursors.page(ordered, limit, lambda item: _conversation(item[2], dm_with),
-                            lambda item: item[:2])
+                            lambda item: (*item[:2], seen + limit))
 
     async def send(self, user: str, room_id: str, body: dict[str, Any]) -> dict[str, Any]:
         room = await self._member_room(user, room_id)
@@ -200,6 +201,13 @@ class Messaging:
             return {"msgtype": "m.file", "body": text or filename, "filename": filename,
                     "url": mxc, "info": {"mimetype": row["mimetype"], "size": row["size"]}}
         raise InvalidInput("'kind' must be one of text, image, file, app")
+
+
+def _position(cursor: str | None) -> tuple[tuple | None, int]:
+    """(recency, room id) of the last conversation shown, and how many were shown: a hint of
+    where to look in the homeserver's list, never trusted beyond that."""
+    decoded = cursors.decode(cursor, (int, str, int))
+    return (decoded[:2], decoded[2]) if decoded else (None, 0)
 
 
 def _conversation(room: RoomSummary, dm_with: dict[str, str]) -> dict[str, Any]:
