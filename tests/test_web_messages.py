@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import secrets
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from PIL import Image
@@ -26,7 +27,7 @@ from .browser import (
     page_shot,
     signed_in,
 )
-from .harness import Stack, User, eventually
+from .harness import Stack, User, api_ok, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -448,3 +449,122 @@ async def test_the_conversations_show_before_the_first_sync_ends(stack, browser)
 
 async def _true(value: bool) -> bool:
     return value
+
+
+def _js_image(name: str, data: bytes) -> str:
+    """A File made in the page (for a paste or a drop), as a browser builds one."""
+    return f"new File([new Uint8Array({list(data)})], {json.dumps(name)}, {{type: 'image/png'}})"
+
+
+async def _headers_shown(page) -> dict:
+    """Which heads are drawn, and where the conversation's parts sit on the screen."""
+    return await page.evaluate("""() => {
+      const shown = (sel) => [...document.querySelectorAll(sel)].filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+      }).length;
+      const box = (sel) => { const e = document.querySelector(sel);
+        return e ? e.getBoundingClientRect().toJSON() : null; };
+      return {topBar: shown('.top-title'), tabBar: shown('.main-nav'),
+              columnHead: shown('.section-messages > .column-head h1:not(.visually-hidden)')
+                + shown('.section-messages > .column-head'),
+              roomHead: shown('.room-head'), face: shown('.room-head .room-face .avatar'),
+              back: shown('.room-head .back-to-list'), badge: shown('.room-head .badge'),
+              head: box('.room-head'), timeline: box('.timeline'),
+              composer: box('.room-composer'), height: innerHeight, width: innerWidth,
+              scrollHeight: document.documentElement.scrollHeight,
+              scrollWidth: document.documentElement.scrollWidth};
+    }""")
+
+
+async def test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_shows_one_header(
+        stack: Stack, browser):
+    """Issue 26: an image pasted into the Messages bar, and one dropped on it, are attached as
+    if chosen (the chip) and sent; the other side reads image messages on the homeserver. On a
+    phone an open conversation is a chat app's screen: one head (back arrow, picture, name,
+    encryption) where the top bar was, the messages scrolling, the bar at the bottom."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    dm = await api_ok(stack, "POST", "/messages/dm", alice,
+                      json={"to": bob.user_id, "encrypted": False})
+    room_id = dm["room_id"]
+    status, _ = await stack.request(
+        "POST", f"{stack.synapse.url}/_matrix/client/v3/join/{quote(room_id)}", json={},
+        token=bob.access_token)
+    assert status == 200
+    for i in range(14):
+        status, _ = await stack.request(
+            "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{quote(room_id)}/send/"
+                   f"m.room.message/t{i}{secrets.token_hex(3)}",
+            json={"msgtype": "m.text", "body": f"Bob's line {i}: the tide is turning"},
+            token=bob.access_token)
+        assert status == 200
+    async with new_browser(browser, stack, alice) as a:
+        await open_messages(a, stack, f"/{quote(room_id)}")
+        await a.locator(".message", has_text="Bob's line 13").wait_for()
+        chip = a.get_by_role("group", name="Attachment")
+
+        # Pasted into the text: a ClipboardEvent carrying a file, built in the page.
+        await message_box(a).click()
+        await message_box(a).evaluate(f"""t => {{ const data = new DataTransfer();
+            data.items.add({_js_image("pasted.png", png((200, 60, 90)))});
+            t.dispatchEvent(new ClipboardEvent("paste", {{clipboardData: data, bubbles: true,
+                cancelable: true}})); }}""")
+        await chip.get_by_text("pasted.png").wait_for()
+        assert "Image · " in await chip.inner_text()
+        await message_box(a).fill("pasted in")
+        await a.get_by_role("button", name="Send").click()
+        await chip.wait_for(state="hidden")
+
+        # Dropped on the bar: it is marked while the file is over it, then attached.
+        await a.locator(".room-composer").evaluate(f"""f => {{ const data = new DataTransfer();
+            data.items.add({_js_image("dropped.png", png((40, 160, 90)))});
+            f.querySelector('.composer-bar').dispatchEvent(new DragEvent("dragover",
+                {{dataTransfer: data, bubbles: true, cancelable: true}}));
+            window.__marked = f.classList.contains('dragging');
+            f.querySelector('.composer-bar').dispatchEvent(new DragEvent("drop",
+                {{dataTransfer: data, bubbles: true, cancelable: true}})); }}""")
+        assert await a.evaluate("window.__marked")
+        await chip.get_by_text("dropped.png").wait_for()
+        assert not await a.locator(".room-composer.dragging").count()
+        await a.get_by_role("button", name="Send").click()
+        await chip.wait_for(state="hidden")
+        await a.locator(".message.mine img[alt='dropped.png']").wait_for()
+
+        # What Bob's client reads: two image messages, each with its picture uploaded.
+        async def images() -> list[dict]:
+            status, body = await stack.request(
+                "GET", f"{stack.synapse.url}/_matrix/client/v3/rooms/{quote(room_id)}/messages"
+                       "?dir=b&limit=30", token=bob.access_token)
+            assert status == 200, body
+            found = [e["content"] for e in body["chunk"] if e["type"] == "m.room.message"
+                     and e["content"].get("msgtype") == "m.image"]
+            return found if len(found) >= 2 else []
+        sent = await eventually(images, what="both images on the homeserver")
+        assert sorted((c["filename"], c["body"], c["info"]["mimetype"]) for c in sent) == [
+            ("dropped.png", "dropped.png", "image/png"),
+            ("pasted.png", "pasted in", "image/png")], sent
+        assert all(c["url"].startswith("mxc://") for c in sent), sent
+
+        # On a phone: one head, the conversation's own, at the top of the screen; the
+        # messages between it and the bar, which sits at the bottom; nothing else scrolls.
+        await a.set_viewport_size(PHONE)
+        await a.wait_for_timeout(300)
+        seen = await _headers_shown(a)
+        assert (seen["topBar"], seen["tabBar"], seen["columnHead"], seen["roomHead"]) == (
+            0, 0, 0, 1), seen
+        assert (seen["face"], seen["back"], seen["badge"]) == (1, 1, 1), seen
+        assert seen["head"]["top"] == 0, seen
+        assert seen["head"]["bottom"] <= seen["timeline"]["top"] + 1, seen
+        assert seen["timeline"]["bottom"] <= seen["composer"]["top"], seen
+        assert seen["height"] - 12 <= seen["composer"]["bottom"] <= seen["height"], seen
+        assert seen["scrollHeight"] <= seen["height"], seen
+        assert seen["scrollWidth"] <= seen["width"], seen
+        await message_box(a).fill("See you at the pier?")
+        await every_look(a, "messages-conversation")
+        # The back arrow leads to the list, which has the app's bars again.
+        await a.set_viewport_size(PHONE)
+        await a.get_by_role("link", name="All conversations").click()
+        await a.get_by_role("list", name="Conversations").wait_for()
+        seen = await _headers_shown(a)
+        assert seen["topBar"] == 1 and seen["tabBar"] == 1, seen
+        await page_shot(a, "messages-list-phone-light")
