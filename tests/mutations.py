@@ -58,6 +58,8 @@ def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -
 _LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
 _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
 _BLOCKS = "tests/test_blocks.py::"
+_PASTE_DROP = ("tests/test_web_messages.py::test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_"
+               "shows_one_header")
 _POLICY = "tests/test_policy_lists.py::"
 _POLICY_GLOBS = "tests/test_policy_globs.py::"
 _COUNTS_SAFETY = "tests/test_counters_safety.py::"
@@ -1322,6 +1324,31 @@ MUTATIONS = [
         "        text.value = \"\";\n",
         ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
          "labelled_unencrypted",)),
+    mutation(
+        "a pasted image is not attached in Messages",
+        "matrix_social/web/js/messages.js",
+        "      const pasted = event.clipboardData && event.clipboardData.files[0];\n",
+        "      const pasted = null;\n",
+        (_PASTE_DROP,)),
+    mutation(
+        "a file dropped on the Messages bar is not attached",
+        "matrix_social/web/js/messages.js",
+        "    acceptDroppedFiles(form, (files) => choose(files[0]));\n",
+        "",
+        (_PASTE_DROP,)),
+    mutation(
+        "on a phone an open conversation keeps the app's top bar over its own head",
+        "matrix_social/web/app.css",
+        ('  body[data-section="messages"]:has(.messages-layout.in-room) .app-header '
+         "{ display: none; }\n"),
+        "",
+        (_PASTE_DROP,)),
+    mutation(
+        "the conversation's head has no picture",
+        "matrix_social/web/js/messages.js",
+        "    fill(face, avatar(ctx, person, 40));\n",
+        "",
+        (_PASTE_DROP,)),
     mutation(
         "dark secondary text loses its contrast: the dark pass checking colour rules only "
         "still sees it",

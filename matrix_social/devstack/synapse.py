@@ -91,9 +91,11 @@ class Synapse:
         open_registration: bool = False,
         previews_of_loopback: bool = False,
         sliding_sync: bool = True,
+        registration_requires_token: bool = False,
     ) -> None:
         """`previews_of_loopback`: URL previews may fetch 127.0.0.1 (tests' own pages only;
-        every private range stays refused otherwise)."""
+        every private range stays refused otherwise). `registration_requires_token`: anybody
+        holding a registration token (made with the admin API) may sign up, nobody else."""
         self.data_dir = Path(data_dir)
         self.port = port
         self.federation_port = federation_port
@@ -105,6 +107,7 @@ class Synapse:
         self.open_registration = open_registration
         self.previews_of_loopback = previews_of_loopback
         self.sliding_sync = sliding_sync
+        self.registration_requires_token = registration_requires_token
         self.process: subprocess.Popen | None = None
 
     @property
@@ -221,7 +224,13 @@ class Synapse:
 
     def _registration_config(self) -> dict:
         """Closed unless `open_registration`: then open without email or captcha, with a
-        terms-of-service stage (m.login.terms) every sign-up must accept."""
+        terms-of-service stage (m.login.terms) every sign-up must accept. With
+        `registration_requires_token` open to token holders only (m.login.registration_token),
+        without terms."""
+        if self.registration_requires_token and not self.open_registration:
+            return {"enable_registration": True,
+                    "enable_registration_without_verification": True,
+                    "registration_requires_token": True}
         if not self.open_registration:
             return {}
         terms = self.data_dir / "terms"
