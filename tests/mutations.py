@@ -58,6 +58,9 @@ def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -
 _LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
 _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
 _BLOCKS = "tests/test_blocks.py::"
+_TOKEN_SIGNUP = ("tests/test_web_signup.py::test_sign_up_with_an_invite_token_a_wrong_one_is_"
+                 "refused_in_words")
+_TABLET = "tests/test_web_design.py::test_every_main_page_lays_out_at_tablet_width"
 _PASTE_DROP = ("tests/test_web_messages.py::test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_"
                "shows_one_header")
 _POLICY = "tests/test_policy_lists.py::"
@@ -1349,6 +1352,50 @@ MUTATIONS = [
         "    fill(face, avatar(ctx, person, 40));\n",
         "",
         (_PASTE_DROP,)),
+    mutation(
+        "the sign-up form asks no invite token where the homeserver requires one",
+        "matrix_social/web/js/signup.js",
+        '    stages.includes("m.login.registration_token")\n      ? field("Invite token"',
+        '    false\n      ? field("Invite token"',
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "the invite token is never sent with the registration",
+        "matrix_social/web/js/signup.js",
+        '      if (stage === "m.login.registration_token") auth = { type: stage, token, session };',
+        '      if (stage === "m.login.registration_token") auth = { type: stage, session };',
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "a wrong invite token is not checked before the account is asked for",
+        "matrix_social/web/js/signup.js",
+        "    return answer.valid !== false;\n",
+        "    return true;\n",
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "the registration's refusal of a token is shown in the homeserver's words only",
+        "matrix_social/web/js/signup.js",
+        "  const error = new Error(words || uia.error ||",
+        "  const error = new Error(uia.error || words ||",
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "at 700-1259 px (icons only) the brand link has no name",
+        "matrix_social/web/app.css",
+        "  .brand-name { position: absolute; width: 1px; height: 1px; overflow: hidden; "
+        "clip: rect(0 0 0 0); white-space: nowrap; }\n",
+        "  .brand-name { display: none; }\n",
+        (_TABLET,)),
+    mutation(
+        "below 1100 px an open conversation keeps the column's head over its own",
+        "matrix_social/web/app.css",
+        '  body[data-section="messages"]:has(.messages-layout.in-room) .section-messages > '
+        ".column-head { display: none; }\n",
+        "",
+        (_TABLET,)),
+    mutation(
+        "the right column is drawn below 1100 px, squeezed beside the timeline",
+        "matrix_social/web/app.css",
+        "@media (max-width: 1099px) { .right-col { display: none; } }\n",
+        "",
+        (_TABLET,)),
     mutation(
         "dark secondary text loses its contrast: the dark pass checking colour rules only "
         "still sees it",
