@@ -74,7 +74,8 @@ async def send_text(page, text: str) -> None:
 
 
 async def in_sight(page) -> dict:
-    """Where the composer and the newest message are on the screen, against the tab bar."""
+    """Where the composer and the newest message are on the screen, against the tab bar (the
+    bottom of the screen where there is none: a phone's open conversation)."""
     return await page.evaluate("""() => {
       const box = (e) => e && e.getBoundingClientRect();
       const composer = box(document.querySelector('.room-composer'));
@@ -84,7 +85,8 @@ async def in_sight(page) -> dict:
       const newest = box(items[items.length - 1]);
       return {composerTop: composer.top, composerBottom: composer.bottom,
               composerLeft: composer.left, composerRight: composer.right,
-              navTop: nav ? nav.top : innerHeight, height: innerHeight, width: innerWidth,
+              navTop: nav && nav.height ? nav.top : innerHeight, height: innerHeight,
+              width: innerWidth,
               newestTop: newest.top, newestBottom: newest.bottom,
               timelineTop: timeline.top, timelineBottom: timeline.bottom};
     }""")
@@ -262,8 +264,13 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
             assert await page.evaluate("window.__plainOwn") == 0
             assert await page.locator(".message .plain-note").count() == 0
 
-        # At phone width the composer sits whole above the tab bar, the newest message above
-        # it in sight; nothing scrolls sideways.
+        # At phone width the composer sits whole at the bottom of the screen (an open
+        # conversation has no tab bar), the newest message above it in sight; nothing scrolls
+        # sideways.
+        for line in ("Low tide at six", "Bring a jumper", "The wind picks up after dark",
+                     "Chips after?", "Yes please", "See you there"):
+            await send_text(a, line)
+            await b.locator(".message", has_text=line).wait_for()
         await b.set_viewport_size(PHONE)
         await b.wait_for_timeout(300)
         seen = await in_sight(b)
