@@ -60,6 +60,8 @@ _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["
 _BLOCKS = "tests/test_blocks.py::"
 _TOKEN_SIGNUP = ("tests/test_web_signup.py::test_sign_up_with_an_invite_token_a_wrong_one_is_"
                  "refused_in_words")
+_CAPTCHA_SIGNUP = ("tests/test_web_signup.py::test_sign_up_through_the_homeservers_robot_check_"
+                   "and_a_window_closed_too_soon")
 _TABLET = "tests/test_web_design.py::test_every_main_page_lays_out_at_tablet_width"
 _PASTE_DROP = ("tests/test_web_messages.py::test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_"
                "shows_one_header")
@@ -1376,6 +1378,18 @@ MUTATIONS = [
         "  const error = new Error(words || uia.error ||",
         "  const error = new Error(uia.error || words ||",
         (_TOKEN_SIGNUP,)),
+    mutation(
+        "the homeserver's robot check page is never opened (the stage is sent as if done)",
+        "matrix_social/web/js/signup.js",
+        "        await onFallback(fallbackUrl(base, stage, session));\n",
+        "",
+        (_CAPTCHA_SIGNUP,)),
+    mutation(
+        "a robot check left unfinished is said in the homeserver's words (or none)",
+        "matrix_social/web/js/signup.js",
+        '    "m.login.recaptcha": "The server did not see the robot check finished',
+        '    "m.login.recaptcha-unused": "The server did not see the robot check finished',
+        (_CAPTCHA_SIGNUP,)),
     mutation(
         "at 700-1259 px (icons only) the brand link has no name",
         "matrix_social/web/app.css",

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from aiohttp import web
+
+from matrix_social.devstack.ports import reserve_port
 
 from .browser import (
     DESKTOP,
@@ -23,6 +27,43 @@ from .harness import Stack, api_ok, eventually
 from .web_seed import portrait
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module")
+async def siteverify():
+    """A fake of Google's reCAPTCHA siteverify: the answer "human" passes, any other fails;
+    what Synapse asked is kept (`.asked`)."""
+    asked: list[dict] = []
+
+    async def verify(request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        asked.append(form)
+        return web.json_response({"success": form.get("response") == "human",
+                                  "hostname": "localhost"})
+
+    app = web.Application()
+    app.router.add_post("/siteverify", verify)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = reserve_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/siteverify", asked=asked)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def captcha_stack(tmp_path_factory, siteverify):
+    """A homeserver whose sign-ups pass a reCAPTCHA (m.login.recaptcha), checked against the
+    fake siteverify; its own matrix-social, on SQLite."""
+    stack = Stack(tmp_path_factory.mktemp("captcha-stack"), "sqlite",
+                  captcha_siteverify_api=siteverify.url)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +305,53 @@ async def test_sign_up_with_an_invite_token_a_wrong_one_is_refused_in_words(
         token=admin["access_token"])
     assert status == 200 and [t["completed"] for t in listed["registration_tokens"]
                               if t["token"] == good] == [1], listed
+
+
+async def test_sign_up_through_the_homeservers_robot_check_and_a_window_closed_too_soon(
+        captcha_stack: Stack, siteverify, browser):
+    """A homeserver that asks for a reCAPTCHA: the form says its page opens in a window of its
+    own; that window closed before the check is done is said in words (try again), and the
+    check finished there (Synapse's own fallback page, its answer checked with the fake
+    siteverify) signs her up."""
+    stack = captcha_stack
+    async with signed_out(browser, "failure-signup-captcha") as page:
+        page.watch.expect_failure(401, r"/_matrix/client/v3/register$")
+        page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
+        # Google's script is not fetched here (nothing leaves the machine).
+        await page.context.route("https://www.recaptcha.net/**", lambda route: route.abort())
+        await page.goto(f"{stack.appservice_url}/social/signup")
+        await page.wait_for_selector("form.sign-in-form[aria-labelledby=sign-up-title]")
+        await page.locator(".captcha-note", has_text="not a robot").wait_for()
+        localpart = f"human{secrets.token_hex(3)}"
+        await page.get_by_label("Username").fill(localpart)
+        await page.get_by_label("Password", exact=True).fill("a long enough password")
+        await page.get_by_label("Password again").fill("a long enough password")
+        await every_look(page, "signup-captcha")
+
+        # The window closed before the check was done.
+        async with page.expect_popup() as opening:
+            await page.get_by_role("button", name="Create account").click()
+        popup = await opening.value
+        await popup.wait_for_selector("#registrationForm")
+        await page.get_by_text("Finish on the server's page").wait_for()
+        await popup.close()
+        alert = page.get_by_role("alert").filter(has_text="did not see the robot check finished")
+        await alert.wait_for()
+        assert await page.get_by_role("button", name="Create account").is_enabled()
+        assert siteverify.asked == []
+
+        # Done on the homeserver's page this time (the answer Google's widget would post).
+        async with page.expect_popup() as opening:
+            await page.get_by_role("button", name="Create account").click()
+        popup = await opening.value
+        await popup.wait_for_selector("#registrationForm")
+        await popup.evaluate("""() => { const form = document.getElementById('registrationForm');
+            const answer = document.createElement('input');
+            answer.type = 'hidden'; answer.name = 'g-recaptcha-response'; answer.value = 'human';
+            form.append(answer); form.submit(); }""")
+        await page.wait_for_selector("#welcome-profile")
+        session = json.loads(await page.evaluate(
+            "localStorage.getItem('matrix-social.session')"))
+        assert session["userId"] == stack.mxid(localpart)
+        assert [(a["response"], a["secret"]) for a in siteverify.asked] == [
+            ("human", "test-secret-key")], siteverify.asked
