@@ -1349,6 +1349,12 @@ MUTATIONS = [
         "",
         (_PASTE_DROP,)),
     mutation(
+        "a conversation not on her list has no way back (on a phone, no way out at all)",
+        "matrix_social/web/js/messages.js",
+        '      fill(roomPane, h("div", { class: "room-head" }, back,\n',
+        '      fill(roomPane, h("div", { class: "room-head" },\n',
+        (_PASTE_DROP,)),
+    mutation(
         "the conversation's head has no picture",
         "matrix_social/web/js/messages.js",
         "    fill(face, avatar(ctx, person, 40));\n",

@@ -575,3 +575,8 @@ async def test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_shows_one_heade
         seen = await _headers_shown(a)
         assert seen["topBar"] == 1 and seen["tabBar"] == 1, seen
         await page_shot(a, "messages-list-phone-light")
+        # A conversation not on her list still has its way back (the only one on a phone).
+        await open_messages(a, stack, f"/{quote('!nowhere:' + stack.domain)}")
+        await a.get_by_text("not on your list").wait_for()
+        await a.get_by_role("link", name="All conversations").click()
+        await a.get_by_role("list", name="Conversations").wait_for()

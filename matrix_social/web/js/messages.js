@@ -872,7 +872,10 @@ export async function render(ctx, container, roomParam) {
       return;
     }
     if (!client.getRoom(roomId)) {
-      fill(roomPane, h("p", { class: "status", role: "status" },
+      // Its head still has the way back (on a phone it is the only way out of the screen).
+      fill(roomPane, h("div", { class: "room-head" }, back,
+        h("div", { class: "room-title" }, h("h2", {}, "Conversation"))),
+      h("p", { class: "status", role: "status" },
         "This conversation is not on your list (yet). If someone just invited you, it appears in a moment."));
       return;
     }
