@@ -3,9 +3,10 @@ in two browser contexts: the forms that start a conversation live behind "New me
 dialog); images, files and app links are sent and received in an encrypted DM (the homeserver
 sees only ciphertext, the other browser decrypts them); her own message is never labelled
 "not encrypted", not even while it is being encrypted. The composer is a chat's: one bar
-pinned under the conversation (above the phone's tab bar), Send greyed while there is nothing
-to send, a chosen file shown as a chip that can be taken off, an app shared from a small
-sheet."""
+pinned under the conversation (at the bottom of a phone's screen, which an open conversation
+has to itself: one head, no top or tab bar), Send greyed while there is nothing to send, a
+chosen file (picked, pasted or dropped) shown as a chip that can be taken off, an app shared
+from a small sheet."""
 
 from __future__ import annotations
 
