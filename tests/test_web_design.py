@@ -711,10 +711,12 @@ async def test_a_new_account_sees_people_and_trends_not_an_empty_page(stack, bro
 
 # --- tablet / narrow desktop (700-1099 px) ------------------------------------------------
 
-TABLET = {"width": 800, "height": 1000}
+# A tablet (the 88 px icon column) and a narrow desktop (the labelled 250 px column).
+NARROW = {"tablet": {"width": 800, "height": 1000},
+          "narrow-desktop": {"width": 1050, "height": 800}}
 
-# Where each page's content sits, its layout checked at 800 px (the icon column of navigation,
-# the timeline up to 600 px, no right column).
+# Where each page's content sits, its layout checked between 700 and 1099 px (the navigation's
+# column, the timeline up to 600 px, no right column).
 LAYOUT_AT = """() => {
   const box = (e) => e ? e.getBoundingClientRect() : null;
   const shown = (e) => { const r = box(e); return !!r && r.width > 0 && r.height > 0
@@ -735,12 +737,15 @@ LAYOUT_AT = """() => {
 }"""
 
 
-async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world):
+@pytest.mark.parametrize("width", list(NARROW))
+async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world, width):
     """Issue 26: between 700 and 1099 px (a tablet, a narrow window) the navigation is a
-    column of icons beside a timeline of up to 600 px: on every main page nothing scrolls
-    sideways, nothing overlaps the navigation, every tab can be pressed and the page's own
-    parts are in sight; an open conversation has one head and its bar inside the screen.
-    Light and dark, axe clean, a screenshot each (`*-tablet-light|dark`)."""
+    column (of icons below 1000 px) beside a timeline of up to 600 px: on every main page
+    nothing scrolls sideways, nothing overlaps the navigation, every tab can be pressed and the
+    page's own parts are in sight; an open conversation has one head and its bar inside the
+    screen.
+    Light and dark, axe clean, a screenshot each (`*-tablet-light|dark` at 800 px,
+    `*-narrow-desktop-light|dark` at 1050 px)."""
     alice, bob = world.alice, world.bob
     dm = await api_ok(stack, "POST", "/messages/dm", alice,
                       json={"to": bob.user_id, "encrypted": False})
@@ -753,7 +758,7 @@ async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world):
                               "I'll bring the good tea this time.")):
         status, _ = await stack.request(
             "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{q(room)}/send/"
-                   f"m.room.message/tablet{i}{int(time.time())}",
+                   f"m.room.message/{width}{i}{int(time.time())}",
             json={"msgtype": "m.text", "body": line}, token=bob.access_token)
         assert status == 200
     pages = [
@@ -767,7 +772,7 @@ async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world):
          ".profile-avatar"),
         ("settings", "settings", ".section-settings[data-ready]", "main h2"),
     ]
-    async with signed_in(browser, stack, alice, TABLET, timeout_ms=30_000) as page:
+    async with signed_in(browser, stack, alice, NARROW[width], timeout_ms=30_000) as page:
         for name, path, ready, key in pages:
             await open_page(page, stack, path, ready)
             await page.locator(key).first.wait_for()
@@ -777,7 +782,7 @@ async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world):
                 await page.wait_for_timeout(150)
                 violations = await axe_violations(page, None if scheme == "light"
                                                   else COLOUR_RULES)
-                assert violations == [], f"{name} {scheme} at 800 px: {violations}"
+                assert violations == [], f"{name} {scheme} {width}: {violations}"
                 seen = await page.evaluate(LAYOUT_AT)
                 assert seen["scrollWidth"] <= seen["width"], (name, scheme, seen)
                 assert seen["headerRight"] <= seen["mainLeft"] + 1, (name, seen)
@@ -786,7 +791,7 @@ async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world):
                 assert seen["navLinks"] >= 6 and seen["covered"] == [], (name, seen)
                 assert not seen["rightColumn"] and seen["postButton"], (name, seen)
                 assert await page.locator(key).first.is_visible(), (name, key)
-                await page_shot(page, f"{name}-tablet-{scheme}")
+                await page_shot(page, f"{name}-{width}-{scheme}")
             if name == "conversation":
                 heads = await page.evaluate("""() => ({
                   column: document.querySelector('.section-messages > .column-head')
