@@ -186,7 +186,8 @@ async def every_look(page, name: str) -> None:
         for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             await page.set_viewport_size(viewport)
             rules = None if scheme == "light" else COLOUR_RULES
-            assert await axe_violations(page, rules) == [], f"{name} {scheme} {label}"
+            violations = await axe_violations(page, rules)
+            assert violations == [], f"{name} {scheme} {label}: {violations}"
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"], f"{name} scrolls sideways ({scheme} {label})"
             await page_shot(page, f"{name}-{label}-{scheme}")

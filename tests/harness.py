@@ -298,7 +298,9 @@ class Stack(Homeserver):
     see matrix_social/devstack/conduit_like.py)."""
 
     def __init__(self, root: Path, db_kind: str, conduit_like: bool = False,
-                 open_registration: bool = False) -> None:
+                 open_registration: bool = False,
+                 registration_requires_token: bool = False,
+                 captcha_siteverify_api: str | None = None) -> None:
         super().__init__()
         self.root = root
         self.db_kind = db_kind
@@ -314,7 +316,9 @@ class Stack(Homeserver):
                                appservice_extensions=not conduit_like,
                                sliding_sync=not conduit_like,
                                previews_of_loopback=True,
-                               open_registration=open_registration)
+                               open_registration=open_registration,
+                               registration_requires_token=registration_requires_token,
+                               captcha_siteverify_api=captcha_siteverify_api)
         self.bridge: SocialBridge | None = None
         self.agent = FakeAgent()
         self.platforms = PlatformFakes(f"http://127.0.0.1:{self.as_port}")

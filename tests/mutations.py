@@ -58,6 +58,13 @@ def mutation(name: str, file: str, old: str, new: str, tests: tuple[str, ...]) -
 _LIMITED_MESSAGE = "        verdict = await self.limiter.check(ai, sender)\n"
 _LIMITED_REQUEST = '        verdict = await responder.limiter.check(to_ai, raw["sender"])\n'
 _BLOCKS = "tests/test_blocks.py::"
+_TOKEN_SIGNUP = ("tests/test_web_signup.py::test_sign_up_with_an_invite_token_a_wrong_one_is_"
+                 "refused_in_words")
+_CAPTCHA_SIGNUP = ("tests/test_web_signup.py::test_sign_up_through_the_homeservers_robot_check_"
+                   "and_a_window_closed_too_soon")
+_TABLET = "tests/test_web_design.py::test_every_main_page_lays_out_at_tablet_width"
+_PASTE_DROP = ("tests/test_web_messages.py::test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_"
+               "shows_one_header")
 _POLICY = "tests/test_policy_lists.py::"
 _POLICY_GLOBS = "tests/test_policy_globs.py::"
 _COUNTS_SAFETY = "tests/test_counters_safety.py::"
@@ -1322,6 +1329,93 @@ MUTATIONS = [
         "        text.value = \"\";\n",
         ("tests/test_web_messages.py::test_images_files_and_app_links_in_an_encrypted_dm_never_"
          "labelled_unencrypted",)),
+    mutation(
+        "a pasted image is not attached in Messages",
+        "matrix_social/web/js/messages.js",
+        "      const pasted = event.clipboardData && event.clipboardData.files[0];\n",
+        "      const pasted = null;\n",
+        (_PASTE_DROP,)),
+    mutation(
+        "a file dropped on the Messages bar is not attached",
+        "matrix_social/web/js/messages.js",
+        "    acceptDroppedFiles(form, (files) => choose(files[0]));\n",
+        "",
+        (_PASTE_DROP,)),
+    mutation(
+        "on a phone an open conversation keeps the app's top bar over its own head",
+        "matrix_social/web/app.css",
+        ('  body[data-section="messages"]:has(.messages-layout.in-room) .app-header '
+         "{ display: none; }\n"),
+        "",
+        (_PASTE_DROP,)),
+    mutation(
+        "a conversation not on her list has no way back (on a phone, no way out at all)",
+        "matrix_social/web/js/messages.js",
+        '      fill(roomPane, h("div", { class: "room-head" }, back,\n',
+        '      fill(roomPane, h("div", { class: "room-head" },\n',
+        (_PASTE_DROP,)),
+    mutation(
+        "the conversation's head has no picture",
+        "matrix_social/web/js/messages.js",
+        "    fill(face, avatar(ctx, person, 40));\n",
+        "",
+        (_PASTE_DROP,)),
+    mutation(
+        "the sign-up form asks no invite token where the homeserver requires one",
+        "matrix_social/web/js/signup.js",
+        '    stages.includes("m.login.registration_token")\n      ? field("Invite token"',
+        '    false\n      ? field("Invite token"',
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "the invite token is never sent with the registration",
+        "matrix_social/web/js/signup.js",
+        '      if (stage === "m.login.registration_token") auth = { type: stage, token, session };',
+        '      if (stage === "m.login.registration_token") auth = { type: stage, session };',
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "a wrong invite token is not checked before the account is asked for",
+        "matrix_social/web/js/signup.js",
+        "    return answer.valid !== false;\n",
+        "    return true;\n",
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "the registration's refusal of a token is shown in the homeserver's words only",
+        "matrix_social/web/js/signup.js",
+        "  const error = new Error(words || uia.error ||",
+        "  const error = new Error(uia.error || words ||",
+        (_TOKEN_SIGNUP,)),
+    mutation(
+        "the homeserver's robot check page is never opened (the stage is sent as if done)",
+        "matrix_social/web/js/signup.js",
+        "        await onFallback(fallbackUrl(base, stage, session));\n",
+        "",
+        (_CAPTCHA_SIGNUP,)),
+    mutation(
+        "a robot check left unfinished is said in the homeserver's words (or none)",
+        "matrix_social/web/js/signup.js",
+        '    "m.login.recaptcha": "The server did not see the robot check finished',
+        '    "m.login.recaptcha-unused": "The server did not see the robot check finished',
+        (_CAPTCHA_SIGNUP,)),
+    mutation(
+        "at 700-1259 px (icons only) the brand link has no name",
+        "matrix_social/web/app.css",
+        "  .brand-name { position: absolute; width: 1px; height: 1px; overflow: hidden; "
+        "clip: rect(0 0 0 0); white-space: nowrap; }\n",
+        "  .brand-name { display: none; }\n",
+        (_TABLET,)),
+    mutation(
+        "below 1100 px an open conversation keeps the column's head over its own",
+        "matrix_social/web/app.css",
+        '  body[data-section="messages"]:has(.messages-layout.in-room) .section-messages > '
+        ".column-head { display: none; }\n",
+        "",
+        (_TABLET,)),
+    mutation(
+        "the right column is drawn below 1100 px, squeezed beside the timeline",
+        "matrix_social/web/app.css",
+        "@media (max-width: 1099px) { .right-col { display: none; } }\n",
+        "",
+        (_TABLET,)),
     mutation(
         "dark secondary text loses its contrast: the dark pass checking colour rules only "
         "still sees it",

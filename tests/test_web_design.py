@@ -707,3 +707,100 @@ async def test_a_new_account_sees_people_and_trends_not_an_empty_page(stack, bro
         await page.wait_for_selector(".section-feed[data-ready]")
         await card(page, "Four evenings").wait_for()
     await api_ok(stack, "DELETE", f"/unfollow?handle={q(world.bob.user_id)}", world.newbie)
+
+
+# --- tablet / narrow desktop (700-1099 px) ------------------------------------------------
+
+# A tablet (the 88 px icon column) and a narrow desktop (the labelled 250 px column).
+NARROW = {"tablet": {"width": 800, "height": 1000},
+          "narrow-desktop": {"width": 1050, "height": 800}}
+
+# Where each page's content sits, its layout checked between 700 and 1099 px (the navigation's
+# column, the timeline up to 600 px, no right column).
+LAYOUT_AT = """() => {
+  const box = (e) => e ? e.getBoundingClientRect() : null;
+  const shown = (e) => { const r = box(e); return !!r && r.width > 0 && r.height > 0
+    && getComputedStyle(e).visibility !== 'hidden'; };
+  const header = box(document.querySelector('.app-header'));
+  const main = box(document.querySelector('main'));
+  const links = [...document.querySelectorAll('.nav-link')].filter(shown);
+  // Each tab of the navigation can be pressed: inside the screen, on top at its centre.
+  const covered = links.filter((a) => { const r = box(a);
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    return x < 0 || y < 0 || x > innerWidth || y > innerHeight
+      || !a.contains(document.elementFromPoint(x, y)); }).map((a) => a.dataset.section);
+  return {scrollWidth: document.documentElement.scrollWidth, width: innerWidth,
+          headerRight: header.right, mainLeft: main.left, mainRight: main.right,
+          mainWidth: main.width, navLinks: links.length, covered,
+          rightColumn: shown(document.querySelector('.right-col')),
+          postButton: shown(document.querySelector('.post-button'))};
+}"""
+
+
+@pytest.mark.parametrize("width", list(NARROW))
+async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world, width):
+    """Issue 26: between 700 and 1099 px (a tablet, a narrow window) the navigation is a
+    column (of icons below 1000 px) beside a timeline of up to 600 px: on every main page
+    nothing scrolls sideways, nothing overlaps the navigation, every tab can be pressed and the
+    page's own parts are in sight; an open conversation has one head and its bar inside the
+    screen.
+    Light and dark, axe clean, a screenshot each (`*-tablet-light|dark` at 800 px,
+    `*-narrow-desktop-light|dark` at 1050 px)."""
+    alice, bob = world.alice, world.bob
+    dm = await api_ok(stack, "POST", "/messages/dm", alice,
+                      json={"to": bob.user_id, "encrypted": False})
+    room = dm["room_id"]
+    status, _ = await stack.request(
+        "POST", f"{stack.synapse.url}/_matrix/client/v3/join/{q(room)}", json={},
+        token=bob.access_token)
+    assert status == 200
+    for i, line in enumerate(("Are you coming to the chess club tonight?",
+                              "I'll bring the good tea this time.")):
+        status, _ = await stack.request(
+            "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{q(room)}/send/"
+                   f"m.room.message/{width}{i}{int(time.time())}",
+            json={"msgtype": "m.text", "body": line}, token=bob.access_token)
+        assert status == 200
+    pages = [
+        ("feed", "", ".section-feed[data-ready]", "article.post"),
+        ("explore", "explore", ".section-explore[data-ready]", "main input[type=search]"),
+        ("notifications", "notifications", ".section-notifications[data-ready]",
+         ".notification"),
+        ("messages", "messages", ".section-messages[data-ready]", ".conversations a"),
+        ("conversation", f"messages/{q(room)}", ".room-pane[data-ready]", ".room-composer"),
+        ("profile", f"profile/{alice.localpart}", ".section-profile[data-ready]",
+         ".profile-avatar"),
+        ("settings", "settings", ".section-settings[data-ready]", "main h2"),
+    ]
+    async with signed_in(browser, stack, alice, NARROW[width], timeout_ms=30_000) as page:
+        for name, path, ready, key in pages:
+            await open_page(page, stack, path, ready)
+            await page.locator(key).first.wait_for()
+            await page.wait_for_timeout(500)  # pictures arrive
+            for scheme in ("light", "dark"):
+                await page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+                await page.wait_for_timeout(150)
+                violations = await axe_violations(page, None if scheme == "light"
+                                                  else COLOUR_RULES)
+                assert violations == [], f"{name} {scheme} {width}: {violations}"
+                seen = await page.evaluate(LAYOUT_AT)
+                assert seen["scrollWidth"] <= seen["width"], (name, scheme, seen)
+                assert seen["headerRight"] <= seen["mainLeft"] + 1, (name, seen)
+                assert seen["mainRight"] <= seen["width"] and seen["mainWidth"] >= 500, (
+                    name, seen)
+                assert seen["navLinks"] >= 6 and seen["covered"] == [], (name, seen)
+                assert not seen["rightColumn"] and seen["postButton"], (name, seen)
+                assert await page.locator(key).first.is_visible(), (name, key)
+                await page_shot(page, f"{name}-{width}-{scheme}")
+            if name == "conversation":
+                heads = await page.evaluate("""() => ({
+                  column: document.querySelector('.section-messages > .column-head')
+                    .getBoundingClientRect().height,
+                  room: document.querySelector('.room-head').getBoundingClientRect().toJSON(),
+                  composer: document.querySelector('.room-composer').getBoundingClientRect()
+                    .toJSON(), height: innerHeight})""")
+                assert heads["column"] == 0 and heads["room"]["top"] == 0, heads
+                assert heads["composer"]["bottom"] <= heads["height"], heads
+                assert await page.get_by_role("link", name="All conversations").is_visible()
+                assert not await page.locator(".conversation-pane").is_visible()
+            await page.emulate_media(color_scheme="light")

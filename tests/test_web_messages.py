@@ -3,16 +3,18 @@ in two browser contexts: the forms that start a conversation live behind "New me
 dialog); images, files and app links are sent and received in an encrypted DM (the homeserver
 sees only ciphertext, the other browser decrypts them); her own message is never labelled
 "not encrypted", not even while it is being encrypted. The composer is a chat's: one bar
-pinned under the conversation (above the phone's tab bar), Send greyed while there is nothing
-to send, a chosen file shown as a chip that can be taken off, an app shared from a small
-sheet."""
+pinned under the conversation (at the bottom of a phone's screen, which an open conversation
+has to itself: one head, no top or tab bar), Send greyed while there is nothing to send, a
+chosen file (picked, pasted or dropped) shown as a chip that can be taken off, an app shared
+from a small sheet."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import secrets
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from PIL import Image
@@ -26,7 +28,7 @@ from .browser import (
     page_shot,
     signed_in,
 )
-from .harness import Stack, User, eventually
+from .harness import Stack, User, api_ok, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -73,7 +75,8 @@ async def send_text(page, text: str) -> None:
 
 
 async def in_sight(page) -> dict:
-    """Where the composer and the newest message are on the screen, against the tab bar."""
+    """Where the composer and the newest message are on the screen, against the tab bar (the
+    bottom of the screen where there is none: a phone's open conversation)."""
     return await page.evaluate("""() => {
       const box = (e) => e && e.getBoundingClientRect();
       const composer = box(document.querySelector('.room-composer'));
@@ -83,7 +86,8 @@ async def in_sight(page) -> dict:
       const newest = box(items[items.length - 1]);
       return {composerTop: composer.top, composerBottom: composer.bottom,
               composerLeft: composer.left, composerRight: composer.right,
-              navTop: nav ? nav.top : innerHeight, height: innerHeight, width: innerWidth,
+              navTop: nav && nav.height ? nav.top : innerHeight, height: innerHeight,
+              width: innerWidth,
               newestTop: newest.top, newestBottom: newest.bottom,
               timelineTop: timeline.top, timelineBottom: timeline.bottom};
     }""")
@@ -261,8 +265,13 @@ async def test_images_files_and_app_links_in_an_encrypted_dm_never_labelled_unen
             assert await page.evaluate("window.__plainOwn") == 0
             assert await page.locator(".message .plain-note").count() == 0
 
-        # At phone width the composer sits whole above the tab bar, the newest message above
-        # it in sight; nothing scrolls sideways.
+        # At phone width the composer sits whole at the bottom of the screen (an open
+        # conversation has no tab bar), the newest message above it in sight; nothing scrolls
+        # sideways.
+        for line in ("Low tide at six", "Bring a jumper", "The wind picks up after dark",
+                     "Chips after?", "Yes please", "See you there"):
+            await send_text(a, line)
+            await b.locator(".message", has_text=line).wait_for()
         await b.set_viewport_size(PHONE)
         await b.wait_for_timeout(300)
         seen = await in_sight(b)
@@ -448,3 +457,127 @@ async def test_the_conversations_show_before_the_first_sync_ends(stack, browser)
 
 async def _true(value: bool) -> bool:
     return value
+
+
+def _js_image(name: str, data: bytes) -> str:
+    """A File made in the page (for a paste or a drop), as a browser builds one."""
+    return f"new File([new Uint8Array({list(data)})], {json.dumps(name)}, {{type: 'image/png'}})"
+
+
+async def _headers_shown(page) -> dict:
+    """Which heads are drawn, and where the conversation's parts sit on the screen."""
+    return await page.evaluate("""() => {
+      const shown = (sel) => [...document.querySelectorAll(sel)].filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+      }).length;
+      const box = (sel) => { const e = document.querySelector(sel);
+        return e ? e.getBoundingClientRect().toJSON() : null; };
+      return {topBar: shown('.top-title'), tabBar: shown('.main-nav'),
+              columnHead: shown('.section-messages > .column-head h1:not(.visually-hidden)')
+                + shown('.section-messages > .column-head'),
+              roomHead: shown('.room-head'), face: shown('.room-head .room-face .avatar'),
+              back: shown('.room-head .back-to-list'), badge: shown('.room-head .badge'),
+              head: box('.room-head'), timeline: box('.timeline'),
+              composer: box('.room-composer'), height: innerHeight, width: innerWidth,
+              scrollHeight: document.documentElement.scrollHeight,
+              scrollWidth: document.documentElement.scrollWidth};
+    }""")
+
+
+async def test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_shows_one_header(
+        stack: Stack, browser):
+    """Issue 26: an image pasted into the Messages bar, and one dropped on it, are attached as
+    if chosen (the chip) and sent; the other side reads image messages on the homeserver. On a
+    phone an open conversation is a chat app's screen: one head (back arrow, picture, name,
+    encryption) where the top bar was, the messages scrolling, the bar at the bottom."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    dm = await api_ok(stack, "POST", "/messages/dm", alice,
+                      json={"to": bob.user_id, "encrypted": False})
+    room_id = dm["room_id"]
+    status, _ = await stack.request(
+        "POST", f"{stack.synapse.url}/_matrix/client/v3/join/{quote(room_id)}", json={},
+        token=bob.access_token)
+    assert status == 200
+    for i in range(14):
+        status, _ = await stack.request(
+            "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{quote(room_id)}/send/"
+                   f"m.room.message/t{i}{secrets.token_hex(3)}",
+            json={"msgtype": "m.text", "body": f"Bob's line {i}: the tide is turning"},
+            token=bob.access_token)
+        assert status == 200
+    async with new_browser(browser, stack, alice) as a:
+        await open_messages(a, stack, f"/{quote(room_id)}")
+        await a.locator(".message", has_text="Bob's line 13").wait_for()
+        chip = a.get_by_role("group", name="Attachment")
+
+        # Pasted into the text: a ClipboardEvent carrying a file, built in the page.
+        await message_box(a).click()
+        await message_box(a).evaluate(f"""t => {{ const data = new DataTransfer();
+            data.items.add({_js_image("pasted.png", png((200, 60, 90)))});
+            t.dispatchEvent(new ClipboardEvent("paste", {{clipboardData: data, bubbles: true,
+                cancelable: true}})); }}""")
+        await chip.get_by_text("pasted.png").wait_for()
+        assert "Image · " in await chip.inner_text()
+        await message_box(a).fill("pasted in")
+        await a.get_by_role("button", name="Send").click()
+        await chip.wait_for(state="hidden")
+
+        # Dropped on the bar: it is marked while the file is over it, then attached.
+        await a.locator(".room-composer").evaluate(f"""f => {{ const data = new DataTransfer();
+            data.items.add({_js_image("dropped.png", png((40, 160, 90)))});
+            f.querySelector('.composer-bar').dispatchEvent(new DragEvent("dragover",
+                {{dataTransfer: data, bubbles: true, cancelable: true}}));
+            window.__marked = f.classList.contains('dragging');
+            f.querySelector('.composer-bar').dispatchEvent(new DragEvent("drop",
+                {{dataTransfer: data, bubbles: true, cancelable: true}})); }}""")
+        assert await a.evaluate("window.__marked")
+        await chip.get_by_text("dropped.png").wait_for()
+        assert not await a.locator(".room-composer.dragging").count()
+        await a.get_by_role("button", name="Send").click()
+        await chip.wait_for(state="hidden")
+        await a.locator(".message.mine img[alt='dropped.png']").wait_for()
+
+        # What Bob's client reads: two image messages, each with its picture uploaded.
+        async def images() -> list[dict]:
+            status, body = await stack.request(
+                "GET", f"{stack.synapse.url}/_matrix/client/v3/rooms/{quote(room_id)}/messages"
+                       "?dir=b&limit=30", token=bob.access_token)
+            assert status == 200, body
+            found = [e["content"] for e in body["chunk"] if e["type"] == "m.room.message"
+                     and e["content"].get("msgtype") == "m.image"]
+            return found if len(found) >= 2 else []
+        sent = await eventually(images, what="both images on the homeserver")
+        assert sorted((c["filename"], c["body"], c["info"]["mimetype"]) for c in sent) == [
+            ("dropped.png", "dropped.png", "image/png"),
+            ("pasted.png", "pasted in", "image/png")], sent
+        assert all(c["url"].startswith("mxc://") for c in sent), sent
+
+        # On a phone: one head, the conversation's own, at the top of the screen; the
+        # messages between it and the bar, which sits at the bottom; nothing else scrolls.
+        await a.set_viewport_size(PHONE)
+        await a.wait_for_timeout(300)
+        seen = await _headers_shown(a)
+        assert (seen["topBar"], seen["tabBar"], seen["columnHead"], seen["roomHead"]) == (
+            0, 0, 0, 1), seen
+        assert (seen["face"], seen["back"], seen["badge"]) == (1, 1, 1), seen
+        assert seen["head"]["top"] == 0, seen
+        assert seen["head"]["bottom"] <= seen["timeline"]["top"] + 1, seen
+        assert seen["timeline"]["bottom"] <= seen["composer"]["top"], seen
+        assert seen["height"] - 12 <= seen["composer"]["bottom"] <= seen["height"], seen
+        assert seen["scrollHeight"] <= seen["height"], seen
+        assert seen["scrollWidth"] <= seen["width"], seen
+        await message_box(a).fill("See you at the pier?")
+        await every_look(a, "messages-conversation")
+        # The back arrow leads to the list, which has the app's bars again.
+        await a.set_viewport_size(PHONE)
+        await a.get_by_role("link", name="All conversations").click()
+        await a.get_by_role("list", name="Conversations").wait_for()
+        seen = await _headers_shown(a)
+        assert seen["topBar"] == 1 and seen["tabBar"] == 1, seen
+        await page_shot(a, "messages-list-phone-light")
+        # A conversation not on her list still has its way back (the only one on a phone).
+        await open_messages(a, stack, f"/{quote('!nowhere:' + stack.domain)}")
+        await a.get_by_text("not on your list").wait_for()
+        await a.get_by_role("link", name="All conversations").click()
+        await a.get_by_role("list", name="Conversations").wait_for()

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from aiohttp import web
+
+from matrix_social.devstack.ports import reserve_port
 
 from .browser import (
     DESKTOP,
@@ -23,6 +27,56 @@ from .harness import Stack, api_ok, eventually
 from .web_seed import portrait
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module")
+async def siteverify():
+    """A fake of Google's reCAPTCHA siteverify: the answer "human" passes, any other fails;
+    what Synapse asked is kept (`.asked`)."""
+    asked: list[dict] = []
+
+    async def verify(request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        asked.append(form)
+        return web.json_response({"success": form.get("response") == "human",
+                                  "hostname": "localhost"})
+
+    app = web.Application()
+    app.router.add_post("/siteverify", verify)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = reserve_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/siteverify", asked=asked)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def captcha_stack(tmp_path_factory, siteverify):
+    """A homeserver whose sign-ups pass a reCAPTCHA (m.login.recaptcha), checked against the
+    fake siteverify; its own matrix-social, on SQLite."""
+    stack = Stack(tmp_path_factory.mktemp("captcha-stack"), "sqlite",
+                  captcha_siteverify_api=siteverify.url)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
+
+
+@pytest.fixture(scope="module")
+async def token_stack(tmp_path_factory):
+    """A homeserver that takes sign-ups only with a registration token (Synapse's
+    `registration_requires_token: true`), with its own matrix-social, on SQLite."""
+    stack = Stack(tmp_path_factory.mktemp("token-stack"), "sqlite",
+                  registration_requires_token=True)
+    try:
+        await stack.start()
+        yield stack
+    finally:
+        await stack.stop()
 
 
 async def a_person_with_an_ai(stack: Stack, interest: str):
@@ -177,3 +231,127 @@ async def test_the_first_sign_in_of_an_account_made_elsewhere_starts_with_the_we
         await _sign_in_with_the_form(page, stack, regular)
         await page.wait_for_selector(".section-feed[data-ready]")
         assert not page.url.endswith("/welcome")
+
+
+async def test_sign_up_with_an_invite_token_a_wrong_one_is_refused_in_words(
+        token_stack: Stack, browser):
+    """Issue 26: a homeserver that requires `m.login.registration_token`. The form asks for the
+    invite token; a wrong one is refused in words before anything else is sent (the token's
+    validity is asked first), and again by the registration itself where the homeserver cannot
+    say beforehand; the token the admin made signs her up."""
+    stack = token_stack
+    admin = await stack.synapse.register_user(f"admin{secrets.token_hex(3)}", "pw", admin=True)
+    status, made = await stack.request(
+        "POST", f"{stack.synapse.url}/_synapse/admin/v1/registration_tokens/new",
+        json={"uses_allowed": 1}, token=admin["access_token"])
+    assert status == 200, made
+    good = made["token"]
+    registers: list[dict] = []
+    async with signed_out(browser, "failure-signup-token") as page:
+        page.watch.expect_failure(401, r"/_matrix/client/v3/register$")
+        page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
+        page.on("request", lambda r: registers.append(json.loads(r.post_data or "{}"))
+                if r.url.endswith("/_matrix/client/v3/register") and r.method == "POST"
+                else None)
+        await page.goto(f"{stack.appservice_url}/social/signup")
+        await page.wait_for_selector("form.sign-in-form[aria-labelledby=sign-up-title]")
+        token_field = page.get_by_label("Invite token")
+        await token_field.wait_for()
+        assert await page.locator("[name=accept-terms]").count() == 0  # no terms here
+        localpart = f"invited{secrets.token_hex(3)}"
+        await page.get_by_label("Username").fill(localpart)
+        await page.get_by_label("Password", exact=True).fill("a long enough password")
+        await page.get_by_label("Password again").fill("a long enough password")
+        await every_look(page, "signup-token")
+
+        # A wrong token: refused in words, the field focused; no account was asked for.
+        await token_field.fill("not-the-token")
+        await page.get_by_role("button", name="Create account").click()
+        alert = page.get_by_role("alert")
+        await alert.filter(has_text="invite token is not valid").wait_for()
+        assert await page.evaluate("document.activeElement.name") == "registration-token"
+        assert await token_field.get_attribute("aria-invalid") == "true"
+        assert await alert.is_visible()
+        box = await alert.bounding_box()
+        button = await page.get_by_role("button", name="Create account").bounding_box()
+        assert box["y"] + box["height"] <= button["y"], (box, button)  # said above the button
+        assert not any("username" in body for body in registers), registers
+        await every_look(page, "signup-token-wrong")
+
+        # A homeserver that cannot say beforehand (no validity endpoint): the registration
+        # itself refuses the token, in the same words.
+        async def no_validity(route):
+            await route.fulfill(status=404, content_type="application/json",
+                                body='{"errcode": "M_UNRECOGNIZED", "error": "Unrecognized"}')
+        page.watch.expect_failure(404, r"registration_token/validity$")
+        await page.route("**/register/m.login.registration_token/validity*", no_validity)
+        await page.get_by_role("button", name="Create account").click()
+        await alert.filter(has_text="invite token is not valid").wait_for()
+        tokens = [body["auth"]["token"] for body in registers
+                  if body.get("auth", {}).get("type") == "m.login.registration_token"]
+        assert tokens == ["not-the-token"], registers
+        await page.unroute("**/register/m.login.registration_token/validity*")
+
+        # The admin's token signs her up.
+        await token_field.fill(good)
+        await page.get_by_role("button", name="Create account").click()
+        await page.wait_for_selector("#welcome-profile")
+        session = json.loads(await page.evaluate(
+            "localStorage.getItem('matrix-social.session')"))
+        assert session["userId"] == stack.mxid(localpart)
+        assert good in [body.get("auth", {}).get("token") for body in registers]
+    status, listed = await stack.request(
+        "GET", f"{stack.synapse.url}/_synapse/admin/v1/registration_tokens",
+        token=admin["access_token"])
+    assert status == 200 and [t["completed"] for t in listed["registration_tokens"]
+                              if t["token"] == good] == [1], listed
+
+
+async def test_sign_up_through_the_homeservers_robot_check_and_a_window_closed_too_soon(
+        captcha_stack: Stack, siteverify, browser):
+    """A homeserver that asks for a reCAPTCHA: the form says its page opens in a window of its
+    own; that window closed before the check is done is said in words (try again), and the
+    check finished there (Synapse's own fallback page, its answer checked with the fake
+    siteverify) signs her up."""
+    stack = captcha_stack
+    async with signed_out(browser, "failure-signup-captcha") as page:
+        page.watch.expect_failure(401, r"/_matrix/client/v3/register$")
+        page.watch.expect_failure(404, r"/account_data/m\.matrix_os\.onboarding$")
+        # Google's script is not fetched here (nothing leaves the machine).
+        await page.context.route("https://www.recaptcha.net/**", lambda route: route.abort())
+        await page.goto(f"{stack.appservice_url}/social/signup")
+        await page.wait_for_selector("form.sign-in-form[aria-labelledby=sign-up-title]")
+        await page.locator(".captcha-note", has_text="not a robot").wait_for()
+        localpart = f"human{secrets.token_hex(3)}"
+        await page.get_by_label("Username").fill(localpart)
+        await page.get_by_label("Password", exact=True).fill("a long enough password")
+        await page.get_by_label("Password again").fill("a long enough password")
+        await every_look(page, "signup-captcha")
+
+        # The window closed before the check was done.
+        async with page.expect_popup() as opening:
+            await page.get_by_role("button", name="Create account").click()
+        popup = await opening.value
+        await popup.wait_for_selector("#registrationForm")
+        await page.get_by_text("Finish on the server's page").wait_for()
+        await popup.close()
+        alert = page.get_by_role("alert").filter(has_text="did not see the robot check finished")
+        await alert.wait_for()
+        assert await page.get_by_role("button", name="Create account").is_enabled()
+        assert siteverify.asked == []
+
+        # Done on the homeserver's page this time (the answer Google's widget would post).
+        async with page.expect_popup() as opening:
+            await page.get_by_role("button", name="Create account").click()
+        popup = await opening.value
+        await popup.wait_for_selector("#registrationForm")
+        await popup.evaluate("""() => { const form = document.getElementById('registrationForm');
+            const answer = document.createElement('input');
+            answer.type = 'hidden'; answer.name = 'g-recaptcha-response'; answer.value = 'human';
+            form.append(answer); form.submit(); }""")
+        await page.wait_for_selector("#welcome-profile")
+        session = json.loads(await page.evaluate(
+            "localStorage.getItem('matrix-social.session')"))
+        assert session["userId"] == stack.mxid(localpart)
+        assert [(a["response"], a["secret"]) for a in siteverify.asked] == [
+            ("human", "test-secret-key")], siteverify.asked

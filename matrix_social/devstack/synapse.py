@@ -91,9 +91,14 @@ class Synapse:
         open_registration: bool = False,
         previews_of_loopback: bool = False,
         sliding_sync: bool = True,
+        registration_requires_token: bool = False,
+        captcha_siteverify_api: str | None = None,
     ) -> None:
         """`previews_of_loopback`: URL previews may fetch 127.0.0.1 (tests' own pages only;
-        every private range stays refused otherwise)."""
+        every private range stays refused otherwise). `registration_requires_token`: anybody
+        holding a registration token (made with the admin API) may sign up, nobody else.
+        `captcha_siteverify_api`: sign-ups pass a reCAPTCHA stage whose answers Synapse checks
+        with this URL (a test's fake of Google's siteverify)."""
         self.data_dir = Path(data_dir)
         self.port = port
         self.federation_port = federation_port
@@ -105,6 +110,8 @@ class Synapse:
         self.open_registration = open_registration
         self.previews_of_loopback = previews_of_loopback
         self.sliding_sync = sliding_sync
+        self.registration_requires_token = registration_requires_token
+        self.captcha_siteverify_api = captcha_siteverify_api
         self.process: subprocess.Popen | None = None
 
     @property
@@ -221,9 +228,23 @@ class Synapse:
 
     def _registration_config(self) -> dict:
         """Closed unless `open_registration`: then open without email or captcha, with a
-        terms-of-service stage (m.login.terms) every sign-up must accept."""
+        terms-of-service stage (m.login.terms) every sign-up must accept. With
+        `registration_requires_token` open to token holders only (m.login.registration_token),
+        with `captcha_siteverify_api` after a reCAPTCHA (m.login.recaptcha); both without
+        terms."""
         if not self.open_registration:
-            return {}
+            if not (self.registration_requires_token or self.captcha_siteverify_api):
+                return {}
+            config: dict = {"enable_registration": True,
+                            "enable_registration_without_verification": True}
+            if self.registration_requires_token:
+                config["registration_requires_token"] = True
+            if self.captcha_siteverify_api:
+                config.update(enable_registration_captcha=True,
+                              recaptcha_public_key="test-site-key",
+                              recaptcha_private_key="test-secret-key",
+                              recaptcha_siteverify_api=self.captcha_siteverify_api)
+            return config
         terms = self.data_dir / "terms"
         (terms / "en").mkdir(parents=True, exist_ok=True)
         (terms / "en" / "1.0.html").write_text(

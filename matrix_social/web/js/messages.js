@@ -8,7 +8,7 @@ import { discard, heldIn, hold, keepSendingHeld, withoutADevice } from "./held-m
 import { icon } from "./icons.js";
 import { keyBackupPanel } from "./key-backup.js";
 import { menuButton, trapFocus } from "./menu.js";
-import { appCard } from "./post.js";
+import { appCard, avatar } from "./post.js";
 
 /** "bob" or "@bob" or "@bob:server" as a full Matrix user ID on this server by default. */
 export function userIdOf(ctx, handle) {
@@ -337,6 +337,18 @@ export async function render(ctx, container, roomParam) {
     }
   }
 
+  /** Who a conversation's picture shows: the room's own picture, else the other person's in
+   * a conversation of two, else the room's initials. */
+  function faceOf(room) {
+    const others = room.getMembers().filter((m) => m.userId !== me
+      && ["join", "invite"].includes(m.membership));
+    const roomPicture = room.getMxcAvatarUrl();
+    return !roomPicture && others.length === 1
+      ? { user_id: others[0].userId, display_name: room.name || others[0].name,
+        avatar_url: others[0].getMxcAvatarUrl() || null }
+      : { user_id: room.roomId, display_name: room.name || "Conversation", avatar_url: roomPicture || null };
+  }
+
   function renderList() {
     const rooms = client.getRooms().filter(isConversation)
       .sort((a, b) => b.getLastActiveTimestamp() - a.getLastActiveTimestamp());
@@ -352,11 +364,13 @@ export async function render(ctx, container, roomParam) {
       const last = waiting.length ? `Waiting to send: ${waiting[waiting.length - 1].content.body}`
         : preview(lastMessage(room));
       const link = h("a", { href: `/social/messages/${enc(room.roomId)}`, "data-link": true,
-        "aria-current": room.roomId === roomId ? "true" : "false" },
-      h("strong", {}, room.name || "Conversation"),
-      unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, unread) : null,
-      h("span", { class: "conversation-meta" },
-        invited ? "Invitation" : `${encrypted ? "Encrypted · " : ""}${last}`));
+        "aria-current": room.roomId === roomId ? "true" : "false", class: "conversation-link" },
+      avatar(ctx, faceOf(room), 44),
+      h("span", { class: "conversation-text" },
+        h("span", { class: "conversation-name" }, h("strong", {}, room.name || "Conversation"),
+          unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, unread) : null),
+        h("span", { class: "conversation-meta" },
+          invited ? "Invitation" : `${encrypted ? "Encrypted · " : ""}${last}`)));
       return h("li", {}, link);
     }));
   }
@@ -364,8 +378,10 @@ export async function render(ctx, container, roomParam) {
   // The open conversation.
   const title = h("h2", { id: "room-title", tabindex: "-1" });
   const badge = h("span", { class: "badge" });
+  const face = h("span", { class: "room-face" });
   const membersButton = h("button", { type: "button", class: "small members-button",
-    "aria-expanded": "false" }, icon("users", { size: 18 }), "Members");
+    "aria-expanded": "false", "aria-label": "Members", title: "Members" }, icon("users", { size: 18 }),
+  h("span", { class: "members-text", "aria-hidden": "true" }, "Members"));
   const back = h("a", { href: "/social/messages", "data-link": true,
     class: "back-to-list icon-button", "aria-label": "All conversations",
     title: "All conversations" }, icon("back", { size: 20 }));
@@ -751,12 +767,23 @@ export async function render(ctx, container, roomParam) {
     return item;
   }
 
+  /** A message that follows one of the same sender within five minutes goes on its group
+   * (as in every chat, her name and the time are shown once, at the group's top; screen
+   * readers still hear them for each message). */
+  function followsOn(item, previous, event) {
+    const follows = Boolean(previous && previous.getSender() === event.getSender()
+      && event.getTs() - previous.getTs() < 5 * 60_000);
+    item.classList.toggle("follows", follows);
+    return item;
+  }
+
   let lastReceiptSent = null;
   function renderRoom() {
     const room = roomId && client.getRoom(roomId);
     if (!room) return;
     const encrypted = isEncrypted(client, room);
     title.textContent = room.name || "Conversation";
+    drawFace(room);
     composer.named(room.name || "this conversation");
     if (badge.dataset.encrypted !== String(encrypted)) {
       badge.dataset.encrypted = String(encrypted);
@@ -775,8 +802,8 @@ export async function render(ctx, container, roomParam) {
       .slice(-SHOWN_MESSAGES);
     const waiting = heldIn(me, room.roomId);
     keep(timeline, [
-      ...(events.length ? events.map((event) => messageItem(room, event, encrypted))
-        : waiting.length ? [] : [emptyNote]),
+      ...(events.length ? events.map((event, i) => followsOn(messageItem(room, event, encrypted),
+        events[i - 1], event)) : waiting.length ? [] : [emptyNote]),
       ...waiting.map((message) => heldMessage(room, message))]);
     if (following) toNewest();
 
@@ -799,6 +826,16 @@ export async function render(ctx, container, roomParam) {
       client.sendReadReceipt(last).catch(() => { lastReceiptSent = null; });
     }
     roomPane.dataset.ready = "true";
+  }
+
+  /** The conversation's picture in its head: the room's own, else the other person's in a
+   * conversation of two, else the room's initials (drawn again only when it changes). */
+  function drawFace(room) {
+    const person = faceOf(room);
+    const key = JSON.stringify(person);
+    if (face.dataset.key === key) return;
+    face.dataset.key = key;
+    fill(face, avatar(ctx, person, 40));
   }
 
   function names(room, userIds) {
@@ -835,13 +872,16 @@ export async function render(ctx, container, roomParam) {
       return;
     }
     if (!client.getRoom(roomId)) {
-      fill(roomPane, h("p", { class: "status", role: "status" },
+      // Its head still has the way back (on a phone it is the only way out of the screen).
+      fill(roomPane, h("div", { class: "room-head" }, back,
+        h("div", { class: "room-title" }, h("h2", {}, "Conversation"))),
+      h("p", { class: "status", role: "status" },
         "This conversation is not on your list (yet). If someone just invited you, it appears in a moment."));
       return;
     }
     if (!roomPane.contains(timeline)) {
       fill(roomPane,
-        h("div", { class: "room-head" }, back, h("div", { class: "room-title" }, title, badge),
+        h("div", { class: "room-head" }, back, face, h("div", { class: "room-title" }, title, badge),
           membersButton),
         membersPanel, invitePanel, timeline, h("div", { class: "room-status" }, typing, receipt),
         composer.el);

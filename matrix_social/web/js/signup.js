@@ -28,6 +28,18 @@ export async function registrationInfo(base) {
   return { open: false };
 }
 
+/** Whether the homeserver takes `token` (GET …/register/m.login.registration_token/validity);
+ * true when it cannot say (an older homeserver): the registration itself then decides. */
+async function tokenValid(base, token) {
+  try {
+    const answer = await homeserver(base,
+      `/_matrix/client/v1/register/m.login.registration_token/validity?token=${encodeURIComponent(token)}`);
+    return answer.valid !== false;
+  } catch {
+    return true;
+  }
+}
+
 /** The policies of an m.login.terms stage: [{name, url}] in English (or the first language). */
 export function policies(params) {
   const terms = params["m.login.terms"];
@@ -52,6 +64,21 @@ function fallbackDone(popup) {
   });
 }
 
+/** A stage the homeserver would not take, in words a person can act on; `stage` says which. */
+export function refused(stage, uia = {}) {
+  const words = {
+    "m.login.registration_token": "That invite token is not valid here: check that it is typed "
+      + "exactly as you were given it (tokens can also expire or be used up), or ask the server's "
+      + "admin for a new one.",
+    "m.login.recaptcha": "The server did not see the robot check finished: press Create account "
+      + "to open its page again, and finish it there before closing the window.",
+    "m.login.terms": "The server did not take your acceptance of its terms: tick the box and try again.",
+  }[stage];
+  const error = new Error(words || uia.error || `The homeserver did not accept the ${stage} step.`);
+  error.stage = stage;
+  return error;
+}
+
 async function register(base, body, { token, onFallback }) {
   let auth;
   const tried = new Set();
@@ -65,9 +92,7 @@ async function register(base, body, { token, onFallback }) {
       const flow = uia.flows.find((f) => (f.stages || []).every((s) => DONE_HERE.has(s) || BY_FALLBACK.has(s)));
       const stage = flow && flow.stages.find((s) => !completed.includes(s));
       if (!stage) throw error;
-      if (tried.has(stage)) {
-        throw new Error(uia.error || `The homeserver did not accept the ${stage} step.`);
-      }
+      if (tried.has(stage)) throw refused(stage, uia);
       tried.add(stage);
       const session = uia.session;
       if (stage === "m.login.registration_token") auth = { type: stage, token, session };
@@ -124,7 +149,8 @@ export async function showSignUp(cfg, main, { onSignedUp, onBack }) {
   const password = h("input", { type: "password", name: "password", autocomplete: "new-password",
     required: true, minlength: 8 });
   const again = h("input", { type: "password", name: "password-again", autocomplete: "new-password", required: true });
-  const token = h("input", { name: "registration-token", autocomplete: "off", required: true });
+  const token = h("input", { name: "registration-token", autocomplete: "off", required: true,
+    autocapitalize: "none", spellcheck: "false" });
   const accept = h("input", { type: "checkbox", name: "accept-terms", required: true });
   const terms = policies(info.params);
   const termsBox = stages.includes("m.login.terms") ? h("fieldset", { class: "terms" },
@@ -143,7 +169,8 @@ export async function showSignUp(cfg, main, { onSignedUp, onBack }) {
     field("Password", password, "At least 8 characters."),
     field("Password again", again),
     stages.includes("m.login.registration_token")
-      ? field("Registration token", token, "The server's admin gave it to you.") : null,
+      ? field("Invite token", token, `${cfg.server_name} takes new accounts by invitation: `
+        + "the token (a registration token) comes from its admin.") : null,
     termsBox, captchaNote, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -156,6 +183,11 @@ export async function showSignUp(cfg, main, { onSignedUp, onBack }) {
     submit.disabled = true;
     status.textContent = "Creating your account…";
     try {
+      // A token that is not valid is said at once, before anything else is asked.
+      if (stages.includes("m.login.registration_token")
+          && !(await tokenValid(cfg.homeserver_url, token.value.trim()))) {
+        throw refused("m.login.registration_token");
+      }
       const data = await register(cfg.homeserver_url, {
         username: username.value.trim().toLowerCase(), password: password.value,
         initial_device_display_name: "matrix-social web",
@@ -177,6 +209,11 @@ export async function showSignUp(cfg, main, { onSignedUp, onBack }) {
       await onSignedUp(session);
     } catch (error) {
       status.textContent = "";
+      if (error.stage === "m.login.registration_token") {
+        token.setAttribute("aria-invalid", "true");
+        token.focus();
+      }
+      else if (error.stage === "m.login.terms") accept.focus();
       status.append(h("span", { class: "error-text", role: "alert" },
         error.errcode === "M_USER_IN_USE" ? "That username is taken: try another."
           : error.errcode === "M_INVALID_USERNAME" ? `That username cannot be used: ${error.message}`
@@ -184,6 +221,9 @@ export async function showSignUp(cfg, main, { onSignedUp, onBack }) {
       submit.disabled = false;
     }
   });
-  page.insertBefore(form, status);
+  // What goes wrong is said right above the button, where she is looking.
+  form.insertBefore(status, submit);
+  page.insertBefore(form, back);
+  token.addEventListener("input", () => token.removeAttribute("aria-invalid"));
   username.focus();
 }
