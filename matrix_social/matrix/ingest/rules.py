@@ -2,12 +2,14 @@
 
 Trust (docs/events.md, "Trust"): only events in a verified feed room count (feed_room, written
 when our bot created the room or the owner's own server mapped `#feed_NAME` to it, never from
-room state); feed, profile, app and AI-profile state counts only from the owner or the room's
-bot; likes, comments, edits and redactions count only in the post's own room; a repost's
-original (room, author) comes from the index, never from the reposter's event. Whom the
-operator bars (bars.py: a policy list, or a suspension) is not indexed as following, liking,
-commenting, reposting or announcing a repost, and his posts name nobody and carry no hashtags
-(they are indexed, and hidden where they are read).
+room state) or in an MSC4501 group we joined (group_room, written when the room's own create
+event says it is a group; a group has no owner, so no state in it is believed as an owner's,
+and every member the power levels let post is an author); feed, profile, app and AI-profile
+state counts only from the owner or the room's bot; likes, comments, edits and redactions count
+only in the post's own room; a repost's original (room, author) comes from the index, never
+from the reposter's event. Whom the operator bars (bars.py: a policy list, or a suspension) is
+not indexed as following, liking, commenting, reposting or announcing a repost, and his posts
+name nobody and carry no hashtags (they are indexed, and hidden where they are read).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ...db import (
     apps,
     comments,
     follows,
+    group_rooms,
     likes,
     notifications,
     post_tags,
@@ -66,6 +69,7 @@ OWNER_STATE_TYPES = frozenset({str(ev.FEED_STATE), str(ev.PROFILE_STATE),
 # A post is an m.room.message, or MSC4501's own post type (same content).
 MESSAGE_TYPES = frozenset({"m.room.message", str(ev.SOCIAL_POST)})
 MAX_LOGGED = 10_000
+MAX_GROUP_NAME = 255
 
 
 class IndexRules:
@@ -86,7 +90,7 @@ class IndexRules:
         content = raw.get("content")
         if not isinstance(content, dict):
             raise MalformedEvent("content is not an object")
-        feed = await self.owners.feed_of(room_id)
+        feed = await self.owners.feed_or_group(room_id)
         if feed is None:
             if etype in OWNER_STATE_TYPES and raw.get("state_key") is not None:
                 self._log_once(room_id, etype, f"{etype} from {sender} in {room_id} ignored: "
@@ -100,6 +104,11 @@ class IndexRules:
             await self._reaction(raw, feed, content, w)
         elif etype == "m.room.redaction":
             await self._redaction(raw, feed, content, w)
+        elif feed.group and etype == "m.room.name" and raw.get("state_key") == "":
+            # Whoever the room's power levels let rename it (the homeserver checked).
+            name = content.get("name")
+            await w.write(group_rooms.set_name, room_id,
+                          name[:MAX_GROUP_NAME] if isinstance(name, str) else "")
         elif raw.get("state_key") is not None and etype in OWNER_STATE_TYPES:
             if feed.speaks_for_owner(sender):
                 await self._owner_state(raw, feed, content, w)
@@ -172,7 +181,7 @@ class IndexRules:
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
                             without_cw(body, cw), relation.in_reply_to, ts, cw or None,
                             self._mentioned(content, sender))
-        elif relation.rel_type is None and sender == feed.owner:
+        elif relation.rel_type is None and feed.may_post(sender):
             msc_repost = None if isinstance(content.get(ev.POST_BLOCK), dict) \
                 else social_repost(content)
             if msc_repost is not None:
