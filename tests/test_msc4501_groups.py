@@ -6,6 +6,7 @@ somebody else's words, be followed before it said yes."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from matrix_social import events as ev
@@ -145,6 +146,12 @@ async def test_an_unanswered_knock_stays_pending_and_is_withdrawn_by_unfollowing
     await carol.post(room, "unseen")
     assert await _feed_ids(stack, alice) == []
     assert await follows.count_followers(stack.bridge.services.db, room) == 0
+    # an invite nobody asked for is no follow: it is left as it is
+    bob = await stack.register("bob")
+    await carol.invite(room, bob.user_id)
+    await asyncio.sleep(3)
+    assert await carol.membership(room, bob.user_id) == "invite"
+    assert await _state(stack, bob, room) is None
     withdrawn = await api_ok(stack, "DELETE", f"/unfollow?room={quote(room)}", alice)
     assert withdrawn["state"] == "none", withdrawn
     assert await carol.membership(room, alice.user_id) == "leave"
@@ -167,6 +174,11 @@ async def test_a_group_cannot_pose_as_anybodys_feed_or_profile(stack, remote):
     for target in (erin.user_id, mallory.user.user_id):
         status, body = await api(stack, "POST", "/follow", alice, json={"handle": target})
         assert status != 200 or body["room_id"] != room, body
+    # her profile room, by id, is no group either
+    profile = await mallory.create_profile_room("Mallory")
+    status, body = await api(stack, "POST", "/follow", alice,
+                             json={"room": profile, "via": remote.domain})
+    assert status == 400 and body["errcode"] == "M_INVALID_PARAM", body
     followed = await api_ok(stack, "POST", "/follow", alice,
                             json={"room": room, "via": remote.domain})
     assert followed["state"] == "following" and followed["group"]["name"] == "Erin"
@@ -223,3 +235,33 @@ async def test_a_forged_post_and_a_group_that_bans_our_follower(stack):
     await until_equal(followers, 1, timeout=30, what="alice no longer follows")
     assert real not in await _feed_ids(stack, alice)
     assert await _state(stack, alice, room) is None
+
+
+async def test_a_room_is_a_feed_or_a_group_never_both(db):
+    """On SQLite and PostgreSQL: the two records refuse each other; a request's states."""
+    from matrix_social.db import follow_requests
+    from matrix_social.errors import UntrustedEvent
+    from matrix_social.matrix.feed_owners import FeedOwners
+
+    owners = FeedOwners(db)
+    await owners.record("!feed:a.test", "@alice:a.test", "@social:a.test")
+    await owners.record_group("!group:b.test", "Birds")
+    for attempt in (owners.record_group("!feed:a.test", "Alice's"),
+                    owners.record("!group:b.test", "@mallory:b.test", "")):
+        try:
+            await attempt
+        except UntrustedEvent:
+            continue
+        raise AssertionError("a room became both a feed and a group")
+    assert (await owners.group_of("!group:b.test")).speaks_for_owner("") is False
+    assert await owners.group_of("!feed:a.test") is None
+    assert await feed_rooms.get(db, "!group:b.test") is None
+
+    await follow_requests.pending(db, "!group:b.test", "@bob:a.test", "group", "", "b.test")
+    assert await follow_requests.refuse(db, "!group:b.test", "@bob:a.test", "kicked")
+    assert not await follow_requests.refuse(db, "!group:b.test", "@bob:a.test", "again")
+    row = await follow_requests.get(db, "!group:b.test", "@bob:a.test")
+    assert (row["state"], row["reason"]) == ("refused", "kicked")
+    await follow_requests.pending(db, "!group:b.test", "@bob:a.test", "group", "", "b.test")
+    assert [r["state"] for r in await follow_requests.of_user(db, "@bob:a.test", 10)] \
+        == ["pending"]
