@@ -110,6 +110,11 @@ class Msc4501Client:
             "POST", f"/join/{quote(room_id)}?server_name={quote(via)}", {})
         assert status == 200, (status, body)
 
+    async def knock(self, room_id: str, via: str) -> tuple[int, Any]:
+        """Ask to join a room whose join rule is knock (Haven's default)."""
+        return await self._client_api(
+            "POST", f"/knock/{quote(room_id)}?server_name={quote(via)}", {"reason": "hi"})
+
     async def send(self, room_id: str, event_type: str, content: dict) -> str:
         sent = await self.nio.room_send(room_id, event_type, content)
         assert isinstance(sent, RoomSendResponse), sent

@@ -75,6 +75,11 @@ async def test_a_group_on_another_server_is_followed_and_its_members_posts_fill_
     await until_equal(lambda: _counts(stack, alice, first),
                       {"likes": 1, "comments": 1, "reposts": 1}, timeout=30,
                       what="the repost counted once (the 🔁 not twice)")
+    # alice likes through our API: 👍 in the group, a second like
+    await api_ok(stack, "POST", f"/posts/{_path(first)}/like", alice)
+    await until_equal(lambda: _counts(stack, alice, first),
+                      {"likes": 2, "comments": 1, "reposts": 1}, timeout=30,
+                      what="alice's like counted")
     repost = await api_ok(stack, "GET", f"/posts/{_path(quote_id)}", alice)
     assert repost["repost_of"]["author"] == dave.user.user_id and "forged" not in str(repost)
 
@@ -192,6 +197,9 @@ async def test_a_group_cannot_pose_as_anybodys_feed_or_profile(stack, remote):
     # a feed room is never followed as a group
     bob = await stack.register("bob")
     mine = await api_ok(stack, "POST", "/posts", bob, json={"text": "bob's"})
+    # our feed rooms stay public: a knock on one is refused by the homeserver, a join follows
+    status, body = await mallory.knock(mine["room_id"], stack.domain)
+    assert status == 403, (status, body)
     status, body = await api(stack, "POST", "/follow", alice, json={"room": mine["room_id"]})
     assert status == 400 and body["errcode"].startswith("M_"), body
     assert await group_rooms.get(db, mine["room_id"]) is None
