@@ -211,7 +211,8 @@ class Services:
 
     @component
     def knock_answers(self) -> KnockAnswers:
-        return KnockAnswers(self.db, self.ids, self.intents, self.group_rooms)
+        return KnockAnswers(self.db, self.ids, self.intents, self.group_rooms,
+                            self.remote_feeds)
 
     @component
     def feed_rooms(self) -> FeedRooms:

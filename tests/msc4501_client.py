@@ -82,7 +82,7 @@ class Msc4501Client:
         return body.get("membership") if status == 200 else None
 
     async def create_profile_room(self, name: str, owner: str | None = None,
-                                  owner_level: int = 100) -> str:
+                                  owner_level: int = 100, join_rule: str = "public") -> str:
         """A public profile room whose profile_user_id names `owner` (default: me), changeable
         only at `owner_level`; my profile field points at it when I am its owner."""
         owner = owner or self.user.user_id
@@ -90,6 +90,8 @@ class Msc4501Client:
             visibility=RoomVisibility.public, name=name, room_type=PROFILE_ROOM,
             preset=RoomPreset.public_chat,
             initial_state=[
+                {"type": "m.room.join_rules", "state_key": "",
+                 "content": {"join_rule": join_rule}},
                 {"type": PROFILE_USER_ID, "state_key": "", "content": {"user_id": owner}},
                 {"type": "m.room.history_visibility", "state_key": "",
                  "content": {"history_visibility": "world_readable"}}],

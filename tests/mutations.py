@@ -1704,9 +1704,23 @@ MUTATIONS = [
     mutation(
         "a knock-only room is joined without asking (the follow is never pending)",
         "matrix_social/social/room_follows.py",
-        "        if summary is not None and summary.join_rule in KNOCK_RULES:\n",
+        "        if summary is not None and summary.asks_to_knock:\n",
         "        if False:\n",
         (_KNOCK_UNANSWERED,)),
+    mutation(
+        "a knock-only profile room is taken as its owner's without the two-way check",
+        "matrix_social/matrix/remote_feeds.py",
+        "        problem = msc4501.ownership_problem(state, owner) or await self._not_named(owner, "
+        "room_id)\n",
+        "        problem = None\n",
+        (_GROUPS + "test_a_knock_only_room_naming_somebody_else_is_refused_once_let_in",)),
+    mutation(
+        "following a knock-only profile room joins nobody and asks nothing (falls back to the "
+        "alias)",
+        "matrix_social/matrix/remote_feeds.py",
+        "        if summary is not None and summary.asks_to_knock \\\n",
+        "        if False \\\n",
+        (_GROUPS + "test_a_knock_only_profile_room_on_another_server_is_requested_then_followed",)),
 ]
 
 

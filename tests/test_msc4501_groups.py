@@ -273,3 +273,72 @@ async def test_a_room_is_a_feed_or_a_group_never_both(db):
     await follow_requests.pending(db, "!group:b.test", "@bob:a.test", "group", "", "b.test")
     assert [r["state"] for r in await follow_requests.of_user(db, "@bob:a.test", 10)] \
         == ["pending"]
+
+
+async def test_a_knock_only_profile_room_on_another_server_is_requested_then_followed(
+        stack, remote):
+    """Haven's profile rooms ask to knock: following the person knocks as the follower; her
+    profile shows the request; the owner's invite makes it a follow, checked both ways."""
+    alice, bob = await stack.register("alice"), await stack.register("bob")
+    carol = Msc4501Client(remote, await remote.register("carol"))
+    room = await carol.create_profile_room("Carol", join_rule="knock")
+    await carol.point_profile_at(room)
+    hello = await carol.post(room, "hello from behind a knock")
+
+    asked = await api_ok(stack, "POST", "/follow", alice, json={"handle": carol.user.user_id})
+    assert (asked["room_id"], asked["state"], asked["following"]) == (room, "pending", False)
+    await until_equal(lambda: carol.membership(room, alice.user_id), "knock", timeout=30,
+                      what="alice's knock on carol's server")
+    profile = await api_ok(stack, "GET", f"/profile/{quote(carol.user.user_id)}", alice)
+    assert profile["following"] == "pending" and profile["recent_posts"] == [], profile
+    items = (await api_ok(stack, "GET", "/follows", alice))["items"]
+    assert items[0]["state"] == "pending" and items[0]["user_id"] == carol.user.user_id
+    assert await feed_rooms.get(stack.bridge.services.db, room) is None
+
+    # bob asks and withdraws: the request is gone here; Synapse does not tell carol's server
+    # (it has no federation call to rescind a knock, synapse/handlers/room_member.py
+    # remote_rescind_knock), so his knock stays there, and her invite is then left alone
+    await api_ok(stack, "POST", "/follow", bob, json={"handle": carol.user.user_id})
+    await until_equal(lambda: carol.membership(room, bob.user_id), "knock", timeout=30,
+                      what="bob's knock")
+    gone = await api_ok(stack, "DELETE", f"/unfollow?handle={quote(carol.user.user_id)}", bob)
+    assert gone["state"] == "none", gone
+    assert await _state(stack, bob, room) is None
+
+    await carol.invite(room, alice.user_id)
+    await until_equal(lambda: _state(stack, alice, room), "following", timeout=60,
+                      what="the invite accepted over federation")
+    assert await feed_rooms.get(stack.bridge.services.db, room) == (carol.user.user_id, "")
+    await eventually(lambda: _has(stack, alice, hello), timeout=30, what="carol's post")
+    later = await carol.post(room, "now you are in")
+    await eventually(lambda: _has(stack, alice, later), timeout=30, what="the feed fills")
+    profile = await api_ok(stack, "GET", f"/profile/{quote(carol.user.user_id)}", alice)
+    assert profile["following"] is True and profile["followers_count"] == 1, profile
+    await carol.invite(room, bob.user_id)  # bob withdrew: no follow comes of it
+    await asyncio.sleep(3)
+    assert await carol.membership(room, bob.user_id) == "invite"
+    assert await _state(stack, bob, room) is None
+
+
+async def test_a_knock_only_room_naming_somebody_else_is_refused_once_let_in(stack, remote):
+    """Mallory's knock-only profile room names dave as its owner, and her profile names the
+    room: the knock is made (nothing can be read before), but once let in, the room fails the
+    two-way check: alice leaves it, the request ends refused, nobody's feed."""
+    alice = await stack.register("alice")
+    dave = await remote.register("dave")
+    mallory = Msc4501Client(remote, await remote.register("mallory"))
+    room = await mallory.create_profile_room("Dave", owner=dave.user_id, join_rule="knock")
+    await mallory.point_profile_at(room)
+    asked = await api_ok(stack, "POST", "/follow", alice,
+                         json={"handle": mallory.user.user_id})
+    assert (asked["room_id"], asked["state"]) == (room, "pending"), asked
+    await until_equal(lambda: mallory.membership(room, alice.user_id), "knock", timeout=30,
+                      what="alice's knock")
+    await mallory.invite(room, alice.user_id)
+    await until_equal(lambda: _state(stack, alice, room), "refused", timeout=60,
+                      what="the room refused after the check")
+    items = (await api_ok(stack, "GET", "/follows", alice))["items"]
+    assert "does not name" in items[0]["reason"], items
+    assert await feed_rooms.get(stack.bridge.services.db, room) is None
+    await until_equal(lambda: mallory.membership(room, alice.user_id), "leave", timeout=30,
+                      what="alice left the room")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from mautrix.api import Method, Path
 from mautrix.appservice import AppService, IntentAPI
@@ -26,25 +25,15 @@ from ..ids import Identities
 from . import msc4501
 from .feed_owners import FeedOwners
 from .ingest import Ingest
-from .remote_feeds import BACKFILL_EVENTS
+from .remote_feeds import BACKFILL_EVENTS, knock_via
 from .user_directory import unreachable
 
 log = logging.getLogger("matrix_social.groups")
-
-KNOCK_RULES = ("knock", "knock_restricted")
-
 
 @dataclass(frozen=True)
 class RoomAddress:
     room_id: RoomID
     via: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Summary:
-    room_type: str | None
-    join_rule: str | None
-    name: str
 
 
 class GroupRooms:
@@ -78,19 +67,9 @@ class GroupRooms:
             servers.append(room.partition(":")[2])
         return RoomAddress(RoomID(room), tuple(dict.fromkeys(servers)) or (self.ids.domain,))
 
-    async def summary(self, intent: IntentAPI, where: RoomAddress) -> Summary | None:
-        """What the room says of itself before we are in it (room summary, Matrix 1.15)."""
-        query = "&".join(f"via={quote(s)}" for s in where.via)
-        try:
-            found = await intent.api.request(
-                Method.GET, f"/_matrix/client/v1/room_summary/{quote(where.room_id)}?{query}")
-        except MatrixRequestError as e:
-            log.info("No summary of %s: %s", where.room_id, e)
-            return None
-        kind, rule, name = found.get("room_type"), found.get("join_rule"), found.get("name")
-        return Summary(kind if isinstance(kind, str) else None,
-                       rule if isinstance(rule, str) else None,
-                       name if isinstance(name, str) else "")
+    async def summary(self, intent: IntentAPI, where: RoomAddress
+                      ) -> msc4501.RoomSummary | None:
+        return await msc4501.room_summary(intent, where.room_id, where.via)
 
     async def join(self, intent: IntentAPI, where: RoomAddress) -> None:
         """Join as the follower (a join is a follow, MSC4501 §Following)."""
@@ -109,18 +88,7 @@ class GroupRooms:
 
     async def knock(self, intent: IntentAPI, where: RoomAddress, reason: str) -> str:
         """Ask to join (the room's join rule is knock); the server that took the knock."""
-        last: MatrixRequestError | None = None
-        for server in where.via:
-            try:
-                await intent.api.request(Method.POST, f"/_matrix/client/v3/knock/"
-                                         f"{quote(where.room_id)}",
-                                         content={"reason": reason},
-                                         query_params={"server_name": server})
-                return server
-            except MatrixRequestError as e:
-                last = e
-        assert last is not None
-        raise unreachable(where.via[-1], f"knock on {where.room_id}", last)
+        return await knock_via(intent, where.room_id, where.via, reason)
 
     async def adopt(self, intent: IntentAPI, room_id: RoomID) -> str:
         """The room just joined by `intent`'s user: recorded and indexed as a group when its

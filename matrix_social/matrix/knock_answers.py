@@ -18,13 +18,15 @@ from ..errors import SocialError
 from ..ids import Identities
 from .group_rooms import GroupRooms, RoomAddress
 from .intents import Intents
+from .remote_feeds import RemoteFeeds
 
 log = logging.getLogger("matrix_social.knocks")
 
 
 class KnockAnswers:
     def __init__(self, db: Database, ids: Identities, intents: Intents,
-                 groups: GroupRooms) -> None:
+                 groups: GroupRooms, remote_feeds: RemoteFeeds) -> None:
+        self.remote_feeds = remote_feeds
         self.db = db
         self.ids = ids
         self.intents = intents
@@ -64,9 +66,11 @@ class KnockAnswers:
             await self.groups.join(intent, where)
             if request["kind"] == "group":
                 await self.groups.adopt(intent, room_id)
+            else:  # a person's profile room: the same two-way check as any
+                await self.remote_feeds.adopt_profile_room(intent, room_id, request["target"])
             await follows.upsert_provisional(self.db, room_id, user, now_ms())
         except (MatrixRequestError, SocialError) as e:
-            await follow_requests.refuse(self.db, room_id, user, f"could not join: {e}")
+            await follow_requests.refuse(self.db, room_id, user, f"not followed: {e}")
             log.warning("%s was invited to %s but could not follow it: %s", user, room_id, e)
             return
         await follow_requests.delete(self.db, room_id, user)

@@ -70,6 +70,38 @@ async def profile_room_of(bot: IntentAPI, owner: str) -> ProfileRoomPointer | No
     return pointer_from_profile(profile)
 
 
+@dataclass(frozen=True)
+class RoomSummary:
+    room_type: str | None
+    join_rule: str | None
+    name: str
+
+    @property
+    def asks_to_knock(self) -> bool:
+        return self.join_rule in ev.KNOCK_JOIN_RULES
+
+
+async def room_summary(intent: IntentAPI, room_id: str, via: tuple[str, ...]
+                       ) -> RoomSummary | None:
+    """What a room says of itself to somebody not in it (room summary, Matrix 1.15): only to
+    choose between join and knock, never believed beyond that."""
+    found = None
+    for server in via[:3] or (None,):
+        try:
+            found = await intent.api.request(
+                Method.GET, f"/_matrix/client/v1/room_summary/{quote(room_id)}",
+                query_params={"via": server} if server else None, retry_count=0)
+            break
+        except MatrixRequestError as e:
+            log.info("No summary of %s through %s: %s", room_id, server, e)
+    if not isinstance(found, dict):
+        return None
+    kind, rule, name = found.get("room_type"), found.get("join_rule"), found.get("name")
+    return RoomSummary(kind if isinstance(kind, str) else None,
+                       rule if isinstance(rule, str) else None,
+                       name if isinstance(name, str) else "")
+
+
 def room_type(state: list[dict[str, Any]]) -> str | None:
     create = _state(state, "m.room.create")
     kind = (create.get("content") or {}).get("type") if create else None

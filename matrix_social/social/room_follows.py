@@ -19,13 +19,13 @@ from ..clock import now_ms
 from ..db import follow_requests, follows, group_rooms
 from ..errors import InvalidInput, RemoteUnreachable
 from ..matrix.feed_owners import FeedOwners
-from ..matrix.group_rooms import KNOCK_RULES, GroupRooms
+from ..matrix.group_rooms import GroupRooms
 from ..matrix.ingest import FollowFence
 from ..matrix.intents import Intents
 from ..matrix.remote_feeds import REACH_TIMEOUT
+from .follows import KNOCK_REASON
 from .users import Users
 
-KNOCK_REASON = "Asking to follow from matrix-social"
 MAX_LISTED = 200
 
 
@@ -58,7 +58,7 @@ class RoomFollows:
         summary = await self.groups.summary(intent, where)
         if summary is not None and summary.room_type != ev.SOCIAL_GROUP_ROOM_TYPE:
             raise InvalidInput(f"{room_id} is not an MSC4501 group room")
-        if summary is not None and summary.join_rule in KNOCK_RULES:
+        if summary is not None and summary.asks_to_knock:
             server = await self.groups.knock(intent, where, KNOCK_REASON)
             await follow_requests.pending(self.db, room_id, user, "group", "", server)
             return await self.status(user, room_id)
