@@ -342,3 +342,26 @@ async def test_a_knock_only_room_naming_somebody_else_is_refused_once_let_in(sta
     assert await feed_rooms.get(stack.bridge.services.db, room) is None
     await until_equal(lambda: mallory.membership(room, alice.user_id), "leave", timeout=30,
                       what="alice left the room")
+
+
+async def test_mutes_and_blocks_hide_a_group_author_as_anybody(stack):
+    """Safety applies to a group's authors as to anyone's: a muted or blocked member's posts
+    leave her feed; the group's other posts stay."""
+    alice = await stack.register("alice")
+    carol = Msc4501Client(stack, await stack.register("carol"))
+    erin = Msc4501Client(stack, await stack.register("erin"))
+    frank = Msc4501Client(stack, await stack.register("frank"))
+    room = await carol.create_group_room("Neighbours")
+    for member in (erin, frank):
+        await member.join(room, stack.domain)
+    await api_ok(stack, "POST", "/follow", alice, json={"room": room})
+    kept = await carol.post(room, "street party on saturday")
+    loud = await erin.post(room, "BUY MY STUFF")
+    rude = await frank.post(room, "you are all wrong")
+    for event_id in (kept, loud, rude):
+        await eventually(lambda e=event_id: _has(stack, alice, e), timeout=30,
+                         what="the group's posts")
+    await api_ok(stack, "POST", "/mutes", alice, json={"user_id": erin.user.user_id})
+    await api_ok(stack, "POST", "/blocks", alice, json={"user_id": frank.user.user_id})
+    await until_equal(lambda: _feed_ids(stack, alice), [kept], timeout=30,
+                      what="only carol's post left")

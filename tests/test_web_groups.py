@@ -3,6 +3,8 @@ light and dark (axe, a screenshot each in test-artifacts/screenshots/)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from .browser import DESKTOP, PHONE, axe_violations, page_shot, signed_in
@@ -39,3 +41,31 @@ async def test_a_group_post_says_in_which_group_in_light_and_dark(stack, browser
                 scroll = await page.evaluate("document.documentElement.scrollWidth")
                 assert scroll <= viewport["width"], (scheme, width, scroll)
                 await page_shot(page, f"group-post-{scheme}-{width}")
+
+
+async def test_a_requested_follow_says_requested_on_the_profile(stack, remote, browser):
+    alice = await stack.register("alice")
+    carol = Msc4501Client(remote, await remote.register("carol"))
+    room = await carol.create_profile_room("Carol Knocks", join_rule="knock")
+    await carol.point_profile_at(room)
+    asked = await api_ok(stack, "POST", "/follow", alice, json={"handle": carol.user.user_id})
+    assert asked["state"] == "pending", asked
+    async with signed_in(browser, stack, alice, viewport=DESKTOP) as page:
+        await page.goto(f"{stack.appservice_url}/social/profile/"
+                        f"{quote(carol.user.user_id, safe='')}")
+        button = page.locator(".profile-buttons .follow-button")
+        await button.wait_for()
+        assert await button.inner_text() == "Requested"
+        assert await button.get_attribute("aria-pressed") == "true"
+        for scheme in ("light", "dark"):
+            await page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+            await page.wait_for_timeout(150)
+            assert await axe_violations(page, None) == [], scheme
+            await page_shot(page, f"profile-requested-{scheme}-desktop")
+        # pressing it withdraws the request
+        await button.click()
+        await page.wait_for_function(
+            "() => document.querySelector('.profile-buttons .follow-button')"
+            ".textContent === 'Follow'")
+    items = (await api_ok(stack, "GET", "/follows", alice))["items"]
+    assert all(i["room_id"] != room for i in items), items

@@ -58,11 +58,11 @@ class GroupRooms:
                 raise NotFound(f"No room has the alias {room}") from None
             except MatrixRequestError as e:
                 raise unreachable(room.partition(":")[2], f"look up {room}", e) from None
-            servers = tuple(s for s in found.servers if msc4501._server_name(s))[:5]
+            servers = tuple(s for s in found.servers if msc4501.is_server_name(s))[:5]
             return RoomAddress(found.room_id, servers or (room.partition(":")[2],))
-        if not msc4501._room_id(room):
+        if not msc4501.is_room_id(room):
             raise InvalidInput("room must be a room id (!…) or an alias (#name:server)")
-        servers = [via] if via and msc4501._server_name(via) else []
+        servers = [via] if via and msc4501.is_server_name(via) else []
         if ":" in room:  # room versions before 12 name the creating server
             servers.append(room.partition(":")[2])
         return RoomAddress(RoomID(room), tuple(dict.fromkeys(servers)) or (self.ids.domain,))

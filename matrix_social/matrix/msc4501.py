@@ -48,6 +48,16 @@ def pointer_from_profile(profile: Any) -> ProfileRoomPointer | None:
     return ProfileRoomPointer(legacy, ()) if _room_id(legacy) else None
 
 
+def is_room_id(value: Any) -> bool:
+    """A room id safe to put in a URL (any room version)."""
+    return _room_id(value)
+
+
+def is_server_name(value: Any) -> bool:
+    """A server name safe to put in a query (no path, query or user id characters)."""
+    return _server_name(value)
+
+
 def _room_id(value: Any) -> bool:
     # Room version 12 ids have no server part ("!opaque").
     return isinstance(value, str) and value.startswith("!") and 1 < len(value) <= 255 \
