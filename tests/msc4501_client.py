@@ -76,6 +76,14 @@ class Msc4501Client:
                                               {"user_id": user_id, "reason": reason})
         assert status == 200, (status, body)
 
+    async def redact(self, room_id: str, event_id: str) -> int:
+        """Take an event out (the homeserver's status: a member's redaction of another's
+        event may be accepted and only checked when it is applied)."""
+        status, _ = await self._client_api(
+            "PUT", f"/rooms/{quote(room_id)}/redact/{quote(event_id, safe='')}/"
+                   f"r{abs(hash((room_id, event_id)))}", {})
+        return status
+
     async def membership(self, room_id: str, user_id: str) -> str | None:
         status, body = await self._client_api(
             "GET", f"/rooms/{quote(room_id)}/state/m.room.member/{quote(user_id)}")

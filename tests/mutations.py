@@ -1721,6 +1721,18 @@ MUTATIONS = [
         "        if summary is not None and summary.asks_to_knock \\\n",
         "        if False \\\n",
         (_GROUPS + "test_a_knock_only_profile_room_on_another_server_is_requested_then_followed",)),
+    mutation(
+        "in a group anybody's redaction takes a post out",
+        "matrix_social/matrix/ingest/rules.py",
+        "            feed.group and await w.read(group_rooms.is_moderator, room_id, sender))\n",
+        "            feed.group)\n",
+        (_GROUPS + "test_a_groups_moderator_takes_a_post_out_and_a_member_cannot",)),
+    mutation(
+        "in a group a moderator's redaction of another's post is not applied",
+        "matrix_social/matrix/ingest/rules.py",
+        "            feed.group and await w.read(group_rooms.is_moderator, room_id, sender))\n",
+        "            False)\n",
+        (_GROUPS + "test_a_groups_moderator_takes_a_post_out_and_a_member_cannot",)),
 ]
 
 

@@ -365,3 +365,22 @@ async def test_mutes_and_blocks_hide_a_group_author_as_anybody(stack):
     await api_ok(stack, "POST", "/blocks", alice, json={"user_id": frank.user.user_id})
     await until_equal(lambda: _feed_ids(stack, alice), [kept], timeout=30,
                       what="only carol's post left")
+
+
+async def test_a_groups_moderator_takes_a_post_out_and_a_member_cannot(stack):
+    """Redactions in a group count from the post's author and from whoever the room's power
+    levels let redact others' events (its moderators), never from another member."""
+    alice = await stack.register("alice")
+    carol = Msc4501Client(stack, await stack.register("carol"))
+    erin = Msc4501Client(stack, await stack.register("erin"))
+    room = await carol.create_group_room("Book club")
+    await erin.join(room, stack.domain)
+    await api_ok(stack, "POST", "/follow", alice, json={"room": room})
+    kept = await carol.post(room, "this month: Middlemarch")
+    spam = await erin.post(room, "cheap watches")
+    for event_id in (kept, spam):
+        await eventually(lambda e=event_id: _has(stack, alice, e), timeout=30, what="posts")
+    assert await erin.redact(room, kept) in (200, 403)  # erin may not take carol's out
+    assert await carol.redact(room, spam) == 200  # carol, at power level 100, may
+    await until_equal(lambda: _feed_ids(stack, alice), [kept], timeout=30,
+                      what="the spam gone, carol's post kept")

@@ -3,6 +3,8 @@ is a group (never from any other state). A group has no owner: nobody speaks for
 
 from __future__ import annotations
 
+import json
+
 from mautrix.util.async_db import Database
 
 from ..clock import now_ms
@@ -22,6 +24,28 @@ async def get(db: Executor, room_id: str) -> str | None:
 
 async def set_name(db: Executor, room_id: str, name: str) -> None:
     await db.execute("UPDATE group_room SET name=$2 WHERE room_id=$1", room_id, name)
+
+
+async def set_moderators(db: Executor, room_id: str, moderators: list[str]) -> None:
+    await db.execute("UPDATE group_room SET moderators=$2 WHERE room_id=$1", room_id,
+                     json.dumps(sorted(moderators)))
+
+
+async def set_creators(db: Executor, room_id: str, creators: list[str]) -> None:
+    """The creators of a room whose version gives them every power (room version 12)."""
+    await db.execute("UPDATE group_room SET creators=$2 WHERE room_id=$1", room_id,
+                     json.dumps(sorted(creators)))
+
+
+async def is_moderator(db: Executor, room_id: str, user_id: str) -> bool:
+    """May `user_id` redact others' events in the group, as its power levels last said (or
+    as its creation did, in room version 12)?"""
+    row = await db.fetchrow("SELECT moderators, creators FROM group_room WHERE room_id=$1",
+                            room_id)
+    if row is None:
+        return False
+    moderators = json.loads(row["moderators"]) + json.loads(row["creators"])
+    return user_id in moderators or "*" in moderators
 
 
 async def all_rooms(db: Executor) -> list[str]:

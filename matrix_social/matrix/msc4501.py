@@ -25,7 +25,7 @@ from .. import events as ev
 log = logging.getLogger("matrix_social.msc4501")
 
 OWNER_LEVEL = 100
-_CREATOR_IMPLICIT = ("12",)  # room versions where creators outrank every power level
+CREATOR_IMPLICIT_VERSIONS = ("12",)  # room versions where creators outrank every power level
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _power_of(state: list[dict[str, Any]], levels: dict, user: Any) -> int:
     create = _state(state, "m.room.create") or {}
     content = create.get("content") or {}
     creators = {create.get("sender"), *(content.get("additional_creators") or [])}
-    if str(content.get("room_version", "1")) in _CREATOR_IMPLICIT and user in creators:
+    if str(content.get("room_version", "1")) in CREATOR_IMPLICIT_VERSIONS and user in creators:
         return OWNER_LEVEL
     if not levels:  # no power levels: the creator has 100, everybody else 0
         return OWNER_LEVEL if user == create.get("sender") else 0

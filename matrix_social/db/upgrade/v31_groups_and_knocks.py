@@ -2,8 +2,11 @@
 
 group_room: an ownerless group page a user of ours follows, recorded when the room's create
 event (read from the room itself, once joined) says it is of MSC4501's group type; its name
-follows the room's m.room.name. Never from a claim in any other state event, and a room is
-never both a feed room and a group (a room recorded as one is refused as the other).
+follows the room's m.room.name, its moderators (a JSON list: whoever the room's power levels
+let redact others' events, "*" for everybody) its m.room.power_levels, and in room versions
+whose creators outrank every power level (12) its creators, from its m.room.create. Never from
+a claim in any other state event, and a room is never both a feed room and a group (a room
+recorded as one is refused as the other).
 
 follow_request: a follow of a room whose join rule is `knock`: the user knocked and waits for
 an invite (state 'pending'), or the room said no (state 'refused': the knock was answered with
@@ -22,6 +25,8 @@ async def upgrade(conn: Connection, scheme: Scheme) -> None:
         """CREATE TABLE group_room (
             room_id    TEXT PRIMARY KEY,
             name       TEXT NOT NULL DEFAULT '',
+            moderators TEXT NOT NULL DEFAULT '[]',
+            creators   TEXT NOT NULL DEFAULT '[]',
             created_at BIGINT NOT NULL
         )"""
     )

@@ -58,6 +58,7 @@ from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
 from ..bars import BarMatcher, Bars
 from ..feed_owners import FeedOwners, FeedRoom
+from ..msc4501 import CREATOR_IMPLICIT_VERSIONS
 from .follow_fence import FollowFence
 from .writer import IndexWriter
 
@@ -109,6 +110,11 @@ class IndexRules:
             name = content.get("name")
             await w.write(group_rooms.set_name, room_id,
                           name[:MAX_GROUP_NAME] if isinstance(name, str) else "")
+        elif feed.group and etype == "m.room.power_levels" and raw.get("state_key") == "":
+            # Who may redact others' posts in the group (the homeserver checked the change).
+            await w.write(group_rooms.set_moderators, raw["room_id"], moderators_of(content))
+        elif feed.group and etype == "m.room.create" and raw.get("state_key") == "":
+            await w.write(group_rooms.set_creators, raw["room_id"], creators_of(raw, content))
         elif raw.get("state_key") is not None and etype in OWNER_STATE_TYPES:
             if feed.speaks_for_owner(sender):
                 await self._owner_state(raw, feed, content, w)
@@ -308,7 +314,8 @@ class IndexRules:
         if not isinstance(redacts, str):
             raise MalformedEvent("redaction without redacts")
         room_id, sender = raw["room_id"], raw["sender"]
-        moderator = feed.speaks_for_owner(sender)
+        moderator = feed.speaks_for_owner(sender) or (
+            feed.group and await w.read(group_rooms.is_moderator, room_id, sender))
         post = await w.write(posts.redact, redacts, room_id, sender, moderator)
         liked = await w.write(likes.redact, redacts, room_id, sender, moderator)
         commented = await w.write(comments.redact, redacts, room_id, sender, moderator)
@@ -387,6 +394,30 @@ class IndexRules:
         if original == app_id:
             raise MalformedEvent("an app cannot be a fork of itself")
         return original
+
+
+def creators_of(create: dict, content: dict) -> list[str]:
+    """Who created the room, when its version gives creators every power (12): its sender
+    and `additional_creators`; nobody in earlier versions (their power levels say it)."""
+    if str(content.get("room_version", "1")) not in CREATOR_IMPLICIT_VERSIONS:
+        return []
+    more = content.get("additional_creators")
+    extra = [u for u in more if isinstance(u, str)] if isinstance(more, list) else []
+    return [create["sender"], *extra][:100]
+
+
+def moderators_of(levels: dict) -> list[str]:
+    """The users an m.room.power_levels content lets redact others' events (at or above its
+    `redact` level, 50 unless it says otherwise), "*" when everybody may; at most a thousand
+    are kept. (A room version 12 creator's unlimited level is not in `users`: not counted.)"""
+    def level(value: Any, default: int) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+    needed = level(levels.get("redact"), 50)
+    if level(levels.get("users_default"), 0) >= needed:
+        return ["*"]
+    users = levels.get("users") if isinstance(levels.get("users"), dict) else {}
+    return sorted(u for u, v in users.items()
+                  if isinstance(u, str) and level(v, 0) >= needed)[:1000]
 
 
 def _as_our_repost(content: dict, comment: str) -> dict:
