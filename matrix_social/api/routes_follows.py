@@ -23,7 +23,11 @@ class FollowRoutes(RouteGroup):
     schemas = {
         "FollowStatus": obj(["user_id", "handle", "room_id", "following", "followers_count"], {
             "user_id": STRING, "handle": STRING, "room_id": STRING, "following": BOOL,
-            "followers_count": INT}),
+            "followers_count": INT,
+            "state": {"type": "string", "enum": ["following", "pending", "refused", "none"],
+                      "description": "pending: her profile room asks to knock; the knock "
+                      "waits for an invite"},
+            "reason": STRING}),
         "PeoplePage": obj(["items", "count", "next_cursor"], {
             "items": {"type": "array", "items": obj(
                 ["user_id", "handle", "since", "display_name", "avatar_url", "bio",
