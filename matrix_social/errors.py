@@ -59,6 +59,17 @@ class RemoteUnreachable(SocialError):
     """Another homeserver could not be reached (or would not answer) just now."""
 
 
+class KnockRequired(NotFound):
+    """A person's MSC4501 profile room lets people in only by invite: following them is a
+    knock (by the follower), and nothing of the room is read until she is let in."""
+
+    def __init__(self, message: str, room_id: str, via: tuple[str, ...], owner: str) -> None:
+        super().__init__(message)
+        self.room_id = room_id
+        self.via = via
+        self.owner = owner
+
+
 class NoRemoteFeed(NotFound):
     """The user's server has no feed room for them (or it is not theirs)."""
 

@@ -159,6 +159,9 @@ SOCIAL_REL_REPOST = f"{MSC4501_PREFIX}.repost"
 SOCIAL_REL_REPLY = f"{MSC4501_PREFIX}.reply"
 # What a compliant client shows instead of `body` (never on a SOCIAL_POST event).
 SOCIAL_BODY = f"{MSC4501_PREFIX}.body"
+# Join rules under which a room lets people in only once an admin answers their knock with an
+# invite (Haven's rooms default to knock): following such a room is a pending request.
+KNOCK_JOIN_RULES = ("knock", "knock_restricted")
 # MSC4133's capability (stable, and Synapse's unstable one) saying profile fields can be set.
 PROFILE_FIELDS_CAPABILITY = "m.profile_fields"
 PROFILE_FIELDS_CAPABILITY_UNSTABLE = "uk.tcpip.msc4133.profile_fields"

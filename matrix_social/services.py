@@ -59,11 +59,13 @@ from .matrix.e2be_route import EncryptionRoute
 from .matrix.encryption import RoomEncryption
 from .matrix.feed_owners import FeedOwners
 from .matrix.feed_rooms import FeedRooms
+from .matrix.group_rooms import GroupRooms
 from .matrix.hygiene import FeedHygiene
 from .matrix.ingest import FollowFence, IndexRules, Ingest, Quarantine
 from .matrix.ingest.changes import IndexChanges
 from .matrix.intents import Intents
 from .matrix.invites import Invites
+from .matrix.knock_answers import KnockAnswers
 from .matrix.msc4501_backfill import Msc4501Backfill
 from .matrix.policy_lists import PolicyLists
 from .matrix.profile_mirror import ProfileMirror
@@ -99,6 +101,7 @@ from .social.mutes import Mutes
 from .social.notifications import Notifications
 from .social.posts import Composer, Posts
 from .social.profiles import Profiles
+from .social.room_follows import RoomFollows
 from .social.tags import Tags
 from .social.trending import Trending
 from .social.users import Users
@@ -201,6 +204,15 @@ class Services:
     def remote_feeds(self) -> RemoteFeeds:
         return RemoteFeeds(self.az, self.ids, self.owners, self.ingest,
                            self.settings.bridge.feed_alias_prefix)
+
+    @component
+    def group_rooms(self) -> GroupRooms:
+        return GroupRooms(self.az, self.ids, self.owners, self.ingest)
+
+    @component
+    def knock_answers(self) -> KnockAnswers:
+        return KnockAnswers(self.db, self.ids, self.intents, self.group_rooms,
+                            self.remote_feeds)
 
     @component
     def feed_rooms(self) -> FeedRooms:
@@ -364,6 +376,11 @@ class Services:
     def follows(self) -> Follows:
         return Follows(self.db, self.ids, self.users, self.intents, self.feed_rooms,
                        self.follow_fence, self.block_list)
+
+    @component
+    def room_follows(self) -> RoomFollows:
+        return RoomFollows(self.db, self.intents, self.owners, self.group_rooms,
+                           self.follow_fence, self.users)
 
     @component
     def profiles(self) -> Profiles:
@@ -608,5 +625,5 @@ class Services:
         dispatcher.subscribe(self.invites, self.encryption, self.ingest, self.hygiene,
                              self.bio_topic, self.profile_mirror, self.discovery,
                              self.responder, self.ai_to_ai, self.ai_conversations,
-                             self.connection_commands, self.policy_lists,
+                             self.connection_commands, self.policy_lists, self.knock_answers,
                              essential=(self.ingest,))

@@ -16,6 +16,7 @@ from .harness import Homeserver, User
 
 PREFIX = "org.matrix.msc4501.social"
 PROFILE_ROOM = f"{PREFIX}.profile"
+GROUP_ROOM = f"{PREFIX}.group"
 PROFILE_USER_ID = f"{PREFIX}.profile_user_id"
 PROFILE_ROOM_FIELD = f"{PREFIX}.profile_room"
 POST = f"{PREFIX}.post"
@@ -41,8 +42,55 @@ class Msc4501Client:
 
     # --- acting (§Profile rooms, §Posts, §Liking, §Reposts, §Replies) ------------------------
 
+    async def create_group_room(self, name: str, join_rule: str = "public",
+                                alias: str | None = None,
+                                extra_state: list[dict] | None = None) -> str:
+        """An ownerless group page (§Groups): anybody the power levels allow posts; Haven's
+        rooms ask to join (`knock`)."""
+        created = await self.nio.room_create(
+            visibility=RoomVisibility.public, name=name, room_type=GROUP_ROOM, alias=alias,
+            preset=RoomPreset.public_chat,
+            initial_state=[
+                {"type": "m.room.join_rules", "state_key": "",
+                 "content": {"join_rule": join_rule}},
+                {"type": "m.room.history_visibility", "state_key": "",
+                 "content": {"history_visibility": "world_readable"}},
+                *(extra_state or [])])
+        assert isinstance(created, RoomCreateResponse), created
+        return created.room_id
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        """Let a knocker in (Haven's admins answer a knock with an invite)."""
+        status, body = await self._client_api("POST", f"/rooms/{quote(room_id)}/invite",
+                                              {"user_id": user_id})
+        assert status == 200, (status, body)
+
+    async def kick(self, room_id: str, user_id: str, reason: str = "") -> None:
+        """Refuse a knock, or remove a member."""
+        status, body = await self._client_api("POST", f"/rooms/{quote(room_id)}/kick",
+                                              {"user_id": user_id, "reason": reason})
+        assert status == 200, (status, body)
+
+    async def ban(self, room_id: str, user_id: str, reason: str = "") -> None:
+        status, body = await self._client_api("POST", f"/rooms/{quote(room_id)}/ban",
+                                              {"user_id": user_id, "reason": reason})
+        assert status == 200, (status, body)
+
+    async def redact(self, room_id: str, event_id: str) -> int:
+        """Take an event out (the homeserver's status: a member's redaction of another's
+        event may be accepted and only checked when it is applied)."""
+        status, _ = await self._client_api(
+            "PUT", f"/rooms/{quote(room_id)}/redact/{quote(event_id, safe='')}/"
+                   f"r{abs(hash((room_id, event_id)))}", {})
+        return status
+
+    async def membership(self, room_id: str, user_id: str) -> str | None:
+        status, body = await self._client_api(
+            "GET", f"/rooms/{quote(room_id)}/state/m.room.member/{quote(user_id)}")
+        return body.get("membership") if status == 200 else None
+
     async def create_profile_room(self, name: str, owner: str | None = None,
-                                  owner_level: int = 100) -> str:
+                                  owner_level: int = 100, join_rule: str = "public") -> str:
         """A public profile room whose profile_user_id names `owner` (default: me), changeable
         only at `owner_level`; my profile field points at it when I am its owner."""
         owner = owner or self.user.user_id
@@ -50,6 +98,8 @@ class Msc4501Client:
             visibility=RoomVisibility.public, name=name, room_type=PROFILE_ROOM,
             preset=RoomPreset.public_chat,
             initial_state=[
+                {"type": "m.room.join_rules", "state_key": "",
+                 "content": {"join_rule": join_rule}},
                 {"type": PROFILE_USER_ID, "state_key": "", "content": {"user_id": owner}},
                 {"type": "m.room.history_visibility", "state_key": "",
                  "content": {"history_visibility": "world_readable"}}],
@@ -69,6 +119,11 @@ class Msc4501Client:
         status, body = await self._client_api(
             "POST", f"/join/{quote(room_id)}?server_name={quote(via)}", {})
         assert status == 200, (status, body)
+
+    async def knock(self, room_id: str, via: str) -> tuple[int, Any]:
+        """Ask to join a room whose join rule is knock (Haven's default)."""
+        return await self._client_api(
+            "POST", f"/knock/{quote(room_id)}?server_name={quote(via)}", {"reason": "hi"})
 
     async def send(self, room_id: str, event_type: str, content: dict) -> str:
         sent = await self.nio.room_send(room_id, event_type, content)

@@ -65,6 +65,11 @@ _CAPTCHA_SIGNUP = ("tests/test_web_signup.py::test_sign_up_through_the_homeserve
 _TABLET = "tests/test_web_design.py::test_every_main_page_lays_out_at_tablet_width"
 _PASTE_DROP = ("tests/test_web_messages.py::test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_"
                "shows_one_header")
+_GROUPS = "tests/test_msc4501_groups.py::"
+_GROUP_FOLLOWED = (_GROUPS + "test_a_group_on_another_server_is_followed_and_its_members_"
+                   "posts_fill_the_feed")
+_KNOCK_UNANSWERED = (_GROUPS + "test_an_unanswered_knock_stays_pending_and_is_withdrawn_by_"
+                     "unfollowing")
 _POLICY = "tests/test_policy_lists.py::"
 _POLICY_GLOBS = "tests/test_policy_globs.py::"
 _COUNTS_SAFETY = "tests/test_counters_safety.py::"
@@ -190,7 +195,7 @@ MUTATIONS = [
     mutation(
         "index a non-owner's top-level message as a post",
         "matrix_social/matrix/ingest/rules.py",
-        "        elif relation.rel_type is None and sender == feed.owner:\n",
+        "        elif relation.rel_type is None and feed.may_post(sender):\n",
         "        elif relation.rel_type is None:\n",
         # End to end the feed's hygiene also redacts such a message, so the index ends up
         # right even without the rule; the rule itself is checked in test_index_rules.
@@ -1747,6 +1752,97 @@ MUTATIONS = [
         "  if (early) container.append(early.el);\n",
         "\n",
         ("tests/test_web_messages.py::test_the_conversations_show_before_the_first_sync_ends",)),
+    # --- MSC4501 groups and knocks (tests/test_msc4501_groups.py) ---------------------------
+    mutation(
+        "in a group only an owner's top-level messages are posts (there is none)",
+        "matrix_social/matrix/feed_owners.py",
+        "        return self.group or sender == self.owner\n",
+        "        return sender == self.owner\n",
+        (_GROUP_FOLLOWED,)),
+    mutation(
+        "in a feed room anybody's top-level message is a post (as in a group)",
+        "matrix_social/matrix/feed_owners.py",
+        "        return self.group or sender == self.owner\n",
+        "        return True\n",
+        ("tests/test_index_rules.py::"
+         "test_a_top_level_message_by_anyone_but_the_owner_is_not_a_post",)),
+    Mutation(
+        "a room of any type is followed as a group",
+        (Edit("matrix_social/social/room_follows.py",
+              "        if summary is not None and summary.room_type != ev.SOCIAL_GROUP_ROOM_TYPE:",
+              "        if False:"),
+         Edit("matrix_social/matrix/group_rooms.py",
+              "        if kind != ev.SOCIAL_GROUP_ROOM_TYPE or await self.owners.feed_of(room_id):",
+              "        if await self.owners.feed_of(room_id):")),
+        (_GROUPS + "test_a_group_cannot_pose_as_anybodys_feed_or_profile",)),
+    mutation(
+        "a feed room is recorded as a group",
+        "matrix_social/matrix/feed_owners.py",
+        "        if await self.feed_of(room_id) is not None:\n"
+        "            raise UntrustedEvent(f\"{room_id} is a feed room, not a group\")\n",
+        "",
+        ("tests/test_msc4501_groups.py::test_a_room_is_a_feed_or_a_group_never_both",)),
+    mutation(
+        "a post in a group is shown without its group",
+        "matrix_social/social/views.py",
+        "    if group_name is not None:",
+        "    if False:",
+        (_GROUP_FOLLOWED,)),
+    mutation(
+        "an invite nobody asked for is accepted as a follow",
+        "matrix_social/matrix/knock_answers.py",
+        "        if request is None or request[\"state\"] != follow_requests.PENDING:\n"
+        "            return\n",
+        "        if request is None and membership == \"invite\":\n"
+        "            request = {\"kind\": \"group\", \"via\": \"\", \"state\": \"pending\"}\n"
+        "        elif request is None or request[\"state\"] != follow_requests.PENDING:\n"
+        "            return\n",
+        (_KNOCK_UNANSWERED,)),
+    mutation(
+        "a refused knock stays pending",
+        "matrix_social/matrix/knock_answers.py",
+        "            await follow_requests.refuse(\n",
+        "            0 and await follow_requests.refuse(\n",
+        (_GROUPS + "test_following_a_knock_only_group_is_pending_until_its_admin_invites",)),
+    mutation(
+        "unfollowing a pending follow leaves the knock in place",
+        "matrix_social/social/room_follows.py",
+        "        if request is not None or following:\n",
+        "        if following:\n",
+        (_KNOCK_UNANSWERED,)),
+    mutation(
+        "a knock-only room is joined without asking (the follow is never pending)",
+        "matrix_social/social/room_follows.py",
+        "        if summary is not None and summary.asks_to_knock:\n",
+        "        if False:\n",
+        (_KNOCK_UNANSWERED,)),
+    mutation(
+        "a knock-only profile room is taken as its owner's without the two-way check",
+        "matrix_social/matrix/remote_feeds.py",
+        "        problem = msc4501.ownership_problem(state, owner) or await self._not_named(owner, "
+        "room_id)\n",
+        "        problem = None\n",
+        (_GROUPS + "test_a_knock_only_room_naming_somebody_else_is_refused_once_let_in",)),
+    mutation(
+        "following a knock-only profile room joins nobody and asks nothing (falls back to the "
+        "alias)",
+        "matrix_social/matrix/remote_feeds.py",
+        "        if summary is not None and summary.asks_to_knock \\\n",
+        "        if False \\\n",
+        (_GROUPS + "test_a_knock_only_profile_room_on_another_server_is_requested_then_followed",)),
+    mutation(
+        "in a group anybody's redaction takes a post out",
+        "matrix_social/matrix/ingest/rules.py",
+        "            feed.group and await w.read(group_rooms.is_moderator, room_id, sender))\n",
+        "            feed.group)\n",
+        ("tests/test_index_rules.py::test_in_a_group_every_member_posts_only_moderators_"
+         "redact_others_and_nobody_owns_it",)),
+    mutation(
+        "in a group a moderator's redaction of another's post is not applied",
+        "matrix_social/matrix/ingest/rules.py",
+        "            feed.group and await w.read(group_rooms.is_moderator, room_id, sender))\n",
+        "            False)\n",
+        (_GROUPS + "test_a_groups_moderator_takes_a_post_out_and_a_member_cannot",)),
 ]
 
 

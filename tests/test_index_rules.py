@@ -432,3 +432,40 @@ async def test_msc4501_posts_cross_posted_replies_and_a_bare_repost_reaction(rul
                          {"user_id": MALLORY}, state_key="")
     with pytest.raises(UntrustedEvent):
         await rules.apply(forged_owner, w)
+
+
+async def test_in_a_group_every_member_posts_only_moderators_redact_others_and_nobody_owns_it(
+        rules, db):
+    """An MSC4501 group (recorded by its create event): anybody's top-level message is a post
+    by its sender; a redaction of another's post counts only from a moderator (the room's
+    redact level, or a room version 12 creator); no state in it speaks for an owner."""
+    rules, w = rules
+    group = "!group:other.test"
+    owners = rules.owners
+    await owners.record_group(group, "Birds")
+    await rules.apply(event("m.room.create", group, REMOTE_FORGER,
+                            {"room_version": "12", "type": ev.SOCIAL_GROUP_ROOM_TYPE},
+                            state_key=""), w)
+    await rules.apply(event("m.room.power_levels", group, REMOTE_FORGER,
+                            {"users": {BOB: 50}, "redact": 50}, state_key=""), w)
+    by_mallory, by_alice = text(group, MALLORY, "mine"), text(group, ALICE, "hers")
+    for raw in (by_mallory, by_alice):
+        await rules.apply(raw, w)
+    assert await _posts(db) == [by_mallory["event_id"], by_alice["event_id"]]
+    # mallory (level 0) cannot take alice's post out; bob (50) and the creator can
+    await rules.apply(event("m.room.redaction", group, MALLORY, {},
+                            redacts=by_alice["event_id"]), w)
+    assert by_alice["event_id"] in await _posts(db)
+    await rules.apply(event("m.room.redaction", group, BOB, {},
+                            redacts=by_alice["event_id"]), w)
+    await rules.apply(event("m.room.redaction", group, REMOTE_FORGER, {},
+                            redacts=by_mallory["event_id"]), w)
+    assert await _posts(db) == []
+    # claims of ownership in a group change nothing
+    w.writes.clear()
+    for etype, content in ((ev.FEED_STATE, {"owner": MALLORY}),
+                           (ev.SOCIAL_PROFILE_USER_ID, {"user_id": MALLORY}),
+                           (ev.PROFILE_STATE, {"bio": "forged"})):
+        await rules.apply(event(str(etype), group, REMOTE_FORGER, content, state_key=""), w)
+    assert w.writes == []
+    assert await owners.feed_of(group) is None

@@ -30,9 +30,11 @@ SELECT p.event_id, p.room_id, p.author, p.kind, p.body, p.content, p.ts, p.edite
        EXISTS (SELECT 1 FROM external_share s WHERE s.event_id = p.event_id)
          AS external_verified,
        EXISTS (SELECT 1 FROM bookmark b WHERE b.user_id = $1 AND b.post_id = p.event_id)
-         AS bookmarked
+         AS bookmarked,
+       g.name AS group_name
 FROM post p LEFT JOIN profile pr ON pr.user_id = p.author
 LEFT JOIN post_count c ON c.post_id = p.event_id
+LEFT JOIN group_room g ON g.room_id = p.room_id
 """
 
 # The viewer's bridged items, in the shape of SELECT_POST (only the bridge writes these rows);
@@ -40,7 +42,8 @@ LEFT JOIN post_count c ON c.post_id = p.event_id
 _EXTERNAL_POSTS = """
 SELECT e.event_id, e.room_id, e.author, e.kind, e.body, e.content, e.ts, e.edited_ts,
        NULL AS repost_of, e.displayname, e.avatar_url, 0 AS likes, 0 AS comments,
-       0 AS reposts, FALSE AS liked, TRUE AS external_verified, FALSE AS bookmarked
+       0 AS reposts, FALSE AS liked, TRUE AS external_verified, FALSE AS bookmarked,
+       NULL AS group_name
 FROM external_post e WHERE e.user_id = $1 AND e.shared_event_id IS NULL
 """
 

@@ -84,3 +84,14 @@ async def people_details(db: Database, viewer: str, user_ids: list[str]) -> tupl
         "SELECT r.owner FROM follow f JOIN feed_room r ON r.room_id = f.room_id "
         f"WHERE f.user_id = $1 AND r.owner IN ({marks})", viewer, *user_ids)
     return {row["user_id"]: row for row in rows}, {row["owner"] for row in followed}
+
+
+async def rooms_of(db: Database, user_id: str, limit: int) -> list:
+    """The rooms she follows, newest follow first: each a feed (its owner) or a group (its
+    name)."""
+    return await db.fetch(
+        "SELECT f.room_id, f.ts, r.owner, g.name AS group_name FROM follow f "
+        "LEFT JOIN feed_room r ON r.room_id = f.room_id "
+        "LEFT JOIN group_room g ON g.room_id = f.room_id "
+        "WHERE f.user_id = $1 AND (r.room_id IS NOT NULL OR g.room_id IS NOT NULL) "
+        "ORDER BY f.ts DESC, f.room_id DESC LIMIT $2", user_id, limit)

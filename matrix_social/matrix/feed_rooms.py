@@ -6,7 +6,7 @@ import logging
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
-from mautrix.errors import MatrixRequestError, MNotFound
+from mautrix.errors import IntentError, MatrixRequestError, MNotFound
 from mautrix.types import (
     EventType,
     RoomAlias,
@@ -209,10 +209,11 @@ class FeedRooms:
             await self.bot.send_state_event(room, EventType.ROOM_AVATAR, {"url": avatar_url})
 
     async def state_content(self, room_id: RoomID, event_type: EventType) -> dict:
-        """A feed room's current state content, as the bot reads it; {} when unset."""
+        """A feed room's current state content, as the bot reads it; {} when unset, or when
+        the bot cannot be in the room (a knock-only profile room: only its followers are)."""
         try:
             content = await self.bot.get_state_event(room_id, event_type)
-        except MNotFound:
+        except (MNotFound, IntentError):
             return {}
         return dict(content.serialize()) if hasattr(content, "serialize") else dict(content)
 

@@ -25,7 +25,7 @@ from .. import events as ev
 log = logging.getLogger("matrix_social.msc4501")
 
 OWNER_LEVEL = 100
-_CREATOR_IMPLICIT = ("12",)  # room versions where creators outrank every power level
+CREATOR_IMPLICIT_VERSIONS = ("12",)  # room versions where creators outrank every power level
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,16 @@ def pointer_from_profile(profile: Any) -> ProfileRoomPointer | None:
     return ProfileRoomPointer(legacy, ()) if _room_id(legacy) else None
 
 
+def is_room_id(value: Any) -> bool:
+    """A room id safe to put in a URL (any room version)."""
+    return _room_id(value)
+
+
+def is_server_name(value: Any) -> bool:
+    """A server name safe to put in a query (no path, query or user id characters)."""
+    return _server_name(value)
+
+
 def _room_id(value: Any) -> bool:
     # Room version 12 ids have no server part ("!opaque").
     return isinstance(value, str) and value.startswith("!") and 1 < len(value) <= 255 \
@@ -68,6 +78,38 @@ async def profile_room_of(bot: IntentAPI, owner: str) -> ProfileRoomPointer | No
     except MatrixRequestError:
         return None
     return pointer_from_profile(profile)
+
+
+@dataclass(frozen=True)
+class RoomSummary:
+    room_type: str | None
+    join_rule: str | None
+    name: str
+
+    @property
+    def asks_to_knock(self) -> bool:
+        return self.join_rule in ev.KNOCK_JOIN_RULES
+
+
+async def room_summary(intent: IntentAPI, room_id: str, via: tuple[str, ...]
+                       ) -> RoomSummary | None:
+    """What a room says of itself to somebody not in it (room summary, Matrix 1.15): only to
+    choose between join and knock, never believed beyond that."""
+    found = None
+    for server in via[:3] or (None,):
+        try:
+            found = await intent.api.request(
+                Method.GET, f"/_matrix/client/v1/room_summary/{quote(room_id)}",
+                query_params={"via": server} if server else None, retry_count=0)
+            break
+        except MatrixRequestError as e:
+            log.info("No summary of %s through %s: %s", room_id, server, e)
+    if not isinstance(found, dict):
+        return None
+    kind, rule, name = found.get("room_type"), found.get("join_rule"), found.get("name")
+    return RoomSummary(kind if isinstance(kind, str) else None,
+                       rule if isinstance(rule, str) else None,
+                       name if isinstance(name, str) else "")
 
 
 def room_type(state: list[dict[str, Any]]) -> str | None:
@@ -97,7 +139,7 @@ def _power_of(state: list[dict[str, Any]], levels: dict, user: Any) -> int:
     create = _state(state, "m.room.create") or {}
     content = create.get("content") or {}
     creators = {create.get("sender"), *(content.get("additional_creators") or [])}
-    if str(content.get("room_version", "1")) in _CREATOR_IMPLICIT and user in creators:
+    if str(content.get("room_version", "1")) in CREATOR_IMPLICIT_VERSIONS and user in creators:
         return OWNER_LEVEL
     if not levels:  # no power levels: the creator has 100, everybody else 0
         return OWNER_LEVEL if user == create.get("sender") else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from mautrix.api import Method, Path
 from mautrix.appservice import AppService, IntentAPI
@@ -17,7 +18,7 @@ from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import RoomAlias, RoomID
 
 from .. import events as ev
-from ..errors import NoRemoteFeed, RemoteUnreachable
+from ..errors import KnockRequired, NoRemoteFeed, RemoteUnreachable
 from ..ids import Identities
 from . import msc4501
 from .feed_owners import FeedOwners
@@ -37,6 +38,24 @@ async def join_via(intent: IntentAPI, room_id: RoomID, server: str, content: dic
     await intent.api.request(Method.POST, Path.v3.join[room_id], content=content,
                              query_params={"server_name": server})
     await intent.state_store.joined(room_id, intent.mxid)
+
+
+async def knock_via(intent: IntentAPI, room_id: RoomID, servers: tuple[str, ...],
+                    reason: str) -> str:
+    """Ask to join a room whose join rule is knock, through the first server that takes it;
+    that server's name."""
+    last: MatrixRequestError | None = None
+    for server in servers:
+        try:
+            await intent.api.request(Method.POST, f"/_matrix/client/v3/knock/{quote(room_id)}",
+                                     content={"reason": reason},
+                                     query_params={"server_name": server})
+            return server
+        except MatrixRequestError as e:
+            last = e
+    if last is None:
+        raise RemoteUnreachable(f"No server to ask for {room_id}")
+    raise unreachable(servers[-1], f"knock on {room_id}", last)
 
 
 class RemoteFeeds:
@@ -100,8 +119,16 @@ class RemoteFeeds:
         if pointer is None or await self.owners.owner_of(pointer.room_id):
             return None
         room_id = RoomID(pointer.room_id)
+        servers = (*pointer.via, server) if server not in pointer.via else pointer.via
+        summary = await msc4501.room_summary(self.bot, room_id, servers)
+        if summary is not None and summary.asks_to_knock \
+                and summary.room_type == ev.SOCIAL_PROFILE_ROOM_TYPE:
+            # The bot cannot join; the follower knocks, and the room is verified once she is
+            # let in (matrix/knock_answers.py).
+            raise KnockRequired(f"{owner}'s profile room lets people in by invite: following "
+                                "them asks for one", room_id, servers, owner)
         try:
-            for via in (*pointer.via, server) if server not in pointer.via else pointer.via:
+            for via in servers:
                 try:
                     await join_via(self.bot, room_id, via, {ev.FOLLOW_FLAG: False})
                     break
@@ -123,6 +150,30 @@ class RemoteFeeds:
             log.warning("%s's profile names %s, but %s", owner, room_id, problem)
             return None
         return room_id, state
+
+    async def adopt_profile_room(self, intent: IntentAPI, room_id: RoomID, owner: str) -> None:
+        """The knock-only profile room `intent`'s user was just let into: recorded as the
+        owner's feed when it passes the same two-way check as any profile room (read now, as
+        that member); else she leaves it and the follow is refused."""
+        try:
+            state = await intent.api.request(Method.GET, Path.v3.rooms[room_id].state)
+        except MatrixRequestError as e:
+            raise unreachable(room_id, "read the profile room", e) from None
+        problem = msc4501.ownership_problem(state, owner) or await self._not_named(owner, room_id)
+        if problem:
+            await intent.leave_room(room_id, reason="not the owner's profile room")
+            raise NoRemoteFeed(f"{room_id} is not {owner}'s profile room: {problem}")
+        await self.owners.record(room_id, owner, "")
+        for raw in state:
+            await self.ingest.apply({**raw, "room_id": room_id})
+        await self._backfill(room_id, intent)
+        log.info("Attached %s's knock-only profile room %s", owner, room_id)
+
+    async def _not_named(self, owner: str, room_id: str) -> str | None:
+        pointer = await msc4501.profile_room_of(self.bot, owner)
+        if pointer is None or pointer.room_id != room_id:
+            return f"{owner}'s profile does not name it"
+        return None
 
     async def _resolve(self, alias: RoomAlias, server: str) -> RoomID:
         try:
@@ -148,10 +199,10 @@ class RemoteFeeds:
         for raw in state:
             await self.ingest.apply({**raw, "room_id": room_id})
 
-    async def _backfill(self, room_id: RoomID) -> None:
+    async def _backfill(self, room_id: RoomID, reader: IntentAPI | None = None) -> None:
         """The latest posts, likes and comments, oldest first."""
         try:
-            page = await self.bot.api.request(
+            page = await (reader or self.bot).api.request(
                 Method.GET, Path.v3.rooms[room_id].messages,
                 query_params={"dir": "b", "limit": str(BACKFILL_EVENTS)})
         except MatrixRequestError as e:

@@ -1,25 +1,29 @@
-"""Following: a join to the followed feed room; unfollowing: a leave. Followers and following
-lists, keyset-paginated."""
+"""Following: a join to the followed feed room; unfollowing: a leave. A person whose MSC4501
+profile room asks to knock is asked (a knock, the follow pending until she is invited).
+Followers and following lists, keyset-paginated."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from mautrix.types import RoomID
 from mautrix.util.async_db import Database
 
 from .. import events as ev
 from ..clock import now_ms
-from ..db import follows
-from ..errors import InvalidInput, RemoteUnreachable
+from ..db import follow_requests, follows
+from ..errors import InvalidInput, KnockRequired, RemoteUnreachable
 from ..ids import Identities
 from ..matrix.feed_rooms import FeedRooms
 from ..matrix.ingest import FollowFence
 from ..matrix.intents import Intents
-from ..matrix.remote_feeds import REACH_TIMEOUT
+from ..matrix.remote_feeds import REACH_TIMEOUT, knock_via
 from . import cursor as cursors
 from .block_list import BlockList
 from .users import Users
+
+KNOCK_REASON = "Asking to follow from matrix-social"
 
 
 class Follows:
@@ -35,7 +39,10 @@ class Follows:
         self.rooms = feed_rooms
 
     async def follow(self, user: str, handle: str) -> dict[str, Any]:
-        target, room_id = await self._target(handle)
+        try:
+            target, room_id = await self._target(handle)
+        except KnockRequired as knock:
+            return await self._ask(user, knock)
         if target == user:
             raise InvalidInput("You cannot follow yourself")
         await self.blocks.refuse_if_blocked(target, user, "follow them")
@@ -46,8 +53,26 @@ class Follows:
             await follows.upsert_provisional(self.db, room_id, user, now_ms())
         return await self.status(user, target, room_id)
 
+    async def _ask(self, user: str, knock: KnockRequired) -> dict[str, Any]:
+        """Following somebody whose profile room asks to knock: her knock, a pending request
+        (matrix/knock_answers.py makes it a follow when she is invited)."""
+        await self.blocks.refuse_if_blocked(knock.owner, user, "follow them")
+        request = await follow_requests.get(self.db, knock.room_id, user)
+        if request is None or request["state"] != follow_requests.PENDING:
+            intent = await self.intents.for_user(user)
+            server = await knock_via(intent, RoomID(knock.room_id), knock.via, KNOCK_REASON)
+            await follow_requests.pending(self.db, knock.room_id, user, "profile", knock.owner,
+                                          server)
+        return await self.status(user, knock.owner, knock.room_id)
+
     async def unfollow(self, user: str, handle: str) -> dict[str, Any]:
-        target, room_id = await self._target(handle)
+        try:
+            target, room_id = await self._target(handle)
+        except KnockRequired as knock:  # a pending follow: withdraw the knock
+            if await follow_requests.get(self.db, knock.room_id, user) is not None:
+                await follow_requests.delete(self.db, knock.room_id, user)
+                await (await self.intents.for_user(user)).leave_room(RoomID(knock.room_id))
+            return await self.status(user, knock.owner, knock.room_id)
         if await follows.is_following(self.db, room_id, user):
             intent = await self.intents.for_user(user)
             async with self.fence.around(room_id, user, follows=False):
@@ -71,9 +96,16 @@ class Follows:
         return target, await self.rooms.ensure(target)
 
     async def status(self, user: str, target: str, room_id: str) -> dict[str, Any]:
-        return {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,
-                "following": await follows.is_following(self.db, room_id, user),
+        following = await follows.is_following(self.db, room_id, user)
+        view = {"user_id": target, "handle": self.users.handle_of(target), "room_id": room_id,
+                "following": following, "state": "following" if following else "none",
                 "followers_count": await follows.count_followers(self.db, room_id)}
+        request = None if following else await follow_requests.get(self.db, room_id, user)
+        if request is not None:
+            view["state"] = request["state"]
+            if request["reason"]:
+                view["reason"] = request["reason"]
+        return view
 
     async def followers(self, viewer: str, handle: str, cursor: str | None,
                         limit: int) -> dict[str, Any]:

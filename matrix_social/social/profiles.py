@@ -14,8 +14,8 @@ from .. import events as ev
 from ..clock import now_ms
 from ..content import fields as rules
 from ..content.fields import MAX_BIO, MAX_LIST_ITEMS, clean_text
-from ..db import ai_profiles, apps, follows, profiles
-from ..errors import InvalidInput, NotFound
+from ..db import ai_profiles, apps, follow_requests, follows, profiles
+from ..errors import InvalidInput, KnockRequired, NotFound
 from ..ids import Identities
 from ..matrix.feed_rooms import FeedRooms
 from ..matrix.intents import Intents
@@ -54,7 +54,10 @@ class Profiles:
 
     async def get(self, viewer: str, handle: str) -> dict[str, Any]:
         user_id = await self.users.resolve(handle)
-        room_id = await self.feed_rooms.ensure(user_id)
+        try:
+            room_id = await self.feed_rooms.ensure(user_id)
+        except KnockRequired as knock:
+            return await self._behind_a_knock(viewer, user_id, knock.room_id)
         displayname, avatar = await self.directory.profile(user_id)
         row = await profiles.full(self.db, user_id)
         is_ai = self.ids.is_ai(user_id) or await self._remote_ai(user_id, room_id)
@@ -93,6 +96,22 @@ class Profiles:
             if self.ai_extras is not None:
                 view.update(await self.ai_extras(viewer, user_id, room_id))
         return view
+
+    async def _behind_a_knock(self, viewer: str, user_id: str, room_id: str) -> dict[str, Any]:
+        """Somebody whose MSC4501 profile room lets people in by invite, and nobody of ours is
+        in yet: what her own server says of her, nothing of the room; `following` is
+        "pending" while the viewer's knock waits (the button says "Requested")."""
+        displayname, avatar = await self.directory.profile(user_id)
+        request = await follow_requests.get(self.db, room_id, viewer)
+        return {"user_id": user_id, "handle": self.ids.handle_of(user_id), "kind": "human",
+                "display_name": displayname, "avatar_url": avatar, "bio": "", "links": [],
+                "interests": [], "banner_url": None, "pinned_post": None, "room_id": room_id,
+                "followers_count": 0, "following_count": 0,
+                "following": request["state"] if request and request["state"] == "pending"
+                else False,
+                "follow_state": request["state"] if request else "none",
+                "knock": True, "apps": [], "apps_next_cursor": None, "recent_posts": [],
+                "recent_posts_next_cursor": None}
 
     async def posts(self, viewer: str, handle: str, cursor: str | None,
                     limit: int) -> dict[str, Any]:

@@ -72,6 +72,9 @@ def post_view(row, handle: str, brandings: Brandings) -> dict[str, Any]:
         "cw": _content_warning(block),
         "sensitive": block.get(ev.POST_SENSITIVE) is True,
     }
+    group_name = _column(row, "group_name")
+    if group_name is not None:  # a post in an MSC4501 group: by its author, in the group
+        view["group"] = {"room_id": row["room_id"], "name": group_name}
     if view["cw"] is not None and row["kind"] == "text" and isinstance(block.get("text"), str):
         view["text"] = block["text"]  # the event's body holds only the spoiler fallback
     external = external_view(block.get(ev.POST_EXTERNAL), bool(_column(row, "external_verified")),

@@ -2,12 +2,14 @@
 
 Trust (docs/events.md, "Trust"): only events in a verified feed room count (feed_room, written
 when our bot created the room or the owner's own server mapped `#feed_NAME` to it, never from
-room state); feed, profile, app and AI-profile state counts only from the owner or the room's
-bot; likes, comments, edits and redactions count only in the post's own room; a repost's
-original (room, author) comes from the index, never from the reposter's event. Whom the
-operator bars (bars.py: a policy list, or a suspension) is not indexed as following, liking,
-commenting, reposting or announcing a repost, and his posts name nobody and carry no hashtags
-(they are indexed, and hidden where they are read).
+room state) or in an MSC4501 group we joined (group_room, written when the room's own create
+event says it is a group; a group has no owner, so no state in it is believed as an owner's,
+and every member the power levels let post is an author); feed, profile, app and AI-profile
+state counts only from the owner or the room's bot; likes, comments, edits and redactions count
+only in the post's own room; a repost's original (room, author) comes from the index, never
+from the reposter's event. Whom the operator bars (bars.py: a policy list, or a suspension) is
+not indexed as following, liking, commenting, reposting or announcing a repost, and his posts
+name nobody and carry no hashtags (they are indexed, and hidden where they are read).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ...db import (
     apps,
     comments,
     follows,
+    group_rooms,
     likes,
     notifications,
     post_tags,
@@ -55,6 +58,7 @@ from ...errors import InvalidInput, MalformedEvent, UntrustedEvent
 from ...ids import Identities
 from ..bars import BarMatcher, Bars
 from ..feed_owners import FeedOwners, FeedRoom
+from ..msc4501 import CREATOR_IMPLICIT_VERSIONS
 from .follow_fence import FollowFence
 from .writer import IndexWriter
 
@@ -66,6 +70,7 @@ OWNER_STATE_TYPES = frozenset({str(ev.FEED_STATE), str(ev.PROFILE_STATE),
 # A post is an m.room.message, or MSC4501's own post type (same content).
 MESSAGE_TYPES = frozenset({"m.room.message", str(ev.SOCIAL_POST)})
 MAX_LOGGED = 10_000
+MAX_GROUP_NAME = 255
 
 
 class IndexRules:
@@ -86,7 +91,7 @@ class IndexRules:
         content = raw.get("content")
         if not isinstance(content, dict):
             raise MalformedEvent("content is not an object")
-        feed = await self.owners.feed_of(room_id)
+        feed = await self.owners.feed_or_group(room_id)
         if feed is None:
             if etype in OWNER_STATE_TYPES and raw.get("state_key") is not None:
                 self._log_once(room_id, etype, f"{etype} from {sender} in {room_id} ignored: "
@@ -100,6 +105,16 @@ class IndexRules:
             await self._reaction(raw, feed, content, w)
         elif etype == "m.room.redaction":
             await self._redaction(raw, feed, content, w)
+        elif feed.group and etype == "m.room.name" and raw.get("state_key") == "":
+            # Whoever the room's power levels let rename it (the homeserver checked).
+            name = content.get("name")
+            await w.write(group_rooms.set_name, room_id,
+                          name[:MAX_GROUP_NAME] if isinstance(name, str) else "")
+        elif feed.group and etype == "m.room.power_levels" and raw.get("state_key") == "":
+            # Who may redact others' posts in the group (the homeserver checked the change).
+            await w.write(group_rooms.set_moderators, raw["room_id"], moderators_of(content))
+        elif feed.group and etype == "m.room.create" and raw.get("state_key") == "":
+            await w.write(group_rooms.set_creators, raw["room_id"], creators_of(raw, content))
         elif raw.get("state_key") is not None and etype in OWNER_STATE_TYPES:
             if feed.speaks_for_owner(sender):
                 await self._owner_state(raw, feed, content, w)
@@ -172,7 +187,7 @@ class IndexRules:
             await w.comment(event_id, relation.event_id, raw["room_id"], sender,
                             without_cw(body, cw), relation.in_reply_to, ts, cw or None,
                             self._mentioned(content, sender))
-        elif relation.rel_type is None and sender == feed.owner:
+        elif relation.rel_type is None and feed.may_post(sender):
             msc_repost = None if isinstance(content.get(ev.POST_BLOCK), dict) \
                 else social_repost(content)
             if msc_repost is not None:
@@ -299,7 +314,8 @@ class IndexRules:
         if not isinstance(redacts, str):
             raise MalformedEvent("redaction without redacts")
         room_id, sender = raw["room_id"], raw["sender"]
-        moderator = feed.speaks_for_owner(sender)
+        moderator = feed.speaks_for_owner(sender) or (
+            feed.group and await w.read(group_rooms.is_moderator, room_id, sender))
         post = await w.write(posts.redact, redacts, room_id, sender, moderator)
         liked = await w.write(likes.redact, redacts, room_id, sender, moderator)
         commented = await w.write(comments.redact, redacts, room_id, sender, moderator)
@@ -378,6 +394,30 @@ class IndexRules:
         if original == app_id:
             raise MalformedEvent("an app cannot be a fork of itself")
         return original
+
+
+def creators_of(create: dict, content: dict) -> list[str]:
+    """Who created the room, when its version gives creators every power (12): its sender
+    and `additional_creators`; nobody in earlier versions (their power levels say it)."""
+    if str(content.get("room_version", "1")) not in CREATOR_IMPLICIT_VERSIONS:
+        return []
+    more = content.get("additional_creators")
+    extra = [u for u in more if isinstance(u, str)] if isinstance(more, list) else []
+    return [create["sender"], *extra][:100]
+
+
+def moderators_of(levels: dict) -> list[str]:
+    """The users an m.room.power_levels content lets redact others' events (at or above its
+    `redact` level, 50 unless it says otherwise), "*" when everybody may; at most a thousand
+    are kept. (A room version 12 creator's unlimited level is not in `users`: not counted.)"""
+    def level(value: Any, default: int) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+    needed = level(levels.get("redact"), 50)
+    if level(levels.get("users_default"), 0) >= needed:
+        return ["*"]
+    users = levels.get("users") if isinstance(levels.get("users"), dict) else {}
+    return sorted(u for u, v in users.items()
+                  if isinstance(u, str) and level(v, 0) >= needed)[:1000]
 
 
 def _as_our_repost(content: dict, comment: str) -> dict:

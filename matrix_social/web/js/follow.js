@@ -4,23 +4,30 @@ import { enc } from "./api.js";
 import { busy, h } from "./dom.js";
 import { avatar, profileHref } from "./post.js";
 
+// `following`: true, false, or "pending" (she asked a room that lets people in by invite: a
+// knock waits for its admin, the button says "Requested" and pressing it withdraws the ask).
 export function followButton(ctx, person, following = false, { small = false } = {}) {
-  let state = following;
+  let state = following === "pending" ? "pending" : following ? "following" : "none";
   const name = person.display_name || person.handle;
   const button = h("button", { type: "button", class: "follow-button" });
+  const words = { following: "Following", pending: "Requested", none: "Follow" };
   const paint = () => {
-    button.textContent = state ? "Following" : "Follow";
-    button.className = `follow-button${state ? " following" : " primary"}${small ? " small" : ""}`;
-    button.setAttribute("aria-pressed", String(state));
-    button.setAttribute("aria-label", `${state ? "Following" : "Follow"} ${name}`);
+    button.textContent = words[state];
+    button.className = `follow-button${state === "none" ? " primary" : " following"}${small ? " small" : ""}`;
+    button.setAttribute("aria-pressed", String(state !== "none"));
+    button.setAttribute("aria-label", `${words[state]} ${name}`);
   };
   paint();
   button.addEventListener("click", () => busy(button, async () => {
-    if (state) await ctx.api.del("/unfollow", { handle: person.user_id || person.handle });
-    else await ctx.api.post("/follow", { handle: person.user_id || person.handle });
-    state = !state;
+    const target = person.room ? { room: person.room } : { handle: person.user_id || person.handle };
+    const answer = state === "none" ? await ctx.api.post("/follow", target)
+      : await ctx.api.del("/unfollow", target);
+    state = answer && answer.state === "pending" ? "pending"
+      : answer && answer.state ? (answer.state === "following" ? "following" : "none")
+        : state === "none" ? "following" : "none";
     paint();
-    ctx.announce(state ? `Following ${name}` : `Unfollowed ${name}`);
+    ctx.announce(state === "following" ? `Following ${name}`
+      : state === "pending" ? `Asked to follow ${name}; waiting for an invite` : `Unfollowed ${name}`);
   }, (error) => ctx.banner.show(error)));
   return button;
 }

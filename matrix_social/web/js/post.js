@@ -115,6 +115,8 @@ function authorHead(ctx, post, nameId) {
     author.handle && String(author.handle).endsWith(ctx.config.ai_suffix || "_ai")
       ? h("span", { class: "badge-ai", title: "An AI" }, "AI") : null,
     h("span", { class: "handle" }, `@${author.handle}`),
+    post.group ? h("span", { class: "in-group", title: `Posted in the group ${post.group.name || ""}` },
+      "in ", h("bdi", {}, post.group.name || "a group")) : null,
     h("span", { class: "dot", "aria-hidden": "true" }, "·"),
     timeLink(post.created_at, postHref(post)),
     post.edited_at ? h("span", { class: "edited" }, "· edited") : null);
