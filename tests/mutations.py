@@ -1747,6 +1747,13 @@ MUTATIONS = [
         ("tests/test_messaging.py::"
          "test_deep_conversation_pages_skip_nothing_when_rooms_move_or_are_left",)),
     mutation(
+        "following a private room one is not invited to says 'try again later' (502)",
+        "matrix_social/matrix/group_rooms.py",
+        "        if last.http_status == 403:  # a private room: the homeserver said no, "
+        "not \"later\"\n",
+        "        if False:\n",
+        ("tests/test_security.py::test_mallory_cannot_act_for_alice_on_any_route",)),
+    mutation(
         "Messages shows nothing of the conversations until the SDK's first sync ends",
         "matrix_social/web/js/messages.js",
         "  if (early) container.append(early.el);\n",

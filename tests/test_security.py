@@ -388,6 +388,10 @@ def attacks(w: World) -> list[Attack]:
                {"share_with_followers": True}),
         # follows
         Attack("POST /follow", body={"handle": w.ai}, expect=followed_by_mallory),
+        # alice's DM with bob is no group: following it must not let mallory in
+        Attack("POST /follow", body={"room": w.dm["room_id"]}, expect=_ok(403)),
+        Attack("GET /follows", expect=lambda s, b: s == 200 and bob.user_id not in {
+            item.get("user_id") for item in b["items"]}),
         # mallory does not follow bob: nothing to do
         Attack("DELETE /unfollow", f"/unfollow?handle={bob.localpart}",
                {"handle": bob.localpart}, expect=lambda s, _: s in (200, *REFUSED)),

@@ -20,7 +20,7 @@ from mautrix.errors import MatrixRequestError, MNotFound
 from mautrix.types import RoomAlias, RoomID
 
 from .. import events as ev
-from ..errors import InvalidInput, NotFound
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..ids import Identities
 from . import msc4501
 from .feed_owners import FeedOwners
@@ -84,6 +84,10 @@ class GroupRooms:
             except MatrixRequestError as e:
                 last = e
         assert last is not None
+        if last.http_status == 403:  # a private room: the homeserver said no, not "later"
+            raise Forbidden(f"{where.room_id} does not let you in: {last.message}")
+        if last.http_status == 404:
+            raise NotFound(f"No room {where.room_id} was found")
         raise unreachable(where.via[-1], f"join {where.room_id}", last)
 
     async def knock(self, intent: IntentAPI, where: RoomAddress, reason: str) -> str:
