@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import asyncpg
@@ -415,6 +416,25 @@ async def api(stack: Stack, method: str, path: str, user: User | None = None,
     """Call /api/social as `user`."""
     return await stack.request(method, f"{stack.api_url}{path}",
                                token=user.access_token if user else None, **kwargs)
+
+
+async def plain_dm_with_lines(stack: Stack, alice: User, bob: User,
+                              lines: list[str]) -> str:
+    """An unencrypted DM from alice to bob, joined by bob, who says `lines` in it."""
+    dm = await api_ok(stack, "POST", "/messages/dm", alice,
+                      json={"to": bob.user_id, "encrypted": False})
+    room = quote(dm["room_id"], safe="")
+    status, _ = await stack.request(
+        "POST", f"{stack.synapse.url}/_matrix/client/v3/join/{room}", json={},
+        token=bob.access_token)
+    assert status == 200
+    for line in lines:
+        status, _ = await stack.request(
+            "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{room}/send/m.room.message/"
+                   f"line{secrets.token_hex(6)}",
+            json={"msgtype": "m.text", "body": line}, token=bob.access_token)
+        assert status == 200
+    return dm["room_id"]
 
 
 async def api_ok(stack: Stack, method: str, path: str, user: User | None = None,

@@ -25,7 +25,7 @@ from .browser import (
     page_shot,
     signed_in,
 )
-from .harness import Stack, api_ok, eventually
+from .harness import Stack, api_ok, eventually, plain_dm_with_lines
 from .web_seed import Seeded, landscape, seed
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -750,20 +750,8 @@ async def test_every_main_page_lays_out_at_tablet_width(stack, browser, world, w
     Light and dark, axe clean, a screenshot each (`*-tablet-light|dark` at 800 px,
     `*-narrow-desktop-light|dark` at 1050 px)."""
     alice, bob = world.alice, world.bob
-    dm = await api_ok(stack, "POST", "/messages/dm", alice,
-                      json={"to": bob.user_id, "encrypted": False})
-    room = dm["room_id"]
-    status, _ = await stack.request(
-        "POST", f"{stack.synapse.url}/_matrix/client/v3/join/{q(room)}", json={},
-        token=bob.access_token)
-    assert status == 200
-    for i, line in enumerate(("Are you coming to the chess club tonight?",
-                              "I'll bring the good tea this time.")):
-        status, _ = await stack.request(
-            "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{q(room)}/send/"
-                   f"m.room.message/{width}{i}{int(time.time())}",
-            json={"msgtype": "m.text", "body": line}, token=bob.access_token)
-        assert status == 200
+    room = await plain_dm_with_lines(stack, alice, bob, [
+        "Are you coming to the chess club tonight?", "I'll bring the good tea this time."])
     pages = [
         ("feed", "", ".section-feed[data-ready]", "article.post"),
         ("explore", "explore", ".section-explore[data-ready]", "main input[type=search]"),

@@ -28,7 +28,7 @@ from .browser import (
     page_shot,
     signed_in,
 )
-from .harness import Stack, User, api_ok, eventually
+from .harness import Stack, User, api_ok, eventually, plain_dm_with_lines
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -421,7 +421,6 @@ async def test_the_conversations_show_before_the_first_sync_ends(stack, browser)
     """Issue 28: the SDK's first sync carries every room (seconds for someone in many); the
     service's list (one sliding sync request) is shown meanwhile, as links, and gives way to
     the full page once the sync is done."""
-    from .harness import api_ok
 
     alice, bob = await stack.register("alice"), await stack.register("bob")
     for name in ("Harbour walk", "Book club"):
@@ -492,20 +491,8 @@ async def test_a_pasted_and_a_dropped_image_are_sent_and_a_phone_shows_one_heade
     phone an open conversation is a chat app's screen: one head (back arrow, picture, name,
     encryption) where the top bar was, the messages scrolling, the bar at the bottom."""
     alice, bob = await stack.register("alice"), await stack.register("bob")
-    dm = await api_ok(stack, "POST", "/messages/dm", alice,
-                      json={"to": bob.user_id, "encrypted": False})
-    room_id = dm["room_id"]
-    status, _ = await stack.request(
-        "POST", f"{stack.synapse.url}/_matrix/client/v3/join/{quote(room_id)}", json={},
-        token=bob.access_token)
-    assert status == 200
-    for i in range(14):
-        status, _ = await stack.request(
-            "PUT", f"{stack.synapse.url}/_matrix/client/v3/rooms/{quote(room_id)}/send/"
-                   f"m.room.message/t{i}{secrets.token_hex(3)}",
-            json={"msgtype": "m.text", "body": f"Bob's line {i}: the tide is turning"},
-            token=bob.access_token)
-        assert status == 200
+    room_id = await plain_dm_with_lines(
+        stack, alice, bob, [f"Bob's line {i}: the tide is turning" for i in range(14)])
     async with new_browser(browser, stack, alice) as a:
         await open_messages(a, stack, f"/{quote(room_id)}")
         await a.locator(".message", has_text="Bob's line 13").wait_for()

@@ -23,6 +23,7 @@ from .browser import (
     screenshot,
     signed_out,
 )
+from .conftest import running
 from .harness import Stack, api_ok, eventually
 from .web_seed import portrait
 
@@ -57,26 +58,18 @@ async def siteverify():
 async def captcha_stack(tmp_path_factory, siteverify):
     """A homeserver whose sign-ups pass a reCAPTCHA (m.login.recaptcha), checked against the
     fake siteverify; its own matrix-social, on SQLite."""
-    stack = Stack(tmp_path_factory.mktemp("captcha-stack"), "sqlite",
-                  captcha_siteverify_api=siteverify.url)
-    try:
-        await stack.start()
+    async with running(Stack(tmp_path_factory.mktemp("captcha-stack"), "sqlite",
+                             captcha_siteverify_api=siteverify.url)) as stack:
         yield stack
-    finally:
-        await stack.stop()
 
 
 @pytest.fixture(scope="module")
 async def token_stack(tmp_path_factory):
     """A homeserver that takes sign-ups only with a registration token (Synapse's
     `registration_requires_token: true`), with its own matrix-social, on SQLite."""
-    stack = Stack(tmp_path_factory.mktemp("token-stack"), "sqlite",
-                  registration_requires_token=True)
-    try:
-        await stack.start()
+    async with running(Stack(tmp_path_factory.mktemp("token-stack"), "sqlite",
+                             registration_requires_token=True)) as stack:
         yield stack
-    finally:
-        await stack.stop()
 
 
 async def a_person_with_an_ai(stack: Stack, interest: str):
