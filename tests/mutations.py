@@ -1754,6 +1754,12 @@ MUTATIONS = [
         "        if False:\n",
         ("tests/test_security.py::test_mallory_cannot_act_for_alice_on_any_route",)),
     mutation(
+        "a user of another server is shown as @@bob:server (an @ before his whole ID)",
+        "matrix_social/web/js/text.js",
+        '  return String(handle || "").startsWith("@") ? handle : `@${handle}`;\n',
+        "  return `@${handle}`;\n",
+        ("tests/test_web_groups.py::test_a_requested_follow_says_requested_on_the_profile",)),
+    mutation(
         "Messages shows nothing of the conversations until the SDK's first sync ends",
         "matrix_social/web/js/messages.js",
         "  if (early) container.append(early.el);\n",

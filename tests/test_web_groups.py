@@ -56,6 +56,8 @@ async def test_a_requested_follow_says_requested_on_the_profile(stack, remote, b
         button = page.locator(".profile-buttons .follow-button")
         await button.wait_for()
         assert await button.inner_text() == "Requested"
+        # Somebody of another server is shown by her whole ID, with one @ as she writes it.
+        assert await page.locator(".section-profile p.handle").inner_text() == carol.user.user_id
         assert await button.get_attribute("aria-pressed") == "true"
         for scheme in ("light", "dark"):
             await page.emulate_media(color_scheme=scheme, reduced_motion="reduce")

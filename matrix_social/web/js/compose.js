@@ -11,7 +11,7 @@ import { acceptDroppedFiles, busy, clear, describeError, fill, h, uid } from "./
 import { icon } from "./icons.js";
 import { byTarget, platformName, publishTargets } from "./platforms.js";
 import { avatar } from "./post.js";
-import { countChars, counterFor } from "./text.js";
+import { atHandle, countChars, counterFor } from "./text.js";
 
 const MAX_IMAGES = 4;
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -129,7 +129,7 @@ function crossPostPicker(ctx, describe) {
           const handle = connection.account && connection.account.handle;
           const broken = connection.status !== "ok";
           list.append(h("label", { class: `chip${broken ? " broken" : ""}`,
-            title: handle ? `@${handle}` : null }, box,
+            title: handle ? atHandle(handle) : null }, box,
           h("span", { class: `platform-dot p-${connection.platform}`, "aria-hidden": "true" }),
           platformName(connection.platform),
           broken ? h("span", { class: "hint" }, " (not working: connect it again in Settings)") : null));

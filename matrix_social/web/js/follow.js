@@ -3,6 +3,7 @@
 import { enc } from "./api.js";
 import { busy, h } from "./dom.js";
 import { avatar, profileHref } from "./post.js";
+import { atHandle } from "./text.js";
 
 // `following`: true, false, or "pending" (she asked a room that lets people in by invite: a
 // knock waits for its admin, the button says "Requested" and pressing it withdraws the ask).
@@ -44,7 +45,7 @@ export function personRow(ctx, person, { extra = null, compact = false } = {}) {
     h("div", { class: "who" },
       h("a", { href: profileHref(person), "data-link": true, class: "name" },
         h("bdi", {}, person.display_name || person.handle)),
-      h("span", { class: "handle" }, `@${person.handle}`),
+      h("span", { class: "handle" }, atHandle(person.handle)),
       about),
     mine ? null : followButton(ctx, person, Boolean(person.following), { small: compact }));
 }

@@ -9,6 +9,7 @@ import { icon } from "./icons.js";
 import { usePlatforms } from "./platforms.js";
 import { finishSso, loadSession, loginFlows, passwordLogin, signOut, ssoUrl } from "./session.js";
 import { buildNav, makeBanner, markSection, rightColumn, showAdminSections, watchUnread } from "./shell.js";
+import { atHandle } from "./text.js";
 
 const main = document.getElementById("main");
 const header = document.getElementById("app-header");
@@ -187,7 +188,7 @@ async function startApp(session) {
       const slot = accountChip.querySelector(".avatar");
       slot.replaceWith(post.avatar(ctx, me, 36));
       accountChip.querySelector(".account-name").textContent = me.display_name || me.handle;
-      accountChip.querySelector(".account-handle").textContent = `@${me.handle}`;
+      accountChip.querySelector(".account-handle").textContent = atHandle(me.handle);
     }).catch(() => { /* the chip keeps the user id */ });
   }, 0);
 }

@@ -12,6 +12,7 @@ import { icon } from "./icons.js";
 import { trapFocus } from "./menu.js";
 import { avatar, profileHref } from "./post.js";
 import { showAdminSections } from "./shell.js";
+import { atHandle } from "./text.js";
 
 const PAGE = 20;
 const VIEWS = [["open", "Open"], ["resolved", "Resolved"], ["suspended", "Suspended"], ["log", "Log"]];
@@ -120,7 +121,7 @@ function personLine(ctx, person, extra) {
   return h("div", { class: "mod-person" }, avatar(ctx, person, 40),
     h("div", { class: "who" },
       h("a", { href: profileHref(person), "data-link": true, class: "name" }, h("bdi", {}, nameOf(person))),
-      h("span", { class: "handle" }, local(person) ? `@${person.handle}` : person.handle)),
+      h("span", { class: "handle" }, atHandle(person.handle))),
     extra);
 }
 

@@ -15,7 +15,7 @@ import { safetyItems } from "./safety.js";
 import { byTarget, platformName, platformOf } from "./platforms.js";
 import { linkPreview } from "./previews.js";
 import { richText } from "./tags.js";
-import { countChars, counterFor } from "./text.js";
+import { atHandle, countChars, counterFor } from "./text.js";
 
 export { byTarget, platformName };
 
@@ -114,7 +114,7 @@ function authorHead(ctx, post, nameId) {
       h("bdi", {}, author.display_name || author.handle)),
     author.handle && String(author.handle).endsWith(ctx.config.ai_suffix || "_ai")
       ? h("span", { class: "badge-ai", title: "An AI" }, "AI") : null,
-    h("span", { class: "handle" }, `@${author.handle}`),
+    h("span", { class: "handle" }, atHandle(author.handle)),
     post.group ? h("span", { class: "in-group", title: `Posted in the group ${post.group.name || ""}` },
       "in ", h("bdi", {}, post.group.name || "a group")) : null,
     h("span", { class: "dot", "aria-hidden": "true" }, "·"),
@@ -426,7 +426,7 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
       h("header", { class: "post-head small" }, avatar(ctx, original.author, 20),
         h("a", { href: profileHref(original.author), "data-link": true, class: "name", dir: "auto" },
           original.author.display_name || original.author.handle),
-        h("span", { class: "handle" }, `@${original.author.handle}`),
+        h("span", { class: "handle" }, atHandle(original.author.handle)),
         h("span", { class: "dot", "aria-hidden": "true" }, "·"),
         timeLink(original.created_at, postHref(original))),
       guarded(original, postBody(ctx, original)));
@@ -545,7 +545,7 @@ export function postCard(ctx, post, { onDelete, onRepost, expanded = false, onCo
       own ? { label: isRepost() ? "Delete repost" : "Delete post", icon: "trash", danger: true,
         onSelect: remove } : null,
       ...safetyItems(ctx, current.author && current.author.user_id, {
-        eventId: current.id, name: current.author && `@${current.author.handle}`,
+        eventId: current.id, name: current.author && atHandle(current.author.handle),
         onHidden: () => article.remove() }),
     ];
   }

@@ -14,6 +14,7 @@ import { safetyItems } from "./safety.js";
 import { icon } from "./icons.js";
 import { loadInto } from "./media.js";
 import { avatar, profileHref } from "./post.js";
+import { atHandle } from "./text.js";
 
 const IMAGE_TYPES = "image/png,image/jpeg,image/gif,image/webp";
 
@@ -243,11 +244,11 @@ export async function render(ctx, container, handle) {
             icon("bookmark", { size: 18 }), "Bookmarks") : null,
           mine ? null : messageLink(profile, "Message"),
           mine ? null : menuButton({ label: `More options for @${profile.handle}`,
-            items: () => safetyItems(ctx, profile.user_id, { name: `@${profile.handle}` }) }).el)),
+            items: () => safetyItems(ctx, profile.user_id, { name: atHandle(profile.handle) }) }).el)),
       h("div", { class: "profile-text" },
         h("p", { class: "profile-name", dir: "auto" }, name,
           profile.kind === "ai" ? h("span", { class: "badge-ai" }, "AI") : null),
-        h("p", { class: "handle" }, `@${profile.handle}`),
+        h("p", { class: "handle" }, atHandle(profile.handle)),
         profile.kind === "ai" && owner
           ? h("p", { class: "ai-owner" }, icon("sparkle", { size: 16 }), "The AI of ",
             h("a", { href: profileHref(owner), "data-link": true, dir: "auto" },

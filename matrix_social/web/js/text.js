@@ -34,3 +34,9 @@ export function counterFor(input, max) {
   counter.refresh = refresh;
   return counter;
 }
+
+/** A handle as people write it: "@alice" for ours; a user of another server's handle is
+ * already the full "@bob:server". */
+export function atHandle(handle) {
+  return String(handle || "").startsWith("@") ? handle : `@${handle}`;
+}

@@ -6,7 +6,7 @@ import {
 } from "./dom.js";
 import { icon } from "./icons.js";
 import { avatar, postHref, profileHref } from "./post.js";
-import { countChars, counterFor } from "./text.js";
+import { atHandle, countChars, counterFor } from "./text.js";
 
 const PAGE = 50;
 const MAX_PAGES = 20;
@@ -135,7 +135,7 @@ export function threadView(ctx, post, { full = false, onCount, onComment } = {})
             h("p", { class: "comment-head" },
               h("a", { href: profileHref(c.author), "data-link": true, class: "name" },
                 h("bdi", {}, c.author.display_name || c.author.handle)),
-              h("span", { class: "handle" }, `@${c.author.handle}`),
+              h("span", { class: "handle" }, atHandle(c.author.handle)),
               h("span", { class: "dot", "aria-hidden": "true" }, "·"),
               timeEl(c.created_at)),
             commentText(c),

@@ -7,6 +7,7 @@ import { enc } from "./api.js";
 import { busy, fill, h } from "./dom.js";
 import { followButton, peopleToFollow, personRow } from "./follow.js";
 import { avatar } from "./post.js";
+import { atHandle } from "./text.js";
 
 const ONBOARDING = "m.matrix_os.onboarding";
 const IMAGE_TYPES = "image/png,image/jpeg,image/gif,image/webp";
@@ -175,7 +176,7 @@ export async function render(ctx, container) {
           h("span", { class: "person-avatar", "aria-hidden": "true" }, avatar(ctx, person.ai, 40)),
           h("div", { class: "who" },
             h("span", { class: "name" }, h("bdi", {}, person.ai.display_name)),
-            h("span", { class: "handle" }, `@${person.ai.handle}`),
+            h("span", { class: "handle" }, atHandle(person.ai.handle)),
             h("p", { class: "reasons" }, `${person.display_name || person.handle}'s AI`)),
           followButton(ctx, person.ai, false, { small: true })));
       }
