@@ -1760,6 +1760,13 @@ MUTATIONS = [
         "  return `@${handle}`;\n",
         ("tests/test_web_groups.py::test_a_requested_follow_says_requested_on_the_profile",)),
     mutation(
+        "a reindex stops at a followed room its bot cannot join (a knock-only profile room)",
+        "matrix_social/matrix/reindex.py",
+        "            except (MatrixRequestError, IntentError, TimeoutError) as e:\n",
+        "            except (MatrixRequestError, TimeoutError) as e:\n",
+        (_GROUPS + "test_a_knock_only_profile_room_on_another_server_is_requested_then_"
+         "followed",)),
+    mutation(
         "Messages shows nothing of the conversations until the SDK's first sync ends",
         "matrix_social/web/js/messages.js",
         "  if (early) container.append(early.el);\n",

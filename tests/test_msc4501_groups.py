@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from matrix_social import events as ev
 from matrix_social.db import feed_rooms, follows, group_rooms
+from matrix_social.matrix.reindex import Reindexer
 
 from .harness import api, api_ok, eventually, until_equal
 from .msc4501_client import Msc4501Client
@@ -318,6 +319,16 @@ async def test_a_knock_only_profile_room_on_another_server_is_requested_then_fol
     await asyncio.sleep(3)
     assert await carol.membership(room, bob.user_id) == "invite"
     assert await _state(stack, bob, room) is None
+
+    # A reindex cannot read the room (its bot is not let in): it skips it and keeps its rows,
+    # and goes on with every other room.
+    services = stack.bridge.services
+    progress = await Reindexer(stack.bridge.az.intent, stack.bridge.db, services.ids,
+                               services.owners, services.ingest, "feed_",
+                               on_progress=lambda _: None).run()
+    assert room in progress.skipped, progress.skipped
+    assert await feed_rooms.get(services.db, room) == (carol.user.user_id, "")
+    await eventually(lambda: _has(stack, alice, later), timeout=30, what="kept after a reindex")
 
 
 async def test_a_knock_only_room_naming_somebody_else_is_refused_once_let_in(stack, remote):

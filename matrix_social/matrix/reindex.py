@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from mautrix.api import Method, Path
 from mautrix.appservice import IntentAPI
-from mautrix.errors import MatrixRequestError
+from mautrix.errors import IntentError, MatrixRequestError
 from mautrix.types import RoomAlias, RoomID
 from mautrix.util.async_db import Database
 
@@ -113,7 +113,9 @@ class Reindexer:
         for room_id in sorted(candidates):
             try:
                 room = await self._verify(room_id)
-            except (MatrixRequestError, TimeoutError) as e:
+            except (MatrixRequestError, IntentError, TimeoutError) as e:
+                # IntentError: the bot is not in the room and cannot join it (a knock-only
+                # profile room its follower was let into): skipped, its rows kept as they are.
                 if room_id in known:
                     progress.skipped[room_id] = f"could not be checked: {e or 'no answer'}"
                 continue
