@@ -26,13 +26,17 @@ async def direct_map(intent: IntentAPI) -> dict[str, list[str]]:
 
 
 async def _usable(intent: IntentAPI, room_id: str, other: str) -> bool:
+    """Both still in the room, read straight from the homeserver: mautrix's get_members also
+    rewrites the room's members in its state store, which on PostgreSQL fails with a
+    duplicate key when two requests for the same pair do it at once."""
     try:
-        members = await intent.get_members(RoomID(room_id))
+        answer = await intent.api.request(Method.GET, Path.v3.rooms[RoomID(room_id)].members)
     except MatrixRequestError:
         return False
-    states = {m.state_key: m.content.membership for m in members}
-    return (states.get(intent.mxid) == Membership.JOIN
-            and states.get(other) in (Membership.JOIN, Membership.INVITE))
+    chunk = answer.get("chunk") if isinstance(answer, dict) else None
+    states = {e.get("state_key"): (e.get("content") or {}).get("membership")
+              for e in chunk or [] if isinstance(e, dict)}
+    return states.get(intent.mxid) == "join" and states.get(other) in ("join", "invite")
 
 
 async def is_encrypted(intent: IntentAPI, room_id: RoomID) -> bool:
