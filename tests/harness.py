@@ -550,6 +550,18 @@ async def open_dm(stack: Stack, user: User, other: str) -> str:
     return resp.room_id
 
 
+async def dm_to_ai(client: AsyncClient, ai: str, text: str) -> str:
+    """A new DM from `client`'s user to `ai`, once the AI has joined it, with `text` said in
+    it; the room's id."""
+    from nio import RoomCreateResponse
+
+    room = await client.room_create(is_direct=True, invite=[ai])
+    assert isinstance(room, RoomCreateResponse), room
+    await wait_joined(client, room.room_id, ai)
+    await client.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+    return room.room_id
+
+
 async def wait_joined(client: AsyncClient, room_id: str, user_id: str) -> None:
     """Until `user_id` is a joined member of the room, as `client` sees it."""
     from nio import JoinedMembersResponse

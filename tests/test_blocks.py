@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from nio import JoinError, JoinResponse, RoomCreateResponse, RoomSendError, RoomSendResponse
 
-from .harness import api, api_ok, eventually, room_texts, wait_joined
+from .harness import api, api_ok, dm_to_ai, eventually, room_texts
 
 IGNORED = "m.ignored_user_list"
 
@@ -180,29 +180,22 @@ async def test_a_blocked_user_of_another_server_is_shut_out_in_matrix(stack, rem
     dm = await client.room_create(is_direct=True, invite=[alice.user_id])
     assert isinstance(dm, RoomCreateResponse), dm
     ai = stack.mxid(f"{alice.localpart}_ai")
-    to_ai = await client.room_create(is_direct=True, invite=[ai])
-    assert isinstance(to_ai, RoomCreateResponse), to_ai
-    await wait_joined(client, to_ai.room_id, ai)
-    await client.room_send(to_ai.room_id, "m.room.message",
-                           {"msgtype": "m.text", "body": "answer me"})
+    to_ai = await dm_to_ai(client, ai, "answer me")
     # A control message from somebody she did not block is answered; his never is.
     friend = await remote.register("friend")
     friend_client = remote.nio(friend)
-    control = await friend_client.room_create(is_direct=True, invite=[ai])
-    await wait_joined(friend_client, control.room_id, ai)
-    await friend_client.room_send(control.room_id, "m.room.message",
-                                  {"msgtype": "m.text", "body": "control"})
+    control = await dm_to_ai(friend_client, ai, "control")
 
     async def control_answered() -> bool:
         return any(e["sender"] == ai and e["type"] == "m.room.message"
-                   for e in await room_texts(friend_client, control.room_id))
+                   for e in await room_texts(friend_client, control))
 
     await eventually(control_answered, timeout=30, what="the control message answered")
     await asyncio.sleep(1)
     assert [r for r in stack.agent.requests_for(ai)
             if r["sender"]["user_id"] == mallory.user_id] == []
     assert not any(e["sender"] == ai and e["type"] == "m.room.message"
-                   for e in await room_texts(client, to_ai.room_id))
+                   for e in await room_texts(client, to_ai))
 
     async def invite_arrived_on_her_server() -> bool:
         return await _membership(stack, alice, dm.room_id) == "invite"

@@ -21,6 +21,7 @@ from matrix_social.matrix.reindex import Reindexer
 from .harness import (
     api,
     api_ok,
+    dm_to_ai,
     eventually,
     room_texts,
     spend_the_hour,
@@ -69,14 +70,10 @@ async def test_remote_user_dms_an_ai_and_gets_an_answer(stack, remote):
     dave = await remote.register("dave")
     ai = stack.mxid(f"{alice.localpart}_ai")
     client = remote.nio(dave)
-    room = await client.room_create(is_direct=True, invite=[ai])
-    assert isinstance(room, RoomCreateResponse), room
-    await wait_joined(client, room.room_id, ai)
-    await client.room_send(room.room_id, "m.room.message",
-                           {"msgtype": "m.text", "body": "hi from afar"})
+    room = await dm_to_ai(client, ai, "hi from afar")
 
     async def answered():
-        events = await room_texts(client, room.room_id)
+        events = await room_texts(client, room)
         return [e["content"].get("body") for e in events
                 if e["sender"] == ai and e["type"] == "m.room.message"]
 

@@ -21,7 +21,7 @@ from nio import JoinResponse, RoomCreateResponse, RoomSendResponse
 from matrix_social import events as ev
 from matrix_social.db import trending as trending_db
 
-from .harness import api, api_ok, eventually, room_texts, run_cli, wait_joined
+from .harness import api, api_ok, dm_to_ai, eventually, room_texts, run_cli, wait_joined
 
 
 def _q(value: str) -> str:
@@ -177,11 +177,7 @@ async def test_a_suspended_user_of_another_server_reaches_nobody_here(stack, rem
     # not given back: his follow (his join while suspended was no follow; he joins again)
     assert spam.user_id not in await _followers(stack, alice)
     ai = stack.mxid(f"{alice.localpart}_ai")
-    to_ai = await client.room_create(is_direct=True, invite=[ai])
-    assert isinstance(to_ai, RoomCreateResponse), to_ai
-    await wait_joined(client, to_ai.room_id, ai)
-    await client.room_send(to_ai.room_id, "m.room.message",
-                           {"msgtype": "m.text", "body": "hello again"})
+    await dm_to_ai(client, ai, "hello again")
 
     async def answered() -> bool:
         return any(r["sender"]["user_id"] == spam.user_id
@@ -253,10 +249,7 @@ async def _he_acts_from_a_plain_client(stack, remote, alice, spam, ctrl, mine, w
                            {"msgtype": "m.text", "body": f"{ai} answer me"})
     await client.room_send(shared.room_id, str(ev.AI_REQUEST), {
         "request_id": "spam-1", "to": ai, "body": "answer me", "wants": "answer"})
-    to_ai = await client.room_create(is_direct=True, invite=[ai])
-    await wait_joined(client, to_ai.room_id, ai)
-    await client.room_send(to_ai.room_id, "m.room.message",
-                           {"msgtype": "m.text", "body": "answer me in private"})
+    to_ai = await dm_to_ai(client, ai, "answer me in private")
 
     # The control: after his, on the same server, in the same rooms.
     sent = await control.room_send(room, "m.room.message", {
@@ -286,7 +279,7 @@ async def _he_acts_from_a_plain_client(stack, remote, alice, spam, ctrl, mine, w
     answers = [e for e in await room_texts(control, shared.room_id)
                if e["sender"] == ai and e["type"] != "m.room.member"]
     assert [e["content"].get("request_id") for e in answers] == ["ctrl-1"], answers
-    assert not any(e["sender"] == ai for e in await room_texts(client, to_ai.room_id)
+    assert not any(e["sender"] == ai for e in await room_texts(client, to_ai)
                    if e["type"] == "m.room.message")
     assert naming.event_id not in await _ids(stack, f"/search?q={word}&type=posts", alice,
                                              "posts")
